@@ -1,0 +1,81 @@
+import { CloudName, Principal, TargetKind } from './cloud';
+import { DomainError } from './grant.exception';
+import { Target } from './target';
+
+export const GRANT_STATES = [
+  'pending_approval',
+  'provisioning',
+  'active',
+  'revoking',
+  'expired',
+  'revoked',
+  'denied',
+  'failed',
+  'revoke_failed',
+] as const;
+export type GrantState = (typeof GRANT_STATES)[number];
+
+export type EndReason = 'expired' | 'revoked' | 'denied' | 'failed' | 'timeout' | 'withdrawn';
+
+const TRANSITIONS: Record<GrantState, readonly GrantState[]> = {
+  pending_approval: ['provisioning', 'denied'],
+  provisioning: ['active', 'failed'],
+  active: ['revoking', 'expired', 'revoked'],
+  revoking: ['expired', 'revoked', 'revoke_failed', 'revoking'],
+  revoke_failed: ['expired', 'revoked', 'revoke_failed'],
+  expired: [],
+  revoked: [],
+  denied: [],
+  failed: [],
+};
+
+export const TERMINAL_STATES: readonly GrantState[] = ['expired', 'revoked', 'denied', 'failed'];
+/** States in which the cloud may hold the grant's access. */
+export const LIVE_STATES: readonly GrantState[] = ['provisioning', 'active', 'revoking', 'revoke_failed'];
+
+export function canTransition(from: GrantState, to: GrantState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function assertTransition(from: GrantState, to: GrantState): void {
+  if (!canTransition(from, to)) {
+    throw new DomainError('invalid_state', `a grant in state ${from} cannot become ${to}`, [
+      { field: 'state', message: `is ${from}` },
+    ]);
+  }
+}
+
+export interface Approval {
+  approver: string;
+  decision: 'approved' | 'denied';
+  comment?: string;
+  at: string;
+}
+
+/** The broker's record of one grant. */
+export interface Grant {
+  id: string;
+  state: GrantState;
+  cloud: CloudName;
+  kind: TargetKind;
+  principal: Principal;
+  target: Target;
+  requestedBy: string;
+  justification: string | null;
+  ticket: string | null;
+  durationSeconds: number;
+  createdAt: Date;
+  startsAt: Date | null;
+  expiresAt: Date;
+  endedAt: Date | null;
+  endReason: EndReason | null;
+  approvals: Approval[];
+  /** Deterministic cloud-side name, fixed before the first cloud call. */
+  artifactName: string;
+  /** Grants with the same key grant the same permission to the same principal on the same scope. */
+  overlapKey: string;
+  providerRef: Record<string, unknown> | null;
+  lastError: string | null;
+  attempts: number;
+  nextAttemptAt: Date | null;
+}

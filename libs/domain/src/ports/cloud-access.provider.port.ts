@@ -1,0 +1,131 @@
+import { CloudName, Principal, TargetKind } from '../cloud';
+import { Target } from '../target';
+
+/** What a provider needs to know about one grant. */
+export interface GrantSpec {
+  grantId: string;
+  principal: Principal;
+  target: Target;
+  startsAt: Date;
+  expiresAt: Date;
+  requestedBy: string;
+  justification: string | null;
+  /** Deterministic cloud-side name from `artifactName()`, stored before the first call. */
+  artifactName: string;
+}
+
+export interface GrantContext {
+  /**
+   * The other live grants (provisioning, active, revoking) with the same `overlapKey`. A provider
+   * whose cloud object cannot hold several grants side by side (one PIM schedule per principal,
+   * role and scope) uses them to keep the union in place; others can ignore them.
+   */
+  overlapping: GrantSpec[];
+}
+
+export interface ProvisionOutcome {
+  /** `active`: the cloud holds the access now. `pending`: the cloud accepted but has not settled (PIM). */
+  status: 'active' | 'pending';
+  /** Cloud-side identifiers, stored on the grant and returned to callers. */
+  providerRef: Record<string, unknown>;
+  /** Vended secrets, returned to the requester once and never stored or logged. */
+  credentials?: Record<string, string>;
+  /** A statement the grant must carry, e.g. that issued tokens outlive a revoke. */
+  notice?: string;
+}
+
+export type ProvisionStatus =
+  | { status: 'active' | 'pending'; providerRef?: Record<string, unknown> }
+  | { status: 'failed'; reason: string }
+  | { status: 'absent' };
+
+/** Something in the cloud that carries the broker's naming convention. */
+export interface OwnedArtifact {
+  /** The grant id encoded in the artifact's name, if it could be parsed. */
+  grantId: string | null;
+  artifactName: string;
+  /** Provider-specific locator that `removeOrphan` understands. */
+  locator: Record<string, unknown>;
+  description: string;
+}
+
+/**
+ * One cloud's adapter. Every method is idempotent: `grant` twice is one grant, `revoke` of
+ * something absent succeeds. Methods throw `ProviderError` for cloud failures.
+ */
+export abstract class CloudAccessProvider {
+  abstract readonly cloud: CloudName;
+  abstract readonly kinds: readonly TargetKind[];
+
+  /**
+   * The deterministic cloud-side name of a grant's artifact (inline policy name, binding title,
+   * assignment GUID), derived from the grant id alone so a retry after a crash finds it.
+   */
+  abstract artifactName(grantId: string, target: Target): string;
+
+  /**
+   * Grants with equal keys give the same permission to the same principal on the same scope
+   * (design.md section 4, overlapping grants).
+   */
+  abstract overlapKey(principal: Principal, target: Target): string;
+
+  /**
+   * Checks cloud limits that need no cloud call (sizes, counts, name patterns) and throws a
+   * `ProviderError` with `kind: 'limit'` or `'invalid'` naming the limit. Called before the
+   * grant is stored.
+   */
+  abstract validate(spec: GrantSpec): void;
+
+  /** Makes the cloud hold the access until `expiresAt`, with cloud-side expiry where it exists. */
+  abstract grant(spec: GrantSpec, context: GrantContext): Promise<ProvisionOutcome>;
+
+  /**
+   * Ends the grant's access. Removes only what no grant in `context.overlapping` still covers.
+   * `early` is true for a revoke before `expiresAt`: kinds with live sessions also cut those.
+   * Absent means done.
+   */
+  abstract revoke(spec: GrantSpec, context: GrantContext & { early: boolean }): Promise<void>;
+
+  /** Reads the cloud's view of one grant (used to settle `pending` grants and after a crash). */
+  abstract status(spec: GrantSpec): Promise<ProvisionStatus>;
+
+  /** Lists what the broker owns in this cloud, for reconciliation. */
+  abstract listOwned(): AsyncIterable<OwnedArtifact>;
+
+  /** Removes an orphan found by `listOwned`. Absent means done. */
+  abstract removeOrphan(artifact: OwnedArtifact): Promise<void>;
+
+  /** Whether this kind returns credentials that can only be delivered once. */
+  vendsCredentials(kind: TargetKind): boolean {
+    void kind;
+    return false;
+  }
+
+  /** Cheap check that the cloud answers with the broker's credentials. */
+  abstract healthCheck(): Promise<void>;
+}
+
+export type ProviderErrorKind =
+  /** Throttled or 5xx: retry with backoff (honour `retryAfterMs`). */
+  | 'transient'
+  /** Not allowed, malformed: do not retry. */
+  | 'terminal'
+  /** A cloud limit would be exceeded: a 4xx to the requester, nothing written. */
+  | 'limit'
+  /** A field the cloud rejects: a 4xx naming the field. */
+  | 'invalid';
+
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly options: { code?: string; field?: string; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+
+  get retryable(): boolean {
+    return this.kind === 'transient';
+  }
+}
