@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { CloudAccessProvider, GrantContext, GrantSpec, ProviderError } from '@jit/domain';
+
+/** What a cloud adapter's contract run needs from its simulator. */
+export interface ContractHarness {
+  provider: CloudAccessProvider;
+  /**
+   * A valid spec for this provider. `variant` picks a different principal (same target), so
+   * tests can tell overlap from independence. The spec's artifactName must come from the provider.
+   */
+  spec(options?: { grantId?: string; expiresAt?: Date; variant?: number }): GrantSpec;
+  /** Does the cloud (the simulator's own evaluation) give the spec's access at time `at`? */
+  holds(spec: GrantSpec, at: Date): Promise<boolean>;
+  /** The next `count` cloud calls answer with throttling (429 / Throttling). */
+  throttleNext(count: number): void;
+  /** The next `count` cloud calls answer with a 5xx. */
+  failNext(count: number): void;
+  /** A second adapter instance on the same cloud, as a restarted broker would build it. */
+  restartedProvider(): CloudAccessProvider;
+  /** False for kinds where only the sweeper ends access (ARM role assignments, app roles). */
+  cloudSideExpiry: boolean;
+  close(): Promise<void>;
+}
+
+const alone = (): GrantContext => ({ overlapping: [] });
+
+async function expectProviderError(promise: Promise<unknown>, kind: ProviderError['kind']): Promise<ProviderError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ProviderError);
+  expect((error as ProviderError).kind).toBe(kind);
+  return error as ProviderError;
+}
+
+/**
+ * The one contract every cloud adapter passes against its simulator (style.md section 7):
+ * grant, read back, revoke, revoke again, overlap, throttling, faults, crash recovery.
+ */
+export function describeProviderContract(name: string, create: () => Promise<ContractHarness>): void {
+  describe(`${name} provider contract`, () => {
+    let h: ContractHarness;
+    beforeAll(async () => {
+      h = await create();
+    });
+    afterAll(async () => {
+      await h?.close();
+    });
+
+    it('should grant access that the cloud holds now and, with cloud-side expiry, not after expiresAt', async () => {
+      const spec = h.spec();
+      const outcome = await h.provider.grant(spec, alone());
+      expect(['active', 'pending']).toContain(outcome.status);
+      expect(await h.holds(spec, new Date())).toBe(true);
+      if (h.cloudSideExpiry) {
+        expect(await h.holds(spec, new Date(spec.expiresAt.getTime() + 1000))).toBe(false);
+      }
+      expect((await h.provider.status(spec)).status).toMatch(/active|pending/);
+    });
+
+    it('should end access on revoke, and treat a second revoke and an unknown grant as done', async () => {
+      const spec = h.spec();
+      await h.provider.grant(spec, alone());
+      await h.provider.revoke(spec, { overlapping: [], early: true });
+      expect(await h.holds(spec, new Date())).toBe(false);
+      expect((await h.provider.status(spec)).status).toBe('absent');
+      await h.provider.revoke(spec, { overlapping: [], early: true });
+      await h.provider.revoke(h.spec(), { overlapping: [], early: false });
+    });
+
+    it('should make a repeated grant a single grant', async () => {
+      const spec = h.spec();
+      await h.provider.grant(spec, alone());
+      await h.provider.grant(spec, alone());
+      const owned = [];
+      for await (const a of h.provider.listOwned()) if (a.grantId === spec.grantId) owned.push(a);
+      expect(owned).toHaveLength(1);
+      await h.provider.revoke(spec, { overlapping: [], early: false });
+    });
+
+    it('should keep an overlapping grant working when the other one is revoked', async () => {
+      const first = h.spec({ expiresAt: new Date(Date.now() + 30 * 60_000) });
+      const second = h.spec({ expiresAt: new Date(Date.now() + 60 * 60_000) });
+      expect(h.provider.overlapKey(first.principal, first.target)).toBe(h.provider.overlapKey(second.principal, second.target));
+      await h.provider.grant(first, alone());
+      await h.provider.grant(second, { overlapping: [first] });
+      await h.provider.revoke(first, { overlapping: [second], early: true });
+      expect(await h.holds(second, new Date())).toBe(true);
+      await h.provider.revoke(second, { overlapping: [], early: true });
+      expect(await h.holds(second, new Date())).toBe(false);
+    });
+
+    it('should not let one principal\'s revoke touch another principal\'s grant', async () => {
+      const a = h.spec({ variant: 1 });
+      const b = h.spec({ variant: 2 });
+      expect(h.provider.overlapKey(a.principal, a.target)).not.toBe(h.provider.overlapKey(b.principal, b.target));
+      await h.provider.grant(a, alone());
+      await h.provider.grant(b, alone());
+      await h.provider.revoke(a, { overlapping: [], early: true });
+      expect(await h.holds(b, new Date())).toBe(true);
+      await h.provider.revoke(b, { overlapping: [], early: true });
+    });
+
+    it('should ride out brief throttling and report persistent throttling as retryable', async () => {
+      const spec = h.spec();
+      h.throttleNext(1);
+      await h.provider.grant(spec, alone());
+      expect(await h.holds(spec, new Date())).toBe(true);
+      h.throttleNext(1000);
+      await expectProviderError(h.provider.revoke(spec, { overlapping: [], early: true }), 'transient');
+      h.throttleNext(0);
+      await h.provider.revoke(spec, { overlapping: [], early: true });
+      expect(await h.holds(spec, new Date())).toBe(false);
+    });
+
+    it('should report persistent 5xx faults as retryable and leave nothing half-done', async () => {
+      const spec = h.spec();
+      h.failNext(1000);
+      await expectProviderError(h.provider.grant(spec, alone()), 'transient');
+      h.failNext(0);
+      await h.provider.revoke(spec, { overlapping: [], early: false });
+      expect(await h.holds(spec, new Date())).toBe(false);
+    });
+
+    it('should let a restarted broker find and finish a grant whose database write was lost', async () => {
+      const spec = h.spec();
+      await h.provider.grant(spec, alone());
+      const restarted = h.restartedProvider();
+      expect(restarted.artifactName(spec.grantId, spec.target)).toBe(spec.artifactName);
+      expect((await restarted.status(spec)).status).toMatch(/active|pending/);
+      await restarted.grant(spec, alone());
+      await restarted.revoke(spec, { overlapping: [], early: true });
+      expect(await h.holds(spec, new Date())).toBe(false);
+    });
+
+    it('should list what it owns so reconciliation can remove an orphan', async () => {
+      const spec = h.spec({ grantId: randomUUID() });
+      await h.provider.grant(spec, alone());
+      let found;
+      for await (const a of h.provider.listOwned()) if (a.grantId === spec.grantId) found = a;
+      expect(found).toBeDefined();
+      await h.provider.removeOrphan(found!);
+      expect(await h.holds(spec, new Date())).toBe(false);
+      await h.provider.removeOrphan(found!);
+    });
+  });
+}
