@@ -1,0 +1,237 @@
+import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FaultInjector, FaultPlan } from './fault.injector';
+import { GoogleApiError } from './google-api.error';
+import { IamPolicyStore } from './iam-policy.store';
+import { AuditConfig, Binding, PolicySeed, StoredPolicy } from './iam-policy.types';
+import { parseGetIamPolicyRequest, parseSetIamPolicyRequest, parseTestIamPermissionsRequest } from './proto-json.parser';
+
+const ROUTE = /^\/v3\/((projects|folders|organizations)\/([^/:]+)):(getIamPolicy|setIamPolicy|testIamPermissions)$/;
+/** Recorded calls kept for wire-format checks; older ones are dropped. */
+const MAX_TRAFFIC = 20_000;
+
+export interface TrafficEntry {
+  rpc: string | null;
+  resource: string | null;
+  method: string;
+  path: string;
+  query: string;
+  authorization: string | undefined;
+  contentType: string | undefined;
+  requestBody: unknown;
+  status: number;
+  responseBody: unknown;
+}
+
+export interface SimulatorStats {
+  getIamPolicy: number;
+  /** Successful writes only. */
+  setIamPolicy: number;
+  /** Writes refused with 409 ABORTED. */
+  aborted: number;
+}
+
+/**
+ * A local Resource Manager v3 that speaks the REST wire format the Google client libraries use
+ * with `fallback: true` (cloud-apis.md C1-C3): allow policies of projects, folders and
+ * organizations, with GCP's etag, version and limit rules and injectable faults.
+ */
+export class GcpSimulator {
+  private readonly store = new IamPolicyStore();
+  private readonly faults = new FaultInjector();
+  private readonly denied = new Set<string>();
+  private readonly beforeWrite: Array<(resource: string) => void> = [];
+  private readonly counters = new Map<string, SimulatorStats>();
+  private recorded: TrafficEntry[] = [];
+
+  private constructor(
+    private readonly server: Server,
+    readonly host: string,
+    readonly port: number,
+    private readonly token: string | undefined,
+  ) {}
+
+  /** Starts on 127.0.0.1; `port: 0` (the default) picks a free port. `token` pins the accepted bearer token. */
+  static async start(options: { port?: number; host?: string; token?: string } = {}): Promise<GcpSimulator> {
+    const host = options.host ?? '127.0.0.1';
+    if (host !== '127.0.0.1' && host !== 'localhost') throw new Error('The GCP simulator listens on the loopback interface only');
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => resolve());
+    });
+    const simulator = new GcpSimulator(server, host, (server.address() as AddressInfo).port, options.token);
+    server.on('request', (req, res) => void simulator.handle(req, res));
+    return simulator;
+  }
+
+  get endpoint(): string {
+    return `http://${this.host}:${this.port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  createProject(id: string, policy?: PolicySeed): string {
+    return this.createResource(`projects/${id}`, policy);
+  }
+
+  createFolder(number: string | number, policy?: PolicySeed): string {
+    return this.createResource(`folders/${number}`, policy);
+  }
+
+  createOrganization(number: string | number, policy?: PolicySeed): string {
+    return this.createResource(`organizations/${number}`, policy);
+  }
+
+  /** Every call on `resource` answers 403 PERMISSION_DENIED, as when the broker lacks the role there. */
+  denyCaller(resource: string, denied = true): void {
+    if (denied) this.denied.add(resource);
+    else this.denied.delete(resource);
+  }
+
+  /** Does `member` hold `role` directly on `resource` at `at`, with the `request.time` conditions evaluated? */
+  holds(resource: string, member: string, role: string, at: Date): boolean {
+    return this.store.holds(resource, member, role, at);
+  }
+
+  /** The stored policy as it is, conditions and all (no version downgrade). */
+  policy(resource: string): (Omit<StoredPolicy, 'etag'> & { etag: string }) | undefined {
+    const p = this.store.raw(resource);
+    return p && { ...p, etag: p.etag.toString('base64') };
+  }
+
+  /** Another client (a console user, Terraform) changes the policy: a normal write with a new etag. */
+  writeAsAnotherClient(resource: string, change: (policy: { bindings: Binding[]; auditConfigs: AuditConfig[] }) => void): void {
+    this.store.mutate(resource, change);
+  }
+
+  /** Runs `hook` once, just before the next `setIamPolicy` is processed (after the caller has read). */
+  beforeNextWrite(hook: (resource: string) => void): void {
+    this.beforeWrite.push(hook);
+  }
+
+  inject(plan: FaultPlan): void {
+    this.faults.apply(plan);
+  }
+
+  stats(resource?: string): SimulatorStats {
+    if (resource) return { ...(this.counters.get(resource) ?? { getIamPolicy: 0, setIamPolicy: 0, aborted: 0 }) };
+    const total = { getIamPolicy: 0, setIamPolicy: 0, aborted: 0 };
+    for (const c of this.counters.values()) {
+      total.getIamPolicy += c.getIamPolicy;
+      total.setIamPolicy += c.setIamPolicy;
+      total.aborted += c.aborted;
+    }
+    return total;
+  }
+
+  /** Recorded HTTP exchanges, oldest first, for wire-format checks. */
+  traffic(): readonly TrafficEntry[] {
+    return this.recorded;
+  }
+
+  resetTraffic(): void {
+    this.recorded = [];
+  }
+
+  private createResource(resource: string, policy?: PolicySeed): string {
+    if (this.store.has(resource)) throw new Error(`${resource} already exists`);
+    this.store.create(resource, policy);
+    return resource;
+  }
+
+  private count(resource: string, field: keyof SimulatorStats): void {
+    const c = this.counters.get(resource) ?? { getIamPolicy: 0, setIamPolicy: 0, aborted: 0 };
+    c[field] += 1;
+    this.counters.set(resource, c);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const match = ROUTE.exec(url.pathname);
+    const entry: TrafficEntry = {
+      rpc: match?.[4] ?? null,
+      resource: match?.[1] ?? null,
+      method: req.method ?? '',
+      path: url.pathname,
+      query: url.search,
+      authorization: req.headers.authorization,
+      contentType: req.headers['content-type'],
+      requestBody: raw,
+      status: 0,
+      responseBody: undefined,
+    };
+    let status = 200;
+    let body: unknown;
+    try {
+      if (this.faults.latencyMs > 0) await sleep(this.faults.latencyMs);
+      body = this.answer(req, url, match, raw, entry);
+    } catch (e) {
+      const error = e instanceof GoogleApiError ? e : new GoogleApiError('INTERNAL', 'Internal error encountered.');
+      if (error.status === 'ABORTED' && entry.resource) this.count(entry.resource, 'aborted');
+      status = error.httpStatus;
+      body = error.toJSON();
+    }
+    entry.status = status;
+    entry.responseBody = body;
+    this.recorded.push(entry);
+    if (this.recorded.length > MAX_TRAFFIC) this.recorded.splice(0, this.recorded.length - MAX_TRAFFIC);
+    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+    res.end(JSON.stringify(body));
+  }
+
+  private answer(req: IncomingMessage, url: URL, match: RegExpExecArray | null, raw: string, entry: TrafficEntry): unknown {
+    if (!match || req.method !== 'POST') throw new GoogleApiError('NOT_FOUND', `The requested URL ${url.pathname} was not found on this server.`);
+    const auth = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    if (!auth || (this.token !== undefined && auth[1] !== this.token)) {
+      throw new GoogleApiError(
+        'UNAUTHENTICATED',
+        'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+      );
+    }
+    const fault = this.faults.next();
+    if (fault) throw fault;
+    let json: unknown;
+    try {
+      json = raw === '' ? {} : JSON.parse(raw);
+    } catch {
+      throw GoogleApiError.invalid('Invalid JSON payload received. Unexpected token.');
+    }
+    entry.requestBody = json;
+    const resource = match[1];
+    if (this.denied.has(resource)) throw new GoogleApiError('PERMISSION_DENIED', 'The caller does not have permission');
+    // `$alt=json;enum-encoding=int` (sent by the client libraries) asks for enums as numbers.
+    const numericEnums = /enum-encoding=int/.test(url.searchParams.get('$alt') ?? '');
+    switch (match[4]) {
+      case 'getIamPolicy': {
+        const { requestedPolicyVersion } = parseGetIamPolicyRequest(json);
+        const view = this.store.get(resource, requestedPolicyVersion, numericEnums);
+        this.count(resource, 'getIamPolicy');
+        return view;
+      }
+      case 'setIamPolicy': {
+        const { policy, updateMask } = parseSetIamPolicyRequest(json);
+        if (!policy) throw GoogleApiError.invalid("Invalid argument: 'policy' is required.");
+        if (!this.store.has(resource)) throw new GoogleApiError('PERMISSION_DENIED', 'The caller does not have permission');
+        this.beforeWrite.shift()?.(resource);
+        if (this.faults.takeConflict()) this.store.mutate(resource, () => undefined);
+        const view = this.store.set(resource, policy, updateMask, numericEnums);
+        this.count(resource, 'setIamPolicy');
+        return view;
+      }
+      default: {
+        const { permissions } = parseTestIamPermissionsRequest(json);
+        if (!this.store.has(resource)) throw new GoogleApiError('PERMISSION_DENIED', 'The caller does not have permission');
+        // The broker's own identity is taken to hold every permission where it is not denied.
+        return permissions.length > 0 ? { permissions } : {};
+      }
+    }
+  }
+}
