@@ -1,0 +1,185 @@
+import {
+  CloudAccessProvider,
+  GCP_BASIC_ROLES,
+  GCP_MEMBER,
+  GCP_RESOURCE,
+  GCP_ROLE,
+  GrantContext,
+  GrantSpec,
+  OwnedArtifact,
+  Principal,
+  ProviderError,
+  ProvisionOutcome,
+  ProvisionStatus,
+  Target,
+  TargetOf,
+} from '@jit/domain';
+import { bindingTitle, isValidGrantId, parseBrokerBinding } from './broker-binding.convention';
+import { DEFAULT_RETRY, GcpProviderOptions } from './gcp-provider.options';
+import { PUBLIC_MEMBERS } from './gcp-policy.limits';
+import { CoalescerStats, PolicyWriteCoalescer } from './policy-write.coalescer';
+import { ResourceManagerGateway } from './resource-manager.gateway';
+
+/** Conflicts are normal under concurrent writers: allow more rounds for them than for faults. */
+const CONFLICT_ATTEMPTS = 8;
+
+/** What every GCP grant carries: IAM cannot recall what was already done or minted with it. */
+export const GCP_REVOKE_NOTICE =
+  'Revoking removes the IAM binding, which GCP applies within minutes (IAM propagation). OAuth access tokens ' +
+  'already minted with this access (for example by impersonating a service account) stay valid until they expire: ' +
+  'up to 1 hour, or 12 hours where the organization allows extended lifetimes. GCP cannot revoke them.';
+
+type GcpTarget = TargetOf<'gcp.iam-binding'>;
+
+interface BindingLocator {
+  resource: string;
+  role: string;
+  member: string;
+  grantId: string;
+}
+
+/**
+ * `gcp.iam-binding`: one conditional binding per grant, `request.time < timestamp(expiresAt)`,
+ * on a project, folder or organization allow policy (design.md section 4). A binding per grant
+ * keeps overlapping grants independent: each ends on its own, and revoking one leaves the others.
+ */
+export class GcpIamBindingProvider extends CloudAccessProvider {
+  readonly cloud = 'gcp' as const;
+  readonly kinds = ['gcp.iam-binding'] as const;
+  private readonly gateway: ResourceManagerGateway;
+  private readonly writer: PolicyWriteCoalescer;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: GcpProviderOptions) {
+    super();
+    this.now = options.now ?? (() => new Date());
+    this.gateway = new ResourceManagerGateway(options);
+    this.writer = new PolicyWriteCoalescer(this.gateway, { ...DEFAULT_RETRY, conflictAttempts: CONFLICT_ATTEMPTS, ...options.retry }, this.now);
+  }
+
+  artifactName(grantId: string, target: Target): string {
+    void target;
+    return bindingTitle(grantId);
+  }
+
+  overlapKey(principal: Principal, target: Target): string {
+    const t = target as GcpTarget;
+    return `gcp.iam-binding|${t.resource}|${t.role}|${principal.id}`;
+  }
+
+  validate(spec: GrantSpec): void {
+    const { resource, role } = this.target(spec);
+    const member = spec.principal.id;
+    const invalid = (field: string, message: string) => new ProviderError('invalid', message, { field, code: `gcp.${field.replace(/\W+/g, '-')}` });
+    if (!GCP_RESOURCE.test(resource)) throw invalid('target.resource', 'must be projects/<id>, folders/<number> or organizations/<number>');
+    if (!GCP_ROLE.test(role)) throw invalid('target.role', 'must be roles/<name> or a custom role projects/<id>/roles/<name> or organizations/<n>/roles/<name>');
+    if (GCP_BASIC_ROLES.includes(role)) {
+      throw new ProviderError('limit', `GCP does not allow conditions on basic roles (${GCP_BASIC_ROLES.join(', ')}), so ${role} cannot be granted with an expiry`, {
+        field: 'target.role',
+        code: 'gcp.no-condition-on-basic-role',
+      });
+    }
+    if (PUBLIC_MEMBERS.includes(member)) {
+      throw new ProviderError('limit', `GCP does not allow conditions on ${member}, so it cannot be granted with an expiry`, {
+        field: 'principal.id',
+        code: 'gcp.no-condition-on-public-member',
+      });
+    }
+    if (!GCP_MEMBER.test(member)) throw invalid('principal.id', 'must be a member string: user:, group:, serviceAccount:, domain: or principal://');
+    if (!isValidGrantId(spec.grantId)) throw invalid('grantId', 'must be 1-64 letters, digits, - or _ to fit the binding title');
+    if (spec.expiresAt.getTime() <= spec.startsAt.getTime()) throw invalid('expiresAt', 'must be after startsAt');
+  }
+
+  async grant(spec: GrantSpec, context: GrantContext): Promise<ProvisionOutcome> {
+    // Overlapping grants need nothing: each has its own binding and its own expiry.
+    void context;
+    this.validate(spec);
+    const { resource, role } = this.target(spec);
+    await this.writer.submit(resource, {
+      type: 'add',
+      grantId: spec.grantId,
+      role,
+      member: spec.principal.id,
+      expiresAt: spec.expiresAt,
+      requestedBy: spec.requestedBy,
+    });
+    return {
+      status: 'active',
+      providerRef: { resource, role, member: spec.principal.id, bindingTitle: spec.artifactName, expiresAt: spec.expiresAt.toISOString() },
+      notice: GCP_REVOKE_NOTICE,
+    };
+  }
+
+  async revoke(spec: GrantSpec, context: GrantContext & { early: boolean }): Promise<void> {
+    // Only this grant's binding goes; overlapping grants keep theirs. GCP has no way to cut
+    // live tokens, so `early` changes nothing here (the notice on the grant says so).
+    void context;
+    const { resource, role } = this.target(spec);
+    await this.writer.submit(resource, { type: 'remove', grantId: spec.grantId, role, member: spec.principal.id });
+  }
+
+  async status(spec: GrantSpec): Promise<ProvisionStatus> {
+    const { resource, role } = this.target(spec);
+    const policy = await this.writer.read(() => this.gateway.getPolicy(resource));
+    const own = (policy.bindings ?? [])
+      .map(parseBrokerBinding)
+      .find((b) => b && b.grantId === spec.grantId && b.role === role && b.member === spec.principal.id);
+    // An expired binding still in the policy grants nothing: the access is absent.
+    if (!own || own.expiresAt.getTime() <= this.now().getTime()) return { status: 'absent' };
+    return { status: 'active', providerRef: { resource, role, member: own.member, bindingTitle: bindingTitle(own.grantId), expiresAt: own.expiresAt.toISOString() } };
+  }
+
+  async *listOwned(): AsyncIterable<OwnedArtifact> {
+    const now = this.now().getTime();
+    for (const resource of this.options.reconcileResources) {
+      const policy = await this.writer.read(() => this.gateway.getPolicy(resource));
+      for (const binding of policy.bindings ?? []) {
+        const own = parseBrokerBinding(binding);
+        if (!own) continue;
+        const locator: BindingLocator = { resource, role: own.role, member: own.member, grantId: own.grantId };
+        const expired = own.expiresAt.getTime() <= now ? ', expired' : '';
+        yield {
+          grantId: own.grantId,
+          artifactName: bindingTitle(own.grantId),
+          locator: { ...locator },
+          description: `${own.role} for ${own.member} on ${resource} until ${own.expiresAt.toISOString()}${expired}`,
+        };
+      }
+    }
+  }
+
+  async removeOrphan(artifact: OwnedArtifact): Promise<void> {
+    const { resource, role, member, grantId } = artifact.locator as Partial<BindingLocator>;
+    if (!resource || !role || !member || !grantId) throw new ProviderError('invalid', 'not a GCP binding locator', { field: 'locator' });
+    await this.writer.submit(resource, { type: 'remove', grantId, role, member });
+  }
+
+  async healthCheck(): Promise<void> {
+    const resource = this.options.reconcileResources[0];
+    if (!resource) {
+      await this.writer.read(() => this.gateway.checkCredentials());
+      return;
+    }
+    const type = resource.slice(0, resource.indexOf('/'));
+    const needed = [`resourcemanager.${type}.getIamPolicy`, `resourcemanager.${type}.setIamPolicy`];
+    const held = await this.writer.read(() => this.gateway.testPermissions(resource, needed));
+    const missing = needed.filter((p) => !held.includes(p));
+    if (missing.length > 0) throw new ProviderError('terminal', `the broker lacks ${missing.join(', ')} on ${resource}`, { code: 'gcp.missing-permission' });
+  }
+
+  /** Counts of the coalesced read-modify-writes since start (for metrics and the benchmark). */
+  writeStats(): CoalescerStats {
+    return this.writer.stats();
+  }
+
+  async close(): Promise<void> {
+    await this.gateway.close();
+  }
+
+  private target(spec: GrantSpec): GcpTarget {
+    if (spec.target.kind !== 'gcp.iam-binding') {
+      throw new ProviderError('invalid', `the GCP provider does not serve ${spec.target.kind}`, { field: 'target.kind' });
+    }
+    return spec.target;
+  }
+}
