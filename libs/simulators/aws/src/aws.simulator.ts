@@ -1,0 +1,226 @@
+import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { AwsSimError } from './aws-sim.error';
+import { FaultInjector, FaultOptions } from './fault.injector';
+import { iamHandlers } from './iam-actions.handler';
+import { EntityOptions, IamStore } from './iam.store';
+import { evaluate } from './policy.evaluator';
+import { PolicyDocument } from './policy.types';
+import {
+  IAM_NAMESPACE, IAM_VERSION, STS_NAMESPACE, STS_VERSION, XmlValue, newRequestId, parseQueryBody, renderError, renderSuccess,
+} from './query-protocol.codec';
+import { Caller, stsHandlers } from './sts-actions.handler';
+import { StsSession, StsSessionStore } from './sts-session.store';
+
+/** One request as it arrived on the wire, kept so tests can check it against the botocore models. */
+export interface RecordedRequest {
+  service: 'iam' | 'sts';
+  method: string;
+  path: string;
+  contentType: string;
+  action: string;
+  version: string;
+  params: Record<string, string>;
+  status: number;
+  /** The awsQuery error code answered, if any. */
+  errorCode?: string;
+}
+
+/** Extra request context for `isAllowed`, e.g. to evaluate a role as one of its sessions would be. */
+export interface EvaluationContext {
+  tokenIssueTime?: Date;
+  sourceIdentity?: string;
+  /** Further condition keys, e.g. `{ 'aws:SourceIp': '10.0.0.1' }`. */
+  keys?: Record<string, string>;
+}
+
+interface Service {
+  namespace: string;
+  version: string;
+  handlers: Record<string, (params: Record<string, string>, caller: Caller) => XmlValue | undefined>;
+  serverErrorCode: string;
+}
+
+/**
+ * A local IAM + STS that speaks the AWS Query protocol over plain HTTP (cloud-apis.md B0–B4),
+ * for the adapter's contract tests, the sandbox and the benchmarks. Point both SDK clients'
+ * `endpoint` at `endpoint`; the SigV4 signature is not verified, its credential scope picks the service.
+ */
+export class AwsSimulator {
+  readonly endpoint: string;
+  private readonly iam = new IamStore();
+  private readonly sessions = new StsSessionStore();
+  private readonly faults = new FaultInjector();
+  private readonly log: RecordedRequest[] = [];
+  private readonly services: Record<'iam' | 'sts', Service>;
+
+  private constructor(private readonly server: Server, port: number, host: string) {
+    this.endpoint = `http://${host}:${port}`;
+    this.services = {
+      iam: { namespace: IAM_NAMESPACE, version: IAM_VERSION, handlers: iamHandlers(this.iam), serverErrorCode: 'ServiceFailure' },
+      sts: { namespace: STS_NAMESPACE, version: STS_VERSION, handlers: stsHandlers(this.iam, this.sessions, () => new Date()), serverErrorCode: 'InternalFailure' },
+    };
+  }
+
+  /** Listens on 127.0.0.1 (never a public interface); port 0 picks a free one. */
+  static async start(options: { port?: number; host?: string } = {}): Promise<AwsSimulator> {
+    const host = options.host ?? '127.0.0.1';
+    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error('the AWS simulator listens on loopback only');
+    let sim: AwsSimulator | undefined;
+    const server = createServer((req, res) => void sim!.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => resolve());
+    });
+    sim = new AwsSimulator(server, (server.address() as AddressInfo).port, host === '::1' ? '[::1]' : host);
+    return sim;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  /** Seeds a role; returns its ARN. */
+  createRole(name: string, options?: EntityOptions): string {
+    return this.iam.create('role', name, options).arn;
+  }
+
+  /** Seeds a user; returns its ARN. */
+  createUser(name: string, options?: Omit<EntityOptions, 'maxSessionDuration'>): string {
+    return this.iam.create('user', name, options).arn;
+  }
+
+  inject(options: FaultOptions): void {
+    this.faults.set(options);
+  }
+
+  requests(): readonly RecordedRequest[] {
+    return this.log;
+  }
+
+  clearRequests(): void {
+    this.log.length = 0;
+  }
+
+  /** The inline policy texts stored on a role or user (test inspection; not an AWS API). */
+  inlinePolicies(principalArn: string): Record<string, string> {
+    const entity = this.iam.byArn(principalArn);
+    return entity ? Object.fromEntries(entity.policies) : {};
+  }
+
+  /**
+   * Would IAM allow `action` on `resource` for this principal at `at`? Evaluates the stored inline
+   * policies (explicit Deny wins) with `aws:CurrentTime` = `at`. For an `assumed-role` ARN it also
+   * requires an unexpired session, applies the session policy as an intersection, and sets
+   * `aws:TokenIssueTime`, `aws:SourceIdentity` and `aws:userid` from the session.
+   */
+  isAllowed(principalArn: string, action: string, resource: string, at: Date, context: EvaluationContext = {}): boolean {
+    const sessionArn = /^arn:aws[\w-]*:sts::\d{12}:assumed-role\/[^/]+\/[^/]+$/.test(principalArn);
+    if (sessionArn) return this.sessions.byAssumedRoleArn(principalArn).some((s) => this.sessionAllows(s, action, resource, at, context));
+    const entity = this.iam.byArn(principalArn);
+    if (!entity) return false;
+    const keys = this.contextKeys(at, context, { 'aws:PrincipalArn': entity.arn, 'aws:userid': entity.id });
+    return evaluate(this.iam.parsedPolicies(entity), action, resource, keys) === 'allow';
+  }
+
+  private sessionAllows(s: StsSession, action: string, resource: string, at: Date, context: EvaluationContext): boolean {
+    if (at.getTime() >= s.expiration.getTime()) return false;
+    const role = this.iam.byArn(s.roleArn);
+    if (!role) return false;
+    const keys = this.contextKeys(at, { tokenIssueTime: s.issuedAt, sourceIdentity: s.sourceIdentity, ...context }, {
+      'aws:PrincipalArn': s.roleArn,
+      'aws:userid': s.userId,
+    });
+    const sets: PolicyDocument[][] = [this.iam.parsedPolicies(role)];
+    if (s.sessionPolicy) sets.push([s.sessionPolicy]);
+    return sets.every((policies) => evaluate(policies, action, resource, keys) === 'allow');
+  }
+
+  private contextKeys(at: Date, context: EvaluationContext, base: Record<string, string>): Record<string, string | undefined> {
+    const entries: Record<string, string | undefined> = {
+      ...base,
+      'aws:CurrentTime': at.toISOString(),
+      'aws:EpochTime': String(Math.floor(at.getTime() / 1000)),
+      'aws:TokenIssueTime': context.tokenIssueTime?.toISOString(),
+      'aws:SourceIdentity': context.sourceIdentity,
+      ...context.keys,
+    };
+    return Object.fromEntries(Object.entries(entries).map(([k, v]) => [k.toLowerCase(), v]));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const requestId = newRequestId();
+    const credential = /Credential=([^/,\s]+)\/[^/]+\/[^/]+\/([a-z0-9-]+)\/aws4_request/.exec(req.headers.authorization ?? '');
+    const query = parseQueryBody(body);
+    const serviceName: 'iam' | 'sts' = credential?.[2] === 'sts' || (!credential && query.action in this.services.sts.handlers) ? 'sts' : 'iam';
+    const service = this.services[serviceName];
+    const record: RecordedRequest = {
+      service: serviceName,
+      method: req.method ?? '',
+      path: req.url ?? '',
+      contentType: String(req.headers['content-type'] ?? ''),
+      action: query.action,
+      version: query.version,
+      params: query.params,
+      status: 200,
+    };
+    this.log.push(record);
+    if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+
+    let status = 200;
+    let xml: string;
+    try {
+      const result = this.dispatch(service, req, query, credential?.[1], req.headers['x-amz-security-token']);
+      xml = renderSuccess(service.namespace, query.action, result, requestId);
+    } catch (e) {
+      const error = e instanceof AwsSimError ? e : new AwsSimError(service.serverErrorCode, 500, 'An internal error occurred.');
+      status = error.status;
+      record.errorCode = error.code;
+      xml = renderError(service.namespace, error, requestId);
+    }
+    record.status = status;
+    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-RequestId': requestId, 'content-length': Buffer.byteLength(xml) });
+    res.end(xml);
+  }
+
+  private dispatch(
+    service: Service,
+    req: IncomingMessage,
+    query: ReturnType<typeof parseQueryBody>,
+    accessKeyId: string | undefined,
+    securityToken: string | string[] | undefined,
+  ): XmlValue | undefined {
+    if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== '/') {
+      throw new AwsSimError('InvalidAction', 400, 'awsQuery requests are POST /.');
+    }
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      throw new AwsSimError('InvalidParameterValue', 400, 'Content-Type must be application/x-www-form-urlencoded.');
+    }
+    if (!accessKeyId) throw new AwsSimError('MissingAuthenticationToken', 403, 'Request is missing Authentication Token');
+    const handler = service.handlers[query.action];
+    if (!handler || query.version !== service.version) {
+      throw new AwsSimError('InvalidAction', 400, `Could not find operation ${query.action} for version ${query.version || 'NO_VERSION_SPECIFIED'}`);
+    }
+    const fault = this.faults.next();
+    if (fault === 'throttle') throw new AwsSimError('Throttling', 400, 'Rate exceeded');
+    if (fault === 'server-error') throw new AwsSimError(service.serverErrorCode, 500, 'An internal error occurred.');
+    const caller = this.caller(accessKeyId, securityToken);
+    return handler(query.params, caller);
+  }
+
+  private caller(accessKeyId: string, securityToken: string | string[] | undefined): Caller {
+    if (!accessKeyId.startsWith('ASIA')) return { accessKeyId };
+    const session = this.sessions.byAccessKey(accessKeyId);
+    if (!session || session.sessionToken !== securityToken) {
+      throw new AwsSimError('InvalidClientTokenId', 403, 'The security token included in the request is invalid.');
+    }
+    if (Date.now() >= session.expiration.getTime()) throw new AwsSimError('ExpiredToken', 400, 'The security token included in the request is expired');
+    return { accessKeyId, session };
+  }
+}

@@ -1,0 +1,63 @@
+import { AwsSimError } from './aws-sim.error';
+import { EntityKind, IamStore } from './iam.store';
+import { IAM_RULES, member, required } from './member.constraints';
+import { XmlValue } from './query-protocol.codec';
+
+type Handler = (params: Record<string, string>) => XmlValue | undefined;
+
+const DEFAULT_MAX_ITEMS = 100;
+
+/** The IAM inline-policy actions the AWS adapter calls, for roles and users alike. */
+export function iamHandlers(store: IamStore): Record<string, Handler> {
+  const handlers: Record<string, Handler> = {};
+  for (const [kind, noun] of [['role', 'Role'], ['user', 'User']] as const) {
+    const nameOf = (p: Record<string, string>) => required(p, `${noun}Name`, IAM_RULES[`${noun}Name`]);
+    const policyName = (p: Record<string, string>) => required(p, 'PolicyName', IAM_RULES.PolicyName);
+
+    handlers[`Put${noun}Policy`] = (p) => {
+      const entity = nameOf(p);
+      const name = policyName(p);
+      store.putPolicy(kind, entity, name, required(p, 'PolicyDocument', IAM_RULES.PolicyDocument));
+      return undefined;
+    };
+    handlers[`Get${noun}Policy`] = (p) => {
+      const entity = nameOf(p);
+      const name = policyName(p);
+      const text = store.getPolicy(kind, entity, name);
+      // The service returns the document URL-encoded (RFC 3986), cloud-apis.md B1.
+      return { [`${noun}Name`]: store.get(kind, entity).name, PolicyName: name, PolicyDocument: rfc3986(text) };
+    };
+    handlers[`Delete${noun}Policy`] = (p) => {
+      const entity = nameOf(p);
+      store.deletePolicy(kind, entity, policyName(p));
+      return undefined;
+    };
+    handlers[`List${noun}Policies`] = (p) => list(store, kind, nameOf(p), p);
+  }
+  return handlers;
+}
+
+function rfc3986(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function list(store: IamStore, kind: EntityKind, entity: string, p: Record<string, string>): XmlValue {
+  const marker = member(p, 'Marker', IAM_RULES.Marker);
+  const maxItems = Number(member(p, 'MaxItems', IAM_RULES.MaxItems) ?? DEFAULT_MAX_ITEMS);
+  const names = store.listPolicies(kind, entity);
+  let start = 0;
+  if (marker !== undefined) {
+    start = Number(Buffer.from(marker, 'base64url').toString('utf8'));
+    if (!Number.isInteger(start) || start < 0 || start > names.length) {
+      throw new AwsSimError('InvalidInput', 400, 'Invalid Marker.');
+    }
+  }
+  const page = names.slice(start, start + maxItems);
+  const next = start + page.length;
+  const truncated = next < names.length;
+  return {
+    PolicyNames: page,
+    IsTruncated: truncated,
+    Marker: truncated ? Buffer.from(String(next)).toString('base64url') : undefined,
+  };
+}

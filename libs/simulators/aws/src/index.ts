@@ -1,0 +1,4 @@
+export { AwsSimulator } from './aws.simulator';
+export type { EvaluationContext, RecordedRequest } from './aws.simulator';
+export type { FaultOptions } from './fault.injector';
+export { INLINE_POLICY_BUDGET, DEFAULT_ACCOUNT_ID } from './iam.store';

@@ -1,0 +1,87 @@
+import { AwsSimError } from './aws-sim.error';
+import { DEFAULT_ACCOUNT_ID, IamStore } from './iam.store';
+import { STS_RULES, member, required } from './member.constraints';
+import { parseIdentityPolicy } from './policy-document.validator';
+import { XmlValue } from './query-protocol.codec';
+import { StsSession, StsSessionStore, newAccessKeyId, newSecret, newSessionToken } from './sts-session.store';
+
+type Handler = (params: Record<string, string>, caller: Caller) => XmlValue | undefined;
+
+/** Who signed the request: an STS session of this simulator, or the broker's long-term key. */
+export interface Caller {
+  accessKeyId: string;
+  session?: StsSession;
+}
+
+/** The identity long-term keys are taken to belong to; AssumeRole accepts it for every seeded role. */
+export const BROKER_IDENTITY = { arn: `arn:aws:iam::${DEFAULT_ACCOUNT_ID}:user/jit-broker`, userId: 'AIDAJITBROKERSIMULATOR', account: DEFAULT_ACCOUNT_ID };
+/** Role chaining caps the session at one hour (cloud-apis.md B2). */
+const CHAINED_MAX_SECONDS = 3600;
+const DEFAULT_DURATION_SECONDS = 3600;
+
+function iso(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function stsHandlers(iam: IamStore, sessions: StsSessionStore, now: () => Date): Record<string, Handler> {
+  return {
+    GetCallerIdentity: (_p, caller) =>
+      caller.session
+        ? { UserId: caller.session.userId, Account: caller.session.accountId, Arn: caller.session.assumedRoleArn }
+        : { UserId: BROKER_IDENTITY.userId, Account: BROKER_IDENTITY.account, Arn: BROKER_IDENTITY.arn },
+
+    AssumeRole: (p, caller) => {
+      const roleArn = required(p, 'RoleArn', STS_RULES.RoleArn);
+      const sessionName = required(p, 'RoleSessionName', STS_RULES.RoleSessionName);
+      const duration = Number(member(p, 'DurationSeconds', STS_RULES.DurationSeconds) ?? DEFAULT_DURATION_SECONDS);
+      const policyText = member(p, 'Policy', STS_RULES.Policy);
+      const sourceIdentity = member(p, 'SourceIdentity', STS_RULES.SourceIdentity);
+      member(p, 'ExternalId', STS_RULES.ExternalId);
+      if (sourceIdentity?.toLowerCase().startsWith('aws:')) {
+        throw AwsSimError.validation('SourceIdentity must not begin with the reserved prefix "aws:".');
+      }
+      const callerArn = caller.session?.assumedRoleArn ?? BROKER_IDENTITY.arn;
+      const role = iam.byArn(roleArn);
+      if (!role || role.kind !== 'role') {
+        throw AwsSimError.accessDenied(`User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+      }
+      if (duration > role.maxSessionDuration) {
+        throw AwsSimError.validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+      }
+      if (caller.session && duration > CHAINED_MAX_SECONDS) {
+        throw AwsSimError.validation('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+      }
+      // SourceIdentity persists across role chaining and cannot be changed once set.
+      if (caller.session?.sourceIdentity && sourceIdentity && sourceIdentity !== caller.session.sourceIdentity) {
+        throw AwsSimError.accessDenied(`User: ${callerArn} is not authorized to set a different source identity`);
+      }
+      const issuedAt = now();
+      const session: StsSession = {
+        accessKeyId: newAccessKeyId(),
+        secretAccessKey: newSecret(),
+        sessionToken: newSessionToken(),
+        roleArn: role.arn,
+        roleName: role.name,
+        accountId: role.accountId,
+        assumedRoleArn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${sessionName}`,
+        userId: `${role.id}:${sessionName}`,
+        sourceIdentity: sourceIdentity ?? caller.session?.sourceIdentity,
+        issuedAt,
+        expiration: new Date(Math.floor(issuedAt.getTime() / 1000) * 1000 + duration * 1000),
+        sessionPolicy: policyText === undefined ? undefined : parseIdentityPolicy(policyText),
+      };
+      sessions.add(session);
+      return {
+        Credentials: {
+          AccessKeyId: session.accessKeyId,
+          SecretAccessKey: session.secretAccessKey,
+          SessionToken: session.sessionToken,
+          Expiration: iso(session.expiration),
+        },
+        AssumedRoleUser: { AssumedRoleId: session.userId, Arn: session.assumedRoleArn },
+        PackedPolicySize: policyText === undefined ? undefined : Math.ceil((policyText.replace(/\s/g, '').length / 2048) * 100),
+        SourceIdentity: session.sourceIdentity,
+      };
+    },
+  };
+}
