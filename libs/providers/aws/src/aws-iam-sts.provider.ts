@@ -1,0 +1,215 @@
+import { IAMClient } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  CloudAccessProvider, GrantContext, GrantSpec, OwnedArtifact, Principal, ProviderError, ProvisionOutcome, ProvisionStatus,
+  SystemClock, Target, TargetKind, TargetOf,
+} from '@jit/domain';
+import { BROKER_POLICY_NAME, denySid, grantIdFromSid, grantSid, isBrokerSid, sessionName } from './aws-artifact.naming';
+import { errorCode } from './aws-error.classifier';
+import { validateAwsGrant } from './aws-grant.validator';
+import { AwsProviderOptions, AwsRetryOptions, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY } from './aws-provider.options';
+import { Sleep, realSleep, withRetry } from './aws-retry.policy';
+import { STS_MAX_SECONDS, STS_MIN_SECONDS, grantStatement, sessionDenyStatement, sessionPolicy } from './aws-statement.builder';
+import { isSpent, isoSeconds, serialize } from './broker-policy.document';
+import { BrokerPolicyStore } from './broker-policy.store';
+import { stableStringify } from './stable-stringify';
+import { IamEntity, entityFromArn } from './iam-entity';
+import { CallRunner, InlinePolicyClient } from './inline-policy.client';
+
+const KINDS = ['aws.iam-policy', 'aws.assume-role', 'aws.sts-credentials'] as const satisfies readonly TargetKind[];
+
+/**
+ * AWS adapter (design.md section 4): `aws.iam-policy` and `aws.assume-role` are statements in
+ * one broker-managed inline policy per role or user, each with its grant's Sid and a
+ * `DateLessThan aws:CurrentTime` deadline; `aws.sts-credentials` is an `AssumeRole` whose
+ * session carries the grant id, cut off early by a deny on its `aws:SourceIdentity`.
+ */
+export class AwsIamStsProvider extends CloudAccessProvider {
+  readonly cloud = 'aws' as const;
+  readonly kinds: readonly TargetKind[] = KINDS;
+  private readonly iam: IAMClient;
+  private readonly sts: STSClient;
+  private readonly store: BrokerPolicyStore;
+  private readonly retry: AwsRetryOptions;
+  private readonly now: () => Date;
+  /** Principals whose broker policy `listOwned` scans: configured, plus those seen since start. */
+  private readonly principals: Set<string>;
+
+  constructor(
+    private readonly options: AwsProviderOptions,
+    private readonly sleep: Sleep = realSleep,
+  ) {
+    super();
+    const clock = options.clock ?? new SystemClock();
+    this.now = () => clock.now();
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    // Retries are ours (bounded, jittered, classified), so the SDK makes one attempt per call.
+    const common = { region: options.region, maxAttempts: 1, ...(options.credentials ? { credentials: options.credentials } : {}) };
+    this.iam = new IAMClient({ ...common, ...(options.iamEndpoint ? { endpoint: options.iamEndpoint } : {}) });
+    this.sts = new STSClient({ ...common, ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}) });
+    this.store = new BrokerPolicyStore(new InlinePolicyClient(this.iam, this.run), this.now);
+    this.principals = new Set(options.reconcilePrincipals ?? []);
+  }
+
+  artifactName(grantId: string, target: Target): string {
+    return target.kind === 'aws.sts-credentials' ? sessionName(grantId) : grantSid(grantId);
+  }
+
+  overlapKey(principal: Principal, target: Target): string {
+    const { kind, ...fields } = target;
+    const sorted = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Array.isArray(v) ? [...v].sort() : v]));
+    return `${kind}|${principal.id}|${stableStringify(sorted)}`;
+  }
+
+  validate(spec: GrantSpec): void {
+    validateAwsGrant(spec);
+  }
+
+  override vendsCredentials(kind: TargetKind): boolean {
+    return kind === 'aws.sts-credentials';
+  }
+
+  async grant(spec: GrantSpec, context: GrantContext): Promise<ProvisionOutcome> {
+    void context; // each grant has its own statement, so overlapping grants coexist without help
+    this.validate(spec);
+    if (spec.target.kind === 'aws.sts-credentials') return this.assumeRole(spec, spec.target);
+    const entity = this.principal(spec);
+    const statement = grantStatement(spec.grantId, spec.target, spec.expiresAt);
+    await this.store.add(entity, statement, 'principal.id');
+    return {
+      status: 'active',
+      providerRef: { principalArn: entity.arn, policyName: BROKER_POLICY_NAME, sid: statement.Sid, expiresAt: isoSeconds(spec.expiresAt) },
+    };
+  }
+
+  async revoke(spec: GrantSpec, context: GrantContext & { early: boolean }): Promise<void> {
+    if (spec.target.kind !== 'aws.sts-credentials') {
+      await this.store.remove(this.principal(spec), grantSid(spec.grantId));
+      return;
+    }
+    // Sessions cannot be deleted; at expiry they end by themselves (DurationSeconds and the session policy's cutoff).
+    if (!context.early) return;
+    const role = this.remember(entityFromArn(spec.target.roleArn, 'target.roleArn'));
+    try {
+      await this.store.add(role, sessionDenyStatement(spec.grantId, spec.expiresAt, this.now()), 'target.roleArn');
+    } catch (e) {
+      // A deleted role's sessions are dead already.
+      if (!(e instanceof ProviderError && e.options.code === 'NoSuchEntity')) throw e;
+    }
+  }
+
+  async status(spec: GrantSpec): Promise<ProvisionStatus> {
+    if (spec.target.kind === 'aws.sts-credentials') {
+      if (this.now().getTime() >= spec.expiresAt.getTime()) return { status: 'absent' };
+      const role = entityFromArn(spec.target.roleArn, 'target.roleArn');
+      const denied = (await this.store.read(role))?.Statement.some((s) => s.Sid === denySid(spec.grantId));
+      // STS cannot list sessions: within its window and not denied, an issued session is usable.
+      return denied ? { status: 'absent' } : { status: 'active', providerRef: { roleArn: role.arn, roleSessionName: spec.artifactName } };
+    }
+    const entity = entityFromArn(spec.principal.id);
+    const sid = grantSid(spec.grantId);
+    const found = (await this.store.read(entity))?.Statement.some((s) => s.Sid === sid);
+    return found ? { status: 'active', providerRef: { principalArn: entity.arn, policyName: BROKER_POLICY_NAME, sid } } : { status: 'absent' };
+  }
+
+  async *listOwned(): AsyncIterable<OwnedArtifact> {
+    for (const arn of [...this.principals]) {
+      const entity = entityFromArn(arn);
+      const doc = await this.store.read(entity);
+      for (const s of doc?.Statement ?? []) {
+        if (!isBrokerSid(s.Sid)) continue;
+        // A live session deny protects a revoked grant; only a spent one is clutter to remove.
+        if (s.Effect === 'Deny' && !isSpent(s, this.now())) continue;
+        yield {
+          grantId: grantIdFromSid(s.Sid!),
+          artifactName: s.Sid!,
+          locator: { principalArn: entity.arn, policyName: BROKER_POLICY_NAME, sid: s.Sid },
+          description: `${s.Effect} statement ${s.Sid} in inline policy ${BROKER_POLICY_NAME} on ${entity.arn}`,
+        };
+      }
+    }
+  }
+
+  async removeOrphan(artifact: OwnedArtifact): Promise<void> {
+    const { principalArn, sid } = artifact.locator as { principalArn?: unknown; sid?: unknown };
+    if (typeof principalArn !== 'string' || typeof sid !== 'string' || !isBrokerSid(sid)) {
+      throw new ProviderError('invalid', 'not an artifact listed by the AWS adapter', { field: 'locator' });
+    }
+    await this.store.remove(entityFromArn(principalArn), sid, (s) => s.Effect === 'Allow' || isSpent(s, this.now()));
+  }
+
+  async healthCheck(): Promise<void> {
+    await this.run('GetCallerIdentity', (abortSignal) => this.sts.send(new GetCallerIdentityCommand({}), { abortSignal }));
+  }
+
+  private async assumeRole(spec: GrantSpec, target: TargetOf<'aws.sts-credentials'>): Promise<ProvisionOutcome> {
+    this.remember(entityFromArn(target.roleArn, 'target.roleArn'));
+    const remaining = Math.ceil((spec.expiresAt.getTime() - this.now().getTime()) / 1000);
+    if (remaining <= 0) throw new ProviderError('invalid', 'the grant has already expired', { field: 'expiresAt' });
+    if (remaining > STS_MAX_SECONDS) {
+      throw new ProviderError('limit', `STS sessions last at most ${STS_MAX_SECONDS} seconds`, { field: 'duration', code: 'DurationSeconds' });
+    }
+    const name = sessionName(spec.grantId);
+    const out = await this.run('AssumeRole', (abortSignal) =>
+      this.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: target.roleArn,
+          RoleSessionName: name,
+          SourceIdentity: name,
+          // STS's floor; the session policy still ends access at expiresAt.
+          DurationSeconds: Math.max(STS_MIN_SECONDS, remaining),
+          Policy: serialize(sessionPolicy(target, spec.expiresAt)),
+        }),
+        { abortSignal },
+      ),
+    ).catch((e: unknown) => Promise.reject(this.assumeRoleError(e, target.roleArn)));
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+      throw new ProviderError('terminal', 'AssumeRole answered without credentials');
+    }
+    const expiration = c.Expiration.toISOString();
+    return {
+      status: 'active',
+      providerRef: {
+        roleArn: target.roleArn,
+        roleSessionName: name,
+        sourceIdentity: name,
+        assumedRoleArn: out.AssumedRoleUser?.Arn,
+        assumedRoleId: out.AssumedRoleUser?.AssumedRoleId,
+        expiration,
+      },
+      credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration },
+      notice:
+        'Credentials are returned once. An early revoke denies this session (by its SourceIdentity) on the role; ' +
+        'IAM changes can take a few seconds to reach every region.',
+    };
+  }
+
+  private assumeRoleError(e: unknown, roleArn: string): unknown {
+    if (!(e instanceof ProviderError)) return e;
+    if (e.options.code === 'ValidationError' && /DurationSeconds|session limit/i.test(e.message)) {
+      return new ProviderError('limit', `${e.message} (${roleArn})`, { field: 'duration', code: 'MaxSessionDuration', cause: e });
+    }
+    if (errorCode(e.options.cause) === 'AccessDenied') {
+      return new ProviderError(
+        'terminal',
+        `the broker may not assume ${roleArn}: its trust policy must allow the broker sts:AssumeRole and sts:SetSourceIdentity (${e.message})`,
+        { code: 'AccessDenied', field: 'target.roleArn', cause: e },
+      );
+    }
+    return e;
+  }
+
+  private principal(spec: GrantSpec): IamEntity {
+    return this.remember(entityFromArn(spec.principal.id));
+  }
+
+  private remember(entity: IamEntity): IamEntity {
+    this.principals.add(entity.arn);
+    return entity;
+  }
+
+  /** One SDK call with the adapter's retries and a per-call timeout. */
+  private readonly run: CallRunner = (operation, call) =>
+    withRetry(operation, () => call(AbortSignal.timeout(this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)), this.retry, this.sleep);
+}
