@@ -59,6 +59,7 @@ function googleEnvelope(text: unknown): { status?: string; message?: string } | 
  * the Google error envelope as the message), so both are read.
  */
 export function classifyGoogleError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
   const e = error as { code?: unknown; status?: unknown; message?: unknown; response?: { status?: unknown; data?: unknown } };
   const envelope = googleEnvelope(e?.message) ?? googleEnvelope(e?.response?.data);
   const message = envelope?.message ?? (error instanceof Error ? error.message : String(error));
@@ -81,7 +82,8 @@ export class ResourceManagerGateway {
   private readonly folders: FoldersClient;
   private readonly organizations: OrganizationsClient;
   // The retry loop is ours (conflict-aware, bounded, jittered): gax's own retries are switched off.
-  private readonly callOptions: { retry: null; timeout: number };
+  private readonly callOptions: { retry: null };
+  private readonly timeoutMs: number;
 
   constructor(options: GcpProviderOptions) {
     const { endpoint, authClient } = options;
@@ -95,13 +97,14 @@ export class ResourceManagerGateway {
     this.projects = new ProjectsClient(clientOptions);
     this.folders = new FoldersClient(clientOptions);
     this.organizations = new OrganizationsClient(clientOptions);
-    this.callOptions = { retry: null, timeout: options.callTimeoutMs ?? 30_000 };
+    this.callOptions = { retry: null };
+    this.timeoutMs = options.callTimeoutMs ?? 30_000;
   }
 
   async getPolicy(resource: string): Promise<IamPolicy> {
     const request = { resource, options: { requestedPolicyVersion: 3 } };
     try {
-      const [policy] = await this.client(resource).getIamPolicy(request, this.callOptions);
+      const [policy] = await this.deadline(this.client(resource).getIamPolicy(request, this.callOptions));
       return policy;
     } catch (e) {
       throw classifyGoogleError(e);
@@ -112,7 +115,7 @@ export class ResourceManagerGateway {
   async setPolicy(resource: string, policy: IamPolicy): Promise<IamPolicy> {
     const request = { resource, policy, updateMask: { paths: ['bindings', 'etag'] } };
     try {
-      const [written] = await this.client(resource).setIamPolicy(request, this.callOptions);
+      const [written] = await this.deadline(this.client(resource).setIamPolicy(request, this.callOptions));
       return written;
     } catch (e) {
       throw classifyGoogleError(e);
@@ -121,7 +124,7 @@ export class ResourceManagerGateway {
 
   async testPermissions(resource: string, permissions: string[]): Promise<string[]> {
     try {
-      const [answer] = await this.client(resource).testIamPermissions({ resource, permissions }, this.callOptions);
+      const [answer] = await this.deadline(this.client(resource).testIamPermissions({ resource, permissions }, this.callOptions));
       return answer.permissions ?? [];
     } catch (e) {
       throw classifyGoogleError(e);
@@ -139,6 +142,22 @@ export class ResourceManagerGateway {
 
   async close(): Promise<void> {
     await Promise.all([this.projects.close(), this.folders.close(), this.organizations.close()]);
+  }
+
+  /**
+   * gax's REST transport ignores the call timeout, so the deadline is enforced here. A write that
+   * times out may still land; the retry re-reads and finds it, so nothing is applied twice.
+   */
+  private async deadline<T>(call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new GatewayError('transient', 'DEADLINE_EXCEEDED', `no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    try {
+      return await Promise.race([call, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private client(resource: string): ProjectsClient | FoldersClient | OrganizationsClient {

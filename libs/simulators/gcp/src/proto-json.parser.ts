@@ -60,7 +60,11 @@ function logType(value: unknown, path: string): LogType {
 function expr(value: unknown, path: string): Expr {
   const m = message(value, path, ['expression', 'title', 'description', 'location']);
   const out: Expr = { expression: m.expression === undefined ? '' : str(m.expression, `${path}.expression`) };
-  for (const f of ['title', 'description', 'location'] as const) if (m[f] !== undefined) out[f] = str(m[f], `${path}.${f}`);
+  // proto3 strings have no presence: "" is the same as unset (the Node client sends location: "").
+  for (const f of ['title', 'description', 'location'] as const) {
+    const v = m[f] === undefined ? '' : str(m[f], `${path}.${f}`);
+    if (v !== '') out[f] = v;
+  }
   return out;
 }
 
