@@ -19,8 +19,8 @@ export type EndReason = 'expired' | 'revoked' | 'denied' | 'failed' | 'timeout' 
 
 const TRANSITIONS: Record<GrantState, readonly GrantState[]> = {
   pending_approval: ['provisioning', 'denied'],
-  provisioning: ['active', 'failed'],
-  active: ['revoking', 'expired', 'revoked'],
+  provisioning: ['active', 'failed', 'provisioning'],
+  active: ['revoking', 'expired', 'revoked', 'revoke_failed'],
   revoking: ['expired', 'revoked', 'revoke_failed', 'revoking'],
   revoke_failed: ['expired', 'revoked', 'revoke_failed'],
   expired: [],

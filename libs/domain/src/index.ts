@@ -6,3 +6,5 @@ export * from './grant-request';
 export * from './target';
 export * from './ports/cloud-access.provider.port';
 export * from './ports/clock.port';
+export * from './audit-event';
+export * from './ports/grant-store.port';

@@ -1,0 +1,33 @@
+import { CloudName, Grant, GrantState } from '@jit/domain';
+import { LifecycleHooks } from '@jit/grants';
+import { BrokerMetrics } from '@jit/observability';
+
+/** Kinds whose cloud has no expiry of its own: the sweeper is the only enforcement. */
+const SWEEPER_ONLY = new Set(['azure.app-role']);
+
+export class BrokerLifecycleHooks extends LifecycleHooks {
+  /** Set once the sweeper exists (API-only replicas have none). */
+  onActive: ((grant: Grant) => void) | undefined;
+
+  constructor(private readonly metrics: BrokerMetrics) {
+    super();
+  }
+
+  revocationLag(grant: Grant, seconds: number): void {
+    const enforcement =
+      SWEEPER_ONLY.has(grant.kind) || (grant.kind === 'azure.resource-role' && grant.principal.type === 'workload') ? 'sweeper' : 'cloud';
+    this.metrics.revocationLag.observe({ cloud: grant.cloud, kind: grant.kind, enforcement }, Math.max(0, seconds));
+  }
+
+  providerCall(cloud: CloudName, operation: 'grant' | 'revoke', outcome: 'ok' | 'transient' | 'terminal'): void {
+    this.metrics.providerCalls.inc({ cloud, operation, outcome });
+  }
+
+  transitioned(to: GrantState): void {
+    this.metrics.transitions.inc({ state: to });
+  }
+
+  becameActive(grant: Grant): void {
+    this.onActive?.(grant);
+  }
+}

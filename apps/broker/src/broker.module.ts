@@ -1,0 +1,50 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { AuditLogUseCase, CloudProviderRegistry, GetGrantUseCase, ListGrantsUseCase, RequestGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
+import { BrokerMetrics } from '@jit/observability';
+import { AuditController } from './http/audit.controller';
+import { TokenAuthGuard } from './http/auth/token-auth.guard';
+import { TokenRegistry } from './http/auth/token-registry';
+import { DomainExceptionFilter } from './http/domain-exception.filter';
+import { GrantsController } from './http/grants.controller';
+import { BROKER_ROLE, OpenApiDocument, SystemController } from './http/system.controller';
+
+/** The objects the composition root built; Nest only routes HTTP to them. */
+export interface BrokerParts {
+  role: string;
+  dataSource: DataSource;
+  metrics: BrokerMetrics;
+  registry: CloudProviderRegistry;
+  tokens: TokenRegistry;
+  openApi: OpenApiDocument;
+  requestGrant: RequestGrantUseCase;
+  getGrant: GetGrantUseCase;
+  listGrants: ListGrantsUseCase;
+  revokeGrant: RevokeGrantUseCase;
+  auditLog: AuditLogUseCase;
+}
+
+@Module({})
+export class BrokerModule {
+  static forParts(parts: BrokerParts): DynamicModule {
+    const values: Provider[] = [
+      { provide: DataSource, useValue: parts.dataSource },
+      { provide: BrokerMetrics, useValue: parts.metrics },
+      { provide: CloudProviderRegistry, useValue: parts.registry },
+      { provide: TokenRegistry, useValue: parts.tokens },
+      { provide: OpenApiDocument, useValue: parts.openApi },
+      { provide: RequestGrantUseCase, useValue: parts.requestGrant },
+      { provide: GetGrantUseCase, useValue: parts.getGrant },
+      { provide: ListGrantsUseCase, useValue: parts.listGrants },
+      { provide: RevokeGrantUseCase, useValue: parts.revokeGrant },
+      { provide: AuditLogUseCase, useValue: parts.auditLog },
+      { provide: BROKER_ROLE, useValue: parts.role },
+    ];
+    return {
+      module: BrokerModule,
+      controllers: [GrantsController, AuditController, SystemController],
+      providers: [...values, { provide: APP_GUARD, useClass: TokenAuthGuard }, { provide: APP_FILTER, useClass: DomainExceptionFilter }],
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Response } from 'express';
+import { DomainError, DomainErrorCode } from '@jit/domain';
+import { Problem, problemType, sendProblem } from './problem';
+
+const STATUS: Record<DomainErrorCode, { status: number; title: string }> = {
+  validation: { status: 400, title: 'Invalid request' },
+  not_found: { status: 404, title: 'Not found' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  invalid_state: { status: 409, title: 'Not possible in the current state' },
+  idempotency_conflict: { status: 409, title: 'Idempotency-Key conflict' },
+  limit_exceeded: { status: 422, title: 'Cloud limit exceeded' },
+  provider_rejected: { status: 502, title: 'The cloud refused the change' },
+  provider_unavailable: { status: 503, title: 'The cloud is unavailable' },
+  provider_disabled: { status: 400, title: 'Cloud not enabled' },
+};
+
+/** The one place where errors become HTTP: RFC 7807 problems, never a stack trace. */
+@Catch()
+export class DomainExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (error instanceof DomainError) {
+      const { status, title } = STATUS[error.code];
+      const problem: Problem = { type: problemType(error.code), title, status, detail: error.message, ...error.extra };
+      if (error.issues.length) problem.errors = error.issues;
+      return sendProblem(res, problem, status === 503 ? { 'Retry-After': '5' } : {});
+    }
+    if (error instanceof HttpException) {
+      const status = error.getStatus();
+      const body = error.getResponse();
+      const detail = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? error.message);
+      const code = status === 401 ? 'unauthenticated' : status === 404 ? 'not_found' : status === 403 ? 'forbidden' : `http_${status}`;
+      return sendProblem(
+        res,
+        { type: problemType(code), title: error.name.replace(/Exception$/, ''), status, detail },
+        status === 401 ? { 'WWW-Authenticate': 'Bearer realm="jit-broker"' } : {},
+      );
+    }
+    const errorId = randomUUID();
+    this.logger.error(`errorId=${errorId} ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    sendProblem(res, { type: problemType('internal'), title: 'Internal error', status: 500, detail: `internal error ${errorId}`, errorId });
+  }
+}

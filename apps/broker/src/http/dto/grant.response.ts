@@ -1,0 +1,44 @@
+import { AuditEvent, Grant } from '@jit/domain';
+
+/** The API's view of a grant (design.md section 3); credentials only on the creating response. */
+export function toGrantResponse(g: Grant, credentials?: Record<string, string>) {
+  return {
+    id: g.id,
+    state: g.state,
+    cloud: g.cloud,
+    principal: g.principal,
+    target: g.target,
+    requestedBy: g.requestedBy,
+    justification: g.justification,
+    ticket: g.ticket,
+    duration: `PT${g.durationSeconds}S`,
+    createdAt: g.createdAt.toISOString(),
+    startsAt: g.startsAt?.toISOString() ?? null,
+    expiresAt: g.expiresAt.toISOString(),
+    endedAt: g.endedAt?.toISOString() ?? null,
+    endReason: g.endReason,
+    approvals: g.approvals,
+    providerRef: g.providerRef,
+    lastError: g.lastError,
+    ...(g.state === 'revoking' || g.state === 'revoke_failed'
+      ? { revokeAttempts: g.attempts, nextAttemptAt: g.nextAttemptAt?.toISOString() ?? null }
+      : {}),
+    ...(credentials ? { credentials } : {}),
+  };
+}
+
+export function toAuditResponse(e: AuditEvent) {
+  return {
+    seq: e.seq,
+    id: e.id,
+    occurredAt: e.occurredAt.toISOString(),
+    type: e.type,
+    grantId: e.grantId,
+    cloud: e.cloud,
+    principal: e.principal,
+    actor: e.actor,
+    data: e.data,
+    prevHash: e.prevHash,
+    hash: e.hash,
+  };
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { AUDIT_EVENT_TYPES, CLOUDS, DomainError, GRANT_STATES, zodIssues } from '@jit/domain';
+
+const instant = z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time' }).transform((s) => new Date(s));
+const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+const cursor = z.string().min(1).max(512).optional();
+
+export const listGrantsQuery = z.strictObject({
+  cloud: z.enum(CLOUDS).optional(),
+  state: z.enum(GRANT_STATES).optional(),
+  principal: z.string().min(1).max(1024).optional(),
+  requester: z.string().min(1).max(256).optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+  limit: limit(500, 50),
+  cursor,
+});
+
+export const auditQuery = z.strictObject({
+  grantId: z.uuid().optional(),
+  cloud: z.enum(CLOUDS).optional(),
+  principal: z.string().min(1).max(1024).optional(),
+  actor: z.string().min(1).max(256).optional(),
+  type: z.enum(AUDIT_EVENT_TYPES).optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+  limit: limit(1000, 100),
+  cursor,
+  format: z.enum(['json', 'jsonl', 'csv']).default('json'),
+});
+
+export const revokeBody = z
+  .strictObject({
+    reason: z.string().trim().min(1).max(1024).optional(),
+    force: z.boolean().default(false),
+  })
+  .optional()
+  .transform((b) => b ?? { force: false });
+
+/** Parses with a schema; failures become 400 problems that name each field. */
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, prefix = ''): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw DomainError.validation(zodIssues(result.error).map((i) => ({ ...i, field: prefix && i.field !== '(body)' ? `${prefix}.${i.field}` : i.field })));
+  }
+  return result.data;
+}

@@ -1,0 +1,72 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { z } from 'zod';
+import { grantRequestSchema } from '@jit/domain';
+import { Actor, GetGrantUseCase, ListGrantsUseCase, RequestGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
+import { CurrentActor } from './auth/auth.decorators';
+import { toGrantResponse } from './dto/grant.response';
+import { listGrantsQuery, parseWith, revokeBody } from './dto/query.schemas';
+
+@ApiTags('grants')
+@ApiBearerAuth()
+@Controller('v1/grants')
+export class GrantsController {
+  constructor(
+    private readonly requestGrant: RequestGrantUseCase,
+    private readonly getGrant: GetGrantUseCase,
+    private readonly listGrants: ListGrantsUseCase,
+    private readonly revokeGrant: RevokeGrantUseCase,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Request a grant; automatically approved within the duration bounds' })
+  @ApiBody({ schema: z.toJSONSchema(grantRequestSchema, { target: 'openapi-3.0', io: 'input' }) as object })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key and body: same grant; other body: 409' })
+  @ApiResponse({ status: 201, description: 'active; `credentials` appear here once for kinds that vend them' })
+  @ApiResponse({ status: 202, description: 'accepted by the cloud, not settled yet (state provisioning)' })
+  @ApiResponse({ status: 200, description: 'an Idempotency-Key replay: the existing grant' })
+  async create(
+    @CurrentActor() actor: Actor,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const result = await this.requestGrant.execute(actor, body, idempotencyKey);
+    res.status(result.replayed ? 200 : result.grant.state === 'active' ? 201 : 202);
+    res.setHeader('Location', `/v1/grants/${result.grant.id}`);
+    if (result.credentials) res.setHeader('Cache-Control', 'no-store');
+    return toGrantResponse(result.grant, result.credentials);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List grants (newest first), keyset-paged' })
+  @ApiQuery({ name: 'cloud', required: false })
+  @ApiQuery({ name: 'state', required: false })
+  @ApiQuery({ name: 'principal', required: false })
+  @ApiQuery({ name: 'requester', required: false })
+  @ApiQuery({ name: 'from', required: false, description: 'createdAt >= from (RFC 3339)' })
+  @ApiQuery({ name: 'to', required: false, description: 'createdAt < to (RFC 3339)' })
+  @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  async list(@CurrentActor() actor: Actor, @Query() query: unknown) {
+    const { limit, cursor, ...filter } = parseWith(listGrantsQuery, query);
+    const page = await this.listGrants.execute(actor, filter, limit, cursor ?? null);
+    return { items: page.items.map((g) => toGrantResponse(g)), nextCursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One grant' })
+  async get(@CurrentActor() actor: Actor, @Param('id') id: string) {
+    return toGrantResponse(await this.getGrant.execute(actor, id));
+  }
+
+  @Post(':id/revoke')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'End a grant early; admins can force-close a revoke_failed grant with {"force": true}' })
+  @ApiBody({ schema: z.toJSONSchema(revokeBody, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as object, required: false })
+  async revoke(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() body: unknown) {
+    const command = parseWith(revokeBody, body);
+    return toGrantResponse(await this.revokeGrant.execute(actor, id, { reason: command.reason ?? null, force: command.force }));
+  }
+}

@@ -1,0 +1,25 @@
+import { Logger } from '@nestjs/common';
+import { ConfigError, loadBrokerConfig } from '@jit/config';
+import { createCloudProviders } from './cloud-providers.factory';
+import { runUntilSignal } from './run-until-signal';
+import { startBroker } from './start-broker';
+
+/** `npm start`: the broker with real cloud adapters, configured from the environment. */
+async function main(): Promise<void> {
+  const logger = new Logger('Broker');
+  const config = loadBrokerConfig(process.env);
+  if (config.providers.length === 0) {
+    throw new ConfigError('JIT_PROVIDERS is empty: name the clouds to serve (aws, azure, gcp), or use `npm run sandbox`');
+  }
+  const broker = await startBroker({ config, providers: createCloudProviders(config.providers, process.env) });
+  logger.log(
+    `role=${config.role} clouds=${config.providers.join(',')} database=${broker.database.description}` +
+      (broker.url ? ` listening on ${config.host}:${new URL(broker.url).port}` : ''),
+  );
+  runUntilSignal(broker);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`jit-broker: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { loadBrokerConfig } from '@jit/config';
+import { CLOUDS } from '@jit/domain';
+import { LocalCloudProvider } from '@jit/provider-local';
+import { sha256Hex } from './http/auth/token-registry';
+import { runUntilSignal } from './run-until-signal';
+import { startBroker } from './start-broker';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * `npm run sandbox`: the broker on the embedded database with local clouds, tokens generated
+ * for this run (or JIT_ADMIN_TOKEN), and a printed walk-through.
+ */
+async function main(): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '' };
+  const adminToken = env.JIT_ADMIN_TOKEN ?? `adm_${randomBytes(24).toString('base64url')}`;
+  const requesterToken = `req_${randomBytes(24).toString('base64url')}`;
+  const auditorToken = `aud_${randomBytes(24).toString('base64url')}`;
+  const dataDir = resolve(env.JIT_DATA_DIR ?? './data');
+  mkdirSync(dataDir, { recursive: true });
+  const tokensFile = join(dataDir, 'sandbox-tokens.json');
+  writeFileSync(
+    tokensFile,
+    JSON.stringify({
+      tokens: [
+        { subject: 'sandbox-pipeline', roles: ['requester'], sha256: sha256Hex(requesterToken) },
+        { subject: 'sandbox-auditor', roles: ['auditor'], sha256: sha256Hex(auditorToken) },
+      ],
+    }),
+    { mode: 0o600 },
+  );
+  const config = loadBrokerConfig({ ...env, JIT_ADMIN_TOKEN: adminToken, JIT_TOKENS_FILE: tokensFile, JIT_DATA_DIR: dataDir });
+  const providers = CLOUDS.map((c) => new LocalCloudProvider(c));
+  const broker = await startBroker({ config, providers, logLevels: ['warn', 'error'] });
+  const exampleDuration = config.minDurationSeconds <= 120 && config.maxDurationSeconds >= 120 ? 'PT2M' : `PT${config.minDurationSeconds}S`;
+  const base = `http://localhost:${new URL(broker.url!).port}`;
+  process.stdout.write(`
+JIT access broker sandbox
+  API        ${base}   (OpenAPI at ${base}/docs)
+  database   ${broker.database.description}
+  clouds     ${providers.map((p) => `${p.cloud} (local in-memory)`).join(', ')}
+  durations  ${config.minDurationSeconds}s .. ${config.maxDurationSeconds}s
+
+Tokens for this run (only their SHA-256 is kept, in ${tokensFile}):
+  admin      ${adminToken}
+  requester  ${requesterToken}   (subject sandbox-pipeline)
+  auditor    ${auditorToken}   (subject sandbox-auditor)
+
+Try it:
+  export JIT=${base} TOKEN=${requesterToken}
+  curl -s -X POST $JIT/v1/grants -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{
+    "cloud": "aws",
+    "principal": {"type": "workload", "id": "arn:aws:iam::123456789012:role/ci-deployer"},
+    "target": {"kind": "aws.iam-policy", "actions": ["s3:PutObject"], "resources": ["arn:aws:s3:::artifacts/*"]},
+    "duration": "${exampleDuration}", "justification": "release 1.4.2", "ticket": "CHG-1234"}'
+  curl -s $JIT/v1/grants -H "Authorization: Bearer $TOKEN"
+  curl -s "$JIT/v1/audit?format=jsonl" -H "Authorization: Bearer ${auditorToken}"
+  curl -s $JIT/v1/audit/verify -H "Authorization: Bearer ${auditorToken}"
+
+Ctrl-C stops the broker; grants and the audit log stay in ${dataDir}.
+`);
+  runUntilSignal(broker);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`jit-broker sandbox: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,128 @@
+import 'reflect-metadata';
+import { INestApplication, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AddressInfo } from 'node:net';
+import { BrokerConfig } from '@jit/config';
+import { Clock, CloudAccessProvider, SystemClock } from '@jit/domain';
+import {
+  AuditLogUseCase,
+  CloudProviderRegistry,
+  GetGrantUseCase,
+  GrantLifecycle,
+  ListGrantsUseCase,
+  ProcessDueGrantUseCase,
+  RequestGrantUseCase,
+  RevokeGrantUseCase,
+} from '@jit/grants';
+import { BrokerMetrics } from '@jit/observability';
+import { Database, PostgresGrantStore, openDatabase } from '@jit/persistence';
+import { BrokerLifecycleHooks } from './broker-hooks';
+import { BrokerModule } from './broker.module';
+import { TokenRegistry } from './http/auth/token-registry';
+import { jsonBodyMiddleware } from './http/json-body.middleware';
+import { OpenApiDocument } from './http/system.controller';
+import { GrantExpirySweeper } from './sweeper/grant-expiry.sweeper';
+
+export interface StartOptions {
+  config: BrokerConfig;
+  providers: CloudAccessProvider[];
+  clock?: Clock;
+  /** An already open database (tests); otherwise opened from the config and closed with the broker. */
+  database?: Database;
+  logLevels?: LogLevel[];
+}
+
+export interface RunningBroker {
+  app: INestApplication | null;
+  /** http://127.0.0.1:PORT when serving the API. */
+  url: string | null;
+  database: Database;
+  store: PostgresGrantStore;
+  sweeper: GrantExpirySweeper | null;
+  metrics: BrokerMetrics;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: database, store, providers, use cases, sweeper and HTTP API, per the
+ * configured role (api, sweeper or all). The sweeper role opens no port.
+ */
+export async function startBroker(options: StartOptions): Promise<RunningBroker> {
+  const { config } = options;
+  const clock = options.clock ?? new SystemClock();
+  const ownsDatabase = !options.database;
+  const database = options.database ?? (await openDatabase(config.databaseUrl, config.dataDir));
+  const store = new PostgresGrantStore(database.dataSource, clock, config.replicaId);
+  const metrics = new BrokerMetrics(() => store.countByState());
+  const hooks = new BrokerLifecycleHooks(metrics);
+  const registry = new CloudProviderRegistry(options.providers);
+  const lifecycle = new GrantLifecycle(store, registry, clock, config, hooks);
+
+  let sweeper: GrantExpirySweeper | null = null;
+  if (config.role !== 'api') {
+    sweeper = new GrantExpirySweeper(store, new ProcessDueGrantUseCase(lifecycle), clock, {
+      owner: config.replicaId,
+      intervalMs: config.sweepIntervalMs,
+      leaseMs: config.leaseMs,
+      concurrency: config.sweepConcurrency,
+    });
+    const s = sweeper;
+    hooks.onActive = (g) => s.noteDue(g.expiresAt);
+  }
+
+  let app: INestApplication | null = null;
+  let url: string | null = null;
+  if (config.role !== 'sweeper') {
+    const getGrant = new GetGrantUseCase(store);
+    const openApi = new OpenApiDocument();
+    app = await NestFactory.create(
+      BrokerModule.forParts({
+        role: config.role,
+        dataSource: database.dataSource,
+        metrics,
+        registry,
+        tokens: TokenRegistry.load(config.tokensFile, config.adminToken),
+        openApi,
+        requestGrant: new RequestGrantUseCase(lifecycle, { minSeconds: config.minDurationSeconds, maxSeconds: config.maxDurationSeconds }),
+        getGrant,
+        listGrants: new ListGrantsUseCase(store),
+        revokeGrant: new RevokeGrantUseCase(lifecycle, getGrant),
+        auditLog: new AuditLogUseCase(store),
+      }),
+      { bodyParser: false, logger: options.logLevels ?? ['log', 'warn', 'error'] },
+    );
+    app.use(jsonBodyMiddleware(config.bodyLimitBytes));
+    openApi.document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('JIT access broker')
+        .setDescription('One grant API for Azure, AWS and GCP: time-bound access, swept at expiry, every change in a hash-chained audit log.')
+        .setVersion('1')
+        .addBearerAuth()
+        .build(),
+    );
+    await app.listen(config.port, config.host);
+    const address = app.getHttpServer().address() as AddressInfo;
+    url = `http://127.0.0.1:${address.port}`;
+  }
+  sweeper?.start();
+
+  let closed = false;
+  return {
+    app,
+    url,
+    database,
+    store,
+    sweeper,
+    metrics,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await sweeper?.stop();
+      await app?.close();
+      if (ownsDatabase) await database.close();
+    },
+  };
+}
+

@@ -1,0 +1,110 @@
+import { Logger } from '@nestjs/common';
+import { Clock, Grant, GrantStore } from '@jit/domain';
+import { ProcessDueGrantUseCase } from '@jit/grants';
+
+export interface SweeperSettings {
+  owner: string;
+  intervalMs: number;
+  leaseMs: number;
+  concurrency: number;
+}
+
+/**
+ * Claims due grants and hands each to ProcessDueGrantUseCase. Polls every `intervalMs` and,
+ * between polls, keeps one timer on the next expiry so revocation starts at `expiresAt`.
+ * Replicas share the work through row claims (FOR UPDATE SKIP LOCKED plus a lease), so there
+ * is no leader; nothing is kept in memory but the next wake-up time.
+ */
+export class GrantExpirySweeper {
+  private readonly logger = new Logger(GrantExpirySweeper.name);
+  private pollTimer: NodeJS.Timeout | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt: number | null = null;
+  private cycling = false;
+  private again = false;
+  /** The last claim took all it could: more may be due once a slot frees up. */
+  private backlog = false;
+  private stopped = true;
+  private inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly store: GrantStore,
+    private readonly processDue: ProcessDueGrantUseCase,
+    private readonly clock: Clock,
+    private readonly settings: SweeperSettings,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.pollTimer = setInterval(() => this.kick(), this.settings.intervalMs);
+    this.kick();
+  }
+
+  /** A grant became active in this replica: wake up at its expiry if that is before the next wake-up. */
+  noteDue(at: Date): void {
+    if (this.stopped) return;
+    if (at.getTime() - this.clock.now().getTime() > 2 * this.settings.intervalMs) return;
+    if (this.wakeAt === null || at.getTime() < this.wakeAt) this.arm(at.getTime());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    clearTimeout(this.wakeTimer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.cycling) {
+      this.again = true;
+      return;
+    }
+    this.cycling = true;
+    this.cycle()
+      .catch((e: unknown) => this.logger.error(`sweep cycle failed: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => {
+        this.cycling = false;
+        if (this.again) {
+          this.again = false;
+          setImmediate(() => this.kick());
+        }
+      });
+  }
+
+  private async cycle(): Promise<void> {
+    const room = this.settings.concurrency - this.inFlight.size;
+    if (room > 0) {
+      const claimed = await this.store.claimDue(this.settings.owner, this.settings.leaseMs, room);
+      for (const g of claimed) this.dispatch(g);
+      this.backlog = claimed.length === room;
+    } else {
+      this.backlog = true;
+    }
+    const next = await this.store.nextDueAt(2 * this.settings.intervalMs);
+    if (next && (this.wakeAt === null || next.getTime() < this.wakeAt)) this.arm(next.getTime());
+  }
+
+  private dispatch(g: Grant): void {
+    const job = this.processDue
+      .execute(g)
+      .catch((e: unknown) => this.logger.error(`grant ${g.id}: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => {
+        this.inFlight.delete(job);
+        if (this.backlog) {
+          this.backlog = false;
+          this.kick();
+        }
+      });
+    this.inFlight.add(job);
+  }
+
+  private arm(at: number): void {
+    clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeAt = null;
+      this.kick();
+    }, Math.max(0, at - this.clock.now().getTime()));
+  }
+}

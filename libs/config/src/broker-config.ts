@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { CLOUDS, CloudName, parseIsoDurationSeconds } from '@jit/domain';
+
+export type BrokerRole = 'api' | 'sweeper' | 'all';
+
+export interface BrokerConfig {
+  role: BrokerRole;
+  port: number;
+  host: string;
+  /** PostgreSQL URL; undefined means the embedded PGlite database in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  providers: CloudName[];
+  minDurationSeconds: number;
+  maxDurationSeconds: number;
+  tokensFile: string | undefined;
+  /** Sensitive: never logged. */
+  adminToken: string | undefined;
+  /** How often each replica polls for due work even without armed timers. */
+  sweepIntervalMs: number;
+  /** How long a claimed row stays with its replica before another may take it over. */
+  leaseMs: number;
+  /** Concurrent cloud calls per replica for sweeper work. */
+  sweepConcurrency: number;
+  /** Fast retries (jittered exponential backoff) before a grant becomes `revoke_failed`. */
+  revokeMaxAttempts: number;
+  /** Retry period for `revoke_failed` grants. */
+  revokeFailedRetryMs: number;
+  /** Upper bound on one cloud call, below the lease so a slow call never outlives its claim. */
+  providerTimeoutMs: number;
+  /** Request body size limit in bytes. */
+  bodyLimitBytes: number;
+  replicaId: string;
+}
+
+const isoSeconds = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const s = parseIsoDurationSeconds(v);
+      if (s === undefined || s <= 0) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a positive ISO-8601 duration such as PT1M` });
+        return z.NEVER;
+      }
+      return s;
+    });
+
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+const envSchema = z.object({
+  JIT_ROLE: z.enum(['api', 'sweeper', 'all']).default('all'),
+  PORT: int(8080, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().url().optional().or(z.literal('').transform(() => undefined)),
+  JIT_DATA_DIR: z.string().default('./data'),
+  JIT_PROVIDERS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+      for (const n of names) {
+        if (!(CLOUDS as readonly string[]).includes(n)) {
+          ctx.addIssue({ code: 'custom', message: `JIT_PROVIDERS: unknown cloud "${n}" (use ${CLOUDS.join(', ')})` });
+        }
+      }
+      return [...new Set(names)] as CloudName[];
+    }),
+  JIT_MIN_DURATION: isoSeconds('JIT_MIN_DURATION', 'PT1M'),
+  JIT_MAX_DURATION: isoSeconds('JIT_MAX_DURATION', 'PT8H'),
+  JIT_TOKENS_FILE: z.string().min(1).optional(),
+  JIT_ADMIN_TOKEN: z.string().min(16, 'JIT_ADMIN_TOKEN must be at least 16 characters').optional(),
+  JIT_SWEEP_INTERVAL: isoSeconds('JIT_SWEEP_INTERVAL', 'PT5S'),
+  JIT_LEASE: isoSeconds('JIT_LEASE', 'PT60S'),
+  JIT_SWEEP_CONCURRENCY: int(32, 1, 1024),
+  JIT_REVOKE_MAX_ATTEMPTS: int(6, 1, 100),
+  JIT_REVOKE_FAILED_RETRY: isoSeconds('JIT_REVOKE_FAILED_RETRY', 'PT15M'),
+  JIT_PROVIDER_TIMEOUT: isoSeconds('JIT_PROVIDER_TIMEOUT', 'PT30S'),
+  JIT_BODY_LIMIT: int(65536, 1024, 10 * 1024 * 1024),
+  JIT_REPLICA_ID: z.string().min(1).max(128).optional(),
+});
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment once; every problem is reported, by variable name. */
+export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      'invalid configuration:\n' + parsed.error.issues.map((i) => `  ${String(i.path[0] ?? '')}: ${i.message}`).join('\n'),
+    );
+  }
+  const e = parsed.data;
+  if (e.JIT_MIN_DURATION > e.JIT_MAX_DURATION) throw new ConfigError('JIT_MIN_DURATION is longer than JIT_MAX_DURATION');
+  const leaseMs = e.JIT_LEASE * 1000;
+  const providerTimeoutMs = e.JIT_PROVIDER_TIMEOUT * 1000;
+  if (providerTimeoutMs >= leaseMs) throw new ConfigError('JIT_PROVIDER_TIMEOUT must be shorter than JIT_LEASE');
+  return {
+    role: e.JIT_ROLE,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.JIT_DATA_DIR,
+    providers: e.JIT_PROVIDERS,
+    minDurationSeconds: e.JIT_MIN_DURATION,
+    maxDurationSeconds: e.JIT_MAX_DURATION,
+    tokensFile: e.JIT_TOKENS_FILE,
+    adminToken: e.JIT_ADMIN_TOKEN,
+    sweepIntervalMs: e.JIT_SWEEP_INTERVAL * 1000,
+    leaseMs,
+    sweepConcurrency: e.JIT_SWEEP_CONCURRENCY,
+    revokeMaxAttempts: e.JIT_REVOKE_MAX_ATTEMPTS,
+    revokeFailedRetryMs: e.JIT_REVOKE_FAILED_RETRY * 1000,
+    providerTimeoutMs,
+    bodyLimitBytes: e.JIT_BODY_LIMIT,
+    replicaId: e.JIT_REPLICA_ID ?? `${require('node:os').hostname()}-${process.pid}-${Date.now().toString(36)}`,
+  };
+}
+
+/** Injection token for the config object. */
+export const BROKER_CONFIG = Symbol('BROKER_CONFIG');

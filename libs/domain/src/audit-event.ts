@@ -1,0 +1,41 @@
+import { CloudName } from './cloud';
+
+export const AUDIT_EVENT_TYPES = [
+  'grant.requested',
+  'grant.approved',
+  'grant.denied',
+  'grant.provisioned',
+  'grant.activated',
+  'grant.revoke_requested',
+  'grant.expired',
+  'grant.revoked',
+  'grant.failed',
+  'grant.revoke_failed',
+  'grant.revoke_retried',
+  'policy.denied',
+  'reconcile.orphan_found',
+  'reconcile.orphan_removed',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** An event before it is chained: what the caller decides. */
+export interface AuditEventInput {
+  type: AuditEventType;
+  grantId: string | null;
+  cloud: CloudName | null;
+  principal: string | null;
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+/** An event as stored: numbered, timed and chained to its predecessor. */
+export interface AuditEvent extends AuditEventInput {
+  seq: number;
+  id: string;
+  occurredAt: Date;
+  prevHash: string;
+  hash: string;
+}
+
+/** The hash before the first event. */
+export const GENESIS_HASH = '0'.repeat(64);

@@ -1,0 +1,87 @@
+import { AuditEvent, AuditEventInput } from '../audit-event';
+import { CloudName } from '../cloud';
+import { Grant, GrantState } from '../grant';
+
+export interface GrantFilter {
+  cloud?: CloudName;
+  state?: GrantState;
+  principal?: string;
+  requester?: string;
+  from?: Date;
+  to?: Date;
+}
+
+export interface AuditFilter {
+  grantId?: string;
+  cloud?: CloudName;
+  principal?: string;
+  actor?: string;
+  type?: string;
+  from?: Date;
+  to?: Date;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; absent on the last page. */
+  nextCursor: string | null;
+}
+
+/** Fields a transition may change, besides the state. */
+export type GrantPatch = Partial<
+  Pick<
+    Grant,
+    'startsAt' | 'endedAt' | 'endReason' | 'providerRef' | 'lastError' | 'attempts' | 'nextAttemptAt' | 'approvals'
+  >
+> & {
+  /** Keep (or take) the row for this replica until the given time; null releases it. */
+  leaseUntil?: Date | null;
+};
+
+/**
+ * Grants and their audit events. Every state change goes through `insert` or `transition`,
+ * which commit the row and its audit events in one transaction.
+ */
+export abstract class GrantStore {
+  /** Stores a new grant with its first events; `lease` keeps the sweeper away while the caller provisions. */
+  abstract insert(
+    grant: Grant,
+    idempotency: { key: string; requestHash: string } | null,
+    events: AuditEventInput[],
+    leaseUntil: Date | null,
+  ): Promise<Grant>;
+
+  /**
+   * Changes a grant's state if it is still in `from`; returns null when it is not (another
+   * replica or request got there first).
+   */
+  abstract transition(
+    id: string,
+    from: GrantState,
+    to: GrantState,
+    patch: GrantPatch,
+    events: (g: Grant) => AuditEventInput[],
+  ): Promise<Grant | null>;
+
+  abstract findById(id: string): Promise<Grant | null>;
+  abstract findByIdempotencyKey(requester: string, key: string): Promise<{ grant: Grant; requestHash: string } | null>;
+  abstract list(filter: GrantFilter, limit: number, cursor: string | null): Promise<Page<Grant>>;
+  /** Live grants (provisioning, active, revoking, revoke_failed) sharing an overlap key, except `exceptId`. */
+  abstract liveWithOverlapKey(overlapKey: string, exceptId: string): Promise<Grant[]>;
+
+  /**
+   * Claims due work for this replica with `FOR UPDATE SKIP LOCKED` and a lease: active grants
+   * past `expiresAt`, revocations whose retry is due, and provisioning rows whose lease lapsed.
+   */
+  abstract claimDue(owner: string, leaseMs: number, limit: number): Promise<Grant[]>;
+  /** The earliest `expiresAt` of an active grant after now, if within `horizonMs`. */
+  abstract nextDueAt(horizonMs: number): Promise<Date | null>;
+  abstract countByState(): Promise<Record<string, number>>;
+
+  abstract listAudit(filter: AuditFilter, limit: number, cursor: string | null): Promise<Page<AuditEvent>>;
+  /** Every event in `seq` order, in pages, for export and verification. */
+  abstract streamAudit(filter: AuditFilter, pageSize: number): AsyncIterable<AuditEvent[]>;
+  abstract auditHead(): Promise<{ seq: number; hash: string }>;
+  /** Records an event not tied to a state change (reconciliation, policy decisions). */
+  abstract appendAudit(events: AuditEventInput[]): Promise<void>;
+}

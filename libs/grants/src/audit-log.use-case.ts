@@ -1,0 +1,43 @@
+import { ChainBreak, ChainVerifier } from '@jit/audit';
+import { AuditEvent, AuditFilter, GrantStore, Page } from '@jit/domain';
+import { Actor, requireRole } from './actor';
+
+/** Events per database round trip when exporting or verifying. */
+const AUDIT_PAGE = 1000;
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  head: { seq: number; hash: string };
+  firstBroken: ChainBreak | null;
+}
+
+/** Reading the audit log: auditors and admins only. */
+export class AuditLogUseCase {
+  constructor(private readonly store: GrantStore) {}
+
+  list(actor: Actor, filter: AuditFilter, limit: number, cursor: string | null): Promise<Page<AuditEvent>> {
+    requireRole(actor, 'auditor', 'admin');
+    return this.store.listAudit(filter, limit, cursor);
+  }
+
+  export(actor: Actor, filter: AuditFilter): AsyncIterable<AuditEvent[]> {
+    requireRole(actor, 'auditor', 'admin');
+    return this.store.streamAudit(filter, AUDIT_PAGE);
+  }
+
+  async verify(actor: Actor): Promise<VerifyResult> {
+    requireRole(actor, 'auditor', 'admin');
+    // Read the head first: events appended while we walk are after it and not judged.
+    const head = await this.store.auditHead();
+    const verifier = new ChainVerifier();
+    outer: for await (const page of this.store.streamAudit({}, AUDIT_PAGE)) {
+      for (const e of page) {
+        if (e.seq > head.seq) break outer;
+        if (!verifier.add(e)) break outer;
+      }
+    }
+    verifier.finish(head);
+    return { ok: verifier.broken === null, checked: verifier.checked, head, firstBroken: verifier.broken };
+  }
+}

@@ -1,0 +1,18 @@
+import { CloudName, Grant, GrantState } from '@jit/domain';
+
+/** What the lifecycle reports outward: metrics and the sweeper's timers. */
+export abstract class LifecycleHooks {
+  /** Seconds from `expiresAt` to the revoke call being issued. */
+  abstract revocationLag(grant: Grant, seconds: number): void;
+  abstract providerCall(cloud: CloudName, operation: 'grant' | 'revoke', outcome: 'ok' | 'transient' | 'terminal'): void;
+  abstract transitioned(to: GrantState): void;
+  /** A grant became active here; the local sweeper arms a timer if it is due soon. */
+  abstract becameActive(grant: Grant): void;
+}
+
+export class NoopLifecycleHooks extends LifecycleHooks {
+  revocationLag(): void {}
+  providerCall(): void {}
+  transitioned(): void {}
+  becameActive(): void {}
+}

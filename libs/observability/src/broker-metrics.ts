@@ -1,0 +1,48 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { GRANT_STATES } from '@jit/domain';
+
+/** Revocation lag buckets (seconds): on-time revocation lands in the first few. */
+const LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600];
+
+/** The broker's Prometheus metrics, on a registry of its own (several brokers can share a process in tests). */
+export class BrokerMetrics {
+  readonly registry = new Registry();
+
+  /** Seconds between `expiresAt` and the revoke call being issued. */
+  readonly revocationLag = new Histogram({
+    name: 'jit_revocation_lag_seconds',
+    help: 'Revoke call issued minus expiresAt, per cloud and kind; enforcement=sweeper marks kinds with no cloud-side expiry',
+    labelNames: ['cloud', 'kind', 'enforcement'] as const,
+    buckets: LAG_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly providerCalls = new Counter({
+    name: 'jit_provider_calls_total',
+    help: 'Cloud provider calls by operation and outcome',
+    labelNames: ['cloud', 'operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly transitions = new Counter({
+    name: 'jit_grant_transitions_total',
+    help: 'Grant state changes by target state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(countByState?: () => Promise<Record<string, number>>) {
+    if (countByState) {
+      new Gauge({
+        name: 'jit_grants',
+        help: 'Grants per state (read from the database at scrape time)',
+        labelNames: ['state'] as const,
+        registers: [this.registry],
+        async collect() {
+          const counts = await countByState();
+          for (const s of GRANT_STATES) this.set({ state: s }, counts[s] ?? 0);
+        },
+      });
+    }
+  }
+}

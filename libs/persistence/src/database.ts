@@ -1,0 +1,65 @@
+import { mkdirSync } from 'node:fs';
+import { DataSource } from 'typeorm';
+import { CreateGrantsAndAudit1764172800000 } from './migrations/1764172800000-CreateGrantsAndAudit';
+
+export const MIGRATIONS = [CreateGrantsAndAudit1764172800000];
+
+/** A running database connection, plus whatever must be stopped after it (the embedded server). */
+export interface Database {
+  dataSource: DataSource;
+  /** `postgresql` or `embedded (PGlite in <dir>)`, for the startup banner. */
+  description: string;
+  close(): Promise<void>;
+}
+
+export function createDataSource(url: string, poolSize = 10): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsRun: false,
+    synchronize: false,
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
+    extra: { max: poolSize },
+  });
+}
+
+/**
+ * Opens PostgreSQL at `url`, or, without one, the embedded PostgreSQL (PGlite served on a
+ * loopback socket, toolchain.md) in `dataDir`; then applies pending migrations.
+ */
+export async function openDatabase(url: string | undefined, dataDir: string): Promise<Database> {
+  if (url) {
+    const dataSource = createDataSource(url);
+    await dataSource.initialize();
+    await dataSource.runMigrations({ transaction: 'each' });
+    return { dataSource, description: 'postgresql', close: () => dataSource.destroy() };
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const db = await PGlite.create(dataDir);
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 });
+  await server.start();
+  const address = server.getServerConn();
+  const dataSource = createDataSource(`postgres://postgres:postgres@${address}/postgres`, 8);
+  try {
+    await dataSource.initialize();
+    await dataSource.runMigrations({ transaction: 'each' });
+  } catch (e) {
+    await server.stop();
+    await db.close();
+    throw e;
+  }
+  return {
+    dataSource,
+    description: `embedded PostgreSQL (PGlite in ${dataDir})`,
+    async close() {
+      await dataSource.destroy();
+      await server.stop();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { AuditEvent, CloudName, EndReason, Grant, GrantState, PrincipalType, Target, TargetKind } from '@jit/domain';
+
+export interface GrantRow {
+  id: string;
+  state: string;
+  cloud: string;
+  kind: string;
+  principal_type: string;
+  principal_id: string;
+  target: Target;
+  requested_by: string;
+  justification: string | null;
+  ticket: string | null;
+  duration_seconds: string | number;
+  created_at: Date;
+  starts_at: Date | null;
+  expires_at: Date;
+  ended_at: Date | null;
+  end_reason: string | null;
+  approvals: Grant['approvals'];
+  artifact_name: string;
+  overlap_key: string;
+  provider_ref: Record<string, unknown> | null;
+  last_error: string | null;
+  attempts: number;
+  next_attempt_at: Date | null;
+}
+
+export function toGrant(r: GrantRow): Grant {
+  return {
+    id: r.id,
+    state: r.state as GrantState,
+    cloud: r.cloud as CloudName,
+    kind: r.kind as TargetKind,
+    principal: { type: r.principal_type as PrincipalType, id: r.principal_id },
+    target: r.target,
+    requestedBy: r.requested_by,
+    justification: r.justification,
+    ticket: r.ticket,
+    durationSeconds: Number(r.duration_seconds),
+    createdAt: r.created_at,
+    startsAt: r.starts_at,
+    expiresAt: r.expires_at,
+    endedAt: r.ended_at,
+    endReason: r.end_reason as EndReason | null,
+    approvals: r.approvals,
+    artifactName: r.artifact_name,
+    overlapKey: r.overlap_key,
+    providerRef: r.provider_ref,
+    lastError: r.last_error,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+  };
+}
+
+export interface AuditRow {
+  seq: string;
+  id: string;
+  occurred_at: Date;
+  type: string;
+  grant_id: string | null;
+  cloud: string | null;
+  principal: string | null;
+  actor: string;
+  data: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+export function toAuditEvent(r: AuditRow): AuditEvent {
+  return {
+    seq: Number(r.seq),
+    id: r.id,
+    occurredAt: r.occurred_at,
+    type: r.type as AuditEvent['type'],
+    grantId: r.grant_id,
+    cloud: r.cloud as CloudName | null,
+    principal: r.principal,
+    actor: r.actor,
+    data: r.data,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}

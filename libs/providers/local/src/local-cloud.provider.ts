@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import {
+  CloudAccessProvider,
+  CloudName,
+  GrantContext,
+  GrantSpec,
+  OwnedArtifact,
+  Principal,
+  ProviderError,
+  ProvisionOutcome,
+  ProvisionStatus,
+  TARGET_KINDS,
+  Target,
+  TargetKind,
+  cloudOfKind,
+} from '@jit/domain';
+
+interface Artifact {
+  grantId: string;
+  spec: GrantSpec;
+  grantedAt: Date;
+}
+
+/** Faults a test or benchmark can inject: counts of next calls that fail, and a delay. */
+export interface LocalFaults {
+  transient?: number;
+  terminal?: number;
+  latencyMs?: number;
+}
+
+/**
+ * An in-memory cloud for one `CloudName`: accepts every kind of that cloud (fields were
+ * validated by the domain's schemas), keeps one artifact per grant under its deterministic
+ * name, and ends access at `expiresAt` like a cloud-side condition. Used by the sandbox until
+ * a real adapter is configured, and by tests and benchmarks of the broker core.
+ */
+export class LocalCloudProvider extends CloudAccessProvider {
+  readonly kinds: readonly TargetKind[];
+  private readonly artifacts = new Map<string, Artifact>();
+  private faults: Required<LocalFaults> = { transient: 0, terminal: 0, latencyMs: 0 };
+  /** Every call, in order, for tests and the revocation-lag benchmark. */
+  readonly calls: { op: 'grant' | 'revoke'; grantId: string; at: Date; early?: boolean }[] = [];
+
+  constructor(readonly cloud: CloudName) {
+    super();
+    this.kinds = TARGET_KINDS.filter((k) => cloudOfKind(k) === cloud);
+  }
+
+  inject(faults: LocalFaults): void {
+    this.faults = { ...this.faults, ...faults };
+  }
+
+  artifactName(grantId: string): string {
+    return `jit-${grantId}`;
+  }
+
+  overlapKey(principal: Principal, target: Target): string {
+    const { kind, ...fields } = target;
+    const digest = createHash('sha256').update(JSON.stringify(fields, Object.keys(fields).sort())).digest('hex').slice(0, 32);
+    return `${kind}|${principal.id}|${digest}`;
+  }
+
+  validate(spec: GrantSpec): void {
+    if (!this.kinds.includes(spec.target.kind)) {
+      throw new ProviderError('invalid', `${spec.target.kind} is not a ${this.cloud} kind`, { field: 'target.kind' });
+    }
+  }
+
+  async grant(spec: GrantSpec, _context: GrantContext): Promise<ProvisionOutcome> {
+    await this.call('grant', spec.grantId);
+    if (!this.artifacts.has(spec.artifactName)) {
+      this.artifacts.set(spec.artifactName, { grantId: spec.grantId, spec, grantedAt: new Date() });
+    }
+    const outcome: ProvisionOutcome = { status: 'active', providerRef: { local: this.cloud, artifact: spec.artifactName } };
+    if (spec.target.kind === 'aws.sts-credentials') {
+      outcome.credentials = {
+        accessKeyId: `ASIALOCAL${spec.grantId.slice(0, 8).toUpperCase()}`,
+        secretAccessKey: createHash('sha256').update(`secret:${spec.grantId}:${Math.random()}`).digest('base64'),
+        sessionToken: createHash('sha256').update(`token:${spec.grantId}:${Math.random()}`).digest('base64'),
+        expiration: spec.expiresAt.toISOString(),
+      };
+    }
+    return outcome;
+  }
+
+  async revoke(spec: GrantSpec, context: GrantContext & { early: boolean }): Promise<void> {
+    await this.call('revoke', spec.grantId, context.early);
+    this.artifacts.delete(spec.artifactName);
+  }
+
+  async status(spec: GrantSpec): Promise<ProvisionStatus> {
+    return this.artifacts.has(spec.artifactName) ? { status: 'active' } : { status: 'absent' };
+  }
+
+  async *listOwned(): AsyncIterable<OwnedArtifact> {
+    for (const [name, a] of [...this.artifacts]) {
+      yield { grantId: a.grantId, artifactName: name, locator: { name }, description: `${a.spec.target.kind} for ${a.spec.principal.id}` };
+    }
+  }
+
+  async removeOrphan(artifact: OwnedArtifact): Promise<void> {
+    this.artifacts.delete(artifact.artifactName);
+  }
+
+  override vendsCredentials(kind: TargetKind): boolean {
+    return kind === 'aws.sts-credentials';
+  }
+
+  async healthCheck(): Promise<void> {}
+
+  /** The local cloud's own answer: is the grant's access in force at `at`? */
+  holds(spec: Pick<GrantSpec, 'artifactName'>, at: Date): boolean {
+    const a = this.artifacts.get(spec.artifactName);
+    return !!a && at < a.spec.expiresAt;
+  }
+
+  get size(): number {
+    return this.artifacts.size;
+  }
+
+  private async call(op: 'grant' | 'revoke', grantId: string, early?: boolean): Promise<void> {
+    this.calls.push({ op, grantId, at: new Date(), early });
+    if (this.faults.latencyMs) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+    if (this.faults.terminal > 0) {
+      this.faults.terminal--;
+      throw new ProviderError('terminal', 'AccessDenied: the broker may not change this principal (injected)', { code: 'AccessDenied' });
+    }
+    if (this.faults.transient > 0) {
+      this.faults.transient--;
+      throw new ProviderError('transient', 'ServiceUnavailable (injected)', { code: 'ServiceUnavailable', retryAfterMs: 10 });
+    }
+  }
+}
