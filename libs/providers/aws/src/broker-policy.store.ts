@@ -11,7 +11,15 @@ import { KeyedMutex } from './keyed.mutex';
  * IAM has no conditional writes: another broker replica may overwrite the policy between our
  * read and write. Each write is read back and redone if it was lost, this many times at most.
  */
-const WRITE_ROUNDS = 3;
+const WRITE_ROUNDS = 6;
+/**
+ * Before redoing a lost write, wait random(0, 25 ms * 2^round): two replicas that collided
+ * once would otherwise collide again in lockstep.
+ */
+const CONTENTION_BASE_MS = 25;
+
+const contentionPause = (round: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * CONTENTION_BASE_MS * 2 ** round)));
 
 /**
  * The one broker-managed inline policy per role or user, holding one statement per grant (Sid
@@ -57,6 +65,7 @@ export class BrokerPolicyStore {
         }
         await this.policies.put(entity, BROKER_POLICY_NAME, next);
         if ((await this.read(entity))?.Statement.some((s) => s.Sid === statement.Sid)) return;
+        await contentionPause(round);
       }
       throw new ProviderError('transient', `the broker policy on ${entity.arn} kept being overwritten by another writer`, { code: 'ConcurrentModification' });
     });
@@ -70,6 +79,7 @@ export class BrokerPolicyStore {
         const statement = current?.Statement.find((s) => s.Sid === sid);
         if (!current || !statement || !guard(statement)) return;
         if (round === WRITE_ROUNDS) break;
+        if (round > 0) await contentionPause(round);
         const next = withoutStatement(current, sid, this.now());
         if (next.Statement.length === 0) await this.policies.delete(entity, BROKER_POLICY_NAME);
         else await this.policies.put(entity, BROKER_POLICY_NAME, serialize(next));

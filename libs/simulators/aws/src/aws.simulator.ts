@@ -171,7 +171,8 @@ export class AwsSimulator {
       status: 200,
     };
     this.log.push(record);
-    if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+    const latency = this.faults.latencyFor(query.action);
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
 
     let status = 200;
     let xml: string;
