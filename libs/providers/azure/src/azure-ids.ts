@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+
+/** Namespace of the broker's name-based (v5) GUIDs; changing it orphans every existing artifact. */
+const BROKER_NAMESPACE = 'b5c1f0b2-6a0e-4c35-9d57-1f5b2a9f7e10';
+
+/** A deterministic RFC 4122 version-5 GUID, so a retry after a crash reuses the same name. */
+export function nameBasedGuid(name: string): string {
+  const ns = Buffer.from(BROKER_NAMESPACE.replace(/-/g, ''), 'hex');
+  const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const h = hash.subarray(0, 16).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** `ticketInfo.ticketSystem` of every PIM request the broker makes; reconciliation keys on it. */
+export const TICKET_SYSTEM = 'jit-broker';
+
+/** Prefix of the `description` of ARM role assignments the broker creates. */
+export const ASSIGNMENT_DESCRIPTION_PREFIX = 'jit-broker grant ';
+
+export function assignmentDescription(grantId: string, expiresAt: Date): string {
+  return `${ASSIGNMENT_DESCRIPTION_PREFIX}${grantId} until ${expiresAt.toISOString()}`;
+}
+
+export function grantIdFromDescription(description: unknown): string | null {
+  if (typeof description !== 'string' || !description.startsWith(ASSIGNMENT_DESCRIPTION_PREFIX)) return null;
+  return description.slice(ASSIGNMENT_DESCRIPTION_PREFIX.length).split(' ')[0] || null;
+}
+
+/** ISO-8601 duration in whole seconds broken into H/M/S, the form PIM documents (`PT2H`). */
+export function isoDuration(seconds: number): string {
+  const s = Math.max(1, Math.ceil(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  return `PT${h ? `${h}H` : ''}${m ? `${m}M` : ''}${rest || (!h && !m) ? `${rest}S` : ''}`;
+}
+
+/**
+ * The PIM schedule window for an end time: starts now (or later), truncated to the second,
+ * and lasts whole seconds, so the end is at most one second after `end` and never before it.
+ */
+export function scheduleWindow(startsAt: Date, end: Date, now = new Date()): { start: Date; duration: string } {
+  const startMs = Math.floor(Math.max(startsAt.getTime(), now.getTime()) / 1000) * 1000;
+  return { start: new Date(startMs), duration: isoDuration((end.getTime() - startMs) / 1000) };
+}
+
+/** The GUID at the end of a role definition id (accepts a bare GUID). */
+export function roleGuid(roleDefinitionId: string): string {
+  return roleDefinitionId.split('/').pop()!.toLowerCase();
+}
+
+/**
+ * ARM wants `roleDefinitionId` as a full id. A bare GUID is placed under the scope's
+ * subscription (where built-in roles are also addressable) or, for a management group
+ * scope, at tenant level.
+ */
+export function armRoleDefinitionId(roleDefinitionId: string, scope: string): string {
+  if (roleDefinitionId.startsWith('/')) return roleDefinitionId;
+  const sub = /^\/subscriptions\/[^/]+/i.exec(scope)?.[0] ?? '';
+  return `${sub}/providers/Microsoft.Authorization/roleDefinitions/${roleDefinitionId}`;
+}

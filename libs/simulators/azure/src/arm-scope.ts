@@ -1,0 +1,65 @@
+import { SimContext } from './sim-context';
+import { GUID, SimHttpError, SimRequest } from './sim-http';
+
+export const PIM_API_VERSIONS = ['2020-10-01'];
+export const ROLE_ASSIGNMENT_API_VERSIONS = ['2022-04-01'];
+
+/** ARM requires `api-version` on every request and answers 400 for a missing or unknown one. */
+export function requireApiVersion(req: SimRequest, supported: string[]): void {
+  const v = req.query.get('api-version');
+  if (!v) throw new SimHttpError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+  if (!supported.includes(v)) {
+    throw new SimHttpError(400, 'InvalidApiVersionParameter', `The api-version '${v}' is invalid. The supported versions are '${supported.join(',')}'.`);
+  }
+}
+
+/** Checks that a scope names a seeded subscription or management group; returns it lower-cased. */
+export function requireScope(ctx: SimContext, scope: string): string {
+  const sub = /^\/subscriptions\/([^/]+)/i.exec(scope);
+  if (sub) {
+    if (!ctx.directory.subscriptions.has(sub[1].toLowerCase())) throw new SimHttpError(404, 'SubscriptionNotFound', `The subscription '${sub[1]}' could not be found.`);
+    return scope.toLowerCase();
+  }
+  const mg = /^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)$/i.exec(scope);
+  if (mg && ctx.directory.managementGroups.has(mg[1].toLowerCase())) return scope.toLowerCase();
+  throw new SimHttpError(400, 'InvalidScope', `The scope '${scope}' is not valid for this operation.`);
+}
+
+/** True when `outer` is `inner` or one of its ancestors (assignments are inherited downwards). */
+export function covers(outer: string, inner: string): boolean {
+  const o = outer.toLowerCase().replace(/\/$/, '');
+  const i = inner.toLowerCase();
+  return i === o || i.startsWith(`${o}/`) || (o.startsWith('/providers/microsoft.management/') && i.startsWith('/subscriptions/'));
+}
+
+/**
+ * Resolves `roleDefinitionId`, which ARM wants as a full id: tenant-level
+ * (`/providers/Microsoft.Authorization/roleDefinitions/{guid}`) or under the scope's subscription.
+ */
+export function resolveRoleDefinition(ctx: SimContext, value: unknown, scope: string): { guid: string; id: string; roleName: string } {
+  const m = /^(\/subscriptions\/([^/]+))?\/providers\/Microsoft\.Authorization\/roleDefinitions\/([^/]+)$/i.exec(String(value ?? ''));
+  if (!m || !GUID.test(m[3])) throw new SimHttpError(400, 'InvalidRoleDefinitionId', `The role definition ID '${String(value)}' is not valid.`);
+  const scopeSub = /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1];
+  if (m[2] && m[2].toLowerCase() !== scopeSub?.toLowerCase()) {
+    throw new SimHttpError(400, 'InvalidRoleDefinitionId', `The role definition '${String(value)}' is not in the scope's subscription.`);
+  }
+  const role = ctx.directory.azureRoles.get(m[3].toLowerCase());
+  if (!role) throw new SimHttpError(404, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${m[3]}' does not exist.`);
+  return { guid: role.id, id: String(value), roleName: role.roleName };
+}
+
+export function principalNotFound(tenantId: string): (id: string) => SimHttpError {
+  return (id) =>
+    new SimHttpError(
+      400,
+      'PrincipalNotFound',
+      `Principal ${id.replace(/-/g, '')} does not exist in the directory ${tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`,
+    );
+}
+
+/** Splits `{scope}/providers/Microsoft.Authorization/{collection}[/{name}[/{op}]]`. */
+export function parseArmPath(path: string): { scope: string; collection: string; name?: string; op?: string } | undefined {
+  const m = /^(\/.*?)\/providers\/Microsoft\.Authorization\/(roleAssignmentScheduleRequests|roleAssignmentScheduleInstances|roleAssignments)(?:\/([^/]+)(?:\/([^/]+))?)?$/i.exec(path);
+  if (!m) return undefined;
+  return { scope: m[1], collection: m[2], name: m[3], op: m[4] };
+}

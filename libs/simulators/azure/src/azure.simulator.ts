@@ -1,0 +1,177 @@
+import { createServer, Server } from 'node:https';
+import { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { armPimRoutes } from './arm-pim.routes';
+import { armRoleAssignmentRoutes } from './arm-role-assignments.routes';
+import { covers } from './arm-scope';
+import { AUDIENCES, authenticate, entraRoutes } from './entra-token.routes';
+import { graphAppRoleRoutes } from './graph-app-roles.routes';
+import { graphPimRoutes } from './graph-pim.routes';
+import { PimScheduleEngine, isActive } from './pim-schedule.engine';
+import { SimContext, SimRoute } from './sim-context';
+import { SimFaultPlan, SimFaults } from './sim-faults';
+import { SimHttpError, SimRequest, SimResponse, armError, graphError, readRequest, writeResponse } from './sim-http';
+import { SimDirectory, SimRolePolicy, SimSeed } from './sim-state';
+import { generateSimulatorCertificate } from './tls-certificate';
+
+/** What `holds` asks about, one shape per Azure target kind. */
+export type HoldsQuery =
+  | { kind: 'directory-role'; roleDefinitionId: string; directoryScopeId?: string }
+  | { kind: 'resource-role'; roleDefinitionId: string; scope: string }
+  | { kind: 'group-membership'; groupId: string; access: 'member' | 'owner' }
+  | { kind: 'app-role'; resourceServicePrincipalId: string; appRoleId: string };
+
+/** One Graph or ARM call as the simulator received it, for wire checks in tests. */
+export interface RecordedCall {
+  api: 'graph' | 'arm';
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  status: number;
+}
+
+/**
+ * Entra ID token endpoint, Microsoft Graph (PIM, PIM for Groups, app role assignments) and
+ * ARM (PIM and role assignments) on 127.0.0.1 over HTTPS, with a certificate made at start.
+ */
+export class AzureSimulator {
+  readonly calls: RecordedCall[] = [];
+  private readonly ctx: SimContext;
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    readonly caCertPem: string,
+    readonly tenantId: string,
+  ) {
+    this.ctx = {
+      baseUrl: url,
+      tenantId,
+      directory: new SimDirectory(),
+      pim: new PimScheduleEngine(),
+      faults: new SimFaultPlan(),
+      roleAssignments: new Map(),
+      appRoleAssignments: new Map(),
+      servicePrincipalTags: new Map(),
+    };
+  }
+
+  static async start(options: { port?: number; tenantId?: string } = {}): Promise<AzureSimulator> {
+    const tls = await generateSimulatorCertificate();
+    let sim: AzureSimulator | undefined;
+    const server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
+      void readRequest(req)
+        .then((r) => sim!.handle(r))
+        .then((out) => writeResponse(res, out))
+        .catch((e: unknown) => writeResponse(res, { status: 500, body: { error: { code: 'InternalServerError', message: String(e) } } }));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    sim = new AzureSimulator(server, `https://127.0.0.1:${port}`, tls.certPem, (options.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47').toLowerCase());
+    return sim;
+  }
+
+  seed(seed: SimSeed): this {
+    this.ctx.directory.seed(seed);
+    return this;
+  }
+
+  /** Changes a role's PIM policy: directory role id, Azure role GUID, or `groupId/access`. */
+  setPolicy(kind: 'directory-role' | 'resource-role' | 'group-membership', key: string, policy: SimRolePolicy): void {
+    const d = this.ctx.directory;
+    if (kind === 'group-membership') d.groupPolicies.set(key.toLowerCase(), policy);
+    else {
+      const role = (kind === 'directory-role' ? d.directoryRoles : d.azureRoles).get(key.toLowerCase());
+      if (!role) throw new Error(`unknown role ${key}`);
+      role.policy = policy;
+    }
+  }
+
+  inject(faults: SimFaults): void {
+    this.ctx.faults.apply(faults);
+  }
+
+  /** An approver's decision on a request in PendingApproval (Graph request id or ARM request name). */
+  decide(requestId: string, decision: 'approve' | 'deny'): void {
+    this.ctx.pim.decide(requestId.toLowerCase(), decision === 'approve');
+  }
+
+  /** Requests waiting for approval, for tests that play the approver. */
+  pendingApprovals(): { id: string; principalId: string }[] {
+    return [...this.ctx.pim.requests.values()].filter((r) => r.status === 'PendingApproval').map((r) => ({ id: r.id, principalId: r.principalId }));
+  }
+
+  /** Does the directory or ARM, by its own evaluation, give `principalId` this access at `at`? */
+  holds(principalId: string, q: HoldsQuery, at: Date = new Date()): boolean {
+    const p = principalId.toLowerCase();
+    const pim = (surface: 'directory' | 'group' | 'arm', match: (key: string) => boolean) =>
+      this.ctx.pim.schedulesOf(surface).some((s) => s.principalId === p && match(s.targetKey) && isActive(s, at));
+    switch (q.kind) {
+      case 'directory-role':
+        return pim('directory', (k) => k === `${q.roleDefinitionId}|${q.directoryScopeId ?? '/'}`.toLowerCase());
+      case 'group-membership':
+        return pim('group', (k) => k === `${q.groupId}|${q.access}`.toLowerCase());
+      case 'resource-role': {
+        const role = q.roleDefinitionId.split('/').pop()!.toLowerCase();
+        const viaPim = pim('arm', (k) => k.split('|')[0] === role && covers(k.split('|')[1], q.scope));
+        const viaRbac = [...this.ctx.roleAssignments.values()].some((a) => a.principalId === p && a.roleGuid === role && covers(a.scope, q.scope));
+        return viaPim || viaRbac;
+      }
+      case 'app-role':
+        return [...this.ctx.appRoleAssignments.values()].some(
+          (a) => a.principalId === p && a.resourceId === q.resourceServicePrincipalId.toLowerCase() && a.appRoleId === q.appRoleId.toLowerCase(),
+        );
+    }
+  }
+
+  /** Tags on a service principal (the broker's ledger for app role grants). */
+  tagsOf(servicePrincipalId: string): string[] {
+    return this.ctx.servicePrincipalTags.get(servicePrincipalId.toLowerCase()) ?? [];
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: SimRequest): Promise<SimResponse> {
+    const token = entraRoutes(req, this.ctx);
+    if (token) return token;
+    const api = req.path.startsWith('/v1.0/') ? 'graph' : 'arm';
+    const out = await this.handleApi(req, api);
+    this.calls.push({ api, method: req.method, path: req.path, query: Object.fromEntries(req.query), body: req.body, status: out.status });
+    return out;
+  }
+
+  private async handleApi(req: SimRequest, api: 'graph' | 'arm'): Promise<SimResponse> {
+    const routes: SimRoute[] = api === 'graph' ? [graphPimRoutes, graphAppRoleRoutes] : [armPimRoutes, armRoleAssignmentRoutes];
+    try {
+      const f = this.ctx.faults;
+      if (f.latencyMs > 0) await sleep(f.latencyMs);
+      const caller = authenticate(req, this.ctx, api === 'graph' ? AUDIENCES.graph : AUDIENCES.arm);
+      if (f.takeThrottle()) {
+        throw new SimHttpError(429, api === 'graph' ? 'TooManyRequests' : 'TooManyRequests', 'Too many requests, retry after the interval in Retry-After.', f.throttleHeaders());
+      }
+      if (f.takeServerError()) throw new SimHttpError(503, api === 'graph' ? 'serviceNotAvailable' : 'ServiceUnavailable', 'The service is temporarily unavailable.');
+      if (!caller.authorized) {
+        throw api === 'graph'
+          ? new SimHttpError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.')
+          : new SimHttpError(403, 'AuthorizationFailed', `The client '${caller.appId}' does not have authorization to perform action 'Microsoft.Authorization/roleAssignments/write' over scope '${req.path}' or the scope is invalid.`);
+      }
+      for (const route of routes) {
+        const out = route(req, this.ctx, caller);
+        if (out) return out;
+      }
+      throw api === 'graph'
+        ? new SimHttpError(400, 'BadRequest', `Resource not found for the segment '${req.path.split('/').pop()}'.`)
+        : new SimHttpError(404, 'NoRegisteredProviderFound', `No registered resource provider found for path '${req.path}'.`);
+    } catch (e) {
+      if (!(e instanceof SimHttpError)) throw e;
+      return api === 'graph' ? graphError(e, req) : armError(e);
+    }
+  }
+}
