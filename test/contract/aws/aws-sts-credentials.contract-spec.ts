@@ -1,0 +1,183 @@
+import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { Clock, ProviderError, Target } from '@jit/domain';
+import { BROKER_POLICY_NAME } from '@jit/provider-aws';
+import { AwsSimulator } from '@jit/sim-aws';
+import { awsGrantSpec } from './aws-grant-spec';
+import { awsTestProvider } from './aws-test-provider';
+
+const alone = { overlapping: [] };
+const OBJECT = 'arn:aws:s3:::deploy-artifacts/app.zip';
+
+class ManualClock extends Clock {
+  constructor(public at: Date) {
+    super();
+  }
+  now(): Date {
+    return this.at;
+  }
+}
+
+describe('AWS adapter: aws.sts-credentials against the STS simulator', () => {
+  let sim: AwsSimulator;
+  let roleArn: string;
+  const caller = { type: 'workload' as const, id: 'pipeline:release' };
+
+  beforeAll(async () => {
+    sim = await AwsSimulator.start({ port: 0 });
+    roleArn = sim.createRole('deploy', { maxSessionDuration: 7200 });
+    // The role's own permissions, as a customer would have set them up.
+    const iam = new IAMClient({ region: 'us-east-1', endpoint: sim.endpoint, credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'x' } });
+    const doc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::deploy-artifacts/*' }] };
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'deploy', PolicyName: 'deploy-permissions', PolicyDocument: JSON.stringify(doc) }));
+  });
+  afterAll(() => sim.close());
+  afterEach(() => sim.inject({ throttle: 0, serverError: 0, latencyMs: 0 }));
+
+  const target = (): Target => ({ kind: 'aws.sts-credentials', roleArn });
+  const spec = (provider: ReturnType<typeof awsTestProvider>, window: { startsAt?: Date; expiresAt?: Date } = {}, t = target()) => ({
+    ...awsGrantSpec(provider, roleArn, t, window),
+    principal: caller,
+  });
+
+  it('should vend working credentials once, for a session named after the grant, lasting the grant', async () => {
+    const provider = awsTestProvider(sim);
+    expect(provider.vendsCredentials('aws.sts-credentials')).toBe(true);
+    expect(provider.vendsCredentials('aws.iam-policy')).toBe(false);
+    const grant = spec(provider, { expiresAt: new Date(Date.now() + 1_800_000) });
+    sim.clearRequests();
+    const outcome = await provider.grant(grant, alone);
+    const assume = sim.requests().find((r) => r.action === 'AssumeRole')!;
+    expect(assume.params.RoleSessionName).toBe(`jit-${grant.grantId}`);
+    expect(assume.params.SourceIdentity).toBe(`jit-${grant.grantId}`);
+    expect(Number(assume.params.DurationSeconds)).toBeGreaterThanOrEqual(1799);
+    expect(Number(assume.params.DurationSeconds)).toBeLessThanOrEqual(1800);
+    const creds = outcome.credentials!;
+    expect(JSON.stringify(outcome.providerRef)).not.toContain(creds.secretAccessKey);
+    expect(JSON.stringify(outcome.providerRef)).not.toContain(creds.sessionToken);
+    const asSession = new STSClient({
+      region: 'us-east-1',
+      endpoint: sim.endpoint,
+      credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken },
+    });
+    const me = await asSession.send(new GetCallerIdentityCommand({}));
+    expect(me.Arn).toBe(`arn:aws:sts::123456789012:assumed-role/deploy/jit-${grant.grantId}`);
+    expect(sim.isAllowed(me.Arn!, 's3:GetObject', OBJECT, new Date())).toBe(true);
+    expect(sim.isAllowed(me.Arn!, 's3:GetObject', OBJECT, new Date(grant.expiresAt.getTime() + 1000))).toBe(false);
+    expect((await provider.status(grant)).status).toBe('active');
+  });
+
+  it('should cut a session off at expiresAt even when STS keeps it for its 900-second minimum', async () => {
+    const provider = awsTestProvider(sim);
+    const now = Date.now();
+    const grant = spec(provider, { startsAt: new Date(now - 700_000), expiresAt: new Date(now + 300_000) });
+    const outcome = await provider.grant(grant, alone);
+    const sessionArn = outcome.providerRef.assumedRoleArn as string;
+    expect(new Date(outcome.credentials!.expiration).getTime()).toBeGreaterThan(now + 800_000);
+    expect(sim.isAllowed(sessionArn, 's3:GetObject', OBJECT, new Date(now + 200_000))).toBe(true);
+    expect(sim.isAllowed(sessionArn, 's3:GetObject', OBJECT, new Date(now + 400_000))).toBe(false);
+  });
+
+  it('should narrow the session with the requester\'s session policy', async () => {
+    const provider = awsTestProvider(sim);
+    const sessionPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] };
+    const outcome = await provider.grant(spec(provider, {}, { kind: 'aws.sts-credentials', roleArn, sessionPolicy }), alone);
+    const sessionArn = outcome.providerRef.assumedRoleArn as string;
+    expect(sim.isAllowed(sessionArn, 's3:GetObject', OBJECT, new Date())).toBe(true);
+    expect(sim.isAllowed(sessionArn, 's3:PutObject', OBJECT, new Date())).toBe(false);
+  });
+
+  it('should deny exactly the revoked grant\'s session on an early revoke, and leave another grant\'s session working', async () => {
+    const provider = awsTestProvider(sim);
+    const revoked = spec(provider);
+    const kept = spec(provider);
+    const a = (await provider.grant(revoked, alone)).providerRef.assumedRoleArn as string;
+    const b = (await provider.grant(kept, alone)).providerRef.assumedRoleArn as string;
+    await provider.revoke(revoked, { overlapping: [kept], early: true });
+    await provider.revoke(revoked, { overlapping: [kept], early: true });
+    expect(sim.isAllowed(a, 's3:GetObject', OBJECT, new Date())).toBe(false);
+    expect(sim.isAllowed(b, 's3:GetObject', OBJECT, new Date())).toBe(true);
+    expect((await provider.status(revoked)).status).toBe('absent');
+    const deny = JSON.parse(sim.inlinePolicies(roleArn)[BROKER_POLICY_NAME]).Statement.find((s: { Effect: string }) => s.Effect === 'Deny');
+    expect(deny.Condition.StringEquals['aws:SourceIdentity']).toBe(`jit-${revoked.grantId}`);
+    expect(Date.parse(deny.Condition.DateLessThan['aws:CurrentTime'])).toBeGreaterThanOrEqual(revoked.expiresAt.getTime());
+  });
+
+  it('should keep a live session deny out of reconciliation and clean it up once no session of the grant can be valid', async () => {
+    const clock = new ManualClock(new Date());
+    const provider = awsTestProvider(sim, { clock, reconcilePrincipals: [roleArn] });
+    const grant = spec(provider, { expiresAt: new Date(Date.now() + 900_000) });
+    const sessionArn = (await provider.grant(grant, alone)).providerRef.assumedRoleArn as string;
+    await provider.revoke(grant, { ...alone, early: true });
+    const listed = async () => {
+      const found = [];
+      for await (const a of provider.listOwned()) if (a.grantId === grant.grantId) found.push(a);
+      return found;
+    };
+    expect(await listed()).toHaveLength(0);
+    clock.at = new Date(Date.now() + 24 * 3_600_000);
+    const spent = await listed();
+    expect(spent).toHaveLength(1);
+    await provider.removeOrphan(spent[0]);
+    expect(await listed()).toHaveLength(0);
+    expect(sim.isAllowed(sessionArn, 's3:GetObject', OBJECT, clock.at)).toBe(false);
+  });
+
+  it('should not touch anything on a revoke at expiry', async () => {
+    const provider = awsTestProvider(sim);
+    const grant = spec(provider);
+    await provider.grant(grant, alone);
+    sim.clearRequests();
+    await provider.revoke(grant, { ...alone, early: false });
+    expect(sim.requests()).toHaveLength(0);
+  });
+
+  describe('limits', () => {
+    const refused = (fn: () => unknown): ProviderError => {
+      try {
+        fn();
+      } catch (e) {
+        expect(e).toBeInstanceOf(ProviderError);
+        return e as ProviderError;
+      }
+      throw new Error('expected a ProviderError');
+    };
+
+    it('should refuse durations outside 900..43,200 seconds in validate(), naming duration', () => {
+      const provider = awsTestProvider(sim);
+      const start = new Date();
+      for (const seconds of [899, 43_201]) {
+        const e = refused(() => provider.validate(spec(provider, { startsAt: start, expiresAt: new Date(start.getTime() + seconds * 1000) })));
+        expect(e.kind).toBe('limit');
+        expect(e.options.field).toBe('duration');
+      }
+      provider.validate(spec(provider, { startsAt: start, expiresAt: new Date(start.getTime() + 900_000) }));
+    });
+
+    it('should report a duration beyond the role\'s MaxSessionDuration as a limit on duration', async () => {
+      const provider = awsTestProvider(sim);
+      const grant = spec(provider, { expiresAt: new Date(Date.now() + 3 * 3_600_000) });
+      const e = await provider.grant(grant, alone).then(() => undefined, (err: ProviderError) => err);
+      expect(e?.kind).toBe('limit');
+      expect(e?.options.field).toBe('duration');
+      expect(e?.message).toMatch(/MaxSessionDuration/);
+    });
+
+    it('should refuse a session policy over 2,048 characters', () => {
+      const provider = awsTestProvider(sim);
+      const resources = Array.from({ length: 60 }, (_, i) => `arn:aws:s3:::deploy-artifacts/path-${i}/*`);
+      const sessionPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: resources }] };
+      const e = refused(() => provider.validate(spec(provider, {}, { kind: 'aws.sts-credentials', roleArn, sessionPolicy })));
+      expect(e.kind).toBe('limit');
+      expect(e.options.field).toBe('target.sessionPolicy');
+    });
+
+    it('should report a role the broker may not assume as terminal', async () => {
+      const provider = awsTestProvider(sim);
+      const other = 'arn:aws:iam::123456789012:role/not-seeded';
+      const e = await provider.grant(spec(provider, {}, { kind: 'aws.sts-credentials', roleArn: other }), alone).then(() => undefined, (err: ProviderError) => err);
+      expect(e?.kind).toBe('terminal');
+      expect(e?.options.code).toBe('AccessDenied');
+    });
+  });
+});
