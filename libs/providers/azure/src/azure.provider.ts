@@ -19,6 +19,8 @@ import { AzureMechanism } from './azure-mechanism';
 import { AzureProviderOptions, DEFAULT_RETRY } from './azure-provider.options';
 import { targetKey } from './azure-target';
 import { validateAzureSpec } from './azure-spec.validator';
+import { ArmPimBackend } from './arm-pim.backend';
+import { ArmRoleAssignmentMechanism } from './arm-role-assignment.mechanism';
 import { GraphPimBackend } from './graph-pim.backend';
 import { PimMechanism } from './pim.mechanism';
 
@@ -34,7 +36,7 @@ export class AzureProvider extends CloudAccessProvider {
   readonly kinds: readonly TargetKind[] = KINDS;
   private readonly http: AzureHttpClient;
   private readonly calls: AzureCallPolicy;
-  private readonly mechanisms: Record<'directoryRole' | 'groupMembership', AzureMechanism>;
+  private readonly mechanisms: Record<'directoryRole' | 'groupMembership' | 'resourceRolePim' | 'resourceRoleAssignment', AzureMechanism>;
 
   constructor(private readonly options: AzureProviderOptions) {
     super();
@@ -48,12 +50,15 @@ export class AzureProvider extends CloudAccessProvider {
     this.mechanisms = {
       directoryRole: new PimMechanism(new GraphPimBackend(this.http, 'azure.directory-role'), this.calls),
       groupMembership: new PimMechanism(new GraphPimBackend(this.http, 'azure.group-membership'), this.calls),
+      resourceRolePim: new PimMechanism(new ArmPimBackend(this.http, options.reconcileScopes ?? []), this.calls),
+      resourceRoleAssignment: new ArmRoleAssignmentMechanism(this.http, this.calls, options.reconcileScopes ?? []),
     };
   }
 
   artifactName(grantId: string, target: Target): string {
     switch (target.kind) {
       case 'azure.resource-role':
+        // The role assignment's name (workloads) or the PIM assign request's name (users, groups).
         return nameBasedGuid(`${grantId}/assign`);
       default:
         return `jit-broker/${grantId}`;
@@ -111,6 +116,8 @@ export class AzureProvider extends CloudAccessProvider {
       case 'azure.group-membership':
         return this.mechanisms.groupMembership;
       case 'azure.resource-role':
+        // PIM cannot make service principals eligible (cloud-apis.md A4): workloads get plain RBAC.
+        return spec.principal.type === 'workload' ? this.mechanisms.resourceRoleAssignment : this.mechanisms.resourceRolePim;
       case 'azure.app-role':
         throw new ProviderError('invalid', `${kind} is not implemented yet`, { field: 'target.kind' });
     }
