@@ -19,6 +19,7 @@ import { AzureMechanism } from './azure-mechanism';
 import { AzureProviderOptions, DEFAULT_RETRY } from './azure-provider.options';
 import { targetKey } from './azure-target';
 import { validateAzureSpec } from './azure-spec.validator';
+import { AppRoleMechanism } from './app-role.mechanism';
 import { ArmPimBackend } from './arm-pim.backend';
 import { ArmRoleAssignmentMechanism } from './arm-role-assignment.mechanism';
 import { GraphPimBackend } from './graph-pim.backend';
@@ -36,7 +37,7 @@ export class AzureProvider extends CloudAccessProvider {
   readonly kinds: readonly TargetKind[] = KINDS;
   private readonly http: AzureHttpClient;
   private readonly calls: AzureCallPolicy;
-  private readonly mechanisms: Record<'directoryRole' | 'groupMembership' | 'resourceRolePim' | 'resourceRoleAssignment', AzureMechanism>;
+  private readonly mechanisms: Record<'directoryRole' | 'groupMembership' | 'resourceRolePim' | 'resourceRoleAssignment' | 'appRole', AzureMechanism>;
 
   constructor(private readonly options: AzureProviderOptions) {
     super();
@@ -52,6 +53,7 @@ export class AzureProvider extends CloudAccessProvider {
       groupMembership: new PimMechanism(new GraphPimBackend(this.http, 'azure.group-membership'), this.calls),
       resourceRolePim: new PimMechanism(new ArmPimBackend(this.http, options.reconcileScopes ?? []), this.calls),
       resourceRoleAssignment: new ArmRoleAssignmentMechanism(this.http, this.calls, options.reconcileScopes ?? []),
+      appRole: new AppRoleMechanism(this.http, this.calls),
     };
   }
 
@@ -119,7 +121,7 @@ export class AzureProvider extends CloudAccessProvider {
         // PIM cannot make service principals eligible (cloud-apis.md A4): workloads get plain RBAC.
         return spec.principal.type === 'workload' ? this.mechanisms.resourceRoleAssignment : this.mechanisms.resourceRolePim;
       case 'azure.app-role':
-        throw new ProviderError('invalid', `${kind} is not implemented yet`, { field: 'target.kind' });
+        return this.mechanisms.appRole;
     }
   }
 }

@@ -88,8 +88,9 @@ export function parseEqFilter(filter: string | null): { eq: Record<string, strin
   const functions: string[] = [];
   if (!filter) return { eq, functions };
   for (const clause of filter.split(/\s+and\s+/i)) {
-    const m = /^\s*(\w+)\s+eq\s+'([^']*)'\s*$/i.exec(clause);
-    if (m) eq[m[1]] = m[2];
+    // Strings are quoted; Edm.Guid literals (appRoleAssignment.principalId) are not.
+    const m = /^\s*(\w+)\s+eq\s+(?:'([^']*)'|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))\s*$/i.exec(clause);
+    if (m) eq[m[1]] = m[2] ?? m[3];
     else if (/^\s*\w+\(\)\s*$/.test(clause)) functions.push(clause.trim().replace('()', ''));
     else throw new SimHttpError(400, 'BadRequest', `Invalid filter clause: ${clause}`);
   }
