@@ -1,0 +1,41 @@
+import { isoDuration, nameBasedGuid, scheduleWindow } from './azure-ids';
+import { retryAfterMs } from './azure-http.error';
+import { classifyPimStatus } from './pim-status';
+
+describe('azure ids and PIM status', () => {
+  it('should derive a stable version-5 GUID per name and different ones for different names', () => {
+    const a = nameBasedGuid('grant-1/assign');
+    expect(a).toBe(nameBasedGuid('grant-1/assign'));
+    expect(a).not.toBe(nameBasedGuid('grant-2/assign'));
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('should format durations the way PIM documents them', () => {
+    expect(isoDuration(7200)).toBe('PT2H');
+    expect(isoDuration(3661)).toBe('PT1H1M1S');
+    expect(isoDuration(0.2)).toBe('PT1S');
+  });
+
+  it('should end a schedule window within one second after the requested end, never before', () => {
+    const now = new Date('2026-05-01T10:00:00.700Z');
+    const end = new Date('2026-05-01T12:00:00.300Z');
+    const w = scheduleWindow(now, end, now);
+    expect(w.start.toISOString()).toBe('2026-05-01T10:00:00.000Z');
+    expect(w.duration).toBe('PT2H1S');
+  });
+
+  it('should read retry-after-ms before Retry-After, and HTTP dates', () => {
+    const headers = (h: Record<string, string>) => (n: string) => h[n];
+    expect(retryAfterMs(headers({ 'retry-after-ms': '250', 'retry-after': '3' }))).toBe(250);
+    expect(retryAfterMs(headers({ 'retry-after': '3' }))).toBe(3000);
+    expect(retryAfterMs(headers({ 'retry-after': new Date(10_000).toUTCString() }), 4_000)).toBe(6_000);
+    expect(retryAfterMs(headers({}))).toBeUndefined();
+  });
+
+  it('should map Graph and ARM statuses onto grant outcomes', () => {
+    expect(['Provisioned', 'Granted', 'ScheduleCreated'].map(classifyPimStatus)).toEqual(['active', 'active', 'active']);
+    expect(['PendingApproval', 'PendingProvisioning', 'Accepted', 'PendingEvaluation'].map(classifyPimStatus)).toEqual(['pending', 'pending', 'pending', 'pending']);
+    expect(['Denied', 'Failed', 'AdminDenied', 'TimedOut', 'Canceled'].map(classifyPimStatus)).toEqual(['failed', 'failed', 'failed', 'failed', 'failed']);
+    expect(classifyPimStatus('Revoked')).toBe('revoked');
+  });
+});
