@@ -41,10 +41,12 @@ export async function openDatabase(url: string | undefined, dataDir: string): Pr
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const db = await PGlite.create(dataDir);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
   await server.start();
   const address = server.getServerConn();
-  const dataSource = createDataSource(`postgres://postgres:postgres@${address}/postgres`, 8);
+  // One connection: PGlite is a single session, and the socket server interleaves the
+  // extended-protocol messages of concurrent connections ("portal does not exist").
+  const dataSource = createDataSource(`postgres://postgres:postgres@${address}/postgres`, 1);
   try {
     await dataSource.initialize();
     await dataSource.runMigrations({ transaction: 'each' });

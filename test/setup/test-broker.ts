@@ -1,0 +1,76 @@
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { loadBrokerConfig } from '@jit/config';
+import { CLOUDS, CloudName } from '@jit/domain';
+import { LocalCloudProvider } from '@jit/provider-local';
+import { sha256Hex } from '../../apps/broker/src/http/auth/token-registry';
+import { RunningBroker, startBroker } from '../../apps/broker/src/start-broker';
+import { openTestDatabase } from './test-database';
+
+/** Tokens for each role; bob is a second requester. */
+export const TOKENS = {
+  alice: 'tok-alice-requester-000000000000',
+  bob: 'tok-bob-requester-00000000000000',
+  auditor: 'tok-auditor-000000000000000000000',
+  approver: 'tok-approver-00000000000000000000',
+  admin: 'tok-admin-00000000000000000000000',
+} as const;
+
+export interface TestBroker {
+  broker: RunningBroker;
+  clouds: Record<CloudName, LocalCloudProvider>;
+  http: ReturnType<typeof request>;
+  as(who: keyof typeof TOKENS): { Authorization: string };
+  close(): Promise<void>;
+}
+
+/** The broker as the sandbox runs it (local clouds), on a fresh test database, listening on an ephemeral port. */
+export async function startTestBroker(env: Record<string, string> = {}): Promise<TestBroker> {
+  const dir = mkdtempSync(join(tmpdir(), 'jit-test-'));
+  const tokensFile = join(dir, 'tokens.json');
+  writeFileSync(
+    tokensFile,
+    JSON.stringify({
+      tokens: [
+        { subject: 'alice', roles: ['requester'], sha256: sha256Hex(TOKENS.alice) },
+        { subject: 'bob', roles: ['requester'], sha256: sha256Hex(TOKENS.bob) },
+        { subject: 'carol-auditor', roles: ['auditor'], sha256: sha256Hex(TOKENS.auditor) },
+        { subject: 'dave-approver', roles: ['approver'], sha256: sha256Hex(TOKENS.approver) },
+      ],
+    }),
+  );
+  const database = await openTestDatabase();
+  const config = loadBrokerConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JIT_TOKENS_FILE: tokensFile,
+    JIT_ADMIN_TOKEN: TOKENS.admin,
+    JIT_MIN_DURATION: 'PT1S',
+    JIT_SWEEP_INTERVAL: 'PT2S',
+    ...env,
+  });
+  const clouds = Object.fromEntries(CLOUDS.map((c) => [c, new LocalCloudProvider(c)])) as Record<CloudName, LocalCloudProvider>;
+  const broker = await startBroker({ config, providers: Object.values(clouds), database, logLevels: ['error'] });
+  return {
+    broker,
+    clouds,
+    http: request(broker.url!),
+    as: (who) => ({ Authorization: `Bearer ${TOKENS[who]}` }),
+    async close() {
+      await broker.close();
+      await database.close();
+    },
+  };
+}
+
+export const awsPolicyGrant = (overrides: Record<string, unknown> = {}) => ({
+  cloud: 'aws',
+  principal: { type: 'workload', id: 'arn:aws:iam::123456789012:role/ci-deployer' },
+  target: { kind: 'aws.iam-policy', actions: ['s3:PutObject'], resources: ['arn:aws:s3:::artifacts/*'] },
+  duration: 'PT20M',
+  justification: 'release 1.4.2',
+  ticket: 'CHG-1234',
+  ...overrides,
+});
