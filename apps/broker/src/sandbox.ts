@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { loadBrokerConfig } from '@jit/config';
 import { CLOUDS } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { sha256Hex } from './http/auth/token-registry';
 import { runUntilSignal } from './run-until-signal';
+import { SANDBOX, startSandboxClouds } from './sandbox/sandbox-clouds';
 import { startBroker } from './start-broker';
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 
 /**
- * `npm run sandbox`: the broker on the embedded database with local clouds, tokens generated
+ * `npm run sandbox`: the broker on the embedded database with the three cloud simulators, tokens generated
  * for this run (or JIT_ADMIN_TOKEN), and a printed walk-through.
  */
 async function main(): Promise<void> {
@@ -31,7 +32,12 @@ async function main(): Promise<void> {
     { mode: 0o600 },
   );
   const config = loadBrokerConfig({ ...env, JIT_ADMIN_TOKEN: adminToken, JIT_TOKENS_FILE: tokensFile, JIT_DATA_DIR: dataDir });
-  const providers = CLOUDS.map((c) => new LocalCloudProvider(c));
+  // JIT_SANDBOX_CLOUDS=local swaps the simulators for in-memory clouds (no wire protocol).
+  const clouds =
+    env.JIT_SANDBOX_CLOUDS === 'local'
+      ? { providers: CLOUDS.map((c) => new LocalCloudProvider(c)), endpoints: ['aws, azure, gcp: local in-memory clouds'], close: async () => {} }
+      : await startSandboxClouds();
+  const providers = clouds.providers;
   const broker = await startBroker({ config, providers, logLevels: ['warn', 'error'] });
   const exampleDuration = config.minDurationSeconds <= 120 && config.maxDurationSeconds >= 120 ? 'PT2M' : `PT${config.minDurationSeconds}S`;
   const base = `http://localhost:${new URL(broker.url!).port}`;
@@ -39,7 +45,7 @@ async function main(): Promise<void> {
 JIT access broker sandbox
   API        ${base}   (OpenAPI at ${base}/docs)
   database   ${broker.database.description}
-  clouds     ${providers.map((p) => `${p.cloud} (local in-memory)`).join(', ')}
+  clouds     ${clouds.endpoints.join('\n             ')}
   durations  ${config.minDurationSeconds}s .. ${config.maxDurationSeconds}s
 
 Tokens for this run (only their SHA-256 is kept, in ${tokensFile}):
@@ -51,16 +57,21 @@ Try it:
   export JIT=${base} TOKEN=${requesterToken}
   curl -s -X POST $JIT/v1/grants -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{
     "cloud": "aws",
-    "principal": {"type": "workload", "id": "arn:aws:iam::123456789012:role/ci-deployer"},
+    "principal": {"type": "workload", "id": "arn:aws:iam::${SANDBOX.aws.account}:role/${SANDBOX.aws.role}"},
     "target": {"kind": "aws.iam-policy", "actions": ["s3:PutObject"], "resources": ["arn:aws:s3:::artifacts/*"]},
     "duration": "${exampleDuration}", "justification": "release 1.4.2", "ticket": "CHG-1234"}'
   curl -s $JIT/v1/grants -H "Authorization: Bearer $TOKEN"
+
+  Other seeded targets: GCP resource projects/${SANDBOX.gcp.project} (any serviceAccount:/user: member);
+  Azure user ${SANDBOX.azure.user}, workload ${SANDBOX.azure.workload}, subscription ${SANDBOX.azure.subscription},
+  Reader role ${SANDBOX.azure.reader}, Entra role ${SANDBOX.azure.directoryRole}; AWS role arn:aws:iam::${SANDBOX.aws.account}:role/${SANDBOX.aws.assumable}.
+
   curl -s "$JIT/v1/audit?format=jsonl" -H "Authorization: Bearer ${auditorToken}"
   curl -s $JIT/v1/audit/verify -H "Authorization: Bearer ${auditorToken}"
 
 Ctrl-C stops the broker; grants and the audit log stay in ${dataDir}.
 `);
-  runUntilSignal(broker);
+  runUntilSignal(broker, () => clouds.close());
 }
 
 main().catch((e: unknown) => {

@@ -43,6 +43,11 @@ export function toProviderError(e: unknown): ProviderError {
   return new ProviderError('transient', `unexpected provider failure: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
+/** A provider's notice (what a revoke cannot undo, where only the sweeper enforces) travels with the cloud reference. */
+function withNotice(outcome: ProvisionOutcome): Record<string, unknown> {
+  return outcome.notice ? { ...outcome.providerRef, notice: outcome.notice } : outcome.providerRef;
+}
+
 export type ProvisionResult =
   | { grant: Grant; outcome: ProvisionOutcome }
   | { grant: Grant; error: ProviderError };
@@ -95,7 +100,7 @@ export class GrantLifecycle {
     const now = this.clock.now();
     if (outcome.status === 'pending') {
       const pending = await this.transition(g, 'provisioning', {
-        providerRef: outcome.providerRef,
+        providerRef: withNotice(outcome),
         leaseUntil: new Date(now.getTime() + PENDING_RECHECK_MS),
       }, (x) => (g.providerRef ? [] : [AuditTrail.provisioned(x, outcome.providerRef, options.recovered)]));
       return { grant: pending ?? g, outcome };
@@ -103,7 +108,7 @@ export class GrantLifecycle {
     const active = await this.transition(
       g,
       'active',
-      { providerRef: outcome.providerRef, startsAt: now, lastError: outcome.notice ?? null, leaseUntil: null },
+      { providerRef: withNotice(outcome), startsAt: now, lastError: null, leaseUntil: null },
       (x) => [...(g.providerRef ? [] : [AuditTrail.provisioned(x, outcome.providerRef, options.recovered)]), AuditTrail.activated(x, now)],
     );
     if (!active) return { grant: (await this.store.findById(g.id)) ?? g, outcome };
