@@ -17,6 +17,9 @@ export const grantRequestSchema = z.strictObject({
   ticket: z.string().trim().min(1).max(128).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII').optional(),
 });
 
+/** The principal type each GCP member prefix denotes; domain: and principal:// fit any. */
+const GCP_MEMBER_TYPES: Record<string, 'user' | 'group' | 'workload'> = { user: 'user', group: 'group', serviceAccount: 'workload' };
+
 export interface GrantRequest {
   cloud: CloudName;
   principal: Principal;
@@ -62,6 +65,12 @@ export function parseGrantRequest(body: unknown, bounds: DurationBounds): GrantR
     issues.push({ field: 'principal.type', message: `${target.kind} accepts ${rule.types.join(', ')}` });
   }
   if (!rule.id.test(principal.id)) issues.push({ field: 'principal.id', message: rule.idMessage });
+  else if (cloud === 'gcp') {
+    const expected = GCP_MEMBER_TYPES[principal.id.slice(0, principal.id.indexOf(':'))];
+    if (expected && expected !== principal.type) {
+      issues.push({ field: 'principal.type', message: `a ${principal.id.split(':')[0]}: member is a ${expected}` });
+    }
+  }
   const seconds = parseIsoDurationSeconds(duration);
   if (seconds === undefined) {
     issues.push({ field: 'duration', message: 'must be an ISO-8601 duration such as PT20M (no years or months)' });

@@ -14,7 +14,7 @@ const AZURE_ROLE_DEFINITION =
 const DIRECTORY_SCOPE = /^\/((administrativeUnits\/)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$/;
 
 export const AWS_ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
-export const AWS_USER_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:user\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+export const AWS_USER_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:user\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/;
 const AWS_ACTION = /^(\*|[a-z0-9-]{1,64}:[A-Za-z0-9*?]{1,128})$/;
 const AWS_RESOURCE = /^(\*|arn:aws(-cn|-us-gov)?:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|\*)?:.{1,1800})$/;
 const AWS_CONDITION_OPERATOR = /^(ForAllValues:|ForAnyValue:)?[A-Za-z]{3,40}(IfExists)?$/;
@@ -22,7 +22,7 @@ const AWS_CONDITION_OPERATOR = /^(ForAllValues:|ForAnyValue:)?[A-Za-z]{3,40}(IfE
 export const GCP_RESOURCE = /^(projects\/([a-z][-a-z0-9]{4,28}[a-z0-9]|\d{1,20})|folders\/\d{1,20}|organizations\/\d{1,20})$/;
 export const GCP_ROLE = /^(roles\/[A-Za-z0-9_.]{1,100}|(projects\/[a-z][-a-z0-9]{4,28}[a-z0-9]|organizations\/\d{1,20})\/roles\/[A-Za-z0-9_.]{3,64})$/;
 export const GCP_MEMBER =
-  /^((user|group|serviceAccount):[^\s@]+@[^\s@]+\.[^\s@]+|domain:[a-z0-9.-]+\.[a-z]{2,}|principal(Set)?:\/\/[\x21-\x7e]{1,1000})$/;
+  /^((user|group|serviceAccount):[^\s@]+@[^\s@]+\.[^\s@]+|serviceAccount:[a-z0-9.-]+\.svc\.id\.goog\[[\w.-]+\/[\w.-]+\]|domain:[a-z0-9.-]+\.[a-z]{2,}|principal(Set)?:\/\/[\x21-\x7e]{1,1000})$/;
 /** Conditions are not allowed on basic roles (cloud-apis.md C1). */
 export const GCP_BASIC_ROLES = ['roles/owner', 'roles/editor', 'roles/viewer'];
 

@@ -57,6 +57,7 @@ export function describeProviderContract(name: string, create: () => Promise<Con
         expect(await h.holds(spec, new Date(spec.expiresAt.getTime() + 1000))).toBe(false);
       }
       expect((await h.provider.status(spec)).status).toMatch(/active|pending/);
+      await h.provider.revoke(spec, { overlapping: [], early: true });
     });
 
     it('should end access on revoke, and treat a second revoke and an unknown grant as done', async () => {

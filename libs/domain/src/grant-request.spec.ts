@@ -1,0 +1,75 @@
+import { DomainError } from './grant.exception';
+import { parseGrantRequest } from './grant-request';
+
+const bounds = { minSeconds: 60, maxSeconds: 8 * 3600 };
+const valid = {
+  cloud: 'aws',
+  principal: { type: 'workload', id: 'arn:aws:iam::123456789012:role/ci-deployer' },
+  target: { kind: 'aws.iam-policy', actions: ['s3:PutObject'], resources: ['arn:aws:s3:::artifacts/*'] },
+  duration: 'PT20M',
+};
+
+function fieldsOf(body: unknown): string[] {
+  try {
+    parseGrantRequest(body, bounds);
+  } catch (e) {
+    expect(e).toBeInstanceOf(DomainError);
+    return (e as DomainError).issues.map((i) => i.field);
+  }
+  throw new Error('expected a validation error');
+}
+
+describe(parseGrantRequest.name, () => {
+  it('should accept a valid request and convert the duration to seconds', () => {
+    expect(parseGrantRequest(valid, bounds)).toMatchObject({ cloud: 'aws', durationSeconds: 1200, justification: null });
+  });
+
+  it('should default the Entra directory scope to the tenant', () => {
+    const r = parseGrantRequest(
+      {
+        cloud: 'azure',
+        principal: { type: 'user', id: '11111111-0000-4000-8000-000000000001' },
+        target: { kind: 'azure.directory-role', roleDefinitionId: '5d6b6bb7-de71-4623-b4af-96380a352509' },
+        duration: 'PT1H',
+      },
+      bounds,
+    );
+    expect(r.target).toMatchObject({ directoryScopeId: '/' });
+  });
+
+  it.each([
+    ['an unknown kind', { ...valid, target: { kind: 'aws.root' } }, 'target.kind'],
+    ['a kind of another cloud', { ...valid, cloud: 'gcp' }, 'target.kind'],
+    ['a duration below the minimum', { ...valid, duration: 'PT30S' }, 'duration'],
+    ['a duration above the maximum', { ...valid, duration: 'PT9H' }, 'duration'],
+    ['a duration in months', { ...valid, duration: 'P1M' }, 'duration'],
+    ['a malformed duration', { ...valid, duration: '20 minutes' }, 'duration'],
+    ['a principal that is not an IAM ARN', { ...valid, principal: { type: 'workload', id: 'ci-deployer' } }, 'principal.id'],
+    ['an action without a service', { ...valid, target: { ...valid.target, actions: ['PutObject'] } }, 'target.actions[0]'],
+    ['an unknown field', { ...valid, extra: 1 }, 'extra'],
+    ['a GCP basic role', {
+      cloud: 'gcp', principal: { type: 'user', id: 'user:a@example.com' },
+      target: { kind: 'gcp.iam-binding', resource: 'projects/my-project', role: 'roles/owner' }, duration: 'PT1H',
+    }, 'target.role'],
+    ['a GCP member whose prefix contradicts the type', {
+      cloud: 'gcp', principal: { type: 'user', id: 'serviceAccount:ci@p.iam.gserviceaccount.com' },
+      target: { kind: 'gcp.iam-binding', resource: 'projects/my-project', role: 'roles/viewer.x' }, duration: 'PT1H',
+    }, 'principal.type'],
+    ['allUsers', {
+      cloud: 'gcp', principal: { type: 'group', id: 'allUsers' },
+      target: { kind: 'gcp.iam-binding', resource: 'projects/my-project', role: 'roles/storage.objectViewer' }, duration: 'PT1H',
+    }, 'principal.id'],
+    ['an app role for a user', {
+      cloud: 'azure', principal: { type: 'user', id: '11111111-0000-4000-8000-000000000001' },
+      target: { kind: 'azure.app-role', resourceServicePrincipalId: '11111111-0000-4000-8000-000000000002', appRoleId: '11111111-0000-4000-8000-000000000003' },
+      duration: 'PT1H',
+    }, 'principal.type'],
+    ['an ARM scope that is not one', {
+      cloud: 'azure', principal: { type: 'user', id: '11111111-0000-4000-8000-000000000001' },
+      target: { kind: 'azure.resource-role', scope: '/subscriptions/nope', roleDefinitionId: 'acdd72a7-3385-48ef-bd42-f606fba81ae7' },
+      duration: 'PT1H',
+    }, 'target.scope'],
+  ])('should refuse %s, naming the field', (_, body, field) => {
+    expect(fieldsOf(body)).toContain(field);
+  });
+});
