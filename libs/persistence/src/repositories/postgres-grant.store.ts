@@ -16,6 +16,7 @@ import {
   Page,
 } from '@jit/domain';
 import { decodeCursor, encodeCursor } from '../cursor';
+import { SqlConditions } from '../sql-conditions';
 import { AuditRow, GrantRow, toAuditEvent, toGrant } from '../mappers/grant-row.mapper';
 
 const PATCH_COLUMNS: Record<Exclude<keyof GrantPatch, 'leaseUntil'>, string> = {
@@ -130,28 +131,20 @@ export class PostgresGrantStore extends GrantStore {
   }
 
   async list(filter: GrantFilter, limit: number, cursor: string | null): Promise<Page<Grant>> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filter.cloud) add('cloud = ?', filter.cloud);
-    if (filter.state) add('state = ?', filter.state);
-    if (filter.principal) add('principal_id = ?', filter.principal);
-    if (filter.requester) add('requested_by = ?', filter.requester);
-    if (filter.from) add('created_at >= ?', filter.from);
-    if (filter.to) add('created_at < ?', filter.to);
+    const q = new SqlConditions()
+      .addIf('cloud = ?', filter.cloud)
+      .addIf('state = ?', filter.state)
+      .addIf('principal_id = ?', filter.principal)
+      .addIf('requested_by = ?', filter.requester)
+      .addIf('created_at >= ?', filter.from)
+      .addIf('created_at < ?', filter.to);
     if (cursor) {
       const c = decodeCursor(cursor, isGrantCursor);
-      params.push(new Date(c.t), c.i);
-      where.push(`(created_at, id) < ($${params.length - 1}, $${params.length})`);
+      q.where.push(`(created_at, id) < (${q.param(new Date(c.t))}, ${q.param(c.i)})`);
     }
-    params.push(limit + 1);
     const rows: GrantRow[] = await this.db.query(
-      `SELECT * FROM grants ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-       ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
+      `SELECT * FROM grants ${q.clause()} ORDER BY created_at DESC, id DESC LIMIT ${q.param(limit + 1)}`,
+      q.params,
     );
     const items = rows.slice(0, limit).map(toGrant);
     const last = items[items.length - 1];
@@ -241,23 +234,18 @@ export class PostgresGrantStore extends GrantStore {
   }
 
   private async queryAudit(filter: AuditFilter, afterSeq: number, limit: number): Promise<AuditEvent[]> {
-    const where = ['seq > $1'];
-    const params: unknown[] = [afterSeq];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (filter.grantId) add('grant_id = ?', filter.grantId);
-    if (filter.cloud) add('cloud = ?', filter.cloud);
-    if (filter.principal) add('principal = ?', filter.principal);
-    if (filter.actor) add('actor = ?', filter.actor);
-    if (filter.type) add('type = ?', filter.type);
-    if (filter.from) add('occurred_at >= ?', filter.from);
-    if (filter.to) add('occurred_at < ?', filter.to);
-    params.push(limit);
+    const q = new SqlConditions()
+      .add('seq > ?', afterSeq)
+      .addIf('grant_id = ?', filter.grantId)
+      .addIf('cloud = ?', filter.cloud)
+      .addIf('principal = ?', filter.principal)
+      .addIf('actor = ?', filter.actor)
+      .addIf('type = ?', filter.type)
+      .addIf('occurred_at >= ?', filter.from)
+      .addIf('occurred_at < ?', filter.to);
     const rows: AuditRow[] = await this.db.query(
-      `SELECT * FROM audit_events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
-      params,
+      `SELECT * FROM audit_events ${q.clause()} ORDER BY seq LIMIT ${q.param(limit)}`,
+      q.params,
     );
     return rows.map(toAuditEvent);
   }
