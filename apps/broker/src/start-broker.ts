@@ -12,6 +12,7 @@ import {
   GrantLifecycle,
   ListGrantsUseCase,
   ProcessDueGrantUseCase,
+  ReconcileOrphansUseCase,
   RequestGrantUseCase,
   RevokeGrantUseCase,
 } from '@jit/grants';
@@ -23,6 +24,7 @@ import { TokenRegistry } from './http/auth/token-registry';
 import { jsonBodyMiddleware } from './http/json-body.middleware';
 import { OpenApiDocument } from './http/system.controller';
 import { GrantExpirySweeper } from './sweeper/grant-expiry.sweeper';
+import { ReconcileScheduler } from './sweeper/reconcile.scheduler';
 
 export interface StartOptions {
   config: BrokerConfig;
@@ -60,7 +62,9 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const lifecycle = new GrantLifecycle(store, registry, clock, config, hooks);
 
   let sweeper: GrantExpirySweeper | null = null;
+  let reconciler: ReconcileScheduler | null = null;
   if (config.role !== 'api') {
+    reconciler = new ReconcileScheduler(store, new ReconcileOrphansUseCase(store, registry), config.reconcileIntervalMs);
     sweeper = new GrantExpirySweeper(store, new ProcessDueGrantUseCase(lifecycle), clock, {
       owner: config.replicaId,
       intervalMs: config.sweepIntervalMs,
@@ -107,6 +111,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     url = `http://127.0.0.1:${address.port}`;
   }
   sweeper?.start();
+  reconciler?.start();
 
   let closed = false;
   return {
@@ -119,6 +124,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     async close() {
       if (closed) return;
       closed = true;
+      await reconciler?.stop();
       await sweeper?.stop();
       await app?.close();
       if (ownsDatabase) await database.close();

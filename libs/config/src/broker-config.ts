@@ -28,6 +28,8 @@ export interface BrokerConfig {
   revokeFailedRetryMs: number;
   /** Upper bound on one cloud call, below the lease so a slow call never outlives its claim. */
   providerTimeoutMs: number;
+  /** How often one replica lists what the broker owns in each cloud and removes orphans. */
+  reconcileIntervalMs: number;
   /** Request body size limit in bytes. */
   bodyLimitBytes: number;
   replicaId: string;
@@ -76,6 +78,7 @@ const envSchema = z.object({
   JIT_REVOKE_MAX_ATTEMPTS: int(6, 1, 100),
   JIT_REVOKE_FAILED_RETRY: isoSeconds('JIT_REVOKE_FAILED_RETRY', 'PT15M'),
   JIT_PROVIDER_TIMEOUT: isoSeconds('JIT_PROVIDER_TIMEOUT', 'PT30S'),
+  JIT_RECONCILE_INTERVAL: isoSeconds('JIT_RECONCILE_INTERVAL', 'PT10M'),
   JIT_BODY_LIMIT: int(65536, 1024, 10 * 1024 * 1024),
   JIT_REPLICA_ID: z.string().min(1).max(128).optional(),
 });
@@ -112,6 +115,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
     revokeMaxAttempts: e.JIT_REVOKE_MAX_ATTEMPTS,
     revokeFailedRetryMs: e.JIT_REVOKE_FAILED_RETRY * 1000,
     providerTimeoutMs,
+    reconcileIntervalMs: Math.max(10_000, e.JIT_RECONCILE_INTERVAL * 1000),
     bodyLimitBytes: e.JIT_BODY_LIMIT,
     replicaId: e.JIT_REPLICA_ID ?? `${require('node:os').hostname()}-${process.pid}-${Date.now().toString(36)}`,
   };

@@ -6,5 +6,6 @@ export * from './grant-lifecycle';
 export * from './lifecycle-hooks';
 export * from './process-due-grant.use-case';
 export * from './read-grants.use-case';
+export * from './reconcile-orphans.use-case';
 export * from './request-grant.use-case';
 export * from './revoke-grant.use-case';

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { CreateGrantsAndAudit1764172800000 } from './migrations/1764172800000-CreateGrantsAndAudit';
+import { CreateBrokerJobs1764180000000 } from './migrations/1764180000000-CreateBrokerJobs';
 
-export const MIGRATIONS = [CreateGrantsAndAudit1764172800000];
+export const MIGRATIONS = [CreateGrantsAndAudit1764172800000, CreateBrokerJobs1764180000000];
 
 /** A running database connection, plus whatever must be stopped after it (the embedded server). */
 export interface Database {

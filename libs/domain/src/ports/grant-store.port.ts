@@ -82,6 +82,8 @@ export abstract class GrantStore {
   /** Every event in `seq` order, in pages, for export and verification. */
   abstract streamAudit(filter: AuditFilter, pageSize: number): AsyncIterable<AuditEvent[]>;
   abstract auditHead(): Promise<{ seq: number; hash: string }>;
+  /** Takes a singleton job for this replica until the lease ends; false if another replica holds it. */
+  abstract claimJob(name: string, leaseMs: number): Promise<boolean>;
   /** Records an event not tied to a state change (reconciliation, policy decisions). */
   abstract appendAudit(events: AuditEventInput[]): Promise<void>;
 }

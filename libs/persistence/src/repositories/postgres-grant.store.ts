@@ -229,6 +229,16 @@ export class PostgresGrantStore extends GrantStore {
     return { seq: Number(row.seq), hash: row.hash };
   }
 
+  async claimJob(name: string, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const [rows]: [unknown[], number] = await this.db.query(
+      `UPDATE broker_jobs SET lease_owner = $2, lease_until = $3, last_run_at = $4
+       WHERE name = $1 AND (lease_until IS NULL OR lease_until < $4) RETURNING name`,
+      [name, this.owner, new Date(now.getTime() + leaseMs), now],
+    );
+    return rows.length === 1;
+  }
+
   async appendAudit(events: AuditEventInput[]): Promise<void> {
     await this.db.transaction((m) => this.appendIn(m, events));
   }

@@ -1,0 +1,39 @@
+import { Logger } from '@nestjs/common';
+import { GrantStore } from '@jit/domain';
+import { ReconcileOrphansUseCase } from '@jit/grants';
+
+/** Runs reconciliation every `intervalMs` on whichever replica claims the job first. */
+export class ReconcileScheduler {
+  private readonly logger = new Logger(ReconcileScheduler.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | null = null;
+
+  constructor(
+    private readonly store: GrantStore,
+    private readonly reconcile: ReconcileOrphansUseCase,
+    private readonly intervalMs: number,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.runOnce(), this.intervalMs);
+  }
+
+  async runOnce(): Promise<void> {
+    if (this.running) return;
+    const run = (async () => {
+      // The lease is the interval itself: one run per interval across all replicas.
+      if (!(await this.store.claimJob('reconcile', this.intervalMs - 1000))) return;
+      const report = await this.reconcile.execute();
+      if (report.found) this.logger.warn(`reconciliation: ${report.found} orphans, ${report.removed} removed, ${report.failed} failed`);
+      for (const e of report.errors) this.logger.error(`orphan not removed: ${e}`);
+    })().catch((e: unknown) => this.logger.error(`reconciliation failed: ${e instanceof Error ? e.message : String(e)}`));
+    this.running = run;
+    await run;
+    this.running = null;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}
