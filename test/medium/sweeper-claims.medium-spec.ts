@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import { AuditTrail } from '@jit/audit';
+import { Clock, Grant, GrantState, SystemClock, Target } from '@jit/domain';
+import { CloudProviderRegistry, GrantLifecycle, NoopLifecycleHooks, ProcessDueGrantUseCase } from '@jit/grants';
+import { PostgresGrantStore } from '@jit/persistence';
+import { LocalCloudProvider } from '@jit/provider-local';
+import { openTestDatabase } from '../setup/test-database';
+
+/** The system clock shifted by a fixed offset: another replica looking at the same rows later. */
+class ShiftedClock extends Clock {
+  constructor(private readonly offsetMs: number) {
+    super();
+  }
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+}
+
+const HOUR = 3_600_000;
+const LEASE_MS = 60_000;
+const SETTINGS = { leaseMs: LEASE_MS, providerTimeoutMs: 5_000, revokeMaxAttempts: 3, revokeFailedRetryMs: 60_000 };
+
+/**
+ * Issue 2 items 3 and 4 (design.md section 5) on a real database: row claims with
+ * FOR UPDATE SKIP LOCKED and a lease, and recovery of a grant a crashed replica left in
+ * `provisioning`.
+ */
+describe('sweeper claims and crash recovery on a real database', () => {
+  type Db = Awaited<ReturnType<typeof openTestDatabase>>;
+  let db: Db;
+  let aws: LocalCloudProvider;
+  let gcp: LocalCloudProvider;
+  let registry: CloudProviderRegistry;
+
+  beforeAll(async () => {
+    db = await openTestDatabase();
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+  beforeEach(async () => {
+    await db.dataSource.query(`DELETE FROM grants`);
+    aws = new LocalCloudProvider('aws');
+    gcp = new LocalCloudProvider('gcp');
+    registry = new CloudProviderRegistry([aws, gcp, new LocalCloudProvider('azure')]);
+  });
+
+  const store = (owner: string, clock: Clock = new SystemClock()) => new PostgresGrantStore(db.dataSource, clock, owner);
+
+  function grant(
+    state: GrantState,
+    expiresAt: Date,
+    target: Target = { kind: 'aws.iam-policy', actions: ['s3:GetObject'], resources: ['*'] },
+    principalId = `arn:aws:iam::123456789012:role/r-${randomUUID().slice(0, 8)}`,
+  ): Grant {
+    const id = randomUUID();
+    const provider = registry.get(target.kind.startsWith('gcp') ? 'gcp' : 'aws');
+    const principal = { type: 'workload' as const, id: principalId };
+    const createdAt = new Date(expiresAt.getTime() - 600_000);
+    return {
+      id,
+      state,
+      cloud: provider.cloud,
+      kind: target.kind,
+      principal,
+      target,
+      requestedBy: 'alice',
+      justification: null,
+      ticket: null,
+      durationSeconds: 600,
+      createdAt,
+      startsAt: state === 'active' ? createdAt : null,
+      expiresAt,
+      endedAt: null,
+      endReason: null,
+      approvals: [],
+      artifactName: provider.artifactName(id, target),
+      overlapKey: provider.overlapKey(principal, target),
+      providerRef: state === 'active' ? { local: provider.cloud, artifact: provider.artifactName(id, target) } : null,
+      lastError: null,
+      attempts: 0,
+      nextAttemptAt: null,
+    };
+  }
+
+  const leaseOf = async (id: string): Promise<{ lease_owner: string | null; lease_until: Date | null; state: string }> =>
+    (await db.dataSource.query(`SELECT lease_owner, lease_until, state FROM grants WHERE id = $1`, [id]))[0];
+
+  describe('claims', () => {
+    it('should give two replicas claiming concurrently disjoint sets that together cover every due grant', async () => {
+      const past = new Date(Date.now() - 1000);
+      const writer = store('writer');
+      const due: string[] = [];
+      for (let i = 0; i < 120; i++) {
+        const g = grant('active', new Date(past.getTime() - i * 10));
+        due.push(g.id);
+        await writer.insert(g, null, [], null);
+      }
+      // Not due: must never be claimed.
+      const later = grant('active', new Date(Date.now() + HOUR));
+      await writer.insert(later, null, [], null);
+
+      const a = store('replica-a');
+      const b = store('replica-b');
+      const claimAll = async (s: PostgresGrantStore, owner: string) => {
+        const mine: string[] = [];
+        for (;;) {
+          const batch = await s.claimDue(owner, LEASE_MS, 7);
+          if (batch.length === 0) return mine;
+          mine.push(...batch.map((g) => g.id));
+        }
+      };
+      const [fromA, fromB] = await Promise.all([claimAll(a, 'replica-a'), claimAll(b, 'replica-b'), claimAll(b, 'replica-b')]).then(
+        ([x, y, z]) => [x, [...y, ...z]],
+      );
+      expect(fromA.filter((id) => fromB.includes(id))).toEqual([]);
+      expect([...fromA, ...fromB].sort()).toEqual([...due].sort());
+      expect(new Set([...fromA, ...fromB]).size).toBe(120);
+      expect(fromA).not.toContain(later.id);
+      // Each row records the replica that claimed it.
+      for (const id of fromA.slice(0, 5)) expect((await leaseOf(id)).lease_owner).toBe('replica-a');
+      for (const id of fromB.slice(0, 5)) expect((await leaseOf(id)).lease_owner).toBe('replica-b');
+    });
+
+    it('should claim the most overdue grants first', async () => {
+      const writer = store('writer');
+      const now = Date.now();
+      const ids = [];
+      for (const ago of [5_000, 60_000, 1_000, 30_000]) {
+        const g = grant('active', new Date(now - ago));
+        ids.push({ id: g.id, ago });
+        await writer.insert(g, null, [], null);
+      }
+      const claimed = await store('r').claimDue('r', LEASE_MS, 2);
+      expect(claimed.map((g) => g.id).sort()).toEqual(ids.filter((x) => x.ago >= 30_000).map((x) => x.id).sort());
+    });
+
+    it('should not reclaim a live lease, and reclaim it once it has expired', async () => {
+      const g = grant('active', new Date(Date.now() - 1000));
+      await store('writer').insert(g, null, [], null);
+      const first = await store('replica-a').claimDue('replica-a', LEASE_MS, 10);
+      expect(first.map((x) => x.id)).toEqual([g.id]);
+
+      // Another replica, now and 59 s later: the lease still holds.
+      expect(await store('replica-b').claimDue('replica-b', LEASE_MS, 10)).toEqual([]);
+      expect(await store('replica-b', new ShiftedClock(LEASE_MS - 1000)).claimDue('replica-b', LEASE_MS, 10)).toEqual([]);
+      expect((await leaseOf(g.id)).lease_owner).toBe('replica-a');
+
+      // Past the lease (replica-a died): replica-b takes it over.
+      const taken = await store('replica-b', new ShiftedClock(LEASE_MS + 1000)).claimDue('replica-b', LEASE_MS, 10);
+      expect(taken.map((x) => x.id)).toEqual([g.id]);
+      expect((await leaseOf(g.id)).lease_owner).toBe('replica-b');
+    });
+
+    it('should let only the lease holder move a claimed row, and never hand out an ended one', async () => {
+      const g = grant('active', new Date(Date.now() - 1000));
+      await store('writer').insert(g, null, [], null);
+      const [claimed] = await store('replica-a').claimDue('replica-a', LEASE_MS, 1);
+      // replica-b cannot move a row replica-a holds.
+      const stolen = await store('replica-b').transition(claimed.id, 'active', 'expired', { endReason: 'expired', endedAt: new Date() }, () => []);
+      expect(stolen).toBeNull();
+      const own = await store('replica-a').transition(claimed.id, 'active', 'expired', { endReason: 'expired', endedAt: new Date() }, (x) => [
+        AuditTrail.ended(x, 'expired', {}),
+      ]);
+      expect(own?.state).toBe('expired');
+      expect(await store('replica-c', new ShiftedClock(2 * LEASE_MS)).claimDue('replica-c', LEASE_MS, 10)).toEqual([]);
+    });
+
+    it('should not claim a provisioning grant whose request is still in flight (live lease)', async () => {
+      const g = grant('provisioning', new Date(Date.now() + HOUR));
+      await store('api-replica').insert(g, null, [], new Date(Date.now() + LEASE_MS));
+      expect(await store('sweeper').claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
+      const later = await store('sweeper', new ShiftedClock(LEASE_MS + 1000)).claimDue('sweeper', LEASE_MS, 10);
+      expect(later.map((x) => x.id)).toEqual([g.id]);
+    });
+  });
+
+  describe('crash recovery of a provisioning grant', () => {
+    /**
+     * What `kill -9` between the cloud call and the database write leaves: the write-ahead row
+     * in `provisioning` with the dead request's lease, and (maybe) the artifact in the cloud.
+     */
+    async function crashedAfterCloudCall(g: Grant, provider: LocalCloudProvider, cloudCallMade: boolean): Promise<void> {
+      const crashed = store('dead-replica', new ShiftedClock(-2 * LEASE_MS));
+      await crashed.insert(g, null, [AuditTrail.requested(g, null), AuditTrail.approved(g, 'policy', 'auto')], new Date(Date.now() - LEASE_MS));
+      const lifecycle = new GrantLifecycle(crashed, registry, new SystemClock(), SETTINGS, new NoopLifecycleHooks());
+      if (cloudCallMade) await provider.grant(lifecycle.spec(g), { overlapping: [] });
+    }
+
+    /** A fresh replica after the restart: claims due work and processes it. */
+    async function recover(): Promise<Grant[]> {
+      const s = store('new-replica');
+      const lifecycle = new GrantLifecycle(s, registry, new SystemClock(), SETTINGS, new NoopLifecycleHooks());
+      const processDue = new ProcessDueGrantUseCase(lifecycle);
+      const claimed = await s.claimDue('new-replica', LEASE_MS, 10);
+      return Promise.all(claimed.map((g) => processDue.execute(g)));
+    }
+
+    const auditTypes = async (grantId: string) =>
+      (await db.dataSource.query(`SELECT type, data FROM audit_events WHERE grant_id = $1 ORDER BY seq`, [grantId])) as { type: string; data: Record<string, unknown> }[];
+
+    it('should finish a grant that has not expired yet: active, the cloud holding it once, recorded as recovered', async () => {
+      const g = grant('provisioning', new Date(Date.now() + HOUR));
+      await crashedAfterCloudCall(g, aws, true);
+      const [done] = await recover();
+      expect(done).toMatchObject({ id: g.id, state: 'active', endReason: null });
+      expect(done.startsAt).not.toBeNull();
+      expect(aws.holds({ artifactName: g.artifactName }, new Date())).toBe(true);
+      expect(aws.size).toBe(1);
+      expect(aws.calls.filter((c) => c.op === 'grant')).toHaveLength(2); // the crashed call and the idempotent retry
+      const events = await auditTypes(g.id);
+      expect(events.map((e) => e.type)).toEqual(['grant.requested', 'grant.approved', 'grant.provisioned', 'grant.activated']);
+      expect(events[2].data).toMatchObject({ recovered: true });
+      expect(await leaseOf(g.id)).toMatchObject({ state: 'active', lease_owner: null, lease_until: null });
+    });
+
+    it('should finish a grant whose cloud call never happened the same way', async () => {
+      const g = grant('provisioning', new Date(Date.now() + HOUR), { kind: 'gcp.iam-binding', resource: 'projects/proj-123456', role: 'roles/viewer.custom' } as Target, 'serviceAccount:ci@proj-123456.iam.gserviceaccount.com');
+      await crashedAfterCloudCall(g, gcp, false);
+      const [done] = await recover();
+      expect(done.state).toBe('active');
+      expect(gcp.holds({ artifactName: g.artifactName }, new Date())).toBe(true);
+    });
+
+    it('should fail a grant that expired while nobody was running, removing what the cloud may hold', async () => {
+      const g = grant('provisioning', new Date(Date.now() - 1000));
+      await crashedAfterCloudCall(g, aws, true);
+      expect(aws.size).toBe(1);
+      const [done] = await recover();
+      expect(done).toMatchObject({ state: 'failed', endReason: 'failed' });
+      expect(done.lastError).toMatch(/expired before provisioning completed/);
+      expect(done.endedAt).not.toBeNull();
+      expect(aws.size).toBe(0);
+      expect(aws.calls.map((c) => c.op)).toEqual(['grant', 'revoke']);
+      expect((await auditTypes(g.id)).map((e) => e.type)).toEqual(['grant.requested', 'grant.approved', 'grant.failed']);
+    });
+
+    it('should fail an aws.sts-credentials grant, whose credentials can no longer be delivered, and revoke the session', async () => {
+      const g = grant('provisioning', new Date(Date.now() + HOUR), { kind: 'aws.sts-credentials', roleArn: 'arn:aws:iam::123456789012:role/deployer' });
+      await crashedAfterCloudCall(g, aws, true);
+      const [done] = await recover();
+      expect(done).toMatchObject({ state: 'failed', endReason: 'failed' });
+      expect(done.lastError).toMatch(/credentials/);
+      expect(aws.size).toBe(0);
+      expect(aws.calls.filter((c) => c.op === 'revoke')).toEqual([expect.objectContaining({ grantId: g.id, early: true })]);
+      const events = await auditTypes(g.id);
+      expect(events.map((e) => e.type)).toEqual(['grant.requested', 'grant.approved', 'grant.failed']);
+      expect(events[2].data.error).toMatch(/credentials/);
+    });
+
+    it('should keep the row provisioning, with a retry lease, when the cleanup itself fails, then finish it later', async () => {
+      const g = grant('provisioning', new Date(Date.now() - 1000));
+      await crashedAfterCloudCall(g, aws, true);
+      aws.inject({ transient: 1 });
+      const [first] = await recover();
+      expect(first).toMatchObject({ state: 'provisioning', endReason: 'failed' });
+      expect(first.lastError).toMatch(/cleanup pending/);
+      expect(aws.size).toBe(1);
+      const row = await leaseOf(g.id);
+      expect(row.lease_until).not.toBeNull();
+      // The retry is due after the backoff; a replica later on finishes it.
+      const s = store('later-replica', new ShiftedClock(LEASE_MS));
+      const lifecycle = new GrantLifecycle(s, registry, new ShiftedClock(LEASE_MS), SETTINGS, new NoopLifecycleHooks());
+      const [claimed] = await s.claimDue('later-replica', LEASE_MS, 10);
+      const done = await new ProcessDueGrantUseCase(lifecycle).execute(claimed);
+      expect(done).toMatchObject({ state: 'failed', endReason: 'failed' });
+      expect(done.lastError).not.toMatch(/cleanup pending/);
+      expect(aws.size).toBe(0);
+      expect((await auditTypes(g.id)).map((e) => e.type)).toEqual(['grant.requested', 'grant.approved', 'grant.failed']);
+    });
+  });
+});
