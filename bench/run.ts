@@ -1,0 +1,529 @@
+import 'reflect-metadata';
+import { execSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { Client, Pool } from 'pg';
+import { AuditTrail, hashEvent } from '@jit/audit';
+import { BrokerConfig, loadBrokerConfig } from '@jit/config';
+import { CLOUDS, GENESIS_HASH, Grant } from '@jit/domain';
+import { LocalCloudProvider } from '@jit/provider-local';
+import { PostgresGrantStore, openDatabase } from '@jit/persistence';
+import { SystemClock } from '@jit/domain';
+import { sha256Hex } from '../apps/broker/src/http/auth/token-registry';
+import { RunningBroker, startBroker } from '../apps/broker/src/start-broker';
+
+/**
+ * `npm run bench`: on a fresh PostgreSQL database (BENCH_DATABASE_URL, dropped afterwards),
+ *   1. grants per second through POST /v1/grants (local in-memory clouds), p50/p99 latency;
+ *   2. the physical floor on the same database: one grant row plus one audit row per
+ *      transaction at the same concurrency (bare, then also taking the audit chain head lock);
+ *   3. revocation lag for BENCH_EXPIRING grants whose expiresAt are spread over BENCH_WINDOW_S.
+ * Results are recorded in docs/benchmarks.md.
+ */
+
+const env = process.env;
+const intEnv = (name: string, fallback: number) => {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
+  return n;
+};
+
+const SERVER_URL = env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const GRANTS = intEnv('BENCH_GRANTS', 2000);
+const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 16);
+const WARMUP = intEnv('BENCH_WARMUP', 200);
+const EXPIRING = intEnv('BENCH_EXPIRING', 10_000);
+const WINDOW_S = intEnv('BENCH_WINDOW_S', 60);
+/** Time between the end of the preload and the first expiry: the broker starts in between. */
+const LEAD_MS = intEnv('BENCH_LEAD_MS', 6000);
+
+const TOKENS = { requester: `bench-req-${randomBytes(12).toString('hex')}`, auditor: `bench-aud-${randomBytes(12).toString('hex')}` };
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+function pct(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+const sortNum = (xs: Iterable<number>) => Float64Array.from(xs).sort();
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const rate = (n: number, elapsedMs: number) => (n / (elapsedMs / 1000)).toFixed(0);
+const line = (label: string, value: string) => console.log(`  ${label.padEnd(34)} ${value}`);
+
+/** A request body like the sandbox example, with its own principal so grants never overlap. */
+function requestBody(i: number | string) {
+  return {
+    cloud: 'aws',
+    principal: { type: 'workload', id: `arn:aws:iam::123456789012:role/bench-${i}` },
+    target: { kind: 'aws.iam-policy', actions: ['s3:PutObject'], resources: ['arn:aws:s3:::artifacts/*'] },
+    duration: 'PT1H',
+    justification: 'release 1.4.2',
+    ticket: 'CHG-1234',
+  };
+}
+
+/** An `active` grant exactly as the broker holds one after POST /v1/grants (same fields, same sizes). */
+function activeGrant(provider: LocalCloudProvider, i: number, createdAt: Date, expiresAt: Date): Grant {
+  const body = requestBody(`x${i}`);
+  const id = randomUUID();
+  const principal = body.principal as Grant['principal'];
+  const target = body.target as Grant['target'];
+  return {
+    id,
+    state: 'active',
+    cloud: 'aws',
+    kind: 'aws.iam-policy',
+    principal,
+    target,
+    requestedBy: 'bench-pipeline',
+    justification: body.justification,
+    ticket: body.ticket,
+    durationSeconds: Math.max(1, Math.round((expiresAt.getTime() - createdAt.getTime()) / 1000)),
+    createdAt,
+    startsAt: createdAt,
+    expiresAt,
+    endedAt: null,
+    endReason: null,
+    approvals: [{ approver: 'auto:within-duration-bounds', decision: 'approved', at: createdAt.toISOString() }],
+    artifactName: provider.artifactName(id),
+    overlapKey: provider.overlapKey(principal, target),
+    providerRef: { local: 'aws', artifact: provider.artifactName(id) },
+    lastError: null,
+    attempts: 0,
+    nextAttemptAt: null,
+  };
+}
+
+/** The columns and values PostgresGrantStore.insert writes, in its order. */
+const GRANT_COLUMNS =
+  'id, state, cloud, kind, principal_type, principal_id, target, requested_by, justification, ticket, duration_seconds, created_at, ' +
+  'starts_at, expires_at, ended_at, end_reason, approvals, artifact_name, overlap_key, provider_ref, last_error, attempts, ' +
+  'next_attempt_at, lease_owner, lease_until, idempotency_key, request_hash, updated_at';
+function grantValues(g: Grant): unknown[] {
+  return [
+    g.id, g.state, g.cloud, g.kind, g.principal.type, g.principal.id, JSON.stringify(g.target), g.requestedBy, g.justification,
+    g.ticket, g.durationSeconds, g.createdAt, g.startsAt, g.expiresAt, g.endedAt, g.endReason, JSON.stringify(g.approvals),
+    g.artifactName, g.overlapKey, g.providerRef && JSON.stringify(g.providerRef), g.lastError, g.attempts, g.nextAttemptAt,
+    null, null, null, null, g.createdAt,
+  ];
+}
+const placeholders = (row: number, width: number) => `(${Array.from({ length: width }, (_, k) => `$${row * width + k + 1}`).join(',')})`;
+
+/** Runs `total` jobs with `concurrency` workers; returns per-job latency (ms) and wall time. */
+async function closedLoop(total: number, concurrency: number, job: (i: number) => Promise<void>) {
+  const latencies = new Float64Array(total);
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, total) }, async () => {
+      for (let i = next++; i < total; i = next++) {
+        const s = performance.now();
+        await job(i);
+        latencies[i] = performance.now() - s;
+      }
+    }),
+  );
+  return { elapsed: performance.now() - t0, latencies: latencies.sort() };
+}
+
+/**
+ * The HTTP load generator runs in a worker thread (its own event loop), so request building and
+ * response parsing do not share the broker's event loop. Node's fetch (undici) keeps connections alive.
+ */
+const LOAD_GENERATOR = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { performance } = require('node:perf_hooks');
+const { url, token, warmup, total, concurrency, template } = workerData;
+async function run(count, tag) {
+  const latencies = new Float64Array(count);
+  const statuses = {};
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
+    for (let i = next++; i < count; i = next++) {
+      const body = template.replace('__I__', tag + i);
+      const s = performance.now();
+      const res = await fetch(url + '/v1/grants', {
+        method: 'POST',
+        headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' },
+        body,
+      });
+      await res.arrayBuffer();
+      latencies[i] = performance.now() - s;
+      statuses[res.status] = (statuses[res.status] || 0) + 1;
+    }
+  }));
+  return { elapsed: performance.now() - t0, latencies, statuses };
+}
+(async () => {
+  await run(warmup, 'w');
+  const measured = await run(total, 'm');
+  parentPort.postMessage(measured);
+})().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));
+`;
+
+function runLoadGenerator(url: string): Promise<{ elapsed: number; latencies: Float64Array; statuses: Record<string, number> }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(LOAD_GENERATOR, {
+      eval: true,
+      workerData: {
+        url,
+        token: TOKENS.requester,
+        warmup: WARMUP,
+        total: GRANTS,
+        concurrency: CONCURRENCY,
+        template: JSON.stringify(requestBody('__I__')),
+      },
+    });
+    worker.once('message', (m) => {
+      void worker.terminate();
+      if (m.error) reject(new Error(m.error));
+      else resolve(m);
+    });
+    worker.once('error', reject);
+  });
+}
+
+function writeTokensFile(dir: string): string {
+  const file = join(dir, 'tokens.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      tokens: [
+        { subject: 'bench-pipeline', roles: ['requester'], sha256: sha256Hex(TOKENS.requester) },
+        { subject: 'bench-auditor', roles: ['auditor'], sha256: sha256Hex(TOKENS.auditor) },
+      ],
+    }),
+    { mode: 0o600 },
+  );
+  return file;
+}
+
+function brokerConfig(databaseUrl: string, tokensFile: string): BrokerConfig {
+  return loadBrokerConfig({
+    JIT_ROLE: 'all',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    JIT_TOKENS_FILE: tokensFile,
+    JIT_MIN_DURATION: 'PT1S',
+    JIT_REPLICA_ID: 'bench',
+  });
+}
+
+function machine(): Record<string, string> {
+  const cpus = os.cpus();
+  let model = cpus[0]?.model ?? 'unknown';
+  if (!model || model === 'unknown') {
+    try {
+      model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? model;
+    } catch {
+      /* not Linux */
+    }
+  }
+  let kernel = `${os.type()} ${os.release()}`;
+  try {
+    kernel = execSync('uname -srm').toString().trim();
+  } catch {
+    /* keep os.release */
+  }
+  return {
+    cpu: model.trim(),
+    cores: String(os.availableParallelism?.() ?? cpus.length),
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    os: kernel,
+    node: process.version,
+  };
+}
+
+/**
+ * Samples what the database sessions of this benchmark are doing (pg_stat_activity every 20 ms):
+ * waiting on a lock held by another transaction (the audit chain head), on WAL flush, or running.
+ */
+function sampleWaits(pool: Pool, dbName: string) {
+  const counts = new Map<string, number>();
+  let samples = 0;
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const { rows } = await pool.query(
+        `SELECT coalesce(wait_event_type || ':' || wait_event, 'running') AS w, count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = $1 AND state = 'active' AND pid <> pg_backend_pid() GROUP BY 1`,
+        [dbName],
+      );
+      samples++;
+      for (const r of rows) counts.set(r.w, (counts.get(r.w) ?? 0) + r.n);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+    const sorted = [...counts].sort((a, b) => b[1] - a[1]);
+    return sorted.map(([w, n]) => `${w} ${(n / samples).toFixed(1)}`).join(', ');
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// phases
+
+async function apiThroughput(dbUrl: string, tokensFile: string, pool: Pool, dbName: string) {
+  const providers = CLOUDS.map((c) => new LocalCloudProvider(c));
+  const broker = await startBroker({ config: brokerConfig(dbUrl, tokensFile), providers, logLevels: ['error'] });
+  try {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const stopSampling = sampleWaits(pool, dbName);
+    const r = await runLoadGenerator(broker.url!);
+    const waits = await stopSampling();
+    const cpu = process.cpuUsage(cpu0);
+    const cpuPercent = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
+    return { ...r, latencies: r.latencies.sort(), waits, cpuPercent };
+  } finally {
+    await broker.close();
+  }
+}
+
+/** One grant row plus one audit row per transaction, on copies of the broker's tables (same columns and indexes). */
+async function floor(pool: Pool, withChainHead: boolean, concurrency = CONCURRENCY, total = GRANTS + WARMUP, suffix = withChainHead ? 'chained' : 'bare') {
+  const provider = new LocalCloudProvider('aws');
+  await pool.query(`CREATE TABLE floor_grants_${suffix} (LIKE grants INCLUDING ALL)`);
+  await pool.query(`CREATE TABLE floor_audit_${suffix} (LIKE audit_events INCLUDING ALL)`);
+  await pool.query(`CREATE TABLE floor_head_${suffix} (LIKE audit_chain_head INCLUDING ALL)`);
+  await pool.query(`INSERT INTO floor_head_${suffix} VALUES (1, 0, $1)`, [GENESIS_HASH]);
+  let seq = 0;
+  let prevHash = GENESIS_HASH;
+  const run = await closedLoop(total, concurrency, async (i) => {
+    const now = new Date();
+    const g = activeGrant(provider, i, now, new Date(now.getTime() + 3_600_000));
+    const input = AuditTrail.requested(g, null);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Same order as PostgresGrantStore.insert: the grant row, then the chain head (locked until COMMIT).
+      await client.query(`INSERT INTO floor_grants_${suffix} (${GRANT_COLUMNS}) VALUES ${placeholders(0, 28)}`, grantValues(g));
+      let s: number;
+      let prev: string;
+      if (withChainHead) {
+        const { rows } = await client.query(`SELECT seq, hash FROM floor_head_${suffix} WHERE id = 1 FOR UPDATE`);
+        s = Number(rows[0].seq) + 1;
+        prev = rows[0].hash;
+      } else {
+        s = ++seq;
+        prev = prevHash;
+      }
+      const event = { ...input, seq: s, id: randomUUID(), occurredAt: now, prevHash: prev };
+      const hash = hashEvent(event);
+      prevHash = hash;
+      await client.query(
+        `INSERT INTO floor_audit_${suffix} (seq, id, occurred_at, type, grant_id, cloud, principal, actor, data, prev_hash, hash)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+        [s, event.id, now, input.type, input.grantId, input.cloud, input.principal, input.actor, JSON.stringify(input.data), prev, hash],
+      );
+      if (withChainHead) await client.query(`UPDATE floor_head_${suffix} SET seq = $1, hash = $2 WHERE id = 1`, [s, hash]);
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  });
+  return { elapsed: run.elapsed, total, latencies: run.latencies };
+}
+
+async function revocationLag(dbUrl: string, tokensFile: string, pool: Pool) {
+  const providers = CLOUDS.map((c) => new LocalCloudProvider(c));
+  const aws = providers.find((p) => p.cloud === 'aws')!;
+
+  // Preload: grants rows in multi-row INSERTs with the store's columns, and their four audit
+  // events (requested, approved, provisioned, activated) chained by the store's own appendAudit.
+  const preloadDb = await openDatabase(dbUrl, '');
+  const store = new PostgresGrantStore(preloadDb.dataSource, new SystemClock(), 'bench-preload');
+  const tPreload = performance.now();
+  const createdAt = new Date();
+  // expiresAt: evenly spread over WINDOW_S, starting LEAD_MS after an estimated preload time.
+  const estimatedPreloadMs = 1000 + EXPIRING * 0.6;
+  const firstExpiry = createdAt.getTime() + estimatedPreloadMs + LEAD_MS;
+  const grants: Grant[] = Array.from({ length: EXPIRING }, (_, i) =>
+    activeGrant(aws, i, createdAt, new Date(firstExpiry + Math.floor((i * WINDOW_S * 1000) / EXPIRING))),
+  );
+  const BATCH = 500;
+  for (let b = 0; b < grants.length; b += BATCH) {
+    const batch = grants.slice(b, b + BATCH);
+    await preloadDb.dataSource.query(
+      `INSERT INTO grants (${GRANT_COLUMNS}) VALUES ${batch.map((_, r) => placeholders(r, 28)).join(',')}`,
+      batch.flatMap(grantValues),
+    );
+    await store.appendAudit(
+      batch.flatMap((g) => [
+        AuditTrail.requested(g, null),
+        AuditTrail.approved(g, 'policy', 'auto:within-duration-bounds'),
+        AuditTrail.provisioned(g, g.providerRef!, false),
+        AuditTrail.activated(g, createdAt),
+      ]),
+    );
+  }
+  await preloadDb.close();
+  const preloadMs = performance.now() - tPreload;
+
+  const tStart = Date.now();
+  const broker: RunningBroker = await startBroker({ config: brokerConfig(dbUrl, tokensFile), providers, logLevels: ['error'] });
+  const brokerReadyAt = Date.now();
+  try {
+    const ids = grants.map((g) => g.id);
+    const deadline = firstExpiry + WINDOW_S * 1000 + 120_000;
+    let ended = 0;
+    while (Date.now() < deadline) {
+      const { rows } = await pool.query(
+        `SELECT count(*)::int AS n FROM grants WHERE id = ANY($1::uuid[]) AND state NOT IN ('active','revoking')`,
+        [ids],
+      );
+      ended = rows[0].n;
+      if (ended >= EXPIRING) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const allEndedSeenAt = Date.now();
+
+    const expiresAt = new Map(grants.map((g) => [g.id, g.expiresAt.getTime()]));
+    const revokeAt = new Map<string, number>();
+    for (const c of aws.calls) if (c.op === 'revoke' && expiresAt.has(c.grantId) && !revokeAt.has(c.grantId)) revokeAt.set(c.grantId, c.at.getTime());
+    const lags = sortNum([...revokeAt].map(([id, at]) => at - expiresAt.get(id)!));
+    const early = lags.filter((x) => x < 0).length;
+
+    const { rows: states } = await pool.query(
+      `SELECT state, count(*)::int AS n, max(ended_at) AS last_end FROM grants WHERE id = ANY($1::uuid[]) GROUP BY state`,
+      [ids],
+    );
+    const { rows: audit } = await pool.query(
+      `SELECT count(DISTINCT grant_id)::int AS n FROM audit_events WHERE type = 'grant.expired' AND grant_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const lastEnd = Math.max(...states.map((s) => (s.last_end ? new Date(s.last_end).getTime() : 0)));
+    const verifyRes = await fetch(`${broker.url}/v1/audit/verify`, { headers: { authorization: `Bearer ${TOKENS.auditor}` } });
+    const verify = (await verifyRes.json()) as { ok: boolean; checked: number; firstBroken: unknown };
+    const lagMetric = await broker.metrics.revocationLag.get();
+    return {
+      preloadMs,
+      brokerStartMs: brokerReadyAt - tStart,
+      startedBeforeFirstExpiry: brokerReadyAt < firstExpiry,
+      firstExpiry,
+      lastExpiry: firstExpiry + Math.floor(((EXPIRING - 1) * WINDOW_S * 1000) / EXPIRING),
+      ended,
+      allEndedSeenAt,
+      lastEnd,
+      lags,
+      early,
+      revoked: revokeAt.size,
+      states: Object.fromEntries(states.map((s) => [s.state, s.n])),
+      expiredAudited: audit[0].n as number,
+      verify,
+      metricCount: lagMetric.values.find((v) => v.metricName === 'jit_revocation_lag_seconds_count')?.value ?? 0,
+    };
+  } finally {
+    await broker.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const name = `jit_bench_${randomBytes(5).toString('hex')}`;
+  const dbUrl = new URL(SERVER_URL);
+  dbUrl.pathname = `/${name}`;
+  const admin = new Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  const pgVersion = (await admin.query('SHOW server_version')).rows[0].server_version as string;
+  const pgSettings: Record<string, string> = {};
+  for (const s of ['synchronous_commit', 'fsync', 'shared_buffers', 'max_connections']) {
+    pgSettings[s] = (await admin.query(`SHOW ${s}`)).rows[0][s];
+  }
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+
+  const dir = mkdtempSync(join(os.tmpdir(), 'jit-bench-'));
+  const tokensFile = writeTokensFile(dir);
+  const m = machine();
+  const cfg = brokerConfig(dbUrl.toString(), tokensFile);
+
+  console.log('JIT broker benchmark');
+  console.log('machine');
+  for (const [k, v] of Object.entries(m)) line(k, v);
+  line('postgresql', `${pgVersion} (${Object.entries(pgSettings).map(([k, v]) => `${k}=${v}`).join(', ')})`);
+  line('load average (1/5/15 min) at start', os.loadavg().map((x) => x.toFixed(2)).join(' / '));
+  line('database', `${dbUrl.host}/${name} (created for this run, dropped at the end)`);
+  console.log('configuration');
+  line('BENCH_GRANTS / BENCH_WARMUP', `${GRANTS} / ${WARMUP}`);
+  line('BENCH_CONCURRENCY', String(CONCURRENCY));
+  line('BENCH_EXPIRING over BENCH_WINDOW_S', `${EXPIRING} over ${WINDOW_S} s`);
+  line('broker', `role=${cfg.role}, db pool=10, sweep interval=${cfg.sweepIntervalMs} ms, sweep concurrency=${cfg.sweepConcurrency}, lease=${cfg.leaseMs} ms`);
+  line('clouds', 'local in-memory (aws, azure, gcp); every grant a distinct principal, aws.iam-policy');
+
+  const pool = new Pool({ connectionString: dbUrl.toString(), max: 10 });
+  try {
+    // Migrate once, before anything is timed.
+    await (await openDatabase(dbUrl.toString(), '')).close();
+
+    console.log(`\n1. POST /v1/grants through HTTP (${GRANTS} grants after ${WARMUP} warm-up, ${CONCURRENCY} keep-alive connections)`);
+    const api = await apiThroughput(dbUrl.toString(), tokensFile, pool, name);
+    line('grants/s', rate(GRANTS, api.elapsed));
+    line('latency p50 / p99 / max', `${ms(pct(api.latencies, 50))} / ${ms(pct(api.latencies, 99))} / ${ms(pct(api.latencies, 100))}`);
+    line('node CPU (broker + load generator)', `${api.cpuPercent.toFixed(0)}% of one core (warm-up included)`);
+    line('db sessions by wait (mean)', api.waits);
+    line('responses', Object.entries(api.statuses).map(([s, n]) => `${n}× ${s}`).join(', '));
+
+    console.log(`\n2. physical floor: 1 grant row + 1 audit row per transaction, ${CONCURRENCY} concurrent, pool of 10`);
+    const bare = await floor(pool, false);
+    line('bare INSERTs, tx/s', `${rate(bare.total, bare.elapsed)}  (p50 ${ms(pct(bare.latencies, 50))}, p99 ${ms(pct(bare.latencies, 99))})`);
+    const stopFloorSampling = sampleWaits(pool, name);
+    const chained = await floor(pool, true);
+    const floorWaits = await stopFloorSampling();
+    line('+ chain head lock, tx/s', `${rate(chained.total, chained.elapsed)}  (p50 ${ms(pct(chained.latencies, 50))}, p99 ${ms(pct(chained.latencies, 99))})`);
+    line('  db sessions by wait (mean)', floorWaits);
+    const serial = await floor(pool, false, 1, Math.min(500, GRANTS), 'serial');
+    line('bare INSERTs, 1 connection, tx/s', `${rate(serial.total, serial.elapsed)}  (p50 ${ms(pct(serial.latencies, 50))}: one commit round trip)`);
+    line('API grants/s ÷ bare floor', `${((GRANTS / api.elapsed) / (bare.total / bare.elapsed)).toFixed(2)}`);
+
+    console.log(`\n3. revocation lag: ${EXPIRING} active grants expiring over ${WINDOW_S} s, broker role=all with its sweeper`);
+    const lag = await revocationLag(dbUrl.toString(), tokensFile, pool);
+    line('preload (SQL + store.appendAudit)', `${(lag.preloadMs / 1000).toFixed(1)} s; broker started in ${lag.brokerStartMs} ms, ${lag.startedBeforeFirstExpiry ? 'before' : 'AFTER'} the first expiry`);
+    line('revoke calls', `${lag.revoked} of ${EXPIRING}${lag.early ? ` (${lag.early} BEFORE expiresAt)` : ''}`);
+    line('lag p50 / p99 / max', `${ms(pct(lag.lags, 50))} / ${ms(pct(lag.lags, 99))} / ${ms(pct(lag.lags, 100))}`);
+    line('last expiresAt → last grant ended', `${((lag.lastEnd - lag.lastExpiry) / 1000).toFixed(2)} s`);
+    line('first expiresAt → all ended', `${((lag.lastEnd - lag.firstExpiry) / 1000).toFixed(1)} s (window ${WINDOW_S} s)`);
+    line('final states', Object.entries(lag.states).map(([s, n]) => `${s}=${n}`).join(', '));
+    line('grant.expired audit events', `${lag.expiredAudited} of ${EXPIRING}`);
+    line('jit_revocation_lag_seconds count', String(lag.metricCount));
+    line('GET /v1/audit/verify', `ok=${lag.verify.ok}, checked=${lag.verify.checked}${lag.verify.firstBroken ? `, first broken ${JSON.stringify(lag.verify.firstBroken)}` : ''}`);
+
+    const okAll = lag.states.expired === EXPIRING && lag.expiredAudited === EXPIRING && lag.verify.ok && lag.revoked === EXPIRING && lag.early === 0;
+    console.log('');
+    line('load average (1/5/15 min) at end', os.loadavg().map((x) => x.toFixed(2)).join(' / '));
+    console.log(`\nchecks ${okAll ? 'passed' : 'FAILED'}; total run ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (!okAll) process.exitCode = 1;
+  } finally {
+    await pool.end();
+    rmSync(dir, { recursive: true, force: true });
+    const c = new Client({ connectionString: SERVER_URL });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
