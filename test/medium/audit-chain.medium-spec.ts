@@ -195,6 +195,22 @@ describe('audit hash chain on a real database', () => {
     expect((await audit.verify(auditor)).firstBroken).toMatchObject({ seq: 8 });
   });
 
+  it('should detect a forged event appended past the chain head without moving the head', async () => {
+    const last = await row(8);
+    const forged = {
+      seq: 9, id: randomUUID(), occurredAt: new Date(), type: 'grant.approved' as const, grantId: null, cloud: null,
+      principal: null, actor: 'mallory', data: { rule: 'forged' }, prevHash: last.hash as string,
+    };
+    await db.dataSource.query(
+      `INSERT INTO audit_events (seq, id, occurred_at, type, grant_id, cloud, principal, actor, data, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [9, forged.id, forged.occurredAt, forged.type, forged.grantId, forged.cloud, forged.principal, 'mallory', JSON.stringify(forged.data), last.hash, hashEvent(forged)],
+    );
+    const result = await audit.verify(auditor);
+    expect(result.ok).toBe(false);
+    expect(result.firstBroken).toMatchObject({ seq: 9, reason: expect.stringMatching(/not in the chain head/) });
+  });
+
   it('should refuse verification to a requester', async () => {
     await expect(audit.verify({ subject: 'alice', roles: ['requester'] })).rejects.toMatchObject({ code: 'forbidden' });
   });

@@ -61,6 +61,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const registry = new CloudProviderRegistry(options.providers);
   const lifecycle = new GrantLifecycle(store, registry, clock, config, hooks);
 
+  // Whatever this replica's previous process had claimed died with it.
+  await store.releaseOwnLeases();
   let sweeper: GrantExpirySweeper | null = null;
   let reconciler: ReconcileScheduler | null = null;
   if (config.role !== 'api') {

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CLOUDS, CloudName, parseIsoDurationSeconds } from '@jit/domain';
 
@@ -80,6 +81,7 @@ const envSchema = z.object({
   JIT_PROVIDER_TIMEOUT: isoSeconds('JIT_PROVIDER_TIMEOUT', 'PT30S'),
   JIT_RECONCILE_INTERVAL: isoSeconds('JIT_RECONCILE_INTERVAL', 'PT10M'),
   JIT_BODY_LIMIT: int(65536, 1024, 10 * 1024 * 1024),
+  /** Unique per replica; two live replicas with one id would release each other's claims on restart. */
   JIT_REPLICA_ID: z.string().min(1).max(128).optional(),
 });
 
@@ -117,7 +119,9 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
     providerTimeoutMs,
     reconcileIntervalMs: Math.max(10_000, e.JIT_RECONCILE_INTERVAL * 1000),
     bodyLimitBytes: e.JIT_BODY_LIMIT,
-    replicaId: e.JIT_REPLICA_ID ?? `${require('node:os').hostname()}-${process.pid}-${Date.now().toString(36)}`,
+    // Stable across restarts of the same replica, so a restarted process can take back at once
+    // the rows its predecessor had claimed instead of waiting for their leases to lapse.
+    replicaId: e.JIT_REPLICA_ID ?? `${hostname()}/${e.JIT_ROLE}/${e.PORT}`,
   };
 }
 

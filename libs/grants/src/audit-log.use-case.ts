@@ -38,6 +38,12 @@ export class AuditLogUseCase {
       }
     }
     verifier.finish(head);
+    if (!verifier.broken) {
+      // Events appended during the walk moved the head on; anything past the current head was
+      // written around the chain (a forged row that did not update the head).
+      const [max, now] = [await this.store.maxAuditSeq(), await this.store.auditHead()];
+      if (max > now.seq) verifier.broken = { seq: now.seq + 1, id: null, reason: `events after ${now.seq} are not in the chain head (inserted)` };
+    }
     return { ok: verifier.broken === null, checked: verifier.checked, head, firstBroken: verifier.broken };
   }
 }

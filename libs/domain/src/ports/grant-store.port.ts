@@ -74,6 +74,10 @@ export abstract class GrantStore {
    * past `expiresAt`, revocations whose retry is due, and provisioning rows whose lease lapsed.
    */
   abstract claimDue(owner: string, leaseMs: number, limit: number): Promise<Grant[]>;
+  /** Releases every claim this replica holds: called at start, when no work of its can be in flight. */
+  abstract releaseOwnLeases(): Promise<number>;
+  /** The highest audit `seq` stored, whether or not the chain head covers it. */
+  abstract maxAuditSeq(): Promise<number>;
   /** The earliest `expiresAt` of an active grant after now, if within `horizonMs`. */
   abstract nextDueAt(horizonMs: number): Promise<Date | null>;
   abstract countByState(): Promise<Record<string, number>>;

@@ -192,6 +192,20 @@ export class PostgresGrantStore extends GrantStore {
     return claimed;
   }
 
+  async releaseOwnLeases(): Promise<number> {
+    const [, count]: [unknown[], number] = await this.db.query(
+      `UPDATE grants SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1 RETURNING id`,
+      [this.owner],
+    );
+    await this.db.query(`UPDATE broker_jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1`, [this.owner]);
+    return count;
+  }
+
+  async maxAuditSeq(): Promise<number> {
+    const [row] = await this.db.query(`SELECT coalesce(max(seq), 0) AS seq FROM audit_events`);
+    return Number(row.seq);
+  }
+
   async nextDueAt(horizonMs: number): Promise<Date | null> {
     const now = this.clock.now();
     const rows: { at: Date }[] = await this.db.query(
