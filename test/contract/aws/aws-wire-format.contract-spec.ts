@@ -1,3 +1,4 @@
+import { SPECS_DIR } from '../../setup/specs-dir';
 import { readFileSync } from 'node:fs';
 import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { Target } from '@jit/domain';
@@ -22,7 +23,7 @@ interface Model {
   shapes: Record<string, Shape>;
 }
 
-const SPECS = process.env.AWS_BOTOCORE_MODELS ?? '/work/shared/specs/aws';
+const SPECS = process.env.AWS_BOTOCORE_MODELS ?? `${SPECS_DIR}/aws`;
 const models: Record<'iam' | 'sts', Model> = {
   iam: JSON.parse(readFileSync(`${SPECS}/iam/2010-05-08/service-2.json`, 'utf8')),
   sts: JSON.parse(readFileSync(`${SPECS}/sts/2011-06-15/service-2.json`, 'utf8')),

@@ -1,8 +1,9 @@
+import { SPECS_DIR } from '../../setup/specs-dir';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The Azure REST specs and Graph CSDL shipped under /work/shared/specs (see its README). */
-export const SPECS_DIR = process.env.JIT_SPECS_DIR ?? '/work/shared/specs';
+/** The Azure REST specs and Graph CSDL shipped under shared/specs (see its README). */
+export { SPECS_DIR };
 const AUTHZ = 'azure-arm/specification/authorization/resource-manager/Microsoft.Authorization/Authorization/stable';
 
 interface SwaggerProperty {

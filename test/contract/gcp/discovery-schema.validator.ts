@@ -1,3 +1,4 @@
+import { SPECS_DIR } from '../../setup/specs-dir';
 import { readFileSync } from 'node:fs';
 
 interface SchemaNode {
@@ -15,7 +16,7 @@ interface DiscoveryDocument {
   resources: Record<string, { methods: Record<string, { httpMethod: string; flatPath: string; request?: { $ref: string }; response?: { $ref: string } }> }>;
 }
 
-export const DISCOVERY_PATH = '/work/shared/specs/gcp/cloudresourcemanager/v3/cloudresourcemanager-api.json';
+export const DISCOVERY_PATH = `${SPECS_DIR}/gcp/cloudresourcemanager/v3/cloudresourcemanager-api.json`;
 
 /**
  * Checks JSON against a schema of the Cloud Resource Manager v3 discovery document: no unknown
