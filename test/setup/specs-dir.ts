@@ -6,6 +6,5 @@ import { resolve } from 'node:path';
  * out), or JIT_SPECS_DIR.
  */
 export const SPECS_DIR: string =
-  process.env.JIT_SPECS_DIR ??
-  [resolve(__dirname, '../../../shared/specs'), '/work/shared/specs'].find((d) => existsSync(d)) ??
-  resolve(__dirname, '../../../shared/specs');
+  process.env.JIT_SPECS_DIR ||
+  ([resolve(__dirname, '../../../shared/specs'), '/work/shared/specs'].find((d) => existsSync(d)) ?? resolve(__dirname, '../../../shared/specs'));
