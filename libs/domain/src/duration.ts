@@ -19,7 +19,3 @@ export function parseIsoDurationSeconds(text: string): number | undefined {
   if (!Number.isFinite(seconds)) return undefined;
   return Math.round(seconds * 1000) / 1000;
 }
-
-export function formatSeconds(seconds: number): string {
-  return `PT${seconds}S`;
-}

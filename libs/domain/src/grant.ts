@@ -2,6 +2,9 @@ import { CloudName, Principal, TargetKind } from './cloud';
 import { DomainError } from './grant.exception';
 import { Target } from './target';
 
+/** Grant ids are UUIDs; adapters parse them back out of cloud-side names. */
+export const GRANT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const GRANT_STATES = [
   'pending_approval',
   'provisioning',

@@ -1,14 +1,12 @@
-import { DomainError, Grant, GrantFilter, GrantStore, Page } from '@jit/domain';
+import { DomainError, Grant, GrantFilter, GrantStore, Page, GRANT_ID_PATTERN } from '@jit/domain';
 import { Actor, readsAllGrants } from './actor';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One grant, if the actor may see it; requesters see only their own (others look absent). */
 export class GetGrantUseCase {
   constructor(private readonly store: GrantStore) {}
 
   async execute(actor: Actor, id: string): Promise<Grant> {
-    if (!UUID.test(id)) throw DomainError.validation([{ field: 'id', message: 'must be a grant id (UUID)' }]);
+    if (!GRANT_ID_PATTERN.test(id)) throw DomainError.validation([{ field: 'id', message: 'must be a grant id (UUID)' }]);
     const grant = await this.store.findById(id.toLowerCase());
     if (!grant || (!readsAllGrants(actor) && grant.requestedBy !== actor.subject)) {
       throw new DomainError('not_found', `no grant ${id}`, [{ field: 'id', message: 'no such grant' }]);

@@ -1,4 +1,4 @@
-import { CloudName, GrantStore, LIVE_STATES, OwnedArtifact } from '@jit/domain';
+import { CloudName, GrantStore, LIVE_STATES, OwnedArtifact, GRANT_ID_PATTERN } from '@jit/domain';
 import { CloudProviderRegistry } from './cloud-provider.registry';
 import { describeError } from './grant-lifecycle';
 
@@ -8,8 +8,6 @@ export interface ReconcileReport {
   failed: number;
   errors: string[];
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Compares what each cloud holds under the broker's naming convention with the database:
@@ -27,7 +25,7 @@ export class ReconcileOrphansUseCase {
     const report: ReconcileReport = { found: 0, removed: 0, failed: 0, errors: [] };
     for (const provider of this.registry.all()) {
       for await (const artifact of provider.listOwned()) {
-        const grantId = artifact.grantId && UUID.test(artifact.grantId) ? artifact.grantId.toLowerCase() : null;
+        const grantId = artifact.grantId && GRANT_ID_PATTERN.test(artifact.grantId) ? artifact.grantId.toLowerCase() : null;
         const grant = grantId ? await this.store.findById(grantId) : null;
         if (grant && LIVE_STATES.includes(grant.state)) continue;
         report.found++;

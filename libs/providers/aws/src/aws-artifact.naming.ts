@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
+import { GRANT_ID_PATTERN } from '@jit/domain';
 
 /** The one inline policy per role or user that holds all of the broker's statements. */
 export const BROKER_POLICY_NAME = 'jit-broker-grants';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const GRANT_SID = /^Jit(?:Deny)?([0-9a-f]{32}|X[A-Za-z0-9]{1,96}|H[0-9a-f]{32})$/;
 
 /**
@@ -11,7 +11,7 @@ const GRANT_SID = /^Jit(?:Deny)?([0-9a-f]{32}|X[A-Za-z0-9]{1,96}|H[0-9a-f]{32})$
  * (and gets them back in `grantIdFromSid`); other ids are kept if alphanumeric, else hashed.
  */
 function sidBody(grantId: string): string {
-  if (UUID.test(grantId)) return grantId.replace(/-/g, '').toLowerCase();
+  if (GRANT_ID_PATTERN.test(grantId)) return grantId.replace(/-/g, '').toLowerCase();
   if (/^[A-Za-z0-9]{1,96}$/.test(grantId)) return `X${grantId}`;
   return `H${createHash('sha256').update(grantId).digest('hex').slice(0, 32)}`;
 }
