@@ -1,1 +1,2 @@
 export * from './broker-config';
+export * from './yaml-file';

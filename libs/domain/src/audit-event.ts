@@ -13,6 +13,8 @@ export const AUDIT_EVENT_TYPES = [
   'grant.revoke_failed',
   'grant.revoke_retried',
   'policy.denied',
+  'policy.break_glass',
+  'policy.loaded',
   'reconcile.orphan_found',
   'reconcile.orphan_removed',
 ] as const;
