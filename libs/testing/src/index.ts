@@ -1,1 +1,2 @@
 export * from './provider-contract.suite';
+export * from './local-oidc-issuer';

@@ -1,0 +1,2 @@
+export * from './oidc-issuer.config';
+export * from './oidc-token.verifier';
