@@ -1,0 +1,144 @@
+import { AuditEvent } from '@jit/domain';
+import { Notification, NotificationSeverity, NotificationType } from './notification';
+
+/** Longest error text quoted in a summary: provider errors can be whole response bodies. */
+export const SUMMARY_ERROR_CHARS = 200;
+
+/** The notification an audit event calls for, or null when no human needs to hear about it. */
+export function toNotification(event: AuditEvent): Notification | null {
+  const notify = (type: NotificationType, severity: NotificationSeverity = 'info'): Notification => ({ type, severity, event });
+  const data = event.data;
+  switch (event.type) {
+    case 'grant.requested':
+      return field(data.approval, 'mode') === 'approvals' ? notify('approval.needed') : null;
+    case 'grant.approved':
+      return data.mode === 'approvals' && data.final === true ? notify('approval.decided') : null;
+    case 'grant.denied':
+      return notify('approval.decided');
+    case 'grant.activated':
+      return notify('grant.granted');
+    case 'grant.revoke_failed':
+      return notify('grant.revoke_failed', 'high');
+    case 'policy.break_glass':
+      return notify('break_glass.used', 'high');
+    default:
+      return null;
+  }
+}
+
+export interface JsonNotificationPayload {
+  /** The audit event's id: the same on every attempt, for receivers to deduplicate. */
+  id: string;
+  type: NotificationType;
+  severity: NotificationSeverity;
+  occurredAt: string;
+  grantId: string | null;
+  cloud: string | null;
+  principal: string | null;
+  actor: string;
+  summary: string;
+  event: { seq: number; type: string; data: Record<string, unknown> };
+  links: { grant?: string };
+}
+
+export function jsonPayload(n: Notification, publicUrl?: string): JsonNotificationPayload {
+  const e = n.event;
+  const link = grantLink(e, publicUrl);
+  return {
+    id: e.id,
+    type: n.type,
+    severity: n.severity,
+    occurredAt: e.occurredAt.toISOString(),
+    grantId: e.grantId,
+    cloud: e.cloud,
+    principal: e.principal,
+    actor: e.actor,
+    summary: summarize(n),
+    event: { seq: e.seq, type: e.type, data: e.data },
+    links: link ? { grant: link } : {},
+  };
+}
+
+const TITLES: Record<NotificationType, string> = {
+  'approval.needed': 'Approval needed',
+  'approval.decided': 'Approval decided',
+  'grant.granted': 'Access granted',
+  'grant.revoke_failed': 'Revocation failed',
+  'break_glass.used': 'Break-glass access used',
+};
+
+/** A Slack incoming-webhook message: the summary and a link, never the event's data. */
+export function slackPayload(n: Notification, publicUrl?: string): { text: string } {
+  const e = n.event;
+  const link = grantLink(e, publicUrl);
+  const lines = [
+    `${n.severity === 'high' ? ':rotating_light: ' : ''}*${TITLES[n.type]}*`,
+    slackEscape(summarize(n)),
+    [e.grantId && `Grant: \`${slackEscape(e.grantId)}\``, `By: ${slackEscape(e.actor)}`, link && `<${link}|Open grant>`]
+      .filter(Boolean)
+      .join(' · '),
+  ];
+  return { text: lines.join('\n') };
+}
+
+/** One sentence for a human, built from named fields of the event. */
+export function summarize(n: Notification): string {
+  const e = n.event;
+  const d = e.data;
+  const grant = e.grantId ? `grant ${e.grantId}` : 'a grant';
+  const who = e.principal ?? 'an unknown principal';
+  switch (n.type) {
+    case 'approval.needed': {
+      const required = Number(field(d.approval, 'required') ?? 1);
+      const groups = field(d.approval, 'groups');
+      const from = Array.isArray(groups) && groups.length ? ` from ${groups.map(String).join(', ')}` : '';
+      const deadline = field(d.approval, 'deadline');
+      return (
+        `${e.actor} requested ${text(d.kind) ?? e.cloud ?? 'cloud'} access for ${who} (${grant}); ` +
+        `it needs ${required} approval${required === 1 ? '' : 's'}${from} under rule ${text(field(d.approval, 'rule')) ?? 'unknown'}` +
+        `${typeof deadline === 'string' ? ` before ${deadline}` : ''}.`
+      );
+    }
+    case 'approval.decided':
+      if (e.type === 'grant.approved') {
+        return `${e.actor} approved ${grant} for ${who} (${num(d.received)} of ${num(d.required)} approvals, rule ${text(d.rule) ?? 'unknown'}).`;
+      }
+      switch (d.reason) {
+        case 'denied':
+          return `${e.actor} denied ${grant} for ${who}.`;
+        case 'timeout':
+          return `${capitalize(grant)} for ${who} was denied: no decision before the approval deadline.`;
+        case 'withdrawn':
+          return `${e.actor} withdrew ${grant} for ${who}.`;
+        default:
+          return `${capitalize(grant)} for ${who} was denied (${text(d.reason) ?? 'no reason given'}).`;
+      }
+    case 'grant.granted':
+      return `${who} now has ${e.cloud ?? 'cloud'} access (${grant})${typeof d.expiresAt === 'string' ? ` until ${d.expiresAt}` : ''}.`;
+    case 'grant.revoke_failed': {
+      const error = text(d.error);
+      return (
+        `Revoking ${grant} for ${who} failed after ${num(d.attempt)} attempts` +
+        `${error ? `: ${error.length > SUMMARY_ERROR_CHARS ? `${error.slice(0, SUMMARY_ERROR_CHARS)}…` : error}` : ''}; the access may still be in place.`
+      );
+    }
+    case 'break_glass.used':
+      return `${e.actor} used break-glass access for ${who} (${grant}${e.cloud ? `, ${e.cloud}` : ''}), bypassing approvals.`;
+  }
+}
+
+function grantLink(e: AuditEvent, publicUrl: string | undefined): string | undefined {
+  if (!publicUrl || !e.grantId) return undefined;
+  return `${publicUrl.replace(/\/+$/, '')}/v1/grants/${encodeURIComponent(e.grantId)}`;
+}
+
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const num = (v: unknown): string => (typeof v === 'number' ? String(v) : '?');
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** Slack reads `&`, `<` and `>` as markup (links, mentions); everything else is literal. */
+const slackEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
