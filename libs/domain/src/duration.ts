@@ -19,3 +19,16 @@ export function parseIsoDurationSeconds(text: string): number | undefined {
   if (!Number.isFinite(seconds)) return undefined;
   return Math.round(seconds * 1000) / 1000;
 }
+
+/** Whole seconds as an ISO-8601 duration (`PT1H30M`), for messages that quote a limit. */
+export function formatIsoDuration(seconds: number): string {
+  let rest = Math.round(seconds);
+  const d = Math.floor(rest / 86400);
+  rest -= d * 86400;
+  const h = Math.floor(rest / 3600);
+  rest -= h * 3600;
+  const m = Math.floor(rest / 60);
+  const s = rest - m * 60;
+  const time = `${h ? `${h}H` : ''}${m ? `${m}M` : ''}${s ? `${s}S` : ''}`;
+  return `P${d ? `${d}D` : ''}${time ? `T${time}` : d ? '' : 'T0S'}`;
+}

@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { PRINCIPAL_TYPES, parseIsoDurationSeconds } from '@jit/domain';
+import { oidcIssuersSchema } from '@jit/identity';
+
+/** The broker's roles (the grants lib's ROLES, which imports this lib). */
+const BROKER_ROLES = ['requester', 'approver', 'auditor', 'admin'];
+
+const NAME = /^[A-Za-z0-9][\w.:-]{0,79}$/;
+const name = (what: string) => z.string().regex(NAME, `${what} must be 1-80 letters, digits, "_", ".", ":" or "-"`);
+
+export const durationSeconds = z.string().transform((v, ctx) => {
+  const s = parseIsoDurationSeconds(v);
+  if (s === undefined || s <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be a positive ISO-8601 duration such as PT1H' });
+    return z.NEVER;
+  }
+  return s;
+});
+
+const patterns = z.array(z.string().min(1).max(2048)).min(1).max(200);
+
+const regex = z.string().max(1024).transform((v, ctx) => {
+  try {
+    return new RegExp(v, 'u');
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `is not a valid regular expression: ${(e as Error).message}` });
+    return z.NEVER;
+  }
+});
+
+/** Who receives the access; absent means any principal the kind accepts. */
+const principalFields = {
+  principals: patterns.optional(),
+  principalTypes: z.array(z.enum(PRINCIPAL_TYPES)).min(1).optional(),
+};
+
+/**
+ * What a rule may grant, per kind. Every permission and scope field is required (write
+ * `["*"]` to mean any), so a forgotten field never silently widens a rule.
+ */
+export const targetMatcherSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('aws.iam-policy'), actions: patterns, resources: patterns, ...principalFields }),
+  z.strictObject({ kind: z.literal('aws.assume-role'), roleArns: patterns, ...principalFields }),
+  z.strictObject({ kind: z.literal('aws.sts-credentials'), roleArns: patterns, ...principalFields }),
+  z.strictObject({ kind: z.literal('gcp.iam-binding'), roles: patterns, resources: patterns, ...principalFields }),
+  z.strictObject({ kind: z.literal('azure.resource-role'), roleDefinitionIds: patterns, scopes: patterns, ...principalFields }),
+  z.strictObject({ kind: z.literal('azure.directory-role'), roleDefinitionIds: patterns, directoryScopes: patterns, ...principalFields }),
+  z.strictObject({
+    kind: z.literal('azure.group-membership'),
+    groupIds: patterns,
+    access: z.array(z.enum(['member', 'owner'])).min(1),
+    ...principalFields,
+  }),
+  z.strictObject({ kind: z.literal('azure.app-role'), resourceServicePrincipalIds: patterns, appRoleIds: patterns, ...principalFields }),
+]);
+export type TargetMatcher = z.output<typeof targetMatcherSchema>;
+
+const claimValue = z.union([z.string().min(1).max(1024), z.array(z.string().min(1).max(1024)).min(1).max(100)]);
+
+/** One way to be a requester: every field given must hold (AND); a rule's list of these is an OR. */
+export const requesterMatcherSchema = z
+  .strictObject({
+    subjects: patterns.optional(),
+    groups: z.array(name('a group')).min(1).optional(),
+    issuer: name('an issuer').optional(),
+    claims: z.record(z.string().min(1).max(256), claimValue).optional(),
+  })
+  .refine((r) => r.subjects || r.groups || r.issuer || r.claims, 'name at least one of subjects, groups, issuer, claims')
+  .refine((r) => !r.claims || r.issuer, { message: 'claims need the issuer that vouches for them', path: ['issuer'] });
+export type RequesterMatcher = z.output<typeof requesterMatcherSchema>;
+
+const textRequirement = z.strictObject({
+  required: z.boolean().default(false),
+  pattern: regex.optional(),
+  description: z.string().max(200).optional(),
+});
+export type TextRequirement = z.output<typeof textRequirement>;
+
+const approvalSchema = z.union([
+  z.literal('auto'),
+  z.strictObject({
+    approvals: z.number().int().min(1).max(10),
+    from: z.array(name('a group')).min(1),
+    timeout: durationSeconds.optional(),
+  }),
+]);
+
+export const ruleSchema = z.strictObject({
+  name: name('a rule name'),
+  description: z.string().max(500).optional(),
+  requesters: z.array(requesterMatcherSchema).min(1),
+  targets: z.array(targetMatcherSchema).min(1),
+  maxDuration: durationSeconds,
+  justification: textRequirement.optional(),
+  ticket: textRequirement.optional(),
+  approval: approvalSchema,
+});
+export type AccessRule = z.output<typeof ruleSchema>;
+
+export const denyEntrySchema = z.strictObject({
+  name: name('a deny-list entry name'),
+  reason: z.string().min(1).max(500).optional(),
+  targets: z.array(targetMatcherSchema).min(1),
+});
+export type DenyEntry = z.output<typeof denyEntrySchema>;
+
+/** The access-rules file (JIT_POLICY_FILE). */
+export const accessPolicyFileSchema = z
+  .strictObject({
+    version: z.literal(1),
+    /** How long a request may wait for approvals unless its rule says otherwise. */
+    approvalTimeout: durationSeconds.default(14_400),
+    groups: z.record(name('a group'), z.array(z.string().min(1).max(512)).max(1000)).default({}),
+    issuers: oidcIssuersSchema.default([]),
+    breakGlass: z
+      .strictObject({
+        subjects: z.array(z.string().min(1).max(512)).min(1),
+        maxDuration: durationSeconds,
+      })
+      .optional(),
+    denyList: z.array(denyEntrySchema).default([]),
+    rules: z.array(ruleSchema).default([]),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Map<string, number>();
+    file.rules.forEach((r, i) => {
+      if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `rule "${r.name}" is defined twice` });
+      seen.set(r.name, i);
+      const declared = (g: string) => Object.hasOwn(file.groups, g);
+      r.requesters.forEach((q, j) =>
+        q.groups?.forEach((g, k) => {
+          if (!declared(g)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'requesters', j, 'groups', k], message: `group "${g}" is not declared under groups` });
+        }),
+      );
+      if (r.approval !== 'auto') {
+        r.approval.from.forEach((g, k) => {
+          if (!declared(g)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'approval', 'from', k], message: `group "${g}" is not declared under groups` });
+        });
+      }
+      r.requesters.forEach((q, j) => {
+        if (q.issuer && !file.issuers.some((iss) => iss.name === q.issuer)) {
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'requesters', j, 'issuer'], message: `issuer "${q.issuer}" is not declared under issuers` });
+        }
+      });
+    });
+    file.issuers.forEach((iss, i) =>
+      iss.roles.forEach((role, k) => {
+        if (!BROKER_ROLES.includes(role)) {
+          ctx.addIssue({ code: 'custom', path: ['issuers', i, 'roles', k], message: `must be one of ${BROKER_ROLES.join(', ')}` });
+        }
+      }),
+    );
+  });
+export type AccessPolicyFile = z.output<typeof accessPolicyFileSchema>;
+

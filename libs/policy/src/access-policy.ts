@@ -1,0 +1,154 @@
+import { FieldIssue, GrantRequest, formatIsoDuration } from '@jit/domain';
+import { AccessPolicyFile, AccessRule, RequesterMatcher, TextRequirement } from './access-policy.schema';
+import { globCovers } from './glob';
+import { matchTarget } from './target.matcher';
+
+/** Who asks, as authentication established it. */
+export interface Requester {
+  subject: string;
+  groups?: readonly string[];
+  claims?: Readonly<Record<string, unknown>>;
+  issuer?: string;
+}
+
+export type ApprovalRequirement =
+  | { mode: 'auto' }
+  | { mode: 'approvals'; required: number; groups: string[]; timeoutSeconds: number }
+  | { mode: 'break_glass' };
+
+export type PolicyDecision =
+  | { effect: 'allow'; rule: string; approval: ApprovalRequirement; policyVersion: string }
+  | {
+      effect: 'deny';
+      /** The rule or deny-list entry that decided, or null when no rule matched at all. */
+      rule: string | null;
+      code: 'deny_list' | 'no_matching_rule' | 'rule_conditions';
+      reason: string;
+      violations: FieldIssue[];
+      policyVersion: string;
+    };
+
+export const BREAK_GLASS_RULE = 'break-glass';
+
+/** The rules in force: one immutable snapshot per load, so a reload never changes a decision half-way. */
+export class AccessPolicy {
+  constructor(
+    readonly file: AccessPolicyFile,
+    /** SHA-256 of the file's text, recorded with every decision. */
+    readonly version: string,
+    readonly loadedAt: Date,
+    readonly source: string,
+    /** The file as written, for the audit log. */
+    readonly text: string = '',
+  ) {}
+
+  /** Groups from the token plus the groups this file lists the subject in. */
+  groupsOf(who: Requester): Set<string> {
+    const groups = new Set(who.groups ?? []);
+    for (const [group, members] of Object.entries(this.file.groups)) if (members.includes(who.subject)) groups.add(group);
+    return groups;
+  }
+
+  isBreakGlass(who: Requester): boolean {
+    return this.file.breakGlass?.subjects.includes(who.subject) ?? false;
+  }
+
+  /**
+   * The deny-list first; then break-glass accounts; then the rules in file order, the first
+   * whose requester, target and conditions all hold deciding. A rule whose requester and target
+   * match but whose conditions fail (duration, justification, ticket) is named in the denial.
+   */
+  evaluate(who: Requester, request: GrantRequest): PolicyDecision {
+    const deny = (rule: string | null, code: 'deny_list' | 'no_matching_rule' | 'rule_conditions', reason: string, violations: FieldIssue[] = []) =>
+      ({ effect: 'deny', rule, code, reason, violations, policyVersion: this.version }) as const;
+
+    for (const entry of this.file.denyList) {
+      if (entry.targets.some((m) => matchTarget(m, request.principal, request.target, 'touches'))) {
+        return deny(`deny-list:${entry.name}`, 'deny_list', entry.reason ?? `the target is on the deny-list (${entry.name}); no rule can grant it`);
+      }
+    }
+
+    if (this.isBreakGlass(who)) {
+      const bg = this.file.breakGlass!;
+      const violations: FieldIssue[] = [];
+      if (request.durationSeconds > bg.maxDuration) {
+        violations.push({ field: 'duration', message: `break-glass grants last at most ${formatIsoDuration(bg.maxDuration)}` });
+      }
+      if (!request.justification) violations.push({ field: 'justification', message: 'break-glass use needs a justification' });
+      if (violations.length) return deny(BREAK_GLASS_RULE, 'rule_conditions', describe(BREAK_GLASS_RULE, violations), violations);
+      return { effect: 'allow', rule: BREAK_GLASS_RULE, approval: { mode: 'break_glass' }, policyVersion: this.version };
+    }
+
+    const groups = this.groupsOf(who);
+    let nearest: { rule: AccessRule; violations: FieldIssue[] } | null = null;
+    for (const rule of this.file.rules) {
+      if (!rule.requesters.some((m) => requesterMatches(m, who, groups))) continue;
+      if (!rule.targets.some((m) => matchTarget(m, request.principal, request.target, 'covers'))) continue;
+      const violations = conditionViolations(rule, request);
+      if (violations.length === 0) {
+        return { effect: 'allow', rule: rule.name, approval: this.approvalOf(rule), policyVersion: this.version };
+      }
+      nearest ??= { rule, violations };
+    }
+    if (nearest) return deny(nearest.rule.name, 'rule_conditions', describe(nearest.rule.name, nearest.violations), nearest.violations);
+    return deny(
+      null,
+      'no_matching_rule',
+      `no access rule lets ${who.subject} request ${request.target.kind} for ${request.principal.type} ${request.principal.id}`,
+    );
+  }
+
+  private approvalOf(rule: AccessRule): ApprovalRequirement {
+    if (rule.approval === 'auto') return { mode: 'auto' };
+    return {
+      mode: 'approvals',
+      required: rule.approval.approvals,
+      groups: [...rule.approval.from],
+      timeoutSeconds: rule.approval.timeout ?? this.file.approvalTimeout,
+    };
+  }
+}
+
+function describe(rule: string, violations: FieldIssue[]): string {
+  return `rule "${rule}" matches but ${violations.map((v) => `${v.field} ${v.message}`).join('; ')}`;
+}
+
+function requesterMatches(m: RequesterMatcher, who: Requester, groups: Set<string>): boolean {
+  if (m.subjects && !m.subjects.some((p) => globCovers(p, who.subject))) return false;
+  if (m.groups && !m.groups.some((g) => groups.has(g))) return false;
+  if (m.issuer && who.issuer !== m.issuer) return false;
+  if (m.claims) {
+    for (const [claim, wanted] of Object.entries(m.claims)) {
+      const values = claimStrings(who.claims?.[claim]);
+      const accepted = Array.isArray(wanted) ? wanted : [wanted];
+      if (!values.some((v) => accepted.some((p) => globCovers(p, v)))) return false;
+    }
+  }
+  return true;
+}
+
+function claimStrings(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  return list.filter((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean').map(String);
+}
+
+function textViolation(field: 'justification' | 'ticket', req: TextRequirement | undefined, value: string | null): FieldIssue | null {
+  if (!req) return null;
+  if (!value) return req.required ? { field, message: `is required${req.description ? ` (${req.description})` : ''}` } : null;
+  if (req.pattern && !req.pattern.test(value)) {
+    return { field, message: `must match ${req.description ?? req.pattern.source}` };
+  }
+  return null;
+}
+
+function conditionViolations(rule: AccessRule, request: GrantRequest): FieldIssue[] {
+  const out: FieldIssue[] = [];
+  if (request.durationSeconds > rule.maxDuration) {
+    out.push({ field: 'duration', message: `is longer than the rule's maximum ${formatIsoDuration(rule.maxDuration)}` });
+  }
+  const j = textViolation('justification', rule.justification, request.justification);
+  if (j) out.push(j);
+  const t = textViolation('ticket', rule.ticket, request.ticket);
+  if (t) out.push(t);
+  return out;
+}
