@@ -99,6 +99,8 @@ function activeGrant(provider: LocalCloudProvider, i: number, createdAt: Date, e
     lastError: null,
     attempts: 0,
     nextAttemptAt: null,
+    decision: null,
+    approvalDeadline: null,
   };
 }
 
@@ -216,6 +218,8 @@ function brokerConfig(databaseUrl: string, tokensFile: string): BrokerConfig {
     JIT_TOKENS_FILE: tokensFile,
     JIT_MIN_DURATION: 'PT1S',
     JIT_REPLICA_ID: 'bench',
+    // The same allow-all rules the tests use: the bench measures the grant path, with one rule evaluated per request.
+    JIT_POLICY_FILE: join(__dirname, '..', 'test', 'fixtures', 'allow-all.policy.yaml'),
   });
 }
 
@@ -366,7 +370,7 @@ async function revocationLag(dbUrl: string, tokensFile: string, pool: Pool) {
     await store.appendAudit(
       batch.flatMap((g) => [
         AuditTrail.requested(g, null),
-        AuditTrail.approved(g, 'policy', 'auto:within-duration-bounds'),
+        AuditTrail.approved(g, 'policy', null, true),
         AuditTrail.provisioned(g, g.providerRef!, false),
         AuditTrail.activated(g, createdAt),
       ]),

@@ -149,8 +149,9 @@ describe('listing, audit export, metrics and docs over HTTP', () => {
       expect(pages).toBe(Math.ceil(all.length / 7));
       expect(items.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
       for (let i = 1; i < items.length; i++) expect(items[i].prevHash).toBe(items[i - 1].hash);
-      // 23 grants * (requested, approved, provisioned, activated) + the revoked one's 2 + the extra grant's 6
-      expect(items.length).toBe(23 * 4 + 2 + 6);
+      // policy.loaded at start + 23 grants * (requested, approved, provisioned, activated) + the revoked one's 2 + the extra grant's 6
+      expect(items[0].type).toBe('policy.loaded');
+      expect(items.length).toBe(1 + 23 * 4 + 2 + 6);
     });
 
     it.each([

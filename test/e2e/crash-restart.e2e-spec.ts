@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { BrokerProcess, spawnBroker } from '../setup/broker-process';
 import { pollUntil } from '../setup/poll-until.util';
+import { ALLOW_ALL_POLICY } from '../setup/test-broker';
 
 interface GrantBody {
   id: string;
@@ -43,6 +44,7 @@ describe('kill -9 and restart of the broker process', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'jit-crash-'));
     const common = {
       JIT_ADMIN_TOKEN: ADMIN,
+      JIT_POLICY_FILE: ALLOW_ALL_POLICY,
       JIT_MIN_DURATION: 'PT2S',
       JIT_SWEEP_INTERVAL: 'PT2S',
       // A request in flight at the kill holds its write-ahead row for one lease; keep it short so the test does not wait a minute.

@@ -38,7 +38,7 @@ describe(ReconcileOrphansUseCase.name, () => {
         id, state, cloud: 'aws', kind: target.kind, principal, target, requestedBy: 'alice', justification: null, ticket: null,
         durationSeconds: 3600, createdAt: now, startsAt: null, expiresAt: new Date(now.getTime() + 3600_000), endedAt: null,
         endReason: null, approvals: [], artifactName: aws.artifactName(id), overlapKey: aws.overlapKey(principal, target),
-        providerRef: null, lastError: null, attempts: 0, nextAttemptAt: null,
+        providerRef: null, lastError: null, attempts: 0, nextAttemptAt: null, decision: null, approvalDeadline: null,
       },
       null,
       [],

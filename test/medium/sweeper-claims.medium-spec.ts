@@ -80,6 +80,8 @@ describe('sweeper claims and crash recovery on a real database', () => {
       lastError: null,
       attempts: 0,
       nextAttemptAt: null,
+      decision: null,
+      approvalDeadline: null,
     };
   }
 
@@ -182,7 +184,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
      */
     async function crashedAfterCloudCall(g: Grant, provider: LocalCloudProvider, cloudCallMade: boolean): Promise<void> {
       const crashed = store('dead-replica', new ShiftedClock(-2 * LEASE_MS));
-      await crashed.insert(g, null, [AuditTrail.requested(g, null), AuditTrail.approved(g, 'policy', 'auto')], new Date(Date.now() - LEASE_MS));
+      await crashed.insert(g, null, [AuditTrail.requested(g, null), AuditTrail.approved(g, 'policy', null, true)], new Date(Date.now() - LEASE_MS));
       const lifecycle = new GrantLifecycle(crashed, registry, new SystemClock(), SETTINGS, new NoopLifecycleHooks());
       if (cloudCallMade) await provider.grant(lifecycle.spec(g), { overlapping: [] });
     }

@@ -9,12 +9,13 @@ import { sha256Hex } from '../../apps/broker/src/http/auth/token-registry';
 import { RunningBroker, startBroker } from '../../apps/broker/src/start-broker';
 import { openTestDatabase } from './test-database';
 
-/** Tokens for each role; bob is a second requester. */
+/** Tokens for each role; bob is a second requester; both approvers are in group `sre`, alice in `developers`. */
 export const TOKENS = {
   alice: 'tok-alice-requester-000000000000',
   bob: 'tok-bob-requester-00000000000000',
   auditor: 'tok-auditor-000000000000000000000',
   approver: 'tok-approver-00000000000000000000',
+  approver2: 'tok-approver2-0000000000000000000',
   admin: 'tok-admin-00000000000000000000000',
 } as const;
 
@@ -26,6 +27,9 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
+/** Rules that allow every request at once, for tests that are not about rules. */
+export const ALLOW_ALL_POLICY = join(__dirname, '..', 'fixtures', 'allow-all.policy.yaml');
+
 /** The broker as the sandbox runs it (local clouds), on a fresh test database, listening on an ephemeral port. */
 export async function startTestBroker(env: Record<string, string> = {}): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'jit-test-'));
@@ -34,10 +38,11 @@ export async function startTestBroker(env: Record<string, string> = {}): Promise
     tokensFile,
     JSON.stringify({
       tokens: [
-        { subject: 'alice', roles: ['requester'], sha256: sha256Hex(TOKENS.alice) },
+        { subject: 'alice', roles: ['requester'], groups: ['developers'], sha256: sha256Hex(TOKENS.alice) },
         { subject: 'bob', roles: ['requester'], sha256: sha256Hex(TOKENS.bob) },
         { subject: 'carol-auditor', roles: ['auditor'], sha256: sha256Hex(TOKENS.auditor) },
-        { subject: 'dave-approver', roles: ['approver'], sha256: sha256Hex(TOKENS.approver) },
+        { subject: 'dave-approver', roles: ['approver'], groups: ['sre'], sha256: sha256Hex(TOKENS.approver) },
+        { subject: 'erin-approver', roles: ['approver'], groups: ['sre'], sha256: sha256Hex(TOKENS.approver2) },
       ],
     }),
   );
@@ -49,6 +54,7 @@ export async function startTestBroker(env: Record<string, string> = {}): Promise
     JIT_ADMIN_TOKEN: TOKENS.admin,
     JIT_MIN_DURATION: 'PT1S',
     JIT_SWEEP_INTERVAL: 'PT2S',
+    JIT_POLICY_FILE: ALLOW_ALL_POLICY,
     ...env,
   });
   const clouds = Object.fromEntries(CLOUDS.map((c) => [c, new LocalCloudProvider(c)])) as Record<CloudName, LocalCloudProvider>;

@@ -30,4 +30,9 @@ export class BrokerLifecycleHooks extends LifecycleHooks {
   becameActive(grant: Grant): void {
     this.onActive?.(grant);
   }
+
+  decided(effect: 'allow' | 'deny', mode: string): void {
+    this.metrics.policyDecisions.inc({ effect, mode });
+    if (mode === 'break_glass') this.metrics.breakGlassUses.inc();
+  }
 }

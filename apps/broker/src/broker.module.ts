@@ -1,13 +1,25 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { DataSource } from 'typeorm';
-import { AuditLogUseCase, CloudProviderRegistry, GetGrantUseCase, ListGrantsUseCase, RequestGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
+import {
+  ApproveGrantUseCase,
+  AuditLogUseCase,
+  CloudProviderRegistry,
+  DenyGrantUseCase,
+  GetGrantUseCase,
+  ListGrantsUseCase,
+  RequestGrantUseCase,
+  RevokeGrantUseCase,
+} from '@jit/grants';
+import { OidcTokenVerifier } from '@jit/identity';
 import { BrokerMetrics } from '@jit/observability';
 import { AuditController } from './http/audit.controller';
 import { TokenAuthGuard } from './http/auth/token-auth.guard';
 import { TokenRegistry } from './http/auth/token-registry';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
 import { GrantsController } from './http/grants.controller';
+import { PolicyController } from './http/policy.controller';
+import { PolicyReloader } from './policy/policy-reloader';
 import { BROKER_ROLE, OpenApiDocument, SystemController } from './http/system.controller';
 
 /** The objects the composition root built; Nest only routes HTTP to them. */
@@ -17,11 +29,15 @@ export interface BrokerParts {
   metrics: BrokerMetrics;
   registry: CloudProviderRegistry;
   tokens: TokenRegistry;
+  oidc: OidcTokenVerifier;
+  policy: PolicyReloader;
   openApi: OpenApiDocument;
   requestGrant: RequestGrantUseCase;
   getGrant: GetGrantUseCase;
   listGrants: ListGrantsUseCase;
   revokeGrant: RevokeGrantUseCase;
+  approveGrant: ApproveGrantUseCase;
+  denyGrant: DenyGrantUseCase;
   auditLog: AuditLogUseCase;
 }
 
@@ -33,6 +49,10 @@ export class BrokerModule {
       { provide: BrokerMetrics, useValue: parts.metrics },
       { provide: CloudProviderRegistry, useValue: parts.registry },
       { provide: TokenRegistry, useValue: parts.tokens },
+      { provide: OidcTokenVerifier, useValue: parts.oidc },
+      { provide: PolicyReloader, useValue: parts.policy },
+      { provide: ApproveGrantUseCase, useValue: parts.approveGrant },
+      { provide: DenyGrantUseCase, useValue: parts.denyGrant },
       { provide: OpenApiDocument, useValue: parts.openApi },
       { provide: RequestGrantUseCase, useValue: parts.requestGrant },
       { provide: GetGrantUseCase, useValue: parts.getGrant },
@@ -43,7 +63,7 @@ export class BrokerModule {
     ];
     return {
       module: BrokerModule,
-      controllers: [GrantsController, AuditController, SystemController],
+      controllers: [GrantsController, AuditController, PolicyController, SystemController],
       providers: [...values, { provide: APP_GUARD, useClass: TokenAuthGuard }, { provide: APP_FILTER, useClass: DomainExceptionFilter }],
     };
   }

@@ -6,7 +6,9 @@ import { AddressInfo } from 'node:net';
 import { BrokerConfig } from '@jit/config';
 import { Clock, CloudAccessProvider, SystemClock } from '@jit/domain';
 import {
+  ApproveGrantUseCase,
   AuditLogUseCase,
+  DenyGrantUseCase,
   CloudProviderRegistry,
   GetGrantUseCase,
   GrantLifecycle,
@@ -16,13 +18,16 @@ import {
   RequestGrantUseCase,
   RevokeGrantUseCase,
 } from '@jit/grants';
+import { OidcTokenVerifier } from '@jit/identity';
 import { BrokerMetrics } from '@jit/observability';
+import { AccessPolicyHolder } from '@jit/policy';
 import { Database, PostgresGrantStore, openDatabase } from '@jit/persistence';
 import { BrokerLifecycleHooks } from './broker-hooks';
 import { BrokerModule } from './broker.module';
 import { TokenRegistry } from './http/auth/token-registry';
 import { jsonBodyMiddleware } from './http/json-body.middleware';
 import { OpenApiDocument } from './http/system.controller';
+import { PolicyReloader } from './policy/policy-reloader';
 import { GrantExpirySweeper } from './sweeper/grant-expiry.sweeper';
 import { ReconcileScheduler } from './sweeper/reconcile.scheduler';
 
@@ -43,6 +48,7 @@ export interface RunningBroker {
   store: PostgresGrantStore;
   sweeper: GrantExpirySweeper | null;
   metrics: BrokerMetrics;
+  policy: PolicyReloader;
   close(): Promise<void>;
 }
 
@@ -53,6 +59,8 @@ export interface RunningBroker {
 export async function startBroker(options: StartOptions): Promise<RunningBroker> {
   const { config } = options;
   const clock = options.clock ?? new SystemClock();
+  // An invalid rules file stops the start here, before anything listens, with its line and field.
+  const policyHolder = await AccessPolicyHolder.open(config.policyFile, () => clock.now());
   const ownsDatabase = !options.database;
   const database = options.database ?? (await openDatabase(config.databaseUrl, config.dataDir));
   const store = new PostgresGrantStore(database.dataSource, clock, config.replicaId);
@@ -60,6 +68,9 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const hooks = new BrokerLifecycleHooks(metrics);
   const registry = new CloudProviderRegistry(options.providers);
   const lifecycle = new GrantLifecycle(store, registry, clock, config, hooks);
+  const policy = new PolicyReloader(policyHolder, store, metrics, config.replicaId, config.policyReloadIntervalMs);
+  const oidc = new OidcTokenVerifier([], { now: () => clock.now() });
+  policyHolder.onChange((p) => oidc.setIssuers(p.file.issuers));
 
   // Whatever this replica's previous process had claimed died with it.
   await store.releaseOwnLeases();
@@ -89,8 +100,16 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         metrics,
         registry,
         tokens: TokenRegistry.load(config.tokensFile, config.adminToken),
+        oidc,
+        policy,
         openApi,
-        requestGrant: new RequestGrantUseCase(lifecycle, { minSeconds: config.minDurationSeconds, maxSeconds: config.maxDurationSeconds }),
+        requestGrant: new RequestGrantUseCase(
+          lifecycle,
+          { minSeconds: config.minDurationSeconds, maxSeconds: config.maxDurationSeconds },
+          policyHolder,
+        ),
+        approveGrant: new ApproveGrantUseCase(lifecycle, policyHolder),
+        denyGrant: new DenyGrantUseCase(lifecycle, policyHolder),
         getGrant,
         listGrants: new ListGrantsUseCase(store),
         revokeGrant: new RevokeGrantUseCase(lifecycle, getGrant),
@@ -112,6 +131,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     const address = app.getHttpServer().address() as AddressInfo;
     url = `http://127.0.0.1:${address.port}`;
   }
+  await policy.start();
   sweeper?.start();
   reconciler?.start();
 
@@ -123,9 +143,11 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     store,
     sweeper,
     metrics,
+    policy,
     async close() {
       if (closed) return;
       closed = true;
+      policy.stop();
       await reconciler?.stop();
       await sweeper?.stop();
       await app?.close();

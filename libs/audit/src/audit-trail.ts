@@ -1,4 +1,4 @@
-import { AuditEventInput, AuditEventType, EndReason, Grant } from '@jit/domain';
+import { AuditEventInput, AuditEventType, EndReason, FieldIssue, Grant, GrantRequest } from '@jit/domain';
 
 function about(grant: Grant, type: AuditEventType, actor: string, data: Record<string, unknown> = {}): AuditEventInput {
   return { type, grantId: grant.id, cloud: grant.cloud, principal: grant.principal.id, actor, data };
@@ -16,10 +16,82 @@ export const AuditTrail = {
       justification: g.justification,
       ticket: g.ticket,
       idempotencyKey,
+      state: g.state,
+      approval: g.decision && {
+        mode: g.decision.mode,
+        rule: g.decision.rule,
+        required: g.decision.required,
+        groups: g.decision.groups,
+        deadline: g.approvalDeadline?.toISOString() ?? null,
+        policyVersion: g.decision.policyVersion,
+      },
     }),
-  approved: (g: Grant, approver: string, rule: string, comment?: string) =>
-    about(g, 'grant.approved', approver, { rule, comment: comment ?? null }),
-  denied: (g: Grant, actor: string, reason: string) => about(g, 'grant.denied', actor, { reason }),
+  /** One approval: by the rules (`policy`), a break-glass account, or a human approver; `final` when it made the grant go ahead. */
+  approved: (g: Grant, actor: string, comment: string | null, final: boolean) =>
+    about(g, 'grant.approved', actor, {
+      rule: g.decision?.rule ?? null,
+      mode: g.decision?.mode ?? null,
+      by: actor,
+      comment,
+      received: g.approvals.filter((a) => a.decision === 'approved' && g.decision?.mode === 'approvals').length,
+      required: g.decision?.required ?? 0,
+      final,
+      ...(final ? { expiresAt: g.expiresAt.toISOString() } : {}),
+    }),
+  denied: (g: Grant, actor: string, reason: 'denied' | 'timeout' | 'withdrawn', comment: string | null) =>
+    about(g, 'grant.denied', actor, { reason, comment }),
+  /** A break-glass account bypassed approval: recorded at high severity and sent to every webhook. */
+  breakGlass: (g: Grant) =>
+    about(g, 'policy.break_glass', g.requestedBy, {
+      severity: 'high',
+      kind: g.kind,
+      target: g.target,
+      durationSeconds: g.durationSeconds,
+      justification: g.justification,
+      ticket: g.ticket,
+    }),
+  policyDenied: (
+    actor: string,
+    request: GrantRequest,
+    decision: { rule: string | null; code: string; reason: string; violations: FieldIssue[]; policyVersion: string },
+    requester: { issuer?: string },
+  ): AuditEventInput => ({
+    type: 'policy.denied',
+    grantId: null,
+    cloud: request.cloud,
+    principal: request.principal.id,
+    actor,
+    data: {
+      rule: decision.rule,
+      code: decision.code,
+      reason: decision.reason,
+      violations: decision.violations,
+      policyVersion: decision.policyVersion,
+      issuer: requester.issuer ?? null,
+      kind: request.target.kind,
+      principalType: request.principal.type,
+      target: request.target,
+      durationSeconds: request.durationSeconds,
+      justification: request.justification,
+      ticket: request.ticket,
+    },
+  }),
+  policyLoaded: (data: {
+    version: string;
+    previousVersion: string | null;
+    source: string;
+    rules: number;
+    trigger: string;
+    replica: string;
+    text: string | null;
+  }): AuditEventInput => ({
+    type: 'policy.loaded',
+    grantId: null,
+    cloud: null,
+    principal: null,
+    actor: 'broker',
+    data,
+  }),
   provisioned: (g: Grant, providerRef: Record<string, unknown>, recovered: boolean) =>
     about(g, 'grant.provisioned', 'broker', { providerRef, artifactName: g.artifactName, recovered }),
   activated: (g: Grant, startsAt: Date) =>

@@ -34,6 +34,14 @@ export interface BrokerConfig {
   /** Request body size limit in bytes. */
   bodyLimitBytes: number;
   replicaId: string;
+  /** The access rules (YAML). Unset: no rule, so every request is denied. */
+  policyFile: string | undefined;
+  /** How often each replica re-reads the rules file; a changed, valid file replaces the rules in force. */
+  policyReloadIntervalMs: number;
+  /** Webhooks for events that need a human (YAML). */
+  notificationsFile: string | undefined;
+  /** The broker's address as humans reach it, for links in notifications. */
+  publicUrl: string | undefined;
 }
 
 const isoSeconds = (name: string, fallback: string) =>
@@ -83,6 +91,10 @@ const envSchema = z.object({
   JIT_BODY_LIMIT: int(65536, 1024, 10 * 1024 * 1024),
   /** Unique per replica; two live replicas with one id would release each other's claims on restart. */
   JIT_REPLICA_ID: z.string().min(1).max(128).optional(),
+  JIT_POLICY_FILE: z.string().min(1).optional(),
+  JIT_POLICY_RELOAD_INTERVAL: isoSeconds('JIT_POLICY_RELOAD_INTERVAL', 'PT30S'),
+  JIT_NOTIFICATIONS_FILE: z.string().min(1).optional(),
+  JIT_PUBLIC_URL: z.string().url().optional(),
 });
 
 export class ConfigError extends Error {}
@@ -122,6 +134,10 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
     // Stable across restarts of the same replica, so a restarted process can take back at once
     // the rows its predecessor had claimed instead of waiting for their leases to lapse.
     replicaId: e.JIT_REPLICA_ID ?? `${hostname()}/${e.JIT_ROLE}/${e.PORT}`,
+    policyFile: e.JIT_POLICY_FILE,
+    policyReloadIntervalMs: e.JIT_POLICY_RELOAD_INTERVAL * 1000,
+    notificationsFile: e.JIT_NOTIFICATIONS_FILE,
+    publicUrl: e.JIT_PUBLIC_URL?.replace(/\/+$/, ''),
   };
 }
 

@@ -8,7 +8,8 @@ export type DomainErrorCode =
   | 'limit_exceeded'
   | 'provider_rejected'
   | 'provider_unavailable'
-  | 'provider_disabled';
+  | 'provider_disabled'
+  | 'policy_denied';
 
 export interface FieldIssue {
   field: string;

@@ -21,7 +21,7 @@ export type GrantState = (typeof GRANT_STATES)[number];
 export type EndReason = 'expired' | 'revoked' | 'denied' | 'failed' | 'timeout' | 'withdrawn';
 
 const TRANSITIONS: Record<GrantState, readonly GrantState[]> = {
-  pending_approval: ['provisioning', 'denied'],
+  pending_approval: ['pending_approval', 'provisioning', 'denied'],
   provisioning: ['active', 'failed', 'provisioning'],
   active: ['revoking', 'expired', 'revoked', 'revoke_failed'],
   revoking: ['expired', 'revoked', 'revoke_failed', 'revoking'],
@@ -46,6 +46,19 @@ export function assertTransition(from: GrantState, to: GrantState): void {
       { field: 'state', message: `is ${from}` },
     ]);
   }
+}
+
+/** How the access rules decided a request, fixed when it was made: a later reload does not change it. */
+export interface GrantDecision {
+  /** The rule that allowed the request (`break-glass` for break-glass accounts). */
+  rule: string;
+  mode: 'auto' | 'approvals' | 'break_glass';
+  /** Distinct approvals needed; 0 when none are. */
+  required: number;
+  /** Approvers must belong to one of these groups. */
+  groups: string[];
+  /** SHA-256 of the rules file that decided. */
+  policyVersion: string;
 }
 
 export interface Approval {
@@ -73,6 +86,10 @@ export interface Grant {
   endedAt: Date | null;
   endReason: EndReason | null;
   approvals: Approval[];
+  /** Null for grants made before access rules existed. */
+  decision: GrantDecision | null;
+  /** A pending request is denied (reason `timeout`) if not approved by then. */
+  approvalDeadline: Date | null;
   /** Deterministic cloud-side name, fixed before the first cloud call. */
   artifactName: string;
   /** Grants with the same key grant the same permission to the same principal on the same scope. */

@@ -70,7 +70,8 @@ export class GrantLifecycle {
       grantId: g.id,
       principal: g.principal,
       target: g.target,
-      startsAt: g.startsAt ?? g.createdAt,
+      // Before activation the window starts when provisioning did: at the request, or at the final approval.
+      startsAt: g.startsAt ?? new Date(g.expiresAt.getTime() - g.durationSeconds * 1000),
       expiresAt: g.expiresAt,
       requestedBy: g.requestedBy,
       justification: g.justification,
@@ -78,9 +79,15 @@ export class GrantLifecycle {
     };
   }
 
-  async transition(g: Grant, to: GrantState, patch: GrantPatch, events: (g: Grant) => AuditEventInput[]): Promise<Grant | null> {
+  async transition(
+    g: Grant,
+    to: GrantState,
+    patch: GrantPatch,
+    events: (g: Grant) => AuditEventInput[],
+    expect?: { approvalCount: number },
+  ): Promise<Grant | null> {
     assertTransition(g.state, to);
-    const next = await this.store.transition(g.id, g.state, to, patch, events);
+    const next = await this.store.transition(g.id, g.state, to, patch, events, expect);
     if (next && next.state !== g.state) this.hooks.transitioned(to);
     return next;
   }

@@ -9,3 +9,7 @@ export * from './read-grants.use-case';
 export * from './reconcile-orphans.use-case';
 export * from './request-grant.use-case';
 export * from './revoke-grant.use-case';
+export * from './approval-eligibility';
+export * from './approve-grant.use-case';
+export * from './deny-grant.use-case';
+export * from './pending-timeout';

@@ -8,6 +8,8 @@ export abstract class LifecycleHooks {
   abstract transitioned(to: GrantState): void;
   /** A grant became active here; the local sweeper arms a timer if it is due soon. */
   abstract becameActive(grant: Grant): void;
+  /** The access rules decided a request: effect allow (mode auto, approvals, break_glass) or deny (mode = the denial code). */
+  abstract decided(effect: 'allow' | 'deny', mode: string): void;
 }
 
 export class NoopLifecycleHooks extends LifecycleHooks {
@@ -15,4 +17,5 @@ export class NoopLifecycleHooks extends LifecycleHooks {
   providerCall(): void {}
   transitioned(): void {}
   becameActive(): void {}
+  decided(): void {}
 }

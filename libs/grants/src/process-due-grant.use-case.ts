@@ -1,12 +1,13 @@
 import { Grant } from '@jit/domain';
 import { GrantLifecycle, describeError } from './grant-lifecycle';
+import { denyOnTimeout } from './pending-timeout';
 
 /** Attempts of a grant call when the sweeper finishes a grant a crashed replica left half-done. */
 const RECOVERY_GRANT_ATTEMPTS = 1;
 
 /**
- * The sweeper's work on one claimed grant: expire it, retry its revocation, or finish what a
- * crashed replica left in `provisioning`.
+ * The sweeper's work on one claimed grant: expire it, retry its revocation, finish what a
+ * crashed replica left in `provisioning`, or deny a request nobody approved in time.
  */
 export class ProcessDueGrantUseCase {
   constructor(private readonly lifecycle: GrantLifecycle) {}
@@ -21,6 +22,8 @@ export class ProcessDueGrantUseCase {
         return this.lifecycle.endAccess(g, g.endReason === 'revoked' ? 'revoked' : 'expired');
       case 'provisioning':
         return this.recover(g, now);
+      case 'pending_approval':
+        return g.approvalDeadline && g.approvalDeadline <= now ? denyOnTimeout(this.lifecycle, g) : g;
       default:
         return g;
     }

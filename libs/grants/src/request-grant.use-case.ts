@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { AuditTrail } from '@jit/audit';
-import { DomainError, DurationBounds, Grant, GrantSpec, ProviderError, parseGrantRequest } from '@jit/domain';
+import { AuditEventInput, DomainError, DurationBounds, Grant, GrantDecision, GrantSpec, ProviderError, parseGrantRequest } from '@jit/domain';
+import { PolicyDecision, PolicySource } from '@jit/policy';
 import { Actor, requireRole } from './actor';
 import { GrantLifecycle, REQUEST_GRANT_ATTEMPTS, providerErrorToDomain } from './grant-lifecycle';
 
@@ -14,13 +15,24 @@ export interface RequestGrantResult {
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-/** Approvals are automatic until access rules land; the audit log names the rule that decided. */
-const AUTO_APPROVAL_RULE = 'auto:within-duration-bounds';
 
+/** The access rules' verdict as the API reports it in a 403 and the audit log records it. */
+export function denialOf(d: Extract<PolicyDecision, { effect: 'deny' }>): DomainError {
+  return new DomainError('policy_denied', d.reason, d.violations, {
+    decision: { effect: 'deny', rule: d.rule, code: d.code, reason: d.reason, policyVersion: d.policyVersion },
+  });
+}
+
+/**
+ * Validates a request, asks the access rules, and then either provisions at once (automatic
+ * rule, break-glass) or stores it as `pending_approval` for approvers. A denial is recorded
+ * as `policy.denied` and no grant is stored.
+ */
 export class RequestGrantUseCase {
   constructor(
     private readonly lifecycle: GrantLifecycle,
     private readonly bounds: DurationBounds,
+    private readonly policies: PolicySource,
   ) {}
 
   async execute(actor: Actor, body: unknown, idempotencyKey: string | undefined): Promise<RequestGrantResult> {
@@ -32,16 +44,44 @@ export class RequestGrantUseCase {
         throw DomainError.validation([{ field: 'Idempotency-Key', message: 'must be 1-255 printable ASCII characters' }]);
       }
       idempotency = { key: idempotencyKey, requestHash: createHash('sha256').update(canonicalize(body) ?? '').digest('hex') };
+      // A retried request gets its grant back even if the rules changed in between.
       const replay = await this.replay(actor, idempotency);
       if (replay) return replay;
     }
 
+    const verdict = this.policies.current.evaluate(actor, request);
+    this.lifecycle.hooks.decided(verdict.effect, verdict.effect === 'allow' ? verdict.approval.mode : verdict.code);
+    if (verdict.effect === 'deny') {
+      await this.lifecycle.store.appendAudit([AuditTrail.policyDenied(actor.subject, request, verdict, actor)]);
+      throw denialOf(verdict);
+    }
     const provider = this.lifecycle.registry.get(request.cloud);
+    const mode = verdict.approval.mode;
+    if (mode === 'approvals' && provider.vendsCredentials(request.target.kind)) {
+      // Credentials are returned once, in the response that provisions; an approver's response must never carry them.
+      throw denialOf({
+        effect: 'deny',
+        rule: verdict.rule,
+        code: 'rule_conditions',
+        reason: `rule "${verdict.rule}" needs approval, but ${request.target.kind} returns credentials to the caller at once; request aws.assume-role instead`,
+        violations: [{ field: 'target.kind', message: 'cannot wait for approval' }],
+        policyVersion: verdict.policyVersion,
+      });
+    }
+
     const now = this.lifecycle.clock.now();
     const id = randomUUID();
+    const decision: GrantDecision = {
+      rule: verdict.rule,
+      mode,
+      required: verdict.approval.mode === 'approvals' ? verdict.approval.required : 0,
+      groups: verdict.approval.mode === 'approvals' ? verdict.approval.groups : [],
+      policyVersion: verdict.policyVersion,
+    };
+    const pending = verdict.approval.mode === 'approvals';
     const grant: Grant = {
       id,
-      state: 'provisioning',
+      state: pending ? 'pending_approval' : 'provisioning',
       cloud: request.cloud,
       kind: request.target.kind,
       principal: request.principal,
@@ -52,10 +92,13 @@ export class RequestGrantUseCase {
       durationSeconds: request.durationSeconds,
       createdAt: now,
       startsAt: null,
+      // For a pending request this is provisional: the clock starts at the final approval.
       expiresAt: new Date(now.getTime() + request.durationSeconds * 1000),
       endedAt: null,
       endReason: null,
-      approvals: [{ approver: AUTO_APPROVAL_RULE, decision: 'approved', at: now.toISOString() }],
+      approvals: pending ? [] : [{ approver: mode === 'break_glass' ? 'break-glass' : `rule:${verdict.rule}`, decision: 'approved', at: now.toISOString() }],
+      decision,
+      approvalDeadline: verdict.approval.mode === 'approvals' ? new Date(now.getTime() + verdict.approval.timeoutSeconds * 1000) : null,
       artifactName: provider.artifactName(id, request.target),
       overlapKey: provider.overlapKey(request.principal, request.target),
       providerRef: null,
@@ -75,13 +118,17 @@ export class RequestGrantUseCase {
       throw e;
     }
 
+    const events: AuditEventInput[] = [AuditTrail.requested(grant, idempotency?.key ?? null)];
+    if (!pending) events.push(AuditTrail.approved(grant, mode === 'break_glass' ? actor.subject : 'policy', null, true));
+    if (mode === 'break_glass') events.push(AuditTrail.breakGlass(grant));
+
     let stored: Grant;
     try {
       stored = await this.lifecycle.store.insert(
         grant,
         idempotency,
-        [AuditTrail.requested(grant, idempotency?.key ?? null), AuditTrail.approved(grant, 'policy', AUTO_APPROVAL_RULE)],
-        new Date(now.getTime() + this.lifecycle.settings.leaseMs),
+        events,
+        pending ? null : new Date(now.getTime() + this.lifecycle.settings.leaseMs),
       );
     } catch (e) {
       if (e instanceof DomainError && e.code === 'idempotency_conflict' && idempotency) {
@@ -90,6 +137,7 @@ export class RequestGrantUseCase {
       }
       throw e;
     }
+    if (pending) return { grant: stored, replayed: false };
 
     const result = await this.lifecycle.provision(stored, { recovered: false, attempts: REQUEST_GRANT_ATTEMPTS });
     if ('error' in result) throw providerErrorToDomain(result.error, result.grant);

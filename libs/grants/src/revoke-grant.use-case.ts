@@ -41,7 +41,7 @@ export class RevokeGrantUseCase {
           grant,
           'denied',
           { endReason: 'withdrawn', endedAt: this.lifecycle.clock.now() },
-          (g) => [AuditTrail.denied(g, actor.subject, command.reason ?? 'withdrawn by requester')],
+          (g) => [AuditTrail.denied(g, actor.subject, 'withdrawn', command.reason)],
         );
         return withdrawn ?? (await this.lifecycle.store.findById(id))!;
       }

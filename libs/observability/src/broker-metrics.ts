@@ -31,6 +31,33 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  readonly policyDecisions = new Counter({
+    name: 'jit_policy_decisions_total',
+    help: 'Access-rule decisions on grant requests: allow (auto, approvals, break_glass) or deny (deny_list, no_matching_rule, rule_conditions)',
+    labelNames: ['effect', 'mode'] as const,
+    registers: [this.registry],
+  });
+
+  readonly policyReloads = new Counter({
+    name: 'jit_policy_reloads_total',
+    help: 'Rules-file reloads by outcome; rejected means the file was invalid and the previous rules stayed in force',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly notifications = new Counter({
+    name: 'jit_notifications_total',
+    help: 'Webhook notification deliveries by webhook and outcome (delivered, retried, failed)',
+    labelNames: ['webhook', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly breakGlassUses = new Counter({
+    name: 'jit_break_glass_uses_total',
+    help: 'Grants requested by break-glass accounts (each also a high-severity audit event and notification)',
+    registers: [this.registry],
+  });
+
   constructor(countByState?: () => Promise<Record<string, number>>) {
     if (countByState) {
       new Gauge({

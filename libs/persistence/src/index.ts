@@ -1,2 +1,3 @@
 export * from './database';
 export * from './repositories/postgres-grant.store';
+export * from './repositories/postgres-notification-cursor.store';

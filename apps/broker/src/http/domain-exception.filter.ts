@@ -14,6 +14,7 @@ const STATUS: Record<DomainErrorCode, { status: number; title: string }> = {
   provider_rejected: { status: 502, title: 'The cloud refused the change' },
   provider_unavailable: { status: 503, title: 'The cloud is unavailable' },
   provider_disabled: { status: 400, title: 'Cloud not enabled' },
+  policy_denied: { status: 403, title: 'Denied by the access rules' },
 };
 
 /** The one place where errors become HTTP: RFC 7807 problems, never a stack trace. */

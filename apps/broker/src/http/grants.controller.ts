@@ -3,10 +3,10 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiResponse,
 import { Response } from 'express';
 import { z } from 'zod';
 import { grantRequestSchema } from '@jit/domain';
-import { Actor, GetGrantUseCase, ListGrantsUseCase, RequestGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
+import { Actor, ApproveGrantUseCase, DenyGrantUseCase, GetGrantUseCase, ListGrantsUseCase, RequestGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
 import { CurrentActor } from './auth/auth.decorators';
 import { toGrantResponse } from './dto/grant.response';
-import { listGrantsQuery, parseWith, revokeBody } from './dto/query.schemas';
+import { decisionBody, listGrantsQuery, parseWith, revokeBody } from './dto/query.schemas';
 
 @ApiTags('grants')
 @ApiBearerAuth()
@@ -17,14 +17,17 @@ export class GrantsController {
     private readonly getGrant: GetGrantUseCase,
     private readonly listGrants: ListGrantsUseCase,
     private readonly revokeGrant: RevokeGrantUseCase,
+    private readonly approveGrant: ApproveGrantUseCase,
+    private readonly denyGrant: DenyGrantUseCase,
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Request a grant; automatically approved within the duration bounds' })
+  @ApiOperation({ summary: 'Request a grant; the access rules allow it at once, queue it for approvers (202, pending_approval) or deny it (403 naming the decision)' })
   @ApiBody({ schema: z.toJSONSchema(grantRequestSchema, { target: 'openapi-3.0', io: 'input' }) as object })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key and body: same grant; other body: 409' })
   @ApiResponse({ status: 201, description: 'active; `credentials` appear here once for kinds that vend them' })
-  @ApiResponse({ status: 202, description: 'accepted by the cloud, not settled yet (state provisioning)' })
+  @ApiResponse({ status: 202, description: 'waiting for approvers (pending_approval), or accepted by the cloud and not settled yet (provisioning)' })
+  @ApiResponse({ status: 403, description: 'denied by the access rules; `decision` names the rule or deny-list entry and the reason' })
   @ApiResponse({ status: 200, description: 'an Idempotency-Key replay: the existing grant' })
   async create(
     @CurrentActor() actor: Actor,
@@ -68,5 +71,21 @@ export class GrantsController {
   async revoke(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() body: unknown) {
     const command = parseWith(revokeBody, body);
     return toGrantResponse(await this.revokeGrant.execute(actor, id, { reason: command.reason ?? null, force: command.force }));
+  }
+
+  @Post(':id/approve')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Approve a pending request (approvers in the rule\'s groups; never the requester). The last approval needed starts the grant.' })
+  @ApiBody({ schema: z.toJSONSchema(decisionBody, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as object, required: false })
+  async approve(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() body: unknown) {
+    return toGrantResponse(await this.approveGrant.execute(actor, id, parseWith(decisionBody, body)));
+  }
+
+  @Post(':id/deny')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Deny a pending request, with a comment for the requester' })
+  @ApiBody({ schema: z.toJSONSchema(decisionBody, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as object })
+  async deny(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() body: unknown) {
+    return toGrantResponse(await this.denyGrant.execute(actor, id, parseWith(decisionBody, body)));
   }
 }

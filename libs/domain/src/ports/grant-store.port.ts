@@ -31,7 +31,16 @@ export interface Page<T> {
 export type GrantPatch = Partial<
   Pick<
     Grant,
-    'startsAt' | 'endedAt' | 'endReason' | 'providerRef' | 'lastError' | 'attempts' | 'nextAttemptAt' | 'approvals'
+    | 'startsAt'
+    | 'expiresAt'
+    | 'endedAt'
+    | 'endReason'
+    | 'providerRef'
+    | 'lastError'
+    | 'attempts'
+    | 'nextAttemptAt'
+    | 'approvals'
+    | 'approvalDeadline'
   >
 > & {
   /** Keep (or take) the row for this replica until the given time; null releases it. */
@@ -52,8 +61,9 @@ export abstract class GrantStore {
   ): Promise<Grant>;
 
   /**
-   * Changes a grant's state if it is still in `from`; returns null when it is not (another
-   * replica or request got there first).
+   * Changes a grant's state if it is still in `from` (and, with `expect`, still holds exactly
+   * `approvalCount` approvals); returns null when it is not (another replica, request or
+   * approver got there first).
    */
   abstract transition(
     id: string,
@@ -61,6 +71,7 @@ export abstract class GrantStore {
     to: GrantState,
     patch: GrantPatch,
     events: (g: Grant) => AuditEventInput[],
+    expect?: { approvalCount: number },
   ): Promise<Grant | null>;
 
   abstract findById(id: string): Promise<Grant | null>;

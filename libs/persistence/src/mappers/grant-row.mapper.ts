@@ -1,4 +1,4 @@
-import { AuditEvent, CloudName, EndReason, Grant, GrantState, PrincipalType, Target, TargetKind } from '@jit/domain';
+import { AuditEvent, CloudName, EndReason, Grant, GrantDecision, GrantState, PrincipalType, Target, TargetKind } from '@jit/domain';
 
 export interface GrantRow {
   id: string;
@@ -24,6 +24,8 @@ export interface GrantRow {
   last_error: string | null;
   attempts: number;
   next_attempt_at: Date | null;
+  decision: GrantDecision | null;
+  approval_deadline: Date | null;
 }
 
 export function toGrant(r: GrantRow): Grant {
@@ -50,6 +52,8 @@ export function toGrant(r: GrantRow): Grant {
     lastError: r.last_error,
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
+    decision: r.decision,
+    approvalDeadline: r.approval_deadline,
   };
 }
 

@@ -21,6 +21,8 @@ import { AuditRow, GrantRow, toAuditEvent, toGrant } from '../mappers/grant-row.
 
 const PATCH_COLUMNS: Record<Exclude<keyof GrantPatch, 'leaseUntil'>, string> = {
   startsAt: 'starts_at',
+  expiresAt: 'expires_at',
+  approvalDeadline: 'approval_deadline',
   endedAt: 'ended_at',
   endReason: 'end_reason',
   providerRef: 'provider_ref',
@@ -29,7 +31,7 @@ const PATCH_COLUMNS: Record<Exclude<keyof GrantPatch, 'leaseUntil'>, string> = {
   nextAttemptAt: 'next_attempt_at',
   approvals: 'approvals',
 };
-const JSON_COLUMNS = new Set(['provider_ref', 'approvals']);
+const JSON_COLUMNS = new Set(['provider_ref', 'approvals', 'decision']);
 
 type GrantCursor = { t: string; i: string };
 const isGrantCursor = (v: unknown): v is GrantCursor =>
@@ -64,8 +66,9 @@ export class PostgresGrantStore extends GrantStore {
         const [row] = await m.query(
           `INSERT INTO grants (id, state, cloud, kind, principal_type, principal_id, target, requested_by, justification, ticket,
              duration_seconds, created_at, starts_at, expires_at, ended_at, end_reason, approvals, artifact_name, overlap_key,
-             provider_ref, last_error, attempts, next_attempt_at, lease_owner, lease_until, idempotency_key, request_hash, updated_at)
-           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$12)
+             provider_ref, last_error, attempts, next_attempt_at, lease_owner, lease_until, idempotency_key, request_hash, updated_at,
+             decision, approval_deadline)
+           VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$12,$28,$29)
            RETURNING *`,
           [
             grant.id, grant.state, grant.cloud, grant.kind, grant.principal.type, grant.principal.id, JSON.stringify(grant.target),
@@ -73,6 +76,7 @@ export class PostgresGrantStore extends GrantStore {
             grant.expiresAt, grant.endedAt, grant.endReason, JSON.stringify(grant.approvals), grant.artifactName, grant.overlapKey,
             grant.providerRef && JSON.stringify(grant.providerRef), grant.lastError, grant.attempts, grant.nextAttemptAt,
             leaseUntil ? this.owner : null, leaseUntil, idempotency?.key ?? null, idempotency?.requestHash ?? null,
+            grant.decision && JSON.stringify(grant.decision), grant.approvalDeadline,
           ],
         );
         await append(events);
@@ -94,6 +98,7 @@ export class PostgresGrantStore extends GrantStore {
     to: GrantState,
     patch: GrantPatch,
     events: (g: Grant) => AuditEventInput[],
+    expect?: { approvalCount: number },
   ): Promise<Grant | null> {
     const now = this.clock.now();
     const sets = ['state = $3', 'updated_at = $4'];
@@ -106,10 +111,15 @@ export class PostgresGrantStore extends GrantStore {
     }
     params.push(patch.leaseUntil ?? null);
     sets.push(`lease_until = $${params.length}`, `lease_owner = CASE WHEN $${params.length}::timestamptz IS NULL THEN NULL ELSE $5 END`);
+    let approvalGuard = '';
+    if (expect) {
+      params.push(expect.approvalCount);
+      approvalGuard = ` AND jsonb_array_length(approvals) = $${params.length}`;
+    }
     return this.chainedTransaction(async (m, append) => {
       const [rows]: [GrantRow[], number] = await m.query(
         `UPDATE grants SET ${sets.join(', ')}
-         WHERE id = $1 AND state = $2 AND (lease_until IS NULL OR lease_until < $4 OR lease_owner = $5)
+         WHERE id = $1 AND state = $2 AND (lease_until IS NULL OR lease_until < $4 OR lease_owner = $5)${approvalGuard}
          RETURNING *`,
         params,
       );
@@ -174,6 +184,7 @@ export class PostgresGrantStore extends GrantStore {
       `state = 'active' AND expires_at <= $1 ORDER BY expires_at`,
       `state IN ('revoking','revoke_failed') AND next_attempt_at <= $1 ORDER BY next_attempt_at`,
       `state = 'provisioning' ORDER BY lease_until NULLS FIRST`,
+      `state = 'pending_approval' AND approval_deadline <= $1 ORDER BY approval_deadline`,
     ];
     for (const condition of kinds) {
       const room = limit - claimed.length;

@@ -8,6 +8,7 @@ const tokensFileSchema = z.object({
     z.strictObject({
       subject: z.string().min(1).max(256),
       roles: z.array(z.enum(ROLES)).min(1),
+      groups: z.array(z.string().min(1).max(80)).max(100).optional(),
       sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'must be the hex SHA-256 of the token, never the token itself'),
     }),
   ),
@@ -52,7 +53,7 @@ export class TokenRegistry {
           `JIT_TOKENS_FILE ${tokensFile}: ` + parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
         );
       }
-      for (const t of parsed.data.tokens) registry.add(t.sha256, { subject: t.subject, roles: t.roles });
+      for (const t of parsed.data.tokens) registry.add(t.sha256, { subject: t.subject, roles: t.roles, ...(t.groups ? { groups: t.groups } : {}) });
     }
     if (adminToken) registry.add(sha256Hex(adminToken), { subject: 'admin', roles: ['admin'] });
     return registry;

@@ -14,10 +14,19 @@ export function toGrantResponse(g: Grant, credentials?: Record<string, string>) 
     duration: `PT${g.durationSeconds}S`,
     createdAt: g.createdAt.toISOString(),
     startsAt: g.startsAt?.toISOString() ?? null,
-    expiresAt: g.expiresAt.toISOString(),
+    // Until the final approval there is no window yet: the clock starts when the grant does.
+    expiresAt: g.state === 'pending_approval' || (g.state === 'denied' && !g.startsAt) ? null : g.expiresAt.toISOString(),
     endedAt: g.endedAt?.toISOString() ?? null,
     endReason: g.endReason,
     approvals: g.approvals,
+    decision: g.decision && {
+      rule: g.decision.rule,
+      mode: g.decision.mode,
+      approvalsRequired: g.decision.required,
+      approverGroups: g.decision.groups,
+      policyVersion: g.decision.policyVersion,
+    },
+    ...(g.state === 'pending_approval' ? { approvalDeadline: g.approvalDeadline?.toISOString() ?? null } : {}),
     providerRef: g.providerRef,
     lastError: g.lastError,
     ...(g.state === 'revoking' || g.state === 'revoke_failed'

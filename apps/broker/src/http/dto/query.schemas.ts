@@ -37,6 +37,12 @@ export const revokeBody = z
   .optional()
   .transform((b) => b ?? { force: false });
 
+/** Body of approve and deny; deny requires the comment (checked by the use case, which names the field). */
+export const decisionBody = z
+  .strictObject({ comment: z.string().trim().min(1).max(1024).optional() })
+  .optional()
+  .transform((b) => ({ comment: b?.comment ?? null }));
+
 /** Parses with a schema; failures become 400 problems that name each field. */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown, prefix = ''): z.output<T> {
   const result = schema.safeParse(value);

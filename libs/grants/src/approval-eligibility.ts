@@ -1,0 +1,39 @@
+import { DomainError, GRANT_ID_PATTERN, Grant, GrantStore } from '@jit/domain';
+import { AccessPolicy } from '@jit/policy';
+import { Actor, requireRole } from './actor';
+
+/**
+ * Who may decide a pending request: an approver (or admin) who is not its requester and who
+ * belongs, under the rules in force now, to one of the groups its rule named.
+ */
+export function assertMayDecide(actor: Actor, grant: Grant, policy: AccessPolicy): void {
+  requireRole(actor, 'approver', 'admin');
+  if (grant.state !== 'pending_approval' || !grant.decision || grant.decision.mode !== 'approvals') {
+    throw new DomainError('invalid_state', `the grant is ${grant.state}, not waiting for approval`, [{ field: 'state', message: `is ${grant.state}` }], {
+      grantId: grant.id,
+      state: grant.state,
+    });
+  }
+  if (grant.requestedBy === actor.subject) {
+    throw new DomainError('forbidden', 'requesters can never approve or deny their own request', [{ field: 'id', message: 'is your own request' }], {
+      grantId: grant.id,
+    });
+  }
+  const groups = policy.groupsOf(actor);
+  if (!grant.decision.groups.some((g) => groups.has(g))) {
+    throw new DomainError(
+      'forbidden',
+      `approvers of this request must belong to one of the groups ${grant.decision.groups.join(', ')} (rule ${grant.decision.rule})`,
+      [{ field: 'id', message: 'not an approver for this rule' }],
+      { grantId: grant.id },
+    );
+  }
+}
+
+/** The grant an approver acts on; a malformed id is a 400 naming the field, an unknown one a 404. */
+export async function findForDecision(store: GrantStore, id: string): Promise<Grant> {
+  if (!GRANT_ID_PATTERN.test(id)) throw DomainError.validation([{ field: 'id', message: 'must be a grant id (UUID)' }]);
+  const grant = await store.findById(id);
+  if (!grant) throw new DomainError('not_found', `grant ${id} does not exist`, [{ field: 'id', message: 'unknown' }]);
+  return grant;
+}

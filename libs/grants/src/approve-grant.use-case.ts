@@ -1,0 +1,61 @@
+import { AuditTrail } from '@jit/audit';
+import { DomainError, Grant } from '@jit/domain';
+import { PolicySource } from '@jit/policy';
+import { Actor } from './actor';
+import { assertMayDecide, findForDecision } from './approval-eligibility';
+import { GrantLifecycle, REQUEST_GRANT_ATTEMPTS } from './grant-lifecycle';
+import { expireIfOverdue } from './pending-timeout';
+
+/** Concurrent approvals of one grant retry on the fresh row this many times. */
+const APPROVAL_RACE_ATTEMPTS = 5;
+
+export interface DecisionCommand {
+  comment: string | null;
+}
+
+/**
+ * Records one approval. The approval that reaches the rule's count starts the grant: the
+ * clock starts then (not at the request) and the cloud is called in this request.
+ */
+export class ApproveGrantUseCase {
+  constructor(
+    private readonly lifecycle: GrantLifecycle,
+    private readonly policies: PolicySource,
+  ) {}
+
+  async execute(actor: Actor, id: string, command: DecisionCommand): Promise<Grant> {
+    for (let attempt = 0; attempt < APPROVAL_RACE_ATTEMPTS; attempt++) {
+      const grant = await findForDecision(this.lifecycle.store, id);
+      await expireIfOverdue(this.lifecycle, grant);
+      assertMayDecide(actor, grant, this.policies.current);
+      if (grant.approvals.some((a) => a.approver === actor.subject)) {
+        throw new DomainError('invalid_state', `${actor.subject} has already approved this request; approvals must come from distinct approvers`, [
+          { field: 'approver', message: 'already approved' },
+        ], { grantId: id, state: grant.state });
+      }
+      const now = this.lifecycle.clock.now();
+      const approvals = [...grant.approvals, { approver: actor.subject, decision: 'approved' as const, ...(command.comment ? { comment: command.comment } : {}), at: now.toISOString() }];
+      const expect = { approvalCount: grant.approvals.length };
+      if (approvals.length < grant.decision!.required) {
+        const next = await this.lifecycle.transition(grant, 'pending_approval', { approvals }, (g) => [AuditTrail.approved(g, actor.subject, command.comment, false)], expect);
+        if (next) return next;
+        continue;
+      }
+      const provisioning = await this.lifecycle.transition(
+        grant,
+        'provisioning',
+        {
+          approvals,
+          expiresAt: new Date(now.getTime() + grant.durationSeconds * 1000),
+          leaseUntil: new Date(now.getTime() + this.lifecycle.settings.leaseMs),
+        },
+        (g) => [AuditTrail.approved(g, actor.subject, command.comment, true)],
+        expect,
+      );
+      if (!provisioning) continue;
+      // A cloud failure ends the grant as failed (nothing left in the cloud); the approval stands and the grant says why.
+      return (await this.lifecycle.provision(provisioning, { recovered: false, attempts: REQUEST_GRANT_ATTEMPTS })).grant;
+    }
+    throw new DomainError('invalid_state', 'the request changed while approving; try again', [{ field: 'id', message: 'contended' }], { grantId: id });
+  }
+}
