@@ -9,13 +9,18 @@ import { sha256Hex } from '../../apps/broker/src/http/auth/token-registry';
 import { RunningBroker, startBroker } from '../../apps/broker/src/start-broker';
 import { openTestDatabase } from './test-database';
 
-/** Tokens for each role; bob is a second requester; both approvers are in group `sre`, alice in `developers`. */
+/**
+ * Tokens for each role; bob is a second requester; both approvers are in group `sre`, alice in
+ * `developers`; frank both requests and approves; `emergency` is a break-glass account where rules name it.
+ */
 export const TOKENS = {
   alice: 'tok-alice-requester-000000000000',
   bob: 'tok-bob-requester-00000000000000',
   auditor: 'tok-auditor-000000000000000000000',
   approver: 'tok-approver-00000000000000000000',
   approver2: 'tok-approver2-0000000000000000000',
+  frank: 'tok-frank-requester-and-approver00',
+  emergency: 'tok-emergency-break-glass-0000000',
   admin: 'tok-admin-00000000000000000000000',
 } as const;
 
@@ -43,6 +48,8 @@ export async function startTestBroker(env: Record<string, string> = {}): Promise
         { subject: 'carol-auditor', roles: ['auditor'], sha256: sha256Hex(TOKENS.auditor) },
         { subject: 'dave-approver', roles: ['approver'], groups: ['sre'], sha256: sha256Hex(TOKENS.approver) },
         { subject: 'erin-approver', roles: ['approver'], groups: ['sre'], sha256: sha256Hex(TOKENS.approver2) },
+        { subject: 'frank', roles: ['requester', 'approver'], groups: ['sre', 'developers'], sha256: sha256Hex(TOKENS.frank) },
+        { subject: 'emergency', roles: ['requester'], sha256: sha256Hex(TOKENS.emergency) },
       ],
     }),
   );

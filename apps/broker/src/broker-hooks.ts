@@ -8,6 +8,8 @@ const SWEEPER_ONLY = new Set(['azure.app-role']);
 export class BrokerLifecycleHooks extends LifecycleHooks {
   /** Set once the sweeper exists (API-only replicas have none). */
   onActive: ((grant: Grant) => void) | undefined;
+  /** Set when webhooks are configured: wakes the relay so a human hears of a change at once, not at its next poll. */
+  onRecorded: (() => void) | undefined;
 
   constructor(private readonly metrics: BrokerMetrics) {
     super();
@@ -25,6 +27,7 @@ export class BrokerLifecycleHooks extends LifecycleHooks {
 
   transitioned(to: GrantState): void {
     this.metrics.transitions.inc({ state: to });
+    this.onRecorded?.();
   }
 
   becameActive(grant: Grant): void {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { INestApplication, LogLevel } from '@nestjs/common';
+import { INestApplication, LogLevel, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AddressInfo } from 'node:net';
@@ -19,9 +19,10 @@ import {
   RevokeGrantUseCase,
 } from '@jit/grants';
 import { OidcTokenVerifier } from '@jit/identity';
+import { NotificationRelay, loadNotificationsConfig } from '@jit/notifications';
 import { BrokerMetrics } from '@jit/observability';
 import { AccessPolicyHolder } from '@jit/policy';
-import { Database, PostgresGrantStore, openDatabase } from '@jit/persistence';
+import { Database, PostgresGrantStore, PostgresNotificationCursorStore, openDatabase } from '@jit/persistence';
 import { BrokerLifecycleHooks } from './broker-hooks';
 import { BrokerModule } from './broker.module';
 import { TokenRegistry } from './http/auth/token-registry';
@@ -61,6 +62,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const clock = options.clock ?? new SystemClock();
   // An invalid rules file stops the start here, before anything listens, with its line and field.
   const policyHolder = await AccessPolicyHolder.open(config.policyFile, () => clock.now());
+  // Likewise a bad webhooks file, or a webhook secret missing from the environment.
+  const webhooks = config.notificationsFile ? loadNotificationsConfig(config.notificationsFile).webhooks : [];
   const ownsDatabase = !options.database;
   const database = options.database ?? (await openDatabase(config.databaseUrl, config.dataDir));
   const store = new PostgresGrantStore(database.dataSource, clock, config.replicaId);
@@ -76,6 +79,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   await store.releaseOwnLeases();
   let sweeper: GrantExpirySweeper | null = null;
   let reconciler: ReconcileScheduler | null = null;
+  let notifier: NotificationRelay | null = null;
   if (config.role !== 'api') {
     reconciler = new ReconcileScheduler(store, new ReconcileOrphansUseCase(store, registry), config.reconcileIntervalMs);
     sweeper = new GrantExpirySweeper(store, new ProcessDueGrantUseCase(lifecycle), clock, {
@@ -86,6 +90,16 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     });
     const s = sweeper;
     hooks.onActive = (g) => s.noteDue(g.expiresAt);
+    if (webhooks.length) {
+      notifier = new NotificationRelay(webhooks, new PostgresNotificationCursorStore(database.dataSource, clock), {
+        owner: config.replicaId,
+        publicUrl: config.publicUrl,
+        logger: new Logger('Notifications'),
+        onOutcome: (webhook, outcome) => metrics.notifications.inc({ webhook, outcome }),
+      });
+      const n = notifier;
+      hooks.onRecorded = () => n.kick();
+    }
   }
 
   let app: INestApplication | null = null;
@@ -134,6 +148,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   await policy.start();
   sweeper?.start();
   reconciler?.start();
+  notifier?.start();
 
   let closed = false;
   return {
@@ -148,6 +163,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       if (closed) return;
       closed = true;
       policy.stop();
+      await notifier?.stop();
       await reconciler?.stop();
       await sweeper?.stop();
       await app?.close();

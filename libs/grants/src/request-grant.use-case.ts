@@ -137,7 +137,10 @@ export class RequestGrantUseCase {
       }
       throw e;
     }
-    if (pending) return { grant: stored, replayed: false };
+    if (pending) {
+      this.lifecycle.hooks.transitioned('pending_approval');
+      return { grant: stored, replayed: false };
+    }
 
     const result = await this.lifecycle.provision(stored, { recovered: false, attempts: REQUEST_GRANT_ATTEMPTS });
     if ('error' in result) throw providerErrorToDomain(result.error, result.grant);

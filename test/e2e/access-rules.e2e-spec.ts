@@ -1,0 +1,339 @@
+import { createServer, IncomingMessage, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyWebhookSignature } from '@jit/notifications';
+import { LocalOidcIssuer, startLocalOidcIssuer } from '@jit/testing';
+import { pollUntil } from '../setup/poll-until.util';
+import { TestBroker, awsPolicyGrant, startTestBroker } from '../setup/test-broker';
+
+const WEBHOOK_SECRET = 'whsec-access-rules-e2e-0123456789';
+const CI_ROLE = 'arn:aws:iam::123456789012:role/ci-deployer';
+
+function rulesFile(issuer: string, humansMax = 'PT4H'): string {
+  return `
+version: 1
+approvalTimeout: PT1H
+groups:
+  sre: []
+  developers: []
+issuers:
+  - name: ci
+    issuer: ${issuer}
+    audience: jit-broker
+    groupsClaim: groups
+breakGlass:
+  subjects: [emergency]
+  maxDuration: PT1H
+denyList:
+  - name: iam-admin
+    reason: IAM administration is never granted just in time
+    targets:
+      - kind: aws.iam-policy
+        actions: ["iam:*"]
+        resources: ["*"]
+rules:
+  - name: ci-deploy
+    requesters:
+      - issuer: ci
+        claims: { repository: acme/app, ref: refs/heads/main }
+    targets:
+      - kind: aws.iam-policy
+        actions: ["s3:PutObject"]
+        resources: ["arn:aws:s3:::artifacts/*"]
+        principals: ["arn:aws:iam::123456789012:role/ci-*"]
+    maxDuration: PT30M
+    approval: auto
+  - name: humans-storage
+    requesters:
+      - groups: [developers]
+    targets:
+      - kind: gcp.iam-binding
+        roles: ["roles/storage.*"]
+        resources: ["projects/acme-prod"]
+    maxDuration: ${humansMax}
+    justification: { required: true }
+    ticket: { required: true, pattern: "^CHG-[0-9]+$", description: "a change ticket CHG-<number>" }
+    approval: { approvals: 2, from: [sre] }
+  - name: humans-quick-timeout
+    requesters:
+      - subjects: [bob]
+    targets:
+      - kind: gcp.iam-binding
+        roles: ["roles/viewer.*", "roles/logging.viewer"]
+        resources: ["projects/acme-prod"]
+    maxDuration: PT1H
+    approval: { approvals: 1, from: [sre], timeout: PT2S }
+`;
+}
+
+interface Received {
+  body: string;
+  headers: IncomingMessage['headers'];
+}
+
+describe('access rules, OIDC pipelines, approvals, notifications and break-glass over HTTP', () => {
+  let t: TestBroker;
+  let oidc: LocalOidcIssuer;
+  let receiver: Server;
+  const received: Received[] = [];
+  let policyPath: string;
+
+  beforeAll(async () => {
+    oidc = await startLocalOidcIssuer();
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        received.push({ body, headers: req.headers });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const dir = mkdtempSync(join(tmpdir(), 'jit-rules-'));
+    policyPath = join(dir, 'rules.yaml');
+    writeFileSync(policyPath, rulesFile(oidc.issuer));
+    const notificationsPath = join(dir, 'notifications.yaml');
+    writeFileSync(
+      notificationsPath,
+      `webhooks:\n  - name: approvers\n    url: http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook\n    format: json\n    secretEnv: JIT_E2E_WEBHOOK_SECRET\n`,
+    );
+    process.env.JIT_E2E_WEBHOOK_SECRET = WEBHOOK_SECRET;
+    t = await startTestBroker({
+      JIT_POLICY_FILE: policyPath,
+      JIT_NOTIFICATIONS_FILE: notificationsPath,
+      JIT_PUBLIC_URL: 'https://jit.example.com',
+      JIT_POLICY_RELOAD_INTERVAL: 'PT1H',
+    });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await oidc?.close();
+    await new Promise((r) => receiver?.close(r));
+  });
+
+  const pipelineToken = (claims: Record<string, unknown> = {}, opts = {}) =>
+    oidc.sign({ sub: 'repo:acme/app:ref:refs/heads/main', repository: 'acme/app', ref: 'refs/heads/main', ...claims }, opts);
+  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+  const humanRequest = (over: Record<string, unknown> = {}) => ({
+    cloud: 'gcp',
+    principal: { type: 'user', id: 'user:alice@acme.com' },
+    target: { kind: 'gcp.iam-binding', resource: 'projects/acme-prod', role: 'roles/storage.objectAdmin' },
+    duration: 'PT1H',
+    justification: 'restore a deleted object',
+    ticket: 'CHG-42',
+    ...over,
+  });
+  const auditOf = async (grantId: string) =>
+    (await t.http.get(`/v1/audit?grantId=${grantId}`).set(t.as('auditor')).expect(200)).body.items as { type: string; actor: string; data: Record<string, unknown> }[];
+  const notificationsFor = (grantId: string) =>
+    received.map((r) => ({ ...r, json: JSON.parse(r.body) as { type: string; grantId: string; severity: string } })).filter((n) => n.json.grantId === grantId);
+
+  describe('pipelines with OIDC tokens', () => {
+    it('should grant at once when the token claims match an automatic rule', async () => {
+      const res = await t.http.post('/v1/grants').set(bearer(await pipelineToken())).send(awsPolicyGrant({ duration: 'PT10M' })).expect(201);
+      expect(res.body).toMatchObject({
+        state: 'active',
+        requestedBy: 'ci:repo:acme/app:ref:refs/heads/main',
+        decision: { rule: 'ci-deploy', mode: 'auto', approvalsRequired: 0 },
+      });
+      const events = await auditOf(res.body.id);
+      expect(events.map((e) => e.type)).toEqual(['grant.requested', 'grant.approved', 'grant.provisioned', 'grant.activated']);
+      expect(events[1]).toMatchObject({ actor: 'policy', data: { rule: 'ci-deploy', final: true } });
+    });
+
+    it('should deny a token from another branch with a 403 naming the decision, and audit it', async () => {
+      const token = await pipelineToken({ sub: 'repo:acme/app:ref:refs/heads/feature', ref: 'refs/heads/feature' });
+      const res = await t.http.post('/v1/grants').set(bearer(token)).send(awsPolicyGrant()).expect(403);
+      expect(res.body).toMatchObject({
+        type: 'urn:jit-broker:problem:policy_denied',
+        decision: { effect: 'deny', rule: null, code: 'no_matching_rule' },
+      });
+      expect(res.body.detail).toContain('no access rule lets ci:repo:acme/app:ref:refs/heads/feature');
+      const denied = await t.http.get('/v1/audit?type=policy.denied').set(t.as('auditor')).expect(200);
+      expect(denied.body.items).toContainEqual(
+        expect.objectContaining({
+          actor: 'ci:repo:acme/app:ref:refs/heads/feature',
+          principal: CI_ROLE,
+          data: expect.objectContaining({ code: 'no_matching_rule', issuer: 'ci', kind: 'aws.iam-policy' }),
+        }),
+      );
+      const grants = await t.http.get('/v1/grants?requester=' + encodeURIComponent('ci:repo:acme/app:ref:refs/heads/feature')).set(t.as('admin')).expect(200);
+      expect(grants.body.items).toEqual([]);
+    });
+
+    it('should name the rule and the failed condition when only the duration is too long', async () => {
+      const res = await t.http.post('/v1/grants').set(bearer(await pipelineToken())).send(awsPolicyGrant({ duration: 'PT1H' })).expect(403);
+      expect(res.body).toMatchObject({ decision: { rule: 'ci-deploy', code: 'rule_conditions' }, errors: [{ field: 'duration' }] });
+    });
+
+    it('should check the deny-list before any rule', async () => {
+      const res = await t.http
+        .post('/v1/grants')
+        .set(bearer(await pipelineToken()))
+        .send(awsPolicyGrant({ target: { kind: 'aws.iam-policy', actions: ['iam:PassRole'], resources: ['*'] } }))
+        .expect(403);
+      expect(res.body.decision).toMatchObject({ rule: 'deny-list:iam-admin', code: 'deny_list', reason: 'IAM administration is never granted just in time' });
+    });
+
+    it.each([
+      ['tampered', async () => {
+        const [h, p, s] = (await pipelineToken()).split('.');
+        const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+        return [h, Buffer.from(JSON.stringify({ ...claims, repository: 'acme/app', ref: 'refs/heads/main', sub: 'repo:acme/other' })).toString('base64url'), s].join('.');
+      }, 'signature is invalid'],
+      ['forged with another key', () => pipelineToken({}, { signWith: 'foreign' }), 'signature is invalid'],
+      ['expired', () => pipelineToken({}, { expiresInSeconds: -600 }), 'expired'],
+      ['for another audience', () => pipelineToken({}, { audience: 'someone-else' }), 'audience does not match'],
+      ['from an untrusted issuer', () => pipelineToken({}, { issuer: 'https://evil.example.com' }), 'is not trusted'],
+    ])('should reject a token %s with 401 and the reason', async (_what, make, reason) => {
+      const res = await t.http.post('/v1/grants').set(bearer(await make())).send(awsPolicyGrant()).expect(401);
+      expect(res.body.type).toBe('urn:jit-broker:problem:unauthenticated');
+      expect(res.body.detail).toContain(reason);
+      expect(res.headers['www-authenticate']).toContain('Bearer');
+    });
+  });
+
+  describe('approvals', () => {
+    it('should keep a human request pending until two distinct approvers other than the requester approve', async () => {
+      const created = await t.http.post('/v1/grants').set(t.as('frank')).send(humanRequest()).expect(202);
+      expect(created.body).toMatchObject({
+        state: 'pending_approval',
+        expiresAt: null,
+        decision: { rule: 'humans-storage', mode: 'approvals', approvalsRequired: 2, approverGroups: ['sre'] },
+      });
+      const id = created.body.id as string;
+      expect(Date.parse(created.body.approvalDeadline) - Date.parse(created.body.createdAt)).toBe(3_600_000);
+
+      const self = await t.http.post(`/v1/grants/${id}/approve`).set(t.as('frank')).send({}).expect(403);
+      expect(self.body.detail).toContain('never approve or deny their own request');
+      await t.http.post(`/v1/grants/${id}/approve`).set(t.as('alice')).send({}).expect(403);
+      await t.http.post(`/v1/grants/${id}/approve`).set(t.as('auditor')).send({}).expect(403);
+
+      const first = await t.http.post(`/v1/grants/${id}/approve`).set(t.as('approver')).send({ comment: 'looks right' }).expect(200);
+      expect(first.body).toMatchObject({ state: 'pending_approval', approvals: [{ approver: 'dave-approver', decision: 'approved', comment: 'looks right' }] });
+      const twice = await t.http.post(`/v1/grants/${id}/approve`).set(t.as('approver')).send({}).expect(409);
+      expect(twice.body.detail).toContain('distinct approvers');
+
+      const approvedAt = Date.now();
+      const second = await t.http.post(`/v1/grants/${id}/approve`).set(t.as('approver2')).send({}).expect(200);
+      expect(second.body.state).toBe('active');
+      // The clock starts at the final approval, not at the request.
+      const expiresAt = Date.parse(second.body.expiresAt);
+      expect(expiresAt).toBeGreaterThanOrEqual(approvedAt + 3_600_000 - 1000);
+      expect(expiresAt - Date.parse(second.body.startsAt)).toBeLessThanOrEqual(3_600_000);
+      expect(t.clouds.gcp.holds({ artifactName: second.body.providerRef.artifact }, new Date())).toBe(true);
+
+      const events = await auditOf(id);
+      expect(events.map((e) => `${e.type}:${e.actor}`)).toEqual([
+        'grant.requested:frank',
+        'grant.approved:dave-approver',
+        'grant.approved:erin-approver',
+        'grant.provisioned:broker',
+        'grant.activated:broker',
+      ]);
+      expect(events[1].data).toMatchObject({ received: 1, required: 2, final: false });
+      expect(events[2].data).toMatchObject({ received: 2, required: 2, final: true });
+
+      const notes = await pollUntil(async () => {
+        const n = notificationsFor(id);
+        return n.length >= 3 ? n : undefined;
+      }, 10_000);
+      expect(notes.map((n) => n.json.type)).toEqual(['approval.needed', 'approval.decided', 'grant.granted']);
+      for (const n of notes) {
+        expect(verifyWebhookSignature(WEBHOOK_SECRET, n.headers['x-jit-signature'] as string, n.body, Math.floor(Date.now() / 1000))).toBe(true);
+        expect(verifyWebhookSignature('not-the-secret-0123456789', n.headers['x-jit-signature'] as string, n.body, Math.floor(Date.now() / 1000))).toBe(false);
+      }
+    });
+
+    it('should let one approver deny with a comment, which the requester reads', async () => {
+      const { body } = await t.http.post('/v1/grants').set(t.as('alice')).send(humanRequest()).expect(202);
+      const noComment = await t.http.post(`/v1/grants/${body.id}/deny`).set(t.as('approver')).send({}).expect(400);
+      expect(noComment.body.errors).toEqual([{ field: 'comment', message: expect.any(String) }]);
+      await t.http.post(`/v1/grants/${body.id}/deny`).set(t.as('approver')).send({ comment: 'use the read-only role' }).expect(200);
+      const seen = await t.http.get(`/v1/grants/${body.id}`).set(t.as('alice')).expect(200);
+      expect(seen.body).toMatchObject({
+        state: 'denied',
+        endReason: 'denied',
+        approvals: [{ approver: 'dave-approver', decision: 'denied', comment: 'use the read-only role' }],
+      });
+      await t.http.post(`/v1/grants/${body.id}/approve`).set(t.as('approver2')).send({}).expect(409);
+      expect(t.clouds.gcp.calls.filter((c) => c.grantId === body.id)).toEqual([]);
+    });
+
+    it('should deny a request nobody decided in time, with reason timeout', async () => {
+      const { body } = await t.http
+        .post('/v1/grants')
+        .set(t.as('bob'))
+        .send(humanRequest({ principal: { type: 'user', id: 'user:bob@acme.com' }, target: { kind: 'gcp.iam-binding', resource: 'projects/acme-prod', role: 'roles/logging.viewer' } }))
+        .expect(202);
+      const denied = await pollUntil(async () => {
+        const g = (await t.http.get(`/v1/grants/${body.id}`).set(t.as('bob')).expect(200)).body;
+        return g.state === 'denied' ? g : undefined;
+      }, 15_000, 200);
+      expect(denied.endReason).toBe('timeout');
+      expect((await auditOf(body.id)).at(-1)).toMatchObject({ type: 'grant.denied', actor: 'broker', data: { reason: 'timeout' } });
+      await t.http.post(`/v1/grants/${body.id}/approve`).set(t.as('approver')).send({}).expect(409);
+    });
+
+    it('should reject malformed and unknown grant ids on approve and deny', async () => {
+      const bad = await t.http.post('/v1/grants/not-a-uuid/approve').set(t.as('approver')).send({}).expect(400);
+      expect(bad.body.errors).toEqual([{ field: 'id', message: expect.any(String) }]);
+      await t.http.post('/v1/grants/00000000-0000-4000-8000-000000000000/deny').set(t.as('approver')).send({ comment: 'x' }).expect(404);
+      await t.http.post('/v1/grants/00000000-0000-4000-8000-000000000000/approve').set(t.as('approver')).send({ extra: 1 }).expect(400);
+    });
+  });
+
+  describe('break-glass', () => {
+    it('should grant a break-glass account at once, audit it at high severity and notify', async () => {
+      const res = await t.http.post('/v1/grants').set(t.as('emergency')).send(humanRequest({ ticket: undefined, duration: 'PT30M' })).expect(201);
+      expect(res.body).toMatchObject({ state: 'active', decision: { rule: 'break-glass', mode: 'break_glass' } });
+      const events = await auditOf(res.body.id);
+      expect(events.map((e) => e.type)).toEqual(['grant.requested', 'grant.approved', 'policy.break_glass', 'grant.provisioned', 'grant.activated']);
+      expect(events[2].data).toMatchObject({ severity: 'high' });
+      const note = await pollUntil(async () => notificationsFor(res.body.id).find((n) => n.json.type === 'break_glass.used'), 10_000);
+      expect(note.json.severity).toBe('high');
+    });
+
+    it('should still hold break-glass to the deny-list and its own limits', async () => {
+      await t.http.post('/v1/grants').set(t.as('emergency')).send(awsPolicyGrant({ target: { kind: 'aws.iam-policy', actions: ['*'], resources: ['*'] } })).expect(403);
+      const long = await t.http.post('/v1/grants').set(t.as('emergency')).send(humanRequest({ duration: 'PT2H' })).expect(403);
+      expect(long.body.decision).toMatchObject({ rule: 'break-glass', code: 'rule_conditions' });
+    });
+  });
+
+  describe('the rules API', () => {
+    it('should show the rules in force to auditors and approvers only', async () => {
+      const res = await t.http.get('/v1/policy').set(t.as('auditor')).expect(200);
+      expect(res.body).toMatchObject({ source: policyPath, lastReloadError: null });
+      expect(res.body.rules.map((r: { name: string }) => r.name)).toEqual(['ci-deploy', 'humans-storage', 'humans-quick-timeout']);
+      expect(res.body.rules[1].ticket.pattern).toBe('^CHG-[0-9]+$');
+      await t.http.get('/v1/policy').set(t.as('approver')).expect(200);
+      await t.http.get('/v1/policy').set(t.as('alice')).expect(403);
+      await t.http.post('/v1/policy/reload').set(t.as('auditor')).expect(403);
+    });
+
+    it('should keep the rules in force when a reload finds an invalid file, and take a valid one', async () => {
+      const before = (await t.http.get('/v1/policy').set(t.as('admin')).expect(200)).body.version;
+      writeFileSync(policyPath, rulesFile(oidc.issuer).replace('maxDuration: PT30M', 'maxDuration: thirty minutes'));
+      const rejected = await t.http.post('/v1/policy/reload').set(t.as('admin')).expect(400);
+      expect(rejected.body.errors).toEqual([expect.objectContaining({ field: expect.stringMatching(/^line \d+: rules\.0\.maxDuration$/) })]);
+      const after = (await t.http.get('/v1/policy').set(t.as('admin')).expect(200)).body;
+      expect(after.version).toBe(before);
+      expect(after.lastReloadError.issues[0].field).toBe('rules.0.maxDuration');
+      await t.http.post('/v1/grants').set(bearer(await pipelineToken())).send(awsPolicyGrant({ duration: 'PT10M' })).expect(201);
+
+      writeFileSync(policyPath, rulesFile(oidc.issuer, 'PT2H'));
+      const loaded = await t.http.post('/v1/policy/reload').set(t.as('admin')).expect(200);
+      expect(loaded.body).toMatchObject({ status: 'loaded', lastReloadError: null });
+      expect(loaded.body.version).not.toBe(before);
+      const tooLong = await t.http.post('/v1/grants').set(t.as('alice')).send(humanRequest({ duration: 'PT3H' })).expect(403);
+      expect(tooLong.body.decision).toMatchObject({ rule: 'humans-storage', code: 'rule_conditions' });
+      const audit = await t.http.get('/v1/audit?type=policy.loaded').set(t.as('auditor')).expect(200);
+      expect(audit.body.items.at(-1).data).toMatchObject({ version: loaded.body.version, previousVersion: before, trigger: 'api' });
+      expect(audit.body.items.at(-1).data.text).toContain('humans-storage');
+    });
+  });
+});
