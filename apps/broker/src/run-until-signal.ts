@@ -1,7 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { RunningBroker } from './start-broker';
 
-/** Stops cleanly on SIGINT/SIGTERM: sweeper drains its in-flight calls, then HTTP, then the database. */
+/**
+ * Stops cleanly on SIGINT/SIGTERM: sweeper drains its in-flight calls, then HTTP, then the
+ * database. SIGHUP re-reads the access rules (an invalid file is logged; the rules in force stay).
+ */
 export function runUntilSignal(broker: RunningBroker, cleanup: () => Promise<void> = async () => {}): void {
   const logger = new Logger('Broker');
   let stopping = false;
@@ -20,4 +23,7 @@ export function runUntilSignal(broker: RunningBroker, cleanup: () => Promise<voi
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => {
+    broker.policy.reload('signal').catch((e: unknown) => logger.error(`rules reload failed: ${e instanceof Error ? e.message : String(e)}`));
+  });
 }

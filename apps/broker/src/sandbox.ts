@@ -18,6 +18,13 @@ async function main(): Promise<void> {
   const adminToken = env.JIT_ADMIN_TOKEN ?? `adm_${randomBytes(24).toString('base64url')}`;
   const requesterToken = `req_${randomBytes(24).toString('base64url')}`;
   const auditorToken = `aud_${randomBytes(24).toString('base64url')}`;
+  const token = (prefix: string) => `${prefix}_${randomBytes(24).toString('base64url')}`;
+  const people = {
+    dev: token('dev'),
+    approver1: token('apr'),
+    approver2: token('apr'),
+    emergency: token('brk'),
+  };
   const dataDir = resolve(env.JIT_DATA_DIR ?? './data');
   mkdirSync(dataDir, { recursive: true });
   const tokensFile = join(dataDir, 'sandbox-tokens.json');
@@ -27,11 +34,21 @@ async function main(): Promise<void> {
       tokens: [
         { subject: 'sandbox-pipeline', roles: ['requester'], sha256: sha256Hex(requesterToken) },
         { subject: 'sandbox-auditor', roles: ['auditor'], sha256: sha256Hex(auditorToken) },
+        { subject: 'sandbox-dev', roles: ['requester'], sha256: sha256Hex(people.dev) },
+        { subject: 'sandbox-approver-1', roles: ['approver'], sha256: sha256Hex(people.approver1) },
+        { subject: 'sandbox-approver-2', roles: ['approver'], sha256: sha256Hex(people.approver2) },
+        { subject: 'sandbox-emergency', roles: ['requester'], sha256: sha256Hex(people.emergency) },
       ],
     }),
     { mode: 0o600 },
   );
-  const config = loadBrokerConfig({ ...env, JIT_ADMIN_TOKEN: adminToken, JIT_TOKENS_FILE: tokensFile, JIT_DATA_DIR: dataDir });
+  const config = loadBrokerConfig({
+    JIT_POLICY_FILE: resolve(__dirname, '..', '..', '..', 'examples', 'sandbox.rules.yaml'),
+    ...env,
+    JIT_ADMIN_TOKEN: adminToken,
+    JIT_TOKENS_FILE: tokensFile,
+    JIT_DATA_DIR: dataDir,
+  });
   // JIT_SANDBOX_CLOUDS=local swaps the simulators for in-memory clouds (no wire protocol).
   const clouds =
     env.JIT_SANDBOX_CLOUDS === 'local'
@@ -50,8 +67,14 @@ JIT access broker sandbox
 
 Tokens for this run (only their SHA-256 is kept, in ${tokensFile}):
   admin      ${adminToken}
-  requester  ${requesterToken}   (subject sandbox-pipeline)
+  requester  ${requesterToken}   (subject sandbox-pipeline: automatic rule)
   auditor    ${auditorToken}   (subject sandbox-auditor)
+  developer  ${people.dev}   (subject sandbox-dev: needs two approvals)
+  approver   ${people.approver1}   (subject sandbox-approver-1, group sre)
+  approver   ${people.approver2}   (subject sandbox-approver-2, group sre)
+  emergency  ${people.emergency}   (subject sandbox-emergency: break-glass)
+
+Access rules: ${config.policyFile}  (GET $JIT/v1/policy as admin or auditor)
 
 Try it:
   export JIT=${base} TOKEN=${requesterToken}
@@ -65,6 +88,14 @@ Try it:
   Other seeded targets: GCP resource projects/${SANDBOX.gcp.project} (any serviceAccount:/user: member);
   Azure user ${SANDBOX.azure.user}, workload ${SANDBOX.azure.workload}, subscription ${SANDBOX.azure.subscription},
   Reader role ${SANDBOX.azure.reader}, Entra role ${SANDBOX.azure.directoryRole}; AWS role arn:aws:iam::${SANDBOX.aws.account}:role/${SANDBOX.aws.assumable}.
+
+  # A person's request waits for two approvers (the response has its id):
+  curl -s -X POST $JIT/v1/grants -H "Authorization: Bearer ${people.dev}" -H 'Content-Type: application/json' -d '{
+    "cloud": "gcp", "principal": {"type": "user", "id": "user:dev@example.com"},
+    "target": {"kind": "gcp.iam-binding", "resource": "projects/${SANDBOX.gcp.project}", "role": "roles/storage.admin"},
+    "duration": "PT1H", "justification": "restore a deleted object", "ticket": "INC-7"}'
+  curl -s -X POST $JIT/v1/grants/<id>/approve -H "Authorization: Bearer ${people.approver1}" -H 'Content-Type: application/json' -d '{"comment": "ok"}'
+  curl -s -X POST $JIT/v1/grants/<id>/approve -H "Authorization: Bearer ${people.approver2}"
 
   curl -s "$JIT/v1/audit?format=jsonl" -H "Authorization: Bearer ${auditorToken}"
   curl -s $JIT/v1/audit/verify -H "Authorization: Bearer ${auditorToken}"
