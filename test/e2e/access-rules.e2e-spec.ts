@@ -278,6 +278,24 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
       await t.http.post(`/v1/grants/${body.id}/approve`).set(t.as('approver')).send({}).expect(409);
     });
 
+    it('should count both of two approvals that arrive at the same moment, and provision once', async () => {
+      for (let round = 0; round < 5; round++) {
+        const { body } = await t.http.post('/v1/grants').set(t.as('alice')).send(humanRequest()).expect(202);
+        const [a, b] = await Promise.all([
+          t.http.post(`/v1/grants/${body.id}/approve`).set(t.as('approver')).send({}),
+          t.http.post(`/v1/grants/${body.id}/approve`).set(t.as('approver2')).send({}),
+        ]);
+        expect([a.status, b.status]).toEqual([200, 200]);
+        const g = (await t.http.get(`/v1/grants/${body.id}`).set(t.as('alice')).expect(200)).body;
+        expect(g.state).toBe('active');
+        expect(g.approvals.map((x: { approver: string }) => x.approver).sort()).toEqual(['dave-approver', 'erin-approver']);
+        const types = (await auditOf(body.id)).map((e) => e.type);
+        expect(types.filter((x) => x === 'grant.approved')).toHaveLength(2);
+        expect(types.filter((x) => x === 'grant.provisioned')).toHaveLength(1);
+        expect(t.clouds.gcp.calls.filter((c) => c.grantId === body.id && c.op === 'grant')).toHaveLength(1);
+      }
+    });
+
     it('should reject malformed and unknown grant ids on approve and deny', async () => {
       const bad = await t.http.post('/v1/grants/not-a-uuid/approve').set(t.as('approver')).send({}).expect(400);
       expect(bad.body.errors).toEqual([{ field: 'id', message: expect.any(String) }]);
