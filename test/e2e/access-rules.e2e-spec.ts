@@ -353,5 +353,23 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
       expect(audit.body.items.at(-1).data).toMatchObject({ version: loaded.body.version, previousVersion: before, trigger: 'api' });
       expect(audit.body.items.at(-1).data.text).toContain('humans-storage');
     });
+    it('should check the deny-list again at the final approval, so a target denied while waiting is never granted', async () => {
+      const { body } = await t.http.post('/v1/grants').set(t.as('alice')).send(humanRequest()).expect(202);
+      await t.http.post(`/v1/grants/${body.id}/approve`).set(t.as('approver')).send({}).expect(200);
+      writeFileSync(
+        policyPath,
+        rulesFile(oidc.issuer, 'PT2H').replace(
+          'denyList:\n',
+          'denyList:\n  - name: storage-admin-frozen\n    reason: storage admin is frozen during the audit\n    targets:\n      - { kind: gcp.iam-binding, roles: ["roles/storage.objectAdmin"], resources: ["*"] }\n',
+        ),
+      );
+      await t.http.post('/v1/policy/reload').set(t.as('admin')).expect(200);
+      const res = await t.http.post(`/v1/grants/${body.id}/approve`).set(t.as('approver2')).send({}).expect(403);
+      expect(res.body.decision).toMatchObject({ rule: 'deny-list:storage-admin-frozen', code: 'deny_list' });
+      const g = (await t.http.get(`/v1/grants/${body.id}`).set(t.as('alice')).expect(200)).body;
+      expect(g).toMatchObject({ state: 'denied', endReason: 'denied' });
+      expect(t.clouds.gcp.calls.filter((c) => c.grantId === body.id)).toEqual([]);
+      expect((await auditOf(body.id)).at(-1)).toMatchObject({ type: 'grant.denied', actor: 'policy' });
+    });
   });
 });

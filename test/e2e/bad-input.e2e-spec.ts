@@ -94,6 +94,10 @@ describe('bad input over HTTP', () => {
     ['missing duration', without('duration'), 'duration'],
     ['principal id empty', awsPolicyGrant({ principal: { type: 'workload', id: '' } }), 'principal.id'],
     ['justification blank', awsPolicyGrant({ justification: '   ' }), 'justification'],
+    ['justification with a NUL character', awsPolicyGrant({ justification: 'release\u0000 1.4' }), 'justification'],
+    ['ARM scope with ".." segments', azure({ type: 'group', id: OID }, { kind: 'azure.resource-role', scope: `${SUB}/resourceGroups/rg/providers/a/b/c/../../../../../..`, roleDefinitionId: GUID2 }), 'target.scope'],
+    ['role definition with ".." segments', azure({ type: 'group', id: OID }, { kind: 'azure.resource-role', scope: SUB, roleDefinitionId: `/providers/Microsoft.Management/managementGroups/../providers/Microsoft.Authorization/roleDefinitions/${GUID2}` }), 'target.roleDefinitionId'],
+    ['a whole GCP domain declared as a user', gcp({ type: 'user', id: 'domain:example.com' }, gcpTarget), 'principal.type'],
     ['ticket not printable', awsPolicyGrant({ ticket: 'CHG\n1' }), 'ticket'],
     ['body is an array', [awsPolicyGrant()], '(body)'],
     // durations

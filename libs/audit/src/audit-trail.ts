@@ -12,7 +12,8 @@ export const AuditTrail = {
       principalType: g.principal.type,
       target: g.target,
       durationSeconds: g.durationSeconds,
-      expiresAt: g.expiresAt.toISOString(),
+      // A pending request has no window yet: it starts at the final approval.
+      expiresAt: g.state === 'pending_approval' ? null : g.expiresAt.toISOString(),
       justification: g.justification,
       ticket: g.ticket,
       idempotencyKey,

@@ -17,8 +17,18 @@ export const grantRequestSchema = z.strictObject({
   ticket: z.string().trim().min(1).max(128).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII').optional(),
 });
 
-/** The principal type each GCP member prefix denotes; domain: and principal:// fit any. */
-const GCP_MEMBER_TYPES: Record<string, 'user' | 'group' | 'workload'> = { user: 'user', group: 'group', serviceAccount: 'workload' };
+/**
+ * The principal type each GCP member prefix denotes, so access rules that restrict
+ * `principalTypes` cannot be passed by declaring a whole domain or pool a single user.
+ * principal:// (one workforce or workload identity) fits user or workload.
+ */
+const GCP_MEMBER_TYPES: Record<string, 'user' | 'group' | 'workload'> = {
+  user: 'user',
+  group: 'group',
+  serviceAccount: 'workload',
+  domain: 'group',
+  principalSet: 'group',
+};
 
 export interface GrantRequest {
   cloud: CloudName;

@@ -26,6 +26,10 @@ export const GCP_MEMBER =
 /** Conditions are not allowed on basic roles (cloud-apis.md C1). */
 export const GCP_BASIC_ROLES = ['roles/owner', 'roles/editor', 'roles/viewer'];
 
+/** `.` and `..` segments would be resolved by the HTTP client into another scope than the one the rules checked. */
+const noDotSegments = (s: string) => !s.split('/').some((seg) => seg === '.' || seg === '..');
+const DOT_SEGMENTS = 'must not contain "." or ".." path segments';
+
 const awsConditions = z
   .record(
     z.string().regex(AWS_CONDITION_OPERATOR, 'must be an IAM condition operator such as StringEquals'),
@@ -45,8 +49,16 @@ export const targetSchemas = {
   }),
   'azure.resource-role': z.strictObject({
     kind: z.literal('azure.resource-role'),
-    scope: z.string().max(1024).regex(AZURE_SCOPE, 'must be an ARM scope (management group, subscription, resource group or resource)'),
-    roleDefinitionId: z.string().max(512).regex(AZURE_ROLE_DEFINITION, 'must be a role definition GUID or its ARM id'),
+    scope: z
+      .string()
+      .max(1024)
+      .regex(AZURE_SCOPE, 'must be an ARM scope (management group, subscription, resource group or resource)')
+      .refine(noDotSegments, DOT_SEGMENTS),
+    roleDefinitionId: z
+      .string()
+      .max(512)
+      .regex(AZURE_ROLE_DEFINITION, 'must be a role definition GUID or its ARM id')
+      .refine(noDotSegments, DOT_SEGMENTS),
   }),
   'azure.group-membership': z.strictObject({
     kind: z.literal('azure.group-membership'),

@@ -7,7 +7,7 @@ import { GrantLifecycle, REQUEST_GRANT_ATTEMPTS } from './grant-lifecycle';
 import { expireIfOverdue } from './pending-timeout';
 
 /** Concurrent approvals of one grant retry on the fresh row this many times. */
-const APPROVAL_RACE_ATTEMPTS = 5;
+export const APPROVAL_RACE_ATTEMPTS = 5;
 
 export interface DecisionCommand {
   comment: string | null;
@@ -40,6 +40,23 @@ export class ApproveGrantUseCase {
         const next = await this.lifecycle.transition(grant, 'pending_approval', { approvals }, (g) => [AuditTrail.approved(g, actor.subject, command.comment, false)], expect);
         if (next) return next;
         continue;
+      }
+      // The deny-list may have grown while the request waited: nothing on it is ever granted.
+      const blocked = this.policies.current.denyListHit(grant.principal, grant.target);
+      if (blocked) {
+        const reason = blocked.reason ?? `the target is now on the deny-list (${blocked.name})`;
+        const denied = await this.lifecycle.transition(
+          grant,
+          'denied',
+          { endedAt: now, endReason: 'denied' },
+          (g) => [AuditTrail.denied(g, 'policy', 'denied', `deny-list:${blocked.name}: ${reason}`)],
+        );
+        if (!denied) continue;
+        throw new DomainError('policy_denied', reason, [], {
+          grantId: id,
+          state: 'denied',
+          decision: { effect: 'deny', rule: `deny-list:${blocked.name}`, code: 'deny_list', reason, policyVersion: this.policies.current.version },
+        });
       }
       const provisioning = await this.lifecycle.transition(
         grant,

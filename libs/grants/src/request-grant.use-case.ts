@@ -49,25 +49,25 @@ export class RequestGrantUseCase {
       if (replay) return replay;
     }
 
-    const verdict = this.policies.current.evaluate(actor, request);
-    this.lifecycle.hooks.decided(verdict.effect, verdict.effect === 'allow' ? verdict.approval.mode : verdict.code);
-    if (verdict.effect === 'deny') {
-      await this.lifecycle.store.appendAudit([AuditTrail.policyDenied(actor.subject, request, verdict, actor)]);
-      throw denialOf(verdict);
-    }
     const provider = this.lifecycle.registry.get(request.cloud);
-    const mode = verdict.approval.mode;
-    if (mode === 'approvals' && provider.vendsCredentials(request.target.kind)) {
+    let verdict = this.policies.current.evaluate(actor, request);
+    if (verdict.effect === 'allow' && verdict.approval.mode === 'approvals' && provider.vendsCredentials(request.target.kind)) {
       // Credentials are returned once, in the response that provisions; an approver's response must never carry them.
-      throw denialOf({
+      verdict = {
         effect: 'deny',
         rule: verdict.rule,
         code: 'rule_conditions',
         reason: `rule "${verdict.rule}" needs approval, but ${request.target.kind} returns credentials to the caller at once; request aws.assume-role instead`,
         violations: [{ field: 'target.kind', message: 'cannot wait for approval' }],
         policyVersion: verdict.policyVersion,
-      });
+      };
     }
+    this.lifecycle.hooks.decided(verdict.effect, verdict.effect === 'allow' ? verdict.approval.mode : verdict.code);
+    if (verdict.effect === 'deny') {
+      await this.lifecycle.store.appendAudit([AuditTrail.policyDenied(actor.subject, request, verdict, actor)]);
+      throw denialOf(verdict);
+    }
+    const mode = verdict.approval.mode;
 
     const now = this.lifecycle.clock.now();
     const id = randomUUID();

@@ -57,7 +57,11 @@ export class AccessPolicyHolder {
     listener(this.active);
   }
 
-  async reload(): Promise<ReloadOutcome> {
+  /**
+   * Re-reads the file; a changed, valid file replaces the rules once `beforeSwap` (the audit
+   * record) has succeeded, so no rules are ever in force without their record.
+   */
+  async reload(beforeSwap: (next: AccessPolicy, previousVersion: string) => Promise<void> = async () => {}): Promise<ReloadOutcome> {
     if (!this.path) return { status: 'unchanged', policy: this.active };
     let text: string;
     try {
@@ -77,6 +81,7 @@ export class AccessPolicyHolder {
       throw e;
     }
     const previousVersion = this.active.version;
+    await beforeSwap(next, previousVersion);
     this.active = next;
     this.lastError = null;
     for (const l of this.listeners) l(next);

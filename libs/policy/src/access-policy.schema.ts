@@ -2,8 +2,12 @@ import { z } from 'zod';
 import { PRINCIPAL_TYPES, parseIsoDurationSeconds } from '@jit/domain';
 import { oidcIssuersSchema } from '@jit/identity';
 
-/** The broker's roles (the grants lib's ROLES, which imports this lib). */
-const BROKER_ROLES = ['requester', 'approver', 'auditor', 'admin'];
+/**
+ * Roles an OIDC issuer may give to every token it signs. Anyone can get a token from a public
+ * issuer (any GitHub repository, any Google service account), so auditor and admin are static
+ * tokens only; approvers still need membership of a rule's group.
+ */
+const ISSUER_ROLES = ['requester', 'approver'];
 
 const NAME = /^[A-Za-z0-9][\w.:-]{0,79}$/;
 const name = (what: string) => z.string().regex(NAME, `${what} must be 1-80 letters, digits, "_", ".", ":" or "-"`);
@@ -28,6 +32,12 @@ const regex = z.string().max(1024).transform((v, ctx) => {
   }
 });
 
+/** IAM roles and users are matched by name (see canonicalIamArn), so a pattern with a path could never match and, in a deny-list, would silently catch nothing. */
+const iamArnPatterns = patterns.refine(
+  (list) => list.every((p) => !/:(role|user)\/.*\//.test(p)),
+  'write IAM role and user ARNs without their path (arn:aws:iam::<account>:role/<name>): the broker addresses them by name',
+);
+
 /** Who receives the access; absent means any principal the kind accepts. */
 const principalFields = {
   principals: patterns.optional(),
@@ -39,9 +49,9 @@ const principalFields = {
  * `["*"]` to mean any), so a forgotten field never silently widens a rule.
  */
 export const targetMatcherSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('aws.iam-policy'), actions: patterns, resources: patterns, ...principalFields }),
-  z.strictObject({ kind: z.literal('aws.assume-role'), roleArns: patterns, ...principalFields }),
-  z.strictObject({ kind: z.literal('aws.sts-credentials'), roleArns: patterns, ...principalFields }),
+  z.strictObject({ kind: z.literal('aws.iam-policy'), actions: patterns, resources: patterns, ...principalFields, principals: iamArnPatterns.optional() }),
+  z.strictObject({ kind: z.literal('aws.assume-role'), roleArns: iamArnPatterns, ...principalFields, principals: iamArnPatterns.optional() }),
+  z.strictObject({ kind: z.literal('aws.sts-credentials'), roleArns: iamArnPatterns, ...principalFields }),
   z.strictObject({ kind: z.literal('gcp.iam-binding'), roles: patterns, resources: patterns, ...principalFields }),
   z.strictObject({ kind: z.literal('azure.resource-role'), roleDefinitionIds: patterns, scopes: patterns, ...principalFields }),
   z.strictObject({ kind: z.literal('azure.directory-role'), roleDefinitionIds: patterns, directoryScopes: patterns, ...principalFields }),
@@ -66,7 +76,11 @@ export const requesterMatcherSchema = z
     claims: z.record(z.string().min(1).max(256), claimValue).optional(),
   })
   .refine((r) => r.subjects || r.groups || r.issuer || r.claims, 'name at least one of subjects, groups, issuer, claims')
-  .refine((r) => !r.claims || r.issuer, { message: 'claims need the issuer that vouches for them', path: ['issuer'] });
+  .refine((r) => !r.claims || r.issuer, { message: 'claims need the issuer that vouches for them', path: ['issuer'] })
+  .refine((r) => !r.issuer || r.claims || r.subjects, {
+    message: 'an issuer alone matches every token it signs (any repository, any account): add claims or subjects',
+    path: ['claims'],
+  });
 export type RequesterMatcher = z.output<typeof requesterMatcherSchema>;
 
 const textRequirement = z.strictObject({
@@ -145,8 +159,12 @@ export const accessPolicyFileSchema = z
     });
     file.issuers.forEach((iss, i) =>
       iss.roles.forEach((role, k) => {
-        if (!BROKER_ROLES.includes(role)) {
-          ctx.addIssue({ code: 'custom', path: ['issuers', i, 'roles', k], message: `must be one of ${BROKER_ROLES.join(', ')}` });
+        if (!ISSUER_ROLES.includes(role)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['issuers', i, 'roles', k],
+            message: `must be one of ${ISSUER_ROLES.join(', ')}: every token the issuer signs gets these roles (auditor and admin need static tokens)`,
+          });
         }
       }),
     );

@@ -110,6 +110,31 @@ describe('AccessPolicy', () => {
       expect(policy.evaluate(pipeline(mainBranch), s3(['s3:Get*', 's3:putobject'])).effect).toBe('allow');
     });
 
+    it('should match IAM principals by role name, so a path cannot smuggle another role past a rule', () => {
+      expect(policy.evaluate(pipeline(mainBranch), s3(['s3:PutObject'], undefined, 'ci-x/prod-admin')).effect).toBe('deny');
+      expect(policy.evaluate(pipeline(mainBranch), s3(['s3:PutObject'], undefined, 'CI-Deployer')).effect).toBe('allow');
+    });
+
+    it('should catch a denied IAM role whatever path or case the request writes', () => {
+      const withDeny = parseAccessPolicy(
+        RULES.replace('denyList:\n', 'denyList:\n  - name: broker-role\n    targets:\n      - { kind: aws.assume-role, roleArns: ["arn:aws:iam::123456789012:role/jit-broker"] }\n'),
+        'rules.yaml',
+        new Date(),
+      );
+      const assume = (roleArn: string): GrantRequest => ({
+        cloud: 'aws',
+        principal: { type: 'workload', id: 'arn:aws:iam::123456789012:role/ci-deployer' },
+        target: { kind: 'aws.assume-role', roleArn },
+        durationSeconds: 600,
+        justification: 'x',
+        ticket: null,
+      });
+      for (const arn of ['arn:aws:iam::123456789012:role/jit-broker', 'arn:aws:iam::123456789012:role/x/y/JIT-Broker']) {
+        expect(withDeny.denyListHit(assume(arn).principal, assume(arn).target)?.name).toBe('broker-role');
+      }
+      expect(withDeny.denyListHit(assume('').principal, assume('arn:aws:iam::123456789012:role/deploy').target)).toBeNull();
+    });
+
     it('should name the rule and the failed condition when only the duration is too long', () => {
       const d = policy.evaluate(pipeline(mainBranch), { ...s3(['s3:PutObject']), durationSeconds: 3600 });
       expect(d).toMatchObject({ effect: 'deny', rule: 'ci-artifacts', code: 'rule_conditions', violations: [{ field: 'duration' }] });
@@ -245,6 +270,22 @@ rules:
       expect(issuesOf(text).map((i) => `${i.line}:${i.field}`).sort()).toEqual(
         ['5:rules.0.requesters.0.issuer', '8:rules.0.approval.from.0', '9:rules.1.name'].sort(),
       );
+    });
+
+    it('should refuse IAM ARN patterns with a path, issuers that hand out admin, and an issuer without claims', () => {
+      const text = `version: 1
+issuers:
+  - { name: github, issuer: https://token.actions.githubusercontent.com, audience: jit-broker, roles: [requester, admin] }
+rules:
+  - name: a
+    requesters: [{ issuer: github }]
+    targets: [{ kind: aws.assume-role, roleArns: ["arn:aws:iam::123456789012:role/service-role/deploy"] }]
+    maxDuration: PT1H
+    approval: auto
+`;
+      expect(issuesOf(text).map((i) => `${i.line}:${i.field}`)).toEqual(['6:rules.0.requesters.0.claims', '7:rules.0.targets.0.roleArns', '3:issuers.0.roles.1']);
+      const roles = text.replace('[{ issuer: github }]', '[{ issuer: github, claims: { repository: acme/app } }]').replace('service-role/', '');
+      expect(issuesOf(roles).map((i) => `${i.line}:${i.field}`)).toEqual(['3:issuers.0.roles.1']);
     });
 
     it('should refuse claims without an issuer', () => {

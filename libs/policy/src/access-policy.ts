@@ -1,5 +1,5 @@
-import { FieldIssue, GrantRequest, formatIsoDuration } from '@jit/domain';
-import { AccessPolicyFile, AccessRule, RequesterMatcher, TextRequirement } from './access-policy.schema';
+import { FieldIssue, GrantRequest, Principal, Target, formatIsoDuration } from '@jit/domain';
+import { AccessPolicyFile, AccessRule, DenyEntry, RequesterMatcher, TextRequirement } from './access-policy.schema';
 import { globCovers } from './glob';
 import { matchTarget } from './target.matcher';
 
@@ -62,11 +62,8 @@ export class AccessPolicy {
     const deny = (rule: string | null, code: 'deny_list' | 'no_matching_rule' | 'rule_conditions', reason: string, violations: FieldIssue[] = []) =>
       ({ effect: 'deny', rule, code, reason, violations, policyVersion: this.version }) as const;
 
-    for (const entry of this.file.denyList) {
-      if (entry.targets.some((m) => matchTarget(m, request.principal, request.target, 'touches'))) {
-        return deny(`deny-list:${entry.name}`, 'deny_list', entry.reason ?? `the target is on the deny-list (${entry.name}); no rule can grant it`);
-      }
-    }
+    const denied = this.denyListHit(request.principal, request.target);
+    if (denied) return deny(`deny-list:${denied.name}`, 'deny_list', denied.reason ?? `the target is on the deny-list (${denied.name}); no rule can grant it`);
 
     if (this.isBreakGlass(who)) {
       const bg = this.file.breakGlass!;
@@ -96,6 +93,11 @@ export class AccessPolicy {
       'no_matching_rule',
       `no access rule lets ${who.subject} request ${request.target.kind} for ${request.principal.type} ${request.principal.id}`,
     );
+  }
+
+  /** The first deny-list entry the target could touch; checked at request and again at the final approval. */
+  denyListHit(principal: Principal, target: Target): DenyEntry | null {
+    return this.file.denyList.find((entry) => entry.targets.some((m) => matchTarget(m, principal, target, 'touches'))) ?? null;
   }
 
   private approvalOf(rule: AccessRule): ApprovalRequirement {

@@ -45,15 +45,29 @@ function each(patterns: string[], values: string[], ci: boolean, relation: Relat
   return relation === 'covers' ? values.every((v) => flat(patterns, v, ci, 'covers')) : values.some((v) => flat(patterns, v, ci, 'touches'));
 }
 
-function principalMatches(m: TargetMatcher, principal: Principal, guidIds: boolean): boolean {
+const IAM_ENTITY = /^(arn:aws(?:-cn|-us-gov)?:iam::\d{12}:(?:role|user)\/)(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/;
+
+/**
+ * An IAM role or user ARN as the cloud addresses it: by name, unique per account regardless of
+ * case and path. Matching on the path the requester wrote would let `role/ci-x/prod-admin`
+ * pass for `role/ci-*` while the policy lands on `prod-admin`.
+ */
+export function canonicalIamArn(arn: string): string {
+  const m = IAM_ENTITY.exec(arn);
+  return (m ? m[1] + m[2] : arn).toLowerCase();
+}
+
+function principalMatches(m: TargetMatcher, principal: Principal, kind: Target['kind'], relation: Relation): boolean {
   if (m.principalTypes && !m.principalTypes.includes(principal.type)) return false;
   if (!m.principals) return true;
-  return flat(m.principals, principal.id, guidIds, 'covers');
+  // Case-insensitive everywhere: Entra ids are GUIDs, IAM names and GCP member emails ignore case.
+  const id = kind === 'aws.iam-policy' || kind === 'aws.assume-role' ? canonicalIamArn(principal.id) : principal.id;
+  return flat(m.principals, id, true, relation);
 }
 
 export function matchTarget(m: TargetMatcher, principal: Principal, target: Target, relation: Relation): boolean {
   if (m.kind !== target.kind) return false;
-  if (!principalMatches(m, principal, target.kind.startsWith('azure.'))) return false;
+  if (!principalMatches(m, principal, target.kind, relation)) return false;
   switch (m.kind) {
     case 'aws.iam-policy': {
       const t = target as Extract<Target, { kind: 'aws.iam-policy' }>;
@@ -62,7 +76,7 @@ export function matchTarget(m: TargetMatcher, principal: Principal, target: Targ
     case 'aws.assume-role':
     case 'aws.sts-credentials': {
       const t = target as Extract<Target, { kind: 'aws.assume-role' | 'aws.sts-credentials' }>;
-      return flat(m.roleArns, t.roleArn, false, relation);
+      return flat(m.roleArns, canonicalIamArn(t.roleArn), true, relation);
     }
     case 'gcp.iam-binding': {
       const t = target as Extract<Target, { kind: 'gcp.iam-binding' }>;

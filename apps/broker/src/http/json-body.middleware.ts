@@ -1,6 +1,27 @@
 import { NextFunction, Request, Response, json } from 'express';
 import { problemType, sendProblem } from './problem';
 
+/** PostgreSQL text and jsonb cannot hold U+0000; the path of the first string (or key) that does, if any. */
+function nulPath(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nulPath(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const field = path ? `${path}.${k}` : k;
+      if (k.includes('\u0000')) return field;
+      const found = nulPath(v, field);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
 /**
  * Parses JSON bodies itself so that every body error is a problem response naming the field:
  * wrong Content-Type (415), too large (413), malformed JSON (400).
@@ -21,7 +42,17 @@ export function jsonBodyMiddleware(limitBytes: number) {
       });
     }
     parse(req, res, (err?: { type?: string; message?: string }) => {
-      if (!err) return next();
+      if (!err) {
+        const field = nulPath(req.body, '');
+        if (!field) return next();
+        return sendProblem(res, {
+          type: problemType('validation'),
+          title: 'Invalid request',
+          status: 400,
+          detail: `${field || '(body)'}: must not contain the NUL character`,
+          errors: [{ field: field || '(body)', message: 'must not contain the NUL character (U+0000)' }],
+        });
+      }
       if (err.type === 'entity.too.large') {
         return sendProblem(res, {
           type: problemType('payload_too_large'),

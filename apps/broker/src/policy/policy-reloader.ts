@@ -30,7 +30,15 @@ export class PolicyReloader {
 
   async start(): Promise<void> {
     await this.audit(this.holder.current, null, 'start');
-    if (this.holder.file) this.timer = setInterval(() => void this.reload('interval').catch(() => undefined), this.intervalMs);
+    if (this.holder.file) {
+      this.timer = setInterval(
+        () =>
+          void this.reload('interval').catch((e: unknown) =>
+            this.logger.error(`rules reload failed, the rules in force stay: ${e instanceof Error ? e.message : String(e)}`),
+          ),
+        this.intervalMs,
+      );
+    }
   }
 
   stop(): void {
@@ -44,12 +52,11 @@ export class PolicyReloader {
   }
 
   private async run(trigger: ReloadTrigger): Promise<ReloadOutcome> {
-    const outcome = await this.holder.reload();
+    const outcome = await this.holder.reload((next, previousVersion) => this.audit(next, previousVersion, trigger));
     this.metrics.policyReloads.inc({ outcome: outcome.status });
     if (outcome.status === 'loaded') {
       this.lastRejected = null;
       this.logger.log(`rules ${outcome.policy.version.slice(0, 12)} loaded from ${outcome.policy.source} (${trigger}); ${outcome.policy.file.rules.length} rules`);
-      await this.audit(outcome.policy, outcome.previousVersion, trigger);
     } else if (outcome.status === 'rejected') {
       const text = outcome.issues.map((i) => `line ${i.line} ${i.field || '(document)'}: ${i.message}`).join('; ');
       if (text !== this.lastRejected || trigger !== 'interval') {

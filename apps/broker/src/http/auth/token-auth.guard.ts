@@ -5,6 +5,9 @@ import { OidcAuthError, OidcTokenVerifier } from '@jit/identity';
 import { IS_PUBLIC } from './auth.decorators';
 import { TokenRegistry } from './token-registry';
 
+/** Subjects are stored in indexed columns of every grant and audit event. */
+const MAX_OIDC_SUBJECT = 512;
+
 @Injectable()
 export class TokenAuthGuard implements CanActivate {
   constructor(
@@ -43,6 +46,9 @@ export class TokenAuthGuard implements CanActivate {
     }
     const roles = identity.roles.filter((r): r is Role => (ROLES as readonly string[]).includes(r));
     if (!roles.length) throw new UnauthorizedException('issuer grants no broker role');
-    return { subject: identity.subject, roles, groups: identity.groups, claims: identity.claims, issuer: identity.issuerName };
+    if (identity.subject.length > MAX_OIDC_SUBJECT) throw new UnauthorizedException(`token subject is longer than ${MAX_OIDC_SUBJECT} characters`);
+    // Prefixed, so a group named in one issuer's claim never stands for a group of the rules file or of another issuer.
+    const groups = identity.groups.map((g) => `${identity.issuerName}:${g}`);
+    return { subject: identity.subject, roles, groups, claims: identity.claims, issuer: identity.issuerName };
   }
 }

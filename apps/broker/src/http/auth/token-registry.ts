@@ -6,7 +6,8 @@ import { Actor, ROLES } from '@jit/grants';
 const tokensFileSchema = z.object({
   tokens: z.array(
     z.strictObject({
-      subject: z.string().min(1).max(256),
+      // ':' is reserved for OIDC subjects (<issuer>:<sub>), so no static token can pose as a pipeline.
+      subject: z.string().min(1).max(256).regex(/^[^:\s]+$/, 'must not contain ":" (reserved for OIDC subjects) or spaces'),
       roles: z.array(z.enum(ROLES)).min(1),
       groups: z.array(z.string().min(1).max(80)).max(100).optional(),
       sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'must be the hex SHA-256 of the token, never the token itself'),
