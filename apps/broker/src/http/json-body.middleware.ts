@@ -24,11 +24,22 @@ function nulPath(value: unknown, path: string): string | null {
 
 /**
  * Parses JSON bodies itself so that every body error is a problem response naming the field:
- * wrong Content-Type (415), too large (413), malformed JSON (400).
+ * wrong Content-Type (415), too large (413), malformed JSON (400), and a NUL character in
+ * the body or the query (400), which PostgreSQL cannot store or compare.
  */
 export function jsonBodyMiddleware(limitBytes: number) {
   const parse = json({ limit: limitBytes, strict: true, type: () => true });
+  const refuseNul = (res: Response, field: string) =>
+    sendProblem(res, {
+      type: problemType('validation'),
+      title: 'Invalid request',
+      status: 400,
+      detail: `${field}: must not contain the NUL character`,
+      errors: [{ field, message: 'must not contain the NUL character (U+0000)' }],
+    });
   return (req: Request, res: Response, next: NextFunction) => {
+    const inQuery = nulPath(req.query, '');
+    if (inQuery) return refuseNul(res, inQuery);
     const length = req.headers['content-length'];
     const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) return next();
@@ -44,14 +55,7 @@ export function jsonBodyMiddleware(limitBytes: number) {
     parse(req, res, (err?: { type?: string; message?: string }) => {
       if (!err) {
         const field = nulPath(req.body, '');
-        if (!field) return next();
-        return sendProblem(res, {
-          type: problemType('validation'),
-          title: 'Invalid request',
-          status: 400,
-          detail: `${field || '(body)'}: must not contain the NUL character`,
-          errors: [{ field: field || '(body)', message: 'must not contain the NUL character (U+0000)' }],
-        });
+        return field === null ? next() : refuseNul(res, field || '(body)');
       }
       if (err.type === 'entity.too.large') {
         return sendProblem(res, {
