@@ -18,11 +18,13 @@ approvalTimeout: PT1H
 groups:
   sre: []
   developers: []
+  "ci:sre": []
 issuers:
   - name: ci
     issuer: ${issuer}
     audience: jit-broker
     groupsClaim: groups
+    roles: [requester, approver]
 breakGlass:
   subjects: [emergency]
   maxDuration: PT1H
@@ -55,7 +57,7 @@ rules:
     maxDuration: ${humansMax}
     justification: { required: true }
     ticket: { required: true, pattern: "^CHG-[0-9]+$", description: "a change ticket CHG-<number>" }
-    approval: { approvals: 2, from: [sre] }
+    approval: { approvals: 2, from: [sre, "ci:sre"] }
   - name: humans-quick-timeout
     requesters:
       - subjects: [bob]
@@ -202,7 +204,7 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
       expect(created.body).toMatchObject({
         state: 'pending_approval',
         expiresAt: null,
-        decision: { rule: 'humans-storage', mode: 'approvals', approvalsRequired: 2, approverGroups: ['sre'] },
+        decision: { rule: 'humans-storage', mode: 'approvals', approvalsRequired: 2, approverGroups: ['sre', 'ci:sre'] },
       });
       const id = created.body.id as string;
       expect(Date.parse(created.body.approvalDeadline) - Date.parse(created.body.createdAt)).toBe(3_600_000);
@@ -246,6 +248,38 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
         expect(verifyWebhookSignature(WEBHOOK_SECRET, n.headers['x-jit-signature'] as string, n.body, Math.floor(Date.now() / 1000))).toBe(true);
         expect(verifyWebhookSignature('not-the-secret-0123456789', n.headers['x-jit-signature'] as string, n.body, Math.floor(Date.now() / 1000))).toBe(false);
       }
+    });
+
+    it('should take OIDC approvers from the issuer-prefixed groups claim, never as a group of the rules file', async () => {
+      const human = (groups: string[]) => oidc.sign({ sub: 'human-7', groups });
+      const storage = (await t.http.post('/v1/grants').set(t.as('alice')).send(humanRequest()).expect(202)).body;
+      await t.http.post(`/v1/grants/${storage.id}/approve`).set(bearer(await human(['other']))).send({}).expect(403);
+      const ok = await t.http.post(`/v1/grants/${storage.id}/approve`).set(bearer(await human(['sre']))).send({}).expect(200);
+      expect(ok.body.approvals).toEqual([expect.objectContaining({ approver: 'ci:human-7', decision: 'approved' })]);
+
+      // humans-quick-timeout names only the file's group sre: a claim "sre" from the issuer is ci:sre, not sre.
+      const quick = (
+        await t.http
+          .post('/v1/grants')
+          .set(t.as('bob'))
+          .send(humanRequest({ principal: { type: 'user', id: 'user:bob@acme.com' }, target: { kind: 'gcp.iam-binding', resource: 'projects/acme-prod', role: 'roles/logging.viewer' } }))
+          .expect(202)
+      ).body;
+      const refused = await t.http.post(`/v1/grants/${quick.id}/approve`).set(bearer(await human(['sre']))).send({}).expect(403);
+      expect(refused.body.detail).toContain('must belong to one of the groups sre');
+    });
+
+    it('should let the requester withdraw a pending request, and tell the approvers', async () => {
+      const { body } = await t.http.post('/v1/grants').set(t.as('alice')).send(humanRequest()).expect(202);
+      // Another requester does not even see it.
+      await t.http.post(`/v1/grants/${body.id}/revoke`).set(t.as('bob')).send({ reason: 'not mine' }).expect(404);
+      const withdrawn = await t.http.post(`/v1/grants/${body.id}/revoke`).set(t.as('alice')).send({ reason: 'no longer needed' }).expect(200);
+      expect(withdrawn.body).toMatchObject({ state: 'denied', endReason: 'withdrawn' });
+      const notes = await pollUntil(async () => {
+        const n = notificationsFor(body.id);
+        return n.length >= 2 ? n : undefined;
+      }, 10_000);
+      expect(notes.map((n) => n.json.type)).toEqual(['approval.needed', 'approval.decided']);
     });
 
     it('should let one approver deny with a comment, which the requester reads', async () => {
@@ -331,6 +365,15 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
       await t.http.get('/v1/policy').set(t.as('approver')).expect(200);
       await t.http.get('/v1/policy').set(t.as('alice')).expect(403);
       await t.http.post('/v1/policy/reload').set(t.as('auditor')).expect(403);
+    });
+
+    it('should count decisions, break-glass uses and notifications in /metrics', async () => {
+      const text = (await t.http.get('/metrics').set(t.as('auditor')).expect(200)).text;
+      expect(text).toMatch(/jit_policy_decisions_total\{effect="allow",mode="auto"\} [1-9]/);
+      expect(text).toMatch(/jit_policy_decisions_total\{effect="deny",mode="no_matching_rule"\} [1-9]/);
+      expect(text).toMatch(/jit_policy_decisions_total\{effect="deny",mode="deny_list"\} [1-9]/);
+      expect(text).toMatch(/jit_break_glass_uses_total [1-9]/);
+      expect(text).toMatch(/jit_notifications_total\{webhook="approvers",outcome="delivered"\} [1-9]/);
     });
 
     it('should keep the rules in force when a reload finds an invalid file, and take a valid one', async () => {
