@@ -21,7 +21,7 @@ export class PolicyController {
 
   @Post('reload')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Re-read the rules file now; an invalid file is a 422 naming line and field, and the rules in force stay' })
+  @ApiOperation({ summary: 'Re-read the rules file now; an invalid file is a 400 naming line and field, and the rules in force stay' })
   async reload(@CurrentActor() actor: Actor) {
     requireRole(actor, 'admin');
     const outcome = await this.reloader.reload('api');
