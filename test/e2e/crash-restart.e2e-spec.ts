@@ -22,6 +22,12 @@ interface EventBody {
 }
 
 const ADMIN = `adm_${randomBytes(16).toString('hex')}`;
+/**
+ * The sweeper's poll is set far beyond the test (JIT_SWEEP_INTERVAL below), so every grant that
+ * ends here was ended by the restarted broker's own timers, armed from the database. The lag
+ * bound only tells a timer-driven expiry (tens of milliseconds, a few hundred on a loaded
+ * machine) from one left for a poll; `npm run bench` measures the lag itself.
+ */
 const ON_TIME_MS = 2000;
 
 /**
@@ -46,7 +52,7 @@ describe('kill -9 and restart of the broker process', () => {
       JIT_ADMIN_TOKEN: ADMIN,
       JIT_POLICY_FILE: ALLOW_ALL_POLICY,
       JIT_MIN_DURATION: 'PT2S',
-      JIT_SWEEP_INTERVAL: 'PT2S',
+      JIT_SWEEP_INTERVAL: 'PT120S',
       // A request in flight at the kill holds its write-ahead row for one lease; keep it short so the test does not wait a minute.
       JIT_LEASE: 'PT6S',
       JIT_PROVIDER_TIMEOUT: 'PT3S',

@@ -16,6 +16,16 @@ class ShiftedClock extends Clock {
   }
 }
 
+/** A clock stopped at one instant. */
+class FixedClock extends Clock {
+  constructor(private readonly at: Date) {
+    super();
+  }
+  now(): Date {
+    return this.at;
+  }
+}
+
 const HOUR = 3_600_000;
 const LEASE_MS = 60_000;
 const SETTINGS = { leaseMs: LEASE_MS, providerTimeoutMs: 5_000, revokeMaxAttempts: 3, revokeFailedRetryMs: 60_000 };
@@ -174,6 +184,54 @@ describe('sweeper claims and crash recovery on a real database', () => {
       expect(await store('sweeper').claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
       const later = await store('sweeper', new ShiftedClock(LEASE_MS + 1000)).claimDue('sweeper', LEASE_MS, 10);
       expect(later.map((x) => x.id)).toEqual([g.id]);
+    });
+  });
+
+  describe('next wake-up', () => {
+    const HORIZON = 10_000;
+    /** Each kind of work claimDue takes, written as the lifecycle writes it, due at `at`. */
+    const kinds: [string, (at: Date) => { g: Grant; lease: Date | null }][] = [
+      ['an expiry', (at) => ({ g: grant('active', at), lease: null })],
+      [
+        'a revocation retry',
+        (at) => ({ g: { ...grant('revoking', new Date(at.getTime() - HOUR)), endReason: 'expired', attempts: 1, nextAttemptAt: at }, lease: null }),
+      ],
+      [
+        'an approval deadline',
+        (at) => ({ g: { ...grant('pending_approval', new Date(at.getTime() + HOUR)), approvalDeadline: at }, lease: null }),
+      ],
+      ['a provisioning retry (its lease)', (at) => ({ g: grant('provisioning', new Date(at.getTime() + HOUR)), lease: at })],
+      // A replica claimed this overdue grant and died: nobody may take it before the lease lapses.
+      ['the lapse of a dead replica\'s claim', (at) => ({ g: grant('active', new Date(at.getTime() - 5_000)), lease: at })],
+    ];
+
+    it.each(kinds)('should wake at %s and find it claimable then, not a millisecond before', async (_name, make) => {
+      const now = Date.now();
+      const at = new Date(now + 3_000);
+      const { g, lease } = make(at);
+      await store('writer').insert(g, null, [], lease);
+      // Later work and ended rows do not pull the wake-up time.
+      await store('writer').insert(grant('active', new Date(now + 6_000)), null, [], null);
+      await store('writer').insert({ ...grant('expired', new Date(now + 1_000)), endedAt: new Date(now), endReason: 'expired' }, null, [], null);
+
+      expect(await store('sweeper').nextDueAt(new Date(now), HORIZON)).toEqual(at);
+      // Beyond the horizon there is nothing to wake for.
+      expect(await store('sweeper').nextDueAt(new Date(now), 2_000)).toBeNull();
+
+      expect(await store('sweeper', new FixedClock(new Date(at.getTime() - 1))).claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
+      const claimed = await store('sweeper', new FixedClock(at)).claimDue('sweeper', LEASE_MS, 10);
+      expect(claimed.map((x) => x.id)).toEqual([g.id]);
+    });
+
+    it('should report work that fell due between the claim and the query, so the sweeper does not wait for its next poll', async () => {
+      const now = Date.now();
+      const g = grant('active', new Date(now + 50));
+      await store('writer').insert(g, null, [], null);
+      // The claim ran at `now`; the query runs after the grant fell due.
+      await new Promise((r) => setTimeout(r, 80));
+      const next = await store('sweeper').nextDueAt(new Date(now), HORIZON);
+      expect(next).toEqual(g.expiresAt);
+      expect(next!.getTime()).toBeLessThan(Date.now());
     });
   });
 

@@ -7,7 +7,7 @@ const SWEEPER_ONLY = new Set(['azure.app-role']);
 
 export class BrokerLifecycleHooks extends LifecycleHooks {
   /** Set once the sweeper exists (API-only replicas have none). */
-  onActive: ((grant: Grant) => void) | undefined;
+  onWorkDue: ((at: Date) => void) | undefined;
   /** Set when webhooks are configured: wakes the relay so a human hears of a change at once, not at its next poll. */
   onRecorded: (() => void) | undefined;
 
@@ -30,8 +30,8 @@ export class BrokerLifecycleHooks extends LifecycleHooks {
     this.onRecorded?.();
   }
 
-  becameActive(grant: Grant): void {
-    this.onActive?.(grant);
+  workDue(_grant: Grant, at: Date): void {
+    this.onWorkDue?.(at);
   }
 
   decided(effect: 'allow' | 'deny', mode: string): void {

@@ -89,7 +89,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       concurrency: config.sweepConcurrency,
     });
     const s = sweeper;
-    hooks.onActive = (g) => s.noteDue(g.expiresAt);
+    hooks.onWorkDue = (at) => s.noteDue(at);
     if (webhooks.length) {
       notifier = new NotificationRelay(webhooks, new PostgresNotificationCursorStore(database.dataSource, clock), {
         owner: config.replicaId,

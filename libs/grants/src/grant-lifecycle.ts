@@ -89,6 +89,8 @@ export class GrantLifecycle {
     assertTransition(g.state, to);
     const next = await this.store.transition(g.id, g.state, to, patch, events, expect);
     if (next && next.state !== g.state) this.hooks.transitioned(to);
+    const due = next && nextWorkAt(next, patch.leaseUntil ?? null);
+    if (next && due) this.hooks.workDue(next, due);
     return next;
   }
 
@@ -119,7 +121,6 @@ export class GrantLifecycle {
       (x) => [...(g.providerRef ? [] : [AuditTrail.provisioned(x, outcome.providerRef, options.recovered)]), AuditTrail.activated(x, now)],
     );
     if (!active) return { grant: (await this.store.findById(g.id)) ?? g, outcome };
-    this.hooks.becameActive(active);
     return { grant: active, outcome };
   }
 
@@ -239,6 +240,34 @@ export class GrantLifecycle {
 }
 
 export { REQUEST_GRANT_ATTEMPTS };
+
+/**
+ * When the sweeper next has work on a grant just written with `leaseUntil`: its expiry, its
+ * revocation retry, its approval deadline, or (provisioning) its retry or recheck; a lease holds
+ * the row back until it lapses. Null when nothing is due (ended grants).
+ */
+export function nextWorkAt(g: Grant, leaseUntil: Date | null): Date | null {
+  let due: Date | null;
+  switch (g.state) {
+    case 'active':
+      due = g.expiresAt;
+      break;
+    case 'revoking':
+    case 'revoke_failed':
+      due = g.nextAttemptAt;
+      break;
+    case 'pending_approval':
+      due = g.approvalDeadline;
+      break;
+    case 'provisioning':
+      due = leaseUntil;
+      break;
+    default:
+      due = null;
+  }
+  if (!due) return null;
+  return leaseUntil && leaseUntil > due ? leaseUntil : due;
+}
 
 export function providerErrorToDomain(error: ProviderError, grant: Grant): DomainError {
   const extra = { grantId: grant.id, state: grant.state };

@@ -6,8 +6,8 @@ export abstract class LifecycleHooks {
   abstract revocationLag(grant: Grant, seconds: number): void;
   abstract providerCall(cloud: CloudName, operation: 'grant' | 'revoke', outcome: 'ok' | 'transient' | 'terminal'): void;
   abstract transitioned(to: GrantState): void;
-  /** A grant became active here; the local sweeper arms a timer if it is due soon. */
-  abstract becameActive(grant: Grant): void;
+  /** A grant written here has sweeper work due at `at` (expiry, retry, deadline); the local sweeper arms a timer if that is soon. */
+  abstract workDue(grant: Grant, at: Date): void;
   /** The access rules decided a request: effect allow (mode auto, approvals, break_glass) or deny (mode = the denial code). */
   abstract decided(effect: 'allow' | 'deny', mode: string): void;
 }
@@ -16,6 +16,6 @@ export class NoopLifecycleHooks extends LifecycleHooks {
   revocationLag(): void {}
   providerCall(): void {}
   transitioned(): void {}
-  becameActive(): void {}
+  workDue(): void {}
   decided(): void {}
 }

@@ -139,6 +139,7 @@ export class RequestGrantUseCase {
     }
     if (pending) {
       this.lifecycle.hooks.transitioned('pending_approval');
+      if (stored.approvalDeadline) this.lifecycle.hooks.workDue(stored, stored.approvalDeadline);
       return { grant: stored, replayed: false };
     }
 

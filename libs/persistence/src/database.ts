@@ -4,8 +4,15 @@ import { CreateGrantsAndAudit1764172800000 } from './migrations/1764172800000-Cr
 import { CreateBrokerJobs1764180000000 } from './migrations/1764180000000-CreateBrokerJobs';
 import { AddApprovalDecisions1764185000000 } from './migrations/1764185000000-AddApprovalDecisions';
 import { CreateNotificationCursors1764190000000 } from './migrations/1764190000000-CreateNotificationCursors';
+import { AddLeaseIndex1764195000000 } from './migrations/1764195000000-AddLeaseIndex';
 
-export const MIGRATIONS = [CreateGrantsAndAudit1764172800000, CreateBrokerJobs1764180000000, AddApprovalDecisions1764185000000, CreateNotificationCursors1764190000000];
+export const MIGRATIONS = [
+  CreateGrantsAndAudit1764172800000,
+  CreateBrokerJobs1764180000000,
+  AddApprovalDecisions1764185000000,
+  CreateNotificationCursors1764190000000,
+  AddLeaseIndex1764195000000,
+];
 
 /** A running database connection, plus whatever must be stopped after it (the embedded server). */
 export interface Database {

@@ -11,7 +11,9 @@ export interface SweeperSettings {
 
 /**
  * Claims due grants and hands each to ProcessDueGrantUseCase. Polls every `intervalMs` and,
- * between polls, keeps one timer on the next expiry so revocation starts at `expiresAt`.
+ * between polls, keeps one timer on the next due work (an expiry, a revocation retry, an approval
+ * deadline, a lapsing lease), so revocation starts at `expiresAt` and a retry at its scheduled time,
+ * not at the next poll. The poll is the safety net.
  * Replicas share the work through row claims (FOR UPDATE SKIP LOCKED plus a lease), so there
  * is no leader; nothing is kept in memory but the next wake-up time.
  */
@@ -40,7 +42,7 @@ export class GrantExpirySweeper {
     this.kick();
   }
 
-  /** A grant became active in this replica: wake up at its expiry if that is before the next wake-up. */
+  /** A grant written in this replica has work due at `at`: wake up then if that is before the next wake-up. */
   noteDue(at: Date): void {
     if (this.stopped) return;
     if (at.getTime() - this.clock.now().getTime() > 2 * this.settings.intervalMs) return;
@@ -73,6 +75,8 @@ export class GrantExpirySweeper {
   }
 
   private async cycle(): Promise<void> {
+    // Work due after this instant is either claimed below or found by nextDueAt: none falls between.
+    const claimedAt = this.clock.now();
     const room = this.settings.concurrency - this.inFlight.size;
     if (room > 0) {
       const claimed = await this.store.claimDue(this.settings.owner, this.settings.leaseMs, room);
@@ -81,7 +85,7 @@ export class GrantExpirySweeper {
     } else {
       this.backlog = true;
     }
-    const next = await this.store.nextDueAt(2 * this.settings.intervalMs);
+    const next = await this.store.nextDueAt(claimedAt, 2 * this.settings.intervalMs);
     if (next && (this.wakeAt === null || next.getTime() < this.wakeAt)) this.arm(next.getTime());
   }
 

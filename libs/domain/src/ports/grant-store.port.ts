@@ -89,8 +89,12 @@ export abstract class GrantStore {
   abstract releaseOwnLeases(): Promise<number>;
   /** The highest audit `seq` stored, whether or not the chain head covers it. */
   abstract maxAuditSeq(): Promise<number>;
-  /** The earliest `expiresAt` of an active grant after now, if within `horizonMs`. */
-  abstract nextDueAt(horizonMs: number): Promise<Date | null>;
+  /**
+   * The next moment after `after`, within `horizonMs` of it, that claimDue will have work: an
+   * expiry, a revocation retry, an approval deadline, or a lease lapsing. The sweeper passes the
+   * time it claimed at, so work that fell due between its claim and this query is not missed.
+   */
+  abstract nextDueAt(after: Date, horizonMs: number): Promise<Date | null>;
   abstract countByState(): Promise<Record<string, number>>;
 
   abstract listAudit(filter: AuditFilter, limit: number, cursor: string | null): Promise<Page<AuditEvent>>;

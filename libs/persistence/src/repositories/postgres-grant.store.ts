@@ -119,7 +119,7 @@ export class PostgresGrantStore extends GrantStore {
     return this.chainedTransaction(async (m, append) => {
       const [rows]: [GrantRow[], number] = await m.query(
         `UPDATE grants SET ${sets.join(', ')}
-         WHERE id = $1 AND state = $2 AND (lease_until IS NULL OR lease_until < $4 OR lease_owner = $5)${approvalGuard}
+         WHERE id = $1 AND state = $2 AND (lease_until IS NULL OR lease_until <= $4 OR lease_owner = $5)${approvalGuard}
          RETURNING *`,
         params,
       );
@@ -193,7 +193,7 @@ export class PostgresGrantStore extends GrantStore {
         `UPDATE grants SET lease_owner = $2, lease_until = $3
          WHERE id IN (
            SELECT id FROM grants
-           WHERE (lease_until IS NULL OR lease_until < $1) AND ${condition}
+           WHERE (lease_until IS NULL OR lease_until <= $1) AND ${condition}
            LIMIT $4 FOR UPDATE SKIP LOCKED)
          RETURNING *`,
         [now, owner, leaseUntil, room],
@@ -217,10 +217,20 @@ export class PostgresGrantStore extends GrantStore {
     return Number(row.seq);
   }
 
-  async nextDueAt(horizonMs: number): Promise<Date | null> {
-    const now = this.clock.now();
+  async nextDueAt(after: Date, horizonMs: number): Promise<Date | null> {
+    const now = after;
+    // One branch per kind of work claimDue takes, each on its partial index, plus the leases
+    // that hold a row back (a claim in flight, a provisioning retry, a dead replica's claim).
     const rows: { at: Date }[] = await this.db.query(
-      `SELECT min(expires_at) AS at FROM grants WHERE state = 'active' AND expires_at > $1 AND expires_at <= $2`,
+      `SELECT min(at) AS at FROM (
+         SELECT min(expires_at) AS at FROM grants WHERE state = 'active' AND expires_at > $1 AND expires_at <= $2
+         UNION ALL
+         SELECT min(next_attempt_at) FROM grants WHERE state IN ('revoking','revoke_failed') AND next_attempt_at > $1 AND next_attempt_at <= $2
+         UNION ALL
+         SELECT min(approval_deadline) FROM grants WHERE state = 'pending_approval' AND approval_deadline > $1 AND approval_deadline <= $2
+         UNION ALL
+         SELECT min(lease_until) FROM grants WHERE lease_until IS NOT NULL AND lease_until > $1 AND lease_until <= $2
+       ) due`,
       [now, new Date(now.getTime() + horizonMs)],
     );
     return rows[0]?.at ?? null;
@@ -261,7 +271,7 @@ export class PostgresGrantStore extends GrantStore {
     const now = this.clock.now();
     const [rows]: [unknown[], number] = await this.db.query(
       `UPDATE broker_jobs SET lease_owner = $2, lease_until = $3, last_run_at = $4
-       WHERE name = $1 AND (lease_until IS NULL OR lease_until < $4) RETURNING name`,
+       WHERE name = $1 AND (lease_until IS NULL OR lease_until <= $4) RETURNING name`,
       [name, this.owner, new Date(now.getTime() + leaseMs), now],
     );
     return rows.length === 1;
