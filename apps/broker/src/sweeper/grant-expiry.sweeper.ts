@@ -22,7 +22,8 @@ export class GrantExpirySweeper {
   private pollTimer: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt: number | null = null;
-  private cycling = false;
+  /** The cycle now running, if any: stop() waits for it so no query outlives the database. */
+  private cycling: Promise<void> | null = null;
   private again = false;
   /** The last claim took all it could: more may be due once a slot frees up. */
   private backlog = false;
@@ -53,6 +54,7 @@ export class GrantExpirySweeper {
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearTimeout(this.wakeTimer);
+    await this.cycling;
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -62,11 +64,10 @@ export class GrantExpirySweeper {
       this.again = true;
       return;
     }
-    this.cycling = true;
-    this.cycle()
+    this.cycling = this.cycle()
       .catch((e: unknown) => this.logger.error(`sweep cycle failed: ${e instanceof Error ? e.message : String(e)}`))
       .finally(() => {
-        this.cycling = false;
+        this.cycling = null;
         if (this.again) {
           this.again = false;
           setImmediate(() => this.kick());
