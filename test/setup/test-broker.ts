@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { loadBrokerConfig } from '@jit/config';
-import { CLOUDS, CloudName } from '@jit/domain';
+import { CLOUDS, CloudAccessProvider, CloudName } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { sha256Hex } from '../../apps/broker/src/http/auth/token-registry';
 import { RunningBroker, startBroker } from '../../apps/broker/src/start-broker';
@@ -35,8 +35,12 @@ export interface TestBroker {
 /** Rules that allow every request at once, for tests that are not about rules. */
 export const ALLOW_ALL_POLICY = join(__dirname, '..', 'fixtures', 'allow-all.policy.yaml');
 
-/** The broker as the sandbox runs it (local clouds), on a fresh test database, listening on an ephemeral port. */
-export async function startTestBroker(env: Record<string, string> = {}): Promise<TestBroker> {
+/**
+ * The broker as the sandbox runs it (local clouds), on a fresh test database, listening on an
+ * ephemeral port. `providers` (real adapters against a simulator) replace the local cloud of
+ * their cloud; `clouds` still holds the local ones.
+ */
+export async function startTestBroker(env: Record<string, string> = {}, options: { providers?: CloudAccessProvider[] } = {}): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'jit-test-'));
   const tokensFile = join(dir, 'tokens.json');
   writeFileSync(
@@ -65,7 +69,9 @@ export async function startTestBroker(env: Record<string, string> = {}): Promise
     ...env,
   });
   const clouds = Object.fromEntries(CLOUDS.map((c) => [c, new LocalCloudProvider(c)])) as Record<CloudName, LocalCloudProvider>;
-  const broker = await startBroker({ config, providers: Object.values(clouds), database, logLevels: ['error'] });
+  const replaced = new Set((options.providers ?? []).map((p) => p.cloud));
+  const providers = [...Object.values(clouds).filter((c) => !replaced.has(c.cloud)), ...(options.providers ?? [])];
+  const broker = await startBroker({ config, providers, database, logLevels: ['error'] });
   return {
     broker,
     clouds,

@@ -1,7 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { AuditTrail } from '@jit/audit';
-import { AuditEventInput, DomainError, DurationBounds, Grant, GrantDecision, GrantSpec, ProviderError, parseGrantRequest } from '@jit/domain';
+import {
+  AuditEventInput,
+  CloudAccessProvider,
+  DomainError,
+  DurationBounds,
+  Grant,
+  GrantDecision,
+  GrantSpec,
+  ProviderError,
+  Target,
+  parseGrantRequest,
+} from '@jit/domain';
 import { PolicyDecision, PolicySource } from '@jit/policy';
 import { Actor, requireRole } from './actor';
 import { GrantLifecycle, REQUEST_GRANT_ATTEMPTS, providerErrorToDomain } from './grant-lifecycle';
@@ -23,6 +34,16 @@ export function denialOf(d: Extract<PolicyDecision, { effect: 'deny' }>): Domain
   });
 }
 
+async function canonicalTarget(provider: CloudAccessProvider, target: Target): Promise<Target> {
+  try {
+    return await provider.canonicalTarget(target);
+  } catch (e) {
+    if (!(e instanceof ProviderError)) throw e;
+    if (e.kind === 'transient') throw new DomainError('provider_unavailable', `the cloud did not answer in time: ${e.message}`, []);
+    throw new DomainError('validation', e.message, [{ field: e.options.field ?? 'target', message: e.message }]);
+  }
+}
+
 /**
  * Validates a request, asks the access rules, and then either provisions at once (automatic
  * rule, break-glass) or stores it as `pending_approval` for approvers. A denial is recorded
@@ -37,7 +58,7 @@ export class RequestGrantUseCase {
 
   async execute(actor: Actor, body: unknown, idempotencyKey: string | undefined): Promise<RequestGrantResult> {
     requireRole(actor, 'requester', 'admin');
-    const request = parseGrantRequest(body, this.bounds);
+    const parsed = parseGrantRequest(body, this.bounds);
     let idempotency: { key: string; requestHash: string } | null = null;
     if (idempotencyKey !== undefined) {
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -49,7 +70,9 @@ export class RequestGrantUseCase {
       if (replay) return replay;
     }
 
-    const provider = this.lifecycle.registry.get(request.cloud);
+    const provider = this.lifecycle.registry.get(parsed.cloud);
+    // The rules and the deny-list judge the target under the one name the cloud knows it by.
+    const request = { ...parsed, target: await canonicalTarget(provider, parsed.target) };
     let verdict = this.policies.current.evaluate(actor, request);
     if (verdict.effect === 'allow' && verdict.approval.mode === 'approvals' && provider.vendsCredentials(request.target.kind)) {
       // Credentials are returned once, in the response that provisions; an approver's response must never carry them.

@@ -38,6 +38,16 @@ const iamArnPatterns = patterns.refine(
   'write IAM role and user ARNs without their path (arn:aws:iam::<account>:role/<name>): the broker addresses them by name',
 );
 
+/**
+ * A request for `projects/<number>` is judged under the project id (the GCP adapter looks it up),
+ * so a pattern for a number could never match and, in a deny-list, would silently catch nothing.
+ * Project ids start with a letter: a digit there can only be a number.
+ */
+const gcpResourcePatterns = patterns.refine(
+  (list) => list.every((p) => !/^projects\/\d/.test(p)),
+  'write GCP projects by id (projects/<id>): a request by project number is judged under the id',
+);
+
 /** Who receives the access; absent means any principal the kind accepts. */
 const principalFields = {
   principals: patterns.optional(),
@@ -52,7 +62,7 @@ export const targetMatcherSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('aws.iam-policy'), actions: patterns, resources: patterns, ...principalFields, principals: iamArnPatterns.optional() }),
   z.strictObject({ kind: z.literal('aws.assume-role'), roleArns: iamArnPatterns, ...principalFields, principals: iamArnPatterns.optional() }),
   z.strictObject({ kind: z.literal('aws.sts-credentials'), roleArns: iamArnPatterns, ...principalFields }),
-  z.strictObject({ kind: z.literal('gcp.iam-binding'), roles: patterns, resources: patterns, ...principalFields }),
+  z.strictObject({ kind: z.literal('gcp.iam-binding'), roles: patterns, resources: gcpResourcePatterns, ...principalFields }),
   z.strictObject({ kind: z.literal('azure.resource-role'), roleDefinitionIds: patterns, scopes: patterns, ...principalFields }),
   z.strictObject({ kind: z.literal('azure.directory-role'), roleDefinitionIds: patterns, directoryScopes: patterns, ...principalFields }),
   z.strictObject({

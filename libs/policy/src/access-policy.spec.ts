@@ -288,6 +288,24 @@ rules:
       expect(issuesOf(roles).map((i) => `${i.line}:${i.field}`)).toEqual(['3:issuers.0.roles.1']);
     });
 
+    it('should refuse GCP projects written by number, in rules and in the deny-list, since requests are judged under the id', () => {
+      const text = `version: 1
+denyList:
+  - name: home
+    targets: [{ kind: gcp.iam-binding, roles: ["*"], resources: ["projects/415104041262"] }]
+rules:
+  - name: a
+    requesters: [{ subjects: [bob] }]
+    targets: [{ kind: gcp.iam-binding, roles: ["*"], resources: ["projects/acme-*", "projects/4*", "folders/12", "organizations/*"] }]
+    maxDuration: PT1H
+    approval: auto
+`;
+      const issues = issuesOf(text);
+      expect(issues.map((i) => `${i.line}:${i.field}`)).toEqual(['4:denyList.0.targets.0.resources', '8:rules.0.targets.0.resources']);
+      expect(issues[0].message).toMatch(/by id/);
+      expect(() => parseAccessPolicy(text.replace('projects/415104041262', 'projects/acme-home').replace('"projects/4*", ', ''), 'rules.yaml', new Date())).not.toThrow();
+    });
+
     it('should refuse claims without an issuer', () => {
       expect(issuesOf(`version: 1\nrules:\n  - name: a\n    requesters: [{ claims: { repository: x } }]\n    targets: [{ kind: aws.assume-role, roleArns: ["*"] }]\n    maxDuration: PT1H\n    approval: auto\n`)).toEqual([
         expect.objectContaining({ field: 'rules.0.requesters.0.issuer', message: 'claims need the issuer that vouches for them' }),

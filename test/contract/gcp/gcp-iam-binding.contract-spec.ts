@@ -252,6 +252,64 @@ describe('gcp.iam-binding on the Resource Manager simulator', () => {
     });
   });
 
+  describe('a project named by its number', () => {
+    it('should resolve projects/<number> to projects/<id> with projects.get, once, and leave other names alone', async () => {
+      const resource = newProject();
+      const id = resource.slice('projects/'.length);
+      const number = env.simulator.projectNumber(id);
+      const fresh = env.provider();
+      env.simulator.resetTraffic();
+      const target = { kind: 'gcp.iam-binding' as const, resource: `projects/${number}`, role: CONTRACT_ROLE };
+      expect(await fresh.canonicalTarget(target)).toEqual({ ...target, resource });
+      // Numbers and ids never change: the second lookup is answered from memory.
+      expect(await fresh.canonicalTarget(target)).toEqual({ ...target, resource });
+      expect(env.simulator.traffic().map((t) => [t.method, t.rpc, t.resource])).toEqual([['GET', 'getProject', `projects/${number}`]]);
+      // Ids, folders and organizations have one name: no call.
+      for (const other of [resource, 'folders/42', 'organizations/7']) {
+        expect(await fresh.canonicalTarget({ ...target, resource: other })).toEqual({ ...target, resource: other });
+      }
+      expect(env.simulator.traffic()).toHaveLength(1);
+    });
+
+    it('should reach the same policy by number as by id, as GCP does', async () => {
+      const resource = newProject(SEED);
+      const number = env.simulator.projectNumber(resource.slice('projects/'.length));
+      const spec = env.spec(`projects/${number}`);
+      await provider.grant(spec, alone);
+      expect(env.simulator.holds(resource, spec.principal.id, CONTRACT_ROLE, new Date())).toBe(true);
+      await provider.revoke(spec, { ...alone, early: true });
+      expect(env.simulator.holds(resource, spec.principal.id, CONTRACT_ROLE, new Date())).toBe(false);
+    });
+
+    it('should refuse a number it cannot resolve with an invalid error naming target.resource, without retries', async () => {
+      env.simulator.resetTraffic();
+      const error = await providerError(env.provider().canonicalTarget({ kind: 'gcp.iam-binding', resource: 'projects/999999999999', role: CONTRACT_ROLE }));
+      expect(error).toMatchObject({ kind: 'invalid', options: { field: 'target.resource', code: 'gcp.unknown-project' } });
+      expect(error.message).toMatch(/projects\/999999999999 .*request it by project id/);
+      expect(env.simulator.traffic()).toHaveLength(1);
+      expect(env.simulator.traffic()[0]).toMatchObject({ status: 403, responseBody: { error: { status: 'PERMISSION_DENIED' } } });
+
+      // A project the broker may not read is indistinguishable from one that does not exist.
+      const hidden = newProject();
+      env.simulator.denyCaller(hidden);
+      const number = env.simulator.projectNumber(hidden.slice('projects/'.length));
+      await expect(providerError(env.provider().canonicalTarget({ kind: 'gcp.iam-binding', resource: `projects/${number}`, role: CONTRACT_ROLE }))).resolves.toMatchObject({
+        kind: 'invalid',
+        options: { field: 'target.resource' },
+      });
+    });
+
+    it('should ride out throttling on the lookup, and report an outage as transient', async () => {
+      const resource = newProject();
+      const number = env.simulator.projectNumber(resource.slice('projects/'.length));
+      const target = { kind: 'gcp.iam-binding' as const, resource: `projects/${number}`, role: CONTRACT_ROLE };
+      env.simulator.inject({ throttle: 2 });
+      expect(await env.provider().canonicalTarget(target)).toEqual({ ...target, resource });
+      env.simulator.inject({ serverError: 100 });
+      await expect(providerError(env.provider().canonicalTarget(target))).resolves.toMatchObject({ kind: 'transient' });
+    });
+  });
+
   describe('crash between the cloud call and the database write', () => {
     it('should let a restarted broker see the grant, re-grant without a second binding or write, and revoke it', async () => {
       const resource = newProject(SEED);

@@ -95,6 +95,16 @@ export abstract class CloudAccessProvider {
   /** Removes an orphan found by `listOwned`. Absent means done. */
   abstract removeOrphan(artifact: OwnedArtifact): Promise<void>;
 
+  /**
+   * The one name the cloud gives a target that it knows by several (a GCP project by number and
+   * by id), so access rules and the deny-list see every request for it under that name. Called
+   * before the rules are asked. Throws a `ProviderError` naming the field when the name cannot be
+   * resolved. Most kinds have one name: the default returns the target as it is.
+   */
+  async canonicalTarget(target: Target): Promise<Target> {
+    return target;
+  }
+
   /** Whether this kind returns credentials that can only be delivered once. */
   vendsCredentials(kind: TargetKind): boolean {
     void kind;

@@ -20,6 +20,10 @@ import { PUBLIC_MEMBERS } from './gcp-policy.limits';
 import { CoalescerStats, PolicyWriteCoalescer } from './policy-write.coalescer';
 import { ResourceManagerGateway } from './resource-manager.gateway';
 
+/** Project numbers resolved to ids, kept since neither ever changes; a bound keeps a flood of lookups from growing it. */
+const PROJECT_ID_CACHE_LIMIT = 10_000;
+const PROJECT_NUMBER = /^projects\/(\d+)$/;
+
 /** Conflicts are normal under concurrent writers: allow more rounds for them than for faults. */
 const CONFLICT_ATTEMPTS = 8;
 
@@ -49,6 +53,7 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
   private readonly gateway: ResourceManagerGateway;
   private readonly writer: PolicyWriteCoalescer;
   private readonly now: () => Date;
+  private readonly projectIds = new Map<string, string>();
 
   constructor(private readonly options: GcpProviderOptions) {
     super();
@@ -65,6 +70,35 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
   overlapKey(principal: Principal, target: Target): string {
     const t = target as GcpTarget;
     return `gcp.iam-binding|${t.resource}|${t.role}|${principal.id}`;
+  }
+
+  /**
+   * `projects/<number>` becomes `projects/<id>`: both name one project to setIamPolicy, and the
+   * rules and deny-list must not see it under a second name (a deny entry on the id would
+   * otherwise miss a request by number). Resolved with projects.get.
+   */
+  override async canonicalTarget(target: Target): Promise<Target> {
+    if (target.kind !== 'gcp.iam-binding') return target;
+    const number = PROJECT_NUMBER.exec(target.resource)?.[1];
+    if (!number) return target;
+    let id = this.projectIds.get(number);
+    if (!id) {
+      try {
+        id = await this.writer.read(() => this.gateway.projectId(target.resource));
+      } catch (e) {
+        if (e instanceof ProviderError && !e.retryable) {
+          throw new ProviderError(
+            'invalid',
+            `${target.resource} is not a project the broker can read (resourcemanager.projects.get); request it by project id`,
+            { field: 'target.resource', code: 'gcp.unknown-project', cause: e },
+          );
+        }
+        throw e;
+      }
+      if (this.projectIds.size >= PROJECT_ID_CACHE_LIMIT) this.projectIds.clear();
+      this.projectIds.set(number, id);
+    }
+    return { ...target, resource: `projects/${id}` };
   }
 
   validate(spec: GrantSpec): void {

@@ -122,6 +122,17 @@ export class ResourceManagerGateway {
     }
   }
 
+  /** The project id of `projects/<number>` (projects.get); a project's number and id never change. */
+  async projectId(name: string): Promise<string> {
+    try {
+      const [project] = await this.deadline(this.projects.getProject({ name }, this.callOptions));
+      if (!project.projectId) throw new GatewayError('terminal', 'NO_PROJECT_ID', `${name} came back without a project id`);
+      return project.projectId;
+    } catch (e) {
+      throw classifyGoogleError(e);
+    }
+  }
+
   async testPermissions(resource: string, permissions: string[]): Promise<string[]> {
     try {
       const [answer] = await this.deadline(this.client(resource).testIamPermissions({ resource, permissions }, this.callOptions));

@@ -8,6 +8,16 @@ import { AuditConfig, Binding, PolicySeed, StoredPolicy } from './iam-policy.typ
 import { parseGetIamPolicyRequest, parseSetIamPolicyRequest, parseTestIamPermissionsRequest } from './proto-json.parser';
 
 const ROUTE = /^\/v3\/((projects|folders|organizations)\/([^/:]+)):(getIamPolicy|setIamPolicy|testIamPermissions)$/;
+/** projects.get: `GET v3/{+name}`, name `projects/<number>` or `projects/<id>`. */
+const GET_PROJECT = /^\/v3\/(projects\/([^/:]+))$/;
+/** Where the simulator starts numbering projects: real project numbers are 12-digit int64s. */
+const FIRST_PROJECT_NUMBER = 100_000_000_001;
+
+interface ProjectRecord {
+  id: string;
+  number: string;
+  createTime: string;
+}
 /** Recorded calls kept for wire-format checks; older ones are dropped. */
 const MAX_TRAFFIC = 20_000;
 
@@ -43,6 +53,10 @@ export class GcpSimulator {
   private readonly denied = new Set<string>();
   private readonly beforeWrite: Array<(resource: string) => void> = [];
   private readonly counters = new Map<string, SimulatorStats>();
+  /** Projects by id and by number: GCP accepts either name for a project. */
+  private readonly projects = new Map<string, ProjectRecord>();
+  private readonly projectsByNumber = new Map<string, ProjectRecord>();
+  private nextProjectNumber = FIRST_PROJECT_NUMBER;
   private recorded: TrafficEntry[] = [];
 
   private constructor(
@@ -75,8 +89,20 @@ export class GcpSimulator {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Creates `projects/<id>` with the next project number (see projectNumber); returns the id form. */
   createProject(id: string, policy?: PolicySeed): string {
-    return this.createResource(`projects/${id}`, policy);
+    const resource = this.createResource(`projects/${id}`, policy);
+    const record = { id, number: String(this.nextProjectNumber++), createTime: new Date().toISOString() };
+    this.projects.set(id, record);
+    this.projectsByNumber.set(record.number, record);
+    return resource;
+  }
+
+  /** The number GCP gave a project: `projects/<number>` names the same project as `projects/<id>`. */
+  projectNumber(id: string): string {
+    const record = this.projects.get(id);
+    if (!record) throw new Error(`no project ${id}`);
+    return record.number;
   }
 
   createFolder(number: string | number, policy?: PolicySeed): string {
@@ -89,24 +115,24 @@ export class GcpSimulator {
 
   /** Every call on `resource` answers 403 PERMISSION_DENIED, as when the broker lacks the role there. */
   denyCaller(resource: string, denied = true): void {
-    if (denied) this.denied.add(resource);
-    else this.denied.delete(resource);
+    if (denied) this.denied.add(this.canonical(resource));
+    else this.denied.delete(this.canonical(resource));
   }
 
   /** Does `member` hold `role` directly on `resource` at `at`, with the `request.time` conditions evaluated? */
   holds(resource: string, member: string, role: string, at: Date): boolean {
-    return this.store.holds(resource, member, role, at);
+    return this.store.holds(this.canonical(resource), member, role, at);
   }
 
   /** The stored policy as it is, conditions and all (no version downgrade). */
   policy(resource: string): (Omit<StoredPolicy, 'etag'> & { etag: string }) | undefined {
-    const p = this.store.raw(resource);
+    const p = this.store.raw(this.canonical(resource));
     return p && { ...p, etag: p.etag.toString('base64') };
   }
 
   /** Another client (a console user, Terraform) changes the policy: a normal write with a new etag. */
   writeAsAnotherClient(resource: string, change: (policy: { bindings: Binding[]; auditConfigs: AuditConfig[] }) => void): void {
-    this.store.mutate(resource, change);
+    this.store.mutate(this.canonical(resource), change);
   }
 
   /** Runs `hook` once, just before the next `setIamPolicy` is processed (after the caller has read). */
@@ -156,9 +182,10 @@ export class GcpSimulator {
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://simulator');
     const match = ROUTE.exec(url.pathname);
+    const getProject = GET_PROJECT.exec(url.pathname);
     const entry: TrafficEntry = {
-      rpc: match?.[4] ?? null,
-      resource: match?.[1] ?? null,
+      rpc: match?.[4] ?? (getProject ? 'getProject' : null),
+      resource: match?.[1] ?? getProject?.[1] ?? null,
       method: req.method ?? '',
       path: url.pathname,
       query: url.search,
@@ -172,7 +199,7 @@ export class GcpSimulator {
     let body: unknown;
     try {
       if (this.faults.latencyMs > 0) await sleep(this.faults.latencyMs);
-      body = this.answer(req, url, match, raw, entry);
+      body = getProject && req.method === 'GET' ? this.answerGetProject(req, url, getProject[1], raw) : this.answer(req, url, match, raw, entry);
     } catch (e) {
       const error = e instanceof GoogleApiError ? e : new GoogleApiError('INTERNAL', 'Internal error encountered.');
       if (error.status === 'ABORTED' && entry.resource) this.count(entry.resource, 'aborted');
@@ -187,8 +214,14 @@ export class GcpSimulator {
     res.end(JSON.stringify(body));
   }
 
-  private answer(req: IncomingMessage, url: URL, match: RegExpExecArray | null, raw: string, entry: TrafficEntry): unknown {
-    if (!match || req.method !== 'POST') throw new GoogleApiError('NOT_FOUND', `The requested URL ${url.pathname} was not found on this server.`);
+  /** `projects/<number>` and `projects/<id>` are one project; policies are kept under the id. */
+  private canonical(resource: string): string {
+    const number = /^projects\/(\d+)$/.exec(resource)?.[1];
+    const record = number ? this.projectsByNumber.get(number) : undefined;
+    return record ? `projects/${record.id}` : resource;
+  }
+
+  private authenticate(req: IncomingMessage): void {
     const auth = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     if (!auth || (this.token !== undefined && auth[1] !== this.token)) {
       throw new GoogleApiError(
@@ -196,6 +229,41 @@ export class GcpSimulator {
         'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
       );
     }
+  }
+
+  /**
+   * projects.get. As GCP does, a project that does not exist and one the caller may not read
+   * get the same 403, so the answer does not tell which.
+   */
+  private answerGetProject(req: IncomingMessage, url: URL, name: string, raw: string): unknown {
+    this.authenticate(req);
+    const fault = this.faults.next();
+    if (fault) throw fault;
+    if (raw !== '') throw GoogleApiError.invalid('A GET request must not have a body.');
+    const resource = this.canonical(name);
+    const record = this.projects.get(resource.slice('projects/'.length));
+    if (!record || this.denied.has(resource)) {
+      throw new GoogleApiError(
+        'PERMISSION_DENIED',
+        `Permission 'resourcemanager.projects.get' denied on resource '//cloudresourcemanager.googleapis.com/${name}' (or it may not exist).`,
+      );
+    }
+    const numericEnums = /enum-encoding=int/.test(url.searchParams.get('$alt') ?? '');
+    return {
+      name: `projects/${record.number}`,
+      projectId: record.id,
+      // google.cloud.resourcemanager.v3.Project.State: 1 = ACTIVE.
+      state: numericEnums ? 1 : 'ACTIVE',
+      displayName: record.id.slice(0, 30),
+      createTime: record.createTime,
+      updateTime: record.createTime,
+      etag: `W/"${Buffer.from(record.number).toString('hex')}"`,
+    };
+  }
+
+  private answer(req: IncomingMessage, url: URL, match: RegExpExecArray | null, raw: string, entry: TrafficEntry): unknown {
+    if (!match || req.method !== 'POST') throw new GoogleApiError('NOT_FOUND', `The requested URL ${url.pathname} was not found on this server.`);
+    this.authenticate(req);
     const fault = this.faults.next();
     if (fault) throw fault;
     let json: unknown;
@@ -205,7 +273,7 @@ export class GcpSimulator {
       throw GoogleApiError.invalid('Invalid JSON payload received. Unexpected token.');
     }
     entry.requestBody = json;
-    const resource = match[1];
+    const resource = this.canonical(match[1]);
     if (this.denied.has(resource)) throw new GoogleApiError('PERMISSION_DENIED', 'The caller does not have permission');
     // `$alt=json;enum-encoding=int` (sent by the client libraries) asks for enums as numbers.
     const numericEnums = /enum-encoding=int/.test(url.searchParams.get('$alt') ?? '');
