@@ -9,6 +9,7 @@ import {
   Grant,
   GrantDecision,
   GrantSpec,
+  Principal,
   ProviderError,
   Target,
   parseGrantRequest,
@@ -34,12 +35,19 @@ export function denialOf(d: Extract<PolicyDecision, { effect: 'deny' }>): Domain
   });
 }
 
-async function canonicalTarget(provider: CloudAccessProvider, target: Target): Promise<Target> {
+/**
+ * The request as the rules must see it: the target under its one canonical name, the principal's
+ * declared type confirmed by the cloud. Cloud answers become 400 (the request is wrong), 502 (the
+ * cloud refused the broker) or 503 (the cloud did not answer).
+ */
+async function resolveWithCloud(provider: CloudAccessProvider, principal: Principal, target: Target): Promise<Target> {
   try {
-    return await provider.canonicalTarget(target);
+    const [canonical] = await Promise.all([provider.canonicalTarget(target), provider.verifyPrincipal(principal, target)]);
+    return canonical;
   } catch (e) {
     if (!(e instanceof ProviderError)) throw e;
     if (e.kind === 'transient') throw new DomainError('provider_unavailable', `the cloud did not answer in time: ${e.message}`, []);
+    if (e.kind === 'terminal') throw new DomainError('provider_rejected', `the cloud refused the broker's lookup: ${e.message}`, []);
     throw new DomainError('validation', e.message, [{ field: e.options.field ?? 'target', message: e.message }]);
   }
 }
@@ -71,8 +79,8 @@ export class RequestGrantUseCase {
     }
 
     const provider = this.lifecycle.registry.get(parsed.cloud);
-    // The rules and the deny-list judge the target under the one name the cloud knows it by.
-    const request = { ...parsed, target: await canonicalTarget(provider, parsed.target) };
+    // The rules and the deny-list judge the target under the one name the cloud knows it by, and the principal as what it is.
+    const request = { ...parsed, target: await resolveWithCloud(provider, parsed.principal, parsed.target) };
     let verdict = this.policies.current.evaluate(actor, request);
     if (verdict.effect === 'allow' && verdict.approval.mode === 'approvals' && provider.vendsCredentials(request.target.kind)) {
       // Credentials are returned once, in the response that provisions; an approver's response must never carry them.

@@ -187,6 +187,62 @@ describe('Azure provider against the simulator: PIM policy, faults, validation',
     expect(sim.calls.length).toBe(before);
   });
 
+  describe('declared principal types, checked against the directory', () => {
+    const resourceRole = { kind: 'azure.resource-role' as const, roleDefinitionId: IDS.reader, scope: `/subscriptions/${IDS.subscription}` };
+
+    it('should accept each principal under its own type, asking Graph once per principal', async () => {
+      const provider = providerFor(sim);
+      const before = sim.calls.length;
+      for (const principal of [
+        { type: 'user' as const, id: IDS.users[0] },
+        { type: 'group' as const, id: IDS.groups[0] },
+        { type: 'workload' as const, id: IDS.workloads[0].toUpperCase() },
+      ]) {
+        await provider.verifyPrincipal(principal, resourceRole);
+        await provider.verifyPrincipal(principal, resourceRole);
+      }
+      const lookups = sim.calls.slice(before);
+      expect(lookups.map((c) => [c.method, c.path, c.query.$select, c.status])).toEqual([
+        ['GET', `/v1.0/directoryObjects/${IDS.users[0]}`, 'id', 200],
+        ['GET', `/v1.0/directoryObjects/${IDS.groups[0]}`, 'id', 200],
+        ['GET', `/v1.0/directoryObjects/${IDS.workloads[0]}`, 'id', 200],
+      ]);
+    });
+
+    it('should refuse a principal declared as another type, naming principal.type and the real one', async () => {
+      const provider = providerFor(sim);
+      for (const [declared, id, actual] of [
+        ['workload', IDS.users[1], 'user'],
+        ['user', IDS.groups[1], 'group'],
+        ['user', IDS.workloads[1], 'workload'],
+      ] as const) {
+        const e = await failure(provider.verifyPrincipal({ type: declared, id }, resourceRole));
+        expect(e).toMatchObject({ kind: 'invalid', options: { field: 'principal.type', code: 'azure.principal-type' } });
+        expect(e.message).toContain(`is a ${actual} in Entra ID`);
+      }
+    });
+
+    it('should wait briefly for a principal still replicating, and call one that never appears invalid on principal.id', async () => {
+      const provider = providerFor(sim);
+      sim.inject({ notFoundReplication: 1 });
+      await provider.verifyPrincipal({ type: 'user', id: IDS.users[2] }, resourceRole);
+      const quick = providerFor(sim, { retry: { maxAttempts: 3, baseDelayMs: 10, replicationWaitMs: 100 } });
+      const e = await failure(quick.verifyPrincipal({ type: 'user', id: '99999999-0000-4000-8000-000000000009' }, resourceRole));
+      expect(e).toMatchObject({ kind: 'invalid', options: { field: 'principal.id' } });
+    });
+
+    it('should report a broker without directory read permission as terminal, and an outage as transient', async () => {
+      const denied = providerFor(sim, { clientId: IDS.deniedClientId });
+      await expect(failure(denied.verifyPrincipal({ type: 'user', id: IDS.users[0] }, resourceRole))).resolves.toMatchObject({ kind: 'terminal' });
+      sim.inject({ serverError: 10 });
+      try {
+        await expect(failure(providerFor(sim).verifyPrincipal({ type: 'user', id: IDS.users[0] }, resourceRole))).resolves.toMatchObject({ kind: 'transient' });
+      } finally {
+        sim.inject({ serverError: 0 });
+      }
+    });
+  });
+
   it('should not delete a standing role assignment the broker did not make', async () => {
     const provider = providerFor(sim);
     const make = specFactory(provider, MECHANISMS.resourceRoleWorkload);

@@ -162,6 +162,22 @@ const hasSpecs = existsSync(join(SPECS_DIR, 'graph/cleanMetadata.xml'));
     await provider.revoke(spec, { overlapping: [], early: true });
     await provider.revoke(app, { overlapping: [], early: true });
   });
+
+  it('should look principals up on the directoryObjects entity set, and get back a derived type the CSDL defines', async () => {
+    const provider = providerFor(sim);
+    const target = { kind: 'azure.resource-role' as const, roleDefinitionId: IDS.reader, scope: `/subscriptions/${IDS.subscription}` };
+    const before = sim.calls.length;
+    await provider.verifyPrincipal({ type: 'group', id: IDS.groups[1] }, target);
+    const [lookup] = sim.calls.slice(before);
+    const entitySet = /^\/v1\.0\/(\w+)\//.exec(lookup.path)![1];
+    expect(csdl.entitySets.get(entitySet)).toBe('directoryObject');
+    expect([...csdl.propertiesOf('directoryObject').keys()]).toContain(lookup.query.$select);
+    const [body] = (await getBodies(sim, [`/v1.0/directoryObjects/${IDS.groups[1]}?$select=id`], 'https://graph.microsoft.com')) as Record<string, unknown>[];
+    const type = String(body['@odata.type']).replace('#microsoft.graph.', '');
+    // The answer's type derives from directoryObject, and carries only what $select asked for.
+    expect(csdl.types.get(type)?.base).toBe('directoryObject');
+    expect(Object.keys(body).filter((k) => !k.startsWith('@odata.'))).toEqual(['id']);
+  });
 });
 
 async function rawGet(sim: AzureSimulator, path: string, audience = 'https://management.azure.com'): Promise<[unknown, number]> {

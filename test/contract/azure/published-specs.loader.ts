@@ -40,6 +40,8 @@ export interface CsdlType {
 export interface Csdl {
   types: Map<string, CsdlType>;
   enums: Map<string, string[]>;
+  /** Entity sets of the service (e.g. `directoryObjects`) and the entity type each holds. */
+  entitySets: Map<string, string>;
   /** Every property of a type, its base types' included. */
   propertiesOf(type: string): Map<string, string>;
 }
@@ -52,15 +54,19 @@ export function loadCsdl(): Csdl {
     const base = /BaseType="graph\.(\w+)"/.exec(m[3])?.[1];
     const properties = new Map<string, string>();
     for (const p of (m[4] ?? '').matchAll(/<Property Name="(\w+)" Type="([^"]+)"/g)) properties.set(p[1], p[2]);
-    types.set(m[2], { base, properties });
+    // The first schema is microsoft.graph; later namespaces (externalConnectors, ...) reuse names like group and user.
+    if (!types.has(m[2])) types.set(m[2], { base, properties });
   }
   const enums = new Map<string, string[]>();
   for (const m of xml.matchAll(/<EnumType Name="(\w+)"[^>]*>([\s\S]*?)<\/EnumType>/g)) {
-    enums.set(m[1], [...m[2].matchAll(/<Member Name="(\w+)"/g)].map((x) => x[1]));
+    if (!enums.has(m[1])) enums.set(m[1], [...m[2].matchAll(/<Member Name="(\w+)"/g)].map((x) => x[1]));
   }
+  const entitySets = new Map<string, string>();
+  for (const m of xml.matchAll(/<EntitySet Name="(\w+)" EntityType="microsoft\.graph\.(\w+)"/g)) entitySets.set(m[1], m[2]);
   return {
     types,
     enums,
+    entitySets,
     propertiesOf(type: string) {
       const out = new Map<string, string>();
       for (let t: string | undefined = type; t; t = types.get(t)?.base) {

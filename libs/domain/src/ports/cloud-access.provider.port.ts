@@ -105,6 +105,17 @@ export abstract class CloudAccessProvider {
     return target;
   }
 
+  /**
+   * Checks that the principal is what the request declares it to be (a user, a group, a
+   * workload), where the type is not evident from its id, so rules that name principal types
+   * cannot be passed by declaring another type. Throws a `ProviderError` naming the field.
+   * Called before the rules are asked; the default accepts (the id's form fixes the type).
+   */
+  async verifyPrincipal(principal: Principal, target: Target): Promise<void> {
+    void principal;
+    void target;
+  }
+
   /** Whether this kind returns credentials that can only be delivered once. */
   vendsCredentials(kind: TargetKind): boolean {
     void kind;

@@ -6,6 +6,7 @@ import {
   GrantSpec,
   OwnedArtifact,
   Principal,
+  PrincipalType,
   ProviderError,
   ProvisionOutcome,
   ProvisionStatus,
@@ -26,6 +27,19 @@ import { GraphPimBackend } from './graph-pim.backend';
 import { PimMechanism } from './pim.mechanism';
 
 const KINDS = ['azure.directory-role', 'azure.resource-role', 'azure.group-membership', 'azure.app-role'] as const;
+
+/** What each Entra object type is called in a request; other directory objects cannot receive access. */
+const PRINCIPAL_TYPE_OF: Record<string, PrincipalType> = {
+  '#microsoft.graph.user': 'user',
+  '#microsoft.graph.group': 'group',
+  // Managed identities are service principals too.
+  '#microsoft.graph.servicePrincipal': 'workload',
+};
+/** An object's type never changes; the bound keeps a flood of lookups from growing the cache. */
+const PRINCIPAL_CACHE_LIMIT = 10_000;
+/** A principal created moments ago may not be readable yet; a request waits this long at most for it. */
+const LOOKUP_REPLICATION_WAIT_MS = 10_000;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 type AzureKind = (typeof KINDS)[number];
 
 /**
@@ -37,11 +51,15 @@ export class AzureProvider extends CloudAccessProvider {
   readonly kinds: readonly TargetKind[] = KINDS;
   private readonly http: AzureHttpClient;
   private readonly calls: AzureCallPolicy;
+  /** For lookups inside a requester's HTTP request: "not found" is retried for replication only briefly. */
+  private readonly lookups: AzureCallPolicy;
+  private readonly principalTypes = new Map<string, PrincipalType>();
   private readonly mechanisms: Record<'directoryRole' | 'groupMembership' | 'resourceRolePim' | 'resourceRoleAssignment' | 'appRole', AzureMechanism>;
 
   constructor(private readonly options: AzureProviderOptions) {
     super();
     this.calls = new AzureCallPolicy({ ...DEFAULT_RETRY, ...options.retry });
+    this.lookups = new AzureCallPolicy({ ...this.calls.retry, replicationWaitMs: Math.min(this.calls.retry.replicationWaitMs, LOOKUP_REPLICATION_WAIT_MS) });
     this.http = new AzureHttpClient({
       credential: options.credential ?? buildCredential(options),
       graphEndpoint: options.graphEndpoint ?? 'https://graph.microsoft.com',
@@ -73,6 +91,46 @@ export class AzureProvider extends CloudAccessProvider {
 
   validate(spec: GrantSpec): void {
     validateAzureSpec(spec, this.artifactName(spec.grantId, spec.target));
+  }
+
+  /**
+   * An Entra object id does not say whether it is a user, a group or a service principal, and the
+   * type decides both the rule that applies and the mechanism (PIM for people, RBAC for
+   * workloads). Graph `GET /directoryObjects/{id}?$select=id` answers it in `@odata.type`.
+   */
+  override async verifyPrincipal(principal: Principal, target: Target): Promise<void> {
+    // Every Azure kind takes an Entra object id, whatever the target.
+    void target;
+    // A malformed id is left to validate(), which names the field.
+    if (!GUID.test(principal.id)) return;
+    const id = principal.id.toLowerCase();
+    let actual = this.principalTypes.get(id);
+    if (!actual) {
+      let object: { '@odata.type'?: string };
+      try {
+        object = await this.lookups.run('Graph directoryObjects lookup', () => this.http.graphCall('GET', `/directoryObjects/${id}?$select=id`), {
+          namesPrincipal: true,
+        });
+      } catch (e) {
+        throw toProviderError(e, `looking up principal ${principal.id}`);
+      }
+      const odataType = object['@odata.type'] ?? 'unknown';
+      actual = PRINCIPAL_TYPE_OF[odataType];
+      if (!actual) {
+        throw new ProviderError('invalid', `${principal.id} is a ${odataType.replace('#microsoft.graph.', '')} in Entra ID, which cannot receive access`, {
+          field: 'principal.id',
+          code: 'azure.principal-kind',
+        });
+      }
+      if (this.principalTypes.size >= PRINCIPAL_CACHE_LIMIT) this.principalTypes.clear();
+      this.principalTypes.set(id, actual);
+    }
+    if (actual !== principal.type) {
+      throw new ProviderError('invalid', `${principal.id} is a ${actual} in Entra ID; declare principal.type "${actual}", not "${principal.type}"`, {
+        field: 'principal.type',
+        code: 'azure.principal-type',
+      });
+    }
   }
 
   async grant(spec: GrantSpec, context: GrantContext): Promise<ProvisionOutcome> {

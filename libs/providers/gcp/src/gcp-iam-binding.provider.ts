@@ -86,7 +86,8 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
       try {
         id = await this.writer.read(() => this.gateway.projectId(target.resource));
       } catch (e) {
-        if (e instanceof ProviderError && !e.retryable) {
+        // GCP answers 403 for a project that does not exist as for one the broker may not read.
+        if (e instanceof ProviderError && ['PERMISSION_DENIED', 'NOT_FOUND', 'INVALID_ARGUMENT'].includes(e.options.code ?? '')) {
           throw new ProviderError(
             'invalid',
             `${target.resource} is not a project the broker can read (resourcemanager.projects.get); request it by project id`,

@@ -6,6 +6,7 @@ import { armRoleAssignmentRoutes } from './arm-role-assignments.routes';
 import { covers } from './arm-scope';
 import { AUDIENCES, authenticate, entraRoutes } from './entra-token.routes';
 import { graphAppRoleRoutes } from './graph-app-roles.routes';
+import { graphDirectoryObjectRoutes } from './graph-directory-objects.routes';
 import { graphPimRoutes } from './graph-pim.routes';
 import { PimScheduleEngine, isActive } from './pim-schedule.engine';
 import { SimContext, SimRoute } from './sim-context';
@@ -148,7 +149,7 @@ export class AzureSimulator {
   }
 
   private async handleApi(req: SimRequest, api: 'graph' | 'arm'): Promise<SimResponse> {
-    const routes: SimRoute[] = api === 'graph' ? [graphPimRoutes, graphAppRoleRoutes] : [armPimRoutes, armRoleAssignmentRoutes];
+    const routes: SimRoute[] = api === 'graph' ? [graphPimRoutes, graphAppRoleRoutes, graphDirectoryObjectRoutes] : [armPimRoutes, armRoleAssignmentRoutes];
     try {
       const f = this.ctx.faults;
       if (f.latencyMs > 0) await sleep(f.latencyMs);
