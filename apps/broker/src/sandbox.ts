@@ -85,7 +85,7 @@ Try it:
     "duration": "${exampleDuration}", "justification": "release 1.4.2", "ticket": "CHG-1234"}'
   curl -s $JIT/v1/grants -H "Authorization: Bearer $TOKEN"
 
-  Other seeded targets: GCP resource projects/${SANDBOX.gcp.project} (any serviceAccount:/user: member);
+  Other seeded targets: GCP resource projects/${SANDBOX.gcp.project}, also known as projects/${SANDBOX.gcp.projectNumber} (any serviceAccount:/user: member);
   Azure user ${SANDBOX.azure.user}, workload ${SANDBOX.azure.workload}, subscription ${SANDBOX.azure.subscription},
   Reader role ${SANDBOX.azure.reader}, Entra role ${SANDBOX.azure.directoryRole}; AWS role arn:aws:iam::${SANDBOX.aws.account}:role/${SANDBOX.aws.assumable}.
 

@@ -9,7 +9,7 @@ import { GcpSimulator } from '@jit/sim-gcp';
 /** The sandbox's simulated estate: fixed ids so the printed walk-through works on every run. */
 export const SANDBOX = {
   aws: { account: '123456789012', role: 'ci-deployer', assumable: 'deploy', user: 'alice' },
-  gcp: { project: 'sandbox-project', folder: '100', organization: '1', token: 'sandbox-token' },
+  gcp: { project: 'sandbox-project', projectNumber: '100000000001', folder: '100', organization: '1', token: 'sandbox-token' },
   azure: {
     clientId: 'a0a0a0a0-0000-4000-8000-00000000000a',
     secret: 'sandbox-secret',
@@ -44,6 +44,7 @@ export async function startSandboxClouds(): Promise<SandboxClouds> {
 
   const gcp = await GcpSimulator.start({ port: 0, token: SANDBOX.gcp.token });
   gcp.createProject(SANDBOX.gcp.project);
+  if (gcp.projectNumber(SANDBOX.gcp.project) !== SANDBOX.gcp.projectNumber) throw new Error('the GCP simulator numbered the sandbox project differently');
   gcp.createFolder(SANDBOX.gcp.folder);
   gcp.createOrganization(SANDBOX.gcp.organization);
 
