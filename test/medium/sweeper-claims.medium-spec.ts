@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AuditTrail } from '@jit/audit';
 import { Clock, Grant, GrantState, SystemClock, Target } from '@jit/domain';
-import { CloudProviderRegistry, GrantLifecycle, NoopLifecycleHooks, ProcessDueGrantUseCase } from '@jit/grants';
+import { CloudProviderRegistry, GetGrantUseCase, GrantLifecycle, NoopLifecycleHooks, ProcessDueGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
 import { PostgresGrantStore } from '@jit/persistence';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { openTestDatabase } from '../setup/test-database';
@@ -221,6 +221,32 @@ describe('sweeper claims and crash recovery on a real database', () => {
       expect(await store('sweeper', new FixedClock(new Date(at.getTime() - 1))).claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
       const claimed = await store('sweeper', new FixedClock(at)).claimDue('sweeper', LEASE_MS, 10);
       expect(claimed.map((x) => x.id)).toEqual([g.id]);
+    });
+
+    it('should let another replica finish an early revocation whose process died mid-call, once its lease lapses', async () => {
+      const g = grant('active', new Date(Date.now() + HOUR));
+      await store('writer').insert(g, null, [], null);
+      await aws.grant(new GrantLifecycle(store('writer'), registry, new SystemClock(), SETTINGS, new NoopLifecycleHooks()).spec(g), { overlapping: [] });
+      // The requester's replica moves the grant to revoking and calls the cloud, which does not answer before it dies.
+      aws.inject({ latencyMs: 1_000 });
+      const dying = new GrantLifecycle(store('api-replica'), registry, new SystemClock(), SETTINGS, new NoopLifecycleHooks());
+      const inFlight = new RevokeGrantUseCase(dying, new GetGrantUseCase(store('api-replica'))).execute({ subject: 'alice', roles: ['requester'] }, g.id, { reason: null, force: false });
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await leaseOf(g.id)).state).toBe('revoking');
+
+      // Nobody may take it while the lease holds; the sweeper is told to wake when it lapses, and can claim it then.
+      const leaseUntil = (await leaseOf(g.id)).lease_until!;
+      expect(await store('sweeper').claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
+      expect(await store('sweeper').nextDueAt(new Date(), 2 * LEASE_MS)).toEqual(leaseUntil);
+      const taken = await store('sweeper', new FixedClock(leaseUntil)).claimDue('sweeper', LEASE_MS, 10);
+      expect(taken.map((x) => x.id)).toEqual([g.id]);
+      aws.inject({ latencyMs: 0 });
+      const done = await new ProcessDueGrantUseCase(new GrantLifecycle(store('sweeper', new FixedClock(leaseUntil)), registry, new SystemClock(), SETTINGS, new NoopLifecycleHooks())).execute(taken[0]);
+      expect(done).toMatchObject({ state: 'revoked', endReason: 'revoked' });
+      expect(aws.size).toBe(0);
+      // The dead process's late answer changes nothing.
+      await inFlight.catch(() => undefined);
+      expect((await leaseOf(g.id)).state).toBe('revoked');
     });
 
     it('should report work that fell due between the claim and the query, so the sweeper does not wait for its next poll', async () => {

@@ -26,10 +26,12 @@ export class RevokeGrantUseCase {
     if (command.force) return this.forceClose(actor, grant, command.reason);
     switch (grant.state) {
       case 'active': {
+        const leaseUntil = new Date(this.lifecycle.clock.now().getTime() + this.lifecycle.settings.leaseMs);
         const revoking = await this.lifecycle.transition(
           grant,
           'revoking',
-          { endReason: 'revoked', leaseUntil: new Date(this.lifecycle.clock.now().getTime() + this.lifecycle.settings.leaseMs) },
+          // If this process dies before the cloud call ends, the sweeper finishes the revocation once the lease lapses.
+          { endReason: 'revoked', leaseUntil, nextAttemptAt: leaseUntil },
           (g) => [AuditTrail.revokeRequested(g, actor.subject, command.reason)],
         );
         // Lost the race with the sweeper or another request: report where the grant is now.
