@@ -63,7 +63,8 @@ describe('sweeper wake-ups without the periodic poll', () => {
   });
 
   it('should retry a failed revocation at its scheduled time, twice, then finish the expiry', async () => {
-    const { body } = await t.http.post('/v1/grants').set(t.as('alice')).send(awsPolicyGrant({ duration: 'PT1S' })).expect(201);
+    // Long enough that the faults are in place before the expiry, even on a loaded machine.
+    const { body } = await t.http.post('/v1/grants').set(t.as('alice')).send(awsPolicyGrant({ duration: 'PT3S' })).expect(201);
     t.clouds.aws.inject({ transient: 2 });
     const ended = await settled(body.id, ['expired', 'revoke_failed']);
     expect(ended.state).toBe('expired');

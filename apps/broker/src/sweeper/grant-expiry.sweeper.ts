@@ -55,6 +55,8 @@ export class GrantExpirySweeper {
     clearInterval(this.pollTimer);
     clearTimeout(this.wakeTimer);
     await this.cycling;
+    // The cycle may have armed a timer on its way out; arm() refuses from now on.
+    clearTimeout(this.wakeTimer);
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -105,6 +107,7 @@ export class GrantExpirySweeper {
   }
 
   private arm(at: number): void {
+    if (this.stopped) return;
     clearTimeout(this.wakeTimer);
     this.wakeAt = at;
     this.wakeTimer = setTimeout(() => {
