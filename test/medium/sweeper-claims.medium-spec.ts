@@ -261,6 +261,25 @@ describe('sweeper claims and crash recovery on a real database', () => {
     });
   });
 
+  describe('the request path and its lease', () => {
+    it('should stop retrying a grant call when another attempt would outlast the row\'s lease, so a sweeper never recovers it under a live request', async () => {
+      const settings = { ...SETTINGS, leaseMs: 2_500, providerTimeoutMs: 600 };
+      const g = grant('provisioning', new Date(Date.now() + HOUR));
+      const leaseUntil = new Date(Date.now() + settings.leaseMs);
+      await store('api-replica').insert(g, null, [], leaseUntil);
+      // Every call hangs past the timeout: each attempt costs the full 600 ms.
+      aws.inject({ latencyMs: 2_000 });
+      const lifecycle = new GrantLifecycle(store('api-replica'), registry, new SystemClock(), settings, new NoopLifecycleHooks());
+      const result = await lifecycle.provision(g, { recovered: false, attempts: 3 });
+      expect('error' in result && result.error.kind).toBe('transient');
+      // Three attempts would need 1.8 s of calls plus the waits between them, past the lease less its margin.
+      const calls = aws.calls.filter((c) => c.grantId === g.id && c.op === 'grant');
+      expect(calls.length).toBeGreaterThanOrEqual(1);
+      expect(calls.length).toBeLessThan(3);
+      aws.inject({ latencyMs: 0 });
+    });
+  });
+
   describe('crash recovery of a provisioning grant', () => {
     /**
      * What `kill -9` between the cloud call and the database write leaves: the write-ahead row

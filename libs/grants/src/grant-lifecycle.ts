@@ -28,6 +28,8 @@ export interface LifecycleSettings {
 const REQUEST_GRANT_ATTEMPTS = 3;
 /** Longest wait between those attempts, even if the cloud's Retry-After asks for more. */
 const REQUEST_RETRY_CAP_MS = 2_000;
+/** The lease was taken a moment before the first attempt; keep this much of it unused. */
+const LEASE_SAFETY_MS = 1_000;
 /** How soon a grant that the cloud left pending (PIM) is looked at again. */
 const PENDING_RECHECK_MS = 5_000;
 /** lastError is kept short: it is shown to requesters and stored on every retry. */
@@ -225,7 +227,13 @@ export class GrantLifecycle {
     }
   }
 
+  /**
+   * Retries a grant call while the row's lease (taken just before) still covers another whole
+   * attempt: past the lease a sweeper may claim the row and recover it, and two writers must
+   * never work on one grant at once.
+   */
   private async withRetries<T>(attempts: number, fn: () => Promise<T>): Promise<T> {
+    const leaseEnds = this.clock.now().getTime() + this.settings.leaseMs - LEASE_SAFETY_MS;
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
@@ -233,6 +241,7 @@ export class GrantLifecycle {
         const error = toProviderError(e);
         if (!error.retryable || attempt >= attempts) throw error;
         const wait = Math.min(REQUEST_RETRY_CAP_MS, Math.max(backoffMs(attempt, Math.random, 200), error.options.retryAfterMs ?? 0));
+        if (this.clock.now().getTime() + wait + this.settings.providerTimeoutMs > leaseEnds) throw error;
         await new Promise((r) => setTimeout(r, wait));
       }
     }
