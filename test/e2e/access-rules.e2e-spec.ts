@@ -250,6 +250,35 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
       }
     });
 
+    it('should list for each approver exactly the requests they could decide now (awaiting=me)', async () => {
+      const awaiting = async (who: 'approver' | 'approver2' | 'frank' | 'admin') =>
+        ((await t.http.get('/v1/grants?awaiting=me&limit=500').set(t.as(who)).expect(200)).body.items as { id: string; state: string }[]).map((g) => g.id);
+      const byFrank = (await t.http.post('/v1/grants').set(t.as('frank')).send(humanRequest()).expect(202)).body.id as string;
+      const byAlice = (await t.http.post('/v1/grants').set(t.as('alice')).send(humanRequest()).expect(202)).body.id as string;
+
+      // Both SRE approvers see both; frank (an SRE approver too) never sees his own request.
+      expect(await awaiting('approver')).toEqual(expect.arrayContaining([byFrank, byAlice]));
+      expect(await awaiting('frank')).toContain(byAlice);
+      expect(await awaiting('frank')).not.toContain(byFrank);
+      // admin is in no approver group of the rule.
+      expect(await awaiting('admin')).not.toContain(byAlice);
+
+      // Once dave approved, it leaves his list but stays on erin's; once decided, it leaves every list.
+      await t.http.post(`/v1/grants/${byAlice}/approve`).set(t.as('approver')).send({}).expect(200);
+      expect(await awaiting('approver')).not.toContain(byAlice);
+      expect(await awaiting('approver2')).toContain(byAlice);
+      await t.http.post(`/v1/grants/${byAlice}/deny`).set(t.as('approver2')).send({ comment: 'not this week' }).expect(200);
+      expect(await awaiting('approver2')).not.toContain(byAlice);
+      expect(await awaiting('frank')).not.toContain(byAlice);
+
+      // Requesters and auditors cannot ask; anything but "me" is a 400 naming the parameter.
+      await t.http.get('/v1/grants?awaiting=me').set(t.as('alice')).expect(403);
+      await t.http.get('/v1/grants?awaiting=me').set(t.as('auditor')).expect(403);
+      const bad = await t.http.get('/v1/grants?awaiting=dave-approver').set(t.as('approver')).expect(400);
+      expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'awaiting' })]);
+      await t.http.post(`/v1/grants/${byFrank}/revoke`).set(t.as('frank')).send({}).expect(200);
+    });
+
     it('should take OIDC approvers from the issuer-prefixed groups claim, never as a group of the rules file', async () => {
       const human = (groups: string[]) => oidc.sign({ sub: 'human-7', groups });
       const storage = (await t.http.post('/v1/grants').set(t.as('alice')).send(humanRequest()).expect(202)).body;

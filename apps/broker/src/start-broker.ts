@@ -125,7 +125,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         approveGrant: new ApproveGrantUseCase(lifecycle, policyHolder),
         denyGrant: new DenyGrantUseCase(lifecycle, policyHolder),
         getGrant,
-        listGrants: new ListGrantsUseCase(store),
+        listGrants: new ListGrantsUseCase(store, policyHolder),
         revokeGrant: new RevokeGrantUseCase(lifecycle, getGrant),
         auditLog: new AuditLogUseCase(store),
       }),

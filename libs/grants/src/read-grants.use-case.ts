@@ -1,5 +1,6 @@
 import { DomainError, Grant, GrantFilter, GrantStore, Page, GRANT_ID_PATTERN } from '@jit/domain';
-import { Actor, readsAllGrants } from './actor';
+import { PolicySource } from '@jit/policy';
+import { Actor, readsAllGrants, requireRole } from './actor';
 
 /** One grant, if the actor may see it; requesters see only their own (others look absent). */
 export class GetGrantUseCase {
@@ -15,10 +16,22 @@ export class GetGrantUseCase {
   }
 }
 
-export class ListGrantsUseCase {
-  constructor(private readonly store: GrantStore) {}
+export type ListGrantsFilter = Omit<GrantFilter, 'awaitingDecisionBy'> & { awaiting?: 'me' };
 
-  async execute(actor: Actor, filter: GrantFilter, limit: number, cursor: string | null): Promise<Page<Grant>> {
+export class ListGrantsUseCase {
+  constructor(
+    private readonly store: GrantStore,
+    private readonly policies: PolicySource,
+  ) {}
+
+  async execute(actor: Actor, query: ListGrantsFilter, limit: number, cursor: string | null): Promise<Page<Grant>> {
+    const { awaiting, ...rest } = query;
+    let filter: GrantFilter = rest;
+    if (awaiting === 'me') {
+      requireRole(actor, 'approver', 'admin');
+      // Group membership as approvals check it: the token's groups plus the rules in force now.
+      filter = { ...filter, awaitingDecisionBy: { subject: actor.subject, groups: [...this.policies.current.groupsOf(actor)] } };
+    }
     if (!readsAllGrants(actor)) {
       if (filter.requester && filter.requester !== actor.subject) {
         throw new DomainError('forbidden', 'requesters can list only their own grants', [{ field: 'requester', message: 'not you' }]);

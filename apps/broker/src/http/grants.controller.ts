@@ -50,6 +50,7 @@ export class GrantsController {
   @ApiQuery({ name: 'requester', required: false })
   @ApiQuery({ name: 'from', required: false, description: 'createdAt >= from (RFC 3339)' })
   @ApiQuery({ name: 'to', required: false, description: 'createdAt < to (RFC 3339)' })
+  @ApiQuery({ name: 'awaiting', required: false, description: '"me": pending requests the caller (approver or admin) could approve or deny now' })
   @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   async list(@CurrentActor() actor: Actor, @Query() query: unknown) {

@@ -9,6 +9,11 @@ export interface GrantFilter {
   requester?: string;
   from?: Date;
   to?: Date;
+  /**
+   * Requests this approver could decide now: pending, before their deadline, asking approval from
+   * one of `groups`, not requested by `subject`, and not yet approved by them.
+   */
+  awaitingDecisionBy?: { subject: string; groups: string[] };
 }
 
 export interface AuditFilter {

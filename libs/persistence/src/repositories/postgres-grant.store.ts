@@ -151,6 +151,17 @@ export class PostgresGrantStore extends GrantStore {
       .addIf('requested_by = ?', filter.requester)
       .addIf('created_at >= ?', filter.from)
       .addIf('created_at < ?', filter.to);
+    const approver = filter.awaitingDecisionBy;
+    if (approver) {
+      q.where.push(
+        `state = 'pending_approval'`,
+        `decision->>'mode' = 'approvals'`,
+        `(approval_deadline IS NULL OR approval_deadline > ${q.param(this.clock.now())})`,
+        `requested_by <> ${q.param(approver.subject)}`,
+        `jsonb_exists_any(decision->'groups', ${q.param(approver.groups)}::text[])`,
+        `NOT approvals @> ${q.param(JSON.stringify([{ approver: approver.subject }]))}::jsonb`,
+      );
+    }
     if (cursor) {
       const c = decodeCursor(cursor, isGrantCursor);
       q.where.push(`(created_at, id) < (${q.param(new Date(c.t))}, ${q.param(c.i)})`);

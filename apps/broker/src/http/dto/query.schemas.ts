@@ -12,6 +12,8 @@ export const listGrantsQuery = z.strictObject({
   requester: z.string().min(1).max(256).optional(),
   from: instant.optional(),
   to: instant.optional(),
+  /** `me`: only requests the caller (an approver) could decide now. */
+  awaiting: z.literal('me', { error: 'the only value is "me"' }).optional(),
   limit: limit(500, 50),
   cursor,
 });
