@@ -396,6 +396,34 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
       await t.http.post('/v1/policy/reload').set(t.as('auditor')).expect(403);
     });
 
+    it('should answer a dry run with the decision a request would get, storing, auditing and granting nothing', async () => {
+      const counts = async () => ({
+        grants: (await t.http.get('/v1/grants?limit=500').set(t.as('admin')).expect(200)).body.items.length,
+        audit: (await t.http.get('/v1/audit?format=jsonl').set(t.as('auditor')).expect(200)).text.trim().split('\n').length,
+        cloudCalls: t.clouds.aws.calls.length + t.clouds.gcp.calls.length,
+      });
+      const before = await counts();
+      const ci = await t.http.post('/v1/policy/evaluate').set(bearer(await pipelineToken())).send(awsPolicyGrant({ duration: 'PT10M' })).expect(200);
+      expect(ci.body).toMatchObject({ effect: 'allow', rule: 'ci-deploy', mode: 'auto', request: { duration: 'PT10M', target: { kind: 'aws.iam-policy' } } });
+      const human = await t.http.post('/v1/policy/evaluate').set(t.as('alice')).send(humanRequest()).expect(200);
+      expect(human.body).toMatchObject({ effect: 'allow', rule: 'humans-storage', mode: 'approvals', approvalsRequired: 2, approverGroups: ['sre', 'ci:sre'], approvalTimeout: 'PT1H' });
+      const denied = await t.http
+        .post('/v1/policy/evaluate')
+        .set(t.as('alice'))
+        .send(awsPolicyGrant({ target: { kind: 'aws.iam-policy', actions: ['iam:PassRole'], resources: ['*'] } }))
+        .expect(200);
+      expect(denied.body).toMatchObject({ effect: 'deny', rule: 'deny-list:iam-admin', code: 'deny_list' });
+      const noTicket = await t.http.post('/v1/policy/evaluate').set(t.as('alice')).send(humanRequest({ ticket: undefined })).expect(200);
+      expect(noTicket.body).toMatchObject({ effect: 'deny', rule: 'humans-storage', code: 'rule_conditions', errors: [expect.objectContaining({ field: 'ticket' })] });
+      expect(await counts()).toEqual(before);
+
+      // The same validation as a request; only those who may request may ask.
+      const bad = await t.http.post('/v1/policy/evaluate').set(t.as('alice')).send(humanRequest({ duration: 'soon' })).expect(400);
+      expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'duration' })]);
+      await t.http.post('/v1/policy/evaluate').set(t.as('auditor')).send(humanRequest()).expect(403);
+      await t.http.post('/v1/policy/evaluate').send(humanRequest()).expect(401);
+    });
+
     it('should count decisions, break-glass uses and notifications in /metrics', async () => {
       const text = (await t.http.get('/metrics').set(t.as('auditor')).expect(200)).text;
       expect(text).toMatch(/jit_policy_decisions_total\{effect="allow",mode="auto"\} [1-9]/);

@@ -59,6 +59,19 @@ describe('authentication and roles over HTTP', () => {
       expect(res.headers['www-authenticate']).toMatch(/^Bearer realm=/);
     });
 
+    it('should refuse every route the OpenAPI document lists, but /health, without a token', async () => {
+      const doc = (await t.http.get('/docs').set(t.as('admin')).expect(200)).body as { paths: Record<string, Record<string, unknown>> };
+      const routes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => [m, path.replace(/\{[^}]+\}/g, '0b7e6a52-3f4d-4c1a-9e2b-8d7c6b5a4f3e')] as const));
+      // The document is complete enough to mean something: grants, decisions, audit, rules.
+      expect(routes.map(([m, p]) => `${m} ${p}`)).toEqual(
+        expect.arrayContaining(['post /v1/grants/0b7e6a52-3f4d-4c1a-9e2b-8d7c6b5a4f3e/approve', 'post /v1/policy/evaluate', 'post /v1/policy/reload', 'get /v1/audit/verify']),
+      );
+      for (const [method, path] of routes.filter(([, p]) => p !== '/health')) {
+        const res = await (method === 'get' ? t.http.get(path) : t.http.post(path).send(awsPolicyGrant()));
+        expect([method, path, res.status]).toEqual([method, path, 401]);
+      }
+    });
+
     it('should leave nothing behind when an unauthenticated request tries to create a grant', async () => {
       const before = (await t.http.get('/v1/audit/verify').set(t.as('admin')).expect(200)).body.head.seq;
       await t.http.post('/v1/grants').send(awsPolicyGrant()).expect(401);

@@ -8,6 +8,7 @@ import {
   DurationBounds,
   Grant,
   GrantDecision,
+  GrantRequest,
   GrantSpec,
   Principal,
   ProviderError,
@@ -78,21 +79,7 @@ export class RequestGrantUseCase {
       if (replay) return replay;
     }
 
-    const provider = this.lifecycle.registry.get(parsed.cloud);
-    // The rules and the deny-list judge the target under the one name the cloud knows it by, and the principal as what it is.
-    const request = { ...parsed, target: await resolveWithCloud(provider, parsed.principal, parsed.target) };
-    let verdict = this.policies.current.evaluate(actor, request);
-    if (verdict.effect === 'allow' && verdict.approval.mode === 'approvals' && provider.vendsCredentials(request.target.kind)) {
-      // Credentials are returned once, in the response that provisions; an approver's response must never carry them.
-      verdict = {
-        effect: 'deny',
-        rule: verdict.rule,
-        code: 'rule_conditions',
-        reason: `rule "${verdict.rule}" needs approval, but ${request.target.kind} returns credentials to the caller at once; request aws.assume-role instead`,
-        violations: [{ field: 'target.kind', message: 'cannot wait for approval' }],
-        policyVersion: verdict.policyVersion,
-      };
-    }
+    const { provider, request, verdict } = await this.decide(actor, parsed);
     this.lifecycle.hooks.decided(verdict.effect, verdict.effect === 'allow' ? verdict.approval.mode : verdict.code);
     if (verdict.effect === 'deny') {
       await this.lifecycle.store.appendAudit([AuditTrail.policyDenied(actor.subject, request, verdict, actor)]);
@@ -177,6 +164,39 @@ export class RequestGrantUseCase {
     const result = await this.lifecycle.provision(stored, { recovered: false, attempts: REQUEST_GRANT_ATTEMPTS });
     if ('error' in result) throw providerErrorToDomain(result.error, result.grant);
     return { grant: result.grant, credentials: result.outcome.credentials, replayed: false };
+  }
+
+  /**
+   * What a request would get now, with nothing stored, audited or granted: the same validation,
+   * cloud lookups and rules as execute(). For pipelines and people to check before they ask.
+   */
+  async dryRun(actor: Actor, body: unknown): Promise<{ request: GrantRequest; verdict: PolicyDecision }> {
+    requireRole(actor, 'requester', 'admin');
+    const { request, verdict } = await this.decide(actor, parseGrantRequest(body, this.bounds));
+    return { request, verdict };
+  }
+
+  private async decide(actor: Actor, parsed: GrantRequest): Promise<{ provider: CloudAccessProvider; request: GrantRequest; verdict: PolicyDecision }> {
+    const provider = this.lifecycle.registry.get(parsed.cloud);
+    // The rules and the deny-list judge the target under the one name the cloud knows it by, and the principal as what it is.
+    const request = { ...parsed, target: await resolveWithCloud(provider, parsed.principal, parsed.target) };
+    const verdict = this.policies.current.evaluate(actor, request);
+    if (verdict.effect === 'allow' && verdict.approval.mode === 'approvals' && provider.vendsCredentials(request.target.kind)) {
+      // Credentials are returned once, in the response that provisions; an approver's response must never carry them.
+      return {
+        provider,
+        request,
+        verdict: {
+          effect: 'deny',
+          rule: verdict.rule,
+          code: 'rule_conditions',
+          reason: `rule "${verdict.rule}" needs approval, but ${request.target.kind} returns credentials to the caller at once; request aws.assume-role instead`,
+          violations: [{ field: 'target.kind', message: 'cannot wait for approval' }],
+          policyVersion: verdict.policyVersion,
+        },
+      };
+    }
+    return { provider, request, verdict };
   }
 
   private async replay(actor: Actor, idempotency: { key: string; requestHash: string }): Promise<RequestGrantResult | null> {

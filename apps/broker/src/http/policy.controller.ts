@@ -1,7 +1,7 @@
-import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { DomainError } from '@jit/domain';
-import { Actor, requireRole } from '@jit/grants';
+import { DomainError, formatIsoDuration } from '@jit/domain';
+import { Actor, RequestGrantUseCase, requireRole } from '@jit/grants';
 import { PolicyReloader } from '../policy/policy-reloader';
 import { CurrentActor } from './auth/auth.decorators';
 import { toPolicyResponse } from './dto/policy.response';
@@ -10,13 +10,39 @@ import { toPolicyResponse } from './dto/policy.response';
 @ApiBearerAuth()
 @Controller('v1/policy')
 export class PolicyController {
-  constructor(private readonly reloader: PolicyReloader) {}
+  constructor(
+    private readonly reloader: PolicyReloader,
+    private readonly requestGrant: RequestGrantUseCase,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'The access rules in force, their version (SHA-256 of the file) and the last reload error, if any' })
   get(@CurrentActor() actor: Actor) {
     requireRole(actor, 'admin', 'auditor', 'approver');
     return toPolicyResponse(this.reloader.holder.current, this.reloader.holder.lastError);
+  }
+
+  @Post('evaluate')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Dry run: the decision a POST /v1/grants body would get from the caller now (same validation, cloud lookups and rules); nothing is stored, audited or granted',
+  })
+  async evaluate(@CurrentActor() actor: Actor, @Body() body: unknown) {
+    const { request, verdict } = await this.requestGrant.dryRun(actor, body);
+    const judged = { cloud: request.cloud, principal: request.principal, target: request.target, duration: formatIsoDuration(request.durationSeconds) };
+    if (verdict.effect === 'deny') {
+      return { effect: 'deny', rule: verdict.rule, code: verdict.code, reason: verdict.reason, errors: verdict.violations, policyVersion: verdict.policyVersion, request: judged };
+    }
+    const a = verdict.approval;
+    return {
+      effect: 'allow',
+      rule: verdict.rule,
+      mode: a.mode,
+      ...(a.mode === 'approvals' && { approvalsRequired: a.required, approverGroups: a.groups, approvalTimeout: formatIsoDuration(a.timeoutSeconds) }),
+      policyVersion: verdict.policyVersion,
+      request: judged,
+    };
   }
 
   @Post('reload')
