@@ -88,6 +88,23 @@ describe('Azure principal types are checked before the rules', () => {
     expect(res.body).toMatchObject({ state: 'pending_approval', decision: { rule: 'people-read-orders' } });
   });
 
+  it('should give a dry run the same answer as the request, Azure\'s own limits included', async () => {
+    const dry = await t.http.post('/v1/policy/evaluate').set(t.as('alice')).send(request({ type: 'workload', id: IDS.workloads[2] })).expect(200);
+    expect(dry.body).toMatchObject({ effect: 'allow', rule: 'workloads-read-orders', mode: 'auto' });
+    // The role definition's ARM id names another subscription than the scope: the rules allow the GUID, Azure would refuse it.
+    const foreign = {
+      ...request({ type: 'workload', id: IDS.workloads[2] }),
+      target: { kind: 'azure.resource-role', roleDefinitionId: `/subscriptions/99999999-0000-4000-8000-000000000009/providers/Microsoft.Authorization/roleDefinitions/${IDS.reader}`, scope: SCOPE },
+    };
+    const writes = armWrites().length;
+    const dryForeign = await t.http.post('/v1/policy/evaluate').set(t.as('alice')).send(foreign);
+    const realForeign = await t.http.post('/v1/grants').set(t.as('alice')).send(foreign);
+    expect(dryForeign.status).toBe(400);
+    expect([realForeign.status, realForeign.body.errors]).toEqual([dryForeign.status, dryForeign.body.errors]);
+    expect(dryForeign.body.errors).toEqual([expect.objectContaining({ field: 'target.roleDefinitionId' })]);
+    expect(armWrites()).toHaveLength(writes);
+  });
+
   it('should refuse a service principal declared as a user, and a group declared as a user', async () => {
     for (const id of [IDS.workloads[1], IDS.groups[0]]) {
       const res = await t.http.post('/v1/grants').set(t.as('alice')).send(request({ type: 'user', id })).expect(400);

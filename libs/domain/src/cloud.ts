@@ -13,6 +13,13 @@ export const TARGET_KINDS = [
 ] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
+/**
+ * Kinds whose grant hands credentials to the caller, once, in the response that provisions it:
+ * they can never wait for approval (the approver's response must not carry them) and cannot be
+ * finished after a crash (the credentials can no longer be delivered).
+ */
+export const CREDENTIAL_VENDING_KINDS: readonly TargetKind[] = ['aws.sts-credentials'];
+
 export function cloudOfKind(kind: TargetKind): CloudName {
   return kind.slice(0, kind.indexOf('.')) as CloudName;
 }

@@ -72,4 +72,20 @@ describe(parseGrantRequest.name, () => {
   ])('should refuse %s, naming the field', (_, body, field) => {
     expect(fieldsOf(body)).toContain(field);
   });
+  it('should take a GCP member\'s type from its form: domains and pools are groups, workforce identities people, workload identities workloads', () => {
+    const gcp = (type: string, id: string) => ({
+      cloud: 'gcp',
+      principal: { type, id },
+      target: { kind: 'gcp.iam-binding', resource: 'projects/acme-prod', role: 'roles/storage.objectViewer' },
+      duration: 'PT20M',
+    });
+    const workforce = 'principal://iam.googleapis.com/locations/global/workforcePools/staff/subject/ann@acme.com';
+    const workload = 'principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/gh/subject/repo:acme/app';
+    expect(fieldsOf(gcp('user', 'domain:acme.com'))).toEqual(['principal.type']);
+    expect(fieldsOf(gcp('workload', workforce))).toEqual(['principal.type']);
+    expect(fieldsOf(gcp('user', workload))).toEqual(['principal.type']);
+    expect(fieldsOf(gcp('user', 'serviceAccount:ci@acme-prod.iam.gserviceaccount.com'))).toEqual(['principal.type']);
+    expect(parseGrantRequest(gcp('user', workforce), bounds).principal.type).toBe('user');
+    expect(parseGrantRequest(gcp('workload', workload), bounds).principal.type).toBe('workload');
+  });
 });

@@ -20,7 +20,6 @@ export const grantRequestSchema = z.strictObject({
 /**
  * The principal type each GCP member prefix denotes, so access rules that restrict
  * `principalTypes` cannot be passed by declaring a whole domain or pool a single user.
- * principal:// (one workforce or workload identity) fits user or workload.
  */
 const GCP_MEMBER_TYPES: Record<string, 'user' | 'group' | 'workload'> = {
   user: 'user',
@@ -29,6 +28,14 @@ const GCP_MEMBER_TYPES: Record<string, 'user' | 'group' | 'workload'> = {
   domain: 'group',
   principalSet: 'group',
 };
+
+/** One identity of a pool: a workforce pool holds people, a workload identity pool workloads, `goog/subject` a Google account. */
+function gcpPrincipalType(member: string): 'user' | 'workload' | undefined {
+  if (/^principal:\/\/iam\.googleapis\.com\/locations\/global\/workforcePools\//.test(member)) return 'user';
+  if (/^principal:\/\/iam\.googleapis\.com\/projects\/[^/]+\/locations\/global\/workloadIdentityPools\//.test(member)) return 'workload';
+  if (/^principal:\/\/goog\/subject\//.test(member)) return 'user';
+  return undefined;
+}
 
 export interface GrantRequest {
   cloud: CloudName;
@@ -76,9 +83,9 @@ export function parseGrantRequest(body: unknown, bounds: DurationBounds): GrantR
   }
   if (!rule.id.test(principal.id)) issues.push({ field: 'principal.id', message: rule.idMessage });
   else if (cloud === 'gcp') {
-    const expected = GCP_MEMBER_TYPES[principal.id.slice(0, principal.id.indexOf(':'))];
+    const expected = GCP_MEMBER_TYPES[principal.id.slice(0, principal.id.indexOf(':'))] ?? gcpPrincipalType(principal.id);
     if (expected && expected !== principal.type) {
-      issues.push({ field: 'principal.type', message: `a ${principal.id.split(':')[0]}: member is a ${expected}` });
+      issues.push({ field: 'principal.type', message: `this member (${principal.id.split(':')[0]}:) is a ${expected}, not a ${principal.type}` });
     }
   }
   const seconds = parseIsoDurationSeconds(duration);

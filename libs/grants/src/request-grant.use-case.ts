@@ -53,6 +53,18 @@ async function resolveWithCloud(provider: CloudAccessProvider, principal: Princi
   }
 }
 
+/** The cloud's limits that need no call (sizes, counts, forbidden roles): a 400 or 422 naming the field. */
+function validateForCloud(provider: CloudAccessProvider, spec: GrantSpec): void {
+  try {
+    provider.validate(spec);
+  } catch (e) {
+    if (e instanceof ProviderError && (e.kind === 'limit' || e.kind === 'invalid')) {
+      throw new DomainError(e.kind === 'limit' ? 'limit_exceeded' : 'validation', e.message, [{ field: e.options.field ?? 'target', message: e.message }]);
+    }
+    throw e;
+  }
+}
+
 /**
  * Validates a request, asks the access rules, and then either provisions at once (automatic
  * rule, break-glass) or stores it as `pending_approval` for approvers. A denial is recorded
@@ -79,7 +91,8 @@ export class RequestGrantUseCase {
       if (replay) return replay;
     }
 
-    const { provider, request, verdict } = await this.decide(actor, parsed);
+    const id = randomUUID();
+    const { provider, request, verdict } = await this.decide(actor, parsed, id);
     this.lifecycle.hooks.decided(verdict.effect, verdict.effect === 'allow' ? verdict.approval.mode : verdict.code);
     if (verdict.effect === 'deny') {
       await this.lifecycle.store.appendAudit([AuditTrail.policyDenied(actor.subject, request, verdict, actor)]);
@@ -88,7 +101,6 @@ export class RequestGrantUseCase {
     const mode = verdict.approval.mode;
 
     const now = this.lifecycle.clock.now();
-    const id = randomUUID();
     const decision: GrantDecision = {
       rule: verdict.rule,
       mode,
@@ -124,17 +136,6 @@ export class RequestGrantUseCase {
       attempts: 0,
       nextAttemptAt: null,
     };
-    const spec: GrantSpec = this.lifecycle.spec(grant);
-    try {
-      provider.validate(spec);
-    } catch (e) {
-      if (e instanceof ProviderError && (e.kind === 'limit' || e.kind === 'invalid')) {
-        throw new DomainError(e.kind === 'limit' ? 'limit_exceeded' : 'validation', e.message, [
-          { field: e.options.field ?? 'target', message: e.message },
-        ]);
-      }
-      throw e;
-    }
 
     const events: AuditEventInput[] = [AuditTrail.requested(grant, idempotency?.key ?? null)];
     if (!pending) events.push(AuditTrail.approved(grant, mode === 'break_glass' ? actor.subject : 'policy', null, true));
@@ -172,29 +173,35 @@ export class RequestGrantUseCase {
    */
   async dryRun(actor: Actor, body: unknown): Promise<{ request: GrantRequest; verdict: PolicyDecision }> {
     requireRole(actor, 'requester', 'admin');
-    const { request, verdict } = await this.decide(actor, parseGrantRequest(body, this.bounds));
+    const { request, verdict } = await this.decide(actor, parseGrantRequest(body, this.bounds), randomUUID());
     return { request, verdict };
   }
 
-  private async decide(actor: Actor, parsed: GrantRequest): Promise<{ provider: CloudAccessProvider; request: GrantRequest; verdict: PolicyDecision }> {
+  /**
+   * The rules' verdict on a request, and, if they allow it, the cloud's own limits (checked
+   * with the grant id it will get): what execute() acts on and dryRun() reports.
+   */
+  private async decide(
+    actor: Actor,
+    parsed: GrantRequest,
+    id: string,
+  ): Promise<{ provider: CloudAccessProvider; request: GrantRequest; verdict: PolicyDecision }> {
     const provider = this.lifecycle.registry.get(parsed.cloud);
     // The rules and the deny-list judge the target under the one name the cloud knows it by, and the principal as what it is.
     const request = { ...parsed, target: await resolveWithCloud(provider, parsed.principal, parsed.target) };
     const verdict = this.policies.current.evaluate(actor, request);
-    if (verdict.effect === 'allow' && verdict.approval.mode === 'approvals' && provider.vendsCredentials(request.target.kind)) {
-      // Credentials are returned once, in the response that provisions; an approver's response must never carry them.
-      return {
-        provider,
-        request,
-        verdict: {
-          effect: 'deny',
-          rule: verdict.rule,
-          code: 'rule_conditions',
-          reason: `rule "${verdict.rule}" needs approval, but ${request.target.kind} returns credentials to the caller at once; request aws.assume-role instead`,
-          violations: [{ field: 'target.kind', message: 'cannot wait for approval' }],
-          policyVersion: verdict.policyVersion,
-        },
-      };
+    if (verdict.effect === 'allow') {
+      const now = this.lifecycle.clock.now();
+      validateForCloud(provider, {
+        grantId: id,
+        principal: request.principal,
+        target: request.target,
+        startsAt: now,
+        expiresAt: new Date(now.getTime() + request.durationSeconds * 1000),
+        requestedBy: actor.subject,
+        justification: request.justification,
+        artifactName: provider.artifactName(id, request.target),
+      });
     }
     return { provider, request, verdict };
   }

@@ -55,13 +55,21 @@ const principalFields = {
 };
 
 /**
+ * An IAM role may be assumed by a person (SSO) or a job, an IAM user be either: the broker cannot
+ * check a declared type, so a rule may not rely on one. Restrict AWS principals by ARN instead.
+ */
+const awsPrincipalFields = {
+  principalTypes: z.undefined({ error: 'AWS ARNs do not say whether a person or a workload uses them: restrict principals by ARN pattern instead' }).optional(),
+};
+
+/**
  * What a rule may grant, per kind. Every permission and scope field is required (write
  * `["*"]` to mean any), so a forgotten field never silently widens a rule.
  */
 export const targetMatcherSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('aws.iam-policy'), actions: patterns, resources: patterns, ...principalFields, principals: iamArnPatterns.optional() }),
-  z.strictObject({ kind: z.literal('aws.assume-role'), roleArns: iamArnPatterns, ...principalFields, principals: iamArnPatterns.optional() }),
-  z.strictObject({ kind: z.literal('aws.sts-credentials'), roleArns: iamArnPatterns, ...principalFields }),
+  z.strictObject({ kind: z.literal('aws.iam-policy'), actions: patterns, resources: patterns, ...awsPrincipalFields, principals: iamArnPatterns.optional() }),
+  z.strictObject({ kind: z.literal('aws.assume-role'), roleArns: iamArnPatterns, ...awsPrincipalFields, principals: iamArnPatterns.optional() }),
+  z.strictObject({ kind: z.literal('aws.sts-credentials'), roleArns: iamArnPatterns, ...awsPrincipalFields, principals: patterns.optional() }),
   z.strictObject({ kind: z.literal('gcp.iam-binding'), roles: patterns, resources: gcpResourcePatterns, ...principalFields }),
   z.strictObject({ kind: z.literal('azure.resource-role'), roleDefinitionIds: patterns, scopes: patterns, ...principalFields }),
   z.strictObject({ kind: z.literal('azure.directory-role'), roleDefinitionIds: patterns, directoryScopes: patterns, ...principalFields }),

@@ -306,6 +306,22 @@ rules:
       expect(() => parseAccessPolicy(text.replace('projects/415104041262', 'projects/acme-home').replace('"projects/4*", ', ''), 'rules.yaml', new Date())).not.toThrow();
     });
 
+    it('should refuse principalTypes on AWS kinds, whose ARNs cannot say who uses them', () => {
+      const text = `version: 1
+rules:
+  - name: a
+    requesters: [{ subjects: [bob] }]
+    targets:
+      - { kind: aws.assume-role, roleArns: ["*"], principalTypes: [workload] }
+      - { kind: gcp.iam-binding, roles: ["*"], resources: ["projects/acme-x"], principalTypes: [workload] }
+    maxDuration: PT1H
+    approval: auto
+`;
+      const issues = issuesOf(text);
+      expect(issues.map((i) => `${i.line}:${i.field}`)).toEqual(['6:rules.0.targets.0.principalTypes']);
+      expect(issues[0].message).toMatch(/restrict principals by ARN pattern/);
+    });
+
     it('should refuse claims without an issuer', () => {
       expect(issuesOf(`version: 1\nrules:\n  - name: a\n    requesters: [{ claims: { repository: x } }]\n    targets: [{ kind: aws.assume-role, roleArns: ["*"] }]\n    maxDuration: PT1H\n    approval: auto\n`)).toEqual([
         expect.objectContaining({ field: 'rules.0.requesters.0.issuer', message: 'claims need the issuer that vouches for them' }),

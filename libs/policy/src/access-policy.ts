@@ -1,4 +1,4 @@
-import { FieldIssue, GrantRequest, Principal, Target, formatIsoDuration } from '@jit/domain';
+import { CREDENTIAL_VENDING_KINDS, FieldIssue, GrantRequest, Principal, Target, formatIsoDuration } from '@jit/domain';
 import { AccessPolicyFile, AccessRule, DenyEntry, RequesterMatcher, TextRequirement } from './access-policy.schema';
 import { globCovers } from './glob';
 import { matchTarget } from './target.matcher';
@@ -83,7 +83,17 @@ export class AccessPolicy {
       if (!rule.targets.some((m) => matchTarget(m, request.principal, request.target, 'covers'))) continue;
       const violations = conditionViolations(rule, request);
       if (violations.length === 0) {
-        return { effect: 'allow', rule: rule.name, approval: this.approvalOf(rule), policyVersion: this.version };
+        const approval = this.approvalOf(rule);
+        if (approval.mode === 'approvals' && CREDENTIAL_VENDING_KINDS.includes(request.target.kind)) {
+          // Credentials are returned once, in the response that provisions; an approver's response must never carry them.
+          return deny(
+            rule.name,
+            'rule_conditions',
+            `rule "${rule.name}" needs approval, but ${request.target.kind} returns credentials to the caller at once; request aws.assume-role instead`,
+            [{ field: 'target.kind', message: 'cannot wait for approval' }],
+          );
+        }
+        return { effect: 'allow', rule: rule.name, approval, policyVersion: this.version };
       }
       nearest ??= { rule, violations };
     }

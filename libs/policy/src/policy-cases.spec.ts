@@ -21,6 +21,7 @@ rules:
     requesters: [{ subjects: [alice] }]
     targets:
       - { kind: gcp.iam-binding, roles: ["roles/storage.*"], resources: ["projects/acme-prod"] }
+      - { kind: aws.sts-credentials, roleArns: ["*"] }
     maxDuration: PT4H
     approval: { approvals: 2, from: [sre] }
 `;
@@ -86,6 +87,22 @@ describe('runPolicyCases', () => {
     expect(wrongApprovals.mismatches).toEqual(['approvals: expected 1, got 2']);
     expect(invalid).toMatchObject({ passed: false, decision: { effect: 'invalid' } });
     expect(invalid.mismatches[0]).toMatch(/^the request is invalid: duration/);
+  });
+
+  it('should deny, as the broker does, credentials that would have to wait for approval', () => {
+    const [sts] = runPolicyCases(
+      policy,
+      `cases:
+  - name: session credentials cannot wait for approvers
+    requester: { subject: alice }
+    request: { cloud: aws, principal: { type: user, id: "alice-laptop" }, target: { kind: aws.sts-credentials, roleArn: "arn:aws:iam::123456789012:role/deploy" }, duration: PT1H }
+    expect: { effect: deny, rule: humans, code: rule_conditions }
+`,
+      'cases.yaml',
+      BOUNDS,
+    );
+    expect(sts.mismatches).toEqual([]);
+    expect(sts.decision).toMatchObject({ effect: 'deny', reason: expect.stringContaining('request aws.assume-role instead') });
   });
 
   it('should reject a malformed cases file with the line and field, before running anything', () => {

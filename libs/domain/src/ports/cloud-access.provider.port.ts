@@ -1,4 +1,4 @@
-import { CloudName, Principal, TargetKind } from '../cloud';
+import { CREDENTIAL_VENDING_KINDS, CloudName, Principal, TargetKind } from '../cloud';
 import { Target } from '../target';
 
 /** What a provider needs to know about one grant. */
@@ -109,7 +109,9 @@ export abstract class CloudAccessProvider {
    * Checks that the principal is what the request declares it to be (a user, a group, a
    * workload), where the type is not evident from its id, so rules that name principal types
    * cannot be passed by declaring another type. Throws a `ProviderError` naming the field.
-   * Called before the rules are asked; the default accepts (the id's form fixes the type).
+   * Called before the rules are asked. The default accepts: GCP member prefixes fix the type
+   * (checked with the request), and an AWS ARN cannot tell a person from a workload, so rules
+   * may not restrict `principalTypes` for AWS kinds at all.
    */
   async verifyPrincipal(principal: Principal, target: Target): Promise<void> {
     void principal;
@@ -118,8 +120,7 @@ export abstract class CloudAccessProvider {
 
   /** Whether this kind returns credentials that can only be delivered once. */
   vendsCredentials(kind: TargetKind): boolean {
-    void kind;
-    return false;
+    return CREDENTIAL_VENDING_KINDS.includes(kind);
   }
 
   /** Cheap check that the cloud answers with the broker's credentials. */

@@ -65,10 +65,6 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     validateAwsGrant(spec);
   }
 
-  override vendsCredentials(kind: TargetKind): boolean {
-    return kind === 'aws.sts-credentials';
-  }
-
   async grant(spec: GrantSpec, context: GrantContext): Promise<ProvisionOutcome> {
     void context; // each grant has its own statement, so overlapping grants coexist without help
     this.validate(spec);

@@ -102,10 +102,6 @@ export class LocalCloudProvider extends CloudAccessProvider {
     this.artifacts.delete(artifact.artifactName);
   }
 
-  override vendsCredentials(kind: TargetKind): boolean {
-    return kind === 'aws.sts-credentials';
-  }
-
   async healthCheck(): Promise<void> {}
 
   /** The local cloud's own answer: is the grant's access in force at `at`? */
