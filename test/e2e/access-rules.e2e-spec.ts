@@ -416,6 +416,10 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
       const noTicket = await t.http.post('/v1/policy/evaluate').set(t.as('alice')).send(humanRequest({ ticket: undefined })).expect(200);
       expect(noTicket.body).toMatchObject({ effect: 'deny', rule: 'humans-storage', code: 'rule_conditions', errors: [expect.objectContaining({ field: 'ticket' })] });
       expect(await counts()).toEqual(before);
+      // Not audited, but counted apart from real decisions.
+      const metrics = (await t.http.get('/metrics').set(t.as('auditor')).expect(200)).text;
+      expect(metrics).toMatch(/jit_policy_dry_runs_total\{effect="allow",mode="approvals"\} [1-9]/);
+      expect(metrics).toMatch(/jit_policy_dry_runs_total\{effect="deny",mode="deny_list"\} [1-9]/);
 
       // The same validation as a request; only those who may request may ask.
       const bad = await t.http.post('/v1/policy/evaluate').set(t.as('alice')).send(humanRequest({ duration: 'soon' })).expect(400);

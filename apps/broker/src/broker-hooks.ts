@@ -34,7 +34,11 @@ export class BrokerLifecycleHooks extends LifecycleHooks {
     this.onWorkDue?.(at);
   }
 
-  decided(effect: 'allow' | 'deny', mode: string): void {
+  decided(effect: 'allow' | 'deny', mode: string, dryRun = false): void {
+    if (dryRun) {
+      this.metrics.policyDryRuns.inc({ effect, mode });
+      return;
+    }
     this.metrics.policyDecisions.inc({ effect, mode });
     if (mode === 'break_glass') this.metrics.breakGlassUses.inc();
   }

@@ -8,8 +8,8 @@ export abstract class LifecycleHooks {
   abstract transitioned(to: GrantState): void;
   /** A grant written here has sweeper work due at `at` (expiry, retry, deadline); the local sweeper arms a timer if that is soon. */
   abstract workDue(grant: Grant, at: Date): void;
-  /** The access rules decided a request: effect allow (mode auto, approvals, break_glass) or deny (mode = the denial code). */
-  abstract decided(effect: 'allow' | 'deny', mode: string): void;
+  /** The access rules decided a request: effect allow (mode auto, approvals, break_glass) or deny (mode = the denial code); `dryRun` for an evaluation only. */
+  abstract decided(effect: 'allow' | 'deny', mode: string, dryRun?: boolean): void;
 }
 
 export class NoopLifecycleHooks extends LifecycleHooks {

@@ -174,6 +174,7 @@ export class RequestGrantUseCase {
   async dryRun(actor: Actor, body: unknown): Promise<{ request: GrantRequest; verdict: PolicyDecision }> {
     requireRole(actor, 'requester', 'admin');
     const { request, verdict } = await this.decide(actor, parseGrantRequest(body, this.bounds), randomUUID());
+    this.lifecycle.hooks.decided(verdict.effect, verdict.effect === 'allow' ? verdict.approval.mode : verdict.code, true);
     return { request, verdict };
   }
 

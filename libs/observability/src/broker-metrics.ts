@@ -38,6 +38,13 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  readonly policyDryRuns = new Counter({
+    name: 'jit_policy_dry_runs_total',
+    help: 'Dry runs (POST /v1/policy/evaluate) by the decision they reported; nothing is stored or audited for them',
+    labelNames: ['effect', 'mode'] as const,
+    registers: [this.registry],
+  });
+
   readonly policyReloads = new Counter({
     name: 'jit_policy_reloads_total',
     help: 'Rules-file reloads by outcome; rejected means the file was invalid and the previous rules stayed in force',

@@ -229,6 +229,10 @@ describe('Azure provider against the simulator: PIM policy, faults, validation',
       const quick = providerFor(sim, { retry: { maxAttempts: 3, baseDelayMs: 10, replicationWaitMs: 100 } });
       const e = await failure(quick.verifyPrincipal({ type: 'user', id: '99999999-0000-4000-8000-000000000009' }, resourceRole));
       expect(e).toMatchObject({ kind: 'invalid', options: { field: 'principal.id' } });
+      // Asked again at once, the answer comes from memory: a flood of unknown ids costs Graph nothing more.
+      const before = sim.calls.length;
+      await expect(failure(quick.verifyPrincipal({ type: 'user', id: '99999999-0000-4000-8000-000000000009' }, resourceRole))).resolves.toBe(e);
+      expect(sim.calls.length).toBe(before);
     });
 
     it('should report a broker without directory read permission as terminal, and an outage as transient', async () => {

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { YamlFileError, loadBrokerConfig } from '@jit/config';
+import { ConfigError, YamlFileError, loadBrokerConfig } from '@jit/config';
 import { parseAccessPolicy, runPolicyCases } from '@jit/policy';
 
 const USAGE = `usage:
   npm run rules -- check <rules.yaml>              validate a rules file as the broker would load it
   npm run rules -- test <rules.yaml> <cases.yaml>  validate it, then check each example request's decision`;
 
-/** Exit codes: 0 all good, 1 the file is invalid or a case failed, 2 the command was misused. */
+/** Exit codes: 0 all good, 1 a file is invalid or a case failed, 2 the command or its environment is wrong. */
 function main(argv: string[]): number {
   const [command, rulesPath, casesPath] = argv;
   if (!((command === 'check' && rulesPath && !casesPath) || (command === 'test' && rulesPath && casesPath))) {
@@ -23,7 +23,14 @@ function main(argv: string[]): number {
   if (command === 'check') return 0;
 
   // The same duration bounds the broker takes from its environment (JIT_MIN_DURATION, JIT_MAX_DURATION).
-  const config = loadBrokerConfig(process.env);
+  let config: ReturnType<typeof loadBrokerConfig>;
+  try {
+    config = loadBrokerConfig(process.env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`the environment is not a valid broker configuration: ${e.message}\n`);
+    return 2;
+  }
   const results = load(casesPath, () =>
     runPolicyCases(policy, readText(casesPath), casesPath, { minSeconds: config.minDurationSeconds, maxSeconds: config.maxDurationSeconds }),
   );

@@ -34,7 +34,13 @@ const PRINCIPAL_TYPE_OF: Record<string, PrincipalType> = {
   '#microsoft.graph.group': 'group',
   // Managed identities are service principals too.
   '#microsoft.graph.servicePrincipal': 'workload',
+  // Types Graph derives from those (the v1.0 CSDL's agent identities).
+  '#microsoft.graph.agentIdentity': 'workload',
+  '#microsoft.graph.agentIdentityBlueprintPrincipal': 'workload',
+  '#microsoft.graph.agentUser': 'user',
 };
+/** A lookup that found nothing is remembered this long, so a flood of unknown ids does not spend Graph's throttle budget. */
+const NOT_FOUND_TTL_MS = 60_000;
 /** An object's type never changes; the bound keeps a flood of lookups from growing the cache. */
 const PRINCIPAL_CACHE_LIMIT = 10_000;
 /** A principal created moments ago may not be readable yet; a request waits this long at most for it. */
@@ -54,6 +60,7 @@ export class AzureProvider extends CloudAccessProvider {
   /** For lookups inside a requester's HTTP request: "not found" is retried for replication only briefly. */
   private readonly lookups: AzureCallPolicy;
   private readonly principalTypes = new Map<string, PrincipalType>();
+  private readonly notFound = new Map<string, { until: number; error: ProviderError }>();
   private readonly mechanisms: Record<'directoryRole' | 'groupMembership' | 'resourceRolePim' | 'resourceRoleAssignment' | 'appRole', AzureMechanism>;
 
   constructor(private readonly options: AzureProviderOptions) {
@@ -106,15 +113,23 @@ export class AzureProvider extends CloudAccessProvider {
     const id = principal.id.toLowerCase();
     let actual = this.principalTypes.get(id);
     if (!actual) {
+      const missing = this.notFound.get(id);
+      if (missing && missing.until > Date.now()) throw missing.error;
       let object: { '@odata.type'?: string };
       try {
         object = await this.lookups.run('Graph directoryObjects lookup', () => this.http.graphCall('GET', `/directoryObjects/${id}?$select=id`), {
           namesPrincipal: true,
         });
       } catch (e) {
-        throw toProviderError(e, `looking up principal ${principal.id}`);
+        const error = toProviderError(e, `looking up principal ${principal.id}`);
+        if (error.options.field === 'principal.id') {
+          if (this.notFound.size >= PRINCIPAL_CACHE_LIMIT) this.notFound.clear();
+          this.notFound.set(id, { until: Date.now() + NOT_FOUND_TTL_MS, error });
+        }
+        throw error;
       }
-      const odataType = object['@odata.type'] ?? 'unknown';
+      const odataType = object['@odata.type'];
+      if (!odataType) throw new ProviderError('terminal', `Graph answered for ${principal.id} without its @odata.type`, { code: 'azure.no-odata-type' });
       actual = PRINCIPAL_TYPE_OF[odataType];
       if (!actual) {
         throw new ProviderError('invalid', `${principal.id} is a ${odataType.replace('#microsoft.graph.', '')} in Entra ID, which cannot receive access`, {
