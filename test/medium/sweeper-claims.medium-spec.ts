@@ -261,6 +261,30 @@ describe('sweeper claims and crash recovery on a real database', () => {
     });
   });
 
+  describe('requests awaiting an approver', () => {
+    it('should list a pending request for an eligible approver only until its deadline, as approve would accept', async () => {
+      const deadline = new Date(Date.now() + 60_000);
+      const pending: Grant = {
+        ...grant('pending_approval', new Date(Date.now() + HOUR)),
+        requestedBy: 'alice',
+        approvalDeadline: deadline,
+        decision: { rule: 'humans', mode: 'approvals', required: 2, groups: ['sre', 'security'], policyVersion: 'v1' },
+        approvals: [{ approver: 'erin', decision: 'approved', at: new Date().toISOString() }],
+      };
+      await store('writer').insert(pending, null, [], null);
+      const ids = async (subject: string, groups: string[], at = new Date()) =>
+        (await store('api', new FixedClock(at)).list({ awaitingDecisionBy: { subject, groups } }, 50, null)).items.map((g) => g.id);
+      expect(await ids('dave', ['sre'])).toEqual([pending.id]);
+      expect(await ids('dave', ['developers'])).toEqual([]);
+      expect(await ids('dave', [])).toEqual([]);
+      // Not the requester, and not someone who already approved.
+      expect(await ids('alice', ['sre'])).toEqual([]);
+      expect(await ids('erin', ['security'])).toEqual([]);
+      // Past the deadline (before the sweeper denies it) approve answers 409, so the list leaves it out.
+      expect(await ids('dave', ['sre'], new Date(deadline.getTime() + 1))).toEqual([]);
+    });
+  });
+
   describe('the request path and its lease', () => {
     it('should stop retrying a grant call when another attempt would outlast the row\'s lease, so a sweeper never recovers it under a live request', async () => {
       const settings = { ...SETTINGS, leaseMs: 2_500, providerTimeoutMs: 600 };
