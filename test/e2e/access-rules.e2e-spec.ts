@@ -73,6 +73,7 @@ rules:
 interface Received {
   body: string;
   headers: IncomingMessage['headers'];
+  path: string;
 }
 
 describe('access rules, OIDC pipelines, approvals, notifications and break-glass over HTTP', () => {
@@ -88,7 +89,7 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
-        received.push({ body, headers: req.headers });
+        received.push({ body, headers: req.headers, path: req.url ?? '' });
         res.writeHead(204).end();
       });
     });
@@ -99,7 +100,9 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
     const notificationsPath = join(dir, 'notifications.yaml');
     writeFileSync(
       notificationsPath,
-      `webhooks:\n  - name: approvers\n    url: http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook\n    format: json\n    secretEnv: JIT_E2E_WEBHOOK_SECRET\n`,
+      `webhooks:\n  - name: approvers\n    url: http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook\n    format: json\n    secretEnv: JIT_E2E_WEBHOOK_SECRET\n` +
+        // A channel for the pipeline-identity approvers only: requests whose rule asks ci:sre.
+        `  - name: ci-sre-approvals\n    url: http://127.0.0.1:${(receiver.address() as AddressInfo).port}/ci-sre\n    events: [approval.needed]\n    approverGroups: ["ci:sre"]\n`,
     );
     process.env.JIT_E2E_WEBHOOK_SECRET = WEBHOOK_SECRET;
     t = await startTestBroker({
@@ -131,7 +134,10 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
   const auditOf = async (grantId: string) =>
     (await t.http.get(`/v1/audit?grantId=${grantId}`).set(t.as('auditor')).expect(200)).body.items as { type: string; actor: string; data: Record<string, unknown> }[];
   const notificationsFor = (grantId: string) =>
-    received.map((r) => ({ ...r, json: JSON.parse(r.body) as { type: string; grantId: string; severity: string } })).filter((n) => n.json.grantId === grantId);
+    received
+      .filter((r) => r.path === '/hook')
+      .map((r) => ({ ...r, json: JSON.parse(r.body) as { type: string; grantId: string; severity: string } }))
+      .filter((n) => n.json.grantId === grantId);
 
   describe('pipelines with OIDC tokens', () => {
     it('should grant at once when the token claims match an automatic rule', async () => {
@@ -426,6 +432,16 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
       expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'duration' })]);
       await t.http.post('/v1/policy/evaluate').set(t.as('auditor')).send(humanRequest()).expect(403);
       await t.http.post('/v1/policy/evaluate').send(humanRequest()).expect(401);
+    });
+
+    it('should route approval requests to the channel of the groups their rule asks, and nothing else there', async () => {
+      const ciSre = () => received.filter((r) => r.path === '/ci-sre').map((r) => JSON.parse(r.body) as { type: string; event: { data: { approval: { rule: string } } } });
+      const notes = await pollUntil(async () => (ciSre().length > 0 ? ciSre() : undefined), 10_000);
+      expect(new Set(notes.map((n) => n.type))).toEqual(new Set(['approval.needed']));
+      // humans-storage asks sre and ci:sre; bob's humans-quick-timeout asks sre only, so never reached this channel.
+      expect(new Set(notes.map((n) => n.event.data.approval.rule))).toEqual(new Set(['humans-storage']));
+      const toApprovers = received.filter((r) => r.path === '/hook').map((r) => JSON.parse(r.body) as { event: { data: { approval?: { rule: string } } } });
+      expect(toApprovers.some((n) => n.event.data.approval?.rule === 'humans-quick-timeout')).toBe(true);
     });
 
     it('should count decisions, break-glass uses and notifications in /metrics', async () => {

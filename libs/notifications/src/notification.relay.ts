@@ -3,7 +3,7 @@ import { AuditEventType } from '@jit/domain';
 import { auditTypesFor, Notification } from './notification';
 import { NotificationCursorStore } from './notification-cursor.store.port';
 import { jsonPayload, slackPayload, toNotification } from './notification.mapper';
-import { WebhookConfig } from './notifications.config';
+import { WebhookConfig, webhookWants } from './notifications.config';
 import { SIGNATURE_HEADER, signWebhook } from './webhook.signer';
 
 /** How often each webhook's cursor is compared with the log when nobody calls `kick()`. */
@@ -156,7 +156,7 @@ export class NotificationRelay {
       for (const event of events) {
         if (this.stopped) return;
         const notification = toNotification(event);
-        if (!notification || !webhook.events.includes(notification.type)) {
+        if (!notification || !webhookWants(webhook, notification)) {
           skippedTo = event.seq;
           continue;
         }

@@ -1,6 +1,8 @@
 import { YamlFileError } from '@jit/config';
 import { NOTIFICATION_TYPES } from './notification';
-import { parseNotificationsConfig } from './notifications.config';
+import { parseNotificationsConfig, webhookWants } from './notifications.config';
+import { Notification } from './notification';
+import { AuditEvent } from '@jit/domain';
 
 const ENV = { SLACK_URL: 'https://hooks.slack.com/services/T000/B000/XXXX', JIT_WEBHOOK_SECRET: 'whsec-0123456789abcdef', SHORT: 'short' };
 
@@ -80,6 +82,41 @@ describe('parseNotificationsConfig', () => {
     ]);
     expect(issues('webhooks:\n  - name: a\n    url: https://a.example.com\n  - name: a\n    url: https://b.example.com\n')).toEqual([
       { line: 4, field: 'webhooks.1.name', message: 'webhook "a" is declared twice' },
+    ]);
+  });
+  it('should route by cloud and by approver group, and keep approverGroups to approval.needed', () => {
+    const config = parseNotificationsConfig(
+      [
+        'webhooks:',
+        '  - name: sre-approvals',
+        '    url: https://hooks.example.com/sre',
+        '    events: [approval.needed]',
+        '    approverGroups: [sre]',
+        '  - name: aws-oncall',
+        '    url: https://hooks.example.com/aws',
+        '    clouds: [aws]',
+      ].join('\n'),
+      'notifications.yaml',
+      ENV,
+    );
+    const [sre, aws] = config.webhooks;
+    const event = (type: string, cloud: string, data: Record<string, unknown>) => ({ type, cloud, data }) as unknown as AuditEvent;
+    const needed = (cloud: string, groups: string[]): Notification => ({
+      type: 'approval.needed',
+      severity: 'info',
+      event: event('grant.requested', cloud, { approval: { mode: 'approvals', groups } }),
+    });
+    expect(webhookWants(sre, needed('gcp', ['sre', 'security']))).toBe(true);
+    expect(webhookWants(sre, needed('gcp', ['security']))).toBe(false);
+    expect(webhookWants(aws, needed('aws', ['security']))).toBe(true);
+    expect(webhookWants(aws, needed('gcp', ['sre']))).toBe(false);
+    expect(webhookWants(sre, { type: 'grant.granted', severity: 'info', event: event('grant.activated', 'gcp', {}) })).toBe(false);
+
+    expect(
+      issues(['webhooks:', '  - name: x', '    url: https://hooks.example.com/x', '    approverGroups: [sre]', '    clouds: [oracle]'].join('\n')).map((i) => i.field),
+    ).toEqual(['webhooks.0.clouds.0']);
+    expect(issues(['webhooks:', '  - name: x', '    url: https://hooks.example.com/x', '    approverGroups: [sre]'].join('\n'))).toEqual([
+      expect.objectContaining({ field: 'webhooks.0.approverGroups', message: expect.stringContaining('set events: [approval.needed]') }),
     ]);
   });
 });

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseYamlWithSchema } from '@jit/config';
-import { NOTIFICATION_TYPES, NotificationType } from './notification';
+import { CLOUDS, CloudName } from '@jit/domain';
+import { NOTIFICATION_TYPES, Notification, NotificationType } from './notification';
 
 /** Shortest HMAC secret accepted: 16 characters, 128 bits if random. */
 export const MIN_SECRET_LENGTH = 16;
@@ -16,6 +17,10 @@ export interface WebhookConfig {
   /** HMAC-SHA256 key for `X-Jit-Signature`. Sensitive: never logged. */
   secret: string | null;
   events: NotificationType[];
+  /** Only events of these clouds (all when absent). */
+  clouds?: CloudName[];
+  /** Only approval requests asking one of these groups (all when absent); for an approvers' channel per group. */
+  approverGroups?: string[];
 }
 
 export interface NotificationsConfig {
@@ -48,8 +53,17 @@ function webhookSchema(env: NodeJS.ProcessEnv) {
       format: z.enum(['json', 'slack']).default('json'),
       secretEnv: envName.optional(),
       events: z.array(z.enum(NOTIFICATION_TYPES)).min(1).default([...NOTIFICATION_TYPES]),
+      clouds: z.array(z.enum(CLOUDS)).min(1).optional(),
+      approverGroups: z.array(z.string().min(1).max(80)).min(1).optional(),
     })
     .transform((w, ctx): WebhookConfig => {
+      if (w.approverGroups && w.events.some((e) => e !== 'approval.needed')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approverGroups'],
+          message: 'routes approval.needed only (other events do not name approver groups): set events: [approval.needed]',
+        });
+      }
       let url = '';
       if ((w.url === undefined) === (w.urlEnv === undefined)) {
         ctx.addIssue({ code: 'custom', message: 'set exactly one of url and urlEnv' });
@@ -76,7 +90,15 @@ function webhookSchema(env: NodeJS.ProcessEnv) {
           });
         }
       }
-      return { name: w.name, url, format: w.format, secret, events: [...new Set(w.events)] };
+      return {
+        name: w.name,
+        url,
+        format: w.format,
+        secret,
+        events: [...new Set(w.events)],
+        ...(w.clouds && { clouds: [...new Set(w.clouds)] }),
+        ...(w.approverGroups && { approverGroups: [...new Set(w.approverGroups)] }),
+      };
     });
 }
 
@@ -101,4 +123,16 @@ export function parseNotificationsConfig(text: string, source: string, env: Node
 /** Reads the file named by `JIT_NOTIFICATIONS_FILE`. */
 export function loadNotificationsConfig(path: string, env: NodeJS.ProcessEnv = process.env): NotificationsConfig {
   return parseNotificationsConfig(readFileSync(path, 'utf8'), path, env);
+}
+
+/** Whether a webhook is to hear of a notification: its events, then its cloud and approver-group filters. */
+export function webhookWants(webhook: Pick<WebhookConfig, 'events' | 'clouds' | 'approverGroups'>, n: Notification): boolean {
+  if (!webhook.events.includes(n.type)) return false;
+  if (webhook.clouds && !webhook.clouds.some((c) => c === n.event.cloud)) return false;
+  if (webhook.approverGroups) {
+    const approval = n.event.data.approval as { groups?: unknown } | null | undefined;
+    const groups = Array.isArray(approval?.groups) ? approval.groups : [];
+    if (!webhook.approverGroups.some((g) => groups.includes(g))) return false;
+  }
+  return true;
 }
