@@ -23,6 +23,7 @@ export const AuditTrail = {
         rule: g.decision.rule,
         required: g.decision.required,
         groups: g.decision.groups,
+        ...(g.decision.steps && { steps: g.decision.steps }),
         deadline: g.approvalDeadline?.toISOString() ?? null,
         policyVersion: g.decision.policyVersion,
       },

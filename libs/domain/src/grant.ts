@@ -53,12 +53,23 @@ export interface GrantDecision {
   /** The rule that allowed the request (`break-glass` for break-glass accounts). */
   rule: string;
   mode: 'auto' | 'approvals' | 'break_glass';
-  /** Distinct approvals needed; 0 when none are. */
+  /** Distinct approvals needed, all steps together; 0 when none are. */
   required: number;
-  /** Approvers must belong to one of these groups. */
+  /** Approvers must belong to one of these groups (every step's). */
   groups: string[];
+  /**
+   * Approvals needed per group set, all of which must be met by distinct approvers (one from
+   * SRE *and* one from Security). Absent on grants decided before steps existed: one step of
+   * `required` from `groups`.
+   */
+  steps?: ApprovalStep[];
   /** SHA-256 of the rules file that decided. */
   policyVersion: string;
+}
+
+export interface ApprovalStep {
+  required: number;
+  groups: string[];
 }
 
 export interface Approval {
@@ -66,6 +77,48 @@ export interface Approval {
   decision: 'approved' | 'denied';
   comment?: string;
   at: string;
+  /** The approver's groups among the rule's when they approved: which steps the approval can fill. */
+  groups?: string[];
+}
+
+export function approvalSteps(d: Pick<GrantDecision, 'required' | 'groups' | 'steps'>): ApprovalStep[] {
+  return d.steps?.length ? d.steps : [{ required: d.required, groups: d.groups }];
+}
+
+/**
+ * How many of the steps' approvals these approvers fill, each approver counting once and for one
+ * step their groups allow: a maximum bipartite matching (Kuhn's augmenting paths) between
+ * approvers and step seats, so someone in two groups never fills two steps, and the order in
+ * which people approve never matters.
+ */
+export function approvalsFilled(steps: readonly ApprovalStep[], approvers: readonly { groups: readonly string[] }[]): number {
+  return matchApprovals(steps, approvers).reduce((n, filled) => n + filled, 0);
+}
+
+/** The approvals each step holds under one maximum matching (see approvalsFilled). */
+export function matchApprovals(steps: readonly ApprovalStep[], approvers: readonly { groups: readonly string[] }[]): number[] {
+  const seatStep = steps.flatMap((s, i) => Array.from({ length: s.required }, () => i));
+  const seats = seatStep.map((i) => steps[i].groups);
+  const seatHolder: (number | undefined)[] = new Array(seats.length).fill(undefined);
+  const fits = (a: number, seat: number) => approvers[a].groups.some((g) => seats[seat].includes(g));
+  const assign = (a: number, tried: boolean[]): boolean => {
+    for (let seat = 0; seat < seats.length; seat++) {
+      if (tried[seat] || !fits(a, seat)) continue;
+      tried[seat] = true;
+      const holder = seatHolder[seat];
+      if (holder === undefined || assign(holder, tried)) {
+        seatHolder[seat] = a;
+        return true;
+      }
+    }
+    return false;
+  };
+  for (let a = 0; a < approvers.length; a++) assign(a, new Array(seats.length).fill(false));
+  const perStep = steps.map(() => 0);
+  seatHolder.forEach((holder, seat) => {
+    if (holder !== undefined) perStep[seatStep[seat]]++;
+  });
+  return perStep;
 }
 
 /** The broker's record of one grant. */

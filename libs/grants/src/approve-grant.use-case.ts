@@ -2,7 +2,7 @@ import { AuditTrail } from '@jit/audit';
 import { DomainError, Grant } from '@jit/domain';
 import { PolicySource } from '@jit/policy';
 import { Actor } from './actor';
-import { assertMayDecide, findForDecision } from './approval-eligibility';
+import { approvalProgress, assertMayDecide, findForDecision } from './approval-eligibility';
 import { GrantLifecycle, REQUEST_GRANT_ATTEMPTS } from './grant-lifecycle';
 import { expireIfOverdue } from './pending-timeout';
 
@@ -33,10 +33,22 @@ export class ApproveGrantUseCase {
           { field: 'approver', message: 'already approved' },
         ], { grantId: id, state: grant.state });
       }
+      const progress = approvalProgress(grant, this.policies.current.groupsOf(actor));
+      if (progress.after === progress.before) {
+        throw new DomainError(
+          'invalid_state',
+          `the approvals your groups can give are already in; still needed: ${progress.missing}`,
+          [{ field: 'approver', message: 'no open step for your groups' }],
+          { grantId: id, state: grant.state },
+        );
+      }
       const now = this.lifecycle.clock.now();
-      const approvals = [...grant.approvals, { approver: actor.subject, decision: 'approved' as const, ...(command.comment ? { comment: command.comment } : {}), at: now.toISOString() }];
+      const approvals = [
+        ...grant.approvals,
+        { approver: actor.subject, decision: 'approved' as const, ...(command.comment ? { comment: command.comment } : {}), at: now.toISOString(), groups: progress.groups },
+      ];
       const expect = { approvalCount: grant.approvals.length };
-      if (approvals.length < grant.decision!.required) {
+      if (progress.after < grant.decision!.required) {
         const next = await this.lifecycle.transition(grant, 'pending_approval', { approvals }, (g) => [AuditTrail.approved(g, actor.subject, command.comment, false)], expect);
         if (next) return next;
         continue;

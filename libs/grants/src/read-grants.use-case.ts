@@ -1,6 +1,7 @@
 import { DomainError, Grant, GrantFilter, GrantStore, Page, GRANT_ID_PATTERN } from '@jit/domain';
 import { PolicySource } from '@jit/policy';
 import { Actor, readsAllGrants, requireRole } from './actor';
+import { approvalProgress } from './approval-eligibility';
 
 /** One grant, if the actor may see it; requesters see only their own (others look absent). */
 export class GetGrantUseCase {
@@ -30,7 +31,16 @@ export class ListGrantsUseCase {
     if (awaiting === 'me') {
       requireRole(actor, 'approver', 'admin');
       // Group membership as approvals check it: the token's groups plus the rules in force now.
-      filter = { ...filter, awaitingDecisionBy: { subject: actor.subject, groups: [...this.policies.current.groupsOf(actor)] } };
+      const groups = this.policies.current.groupsOf(actor);
+      filter = { ...filter, awaitingDecisionBy: { subject: actor.subject, groups: [...groups] } };
+      const page = await this.store.list(filter, limit, cursor);
+      // SQL narrows to the rule's groups; a step the caller's groups could fill must also still be open.
+      // A page may then hold fewer than `limit` items; `nextCursor` still says whether more follow.
+      const opensAStep = (g: Grant) => {
+        const p = approvalProgress(g, groups);
+        return p.after > p.before;
+      };
+      return { ...page, items: page.items.filter(opensAStep) };
     }
     if (!readsAllGrants(actor)) {
       if (filter.requester && filter.requester !== actor.subject) {

@@ -106,6 +106,7 @@ export class RequestGrantUseCase {
       mode,
       required: verdict.approval.mode === 'approvals' ? verdict.approval.required : 0,
       groups: verdict.approval.mode === 'approvals' ? verdict.approval.groups : [],
+      ...(verdict.approval.mode === 'approvals' && { steps: verdict.approval.steps }),
       policyVersion: verdict.policyVersion,
     };
     const pending = verdict.approval.mode === 'approvals';

@@ -108,11 +108,18 @@ const textRequirement = z.strictObject({
 });
 export type TextRequirement = z.output<typeof textRequirement>;
 
+const approvalStep = z.strictObject({
+  approvals: z.number().int().min(1).max(10),
+  from: z.array(name('a group')).min(1),
+});
+
 const approvalSchema = z.union([
   z.literal('auto'),
+  // N distinct approvers from any of the groups.
+  approvalStep.extend({ timeout: durationSeconds.optional() }),
+  // Every step met, by distinct approvers: e.g. one from the owning team and one from security.
   z.strictObject({
-    approvals: z.number().int().min(1).max(10),
-    from: z.array(name('a group')).min(1),
+    allOf: z.array(approvalStep).min(2).max(5),
     timeout: durationSeconds.optional(),
   }),
 ]);
@@ -165,9 +172,12 @@ export const accessPolicyFileSchema = z
         }),
       );
       if (r.approval !== 'auto') {
-        r.approval.from.forEach((g, k) => {
-          if (!declared(g)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'approval', 'from', k], message: `group "${g}" is not declared under groups` });
-        });
+        const steps = 'allOf' in r.approval ? r.approval.allOf.map((s, n) => ({ s, at: ['allOf', n] })) : [{ s: r.approval, at: [] }];
+        for (const { s, at } of steps) {
+          s.from.forEach((g, k) => {
+            if (!declared(g)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'approval', ...at, 'from', k], message: `group "${g}" is not declared under groups` });
+          });
+        }
       }
       r.requesters.forEach((q, j) => {
         if (q.issuer && !file.issuers.some((iss) => iss.name === q.issuer)) {

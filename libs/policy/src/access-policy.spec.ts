@@ -322,6 +322,37 @@ rules:
       expect(issues[0].message).toMatch(/restrict principals by ARN pattern/);
     });
 
+    it('should take approval steps, sum and unite them, and name an undeclared group in a step', () => {
+      const text = `version: 1
+groups: { sre: [dave], security: [erin] }
+rules:
+  - name: two-teams
+    requesters: [{ subjects: [bob] }]
+    targets: [{ kind: aws.assume-role, roleArns: ["*"] }]
+    maxDuration: PT1H
+    approval:
+      allOf:
+        - { approvals: 2, from: [sre] }
+        - { approvals: 1, from: [security, audit] }
+`;
+      expect(issuesOf(text).map((i) => `${i.line}:${i.field}`)).toEqual(['11:rules.0.approval.allOf.1.from.1']);
+      const ok = parseAccessPolicy(text.replace(', audit]', ']'), 'rules.yaml', new Date());
+      const verdict = ok.evaluate({ subject: 'bob' }, {
+        cloud: 'aws',
+        principal: { type: 'workload', id: 'arn:aws:iam::123456789012:role/ci' },
+        target: { kind: 'aws.assume-role', roleArn: 'arn:aws:iam::123456789012:role/deploy' },
+        durationSeconds: 600,
+        justification: null,
+        ticket: null,
+      } as GrantRequest);
+      expect(verdict).toMatchObject({
+        effect: 'allow',
+        approval: { mode: 'approvals', required: 3, groups: ['sre', 'security'], steps: [{ required: 2, groups: ['sre'] }, { required: 1, groups: ['security'] }] },
+      });
+      // One step is no steps: write approvals/from.
+      expect(issuesOf(text.replace('        - { approvals: 1, from: [security, audit] }\n', '')).map((i) => i.field)).toEqual(['rules.0.approval.allOf']);
+    });
+
     it('should refuse claims without an issuer', () => {
       expect(issuesOf(`version: 1\nrules:\n  - name: a\n    requesters: [{ claims: { repository: x } }]\n    targets: [{ kind: aws.assume-role, roleArns: ["*"] }]\n    maxDuration: PT1H\n    approval: auto\n`)).toEqual([
         expect.objectContaining({ field: 'rules.0.requesters.0.issuer', message: 'claims need the issuer that vouches for them' }),

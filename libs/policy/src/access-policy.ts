@@ -1,4 +1,4 @@
-import { CREDENTIAL_VENDING_KINDS, FieldIssue, GrantRequest, Principal, Target, formatIsoDuration } from '@jit/domain';
+import { ApprovalStep, CREDENTIAL_VENDING_KINDS, FieldIssue, GrantRequest, Principal, Target, formatIsoDuration } from '@jit/domain';
 import { AccessPolicyFile, AccessRule, DenyEntry, RequesterMatcher, TextRequirement } from './access-policy.schema';
 import { globCovers } from './glob';
 import { matchTarget } from './target.matcher';
@@ -13,7 +13,7 @@ export interface Requester {
 
 export type ApprovalRequirement =
   | { mode: 'auto' }
-  | { mode: 'approvals'; required: number; groups: string[]; timeoutSeconds: number }
+  | { mode: 'approvals'; required: number; groups: string[]; steps: ApprovalStep[]; timeoutSeconds: number }
   | { mode: 'break_glass' };
 
 export type PolicyDecision =
@@ -112,10 +112,12 @@ export class AccessPolicy {
 
   private approvalOf(rule: AccessRule): ApprovalRequirement {
     if (rule.approval === 'auto') return { mode: 'auto' };
+    const steps = ('allOf' in rule.approval ? rule.approval.allOf : [rule.approval]).map((s) => ({ required: s.approvals, groups: [...s.from] }));
     return {
       mode: 'approvals',
-      required: rule.approval.approvals,
-      groups: [...rule.approval.from],
+      required: steps.reduce((n, s) => n + s.required, 0),
+      groups: [...new Set(steps.flatMap((s) => s.groups))],
+      steps,
       timeoutSeconds: rule.approval.timeout ?? this.file.approvalTimeout,
     };
   }

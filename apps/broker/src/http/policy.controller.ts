@@ -4,6 +4,7 @@ import { DomainError, formatIsoDuration } from '@jit/domain';
 import { Actor, RequestGrantUseCase, requireRole } from '@jit/grants';
 import { PolicyReloader } from '../policy/policy-reloader';
 import { CurrentActor } from './auth/auth.decorators';
+import { stepResponse } from './dto/grant.response';
 import { toPolicyResponse } from './dto/policy.response';
 
 @ApiTags('access rules')
@@ -39,7 +40,12 @@ export class PolicyController {
       effect: 'allow',
       rule: verdict.rule,
       mode: a.mode,
-      ...(a.mode === 'approvals' && { approvalsRequired: a.required, approverGroups: a.groups, approvalTimeout: formatIsoDuration(a.timeoutSeconds) }),
+      ...(a.mode === 'approvals' && {
+        approvalsRequired: a.required,
+        approverGroups: a.groups,
+        approvalSteps: a.steps.map(stepResponse),
+        approvalTimeout: formatIsoDuration(a.timeoutSeconds),
+      }),
       policyVersion: verdict.policyVersion,
       request: judged,
     };

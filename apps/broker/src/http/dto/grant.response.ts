@@ -1,4 +1,4 @@
-import { AuditEvent, Grant } from '@jit/domain';
+import { ApprovalStep, AuditEvent, Grant, approvalSteps } from '@jit/domain';
 
 /** The API's view of a grant (design.md section 3); credentials only on the creating response. */
 export function toGrantResponse(g: Grant, credentials?: Record<string, string>) {
@@ -24,6 +24,7 @@ export function toGrantResponse(g: Grant, credentials?: Record<string, string>) 
       mode: g.decision.mode,
       approvalsRequired: g.decision.required,
       approverGroups: g.decision.groups,
+      ...(g.decision.mode === 'approvals' && { approvalSteps: approvalSteps(g.decision).map(stepResponse) }),
       policyVersion: g.decision.policyVersion,
     },
     ...(g.state === 'pending_approval' ? { approvalDeadline: g.approvalDeadline?.toISOString() ?? null } : {}),
@@ -50,4 +51,9 @@ export function toAuditResponse(e: AuditEvent) {
     prevHash: e.prevHash,
     hash: e.hash,
   };
+}
+
+/** One approval step as the API shows it: every step must be met, by distinct approvers. */
+export function stepResponse(s: ApprovalStep): { approvalsRequired: number; approverGroups: string[] } {
+  return { approvalsRequired: s.required, approverGroups: s.groups };
 }
