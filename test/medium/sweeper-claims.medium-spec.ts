@@ -285,6 +285,25 @@ describe('sweeper claims and crash recovery on a real database', () => {
     });
   });
 
+  describe('listing with a check SQL cannot make', () => {
+    it('should fill the page from further rows when the check drops some, and page on from the last row read', async () => {
+      const base = Date.now() - 60_000;
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const g = { ...grant('active', new Date(Date.now() + HOUR)), createdAt: new Date(base + i * 1000) };
+        ids.unshift(g.id); // newest first
+        await store('writer').insert(g, null, [], null);
+      }
+      const wanted = new Set([ids[1], ids[4], ids[5]]);
+      const first = await store('api').list({}, 2, null, (g) => wanted.has(g.id));
+      expect(first.items.map((g) => g.id)).toEqual([ids[1], ids[4]]);
+      expect(first.nextCursor).not.toBeNull();
+      const second = await store('api').list({}, 2, first.nextCursor, (g) => wanted.has(g.id));
+      expect(second.items.map((g) => g.id)).toEqual([ids[5]]);
+      expect(second.nextCursor).toBeNull();
+    });
+  });
+
   describe('the request path and its lease', () => {
     it('should stop retrying a grant call when another attempt would outlast the row\'s lease, so a sweeper never recovers it under a live request', async () => {
       const settings = { ...SETTINGS, leaseMs: 2_500, providerTimeoutMs: 600 };

@@ -64,6 +64,13 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const policyHolder = await AccessPolicyHolder.open(config.policyFile, () => clock.now());
   // Likewise a bad webhooks file, or a webhook secret missing from the environment.
   const webhooks = config.notificationsFile ? loadNotificationsConfig(config.notificationsFile).webhooks : [];
+  // Approver groups are declared in the rules file; a name that is not would route nothing, silently.
+  for (const w of webhooks) {
+    const unknown = (w.approverGroups ?? []).filter((g) => !Object.hasOwn(policyHolder.current.file.groups, g));
+    if (unknown.length) {
+      new Logger('Notifications').warn(`webhook ${w.name}: approverGroups ${unknown.join(', ')} are not groups of the rules file, so no request will match them`);
+    }
+  }
   const ownsDatabase = !options.database;
   const database = options.database ?? (await openDatabase(config.databaseUrl, config.dataDir));
   const store = new PostgresGrantStore(database.dataSource, clock, config.replicaId);

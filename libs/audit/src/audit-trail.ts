@@ -42,7 +42,7 @@ export const AuditTrail = {
     }),
   denied: (g: Grant, actor: string, reason: 'denied' | 'timeout' | 'withdrawn', comment: string | null) =>
     about(g, 'grant.denied', actor, { reason, comment }),
-  /** A break-glass account bypassed approval: recorded at high severity and sent to every webhook. */
+  /** A break-glass account bypassed approval: recorded at high severity and sent to every webhook that takes break_glass.used. */
   breakGlass: (g: Grant) =>
     about(g, 'policy.break_glass', g.requestedBy, {
       severity: 'high',

@@ -33,13 +33,14 @@ export function assertMayDecide(actor: Actor, grant: Grant, policy: AccessPolicy
 /**
  * What one more approval, by someone in `actorGroups`, does for a pending request: the approvals
  * filled before and after (each approver fills one step their groups allow), the approver's groups
- * among the rule's, and what is still missing, for messages. Approvals recorded without groups
- * (before steps existed) count for any step.
+ * among the rule's, and what is still missing, for messages.
  */
 export function approvalProgress(grant: Grant, actorGroups: ReadonlySet<string>): { before: number; after: number; groups: string[]; missing: string } {
   const decision = grant.decision!;
   const steps = approvalSteps(decision);
-  const prior = grant.approvals.filter((a) => a.decision === 'approved').map((a) => ({ groups: a.groups ?? decision.groups }));
+  // An approval without groups predates steps and counts for its single step; on a grant with
+  // steps it can only come from a replica that does not know them, and fills none.
+  const prior = grant.approvals.filter((a) => a.decision === 'approved').map((a) => ({ groups: a.groups ?? (decision.steps ? [] : decision.groups) }));
   const groups = decision.groups.filter((g) => actorGroups.has(g));
   const perStep = matchApprovals(steps, prior);
   const before = perStep.reduce((n, f) => n + f, 0);

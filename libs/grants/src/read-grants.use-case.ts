@@ -33,14 +33,13 @@ export class ListGrantsUseCase {
       // Group membership as approvals check it: the token's groups plus the rules in force now.
       const groups = this.policies.current.groupsOf(actor);
       filter = { ...filter, awaitingDecisionBy: { subject: actor.subject, groups: [...groups] } };
-      const page = await this.store.list(filter, limit, cursor);
-      // SQL narrows to the rule's groups; a step the caller's groups could fill must also still be open.
-      // A page may then hold fewer than `limit` items; `nextCursor` still says whether more follow.
+      // SQL narrows to the rule's groups; a step the caller's groups could fill must also still be
+      // open, which is checked here, reading on until the page is full (or a bounded scan ends).
       const opensAStep = (g: Grant) => {
         const p = approvalProgress(g, groups);
         return p.after > p.before;
       };
-      return { ...page, items: page.items.filter(opensAStep) };
+      return this.store.list(filter, limit, cursor, opensAStep);
     }
     if (!readsAllGrants(actor)) {
       if (filter.requester && filter.requester !== actor.subject) {

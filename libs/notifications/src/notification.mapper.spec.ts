@@ -62,7 +62,14 @@ describe('summarize', () => {
 
   it('should say who asked, what is needed from whom and by when', () => {
     expect(summary('grant.requested', { kind: 'aws.iam-policy', approval: approval('approvals') }, 'alice')).toBe(
-      `alice requested aws.iam-policy access for ${ROLE} (grant ${GRANT}); it needs 2 approvals from sre, security under rule prod-write before 2030-01-01T12:00:00.000Z.`,
+      `alice requested aws.iam-policy access for ${ROLE} (grant ${GRANT}); it needs 2 approvals from sre or security under rule prod-write before 2030-01-01T12:00:00.000Z.`,
+    );
+  });
+
+  it('should spell out approval steps, so a second approver from a team already heard does not try', () => {
+    const steps = { ...approval('approvals'), steps: [{ required: 1, groups: ['sre'] }, { required: 2, groups: ['security', 'audit'] }] };
+    expect(summary('grant.requested', { kind: 'aws.iam-policy', approval: steps }, 'alice')).toBe(
+      `alice requested aws.iam-policy access for ${ROLE} (grant ${GRANT}); it needs 1 approval from sre and 2 from security or audit (different people) under rule prod-write before 2030-01-01T12:00:00.000Z.`,
     );
   });
 

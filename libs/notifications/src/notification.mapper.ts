@@ -89,13 +89,10 @@ export function summarize(n: Notification): string {
   const who = e.principal ?? 'an unknown principal';
   switch (n.type) {
     case 'approval.needed': {
-      const required = Number(field(d.approval, 'required') ?? 1);
-      const groups = field(d.approval, 'groups');
-      const from = Array.isArray(groups) && groups.length ? ` from ${groups.map(String).join(', ')}` : '';
       const deadline = field(d.approval, 'deadline');
       return (
         `${e.actor} requested ${text(d.kind) ?? e.cloud ?? 'cloud'} access for ${who} (${grant}); ` +
-        `it needs ${required} approval${required === 1 ? '' : 's'}${from} under rule ${text(field(d.approval, 'rule')) ?? 'unknown'}` +
+        `it needs ${neededApprovals(d.approval)} under rule ${text(field(d.approval, 'rule')) ?? 'unknown'}` +
         `${typeof deadline === 'string' ? ` before ${deadline}` : ''}.`
       );
     }
@@ -142,3 +139,18 @@ const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1)
 
 /** Slack reads `&`, `<` and `>` as markup (links, mentions); everything else is literal. */
 const slackEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** "2 approvals from sre, security", or per step: "1 approval from sre and 1 from security (different people)". */
+function neededApprovals(approval: unknown): string {
+  const fromGroups = (groups: unknown) => (Array.isArray(groups) && groups.length ? ` from ${groups.map(String).join(' or ')}` : '');
+  const steps = field(approval, 'steps');
+  if (Array.isArray(steps) && steps.length > 1) {
+    const parts = steps.map((s, i) => {
+      const n = Number(field(s, 'required') ?? 1);
+      return `${n}${i === 0 ? ` approval${n === 1 ? '' : 's'}` : ''}${fromGroups(field(s, 'groups'))}`;
+    });
+    return `${parts.join(' and ')} (different people)`;
+  }
+  const required = Number(field(approval, 'required') ?? 1);
+  return `${required} approval${required === 1 ? '' : 's'}${fromGroups(field(approval, 'groups'))}`;
+}

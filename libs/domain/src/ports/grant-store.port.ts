@@ -81,7 +81,12 @@ export abstract class GrantStore {
 
   abstract findById(id: string): Promise<Grant | null>;
   abstract findByIdempotencyKey(requester: string, key: string): Promise<{ grant: Grant; requestHash: string } | null>;
-  abstract list(filter: GrantFilter, limit: number, cursor: string | null): Promise<Page<Grant>>;
+  /**
+   * Grants newest first, keyset-paged. `keep`, a check SQL cannot make, drops rows while the page
+   * is filled from further rows; a page may still come back short (with `nextCursor`) after
+   * LIST_SCAN_LIMIT rows were read, so that one request never scans without bound.
+   */
+  abstract list(filter: GrantFilter, limit: number, cursor: string | null, keep?: (g: Grant) => boolean): Promise<Page<Grant>>;
   /** Live grants (provisioning, active, revoking, revoke_failed) sharing an overlap key, except `exceptId`. */
   abstract liveWithOverlapKey(overlapKey: string, exceptId: string): Promise<Grant[]>;
 

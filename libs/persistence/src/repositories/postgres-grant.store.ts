@@ -34,6 +34,11 @@ const PATCH_COLUMNS: Record<Exclude<keyof GrantPatch, 'leaseUntil'>, string> = {
 const JSON_COLUMNS = new Set(['provider_ref', 'approvals', 'decision']);
 
 type GrantCursor = { t: string; i: string };
+/** Rows a filtered list reads at most per request before answering a short page with a cursor. */
+export const LIST_SCAN_LIMIT = 2_000;
+
+const grantCursor = (g: Grant): string => encodeCursor({ t: g.createdAt.toISOString(), i: g.id });
+
 const isGrantCursor = (v: unknown): v is GrantCursor =>
   typeof v === 'object' && v !== null && typeof (v as GrantCursor).t === 'string' && typeof (v as GrantCursor).i === 'string' &&
   !Number.isNaN(Date.parse((v as GrantCursor).t)) && /^[0-9a-f-]{36}$/.test((v as GrantCursor).i);
@@ -143,7 +148,24 @@ export class PostgresGrantStore extends GrantStore {
     return rows[0] ? { grant: toGrant(rows[0]), requestHash: rows[0].request_hash } : null;
   }
 
-  async list(filter: GrantFilter, limit: number, cursor: string | null): Promise<Page<Grant>> {
+  async list(filter: GrantFilter, limit: number, cursor: string | null, keep?: (g: Grant) => boolean): Promise<Page<Grant>> {
+    if (!keep) return this.listPage(filter, limit, cursor);
+    const items: Grant[] = [];
+    let next = cursor;
+    for (let scanned = 0; ; ) {
+      const page = await this.listPage(filter, limit, next);
+      for (const g of page.items) {
+        scanned++;
+        if (keep(g)) items.push(g);
+        next = grantCursor(g);
+        if (items.length === limit) return { items, nextCursor: next };
+      }
+      if (!page.nextCursor) return { items, nextCursor: null };
+      if (scanned >= LIST_SCAN_LIMIT) return { items, nextCursor: next };
+    }
+  }
+
+  private async listPage(filter: GrantFilter, limit: number, cursor: string | null): Promise<Page<Grant>> {
     const q = new SqlConditions()
       .addIf('cloud = ?', filter.cloud)
       .addIf('state = ?', filter.state)
@@ -174,7 +196,7 @@ export class PostgresGrantStore extends GrantStore {
     const last = items[items.length - 1];
     return {
       items,
-      nextCursor: rows.length > limit && last ? encodeCursor({ t: last.createdAt.toISOString(), i: last.id }) : null,
+      nextCursor: rows.length > limit && last ? grantCursor(last) : null,
     };
   }
 
