@@ -269,6 +269,24 @@ describe('listing, audit export, metrics and docs over HTTP', () => {
     });
   });
 
+  describe('verify with anchors', () => {
+    const firstHash = async () => (await t.http.get('/v1/audit?limit=1').set(t.as('auditor')).expect(200)).body.items[0].hash as string;
+
+    it('should check heads recorded earlier, given as anchor=<seq>:<hash>, and name a malformed one', async () => {
+      const earlier = (await t.http.get('/v1/audit/verify').set(t.as('auditor')).expect(200)).body.head as { seq: number; hash: string };
+      await t.http.post('/v1/grants').set(t.as('alice')).send(awsPolicyGrant()).expect(201);
+      const ok = await t.http.get(`/v1/audit/verify?anchor=${earlier.seq}:${earlier.hash}&anchor=1:${(await firstHash())}`).set(t.as('auditor')).expect(200);
+      expect(ok.body).toMatchObject({ ok: true, anchors: 2, firstBroken: null });
+      expect(ok.body.head.seq).toBeGreaterThan(earlier.seq);
+      const wrong = await t.http.get(`/v1/audit/verify?anchor=${earlier.seq}:${'f'.repeat(64)}`).set(t.as('auditor')).expect(200);
+      expect(wrong.body).toMatchObject({ ok: false, firstBroken: { seq: earlier.seq, reason: expect.stringMatching(/anchored hash/) } });
+      for (const bad of ['12', `0:${earlier.hash}`, `3:${earlier.hash.slice(1)}`, `x:${earlier.hash}`]) {
+        const res = await t.http.get(`/v1/audit/verify?anchor=${bad}`).set(t.as('auditor')).expect(400);
+        expect(res.body.errors).toEqual([expect.objectContaining({ field: 'anchor' })]);
+      }
+    });
+  });
+
   describe('metrics', () => {
     it('should show grants per state and the revocation lag histogram once a grant expired', async () => {
       const short = await t.http.post('/v1/grants').set(t.as('alice')).send(awsPolicyGrant({ duration: 'PT1S' })).expect(201);

@@ -211,6 +211,49 @@ describe('audit hash chain on a real database', () => {
     expect(result.firstBroken).toMatchObject({ seq: 9, reason: expect.stringMatching(/not in the chain head/) });
   });
 
+  describe('anchors: heads recorded outside the database', () => {
+    /** The strongest attacker: rewrites event `from` and re-chains everything after it, head row included. */
+    async function rewriteFrom(from: number, data: Record<string, unknown>): Promise<void> {
+      let prevHash = (await row(from - 1)).hash as string;
+      for (let seq = from; seq <= 8; seq++) {
+        const e = await row(seq);
+        const rewritten = {
+          seq, id: e.id, occurredAt: new Date(e.occurred_at), type: e.type, grantId: e.grant_id, cloud: e.cloud,
+          principal: e.principal, actor: e.actor, data: seq === from ? data : e.data, prevHash,
+        };
+        const hash = hashEvent(rewritten);
+        await asAttacker(`UPDATE audit_events SET data = $1::jsonb, prev_hash = $2, hash = $3 WHERE seq = $4`, [JSON.stringify(rewritten.data), prevHash, hash, seq]);
+        prevHash = hash;
+      }
+      await db.dataSource.query(`UPDATE audit_chain_head SET hash = $1`, [prevHash]);
+    }
+
+    it('should catch a rewrite of the whole tail and the head, which the chain alone cannot show', async () => {
+      const earlier = (await audit.verify(auditor)).head;
+      const midway = { seq: 5, hash: (await row(5)).hash as string };
+      await rewriteFrom(3, { artifactName: 'jit-forged' });
+      // Every link holds: without an anchor the rewrite passes.
+      expect(await audit.verify(auditor)).toMatchObject({ ok: true, firstBroken: null });
+      const caught = await audit.verify(auditor, [earlier]);
+      expect(caught).toMatchObject({ ok: false, anchors: 1, firstBroken: { seq: 8, reason: expect.stringMatching(/anchored hash/) } });
+      expect((await audit.verify(auditor, [midway, earlier])).firstBroken).toMatchObject({ seq: 5 });
+    });
+
+    it('should catch a tail deleted together with the head rewound, from an anchor past the new end', async () => {
+      const earlier = (await audit.verify(auditor)).head;
+      await asAttacker(`DELETE FROM audit_events WHERE seq >= 7`);
+      await db.dataSource.query(`UPDATE audit_chain_head SET seq = 6, hash = $1`, [(await row(6)).hash]);
+      expect((await audit.verify(auditor)).ok).toBe(true);
+      expect((await audit.verify(auditor, [earlier])).firstBroken).toMatchObject({ seq: 8, reason: expect.stringMatching(/ends at 6, before anchored event 8/) });
+    });
+
+    it('should pass a true anchor, and keep passing as the log grows past it', async () => {
+      const earlier = (await audit.verify(auditor)).head;
+      await store.appendAudit([event('grant.expired', { lagSeconds: 0.1 })]);
+      expect(await audit.verify(auditor, [earlier, { seq: 1, hash: (await row(1)).hash }])).toMatchObject({ ok: true, anchors: 2, checked: 9 });
+    });
+  });
+
   it('should refuse verification to a requester', async () => {
     await expect(audit.verify({ subject: 'alice', roles: ['requester'] })).rejects.toMatchObject({ code: 'forbidden' });
   });

@@ -37,6 +37,16 @@ export class ChainVerifier {
   private prevHash = GENESIS_HASH;
   checked = 0;
   broken: ChainBreak | null = null;
+  private readonly anchors: Map<number, string>;
+
+  /**
+   * `anchors`: heads recorded earlier outside the database (`seq` and `hash` of a past verify).
+   * The chain alone cannot show a rewrite of every event from some point on together with the
+   * head row; an anchor can, since the rewritten event at its `seq` no longer has its hash.
+   */
+  constructor(anchors: readonly { seq: number; hash: string }[] = []) {
+    this.anchors = new Map(anchors.map((a) => [a.seq, a.hash.toLowerCase()]));
+  }
 
   add(e: AuditEvent): boolean {
     if (this.broken) return false;
@@ -56,6 +66,11 @@ export class ChainVerifier {
       this.broken = { seq: e.seq, id: e.id, reason: 'event content does not match its hash (altered)' };
       return false;
     }
+    const anchored = this.anchors.get(e.seq);
+    if (anchored !== undefined && anchored !== e.hash) {
+      this.broken = { seq: e.seq, id: e.id, reason: `event ${e.seq} does not have the anchored hash (the history up to it was rewritten)` };
+      return false;
+    }
     this.prevHash = e.hash;
     this.expectedSeq++;
     this.checked++;
@@ -65,6 +80,11 @@ export class ChainVerifier {
   finish(head: { seq: number; hash: string }): void {
     if (this.broken) return;
     const last = this.expectedSeq - 1;
+    const beyond = [...this.anchors.keys()].filter((seq) => seq > last).sort((a, b) => a - b)[0];
+    if (beyond !== undefined) {
+      this.broken = { seq: beyond, id: null, reason: `the log ends at ${last}, before anchored event ${beyond} (events deleted and the head rewound)` };
+      return;
+    }
     if (head.seq !== last || head.hash !== this.prevHash) {
       this.broken = {
         seq: last + 1,

@@ -8,6 +8,8 @@ const AUDIT_PAGE = 1000;
 export interface VerifyResult {
   ok: boolean;
   checked: number;
+  /** Anchors given and matched (all of them when `ok`). */
+  anchors: number;
   head: { seq: number; hash: string };
   firstBroken: ChainBreak | null;
 }
@@ -26,11 +28,12 @@ export class AuditLogUseCase {
     return this.store.streamAudit(filter, AUDIT_PAGE);
   }
 
-  async verify(actor: Actor): Promise<VerifyResult> {
+  async verify(actor: Actor, anchors: readonly { seq: number; hash: string }[] = []): Promise<VerifyResult> {
     requireRole(actor, 'auditor', 'admin');
     // Read the head first: events appended while we walk are after it and not judged.
     const head = await this.store.auditHead();
-    const verifier = new ChainVerifier();
+    // An anchor past the head is judged too: the log must reach it.
+    const verifier = new ChainVerifier(anchors);
     outer: for await (const page of this.store.streamAudit({}, AUDIT_PAGE)) {
       for (const e of page) {
         if (e.seq > head.seq) break outer;
@@ -44,6 +47,6 @@ export class AuditLogUseCase {
       const [max, now] = [await this.store.maxAuditSeq(), await this.store.auditHead()];
       if (max > now.seq) verifier.broken = { seq: now.seq + 1, id: null, reason: `events after ${now.seq} are not in the chain head (inserted)` };
     }
-    return { ok: verifier.broken === null, checked: verifier.checked, head, firstBroken: verifier.broken };
+    return { ok: verifier.broken === null, checked: verifier.checked, anchors: anchors.length, head, firstBroken: verifier.broken };
   }
 }

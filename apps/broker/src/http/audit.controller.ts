@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { Actor, AuditLogUseCase } from '@jit/grants';
 import { CurrentActor } from './auth/auth.decorators';
 import { toAuditResponse } from './dto/grant.response';
-import { auditQuery, parseWith } from './dto/query.schemas';
+import { auditQuery, parseWith, verifyQuery } from './dto/query.schemas';
 
 const CSV_COLUMNS = ['seq', 'id', 'occurredAt', 'type', 'grantId', 'cloud', 'principal', 'actor', 'data', 'prevHash', 'hash'];
 
@@ -59,8 +59,11 @@ export class AuditController {
   }
 
   @Get('verify')
-  @ApiOperation({ summary: 'Check the hash chain; reports the first broken link' })
-  async verify(@CurrentActor() actor: Actor) {
-    return this.audit.verify(actor);
+  @ApiOperation({
+    summary: 'Check the hash chain; reports the first broken link. Pass heads recorded from earlier verifies as anchor=<seq>:<hash> to catch a rewrite of the whole tail',
+  })
+  @ApiQuery({ name: 'anchor', required: false, description: '<seq>:<hash> of an earlier head; repeatable (up to 100)' })
+  async verify(@CurrentActor() actor: Actor, @Query() query: unknown) {
+    return this.audit.verify(actor, parseWith(verifyQuery, query).anchor);
   }
 }

@@ -31,6 +31,19 @@ export const auditQuery = z.strictObject({
   format: z.enum(['json', 'jsonl', 'csv']).default('json'),
 });
 
+/** `anchor=<seq>:<sha-256 hex>`, repeatable: heads recorded from earlier verifies. */
+const anchor = z
+  .string()
+  .regex(/^[1-9]\d{0,15}:[0-9a-fA-F]{64}$/, 'must be <seq>:<hash>, a head from an earlier verify')
+  .transform((v) => ({ seq: Number(v.slice(0, v.indexOf(':'))), hash: v.slice(v.indexOf(':') + 1).toLowerCase() }));
+
+export const verifyQuery = z.strictObject({
+  anchor: z
+    .union([anchor, z.array(anchor).max(100)])
+    .optional()
+    .transform((a) => (a === undefined ? [] : Array.isArray(a) ? a : [a])),
+});
+
 export const revokeBody = z
   .strictObject({
     reason: z.string().trim().min(1).max(1024).optional(),
