@@ -10,6 +10,13 @@ import { auditQuery, parseWith, verifyQuery } from './dto/query.schemas';
 
 const CSV_COLUMNS = ['seq', 'id', 'occurredAt', 'type', 'grantId', 'cloud', 'principal', 'actor', 'data', 'prevHash', 'hash'];
 
+/**
+ * A cell that starts with `= + - @`, a tab or a CR (or their full-width forms) gets a leading `'`
+ * (OWASP CSV injection), so a spreadsheet shows an actor such as `=HYPERLINK(...)` as text and never
+ * runs it. The CSV is therefore for people; the JSON-lines export is the lossless one to verify.
+ */
+const CSV_OPTIONS = { header: true, columns: CSV_COLUMNS, escape_formulas: true };
+
 @ApiTags('audit')
 @ApiBearerAuth()
 @Controller('v1/audit')
@@ -46,7 +53,7 @@ export class AuditController {
       return;
     }
     res.type('text/csv').setHeader('Content-Disposition', 'attachment; filename="audit.csv"');
-    const csv = stringify({ header: true, columns: CSV_COLUMNS });
+    const csv = stringify(CSV_OPTIONS);
     csv.pipe(res);
     for await (const page of pages) {
       for (const e of page) {
