@@ -241,7 +241,7 @@ describe(NotificationRelay.name, () => {
     expect(JSON.parse(receiver.at(path(breakGlassOnly))[0].body)).toMatchObject({ severity: 'high', actor: 'mallory' });
   });
 
-  it('should post a Slack message with only text', async () => {
+  it('should post a Slack message: a fallback text and Block Kit blocks, the actor in plain text', async () => {
     const w = webhook({ format: 'slack' });
     await register(w, 'replica-a');
     const { relay: r } = relay([w], 'replica-a', { publicUrl: 'https://jit.example.com' });
@@ -251,10 +251,10 @@ describe(NotificationRelay.name, () => {
 
     const [request] = await receivedAtLeast(w, 1);
     const body = JSON.parse(request.body);
-    expect(Object.keys(body)).toEqual(['text']);
-    expect(body.text).toMatch(/^:rotating_light: \*Break-glass access used\*\n/);
-    expect(body.text).toContain('By: mallory');
+    expect(Object.keys(body)).toEqual(['text', 'blocks']);
+    expect(body.text).toMatch(/^:rotating_light: \*Break-glass access used\* · grant /);
     expect(body.text).toContain('<https://jit.example.com/v1/grants/');
+    expect(body.blocks).toContainEqual({ type: 'context', elements: expect.arrayContaining([{ type: 'plain_text', text: 'By: mallory', emoji: false }]) });
     expect(request.headers['x-jit-event-id']).toBe(event.id);
   });
 

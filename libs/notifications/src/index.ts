@@ -4,3 +4,4 @@ export * from './notification-cursor.store.port';
 export * from './notification.relay';
 export * from './notifications.config';
 export * from './webhook.signer';
+export * from './slack-message.mapper';

@@ -1,6 +1,6 @@
 import { AuditEvent, AuditEventType } from '@jit/domain';
 import { auditTypesFor } from './notification';
-import { jsonPayload, slackPayload, summarize, toNotification } from './notification.mapper';
+import { jsonPayload, summarize, toNotification } from './notification.mapper';
 
 const GRANT = '3b2f0a4e-6c1d-4e8f-9a7b-5c4d3e2f1a0b';
 const ROLE = 'arn:aws:iam::123456789012:role/ci-deployer';
@@ -115,25 +115,13 @@ describe('jsonPayload', () => {
   });
 });
 
-describe('slackPayload', () => {
-  it('should flag high severity, name the grant, who and the link', () => {
-    const { text } = slackPayload(toNotification(event('policy.break_glass', { severity: 'high' }, 'mallory'))!, 'https://jit.example.com');
-    expect(text.startsWith(':rotating_light: *Break-glass access used*\n')).toBe(true);
-    expect(text).toContain(`Grant: \`${GRANT}\``);
-    expect(text).toContain('By: mallory');
-    expect(text).toContain(`<https://jit.example.com/v1/grants/${GRANT}|Open grant>`);
-  });
-
-  it('should not flag info notifications', () => {
-    expect(slackPayload(toNotification(event('grant.activated', {}))!).text.startsWith('*Access granted*')).toBe(true);
-  });
-
-  it('should escape markup in audit values and not dump the data', () => {
-    const { text } = slackPayload(
-      toNotification(event('grant.denied', { reason: '<!channel> & more', comment: 'do-not-show-this-comment' }, 'broker'))!,
-    );
-    expect(text).toContain('(&lt;!channel&gt; &amp; more)');
-    expect(text).not.toContain('<!channel>');
-    expect(text).not.toContain('do-not-show-this-comment');
+describe('jsonPayload with user-supplied text', () => {
+  it('should carry values exactly as given, for the receiver to treat as text (no markup added or removed)', () => {
+    const hostile = '*x* <https://evil.example|click> <!here> =HYPERLINK("a") &amp;';
+    const e = { ...event('grant.activated', {}, hostile), principal: hostile };
+    const body = JSON.parse(JSON.stringify(jsonPayload(toNotification(e)!)));
+    expect(body.actor).toBe(hostile);
+    expect(body.principal).toBe(hostile);
+    expect(body.summary).toBe(`${hostile} now has aws access (grant ${GRANT}).`);
   });
 });

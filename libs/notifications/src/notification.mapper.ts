@@ -59,28 +59,6 @@ export function jsonPayload(n: Notification, publicUrl?: string): JsonNotificati
   };
 }
 
-const TITLES: Record<NotificationType, string> = {
-  'approval.needed': 'Approval needed',
-  'approval.decided': 'Approval decided',
-  'grant.granted': 'Access granted',
-  'grant.revoke_failed': 'Revocation failed',
-  'break_glass.used': 'Break-glass access used',
-};
-
-/** A Slack incoming-webhook message: the summary and a link, never the event's data. */
-export function slackPayload(n: Notification, publicUrl?: string): { text: string } {
-  const e = n.event;
-  const link = grantLink(e, publicUrl);
-  const lines = [
-    `${n.severity === 'high' ? ':rotating_light: ' : ''}*${TITLES[n.type]}*`,
-    slackEscape(summarize(n)),
-    [e.grantId && `Grant: \`${slackEscape(e.grantId)}\``, `By: ${slackEscape(e.actor)}`, link && `<${link}|Open grant>`]
-      .filter(Boolean)
-      .join(' · '),
-  ];
-  return { text: lines.join('\n') };
-}
-
 /** One sentence for a human, built from named fields of the event. */
 export function summarize(n: Notification): string {
   const e = n.event;
@@ -124,7 +102,8 @@ export function summarize(n: Notification): string {
   }
 }
 
-function grantLink(e: AuditEvent, publicUrl: string | undefined): string | undefined {
+/** The grant's address under `JIT_PUBLIC_URL`, when both are known. */
+export function grantLink(e: AuditEvent, publicUrl: string | undefined): string | undefined {
   if (!publicUrl || !e.grantId) return undefined;
   return `${publicUrl.replace(/\/+$/, '')}/v1/grants/${encodeURIComponent(e.grantId)}`;
 }
@@ -136,9 +115,6 @@ function field(value: unknown, key: string): unknown {
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): string => (typeof v === 'number' ? String(v) : '?');
 const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
-
-/** Slack reads `&`, `<` and `>` as markup (links, mentions); everything else is literal. */
-const slackEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** "2 approvals from sre, security", or per step: "1 approval from sre and 1 from security (different people)". */
 function neededApprovals(approval: unknown): string {

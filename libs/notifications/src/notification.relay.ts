@@ -2,7 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AuditEventType } from '@jit/domain';
 import { auditTypesFor, Notification } from './notification';
 import { NotificationCursorStore } from './notification-cursor.store.port';
-import { jsonPayload, slackPayload, toNotification } from './notification.mapper';
+import { jsonPayload, toNotification } from './notification.mapper';
+import { slackPayload } from './slack-message.mapper';
 import { WebhookConfig, webhookWants } from './notifications.config';
 import { SIGNATURE_HEADER, signWebhook } from './webhook.signer';
 
