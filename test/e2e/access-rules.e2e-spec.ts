@@ -288,7 +288,8 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
     it('should take OIDC approvers from the issuer-prefixed groups claim, never as a group of the rules file', async () => {
       const human = (groups: string[]) => oidc.sign({ sub: 'human-7', groups });
       const storage = (await t.http.post('/v1/grants').set(t.as('alice')).send(humanRequest()).expect(202)).body;
-      await t.http.post(`/v1/grants/${storage.id}/approve`).set(bearer(await human(['other']))).send({}).expect(403);
+      // Outside the rule's groups the grant looks absent, as when reading it.
+      await t.http.post(`/v1/grants/${storage.id}/approve`).set(bearer(await human(['other']))).send({}).expect(404);
       const ok = await t.http.post(`/v1/grants/${storage.id}/approve`).set(bearer(await human(['sre']))).send({}).expect(200);
       expect(ok.body.approvals).toEqual([expect.objectContaining({ approver: 'ci:human-7', decision: 'approved' })]);
 
@@ -300,8 +301,11 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
           .send(humanRequest({ principal: { type: 'user', id: 'user:bob@acme.com' }, target: { kind: 'gcp.iam-binding', resource: 'projects/acme-prod', role: 'roles/logging.viewer' } }))
           .expect(202)
       ).body;
-      const refused = await t.http.post(`/v1/grants/${quick.id}/approve`).set(bearer(await human(['sre']))).send({}).expect(403);
-      expect(refused.body.detail).toContain('must belong to one of the groups sre');
+      const refused = await t.http.post(`/v1/grants/${quick.id}/approve`).set(bearer(await human(['sre']))).send({}).expect(404);
+      expect(refused.body.detail).not.toContain('sre');
+      // An admin, who reads every grant, is told which groups the rule asks.
+      const admin = await t.http.post(`/v1/grants/${quick.id}/approve`).set(t.as('admin')).send({}).expect(403);
+      expect(admin.body.detail).toContain('must belong to one of the groups sre');
     });
 
     it('should let the requester withdraw a pending request, and tell the approvers', async () => {
@@ -392,12 +396,15 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
   });
 
   describe('the rules API', () => {
-    it('should show the rules in force to auditors and approvers only', async () => {
+    it('should show the rules in force to admins and auditors only', async () => {
       const res = await t.http.get('/v1/policy').set(t.as('auditor')).expect(200);
       expect(res.body).toMatchObject({ source: policyPath, lastReloadError: null });
       expect(res.body.rules.map((r: { name: string }) => r.name)).toEqual(['ci-deploy', 'humans-storage', 'humans-quick-timeout']);
       expect(res.body.rules[1].ticket.pattern).toBe('^CHG-[0-9]+$');
-      await t.http.get('/v1/policy').set(t.as('approver')).expect(200);
+      await t.http.get('/v1/policy').set(t.as('admin')).expect(200);
+      // Approvers too, static or OIDC (this issuer gives every token it signs the approver role).
+      await t.http.get('/v1/policy').set(t.as('approver')).expect(403);
+      await t.http.get('/v1/policy').set(bearer(await oidc.sign({ sub: 'human-7', groups: ['sre'] }))).expect(403);
       await t.http.get('/v1/policy').set(t.as('alice')).expect(403);
       await t.http.post('/v1/policy/reload').set(t.as('auditor')).expect(403);
     });

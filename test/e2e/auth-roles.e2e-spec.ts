@@ -179,11 +179,17 @@ describe('authentication and roles over HTTP', () => {
   });
 
   describe('approver', () => {
-    it('should read grants but neither create nor revoke, nor read the audit log', async () => {
-      await t.http.get(`/v1/grants/${bobsGrant}`).set(t.as('approver')).expect(200);
+    it('should not read grants no rule asked its groups to decide (404, as if absent), nor the rules, nor the audit log', async () => {
+      // Every grant here was allowed automatically: no approver group could decide it.
+      problem(await t.http.get(`/v1/grants/${bobsGrant}`).set(t.as('approver')), 404);
+      expect((await t.http.get('/v1/grants?limit=500').set(t.as('approver')).expect(200)).body.items).toEqual([]);
+      problem(await t.http.get('/v1/policy').set(t.as('approver')), 403);
+      problem(await t.http.get('/v1/audit').set(t.as('approver')), 403);
+    });
+
+    it('should neither create nor revoke', async () => {
       problem(await t.http.post('/v1/grants').set(t.as('approver')).send(awsPolicyGrant()), 403);
       problem(await t.http.post(`/v1/grants/${bobsGrant}/revoke`).set(t.as('approver')).send({}), 403);
-      problem(await t.http.get('/v1/audit').set(t.as('approver')), 403);
     });
   });
 

@@ -3,6 +3,7 @@ import { AuditTrail } from '@jit/audit';
 import { Clock, Grant, GrantState, SystemClock, Target } from '@jit/domain';
 import { CloudProviderRegistry, GetGrantUseCase, GrantLifecycle, NoopLifecycleHooks, ProcessDueGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
 import { PostgresGrantStore } from '@jit/persistence';
+import { emptyAccessPolicy } from '@jit/policy';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { openTestDatabase } from '../setup/test-database';
 
@@ -230,7 +231,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
       // The requester's replica moves the grant to revoking and calls the cloud, which does not answer before it dies.
       aws.inject({ latencyMs: 1_000 });
       const dying = new GrantLifecycle(store('api-replica'), registry, new SystemClock(), SETTINGS, new NoopLifecycleHooks());
-      const inFlight = new RevokeGrantUseCase(dying, new GetGrantUseCase(store('api-replica'))).execute({ subject: 'alice', roles: ['requester'] }, g.id, { reason: null, force: false });
+      const inFlight = new RevokeGrantUseCase(dying, new GetGrantUseCase(store('api-replica'), { current: emptyAccessPolicy(new Date()) })).execute({ subject: 'alice', roles: ['requester'] }, g.id, { reason: null, force: false });
       await new Promise((r) => setTimeout(r, 100));
       expect((await leaseOf(g.id)).state).toBe('revoking');
 

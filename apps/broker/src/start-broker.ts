@@ -112,7 +112,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   let app: INestApplication | null = null;
   let url: string | null = null;
   if (config.role !== 'sweeper') {
-    const getGrant = new GetGrantUseCase(store);
+    const getGrant = new GetGrantUseCase(store, policyHolder);
     const openApi = new OpenApiDocument();
     app = await NestFactory.create(
       BrokerModule.forParts({

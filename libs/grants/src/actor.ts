@@ -26,7 +26,7 @@ export function requireRole(actor: Actor, ...roles: Role[]): void {
   }
 }
 
-/** Auditors, approvers and admins read every grant; requesters only their own. */
+/** Auditors and admins read every grant; others what `grantVisibility` allows. */
 export function readsAllGrants(actor: Actor): boolean {
-  return hasRole(actor, 'auditor', 'approver', 'admin');
+  return hasRole(actor, 'auditor', 'admin');
 }

@@ -1,13 +1,37 @@
 import { DomainError, GRANT_ID_PATTERN, Grant, GrantStore, approvalSteps, approvalsFilled, matchApprovals } from '@jit/domain';
 import { AccessPolicy } from '@jit/policy';
-import { Actor, requireRole } from './actor';
+import { Actor, hasRole, readsAllGrants, requireRole } from './actor';
+
+/**
+ * Which grants an actor may read. Admins and auditors: all. Anyone else: their own requests,
+ * plus, with the approver role, every grant whose rule named one of their groups (under the
+ * rules in force now) as approvers, in any state: what their groups could decide. A grant
+ * decided without approvers (automatic, break-glass) names no group and is nobody's but its
+ * requester's. A requester who is also an approver sees the union.
+ */
+export type GrantVisibility = 'all' | { subject: string; groups: string[] };
+
+export function grantVisibility(actor: Actor, policy: AccessPolicy): GrantVisibility {
+  if (readsAllGrants(actor)) return 'all';
+  return { subject: actor.subject, groups: hasRole(actor, 'approver') ? [...policy.groupsOf(actor)] : [] };
+}
+
+export function mayRead(visibility: GrantVisibility, grant: Grant): boolean {
+  if (visibility === 'all' || grant.requestedBy === visibility.subject) return true;
+  return grant.decision?.groups.some((g) => visibility.groups.includes(g)) ?? false;
+}
 
 /**
  * Who may decide a pending request: an approver (or admin) who is not its requester and who
- * belongs, under the rules in force now, to one of the groups its rule named.
+ * belongs, under the rules in force now, to one of the groups its rule named. An approver
+ * outside those groups is told the grant does not exist (404), as when reading it.
  */
 export function assertMayDecide(actor: Actor, grant: Grant, policy: AccessPolicy): void {
   requireRole(actor, 'approver', 'admin');
+  // A grant the approver may not read looks absent, as on GET: neither its state nor its rule's groups show.
+  if (!mayRead(grantVisibility(actor, policy), grant)) {
+    throw new DomainError('not_found', `no grant ${grant.id}`, [{ field: 'id', message: 'no such grant' }]);
+  }
   if (grant.state !== 'pending_approval' || !grant.decision || grant.decision.mode !== 'approvals') {
     throw new DomainError('invalid_state', `the grant is ${grant.state}, not waiting for approval`, [{ field: 'state', message: `is ${grant.state}` }], {
       grantId: grant.id,

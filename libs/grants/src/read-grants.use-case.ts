@@ -1,24 +1,28 @@
 import { DomainError, Grant, GrantFilter, GrantStore, Page, GRANT_ID_PATTERN } from '@jit/domain';
 import { PolicySource } from '@jit/policy';
-import { Actor, readsAllGrants, requireRole } from './actor';
-import { approvalProgress } from './approval-eligibility';
+import { Actor, hasRole, requireRole } from './actor';
+import { approvalProgress, grantVisibility, mayRead } from './approval-eligibility';
 
-/** One grant, if the actor may see it; requesters see only their own (others look absent). */
+/** One grant, if the actor may read it (see `grantVisibility`); any other looks absent (404). */
 export class GetGrantUseCase {
-  constructor(private readonly store: GrantStore) {}
+  constructor(
+    private readonly store: GrantStore,
+    private readonly policies: PolicySource,
+  ) {}
 
   async execute(actor: Actor, id: string): Promise<Grant> {
     if (!GRANT_ID_PATTERN.test(id)) throw DomainError.validation([{ field: 'id', message: 'must be a grant id (UUID)' }]);
     const grant = await this.store.findById(id.toLowerCase());
-    if (!grant || (!readsAllGrants(actor) && grant.requestedBy !== actor.subject)) {
+    if (!grant || !mayRead(grantVisibility(actor, this.policies.current), grant)) {
       throw new DomainError('not_found', `no grant ${id}`, [{ field: 'id', message: 'no such grant' }]);
     }
     return grant;
   }
 }
 
-export type ListGrantsFilter = Omit<GrantFilter, 'awaitingDecisionBy'> & { awaiting?: 'me' };
+export type ListGrantsFilter = Omit<GrantFilter, 'awaitingDecisionBy' | 'visibleTo'> & { awaiting?: 'me' };
 
+/** Grants the actor may read (see `grantVisibility`), narrowed in the query so pages stay full. */
 export class ListGrantsUseCase {
   constructor(
     private readonly store: GrantStore,
@@ -41,11 +45,13 @@ export class ListGrantsUseCase {
       };
       return this.store.list(filter, limit, cursor, opensAStep);
     }
-    if (!readsAllGrants(actor)) {
-      if (filter.requester && filter.requester !== actor.subject) {
+    const visibility = grantVisibility(actor, this.policies.current);
+    if (visibility !== 'all') {
+      // An approver may narrow what they see to one requester; a requester sees only themselves.
+      if (filter.requester && filter.requester !== actor.subject && !hasRole(actor, 'approver')) {
         throw new DomainError('forbidden', 'requesters can list only their own grants', [{ field: 'requester', message: 'not you' }]);
       }
-      filter = { ...filter, requester: actor.subject };
+      filter = { ...filter, visibleTo: visibility };
     }
     return this.store.list(filter, limit, cursor);
   }

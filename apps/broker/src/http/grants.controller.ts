@@ -43,7 +43,11 @@ export class GrantsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List grants (newest first), keyset-paged' })
+  @ApiOperation({
+    summary:
+      'List grants (newest first), keyset-paged, among those the caller may read: admins and auditors all; others their own requests plus, for approvers, the grants whose rule names one of their groups as approvers',
+  })
+  @ApiResponse({ status: 403, description: 'a requester (without the approver role) filtering by another requester; awaiting=me without the approver or admin role' })
   @ApiQuery({ name: 'cloud', required: false })
   @ApiQuery({ name: 'state', required: false })
   @ApiQuery({ name: 'principal', required: false })
@@ -60,7 +64,8 @@ export class GrantsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One grant' })
+  @ApiOperation({ summary: 'One grant, if the caller may read it (as for the list); any other is a 404, as if it did not exist' })
+  @ApiResponse({ status: 404, description: 'no such grant, or one the caller may not read' })
   async get(@CurrentActor() actor: Actor, @Param('id') id: string) {
     return toGrantResponse(await this.getGrant.execute(actor, id));
   }
@@ -76,7 +81,9 @@ export class GrantsController {
 
   @Post(':id/approve')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Approve a pending request (approvers in the rule\'s groups; never the requester). The last approval needed starts the grant.' })
+  @ApiOperation({
+    summary: 'Approve a pending request (approvers in the rule\'s groups; never the requester; to an approver outside them the grant is a 404). The last approval needed starts the grant.',
+  })
   @ApiBody({ schema: z.toJSONSchema(decisionBody, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as object, required: false })
   async approve(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() body: unknown) {
     return toGrantResponse(await this.approveGrant.execute(actor, id, parseWith(decisionBody, body)));

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { DomainError, formatIsoDuration } from '@jit/domain';
 import { Actor, RequestGrantUseCase, requireRole } from '@jit/grants';
 import { PolicyReloader } from '../policy/policy-reloader';
@@ -17,9 +17,12 @@ export class PolicyController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'The access rules in force, their version (SHA-256 of the file) and the last reload error, if any' })
+  @ApiOperation({
+    summary: 'The access rules in force, their version (SHA-256 of the file) and the last reload error, if any; admins and auditors only (the file names groups, members and trusted issuers)',
+  })
+  @ApiResponse({ status: 403, description: 'not an admin or auditor (approvers and requesters included)' })
   get(@CurrentActor() actor: Actor) {
-    requireRole(actor, 'admin', 'auditor', 'approver');
+    requireRole(actor, 'admin', 'auditor');
     return toPolicyResponse(this.reloader.holder.current, this.reloader.holder.lastError);
   }
 

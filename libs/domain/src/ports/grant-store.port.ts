@@ -14,6 +14,11 @@ export interface GrantFilter {
    * one of `groups`, not requested by `subject`, and not yet approved by them.
    */
   awaitingDecisionBy?: { subject: string; groups: string[] };
+  /**
+   * Only what this reader may see: grants requested by `subject`, or decided by a rule whose
+   * approvers include one of `groups` (with no groups: only the reader's own requests).
+   */
+  visibleTo?: { subject: string; groups: string[] };
 }
 
 export interface AuditFilter {

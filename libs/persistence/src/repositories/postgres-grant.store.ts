@@ -173,6 +173,15 @@ export class PostgresGrantStore extends GrantStore {
       .addIf('requested_by = ?', filter.requester)
       .addIf('created_at >= ?', filter.from)
       .addIf('created_at < ?', filter.to);
+    const reader = filter.visibleTo;
+    if (reader) {
+      // Without groups this is the requester's index; with them, the reader's own or their groups' rules.
+      q.where.push(
+        reader.groups.length
+          ? `(requested_by = ${q.param(reader.subject)} OR jsonb_exists_any(decision->'groups', ${q.param(reader.groups)}::text[]))`
+          : `requested_by = ${q.param(reader.subject)}`,
+      );
+    }
     const approver = filter.awaitingDecisionBy;
     if (approver) {
       q.where.push(
