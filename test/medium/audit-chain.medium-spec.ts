@@ -100,8 +100,9 @@ describe('audit hash chain on a real database', () => {
     await asAttacker(sql);
     const result = await audit.verify(auditor);
     expect(result.ok).toBe(false);
-    expect(result.firstBroken).toMatchObject({ seq, reason: expect.stringMatching(/altered/) });
-    expect(result.checked).toBe(seq - 1);
+    expect(result.firstBroken).toMatchObject({ seq, kind: 'altered', reason: expect.stringMatching(/altered/), intactAfter: 8 - seq });
+    // One altered event is one break: the chain after it still links to its stored hash.
+    expect(result).toMatchObject({ brokenCount: 1, checked: 8, intact: 7 });
   });
 
   it('should detect an altered event whose hash the attacker recomputed, at the next event', async () => {
@@ -128,8 +129,8 @@ describe('audit hash chain on a real database', () => {
     await asAttacker(`DELETE FROM audit_events WHERE seq = 5`);
     const result = await audit.verify(auditor);
     expect(result.ok).toBe(false);
-    expect(result.firstBroken).toMatchObject({ seq: 5, reason: expect.stringMatching(/missing/) });
-    expect(result.checked).toBe(4);
+    expect(result.firstBroken).toMatchObject({ seq: 5, kind: 'missing', reason: expect.stringMatching(/missing/), intactAfter: 3 });
+    expect(result).toMatchObject({ brokenCount: 1, checked: 7 });
   });
 
   it('should detect a deleted middle event even when the later events are renumbered to close the gap', async () => {
@@ -166,8 +167,10 @@ describe('audit hash chain on a real database', () => {
     const result = await audit.verify(auditor);
     expect(result.ok).toBe(false);
     // The forgery itself links correctly; the original event 4, now at 5, does not follow it.
-    expect(result.firstBroken).toMatchObject({ seq: 5 });
-    expect(result.checked).toBe(4);
+    expect(result.firstBroken).toMatchObject({ seq: 5, kind: 'link' });
+    // Every renumbered original no longer matches its hash (seq is hashed): each is reported.
+    expect(result.breaks.map((b) => `${b.seq}:${b.kind}`)).toEqual(['5:link', '5:altered', '6:altered', '7:altered', '8:altered', '9:altered']);
+    expect(result.brokenCount).toBe(6);
   });
 
   it('should detect a forged event inserted with a made-up hash, at the forgery', async () => {
@@ -186,8 +189,8 @@ describe('audit hash chain on a real database', () => {
     await asAttacker(`DELETE FROM audit_events WHERE seq >= 7`);
     const result = await audit.verify(auditor);
     expect(result.ok).toBe(false);
-    expect(result.firstBroken).toMatchObject({ seq: 7, id: null, reason: expect.stringMatching(/tail/) });
-    expect(result.checked).toBe(6);
+    expect(result.firstBroken).toMatchObject({ seq: 7, id: null, kind: 'tail', reason: expect.stringMatching(/tail/) });
+    expect(result).toMatchObject({ checked: 6, intact: 6, brokenCount: 1 });
   });
 
   it('should detect a deleted last event', async () => {
@@ -234,9 +237,9 @@ describe('audit hash chain on a real database', () => {
       await rewriteFrom(3, { artifactName: 'jit-forged' });
       // Every link holds: without an anchor the rewrite passes.
       expect(await audit.verify(auditor)).toMatchObject({ ok: true, firstBroken: null });
-      const caught = await audit.verify(auditor, [earlier]);
+      const caught = await audit.verify(auditor, { anchors: [earlier] });
       expect(caught).toMatchObject({ ok: false, anchors: 1, firstBroken: { seq: 8, reason: expect.stringMatching(/anchored hash/) } });
-      expect((await audit.verify(auditor, [midway, earlier])).firstBroken).toMatchObject({ seq: 5 });
+      expect((await audit.verify(auditor, { anchors: [midway, earlier] })).firstBroken).toMatchObject({ seq: 5 });
     });
 
     it('should catch a tail deleted together with the head rewound, from an anchor past the new end', async () => {
@@ -244,13 +247,13 @@ describe('audit hash chain on a real database', () => {
       await asAttacker(`DELETE FROM audit_events WHERE seq >= 7`);
       await db.dataSource.query(`UPDATE audit_chain_head SET seq = 6, hash = $1`, [(await row(6)).hash]);
       expect((await audit.verify(auditor)).ok).toBe(true);
-      expect((await audit.verify(auditor, [earlier])).firstBroken).toMatchObject({ seq: 8, reason: expect.stringMatching(/ends at 6, before anchored event 8/) });
+      expect((await audit.verify(auditor, { anchors: [earlier] })).firstBroken).toMatchObject({ seq: 8, reason: expect.stringMatching(/ends at 6, before anchored event 8/) });
     });
 
     it('should pass a true anchor, and keep passing as the log grows past it', async () => {
       const earlier = (await audit.verify(auditor)).head;
       await store.appendAudit([event('grant.expired', { lagSeconds: 0.1 })]);
-      expect(await audit.verify(auditor, [earlier, { seq: 1, hash: (await row(1)).hash }])).toMatchObject({ ok: true, anchors: 2, checked: 9 });
+      expect(await audit.verify(auditor, { anchors: [earlier, { seq: 1, hash: (await row(1)).hash }] })).toMatchObject({ ok: true, anchors: 2, checked: 9 });
     });
   });
 

@@ -41,3 +41,17 @@ export interface AuditEvent extends AuditEventInput {
 
 /** The hash before the first event. */
 export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * A signed statement that the audit log's event `seq` has hash `hash`. The key lives outside the
+ * database, so whoever can write the database cannot re-chain a rewritten tail past a checkpoint.
+ */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  signedAt: Date;
+  /** SHA-256 of the signing key's SubjectPublicKeyInfo (DER), hex. */
+  keyId: string;
+  /** Ed25519 signature (base64url) over the checkpoint's canonical statement. */
+  signature: string;
+}

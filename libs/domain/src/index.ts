@@ -8,3 +8,4 @@ export * from './ports/cloud-access.provider.port';
 export * from './ports/clock.port';
 export * from './audit-event';
 export * from './ports/grant-store.port';
+export * from './ports/audit-checkpoint.store.port';

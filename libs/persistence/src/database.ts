@@ -5,6 +5,7 @@ import { CreateBrokerJobs1764180000000 } from './migrations/1764180000000-Create
 import { AddApprovalDecisions1764185000000 } from './migrations/1764185000000-AddApprovalDecisions';
 import { CreateNotificationCursors1764190000000 } from './migrations/1764190000000-CreateNotificationCursors';
 import { AddLeaseIndex1764195000000 } from './migrations/1764195000000-AddLeaseIndex';
+import { CreateAuditCheckpoints1764200000000 } from './migrations/1764200000000-CreateAuditCheckpoints';
 
 export const MIGRATIONS = [
   CreateGrantsAndAudit1764172800000,
@@ -12,6 +13,7 @@ export const MIGRATIONS = [
   AddApprovalDecisions1764185000000,
   CreateNotificationCursors1764190000000,
   AddLeaseIndex1764195000000,
+  CreateAuditCheckpoints1764200000000,
 ];
 
 /** A running database connection, plus whatever must be stopped after it (the embedded server). */

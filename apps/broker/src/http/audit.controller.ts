@@ -3,10 +3,11 @@ import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger'
 import { stringify } from 'csv-stringify';
 import { Response } from 'express';
 import { once } from 'node:events';
+import { checkpointToJson } from '@jit/audit';
 import { Actor, AuditLogUseCase } from '@jit/grants';
 import { CurrentActor } from './auth/auth.decorators';
 import { toAuditResponse } from './dto/grant.response';
-import { auditQuery, parseWith, verifyQuery } from './dto/query.schemas';
+import { auditQuery, checkpointsQuery, parseWith, verifyQuery } from './dto/query.schemas';
 
 const CSV_COLUMNS = ['seq', 'id', 'occurredAt', 'type', 'grantId', 'cloud', 'principal', 'actor', 'data', 'prevHash', 'hash'];
 
@@ -67,10 +68,35 @@ export class AuditController {
 
   @Get('verify')
   @ApiOperation({
-    summary: 'Check the hash chain; reports the first broken link. Pass heads recorded from earlier verifies as anchor=<seq>:<hash> to catch a rewrite of the whole tail',
+    summary:
+      'Check the hash chain, streaming: every broken link is counted and the first maxBreaks are listed with reasons and how many intact events follow each. ' +
+      'The chain is checked against every signed checkpoint (database and readable sinks) and against heads recorded from earlier verifies, passed as anchor=<seq>:<hash>',
   })
   @ApiQuery({ name: 'anchor', required: false, description: '<seq>:<hash> of an earlier head; repeatable (up to 100)' })
+  @ApiQuery({ name: 'maxBreaks', required: false, description: '1-1000, default 100: breaks listed in detail (all are counted)' })
   async verify(@CurrentActor() actor: Actor, @Query() query: unknown) {
-    return this.audit.verify(actor, parseWith(verifyQuery, query).anchor);
+    const { anchor, maxBreaks } = parseWith(verifyQuery, query);
+    return this.audit.verify(actor, { anchors: anchor, maxBreaks });
+  }
+
+  @Get('checkpoints')
+  @ApiOperation({
+    summary:
+      'Signed checkpoints of the chain (Ed25519 over seq, hash, signedAt and keyId), in seq order, with the public key that verifies them; ' +
+      'publicKey is null when the broker runs unsigned',
+  })
+  @ApiQuery({ name: 'after', required: false, description: 'checkpoints after this event seq (the last seq of the previous page)' })
+  @ApiQuery({ name: 'limit', required: false, description: '1-1000, default 100' })
+  async checkpoints(@CurrentActor() actor: Actor, @Query() query: unknown) {
+    const { after, limit } = parseWith(checkpointsQuery, query);
+    const page = await this.audit.checkpoints(actor, after, limit + 1);
+    const items = page.items.slice(0, limit);
+    return {
+      signed: page.signed,
+      publicKey: page.publicKey,
+      keyIds: page.keyIds,
+      items: items.map(checkpointToJson),
+      nextAfter: page.items.length > limit ? items[items.length - 1].seq : null,
+    };
   }
 }

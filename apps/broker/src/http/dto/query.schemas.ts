@@ -42,6 +42,14 @@ export const verifyQuery = z.strictObject({
     .union([anchor, z.array(anchor).max(100)])
     .optional()
     .transform((a) => (a === undefined ? [] : Array.isArray(a) ? a : [a])),
+  /** Breaks listed in detail; all are counted. */
+  maxBreaks: limit(1000, 100),
+});
+
+export const checkpointsQuery = z.strictObject({
+  /** Checkpoints after this event `seq` (the last one of the previous page). */
+  after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  limit: limit(1000, 100),
 });
 
 export const revokeBody = z
