@@ -140,7 +140,8 @@ export class AwsIamStsProvider extends CloudAccessProvider {
 
   private async assumeRole(spec: GrantSpec, target: TargetOf<'aws.sts-credentials'>): Promise<ProvisionOutcome> {
     this.remember(entityFromArn(target.roleArn, 'target.roleArn'));
-    const remaining = Math.ceil((spec.expiresAt.getTime() - this.now().getTime()) / 1000);
+    // Whole seconds from the next second to expiresAt's second: STS counts from its own (later) issue second, so the session never outlives the grant.
+    const remaining = Math.floor(spec.expiresAt.getTime() / 1000) - Math.ceil(this.now().getTime() / 1000);
     if (remaining <= 0) throw new ProviderError('invalid', 'the grant has already expired', { field: 'expiresAt' });
     if (remaining > STS_MAX_SECONDS) {
       throw new ProviderError('limit', `STS sessions last at most ${STS_MAX_SECONDS} seconds`, { field: 'duration', code: 'DurationSeconds' });

@@ -32,9 +32,12 @@ export function serialize(doc: PolicyDocument): string {
   return JSON.stringify(doc);
 }
 
-/** IAM timestamps in whole seconds: `2026-05-01T12:00:00Z`. */
+/**
+ * IAM timestamps in whole seconds: `2026-05-01T12:00:00Z`. Rounded down, so a cloud-side
+ * deadline (`DateLessThan aws:CurrentTime`) is never later than the `expiresAt` it encodes.
+ */
 export function isoSeconds(date: Date): string {
-  return new Date(Math.ceil(date.getTime() / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+  return new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
 }
 
 /**
