@@ -154,13 +154,55 @@ describe('AWS adapter: aws.sts-credentials against the STS simulator', () => {
       provider.validate(spec(provider, { startsAt: start, expiresAt: new Date(start.getTime() + 900_000) }));
     });
 
-    it('should report a duration beyond the role\'s MaxSessionDuration as a limit on duration', async () => {
+    it('should refuse a duration beyond the role\'s MaxSessionDuration from GetRole, before any AssumeRole', async () => {
       const provider = awsTestProvider(sim);
       const grant = spec(provider, { expiresAt: new Date(Date.now() + 3 * 3_600_000) });
+      sim.clearRequests();
       const e = await provider.grant(grant, alone).then(() => undefined, (err: ProviderError) => err);
       expect(e?.kind).toBe('limit');
-      expect(e?.options.field).toBe('duration');
-      expect(e?.message).toMatch(/MaxSessionDuration/);
+      expect(e?.options).toMatchObject({ field: 'duration', code: 'MaxSessionDuration' });
+      expect(e?.message).toMatch(/at most 7200 seconds \(its MaxSessionDuration/);
+      expect(sim.requests().map((r) => r.action)).toEqual(['GetRole']);
+    });
+
+    it('should read a role with GetRole once for a burst of grants, not once per grant', async () => {
+      const provider = awsTestProvider(sim);
+      sim.clearRequests();
+      await Promise.all([provider.grant(spec(provider), alone), provider.grant(spec(provider), alone)]);
+      await provider.grant(spec(provider), alone);
+      expect(sim.requests().filter((r) => r.action === 'GetRole')).toHaveLength(1);
+      expect(sim.requests().filter((r) => r.action === 'AssumeRole')).toHaveLength(3);
+    });
+
+    it('should refuse a role whose trust policy cannot allow sts:SetSourceIdentity with a limit naming it, before any AssumeRole', async () => {
+      const noTag = sim.createRole('no-source-identity', {
+        trustPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' }] },
+      });
+      const provider = awsTestProvider(sim);
+      sim.clearRequests();
+      const e = await provider.grant(spec(provider, {}, { kind: 'aws.sts-credentials', roleArn: noTag }), alone).then(() => undefined, (err: ProviderError) => err);
+      expect(e?.kind).toBe('limit');
+      expect(e?.options).toMatchObject({ field: 'target.roleArn', code: 'SetSourceIdentity' });
+      expect(e?.message).toContain('sts:SetSourceIdentity');
+      expect(sim.requests().map((r) => r.action)).toEqual(['GetRole']);
+    });
+
+    it('should map STS\'s AccessDenied for sts:SetSourceIdentity (granted to someone else) to the same limit', async () => {
+      const other = sim.createRole('source-identity-for-others', {
+        trustPolicy: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' },
+            { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::210987654321:root' }, Action: 'sts:SetSourceIdentity' },
+          ],
+        },
+      });
+      const provider = awsTestProvider(sim);
+      sim.clearRequests();
+      const e = await provider.grant(spec(provider, {}, { kind: 'aws.sts-credentials', roleArn: other }), alone).then(() => undefined, (err: ProviderError) => err);
+      expect(e?.kind).toBe('limit');
+      expect(e?.options).toMatchObject({ field: 'target.roleArn', code: 'SetSourceIdentity' });
+      expect(sim.requests().find((r) => r.action === 'AssumeRole')?.errorCode).toBe('AccessDenied');
     });
 
     it('should refuse a session policy over 2,048 characters', () => {
@@ -172,10 +214,20 @@ describe('AWS adapter: aws.sts-credentials against the STS simulator', () => {
       expect(e.options.field).toBe('target.sessionPolicy');
     });
 
-    it('should report a role the broker may not assume as terminal', async () => {
+    it('should report a role that does not exist as invalid, naming target.roleArn', async () => {
       const provider = awsTestProvider(sim);
-      const other = 'arn:aws:iam::123456789012:role/not-seeded';
-      const e = await provider.grant(spec(provider, {}, { kind: 'aws.sts-credentials', roleArn: other }), alone).then(() => undefined, (err: ProviderError) => err);
+      const missing = 'arn:aws:iam::123456789012:role/not-seeded';
+      const e = await provider.grant(spec(provider, {}, { kind: 'aws.sts-credentials', roleArn: missing }), alone).then(() => undefined, (err: ProviderError) => err);
+      expect(e?.kind).toBe('invalid');
+      expect(e?.options).toMatchObject({ field: 'target.roleArn', code: 'NoSuchEntity' });
+    });
+
+    it('should report a role whose trust policy does not name the broker as terminal', async () => {
+      const stranger = sim.createRole('trusts-someone-else', {
+        trustPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::210987654321:root' }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'] }] },
+      });
+      const provider = awsTestProvider(sim);
+      const e = await provider.grant(spec(provider, {}, { kind: 'aws.sts-credentials', roleArn: stranger }), alone).then(() => undefined, (err: ProviderError) => err);
       expect(e?.kind).toBe('terminal');
       expect(e?.options.code).toBe('AccessDenied');
     });

@@ -115,7 +115,7 @@ describe('AWS wire format against the botocore models', () => {
 
     const actions = new Set(sim.requests().map((r) => r.action));
     expect([...actions].sort()).toEqual(
-      ['AssumeRole', 'DeleteRolePolicy', 'DeleteUserPolicy', 'GetCallerIdentity', 'GetRolePolicy', 'GetUserPolicy', 'ListRolePolicies', 'ListUserPolicies', 'PutRolePolicy', 'PutUserPolicy'],
+      ['AssumeRole', 'DeleteRolePolicy', 'DeleteUserPolicy', 'GetCallerIdentity', 'GetRole', 'GetRolePolicy', 'GetUserPolicy', 'ListRolePolicies', 'ListUserPolicies', 'PutRolePolicy', 'PutUserPolicy'],
     );
     expect(sim.requests().flatMap(checkRequest)).toEqual([]);
   });
@@ -168,6 +168,35 @@ describe('AWS wire format against the botocore models', () => {
       const res = await rawCall(sim, 'sts', { Action: 'AssumeRole', Version: '2011-06-15', RoleArn: role, ...params });
       expect([res.status, /<Code>ValidationError<\/Code>/.test(res.body)]).toEqual([400, true]);
     }
+  });
+
+  it('should refuse AssumeRole as STS does when the trust policy does not allow the caller sts:SetSourceIdentity', async () => {
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:user/jit-broker' }, Action: 'sts:AssumeRole' }] };
+    const role = sim.createRole('trust-no-tag', { trustPolicy: trust });
+    const tagged = await rawCall(sim, 'sts', { Action: 'AssumeRole', Version: '2011-06-15', RoleArn: role, RoleSessionName: 'ok', SourceIdentity: 'jit-1' });
+    expect(tagged.status).toBe(403);
+    expect(tagged.body).toContain('<Code>AccessDenied</Code>');
+    expect(tagged.body).toContain(`is not authorized to perform: sts:SetSourceIdentity on resource: ${role}`);
+    expect((await rawCall(sim, 'sts', { Action: 'AssumeRole', Version: '2011-06-15', RoleArn: role, RoleSessionName: 'ok' })).status).toBe(200);
+    const stranger = sim.createRole('trust-other', { trustPolicy: { ...trust, Statement: [{ ...trust.Statement[0], Principal: { AWS: '210987654321' } }] } });
+    const refused = await rawCall(sim, 'sts', { Action: 'AssumeRole', Version: '2011-06-15', RoleArn: stranger, RoleSessionName: 'ok' });
+    expect(refused.body).toContain('is not authorized to perform: sts:AssumeRole');
+  });
+
+  it('should return GetRole with the model\'s members, the trust policy URL-encoded and MaxSessionDuration', async () => {
+    sim.createRole('get-role', { maxSessionDuration: 7200, path: '/jit/' });
+    const res = await rawCall(sim, 'iam', { Action: 'GetRole', Version: '2010-05-08', RoleName: 'get-role' });
+    expect(res.status).toBe(200);
+    const role = /<GetRoleResult><Role>(.*)<\/Role><\/GetRoleResult>/.exec(res.body)![1];
+    const members = [...role.matchAll(/<(\w+)>/g)].map((m) => m[1]);
+    const shape = models.iam.shapes.Role;
+    expect(members.filter((m) => !(m in shape.members!))).toEqual([]);
+    expect(shape.required!.filter((m) => !members.includes(m))).toEqual([]);
+    expect(role).toContain('<Arn>arn:aws:iam::123456789012:role/jit/get-role</Arn><CreateDate>');
+    expect(role).toContain('<MaxSessionDuration>7200</MaxSessionDuration>');
+    const trust = /<AssumeRolePolicyDocument>([^<]*)</.exec(role)![1];
+    expect(JSON.parse(decodeURIComponent(trust)).Statement[0].Action).toContain('sts:SetSourceIdentity');
+    expect((await rawCall(sim, 'iam', { Action: 'GetRole', Version: '2010-05-08', RoleName: 'nobody' })).status).toBe(404);
   });
 
   it('should speak awsQuery XML: namespace, Result wrapper, RequestId header, URL-encoded policy on read', async () => {

@@ -15,6 +15,8 @@ import { BrokerPolicyStore } from './broker-policy.store';
 import { stableStringify } from './stable-stringify';
 import { IamEntity, entityFromArn } from './iam-entity';
 import { CallRunner, InlinePolicyClient } from './inline-policy.client';
+import { RoleInfoCache } from './role-info.cache';
+import { trustPolicyCanAllow } from './trust-policy.inspection';
 
 const KINDS = ['aws.iam-policy', 'aws.assume-role', 'aws.sts-credentials'] as const satisfies readonly TargetKind[];
 
@@ -30,6 +32,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   private readonly iam: IAMClient;
   private readonly sts: STSClient;
   private readonly store: BrokerPolicyStore;
+  private readonly roles: RoleInfoCache;
   private readonly retry: AwsRetryOptions;
   private readonly now: () => Date;
   /** Principals whose broker policy `listOwned` scans: configured, plus those seen since start. */
@@ -48,6 +51,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     this.iam = new IAMClient({ ...common, ...(options.iamEndpoint ? { endpoint: options.iamEndpoint } : {}) });
     this.sts = new STSClient({ ...common, ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}) });
     this.store = new BrokerPolicyStore(new InlinePolicyClient(this.iam, this.run), this.now);
+    this.roles = new RoleInfoCache(() => this.iam, this.run, this.now);
     this.principals = new Set(options.reconcilePrincipals ?? []);
   }
 
@@ -139,13 +143,16 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   }
 
   private async assumeRole(spec: GrantSpec, target: TargetOf<'aws.sts-credentials'>): Promise<ProvisionOutcome> {
-    this.remember(entityFromArn(target.roleArn, 'target.roleArn'));
+    const role = this.remember(entityFromArn(target.roleArn, 'target.roleArn'));
     // Whole seconds from the next second to expiresAt's second: STS counts from its own (later) issue second, so the session never outlives the grant.
     const remaining = Math.floor(spec.expiresAt.getTime() / 1000) - Math.ceil(this.now().getTime() / 1000);
     if (remaining <= 0) throw new ProviderError('invalid', 'the grant has already expired', { field: 'expiresAt' });
     if (remaining > STS_MAX_SECONDS) {
       throw new ProviderError('limit', `STS sessions last at most ${STS_MAX_SECONDS} seconds`, { field: 'duration', code: 'DurationSeconds' });
     }
+    // STS's floor; the session policy still ends access at expiresAt.
+    const duration = Math.max(STS_MIN_SECONDS, remaining);
+    await this.precheckRole(role, duration);
     const name = sessionName(spec.grantId);
     const out = await this.run('AssumeRole', (abortSignal) =>
       this.sts.send(
@@ -153,13 +160,12 @@ export class AwsIamStsProvider extends CloudAccessProvider {
           RoleArn: target.roleArn,
           RoleSessionName: name,
           SourceIdentity: name,
-          // STS's floor; the session policy still ends access at expiresAt.
-          DurationSeconds: Math.max(STS_MIN_SECONDS, remaining),
+          DurationSeconds: duration,
           Policy: serialize(sessionPolicy(target, spec.expiresAt)),
         }),
         { abortSignal },
       ),
-    ).catch((e: unknown) => Promise.reject(this.assumeRoleError(e, target.roleArn)));
+    ).catch((e: unknown) => Promise.reject(this.assumeRoleError(e, role)));
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
       throw new ProviderError('terminal', 'AssumeRole answered without credentials');
@@ -182,10 +188,36 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     };
   }
 
-  private assumeRoleError(e: unknown, roleArn: string): unknown {
+  /**
+   * What STS would refuse, refused first with a 422 naming it (`GetRole`, cached for a minute):
+   * a session longer than the role's `MaxSessionDuration`, and a trust policy in which no
+   * statement can allow `sts:SetSourceIdentity`. Whether a statement that can allow it matches
+   * the broker (principal, conditions, SCPs) only STS can say: its `AccessDenied` names the
+   * action it refused, and `assumeRoleError` maps that to the same 422.
+   */
+  private async precheckRole(role: IamEntity, duration: number): Promise<void> {
+    const info = await this.roles.get(role);
+    if (duration > info.maxSessionDuration) {
+      throw new ProviderError(
+        'limit',
+        `${role.arn} allows sessions of at most ${info.maxSessionDuration} seconds (its MaxSessionDuration; IAM's default is 3,600); ` +
+          `this grant needs ${duration}. Ask for a shorter duration or raise the role's MaxSessionDuration (up to 43,200)`,
+        { field: 'duration', code: 'MaxSessionDuration' },
+      );
+    }
+    if (!trustPolicyCanAllow(info.trustPolicy, 'sts:SetSourceIdentity')) throw setSourceIdentityRefused(role);
+  }
+
+  private assumeRoleError(e: unknown, role: IamEntity): unknown {
     if (!(e instanceof ProviderError)) return e;
+    const roleArn = role.arn;
     if (e.options.code === 'ValidationError' && /DurationSeconds|session limit/i.test(e.message)) {
+      this.roles.forget(role);
       return new ProviderError('limit', `${e.message} (${roleArn})`, { field: 'duration', code: 'MaxSessionDuration', cause: e });
+    }
+    if (errorCode(e.options.cause) === 'AccessDenied' && /sts:SetSourceIdentity/.test(e.message)) {
+      this.roles.forget(role);
+      return setSourceIdentityRefused(role, e);
     }
     if (errorCode(e.options.cause) === 'AccessDenied') {
       return new ProviderError(
@@ -209,4 +241,15 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   /** One SDK call with the adapter's retries and a per-call timeout. */
   private readonly run: CallRunner = (operation, call) =>
     withRetry(operation, () => call(AbortSignal.timeout(this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)), this.retry, this.sleep);
+}
+
+/** The 422 for a role whose trust policy does not let the broker tag the session with its grant. */
+function setSourceIdentityRefused(role: IamEntity, cause?: unknown): ProviderError {
+  return new ProviderError(
+    'limit',
+    `the trust policy of ${role.arn} does not allow the broker sts:SetSourceIdentity, which every aws.sts-credentials session needs ` +
+      '(the grant id as SourceIdentity is what an early revoke denies): add it next to sts:AssumeRole for the broker ' +
+      '(docs/providers/aws.md, "Trust policy of a vended role")',
+    { field: 'target.roleArn', code: 'SetSourceIdentity', cause },
+  );
 }

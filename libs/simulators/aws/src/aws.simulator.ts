@@ -9,7 +9,8 @@ import { PolicyDocument } from './policy.types';
 import {
   IAM_NAMESPACE, IAM_VERSION, STS_NAMESPACE, STS_VERSION, XmlValue, newRequestId, parseQueryBody, renderError, renderSuccess,
 } from './query-protocol.codec';
-import { Caller, stsHandlers } from './sts-actions.handler';
+import { Caller } from './request.caller';
+import { stsHandlers } from './sts-actions.handler';
 import { StsSession, StsSessionStore } from './sts-session.store';
 
 /** One request as it arrived on the wire, kept so tests can check it against the botocore models. */
@@ -89,7 +90,7 @@ export class AwsSimulator {
   }
 
   /** Seeds a user; returns its ARN. */
-  createUser(name: string, options?: Omit<EntityOptions, 'maxSessionDuration'>): string {
+  createUser(name: string, options?: Omit<EntityOptions, 'maxSessionDuration' | 'trustPolicy'>): string {
     return this.iam.create('user', name, options).arn;
   }
 

@@ -2,38 +2,54 @@ import { AwsSimError } from './aws-sim.error';
 import { EntityKind, IamStore } from './iam.store';
 import { IAM_RULES, member, required } from './member.constraints';
 import { XmlValue } from './query-protocol.codec';
+import { Caller, callerAccount } from './request.caller';
 
-type Handler = (params: Record<string, string>) => XmlValue | undefined;
+type Handler = (params: Record<string, string>, caller: Caller) => XmlValue | undefined;
 
 const DEFAULT_MAX_ITEMS = 100;
 
-/** The IAM inline-policy actions the AWS adapter calls, for roles and users alike. */
+/** The IAM actions the AWS adapter calls (inline policies of roles and users, `GetRole`), each in the caller's account. */
 export function iamHandlers(store: IamStore): Record<string, Handler> {
   const handlers: Record<string, Handler> = {};
   for (const [kind, noun] of [['role', 'Role'], ['user', 'User']] as const) {
     const nameOf = (p: Record<string, string>) => required(p, `${noun}Name`, IAM_RULES[`${noun}Name`]);
     const policyName = (p: Record<string, string>) => required(p, 'PolicyName', IAM_RULES.PolicyName);
 
-    handlers[`Put${noun}Policy`] = (p) => {
+    handlers[`Put${noun}Policy`] = (p, caller) => {
       const entity = nameOf(p);
       const name = policyName(p);
-      store.putPolicy(kind, entity, name, required(p, 'PolicyDocument', IAM_RULES.PolicyDocument));
+      store.putPolicy(kind, callerAccount(caller), entity, name, required(p, 'PolicyDocument', IAM_RULES.PolicyDocument));
       return undefined;
     };
-    handlers[`Get${noun}Policy`] = (p) => {
+    handlers[`Get${noun}Policy`] = (p, caller) => {
       const entity = nameOf(p);
       const name = policyName(p);
-      const text = store.getPolicy(kind, entity, name);
+      const text = store.getPolicy(kind, callerAccount(caller), entity, name);
       // The service returns the document URL-encoded (RFC 3986), cloud-apis.md B1.
-      return { [`${noun}Name`]: store.get(kind, entity).name, PolicyName: name, PolicyDocument: rfc3986(text) };
+      return { [`${noun}Name`]: store.get(kind, callerAccount(caller), entity).name, PolicyName: name, PolicyDocument: rfc3986(text) };
     };
-    handlers[`Delete${noun}Policy`] = (p) => {
+    handlers[`Delete${noun}Policy`] = (p, caller) => {
       const entity = nameOf(p);
-      store.deletePolicy(kind, entity, policyName(p));
+      store.deletePolicy(kind, callerAccount(caller), entity, policyName(p));
       return undefined;
     };
-    handlers[`List${noun}Policies`] = (p) => list(store, kind, nameOf(p), p);
+    handlers[`List${noun}Policies`] = (p, caller) => list(store, kind, callerAccount(caller), nameOf(p), p);
   }
+  handlers.GetRole = (p, caller) => {
+    const role = store.get('role', callerAccount(caller), required(p, 'RoleName', IAM_RULES.RoleName));
+    return {
+      Role: {
+        Path: role.path,
+        RoleName: role.name,
+        RoleId: role.id,
+        Arn: role.arn,
+        CreateDate: role.createDate.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        // URL-encoded like every policy document IAM returns (cloud-apis.md B3).
+        AssumeRolePolicyDocument: rfc3986(role.trustPolicy!),
+        MaxSessionDuration: role.maxSessionDuration,
+      },
+    };
+  };
   return handlers;
 }
 
@@ -41,10 +57,10 @@ function rfc3986(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-function list(store: IamStore, kind: EntityKind, entity: string, p: Record<string, string>): XmlValue {
+function list(store: IamStore, kind: EntityKind, accountId: string, entity: string, p: Record<string, string>): XmlValue {
   const marker = member(p, 'Marker', IAM_RULES.Marker);
   const maxItems = Number(member(p, 'MaxItems', IAM_RULES.MaxItems) ?? DEFAULT_MAX_ITEMS);
-  const names = store.listPolicies(kind, entity);
+  const names = store.listPolicies(kind, accountId, entity);
   let start = 0;
   if (marker !== undefined) {
     start = Number(Buffer.from(marker, 'base64url').toString('utf8'));

@@ -32,11 +32,14 @@ function isStringOrList(value: unknown): boolean {
   return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v.length > 0);
 }
 
-function checkStatement(s: unknown, sids: Set<string>): PolicyStatement {
+type PolicyKind = 'identity' | 'trust';
+
+function checkStatement(s: unknown, sids: Set<string>, kind: PolicyKind): PolicyStatement {
   if (typeof s !== 'object' || s === null || Array.isArray(s)) throw malformed('Syntax errors in policy.');
   const st = s as Record<string, unknown>;
   for (const key of Object.keys(st)) if (!STATEMENT_KEYS.has(key)) throw malformed('Syntax errors in policy.');
-  if ('Principal' in st || 'NotPrincipal' in st) throw malformed('Policy document should not specify a principal.');
+  if (kind === 'identity' && ('Principal' in st || 'NotPrincipal' in st)) throw malformed('Policy document should not specify a principal.');
+  if (kind === 'trust') checkPrincipal(st);
   if (st.Sid !== undefined) {
     if (typeof st.Sid !== 'string' || !/^[0-9A-Za-z]*$/.test(st.Sid)) {
       throw malformed('Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*');
@@ -51,6 +54,12 @@ function checkStatement(s: unknown, sids: Set<string>): PolicyStatement {
   for (const a of asList(actions as string[])) {
     if (!ACTION.test(a)) throw malformed('Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.');
   }
+  if (kind === 'trust') {
+    // A role trust policy names no resource: the role it is attached to is the resource.
+    if ('Resource' in st || 'NotResource' in st) throw malformed('Has prohibited field Resource');
+    if (st.Condition !== undefined) checkCondition(st.Condition);
+    return st as unknown as PolicyStatement;
+  }
   if (('Resource' in st) === ('NotResource' in st)) throw malformed('Policy statement must contain resources.');
   const resources = st.Resource ?? st.NotResource;
   if (!isStringOrList(resources)) throw malformed('Syntax errors in policy.');
@@ -59,6 +68,23 @@ function checkStatement(s: unknown, sids: Set<string>): PolicyStatement {
   }
   if (st.Condition !== undefined) checkCondition(st.Condition);
   return st as unknown as PolicyStatement;
+}
+
+const PRINCIPAL_TYPES = new Set(['AWS', 'Service', 'Federated', 'CanonicalUser']);
+
+/** `"*"` or `{ "AWS" | "Service" | "Federated": value or list }`, as role trust policies require. */
+function checkPrincipal(st: Record<string, unknown>): void {
+  if (('Principal' in st) === ('NotPrincipal' in st)) throw malformed('Missing required field Principal');
+  const principal = st.Principal ?? st.NotPrincipal;
+  if (principal === '*') return;
+  if (typeof principal !== 'object' || principal === null || Array.isArray(principal)) throw malformed('Invalid principal in policy');
+  for (const [type, value] of Object.entries(principal)) {
+    if (!PRINCIPAL_TYPES.has(type) || !isStringOrList(value)) throw malformed('Invalid principal in policy');
+    if (type !== 'AWS') continue;
+    for (const v of asList(value as string[])) {
+      if (v !== '*' && !/^\d{12}$/.test(v) && !/^arn:aws[\w-]*:(iam|sts)::\d{12}:\S+$/.test(v)) throw malformed(`Invalid principal in policy: "AWS":"${v}"`);
+    }
+  }
 }
 
 function checkCondition(condition: unknown): void {
@@ -81,6 +107,15 @@ function checkCondition(condition: unknown): void {
 
 /** Parses an identity-based policy and rejects what IAM rejects with `MalformedPolicyDocument`. */
 export function parseIdentityPolicy(text: string): PolicyDocument {
+  return parsePolicy(text, 'identity');
+}
+
+/** Parses a role trust policy (`AssumeRolePolicyDocument`): every statement names a `Principal` and no `Resource`. */
+export function parseTrustPolicy(text: string): PolicyDocument {
+  return parsePolicy(text, 'trust');
+}
+
+function parsePolicy(text: string, kind: PolicyKind): PolicyDocument {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -94,7 +129,7 @@ export function parseIdentityPolicy(text: string): PolicyDocument {
   const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement === undefined ? [] : [doc.Statement];
   if (statements.length === 0) throw malformed('Syntax errors in policy.');
   const sids = new Set<string>();
-  return { Version: doc.Version as string | undefined, Statement: statements.map((s) => checkStatement(s, sids)) };
+  return { Version: doc.Version as string | undefined, Statement: statements.map((s) => checkStatement(s, sids, kind)) };
 }
 
 /** IAM counts policy size without whitespace (cloud-apis.md B1). */

@@ -85,3 +85,37 @@ export function evaluate(policies: PolicyDocument[], action: string, resource: s
   }
   return allowed ? 'allow' : 'implicit-deny';
 }
+
+/**
+ * Who is asking, as a role trust policy's `Principal` can name it: the caller's ARNs (a session
+ * also counts as its role) and its account, which `"123456789012"` and `arn:…:root` both name.
+ */
+export interface TrustCaller {
+  arns: string[];
+  account: string;
+}
+
+function principalMatches(principal: PolicyStatement['Principal'], caller: TrustCaller): boolean {
+  if (principal === undefined) return false;
+  if (principal === '*') return true;
+  return asList(principal.AWS).some((p) => {
+    if (p === '*') return true;
+    if (/^\d{12}$/.test(p)) return p === caller.account;
+    const root = /^arn:aws[\w-]*:iam::(\d{12}):root$/.exec(p);
+    if (root) return root[1] === caller.account;
+    return caller.arns.includes(p);
+  });
+}
+
+/** A role trust policy's verdict on `action` (`sts:AssumeRole`, `sts:SetSourceIdentity`) for this caller. */
+export function evaluateTrust(policy: PolicyDocument, caller: TrustCaller, action: string, context: RequestContext): Decision {
+  let allowed = false;
+  for (const s of policy.Statement) {
+    const named = s.NotPrincipal !== undefined ? !principalMatches(s.NotPrincipal, caller) : principalMatches(s.Principal, caller);
+    const actionMatch = asList(s.Action ?? s.NotAction).some((p) => wildcardMatch(p, action, true));
+    if (!named || (s.Action ? !actionMatch : actionMatch) || !conditionHolds(s.Condition, context)) continue;
+    if (s.Effect === 'Deny') return 'deny';
+    allowed = true;
+  }
+  return allowed ? 'allow' : 'implicit-deny';
+}

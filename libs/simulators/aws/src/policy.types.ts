@@ -9,6 +9,9 @@ export interface PolicyStatement {
   Resource?: StringOrList;
   NotResource?: StringOrList;
   Condition?: Record<string, Record<string, StringOrList>>;
+  /** Trust policies only. */
+  Principal?: '*' | Record<string, StringOrList>;
+  NotPrincipal?: '*' | Record<string, StringOrList>;
 }
 
 export interface PolicyDocument {

@@ -1,26 +1,38 @@
 import { AwsSimError } from './aws-sim.error';
-import { DEFAULT_ACCOUNT_ID, IamStore } from './iam.store';
+import { IamEntity, IamStore } from './iam.store';
 import { STS_RULES, member, required } from './member.constraints';
-import { parseIdentityPolicy } from './policy-document.validator';
+import { parseIdentityPolicy, parseTrustPolicy } from './policy-document.validator';
+import { evaluateTrust } from './policy.evaluator';
 import { XmlValue } from './query-protocol.codec';
+import { BROKER_IDENTITY, Caller, callerAccount, callerArn } from './request.caller';
 import { StsSession, StsSessionStore, newAccessKeyId, newSecret, newSessionToken } from './sts-session.store';
 
 type Handler = (params: Record<string, string>, caller: Caller) => XmlValue | undefined;
-
-/** Who signed the request: an STS session of this simulator, or the broker's long-term key. */
-export interface Caller {
-  accessKeyId: string;
-  session?: StsSession;
-}
-
-/** The identity long-term keys are taken to belong to; AssumeRole accepts it for every seeded role. */
-export const BROKER_IDENTITY = { arn: `arn:aws:iam::${DEFAULT_ACCOUNT_ID}:user/jit-broker`, userId: 'AIDAJITBROKERSIMULATOR', account: DEFAULT_ACCOUNT_ID };
 /** Role chaining caps the session at one hour (cloud-apis.md B2). */
 const CHAINED_MAX_SECONDS = 3600;
 const DEFAULT_DURATION_SECONDS = 3600;
 
 function iso(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The role's trust policy must allow the caller `action`, as STS checks it: `sts:AssumeRole`
+ * always, `sts:SetSourceIdentity` whenever the new session carries a source identity (set now
+ * or carried over from the caller's session). The caller's own identity policies are not evaluated.
+ */
+function requireTrust(role: IamEntity, caller: Caller, action: string, sourceIdentity: string | undefined, at: Date): void {
+  const arns = caller.session ? [caller.session.assumedRoleArn, caller.session.roleArn] : [BROKER_IDENTITY.arn];
+  const context = {
+    'aws:currenttime': at.toISOString(),
+    'aws:principalarn': caller.session?.roleArn ?? BROKER_IDENTITY.arn,
+    'aws:principalaccount': callerAccount(caller),
+    'aws:sourceidentity': caller.session?.sourceIdentity,
+    'sts:sourceidentity': sourceIdentity,
+  };
+  if (evaluateTrust(parseTrustPolicy(role.trustPolicy!), { arns, account: callerAccount(caller) }, action, context) !== 'allow') {
+    throw AwsSimError.accessDenied(`User: ${callerArn(caller)} is not authorized to perform: ${action} on resource: ${role.arn}`);
+  }
 }
 
 export function stsHandlers(iam: IamStore, sessions: StsSessionStore, now: () => Date): Record<string, Handler> {
@@ -40,20 +52,22 @@ export function stsHandlers(iam: IamStore, sessions: StsSessionStore, now: () =>
       if (sourceIdentity?.toLowerCase().startsWith('aws:')) {
         throw AwsSimError.validation('SourceIdentity must not begin with the reserved prefix "aws:".');
       }
-      const callerArn = caller.session?.assumedRoleArn ?? BROKER_IDENTITY.arn;
       const role = iam.byArn(roleArn);
       if (!role || role.kind !== 'role') {
-        throw AwsSimError.accessDenied(`User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+        throw AwsSimError.accessDenied(`User: ${callerArn(caller)} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
       }
+      requireTrust(role, caller, 'sts:AssumeRole', sourceIdentity, now());
+      // SourceIdentity persists across role chaining and cannot be changed once set.
+      if (caller.session?.sourceIdentity && sourceIdentity && sourceIdentity !== caller.session.sourceIdentity) {
+        throw AwsSimError.accessDenied(`User: ${callerArn(caller)} is not authorized to change the source identity ${caller.session.sourceIdentity} of its session`);
+      }
+      const newSourceIdentity = sourceIdentity ?? caller.session?.sourceIdentity;
+      if (newSourceIdentity) requireTrust(role, caller, 'sts:SetSourceIdentity', newSourceIdentity, now());
       if (duration > role.maxSessionDuration) {
         throw AwsSimError.validation('The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
       }
       if (caller.session && duration > CHAINED_MAX_SECONDS) {
         throw AwsSimError.validation('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
-      }
-      // SourceIdentity persists across role chaining and cannot be changed once set.
-      if (caller.session?.sourceIdentity && sourceIdentity && sourceIdentity !== caller.session.sourceIdentity) {
-        throw AwsSimError.accessDenied(`User: ${callerArn} is not authorized to set a different source identity`);
       }
       const issuedAt = now();
       const session: StsSession = {
@@ -65,7 +79,7 @@ export function stsHandlers(iam: IamStore, sessions: StsSessionStore, now: () =>
         accountId: role.accountId,
         assumedRoleArn: `arn:aws:sts::${role.accountId}:assumed-role/${role.name}/${sessionName}`,
         userId: `${role.id}:${sessionName}`,
-        sourceIdentity: sourceIdentity ?? caller.session?.sourceIdentity,
+        sourceIdentity: newSourceIdentity,
         issuedAt,
         expiration: new Date(Math.floor(issuedAt.getTime() / 1000) * 1000 + duration * 1000),
         sessionPolicy: policyText === undefined ? undefined : parseIdentityPolicy(policyText),
