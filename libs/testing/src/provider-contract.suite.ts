@@ -19,6 +19,11 @@ export interface ContractHarness {
   restartedProvider(): CloudAccessProvider;
   /** False for kinds where only the sweeper ends access (ARM role assignments, app roles). */
   cloudSideExpiry: boolean;
+  /**
+   * The deadlines the cloud stored for the spec's access, read from the simulator's own state
+   * (policy conditions, binding expressions, schedule ends), never from the adapter's answer.
+   */
+  cloudDeadlines?(spec: GrantSpec): Promise<Date[]>;
   close(): Promise<void>;
 }
 
@@ -58,6 +63,25 @@ export function describeProviderContract(name: string, create: () => Promise<Con
       }
       expect((await h.provider.status(spec)).status).toMatch(/active|pending/);
       await h.provider.revoke(spec, { overlapping: [], early: true });
+    });
+
+    it('should never let the cloud-side deadline fall after expiresAt, even when expiresAt carries milliseconds', async () => {
+      if (!h.cloudSideExpiry) return;
+      // .999: a deadline rounded up to the second would outlive the grant by 1 ms to 1 s.
+      const expiresAt = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000 + 999);
+      const spec = h.spec({ expiresAt });
+      await h.provider.grant(spec, alone());
+      expect(await h.holds(spec, new Date(expiresAt.getTime() - 1_500))).toBe(true);
+      expect(await h.holds(spec, expiresAt)).toBe(false);
+      if (h.cloudDeadlines) {
+        const deadlines = await h.cloudDeadlines(spec);
+        expect(deadlines.length).toBeGreaterThan(0);
+        for (const d of deadlines) {
+          expect(d.getTime()).toBeLessThanOrEqual(expiresAt.getTime());
+          expect(d.getTime()).toBeGreaterThan(expiresAt.getTime() - 2_000);
+        }
+      }
+      await h.provider.revoke(spec, { overlapping: [], early: false });
     });
 
     it('should end access on revoke, and treat a second revoke and an unknown grant as done', async () => {

@@ -16,12 +16,13 @@ describe('azure ids and PIM status', () => {
     expect(isoDuration(0.2)).toBe('PT1S');
   });
 
-  it('should end a schedule window within one second after the requested end, never before', () => {
+  it('should end a schedule window within one second before the requested end, never after', () => {
     const now = new Date('2026-05-01T10:00:00.700Z');
-    const end = new Date('2026-05-01T12:00:00.300Z');
+    const end = new Date('2026-05-01T12:00:00.999Z');
     const w = scheduleWindow(now, end, now);
     expect(w.start.toISOString()).toBe('2026-05-01T10:00:00.000Z');
-    expect(w.duration).toBe('PT2H1S');
+    expect(w.duration).toBe('PT2H');
+    expect(scheduleWindow(now, new Date('2026-05-01T12:00:00.000Z'), now).duration).toBe('PT2H');
   });
 
   it('should read retry-after-ms before Retry-After, and HTTP dates', () => {

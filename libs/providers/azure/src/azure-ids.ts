@@ -28,9 +28,13 @@ export function grantIdFromDescription(description: unknown): string | null {
   return description.slice(ASSIGNMENT_DESCRIPTION_PREFIX.length).split(' ')[0] || null;
 }
 
-/** ISO-8601 duration in whole seconds broken into H/M/S, the form PIM documents (`PT2H`). */
+/**
+ * ISO-8601 duration in whole seconds broken into H/M/S, the form PIM documents (`PT2H`).
+ * Rounded down: a schedule that ends a fraction of a second early is safe, one that ends late
+ * outlives the grant.
+ */
 export function isoDuration(seconds: number): string {
-  const s = Math.max(1, Math.ceil(seconds));
+  const s = Math.max(1, Math.floor(seconds));
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const rest = s % 60;
@@ -39,7 +43,10 @@ export function isoDuration(seconds: number): string {
 
 /**
  * The PIM schedule window for an end time: starts now (or later), truncated to the second,
- * and lasts whole seconds, so the end is at most one second after `end` and never before it.
+ * and lasts whole seconds rounded down, so the schedule ends at most one second before `end`
+ * and never after it (PIM durations are whole seconds; `expiresAt` may carry milliseconds).
+ * Each adapter floors its own deadline rather than the domain rounding `expiresAt`: the port
+ * promises access until `expiresAt` for any spec, including ones built from stored rows.
  */
 export function scheduleWindow(startsAt: Date, end: Date, now = new Date()): { start: Date; duration: string } {
   const startMs = Math.floor(Math.max(startsAt.getTime(), now.getTime()) / 1000) * 1000;
