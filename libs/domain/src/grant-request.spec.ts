@@ -72,6 +72,35 @@ describe(parseGrantRequest.name, () => {
   ])('should refuse %s, naming the field', (_, body, field) => {
     expect(fieldsOf(body)).toContain(field);
   });
+  it.each([
+    ['a lone surrogate in the justification', { ...valid, justification: 'ok \ud800' }, 'justification'],
+    ['a lone surrogate in a principal id', { ...valid, principal: { type: 'workload', id: 'arn:aws:iam::123456789012:role/\udc00' } }, 'principal.id'],
+    ['a lone surrogate in an object key', { ...valid, target: { ...valid.target, conditions: { StringEquals: { '\ud800': 'x' } } } }, 'target.conditions.StringEquals.\ufffd'],
+    ['a lone surrogate in an unknown field', { ...valid, ['x\udfff']: 1 }, 'x\ufffd'],
+  ])('should refuse %s before anything else, naming the field', (_, body, field) => {
+    expect(fieldsOf(body)).toEqual([field]);
+  });
+
+  it('should accept well-formed text beyond ASCII where a field allows it', () => {
+    expect(parseGrantRequest({ ...valid, justification: 'déploiement 🚀' }, bounds).justification).toBe('déploiement 🚀');
+  });
+
+  const gcpUser = (id: string) => ({
+    cloud: 'gcp',
+    principal: { type: 'user', id },
+    target: { kind: 'gcp.iam-binding', resource: 'projects/acme-prod', role: 'roles/storage.objectViewer' },
+    duration: 'PT20M',
+  });
+  it.each(['user:josé@example.com', 'user:ann@exämple.com', 'user:ann@example.cöm', 'user:ann@xn--bcher-kva', 'user:a b@example.com', 'user:ann@@example.com', 'user:ann@-example.com', 'user:\uff41nn@example.com'])(
+    'should refuse the GCP member %s: Google account emails are ASCII addresses',
+    (id) => {
+      expect(fieldsOf(gcpUser(id))).toEqual(['principal.id']);
+    },
+  );
+  it.each(["user:o'neil+ci@example.com", 'user:ann.lee@mail.example.co.uk', 'user:x@xn--bcher-kva.example'])('should accept the GCP member %s', (id) => {
+    expect(parseGrantRequest(gcpUser(id), bounds).principal.id).toBe(id);
+  });
+
   it('should take a GCP member\'s type from its form: domains and pools are groups, workforce identities people, workload identities workloads', () => {
     const gcp = (type: string, id: string) => ({
       cloud: 'gcp',

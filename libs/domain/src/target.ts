@@ -21,8 +21,15 @@ const AWS_CONDITION_OPERATOR = /^(ForAllValues:|ForAnyValue:)?[A-Za-z]{3,40}(IfE
 
 export const GCP_RESOURCE = /^(projects\/([a-z][-a-z0-9]{4,28}[a-z0-9]|\d{1,20})|folders\/\d{1,20}|organizations\/\d{1,20})$/;
 export const GCP_ROLE = /^(roles\/[A-Za-z0-9_.]{1,100}|(projects\/[a-z][-a-z0-9]{4,28}[a-z0-9]|organizations\/\d{1,20})\/roles\/[A-Za-z0-9_.]{3,64})$/;
-export const GCP_MEMBER =
-  /^((user|group|serviceAccount):[^\s@]+@[^\s@]+\.[^\s@]+|serviceAccount:[a-z0-9.-]+\.svc\.id\.goog\[[\w.-]+\/[\w.-]+\]|domain:[a-z0-9.-]+\.[a-z]{2,}|principal(Set)?:\/\/[\x21-\x7e]{1,1000})$/;
+/**
+ * An account email as Google accepts it: ASCII only (Google accounts and groups have no
+ * internationalised addresses), an RFC 5322 dot-atom local part and a DNS host name.
+ */
+const GCP_EMAIL = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}";
+/** IAM member strings; every form is ASCII (`principal://` identifiers are printable ASCII too). */
+export const GCP_MEMBER = new RegExp(
+  `^((user|group|serviceAccount):${GCP_EMAIL}|serviceAccount:[a-z0-9.-]+\\.svc\\.id\\.goog\\[[\\w.-]+\\/[\\w.-]+\\]|domain:[a-z0-9.-]+\\.[a-z]{2,}|principal(Set)?:\\/\\/[\\x21-\\x7e]{1,1000})$`,
+);
 /** Conditions are not allowed on basic roles (cloud-apis.md C1). */
 export const GCP_BASIC_ROLES = ['roles/owner', 'roles/editor', 'roles/viewer'];
 
@@ -129,7 +136,7 @@ export const principalRules: Record<TargetKind, PrincipalRule> = {
   'azure.app-role': { types: ['workload'], ...ENTRA_OBJECT },
   'aws.iam-policy': { types: ['user', 'workload'], id: AWS_PRINCIPAL, idMessage: 'must be an IAM role or user ARN' },
   'aws.assume-role': { types: ['user', 'workload'], id: AWS_PRINCIPAL, idMessage: 'must be an IAM role or user ARN' },
-  'aws.sts-credentials': { types: ['user', 'workload'], id: /^[\x21-\x7e]{1,256}$/, idMessage: 'must be 1-256 printable characters' },
+  'aws.sts-credentials': { types: ['user', 'workload'], id: /^[\x21-\x7e]{1,256}$/, idMessage: 'must be 1-256 printable ASCII characters' },
   'gcp.iam-binding': {
     types: ['user', 'group', 'workload'],
     id: GCP_MEMBER,
