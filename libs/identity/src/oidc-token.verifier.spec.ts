@@ -80,6 +80,26 @@ describe(OidcTokenVerifier.name, () => {
     expect(empty.reason).toBe('token claim "repository" must be a non-empty string');
   });
 
+  it.each([
+    ['sub', { sub: 'repo:acme/\ud800' }],
+    ['groups[1]', { sub: 'a', groups: ['ops', '\udc00'] }],
+    ['repository', { sub: 'a', repository: 'acme/app\ud800' }],
+    ['x.?', { sub: 'a', x: { '\udc00': 1 } }],
+  ])('should reject a token whose claim %s holds a lone surrogate, which PostgreSQL would store altered', async (claim, claims) => {
+    // jose writes the payload with JSON.stringify, which escapes a lone surrogate as \ud800 text.
+    const error = await rejectionOf(verifier, await idp.sign(claims));
+
+    expect(error.status).toBe(401);
+    expect(error.reason).toBe(`token claim "${claim}" is not well-formed Unicode (a lone UTF-16 surrogate)`);
+  });
+
+  it('should accept claims with well-formed text beyond ASCII', async () => {
+    const identity = await verifier.verify(await idp.sign({ sub: 'équipe-🚀', groups: ['opérations'] }));
+
+    expect(identity.subject).toBe('ci:équipe-🚀');
+    expect(identity.groups).toEqual(['opérations']);
+  });
+
   it('should reject an expired token with the expiry time', async () => {
     const exp = nowSeconds() - 120;
     const token = await idp.sign({ sub: 'a', exp });

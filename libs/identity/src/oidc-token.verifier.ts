@@ -9,6 +9,7 @@ import {
   type JWTVerifyOptions,
   type RemoteJWKSet,
 } from 'jose';
+import { illFormedTextPath } from '@jit/domain';
 import { assertOidcIssuerConfig, endpointUrlProblem, type OidcIssuerConfig } from './oidc-issuer.config';
 
 export interface OidcIdentity {
@@ -140,6 +141,9 @@ export class OidcTokenVerifier {
       throw new OidcAuthError('token issued-at time (iat) is in the future');
     }
 
+    // Claims become actor subjects, groups and rule matches, all stored and hashed in the audit log.
+    const illFormed = illFormedTextPath(payload);
+    if (illFormed) throw new OidcAuthError(`token claim "${printable(illFormed, 100)}" is not well-formed Unicode (a lone UTF-16 surrogate)`);
     const subject = payload[config.subjectClaim];
     if (typeof subject !== 'string' || !subject) {
       throw new OidcAuthError(`token claim "${config.subjectClaim}" must be a non-empty string`);

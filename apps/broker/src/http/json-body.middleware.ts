@@ -1,45 +1,108 @@
+import { isUtf8 } from 'node:buffer';
 import { NextFunction, Request, Response, json } from 'express';
+import { FieldIssue, ILL_FORMED, isWellFormed, toWellFormed } from '@jit/domain';
 import { problemType, sendProblem } from './problem';
 
-/** PostgreSQL text and jsonb cannot hold U+0000; the path of the first string (or key) that does, if any. */
-function nulPath(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+/**
+ * Deeper nesting than any request body or query of the API needs; checked before anything
+ * recursive (schemas, canonical JSON) walks the value, so a 64 KiB body of `[[[[...` is a 400.
+ */
+const MAX_DEPTH = 32;
+/** The request headers the broker reads, by the name a problem response gives them. */
+const READ_HEADERS = ['Authorization', 'Idempotency-Key'];
+
+const NUL = 'must not contain the NUL character (U+0000)';
+
+/**
+ * The first string or key PostgreSQL could not store as it is (U+0000 in text and jsonb, a lone
+ * surrogate, which it would store as U+FFFD or refuse), or a value nested too deeply.
+ */
+function textIssue(value: unknown, path: string, depth = 0): FieldIssue | null {
+  const here = path || '(body)';
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) return { field: here, message: NUL };
+    return isWellFormed(value) ? null : { field: here, message: ILL_FORMED };
+  }
+  if (value === null || typeof value !== 'object') return null;
+  if (depth >= MAX_DEPTH) return { field: here, message: `nested deeper than ${MAX_DEPTH} levels` };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = nulPath(value[i], `${path}[${i}]`);
+      const found = textIssue(value[i], `${path}[${i}]`, depth + 1);
       if (found) return found;
     }
     return null;
   }
-  if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const field = path ? `${path}.${k}` : k;
-      if (k.includes('\u0000')) return field;
-      const found = nulPath(v, field);
-      if (found) return found;
-    }
+  for (const [k, v] of Object.entries(value)) {
+    const field = path ? `${path}.${toWellFormed(k)}` : toWellFormed(k);
+    if (k.includes('\u0000')) return { field, message: NUL };
+    if (!isWellFormed(k)) return { field, message: ILL_FORMED };
+    const found = textIssue(v, field, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+const NOT_UTF8 = 'must be well-formed UTF-8';
+
+/** Percent-encoding that does not decode to UTF-8 (`%ED%A0%80` is an encoded surrogate) would be read as U+FFFD and match nothing. */
+function queryIssue(url: string): FieldIssue | null {
+  const at = url.indexOf('?');
+  if (at < 0) return null;
+  for (const part of url.slice(at + 1).split('&')) {
+    const eq = part.indexOf('=');
+    const rawKey = eq < 0 ? part : part.slice(0, eq);
+    const key = strictDecode(rawKey);
+    if (key === null) return { field: rawKey, message: NOT_UTF8 };
+    if (eq >= 0 && strictDecode(part.slice(eq + 1)) === null) return { field: key, message: NOT_UTF8 };
+  }
+  return null;
+}
+
+function strictDecode(component: string): string | null {
+  try {
+    return decodeURIComponent(component.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+/** Node reads header bytes as Latin-1; their UTF-8 reading must be well-formed too, or no token or key can be meant. */
+function headerIssue(req: Request): FieldIssue | null {
+  for (const name of READ_HEADERS) {
+    const value = req.headers[name.toLowerCase()];
+    if (typeof value !== 'string') continue;
+    if (!isWellFormed(value) || !isUtf8(Buffer.from(value, 'latin1'))) return { field: name, message: NOT_UTF8 };
   }
   return null;
 }
 
 /**
  * Parses JSON bodies itself so that every body error is a problem response naming the field:
- * wrong Content-Type (415), too large (413), malformed JSON (400), and a NUL character in
- * the body or the query (400), which PostgreSQL cannot store or compare.
+ * wrong Content-Type (415), too large (413), malformed JSON or bytes that are not UTF-8 (400),
+ * and in the body, the query or a header the broker reads, text PostgreSQL cannot store as
+ * it is (400): the NUL character and lone surrogates, which would break the audit chain.
  */
 export function jsonBodyMiddleware(limitBytes: number) {
-  const parse = json({ limit: limitBytes, strict: true, type: () => true });
-  const refuseNul = (res: Response, field: string) =>
+  const parse = json({
+    limit: limitBytes,
+    strict: true,
+    type: () => true,
+    // body-parser would decode invalid bytes as U+FFFD; RFC 8259 JSON is UTF-8.
+    verify: (_req, _res, buf) => {
+      if (!isUtf8(buf)) throw new Error('the body is not well-formed UTF-8');
+    },
+  });
+  const refuse = (res: Response, issue: FieldIssue) =>
     sendProblem(res, {
       type: problemType('validation'),
       title: 'Invalid request',
       status: 400,
-      detail: `${field}: must not contain the NUL character`,
-      errors: [{ field, message: 'must not contain the NUL character (U+0000)' }],
+      detail: `${issue.field}: ${issue.message}`,
+      errors: [issue],
     });
   return (req: Request, res: Response, next: NextFunction) => {
-    const inQuery = nulPath(req.query, '');
-    if (inQuery) return refuseNul(res, inQuery);
+    const early = headerIssue(req) ?? queryIssue(req.originalUrl ?? req.url) ?? textIssue(req.query, '');
+    if (early) return refuse(res, early);
     const length = req.headers['content-length'];
     const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) return next();
@@ -54,9 +117,10 @@ export function jsonBodyMiddleware(limitBytes: number) {
     }
     parse(req, res, (err?: { type?: string; message?: string }) => {
       if (!err) {
-        const field = nulPath(req.body, '');
-        return field === null ? next() : refuseNul(res, field || '(body)');
+        const issue = textIssue(req.body, '');
+        return issue === null ? next() : refuse(res, issue);
       }
+      if (err.type === 'entity.verify.failed') return refuse(res, { field: '(body)', message: NOT_UTF8 });
       if (err.type === 'entity.too.large') {
         return sendProblem(res, {
           type: problemType('payload_too_large'),
@@ -64,6 +128,15 @@ export function jsonBodyMiddleware(limitBytes: number) {
           status: 413,
           detail: `request bodies are limited to ${limitBytes} bytes (JIT_BODY_LIMIT)`,
           errors: [{ field: '(body)', message: `larger than ${limitBytes} bytes` }],
+        });
+      }
+      if (err.type === 'charset.unsupported' || err.type === 'encoding.unsupported') {
+        return sendProblem(res, {
+          type: problemType('unsupported_media_type'),
+          title: 'Unsupported media type',
+          status: 415,
+          detail: 'request bodies must be application/json in UTF-8',
+          errors: [{ field: 'Content-Type', message: 'must be application/json; charset=utf-8' }],
         });
       }
       sendProblem(res, {

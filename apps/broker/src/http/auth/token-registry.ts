@@ -1,15 +1,19 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ILL_FORMED, isWellFormed } from '@jit/domain';
 import { Actor, ROLES } from '@jit/grants';
+
+/** Subjects and groups are stored and hashed in the audit log, so no lone surrogate (`\ud800` in JSON). */
+const wellFormed = z.string().min(1).refine(isWellFormed, ILL_FORMED);
 
 const tokensFileSchema = z.object({
   tokens: z.array(
     z.strictObject({
       // ':' is reserved for OIDC subjects (<issuer>:<sub>), so no static token can pose as a pipeline.
-      subject: z.string().min(1).max(256).regex(/^[^:\s]+$/, 'must not contain ":" (reserved for OIDC subjects) or spaces'),
+      subject: wellFormed.max(256).regex(/^[^:\s]+$/, 'must not contain ":" (reserved for OIDC subjects) or spaces'),
       roles: z.array(z.enum(ROLES)).min(1),
-      groups: z.array(z.string().min(1).max(80)).max(100).optional(),
+      groups: z.array(wellFormed.max(80)).max(100).optional(),
       sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'must be the hex SHA-256 of the token, never the token itself'),
     }),
   ),
