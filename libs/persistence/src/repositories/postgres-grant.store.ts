@@ -14,6 +14,7 @@ import {
   GrantStore,
   LIVE_STATES,
   Page,
+  toWellFormedDeep,
 } from '@jit/domain';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { SqlConditions } from '../sql-conditions';
@@ -373,7 +374,8 @@ export class PostgresGrantStore extends GrantStore {
     const now = this.clock.now();
     const values: string[] = [];
     const params: unknown[] = [];
-    for (const input of inputs) {
+    // PostgreSQL stores a lone surrogate as U+FFFD (text) or refuses it (jsonb): hash exactly what is stored.
+    for (const input of inputs.map(toWellFormedDeep)) {
       seq++;
       const event = { ...input, seq, id: randomUUID(), occurredAt: now, prevHash };
       const hash = hashEvent(event);
