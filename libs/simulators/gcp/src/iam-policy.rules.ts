@@ -15,7 +15,9 @@ export const MAX_EXPRESSION = 12_800;
 
 const BASIC_ROLES = new Set(['roles/owner', 'roles/editor', 'roles/viewer']);
 const PUBLIC_MEMBERS = new Set(['allUsers', 'allAuthenticatedUsers']);
-const EMAIL = '[^\\s@:?]+@[^\\s@:?]+\\.[^\\s@:?]+';
+/** Google account and group emails are ASCII: printable characters but `@`, `:` and `?`. */
+const EMAIL_PART = '[\\x21-\\x39\\x3b-\\x3e\\x41-\\x7e]+';
+const EMAIL = `${EMAIL_PART}@${EMAIL_PART}\\.${EMAIL_PART}`;
 const MEMBER = new RegExp(
   [
     `^(user|group|serviceAccount):${EMAIL}$`,
