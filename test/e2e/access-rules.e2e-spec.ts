@@ -39,7 +39,7 @@ rules:
   - name: ci-deploy
     requesters:
       - issuer: ci
-        claims: { repository: acme/app, ref: refs/heads/main }
+        claims: { repository: acme/app, repository_id: "892746103", repository_owner_id: "41898282", ref: refs/heads/main }
     targets:
       - kind: aws.iam-policy
         actions: ["s3:PutObject"]
@@ -120,7 +120,10 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
   });
 
   const pipelineToken = (claims: Record<string, unknown> = {}, opts = {}) =>
-    oidc.sign({ sub: 'repo:acme/app:ref:refs/heads/main', repository: 'acme/app', ref: 'refs/heads/main', ...claims }, opts);
+    oidc.sign(
+      { sub: 'repo:acme/app:ref:refs/heads/main', repository: 'acme/app', repository_id: '892746103', repository_owner_id: '41898282', ref: 'refs/heads/main', ...claims },
+      opts,
+    );
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
   const humanRequest = (over: Record<string, unknown> = {}) => ({
     cloud: 'gcp',
@@ -170,6 +173,14 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
       );
       const grants = await t.http.get('/v1/grants?requester=' + encodeURIComponent('ci:repo:acme/app:ref:refs/heads/feature')).set(t.as('admin')).expect(200);
       expect(grants.body.items).toEqual([]);
+    });
+
+    it('should deny a token from another repository that took over the name acme/app, or from the repository under a new owner', async () => {
+      // Same name and sub, another repository id: a deleted or renamed repository's name, reused.
+      const reused = await t.http.post('/v1/grants').set(bearer(await pipelineToken({ repository_id: '903311457' }))).send(awsPolicyGrant({ duration: 'PT10M' })).expect(403);
+      expect(reused.body.decision).toMatchObject({ rule: null, code: 'no_matching_rule' });
+      const transferred = await t.http.post('/v1/grants').set(bearer(await pipelineToken({ repository_owner_id: '77000001' }))).send(awsPolicyGrant({ duration: 'PT10M' })).expect(403);
+      expect(transferred.body.decision).toMatchObject({ rule: null, code: 'no_matching_rule' });
     });
 
     it('should name the rule and the failed condition when only the duration is too long', async () => {
