@@ -1,13 +1,15 @@
 import { GoogleApiError } from './google-api.error';
-import { ConditionSyntaxError, parseCondition } from './iam-condition.evaluator';
+import { Condition, ConditionSyntaxError, parseCondition } from './iam-condition.evaluator';
 import { AuditConfig, Binding, ResourceType } from './iam-policy.types';
 
 /** Principals per allow policy; every occurrence counts (cloud-apis.md C2). */
 export const MAX_PRINCIPALS = 1500;
 /** Of those, Google groups and domains (cloud-apis.md C2). */
 export const MAX_GROUPS_AND_DOMAINS = 250;
-/** Bindings that share one role and one principal (issue 4; the exact number is unverified upstream). */
+/** Bindings that share one role and one principal with different conditions (IAM quotas page, Limits). */
 export const MAX_BINDINGS_PER_ROLE_AND_MEMBER = 20;
+/** Logic operators (`&&`, `||`, `!`) in one binding's condition expression (IAM quotas page, Limits). */
+export const MAX_LOGIC_OPERATORS = 12;
 /** Condition field lengths (unverified upstream: chosen on the strict side). */
 export const MAX_TITLE = 100;
 export const MAX_DESCRIPTION = 256;
@@ -41,11 +43,29 @@ function checkCondition(b: Binding, where: string): void {
   if (BASIC_ROLES.has(b.role)) throw GoogleApiError.invalid(`Conditions are not supported for basic role ${b.role}.`);
   const open = b.members.find((m) => PUBLIC_MEMBERS.has(m));
   if (open) throw GoogleApiError.invalid(`Conditions are not supported for ${open}.`);
+  let parsed: Condition;
   try {
-    parseCondition(c.expression);
+    parsed = parseCondition(c.expression);
   } catch (e) {
     if (e instanceof ConditionSyntaxError) throw GoogleApiError.invalid(`${where}: invalid condition expression: ${e.message}`);
     throw e;
+  }
+  const operators = logicOperators(parsed);
+  if (operators > MAX_LOGIC_OPERATORS) {
+    throw GoogleApiError.invalid(`${where}: condition expression has ${operators} logic operators; at most ${MAX_LOGIC_OPERATORS} are allowed.`);
+  }
+}
+
+function logicOperators(c: Condition): number {
+  switch (c.op) {
+    case 'and':
+    case 'or':
+      return 1 + logicOperators(c.left) + logicOperators(c.right);
+    case 'not':
+      return 1 + logicOperators(c.operand);
+    case 'const':
+    case 'cmp':
+      return 0;
   }
 }
 
