@@ -162,7 +162,7 @@ describe('AWS adapter: aws.sts-credentials against the STS simulator', () => {
       expect(e?.kind).toBe('limit');
       expect(e?.options).toMatchObject({ field: 'duration', code: 'MaxSessionDuration' });
       expect(e?.message).toMatch(/at most 7200 seconds \(its MaxSessionDuration/);
-      expect(sim.requests().map((r) => r.action)).toEqual(['GetRole']);
+      expect(sim.requests().map((r) => r.action)).toEqual(['GetCallerIdentity', 'GetRole']);
     });
 
     it('should read a role with GetRole once for a burst of grants, not once per grant', async () => {
@@ -184,7 +184,7 @@ describe('AWS adapter: aws.sts-credentials against the STS simulator', () => {
       expect(e?.kind).toBe('limit');
       expect(e?.options).toMatchObject({ field: 'target.roleArn', code: 'SetSourceIdentity' });
       expect(e?.message).toContain('sts:SetSourceIdentity');
-      expect(sim.requests().map((r) => r.action)).toEqual(['GetRole']);
+      expect(sim.requests().map((r) => r.action)).toEqual(['GetCallerIdentity', 'GetRole']);
     });
 
     it('should map STS\'s AccessDenied for sts:SetSourceIdentity (granted to someone else) to the same limit', async () => {

@@ -3,8 +3,12 @@ import { INLINE_BUDGET, POLICY_VERSION, policySize, serialize } from './broker-p
 import { STS_MAX_SECONDS, STS_MIN_SECONDS, grantStatement, sessionPolicy } from './aws-statement.builder';
 import { entityFromArn } from './iam-entity';
 
-/** STS refuses session policies over 2,048 plaintext characters (cloud-apis.md B2). */
-export const SESSION_POLICY_MAX = 2_048;
+/**
+ * STS refuses session policies over 2,048 plaintext characters (the model's `sessionPolicyDocumentType`
+ * max, cloud-apis.md B2). Its separate packed-size limit (`PackedPolicyTooLarge`) depends on an
+ * unpublished compression and is only known from STS's answer.
+ */
+export const SESSION_POLICY_PLAINTEXT_MAX = 2_048;
 /** `Policy` and `PolicyDocument` accept tab, LF, CR and U+0020–U+00FF only (service-2.json patterns). */
 const POLICY_TEXT = /^[\u0009\u000A\u000D\u0020-\u00FF]+$/;
 
@@ -59,11 +63,12 @@ function validateSession(spec: GrantSpec, target: TargetOf<'aws.sts-credentials'
   if (!POLICY_TEXT.test(text)) {
     throw new ProviderError('invalid', 'session policies accept only characters U+0009, U+000A, U+000D and U+0020–U+00FF', { field: 'target.sessionPolicy' });
   }
-  if (text.length > SESSION_POLICY_MAX) {
+  if (text.length > SESSION_POLICY_PLAINTEXT_MAX) {
     throw new ProviderError(
       'limit',
-      `the session policy, with the broker's expiry condition added, is ${fmt(text.length)} characters; STS accepts ${fmt(SESSION_POLICY_MAX)}`,
-      { field: 'target.sessionPolicy', code: 'PackedPolicyTooLarge' },
+      `the session policy, with the broker's expiry condition added, is ${fmt(text.length)} characters; ` +
+        `STS accepts at most ${fmt(SESSION_POLICY_PLAINTEXT_MAX)} characters of plaintext session policy`,
+      { field: 'target.sessionPolicy', code: 'SessionPolicyPlaintextLength' },
     );
   }
 }

@@ -1,5 +1,5 @@
 import { IAMClient } from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   CloudAccessProvider, GrantContext, GrantSpec, OwnedArtifact, Principal, ProviderError, ProvisionOutcome, ProvisionStatus,
   SystemClock, Target, TargetKind, TargetOf,
@@ -15,6 +15,7 @@ import { BrokerPolicyStore } from './broker-policy.store';
 import { stableStringify } from './stable-stringify';
 import { IamEntity, entityFromArn } from './iam-entity';
 import { CallRunner, InlinePolicyClient } from './inline-policy.client';
+import { BrokerIdentity, BrokerIdentityReader, ROLE_CHAINING_MAX_SECONDS } from './broker-identity.reader';
 import { RoleInfoCache } from './role-info.cache';
 import { trustPolicyCanAllow } from './trust-policy.inspection';
 
@@ -33,6 +34,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   private readonly sts: STSClient;
   private readonly store: BrokerPolicyStore;
   private readonly roles: RoleInfoCache;
+  private readonly identity: BrokerIdentityReader;
   private readonly retry: AwsRetryOptions;
   private readonly now: () => Date;
   /** Principals whose broker policy `listOwned` scans: configured, plus those seen since start. */
@@ -52,6 +54,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     this.sts = new STSClient({ ...common, ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}) });
     this.store = new BrokerPolicyStore(new InlinePolicyClient(this.iam, this.run), this.now);
     this.roles = new RoleInfoCache(() => this.iam, this.run, this.now);
+    this.identity = new BrokerIdentityReader(this.sts, this.run);
     this.principals = new Set(options.reconcilePrincipals ?? []);
   }
 
@@ -65,8 +68,23 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     return `${kind}|${principal.id}|${stableStringify(sorted)}`;
   }
 
+  /** Also refuses what depends on the broker's identity, once it is known (see `verifyPrincipal`). */
   validate(spec: GrantSpec): void {
     validateAwsGrant(spec);
+    const me = this.identity.known();
+    if (me && spec.target.kind === 'aws.sts-credentials') {
+      checkRoleChaining(me, Math.ceil((spec.expiresAt.getTime() - spec.startsAt.getTime()) / 1000));
+    }
+  }
+
+  /**
+   * Reads the broker's identity (once per process) before the request is judged, so that
+   * `validate()` can refuse what depends on it. A failure here is left to `grant()`.
+   */
+  override async verifyPrincipal(principal: Principal, target: Target): Promise<void> {
+    void principal;
+    void target;
+    await this.identity.get().catch(() => undefined);
   }
 
   async grant(spec: GrantSpec, context: GrantContext): Promise<ProvisionOutcome> {
@@ -139,7 +157,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   }
 
   async healthCheck(): Promise<void> {
-    await this.run('GetCallerIdentity', (abortSignal) => this.sts.send(new GetCallerIdentityCommand({}), { abortSignal }));
+    await this.identity.read();
   }
 
   private async assumeRole(spec: GrantSpec, target: TargetOf<'aws.sts-credentials'>): Promise<ProvisionOutcome> {
@@ -152,6 +170,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     }
     // STS's floor; the session policy still ends access at expiresAt.
     const duration = Math.max(STS_MIN_SECONDS, remaining);
+    checkRoleChaining(await this.identity.get(), duration);
     await this.precheckRole(role, duration);
     const name = sessionName(spec.grantId);
     const out = await this.run('AssumeRole', (abortSignal) =>
@@ -215,6 +234,14 @@ export class AwsIamStsProvider extends CloudAccessProvider {
       this.roles.forget(role);
       return new ProviderError('limit', `${e.message} (${roleArn})`, { field: 'duration', code: 'MaxSessionDuration', cause: e });
     }
+    if (e.options.code === 'PackedPolicyTooLarge') {
+      return new ProviderError(
+        'limit',
+        'STS packs the session policy into a compressed binary form with its own limit, separate from (and often reached before) ' +
+          `the 2,048-character plaintext limit, and this one does not fit: ${e.message}. Use fewer or wildcarded resources and actions`,
+        { field: 'target.sessionPolicy', code: 'PackedPolicyTooLarge', cause: e },
+      );
+    }
     if (errorCode(e.options.cause) === 'AccessDenied' && /sts:SetSourceIdentity/.test(e.message)) {
       this.roles.forget(role);
       return setSourceIdentityRefused(role, e);
@@ -251,5 +278,19 @@ function setSourceIdentityRefused(role: IamEntity, cause?: unknown): ProviderErr
       '(the grant id as SourceIdentity is what an early revoke denies): add it next to sts:AssumeRole for the broker ' +
       '(docs/providers/aws.md, "Trust policy of a vended role")',
     { field: 'target.roleArn', code: 'SetSourceIdentity', cause },
+  );
+}
+
+/**
+ * A broker running on a role session (web identity, ECS task role, instance profile) assumes
+ * every role by role chaining, and STS refuses `DurationSeconds` above one hour for that.
+ */
+function checkRoleChaining(me: BrokerIdentity, seconds: number): void {
+  if (!me.roleSession || seconds <= ROLE_CHAINING_MAX_SECONDS) return;
+  throw new ProviderError(
+    'limit',
+    `the broker runs as a role session (${me.arn}), so every session it vends is role chaining, which STS caps at ` +
+      `${ROLE_CHAINING_MAX_SECONDS.toLocaleString('en-US')} seconds (one hour); this grant asks for ${seconds.toLocaleString('en-US')}`,
+    { field: 'duration', code: 'RoleChaining' },
   );
 }

@@ -29,7 +29,7 @@ export const IAM_RULES = {
 export const STS_RULES = {
   RoleArn: { min: 20, max: 2048, required: true, pattern: /^[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]+$/u },
   RoleSessionName: { min: 2, max: 64, pattern: /^[\w+=,.@-]*$/, required: true },
-  /** The model sets no maximum; the service refuses plaintext session policies over 2,048 characters. */
+  /** The plaintext limit (the model's `sessionPolicyDocumentType`); the packed limit is `PACKED_POLICY_LIMIT_BYTES`. */
   Policy: { min: 1, max: 2048, pattern: POLICY_TEXT },
   DurationSeconds: { min: 900, max: 43200, integer: true },
   SourceIdentity: { min: 2, max: 64, pattern: /^[\w+=,.@-]*$/ },
