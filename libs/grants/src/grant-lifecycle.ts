@@ -34,6 +34,12 @@ const LEASE_SAFETY_MS = 1_000;
 const PENDING_RECHECK_MS = 5_000;
 /** lastError is kept short: it is shown to requesters and stored on every retry. */
 const MAX_ERROR_LENGTH = 500;
+/**
+ * Longest wait a cloud may ask for before a revocation is retried. Covers PIM's five-minute
+ * removal window (a revoke refused inside it is retried at assignment time + 5 min, not six
+ * times a minute until the attempts run out); a longer Retry-After is not trusted.
+ */
+const REVOKE_RETRY_AFTER_CAP_MS = 10 * 60_000;
 
 export function describeError(e: unknown): string {
   const text = e instanceof ProviderError ? `${e.options.code ? e.options.code + ': ' : ''}${e.message}` : e instanceof Error ? e.message : String(e);
@@ -193,7 +199,7 @@ export class GrantLifecycle {
     const giveUp = !error.retryable || attempt >= this.settings.revokeMaxAttempts;
     const delay = giveUp
       ? this.settings.revokeFailedRetryMs
-      : Math.max(backoffMs(attempt), Math.min(error.options.retryAfterMs ?? 0, 60_000));
+      : Math.max(backoffMs(attempt), Math.min(error.options.retryAfterMs ?? 0, REVOKE_RETRY_AFTER_CAP_MS));
     const nextAttemptAt = new Date(now.getTime() + delay);
     const to: GrantState = giveUp ? 'revoke_failed' : 'revoking';
     const firstFailure = g.state !== 'revoke_failed' && giveUp;

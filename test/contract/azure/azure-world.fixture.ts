@@ -33,9 +33,13 @@ export const TEST_RETRY: AzureProviderOptions['retry'] = {
   pollIntervalMs: 20,
 };
 
-/** A simulator seeded with the tenant above, answering 429s with a short `retry-after-ms`. */
-export async function startSeededSimulator(): Promise<AzureSimulator> {
-  const sim = await AzureSimulator.start();
+/**
+ * A simulator seeded with the tenant above, answering 429s with a short `retry-after-ms`. PIM's
+ * five-minute removal window applies unless `pimRemovalWindowMs` shortens it, for tests that
+ * revoke right after granting and are about something else.
+ */
+export async function startSeededSimulator(options: { pimRemovalWindowMs?: number } = {}): Promise<AzureSimulator> {
+  const sim = await AzureSimulator.start(options);
   sim.seed({
     users: IDS.users.map((id) => ({ id })),
     groups: [...IDS.groups, IDS.pimGroup].map((id) => ({ id })),

@@ -40,7 +40,7 @@ export class ArmPimBackend implements PimBackend {
     return nameBasedGuid(`${grantId}/assign`);
   }
 
-  async activeEnd(ref: PimRef): Promise<{ end: Date | null } | undefined> {
+  async activeEnd(ref: PimRef): Promise<{ start: Date; end: Date | null } | undefined> {
     const t = ref.target as ResourceTarget;
     const items = await this.all<ArmInstance>(armUrl(t.scope, 'roleAssignmentScheduleInstances', undefined, '', { $filter: `principalId eq '${ref.principalId}'` }));
     const now = Date.now();
@@ -49,8 +49,9 @@ export class ArmPimBackend implements PimBackend {
       .filter((p) => sameScope(p.scope, t.scope) && roleGuid(p.roleDefinitionId) === roleGuid(t.roleDefinitionId))
       .filter((p) => Date.parse(p.startDateTime) <= now && (p.endDateTime === null || Date.parse(p.endDateTime) > now));
     if (!live.length) return undefined;
-    if (live.some((p) => p.endDateTime === null)) return { end: null };
-    return { end: new Date(Math.max(...live.map((p) => Date.parse(p.endDateTime!)))) };
+    const start = new Date(Math.min(...live.map((p) => Date.parse(p.startDateTime))));
+    if (live.some((p) => p.endDateTime === null)) return { start, end: null };
+    return { start, end: new Date(Math.max(...live.map((p) => Date.parse(p.endDateTime!)))) };
   }
 
   async submit(ref: PimRef, r: PimSubmit): Promise<PimRequestView> {

@@ -56,6 +56,9 @@ export function toProviderError(e: unknown, what: string): ProviderError {
   if (e.status === 403) {
     return new ProviderError('terminal', `${what}: the broker's identity lacks the permission or directory role this needs (${detail})`, opts);
   }
+  if (e.code === 'ActiveDurationTooShort') {
+    return new ProviderError('invalid', `${what}: PIM assignments last at least five minutes (PT5M) and the time left is shorter: ${e.message}`, { ...opts, field: 'duration' });
+  }
   if (/PolicyValidationFailed/i.test(e.code)) {
     if (/Expiration/i.test(e.message)) {
       return new ProviderError('limit', `${what}: the duration exceeds the role's PIM maximum (rule Expiration_Admin_Assignment): ${e.message}`, { ...opts, field: 'duration' });

@@ -25,6 +25,7 @@ import { ArmPimBackend } from './arm-pim.backend';
 import { ArmRoleAssignmentMechanism } from './arm-role-assignment.mechanism';
 import { GraphPimBackend } from './graph-pim.backend';
 import { PimMechanism } from './pim.mechanism';
+import { PIM_MINIMUM_MS } from './pim-rules';
 
 const KINDS = ['azure.directory-role', 'azure.resource-role', 'azure.group-membership', 'azure.app-role'] as const;
 
@@ -98,6 +99,14 @@ export class AzureProvider extends CloudAccessProvider {
 
   validate(spec: GrantSpec): void {
     validateAzureSpec(spec, this.artifactName(spec.grantId, spec.target));
+    const duration = spec.expiresAt.getTime() - spec.startsAt.getTime();
+    if (this.mechanismFor(spec) instanceof PimMechanism && duration < PIM_MINIMUM_MS) {
+      throw new ProviderError(
+        'invalid',
+        `${spec.target.kind} for a ${spec.principal.type} goes through PIM, which refuses assignments shorter than five minutes (ActiveDurationTooShort): ask for PT5M or more`,
+        { field: 'duration', code: 'ActiveDurationTooShort' },
+      );
+    }
   }
 
   /**
@@ -154,12 +163,13 @@ export class AzureProvider extends CloudAccessProvider {
   }
 
   async revoke(spec: GrantSpec, context: GrantContext & { early: boolean }): Promise<void> {
-    this.validate(spec);
+    // Shape only: a grant stored before the five-minute minimum must still be revocable.
+    validateAzureSpec(spec, this.artifactName(spec.grantId, spec.target));
     await this.mechanismFor(spec).revoke(spec, context.overlapping);
   }
 
   async status(spec: GrantSpec): Promise<ProvisionStatus> {
-    this.validate(spec);
+    validateAzureSpec(spec, this.artifactName(spec.grantId, spec.target));
     return this.mechanismFor(spec).status(spec);
   }
 

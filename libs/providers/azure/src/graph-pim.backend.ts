@@ -55,14 +55,15 @@ export class GraphPimBackend implements PimBackend {
     return `${TICKET_SYSTEM}/${grantId}`;
   }
 
-  async activeEnd(ref: PimRef): Promise<{ end: Date | null } | undefined> {
+  async activeEnd(ref: PimRef): Promise<{ start: Date; end: Date | null } | undefined> {
     const filter = `principalId eq '${ref.principalId}' and ${this.targetFilter(ref.target as GraphTarget)}`;
     const items = await this.all<{ startDateTime: string; endDateTime: string | null }>(`${this.paths.instances}?$filter=${encodeURIComponent(filter)}`);
     const now = Date.now();
     const live = items.filter((i) => Date.parse(i.startDateTime) <= now && (i.endDateTime === null || Date.parse(i.endDateTime) > now));
     if (!live.length) return undefined;
-    if (live.some((i) => i.endDateTime === null)) return { end: null };
-    return { end: new Date(Math.max(...live.map((i) => Date.parse(i.endDateTime!)))) };
+    const start = new Date(Math.min(...live.map((i) => Date.parse(i.startDateTime))));
+    if (live.some((i) => i.endDateTime === null)) return { start, end: null };
+    return { start, end: new Date(Math.max(...live.map((i) => Date.parse(i.endDateTime!)))) };
   }
 
   async submit(ref: PimRef, r: PimSubmit): Promise<PimRequestView> {

@@ -5,6 +5,7 @@ import { AzureHttpError } from './azure-http.error';
 import { scheduleWindow } from './azure-ids';
 import { AzureMechanism } from './azure-mechanism';
 import { awaitsHuman, classifyPimStatus, failureReason } from './pim-status';
+import { ACTIVE_DURATION_TOO_SHORT, PIM_MINIMUM_MS, PIM_REMOVAL_MARGIN_MS, PIM_REMOVAL_WINDOW_MS } from './pim-rules';
 
 /** A principal and a PIM target: the key of PIM's single schedule. */
 export interface PimRef {
@@ -33,7 +34,8 @@ export interface PimSubmit {
 /** The API-specific half of PIM: Graph directory roles, Graph PIM for Groups, or ARM. */
 export interface PimBackend {
   readonly name: string;
-  activeEnd(ref: PimRef): Promise<{ end: Date | null } | undefined>;
+  /** The live assignment: its earliest start (when it was made, to the second) and latest end. */
+  activeEnd(ref: PimRef): Promise<{ start: Date; end: Date | null } | undefined>;
   submit(ref: PimRef, request: PimSubmit): Promise<PimRequestView>;
   getRequest(ref: PimRef, id: string): Promise<PimRequestView | undefined>;
   /** Requests recorded under this grant, newest first. */
@@ -94,6 +96,14 @@ export class PimMechanism implements AzureMechanism {
     if (!active) return;
     if (survivors.length) {
       const keeper = survivors.reduce((a, b) => (b.expiresAt > a.expiresAt ? b : a));
+      const left = keeper.expiresAt.getTime() - Date.now();
+      if (left < PIM_MINIMUM_MS) {
+        // PIM cannot shorten a schedule to under five minutes; once the keeper has ended too, the retry removes it.
+        throw new ProviderError('transient', `${this.backend.name}: PIM cannot shorten the assignment to the overlapping grant ${keeper.grantId}'s last ${Math.ceil(left / 1000)} s (five-minute minimum); retrying when it ends`, {
+          code: ACTIVE_DURATION_TOO_SHORT,
+          retryAfterMs: Math.max(0, left) + 1_000,
+        });
+      }
       // Shorten to what the survivors still need, and record the schedule under the keeper so
       // reconciliation attributes it to a live grant.
       await this.call('shorten the PIM assignment to the overlapping grants', () =>
@@ -101,7 +111,7 @@ export class PimMechanism implements AzureMechanism {
       );
       return;
     }
-    await this.remove(ref, spec.grantId, justification(spec, 'revoked'));
+    await this.remove(ref, spec.grantId, justification(spec, 'revoked'), active);
   }
 
   async status(spec: GrantSpec): Promise<ProvisionStatus> {
@@ -140,18 +150,34 @@ export class PimMechanism implements AzureMechanism {
 
   async removeOrphan(artifact: OwnedArtifact): Promise<void> {
     const ref = artifact.locator as unknown as PimRef;
-    if (!(await this.call('read the active assignment', () => this.backend.activeEnd(ref)))) return;
-    await this.remove(ref, artifact.grantId ?? 'orphan', `JIT broker reconciliation: no live grant owns this assignment`);
+    const active = await this.call('read the active assignment', () => this.backend.activeEnd(ref));
+    if (!active) return;
+    await this.remove(ref, artifact.grantId ?? 'orphan', `JIT broker reconciliation: no live grant owns this assignment`, active);
   }
 
-  private async remove(ref: PimRef, grantId: string, text: string): Promise<void> {
+  private async remove(ref: PimRef, grantId: string, text: string, active: { start: Date; end: Date | null }): Promise<void> {
     try {
       await this.calls.run(`${this.backend.name}: remove`, () => this.backend.submit(ref, { action: 'remove', grantId, justification: text }), { namesPrincipal: false });
     } catch (e) {
       // Gone already (expired or removed by someone else): that is the goal.
       if (e instanceof AzureHttpError && (e.code === 'RoleAssignmentDoesNotExist' || e.status === 404 || e.principalNotFound)) return;
+      if (e instanceof AzureHttpError && e.code === ACTIVE_DURATION_TOO_SHORT) throw this.tooSoonToRemove(active, e);
       throw toProviderError(e, `${this.backend.name}: remove the PIM assignment`);
     }
+  }
+
+  /**
+   * PIM refuses to remove an assignment within five minutes of making it: a retry at its start
+   * plus five minutes (and a margin), while the schedule's own end still bounds the access.
+   */
+  private tooSoonToRemove(active: { start: Date; end: Date | null }, cause: AzureHttpError): ProviderError {
+    const retryAt = new Date(Math.max(active.start.getTime(), 0) + PIM_REMOVAL_WINDOW_MS + PIM_REMOVAL_MARGIN_MS);
+    const until = active.end ? `; until then the schedule still ends at ${active.end.toISOString()}` : '';
+    return new ProviderError(
+      'transient',
+      `${this.backend.name}: PIM does not remove an assignment within five minutes of making it (${cause.code}); retrying at ${retryAt.toISOString()}${until}`,
+      { code: cause.code, retryAfterMs: Math.max(1_000, retryAt.getTime() - Date.now()), cause },
+    );
   }
 
   private async cancelQuietly(ref: PimRef, id: string): Promise<void> {

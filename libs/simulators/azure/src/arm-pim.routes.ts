@@ -163,7 +163,7 @@ function instanceResource(ctx: SimContext, s: PimSchedule): Record<string, unkno
       memberType: 'Direct',
       condition: null,
       conditionVersion: null,
-      createdOn: s.start.toISOString(),
+      createdOn: s.createdAt.toISOString(),
       expandedProperties: expanded(ctx, scope, roleDefinitionId, s.principalId),
     },
     name: s.id,

@@ -8,7 +8,7 @@ import { AUDIENCES, authenticate, entraRoutes } from './entra-token.routes';
 import { graphAppRoleRoutes } from './graph-app-roles.routes';
 import { graphDirectoryObjectRoutes } from './graph-directory-objects.routes';
 import { graphPimRoutes } from './graph-pim.routes';
-import { PimScheduleEngine, isActive } from './pim-schedule.engine';
+import { PimEngineOptions, PimSchedule, PimScheduleEngine, isActive } from './pim-schedule.engine';
 import { SimContext, SimRoute } from './sim-context';
 import { SimFaultPlan, SimFaults } from './sim-faults';
 import { SimHttpError, SimRequest, SimResponse, armError, graphError, readRequest, writeResponse } from './sim-http';
@@ -45,12 +45,13 @@ export class AzureSimulator {
     readonly url: string,
     readonly caCertPem: string,
     readonly tenantId: string,
+    pimOptions: PimEngineOptions,
   ) {
     this.ctx = {
       baseUrl: url,
       tenantId,
       directory: new SimDirectory(),
-      pim: new PimScheduleEngine(),
+      pim: new PimScheduleEngine(pimOptions),
       faults: new SimFaultPlan(),
       roleAssignments: new Map(),
       appRoleAssignments: new Map(),
@@ -58,7 +59,8 @@ export class AzureSimulator {
     };
   }
 
-  static async start(options: { port?: number; tenantId?: string } = {}): Promise<AzureSimulator> {
+  /** `pimRemovalWindowMs`: PIM's five minutes unless a test that is not about that rule shortens it. */
+  static async start(options: { port?: number; tenantId?: string; pimRemovalWindowMs?: number } = {}): Promise<AzureSimulator> {
     const tls = await generateSimulatorCertificate();
     let sim: AzureSimulator | undefined;
     const server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
@@ -72,7 +74,9 @@ export class AzureSimulator {
       server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
-    sim = new AzureSimulator(server, `https://127.0.0.1:${port}`, tls.certPem, (options.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47').toLowerCase());
+    sim = new AzureSimulator(server, `https://127.0.0.1:${port}`, tls.certPem, (options.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47').toLowerCase(), {
+      removalWindowMs: options.pimRemovalWindowMs,
+    });
     return sim;
   }
 
@@ -127,6 +131,24 @@ export class AzureSimulator {
           (a) => a.principalId === p && a.resourceId === q.resourceServicePrincipalId.toLowerCase() && a.appRoleId === q.appRoleId.toLowerCase(),
         );
     }
+  }
+
+  /**
+   * The PIM schedules PIM stored for this principal and target (start, end, when made), as
+   * the simulator holds them: for tests that compare cloud-side deadlines with `expiresAt`.
+   */
+  pimSchedules(principalId: string, q: Exclude<HoldsQuery, { kind: 'app-role' }>): Pick<PimSchedule, 'start' | 'end' | 'createdAt'>[] {
+    const p = principalId.toLowerCase();
+    const [surface, match] =
+      q.kind === 'directory-role'
+        ? (['directory', (k: string) => k === `${q.roleDefinitionId}|${q.directoryScopeId ?? '/'}`.toLowerCase()] as const)
+        : q.kind === 'group-membership'
+          ? (['group', (k: string) => k === `${q.groupId}|${q.access}`.toLowerCase()] as const)
+          : (['arm', (k: string) => k.split('|')[0] === q.roleDefinitionId.split('/').pop()!.toLowerCase() && covers(k.split('|')[1], q.scope)] as const);
+    return this.ctx.pim
+      .schedulesOf(surface)
+      .filter((s) => s.principalId === p && match(s.targetKey))
+      .map((s) => ({ start: s.start, end: s.end, createdAt: s.createdAt }));
   }
 
   /** Tags on a service principal (the broker's ledger for app role grants). */

@@ -14,6 +14,8 @@ export interface PimSchedule {
   principalId: string;
   start: Date;
   end: Date | null;
+  /** When PIM made the assignment: its removal is refused for `removalWindowMs` after. */
+  createdAt: Date;
 }
 
 export interface PimRequestRecord {
@@ -49,6 +51,24 @@ export interface PimSubmission {
   newScheduleId?: () => string;
 }
 
+/** PIM's floor for an active assignment: shorter ones are refused (entra-docs `pim-resource-roles-assign-roles.md`). */
+export const PIM_MINIMUM_DURATION_MS = 5 * 60_000;
+/** How long after an assignment is made PIM refuses to remove it (same pages). */
+export const PIM_REMOVAL_WINDOW_MS = 5 * 60_000;
+
+/** Graph and ARM answer both five-minute rules with this code and message (as clients quote it, typo included). */
+function activeDurationTooShort(): SimHttpError {
+  return new SimHttpError(400, 'ActiveDurationTooShort', 'The Active duration is too short. Miniumum Required is 5 minutes.');
+}
+
+export interface PimEngineOptions {
+  /**
+   * The removal window; PIM's is five minutes. Tests that are not about the window (they revoke
+   * right after granting) may shorten it; nothing else is configurable.
+   */
+  removalWindowMs?: number;
+}
+
 /**
  * PIM's one-schedule-per-(principal, role, scope) model: requests create, update or remove
  * that schedule, subject to the role's policy; instances are the schedules active at a time.
@@ -56,6 +76,11 @@ export interface PimSubmission {
 export class PimScheduleEngine {
   private readonly schedules = new Map<string, PimSchedule>();
   readonly requests = new Map<string, PimRequestRecord>();
+  private readonly removalWindowMs: number;
+
+  constructor(options: PimEngineOptions = {}) {
+    this.removalWindowMs = options.removalWindowMs ?? PIM_REMOVAL_WINDOW_MS;
+  }
 
   submit(s: PimSubmission): PimRequestRecord {
     this.settle();
@@ -71,8 +96,10 @@ export class PimScheduleEngine {
     if (s.action !== 'remove' && this.pendingFor(key)) {
       throw new SimHttpError(400, 'PendingRoleAssignmentRequest', 'There is already an existing pending Role assignment request.');
     }
-    if (s.action !== 'remove') this.checkExpiration(s);
     const now = new Date();
+    if (s.action === 'remove' && existing && now.getTime() - existing.createdAt.getTime() < this.removalWindowMs) throw activeDurationTooShort();
+    if (s.action !== 'remove' && s.end !== null && s.end.getTime() - s.start.getTime() < PIM_MINIMUM_DURATION_MS) throw activeDurationTooShort();
+    if (s.action !== 'remove') this.checkExpiration(s);
     const req: PimRequestRecord = {
       id: s.id ?? randomUUID(),
       surface: s.surface,
@@ -167,6 +194,7 @@ export class PimScheduleEngine {
         principalId: req.principalId,
         start: req.start,
         end: req.end,
+        createdAt: new Date(),
       };
       this.schedules.set(key, schedule);
       req.targetScheduleId = schedule.id;
