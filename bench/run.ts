@@ -3,7 +3,7 @@ import { execSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { Client, Pool } from 'pg';
@@ -14,6 +14,7 @@ import { LocalCloudProvider } from '@jit/provider-local';
 import { PostgresGrantStore, openDatabase } from '@jit/persistence';
 import { SystemClock } from '@jit/domain';
 import { sha256Hex } from '../apps/broker/src/http/auth/token-registry';
+import { ensureAuditSigningKey } from '../apps/broker/src/audit/audit-signing-key.file';
 import { RunningBroker, startBroker } from '../apps/broker/src/start-broker';
 
 /**
@@ -216,6 +217,9 @@ function brokerConfig(databaseUrl: string, tokensFile: string): BrokerConfig {
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl,
     JIT_TOKENS_FILE: tokensFile,
+    // Checkpoints signed as in production (every 1,000 events or 60 s), into the run's folder.
+    JIT_AUDIT_SIGNING_KEY: ensureAuditSigningKey(dirname(tokensFile)).keyFile,
+    JIT_AUDIT_CHECKPOINT_FILE: join(dirname(tokensFile), 'audit-checkpoints.jsonl'),
     JIT_MIN_DURATION: 'PT1S',
     JIT_REPLICA_ID: 'bench',
     // The same allow-all rules the tests use: the bench measures the grant path, with one rule evaluated per request.

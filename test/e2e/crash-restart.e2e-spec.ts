@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { BrokerProcess, spawnBroker } from '../setup/broker-process';
 import { pollUntil } from '../setup/poll-until.util';
+import { ensureAuditSigningKey } from '../../apps/broker/src/audit/audit-signing-key.file';
 import { ALLOW_ALL_POLICY } from '../setup/test-broker';
 
 interface GrantBody {
@@ -56,6 +57,10 @@ describe('kill -9 and restart of the broker process', () => {
       // A request in flight at the kill holds its write-ahead row for one lease; keep it short so the test does not wait a minute.
       JIT_LEASE: 'PT6S',
       JIT_PROVIDER_TIMEOUT: 'PT3S',
+      // Checkpoints signed every second, so some are made before the kill and some after.
+      JIT_AUDIT_SIGNING_KEY: ensureAuditSigningKey(dataDir).keyFile,
+      JIT_AUDIT_CHECKPOINT_FILE: join(dataDir, 'audit-checkpoints.jsonl'),
+      JIT_AUDIT_CHECKPOINT_INTERVAL: 'PT1S',
     };
     if (onPostgres) {
       dbName = `jit_crash_${randomBytes(6).toString('hex')}`;
@@ -204,6 +209,10 @@ describe('kill -9 and restart of the broker process', () => {
     const verify = await call('GET', '/v1/audit/verify');
     expect(verify.body).toMatchObject({ ok: true, firstBroken: null });
     expect(verify.body.checked).toBe(audit.length);
+    // Checkpoints signed before the kill and after the restart all verify against the chain.
+    expect(verify.body.checkpoints).toMatchObject({ signed: true });
+    expect(verify.body.checkpoints.valid).toBeGreaterThanOrEqual(1);
+    expect(verify.body.checkpoints.valid).toBe(verify.body.checkpoints.total);
 
     expect(await broker.stop()).toBe(0);
     broker = null;

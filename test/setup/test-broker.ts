@@ -5,6 +5,7 @@ import request from 'supertest';
 import { loadBrokerConfig } from '@jit/config';
 import { CLOUDS, CloudAccessProvider, CloudName } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
+import { ensureAuditSigningKey } from '../../apps/broker/src/audit/audit-signing-key.file';
 import { sha256Hex } from '../../apps/broker/src/http/auth/token-registry';
 import { RunningBroker, startBroker } from '../../apps/broker/src/start-broker';
 import { openTestDatabase } from './test-database';
@@ -26,6 +27,8 @@ export const TOKENS = {
 
 export interface TestBroker {
   broker: RunningBroker;
+  /** The broker's temporary folder: tokens, audit signing key (audit-signing-key.pem, .pub.pem) and checkpoint file (audit-checkpoints.jsonl). */
+  dir: string;
   clouds: Record<CloudName, LocalCloudProvider>;
   http: ReturnType<typeof request>;
   as(who: keyof typeof TOKENS): { Authorization: string };
@@ -58,7 +61,11 @@ export async function startTestBroker(env: Record<string, string> = {}, options:
     }),
   );
   const database = await openTestDatabase();
+  // Every test broker signs checkpoints, as production must, into a file sink of its own.
+  const signing = ensureAuditSigningKey(dir);
   const config = loadBrokerConfig({
+    JIT_AUDIT_SIGNING_KEY: signing.keyFile,
+    JIT_AUDIT_CHECKPOINT_FILE: join(dir, 'audit-checkpoints.jsonl'),
     PORT: '0',
     HOST: '127.0.0.1',
     JIT_TOKENS_FILE: tokensFile,
@@ -71,9 +78,16 @@ export async function startTestBroker(env: Record<string, string> = {}, options:
   const clouds = Object.fromEntries(CLOUDS.map((c) => [c, new LocalCloudProvider(c)])) as Record<CloudName, LocalCloudProvider>;
   const replaced = new Set((options.providers ?? []).map((p) => p.cloud));
   const providers = [...Object.values(clouds).filter((c) => !replaced.has(c.cloud)), ...(options.providers ?? [])];
-  const broker = await startBroker({ config, providers, database, logLevels: ['error'] });
+  let broker: RunningBroker;
+  try {
+    broker = await startBroker({ config, providers, database, logLevels: ['error'] });
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
   return {
     broker,
+    dir,
     clouds,
     http: request(broker.url!),
     as: (who) => ({ Authorization: `Bearer ${TOKENS[who]}` }),

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadBrokerConfig } from '@jit/config';
 import { CLOUDS } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
+import { ensureAuditSigningKey } from './audit/audit-signing-key.file';
 import { sha256Hex } from './http/auth/token-registry';
 import { runUntilSignal } from './run-until-signal';
 import { SANDBOX, startSandboxClouds } from './sandbox/sandbox-clouds';
@@ -42,8 +43,11 @@ async function main(): Promise<void> {
     }),
     { mode: 0o600 },
   );
+  // The sandbox signs audit checkpoints with a key it makes once in the data folder (kept across runs).
+  const signing = env.JIT_AUDIT_UNSIGNED === 'true' ? null : ensureAuditSigningKey(dataDir);
   const config = loadBrokerConfig({
     JIT_POLICY_FILE: resolve(__dirname, '..', '..', '..', 'examples', 'sandbox.rules.yaml'),
+    ...(signing && { JIT_AUDIT_SIGNING_KEY: signing.keyFile, JIT_AUDIT_CHECKPOINT_FILE: join(dataDir, 'audit-checkpoints.jsonl') }),
     ...env,
     JIT_ADMIN_TOKEN: adminToken,
     JIT_TOKENS_FILE: tokensFile,
@@ -75,6 +79,11 @@ Tokens for this run (only their SHA-256 is kept, in ${tokensFile}):
   emergency  ${people.emergency}   (subject sandbox-emergency: break-glass)
 
 Access rules: ${config.policyFile}  (GET $JIT/v1/policy as admin or auditor)
+Audit log:    ${
+    config.audit.signingKeyFile
+      ? `checkpoints signed with ${config.audit.signingKeyFile} (public key ${signing?.publicKeyFile ?? 'beside it'}) into ${config.audit.checkpointFile ?? 'the database only'}`
+      : 'UNSIGNED (JIT_AUDIT_UNSIGNED=true)'
+  }
 
 Try it:
   export JIT=${base} TOKEN=${requesterToken}
@@ -99,6 +108,9 @@ Try it:
 
   curl -s "$JIT/v1/audit?format=jsonl" -H "Authorization: Bearer ${auditorToken}"
   curl -s $JIT/v1/audit/verify -H "Authorization: Bearer ${auditorToken}"
+  curl -s "$JIT/v1/audit?format=jsonl" -H "Authorization: Bearer ${auditorToken}" > audit.jsonl
+  npm run audit-verify -- audit.jsonl --checkpoints ${config.audit.checkpointFile ?? '<file>'} --public-key ${signing?.publicKeyFile ?? '<key.pub.pem>'}
+                                                     # the auditor's check, without the broker
 
 Ctrl-C stops the broker; grants and the audit log stay in ${dataDir}.
 `);

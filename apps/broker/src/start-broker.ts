@@ -22,7 +22,10 @@ import { OidcTokenVerifier } from '@jit/identity';
 import { NotificationRelay, loadNotificationsConfig } from '@jit/notifications';
 import { BrokerMetrics } from '@jit/observability';
 import { AccessPolicyHolder } from '@jit/policy';
-import { Database, PostgresGrantStore, PostgresNotificationCursorStore, openDatabase } from '@jit/persistence';
+import { AuditCheckpointer } from '@jit/audit';
+import { Database, PostgresAuditCheckpointStore, PostgresGrantStore, PostgresNotificationCursorStore, openDatabase } from '@jit/persistence';
+import { AuditCheckpointScheduler } from './audit/audit-checkpoint.scheduler';
+import { loadAuditSigning } from './audit/audit-signing';
 import { BrokerLifecycleHooks } from './broker-hooks';
 import { BrokerModule } from './broker.module';
 import { TokenRegistry } from './http/auth/token-registry';
@@ -50,6 +53,8 @@ export interface RunningBroker {
   sweeper: GrantExpirySweeper | null;
   metrics: BrokerMetrics;
   policy: PolicyReloader;
+  /** Signs audit checkpoints (sweeper and all roles, when a signing key is configured). */
+  checkpoints: AuditCheckpointScheduler | null;
   close(): Promise<void>;
 }
 
@@ -59,6 +64,8 @@ export interface RunningBroker {
  */
 export async function startBroker(options: StartOptions): Promise<RunningBroker> {
   const { config } = options;
+  // The levels the app will log at, from the first line on (the start-up notices come before the app exists).
+  Logger.overrideLogger(options.logLevels ?? ['log', 'warn', 'error']);
   const clock = options.clock ?? new SystemClock();
   // An invalid rules file stops the start here, before anything listens, with its line and field.
   const policyHolder = await AccessPolicyHolder.open(config.policyFile, () => clock.now());
@@ -71,6 +78,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       new Logger('Notifications').warn(`webhook ${w.name}: approverGroups ${unknown.join(', ')} are not groups of the rules file, so no request will match them`);
     }
   }
+  // Without a signing key the broker starts only when told to run unsigned, and says so.
+  const signing = loadAuditSigning(config.audit);
   const ownsDatabase = !options.database;
   const database = options.database ?? (await openDatabase(config.databaseUrl, config.dataDir));
   const store = new PostgresGrantStore(database.dataSource, clock, config.replicaId);
@@ -87,6 +96,24 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   let sweeper: GrantExpirySweeper | null = null;
   let reconciler: ReconcileScheduler | null = null;
   let notifier: NotificationRelay | null = null;
+  let checkpoints: AuditCheckpointScheduler | null = null;
+  const checkpointStore = new PostgresAuditCheckpointStore(database.dataSource);
+  const trust = signing && { keyring: signing.keyring, publicKeyPem: signing.signer.publicKeyPem, store: checkpointStore, sinks: signing.sinks };
+  if (config.role !== 'api' && signing) {
+    const checkpointer = new AuditCheckpointer(
+      checkpointStore,
+      () => store.auditHead(),
+      signing.signer,
+      signing.sinks,
+      { everyEvents: config.audit.checkpointEvery, maxDelayMs: config.audit.checkpointIntervalMs },
+      () => clock.now(),
+      (outcome, sink, error) => {
+        metrics.auditCheckpoints.inc({ outcome, sink: sink ?? '' });
+        if (error) new Logger('AuditCheckpoints').warn(`checkpoint not published to ${sink}: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
+    checkpoints = new AuditCheckpointScheduler(checkpointer, config.audit.checkpointIntervalMs);
+  }
   if (config.role !== 'api') {
     reconciler = new ReconcileScheduler(store, new ReconcileOrphansUseCase(store, registry), config.reconcileIntervalMs);
     sweeper = new GrantExpirySweeper(store, new ProcessDueGrantUseCase(lifecycle), clock, {
@@ -134,7 +161,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         getGrant,
         listGrants: new ListGrantsUseCase(store, policyHolder),
         revokeGrant: new RevokeGrantUseCase(lifecycle, getGrant),
-        auditLog: new AuditLogUseCase(store),
+        auditLog: new AuditLogUseCase(store, trust),
       }),
       { bodyParser: false, logger: options.logLevels ?? ['log', 'warn', 'error'] },
     );
@@ -156,6 +183,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   sweeper?.start();
   reconciler?.start();
   notifier?.start();
+  checkpoints?.start();
 
   let closed = false;
   return {
@@ -166,6 +194,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     sweeper,
     metrics,
     policy,
+    checkpoints,
     async close() {
       if (closed) return;
       closed = true;
@@ -173,6 +202,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       await notifier?.stop();
       await reconciler?.stop();
       await sweeper?.stop();
+      // After the sweeper, so its last events are covered by the final checkpoint.
+      await checkpoints?.stop();
       await app?.close();
       if (ownsDatabase) await database.close();
     },

@@ -42,6 +42,25 @@ export interface BrokerConfig {
   notificationsFile: string | undefined;
   /** The broker's address as humans reach it, for links in notifications. */
   publicUrl: string | undefined;
+  audit: AuditSigningConfig;
+}
+
+/** Signed checkpoints of the audit chain (docs/audit.md). */
+export interface AuditSigningConfig {
+  /** Ed25519 private key (PKCS#8 PEM file) kept outside the database. Sensitive: never logged. */
+  signingKeyFile: string | undefined;
+  /** Explicit consent to run without checkpoints; without a key the broker refuses to start otherwise. */
+  unsigned: boolean;
+  /** Public keys (PEM files) of retired signing keys, whose checkpoints still verify. */
+  trustedKeyFiles: string[];
+  /** Sign once this many events are not yet covered by a checkpoint. */
+  checkpointEvery: number;
+  /** Sign at most this long after the first event not yet covered. */
+  checkpointIntervalMs: number;
+  /** Append-only JSON Lines file each checkpoint is written to. */
+  checkpointFile: string | undefined;
+  /** URL each checkpoint is POSTed to. Sensitive (may carry a token): only its origin is logged. */
+  checkpointWebhookUrl: string | undefined;
 }
 
 const isoSeconds = (name: string, fallback: string) =>
@@ -95,6 +114,16 @@ const envSchema = z.object({
   JIT_POLICY_RELOAD_INTERVAL: isoSeconds('JIT_POLICY_RELOAD_INTERVAL', 'PT30S'),
   JIT_NOTIFICATIONS_FILE: z.string().min(1).optional(),
   JIT_PUBLIC_URL: z.string().url().optional(),
+  JIT_AUDIT_SIGNING_KEY: z
+    .string()
+    .optional()
+    .transform((v) => v || undefined),
+  JIT_AUDIT_UNSIGNED: z.enum(['true', 'false'], { error: 'JIT_AUDIT_UNSIGNED must be true or false' }).default('false'),
+  JIT_AUDIT_TRUSTED_KEYS: z.string().default(''),
+  JIT_AUDIT_CHECKPOINT_EVERY: int(1000, 1, 10_000_000),
+  JIT_AUDIT_CHECKPOINT_INTERVAL: isoSeconds('JIT_AUDIT_CHECKPOINT_INTERVAL', 'PT60S'),
+  JIT_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
+  JIT_AUDIT_CHECKPOINT_WEBHOOK_URL: z.string().url().optional(),
 });
 
 export class ConfigError extends Error {}
@@ -138,6 +167,15 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
     policyReloadIntervalMs: e.JIT_POLICY_RELOAD_INTERVAL * 1000,
     notificationsFile: e.JIT_NOTIFICATIONS_FILE,
     publicUrl: e.JIT_PUBLIC_URL?.replace(/\/+$/, ''),
+    audit: {
+      signingKeyFile: e.JIT_AUDIT_SIGNING_KEY,
+      unsigned: e.JIT_AUDIT_UNSIGNED === 'true',
+      trustedKeyFiles: e.JIT_AUDIT_TRUSTED_KEYS.split(',').map((f) => f.trim()).filter(Boolean),
+      checkpointEvery: e.JIT_AUDIT_CHECKPOINT_EVERY,
+      checkpointIntervalMs: e.JIT_AUDIT_CHECKPOINT_INTERVAL * 1000,
+      checkpointFile: e.JIT_AUDIT_CHECKPOINT_FILE,
+      checkpointWebhookUrl: e.JIT_AUDIT_CHECKPOINT_WEBHOOK_URL,
+    },
   };
 }
 

@@ -65,6 +65,13 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  readonly auditCheckpoints = new Counter({
+    name: 'jit_audit_checkpoints_total',
+    help: 'Audit checkpoints signed, and deliveries to each sink by outcome (published, publish_failed)',
+    labelNames: ['outcome', 'sink'] as const,
+    registers: [this.registry],
+  });
+
   constructor(countByState?: () => Promise<Record<string, number>>) {
     if (countByState) {
       new Gauge({
