@@ -9,7 +9,7 @@ import { PolicyDocument } from './policy.types';
 import {
   IAM_NAMESPACE, IAM_VERSION, STS_NAMESPACE, STS_VERSION, XmlValue, newRequestId, parseQueryBody, renderError, renderSuccess,
 } from './query-protocol.codec';
-import { Caller } from './request.caller';
+import { Caller, callerAccount, callerArn } from './request.caller';
 import { stsHandlers } from './sts-actions.handler';
 import { StsSession, StsSessionStore } from './sts-session.store';
 
@@ -25,6 +25,10 @@ export interface RecordedRequest {
   status: number;
   /** The awsQuery error code answered, if any. */
   errorCode?: string;
+  /** The account the call acted in (the caller's), once its credentials were recognised. */
+  account?: string;
+  /** The caller's ARN as `GetCallerIdentity` would report it. */
+  callerArn?: string;
 }
 
 /** Extra request context for `isAllowed`, e.g. to evaluate a role as one of its sessions would be. */
@@ -178,7 +182,7 @@ export class AwsSimulator {
     let status = 200;
     let xml: string;
     try {
-      const result = this.dispatch(service, req, query, credential?.[1], req.headers['x-amz-security-token']);
+      const result = this.dispatch(service, req, query, credential?.[1], req.headers['x-amz-security-token'], record);
       xml = renderSuccess(service.namespace, query.action, result, requestId);
     } catch (e) {
       const error = e instanceof AwsSimError ? e : new AwsSimError(service.serverErrorCode, 500, 'An internal error occurred.');
@@ -197,6 +201,7 @@ export class AwsSimulator {
     query: ReturnType<typeof parseQueryBody>,
     accessKeyId: string | undefined,
     securityToken: string | string[] | undefined,
+    record: RecordedRequest,
   ): XmlValue | undefined {
     if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== '/') {
       throw new AwsSimError('InvalidAction', 400, 'awsQuery requests are POST /.');
@@ -213,6 +218,8 @@ export class AwsSimulator {
     if (fault === 'throttle') throw new AwsSimError('Throttling', 400, 'Rate exceeded');
     if (fault === 'server-error') throw new AwsSimError(service.serverErrorCode, 500, 'An internal error occurred.');
     const caller = this.caller(accessKeyId, securityToken);
+    record.account = callerAccount(caller);
+    record.callerArn = callerArn(caller);
     return handler(query.params, caller);
   }
 

@@ -2,3 +2,6 @@ export { AwsSimulator } from './aws.simulator';
 export type { EvaluationContext, RecordedRequest } from './aws.simulator';
 export type { FaultOptions } from './fault.injector';
 export { INLINE_POLICY_BUDGET, DEFAULT_ACCOUNT_ID } from './iam.store';
+export { evaluate } from './policy.evaluator';
+export type { Decision } from './policy.evaluator';
+export { parseIdentityPolicy, parseTrustPolicy } from './policy-document.validator';
