@@ -51,6 +51,14 @@ export async function awsContractHarness(kind: PolicyKind): Promise<ContractHarn
       if (t.kind !== 'aws.iam-policy') throw new Error(`unexpected ${t.kind}`);
       return t.actions.every((a) => t.resources.every((r) => sim.isAllowed(spec.principal.id, a, r.replace('*', 'key.txt'), at)));
     },
+    // Every aws:CurrentTime cutoff in the principal's stored inline policies (one principal per case).
+    async cloudDeadlines(spec) {
+      const statements = Object.values(sim.inlinePolicies(spec.principal.id)).flatMap((text) => {
+        const doc = JSON.parse(text.trimStart().startsWith('{') ? text : decodeURIComponent(text)) as { Statement: unknown };
+        return (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) as { Effect: string; Condition?: { DateLessThan?: Record<string, string> } }[];
+      });
+      return statements.filter((s) => s.Effect === 'Allow' && s.Condition?.DateLessThan?.['aws:CurrentTime']).map((s) => new Date(s.Condition!.DateLessThan!['aws:CurrentTime']));
+    },
     throttleNext: (count) => sim.inject({ throttle: count }),
     failNext: (count) => sim.inject({ serverError: count }),
     restartedProvider: () => awsTestProvider(sim, options),

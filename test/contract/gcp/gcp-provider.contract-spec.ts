@@ -27,6 +27,11 @@ describeProviderContract('gcp.iam-binding', async () => {
     failNext: (count) => env.simulator.inject({ serverError: count }),
     restartedProvider: () => env.provider(),
     cloudSideExpiry: true,
+    // The timestamp in each stored binding condition of the spec's member (one member per case).
+    cloudDeadlines: async (spec) =>
+      (env.simulator.policy(resource)?.bindings ?? [])
+        .filter((b) => b.role === CONTRACT_ROLE && b.members.includes(spec.principal.id) && b.condition)
+        .map((b) => new Date(/timestamp\("([^"]+)"\)/.exec(b.condition!.expression)![1])),
     close: () => env.close(),
   };
 });
