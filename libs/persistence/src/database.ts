@@ -6,6 +6,7 @@ import { AddApprovalDecisions1764185000000 } from './migrations/1764185000000-Ad
 import { CreateNotificationCursors1764190000000 } from './migrations/1764190000000-CreateNotificationCursors';
 import { AddLeaseIndex1764195000000 } from './migrations/1764195000000-AddLeaseIndex';
 import { CreateAuditCheckpoints1764200000000 } from './migrations/1764200000000-CreateAuditCheckpoints';
+import { AddDecisionGroupsIndex1764203000000 } from './migrations/1764203000000-AddDecisionGroupsIndex';
 
 export const MIGRATIONS = [
   CreateGrantsAndAudit1764172800000,
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   CreateNotificationCursors1764190000000,
   AddLeaseIndex1764195000000,
   CreateAuditCheckpoints1764200000000,
+  AddDecisionGroupsIndex1764203000000,
 ];
 
 /** A running database connection, plus whatever must be stopped after it (the embedded server). */

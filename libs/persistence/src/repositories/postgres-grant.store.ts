@@ -176,10 +176,11 @@ export class PostgresGrantStore extends GrantStore {
       .addIf('created_at < ?', filter.to);
     const reader = filter.visibleTo;
     if (reader) {
-      // Without groups this is the requester's index; with them, the reader's own or their groups' rules.
+      // Without groups this is the requester's index; with them, the reader's own or their groups' rules
+      // (the operator form, which IDX_grants_decision_groups serves; jsonb_exists_any would read every row).
       q.where.push(
         reader.groups.length
-          ? `(requested_by = ${q.param(reader.subject)} OR jsonb_exists_any(decision->'groups', ${q.param(reader.groups)}::text[]))`
+          ? `(requested_by = ${q.param(reader.subject)} OR (decision->'groups') ?| ${q.param(reader.groups)}::text[])`
           : `requested_by = ${q.param(reader.subject)}`,
       );
     }
