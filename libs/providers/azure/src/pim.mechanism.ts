@@ -171,7 +171,10 @@ export class PimMechanism implements AzureMechanism {
    * plus five minutes (and a margin), while the schedule's own end still bounds the access.
    */
   private tooSoonToRemove(active: { start: Date; end: Date | null }, cause: AzureHttpError): ProviderError {
-    const retryAt = new Date(Math.max(active.start.getTime(), 0) + PIM_REMOVAL_WINDOW_MS + PIM_REMOVAL_MARGIN_MS);
+    const fromStart = active.start.getTime() + PIM_REMOVAL_WINDOW_MS + PIM_REMOVAL_MARGIN_MS;
+    // Past already: PIM made the assignment later than its start (an approval, a slow provisioning),
+    // at a time we cannot read; a whole window from now is the bound that cannot burn the attempts.
+    const retryAt = new Date(fromStart > Date.now() ? fromStart : Date.now() + PIM_REMOVAL_WINDOW_MS);
     const until = active.end ? `; until then the schedule still ends at ${active.end.toISOString()}` : '';
     return new ProviderError(
       'transient',

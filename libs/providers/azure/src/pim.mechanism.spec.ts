@@ -1,0 +1,61 @@
+import { GrantSpec, ProviderError } from '@jit/domain';
+import { AzureCallPolicy } from './azure-call.policy';
+import { AzureHttpError } from './azure-http.error';
+import { DEFAULT_RETRY } from './azure-provider.options';
+import { PimBackend, PimMechanism, PimRequestView } from './pim.mechanism';
+
+const MINUTE = 60_000;
+
+/** A backend whose live assignment started at `start` and whose removals PIM refuses as too soon. */
+function refusingBackend(start: Date): PimBackend {
+  return {
+    name: 'fake PIM',
+    activeEnd: async () => ({ start, end: new Date(start.getTime() + 60 * MINUTE) }),
+    submit: async () => {
+      throw new AzureHttpError('graph', 400, 'ActiveDurationTooShort', 'The Active duration is too short. Miniumum Required is 5 minutes.');
+    },
+    getRequest: async () => undefined,
+    requestsOf: async () => [] as PimRequestView[],
+    cancel: async () => undefined,
+    brokerRequests: async function* () {},
+    artifactName: (grantId: string) => `jit-broker/${grantId}`,
+  };
+}
+
+const spec: GrantSpec = {
+  grantId: '00000000-0000-4000-8000-000000000001',
+  principal: { type: 'user', id: '11111111-0000-4000-8000-000000000001' },
+  target: { kind: 'azure.directory-role', roleDefinitionId: '5d6b6bb7-de71-4623-b4af-96380a352509', directoryScopeId: '/' },
+  startsAt: new Date(),
+  expiresAt: new Date(Date.now() + 60 * MINUTE),
+  requestedBy: 'alice',
+  justification: null,
+  artifactName: 'jit-broker/00000000-0000-4000-8000-000000000001',
+};
+
+async function revokeError(start: Date): Promise<ProviderError> {
+  const mechanism = new PimMechanism(refusingBackend(start), new AzureCallPolicy({ ...DEFAULT_RETRY, baseDelayMs: 1 }));
+  const e = await mechanism.revoke(spec, []).then(() => undefined, (x: unknown) => x);
+  expect(e).toBeInstanceOf(ProviderError);
+  return e as ProviderError;
+}
+
+describe(PimMechanism.name, () => {
+  describe('revoke inside PIM\'s removal window', () => {
+    it('should ask for a retry at the assignment\'s start + 5 min and a margin', async () => {
+      const start = new Date(Date.now() - MINUTE);
+      const before = Date.now();
+      const e = await revokeError(start);
+      expect(e).toMatchObject({ kind: 'transient', options: { code: 'ActiveDurationTooShort' } });
+      const retryAt = before + e.options.retryAfterMs!;
+      expect(retryAt).toBeGreaterThanOrEqual(start.getTime() + 5 * MINUTE);
+      expect(retryAt).toBeLessThanOrEqual(start.getTime() + 5 * MINUTE + 20_000);
+    });
+
+    it('should wait a whole window when PIM still refuses after start + 5 min (made later than its start)', async () => {
+      const e = await revokeError(new Date(Date.now() - 10 * MINUTE));
+      expect(e.options.retryAfterMs).toBeGreaterThanOrEqual(5 * MINUTE - 1_000);
+      expect(e.options.retryAfterMs).toBeLessThanOrEqual(5 * MINUTE);
+    });
+  });
+});
