@@ -32,9 +32,13 @@ export class JsonlFileCheckpointSink implements CheckpointSink {
   }
 
   async publish(checkpoint: AuditCheckpoint): Promise<void> {
-    const file = await open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
+    const file = await open(this.path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o640);
     try {
-      await file.write(JSON.stringify(checkpointToJson(checkpoint)) + '\n');
+      // A write cut short by a crash left no newline: start a fresh line, or this checkpoint would join the broken one.
+      const { size } = await file.stat();
+      const last = Buffer.alloc(1);
+      const cut = size > 0 && (await file.read(last, 0, 1, size - 1)).bytesRead === 1 && last[0] !== 0x0a;
+      await file.write((cut ? '\n' : '') + JSON.stringify(checkpointToJson(checkpoint)) + '\n');
       await file.datasync();
     } finally {
       await file.close();
