@@ -190,6 +190,7 @@ describe('AWS adapter against the IAM simulator (aws.iam-policy, aws.assume-role
     it('should retry throttling and 5xx inside the adapter and succeed when they pass', async () => {
       const provider = awsTestProvider(sim);
       const role = newRole();
+      await provider.healthCheck(); // the broker's identity is read once, before the IAM calls under test
       sim.clearRequests();
       sim.inject({ throttle: 2, serverError: 1 });
       await provider.grant(awsGrantSpec(provider, role, s3('retry')), alone);

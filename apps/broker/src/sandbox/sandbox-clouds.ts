@@ -8,7 +8,7 @@ import { GcpSimulator } from '@jit/sim-gcp';
 
 /** The sandbox's simulated estate: fixed ids so the printed walk-through works on every run. */
 export const SANDBOX = {
-  aws: { account: '123456789012', role: 'ci-deployer', assumable: 'deploy', user: 'alice' },
+  aws: { account: '123456789012', memberAccount: '111111111111', memberRole: 'JitBrokerMember', role: 'ci-deployer', assumable: 'deploy', user: 'alice' },
   gcp: { project: 'sandbox-project', projectNumber: '100000000001', folder: '100', organization: '1', token: 'sandbox-token' },
   azure: {
     clientId: 'a0a0a0a0-0000-4000-8000-00000000000a',
@@ -36,11 +36,24 @@ export interface SandboxClouds {
  * against them: the sandbox exercises exactly the code production runs.
  */
 export async function startSandboxClouds(): Promise<SandboxClouds> {
+  // Two accounts: the broker's own (its long-term key is the simulator's user jit-broker there) and a
+  // member account it reaches through JitBrokerMember, whose trust policy names the broker.
   const aws = await AwsSimulator.start({ port: 0 });
-  aws.createRole(SANDBOX.aws.role, { accountId: SANDBOX.aws.account });
-  aws.createRole(SANDBOX.aws.assumable, { accountId: SANDBOX.aws.account, maxSessionDuration: 43200 });
-  aws.createUser(SANDBOX.aws.user, { accountId: SANDBOX.aws.account });
-  const roleArn = (name: string) => `arn:aws:iam::${SANDBOX.aws.account}:role/${name}`;
+  const { account, memberAccount } = SANDBOX.aws;
+  aws.createRole(SANDBOX.aws.memberRole, {
+    accountId: memberAccount,
+    trustPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:user/jit-broker` }, Action: 'sts:AssumeRole' }] },
+  });
+  for (const accountId of [account, memberAccount]) {
+    aws.createRole(SANDBOX.aws.role, { accountId });
+    aws.createRole(SANDBOX.aws.assumable, { accountId, maxSessionDuration: 43200 });
+    aws.createUser(SANDBOX.aws.user, { accountId });
+  }
+  const awsPrincipals = [account, memberAccount].flatMap((a) => [
+    `arn:aws:iam::${a}:role/${SANDBOX.aws.role}`,
+    `arn:aws:iam::${a}:role/${SANDBOX.aws.assumable}`,
+    `arn:aws:iam::${a}:user/${SANDBOX.aws.user}`,
+  ]);
 
   const gcp = await GcpSimulator.start({ port: 0, token: SANDBOX.gcp.token });
   gcp.createProject(SANDBOX.gcp.project);
@@ -71,7 +84,9 @@ export async function startSandboxClouds(): Promise<SandboxClouds> {
       credentials: { accessKeyId: 'AKIASANDBOX', secretAccessKey: 'sandbox' },
       iamEndpoint: aws.endpoint,
       stsEndpoint: aws.endpoint,
-      reconcilePrincipals: [roleArn(SANDBOX.aws.role), roleArn(SANDBOX.aws.assumable), `arn:aws:iam::${SANDBOX.aws.account}:user/${SANDBOX.aws.user}`],
+      reconcilePrincipals: awsPrincipals,
+      memberAccounts: [memberAccount],
+      memberRoleName: SANDBOX.aws.memberRole,
     }),
     new AzureProvider({
       tenantId: azure.tenantId,
@@ -87,7 +102,7 @@ export async function startSandboxClouds(): Promise<SandboxClouds> {
   ];
   return {
     providers,
-    endpoints: [`aws  IAM/STS simulator ${aws.endpoint}`, `gcp  Resource Manager simulator http://${gcp.host}:${gcp.port}`, `azure Entra/Graph/ARM simulator ${azure.url}`],
+    endpoints: [`aws  IAM/STS simulator ${aws.endpoint} (account ${account}, member account ${memberAccount} through ${SANDBOX.aws.memberRole})`, `gcp  Resource Manager simulator http://${gcp.host}:${gcp.port}`, `azure Entra/Graph/ARM simulator ${azure.url}`],
     async close() {
       await gcpProvider.close();
       await Promise.all([aws.close(), gcp.close(), azure.close()]);

@@ -7,7 +7,7 @@ import {
 import { BROKER_POLICY_NAME, denySid, grantIdFromSid, grantSid, isBrokerSid, sessionName } from './aws-artifact.naming';
 import { errorCode } from './aws-error.classifier';
 import { validateAwsGrant } from './aws-grant.validator';
-import { AwsProviderOptions, AwsRetryOptions, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY } from './aws-provider.options';
+import { AwsProviderOptions, AwsRetryOptions, DEFAULT_MEMBER_ROLE_NAME, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY } from './aws-provider.options';
 import { Sleep, realSleep, withRetry } from './aws-retry.policy';
 import { STS_MAX_SECONDS, STS_MIN_SECONDS, grantStatement, sessionDenyStatement, sessionPolicy } from './aws-statement.builder';
 import { isSpent, isoSeconds, serialize } from './broker-policy.document';
@@ -17,6 +17,7 @@ import { IamEntity, entityFromArn } from './iam-entity';
 import { CallRunner, InlinePolicyClient } from './inline-policy.client';
 import { BrokerIdentity, BrokerIdentityReader, ROLE_CHAINING_MAX_SECONDS } from './broker-identity.reader';
 import { RoleInfoCache } from './role-info.cache';
+import { ServedAccounts } from './served-accounts';
 import { trustPolicyCanAllow } from './trust-policy.inspection';
 
 const KINDS = ['aws.iam-policy', 'aws.assume-role', 'aws.sts-credentials'] as const satisfies readonly TargetKind[];
@@ -35,6 +36,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   private readonly store: BrokerPolicyStore;
   private readonly roles: RoleInfoCache;
   private readonly identity: BrokerIdentityReader;
+  private readonly accounts: ServedAccounts;
   private readonly retry: AwsRetryOptions;
   private readonly now: () => Date;
   /** Principals whose broker policy `listOwned` scans: configured, plus those seen since start. */
@@ -50,11 +52,25 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     // Retries are ours (bounded, jittered, classified), so the SDK makes one attempt per call.
     const common = { region: options.region, maxAttempts: 1, ...(options.credentials ? { credentials: options.credentials } : {}) };
-    this.iam = new IAMClient({ ...common, ...(options.iamEndpoint ? { endpoint: options.iamEndpoint } : {}) });
+    const iamEndpoint = options.iamEndpoint ? { endpoint: options.iamEndpoint } : {};
+    this.iam = new IAMClient({ ...common, ...iamEndpoint });
     this.sts = new STSClient({ ...common, ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}) });
-    this.store = new BrokerPolicyStore(new InlinePolicyClient(this.iam, this.run), this.now);
-    this.roles = new RoleInfoCache(() => this.iam, this.run, this.now);
     this.identity = new BrokerIdentityReader(this.sts, this.run);
+    this.accounts = new ServedAccounts(
+      {
+        memberAccounts: options.memberAccounts ?? [],
+        memberRoleName: options.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME,
+        iamConfig: { region: options.region, maxAttempts: 1, ...iamEndpoint },
+      },
+      this.identity,
+      this.iam,
+      this.sts,
+      this.run,
+      this.now,
+    );
+    const iamFor = (entity: IamEntity) => this.accounts.iamFor(entity.account);
+    this.store = new BrokerPolicyStore(new InlinePolicyClient(iamFor, this.run), this.now);
+    this.roles = new RoleInfoCache(iamFor, this.run, this.now);
     this.principals = new Set(options.reconcilePrincipals ?? []);
   }
 
@@ -71,6 +87,9 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   /** Also refuses what depends on the broker's identity, once it is known (see `verifyPrincipal`). */
   validate(spec: GrantSpec): void {
     validateAwsGrant(spec);
+    const [arn, field] = actedOn(spec);
+    const entity = entityFromArn(arn, field);
+    this.accounts.checkKnown(entity.arn, entity.account, entity.partition, field);
     const me = this.identity.known();
     if (me && spec.target.kind === 'aws.sts-credentials') {
       checkRoleChaining(me, Math.ceil((spec.expiresAt.getTime() - spec.startsAt.getTime()) / 1000));
@@ -91,7 +110,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     void context; // each grant has its own statement, so overlapping grants coexist without help
     this.validate(spec);
     if (spec.target.kind === 'aws.sts-credentials') return this.assumeRole(spec, spec.target);
-    const entity = this.principal(spec);
+    const entity = await this.principal(spec);
     const statement = grantStatement(spec.grantId, spec.target, spec.expiresAt);
     await this.store.add(entity, statement, 'principal.id');
     return {
@@ -102,12 +121,12 @@ export class AwsIamStsProvider extends CloudAccessProvider {
 
   async revoke(spec: GrantSpec, context: GrantContext & { early: boolean }): Promise<void> {
     if (spec.target.kind !== 'aws.sts-credentials') {
-      await this.store.remove(this.principal(spec), grantSid(spec.grantId));
+      await this.store.remove(await this.principal(spec), grantSid(spec.grantId));
       return;
     }
     // Sessions cannot be deleted; at expiry they end by themselves (DurationSeconds and the session policy's cutoff).
     if (!context.early) return;
-    const role = this.remember(entityFromArn(spec.target.roleArn, 'target.roleArn'));
+    const role = this.remember(await this.served(spec.target.roleArn, 'target.roleArn'));
     try {
       await this.store.add(role, sessionDenyStatement(spec.grantId, spec.expiresAt, this.now()), 'target.roleArn');
     } catch (e) {
@@ -119,20 +138,29 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   async status(spec: GrantSpec): Promise<ProvisionStatus> {
     if (spec.target.kind === 'aws.sts-credentials') {
       if (this.now().getTime() >= spec.expiresAt.getTime()) return { status: 'absent' };
-      const role = entityFromArn(spec.target.roleArn, 'target.roleArn');
+      const role = await this.served(spec.target.roleArn, 'target.roleArn');
       const denied = (await this.store.read(role))?.Statement.some((s) => s.Sid === denySid(spec.grantId));
       // STS cannot list sessions: within its window and not denied, an issued session is usable.
       return denied ? { status: 'absent' } : { status: 'active', providerRef: { roleArn: role.arn, roleSessionName: spec.artifactName } };
     }
-    const entity = entityFromArn(spec.principal.id);
+    const entity = await this.served(spec.principal.id, 'principal.id');
     const sid = grantSid(spec.grantId);
     const found = (await this.store.read(entity))?.Statement.some((s) => s.Sid === sid);
     return found ? { status: 'active', providerRef: { principalArn: entity.arn, policyName: BROKER_POLICY_NAME, sid } } : { status: 'absent' };
   }
 
+  /**
+   * Scans the broker policy of every known principal (configured and seen since start) in every
+   * served account, each with that account's credentials. A principal in an account no longer
+   * served is skipped: the broker cannot act there.
+   */
   async *listOwned(): AsyncIterable<OwnedArtifact> {
     for (const arn of [...this.principals]) {
-      const entity = entityFromArn(arn);
+      const entity = await this.served(arn, 'principal.id').catch((e: unknown) => {
+        if (e instanceof ProviderError && e.options.code === 'UnservedAccount') return undefined;
+        throw e;
+      });
+      if (!entity) continue;
       const doc = await this.store.read(entity);
       for (const s of doc?.Statement ?? []) {
         if (!isBrokerSid(s.Sid)) continue;
@@ -153,7 +181,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     if (typeof principalArn !== 'string' || typeof sid !== 'string' || !isBrokerSid(sid)) {
       throw new ProviderError('invalid', 'not an artifact listed by the AWS adapter', { field: 'locator' });
     }
-    await this.store.remove(entityFromArn(principalArn), sid, (s) => s.Effect === 'Allow' || isSpent(s, this.now()));
+    await this.store.remove(await this.served(principalArn, 'locator.principalArn'), sid, (s) => s.Effect === 'Allow' || isSpent(s, this.now()));
   }
 
   async healthCheck(): Promise<void> {
@@ -161,7 +189,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   }
 
   private async assumeRole(spec: GrantSpec, target: TargetOf<'aws.sts-credentials'>): Promise<ProvisionOutcome> {
-    const role = this.remember(entityFromArn(target.roleArn, 'target.roleArn'));
+    const role = this.remember(await this.served(target.roleArn, 'target.roleArn'));
     // Whole seconds from the next second to expiresAt's second: STS counts from its own (later) issue second, so the session never outlives the grant.
     const remaining = Math.floor(spec.expiresAt.getTime() / 1000) - Math.ceil(this.now().getTime() / 1000);
     if (remaining <= 0) throw new ProviderError('invalid', 'the grant has already expired', { field: 'expiresAt' });
@@ -256,8 +284,15 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     return e;
   }
 
-  private principal(spec: GrantSpec): IamEntity {
-    return this.remember(entityFromArn(spec.principal.id));
+  private async principal(spec: GrantSpec): Promise<IamEntity> {
+    return this.remember(await this.served(spec.principal.id, 'principal.id'));
+  }
+
+  /** The entity an ARN names, once its account is known to be served (else 'invalid' naming `field`). */
+  private async served(arn: string, field: string): Promise<IamEntity> {
+    const entity = entityFromArn(arn, field);
+    await this.accounts.check(entity.arn, entity.account, entity.partition, field);
+    return entity;
   }
 
   private remember(entity: IamEntity): IamEntity {
@@ -293,4 +328,9 @@ function checkRoleChaining(me: BrokerIdentity, seconds: number): void {
       `${ROLE_CHAINING_MAX_SECONDS.toLocaleString('en-US')} seconds (one hour); this grant asks for ${seconds.toLocaleString('en-US')}`,
     { field: 'duration', code: 'RoleChaining' },
   );
+}
+
+/** The ARN whose account the broker acts in for this grant, and the request field that holds it. */
+function actedOn(spec: GrantSpec): [string, string] {
+  return spec.target.kind === 'aws.sts-credentials' ? [spec.target.roleArn, 'target.roleArn'] : [spec.principal.id, 'principal.id'];
 }

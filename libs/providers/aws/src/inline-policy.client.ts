@@ -12,7 +12,8 @@ export type CallRunner = <T>(operation: string, call: (abortSignal: AbortSignal)
 /** The IAM inline-policy calls for roles and users behind one interface. */
 export class InlinePolicyClient {
   constructor(
-    private readonly iam: IAMClient,
+    /** The IAM client of the entity's account. */
+    private readonly iamFor: (entity: IamEntity) => IAMClient,
     private readonly run: CallRunner,
   ) {}
 
@@ -23,8 +24,8 @@ export class InlinePolicyClient {
     do {
       const page = await this.run<{ PolicyNames?: string[]; IsTruncated?: boolean; Marker?: string }>(`List${this.noun(entity)}Policies`, (abortSignal) =>
         entity.kind === 'role'
-          ? this.iam.send(new ListRolePoliciesCommand({ RoleName: entity.name, Marker: marker }), { abortSignal })
-          : this.iam.send(new ListUserPoliciesCommand({ UserName: entity.name, Marker: marker }), { abortSignal }),
+          ? this.iamFor(entity).send(new ListRolePoliciesCommand({ RoleName: entity.name, Marker: marker }), { abortSignal })
+          : this.iamFor(entity).send(new ListUserPoliciesCommand({ UserName: entity.name, Marker: marker }), { abortSignal }),
       ).catch((e: unknown) => (isNoSuchEntity(e) ? undefined : Promise.reject(e)));
       if (!page) return [];
       names.push(...(page.PolicyNames ?? []));
@@ -38,8 +39,8 @@ export class InlinePolicyClient {
     try {
       const out = await this.run<{ PolicyDocument?: string }>(`Get${this.noun(entity)}Policy`, (abortSignal) =>
         entity.kind === 'role'
-          ? this.iam.send(new GetRolePolicyCommand({ RoleName: entity.name, PolicyName: policyName }), { abortSignal })
-          : this.iam.send(new GetUserPolicyCommand({ UserName: entity.name, PolicyName: policyName }), { abortSignal }),
+          ? this.iamFor(entity).send(new GetRolePolicyCommand({ RoleName: entity.name, PolicyName: policyName }), { abortSignal })
+          : this.iamFor(entity).send(new GetUserPolicyCommand({ UserName: entity.name, PolicyName: policyName }), { abortSignal }),
       );
       return out.PolicyDocument;
     } catch (e) {
@@ -52,8 +53,8 @@ export class InlinePolicyClient {
     try {
       await this.run(`Put${this.noun(entity)}Policy`, (abortSignal) =>
         entity.kind === 'role'
-          ? this.iam.send(new PutRolePolicyCommand({ RoleName: entity.name, PolicyName: policyName, PolicyDocument: document }), { abortSignal })
-          : this.iam.send(new PutUserPolicyCommand({ UserName: entity.name, PolicyName: policyName, PolicyDocument: document }), { abortSignal }),
+          ? this.iamFor(entity).send(new PutRolePolicyCommand({ RoleName: entity.name, PolicyName: policyName, PolicyDocument: document }), { abortSignal })
+          : this.iamFor(entity).send(new PutUserPolicyCommand({ UserName: entity.name, PolicyName: policyName, PolicyDocument: document }), { abortSignal }),
       );
     } catch (e) {
       if (isNoSuchEntity(e)) {
@@ -68,8 +69,8 @@ export class InlinePolicyClient {
     try {
       await this.run(`Delete${this.noun(entity)}Policy`, (abortSignal) =>
         entity.kind === 'role'
-          ? this.iam.send(new DeleteRolePolicyCommand({ RoleName: entity.name, PolicyName: policyName }), { abortSignal })
-          : this.iam.send(new DeleteUserPolicyCommand({ UserName: entity.name, PolicyName: policyName }), { abortSignal }),
+          ? this.iamFor(entity).send(new DeleteRolePolicyCommand({ RoleName: entity.name, PolicyName: policyName }), { abortSignal })
+          : this.iamFor(entity).send(new DeleteUserPolicyCommand({ UserName: entity.name, PolicyName: policyName }), { abortSignal }),
       );
     } catch (e) {
       if (!isNoSuchEntity(e)) throw e;

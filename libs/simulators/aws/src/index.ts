@@ -5,3 +5,4 @@ export { INLINE_POLICY_BUDGET, DEFAULT_ACCOUNT_ID } from './iam.store';
 export { evaluate } from './policy.evaluator';
 export type { Decision } from './policy.evaluator';
 export { parseIdentityPolicy, parseTrustPolicy } from './policy-document.validator';
+export type { PolicyDocument } from './policy.types';
