@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { hashEvent } from '@jit/audit';
+import { generateKeyPairSync } from 'node:crypto';
+import { CheckpointKeyring, CheckpointSigner, hashEvent } from '@jit/audit';
 import { AuditEventInput, SystemClock } from '@jit/domain';
 import { Actor, AuditLogUseCase } from '@jit/grants';
-import { PostgresGrantStore } from '@jit/persistence';
+import { PostgresAuditCheckpointStore, PostgresGrantStore } from '@jit/persistence';
 import { openTestDatabase } from '../setup/test-database';
 
 /**
@@ -255,6 +256,34 @@ describe('audit hash chain on a real database', () => {
       await store.appendAudit([event('grant.expired', { lagSeconds: 0.1 })]);
       expect(await audit.verify(auditor, { anchors: [earlier, { seq: 1, hash: (await row(1)).hash }] })).toMatchObject({ ok: true, anchors: 2, checked: 9 });
     });
+  });
+
+  it('should not take a checkpoint signed while verify runs for a rewound head', async () => {
+    const checkpoints = new PostgresAuditCheckpointStore(db.dataSource);
+    const signer = CheckpointSigner.fromPem(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 'k.pem');
+    await checkpoints.add(signer.sign(8, (await row(8)).hash, new Date()));
+    // The signer runs between verify's reads: one more event, and a checkpoint over the new head.
+    let raced = false;
+    const racing = Object.create(store, {
+      auditHead: {
+        value: async () => {
+          const head = await store.auditHead();
+          if (!raced) {
+            raced = true;
+            await store.appendAudit([event('grant.expired', { lagSeconds: 0.1 })]);
+            const now = await store.auditHead();
+            await checkpoints.add(signer.sign(now.seq, now.hash, new Date()));
+          }
+          return head;
+        },
+      },
+    }) as PostgresGrantStore;
+    const trust = { keyring: new CheckpointKeyring([signer.publicKeyPem]), publicKeyPem: signer.publicKeyPem, store: checkpoints, sinks: [] };
+    const result = await new AuditLogUseCase(racing, trust).verify(auditor);
+    expect(result).toMatchObject({ ok: true, brokenCount: 0, checkpoints: { valid: 1 } });
+    // The next verify sees both, and the event between.
+    expect(await new AuditLogUseCase(store, trust).verify(auditor)).toMatchObject({ ok: true, checked: 9, checkpoints: { valid: 2, uncovered: 0 } });
+    await db.dataSource.query(`DELETE FROM audit_checkpoints`);
   });
 
   it('should refuse verification to a requester', async () => {

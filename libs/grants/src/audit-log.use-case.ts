@@ -89,9 +89,11 @@ export class AuditLogUseCase {
     requireRole(actor, 'auditor', 'admin');
     const anchors = options.anchors ?? [];
     const maxBreaks = options.maxBreaks ?? 100;
-    // Read the head first: events appended while we walk are after it and not judged.
-    const head = await this.store.auditHead();
+    // Checkpoints first, then the head: every checkpoint read was signed over a head no later
+    // than the one read next, so one past it shows a rewound head, never a race with the signer.
     const found = await this.collectCheckpoints();
+    // Events appended while we walk are after the head and not judged.
+    const head = await this.store.auditHead();
     const verifier = new ChainVerifier({ anchors, checkpoints: found.valid, maxReported: Number.MAX_SAFE_INTEGER });
     for (const bad of found.invalid) verifier.report(bad.seq, null, 'checkpoint', bad.reason);
     outer: for await (const page of this.store.streamAudit({}, AUDIT_PAGE)) {
