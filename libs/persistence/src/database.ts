@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import { DataSource } from 'typeorm';
+import { prepareDataDirectory, restrictDataDirectory } from './data-directory';
 import { CreateGrantsAndAudit1764172800000 } from './migrations/1764172800000-CreateGrantsAndAudit';
 import { CreateBrokerJobs1764180000000 } from './migrations/1764180000000-CreateBrokerJobs';
 import { AddApprovalDecisions1764185000000 } from './migrations/1764185000000-AddApprovalDecisions';
@@ -51,10 +51,11 @@ export async function openDatabase(url: string | undefined, dataDir: string): Pr
     await dataSource.runMigrations({ transaction: 'each' });
     return { dataSource, description: 'postgresql', close: () => dataSource.destroy() };
   }
-  mkdirSync(dataDir, { recursive: true });
+  prepareDataDirectory(dataDir);
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const db = await PGlite.create(dataDir);
+  restrictDataDirectory(dataDir);
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
   await server.start();
   const address = server.getServerConn();
