@@ -47,6 +47,20 @@ describe.each(PIM_KINDS)('$name: PIM five-minute rules', (c) => {
     expect(() => provider.validate({ ...spec, expiresAt: new Date(spec.startsAt.getTime() + 5 * MINUTE) })).not.toThrow();
   });
 
+  it('should grant exactly PT5M when the call comes in the second after the grant started', async () => {
+    const provider = providerFor(sim);
+    // Requested at the last millisecond of a second and provisioned in the next one: PIM must
+    // still get five whole minutes, ending no later than expiresAt.
+    const startsAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 1);
+    const spec = { ...specFactory(provider, c)({ expiresAt: new Date(startsAt.getTime() + 5 * MINUTE), variant: 2 }), startsAt };
+    expect(() => provider.validate(spec)).not.toThrow();
+    await expect(provider.grant(spec, alone)).resolves.toMatchObject({ status: 'active' });
+    const [made] = sim.pimSchedules(spec.principal.id, holdsQuery(spec.target) as Parameters<AzureSimulator['pimSchedules']>[1]);
+    expect(made.end!.getTime() - made.start.getTime()).toBe(5 * MINUTE);
+    expect(made.end!.getTime()).toBeLessThanOrEqual(spec.expiresAt.getTime());
+    expect(holds(sim, spec)).toBe(true);
+  });
+
   it('should be refused by the simulator too when less than five minutes are left at grant time', async () => {
     const provider = providerFor(sim);
     // Requested for ten minutes six minutes ago (a late recovery): validate passes, PIM would not.

@@ -25,6 +25,21 @@ describe('azure ids and PIM status', () => {
     expect(scheduleWindow(now, new Date('2026-05-01T12:00:00.000Z'), now).duration).toBe('PT2H');
   });
 
+  it('should keep a five-minute window whole when the call comes in the second after the grant started', () => {
+    const startsAt = new Date('2026-05-01T10:00:00.999Z');
+    const end = new Date(startsAt.getTime() + 5 * 60_000);
+    const now = new Date('2026-05-01T10:00:01.004Z');
+    const w = scheduleWindow(startsAt, end, now, 5 * 60_000);
+    expect(w.start.toISOString()).toBe('2026-05-01T10:00:00.000Z');
+    expect(w.duration).toBe('PT5M');
+    // Never after the end, and never before the grant's own second.
+    expect(w.start.getTime() + 300_000).toBeLessThanOrEqual(end.getTime());
+    // A grant that really has less than the minimum left is not stretched back to it.
+    expect(scheduleWindow(startsAt, end, new Date(startsAt.getTime() + 60_000), 5 * 60_000).duration).toBe('PT4M');
+    // Without a minimum, the window starts at the call's second.
+    expect(scheduleWindow(startsAt, end, now).duration).toBe('PT4M59S');
+  });
+
   it('should read retry-after-ms before Retry-After, and HTTP dates', () => {
     const headers = (h: Record<string, string>) => (n: string) => h[n];
     expect(retryAfterMs(headers({ 'retry-after-ms': '250', 'retry-after': '3' }))).toBe(250);

@@ -48,9 +48,28 @@ export function isoDuration(seconds: number): string {
  * Each adapter floors its own deadline rather than the domain rounding `expiresAt`: the port
  * promises access until `expiresAt` for any spec, including ones built from stored rows.
  */
-export function scheduleWindow(startsAt: Date, end: Date, now = new Date()): { start: Date; duration: string } {
-  const startMs = Math.floor(Math.max(startsAt.getTime(), now.getTime()) / 1000) * 1000;
+export function scheduleWindow(startsAt: Date, end: Date, now = new Date(), minimumMs = 0): { start: Date; duration: string } {
+  let startMs = floorSecond(Math.max(startsAt.getTime(), now.getTime()));
+  // A window that met the minimum when it was asked for (startsAt..end) but lost part of a
+  // second to the request's own latency and the truncation above: start it a moment earlier
+  // (never before startsAt's second, at most MAX_BACKDATE_MS) rather than end it late or send
+  // a duration PIM refuses. A grant that really has less than the minimum left is not helped.
+  if (end.getTime() - startMs < minimumMs) {
+    const backdated = floorSecond(end.getTime() - minimumMs);
+    if (backdated >= floorSecond(startsAt.getTime()) && startMs - backdated <= MAX_BACKDATE_MS) startMs = backdated;
+  }
   return { start: new Date(startMs), duration: isoDuration((end.getTime() - startMs) / 1000) };
+}
+
+/**
+ * How far before the call a schedule may start to keep a minimum duration: the time between the
+ * grant's start and its provisioning call, plus the second lost to truncation. PIM accepts a
+ * start a moment in the past, as every client that sends "now" does by the time it arrives.
+ */
+export const MAX_BACKDATE_MS = 5_000;
+
+function floorSecond(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
 }
 
 /** The GUID at the end of a role definition id (accepts a bare GUID). */

@@ -69,7 +69,7 @@ export class PimMechanism implements AzureMechanism {
     if (own && classifyPimStatus(own.status) === 'pending') return this.settle(ref, own, spec);
     const submit = (update: boolean) =>
       this.call(`${update ? 'extend' : 'create'} the PIM assignment`, () =>
-        this.backend.submit(ref, { action: update ? 'update' : 'assign', window: scheduleWindow(spec.startsAt, needEnd), grantId: spec.grantId, justification: justification(spec) }),
+        this.backend.submit(ref, { action: update ? 'update' : 'assign', window: scheduleWindow(spec.startsAt, needEnd, new Date(), PIM_MINIMUM_MS), grantId: spec.grantId, justification: justification(spec) }),
         true,
       );
     let request: PimRequestView;
@@ -107,7 +107,7 @@ export class PimMechanism implements AzureMechanism {
       // Shorten to what the survivors still need, and record the schedule under the keeper so
       // reconciliation attributes it to a live grant.
       await this.call('shorten the PIM assignment to the overlapping grants', () =>
-        this.backend.submit(ref, { action: 'update', window: scheduleWindow(new Date(), keeper.expiresAt), grantId: keeper.grantId, justification: justification(keeper) }),
+        this.backend.submit(ref, { action: 'update', window: scheduleWindow(keeper.startsAt, keeper.expiresAt, new Date(), PIM_MINIMUM_MS), grantId: keeper.grantId, justification: justification(keeper) }),
       );
       return;
     }
