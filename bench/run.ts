@@ -224,6 +224,8 @@ function brokerConfig(databaseUrl: string, tokensFile: string): BrokerConfig {
     JIT_REPLICA_ID: 'bench',
     // The same allow-all rules the tests use: the bench measures the grant path, with one rule evaluated per request.
     JIT_POLICY_FILE: join(__dirname, '..', 'test', 'fixtures', 'allow-all.policy.yaml'),
+    // One subject sends every request, far past the per-subject abuse limit (300 writes a minute).
+    JIT_RATE_LIMIT_WRITES: '9999999/PT1M',
   });
 }
 

@@ -81,7 +81,7 @@ describe('authentication and roles over HTTP', () => {
 
     it('should answer /health without a token, and with one', async () => {
       const res = await t.http.get('/health').expect(200);
-      expect(res.body).toMatchObject({ status: 'ok', database: 'up' });
+      expect(res.body).toEqual({ status: 'ok' });
       await t.http.get('/health').set('Authorization', 'Bearer garbage-garbage-garbage').expect(200);
     });
 

@@ -73,6 +73,9 @@ export async function startTestBroker(env: Record<string, string> = {}, options:
     JIT_MIN_DURATION: 'PT1S',
     JIT_SWEEP_INTERVAL: 'PT2S',
     JIT_POLICY_FILE: ALLOW_ALL_POLICY,
+    // Suites that are not about abuse limits send hundreds of writes as one subject.
+    JIT_RATE_LIMIT_WRITES: '9999999/PT1M',
+    JIT_RATE_LIMIT_DRY_RUNS: '9999999/PT1M',
     ...env,
   });
   const clouds = Object.fromEntries(CLOUDS.map((c) => [c, new LocalCloudProvider(c)])) as Record<CloudName, LocalCloudProvider>;

@@ -19,12 +19,12 @@ import { TokenRegistry } from './http/auth/token-registry';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
 import { GrantsController } from './http/grants.controller';
 import { PolicyController } from './http/policy.controller';
+import { SubjectRateLimitGuard, SubjectRateLimiter } from './http/subject-rate-limit.guard';
 import { PolicyReloader } from './policy/policy-reloader';
-import { BROKER_ROLE, OpenApiDocument, SystemController } from './http/system.controller';
+import { OpenApiDocument, SystemController } from './http/system.controller';
 
 /** The objects the composition root built; Nest only routes HTTP to them. */
 export interface BrokerParts {
-  role: string;
   dataSource: DataSource;
   metrics: BrokerMetrics;
   registry: CloudProviderRegistry;
@@ -39,6 +39,7 @@ export interface BrokerParts {
   approveGrant: ApproveGrantUseCase;
   denyGrant: DenyGrantUseCase;
   auditLog: AuditLogUseCase;
+  rateLimiter: SubjectRateLimiter;
 }
 
 @Module({})
@@ -59,12 +60,18 @@ export class BrokerModule {
       { provide: ListGrantsUseCase, useValue: parts.listGrants },
       { provide: RevokeGrantUseCase, useValue: parts.revokeGrant },
       { provide: AuditLogUseCase, useValue: parts.auditLog },
-      { provide: BROKER_ROLE, useValue: parts.role },
+      { provide: SubjectRateLimiter, useValue: parts.rateLimiter },
     ];
     return {
       module: BrokerModule,
       controllers: [GrantsController, AuditController, PolicyController, SystemController],
-      providers: [...values, { provide: APP_GUARD, useClass: TokenAuthGuard }, { provide: APP_FILTER, useClass: DomainExceptionFilter }],
+      providers: [
+        ...values,
+        // In this order: the limit is keyed by the subject the token guard established.
+        { provide: APP_GUARD, useClass: TokenAuthGuard },
+        { provide: APP_GUARD, useClass: SubjectRateLimitGuard },
+        { provide: APP_FILTER, useClass: DomainExceptionFilter },
+      ],
     };
   }
 }

@@ -31,6 +31,7 @@ import { BrokerModule } from './broker.module';
 import { TokenRegistry } from './http/auth/token-registry';
 import { jsonBodyMiddleware } from './http/json-body.middleware';
 import { OpenApiDocument } from './http/system.controller';
+import { SubjectRateLimiter } from './http/subject-rate-limit.guard';
 import { PolicyReloader } from './policy/policy-reloader';
 import { GrantExpirySweeper } from './sweeper/grant-expiry.sweeper';
 import { ReconcileScheduler } from './sweeper/reconcile.scheduler';
@@ -84,6 +85,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const database = options.database ?? (await openDatabase(config.databaseUrl, config.dataDir));
   const store = new PostgresGrantStore(database.dataSource, clock, config.replicaId);
   const metrics = new BrokerMetrics(() => store.countByState());
+  metrics.info.set({ role: config.role, clouds: options.providers.map((p) => p.cloud).join(','), database: database.description.startsWith('embedded') ? 'embedded' : 'postgresql' }, 1);
   const hooks = new BrokerLifecycleHooks(metrics);
   const registry = new CloudProviderRegistry(options.providers);
   const lifecycle = new GrantLifecycle(store, registry, clock, config, hooks);
@@ -143,7 +145,6 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     const openApi = new OpenApiDocument();
     app = await NestFactory.create(
       BrokerModule.forParts({
-        role: config.role,
         dataSource: database.dataSource,
         metrics,
         registry,
@@ -162,9 +163,12 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         listGrants: new ListGrantsUseCase(store, policyHolder),
         revokeGrant: new RevokeGrantUseCase(lifecycle, getGrant),
         auditLog: new AuditLogUseCase(store, trust),
+        rateLimiter: new SubjectRateLimiter(config.rateLimits, metrics),
       }),
       { bodyParser: false, logger: options.logLevels ?? ['log', 'warn', 'error'] },
     );
+    // Names the framework to anyone who asks; nothing needs it.
+    (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
     app.use(jsonBodyMiddleware(config.bodyLimitBytes));
     openApi.document = SwaggerModule.createDocument(
       app,

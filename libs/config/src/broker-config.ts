@@ -4,6 +4,14 @@ import { CLOUDS, CloudName, parseIsoDurationSeconds } from '@jit/domain';
 
 export type BrokerRole = 'api' | 'sweeper' | 'all';
 
+/** At most `points` requests per `seconds` from one token subject, counted per replica. */
+export interface RateLimit {
+  /** The variable that sets it, named in the 429 problem. */
+  setting: string;
+  points: number;
+  seconds: number;
+}
+
 export interface BrokerConfig {
   role: BrokerRole;
   port: number;
@@ -43,6 +51,8 @@ export interface BrokerConfig {
   /** The broker's address as humans reach it, for links in notifications. */
   publicUrl: string | undefined;
   audit: AuditSigningConfig;
+  /** Per-subject limits: writes (POST/PUT/PATCH/DELETE but dry runs) and dry runs (POST /v1/policy/evaluate). */
+  rateLimits: { writes: RateLimit; dryRuns: RateLimit };
 }
 
 /** Signed checkpoints of the audit chain (docs/audit.md). */
@@ -74,6 +84,25 @@ const isoSeconds = (name: string, fallback: string) =>
         return z.NEVER;
       }
       return s;
+    });
+
+/** Longest rate-limit window: the counters live in memory. */
+const MAX_RATE_WINDOW_SECONDS = 86_400;
+
+/** `<requests>/<ISO-8601 duration>`, such as `300/PT1M`. */
+const rateLimit = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx): RateLimit => {
+      const m = /^(\d{1,7})\/(P\S+)$/.exec(v.trim());
+      const points = m ? Number(m[1]) : 0;
+      const seconds = m ? parseIsoDurationSeconds(m[2]) : undefined;
+      if (!m || points < 1 || seconds === undefined || seconds < 1 || seconds > MAX_RATE_WINDOW_SECONDS) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be <requests>/<ISO-8601 duration from PT1S to P1D>, such as 300/PT1M` });
+        return z.NEVER;
+      }
+      return { setting: name, points, seconds };
     });
 
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
@@ -124,6 +153,10 @@ const envSchema = z.object({
   JIT_AUDIT_CHECKPOINT_INTERVAL: isoSeconds('JIT_AUDIT_CHECKPOINT_INTERVAL', 'PT60S'),
   JIT_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
   JIT_AUDIT_CHECKPOINT_WEBHOOK_URL: z.string().url().optional(),
+  /** 5 a second for a minute, per subject and replica: above any honest pipeline, far below a flood. */
+  JIT_RATE_LIMIT_WRITES: rateLimit('JIT_RATE_LIMIT_WRITES', '300/PT1M'),
+  /** Dry runs store nothing but cost cloud lookups: a bucket of their own, so they never eat into real requests. */
+  JIT_RATE_LIMIT_DRY_RUNS: rateLimit('JIT_RATE_LIMIT_DRY_RUNS', '300/PT1M'),
 });
 
 export class ConfigError extends Error {}
@@ -176,6 +209,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
       checkpointFile: e.JIT_AUDIT_CHECKPOINT_FILE,
       checkpointWebhookUrl: e.JIT_AUDIT_CHECKPOINT_WEBHOOK_URL,
     },
+    rateLimits: { writes: e.JIT_RATE_LIMIT_WRITES, dryRuns: e.JIT_RATE_LIMIT_DRY_RUNS },
   };
 }
 

@@ -72,6 +72,21 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  readonly rateLimited = new Counter({
+    name: 'jit_rate_limited_total',
+    help: 'Requests refused with 429 by a per-subject limit (writes, dry_runs); nothing was stored or audited for them',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
+  /** What /health no longer tells anonymous callers: this replica's role, clouds and database kind. */
+  readonly info = new Gauge({
+    name: 'jit_broker_info',
+    help: 'Always 1; labels: the replica role, the clouds it serves and its database (postgresql or embedded)',
+    labelNames: ['role', 'clouds', 'database'] as const,
+    registers: [this.registry],
+  });
+
   constructor(countByState?: () => Promise<Record<string, number>>) {
     if (countByState) {
       new Gauge({

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Response } from 'express';
 import { DomainError, DomainErrorCode } from '@jit/domain';
 import { Problem, problemType, sendProblem } from './problem';
+import { RateLimitExceeded } from './subject-rate-limit.guard';
 
 const STATUS: Record<DomainErrorCode, { status: number; title: string }> = {
   validation: { status: 400, title: 'Invalid request' },
@@ -29,6 +30,10 @@ export class DomainExceptionFilter implements ExceptionFilter {
       const problem: Problem = { type: problemType(error.code), title, status, detail: error.message, ...error.extra };
       if (error.issues.length) problem.errors = error.issues;
       return sendProblem(res, problem, status === 503 ? { 'Retry-After': '5' } : {});
+    }
+    if (error instanceof RateLimitExceeded) {
+      const problem: Problem = { type: problemType('rate_limited'), title: 'Too many requests', status: 429, detail: error.message, ...error.problemExtension };
+      return sendProblem(res, problem, { 'Retry-After': String(error.retryAfterSeconds) });
     }
     if (error instanceof HttpException) {
       const status = error.getStatus();

@@ -1,9 +1,9 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { BrokerMetrics } from '@jit/observability';
-import { Actor, CloudProviderRegistry, requireRole } from '@jit/grants';
+import { Actor, requireRole } from '@jit/grants';
 import { CurrentActor, Public } from './auth/auth.decorators';
 
 /** The OpenAPI document, built from the controllers once the app exists. */
@@ -11,35 +11,28 @@ export class OpenApiDocument {
   document: object = {};
 }
 
-export const BROKER_ROLE = Symbol('BROKER_ROLE');
-
 @ApiTags('system')
 @Controller()
 export class SystemController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly metrics: BrokerMetrics,
-    private readonly registry: CloudProviderRegistry,
     private readonly openApi: OpenApiDocument,
-    @Inject(BROKER_ROLE) private readonly role: string,
   ) {}
 
   @Get('health')
   @Public()
-  @ApiOperation({ summary: 'Liveness and readiness (database reachable); no token needed' })
+  @ApiOperation({ summary: 'Up (200 {"status":"ok"}) or down (503 {"status":"unavailable"}: the database does not answer); no token needed' })
   async health(@Res() res: Response): Promise<void> {
-    let database = 'up';
+    // Only up or down: role, clouds and database kind are in /metrics (jit_broker_info), behind a token.
+    let up = true;
     try {
       await this.dataSource.query('SELECT 1');
     } catch {
-      database = 'down';
+      up = false;
     }
-    res.status(database === 'up' ? 200 : 503).json({
-      status: database === 'up' ? 'ok' : 'unavailable',
-      role: this.role,
-      database,
-      clouds: this.registry.all().map((p) => p.cloud),
-    });
+    res.status(up ? 200 : 503).setHeader('Cache-Control', 'no-store');
+    res.json({ status: up ? 'ok' : 'unavailable' });
   }
 
   @Get('metrics')
