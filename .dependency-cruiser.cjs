@@ -1,0 +1,275 @@
+/**
+ * What may import what: /work/shared/docs/style.md §2 for this repository's libs, as the
+ * architecture should be (docs/architecture.md explains the layers). `npm run lint` runs it.
+ *
+ * Where today's code still breaks a rule that a later point of issue 11 fixes, the rule is
+ * not weakened: `withExceptions` splits it, so the named file may import exactly the
+ * named target and nothing else the rule forbids, and every other file is checked in full.
+ * Delete the exception when its point lands; the rule then covers that file too.
+ */
+
+/** The lib a path belongs to, as a capture group: `domain`, `providers/aws`, `simulators/gcp`. */
+const LIB = '^libs/((?:providers|simulators)/[^/]+|[^/]+)/';
+/** In-repo code, i.e. everything that is not a package or a Node built-in. */
+const REPO = '^(libs|apps|test|bench)/';
+/** Files that only tests run: test tiers, benchmarks, unit specs next to the code. */
+const TEST_ONLY = ['^test/', '^bench/', '\\.spec\\.ts$'];
+
+/** A lib's code may import only the lib itself and the libs listed; its unit specs also libs/testing. */
+function libImports(name, lib, allowed, comment) {
+  const rule = (from, libs) => ({
+    name,
+    comment,
+    severity: 'error',
+    from,
+    to: { path: REPO, pathNot: [lib, ...libs].map((l) => `^libs/${l}/src/`) },
+  });
+  return [
+    rule({ path: `^libs/${lib}/`, pathNot: '\\.spec\\.ts$' }, allowed),
+    rule({ path: `^libs/${lib}/.*\\.spec\\.ts$` }, [...allowed, 'testing']),
+  ];
+}
+
+/**
+ * Today's offending imports that a later point of issue 11 removes. Each exception names
+ * one file (`from`) and exactly the modules it may still reach (`to`); the rule checks
+ * everything else that file imports, and every other file in full.
+ */
+function withExceptions(rule, ...exceptions) {
+  const list = (x) => [].concat(x ?? []);
+  return [
+    { ...rule, from: { ...rule.from, pathNot: [...list(rule.from.pathNot), ...exceptions.map((e) => e.from)] } },
+    ...exceptions.map((e) => ({
+      ...rule,
+      name: `${rule.name}--except-${e.name}`,
+      comment: `${rule.comment} Known exception (${e.why}): remove when issue 11 point ${e.point} lands.`,
+      from: { path: e.from },
+      to: { ...rule.to, pathNot: [...list(rule.to.pathNot), e.to] },
+    })),
+  ];
+}
+
+const PROVIDER_ALLOWED = ['domain', 'config', 'observability'];
+const [PERSISTENCE_PRODUCTION, PERSISTENCE_SPECS] = libImports(
+  'persistence-imports-inward',
+  'persistence',
+  ['domain', 'config', 'observability'],
+  'Persistence: domain, config, observability.',
+);
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'No import cycles, within a lib or across libs (style.md §4: no forwardRef, no cycles).',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'Every import resolves; a deep `@jit/<lib>/src/...` import does not (the paths map only the barrel).',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+
+    // Inward dependencies (style.md §2). Each lib lists the libs it may import.
+    ...libImports('domain-imports-nothing', 'domain', [], 'The domain imports nothing in the repo.'),
+    ...libImports('config-imports-domain-at-most', 'config', ['domain'], 'Config: the domain (enums, id types) at most.'),
+    ...libImports('observability-imports-domain-at-most', 'observability', ['domain'], 'Observability: the domain at most.'),
+    ...libImports('identity-imports-inward', 'identity', ['domain', 'config'], 'Identity (token verification): domain and config.'),
+    ...libImports('policy-imports-inward', 'policy', ['domain', 'config', 'identity'], 'Access rules: domain, config, and identity for the OIDC issuers a rules file names.'),
+    ...libImports('audit-imports-inward', 'audit', ['domain', 'config', 'observability'], 'Audit: domain, config, observability.'),
+    ...libImports('notifications-imports-inward', 'notifications', ['domain', 'config', 'observability'], 'Notifications: domain, config, observability.'),
+    ...libImports('grants-imports-inward', 'grants', ['domain', 'policy', 'audit'], 'Use cases: the domain, the access rules and the audit trail; persistence and clouds only through domain ports.'),
+    ...withExceptions(
+      PERSISTENCE_PRODUCTION,
+      {
+        name: 'grant-store-hashes-audit-events',
+        why: 'the grant store chains audit events with hashEvent from audit; the store split gives the audit log its own hashing',
+        point: 2,
+        from: '^libs/persistence/src/repositories/postgres-grant\\.store\\.ts$',
+        to: '^libs/audit/src/index\\.ts$',
+      },
+      {
+        name: 'cursor-store-implements-notifications-port',
+        why: 'the notification cursor store implements a port that notifications owns',
+        point: 2,
+        from: '^libs/persistence/src/repositories/postgres-notification-cursor\\.store\\.ts$',
+        to: '^libs/notifications/src/index\\.ts$',
+      },
+    ),
+    PERSISTENCE_SPECS,
+    ...['aws', 'azure', 'gcp', 'local'].flatMap((cloud) =>
+      libImports(
+        `provider-${cloud}-imports-inward`,
+        `providers/${cloud}`,
+        PROVIDER_ALLOWED,
+        'A cloud provider: domain, config, observability; not another provider, not grants or persistence.',
+      ),
+    ),
+    ...['aws', 'azure', 'gcp'].flatMap((cloud) =>
+      libImports(
+        `simulator-${cloud}-imports-nothing`,
+        `simulators/${cloud}`,
+        [],
+        'A simulator stands in for the cloud: it shares no code with the adapters it checks, nor with the domain.',
+      ),
+    ),
+    ...libImports(
+      'testing-imports-what-it-fakes',
+      'testing',
+      ['domain', 'config', 'observability', 'audit', 'policy', 'identity', 'grants', 'persistence', 'providers/[^/]+', 'simulators/[^/]+'],
+      'libs/testing: the domain and the libs it fakes or seeds; never an app.',
+    ),
+    {
+      name: 'cli-imports-domain-config-observability',
+      comment: 'apps/cli is a remote client: no persistence, provider or use-case code.',
+      severity: 'error',
+      from: { path: '^apps/cli/' },
+      to: { path: REPO, pathNot: ['^apps/cli/', '^libs/(domain|config|observability)/src/'] },
+    },
+    {
+      name: 'libs-not-to-apps-or-tests',
+      comment: 'Libs never import an app, a test or a benchmark.',
+      severity: 'error',
+      from: { path: '^libs/' },
+      to: { path: '^(apps|test|bench)/' },
+    },
+
+    // Test-only code stays out of production code.
+    ...withExceptions(
+      {
+        name: 'simulators-only-in-tests-and-sandbox',
+        comment: 'The cloud simulators are imported only by tests, libs/testing and the sandbox app.',
+        severity: 'error',
+        from: { pathNot: [...TEST_ONLY, '^libs/testing/', '^libs/simulators/', '^apps/sandbox/'] },
+        to: { path: '^libs/simulators/' },
+      },
+      {
+        name: 'broker-sandbox-starts-simulators',
+        why: 'the sandbox still lives inside apps/broker',
+        point: 5,
+        from: '^apps/broker/src/sandbox/sandbox-clouds\\.ts$',
+        to: '^libs/simulators/(aws|azure|gcp)/src/index\\.ts$',
+      },
+    ),
+    ...withExceptions(
+      {
+        name: 'in-memory-cloud-only-in-tests-and-sandbox',
+        comment: 'The in-memory cloud (provider-local) is imported only by tests, libs/testing and the sandbox app.',
+        severity: 'error',
+        from: { pathNot: [...TEST_ONLY, '^libs/testing/', '^libs/providers/local/', '^apps/sandbox/'] },
+        to: { path: '^libs/providers/local/' },
+      },
+      {
+        name: 'broker-sandbox-uses-local-cloud',
+        why: 'the sandbox still lives inside apps/broker',
+        point: 5,
+        from: '^apps/broker/src/sandbox\\.ts$',
+        to: '^libs/providers/local/src/index\\.ts$',
+      },
+    ),
+    {
+      name: 'broker-not-to-sandbox',
+      comment: 'The production broker does not import the sandbox (only the sandbox entry point does, until it moves to apps/sandbox).',
+      severity: 'error',
+      from: { path: '^apps/broker/', pathNot: ['^apps/broker/src/sandbox(\\.ts$|/)'] },
+      to: { path: '^apps/broker/src/sandbox(\\.ts$|/)' },
+    },
+    {
+      name: 'testing-only-in-tests',
+      comment: 'libs/testing is imported only by tests and benchmarks.',
+      severity: 'error',
+      from: { pathNot: [...TEST_ONLY, '^libs/testing/'] },
+      to: { path: '^libs/testing/' },
+    },
+
+    // Each lib through its barrel.
+    {
+      name: 'lib-through-its-barrel',
+      comment: 'Another lib is imported as @jit/<lib> (its src/index.ts), never a file inside it or by a relative path.',
+      severity: 'error',
+      from: { path: LIB },
+      to: { path: '^libs/', pathNot: ['^libs/$1/', `${LIB}src/index\\.ts$`] },
+    },
+    {
+      name: 'apps-and-tests-through-the-barrel',
+      comment: 'Apps, tests and benchmarks import a lib as @jit/<lib>, never a file inside it.',
+      severity: 'error',
+      from: { path: '^(apps|test|bench)/' },
+      to: { path: '^libs/', pathNot: `${LIB}src/index\\.ts$` },
+    },
+    {
+      name: 'no-own-barrel',
+      comment: 'A lib does not import its own barrel (import the file; the barrel is for other libs).',
+      severity: 'error',
+      from: { path: `${LIB}src/`, pathNot: `${LIB}src/index\\.ts$` },
+      to: { path: '^libs/$1/src/index\\.ts$' },
+    },
+
+    // Frameworks and SDKs where they belong.
+    {
+      name: 'libs-free-of-the-framework',
+      comment: 'Libs do not import Nest or Express: the framework lives in apps (the composition root).',
+      severity: 'error',
+      from: { path: '^libs/' },
+      to: { path: 'node_modules/(@nestjs/|express/|@types/express/)' },
+    },
+    {
+      name: 'domain-pure',
+      comment: 'The domain is pure TypeScript: of packages, only zod and tinyduration (no Nest, TypeORM, cloud SDK or I/O client).',
+      severity: 'error',
+      from: { path: '^libs/domain/' },
+      to: { path: 'node_modules/', pathNot: 'node_modules/(zod|tinyduration)/' },
+    },
+    {
+      name: 'database-only-in-persistence',
+      comment: 'TypeORM, pg and PGlite are used by libs/persistence only (the app, the composition root, may hold a DataSource).',
+      severity: 'error',
+      from: { path: '^libs/', pathNot: ['^libs/persistence/', '^libs/testing/'] },
+      to: { path: 'node_modules/(typeorm|pg|@electric-sql)/' },
+    },
+    ...[
+      ['aws', '@aws-sdk/|@smithy/'],
+      ['azure', '@azure/|@microsoft/'],
+      ['gcp', '@google-cloud/|google-auth-library/|google-gax/'],
+    ].map(([cloud, sdk]) => ({
+      name: `${cloud}-sdk-only-in-its-provider`,
+      comment: `The ${cloud} SDK is used by libs/providers/${cloud} only.`,
+      severity: 'error',
+      from: { path: '^(libs|apps)/', pathNot: [`^libs/providers/${cloud}/`, ...TEST_ONLY] },
+      to: { path: `node_modules/(${sdk})` },
+    })),
+    ...withExceptions(
+      {
+        name: 'declared-dependencies-only',
+        comment: 'Production code imports only packages declared in package.json dependencies.',
+        severity: 'error',
+        from: { path: '^(libs|apps)/', pathNot: [...TEST_ONLY, '^libs/testing/'] },
+        to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown', 'npm-dev'] },
+      },
+      {
+        name: 'undeclared-express-and-core-rest-pipeline',
+        why: 'express and @azure/core-rest-pipeline are used but not declared',
+        point: 6,
+        from: '^(apps/broker/src/http/(json-body\\.middleware|audit\\.controller|problem|domain-exception\\.filter|grants\\.controller|system\\.controller)|libs/providers/azure/src/azure-http\\.client)\\.ts$',
+        to: 'node_modules/(@types/express|express|@azure/core-rest-pipeline)/',
+      },
+    ),
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    // Type-only imports count: a layer that names another's types depends on it.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['main', 'types', 'typings'],
+    },
+    skipAnalysisNotInRules: true,
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
