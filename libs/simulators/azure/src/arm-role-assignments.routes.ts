@@ -1,6 +1,6 @@
 import { ROLE_ASSIGNMENT_API_VERSIONS, covers, parseArmPath, principalNotFound, requireApiVersion, requireScope, resolveRoleDefinition } from './arm-scope';
 import { ArmRoleAssignmentRecord, SimContext, SimRoute, rejectUnknown } from './sim-context';
-import { GUID, SimHttpError, isObject, parseEqFilter } from './sim-http';
+import { GUID, SimHttpError, asText, isObject, parseEqFilter } from './sim-http';
 
 const WRITABLE = ['roleDefinitionId', 'principalId', 'principalType', 'description', 'condition', 'conditionVersion', 'delegatedManagedIdentityResourceId'];
 const PRINCIPAL_TYPES = ['User', 'Group', 'ServicePrincipal', 'ForeignGroup', 'Device'];
@@ -41,16 +41,16 @@ export const armRoleAssignmentRoutes: SimRoute = (req, ctx, caller) => {
   const props = body.properties;
   rejectUnknown(props, WRITABLE, 'RoleAssignmentProperties');
   const role = resolveRoleDefinition(ctx, props.roleDefinitionId, p.scope);
-  const principalId = String(props.principalId ?? '').toLowerCase();
+  const principalId = asText(props.principalId).toLowerCase();
   if (!GUID.test(principalId)) throw new SimHttpError(400, 'InvalidPrincipalId', 'A valid principal ID must be provided for role assignment.');
-  if (props.principalType !== undefined && !PRINCIPAL_TYPES.includes(String(props.principalType))) {
-    throw new SimHttpError(400, 'InvalidPrincipalType', `The principal type '${String(props.principalType)}' is not valid.`);
+  if (props.principalType !== undefined && !PRINCIPAL_TYPES.includes(asText(props.principalType))) {
+    throw new SimHttpError(400, 'InvalidPrincipalType', `The principal type '${asText(props.principalType)}' is not valid.`);
   }
   const principal = ctx.directory.principal(principalId);
   // With principalType given, ARM skips the directory lookup that replication delays break.
   if (props.principalType === undefined && (!principal || ctx.faults.takeReplicationMiss())) throw principalNotFound(ctx.tenantId)(principalId);
   if (!principal) throw principalNotFound(ctx.tenantId)(principalId);
-  const principalType = String(props.principalType ?? principal.type);
+  const principalType = props.principalType === undefined ? principal.type : asText(props.principalType);
   if (principalType !== principal.type) {
     throw new SimHttpError(400, 'UnmatchedPrincipalType', `The PrincipalId '${principalId.replace(/-/g, '')}' has type '${principal.type}' , which is different from specified PrincipalType '${principalType}'.`);
   }

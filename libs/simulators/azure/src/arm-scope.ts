@@ -1,5 +1,5 @@
 import { SimContext } from './sim-context';
-import { GUID, SimHttpError, SimRequest } from './sim-http';
+import { GUID, SimHttpError, SimRequest, asText } from './sim-http';
 
 export const PIM_API_VERSIONS = ['2020-10-01'];
 export const ROLE_ASSIGNMENT_API_VERSIONS = ['2022-04-01'];
@@ -37,8 +37,8 @@ export function covers(outer: string, inner: string): boolean {
  * (`/providers/Microsoft.Authorization/roleDefinitions/{guid}`) or under the scope's subscription.
  */
 export function resolveRoleDefinition(ctx: SimContext, value: unknown, scope: string): { guid: string; id: string; roleName: string } {
-  const m = /^(\/subscriptions\/([^/]+))?\/providers\/Microsoft\.Authorization\/roleDefinitions\/([^/]+)$/i.exec(String(value ?? ''));
-  if (!m || !GUID.test(m[3])) throw new SimHttpError(400, 'InvalidRoleDefinitionId', `The role definition ID '${String(value)}' is not valid.`);
+  const m = /^(\/subscriptions\/([^/]+))?\/providers\/Microsoft\.Authorization\/roleDefinitions\/([^/]+)$/i.exec(asText(value));
+  if (!m || !GUID.test(m[3])) throw new SimHttpError(400, 'InvalidRoleDefinitionId', `The role definition ID '${value == null ? String(value) : asText(value)}' is not valid.`);
   const scopeSub = /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1];
   if (m[2] && m[2].toLowerCase() !== scopeSub?.toLowerCase()) {
     throw new SimHttpError(400, 'InvalidRoleDefinitionId', `The role definition '${String(value)}' is not in the scope's subscription.`);

@@ -1,5 +1,5 @@
 import { SimContext } from './sim-context';
-import { SimHttpError, SimRequest, SimResponse, parseEqFilter } from './sim-http';
+import { SimHttpError, SimRequest, SimResponse, asText, parseEqFilter } from './sim-http';
 
 /** Page size of simulated collections; small so that clients must follow `@odata.nextLink`. */
 export const GRAPH_PAGE_SIZE = 50;
@@ -11,7 +11,7 @@ export function graphNotFound(id: string): SimHttpError {
 /** `$filter` with `eq` clauses on top-level properties (the subset the broker uses). */
 export function matchesFilter(req: SimRequest): (item: Record<string, unknown>) => boolean {
   const { eq } = parseEqFilter(req.query.get('$filter'));
-  return (item) => Object.entries(eq).every(([k, v]) => String(item[k] ?? '').toLowerCase() === v.toLowerCase());
+  return (item) => Object.entries(eq).every(([k, v]) => asText(item[k]).toLowerCase() === v.toLowerCase());
 }
 
 /** A collection response with `$skiptoken` paging. */

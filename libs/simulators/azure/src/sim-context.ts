@@ -1,6 +1,6 @@
 import { PimScheduleEngine } from './pim-schedule.engine';
 import { SimFaultPlan } from './sim-faults';
-import { SimHttpError, SimRequest, SimResponse } from './sim-http';
+import { SimHttpError, SimRequest, SimResponse, asText } from './sim-http';
 import { SimDirectory } from './sim-state';
 
 export interface ArmRoleAssignmentRecord {
@@ -49,7 +49,7 @@ export type SimRoute = (req: SimRequest, ctx: SimContext, caller: SimCaller) => 
 
 /** Throws the service's "principal not found" error while a replication fault is armed or the principal is unknown. */
 export function requirePrincipal(ctx: SimContext, id: unknown, notFound: (id: string) => SimHttpError) {
-  const principalId = String(id ?? '');
+  const principalId = asText(id);
   const principal = ctx.directory.principal(principalId);
   if (!principal || ctx.faults.takeReplicationMiss()) throw notFound(principalId);
   return principal;
