@@ -38,8 +38,8 @@ export async function spawnBroker(script: string, env: Record<string, string>, b
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = once(child, 'exit');
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + bootTimeoutMs;

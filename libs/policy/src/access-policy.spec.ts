@@ -344,7 +344,7 @@ rules:
         durationSeconds: 600,
         justification: null,
         ticket: null,
-      } as GrantRequest);
+      });
       expect(verdict).toMatchObject({
         effect: 'allow',
         approval: { mode: 'approvals', required: 3, groups: ['sre', 'security'], steps: [{ required: 2, groups: ['sre'] }, { required: 1, groups: ['security'] }] },

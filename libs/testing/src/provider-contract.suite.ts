@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CloudAccessProvider, GrantContext, GrantSpec, ProviderError } from '@jit/domain';
+import { CloudAccessProvider, GrantContext, GrantSpec, OwnedArtifact, ProviderError } from '@jit/domain';
 
 /** What a cloud adapter's contract run needs from its simulator. */
 export interface ContractHarness {
@@ -162,7 +162,7 @@ export function describeProviderContract(name: string, create: () => Promise<Con
     it('should list what it owns so reconciliation can remove an orphan', async () => {
       const spec = h.spec({ grantId: randomUUID() });
       await h.provider.grant(spec, alone());
-      let found;
+      let found: OwnedArtifact | undefined;
       for await (const a of h.provider.listOwned()) if (a.grantId === spec.grantId) found = a;
       expect(found).toBeDefined();
       await h.provider.removeOrphan(found!);
