@@ -57,7 +57,9 @@ describe('AWS adapter across accounts: its own and member accounts through JitBr
   it('should refuse a principal or roleArn in an account it does not serve with a 400 naming the field, calling nothing', async () => {
     const p = provider();
     const stranger = awsGrantSpec(p, arn(STRANGER, 'ci-deployer'), s3);
-    await p.verifyPrincipal(stranger.principal, stranger.target);
+    // Refused before the rules see the request, and again by validate().
+    const early = await refusal(p.verifyPrincipal(stranger.principal, stranger.target));
+    expect(early).toMatchObject({ kind: 'invalid', options: { field: 'principal.id', code: 'UnservedAccount' } });
     expect(() => p.validate(stranger)).toThrow(expect.objectContaining({ kind: 'invalid', options: expect.objectContaining({ field: 'principal.id', code: 'UnservedAccount' }) }));
     const session = { ...awsGrantSpec(p, arn(STRANGER, 'deploy'), { kind: 'aws.sts-credentials', roleArn: arn(STRANGER, 'deploy') }), principal: { type: 'workload' as const, id: 'ci' } };
     expect(() => p.validate(session)).toThrow(expect.objectContaining({ kind: 'invalid', options: expect.objectContaining({ field: 'target.roleArn' }) }));

@@ -98,12 +98,20 @@ export class AwsIamStsProvider extends CloudAccessProvider {
 
   /**
    * Reads the broker's identity (once per process) before the request is judged, so that
-   * `validate()` can refuse what depends on it. A failure here is left to `grant()`.
+   * `validate()` can refuse what depends on it, and refuses an ARN in an account the broker does
+   * not serve here, before the rules: a 400 naming the field, whatever the rules would say. A
+   * failure to read the identity is left to `grant()`; a malformed ARN to `validate()`.
    */
   override async verifyPrincipal(principal: Principal, target: Target): Promise<void> {
-    void principal;
-    void target;
     await this.identity.get().catch(() => undefined);
+    const [arn, field] = target.kind === 'aws.sts-credentials' ? [target.roleArn, 'target.roleArn'] : [principal.id, 'principal.id'];
+    let entity: IamEntity;
+    try {
+      entity = entityFromArn(arn, field);
+    } catch {
+      return;
+    }
+    this.accounts.checkKnown(entity.arn, entity.account, entity.partition, field);
   }
 
   async grant(spec: GrantSpec, context: GrantContext): Promise<ProvisionOutcome> {
