@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '@jit/persistence';
@@ -8,6 +8,15 @@ const mode = (path: string) => statSync(path).mode & 0o777;
 /** Every path under `dir` whose mode has a group or other bit. */
 function exposed(dir: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[]).filter((name) => mode(join(dir, name)) & 0o077).map((n) => `${n} ${mode(join(dir, n)).toString(8)}`);
+}
+
+/** Inodes of the TCP sockets this process listens on (Linux /proc). */
+function ownTcpListeners(): Set<string> {
+  const own = new Set(readdirSync('/proc/self/fd').map((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }));
+  const listening = ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((f) =>
+    readFileSync(f, 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((c) => c[3] === '0A').map((c) => c[9]),
+  );
+  return new Set(listening.filter((inode) => own.has(`socket:[${inode}]`)));
 }
 
 /** Issue 10 point 7: the embedded database's folder is the broker user's alone. */
@@ -65,6 +74,21 @@ describe('embedded database folder permissions', () => {
     mkdirSync(dir, { mode: 0o700 });
     chownSync(dir, 65534, 65534);
     await expect(openDatabase(undefined, dir)).rejects.toThrow(`data directory ${dir} is owned by uid 65534, not by the broker's user (uid 0)`);
+  });
+
+  (process.platform === 'linux' ? it : it.skip)('should serve the embedded database on a Unix socket in a private folder, not on a TCP port any local user could reach', async () => {
+    const socketDirs = () => new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('jit-pglite-')));
+    const [tcpBefore, dirsBefore] = [ownTcpListeners(), socketDirs()];
+    const db = await openDatabase(undefined, join(root, 'data'));
+    try {
+      expect(await db.dataSource.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+      expect([...ownTcpListeners()].filter((i) => !tcpBefore.has(i))).toEqual([]);
+      const mine = [...socketDirs()].filter((d) => !dirsBefore.has(d) && readdirSync(join(tmpdir(), d)).includes('.s.PGSQL.5432'));
+      expect(mine.length).toBeGreaterThan(0);
+      for (const d of mine) expect(mode(join(tmpdir(), d))).toBe(0o700);
+    } finally {
+      await db.close();
+    }
   });
 
   it('should refuse a path that is not a folder', async () => {

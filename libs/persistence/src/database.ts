@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { prepareDataDirectory, restrictDataDirectory } from './data-directory';
 import { CreateGrantsAndAudit1764172800000 } from './migrations/1764172800000-CreateGrantsAndAudit';
@@ -17,6 +20,9 @@ export const MIGRATIONS = [
   CreateAuditCheckpoints1764200000000,
   AddDecisionGroupsIndex1764203000000,
 ];
+
+/** Names the embedded database's socket file (`.s.PGSQL.<port>`, as libpq and node-postgres expect); no TCP port is opened. */
+const SOCKET_PORT = 5432;
 
 /** A running database connection, plus whatever must be stopped after it (the embedded server). */
 export interface Database {
@@ -56,9 +62,12 @@ export async function openDatabase(url: string | undefined, dataDir: string): Pr
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const db = await PGlite.create(dataDir);
   restrictDataDirectory(dataDir);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
+  // A Unix socket in a folder of mode 0700, not a loopback port: PGlite asks for no password,
+  // so a port would let every local user read and rewrite the database, audit log included.
+  const socketDir = mkdtempSync(join(tmpdir(), 'jit-pglite-'));
+  const server = new PGLiteSocketServer({ db, path: join(socketDir, `.s.PGSQL.${SOCKET_PORT}`), maxConnections: 4 });
   await server.start();
-  const address = server.getServerConn();
+  const address = `${encodeURIComponent(socketDir)}:${SOCKET_PORT}`;
   // One connection: PGlite is a single session, and the socket server interleaves the
   // extended-protocol messages of concurrent connections ("portal does not exist").
   const dataSource = createDataSource(`postgres://postgres:postgres@${address}/postgres`, 1);
@@ -68,6 +77,7 @@ export async function openDatabase(url: string | undefined, dataDir: string): Pr
   } catch (e) {
     await server.stop();
     await db.close();
+    rmSync(socketDir, { recursive: true, force: true });
     throw e;
   }
   return {
@@ -77,6 +87,7 @@ export async function openDatabase(url: string | undefined, dataDir: string): Pr
       await dataSource.destroy();
       await server.stop();
       await db.close();
+      rmSync(socketDir, { recursive: true, force: true });
     },
   };
 }
