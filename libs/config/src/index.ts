@@ -1,2 +1,7 @@
+/**
+ * The broker's configuration: every environment variable read and validated once at boot
+ * into a typed `BrokerConfig`, and the YAML reader (line-located issues) that the rules and
+ * webhook files share. Imports the domain at most (docs/architecture.md).
+ */
 export * from './broker-config';
 export * from './yaml-file';

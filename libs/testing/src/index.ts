@@ -1,2 +1,7 @@
+/**
+ * Test support, imported only by tests and benchmarks: the one contract suite every cloud
+ * adapter must pass, and a local OIDC issuer. Imports the domain and the libs it fakes or
+ * seeds (docs/architecture.md).
+ */
 export * from './provider-contract.suite';
 export * from './local-oidc-issuer';

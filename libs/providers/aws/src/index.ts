@@ -1,3 +1,9 @@
+/**
+ * The AWS adapter (`CloudAccessProvider`): aws.iam-policy and aws.assume-role as statements
+ * in a broker-managed inline policy with `DateLessThan aws:CurrentTime`, aws.sts-credentials
+ * through AssumeRole, in the accounts the broker serves. Imports domain, config,
+ * observability; no other provider (docs/architecture.md).
+ */
 export { AwsIamStsProvider } from './aws-iam-sts.provider';
 export { awsProviderOptionsFromEnv, DEFAULT_RETRY } from './aws-provider.options';
 export type { AwsProviderOptions, AwsRetryOptions } from './aws-provider.options';

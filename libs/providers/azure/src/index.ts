@@ -1,3 +1,9 @@
+/**
+ * The Azure adapter (`CloudAccessProvider`): Entra directory roles, Azure resource roles
+ * and PIM for Groups through PIM with an expiration; ARM role assignments and app-role
+ * assignments, which the sweeper removes, for workloads. Imports domain, config,
+ * observability; no other provider (docs/architecture.md).
+ */
 export { AzureProvider } from './azure.provider';
 export { azureProviderOptionsFromEnv, DEFAULT_RETRY } from './azure-provider.options';
 export type { AzureProviderOptions, AzureRetryOptions } from './azure-provider.options';

@@ -1,3 +1,9 @@
+/**
+ * The GCP adapter (`CloudAccessProvider`): conditional IAM bindings on projects, folders and
+ * organizations (`request.time < timestamp(...)`), etag read-modify-write coalesced per
+ * resource, removed at expiry. Imports domain, config, observability; no other provider
+ * (docs/architecture.md).
+ */
 export { GcpIamBindingProvider, GCP_REVOKE_NOTICE } from './gcp-iam-binding.provider';
 export { DEFAULT_RETRY, gcpProviderOptionsFromEnv } from './gcp-provider.options';
 export type { GcpProviderOptions, RetrySettings } from './gcp-provider.options';

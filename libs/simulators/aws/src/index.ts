@@ -1,3 +1,9 @@
+/**
+ * The AWS IAM/STS simulator: the Query protocol over HTTP as the real services answer it
+ * (botocore models), with policy evaluation, accounts and fault injection, so the real
+ * adapter runs unchanged. For tests and the sandbox only; imports nothing in the repo
+ * (docs/architecture.md).
+ */
 export { AwsSimulator } from './aws.simulator';
 export type { EvaluationContext, RecordedRequest } from './aws.simulator';
 export type { FaultOptions } from './fault.injector';

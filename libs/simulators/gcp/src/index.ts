@@ -1,3 +1,9 @@
+/**
+ * The GCP Resource Manager simulator: v3 getIamPolicy/setIamPolicy on projects, folders and
+ * organizations with IAM's limits and condition evaluation, as the discovery documents
+ * define them. For tests and the sandbox only; imports nothing in the repo
+ * (docs/architecture.md).
+ */
 export { GcpSimulator } from './gcp.simulator';
 export type { SimulatorStats, TrafficEntry } from './gcp.simulator';
 export type { FaultPlan } from './fault.injector';
