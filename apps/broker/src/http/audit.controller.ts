@@ -16,7 +16,7 @@ const CSV_COLUMNS = ['seq', 'id', 'occurredAt', 'type', 'grantId', 'cloud', 'pri
  * (OWASP CSV injection), so a spreadsheet shows an actor such as `=HYPERLINK(...)` as text and never
  * runs it. The CSV is therefore for people; the JSON-lines export is the lossless one to verify.
  */
-const CSV_OPTIONS = { header: true, columns: CSV_COLUMNS, escape_formulas: true };
+export const CSV_OPTIONS = { header: true, columns: CSV_COLUMNS, escape_formulas: true };
 
 @ApiTags('audit')
 @ApiBearerAuth()
