@@ -47,7 +47,12 @@ async function main(): Promise<void> {
   const signing = env.JIT_AUDIT_UNSIGNED === 'true' ? null : ensureAuditSigningKey(dataDir);
   const config = loadBrokerConfig({
     JIT_POLICY_FILE: resolve(__dirname, '..', '..', '..', 'examples', 'sandbox.rules.yaml'),
-    ...(signing && { JIT_AUDIT_SIGNING_KEY: signing.keyFile, JIT_AUDIT_CHECKPOINT_FILE: join(dataDir, 'audit-checkpoints.jsonl') }),
+    // Every 10 s rather than production's minute, so a walk-through sees checkpoints appear.
+    ...(signing && {
+      JIT_AUDIT_SIGNING_KEY: signing.keyFile,
+      JIT_AUDIT_CHECKPOINT_FILE: join(dataDir, 'audit-checkpoints.jsonl'),
+      JIT_AUDIT_CHECKPOINT_INTERVAL: 'PT10S',
+    }),
     ...env,
     JIT_ADMIN_TOKEN: adminToken,
     JIT_TOKENS_FILE: tokensFile,
