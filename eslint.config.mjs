@@ -1,6 +1,7 @@
 // ESLint: async hygiene, exhaustive switches and import boundaries (style.md §2, §3.15),
 // with type information from tsconfig.json. `npm run lint` runs it with dependency-cruiser
 // (.dependency-cruiser.cjs), which checks the layering itself; docs/architecture.md lists both.
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /** Every lib's alias, for the "through the barrel" rule. */
@@ -9,7 +10,7 @@ const DEEP_IMPORT = {
   message: 'Import the lib through its barrel, `@jit/<lib>` (style.md §2).',
 };
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**', 'test/lint/fixtures/**'] },
   {
     files: ['**/*.ts'],
