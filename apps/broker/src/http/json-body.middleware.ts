@@ -66,6 +66,12 @@ function strictDecode(component: string): string | null {
   }
 }
 
+/** RFC 8259: JSON between systems is UTF-8; body-parser would also decode UTF-16 and UTF-32. */
+function isUtf8Charset(contentType: string | undefined): boolean {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1];
+  return charset === undefined || /^utf-?8$/i.test(charset);
+}
+
 /** Node reads header bytes as Latin-1; their UTF-8 reading must be well-formed too, or no token or key can be meant. */
 function headerIssue(req: Request): FieldIssue | null {
   for (const name of READ_HEADERS) {
@@ -106,13 +112,13 @@ export function jsonBodyMiddleware(limitBytes: number) {
     const length = req.headers['content-length'];
     const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) return next();
-    if (!req.is('application/json')) {
+    if (!req.is('application/json') || !isUtf8Charset(req.headers['content-type'])) {
       return sendProblem(res, {
         type: problemType('unsupported_media_type'),
         title: 'Unsupported media type',
         status: 415,
-        detail: 'request bodies must be application/json',
-        errors: [{ field: 'Content-Type', message: 'must be application/json' }],
+        detail: 'request bodies must be application/json in UTF-8',
+        errors: [{ field: 'Content-Type', message: 'must be application/json (charset utf-8 if any)' }],
       });
     }
     parse(req, res, (err?: { type?: string; message?: string }) => {
@@ -130,13 +136,13 @@ export function jsonBodyMiddleware(limitBytes: number) {
           errors: [{ field: '(body)', message: `larger than ${limitBytes} bytes` }],
         });
       }
-      if (err.type === 'charset.unsupported' || err.type === 'encoding.unsupported') {
+      if (err.type === 'encoding.unsupported') {
         return sendProblem(res, {
           type: problemType('unsupported_media_type'),
           title: 'Unsupported media type',
           status: 415,
-          detail: 'request bodies must be application/json in UTF-8',
-          errors: [{ field: 'Content-Type', message: 'must be application/json; charset=utf-8' }],
+          detail: 'request bodies may be sent as they are or gzip, deflate or br encoded',
+          errors: [{ field: 'Content-Encoding', message: 'must be identity, gzip, deflate or br' }],
         });
       }
       sendProblem(res, {
