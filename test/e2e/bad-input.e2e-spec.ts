@@ -137,6 +137,7 @@ describe('bad input over HTTP', () => {
     raw('JSON declared UTF-16', () => t.http.post('/v1/grants').set(t.as('alice')).set('Content-Type', 'application/json; charset=utf-16').send(JSON.stringify(awsPolicyGrant())), 415, 'Content-Type'),
     raw('body with an unknown Content-Encoding', () => t.http.post('/v1/grants').set(t.as('alice')).set('Content-Type', 'application/json').set('Content-Encoding', 'compress').send(JSON.stringify(awsPolicyGrant())), 415, 'Content-Encoding'),
     raw('body nested deeper than 32 levels', () => t.http.post('/v1/grants').set(t.as('alice')).set('Content-Type', 'application/json').send('['.repeat(3000) + ']'.repeat(3000)), 400, '[0]'.repeat(32)),
+    raw('a number beyond double range (1e400) in a session policy', () => t.http.post('/v1/grants').set(t.as('alice')).set('Content-Type', 'application/json').send(JSON.stringify(aws(role, { kind: 'aws.sts-credentials', roleArn: 'arn:aws:iam::123456789012:role/r', sessionPolicy: { x: 'N' } })).replace('"N"', '1e400')), 400, 'target.sessionPolicy.x'),
     raw('malformed JSON', () => t.http.post('/v1/grants').set(t.as('alice')).set('Content-Type', 'application/json').send('{"cloud": "aws",'), 400, '(body)'),
     raw('JSON with trailing garbage', () => t.http.post('/v1/grants').set(t.as('alice')).set('Content-Type', 'application/json').send('{"cloud": "aws"} x'), 400, '(body)'),
     raw('a bare JSON string as body', () => t.http.post('/v1/grants').set(t.as('alice')).set('Content-Type', 'application/json').send('"grant me"'), 400, '(body)'),

@@ -202,5 +202,11 @@ describe('ill-formed Unicode at every edge', () => {
       expect(res.body.detail).toMatch(/well-formed/);
       await expectChainOk();
     });
+
+    it('should answer 401 naming the claim for a NUL character in groups, not a 500 from the database', async () => {
+      const res = await t.http.get('/v1/grants').set('Authorization', `Bearer ${await token({ groups: '\u0000' })}`);
+      expect(res.status).toBe(401);
+      expect(res.body.detail).toContain('"groups" must not contain the NUL character');
+    });
   });
 });

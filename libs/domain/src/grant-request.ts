@@ -3,7 +3,7 @@ import { CLOUDS, CloudName, PRINCIPAL_TYPES, Principal, TARGET_KINDS, cloudOfKin
 import { parseIsoDurationSeconds } from './duration';
 import { DomainError, FieldIssue } from './grant.exception';
 import { Target, principalRules, targetSchema } from './target';
-import { ILL_FORMED, illFormedTextPath } from './well-formed-text';
+import { unstorableValue } from './well-formed-text';
 
 export * from './well-formed-text';
 
@@ -73,9 +73,9 @@ export function zodIssues(error: z.ZodError): FieldIssue[] {
 
 /** Validates a grant request completely, before anything is stored or called. */
 export function parseGrantRequest(body: unknown, bounds: DurationBounds): GrantRequest {
-  // Stored text must be exactly what was hashed and checked: no lone surrogates anywhere, keys included.
-  const illFormed = illFormedTextPath(body);
-  if (illFormed) throw DomainError.validation([{ field: illFormed, message: ILL_FORMED }]);
+  // What is stored must be exactly what was checked and hashed: no lone surrogate, NUL or Infinity anywhere, keys included.
+  const unstorable = unstorableValue(body);
+  if (unstorable) throw DomainError.validation([unstorable]);
   const parsed = grantRequestSchema.safeParse(body);
   if (!parsed.success) throw DomainError.validation(zodIssues(parsed.error));
   const { cloud, principal, target, duration, justification, ticket } = parsed.data;

@@ -90,7 +90,13 @@ describe(OidcTokenVerifier.name, () => {
     const error = await rejectionOf(verifier, await idp.sign(claims));
 
     expect(error.status).toBe(401);
-    expect(error.reason).toBe(`token claim "${claim}" is not well-formed Unicode (a lone UTF-16 surrogate)`);
+    expect(error.reason).toBe(`token claim "${claim}" must be well-formed Unicode (no lone UTF-16 surrogates)`);
+  });
+
+  it('should reject a token with a NUL character in a claim, which PostgreSQL cannot store or compare', async () => {
+    const error = await rejectionOf(verifier, await idp.sign({ sub: 'a', groups: '\u0000' }));
+
+    expect(error.reason).toBe('token claim "groups" must not contain the NUL character (U+0000)');
   });
 
   it('should accept claims with well-formed text beyond ASCII', async () => {

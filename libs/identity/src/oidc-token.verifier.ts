@@ -9,7 +9,7 @@ import {
   type JWTVerifyOptions,
   type RemoteJWKSet,
 } from 'jose';
-import { illFormedTextPath } from '@jit/domain';
+import { unstorableValue } from '@jit/domain';
 import { assertOidcIssuerConfig, endpointUrlProblem, type OidcIssuerConfig } from './oidc-issuer.config';
 
 export interface OidcIdentity {
@@ -142,8 +142,8 @@ export class OidcTokenVerifier {
     }
 
     // Claims become actor subjects, groups and rule matches, all stored and hashed in the audit log.
-    const illFormed = illFormedTextPath(payload);
-    if (illFormed) throw new OidcAuthError(`token claim "${printable(illFormed, 100)}" is not well-formed Unicode (a lone UTF-16 surrogate)`);
+    const unstorable = unstorableValue(payload, 16);
+    if (unstorable) throw new OidcAuthError(`token claim "${printable(unstorable.field, 100)}" ${unstorable.message}`);
     const subject = payload[config.subjectClaim];
     if (typeof subject !== 'string' || !subject) {
       throw new OidcAuthError(`token claim "${config.subjectClaim}" must be a non-empty string`);

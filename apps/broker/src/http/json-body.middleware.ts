@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { NextFunction, Request, Response, json } from 'express';
-import { FieldIssue, ILL_FORMED, isWellFormed, toWellFormed } from '@jit/domain';
+import { FieldIssue, isWellFormed, unstorableValue } from '@jit/domain';
 import { problemType, sendProblem } from './problem';
 
 /**
@@ -10,37 +10,6 @@ import { problemType, sendProblem } from './problem';
 const MAX_DEPTH = 32;
 /** The request headers the broker reads, by the name a problem response gives them. */
 const READ_HEADERS = ['Authorization', 'Idempotency-Key'];
-
-const NUL = 'must not contain the NUL character (U+0000)';
-
-/**
- * The first string or key PostgreSQL could not store as it is (U+0000 in text and jsonb, a lone
- * surrogate, which it would store as U+FFFD or refuse), or a value nested too deeply.
- */
-function textIssue(value: unknown, path: string, depth = 0): FieldIssue | null {
-  const here = path || '(body)';
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) return { field: here, message: NUL };
-    return isWellFormed(value) ? null : { field: here, message: ILL_FORMED };
-  }
-  if (value === null || typeof value !== 'object') return null;
-  if (depth >= MAX_DEPTH) return { field: here, message: `nested deeper than ${MAX_DEPTH} levels` };
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = textIssue(value[i], `${path}[${i}]`, depth + 1);
-      if (found) return found;
-    }
-    return null;
-  }
-  for (const [k, v] of Object.entries(value)) {
-    const field = path ? `${path}.${toWellFormed(k)}` : toWellFormed(k);
-    if (k.includes('\u0000')) return { field, message: NUL };
-    if (!isWellFormed(k)) return { field, message: ILL_FORMED };
-    const found = textIssue(v, field, depth + 1);
-    if (found) return found;
-  }
-  return null;
-}
 
 const NOT_UTF8 = 'must be well-formed UTF-8';
 
@@ -107,7 +76,7 @@ export function jsonBodyMiddleware(limitBytes: number) {
       errors: [issue],
     });
   return (req: Request, res: Response, next: NextFunction) => {
-    const early = headerIssue(req) ?? queryIssue(req.originalUrl ?? req.url) ?? textIssue(req.query, '');
+    const early = headerIssue(req) ?? queryIssue(req.originalUrl ?? req.url) ?? unstorableValue(req.query, MAX_DEPTH);
     if (early) return refuse(res, early);
     const length = req.headers['content-length'];
     const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
@@ -123,7 +92,7 @@ export function jsonBodyMiddleware(limitBytes: number) {
     }
     parse(req, res, (err?: { type?: string; message?: string }) => {
       if (!err) {
-        const issue = textIssue(req.body, '');
+        const issue = unstorableValue(req.body, MAX_DEPTH);
         return issue === null ? next() : refuse(res, issue);
       }
       if (err.type === 'entity.verify.failed') return refuse(res, { field: '(body)', message: NOT_UTF8 });
