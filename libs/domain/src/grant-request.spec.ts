@@ -81,6 +81,18 @@ describe(parseGrantRequest.name, () => {
     expect(fieldsOf(body)).toEqual([field]);
   });
 
+  it.each([
+    ['an IAM role ARN outside IAM\'s name characters', { ...valid, principal: { type: 'workload', id: 'arn:aws:iam::123456789012:role/déploy' } }],
+    ['an IAM role ARN with full-width digits', { ...valid, principal: { type: 'workload', id: 'arn:aws:iam::１２３456789012:role/ci' } }],
+    ['an STS caller id outside printable ASCII', { ...valid, principal: { type: 'workload', id: 'ci-é' }, target: { kind: 'aws.sts-credentials', roleArn: 'arn:aws:iam::123456789012:role/r' } }],
+    ['an Entra object id with full-width digits', {
+      cloud: 'azure', principal: { type: 'user', id: '１1111111-0000-4000-8000-000000000001' },
+      target: { kind: 'azure.directory-role', roleDefinitionId: '5d6b6bb7-de71-4623-b4af-96380a352509' }, duration: 'PT1H',
+    }],
+  ])('should refuse %s: principal ids follow the cloud\'s ASCII character set', (_, body) => {
+    expect(fieldsOf(body)).toEqual(['principal.id']);
+  });
+
   it('should accept well-formed text beyond ASCII where a field allows it', () => {
     expect(parseGrantRequest({ ...valid, justification: 'déploiement 🚀' }, bounds).justification).toBe('déploiement 🚀');
   });
