@@ -59,3 +59,20 @@ describe(PimMechanism.name, () => {
     });
   });
 });
+
+describe(`${PimMechanism.name} shortening a shared schedule on revoke`, () => {
+  it('should retry, never give up, when PIM refuses the shortening with ActiveDurationTooShort', async () => {
+    const start = new Date(Date.now() - MINUTE);
+    const keeper: GrantSpec = { ...spec, grantId: '00000000-0000-4000-8000-000000000002', expiresAt: new Date(Date.now() + 20 * MINUTE) };
+    const backend = { ...refusingBackend(start) };
+    const mechanism = new PimMechanism(backend, new AzureCallPolicy({ ...DEFAULT_RETRY, baseDelayMs: 1 }));
+    const before = Date.now();
+    const e = await mechanism.revoke(spec, [keeper]).then(() => undefined, (x: unknown) => x);
+    expect(e).toBeInstanceOf(ProviderError);
+    expect(e).toMatchObject({ kind: 'transient', options: { code: 'ActiveDurationTooShort' } });
+    const retryAt = before + (e as ProviderError).options.retryAfterMs!;
+    // The earlier of the window's end (start + 5 min and the margin) and the keeper's end.
+    expect(retryAt).toBeGreaterThanOrEqual(start.getTime() + 5 * MINUTE);
+    expect(retryAt).toBeLessThanOrEqual(start.getTime() + 5 * MINUTE + 20_000);
+  });
+});

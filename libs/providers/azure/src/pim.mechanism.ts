@@ -106,9 +106,24 @@ export class PimMechanism implements AzureMechanism {
       }
       // Shorten to what the survivors still need, and record the schedule under the keeper so
       // reconciliation attributes it to a live grant.
-      await this.call('shorten the PIM assignment to the overlapping grants', () =>
-        this.backend.submit(ref, { action: 'update', window: scheduleWindow(keeper.startsAt, keeper.expiresAt, new Date(), PIM_MINIMUM_MS), grantId: keeper.grantId, justification: justification(keeper) }),
-      );
+      try {
+        await this.call('shorten the PIM assignment to the overlapping grants', () =>
+          this.backend.submit(ref, { action: 'update', window: scheduleWindow(keeper.startsAt, keeper.expiresAt, new Date(), PIM_MINIMUM_MS), grantId: keeper.grantId, justification: justification(keeper) }),
+        );
+      } catch (e) {
+        // A five-minute refusal during a revoke is about timing (clock skew at the minimum, or PIM
+        // not changing an assignment it has just made), never a reason to give up: retry at the
+        // earlier of the keeper's end (then the schedule is removed) and the end of the window.
+        if (!(e instanceof ProviderError && e.options.code === ACTIVE_DURATION_TOO_SHORT && e.options.cause instanceof AzureHttpError)) throw e;
+        const windowEnds = this.tooSoonToRemove(active, e.options.cause).options.retryAfterMs!;
+        const retryAfterMs = Math.min(windowEnds, Math.max(0, keeper.expiresAt.getTime() - Date.now()) + 1_000);
+        throw new ProviderError(
+          'transient',
+          `${this.backend.name}: PIM refused to shorten the assignment to the overlapping grant ${keeper.grantId} (${ACTIVE_DURATION_TOO_SHORT}: ${e.options.cause.message}); ` +
+            `retrying at ${new Date(Date.now() + retryAfterMs).toISOString()}`,
+          { code: ACTIVE_DURATION_TOO_SHORT, retryAfterMs, cause: e },
+        );
+      }
       return;
     }
     await this.remove(ref, spec.grantId, justification(spec, 'revoked'), active);
