@@ -106,7 +106,7 @@ describe('AWS adapter: aws.sts-credentials against the STS simulator', () => {
   it('should keep a live session deny out of reconciliation and clean it up once no session of the grant can be valid', async () => {
     const clock = new ManualClock(new Date());
     const provider = awsTestProvider(sim, { clock, reconcilePrincipals: [roleArn] });
-    const grant = spec(provider, { expiresAt: new Date(Date.now() + 900_000) });
+    const grant = spec(provider, { expiresAt: new Date(Date.now() + 960_000) });
     const sessionArn = (await provider.grant(grant, alone)).providerRef.assumedRoleArn as string;
     await provider.revoke(grant, { ...alone, early: true });
     const listed = async () => {
@@ -143,15 +143,16 @@ describe('AWS adapter: aws.sts-credentials against the STS simulator', () => {
       throw new Error('expected a ProviderError');
     };
 
-    it('should refuse durations outside 900..43,200 seconds in validate(), naming duration', () => {
+    it('should refuse durations outside 960..43,200 seconds in validate(), naming duration', () => {
       const provider = awsTestProvider(sim);
       const start = new Date();
-      for (const seconds of [899, 43_201]) {
+      // 900 is STS's floor; a PT15M grant's session, issued a moment later, would outlive expiresAt.
+      for (const seconds of [900, 959, 43_201]) {
         const e = refused(() => provider.validate(spec(provider, { startsAt: start, expiresAt: new Date(start.getTime() + seconds * 1000) })));
         expect(e.kind).toBe('limit');
         expect(e.options.field).toBe('duration');
       }
-      provider.validate(spec(provider, { startsAt: start, expiresAt: new Date(start.getTime() + 900_000) }));
+      provider.validate(spec(provider, { startsAt: start, expiresAt: new Date(start.getTime() + 960_000) }));
     });
 
     it('should refuse a duration beyond the role\'s MaxSessionDuration from GetRole, before any AssumeRole', async () => {

@@ -1,6 +1,6 @@
 import { GrantSpec, ProviderError, TargetOf } from '@jit/domain';
 import { INLINE_BUDGET, POLICY_VERSION, policySize, serialize } from './broker-policy.document';
-import { STS_MAX_SECONDS, STS_MIN_SECONDS, grantStatement, sessionPolicy } from './aws-statement.builder';
+import { STS_GRANT_MIN_SECONDS, STS_MAX_SECONDS, STS_MIN_SECONDS, grantStatement, sessionPolicy } from './aws-statement.builder';
 import { entityFromArn } from './iam-entity';
 
 /**
@@ -48,10 +48,11 @@ export function validateAwsGrant(spec: GrantSpec): void {
 function validateSession(spec: GrantSpec, target: TargetOf<'aws.sts-credentials'>): void {
   entityFromArn(target.roleArn, 'target.roleArn');
   const seconds = (spec.expiresAt.getTime() - spec.startsAt.getTime()) / 1000;
-  if (seconds < STS_MIN_SECONDS || seconds > STS_MAX_SECONDS) {
+  if (seconds < STS_GRANT_MIN_SECONDS || seconds > STS_MAX_SECONDS) {
     throw new ProviderError(
       'limit',
-      `STS sessions last ${fmt(STS_MIN_SECONDS)} to ${fmt(STS_MAX_SECONDS)} seconds (AssumeRole DurationSeconds, at most the role's MaxSessionDuration); this grant asks for ${fmt(seconds)}`,
+      `aws.sts-credentials grants last ${fmt(STS_GRANT_MIN_SECONDS)} to ${fmt(STS_MAX_SECONDS)} seconds: STS sessions last at least ${fmt(STS_MIN_SECONDS)} ` +
+        `(AssumeRole DurationSeconds, at most the role's MaxSessionDuration), and the margin above that lets a session issued after the request still end by expiresAt; this grant asks for ${fmt(seconds)}`,
       { field: 'duration', code: 'DurationSeconds' },
     );
   }

@@ -10,6 +10,12 @@ export const CLOCK_SKEW_MS = 5 * 60_000;
 /** STS's shortest session: a session issued near expiry still lives this long. */
 export const STS_MIN_SECONDS = 900;
 export const STS_MAX_SECONDS = 43_200;
+/**
+ * The shortest `aws.sts-credentials` grant: STS's 900 s floor plus a minute, so a session issued
+ * up to a minute after the request (approval, retries) is still no longer than the grant and its
+ * STS expiry, not only its session policy, falls by `expiresAt`.
+ */
+export const STS_GRANT_MIN_SECONDS = STS_MIN_SECONDS + 60;
 
 /** The Allow statement of an `aws.iam-policy` or `aws.assume-role` grant, ending at `expiresAt` in the cloud. */
 export function grantStatement(grantId: string, target: Target, expiresAt: Date): Statement {
