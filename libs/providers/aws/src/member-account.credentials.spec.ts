@@ -1,7 +1,7 @@
 import { STSClient } from '@aws-sdk/client-sts';
 import { ProviderError } from '@jit/domain';
 import { CallRunner } from './inline-policy.client';
-import { MEMBER_REFRESH_MARGIN_MS, MemberAccountCredentials } from './member-account.credentials';
+import { MEMBER_MIN_LEFT_MS, MEMBER_REFRESH_MARGIN_MS, MemberAccountCredentials } from './member-account.credentials';
 
 const ROLE = 'arn:aws:iam::111111111111:role/JitBrokerMember';
 
@@ -33,6 +33,20 @@ describe(MemberAccountCredentials.name, () => {
       at = new Date(at.getTime() + 2);
       expect((await creds.provide()).accessKeyId).toBe('ASIA2');
       expect(calls).toHaveLength(2);
+    });
+
+    it('should keep using the held session when its renewal fails inside the margin, and fail once it is nearly spent', async () => {
+      let at = new Date('2026-05-01T12:00:00Z');
+      let failing = false;
+      const run: CallRunner = (_operation, call) => (failing ? Promise.reject(new ProviderError('transient', 'Throttling')) : call(new AbortController().signal));
+      const { sts } = fakeSts(3_600_000, () => at);
+      const creds = new MemberAccountCredentials(ROLE, sts, run, () => at);
+      const held = await creds.provide();
+      failing = true;
+      at = new Date(at.getTime() + 3_600_000 - MEMBER_REFRESH_MARGIN_MS + 1);
+      expect(await creds.provide()).toBe(held);
+      at = new Date(held.expiration.getTime() - MEMBER_MIN_LEFT_MS);
+      await expect(creds.provide()).rejects.toThrow('Throttling');
     });
 
     it('should name the member role when STS refuses the broker', async () => {

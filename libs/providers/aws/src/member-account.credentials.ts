@@ -15,6 +15,8 @@ export interface TemporaryCredentials {
  * still be in flight (timeouts, retries) when STS stops accepting the session.
  */
 export const MEMBER_REFRESH_MARGIN_MS = 5 * 60_000;
+/** A held session is still used when its renewal fails, while more than this is left of it (calls in flight). */
+export const MEMBER_MIN_LEFT_MS = 60_000;
 /** One hour: STS's default, the most a role-chained session may last, and within any role's MaxSessionDuration. */
 export const MEMBER_SESSION_SECONDS = 3_600;
 /** The broker's session name in member accounts, as CloudTrail shows it there. */
@@ -44,7 +46,12 @@ export class MemberAccountCredentials {
       return Promise.resolve(this.current);
     }
     this.renewing ??= this.assume().finally(() => (this.renewing = undefined));
-    return this.renewing;
+    // A renewal that fails inside the margin falls back on the session still held while it lasts.
+    const held = this.current;
+    return this.renewing.catch((e: unknown) => {
+      if (held && held.expiration.getTime() - this.now().getTime() > MEMBER_MIN_LEFT_MS) return held;
+      throw e;
+    });
   };
 
   private async assume(): Promise<TemporaryCredentials> {

@@ -51,11 +51,16 @@ export class ServedAccounts {
     return [me.account, ...[...this.members.keys()].filter((a) => a !== me.account)];
   }
 
-  /** The IAM client for an account `check` has accepted. */
+  /**
+   * The IAM client for an account `check` has accepted. Fails closed: an account that is neither
+   * the broker's own (once known) nor a member never gets the broker's own client.
+   */
   iamFor(account: string): IAMClient {
     const me = this.identity.known();
+    if (me?.account === account) return this.ownIam;
     const member = this.members.get(account);
-    if (!member || !me || me.account === account) return this.ownIam;
+    if (!member) throw new ProviderError('invalid', `AWS account ${account} is not served by this broker`, { code: 'UnservedAccount' });
+    if (!me) throw new ProviderError('transient', "the broker's own AWS identity is not known yet (GetCallerIdentity)", { code: 'IdentityUnknown' });
     if (!member.iam) {
       member.credentials = new MemberAccountCredentials(
         `arn:${me.partition}:iam::${account}:role/${this.options.memberRoleName}`,
