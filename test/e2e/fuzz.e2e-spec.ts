@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalOidcIssuer, startLocalOidcIssuer } from '@jit/testing';
+import { LocalOidcIssuer, LocalOidcSignOptions, startLocalOidcIssuer } from '@jit/testing';
 import { TOKENS, TestBroker, awsPolicyGrant, startTestBroker } from '../setup/test-broker';
 
 /**
@@ -290,9 +290,21 @@ describe('fuzz: every endpoint, any input', () => {
     },
     { requiredKeys: [] },
   );
+  /** Mostly a token the broker accepts; else another audience, expired, not yet valid, or signed with a key not in the JWKS. */
+  const signOptions = fc.oneof(
+    { weight: 3, arbitrary: fc.constant({}) },
+    fc.constantFrom<LocalOidcSignOptions>(
+      { audience: 'someone-else' },
+      { expiresInSeconds: -600 },
+      { notBefore: new Date(Date.now() + 3_600_000) },
+      { signWith: 'foreign' },
+      { alg: 'ES256' },
+      { issuer: 'https://unknown.example.com' },
+    ),
+  );
   const authorization = fc.oneof(
     { weight: 8, arbitrary: staticToken },
-    { weight: 2, arbitrary: claims.map((c) => ({ oidc: c })) },
+    { weight: 2, arbitrary: fc.record({ oidc: claims, opts: signOptions }) },
     {
       weight: 2,
       arbitrary: fc.oneof(
@@ -343,7 +355,7 @@ describe('fuzz: every endpoint, any input', () => {
     const url = endpoint.path.replace('{id}', id) + buildQuery(endpoint.query, r.query);
     const headers: Record<string, string> = { ...r.headers };
     if (typeof r.authorization === 'string') headers.Authorization = r.authorization;
-    else if (r.authorization) headers.Authorization = `Bearer ${await oidc.sign(r.authorization.oidc as Record<string, unknown>)}`;
+    else if (r.authorization) headers.Authorization = `Bearer ${await oidc.sign(r.authorization.oidc as Record<string, unknown>, r.authorization.opts)}`;
     if (r.idempotencyKey !== undefined) headers['Idempotency-Key'] = r.idempotencyKey;
     if (r.contentType !== undefined) headers['Content-Type'] = r.contentType;
     const method = r.otherMethod ?? endpoint.method;
