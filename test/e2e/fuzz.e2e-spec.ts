@@ -252,7 +252,7 @@ describe('fuzz: every endpoint, any input', () => {
   /** Answers by method, path and status: printed, so a run shows what it reached. */
   const tally = new Map<string, number>();
   afterAll(async () => {
-    console.log(`fuzz seed ${SEED}, ${[...tally.values()].reduce((a, b) => a + b, 0)} requests:\n${[...tally].sort().map(([k, n]) => `  ${k}: ${n}`).join('\n')}`);
+    console.log(`fuzz seed ${SEED}, ${[...tally.values()].reduce((a, b) => a + b, 0)} requests:\n${[...tally].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `  ${k}: ${n}`).join('\n')}`);
     await t?.close();
     await oidc?.close();
   });
@@ -355,7 +355,7 @@ describe('fuzz: every endpoint, any input', () => {
     const url = endpoint.path.replace('{id}', id) + buildQuery(endpoint.query, r.query);
     const headers: Record<string, string> = { ...r.headers };
     if (typeof r.authorization === 'string') headers.Authorization = r.authorization;
-    else if (r.authorization) headers.Authorization = `Bearer ${await oidc.sign(r.authorization.oidc as Record<string, unknown>, r.authorization.opts)}`;
+    else if (r.authorization) headers.Authorization = `Bearer ${await oidc.sign(r.authorization.oidc, r.authorization.opts)}`;
     if (r.idempotencyKey !== undefined) headers['Idempotency-Key'] = r.idempotencyKey;
     if (r.contentType !== undefined) headers['Content-Type'] = r.contentType;
     const method = r.otherMethod ?? endpoint.method;
