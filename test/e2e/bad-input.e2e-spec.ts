@@ -196,6 +196,15 @@ describe('bad input over HTTP', () => {
     await t.http.post('/v1/grants').set(t.as('alice')).send(awsPolicyGrant({ duration: 'PT8H' })).expect(201);
   });
 
+  it('should answer headers too large for the HTTP parser with a 431 problem, not a bare status line', async () => {
+    const res = await fetch(`${t.broker.url}/v1/grants`, { headers: { Authorization: `Bearer ${'x'.repeat(20_000)}` } });
+    expect(res.status).toBe(431);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ status: 431, type: 'urn:jit-broker:problem:headers_too_large', errors: [{ field: '(headers)' }] });
+    // The broker goes on serving.
+    expect((await t.http.get('/v1/grants').set(t.as('alice'))).status).toBe(200);
+  });
+
   it('should report every bad field of one request, not just the first', async () => {
     const res = await t.http
       .post('/v1/grants')

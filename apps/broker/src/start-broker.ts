@@ -30,6 +30,7 @@ import { BrokerLifecycleHooks } from './broker-hooks';
 import { BrokerModule } from './broker.module';
 import { TokenRegistry } from './http/auth/token-registry';
 import { jsonBodyMiddleware } from './http/json-body.middleware';
+import { answerClientErrors } from './http/client-error.handler';
 import { OpenApiDocument } from './http/system.controller';
 import { SubjectRateLimiter } from './http/subject-rate-limit.guard';
 import { PolicyReloader } from './policy/policy-reloader';
@@ -180,6 +181,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         .build(),
     );
     await app.listen(config.port, config.host);
+    answerClientErrors(app.getHttpServer());
     const address = app.getHttpServer().address() as AddressInfo;
     url = `http://127.0.0.1:${address.port}`;
   }
