@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Grant, SystemClock } from '@jit/domain';
-import { CloudProviderRegistry, GetGrantUseCase, GrantLifecycle, NoopLifecycleHooks, ProcessDueGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
+import { CloudProviderRegistry } from '@jit/grants';
 import { PostgresGrantStore } from '@jit/persistence';
-import { emptyAccessPolicy } from '@jit/policy';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { AzureSimulator } from '@jit/sim-azure';
 import { MECHANISMS, holdsQuery, specFactory } from '../contract/azure/azure-harness.factory';
 import { providerFor, startSeededSimulator } from '../contract/azure/azure-world.fixture';
 import { openTestDatabase } from '../setup/test-database';
+import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
 
 /** The simulator's removal window, short enough to wait out; the adapter still assumes PIM's five minutes. */
 const SHORT_WINDOW_MS = 1_500;
@@ -37,7 +37,7 @@ describe('early revoke of a PIM grant inside the five-minute window', () => {
     const azure = providerFor(sim);
     const registry = new CloudProviderRegistry([azure, new LocalCloudProvider('aws'), new LocalCloudProvider('gcp')]);
     const store = new PostgresGrantStore(db.dataSource, new SystemClock(), 'medium');
-    const lifecycle = new GrantLifecycle(store, registry, new SystemClock(), SETTINGS, new NoopLifecycleHooks());
+    const { revoke, processDue } = wireGrantUseCases(store, registry, new SystemClock(), SETTINGS);
     const spec = specFactory(azure, MECHANISMS.directoryRole)({ expiresAt: new Date(Date.now() + 30 * MINUTE) });
     await azure.grant(spec, { overlapping: [] });
     const [made] = sim.pimSchedules(spec.principal.id, holdsQuery(spec.target) as Parameters<AzureSimulator['pimSchedules']>[1]);
@@ -69,7 +69,6 @@ describe('early revoke of a PIM grant inside the five-minute window', () => {
     };
     await store.insert(grant, null, [], null);
 
-    const revoke = new RevokeGrantUseCase(lifecycle, new GetGrantUseCase(store, { current: emptyAccessPolicy(new Date()) }));
     const refused = await revoke.execute({ subject: 'alice', roles: ['requester'] }, grant.id, { reason: 'job done', force: false });
     expect(refused.state).toBe('revoking');
     expect(refused.lastError).toContain('ActiveDurationTooShort');
@@ -80,7 +79,7 @@ describe('early revoke of a PIM grant inside the five-minute window', () => {
 
     // The sweeper's retry, once the simulator's (shortened) window has passed.
     while (Date.now() < made.createdAt.getTime() + SHORT_WINDOW_MS + 100) await sleep(50);
-    const ended = await new ProcessDueGrantUseCase(lifecycle).execute((await store.findById(grant.id))!);
+    const ended = await processDue.execute((await store.findById(grant.id))!);
     expect(ended.state).toBe('revoked');
     expect(sim.holds(spec.principal.id, holdsQuery(spec.target))).toBe(false);
 

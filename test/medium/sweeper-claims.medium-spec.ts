@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { AuditTrail } from '@jit/audit';
-import { Clock, Grant, GrantState, SystemClock, Target } from '@jit/domain';
-import { CloudProviderRegistry, GetGrantUseCase, GrantLifecycle, NoopLifecycleHooks, ProcessDueGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
+import { Clock, Grant, GrantState, SystemClock, Target, grantSpec } from '@jit/domain';
+import { CloudProviderRegistry } from '@jit/grants';
 import { PostgresGrantStore } from '@jit/persistence';
-import { emptyAccessPolicy } from '@jit/policy';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { openTestDatabase } from '../setup/test-database';
+import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
 
 /** The system clock shifted by a fixed offset: another replica looking at the same rows later. */
 class ShiftedClock extends Clock {
@@ -227,11 +227,11 @@ describe('sweeper claims and crash recovery on a real database', () => {
     it('should let another replica finish an early revocation whose process died mid-call, once its lease lapses', async () => {
       const g = grant('active', new Date(Date.now() + HOUR));
       await store('writer').insert(g, null, [], null);
-      await aws.grant(new GrantLifecycle(store('writer'), registry, new SystemClock(), SETTINGS, new NoopLifecycleHooks()).spec(g), { overlapping: [] });
+      await aws.grant(grantSpec(g), { overlapping: [] });
       // The requester's replica moves the grant to revoking and calls the cloud, which does not answer before it dies.
       aws.inject({ latencyMs: 1_000 });
-      const dying = new GrantLifecycle(store('api-replica'), registry, new SystemClock(), SETTINGS, new NoopLifecycleHooks());
-      const inFlight = new RevokeGrantUseCase(dying, new GetGrantUseCase(store('api-replica'), { current: emptyAccessPolicy(new Date()) })).execute({ subject: 'alice', roles: ['requester'] }, g.id, { reason: null, force: false });
+      const dying = wireGrantUseCases(store('api-replica'), registry, new SystemClock(), SETTINGS);
+      const inFlight = dying.revoke.execute({ subject: 'alice', roles: ['requester'] }, g.id, { reason: null, force: false });
       await new Promise((r) => setTimeout(r, 100));
       expect((await leaseOf(g.id)).state).toBe('revoking');
 
@@ -242,7 +242,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
       const taken = await store('sweeper', new FixedClock(leaseUntil)).claimDue('sweeper', LEASE_MS, 10);
       expect(taken.map((x) => x.id)).toEqual([g.id]);
       aws.inject({ latencyMs: 0 });
-      const done = await new ProcessDueGrantUseCase(new GrantLifecycle(store('sweeper', new FixedClock(leaseUntil)), registry, new SystemClock(), SETTINGS, new NoopLifecycleHooks())).execute(taken[0]);
+      const done = await wireGrantUseCases(store('sweeper', new FixedClock(leaseUntil)), registry, new SystemClock(), SETTINGS).processDue.execute(taken[0]);
       expect(done).toMatchObject({ state: 'revoked', endReason: 'revoked' });
       expect(aws.size).toBe(0);
       // The dead process's late answer changes nothing.
@@ -313,7 +313,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
       await store('api-replica').insert(g, null, [], leaseUntil);
       // Every call hangs past the timeout: each attempt costs the full 600 ms.
       aws.inject({ latencyMs: 2_000 });
-      const lifecycle = new GrantLifecycle(store('api-replica'), registry, new SystemClock(), settings, new NoopLifecycleHooks());
+      const { lifecycle } = wireGrantUseCases(store('api-replica'), registry, new SystemClock(), settings);
       const result = await lifecycle.provision(g, { recovered: false, attempts: 3 });
       expect('error' in result && result.error.kind).toBe('transient');
       // Three attempts would need 1.8 s of calls plus the waits between them, past the lease less its margin.
@@ -332,15 +332,13 @@ describe('sweeper claims and crash recovery on a real database', () => {
     async function crashedAfterCloudCall(g: Grant, provider: LocalCloudProvider, cloudCallMade: boolean): Promise<void> {
       const crashed = store('dead-replica', new ShiftedClock(-2 * LEASE_MS));
       await crashed.insert(g, null, [AuditTrail.requested(g, null), AuditTrail.approved(g, 'policy', null, true)], new Date(Date.now() - LEASE_MS));
-      const lifecycle = new GrantLifecycle(crashed, registry, new SystemClock(), SETTINGS, new NoopLifecycleHooks());
-      if (cloudCallMade) await provider.grant(lifecycle.spec(g), { overlapping: [] });
+      if (cloudCallMade) await provider.grant(grantSpec(g), { overlapping: [] });
     }
 
     /** A fresh replica after the restart: claims due work and processes it. */
     async function recover(): Promise<Grant[]> {
       const s = store('new-replica');
-      const lifecycle = new GrantLifecycle(s, registry, new SystemClock(), SETTINGS, new NoopLifecycleHooks());
-      const processDue = new ProcessDueGrantUseCase(lifecycle);
+      const { processDue } = wireGrantUseCases(s, registry, new SystemClock(), SETTINGS);
       const claimed = await s.claimDue('new-replica', LEASE_MS, 10);
       return Promise.all(claimed.map((g) => processDue.execute(g)));
     }
@@ -409,9 +407,9 @@ describe('sweeper claims and crash recovery on a real database', () => {
       expect(row.lease_until).not.toBeNull();
       // The retry is due after the backoff; a replica later on finishes it.
       const s = store('later-replica', new ShiftedClock(LEASE_MS));
-      const lifecycle = new GrantLifecycle(s, registry, new ShiftedClock(LEASE_MS), SETTINGS, new NoopLifecycleHooks());
+      const { processDue } = wireGrantUseCases(s, registry, new ShiftedClock(LEASE_MS), SETTINGS);
       const [claimed] = await s.claimDue('later-replica', LEASE_MS, 10);
-      const done = await new ProcessDueGrantUseCase(lifecycle).execute(claimed);
+      const done = await processDue.execute(claimed);
       expect(done).toMatchObject({ state: 'failed', endReason: 'failed' });
       expect(done.lastError).not.toMatch(/cleanup pending/);
       expect(aws.size).toBe(0);

@@ -12,6 +12,7 @@ import {
   CloudProviderRegistry,
   GetGrantUseCase,
   GrantLifecycle,
+  GrantTransitions,
   ListGrantsUseCase,
   ProcessDueGrantUseCase,
   ReconcileOrphansUseCase,
@@ -89,7 +90,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   metrics.info.set({ role: config.role, clouds: options.providers.map((p) => p.cloud).join(','), database: database.description.startsWith('embedded') ? 'embedded' : 'postgresql' }, 1);
   const hooks = new BrokerLifecycleHooks(metrics);
   const registry = new CloudProviderRegistry(options.providers);
-  const lifecycle = new GrantLifecycle(store, registry, clock, config, hooks);
+  const transitions = new GrantTransitions(store, hooks);
+  const lifecycle = new GrantLifecycle(transitions, store, registry, clock, config, hooks);
   const policy = new PolicyReloader(policyHolder, store, metrics, config.replicaId, config.policyReloadIntervalMs);
   const oidc = new OidcTokenVerifier([], { now: () => clock.now() });
   policyHolder.onChange((p) => oidc.setIssuers(p.file.issuers));
@@ -119,7 +121,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   }
   if (config.role !== 'api') {
     reconciler = new ReconcileScheduler(store, new ReconcileOrphansUseCase(store, registry), config.reconcileIntervalMs);
-    sweeper = new GrantExpirySweeper(store, new ProcessDueGrantUseCase(lifecycle), clock, {
+    sweeper = new GrantExpirySweeper(store, new ProcessDueGrantUseCase({ transitions, lifecycle, registry, clock }), clock, {
       owner: config.replicaId,
       intervalMs: config.sweepIntervalMs,
       leaseMs: config.leaseMs,
@@ -153,16 +155,15 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         oidc,
         policy,
         openApi,
-        requestGrant: new RequestGrantUseCase(
-          lifecycle,
-          { minSeconds: config.minDurationSeconds, maxSeconds: config.maxDurationSeconds },
-          policyHolder,
-        ),
-        approveGrant: new ApproveGrantUseCase(lifecycle, policyHolder),
-        denyGrant: new DenyGrantUseCase(lifecycle, policyHolder),
+        requestGrant: new RequestGrantUseCase({
+          store, transitions, lifecycle, registry, clock, hooks, policies: policyHolder, leaseMs: config.leaseMs,
+          bounds: { minSeconds: config.minDurationSeconds, maxSeconds: config.maxDurationSeconds },
+        }),
+        approveGrant: new ApproveGrantUseCase({ store, transitions, lifecycle, clock, policies: policyHolder, leaseMs: config.leaseMs }),
+        denyGrant: new DenyGrantUseCase({ store, transitions, clock, policies: policyHolder }),
         getGrant,
         listGrants: new ListGrantsUseCase(store, policyHolder),
-        revokeGrant: new RevokeGrantUseCase(lifecycle, getGrant),
+        revokeGrant: new RevokeGrantUseCase({ reader: getGrant, transitions, lifecycle, clock, leaseMs: config.leaseMs }),
         auditLog: new AuditLogUseCase(store, trust),
         rateLimiter: new SubjectRateLimiter(config.rateLimits, metrics),
       }),

@@ -13,7 +13,7 @@ const request: GrantRequest = {
   durationSeconds: HOUR,
   justification: 'release',
   ticket: 'CHG-1',
-} as GrantRequest;
+};
 
 const decision = (over: Partial<GrantDecision> = {}): GrantDecision => ({ rule: 'ci', mode: 'auto', required: 0, groups: [], policyVersion: 'v1', ...over });
 const twoFromSre = decision({ rule: 'people', mode: 'approvals', required: 2, groups: ['sre'] });

@@ -1,21 +1,9 @@
-import { AuditTrail } from '@jit/audit';
-import {
-  AuditEventInput,
-  Clock,
-  CloudAccessProvider,
-  DomainError,
-  Grant,
-  GrantPatch,
-  GrantSpec,
-  GrantState,
-  GrantStore,
-  ProviderError,
-  ProvisionOutcome,
-  assertTransition,
-} from '@jit/domain';
+import { Clock, CloudAccessProvider, Grant, GrantAggregate, GrantStore, ProviderError, ProvisionOutcome, grantSpec, revocationLagSeconds } from '@jit/domain';
 import { backoffMs } from './backoff';
 import { CloudProviderRegistry } from './cloud-provider.registry';
+import { GrantTransitions } from './grant-transitions';
 import { LifecycleHooks } from './lifecycle-hooks';
+import { describeError, toProviderError } from './provider-failure';
 
 export interface LifecycleSettings {
   leaseMs: number;
@@ -25,15 +13,13 @@ export interface LifecycleSettings {
 }
 
 /** Attempts of a grant call inside the requester's HTTP request before the grant fails. */
-const REQUEST_GRANT_ATTEMPTS = 3;
+export const REQUEST_GRANT_ATTEMPTS = 3;
 /** Longest wait between those attempts, even if the cloud's Retry-After asks for more. */
 const REQUEST_RETRY_CAP_MS = 2_000;
 /** The lease was taken a moment before the first attempt; keep this much of it unused. */
 const LEASE_SAFETY_MS = 1_000;
 /** How soon a grant that the cloud left pending (PIM) is looked at again. */
 const PENDING_RECHECK_MS = 5_000;
-/** lastError is kept short: it is shown to requesters and stored on every retry. */
-const MAX_ERROR_LENGTH = 500;
 /**
  * Longest wait a cloud may ask for before a revocation is retried. Covers PIM's five-minute
  * removal window (a revoke refused inside it is retried at assignment time + 5 min, not six
@@ -41,95 +27,43 @@ const MAX_ERROR_LENGTH = 500;
  */
 const REVOKE_RETRY_AFTER_CAP_MS = 10 * 60_000;
 
-export function describeError(e: unknown): string {
-  const text = e instanceof ProviderError ? `${e.options.code ? e.options.code + ': ' : ''}${e.message}` : e instanceof Error ? e.message : String(e);
-  return text.slice(0, MAX_ERROR_LENGTH);
-}
-
-export function toProviderError(e: unknown): ProviderError {
-  if (e instanceof ProviderError) return e;
-  return new ProviderError('transient', `unexpected provider failure: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-}
-
-/** A provider's notice (what a revoke cannot undo, where only the sweeper enforces) travels with the cloud reference. */
-function withNotice(outcome: ProvisionOutcome): Record<string, unknown> {
-  return outcome.notice ? { ...outcome.providerRef, notice: outcome.notice } : outcome.providerRef;
-}
-
 export type ProvisionResult =
   | { grant: Grant; outcome: ProvisionOutcome }
   | { grant: Grant; error: ProviderError };
 
 /**
- * The steps every path shares (request, revoke, sweeper): provider calls with a timeout and
- * outcome metrics, and the state changes that follow them, each with its audit event.
+ * The cloud calls every path shares (request, approval, revoke, sweeper), each with a timeout
+ * and outcome metrics, followed by the change the grant's behaviour makes of the answer.
  */
 export class GrantLifecycle {
   constructor(
-    readonly store: GrantStore,
-    readonly registry: CloudProviderRegistry,
-    readonly clock: Clock,
-    readonly settings: LifecycleSettings,
-    readonly hooks: LifecycleHooks,
+    private readonly transitions: GrantTransitions,
+    private readonly store: GrantStore,
+    private readonly registry: CloudProviderRegistry,
+    private readonly clock: Clock,
+    private readonly settings: LifecycleSettings,
+    private readonly hooks: LifecycleHooks,
   ) {}
-
-  spec(g: Grant): GrantSpec {
-    return {
-      grantId: g.id,
-      principal: g.principal,
-      target: g.target,
-      // Before activation the window starts when provisioning did: at the request, or at the final approval.
-      startsAt: g.startsAt ?? new Date(g.expiresAt.getTime() - g.durationSeconds * 1000),
-      expiresAt: g.expiresAt,
-      requestedBy: g.requestedBy,
-      justification: g.justification,
-      artifactName: g.artifactName,
-    };
-  }
-
-  async transition(
-    g: Grant,
-    to: GrantState,
-    patch: GrantPatch,
-    events: (g: Grant) => AuditEventInput[],
-    expect?: { approvalCount: number },
-  ): Promise<Grant | null> {
-    assertTransition(g.state, to);
-    const next = await this.store.transition(g.id, g.state, to, patch, events, expect);
-    if (next && next.state !== g.state) this.hooks.transitioned(to);
-    const due = next && nextWorkAt(next, patch.leaseUntil ?? null);
-    if (next && due) this.hooks.workDue(next, due);
-    return next;
-  }
 
   /** Calls the cloud for a provisioning grant and records the result. */
   async provision(g: Grant, options: { recovered: boolean; attempts: number }): Promise<ProvisionResult> {
     const provider = this.registry.get(g.cloud);
-    const spec = this.spec(g);
-    const overlapping = (await this.store.liveWithOverlapKey(g.overlapKey, g.id)).map((o) => this.spec(o));
+    const spec = grantSpec(g);
+    const overlapping = await this.overlapping(g);
     let outcome: ProvisionOutcome;
     try {
       outcome = await this.withRetries(options.attempts, () => this.call(provider, 'grant', () => provider.grant(spec, { overlapping })));
     } catch (e) {
       const error = toProviderError(e);
-      return { grant: await this.failProvisioning(g, provider, describeError(error)), error };
+      return { grant: await this.failProvisioning(g, describeError(error)), error };
     }
     const now = this.clock.now();
+    const answer = { providerRef: outcome.providerRef, notice: outcome.notice, recovered: options.recovered };
     if (outcome.status === 'pending') {
-      const pending = await this.transition(g, 'provisioning', {
-        providerRef: withNotice(outcome),
-        leaseUntil: new Date(now.getTime() + PENDING_RECHECK_MS),
-      }, (x) => (g.providerRef ? [] : [AuditTrail.provisioned(x, outcome.providerRef, options.recovered)]));
+      const pending = await this.transitions.apply(GrantAggregate.awaitCloud(g, answer), new Date(now.getTime() + PENDING_RECHECK_MS));
       return { grant: pending ?? g, outcome };
     }
-    const active = await this.transition(
-      g,
-      'active',
-      { providerRef: withNotice(outcome), startsAt: now, lastError: null, leaseUntil: null },
-      (x) => [...(g.providerRef ? [] : [AuditTrail.provisioned(x, outcome.providerRef, options.recovered)]), AuditTrail.activated(x, now)],
-    );
-    if (!active) return { grant: (await this.store.findById(g.id)) ?? g, outcome };
-    return { grant: active, outcome };
+    return { grant: await this.transitions.applyOrReload(GrantAggregate.activate(g, { ...answer, now })), outcome };
   }
 
   /**
@@ -137,27 +71,17 @@ export class GrantLifecycle {
    * itself fails, the row stays `provisioning` with `endReason: failed` and a lease, so the
    * sweeper retries the cleanup rather than the grant.
    */
-  async failProvisioning(g: Grant, provider: CloudAccessProvider, reason: string): Promise<Grant> {
+  async failProvisioning(g: Grant, reason: string): Promise<Grant> {
+    const provider = this.registry.get(g.cloud);
     const now = this.clock.now();
     try {
-      await this.call(provider, 'revoke', () => provider.revoke(this.spec(g), { overlapping: [], early: true }));
+      await this.call(provider, 'revoke', () => provider.revoke(grantSpec(g), { overlapping: [], early: true }));
     } catch (e) {
       const retryAt = new Date(now.getTime() + backoffMs(g.attempts + 1));
-      const kept = await this.transition(g, 'provisioning', {
-        endReason: 'failed',
-        lastError: `${reason}; cleanup pending: ${describeError(e)}`.slice(0, MAX_ERROR_LENGTH),
-        attempts: g.attempts + 1,
-        leaseUntil: retryAt,
-      }, () => []);
+      const kept = await this.transitions.apply(GrantAggregate.keepForCleanup(g, { reason, cleanupError: describeError(e) }), retryAt);
       return kept ?? g;
     }
-    const failed = await this.transition(
-      g,
-      'failed',
-      { lastError: reason, endedAt: now, endReason: 'failed', leaseUntil: null },
-      (x) => [AuditTrail.failed(x, reason)],
-    );
-    return failed ?? (await this.store.findById(g.id)) ?? g;
+    return this.transitions.applyOrReload(GrantAggregate.fail(g, { reason, now }));
   }
 
   /**
@@ -166,54 +90,33 @@ export class GrantLifecycle {
    */
   async endAccess(g: Grant, reason: 'expired' | 'revoked'): Promise<Grant> {
     const provider = this.registry.get(g.cloud);
-    const now = this.clock.now();
-    const lagSeconds = (now.getTime() - g.expiresAt.getTime()) / 1000;
-    if (reason === 'expired' && g.state === 'active') this.hooks.revocationLag(g, lagSeconds);
-    const overlapping = (await this.store.liveWithOverlapKey(g.overlapKey, g.id)).map((o) => this.spec(o));
+    const revokeIssuedAt = this.clock.now();
+    if (reason === 'expired' && g.state === 'active') this.hooks.revocationLag(g, revocationLagSeconds(g, revokeIssuedAt));
+    const overlapping = await this.overlapping(g);
     try {
-      await this.call(provider, 'revoke', () => provider.revoke(this.spec(g), { overlapping, early: reason === 'revoked' }));
+      await this.call(provider, 'revoke', () => provider.revoke(grantSpec(g), { overlapping, early: reason === 'revoked' }));
     } catch (e) {
       return this.scheduleRetry(g, reason, toProviderError(e));
     }
-    const endedAt = this.clock.now();
-    const ended = await this.transition(
-      g,
-      reason,
-      { endedAt, endReason: reason, leaseUntil: null, nextAttemptAt: null },
-      (x) => [
-        AuditTrail.ended(x, reason, {
-          revokeIssuedAt: now.toISOString(),
-          lagSeconds: reason === 'expired' ? lagSeconds : null,
-          attempts: g.attempts + 1,
-          ...(g.state === 'revoke_failed' ? { afterRevokeFailed: true } : {}),
-        }),
-      ],
-    );
-    return ended ?? (await this.store.findById(g.id)) ?? g;
+    return this.transitions.applyOrReload(GrantAggregate.end(g, reason, { revokeIssuedAt, endedAt: this.clock.now() }));
   }
 
   private async scheduleRetry(g: Grant, reason: 'expired' | 'revoked', error: ProviderError): Promise<Grant> {
     const attempt = g.attempts + 1;
-    const now = this.clock.now();
-    const message = describeError(error);
     const giveUp = !error.retryable || attempt >= this.settings.revokeMaxAttempts;
     const delay = giveUp
       ? this.settings.revokeFailedRetryMs
       : Math.max(backoffMs(attempt), Math.min(error.options.retryAfterMs ?? 0, REVOKE_RETRY_AFTER_CAP_MS));
-    const nextAttemptAt = new Date(now.getTime() + delay);
-    const to: GrantState = giveUp ? 'revoke_failed' : 'revoking';
-    const firstFailure = g.state !== 'revoke_failed' && giveUp;
-    const next = await this.transition(
-      g,
-      to,
-      { attempts: attempt, nextAttemptAt, lastError: message, endReason: reason, leaseUntil: null },
-      (x) => [firstFailure ? AuditTrail.revokeFailed(x, attempt, message, nextAttemptAt) : AuditTrail.revokeRetried(x, attempt, message, nextAttemptAt)],
-    );
-    return next ?? (await this.store.findById(g.id)) ?? g;
+    const nextAttemptAt = new Date(this.clock.now().getTime() + delay);
+    return this.transitions.applyOrReload(GrantAggregate.failRevoke(g, { reason, error: describeError(error), giveUp, nextAttemptAt }));
+  }
+
+  private async overlapping(g: Grant) {
+    return (await this.store.liveWithOverlapKey(g.overlapKey, g.id)).map(grantSpec);
   }
 
   /** One provider call: bounded by the provider timeout, counted by outcome. */
-  async call<T>(provider: CloudAccessProvider, operation: 'grant' | 'revoke', fn: () => Promise<T>): Promise<T> {
+  private async call<T>(provider: CloudAccessProvider, operation: 'grant' | 'revoke', fn: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -251,49 +154,5 @@ export class GrantLifecycle {
         await new Promise((r) => setTimeout(r, wait));
       }
     }
-  }
-}
-
-export { REQUEST_GRANT_ATTEMPTS };
-
-/**
- * When the sweeper next has work on a grant just written with `leaseUntil`: its expiry, its
- * revocation retry, its approval deadline, or (provisioning) its retry or recheck; a lease holds
- * the row back until it lapses. Null when nothing is due (ended grants).
- */
-export function nextWorkAt(g: Grant, leaseUntil: Date | null): Date | null {
-  let due: Date | null;
-  switch (g.state) {
-    case 'active':
-      due = g.expiresAt;
-      break;
-    case 'revoking':
-    case 'revoke_failed':
-      due = g.nextAttemptAt;
-      break;
-    case 'pending_approval':
-      due = g.approvalDeadline;
-      break;
-    case 'provisioning':
-      due = leaseUntil;
-      break;
-    default:
-      due = null;
-  }
-  if (!due) return null;
-  return leaseUntil && leaseUntil > due ? leaseUntil : due;
-}
-
-export function providerErrorToDomain(error: ProviderError, grant: Grant): DomainError {
-  const extra = { grantId: grant.id, state: grant.state };
-  switch (error.kind) {
-    case 'limit':
-      return new DomainError('limit_exceeded', error.message, [{ field: error.options.field ?? 'target', message: error.message }], extra);
-    case 'invalid':
-      return new DomainError('validation', error.message, [{ field: error.options.field ?? 'target', message: error.message }], extra);
-    case 'terminal':
-      return new DomainError('provider_rejected', `the cloud refused the grant: ${describeError(error)}`, [], extra);
-    case 'transient':
-      return new DomainError('provider_unavailable', `the cloud did not answer in time: ${describeError(error)}`, [], extra);
   }
 }

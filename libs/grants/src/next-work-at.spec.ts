@@ -1,5 +1,5 @@
 import { Grant, GrantState } from '@jit/domain';
-import { nextWorkAt } from './grant-lifecycle';
+import { nextWorkAt } from './next-work-at';
 
 const T = (s: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, s));
 

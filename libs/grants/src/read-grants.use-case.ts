@@ -1,7 +1,7 @@
-import { DomainError, Grant, GrantFilter, GrantStore, Page, GRANT_ID_PATTERN } from '@jit/domain';
+import { DomainError, Grant, GrantFilter, GrantStore, Page, GRANT_ID_PATTERN, approvalProgress } from '@jit/domain';
 import { PolicySource } from '@jit/policy';
 import { Actor, hasRole, requireRole } from './actor';
-import { approvalProgress, grantVisibility, mayRead } from './approval-eligibility';
+import { grantVisibility, mayRead } from './approval-eligibility';
 
 /** One grant, if the actor may read it (see `grantVisibility`); any other looks absent (404). */
 export class GetGrantUseCase {

@@ -1,6 +1,6 @@
 import { CloudName, GrantStore, LIVE_STATES, OwnedArtifact, GRANT_ID_PATTERN } from '@jit/domain';
 import { CloudProviderRegistry } from './cloud-provider.registry';
-import { describeError } from './grant-lifecycle';
+import { describeError } from './provider-failure';
 
 export interface ReconcileReport {
   found: number;

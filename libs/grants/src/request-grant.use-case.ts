@@ -2,22 +2,28 @@ import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { AuditTrail } from '@jit/audit';
 import {
-  AuditEventInput,
+  Clock,
   CloudAccessProvider,
   DomainError,
   DurationBounds,
   Grant,
-  GrantDecision,
+  GrantAggregate,
   GrantRequest,
   GrantSpec,
+  GrantStore,
   Principal,
   ProviderError,
   Target,
+  expiryFrom,
   parseGrantRequest,
 } from '@jit/domain';
 import { PolicyDecision, PolicySource } from '@jit/policy';
 import { Actor, requireRole } from './actor';
-import { GrantLifecycle, REQUEST_GRANT_ATTEMPTS, providerErrorToDomain } from './grant-lifecycle';
+import { CloudProviderRegistry } from './cloud-provider.registry';
+import { GrantLifecycle, REQUEST_GRANT_ATTEMPTS } from './grant-lifecycle';
+import { GrantTransitions } from './grant-transitions';
+import { LifecycleHooks } from './lifecycle-hooks';
+import { providerErrorToDomain } from './provider-failure';
 
 export interface RequestGrantResult {
   grant: Grant;
@@ -38,18 +44,15 @@ export function denialOf(d: Extract<PolicyDecision, { effect: 'deny' }>): Domain
 
 /**
  * The request as the rules must see it: the target under its one canonical name, the principal's
- * declared type confirmed by the cloud. Cloud answers become 400 (the request is wrong), 502 (the
- * cloud refused the broker) or 503 (the cloud did not answer).
+ * declared type confirmed by the cloud.
  */
 async function resolveWithCloud(provider: CloudAccessProvider, principal: Principal, target: Target): Promise<Target> {
   try {
     const [canonical] = await Promise.all([provider.canonicalTarget(target), provider.verifyPrincipal(principal, target)]);
     return canonical;
   } catch (e) {
-    if (!(e instanceof ProviderError)) throw e;
-    if (e.kind === 'transient') throw new DomainError('provider_unavailable', `the cloud did not answer in time: ${e.message}`, []);
-    if (e.kind === 'terminal') throw new DomainError('provider_rejected', `the cloud refused the broker's lookup: ${e.message}`, []);
-    throw new DomainError('validation', e.message, [{ field: e.options.field ?? 'target', message: e.message }]);
+    if (e instanceof ProviderError) throw providerErrorToDomain(e, "the broker's lookup");
+    throw e;
   }
 }
 
@@ -58,9 +61,7 @@ function validateForCloud(provider: CloudAccessProvider, spec: GrantSpec): void 
   try {
     provider.validate(spec);
   } catch (e) {
-    if (e instanceof ProviderError && (e.kind === 'limit' || e.kind === 'invalid')) {
-      throw new DomainError(e.kind === 'limit' ? 'limit_exceeded' : 'validation', e.message, [{ field: e.options.field ?? 'target', message: e.message }]);
-    }
+    if (e instanceof ProviderError) throw providerErrorToDomain(e, 'the grant');
     throw e;
   }
 }
@@ -70,16 +71,25 @@ function validateForCloud(provider: CloudAccessProvider, spec: GrantSpec): void 
  * rule, break-glass) or stores it as `pending_approval` for approvers. A denial is recorded
  * as `policy.denied` and no grant is stored.
  */
+export interface RequestGrantDeps {
+  store: GrantStore;
+  transitions: GrantTransitions;
+  lifecycle: GrantLifecycle;
+  registry: CloudProviderRegistry;
+  clock: Clock;
+  hooks: LifecycleHooks;
+  policies: PolicySource;
+  bounds: DurationBounds;
+  /** How long a new grant's row is held while this request calls the cloud. */
+  leaseMs: number;
+}
+
 export class RequestGrantUseCase {
-  constructor(
-    private readonly lifecycle: GrantLifecycle,
-    private readonly bounds: DurationBounds,
-    private readonly policies: PolicySource,
-  ) {}
+  constructor(private readonly deps: RequestGrantDeps) {}
 
   async execute(actor: Actor, body: unknown, idempotencyKey: string | undefined): Promise<RequestGrantResult> {
     requireRole(actor, 'requester', 'admin');
-    const parsed = parseGrantRequest(body, this.bounds);
+    const parsed = parseGrantRequest(body, this.deps.bounds);
     let idempotency: { key: string; requestHash: string } | null = null;
     if (idempotencyKey !== undefined) {
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -93,63 +103,36 @@ export class RequestGrantUseCase {
 
     const id = randomUUID();
     const { provider, request, verdict } = await this.decide(actor, parsed, id);
-    this.lifecycle.hooks.decided(verdict.effect, verdict.effect === 'allow' ? verdict.approval.mode : verdict.code);
+    this.deps.hooks.decided(verdict.effect, verdict.effect === 'allow' ? verdict.approval.mode : verdict.code);
     if (verdict.effect === 'deny') {
-      await this.lifecycle.store.appendAudit([AuditTrail.policyDenied(actor.subject, request, verdict, actor)]);
+      await this.deps.store.appendAudit([AuditTrail.policyDenied(actor.subject, request, verdict, actor)]);
       throw denialOf(verdict);
     }
-    const mode = verdict.approval.mode;
-
-    const now = this.lifecycle.clock.now();
-    const decision: GrantDecision = {
-      rule: verdict.rule,
-      mode,
-      required: verdict.approval.mode === 'approvals' ? verdict.approval.required : 0,
-      groups: verdict.approval.mode === 'approvals' ? verdict.approval.groups : [],
-      ...(verdict.approval.mode === 'approvals' && { steps: verdict.approval.steps }),
-      policyVersion: verdict.policyVersion,
-    };
-    const pending = verdict.approval.mode === 'approvals';
-    const grant: Grant = {
+    const { approval } = verdict;
+    const now = this.deps.clock.now();
+    const created = GrantAggregate.request({
       id,
-      state: pending ? 'pending_approval' : 'provisioning',
-      cloud: request.cloud,
-      kind: request.target.kind,
-      principal: request.principal,
-      target: request.target,
+      request,
       requestedBy: actor.subject,
-      justification: request.justification,
-      ticket: request.ticket,
-      durationSeconds: request.durationSeconds,
-      createdAt: now,
-      startsAt: null,
-      // For a pending request this is provisional: the clock starts at the final approval.
-      expiresAt: new Date(now.getTime() + request.durationSeconds * 1000),
-      endedAt: null,
-      endReason: null,
-      approvals: pending ? [] : [{ approver: mode === 'break_glass' ? 'break-glass' : `rule:${verdict.rule}`, decision: 'approved', at: now.toISOString() }],
-      decision,
-      approvalDeadline: verdict.approval.mode === 'approvals' ? new Date(now.getTime() + verdict.approval.timeoutSeconds * 1000) : null,
+      now,
+      decision: {
+        rule: verdict.rule,
+        mode: approval.mode,
+        required: approval.mode === 'approvals' ? approval.required : 0,
+        groups: approval.mode === 'approvals' ? approval.groups : [],
+        ...(approval.mode === 'approvals' && { steps: approval.steps }),
+        policyVersion: verdict.policyVersion,
+      },
+      approvalTimeoutSeconds: approval.mode === 'approvals' ? approval.timeoutSeconds : null,
       artifactName: provider.artifactName(id, request.target),
       overlapKey: provider.overlapKey(request.principal, request.target),
-      providerRef: null,
-      lastError: null,
-      attempts: 0,
-      nextAttemptAt: null,
-    };
-
-    const events: AuditEventInput[] = [AuditTrail.requested(grant, idempotency?.key ?? null)];
-    if (!pending) events.push(AuditTrail.approved(grant, mode === 'break_glass' ? actor.subject : 'policy', null, true));
-    if (mode === 'break_glass') events.push(AuditTrail.breakGlass(grant));
+      idempotencyKey: idempotency?.key ?? null,
+    });
+    const pending = created.grant.state === 'pending_approval';
 
     let stored: Grant;
     try {
-      stored = await this.lifecycle.store.insert(
-        grant,
-        idempotency,
-        events,
-        pending ? null : new Date(now.getTime() + this.lifecycle.settings.leaseMs),
-      );
+      stored = await this.deps.transitions.create(created, idempotency, pending ? null : new Date(now.getTime() + this.deps.leaseMs));
     } catch (e) {
       if (e instanceof DomainError && e.code === 'idempotency_conflict' && idempotency) {
         const replay = await this.replay(actor, idempotency);
@@ -157,14 +140,10 @@ export class RequestGrantUseCase {
       }
       throw e;
     }
-    if (pending) {
-      this.lifecycle.hooks.transitioned('pending_approval');
-      if (stored.approvalDeadline) this.lifecycle.hooks.workDue(stored, stored.approvalDeadline);
-      return { grant: stored, replayed: false };
-    }
+    if (pending) return { grant: stored, replayed: false };
 
-    const result = await this.lifecycle.provision(stored, { recovered: false, attempts: REQUEST_GRANT_ATTEMPTS });
-    if ('error' in result) throw providerErrorToDomain(result.error, result.grant);
+    const result = await this.deps.lifecycle.provision(stored, { recovered: false, attempts: REQUEST_GRANT_ATTEMPTS });
+    if ('error' in result) throw providerErrorToDomain(result.error, 'the grant', result.grant);
     return { grant: result.grant, credentials: result.outcome.credentials, replayed: false };
   }
 
@@ -174,8 +153,8 @@ export class RequestGrantUseCase {
    */
   async dryRun(actor: Actor, body: unknown): Promise<{ request: GrantRequest; verdict: PolicyDecision }> {
     requireRole(actor, 'requester', 'admin');
-    const { request, verdict } = await this.decide(actor, parseGrantRequest(body, this.bounds), randomUUID());
-    this.lifecycle.hooks.decided(verdict.effect, verdict.effect === 'allow' ? verdict.approval.mode : verdict.code, true);
+    const { request, verdict } = await this.decide(actor, parseGrantRequest(body, this.deps.bounds), randomUUID());
+    this.deps.hooks.decided(verdict.effect, verdict.effect === 'allow' ? verdict.approval.mode : verdict.code, true);
     return { request, verdict };
   }
 
@@ -188,18 +167,18 @@ export class RequestGrantUseCase {
     parsed: GrantRequest,
     id: string,
   ): Promise<{ provider: CloudAccessProvider; request: GrantRequest; verdict: PolicyDecision }> {
-    const provider = this.lifecycle.registry.get(parsed.cloud);
+    const provider = this.deps.registry.get(parsed.cloud);
     // The rules and the deny-list judge the target under the one name the cloud knows it by, and the principal as what it is.
     const request = { ...parsed, target: await resolveWithCloud(provider, parsed.principal, parsed.target) };
-    const verdict = this.policies.current.evaluate(actor, request);
+    const verdict = this.deps.policies.current.evaluate(actor, request);
     if (verdict.effect === 'allow') {
-      const now = this.lifecycle.clock.now();
+      const now = this.deps.clock.now();
       validateForCloud(provider, {
         grantId: id,
         principal: request.principal,
         target: request.target,
         startsAt: now,
-        expiresAt: new Date(now.getTime() + request.durationSeconds * 1000),
+        expiresAt: expiryFrom(now, request.durationSeconds),
         requestedBy: actor.subject,
         justification: request.justification,
         artifactName: provider.artifactName(id, request.target),
@@ -209,7 +188,7 @@ export class RequestGrantUseCase {
   }
 
   private async replay(actor: Actor, idempotency: { key: string; requestHash: string }): Promise<RequestGrantResult | null> {
-    const existing = await this.lifecycle.store.findByIdempotencyKey(actor.subject, idempotency.key);
+    const existing = await this.deps.store.findByIdempotencyKey(actor.subject, idempotency.key);
     if (!existing) return null;
     if (existing.requestHash !== idempotency.requestHash) {
       throw new DomainError('idempotency_conflict', 'this Idempotency-Key was used with a different request body', [
