@@ -1,3 +1,10 @@
+/**
+ * The domain: grants and their state machine (the Grant aggregate), target kinds and
+ * principals with their validation, grant requests, durations, domain errors with codes,
+ * audit event shapes, and the ports the adapters implement (CloudAccessProvider,
+ * GrantStore, Clock, AuditCheckpointStore). Pure TypeScript: imports nothing in the repo,
+ * and of packages only zod and tinyduration (docs/architecture.md).
+ */
 export * from './cloud';
 export * from './duration';
 export * from './grant';
