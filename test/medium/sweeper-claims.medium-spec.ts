@@ -305,6 +305,29 @@ describe('sweeper claims and crash recovery on a real database', () => {
     });
   });
 
+  describe('revocation retries', () => {
+    it('should keep a revoke_failed grant revoke_failed when its slow retry meets a passing outage, and end it on the next', async () => {
+      const g = grant('active', new Date(Date.now() - 1000));
+      await store('writer').insert(g, null, [], null);
+      await aws.grant(grantSpec(g), { overlapping: [] });
+      const { processDue } = wireGrantUseCases(store('sweeper'), registry, new SystemClock(), SETTINGS);
+      aws.inject({ terminal: 1 });
+      expect(await processDue.execute(g)).toMatchObject({ state: 'revoke_failed', attempts: 1 });
+      aws.inject({ transient: 1 });
+      const retried = await processDue.execute((await store('sweeper').findById(g.id))!);
+      expect(retried).toMatchObject({ state: 'revoke_failed', attempts: 2 });
+      const ended = await processDue.execute(retried);
+      expect(ended).toMatchObject({ state: 'expired', endReason: 'expired' });
+      expect(aws.size).toBe(0);
+      const events: { type: string; data: Record<string, unknown> }[] = await db.dataSource.query(
+        `SELECT type, data FROM audit_events WHERE grant_id = $1 ORDER BY seq`,
+        [g.id],
+      );
+      expect(events.map((e) => e.type)).toEqual(['grant.revoke_failed', 'grant.revoke_retried', 'grant.expired']);
+      expect(events[2].data).toMatchObject({ attempts: 3, afterRevokeFailed: true });
+    });
+  });
+
   describe('the request path and its lease', () => {
     it('should stop retrying a grant call when another attempt would outlast the row\'s lease, so a sweeper never recovers it under a live request', async () => {
       const settings = { ...SETTINGS, leaseMs: 2_500, providerTimeoutMs: 600 };
@@ -344,7 +367,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
     }
 
     const auditTypes = async (grantId: string) =>
-      (await db.dataSource.query(`SELECT type, data FROM audit_events WHERE grant_id = $1 ORDER BY seq`, [grantId])) as { type: string; data: Record<string, unknown> }[];
+      db.dataSource.query<{ type: string; data: Record<string, unknown> }[]>(`SELECT type, data FROM audit_events WHERE grant_id = $1 ORDER BY seq`, [grantId]);
 
     it('should finish a grant that has not expired yet: active, the cloud holding it once, recorded as recovered', async () => {
       const g = grant('provisioning', new Date(Date.now() + HOUR));
@@ -362,7 +385,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
     });
 
     it('should finish a grant whose cloud call never happened the same way', async () => {
-      const g = grant('provisioning', new Date(Date.now() + HOUR), { kind: 'gcp.iam-binding', resource: 'projects/proj-123456', role: 'roles/viewer.custom' } as Target, 'serviceAccount:ci@proj-123456.iam.gserviceaccount.com');
+      const g = grant('provisioning', new Date(Date.now() + HOUR), { kind: 'gcp.iam-binding', resource: 'projects/proj-123456', role: 'roles/viewer.custom' }, 'serviceAccount:ci@proj-123456.iam.gserviceaccount.com');
       await crashedAfterCloudCall(g, gcp, false);
       const [done] = await recover();
       expect(done.state).toBe('active');
