@@ -1,5 +1,6 @@
 import { Grant, GrantDecision } from './grant';
-import { GrantAggregate, MAX_ERROR_LENGTH, approvalOverdue, expiryFrom, failureReason, grantSpec, windowStart } from './grant-aggregate';
+import { GrantAggregate, MAX_ERROR_LENGTH, approvalOverdue, failureReason } from './grant-aggregate';
+import { expiryFrom, grantSpec, windowStart } from './grant-window';
 import { DomainError } from './grant.exception';
 import { GrantRequest } from './grant-request';
 

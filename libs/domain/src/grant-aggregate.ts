@@ -1,18 +1,8 @@
 import { DomainError } from './grant.exception';
-import {
-  Approval,
-  EndReason,
-  Grant,
-  GrantDecision,
-  GrantState,
-  approvalSteps,
-  approvalsFilled,
-  assertTransition,
-  matchApprovals,
-} from './grant';
+import { Approval, EndReason, Grant, GrantDecision, GrantState, approvalProgress, assertTransition } from './grant';
 import { GrantEvent } from './grant-event';
 import { GrantRequest } from './grant-request';
-import { GrantSpec } from './ports/cloud-access.provider.port';
+import { expiryFrom, revocationLagSeconds } from './grant-window';
 import { GrantPatch } from './ports/grant-store.port';
 
 /** lastError is kept short: it is shown to requesters and stored on every retry. */
@@ -42,39 +32,6 @@ export interface GrantCreated {
   readonly events: readonly GrantEvent[];
 }
 
-/** The end of a grant's access window: the one place `expiresAt` is computed. */
-export function expiryFrom(startsAt: Date, durationSeconds: number): Date {
-  return new Date(startsAt.getTime() + durationSeconds * 1000);
-}
-
-/**
- * The start of a grant's window: when it became active, or before that when provisioning
- * started (at the request, or at the final approval), which is `expiresAt` less the duration:
- * the inverse of expiryFrom.
- */
-export function windowStart(g: Grant): Date {
-  return g.startsAt ?? new Date(g.expiresAt.getTime() - g.durationSeconds * 1000);
-}
-
-/** What a provider needs to know about a grant. */
-export function grantSpec(g: Grant): GrantSpec {
-  return {
-    grantId: g.id,
-    principal: g.principal,
-    target: g.target,
-    startsAt: windowStart(g),
-    expiresAt: g.expiresAt,
-    requestedBy: g.requestedBy,
-    justification: g.justification,
-    artifactName: g.artifactName,
-  };
-}
-
-/** Seconds from `expiresAt` to `at` (negative when the access ends early). */
-export function revocationLagSeconds(g: Grant, at: Date): number {
-  return (at.getTime() - g.expiresAt.getTime()) / 1000;
-}
-
 /** A pending request whose approval window has closed. */
 export function approvalOverdue(g: Grant, now: Date): boolean {
   return g.state === 'pending_approval' && g.approvalDeadline !== null && g.approvalDeadline <= now;
@@ -85,28 +42,6 @@ export function failureReason(g: Grant): string {
   const error = g.lastError ?? 'provisioning failed';
   const cut = error.indexOf(CLEANUP_PENDING);
   return cut < 0 ? error : error.slice(0, cut);
-}
-
-/**
- * What one more approval, by someone in `actorGroups`, does for a pending request: the approvals
- * filled before and after (each approver fills one step their groups allow), the approver's groups
- * among the rule's, and what is still missing, for messages.
- */
-export function approvalProgress(grant: Grant, actorGroups: ReadonlySet<string>): { before: number; after: number; groups: string[]; missing: string } {
-  const decision = grant.decision!;
-  const steps = approvalSteps(decision);
-  // An approval without groups predates steps and counts for its single step; on a grant with
-  // steps it can only come from a replica that does not know them, and fills none.
-  const prior = grant.approvals.filter((a) => a.decision === 'approved').map((a) => ({ groups: a.groups ?? (decision.steps ? [] : decision.groups) }));
-  const groups = decision.groups.filter((g) => actorGroups.has(g));
-  const perStep = matchApprovals(steps, prior);
-  const before = perStep.reduce((n, f) => n + f, 0);
-  const after = approvalsFilled(steps, [...prior, { groups }]);
-  const missing = steps
-    .map((s, i) => (perStep[i] < s.required ? `${s.required - perStep[i]} from ${s.groups.join(' or ')}` : null))
-    .filter(Boolean)
-    .join(', ');
-  return { before, after, groups, missing: missing || 'none' };
 }
 
 function change(g: Grant, to: GrantState, patch: GrantChange['patch'], events: GrantEvent[], expect?: GrantChange['expect']): GrantChange {

@@ -121,6 +121,28 @@ export function matchApprovals(steps: readonly ApprovalStep[], approvers: readon
   return perStep;
 }
 
+/**
+ * What one more approval, by someone in `actorGroups`, does for a pending request: the approvals
+ * filled before and after (each approver fills one step their groups allow), the approver's groups
+ * among the rule's, and what is still missing, for messages.
+ */
+export function approvalProgress(grant: Grant, actorGroups: ReadonlySet<string>): { before: number; after: number; groups: string[]; missing: string } {
+  const decision = grant.decision!;
+  const steps = approvalSteps(decision);
+  // An approval without groups predates steps and counts for its single step; on a grant with
+  // steps it can only come from a replica that does not know them, and fills none.
+  const prior = grant.approvals.filter((a) => a.decision === 'approved').map((a) => ({ groups: a.groups ?? (decision.steps ? [] : decision.groups) }));
+  const groups = decision.groups.filter((g) => actorGroups.has(g));
+  const perStep = matchApprovals(steps, prior);
+  const before = perStep.reduce((n, f) => n + f, 0);
+  const after = approvalsFilled(steps, [...prior, { groups }]);
+  const missing = steps
+    .map((s, i) => (perStep[i] < s.required ? `${s.required - perStep[i]} from ${s.groups.join(' or ')}` : null))
+    .filter(Boolean)
+    .join(', ');
+  return { before, after, groups, missing: missing || 'none' };
+}
+
 /** The broker's record of one grant. */
 export interface Grant {
   id: string;

@@ -10,6 +10,7 @@ export * from './duration';
 export * from './grant';
 export * from './grant-aggregate';
 export * from './grant-event';
+export * from './grant-window';
 export * from './grant.exception';
 export * from './grant-request';
 export * from './target';
