@@ -30,8 +30,8 @@ import { loadAuditSigning } from './audit/audit-signing';
 import { BrokerLifecycleHooks } from './broker-hooks';
 import { BrokerModule } from './broker.module';
 import { TokenRegistry } from './http/auth/token-registry';
-import { jsonBodyMiddleware } from './http/json-body.middleware';
 import { answerClientErrors } from './http/client-error.handler';
+import { jsonBodyMiddleware } from './http/json-body.middleware';
 import { OpenApiDocument } from './http/system.controller';
 import { SubjectRateLimiter } from './http/subject-rate-limit.guard';
 import { PolicyReloader } from './policy/policy-reloader';
@@ -181,8 +181,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         .addBearerAuth()
         .build(),
     );
-    await app.listen(config.port, config.host);
     answerClientErrors(app.getHttpServer());
+    await app.listen(config.port, config.host);
     const address = app.getHttpServer().address() as AddressInfo;
     url = `http://127.0.0.1:${address.port}`;
   }
