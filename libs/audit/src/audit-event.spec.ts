@@ -60,8 +60,8 @@ describe(ChainVerifier.name, () => {
       const v = walk(altered, longHead);
       expect(v.breakCount).toBe(2);
       expect(v.breaks).toEqual([
-        { seq: 4, id: long[3].id, kind: 'altered', reason: expect.any(String), intactAfter: 10 },
-        { seq: 15, id: long[14].id, kind: 'altered', reason: expect.any(String), intactAfter: 5 },
+        { seq: 4, id: long[3].id, kind: 'altered', reason: expect.any(String), intactAfter: 10, continuesCleanly: true },
+        { seq: 15, id: long[14].id, kind: 'altered', reason: expect.any(String), intactAfter: 5, continuesCleanly: true },
       ]);
       expect(v).toMatchObject({ checked: 20, intact: 18 });
     });
@@ -69,6 +69,16 @@ describe(ChainVerifier.name, () => {
     it('should see a deletion after an alteration, which a first-break verifier hides', () => {
       const tampered = long.filter((e) => e.seq !== 12).map((e) => (e.seq === 3 ? { ...e, data: { n: 0 } } : e));
       expect(walk(tampered, longHead).breaks.map((b) => `${b.seq}:${b.kind}`)).toEqual(['3:altered', '12:missing']);
+    });
+
+    it('should say a break does not continue cleanly when the next event is broken too, or when it is the last', () => {
+      const altered = long.map((e) => (e.seq === 7 || e.seq === 8 || e.seq === 20 ? { ...e, actor: 'x' } : e));
+      const v = walk(altered, longHead);
+      expect(v.breaks.map((b) => [b.seq, b.continuesCleanly, b.intactAfter])).toEqual([
+        [7, false, 0],
+        [8, true, 11],
+        [20, false, 0],
+      ]);
     });
 
     it('should count every break but list only maxReported', () => {

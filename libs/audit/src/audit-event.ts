@@ -42,6 +42,8 @@ export interface ChainBreak {
    * altered event is followed by an intact chain; a re-chained tail is not, unless re-hashed.
    */
   intactAfter: number;
+  /** Whether the chain picks up again right after this break: the next event links and is intact. */
+  continuesCleanly: boolean;
 }
 
 /** A trusted statement of one event's hash: an anchor from an earlier verify, or a signed checkpoint. */
@@ -114,7 +116,7 @@ export class ChainVerifier {
   /** Records a break found outside the walk (a checkpoint whose signature fails, an event past the head). */
   report(seq: number, id: string | null, kind: ChainBreakKind, reason: string): void {
     this.breakCount++;
-    const b: ChainBreak = { seq, id, kind, reason, intactAfter: 0 };
+    const b: ChainBreak = { seq, id, kind, reason, intactAfter: 0, continuesCleanly: false };
     this.latest = b;
     if (this.breaks.length < this.maxReported) this.breaks.push(b);
   }
@@ -151,7 +153,10 @@ export class ChainVerifier {
     }
     if (ok) {
       this.intact++;
-      if (this.latest) this.latest.intactAfter++;
+      if (this.latest) {
+        this.latest.intactAfter++;
+        this.latest.continuesCleanly = true;
+      }
     }
     // Go on from what is stored, so the next link is judged on its own.
     this.prevHash = e.hash;

@@ -165,7 +165,9 @@ function describe(v: OfflineVerdict): string {
     if (v.checkpoints.uncovered) out.push(`note: the last ${n(v.checkpoints.uncovered)} events come after the latest checkpoint and are not yet signed`);
   } else {
     out.push(`BROKEN: ${n(v.brokenCount)} break${v.brokenCount === 1 ? '' : 's'}`);
-    for (const b of v.breaks) out.push(`  seq ${b.seq} [${b.kind}] ${b.reason}; ${n(b.intactAfter)} intact events follow`);
+    for (const b of v.breaks) {
+      out.push(`  seq ${b.seq} [${b.kind}] ${b.reason}; ${b.continuesCleanly ? `then intact for ${n(b.intactAfter)} events` : 'not followed by an intact event'}`);
+    }
     if (v.brokenCount > v.breaks.length) out.push(`  … and ${n(v.brokenCount - v.breaks.length)} more`);
   }
   return out.join('\n') + '\n';
