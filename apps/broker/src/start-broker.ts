@@ -114,7 +114,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       () => clock.now(),
       (outcome, sink, error) => {
         metrics.auditCheckpoints.inc({ outcome, sink: sink ?? '' });
-        if (error) new Logger('AuditCheckpoints').warn(`checkpoint not published to ${sink}: ${error instanceof Error ? error.message : String(error)}`);
+        if (error) new Logger('AuditCheckpoints').warn(`checkpoint not published to ${sink}: ${error instanceof Error ? error.message : JSON.stringify(error)}`);
       },
     );
     checkpoints = new AuditCheckpointScheduler(checkpointer, config.audit.checkpointIntervalMs);

@@ -34,7 +34,7 @@ describe('AWS aws.sts-credentials: cloud-side deadlines never after expiresAt', 
     expect(Date.parse(outcome.credentials!.expiration)).toBeLessThanOrEqual(expiresAt.getTime());
     // The session policy as STS received it.
     const assume = sim.requests().find((r) => r.action === 'AssumeRole')!;
-    const policy = JSON.parse(assume.params.Policy as string) as { Statement: { Effect: string; Condition?: { DateLessThan?: Record<string, string> } }[] };
+    const policy = JSON.parse(assume.params.Policy) as { Statement: { Effect: string; Condition?: { DateLessThan?: Record<string, string> } }[] };
     const cutoffs = policy.Statement.filter((s) => s.Effect === 'Allow').map((s) => Date.parse(s.Condition!.DateLessThan!['aws:CurrentTime']));
     expect(cutoffs.length).toBeGreaterThan(0);
     for (const cutoff of cutoffs) expect(cutoff).toBeLessThanOrEqual(expiresAt.getTime());

@@ -38,7 +38,9 @@ export class DomainExceptionFilter implements ExceptionFilter {
     if (error instanceof HttpException) {
       const status = error.getStatus();
       const body = error.getResponse();
-      const detail = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? error.message);
+      const message = typeof body === 'string' ? body : (body as { message?: unknown }).message;
+      // Nest's own exceptions carry a string or a list of strings; anything else is not shown.
+      const detail = typeof message === 'string' ? message : Array.isArray(message) ? message.join('; ') : error.message;
       const code = status === 401 ? 'unauthenticated' : status === 404 ? 'not_found' : status === 403 ? 'forbidden' : `http_${status}`;
       return sendProblem(
         res,

@@ -80,7 +80,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
 
   overlapKey(principal: Principal, target: Target): string {
     const { kind, ...fields } = target;
-    const sorted = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Array.isArray(v) ? [...v].sort() : v]));
+    const sorted = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Array.isArray(v) ? [...(v as string[])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : v]));
     return `${kind}|${principal.id}|${stableStringify(sorted)}`;
   }
 
