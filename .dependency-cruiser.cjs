@@ -49,7 +49,7 @@ function withExceptions(rule, ...exceptions) {
   ];
 }
 
-const PROVIDER_ALLOWED = ['domain', 'config', 'observability'];
+const PROVIDER_ALLOWED = ['domain', 'config', 'observability', 'resilience'];
 const [PERSISTENCE_PRODUCTION, PERSISTENCE_SPECS] = libImports(
   'persistence-imports-inward',
   'persistence',
@@ -81,8 +81,9 @@ module.exports = {
     ...libImports('identity-imports-inward', 'identity', ['domain', 'config'], 'Identity (token verification): domain and config.'),
     ...libImports('policy-imports-inward', 'policy', ['domain', 'config', 'identity'], 'Access rules: domain, config, and identity for the OIDC issuers a rules file names.'),
     ...libImports('audit-imports-inward', 'audit', ['domain', 'config', 'observability'], 'Audit: domain, config, observability.'),
-    ...libImports('notifications-imports-inward', 'notifications', ['domain', 'config', 'observability'], 'Notifications: domain, config, observability.'),
-    ...libImports('grants-imports-inward', 'grants', ['domain', 'policy', 'audit'], 'Use cases: the domain, the access rules and the audit trail; persistence and clouds only through domain ports.'),
+    ...libImports('resilience-imports-nothing', 'resilience', [], 'Resilience (backoff, Retry-After, retry and cancelling timeout on cockatiel): imports nothing in the repo.'),
+    ...libImports('notifications-imports-inward', 'notifications', ['domain', 'config', 'observability', 'resilience'], 'Notifications: domain, config, observability, resilience.'),
+    ...libImports('grants-imports-inward', 'grants', ['domain', 'policy', 'audit', 'resilience'], 'Use cases: the domain, the access rules, the audit trail and resilience; persistence and clouds only through domain ports.'),
     ...withExceptions(
       PERSISTENCE_PRODUCTION,
       {
@@ -92,13 +93,6 @@ module.exports = {
         from: '^libs/persistence/src/repositories/postgres-grant\\.store\\.ts$',
         to: '^libs/audit/src/index\\.ts$',
       },
-      {
-        name: 'cursor-store-implements-notifications-port',
-        why: 'the notification cursor store implements a port that notifications owns',
-        point: 2,
-        from: '^libs/persistence/src/repositories/postgres-notification-cursor\\.store\\.ts$',
-        to: '^libs/notifications/src/index\\.ts$',
-      },
     ),
     PERSISTENCE_SPECS,
     ...['aws', 'azure', 'gcp', 'local'].flatMap((cloud) =>
@@ -106,7 +100,7 @@ module.exports = {
         `provider-${cloud}-imports-inward`,
         `providers/${cloud}`,
         PROVIDER_ALLOWED,
-        'A cloud provider: domain, config, observability; not another provider, not grants or persistence.',
+        'A cloud provider: domain, config, observability, resilience; not another provider, not grants or persistence.',
       ),
     ),
     ...['aws', 'azure', 'gcp'].flatMap((cloud) =>

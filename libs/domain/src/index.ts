@@ -2,7 +2,7 @@
  * The domain: grants and their state machine (the Grant aggregate), target kinds and
  * principals with their validation, grant requests, durations, domain errors with codes,
  * audit event shapes, and the ports the adapters implement (CloudAccessProvider,
- * GrantStore, Clock, AuditCheckpointStore). Pure TypeScript: imports nothing in the repo,
+ * GrantStore, Clock, AuditCheckpointStore, NotificationCursorStore). Pure TypeScript: imports nothing in the repo,
  * and of packages only zod and tinyduration (docs/architecture.md).
  */
 export * from './cloud';
@@ -19,3 +19,4 @@ export * from './ports/clock.port';
 export * from './audit-event';
 export * from './ports/grant-store.port';
 export * from './ports/audit-checkpoint.store.port';
+export * from './ports/notification-cursor.store.port';

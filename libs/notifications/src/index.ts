@@ -1,12 +1,11 @@
 /**
  * Notifications: webhooks for what needs a human. Maps audit events to signed JSON or
  * Slack messages, and relays them from the audit log with a per-webhook cursor (the
- * cursor store is a port here; persistence implements it). Imports domain, config,
- * observability (docs/architecture.md).
+ * cursor store's port is in the domain, beside the other store ports; persistence implements
+ * it). Imports domain, config, observability (docs/architecture.md).
  */
 export * from './notification';
 export * from './notification.mapper';
-export * from './notification-cursor.store.port';
 export * from './notification.relay';
 export * from './notifications.config';
 export * from './webhook.signer';

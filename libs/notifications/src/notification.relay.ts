@@ -1,7 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { AuditEventType } from '@jit/domain';
+import { AuditEventType, NotificationCursorStore } from '@jit/domain';
 import { auditTypesFor, Notification } from './notification';
-import { NotificationCursorStore } from './notification-cursor.store.port';
 import { jsonPayload, toNotification } from './notification.mapper';
 import { slackPayload } from './slack-message.mapper';
 import { WebhookConfig, webhookWants } from './notifications.config';

@@ -1,6 +1,5 @@
 import { DataSource } from 'typeorm';
-import { AuditEvent, Clock } from '@jit/domain';
-import { CursorOutcome, NotificationCursorStore } from '@jit/notifications';
+import { AuditEvent, Clock, CursorOutcome, NotificationCursorStore } from '@jit/domain';
 import { AuditRow, toAuditEvent } from '../mappers/grant-row.mapper';
 
 /** Notification cursors on PostgreSQL (or the embedded PGlite), beside the audit log they read. */

@@ -1,4 +1,4 @@
-import { AuditEvent } from '@jit/domain';
+import { AuditEvent } from '../audit-event';
 
 export type CursorOutcome = 'delivered' | 'failed' | 'skipped';
 
