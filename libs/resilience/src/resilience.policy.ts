@@ -1,0 +1,97 @@
+import { IBackoff, IBackoffFactory, IRetryBackoffContext, TaskCancelledError, TimeoutStrategy, handleWhen, retry, timeout } from 'cockatiel';
+import { BackoffOptions, backoffMs } from './backoff';
+
+export interface RetrySettings {
+  /** Calls in all, the first included (at least 1). */
+  maxAttempts: number;
+  backoff: BackoffOptions;
+  /** Whether a failure is worth another call (throttled, 5xx, the network). */
+  retryable(error: unknown): boolean;
+  /** The wait the failure asks for (Retry-After), used instead of the backoff when longer. */
+  retryAfterMs?(error: unknown): number | undefined;
+  /** A failure asking for a longer wait than this is not retried here but thrown (the caller retries later). */
+  maxRetryAfterMs?: number;
+  random?: () => number;
+}
+
+/** What the last failure was and how many calls were made, for the caller to describe or rethrow. */
+export interface GaveUp {
+  error: unknown;
+  attempts: number;
+  /** The wait the next retry would have had: a hint for the caller's own, slower retry. */
+  nextDelayMs: number;
+}
+
+/** A call that takes the signal it must pass on to its I/O, and which attempt this is (1-based). */
+export type Attempt<T> = (signal: AbortSignal, attempt: number) => Promise<T>;
+
+/**
+ * Retries `fn` on retryable failures with jittered exponential backoff, or the failure's own
+ * Retry-After when that is longer (and not past `maxRetryAfterMs`), built on cockatiel's retry
+ * policy. `signal` ends it: no call is started once it is aborted. When it gives up, `onGiveUp`
+ * maps the last failure (default: rethrown as it is).
+ */
+export async function withRetry<T>(
+  settings: RetrySettings,
+  fn: Attempt<T>,
+  options: { signal?: AbortSignal; onGiveUp?: (last: GaveUp) => unknown } = {},
+): Promise<T> {
+  const random = settings.random ?? Math.random;
+  const asked = (e: unknown) => settings.retryAfterMs?.(e);
+  const tooLong = (e: unknown) => settings.maxRetryAfterMs !== undefined && (asked(e) ?? 0) > settings.maxRetryAfterMs;
+  const waitAfter = (attempt: number, e: unknown) => Math.max(backoffMs(attempt, settings.backoff, random), asked(e) ?? 0);
+  const policy = retry(
+    handleWhen((e) => settings.retryable(e) && !tooLong(e)),
+    { maxAttempts: Math.max(0, settings.maxAttempts - 1), backoff: new RetryAfterBackoff(waitAfter) },
+  );
+  let attempts = 0;
+  const signal = options.signal ?? new AbortController().signal;
+  try {
+    return await policy.execute(async () => {
+      signal.throwIfAborted();
+      attempts++;
+      return fn(signal, attempts);
+    }, signal);
+  } catch (e) {
+    if (signal.aborted || !options.onGiveUp) throw e;
+    throw options.onGiveUp({ error: e, attempts, nextDelayMs: waitAfter(attempts, e) });
+  }
+}
+
+/** The backoff for the next retry, from the attempt number and the failure that asks for it. */
+class RetryAfterBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>> {
+  constructor(private readonly waitAfter: (attempt: number, error: unknown) => number) {}
+
+  next(context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> {
+    const error = 'error' in context.result ? context.result.error : undefined;
+    return { duration: this.waitAfter(context.attempt, error), next: (c) => this.next(c) };
+  }
+}
+
+/**
+ * Runs `fn` with a signal that is aborted after `ms` (or when `parent` is): the call's I/O is
+ * cancelled, not left running behind a lost race. Rejects at the deadline with `onTimeout()`
+ * even if `fn` ignores the signal (cockatiel's aggressive timeout), and aborts the signal when
+ * `fn` settles, so nothing it started outlives it.
+ */
+export async function withTimeout<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>, onTimeout: () => Error, parent?: AbortSignal): Promise<T> {
+  const policy = timeout(ms, TimeoutStrategy.Aggressive);
+  let cancelled = false;
+  const listener = policy.onTimeout(() => (cancelled = true));
+  try {
+    return await policy.execute(({ signal }) => fn(signal), parent);
+  } catch (e) {
+    // The call may reject with its own AbortError before cockatiel's TaskCancelledError.
+    if (cancelled && !parent?.aborted) throw onTimeout();
+    throw e;
+  } finally {
+    listener.dispose();
+  }
+}
+
+/** Whether an error is the rejection of an aborted call (DOM AbortError, Node's ABORT_ERR, cockatiel's cancellation). */
+export function isAbortError(e: unknown): boolean {
+  if (e instanceof TaskCancelledError) return true;
+  const err = e as { name?: unknown; code?: unknown } | null;
+  return err?.name === 'AbortError' || err?.name === 'TimeoutError' || err?.code === 'ABORT_ERR';
+}
