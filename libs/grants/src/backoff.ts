@@ -1,13 +1,14 @@
-/** First retry delay of a failed revocation. */
-export const REVOKE_BACKOFF_BASE_MS = 1_000;
-/** Longest delay between fast retries, before the grant becomes `revoke_failed`. */
-export const REVOKE_BACKOFF_CAP_MS = 5 * 60_000;
+import { BackoffOptions } from '@jit/resilience';
 
 /**
- * Exponential backoff with "equal jitter": half the step is fixed, half random, so retries of
- * many grants that failed together spread out but never come back at once.
+ * Fast retries of a failed revocation, before the grant becomes `revoke_failed`: 1 s doubling
+ * to 5 min, equal jitter (half the step fixed, half random), so grants that failed together
+ * spread out but none comes back at once.
  */
-export function backoffMs(attempt: number, random: () => number = Math.random, base = REVOKE_BACKOFF_BASE_MS, cap = REVOKE_BACKOFF_CAP_MS): number {
-  const step = Math.min(cap, base * 2 ** Math.max(0, attempt - 1));
-  return Math.round(step / 2 + random() * (step / 2));
-}
+export const REVOKE_BACKOFF: BackoffOptions = { baseMs: 1_000, capMs: 5 * 60_000, jitter: 'equal' };
+
+/**
+ * Retries of a grant call inside the requester's HTTP request: 200 ms doubling, never more
+ * than 2 s apart (a longer Retry-After is cut to 2 s), equal jitter.
+ */
+export const REQUEST_BACKOFF: BackoffOptions = { baseMs: 200, capMs: 2_000, jitter: 'equal' };

@@ -1,5 +1,6 @@
 import { Clock, CloudAccessProvider, Grant, GrantAggregate, GrantStore, ProviderError, ProvisionOutcome, grantSpec, revocationLagSeconds } from '@jit/domain';
-import { backoffMs } from './backoff';
+import { backoffMs, withRetry } from '@jit/resilience';
+import { REQUEST_BACKOFF, REVOKE_BACKOFF } from './backoff';
 import { CloudProviderRegistry } from './cloud-provider.registry';
 import { GrantTransitions } from './grant-transitions';
 import { LifecycleHooks } from './lifecycle-hooks';
@@ -14,8 +15,6 @@ export interface LifecycleSettings {
 
 /** Attempts of a grant call inside the requester's HTTP request before the grant fails. */
 export const REQUEST_GRANT_ATTEMPTS = 3;
-/** Longest wait between those attempts, even if the cloud's Retry-After asks for more. */
-const REQUEST_RETRY_CAP_MS = 2_000;
 /** The lease was taken a moment before the first attempt; keep this much of it unused. */
 const LEASE_SAFETY_MS = 1_000;
 /** How soon a grant that the cloud left pending (PIM) is looked at again. */
@@ -77,7 +76,7 @@ export class GrantLifecycle {
     try {
       await this.call(provider, 'revoke', () => provider.revoke(grantSpec(g), { overlapping: [], early: true }));
     } catch (e) {
-      const retryAt = new Date(now.getTime() + backoffMs(g.attempts + 1));
+      const retryAt = new Date(now.getTime() + backoffMs(g.attempts + 1, REVOKE_BACKOFF));
       const kept = await this.transitions.apply(GrantAggregate.keepForCleanup(g, { reason, cleanupError: describeError(e) }), retryAt);
       return kept ?? g;
     }
@@ -106,7 +105,7 @@ export class GrantLifecycle {
     const giveUp = !error.retryable || attempt >= this.settings.revokeMaxAttempts;
     const delay = giveUp
       ? this.settings.revokeFailedRetryMs
-      : Math.max(backoffMs(attempt), Math.min(error.options.retryAfterMs ?? 0, REVOKE_RETRY_AFTER_CAP_MS));
+      : Math.max(backoffMs(attempt, REVOKE_BACKOFF), Math.min(error.options.retryAfterMs ?? 0, REVOKE_RETRY_AFTER_CAP_MS));
     const nextAttemptAt = new Date(this.clock.now().getTime() + delay);
     return this.transitions.applyOrReload(GrantAggregate.failRevoke(g, { reason, error: describeError(error), giveUp, nextAttemptAt }));
   }
@@ -143,16 +142,18 @@ export class GrantLifecycle {
    */
   private async withRetries<T>(attempts: number, fn: () => Promise<T>): Promise<T> {
     const leaseEnds = this.clock.now().getTime() + this.settings.leaseMs - LEASE_SAFETY_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (e) {
-        const error = toProviderError(e);
-        if (!error.retryable || attempt >= attempts) throw error;
-        const wait = Math.min(REQUEST_RETRY_CAP_MS, Math.max(backoffMs(attempt, Math.random, 200), error.options.retryAfterMs ?? 0));
-        if (this.clock.now().getTime() + wait + this.settings.providerTimeoutMs > leaseEnds) throw error;
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+    return withRetry(
+      {
+        maxAttempts: attempts,
+        backoff: REQUEST_BACKOFF,
+        retryable: (e) => toProviderError(e).retryable,
+        retryAfterMs: (e) => Math.min(REQUEST_BACKOFF.capMs, toProviderError(e).options.retryAfterMs ?? 0),
+      },
+      () => fn(),
+      {
+        fits: (wait) => this.clock.now().getTime() + wait + this.settings.providerTimeoutMs <= leaseEnds,
+        onGiveUp: ({ error }) => toProviderError(error),
+      },
+    );
   }
 }

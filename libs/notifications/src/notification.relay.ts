@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { AuditEventType, NotificationCursorStore } from '@jit/domain';
+import { BackoffOptions, backoffMs, parseRetryAfter } from '@jit/resilience';
 import { auditTypesFor, Notification } from './notification';
 import { jsonPayload, toNotification } from './notification.mapper';
 import { slackPayload } from './slack-message.mapper';
@@ -82,6 +83,8 @@ export class NotificationRelay {
   private readonly timeoutMs: number;
   private readonly retryBaseMs: number;
   private readonly retryCapMs: number;
+  /** Equal jitter: half the step fixed, half random, so receivers that failed together are not hit together. */
+  private readonly backoff: BackoffOptions;
   private readonly fetch: typeof fetch;
   private readonly logger: NotificationLogger;
   private readonly stopping = new AbortController();
@@ -100,6 +103,7 @@ export class NotificationRelay {
     this.timeoutMs = options.timeoutMs ?? NOTIFICATION_TIMEOUT_MS;
     this.retryBaseMs = options.retryBaseMs ?? NOTIFICATION_RETRY_BASE_MS;
     this.retryCapMs = options.retryCapMs ?? NOTIFICATION_RETRY_CAP_MS;
+    this.backoff = { baseMs: this.retryBaseMs, capMs: this.retryCapMs, jitter: 'equal' };
     this.fetch = options.fetch ?? fetch;
     this.logger = options.logger ?? consoleLogger;
     if (this.leaseMs <= this.timeoutMs + this.retryCapMs) {
@@ -199,7 +203,7 @@ export class NotificationRelay {
         return 'failed';
       }
       this.count(webhook, 'retried');
-      const wait = result.retryAfterMs !== undefined ? Math.min(result.retryAfterMs, this.retryCapMs) : this.backoffMs(attempt);
+      const wait = result.retryAfterMs !== undefined ? Math.min(result.retryAfterMs, this.retryCapMs) : backoffMs(attempt, this.backoff);
       if (!(await this.sleep(wait))) return 'stopped';
       if ((await this.store.claim(webhook.name, this.owner, this.leaseMs)) !== cursor) return 'lease_lost';
     }
@@ -228,7 +232,7 @@ export class NotificationRelay {
       ok: false,
       retryable,
       reason: `HTTP ${response.status}`,
-      retryAfterMs: retryable ? parseRetryAfterMs(response.headers.get('retry-after'), Date.now()) : undefined,
+      retryAfterMs: retryable ? parseRetryAfter(response.headers.get('retry-after')) : undefined,
     };
   }
 
@@ -241,12 +245,6 @@ export class NotificationRelay {
     }
   }
 
-  /** "Equal jitter": half the step fixed, half random, so receivers that failed together are not hit together. */
-  private backoffMs(attempt: number): number {
-    const step = Math.min(this.retryCapMs, this.retryBaseMs * 2 ** (attempt - 1));
-    return Math.round(step / 2 + Math.random() * (step / 2));
-  }
-
   /** False when `stop()` cut the wait short. */
   private async sleep(ms: number): Promise<boolean> {
     try {
@@ -256,14 +254,6 @@ export class NotificationRelay {
       return false;
     }
   }
-}
-
-/** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */
-function parseRetryAfterMs(value: string | null, nowMs: number): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
 /** The error code only: undici's messages name the host and port. */

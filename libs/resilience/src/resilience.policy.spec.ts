@@ -68,6 +68,18 @@ describe(withRetry.name, () => {
     expect(await next(0)).toBe(0);
   });
 
+  it('should not retry when fits refuses the wait (a lease would not cover the retry)', async () => {
+    let calls = 0;
+    const waits: number[] = [];
+    const flaky = async () => {
+      calls++;
+      throw new Flaky(500);
+    };
+    await expect(withRetry(settings, flaky, { fits: (ms) => (waits.push(ms), false) })).rejects.toBeInstanceOf(Flaky);
+    expect(calls).toBe(1);
+    expect(waits).toEqual([500]);
+  });
+
   it('should start no call once its signal is aborted', async () => {
     const stop = new AbortController();
     let calls = 0;

@@ -28,23 +28,28 @@ export type Attempt<T> = (signal: AbortSignal, attempt: number) => Promise<T>;
 /**
  * Retries `fn` on retryable failures with jittered exponential backoff, or the failure's own
  * Retry-After when that is longer (and not past `maxRetryAfterMs`), built on cockatiel's retry
- * policy. `signal` ends it: no call is started once it is aborted. When it gives up, `onGiveUp`
- * maps the last failure (default: rethrown as it is).
+ * policy. `signal` ends it: no call is started once it is aborted. `fits` may refuse a wait (a
+ * lease or deadline would not cover the retry). When it gives up, `onGiveUp` maps the last
+ * failure (default: rethrown as it is).
  */
 export async function withRetry<T>(
   settings: RetrySettings,
   fn: Attempt<T>,
-  options: { signal?: AbortSignal; onGiveUp?: (last: GaveUp) => unknown } = {},
+  options: { signal?: AbortSignal; onGiveUp?: (last: GaveUp) => unknown; fits?: (waitMs: number) => boolean } = {},
 ): Promise<T> {
   const random = settings.random ?? Math.random;
   const asked = (e: unknown) => settings.retryAfterMs?.(e);
   const tooLong = (e: unknown) => settings.maxRetryAfterMs !== undefined && (asked(e) ?? 0) > settings.maxRetryAfterMs;
-  const waitAfter = (attempt: number, e: unknown) => Math.max(backoffMs(attempt, settings.backoff, random), asked(e) ?? 0);
-  const policy = retry(
-    handleWhen((e) => settings.retryable(e) && !tooLong(e)),
-    { maxAttempts: Math.max(0, settings.maxAttempts - 1), backoff: new RetryAfterBackoff(waitAfter) },
-  );
   let attempts = 0;
+  // Drawn once per failure: the same wait decides whether to retry, is slept, and is reported.
+  let nextDelayMs = 0;
+  const policy = retry(
+    handleWhen((e) => {
+      nextDelayMs = Math.max(backoffMs(attempts, settings.backoff, random), asked(e) ?? 0);
+      return settings.retryable(e) && !tooLong(e) && (options.fits?.(nextDelayMs) ?? true);
+    }),
+    { maxAttempts: Math.max(0, settings.maxAttempts - 1), backoff: new Fixed(() => nextDelayMs) },
+  );
   const signal = options.signal ?? new AbortController().signal;
   try {
     return await policy.execute(async () => {
@@ -54,17 +59,16 @@ export async function withRetry<T>(
     }, signal);
   } catch (e) {
     if (signal.aborted || !options.onGiveUp) throw e;
-    throw options.onGiveUp({ error: e, attempts, nextDelayMs: waitAfter(attempts, e) });
+    throw options.onGiveUp({ error: e, attempts, nextDelayMs });
   }
 }
 
-/** The backoff for the next retry, from the attempt number and the failure that asks for it. */
-class RetryAfterBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>> {
-  constructor(private readonly waitAfter: (attempt: number, error: unknown) => number) {}
+/** The wait chosen when the failure was judged. */
+class Fixed implements IBackoffFactory<IRetryBackoffContext<unknown>> {
+  constructor(private readonly wait: () => number) {}
 
-  next(context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> {
-    const error = 'error' in context.result ? context.result.error : undefined;
-    return { duration: this.waitAfter(context.attempt, error), next: (c) => this.next(c) };
+  next(): IBackoff<IRetryBackoffContext<unknown>> {
+    return { duration: this.wait(), next: () => this.next() };
   }
 }
 

@@ -25,6 +25,7 @@ describe(retryAfterFromHeaders.name, () => {
     const headers = new Headers({ 'retry-after': '10', 'x-ms-retry-after-ms': '250' });
     expect(retryAfterFromHeaders((n) => headers.get(n))).toBe(250);
     expect(retryAfterFromHeaders((n) => new Headers({ 'retry-after': '3' }).get(n))).toBe(3000);
+    expect(retryAfterFromHeaders((n) => new Headers({ 'retry-after': new Date(10_000).toUTCString() }).get(n), 4_000)).toBe(6_000);
     expect(retryAfterFromHeaders(() => null)).toBeUndefined();
   });
 });

@@ -8,7 +8,7 @@ import { BROKER_POLICY_NAME, denySid, grantIdFromSid, grantSid, isBrokerSid, ses
 import { errorCode } from './aws-error.classifier';
 import { validateAwsGrant } from './aws-grant.validator';
 import { AwsProviderOptions, AwsRetryOptions, DEFAULT_MEMBER_ROLE_NAME, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY } from './aws-provider.options';
-import { Sleep, realSleep, withRetry } from './aws-retry.policy';
+import { withRetry } from './aws-retry.policy';
 import { STS_MAX_SECONDS, STS_MIN_SECONDS, grantStatement, sessionDenyStatement, sessionPolicy } from './aws-statement.builder';
 import { isSpent, isoSeconds, serialize } from './broker-policy.document';
 import { BrokerPolicyStore } from './broker-policy.store';
@@ -42,10 +42,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   /** Principals whose broker policy `listOwned` scans: configured, plus those seen since start. */
   private readonly principals: Set<string>;
 
-  constructor(
-    private readonly options: AwsProviderOptions,
-    private readonly sleep: Sleep = realSleep,
-  ) {
+  constructor(private readonly options: AwsProviderOptions) {
     super();
     const clock = options.clock ?? new SystemClock();
     this.now = () => clock.now();
@@ -310,7 +307,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
 
   /** One SDK call with the adapter's retries and a per-call timeout. */
   private readonly run: CallRunner = (operation, call) =>
-    withRetry(operation, () => call(AbortSignal.timeout(this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)), this.retry, this.sleep);
+    withRetry(operation, () => call(AbortSignal.timeout(this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)), this.retry);
 }
 
 /** The 422 for a role whose trust policy does not let the broker tag the session with its grant. */

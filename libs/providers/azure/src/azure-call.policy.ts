@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderError } from '@jit/domain';
+import { backoffMs } from '@jit/resilience';
 import { AzureHttpError } from './azure-http.error';
 import { AzureRetryOptions } from './azure-provider.options';
 
@@ -39,9 +40,9 @@ export class AzureCallPolicy {
     }
   }
 
-  /** Exponential with full jitter: base * 2^(attempt-1) * [0.5, 1). */
+  /** Exponential with equal jitter: base * 2^(attempt-1) * [0.5, 1], at most `maxRetryAfterMs`. */
   backoff(attempt: number): number {
-    return this.retry.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+    return backoffMs(attempt, { baseMs: this.retry.baseDelayMs, capMs: this.retry.maxRetryAfterMs, jitter: 'equal' });
   }
 }
 

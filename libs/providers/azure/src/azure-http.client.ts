@@ -2,7 +2,8 @@ import { rootCertificates } from 'node:tls';
 import { TokenCredential } from '@azure/identity';
 import { HttpClient, createDefaultHttpClient, createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { AuthenticationHandler, Client, Context, GraphError, Middleware } from '@microsoft/microsoft-graph-client';
-import { AzureHttpError, retryAfterMs } from './azure-http.error';
+import { retryAfterFromHeaders } from '@jit/resilience';
+import { AzureHttpError } from './azure-http.error';
 
 /** Token scopes of the public cloud; sovereign clouds use other audiences (see docs). */
 const ARM_SCOPE = 'https://management.azure.com/.default';
@@ -86,7 +87,7 @@ export class AzureHttpClient {
     }
     if (response.status >= 400) {
       const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new AzureHttpError('arm', response.status, error?.code ?? `Http${response.status}`, error?.message ?? text.slice(0, 300), retryAfterMs((n) => response.headers.get(n)));
+      throw new AzureHttpError('arm', response.status, error?.code ?? `Http${response.status}`, error?.message ?? text.slice(0, 300), retryAfterFromHeaders((n) => response.headers.get(n)));
     }
     return { status: response.status, body: parsed as T };
   }
@@ -94,7 +95,7 @@ export class AzureHttpClient {
 
 function toGraphHttpError(e: unknown): AzureHttpError {
   if (e instanceof GraphError && e.statusCode > 0) {
-    return new AzureHttpError('graph', e.statusCode, e.code ?? `Http${e.statusCode}`, e.message, e.headers ? retryAfterMs((n) => e.headers!.get(n)) : undefined);
+    return new AzureHttpError('graph', e.statusCode, e.code ?? `Http${e.statusCode}`, e.message, e.headers ? retryAfterFromHeaders((n) => e.headers!.get(n)) : undefined);
   }
   return networkError('graph', e);
 }

@@ -20,17 +20,3 @@ export class AzureHttpError extends Error {
     return this.code === 'PrincipalNotFound' || (this.api === 'graph' && this.status === 404 && this.code === 'Request_ResourceNotFound');
   }
 }
-
-/** Reads `retry-after-ms`, `x-ms-retry-after-ms` or `Retry-After` (seconds or an HTTP date). */
-export function retryAfterMs(get: (name: string) => string | null | undefined, now = Date.now()): number | undefined {
-  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
-    const v = Number(get(name));
-    if (get(name) && Number.isFinite(v) && v >= 0) return v;
-  }
-  const raw = get('retry-after');
-  if (!raw) return undefined;
-  const seconds = Number(raw);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}

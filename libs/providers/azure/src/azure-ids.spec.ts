@@ -1,5 +1,4 @@
 import { isoDuration, nameBasedGuid, scheduleWindow } from './azure-ids';
-import { retryAfterMs } from './azure-http.error';
 import { classifyPimStatus } from './pim-status';
 
 describe('azure ids and PIM status', () => {
@@ -38,14 +37,6 @@ describe('azure ids and PIM status', () => {
     expect(scheduleWindow(startsAt, end, new Date(startsAt.getTime() + 60_000), 5 * 60_000).duration).toBe('PT4M');
     // Without a minimum, the window starts at the call's second.
     expect(scheduleWindow(startsAt, end, now).duration).toBe('PT4M59S');
-  });
-
-  it('should read retry-after-ms before Retry-After, and HTTP dates', () => {
-    const headers = (h: Record<string, string>) => (n: string) => h[n];
-    expect(retryAfterMs(headers({ 'retry-after-ms': '250', 'retry-after': '3' }))).toBe(250);
-    expect(retryAfterMs(headers({ 'retry-after': '3' }))).toBe(3000);
-    expect(retryAfterMs(headers({ 'retry-after': new Date(10_000).toUTCString() }), 4_000)).toBe(6_000);
-    expect(retryAfterMs(headers({}))).toBeUndefined();
   });
 
   it('should map Graph and ARM statuses onto grant outcomes', () => {

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderError } from '@jit/domain';
+import { BackoffOptions, backoffMs, withRetry } from '@jit/resilience';
 import { RetrySettings } from './gcp-provider.options';
 import { PolicyChange, editPolicy } from './iam-policy.editor';
-import { jitteredBackoffMs } from './jittered.backoff';
 import { GatewayError, ResourceManagerGateway } from './resource-manager.gateway';
 
 interface Waiter {
@@ -77,15 +77,20 @@ export class PolicyWriteCoalescer {
 
   /** Reads a policy with the same bounded retries as a write (status, reconciliation). */
   async read<T>(call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await call();
-      } catch (e) {
-        const retryable = e instanceof GatewayError && e.kind !== 'terminal' && e.kind !== 'invalid';
-        if (!retryable || attempt >= this.retry.attempts) throw toProviderError(e, attempt);
-        await sleep(jitteredBackoffMs(attempt, this.retry.baseDelayMs, this.retry.maxDelayMs));
-      }
-    }
+    return withRetry(
+      {
+        maxAttempts: this.retry.attempts,
+        backoff: this.backoff,
+        retryable: (e) => e instanceof GatewayError && e.kind !== 'terminal' && e.kind !== 'invalid',
+      },
+      () => call(),
+      { onGiveUp: ({ error, attempts }) => toProviderError(error, attempts) },
+    );
+  }
+
+  /** Full jitter: replicas that collided on one policy's etag spread out instead of colliding again. */
+  private get backoff(): BackoffOptions {
+    return { baseMs: this.retry.baseDelayMs, capMs: this.retry.maxDelayMs, jitter: 'full' };
   }
 
   private async drain(resource: string, queue: Queue): Promise<void> {
@@ -118,11 +123,11 @@ export class PolicyWriteCoalescer {
       } catch (e) {
         const error = e instanceof GatewayError ? e : new GatewayError('transient', 'UNKNOWN', String(e), e);
         if (error.kind === 'conflict' && ++conflicts < this.retry.conflictAttempts) {
-          await sleep(jitteredBackoffMs(conflicts, this.retry.baseDelayMs, this.retry.maxDelayMs));
+          await sleep(backoffMs(conflicts, this.backoff));
           continue;
         }
         if (error.kind === 'transient' && ++transientFailures < this.retry.attempts) {
-          await sleep(jitteredBackoffMs(transientFailures, this.retry.baseDelayMs, this.retry.maxDelayMs));
+          await sleep(backoffMs(transientFailures, this.backoff));
           continue;
         }
         if (error.kind === 'invalid' && pending.length > 1) {
