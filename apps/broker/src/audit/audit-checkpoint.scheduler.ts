@@ -19,8 +19,10 @@ export class AuditCheckpointScheduler {
     this.timer = setInterval(() => void this.runOnce(), Math.min(CHECK_EVERY_MS, this.maxDelayMs));
   }
 
+  /** One tick; a forced one (shutdown, tests) waits for a tick in flight and then runs itself. */
   async runOnce(force = false): Promise<void> {
-    if (this.running) return this.running;
+    if (this.running && !force) return this.running;
+    while (this.running) await this.running;
     this.running = this.checkpointer
       .tick(force)
       .then(() => undefined)
