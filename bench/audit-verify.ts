@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
-import { ChainVerifier, CheckpointKeyring, CheckpointSigner, hashEvent } from '@jit/audit';
+import { AuditLog, ChainVerifier, CheckpointKeyring, CheckpointSigner, hashEvent } from '@jit/audit';
 import { AuditEvent, AuditEventInput, GENESIS_HASH, SystemClock } from '@jit/domain';
 import { AuditLogUseCase } from '@jit/grants';
-import { PostgresAuditCheckpointStore, PostgresGrantStore, openDatabase } from '@jit/persistence';
+import { PostgresAuditChainStore, PostgresAuditCheckpointStore, PostgresUnitOfWork, openDatabase } from '@jit/persistence';
 
 /**
  * `npm run bench:audit`: what verifying the audit log costs. Writes BENCH_AUDIT_EVENTS events
@@ -41,15 +41,16 @@ async function main(): Promise<void> {
   url.pathname = `/${name}`;
   const db = await openDatabase(url.toString(), '');
   try {
-    const store = new PostgresGrantStore(db.dataSource, new SystemClock(), 'bench');
+    const clock = new SystemClock();
+    const store = new AuditLog(new PostgresUnitOfWork(db.dataSource, clock, 'bench'), new PostgresAuditChainStore(db.dataSource), clock);
     const checkpoints = new PostgresAuditCheckpointStore(db.dataSource);
     const signer = CheckpointSigner.fromPem(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 'bench');
 
     console.log(`JIT broker audit verify benchmark: ${n(EVENTS)} events on PostgreSQL, a checkpoint every ${n(CHECKPOINT_EVERY)}`);
     const t0 = performance.now();
     for (let i = 0; i < EVENTS; i += BATCH) {
-      await store.appendAudit(Array.from({ length: Math.min(BATCH, EVENTS - i) }, (_, j) => sample(i + j)));
-      const head = await store.auditHead();
+      await store.record(Array.from({ length: Math.min(BATCH, EVENTS - i) }, (_, j) => sample(i + j)));
+      const head = await store.head();
       if (head.seq % CHECKPOINT_EVERY === 0) await checkpoints.add(signer.sign(head.seq, head.hash, new Date()));
     }
     const writeS = (performance.now() - t0) / 1000;

@@ -1,13 +1,13 @@
 /**
  * What reading grants costs each kind of reader (issue 10 point 4): the first three pages of
- * GET /v1/grants (50 rows each) through PostgresGrantStore.list, over BENCH_VISIBILITY_GRANTS
+ * GET /v1/grants (50 rows each) through PostgresGrantRepository.list, over BENCH_VISIBILITY_GRANTS
  * rows, for an admin (no filter), a requester, an approver whose groups' rules decided 1% of the
  * grants, one whose decided 0.01%, and one whose groups decided none (the whole table is read).
  *
  *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node -r @swc-node/register bench/grant-visibility.bench.ts
  */
 import { GrantFilter, SystemClock } from '@jit/domain';
-import { PostgresGrantStore } from '@jit/persistence';
+import { PostgresGrantRepository } from '@jit/persistence';
 import { openTestDatabase } from '../test/setup/test-database';
 
 const GRANTS = Number(process.env.BENCH_VISIBILITY_GRANTS ?? 200_000);
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
       [GRANTS, decision('sre-rule', ['sre']), decision('rare-rule', ['rare']), decision('auto', [])],
     );
     await db.dataSource.query('ANALYZE grants');
-    const store = new PostgresGrantStore(db.dataSource, new SystemClock(), 'bench');
+    const store = new PostgresGrantRepository(db.dataSource, new SystemClock());
     const readers: [string, GrantFilter][] = [
       ['admin (all)', {}],
       ['requester (own: 0.1%)', { visibleTo: { subject: 'req-7', groups: [] } }],

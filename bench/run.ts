@@ -7,11 +7,11 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { Client, Pool } from 'pg';
-import { AuditTrail, hashEvent } from '@jit/audit';
+import { AuditLog, AuditTrail, hashEvent } from '@jit/audit';
 import { BrokerConfig, loadBrokerConfig } from '@jit/config';
 import { CLOUDS, GENESIS_HASH, Grant } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
-import { PostgresGrantStore, openDatabase } from '@jit/persistence';
+import { PostgresAuditChainStore, PostgresUnitOfWork, openDatabase } from '@jit/persistence';
 import { SystemClock } from '@jit/domain';
 import { sha256Hex } from '../apps/broker/src/http/auth/token-registry';
 import { ensureAuditSigningKey } from '../apps/broker/src/audit/audit-signing-key.file';
@@ -105,7 +105,7 @@ function activeGrant(provider: LocalCloudProvider, i: number, createdAt: Date, e
   };
 }
 
-/** The columns and values PostgresGrantStore.insert writes, in its order. */
+/** The columns and values PostgresGrantWrites.insert writes, in its order. */
 const GRANT_COLUMNS =
   'id, state, cloud, kind, principal_type, principal_id, target, requested_by, justification, ticket, duration_seconds, created_at, ' +
   'starts_at, expires_at, ended_at, end_reason, approvals, artifact_name, overlap_key, provider_ref, last_error, attempts, ' +
@@ -318,7 +318,7 @@ async function floor(pool: Pool, withChainHead: boolean, concurrency = CONCURREN
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      // Same order as PostgresGrantStore.insert: the grant row, then the chain head (locked until COMMIT).
+      // Same order as GrantTransitions.create: the grant row, then the chain head (locked until COMMIT).
       await client.query(`INSERT INTO floor_grants_${suffix} (${GRANT_COLUMNS}) VALUES ${placeholders(0, 28)}`, grantValues(g));
       let s: number;
       let prev: string;
@@ -355,9 +355,10 @@ async function revocationLag(dbUrl: string, tokensFile: string, pool: Pool) {
   const aws = providers.find((p) => p.cloud === 'aws')!;
 
   // Preload: grants rows in multi-row INSERTs with the store's columns, and their four audit
-  // events (requested, approved, provisioned, activated) chained by the store's own appendAudit.
+  // events (requested, approved, provisioned, activated) chained by the broker's own audit log (AuditLog.record).
   const preloadDb = await openDatabase(dbUrl, '');
-  const store = new PostgresGrantStore(preloadDb.dataSource, new SystemClock(), 'bench-preload');
+  const preloadClock = new SystemClock();
+  const auditLog = new AuditLog(new PostgresUnitOfWork(preloadDb.dataSource, preloadClock, 'bench-preload'), new PostgresAuditChainStore(preloadDb.dataSource), preloadClock);
   const tPreload = performance.now();
   const createdAt = new Date();
   // expiresAt: evenly spread over WINDOW_S, starting LEAD_MS after an estimated preload time.
@@ -373,7 +374,7 @@ async function revocationLag(dbUrl: string, tokensFile: string, pool: Pool) {
       `INSERT INTO grants (${GRANT_COLUMNS}) VALUES ${batch.map((_, r) => placeholders(r, 28)).join(',')}`,
       batch.flatMap(grantValues),
     );
-    await store.appendAudit(
+    await auditLog.record(
       batch.flatMap((g) => [
         AuditTrail.requested(g, null),
         AuditTrail.approved(g, 'policy', null, true),
@@ -505,7 +506,7 @@ async function main(): Promise<void> {
 
     console.log(`\n3. revocation lag: ${EXPIRING} active grants expiring over ${WINDOW_S} s, broker role=all with its sweeper`);
     const lag = await revocationLag(dbUrl.toString(), tokensFile, pool);
-    line('preload (SQL + store.appendAudit)', `${(lag.preloadMs / 1000).toFixed(1)} s; broker started in ${lag.brokerStartMs} ms, ${lag.startedBeforeFirstExpiry ? 'before' : 'AFTER'} the first expiry`);
+    line('preload (SQL + AuditLog.record)', `${(lag.preloadMs / 1000).toFixed(1)} s; broker started in ${lag.brokerStartMs} ms, ${lag.startedBeforeFirstExpiry ? 'before' : 'AFTER'} the first expiry`);
     line('revoke calls', `${lag.revoked} of ${EXPIRING}${lag.early ? ` (${lag.early} BEFORE expiresAt)` : ''}`);
     line('lag p50 / p99 / max', `${ms(pct(lag.lags, 50))} / ${ms(pct(lag.lags, 99))} / ${ms(pct(lag.lags, 100))}`);
     line('last expiresAt → last grant ended', `${((lag.lastEnd - lag.lastExpiry) / 1000).toFixed(2)} s`);

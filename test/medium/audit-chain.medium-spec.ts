@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
-import { CheckpointKeyring, CheckpointSigner, hashEvent } from '@jit/audit';
+import { AuditLog, CheckpointKeyring, CheckpointSigner, hashEvent } from '@jit/audit';
 import { AuditEventInput, SystemClock } from '@jit/domain';
 import { Actor, AuditLogUseCase } from '@jit/grants';
-import { PostgresAuditCheckpointStore, PostgresGrantStore } from '@jit/persistence';
+import { PostgresAuditCheckpointStore } from '@jit/persistence';
 import { openTestDatabase } from '../setup/test-database';
+import { PostgresStores, postgresStores } from '../setup/postgres-stores';
 
 /**
  * Issue 2 item 5 and "a tampered audit row is detected": the real store on a real database
@@ -23,23 +24,23 @@ const event = (type: AuditEventInput['type'], data: Record<string, unknown>, act
 });
 
 /** Eight events in four transactions, as the lifecycle writes them. */
-async function writeChain(store: PostgresGrantStore): Promise<void> {
-  await store.appendAudit([event('grant.requested', { durationSeconds: 600 }, 'alice'), event('grant.approved', { rule: 'auto' }, 'policy')]);
-  await store.appendAudit([event('grant.provisioned', { artifactName: 'jit-x' }), event('grant.activated', { expiresAt: '2030-01-01T00:00:00.000Z' })]);
-  await store.appendAudit([event('grant.revoke_requested', { reason: 'job done' }, 'alice')]);
-  await store.appendAudit([event('grant.revoked', { attempts: 1 }), event('reconcile.orphan_found', { artifact: 'jit-y' }), event('reconcile.orphan_removed', { artifact: 'jit-y' })]);
+async function writeChain(store: PostgresStores): Promise<void> {
+  await store.audit.record([event('grant.requested', { durationSeconds: 600 }, 'alice'), event('grant.approved', { rule: 'auto' }, 'policy')]);
+  await store.audit.record([event('grant.provisioned', { artifactName: 'jit-x' }), event('grant.activated', { expiresAt: '2030-01-01T00:00:00.000Z' })]);
+  await store.audit.record([event('grant.revoke_requested', { reason: 'job done' }, 'alice')]);
+  await store.audit.record([event('grant.revoked', { attempts: 1 }), event('reconcile.orphan_found', { artifact: 'jit-y' }), event('reconcile.orphan_removed', { artifact: 'jit-y' })]);
 }
 
 describe('audit hash chain on a real database', () => {
   type Db = Awaited<ReturnType<typeof openTestDatabase>>;
   let db: Db;
-  let store: PostgresGrantStore;
+  let store: PostgresStores;
   let audit: AuditLogUseCase;
 
   beforeAll(async () => {
     db = await openTestDatabase();
-    store = new PostgresGrantStore(db.dataSource, new SystemClock(), 'test-replica');
-    audit = new AuditLogUseCase(store);
+    store = postgresStores(db.dataSource, new SystemClock(), 'test-replica');
+    audit = new AuditLogUseCase(store.audit);
   });
   afterAll(async () => {
     await db.close();
@@ -74,7 +75,7 @@ describe('audit hash chain on a real database', () => {
   });
 
   it('should keep verifying clean while more events are appended', async () => {
-    await store.appendAudit([event('grant.expired', { lagSeconds: 0.1 })]);
+    await store.audit.record([event('grant.expired', { lagSeconds: 0.1 })]);
     expect(await audit.verify(auditor)).toMatchObject({ ok: true, checked: 9, firstBroken: null });
   });
 
@@ -253,7 +254,7 @@ describe('audit hash chain on a real database', () => {
 
     it('should pass a true anchor, and keep passing as the log grows past it', async () => {
       const earlier = (await audit.verify(auditor)).head;
-      await store.appendAudit([event('grant.expired', { lagSeconds: 0.1 })]);
+      await store.audit.record([event('grant.expired', { lagSeconds: 0.1 })]);
       expect(await audit.verify(auditor, { anchors: [earlier, { seq: 1, hash: (await row(1)).hash }] })).toMatchObject({ ok: true, anchors: 2, checked: 9 });
     });
   });
@@ -264,25 +265,25 @@ describe('audit hash chain on a real database', () => {
     await checkpoints.add(signer.sign(8, (await row(8)).hash, new Date()));
     // The signer runs between verify's reads: one more event, and a checkpoint over the new head.
     let raced = false;
-    const racing = Object.create(store, {
-      auditHead: {
+    const racing = Object.create(store.audit, {
+      head: {
         value: async () => {
-          const head = await store.auditHead();
+          const head = await store.audit.head();
           if (!raced) {
             raced = true;
-            await store.appendAudit([event('grant.expired', { lagSeconds: 0.1 })]);
-            const now = await store.auditHead();
+            await store.audit.record([event('grant.expired', { lagSeconds: 0.1 })]);
+            const now = await store.audit.head();
             await checkpoints.add(signer.sign(now.seq, now.hash, new Date()));
           }
           return head;
         },
       },
-    }) as PostgresGrantStore;
+    }) as AuditLog;
     const trust = { keyring: new CheckpointKeyring([signer.publicKeyPem]), publicKeyPem: signer.publicKeyPem, store: checkpoints, sinks: [] };
     const result = await new AuditLogUseCase(racing, trust).verify(auditor);
     expect(result).toMatchObject({ ok: true, brokenCount: 0, checkpoints: { valid: 1 } });
     // The next verify sees both, and the event between.
-    expect(await new AuditLogUseCase(store, trust).verify(auditor)).toMatchObject({ ok: true, checked: 9, checkpoints: { valid: 2, uncovered: 0 } });
+    expect(await new AuditLogUseCase(store.audit, trust).verify(auditor)).toMatchObject({ ok: true, checked: 9, checkpoints: { valid: 2, uncovered: 0 } });
     await db.dataSource.query(`DELETE FROM audit_checkpoints`);
   });
 

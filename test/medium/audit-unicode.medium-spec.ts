@@ -1,7 +1,7 @@
 import { AuditEventInput, SystemClock } from '@jit/domain';
 import { Actor, AuditLogUseCase } from '@jit/grants';
-import { PostgresGrantStore } from '@jit/persistence';
 import { openTestDatabase } from '../setup/test-database';
+import { PostgresStores, postgresStores } from '../setup/postgres-stores';
 
 /**
  * Issue 10, point 1, defence in depth: a lone surrogate that slipped past every edge reaches
@@ -13,13 +13,13 @@ const auditor: Actor = { subject: 'carol-auditor', roles: ['auditor'] };
 describe('audit append of ill-formed text on a real database', () => {
   type Db = Awaited<ReturnType<typeof openTestDatabase>>;
   let db: Db;
-  let store: PostgresGrantStore;
+  let store: PostgresStores;
   let audit: AuditLogUseCase;
 
   beforeAll(async () => {
     db = await openTestDatabase();
-    store = new PostgresGrantStore(db.dataSource, new SystemClock(), 'test-replica');
-    audit = new AuditLogUseCase(store);
+    store = postgresStores(db.dataSource, new SystemClock(), 'test-replica');
+    audit = new AuditLogUseCase(store.audit);
   });
   afterAll(async () => {
     await db.close();
@@ -36,12 +36,12 @@ describe('audit append of ill-formed text on a real database', () => {
   });
 
   it('should store and chain lone surrogates in every text and jsonb field as U+FFFD, and verify', async () => {
-    await store.appendAudit([event({ data: { justification: 'before' } })]);
-    await store.appendAudit([
+    await store.audit.record([event({ data: { justification: 'before' } })]);
+    await store.audit.record([
       event({ principal: 'user:\udc00@x.com', actor: 'ci:\ud800', data: { justification: 'x\ud800', ['k\udc00']: ['\ud800', { deep: '\udfff' }], n: 1 } }),
       event({ type: 'grant.revoke_requested', data: { reason: '\ud800done' } }),
     ]);
-    await store.appendAudit([event({ data: { justification: 'after' } })]);
+    await store.audit.record([event({ data: { justification: 'after' } })]);
 
     const result = await audit.verify(auditor);
     const stored = await audit.list(auditor, {}, 10, null);

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Grant, SystemClock } from '@jit/domain';
 import { CloudProviderRegistry } from '@jit/grants';
-import { PostgresGrantStore } from '@jit/persistence';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { AzureSimulator } from '@jit/sim-azure';
 import { MECHANISMS, holdsQuery, specFactory } from '../contract/azure/azure-harness.factory';
 import { providerFor, startSeededSimulator } from '../contract/azure/azure-world.fixture';
 import { openTestDatabase } from '../setup/test-database';
 import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
+import { postgresStores } from '../setup/postgres-stores';
 
 /** The simulator's removal window, short enough to wait out; the adapter still assumes PIM's five minutes. */
 const SHORT_WINDOW_MS = 1_500;
@@ -36,7 +36,7 @@ describe('early revoke of a PIM grant inside the five-minute window', () => {
   it('should retry at assignment time + 5 min and end revoked', async () => {
     const azure = providerFor(sim);
     const registry = new CloudProviderRegistry([azure, new LocalCloudProvider('aws'), new LocalCloudProvider('gcp')]);
-    const store = new PostgresGrantStore(db.dataSource, new SystemClock(), 'medium');
+    const store = postgresStores(db.dataSource, new SystemClock(), 'medium');
     const { revoke, processDue } = wireGrantUseCases(store, registry, new SystemClock(), SETTINGS);
     const spec = specFactory(azure, MECHANISMS.directoryRole)({ expiresAt: new Date(Date.now() + 30 * MINUTE) });
     await azure.grant(spec, { overlapping: [] });
@@ -79,7 +79,7 @@ describe('early revoke of a PIM grant inside the five-minute window', () => {
 
     // The sweeper's retry, once the simulator's (shortened) window has passed.
     while (Date.now() < made.createdAt.getTime() + SHORT_WINDOW_MS + 100) await sleep(50);
-    const ended = await processDue.execute((await store.findById(grant.id))!);
+    const ended = await processDue.execute((await store.grants.findById(grant.id))!);
     expect(ended.state).toBe('revoked');
     expect(sim.holds(spec.principal.id, holdsQuery(spec.target))).toBe(false);
 

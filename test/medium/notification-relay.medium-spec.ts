@@ -10,9 +10,10 @@ import {
   verifyWebhookSignature,
   WebhookConfig,
 } from '@jit/notifications';
-import { PostgresGrantStore, PostgresNotificationCursorStore } from '@jit/persistence';
+import { PostgresNotificationCursorStore } from '@jit/persistence';
 import { pollUntil } from '../setup/poll-until.util';
 import { openTestDatabase } from '../setup/test-database';
+import { PostgresStores, postgresStores } from '../setup/postgres-stores';
 
 const SECRET = 'whsec-medium-test-0123456789';
 /** Short delays so retries take milliseconds; the lease must still exceed timeout + cap. */
@@ -71,14 +72,14 @@ async function startReceiver() {
 
 describe(NotificationRelay.name, () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  let grants: PostgresGrantStore;
+  let grants: PostgresStores;
   let cursors: PostgresNotificationCursorStore;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   const relays: NotificationRelay[] = [];
 
   beforeAll(async () => {
     db = await openTestDatabase();
-    grants = new PostgresGrantStore(db.dataSource, new SystemClock(), 'test-replica');
+    grants = postgresStores(db.dataSource, new SystemClock(), 'test-replica');
     cursors = new PostgresNotificationCursorStore(db.dataSource, new SystemClock());
     receiver = await startReceiver();
   });
@@ -126,7 +127,7 @@ describe(NotificationRelay.name, () => {
       actor,
       data,
     };
-    await grants.appendAudit([input]);
+    await grants.audit.record([input]);
     const [row] = await db.dataSource.query(`SELECT id, seq FROM audit_events ORDER BY seq DESC LIMIT 1`);
     return { id: row.id, seq: Number(row.seq) };
   }

@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { GrantSpec, SystemClock } from '@jit/domain';
 import { CloudProviderRegistry, ReconcileOrphansUseCase } from '@jit/grants';
-import { PostgresGrantStore } from '@jit/persistence';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { openTestDatabase } from '../setup/test-database';
+import { PostgresStores, postgresStores } from '../setup/postgres-stores';
 
 describe(ReconcileOrphansUseCase.name, () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  let store: PostgresGrantStore;
+  let store: PostgresStores;
   const aws = new LocalCloudProvider('aws');
   const target = { kind: 'aws.assume-role' as const, roleArn: 'arn:aws:iam::123456789012:role/deploy' };
   const principal = { type: 'workload' as const, id: 'arn:aws:iam::123456789012:role/ci' };
 
   beforeAll(async () => {
     db = await openTestDatabase();
-    store = new PostgresGrantStore(db.dataSource, new SystemClock(), 'replica-a');
+    store = postgresStores(db.dataSource, new SystemClock(), 'replica-a');
   });
   afterAll(async () => {
     await db.close();
@@ -54,13 +54,13 @@ describe(ReconcileOrphansUseCase.name, () => {
     await storeGrant(live, 'provisioning');
     for (const id of [unknown, ended, live]) await aws.grant(spec(id), { overlapping: [] });
 
-    const report = await new ReconcileOrphansUseCase(store, new CloudProviderRegistry([aws])).execute();
+    const report = await new ReconcileOrphansUseCase(store.grants, store.audit, new CloudProviderRegistry([aws])).execute();
 
     expect(report).toMatchObject({ found: 2, removed: 2, failed: 0 });
     expect(aws.holds(spec(live), new Date())).toBe(true);
     expect(aws.holds(spec(unknown), new Date())).toBe(false);
     expect(aws.holds(spec(ended), new Date())).toBe(false);
-    const events = (await store.listAudit({}, 100, null)).items.filter((e) => e.type.startsWith('reconcile.'));
+    const events = (await store.audit.list({}, 100, null)).items.filter((e) => e.type.startsWith('reconcile.'));
     expect(events.map((e) => [e.type, e.grantId])).toEqual([
       ['reconcile.orphan_found', unknown],
       ['reconcile.orphan_removed', unknown],
@@ -71,9 +71,9 @@ describe(ReconcileOrphansUseCase.name, () => {
   });
 
   it('should let only one replica take the reconcile job per lease', async () => {
-    const other = new PostgresGrantStore(db.dataSource, new SystemClock(), 'replica-b');
-    expect(await store.claimJob('reconcile', 60_000)).toBe(true);
-    expect(await other.claimJob('reconcile', 60_000)).toBe(false);
-    expect(await store.claimJob('reconcile', 60_000)).toBe(false);
+    const other = postgresStores(db.dataSource, new SystemClock(), 'replica-b');
+    expect(await store.queue.claimJob('reconcile', 60_000)).toBe(true);
+    expect(await other.queue.claimJob('reconcile', 60_000)).toBe(false);
+    expect(await store.queue.claimJob('reconcile', 60_000)).toBe(false);
   });
 });

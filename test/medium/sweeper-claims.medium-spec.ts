@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { AuditTrail } from '@jit/audit';
 import { Clock, Grant, GrantState, SystemClock, Target, grantSpec } from '@jit/domain';
 import { CloudProviderRegistry } from '@jit/grants';
-import { PostgresGrantStore } from '@jit/persistence';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { openTestDatabase } from '../setup/test-database';
 import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
+import { PostgresStores, postgresStores } from '../setup/postgres-stores';
 
 /** The system clock shifted by a fixed offset: another replica looking at the same rows later. */
 class ShiftedClock extends Clock {
@@ -56,7 +56,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
     registry = new CloudProviderRegistry([aws, gcp, new LocalCloudProvider('azure')]);
   });
 
-  const store = (owner: string, clock: Clock = new SystemClock()) => new PostgresGrantStore(db.dataSource, clock, owner);
+  const store = (owner: string, clock: Clock = new SystemClock()) => postgresStores(db.dataSource, clock, owner);
 
   function grant(
     state: GrantState,
@@ -115,10 +115,10 @@ describe('sweeper claims and crash recovery on a real database', () => {
 
       const a = store('replica-a');
       const b = store('replica-b');
-      const claimAll = async (s: PostgresGrantStore, owner: string) => {
+      const claimAll = async (s: PostgresStores, owner: string) => {
         const mine: string[] = [];
         for (;;) {
-          const batch = await s.claimDue(owner, LEASE_MS, 7);
+          const batch = await s.queue.claimDue(owner, LEASE_MS, 7);
           if (batch.length === 0) return mine;
           mine.push(...batch.map((g) => g.id));
         }
@@ -144,23 +144,23 @@ describe('sweeper claims and crash recovery on a real database', () => {
         ids.push({ id: g.id, ago });
         await writer.insert(g, null, [], null);
       }
-      const claimed = await store('r').claimDue('r', LEASE_MS, 2);
+      const claimed = await store('r').queue.claimDue('r', LEASE_MS, 2);
       expect(claimed.map((g) => g.id).sort()).toEqual(ids.filter((x) => x.ago >= 30_000).map((x) => x.id).sort());
     });
 
     it('should not reclaim a live lease, and reclaim it once it has expired', async () => {
       const g = grant('active', new Date(Date.now() - 1000));
       await store('writer').insert(g, null, [], null);
-      const first = await store('replica-a').claimDue('replica-a', LEASE_MS, 10);
+      const first = await store('replica-a').queue.claimDue('replica-a', LEASE_MS, 10);
       expect(first.map((x) => x.id)).toEqual([g.id]);
 
       // Another replica, now and 59 s later: the lease still holds.
-      expect(await store('replica-b').claimDue('replica-b', LEASE_MS, 10)).toEqual([]);
-      expect(await store('replica-b', new ShiftedClock(LEASE_MS - 1000)).claimDue('replica-b', LEASE_MS, 10)).toEqual([]);
+      expect(await store('replica-b').queue.claimDue('replica-b', LEASE_MS, 10)).toEqual([]);
+      expect(await store('replica-b', new ShiftedClock(LEASE_MS - 1000)).queue.claimDue('replica-b', LEASE_MS, 10)).toEqual([]);
       expect((await leaseOf(g.id)).lease_owner).toBe('replica-a');
 
       // Past the lease (replica-a died): replica-b takes it over.
-      const taken = await store('replica-b', new ShiftedClock(LEASE_MS + 1000)).claimDue('replica-b', LEASE_MS, 10);
+      const taken = await store('replica-b', new ShiftedClock(LEASE_MS + 1000)).queue.claimDue('replica-b', LEASE_MS, 10);
       expect(taken.map((x) => x.id)).toEqual([g.id]);
       expect((await leaseOf(g.id)).lease_owner).toBe('replica-b');
     });
@@ -168,7 +168,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
     it('should let only the lease holder move a claimed row, and never hand out an ended one', async () => {
       const g = grant('active', new Date(Date.now() - 1000));
       await store('writer').insert(g, null, [], null);
-      const [claimed] = await store('replica-a').claimDue('replica-a', LEASE_MS, 1);
+      const [claimed] = await store('replica-a').queue.claimDue('replica-a', LEASE_MS, 1);
       // replica-b cannot move a row replica-a holds.
       const stolen = await store('replica-b').transition(claimed.id, 'active', 'expired', { endReason: 'expired', endedAt: new Date() }, () => []);
       expect(stolen).toBeNull();
@@ -176,14 +176,14 @@ describe('sweeper claims and crash recovery on a real database', () => {
         AuditTrail.ended(x, 'expired', {}),
       ]);
       expect(own?.state).toBe('expired');
-      expect(await store('replica-c', new ShiftedClock(2 * LEASE_MS)).claimDue('replica-c', LEASE_MS, 10)).toEqual([]);
+      expect(await store('replica-c', new ShiftedClock(2 * LEASE_MS)).queue.claimDue('replica-c', LEASE_MS, 10)).toEqual([]);
     });
 
     it('should not claim a provisioning grant whose request is still in flight (live lease)', async () => {
       const g = grant('provisioning', new Date(Date.now() + HOUR));
       await store('api-replica').insert(g, null, [], new Date(Date.now() + LEASE_MS));
-      expect(await store('sweeper').claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
-      const later = await store('sweeper', new ShiftedClock(LEASE_MS + 1000)).claimDue('sweeper', LEASE_MS, 10);
+      expect(await store('sweeper').queue.claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
+      const later = await store('sweeper', new ShiftedClock(LEASE_MS + 1000)).queue.claimDue('sweeper', LEASE_MS, 10);
       expect(later.map((x) => x.id)).toEqual([g.id]);
     });
   });
@@ -215,12 +215,12 @@ describe('sweeper claims and crash recovery on a real database', () => {
       await store('writer').insert(grant('active', new Date(now + 6_000)), null, [], null);
       await store('writer').insert({ ...grant('expired', new Date(now + 1_000)), endedAt: new Date(now), endReason: 'expired' }, null, [], null);
 
-      expect(await store('sweeper').nextDueAt(new Date(now), HORIZON)).toEqual(at);
+      expect(await store('sweeper').queue.nextDueAt(new Date(now), HORIZON)).toEqual(at);
       // Beyond the horizon there is nothing to wake for.
-      expect(await store('sweeper').nextDueAt(new Date(now), 2_000)).toBeNull();
+      expect(await store('sweeper').queue.nextDueAt(new Date(now), 2_000)).toBeNull();
 
-      expect(await store('sweeper', new FixedClock(new Date(at.getTime() - 1))).claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
-      const claimed = await store('sweeper', new FixedClock(at)).claimDue('sweeper', LEASE_MS, 10);
+      expect(await store('sweeper', new FixedClock(new Date(at.getTime() - 1))).queue.claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
+      const claimed = await store('sweeper', new FixedClock(at)).queue.claimDue('sweeper', LEASE_MS, 10);
       expect(claimed.map((x) => x.id)).toEqual([g.id]);
     });
 
@@ -237,9 +237,9 @@ describe('sweeper claims and crash recovery on a real database', () => {
 
       // Nobody may take it while the lease holds; the sweeper is told to wake when it lapses, and can claim it then.
       const leaseUntil = (await leaseOf(g.id)).lease_until!;
-      expect(await store('sweeper').claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
-      expect(await store('sweeper').nextDueAt(new Date(), 2 * LEASE_MS)).toEqual(leaseUntil);
-      const taken = await store('sweeper', new FixedClock(leaseUntil)).claimDue('sweeper', LEASE_MS, 10);
+      expect(await store('sweeper').queue.claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
+      expect(await store('sweeper').queue.nextDueAt(new Date(), 2 * LEASE_MS)).toEqual(leaseUntil);
+      const taken = await store('sweeper', new FixedClock(leaseUntil)).queue.claimDue('sweeper', LEASE_MS, 10);
       expect(taken.map((x) => x.id)).toEqual([g.id]);
       aws.inject({ latencyMs: 0 });
       const done = await wireGrantUseCases(store('sweeper', new FixedClock(leaseUntil)), registry, new SystemClock(), SETTINGS).processDue.execute(taken[0]);
@@ -256,7 +256,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
       await store('writer').insert(g, null, [], null);
       // The claim ran at `now`; the query runs after the grant fell due.
       await new Promise((r) => setTimeout(r, 80));
-      const next = await store('sweeper').nextDueAt(new Date(now), HORIZON);
+      const next = await store('sweeper').queue.nextDueAt(new Date(now), HORIZON);
       expect(next).toEqual(g.expiresAt);
       expect(next!.getTime()).toBeLessThan(Date.now());
     });
@@ -274,7 +274,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
       };
       await store('writer').insert(pending, null, [], null);
       const ids = async (subject: string, groups: string[], at = new Date()) =>
-        (await store('api', new FixedClock(at)).list({ awaitingDecisionBy: { subject, groups } }, 50, null)).items.map((g) => g.id);
+        (await store('api', new FixedClock(at)).grants.list({ awaitingDecisionBy: { subject, groups } }, 50, null)).items.map((g) => g.id);
       expect(await ids('dave', ['sre'])).toEqual([pending.id]);
       expect(await ids('dave', ['developers'])).toEqual([]);
       expect(await ids('dave', [])).toEqual([]);
@@ -296,10 +296,10 @@ describe('sweeper claims and crash recovery on a real database', () => {
         await store('writer').insert(g, null, [], null);
       }
       const wanted = new Set([ids[1], ids[4], ids[5]]);
-      const first = await store('api').list({}, 2, null, (g) => wanted.has(g.id));
+      const first = await store('api').grants.list({}, 2, null, (g) => wanted.has(g.id));
       expect(first.items.map((g) => g.id)).toEqual([ids[1], ids[4]]);
       expect(first.nextCursor).not.toBeNull();
-      const second = await store('api').list({}, 2, first.nextCursor, (g) => wanted.has(g.id));
+      const second = await store('api').grants.list({}, 2, first.nextCursor, (g) => wanted.has(g.id));
       expect(second.items.map((g) => g.id)).toEqual([ids[5]]);
       expect(second.nextCursor).toBeNull();
     });
@@ -314,7 +314,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
       aws.inject({ terminal: 1 });
       expect(await processDue.execute(g)).toMatchObject({ state: 'revoke_failed', attempts: 1 });
       aws.inject({ transient: 1 });
-      const retried = await processDue.execute((await store('sweeper').findById(g.id))!);
+      const retried = await processDue.execute((await store('sweeper').grants.findById(g.id))!);
       expect(retried).toMatchObject({ state: 'revoke_failed', attempts: 2 });
       const ended = await processDue.execute(retried);
       expect(ended).toMatchObject({ state: 'expired', endReason: 'expired' });
@@ -362,7 +362,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
     async function recover(): Promise<Grant[]> {
       const s = store('new-replica');
       const { processDue } = wireGrantUseCases(s, registry, new SystemClock(), SETTINGS);
-      const claimed = await s.claimDue('new-replica', LEASE_MS, 10);
+      const claimed = await s.queue.claimDue('new-replica', LEASE_MS, 10);
       return Promise.all(claimed.map((g) => processDue.execute(g)));
     }
 
@@ -431,7 +431,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
       // The retry is due after the backoff; a replica later on finishes it.
       const s = store('later-replica', new ShiftedClock(LEASE_MS));
       const { processDue } = wireGrantUseCases(s, registry, new ShiftedClock(LEASE_MS), SETTINGS);
-      const [claimed] = await s.claimDue('later-replica', LEASE_MS, 10);
+      const [claimed] = await s.queue.claimDue('later-replica', LEASE_MS, 10);
       const done = await processDue.execute(claimed);
       expect(done).toMatchObject({ state: 'failed', endReason: 'failed' });
       expect(done.lastError).not.toMatch(/cleanup pending/);

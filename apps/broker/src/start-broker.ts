@@ -23,8 +23,17 @@ import { OidcTokenVerifier } from '@jit/identity';
 import { NotificationRelay, loadNotificationsConfig } from '@jit/notifications';
 import { BrokerMetrics } from '@jit/observability';
 import { AccessPolicyHolder } from '@jit/policy';
-import { AuditCheckpointer } from '@jit/audit';
-import { Database, PostgresAuditCheckpointStore, PostgresGrantStore, PostgresNotificationCursorStore, openDatabase } from '@jit/persistence';
+import { AuditCheckpointer, AuditLog } from '@jit/audit';
+import {
+  Database,
+  PostgresAuditChainStore,
+  PostgresAuditCheckpointStore,
+  PostgresGrantRepository,
+  PostgresNotificationCursorStore,
+  PostgresUnitOfWork,
+  PostgresWorkQueue,
+  openDatabase,
+} from '@jit/persistence';
 import { AuditCheckpointScheduler } from './audit/audit-checkpoint.scheduler';
 import { loadAuditSigning } from './audit/audit-signing';
 import { BrokerLifecycleHooks } from './broker-hooks';
@@ -52,7 +61,8 @@ export interface RunningBroker {
   /** http://127.0.0.1:PORT when serving the API. */
   url: string | null;
   database: Database;
-  store: PostgresGrantStore;
+  grants: PostgresGrantRepository;
+  auditLog: AuditLog;
   sweeper: GrantExpirySweeper | null;
   metrics: BrokerMetrics;
   policy: PolicyReloader;
@@ -85,19 +95,23 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const signing = loadAuditSigning(config.audit);
   const ownsDatabase = !options.database;
   const database = options.database ?? (await openDatabase(config.databaseUrl, config.dataDir));
-  const store = new PostgresGrantStore(database.dataSource, clock, config.replicaId);
+  // One unit of work shared by the grant writes and the audit log, so a change and its events commit together.
+  const unitOfWork = new PostgresUnitOfWork(database.dataSource, clock, config.replicaId);
+  const store = new PostgresGrantRepository(database.dataSource, clock);
+  const queue = new PostgresWorkQueue(database.dataSource, clock, config.replicaId);
+  const auditLog = new AuditLog(unitOfWork, new PostgresAuditChainStore(database.dataSource), clock);
   const metrics = new BrokerMetrics(() => store.countByState());
   metrics.info.set({ role: config.role, clouds: options.providers.map((p) => p.cloud).join(','), database: database.description.startsWith('embedded') ? 'embedded' : 'postgresql' }, 1);
   const hooks = new BrokerLifecycleHooks(metrics);
   const registry = new CloudProviderRegistry(options.providers);
-  const transitions = new GrantTransitions(store, hooks);
+  const transitions = new GrantTransitions(unitOfWork, store, auditLog, hooks);
   const lifecycle = new GrantLifecycle(transitions, store, registry, clock, config, hooks);
-  const policy = new PolicyReloader(policyHolder, store, metrics, config.replicaId, config.policyReloadIntervalMs);
+  const policy = new PolicyReloader(policyHolder, auditLog, metrics, config.replicaId, config.policyReloadIntervalMs);
   const oidc = new OidcTokenVerifier([], { now: () => clock.now() });
   policyHolder.onChange((p) => oidc.setIssuers(p.file.issuers));
 
   // Whatever this replica's previous process had claimed died with it.
-  await store.releaseOwnLeases();
+  await queue.releaseOwnLeases();
   let sweeper: GrantExpirySweeper | null = null;
   let reconciler: ReconcileScheduler | null = null;
   let notifier: NotificationRelay | null = null;
@@ -107,7 +121,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   if (config.role !== 'api' && signing) {
     const checkpointer = new AuditCheckpointer(
       checkpointStore,
-      () => store.auditHead(),
+      () => auditLog.head(),
       signing.signer,
       signing.sinks,
       { everyEvents: config.audit.checkpointEvery, maxDelayMs: config.audit.checkpointIntervalMs },
@@ -120,8 +134,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     checkpoints = new AuditCheckpointScheduler(checkpointer, config.audit.checkpointIntervalMs);
   }
   if (config.role !== 'api') {
-    reconciler = new ReconcileScheduler(store, new ReconcileOrphansUseCase(store, registry), config.reconcileIntervalMs);
-    sweeper = new GrantExpirySweeper(store, new ProcessDueGrantUseCase({ transitions, lifecycle, registry, clock }), clock, {
+    reconciler = new ReconcileScheduler(queue, new ReconcileOrphansUseCase(store, auditLog, registry), config.reconcileIntervalMs);
+    sweeper = new GrantExpirySweeper(queue, new ProcessDueGrantUseCase({ transitions, lifecycle, registry, clock }), clock, {
       owner: config.replicaId,
       intervalMs: config.sweepIntervalMs,
       leaseMs: config.leaseMs,
@@ -156,7 +170,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         policy,
         openApi,
         requestGrant: new RequestGrantUseCase({
-          store, transitions, lifecycle, registry, clock, hooks, policies: policyHolder, leaseMs: config.leaseMs,
+          store, audit: auditLog, transitions, lifecycle, registry, clock, hooks, policies: policyHolder, leaseMs: config.leaseMs,
           bounds: { minSeconds: config.minDurationSeconds, maxSeconds: config.maxDurationSeconds },
         }),
         approveGrant: new ApproveGrantUseCase({ store, transitions, lifecycle, clock, policies: policyHolder, leaseMs: config.leaseMs }),
@@ -164,7 +178,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         getGrant,
         listGrants: new ListGrantsUseCase(store, policyHolder),
         revokeGrant: new RevokeGrantUseCase({ reader: getGrant, transitions, lifecycle, clock, leaseMs: config.leaseMs }),
-        auditLog: new AuditLogUseCase(store, trust),
+        auditLog: new AuditLogUseCase(auditLog, trust),
         rateLimiter: new SubjectRateLimiter(config.rateLimits, metrics),
       }),
       { bodyParser: false, logger: options.logLevels ?? ['log', 'warn', 'error'] },
@@ -197,7 +211,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     app,
     url,
     database,
-    store,
+    grants: store,
+    auditLog,
     sweeper,
     metrics,
     policy,

@@ -1,11 +1,13 @@
 /**
- * The audit trail: one builder per event type (`AuditTrail`), the hash that chains events
+ * The audit trail: one builder per event type (`AuditTrail`), the audit log that hashes and
+ * chains events in the state change's unit of work and reads them back (`AuditLog`, on the
+ * domain's `UnitOfWork` and `AuditChainStore` ports, which persistence implements), the hash
  * (`hashEvent`) and the verifier that walks a chain, and signed checkpoints of its head
  * (Ed25519 keyring, the checkpointer, and the file and webhook sinks that publish them).
- * Stores nothing itself: persistence appends the events in the state change's transaction.
  * Imports domain, config, observability (docs/architecture.md).
  */
 export * from './audit-event';
+export * from './audit-log';
 export * from './audit-trail';
 export * from './audit-checkpoint';
 export * from './audit-checkpointer';

@@ -3,7 +3,7 @@ import { Approval, EndReason, Grant, GrantDecision, GrantState, approvalProgress
 import { GrantEvent } from './grant-event';
 import { GrantRequest } from './grant-request';
 import { expiryFrom, revocationLagSeconds } from './grant-window';
-import { GrantPatch } from './ports/grant-store.port';
+import { GrantPatch } from './ports/grant.repository.port';
 
 /** lastError is kept short: it is shown to requesters and stored on every retry. */
 export const MAX_ERROR_LENGTH = 500;

@@ -2,7 +2,8 @@
  * The domain: grants and their state machine (the Grant aggregate), target kinds and
  * principals with their validation, grant requests, durations, domain errors with codes,
  * audit event shapes, and the ports the adapters implement (CloudAccessProvider,
- * GrantStore, Clock, AuditCheckpointStore, NotificationCursorStore). Pure TypeScript: imports nothing in the repo,
+ * GrantRepository, WorkQueue, AuditChainStore and the UnitOfWork they share, Clock,
+ * AuditCheckpointStore, NotificationCursorStore). Pure TypeScript: imports nothing in the repo,
  * and of packages only zod and tinyduration (docs/architecture.md).
  */
 export * from './cloud';
@@ -17,6 +18,9 @@ export * from './target';
 export * from './ports/cloud-access.provider.port';
 export * from './ports/clock.port';
 export * from './audit-event';
-export * from './ports/grant-store.port';
+export * from './ports/grant.repository.port';
+export * from './ports/work-queue.port';
+export * from './ports/audit-chain.store.port';
+export * from './ports/unit-of-work.port';
 export * from './ports/audit-checkpoint.store.port';
 export * from './ports/notification-cursor.store.port';

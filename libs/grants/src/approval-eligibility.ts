@@ -1,4 +1,4 @@
-import { DomainError, GRANT_ID_PATTERN, Grant, GrantStore } from '@jit/domain';
+import { DomainError, GRANT_ID_PATTERN, Grant, GrantRepository } from '@jit/domain';
 import { AccessPolicy } from '@jit/policy';
 import { Actor, hasRole, readsAllGrants, requireRole } from './actor';
 
@@ -55,7 +55,7 @@ export function assertMayDecide(actor: Actor, grant: Grant, policy: AccessPolicy
 }
 
 /** The grant an approver acts on; a malformed id is a 400 naming the field, an unknown one a 404. */
-export async function findForDecision(store: GrantStore, id: string): Promise<Grant> {
+export async function findForDecision(store: GrantRepository, id: string): Promise<Grant> {
   if (!GRANT_ID_PATTERN.test(id)) throw DomainError.validation([{ field: 'id', message: 'must be a grant id (UUID)' }]);
   const grant = await store.findById(id);
   if (!grant) throw new DomainError('not_found', `grant ${id} does not exist`, [{ field: 'id', message: 'unknown' }]);

@@ -1,4 +1,4 @@
-import { Clock, DomainError, Grant, GrantAggregate, GrantStore } from '@jit/domain';
+import { Clock, DomainError, Grant, GrantAggregate, GrantRepository } from '@jit/domain';
 import { PolicySource } from '@jit/policy';
 import { Actor } from './actor';
 import { assertMayDecide, findForDecision } from './approval-eligibility';
@@ -14,7 +14,7 @@ export interface DecisionCommand {
 }
 
 export interface ApproveGrantDeps {
-  store: GrantStore;
+  store: GrantRepository;
   transitions: GrantTransitions;
   lifecycle: GrantLifecycle;
   clock: Clock;

@@ -1,5 +1,5 @@
-import { ChainBreak, ChainVerifier, CheckpointKeyring, CheckpointSink } from '@jit/audit';
-import { AuditCheckpoint, AuditCheckpointStore, AuditEvent, AuditFilter, GrantStore, Page } from '@jit/domain';
+import { AuditLog, ChainBreak, ChainVerifier, CheckpointKeyring, CheckpointSink } from '@jit/audit';
+import { AuditCheckpoint, AuditCheckpointStore, AuditEvent, AuditFilter, Page } from '@jit/domain';
 import { Actor, requireRole } from './actor';
 
 /** Events per database round trip when exporting or verifying. */
@@ -54,18 +54,18 @@ export interface VerifyResult {
 /** Reading and verifying the audit log: auditors and admins only. */
 export class AuditLogUseCase {
   constructor(
-    private readonly store: GrantStore,
+    private readonly audit: AuditLog,
     private readonly trust: CheckpointTrust | null = null,
   ) {}
 
   list(actor: Actor, filter: AuditFilter, limit: number, cursor: string | null): Promise<Page<AuditEvent>> {
     requireRole(actor, 'auditor', 'admin');
-    return this.store.listAudit(filter, limit, cursor);
+    return this.audit.list(filter, limit, cursor);
   }
 
   export(actor: Actor, filter: AuditFilter): AsyncIterable<AuditEvent[]> {
     requireRole(actor, 'auditor', 'admin');
-    return this.store.streamAudit(filter, AUDIT_PAGE);
+    return this.audit.stream(filter, AUDIT_PAGE);
   }
 
   /** Checkpoints in `seq` order, with the public keys they verify under. */
@@ -93,10 +93,10 @@ export class AuditLogUseCase {
     // than the one read next, so one past it shows a rewound head, never a race with the signer.
     const found = await this.collectCheckpoints();
     // Events appended while we walk are after the head and not judged.
-    const head = await this.store.auditHead();
+    const head = await this.audit.head();
     const verifier = new ChainVerifier({ anchors, checkpoints: found.valid, maxReported: Number.MAX_SAFE_INTEGER });
     for (const bad of found.invalid) verifier.report(bad.seq, null, 'checkpoint', bad.reason);
-    outer: for await (const page of this.store.streamAudit({}, AUDIT_PAGE)) {
+    outer: for await (const page of this.audit.stream({}, AUDIT_PAGE)) {
       for (const e of page) {
         if (e.seq > head.seq) break outer;
         verifier.add(e);
@@ -108,7 +108,7 @@ export class AuditLogUseCase {
     if (verifier.breakCount === 0) {
       // Events appended during the walk moved the head on; anything past the current head was
       // written around the chain (a forged row that did not update the head).
-      const [max, now] = [await this.store.maxAuditSeq(), await this.store.auditHead()];
+      const [max, now] = [await this.audit.maxSeq(), await this.audit.head()];
       if (max > now.seq) verifier.report(now.seq + 1, null, 'inserted', `events after ${now.seq} are not in the chain head (inserted)`);
     }
     const breaks = [...verifier.breaks].sort((a, b) => a.seq - b.seq).slice(0, maxBreaks);

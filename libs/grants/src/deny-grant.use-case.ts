@@ -1,4 +1,4 @@
-import { Clock, DomainError, Grant, GrantAggregate, GrantStore } from '@jit/domain';
+import { Clock, DomainError, Grant, GrantAggregate, GrantRepository } from '@jit/domain';
 import { PolicySource } from '@jit/policy';
 import { Actor } from './actor';
 import { assertMayDecide, findForDecision } from './approval-eligibility';
@@ -7,7 +7,7 @@ import { GrantTransitions } from './grant-transitions';
 import { expireIfOverdue } from './pending-timeout';
 
 export interface DenyGrantDeps {
-  store: GrantStore;
+  store: GrantRepository;
   transitions: GrantTransitions;
   clock: Clock;
   policies: PolicySource;

@@ -1,4 +1,5 @@
-import { AuditEventInput, Grant, GrantAggregate, GrantPatch, GrantState, GrantStore } from '@jit/domain';
+import { AuditChainStore, AuditEventInput, GENESIS_HASH, Grant, GrantAggregate, GrantPatch, GrantRepository, GrantState, SystemClock, Transaction } from '@jit/domain';
+import { AuditLog } from '@jit/audit';
 import { GrantTransitions } from './grant-transitions';
 import { LifecycleHooks } from './lifecycle-hooks';
 
@@ -31,16 +32,37 @@ const active: Grant = {
   nextAttemptAt: null,
 };
 
-/** A store that commits whatever it is asked to, and keeps what it was asked. */
+/** A unit of work that commits whatever it is asked to, and keeps what it was asked and the events chained with it. */
 class RecordingStore {
   calls: { from: GrantState; to: GrantState; patch: GrantPatch; events: AuditEventInput[] }[] = [];
   refuse = false;
-  async transition(_id: string, from: GrantState, to: GrantState, patch: GrantPatch, events: (g: Grant) => AuditEventInput[]): Promise<Grant | null> {
-    if (this.refuse) return null;
-    // The row as committed: with a field the caller's copy did not have (another writer's), to show events describe the row.
-    const row = { ...active, ...patch, state: to, lastError: 'from the row' } as Grant;
-    this.calls.push({ from, to, patch, events: events(row) });
-    return row;
+  async run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    let call: (typeof this.calls)[number] | undefined;
+    const ended: (() => void)[] = [];
+    const tx: Transaction = {
+      grants: {
+        insert: async (g) => g,
+        transition: async (_id, from, to, patch) => {
+          if (this.refuse) return null;
+          // The row as committed: with a field the caller's copy did not have (another writer's), to show events describe the row.
+          call = { from, to, patch, events: [] };
+          this.calls.push(call);
+          return { ...active, ...patch, state: to, lastError: 'from the row' };
+        },
+      },
+      auditChain: {
+        lockHead: async () => ({ seq: 0, hash: GENESIS_HASH }),
+        append: async (events) => {
+          call?.events.push(...events.map(({ type, grantId, cloud, principal, actor, data }) => ({ type, grantId, cloud, principal, actor, data })));
+        },
+      },
+      onEnd: (fn) => ended.push(fn),
+    };
+    try {
+      return await work(tx);
+    } finally {
+      for (const fn of ended) fn();
+    }
   }
   async findById(): Promise<Grant | null> {
     return { ...active, state: 'expired' };
@@ -64,7 +86,8 @@ describe(GrantTransitions.name, () => {
   const setup = () => {
     const store = new RecordingStore();
     const hooks = new RecordingHooks();
-    return { store, hooks, transitions: new GrantTransitions(store as unknown as GrantStore, hooks) };
+    const audit = new AuditLog(store, {} as AuditChainStore, new SystemClock());
+    return { store, hooks, transitions: new GrantTransitions(store, store as unknown as GrantRepository, audit, hooks) };
   };
 
   describe('apply', () => {

@@ -1,4 +1,5 @@
-import { DomainError, Grant, GrantChange, GrantCreated, GrantStore } from '@jit/domain';
+import { AuditLog } from '@jit/audit';
+import { DomainError, Grant, GrantChange, GrantCreated, GrantRepository, UnitOfWork } from '@jit/domain';
 import { auditRecords } from './grant-audit';
 import { LifecycleHooks } from './lifecycle-hooks';
 import { nextWorkAt } from './next-work-at';
@@ -10,13 +11,19 @@ import { nextWorkAt } from './next-work-at';
  */
 export class GrantTransitions {
   constructor(
-    private readonly store: GrantStore,
+    private readonly unitOfWork: UnitOfWork,
+    private readonly grants: GrantRepository,
+    private readonly audit: AuditLog,
     private readonly hooks: LifecycleHooks,
   ) {}
 
   /** A new grant with its first events; `leaseUntil` keeps the sweeper away while the caller provisions. */
   async create(created: GrantCreated, idempotency: { key: string; requestHash: string } | null, leaseUntil: Date | null): Promise<Grant> {
-    const stored = await this.store.insert(created.grant, idempotency, auditRecords(created.events, created.grant), leaseUntil);
+    const stored = await this.unitOfWork.run(async (tx) => {
+      const row = await tx.grants.insert(created.grant, idempotency, leaseUntil);
+      await this.audit.append(tx, auditRecords(created.events, created.grant));
+      return row;
+    });
     // A grant stored to be provisioned at once is reported by the provisioning that follows.
     if (stored.state === 'pending_approval') {
       this.hooks.transitioned(stored.state);
@@ -33,7 +40,11 @@ export class GrantTransitions {
   async apply(change: GrantChange, leaseUntil: Date | null = null): Promise<Grant | null> {
     const { grant, from } = change;
     const patch = leaseUntil ? { ...change.patch, leaseUntil } : change.patch;
-    const next = await this.store.transition(grant.id, from, grant.state, patch, (row) => auditRecords(change.events, row), change.expect);
+    const next = await this.unitOfWork.run(async (tx) => {
+      const row = await tx.grants.transition(grant.id, from, grant.state, patch, change.expect);
+      if (row) await this.audit.append(tx, auditRecords(change.events, row));
+      return row;
+    });
     if (next && next.state !== from) this.hooks.transitioned(next.state);
     const due = next && nextWorkAt(next, leaseUntil);
     if (next && due) this.hooks.workDue(next, due);
@@ -42,7 +53,7 @@ export class GrantTransitions {
 
   /** Applies a change, or, having lost the race, reports the grant as it is now. */
   async applyOrReload(change: GrantChange, leaseUntil: Date | null = null): Promise<Grant> {
-    const next = (await this.apply(change, leaseUntil)) ?? (await this.store.findById(change.grant.id));
+    const next = (await this.apply(change, leaseUntil)) ?? (await this.grants.findById(change.grant.id));
     // Grants are never deleted; a row gone is a database someone edited by hand.
     if (!next) throw new DomainError('not_found', `grant ${change.grant.id} is gone`, [{ field: 'id', message: 'unknown' }]);
     return next;

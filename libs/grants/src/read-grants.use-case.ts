@@ -1,4 +1,4 @@
-import { DomainError, Grant, GrantFilter, GrantStore, Page, GRANT_ID_PATTERN, approvalProgress } from '@jit/domain';
+import { DomainError, Grant, GrantFilter, GrantRepository, Page, GRANT_ID_PATTERN, approvalProgress } from '@jit/domain';
 import { PolicySource } from '@jit/policy';
 import { Actor, hasRole, requireRole } from './actor';
 import { grantVisibility, mayRead } from './approval-eligibility';
@@ -6,7 +6,7 @@ import { grantVisibility, mayRead } from './approval-eligibility';
 /** One grant, if the actor may read it (see `grantVisibility`); any other looks absent (404). */
 export class GetGrantUseCase {
   constructor(
-    private readonly store: GrantStore,
+    private readonly store: GrantRepository,
     private readonly policies: PolicySource,
   ) {}
 
@@ -25,7 +25,7 @@ export type ListGrantsFilter = Omit<GrantFilter, 'awaitingDecisionBy' | 'visible
 /** Grants the actor may read (see `grantVisibility`), narrowed in the query so pages stay full. */
 export class ListGrantsUseCase {
   constructor(
-    private readonly store: GrantStore,
+    private readonly store: GrantRepository,
     private readonly policies: PolicySource,
   ) {}
 

@@ -1,4 +1,5 @@
-import { CloudName, GrantStore, LIVE_STATES, OwnedArtifact, GRANT_ID_PATTERN } from '@jit/domain';
+import { AuditLog } from '@jit/audit';
+import { CloudName, GrantRepository, LIVE_STATES, OwnedArtifact, GRANT_ID_PATTERN } from '@jit/domain';
 import { CloudProviderRegistry } from './cloud-provider.registry';
 import { describeError } from './provider-failure';
 
@@ -17,7 +18,8 @@ export interface ReconcileReport {
  */
 export class ReconcileOrphansUseCase {
   constructor(
-    private readonly store: GrantStore,
+    private readonly store: GrantRepository,
+    private readonly audit: AuditLog,
     private readonly registry: CloudProviderRegistry,
   ) {}
 
@@ -30,10 +32,10 @@ export class ReconcileOrphansUseCase {
         if (grant && LIVE_STATES.includes(grant.state)) continue;
         report.found++;
         const about = this.event(provider.cloud, grantId, artifact, grant ? `grant is ${grant.state}` : 'no such grant');
-        await this.store.appendAudit([{ ...about, type: 'reconcile.orphan_found' }]);
+        await this.audit.record([{ ...about, type: 'reconcile.orphan_found' }]);
         try {
           await provider.removeOrphan(artifact);
-          await this.store.appendAudit([{ ...about, type: 'reconcile.orphan_removed' }]);
+          await this.audit.record([{ ...about, type: 'reconcile.orphan_removed' }]);
           report.removed++;
         } catch (e) {
           // Reported by the found event; removal is retried on the next run.

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { AuditTrail } from '@jit/audit';
+import { AuditLog, AuditTrail } from '@jit/audit';
 import {
   Clock,
   CloudAccessProvider,
@@ -10,7 +10,7 @@ import {
   GrantAggregate,
   GrantRequest,
   GrantSpec,
-  GrantStore,
+  GrantRepository,
   Principal,
   ProviderError,
   Target,
@@ -72,7 +72,8 @@ function validateForCloud(provider: CloudAccessProvider, spec: GrantSpec): void 
  * as `policy.denied` and no grant is stored.
  */
 export interface RequestGrantDeps {
-  store: GrantStore;
+  store: GrantRepository;
+  audit: AuditLog;
   transitions: GrantTransitions;
   lifecycle: GrantLifecycle;
   registry: CloudProviderRegistry;
@@ -105,7 +106,7 @@ export class RequestGrantUseCase {
     const { provider, request, verdict } = await this.decide(actor, parsed, id);
     this.deps.hooks.decided(verdict.effect, verdict.effect === 'allow' ? verdict.approval.mode : verdict.code);
     if (verdict.effect === 'deny') {
-      await this.deps.store.appendAudit([AuditTrail.policyDenied(actor.subject, request, verdict, actor)]);
+      await this.deps.audit.record([AuditTrail.policyDenied(actor.subject, request, verdict, actor)]);
       throw denialOf(verdict);
     }
     const { approval } = verdict;

@@ -1,11 +1,15 @@
 /**
  * Persistence: PostgreSQL (or the embedded PGlite) through TypeORM. Opens the database and
- * runs the migrations; implements the grant store (grants, claims and leases, jobs, and the
- * hash-chained audit log in the same transactions), the audit checkpoint store and the
- * notification cursor store. Imports domain, config, observability (docs/architecture.md;
- * the audit and notifications imports go with issue 11 point 2).
+ * runs the migrations; implements the grant repository, the work queue (claims, leases,
+ * jobs), the audit chain's rows and the unit of work that puts a grant change and its audit
+ * events in one transaction (the audit log in libs/audit hashes), the audit checkpoint
+ * store and the notification cursor store. Imports domain, config, observability
+ * (docs/architecture.md).
  */
 export * from './database';
-export * from './repositories/postgres-grant.store';
+export * from './repositories/postgres-grant.repository';
+export * from './repositories/postgres-work-queue';
+export * from './repositories/postgres-audit-chain.store';
+export * from './repositories/postgres-unit-of-work';
 export * from './repositories/postgres-notification-cursor.store';
 export * from './repositories/postgres-audit-checkpoint.store';

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { AuditTrail } from '@jit/audit';
-import { GrantStore } from '@jit/domain';
+import { AuditLog, AuditTrail } from '@jit/audit';
 import { BrokerMetrics } from '@jit/observability';
 import { AccessPolicy, AccessPolicyHolder, ReloadOutcome } from '@jit/policy';
 
@@ -22,7 +21,7 @@ export class PolicyReloader {
 
   constructor(
     readonly holder: AccessPolicyHolder,
-    private readonly store: GrantStore,
+    private readonly auditLog: AuditLog,
     private readonly metrics: BrokerMetrics,
     private readonly replica: string,
     private readonly intervalMs: number,
@@ -69,7 +68,7 @@ export class PolicyReloader {
 
   private async audit(policy: AccessPolicy, previousVersion: string | null, trigger: ReloadTrigger): Promise<void> {
     const text = policy.text && policy.text.length <= MAX_AUDITED_TEXT ? policy.text : null;
-    await this.store.appendAudit([
+    await this.auditLog.record([
       AuditTrail.policyLoaded({
         version: policy.version,
         previousVersion,

@@ -1,4 +1,4 @@
-import { Clock, Grant, GrantStore } from '@jit/domain';
+import { Clock, Grant, WorkQueue } from '@jit/domain';
 import { ProcessDueGrantUseCase } from '@jit/grants';
 import { GrantExpirySweeper } from './grant-expiry.sweeper';
 
@@ -20,9 +20,9 @@ describe('GrantExpirySweeper', () => {
   beforeEach(() => jest.useFakeTimers({ now: new Date('2026-11-26T12:00:00Z') }));
   afterEach(() => jest.useRealTimers());
 
-  function sweeperWith(store: Pick<GrantStore, 'claimDue' | 'nextDueAt'>, processed: Grant[] = []) {
+  function sweeperWith(store: Pick<WorkQueue, 'claimDue' | 'nextDueAt'>, processed: Grant[] = []) {
     const processDue = { execute: async (g: Grant) => (processed.push(g), g) } as unknown as ProcessDueGrantUseCase;
-    return new GrantExpirySweeper(store as GrantStore, processDue, new FakeTimersClock(), { owner: 'r1', intervalMs: POLL_MS, leaseMs: 30_000, concurrency: 4 });
+    return new GrantExpirySweeper(store as WorkQueue, processDue, new FakeTimersClock(), { owner: 'r1', intervalMs: POLL_MS, leaseMs: 30_000, concurrency: 4 });
   }
 
   it('should claim again at the time nextDueAt names, long before the next poll', async () => {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Clock, Grant, GrantStore } from '@jit/domain';
+import { Clock, Grant, WorkQueue } from '@jit/domain';
 import { ProcessDueGrantUseCase } from '@jit/grants';
 
 export interface SweeperSettings {
@@ -31,7 +31,7 @@ export class GrantExpirySweeper {
   private inFlight = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly store: GrantStore,
+    private readonly queue: WorkQueue,
     private readonly processDue: ProcessDueGrantUseCase,
     private readonly clock: Clock,
     private readonly settings: SweeperSettings,
@@ -82,13 +82,13 @@ export class GrantExpirySweeper {
     const claimedAt = this.clock.now();
     const room = this.settings.concurrency - this.inFlight.size;
     if (room > 0) {
-      const claimed = await this.store.claimDue(this.settings.owner, this.settings.leaseMs, room);
+      const claimed = await this.queue.claimDue(this.settings.owner, this.settings.leaseMs, room);
       for (const g of claimed) this.dispatch(g);
       this.backlog = claimed.length === room;
     } else {
       this.backlog = true;
     }
-    const next = await this.store.nextDueAt(claimedAt, 2 * this.settings.intervalMs);
+    const next = await this.queue.nextDueAt(claimedAt, 2 * this.settings.intervalMs);
     if (next && (this.wakeAt === null || next.getTime() < this.wakeAt)) this.arm(next.getTime());
   }
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { GrantStore } from '@jit/domain';
+import { WorkQueue } from '@jit/domain';
 import { ReconcileOrphansUseCase } from '@jit/grants';
 
 /** Runs reconciliation every `intervalMs` on whichever replica claims the job first. */
@@ -9,7 +9,7 @@ export class ReconcileScheduler {
   private running: Promise<unknown> | null = null;
 
   constructor(
-    private readonly store: GrantStore,
+    private readonly queue: WorkQueue,
     private readonly reconcile: ReconcileOrphansUseCase,
     private readonly intervalMs: number,
   ) {}
@@ -22,7 +22,7 @@ export class ReconcileScheduler {
     if (this.running) return;
     const run = (async () => {
       // The lease is the interval itself: one run per interval across all replicas.
-      if (!(await this.store.claimJob('reconcile', this.intervalMs - 1000))) return;
+      if (!(await this.queue.claimJob('reconcile', this.intervalMs - 1000))) return;
       const report = await this.reconcile.execute();
       if (report.found) this.logger.warn(`reconciliation: ${report.found} orphans, ${report.removed} removed, ${report.failed} failed`);
       for (const e of report.errors) this.logger.error(`orphan not removed: ${e}`);

@@ -1,0 +1,87 @@
+import { CloudName } from '../cloud';
+import { Grant, GrantState } from '../grant';
+
+export interface GrantFilter {
+  cloud?: CloudName;
+  state?: GrantState;
+  principal?: string;
+  requester?: string;
+  from?: Date;
+  to?: Date;
+  /**
+   * Requests this approver could decide now: pending, before their deadline, asking approval from
+   * one of `groups`, not requested by `subject`, and not yet approved by them.
+   */
+  awaitingDecisionBy?: { subject: string; groups: string[] };
+  /**
+   * Only what this reader may see: grants requested by `subject`, or decided by a rule whose
+   * approvers include one of `groups` (with no groups: only the reader's own requests).
+   */
+  visibleTo?: { subject: string; groups: string[] };
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; absent on the last page. */
+  nextCursor: string | null;
+}
+
+/** Fields a transition may change, besides the state. */
+export type GrantPatch = Partial<
+  Pick<
+    Grant,
+    | 'startsAt'
+    | 'expiresAt'
+    | 'endedAt'
+    | 'endReason'
+    | 'providerRef'
+    | 'lastError'
+    | 'attempts'
+    | 'nextAttemptAt'
+    | 'approvals'
+    | 'approvalDeadline'
+  >
+> & {
+  /** Keep (or take) the row for this replica until the given time; null releases it. */
+  leaseUntil?: Date | null;
+};
+
+/**
+ * Grant writes inside one unit of work (see `UnitOfWork`): the row changes commit or roll back
+ * with whatever else the transaction writes, the grant's audit events above all.
+ */
+export interface GrantWrites {
+  /**
+   * Stores a new grant; `leaseUntil` keeps the sweeper away while the caller provisions. A
+   * second grant with the requester's Idempotency-Key fails with `idempotency_conflict`.
+   */
+  insert(grant: Grant, idempotency: { key: string; requestHash: string } | null, leaseUntil: Date | null): Promise<Grant>;
+
+  /**
+   * Changes a grant's state if it is still in `from` (and, with `expect`, still holds exactly
+   * `approvalCount` approvals) and no other replica holds its lease; returns null when it is not
+   * (another replica, request or approver got there first).
+   */
+  transition(id: string, from: GrantState, to: GrantState, patch: GrantPatch, expect?: { approvalCount: number }): Promise<Grant | null>;
+}
+
+/** Reading grants. Writes go through a unit of work (`UnitOfWork`, `GrantWrites`). */
+export abstract class GrantRepository {
+  abstract findById(id: string): Promise<Grant | null>;
+  abstract findByIdempotencyKey(requester: string, key: string): Promise<{ grant: Grant; requestHash: string } | null>;
+  /**
+   * Grants newest first, keyset-paged. `keep`, a check SQL cannot make, drops rows while the page
+   * is filled from further rows; a page may still come back short (with `nextCursor`) after
+   * LIST_SCAN_LIMIT rows were read, so that one request never scans without bound.
+   */
+  abstract list(filter: GrantFilter, limit: number, cursor: string | null, keep?: (g: Grant) => boolean): Promise<Page<Grant>>;
+  /** Live grants (provisioning, active, revoking, revoke_failed) sharing an overlap key, except `exceptId`. */
+  abstract liveWithOverlapKey(overlapKey: string, exceptId: string): Promise<Grant[]>;
+  abstract countByState(): Promise<Record<string, number>>;
+}
+
+/**
+ * The old name, kept only while `grant-lifecycle.ts` is being changed by issue 11 point 4:
+ * remove it once that file takes `GrantRepository`.
+ */
+export type GrantStore = GrantRepository;

@@ -1,0 +1,27 @@
+import { Grant } from '../grant';
+
+/**
+ * The sweeper's work: grants claimed with a lease so one replica at a time works on each, the
+ * next moment work falls due, and singleton jobs (reconciliation) leased the same way.
+ */
+export abstract class WorkQueue {
+  /**
+   * Claims due work for `owner` with `FOR UPDATE SKIP LOCKED` and a lease: active grants past
+   * `expiresAt`, revocations whose retry is due, provisioning rows whose lease lapsed, and
+   * pending requests past their approval deadline.
+   */
+  abstract claimDue(owner: string, leaseMs: number, limit: number): Promise<Grant[]>;
+
+  /** Releases every claim (grants and jobs) this replica holds: called at start, when no work of its can be in flight. */
+  abstract releaseOwnLeases(): Promise<number>;
+
+  /**
+   * The next moment after `after`, within `horizonMs` of it, that claimDue will have work: an
+   * expiry, a revocation retry, an approval deadline, or a lease lapsing. The sweeper passes the
+   * time it claimed at, so work that fell due between its claim and this query is not missed.
+   */
+  abstract nextDueAt(after: Date, horizonMs: number): Promise<Date | null>;
+
+  /** Takes a singleton job for this replica until the lease ends; false if another replica holds it. */
+  abstract claimJob(name: string, leaseMs: number): Promise<boolean>;
+}

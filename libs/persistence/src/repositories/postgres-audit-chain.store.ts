@@ -1,0 +1,91 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditChainStore, AuditChainWrites, AuditEvent, AuditFilter, AuditHead, Page } from '@jit/domain';
+import { decodeCursor, encodeCursor } from '../cursor';
+import { SqlConditions } from '../sql-conditions';
+import { AuditRow, toAuditEvent } from '../mappers/grant-row.mapper';
+
+type AuditCursor = { s: number };
+const isAuditCursor = (v: unknown): v is AuditCursor =>
+  typeof v === 'object' && v !== null && Number.isSafeInteger((v as AuditCursor).s) && (v as AuditCursor).s >= 0;
+
+/** The hash-chained audit log's rows on PostgreSQL (or the embedded PGlite): the reads. */
+export class PostgresAuditChainStore extends AuditChainStore {
+  constructor(private readonly db: DataSource) {
+    super();
+  }
+
+  async list(filter: AuditFilter, limit: number, cursor: string | null): Promise<Page<AuditEvent>> {
+    const after = cursor ? decodeCursor(cursor, isAuditCursor).s : 0;
+    const events = await this.queryAudit(filter, after, limit + 1);
+    const items = events.slice(0, limit);
+    return {
+      items,
+      nextCursor: events.length > limit ? encodeCursor({ s: items[items.length - 1].seq }) : null,
+    };
+  }
+
+  async *stream(filter: AuditFilter, pageSize: number): AsyncIterable<AuditEvent[]> {
+    let after = 0;
+    for (;;) {
+      const page = await this.queryAudit(filter, after, pageSize);
+      if (page.length === 0) return;
+      yield page;
+      after = page[page.length - 1].seq;
+      if (page.length < pageSize) return;
+    }
+  }
+
+  async head(): Promise<AuditHead> {
+    const [row] = await this.db.query(`SELECT seq, hash FROM audit_chain_head WHERE id = 1`);
+    return { seq: Number(row.seq), hash: row.hash };
+  }
+
+  async maxSeq(): Promise<number> {
+    const [row] = await this.db.query(`SELECT coalesce(max(seq), 0) AS seq FROM audit_events`);
+    return Number(row.seq);
+  }
+
+  private async queryAudit(filter: AuditFilter, afterSeq: number, limit: number): Promise<AuditEvent[]> {
+    const q = new SqlConditions()
+      .add('seq > ?', afterSeq)
+      .addIf('grant_id = ?', filter.grantId)
+      .addIf('cloud = ?', filter.cloud)
+      .addIf('principal = ?', filter.principal)
+      .addIf('actor = ?', filter.actor)
+      .addIf('type = ?', filter.type)
+      .addIf('occurred_at >= ?', filter.from)
+      .addIf('occurred_at < ?', filter.to);
+    const rows: AuditRow[] = await this.db.query(
+      `SELECT * FROM audit_events ${q.clause()} ORDER BY seq LIMIT ${q.param(limit)}`,
+      q.params,
+    );
+    return rows.map(toAuditEvent);
+  }
+}
+
+/** The chain's rows in one transaction (`m`), for `PostgresUnitOfWork`; the audit log hashes. */
+export class PostgresAuditChainWrites implements AuditChainWrites {
+  constructor(private readonly m: EntityManager) {}
+
+  async lockHead(): Promise<AuditHead> {
+    const [head] = await this.m.query(`SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
+    return { seq: Number(head.seq), hash: head.hash };
+  }
+
+  async append(events: readonly AuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const values: string[] = [];
+    const params: unknown[] = [];
+    for (const e of events) {
+      const base = params.length;
+      params.push(e.seq, e.id, e.occurredAt, e.type, e.grantId, e.cloud, e.principal, e.actor, JSON.stringify(e.data), e.prevHash, e.hash);
+      values.push(`(${Array.from({ length: 11 }, (_, i) => `$${base + i + 1}`).join(',')})`);
+    }
+    await this.m.query(
+      `INSERT INTO audit_events (seq, id, occurred_at, type, grant_id, cloud, principal, actor, data, prev_hash, hash) VALUES ${values.join(',')}`,
+      params,
+    );
+    const last = events[events.length - 1];
+    await this.m.query(`UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1`, [last.seq, last.hash]);
+  }
+}

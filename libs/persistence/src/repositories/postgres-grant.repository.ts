@@ -1,0 +1,203 @@
+import { DataSource, EntityManager } from 'typeorm';
+import {
+  Clock,
+  DomainError,
+  Grant,
+  GrantFilter,
+  GrantPatch,
+  GrantRepository,
+  GrantState,
+  GrantWrites,
+  LIVE_STATES,
+  Page,
+} from '@jit/domain';
+import { decodeCursor, encodeCursor } from '../cursor';
+import { SqlConditions } from '../sql-conditions';
+import { GrantRow, toGrant } from '../mappers/grant-row.mapper';
+
+const PATCH_COLUMNS: Record<Exclude<keyof GrantPatch, 'leaseUntil'>, string> = {
+  startsAt: 'starts_at',
+  expiresAt: 'expires_at',
+  approvalDeadline: 'approval_deadline',
+  endedAt: 'ended_at',
+  endReason: 'end_reason',
+  providerRef: 'provider_ref',
+  lastError: 'last_error',
+  attempts: 'attempts',
+  nextAttemptAt: 'next_attempt_at',
+  approvals: 'approvals',
+};
+const JSON_COLUMNS = new Set(['provider_ref', 'approvals', 'decision']);
+
+type GrantCursor = { t: string; i: string };
+/** Rows a filtered list reads at most per request before answering a short page with a cursor. */
+export const LIST_SCAN_LIMIT = 2_000;
+
+const grantCursor = (g: Grant): string => encodeCursor({ t: g.createdAt.toISOString(), i: g.id });
+
+const isGrantCursor = (v: unknown): v is GrantCursor =>
+  typeof v === 'object' && v !== null && typeof (v as GrantCursor).t === 'string' && typeof (v as GrantCursor).i === 'string' &&
+  !Number.isNaN(Date.parse((v as GrantCursor).t)) && /^[0-9a-f-]{36}$/.test((v as GrantCursor).i);
+
+/** Grant rows on PostgreSQL (or the embedded PGlite): the reads. Writes are `PostgresGrantWrites`, in a unit of work. */
+export class PostgresGrantRepository extends GrantRepository {
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  async findById(id: string): Promise<Grant | null> {
+    const rows: GrantRow[] = await this.db.query(`SELECT * FROM grants WHERE id = $1`, [id]);
+    return rows[0] ? toGrant(rows[0]) : null;
+  }
+
+  async findByIdempotencyKey(requester: string, key: string): Promise<{ grant: Grant; requestHash: string } | null> {
+    const rows: (GrantRow & { request_hash: string })[] = await this.db.query(
+      `SELECT * FROM grants WHERE requested_by = $1 AND idempotency_key = $2`,
+      [requester, key],
+    );
+    return rows[0] ? { grant: toGrant(rows[0]), requestHash: rows[0].request_hash } : null;
+  }
+
+  async list(filter: GrantFilter, limit: number, cursor: string | null, keep?: (g: Grant) => boolean): Promise<Page<Grant>> {
+    if (!keep) return this.listPage(filter, limit, cursor);
+    const items: Grant[] = [];
+    let next = cursor;
+    for (let scanned = 0; ; ) {
+      const page = await this.listPage(filter, limit, next);
+      for (const g of page.items) {
+        scanned++;
+        if (keep(g)) items.push(g);
+        next = grantCursor(g);
+        if (items.length === limit) return { items, nextCursor: next };
+      }
+      if (!page.nextCursor) return { items, nextCursor: null };
+      if (scanned >= LIST_SCAN_LIMIT) return { items, nextCursor: next };
+    }
+  }
+
+  private async listPage(filter: GrantFilter, limit: number, cursor: string | null): Promise<Page<Grant>> {
+    const q = new SqlConditions()
+      .addIf('cloud = ?', filter.cloud)
+      .addIf('state = ?', filter.state)
+      .addIf('principal_id = ?', filter.principal)
+      .addIf('requested_by = ?', filter.requester)
+      .addIf('created_at >= ?', filter.from)
+      .addIf('created_at < ?', filter.to);
+    const reader = filter.visibleTo;
+    if (reader) {
+      // Without groups this is the requester's index; with them, the reader's own or their groups' rules
+      // (the operator form, which IDX_grants_decision_groups serves; jsonb_exists_any would read every row).
+      q.where.push(
+        reader.groups.length
+          ? `(requested_by = ${q.param(reader.subject)} OR (decision->'groups') ?| ${q.param(reader.groups)}::text[])`
+          : `requested_by = ${q.param(reader.subject)}`,
+      );
+    }
+    const approver = filter.awaitingDecisionBy;
+    if (approver) {
+      q.where.push(
+        `state = 'pending_approval'`,
+        `decision->>'mode' = 'approvals'`,
+        `(approval_deadline IS NULL OR approval_deadline > ${q.param(this.clock.now())})`,
+        `requested_by <> ${q.param(approver.subject)}`,
+        `jsonb_exists_any(decision->'groups', ${q.param(approver.groups)}::text[])`,
+        `NOT approvals @> ${q.param(JSON.stringify([{ approver: approver.subject }]))}::jsonb`,
+      );
+    }
+    if (cursor) {
+      const c = decodeCursor(cursor, isGrantCursor);
+      q.where.push(`(created_at, id) < (${q.param(new Date(c.t))}, ${q.param(c.i)})`);
+    }
+    const rows: GrantRow[] = await this.db.query(
+      `SELECT * FROM grants ${q.clause()} ORDER BY created_at DESC, id DESC LIMIT ${q.param(limit + 1)}`,
+      q.params,
+    );
+    const items = rows.slice(0, limit).map(toGrant);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? grantCursor(last) : null,
+    };
+  }
+
+  async liveWithOverlapKey(overlapKey: string, exceptId: string): Promise<Grant[]> {
+    const rows: GrantRow[] = await this.db.query(
+      `SELECT * FROM grants WHERE overlap_key = $1 AND id <> $2 AND state = ANY($3) ORDER BY expires_at`,
+      [overlapKey, exceptId, LIVE_STATES],
+    );
+    return rows.map(toGrant);
+  }
+
+  async countByState(): Promise<Record<string, number>> {
+    const rows: { state: string; n: string }[] = await this.db.query(`SELECT state, count(*) AS n FROM grants GROUP BY state`);
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  }
+}
+
+/** Grant writes in one transaction (`m`), for `PostgresUnitOfWork`. */
+export class PostgresGrantWrites implements GrantWrites {
+  constructor(
+    private readonly m: EntityManager,
+    private readonly clock: Clock,
+    /** This replica's lease owner id. */
+    private readonly owner: string,
+  ) {}
+
+  async insert(grant: Grant, idempotency: { key: string; requestHash: string } | null, leaseUntil: Date | null): Promise<Grant> {
+    try {
+      const [row] = await this.m.query(
+        `INSERT INTO grants (id, state, cloud, kind, principal_type, principal_id, target, requested_by, justification, ticket,
+           duration_seconds, created_at, starts_at, expires_at, ended_at, end_reason, approvals, artifact_name, overlap_key,
+           provider_ref, last_error, attempts, next_attempt_at, lease_owner, lease_until, idempotency_key, request_hash, updated_at,
+           decision, approval_deadline)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$12,$28,$29)
+         RETURNING *`,
+        [
+          grant.id, grant.state, grant.cloud, grant.kind, grant.principal.type, grant.principal.id, JSON.stringify(grant.target),
+          grant.requestedBy, grant.justification, grant.ticket, grant.durationSeconds, grant.createdAt, grant.startsAt,
+          grant.expiresAt, grant.endedAt, grant.endReason, JSON.stringify(grant.approvals), grant.artifactName, grant.overlapKey,
+          grant.providerRef && JSON.stringify(grant.providerRef), grant.lastError, grant.attempts, grant.nextAttemptAt,
+          leaseUntil ? this.owner : null, leaseUntil, idempotency?.key ?? null, idempotency?.requestHash ?? null,
+          grant.decision && JSON.stringify(grant.decision), grant.approvalDeadline,
+        ],
+      );
+      return toGrant(row);
+    } catch (e) {
+      if ((e as { code?: string }).code === '23505' && idempotency) {
+        throw new DomainError('idempotency_conflict', 'a request with this Idempotency-Key is already being processed', [
+          { field: 'Idempotency-Key', message: 'is in use' },
+        ]);
+      }
+      throw e;
+    }
+  }
+
+  async transition(id: string, from: GrantState, to: GrantState, patch: GrantPatch, expect?: { approvalCount: number }): Promise<Grant | null> {
+    const now = this.clock.now();
+    const sets = ['state = $3', 'updated_at = $4'];
+    const params: unknown[] = [id, from, to, now, this.owner];
+    for (const [key, column] of Object.entries(PATCH_COLUMNS)) {
+      if (!(key in patch)) continue;
+      const value = patch[key as keyof typeof PATCH_COLUMNS];
+      params.push(JSON_COLUMNS.has(column) && value != null ? JSON.stringify(value) : value);
+      sets.push(`${column} = $${params.length}`);
+    }
+    params.push(patch.leaseUntil ?? null);
+    sets.push(`lease_until = $${params.length}`, `lease_owner = CASE WHEN $${params.length}::timestamptz IS NULL THEN NULL ELSE $5 END`);
+    let approvalGuard = '';
+    if (expect) {
+      params.push(expect.approvalCount);
+      approvalGuard = ` AND jsonb_array_length(approvals) = $${params.length}`;
+    }
+    const [rows]: [GrantRow[], number] = await this.m.query(
+      `UPDATE grants SET ${sets.join(', ')}
+       WHERE id = $1 AND state = $2 AND (lease_until IS NULL OR lease_until <= $4 OR lease_owner = $5)${approvalGuard}
+       RETURNING *`,
+      params,
+    );
+    return rows.length === 0 ? null : toGrant(rows[0]);
+  }
+}

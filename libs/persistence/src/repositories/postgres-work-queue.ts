@@ -1,0 +1,81 @@
+import { DataSource } from 'typeorm';
+import { Clock, Grant, WorkQueue } from '@jit/domain';
+import { GrantRow, toGrant } from '../mappers/grant-row.mapper';
+
+/** The sweeper's work queue on PostgreSQL (or the embedded PGlite): leases on grant rows and on broker_jobs. */
+export class PostgresWorkQueue extends WorkQueue {
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+    /** This replica's lease owner id. */
+    private readonly owner: string,
+  ) {
+    super();
+  }
+
+  async claimDue(owner: string, leaseMs: number, limit: number): Promise<Grant[]> {
+    const now = this.clock.now();
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    const claimed: Grant[] = [];
+    // One statement per kind of work, each on its own partial index, most urgent first.
+    const kinds = [
+      `state = 'active' AND expires_at <= $1 ORDER BY expires_at`,
+      `state IN ('revoking','revoke_failed') AND next_attempt_at <= $1 ORDER BY next_attempt_at`,
+      `state = 'provisioning' ORDER BY lease_until NULLS FIRST`,
+      `state = 'pending_approval' AND approval_deadline <= $1 ORDER BY approval_deadline`,
+    ];
+    for (const condition of kinds) {
+      const room = limit - claimed.length;
+      if (room <= 0) break;
+      const [rows]: [GrantRow[], number] = await this.db.query(
+        `UPDATE grants SET lease_owner = $2, lease_until = $3
+         WHERE id IN (
+           SELECT id FROM grants
+           WHERE (lease_until IS NULL OR lease_until <= $1) AND ${condition}
+           LIMIT $4 FOR UPDATE SKIP LOCKED)
+         RETURNING *`,
+        [now, owner, leaseUntil, room],
+      );
+      claimed.push(...rows.map(toGrant));
+    }
+    return claimed;
+  }
+
+  async releaseOwnLeases(): Promise<number> {
+    const [, count]: [unknown[], number] = await this.db.query(
+      `UPDATE grants SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1 RETURNING id`,
+      [this.owner],
+    );
+    await this.db.query(`UPDATE broker_jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1`, [this.owner]);
+    return count;
+  }
+
+  async nextDueAt(after: Date, horizonMs: number): Promise<Date | null> {
+    const now = after;
+    // One branch per kind of work claimDue takes, each on its partial index, plus the leases
+    // that hold a row back (a claim in flight, a provisioning retry, a dead replica's claim).
+    const rows: { at: Date }[] = await this.db.query(
+      `SELECT min(at) AS at FROM (
+         SELECT min(expires_at) AS at FROM grants WHERE state = 'active' AND expires_at > $1 AND expires_at <= $2
+         UNION ALL
+         SELECT min(next_attempt_at) FROM grants WHERE state IN ('revoking','revoke_failed') AND next_attempt_at > $1 AND next_attempt_at <= $2
+         UNION ALL
+         SELECT min(approval_deadline) FROM grants WHERE state = 'pending_approval' AND approval_deadline > $1 AND approval_deadline <= $2
+         UNION ALL
+         SELECT min(lease_until) FROM grants WHERE lease_until IS NOT NULL AND lease_until > $1 AND lease_until <= $2
+       ) due`,
+      [now, new Date(now.getTime() + horizonMs)],
+    );
+    return rows[0]?.at ?? null;
+  }
+
+  async claimJob(name: string, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const [rows]: [unknown[], number] = await this.db.query(
+      `UPDATE broker_jobs SET lease_owner = $2, lease_until = $3, last_run_at = $4
+       WHERE name = $1 AND (lease_until IS NULL OR lease_until <= $4) RETURNING name`,
+      [name, this.owner, new Date(now.getTime() + leaseMs), now],
+    );
+    return rows.length === 1;
+  }
+}
