@@ -133,44 +133,42 @@ module.exports = {
     },
 
     // Test-only code stays out of production code.
-    ...withExceptions(
-      {
-        name: 'simulators-only-in-tests-and-sandbox',
-        comment: 'The cloud simulators are imported only by tests, libs/testing and the sandbox app.',
-        severity: 'error',
-        from: { pathNot: [...TEST_ONLY, '^libs/testing/', '^libs/simulators/', '^apps/sandbox/'] },
-        to: { path: '^libs/simulators/' },
-      },
-      {
-        name: 'broker-sandbox-starts-simulators',
-        why: 'the sandbox still lives inside apps/broker',
-        point: 5,
-        from: '^apps/broker/src/sandbox/sandbox-clouds\\.ts$',
-        to: '^libs/simulators/(aws|azure|gcp)/src/index\\.ts$',
-      },
-    ),
-    ...withExceptions(
-      {
-        name: 'in-memory-cloud-only-in-tests-and-sandbox',
-        comment: 'The in-memory cloud (provider-local) is imported only by tests, libs/testing and the sandbox app.',
-        severity: 'error',
-        from: { pathNot: [...TEST_ONLY, '^libs/testing/', '^libs/providers/local/', '^apps/sandbox/'] },
-        to: { path: '^libs/providers/local/' },
-      },
-      {
-        name: 'broker-sandbox-uses-local-cloud',
-        why: 'the sandbox still lives inside apps/broker',
-        point: 5,
-        from: '^apps/broker/src/sandbox\\.ts$',
-        to: '^libs/providers/local/src/index\\.ts$',
-      },
-    ),
+    {
+      name: 'simulators-only-in-tests-and-sandbox',
+      comment: 'The cloud simulators are imported only by tests, libs/testing and the sandbox app.',
+      severity: 'error',
+      from: { pathNot: [...TEST_ONLY, '^libs/testing/', '^libs/simulators/', '^apps/sandbox/'] },
+      to: { path: '^libs/simulators/' },
+    },
+    {
+      name: 'in-memory-cloud-only-in-tests-and-sandbox',
+      comment: 'The in-memory cloud (provider-local) is imported only by tests, libs/testing and the sandbox app.',
+      severity: 'error',
+      from: { pathNot: [...TEST_ONLY, '^libs/testing/', '^libs/providers/local/', '^apps/sandbox/'] },
+      to: { path: '^libs/providers/local/' },
+    },
     {
       name: 'broker-not-to-sandbox',
-      comment: 'The production broker does not import the sandbox (only the sandbox entry point does, until it moves to apps/sandbox).',
+      comment: 'The production broker does not import the sandbox app; the sandbox imports the broker (@jit/broker).',
       severity: 'error',
-      from: { path: '^apps/broker/', pathNot: ['^apps/broker/src/sandbox(\\.ts$|/)'] },
-      to: { path: '^apps/broker/src/sandbox(\\.ts$|/)' },
+      from: { path: '^apps/broker/' },
+      to: { path: '^apps/sandbox/' },
+    },
+    {
+      name: 'broker-reaches-no-test-code',
+      comment:
+        'The broker app, from each of its entry points (npm start and the two CLIs), reaches no simulator, no in-memory ' +
+        'cloud, no libs/testing and not the sandbox, directly or through another module: its clouds come from configuration only.',
+      severity: 'error',
+      from: { path: '^apps/broker/src/(main|index|cli/[^/]+)\\.ts$' },
+      to: { reachable: true, path: '^(libs/(simulators/[^/]+|providers/local|testing)/src/index\\.ts|apps/sandbox/)' },
+    },
+    {
+      name: 'sandbox-through-the-broker-barrel',
+      comment: 'The sandbox app embeds the broker through @jit/broker (apps/broker/src/index.ts), never a file inside it.',
+      severity: 'error',
+      from: { path: '^apps/sandbox/' },
+      to: { path: '^apps/broker/', pathNot: '^apps/broker/src/index\\.ts$' },
     },
     {
       name: 'testing-only-in-tests',

@@ -73,7 +73,7 @@ describe('kill -9 and restart of the broker process', () => {
       script = 'test/setup/local-broker.child.ts';
       env = { ...common, DATABASE_URL: url.toString(), JIT_DATA_DIR: dataDir };
     } else {
-      script = 'apps/broker/src/sandbox.ts';
+      script = 'apps/sandbox/src/main.ts';
       env = { ...common, JIT_DATA_DIR: dataDir };
     }
   });

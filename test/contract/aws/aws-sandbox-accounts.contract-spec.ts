@@ -1,5 +1,5 @@
 import { ProviderError } from '@jit/domain';
-import { SANDBOX, SandboxClouds, startSandboxClouds } from '../../../apps/broker/src/sandbox/sandbox-clouds';
+import { SANDBOX, SandboxClouds, startSandboxClouds } from '../../../apps/sandbox/src/sandbox-clouds';
 import { awsGrantSpec } from './aws-grant-spec';
 
 /** The sandbox's AWS adapter serves its own account and one member account, and refuses any other. */

@@ -3,16 +3,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadBrokerConfig } from '@jit/config';
 import { CLOUDS } from '@jit/domain';
+import { ensureAuditSigningKey, runUntilSignal, sha256Hex, startBroker } from '@jit/broker';
 import { LocalCloudProvider } from '@jit/provider-local';
-import { ensureAuditSigningKey } from './audit/audit-signing-key.file';
-import { sha256Hex } from './http/auth/token-registry';
-import { runUntilSignal } from './run-until-signal';
-import { SANDBOX, startSandboxClouds } from './sandbox/sandbox-clouds';
-import { startBroker } from './start-broker';
+import { SANDBOX, startSandboxClouds } from './sandbox-clouds';
 
 /**
  * `npm run sandbox`: the broker on the embedded database with the three cloud simulators, tokens generated
- * for this run (or JIT_ADMIN_TOKEN), and a printed walk-through.
+ * for this run (or JIT_ADMIN_TOKEN), and a printed walk-through. Its own app, so the production
+ * broker (apps/broker) imports no simulator and no in-memory cloud: the sandbox hands them to the
+ * same `startBroker` that `npm start` calls with the configured clouds.
  */
 async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '' };
