@@ -1,5 +1,5 @@
-import { Clock, CloudAccessProvider, Grant, GrantAggregate, GrantStore, ProviderError, ProvisionOutcome, grantSpec, revocationLagSeconds } from '@jit/domain';
-import { backoffMs, withRetry } from '@jit/resilience';
+import { Clock, CloudAccessProvider, Grant, GrantAggregate, GrantRepository, ProviderError, ProvisionOutcome, grantSpec, revocationLagSeconds } from '@jit/domain';
+import { backoffMs, withRetry, withTimeout } from '@jit/resilience';
 import { REQUEST_BACKOFF, REVOKE_BACKOFF } from './backoff';
 import { CloudProviderRegistry } from './cloud-provider.registry';
 import { GrantTransitions } from './grant-transitions';
@@ -37,7 +37,7 @@ export type ProvisionResult =
 export class GrantLifecycle {
   constructor(
     private readonly transitions: GrantTransitions,
-    private readonly store: GrantStore,
+    private readonly store: GrantRepository,
     private readonly registry: CloudProviderRegistry,
     private readonly clock: Clock,
     private readonly settings: LifecycleSettings,
@@ -51,7 +51,7 @@ export class GrantLifecycle {
     const overlapping = await this.overlapping(g);
     let outcome: ProvisionOutcome;
     try {
-      outcome = await this.withRetries(options.attempts, () => this.call(provider, 'grant', () => provider.grant(spec, { overlapping })));
+      outcome = await this.withRetries(options.attempts, () => this.call(provider, 'grant', (signal) => provider.grant(spec, { overlapping }, signal)));
     } catch (e) {
       const error = toProviderError(e);
       return { grant: await this.failProvisioning(g, describeError(error)), error };
@@ -74,7 +74,7 @@ export class GrantLifecycle {
     const provider = this.registry.get(g.cloud);
     const now = this.clock.now();
     try {
-      await this.call(provider, 'revoke', () => provider.revoke(grantSpec(g), { overlapping: [], early: true }));
+      await this.call(provider, 'revoke', (signal) => provider.revoke(grantSpec(g), { overlapping: [], early: true }, signal));
     } catch (e) {
       const retryAt = new Date(now.getTime() + backoffMs(g.attempts + 1, REVOKE_BACKOFF));
       const kept = await this.transitions.apply(GrantAggregate.keepForCleanup(g, { reason, cleanupError: describeError(e) }), retryAt);
@@ -93,7 +93,7 @@ export class GrantLifecycle {
     if (reason === 'expired' && g.state === 'active') this.hooks.revocationLag(g, revocationLagSeconds(g, revokeIssuedAt));
     const overlapping = await this.overlapping(g);
     try {
-      await this.call(provider, 'revoke', () => provider.revoke(grantSpec(g), { overlapping, early: reason === 'revoked' }));
+      await this.call(provider, 'revoke', (signal) => provider.revoke(grantSpec(g), { overlapping, early: reason === 'revoked' }, signal));
     } catch (e) {
       return this.scheduleRetry(g, reason, toProviderError(e));
     }
@@ -114,24 +114,20 @@ export class GrantLifecycle {
     return (await this.store.liveWithOverlapKey(g.overlapKey, g.id)).map(grantSpec);
   }
 
-  /** One provider call: bounded by the provider timeout, counted by outcome. */
-  private async call<T>(provider: CloudAccessProvider, operation: 'grant' | 'revoke', fn: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ProviderError('transient', `${provider.cloud} ${operation} timed out after ${this.settings.providerTimeoutMs} ms`)),
-        this.settings.providerTimeoutMs,
-      );
-    });
+  /**
+   * One provider call, counted by outcome and bounded by the provider timeout, which cancels it:
+   * the signal the adapter passes to its SDK is aborted at the deadline, so the request and the
+   * adapter's own retries stop instead of running on behind a lost race.
+   */
+  private async call<T>(provider: CloudAccessProvider, operation: 'grant' | 'revoke', fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const ms = this.settings.providerTimeoutMs;
     try {
-      const result = await Promise.race([fn(), timeout]);
+      const result = await withTimeout(ms, fn, () => new ProviderError('transient', `${provider.cloud} ${operation} timed out after ${ms} ms`));
       this.hooks.providerCall(provider.cloud, operation, 'ok');
       return result;
     } catch (e) {
       this.hooks.providerCall(provider.cloud, operation, toProviderError(e).retryable ? 'transient' : 'terminal');
       throw e;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

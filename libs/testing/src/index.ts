@@ -3,5 +3,6 @@
  * adapter must pass, and a local OIDC issuer. Imports the domain and the libs it fakes or
  * seeds (docs/architecture.md).
  */
+export * from './connection-watch.proxy';
 export * from './provider-contract.suite';
 export * from './local-oidc-issuer';

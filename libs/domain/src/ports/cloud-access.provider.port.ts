@@ -52,6 +52,11 @@ export interface OwnedArtifact {
 /**
  * One cloud's adapter. Every method is idempotent: `grant` twice is one grant, `revoke` of
  * something absent succeeds. Methods throw `ProviderError` for cloud failures.
+ *
+ * Every method that calls the cloud takes an optional `signal`: once it is aborted (the caller's
+ * timeout, a shutdown) the adapter starts no further call or retry and cancels the requests in
+ * flight (the SDK's `abortSignal`, the HTTP client's), then rejects. A write cancelled mid-way
+ * may still have landed; since every method is idempotent, the caller's retry finds it.
  */
 export abstract class CloudAccessProvider {
   abstract readonly cloud: CloudName;
@@ -77,23 +82,23 @@ export abstract class CloudAccessProvider {
   abstract validate(spec: GrantSpec): void;
 
   /** Makes the cloud hold the access until `expiresAt`, with cloud-side expiry where it exists. */
-  abstract grant(spec: GrantSpec, context: GrantContext): Promise<ProvisionOutcome>;
+  abstract grant(spec: GrantSpec, context: GrantContext, signal?: AbortSignal): Promise<ProvisionOutcome>;
 
   /**
    * Ends the grant's access. Removes only what no grant in `context.overlapping` still covers.
    * `early` is true for a revoke before `expiresAt`: kinds with live sessions also cut those.
    * Absent means done.
    */
-  abstract revoke(spec: GrantSpec, context: GrantContext & { early: boolean }): Promise<void>;
+  abstract revoke(spec: GrantSpec, context: GrantContext & { early: boolean }, signal?: AbortSignal): Promise<void>;
 
   /** Reads the cloud's view of one grant (used to settle `pending` grants and after a crash). */
-  abstract status(spec: GrantSpec): Promise<ProvisionStatus>;
+  abstract status(spec: GrantSpec, signal?: AbortSignal): Promise<ProvisionStatus>;
 
   /** Lists what the broker owns in this cloud, for reconciliation. */
-  abstract listOwned(): AsyncIterable<OwnedArtifact>;
+  abstract listOwned(signal?: AbortSignal): AsyncIterable<OwnedArtifact>;
 
   /** Removes an orphan found by `listOwned`. Absent means done. */
-  abstract removeOrphan(artifact: OwnedArtifact): Promise<void>;
+  abstract removeOrphan(artifact: OwnedArtifact, signal?: AbortSignal): Promise<void>;
 
   /**
    * The one name the cloud gives a target that it knows by several (a GCP project by number and
@@ -101,7 +106,8 @@ export abstract class CloudAccessProvider {
    * before the rules are asked. Throws a `ProviderError` naming the field when the name cannot be
    * resolved. Most kinds have one name: the default returns the target as it is.
    */
-  async canonicalTarget(target: Target): Promise<Target> {
+  async canonicalTarget(target: Target, signal?: AbortSignal): Promise<Target> {
+    void signal;
     return target;
   }
 
@@ -113,9 +119,10 @@ export abstract class CloudAccessProvider {
    * (checked with the request), and an AWS ARN cannot tell a person from a workload, so rules
    * may not restrict `principalTypes` for AWS kinds at all.
    */
-  async verifyPrincipal(principal: Principal, target: Target): Promise<void> {
+  async verifyPrincipal(principal: Principal, target: Target, signal?: AbortSignal): Promise<void> {
     void principal;
     void target;
+    void signal;
   }
 
   /** Whether this kind returns credentials that can only be delivered once. */
@@ -124,7 +131,7 @@ export abstract class CloudAccessProvider {
   }
 
   /** Cheap check that the cloud answers with the broker's credentials. */
-  abstract healthCheck(): Promise<void>;
+  abstract healthCheck(signal?: AbortSignal): Promise<void>;
 }
 
 export type ProviderErrorKind =

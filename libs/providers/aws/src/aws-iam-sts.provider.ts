@@ -9,6 +9,7 @@ import { errorCode } from './aws-error.classifier';
 import { validateAwsGrant } from './aws-grant.validator';
 import { AwsProviderOptions, AwsRetryOptions, DEFAULT_MEMBER_ROLE_NAME, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY } from './aws-provider.options';
 import { withRetry } from './aws-retry.policy';
+import { SignalScope } from '@jit/resilience';
 import { STS_MAX_SECONDS, STS_MIN_SECONDS, grantStatement, sessionDenyStatement, sessionPolicy } from './aws-statement.builder';
 import { isSpent, isoSeconds, serialize } from './broker-policy.document';
 import { BrokerPolicyStore } from './broker-policy.store';
@@ -38,6 +39,8 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   private readonly identity: BrokerIdentityReader;
   private readonly accounts: ServedAccounts;
   private readonly retry: AwsRetryOptions;
+  /** The caller's signal, carried from the public methods to every SDK call under them. */
+  private readonly scope = new SignalScope();
   private readonly now: () => Date;
   /** Principals whose broker policy `listOwned` scans: configured, plus those seen since start. */
   private readonly principals: Set<string>;
@@ -99,7 +102,35 @@ export class AwsIamStsProvider extends CloudAccessProvider {
    * not serve here, before the rules: a 400 naming the field, whatever the rules would say. A
    * failure to read the identity is left to `grant()`; a malformed ARN to `validate()`.
    */
-  override async verifyPrincipal(principal: Principal, target: Target): Promise<void> {
+  override verifyPrincipal(principal: Principal, target: Target, signal?: AbortSignal): Promise<void> {
+    return this.scope.run(signal, () => this.checkPrincipal(principal, target));
+  }
+
+  grant(spec: GrantSpec, context: GrantContext, signal?: AbortSignal): Promise<ProvisionOutcome> {
+    return this.scope.run(signal, () => this.provide(spec, context));
+  }
+
+  revoke(spec: GrantSpec, context: GrantContext & { early: boolean }, signal?: AbortSignal): Promise<void> {
+    return this.scope.run(signal, () => this.withdraw(spec, context));
+  }
+
+  status(spec: GrantSpec, signal?: AbortSignal): Promise<ProvisionStatus> {
+    return this.scope.run(signal, () => this.read(spec));
+  }
+
+  listOwned(signal?: AbortSignal): AsyncIterable<OwnedArtifact> {
+    return this.scope.iterate(signal, () => this.owned());
+  }
+
+  removeOrphan(artifact: OwnedArtifact, signal?: AbortSignal): Promise<void> {
+    return this.scope.run(signal, () => this.removeOwned(artifact));
+  }
+
+  healthCheck(signal?: AbortSignal): Promise<void> {
+    return this.scope.run(signal, async () => void (await this.identity.read()));
+  }
+
+  private async checkPrincipal(principal: Principal, target: Target): Promise<void> {
     await this.identity.get().catch(() => undefined);
     const [arn, field] = target.kind === 'aws.sts-credentials' ? [target.roleArn, 'target.roleArn'] : [principal.id, 'principal.id'];
     let entity: IamEntity;
@@ -111,7 +142,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     this.accounts.checkKnown(entity.arn, entity.account, entity.partition, field);
   }
 
-  async grant(spec: GrantSpec, context: GrantContext): Promise<ProvisionOutcome> {
+  private async provide(spec: GrantSpec, context: GrantContext): Promise<ProvisionOutcome> {
     void context; // each grant has its own statement, so overlapping grants coexist without help
     this.validate(spec);
     if (spec.target.kind === 'aws.sts-credentials') return this.assumeRole(spec, spec.target);
@@ -124,7 +155,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     };
   }
 
-  async revoke(spec: GrantSpec, context: GrantContext & { early: boolean }): Promise<void> {
+  private async withdraw(spec: GrantSpec, context: GrantContext & { early: boolean }): Promise<void> {
     if (spec.target.kind !== 'aws.sts-credentials') {
       await this.store.remove(await this.principal(spec), grantSid(spec.grantId));
       return;
@@ -140,7 +171,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     }
   }
 
-  async status(spec: GrantSpec): Promise<ProvisionStatus> {
+  private async read(spec: GrantSpec): Promise<ProvisionStatus> {
     if (spec.target.kind === 'aws.sts-credentials') {
       if (this.now().getTime() >= spec.expiresAt.getTime()) return { status: 'absent' };
       const role = await this.served(spec.target.roleArn, 'target.roleArn');
@@ -159,7 +190,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
    * served account, each with that account's credentials. A principal in an account no longer
    * served is skipped: the broker cannot act there.
    */
-  async *listOwned(): AsyncIterable<OwnedArtifact> {
+  private async *owned(): AsyncIterable<OwnedArtifact> {
     for (const arn of [...this.principals]) {
       const entity = await this.served(arn, 'principal.id').catch((e: unknown) => {
         if (e instanceof ProviderError && e.options.code === 'UnservedAccount') return undefined;
@@ -181,16 +212,12 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     }
   }
 
-  async removeOrphan(artifact: OwnedArtifact): Promise<void> {
+  private async removeOwned(artifact: OwnedArtifact): Promise<void> {
     const { principalArn, sid } = artifact.locator as { principalArn?: unknown; sid?: unknown };
     if (typeof principalArn !== 'string' || typeof sid !== 'string' || !isBrokerSid(sid)) {
       throw new ProviderError('invalid', 'not an artifact listed by the AWS adapter', { field: 'locator' });
     }
     await this.store.remove(await this.served(principalArn, 'locator.principalArn'), sid, (s) => s.Effect === 'Allow' || isSpent(s, this.now()));
-  }
-
-  async healthCheck(): Promise<void> {
-    await this.identity.read();
   }
 
   private async assumeRole(spec: GrantSpec, target: TargetOf<'aws.sts-credentials'>): Promise<ProvisionOutcome> {
@@ -305,9 +332,12 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     return entity;
   }
 
-  /** One SDK call with the adapter's retries and a per-call timeout. */
+  /**
+   * One SDK call with the adapter's retries and a per-call timeout; the caller's signal (the
+   * lifecycle's deadline) also aborts the request in flight and stops the retries.
+   */
   private readonly run: CallRunner = (operation, call) =>
-    withRetry(operation, () => call(AbortSignal.timeout(this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)), this.retry);
+    withRetry(operation, () => call(this.scope.callSignal(this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)), this.retry, this.scope.current);
 }
 
 /** The 422 for a role whose trust policy does not let the broker tag the session with its grant. */

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderError } from '@jit/domain';
-import { backoffMs } from '@jit/resilience';
+import { SignalScope, backoffMs } from '@jit/resilience';
 import { AzureHttpError } from './azure-http.error';
 import { AzureRetryOptions } from './azure-provider.options';
 
@@ -13,25 +13,36 @@ const MAX_REPLICATION_PAUSE_MS = 10_000;
  * `replicationWaitMs` has passed. Everything else is left to the caller.
  */
 export class AzureCallPolicy {
-  constructor(readonly retry: AzureRetryOptions) {}
+  constructor(
+    readonly retry: AzureRetryOptions,
+    /** The caller's signal (see AzureHttpClient): once aborted, no call or wait is started. */
+    private readonly scope: SignalScope = new SignalScope(),
+  ) {}
+
+  /** The caller's signal, for waits outside `run` (PIM polling). */
+  get signal(): AbortSignal | undefined {
+    return this.scope.current;
+  }
 
   async run<T>(what: string, call: () => Promise<T>, options: { namesPrincipal?: boolean } = {}): Promise<T> {
     const replicationDeadline = Date.now() + this.retry.replicationWaitMs;
     let replicationPause = Math.max(1, this.retry.baseDelayMs);
+    const signal = this.scope.current;
     for (let attempt = 1; ; ) {
+      signal?.throwIfAborted();
       try {
         return await call();
       } catch (e) {
-        if (!(e instanceof AzureHttpError)) throw e;
+        if (!(e instanceof AzureHttpError) || signal?.aborted) throw e;
         if (e.retryable) {
           const wait = e.retryAfterMs ?? this.backoff(attempt);
           if (attempt >= this.retry.maxAttempts || wait > this.retry.maxRetryAfterMs) throw toProviderError(e, `${what} (after ${attempt} attempts)`);
           attempt++;
-          await sleep(wait);
+          await sleep(wait, undefined, { signal });
           continue;
         }
         if (options.namesPrincipal && e.principalNotFound && Date.now() + replicationPause <= replicationDeadline) {
-          await sleep(replicationPause);
+          await sleep(replicationPause, undefined, { signal });
           replicationPause = Math.min(replicationPause * 2, MAX_REPLICATION_PAUSE_MS);
           continue;
         }

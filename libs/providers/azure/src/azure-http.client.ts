@@ -2,7 +2,7 @@ import { rootCertificates } from 'node:tls';
 import { TokenCredential } from '@azure/identity';
 import { HttpClient, createDefaultHttpClient, createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { AuthenticationHandler, Client, Context, GraphError, Middleware } from '@microsoft/microsoft-graph-client';
-import { retryAfterFromHeaders } from '@jit/resilience';
+import { SignalScope, retryAfterFromHeaders } from '@jit/resilience';
 import { AzureHttpError } from './azure-http.error';
 
 /** Token scopes of the public cloud; sovereign clouds use other audiences (see docs). */
@@ -13,6 +13,8 @@ export interface AzureHttpOptions {
   graphEndpoint: string;
   armEndpoint: string;
   extraCaCertsPem?: string[];
+  /** The caller's signal, set by the provider's public methods; every request is sent with it. */
+  scope?: SignalScope;
 }
 
 /** One HTTP call to Graph or ARM, without retries (the caller owns the retry budget). */
@@ -20,8 +22,10 @@ export class AzureHttpClient {
   private readonly graph: Client;
   private readonly http: HttpClient = createDefaultHttpClient();
   private readonly tls: { ca: string[] } | undefined;
+  private readonly scope: SignalScope;
 
   constructor(private readonly options: AzureHttpOptions) {
+    this.scope = options.scope ?? new SignalScope();
     this.tls = options.extraCaCertsPem?.length ? { ca: [...rootCertificates, ...options.extraCaCertsPem] } : undefined;
     const graphHost = new URL(options.graphEndpoint).hostname;
     // A custom chain: auth, then a transport that honours extraCaCertsPem. The default chain's
@@ -34,7 +38,7 @@ export class AzureHttpClient {
         new AuthenticationHandler({
           getAccessToken: async () => (await options.credential.getToken('https://graph.microsoft.com/.default'))?.token ?? '',
         }),
-        new PipelineTransport(this.http, this.tls),
+        new PipelineTransport(this.http, this.tls, this.scope),
       ]),
     });
   }
@@ -54,6 +58,7 @@ export class AzureHttpClient {
           return (await request.delete()) as T;
       }
     } catch (e) {
+      if (this.scope.current?.aborted) throw e;
       throw toGraphHttpError(e);
     }
   }
@@ -69,13 +74,14 @@ export class AzureHttpClient {
     }
     const headers = createHttpHeaders({ authorization: `Bearer ${token}`, accept: 'application/json' });
     if (body !== undefined) headers.set('content-type', 'application/json');
-    const request = createPipelineRequest({ url, method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const request = createPipelineRequest({ url, method, headers, body: body === undefined ? undefined : JSON.stringify(body), abortSignal: this.scope.current });
     // Set after creation: createPipelineRequest does not copy tlsSettings from its options.
     request.tlsSettings = this.tls;
     let response;
     try {
       response = await this.http.sendRequest(request);
     } catch (e) {
+      if (this.scope.current?.aborted) throw e;
       throw networkError('arm', e);
     }
     const text = response.bodyAsText ?? '';
@@ -117,6 +123,7 @@ class PipelineTransport implements Middleware {
   constructor(
     private readonly http: HttpClient,
     private readonly tls: { ca: string[] } | undefined,
+    private readonly scope: SignalScope,
   ) {}
 
   async execute(context: Context): Promise<void> {
@@ -131,6 +138,7 @@ class PipelineTransport implements Middleware {
       method: (options.method ?? 'GET') as 'GET',
       headers,
       body: typeof options.body === 'string' ? options.body : undefined,
+      abortSignal: this.scope.current,
     });
     request.tlsSettings = this.tls;
     const response = await this.http.sendRequest(request);

@@ -13,6 +13,7 @@ import {
   Target,
   TargetKind,
 } from '@jit/domain';
+import { SignalScope } from '@jit/resilience';
 import { AzureCallPolicy, toProviderError } from './azure-call.policy';
 import { AzureHttpClient } from './azure-http.client';
 import { nameBasedGuid } from './azure-ids';
@@ -57,6 +58,8 @@ export class AzureProvider extends CloudAccessProvider {
   readonly cloud = 'azure' as const;
   readonly kinds: readonly TargetKind[] = KINDS;
   private readonly http: AzureHttpClient;
+  /** The caller's signal, carried from the public methods to every Graph and ARM request under them. */
+  private readonly scope = new SignalScope();
   private readonly calls: AzureCallPolicy;
   /** For lookups inside a requester's HTTP request: "not found" is retried for replication only briefly. */
   private readonly lookups: AzureCallPolicy;
@@ -66,13 +69,17 @@ export class AzureProvider extends CloudAccessProvider {
 
   constructor(private readonly options: AzureProviderOptions) {
     super();
-    this.calls = new AzureCallPolicy({ ...DEFAULT_RETRY, ...options.retry });
-    this.lookups = new AzureCallPolicy({ ...this.calls.retry, replicationWaitMs: Math.min(this.calls.retry.replicationWaitMs, LOOKUP_REPLICATION_WAIT_MS) });
+    this.calls = new AzureCallPolicy({ ...DEFAULT_RETRY, ...options.retry }, this.scope);
+    this.lookups = new AzureCallPolicy(
+      { ...this.calls.retry, replicationWaitMs: Math.min(this.calls.retry.replicationWaitMs, LOOKUP_REPLICATION_WAIT_MS) },
+      this.scope,
+    );
     this.http = new AzureHttpClient({
       credential: options.credential ?? buildCredential(options),
       graphEndpoint: options.graphEndpoint ?? 'https://graph.microsoft.com',
       armEndpoint: options.armEndpoint ?? 'https://management.azure.com',
       extraCaCertsPem: options.extraCaCertsPem,
+      scope: this.scope,
     });
     this.mechanisms = {
       directoryRole: new PimMechanism(new GraphPimBackend(this.http, 'azure.directory-role'), this.calls),
@@ -114,7 +121,11 @@ export class AzureProvider extends CloudAccessProvider {
    * type decides both the rule that applies and the mechanism (PIM for people, RBAC for
    * workloads). Graph `GET /directoryObjects/{id}?$select=id` answers it in `@odata.type`.
    */
-  override async verifyPrincipal(principal: Principal, target: Target): Promise<void> {
+  override verifyPrincipal(principal: Principal, target: Target, signal?: AbortSignal): Promise<void> {
+    return this.scope.run(signal, () => this.checkPrincipal(principal, target));
+  }
+
+  private async checkPrincipal(principal: Principal, target: Target): Promise<void> {
     // Every Azure kind takes an Entra object id, whatever the target.
     void target;
     // A malformed id is left to validate(), which names the field.
@@ -157,39 +168,45 @@ export class AzureProvider extends CloudAccessProvider {
     }
   }
 
-  async grant(spec: GrantSpec, context: GrantContext): Promise<ProvisionOutcome> {
+  async grant(spec: GrantSpec, context: GrantContext, signal?: AbortSignal): Promise<ProvisionOutcome> {
     this.validate(spec);
-    return this.mechanismFor(spec).grant(spec, context.overlapping);
+    return this.scope.run(signal, () => this.mechanismFor(spec).grant(spec, context.overlapping));
   }
 
-  async revoke(spec: GrantSpec, context: GrantContext & { early: boolean }): Promise<void> {
+  async revoke(spec: GrantSpec, context: GrantContext & { early: boolean }, signal?: AbortSignal): Promise<void> {
     // Shape only: a grant stored before the five-minute minimum must still be revocable.
     validateAzureSpec(spec, this.artifactName(spec.grantId, spec.target));
-    await this.mechanismFor(spec).revoke(spec, context.overlapping);
+    await this.scope.run(signal, () => this.mechanismFor(spec).revoke(spec, context.overlapping));
   }
 
-  async status(spec: GrantSpec): Promise<ProvisionStatus> {
+  async status(spec: GrantSpec, signal?: AbortSignal): Promise<ProvisionStatus> {
     validateAzureSpec(spec, this.artifactName(spec.grantId, spec.target));
-    return this.mechanismFor(spec).status(spec);
+    return this.scope.run(signal, () => this.mechanismFor(spec).status(spec));
   }
 
-  async *listOwned(): AsyncIterable<OwnedArtifact> {
-    for (const [name, mechanism] of Object.entries(this.mechanisms)) {
-      for await (const artifact of mechanism.listOwned()) yield { ...artifact, locator: { ...artifact.locator, mechanism: name } };
+  listOwned(signal?: AbortSignal): AsyncIterable<OwnedArtifact> {
+    return this.scope.iterate(signal, () => this.owned());
+  }
+
+  async removeOrphan(artifact: OwnedArtifact, signal?: AbortSignal): Promise<void> {
+    const mechanism = this.mechanisms[artifact.locator.mechanism as keyof AzureProvider['mechanisms']];
+    if (!mechanism) throw new ProviderError('invalid', `unknown Azure artifact locator ${JSON.stringify(artifact.locator)}`);
+    await this.scope.run(signal, () => mechanism.removeOrphan(artifact));
+  }
+
+  async healthCheck(signal?: AbortSignal): Promise<void> {
+    try {
+      await this.scope.run(signal, () =>
+        this.calls.run('health check', () => this.http.graphCall('GET', '/roleManagement/directory/roleAssignmentScheduleInstances?$top=1')),
+      );
+    } catch (e) {
+      throw toProviderError(e, 'Azure health check (Graph)');
     }
   }
 
-  async removeOrphan(artifact: OwnedArtifact): Promise<void> {
-    const mechanism = this.mechanisms[artifact.locator.mechanism as keyof AzureProvider['mechanisms']];
-    if (!mechanism) throw new ProviderError('invalid', `unknown Azure artifact locator ${JSON.stringify(artifact.locator)}`);
-    await mechanism.removeOrphan(artifact);
-  }
-
-  async healthCheck(): Promise<void> {
-    try {
-      await this.calls.run('health check', () => this.http.graphCall('GET', '/roleManagement/directory/roleAssignmentScheduleInstances?$top=1'));
-    } catch (e) {
-      throw toProviderError(e, 'Azure health check (Graph)');
+  private async *owned(): AsyncIterable<OwnedArtifact> {
+    for (const [name, mechanism] of Object.entries(this.mechanisms)) {
+      for await (const artifact of mechanism.listOwned()) yield { ...artifact, locator: { ...artifact.locator, mechanism: name } };
     }
   }
 

@@ -212,7 +212,7 @@ export class PimMechanism implements AzureMechanism {
     const deadline = Date.now() + this.calls.retry.settleWaitMs;
     let current = request;
     while (classifyPimStatus(current.status) === 'pending' && !awaitsHuman(current.status) && Date.now() < deadline) {
-      await sleep(this.calls.retry.pollIntervalMs);
+      await sleep(this.calls.retry.pollIntervalMs, undefined, { signal: this.calls.signal });
       current = (await this.call('poll the PIM request', () => this.backend.getRequest(ref, current.id))) ?? current;
     }
     const outcome = classifyPimStatus(current.status);

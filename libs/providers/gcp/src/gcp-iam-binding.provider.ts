@@ -77,14 +77,14 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
    * rules and deny-list must not see it under a second name (a deny entry on the id would
    * otherwise miss a request by number). Resolved with projects.get.
    */
-  override async canonicalTarget(target: Target): Promise<Target> {
+  override async canonicalTarget(target: Target, signal?: AbortSignal): Promise<Target> {
     if (target.kind !== 'gcp.iam-binding') return target;
     const number = PROJECT_NUMBER.exec(target.resource)?.[1];
     if (!number) return target;
     let id = this.projectIds.get(number);
     if (!id) {
       try {
-        id = await this.writer.read(() => this.gateway.projectId(target.resource));
+        id = await this.writer.read((s) => this.gateway.projectId(target.resource, s), signal);
       } catch (e) {
         // GCP answers 403 for a project that does not exist as for one the broker may not read.
         if (e instanceof ProviderError && ['PERMISSION_DENIED', 'NOT_FOUND', 'INVALID_ARGUMENT'].includes(e.options.code ?? '')) {
@@ -125,7 +125,7 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
     if (spec.expiresAt.getTime() <= spec.startsAt.getTime()) throw invalid('expiresAt', 'must be after startsAt');
   }
 
-  async grant(spec: GrantSpec, context: GrantContext): Promise<ProvisionOutcome> {
+  async grant(spec: GrantSpec, context: GrantContext, signal?: AbortSignal): Promise<ProvisionOutcome> {
     // Overlapping grants need nothing: each has its own binding and its own expiry.
     void context;
     this.validate(spec);
@@ -137,7 +137,7 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
       member: spec.principal.id,
       expiresAt: spec.expiresAt,
       requestedBy: spec.requestedBy,
-    });
+    }, signal);
     return {
       status: 'active',
       providerRef: { resource, role, member: spec.principal.id, bindingTitle: spec.artifactName, expiresAt: spec.expiresAt.toISOString() },
@@ -145,17 +145,17 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
     };
   }
 
-  async revoke(spec: GrantSpec, context: GrantContext & { early: boolean }): Promise<void> {
+  async revoke(spec: GrantSpec, context: GrantContext & { early: boolean }, signal?: AbortSignal): Promise<void> {
     // Only this grant's binding goes; overlapping grants keep theirs. GCP has no way to cut
     // live tokens, so `early` changes nothing here (the notice on the grant says so).
     void context;
     const { resource, role } = this.target(spec);
-    await this.writer.submit(resource, { type: 'remove', grantId: spec.grantId, role, member: spec.principal.id });
+    await this.writer.submit(resource, { type: 'remove', grantId: spec.grantId, role, member: spec.principal.id }, signal);
   }
 
-  async status(spec: GrantSpec): Promise<ProvisionStatus> {
+  async status(spec: GrantSpec, signal?: AbortSignal): Promise<ProvisionStatus> {
     const { resource, role } = this.target(spec);
-    const policy = await this.writer.read(() => this.gateway.getPolicy(resource));
+    const policy = await this.writer.read((s) => this.gateway.getPolicy(resource, s), signal);
     const own = (policy.bindings ?? [])
       .map(parseBrokerBinding)
       .find((b) => b && b.grantId === spec.grantId && b.role === role && b.member === spec.principal.id);
@@ -164,10 +164,10 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
     return { status: 'active', providerRef: { resource, role, member: own.member, bindingTitle: bindingTitle(own.grantId), expiresAt: own.expiresAt.toISOString() } };
   }
 
-  async *listOwned(): AsyncIterable<OwnedArtifact> {
+  async *listOwned(signal?: AbortSignal): AsyncIterable<OwnedArtifact> {
     const now = this.now().getTime();
     for (const resource of this.options.reconcileResources) {
-      const policy = await this.writer.read(() => this.gateway.getPolicy(resource));
+      const policy = await this.writer.read((s) => this.gateway.getPolicy(resource, s), signal);
       for (const binding of policy.bindings ?? []) {
         const own = parseBrokerBinding(binding);
         if (!own) continue;
@@ -183,21 +183,21 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
     }
   }
 
-  async removeOrphan(artifact: OwnedArtifact): Promise<void> {
+  async removeOrphan(artifact: OwnedArtifact, signal?: AbortSignal): Promise<void> {
     const { resource, role, member, grantId } = artifact.locator as Partial<BindingLocator>;
     if (!resource || !role || !member || !grantId) throw new ProviderError('invalid', 'not a GCP binding locator', { field: 'locator' });
-    await this.writer.submit(resource, { type: 'remove', grantId, role, member });
+    await this.writer.submit(resource, { type: 'remove', grantId, role, member }, signal);
   }
 
-  async healthCheck(): Promise<void> {
+  async healthCheck(signal?: AbortSignal): Promise<void> {
     const resource = this.options.reconcileResources[0];
     if (!resource) {
-      await this.writer.read(() => this.gateway.checkCredentials());
+      await this.writer.read(() => this.gateway.checkCredentials(), signal);
       return;
     }
     const type = resource.slice(0, resource.indexOf('/'));
     const needed = [`resourcemanager.${type}.getIamPolicy`, `resourcemanager.${type}.setIamPolicy`];
-    const held = await this.writer.read(() => this.gateway.testPermissions(resource, needed));
+    const held = await this.writer.read((s) => this.gateway.testPermissions(resource, needed, s), signal);
     const missing = needed.filter((p) => !held.includes(p));
     if (missing.length > 0) throw new ProviderError('terminal', `the broker lacks ${missing.join(', ')} on ${resource}`, { code: 'gcp.missing-permission' });
   }

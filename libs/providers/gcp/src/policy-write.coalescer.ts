@@ -62,8 +62,15 @@ export class PolicyWriteCoalescer {
     return { ...this.counters };
   }
 
-  submit(resource: string, change: PolicyChange): Promise<void> {
+  /**
+   * Queues a change for the resource's next round. An aborted `signal` stops the caller's wait
+   * (rejecting with its reason), not the round: other callers' changes ride in it, and a change
+   * that lands anyway is found by the caller's idempotent retry.
+   */
+  submit(resource: string, change: PolicyChange, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
       const queue = this.queues.get(resource) ?? { waiting: [], busy: false };
       this.queues.set(resource, queue);
       queue.waiting.push({ change, resolve, reject });
@@ -76,15 +83,15 @@ export class PolicyWriteCoalescer {
   }
 
   /** Reads a policy with the same bounded retries as a write (status, reconciliation). */
-  async read<T>(call: () => Promise<T>): Promise<T> {
+  async read<T>(call: (signal?: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     return withRetry(
       {
         maxAttempts: this.retry.attempts,
         backoff: this.backoff,
         retryable: (e) => e instanceof GatewayError && e.kind !== 'terminal' && e.kind !== 'invalid',
       },
-      () => call(),
-      { onGiveUp: ({ error, attempts }) => toProviderError(error, attempts) },
+      () => call(signal),
+      { signal, onGiveUp: ({ error, attempts }) => toProviderError(error, attempts) },
     );
   }
 

@@ -1,4 +1,5 @@
 import { FoldersClient, OrganizationsClient, ProjectsClient, protos } from '@google-cloud/resource-manager';
+import { withTimeout } from '@jit/resilience';
 import { GcpProviderOptions } from './gcp-provider.options';
 
 export type IamPolicy = protos.google.iam.v1.IPolicy;
@@ -101,10 +102,10 @@ export class ResourceManagerGateway {
     this.timeoutMs = options.callTimeoutMs ?? 30_000;
   }
 
-  async getPolicy(resource: string): Promise<IamPolicy> {
+  async getPolicy(resource: string, signal?: AbortSignal): Promise<IamPolicy> {
     const request = { resource, options: { requestedPolicyVersion: 3 } };
     try {
-      const [policy] = await this.deadline(this.client(resource).getIamPolicy(request, this.callOptions));
+      const [policy] = await this.deadline(() => this.client(resource).getIamPolicy(request, this.callOptions), signal);
       return policy;
     } catch (e) {
       throw classifyGoogleError(e);
@@ -115,7 +116,7 @@ export class ResourceManagerGateway {
   async setPolicy(resource: string, policy: IamPolicy): Promise<IamPolicy> {
     const request = { resource, policy, updateMask: { paths: ['bindings', 'etag'] } };
     try {
-      const [written] = await this.deadline(this.client(resource).setIamPolicy(request, this.callOptions));
+      const [written] = await this.deadline(() => this.client(resource).setIamPolicy(request, this.callOptions));
       return written;
     } catch (e) {
       throw classifyGoogleError(e);
@@ -123,9 +124,9 @@ export class ResourceManagerGateway {
   }
 
   /** The project id of `projects/<number>` (projects.get); a project's number and id never change. */
-  async projectId(name: string): Promise<string> {
+  async projectId(name: string, signal?: AbortSignal): Promise<string> {
     try {
-      const [project] = await this.deadline(this.projects.getProject({ name }, this.callOptions));
+      const [project] = await this.deadline(() => this.projects.getProject({ name }, this.callOptions), signal);
       if (!project.projectId) throw new GatewayError('terminal', 'NO_PROJECT_ID', `${name} came back without a project id`);
       return project.projectId;
     } catch (e) {
@@ -133,9 +134,9 @@ export class ResourceManagerGateway {
     }
   }
 
-  async testPermissions(resource: string, permissions: string[]): Promise<string[]> {
+  async testPermissions(resource: string, permissions: string[], signal?: AbortSignal): Promise<string[]> {
     try {
-      const [answer] = await this.deadline(this.client(resource).testIamPermissions({ resource, permissions }, this.callOptions));
+      const [answer] = await this.deadline(() => this.client(resource).testIamPermissions({ resource, permissions }, this.callOptions), signal);
       return answer.permissions ?? [];
     } catch (e) {
       throw classifyGoogleError(e);
@@ -156,19 +157,24 @@ export class ResourceManagerGateway {
   }
 
   /**
-   * gax's REST transport ignores the call timeout, so the deadline is enforced here. A write that
-   * times out may still land; the retry re-reads and finds it, so nothing is applied twice.
+   * gax's REST transport ignores the call timeout, so the deadline is enforced here: at
+   * `callTimeoutMs`, or when the caller's `signal` is aborted, the call is cancelled (gax's
+   * `cancel()` aborts the HTTP request). A write that times out may still land; the retry
+   * re-reads and finds it, so nothing is applied twice.
    */
-  private async deadline<T>(call: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new GatewayError('transient', 'DEADLINE_EXCEEDED', `no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
-    try {
-      return await Promise.race([call, expired]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private async deadline<T>(start: () => Promise<T> & { cancel?: () => void }, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
+    let settled = false;
+    return withTimeout(
+      this.timeoutMs,
+      (aborted) => {
+        const call = start();
+        aborted.addEventListener('abort', () => settled || call.cancel?.(), { once: true });
+        return call.finally(() => (settled = true));
+      },
+      () => new GatewayError('transient', 'DEADLINE_EXCEEDED', `no answer within ${this.timeoutMs} ms`),
+      signal,
+    );
   }
 
   private client(resource: string): ProjectsClient | FoldersClient | OrganizationsClient {

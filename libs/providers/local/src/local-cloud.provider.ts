@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   CloudAccessProvider,
   CloudName,
@@ -40,6 +41,8 @@ export class LocalCloudProvider extends CloudAccessProvider {
   private faults: Required<LocalFaults> = { transient: 0, terminal: 0, latencyMs: 0 };
   /** Every call, in order, for tests and the revocation-lag benchmark. */
   readonly calls: { op: 'grant' | 'revoke'; grantId: string; at: Date; early?: boolean }[] = [];
+  /** Calls whose caller aborted them while they waited out the injected latency: nothing was changed. */
+  readonly aborted: { op: 'grant' | 'revoke'; grantId: string; at: Date }[] = [];
 
   constructor(readonly cloud: CloudName) {
     super();
@@ -66,8 +69,8 @@ export class LocalCloudProvider extends CloudAccessProvider {
     }
   }
 
-  async grant(spec: GrantSpec, _context: GrantContext): Promise<ProvisionOutcome> {
-    await this.call('grant', spec.grantId);
+  async grant(spec: GrantSpec, _context: GrantContext, signal?: AbortSignal): Promise<ProvisionOutcome> {
+    await this.call('grant', spec.grantId, undefined, signal);
     if (!this.artifacts.has(spec.artifactName)) {
       this.artifacts.set(spec.artifactName, { grantId: spec.grantId, spec, grantedAt: new Date() });
     }
@@ -83,8 +86,8 @@ export class LocalCloudProvider extends CloudAccessProvider {
     return outcome;
   }
 
-  async revoke(spec: GrantSpec, context: GrantContext & { early: boolean }): Promise<void> {
-    await this.call('revoke', spec.grantId, context.early);
+  async revoke(spec: GrantSpec, context: GrantContext & { early: boolean }, signal?: AbortSignal): Promise<void> {
+    await this.call('revoke', spec.grantId, context.early, signal);
     this.artifacts.delete(spec.artifactName);
   }
 
@@ -114,9 +117,18 @@ export class LocalCloudProvider extends CloudAccessProvider {
     return this.artifacts.size;
   }
 
-  private async call(op: 'grant' | 'revoke', grantId: string, early?: boolean): Promise<void> {
+  private async call(op: 'grant' | 'revoke', grantId: string, early?: boolean, signal?: AbortSignal): Promise<void> {
     this.calls.push({ op, grantId, at: new Date(), early });
-    if (this.faults.latencyMs) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+    signal?.throwIfAborted();
+    if (this.faults.latencyMs) {
+      try {
+        await delay(this.faults.latencyMs, undefined, { signal });
+      } catch (e) {
+        // Like a cloud whose connection the caller closed: the change is not made.
+        this.aborted.push({ op, grantId, at: new Date() });
+        throw e;
+      }
+    }
     if (this.faults.terminal > 0) {
       this.faults.terminal--;
       throw new ProviderError('terminal', 'AccessDenied: the broker may not change this principal (injected)', { code: 'AccessDenied' });
