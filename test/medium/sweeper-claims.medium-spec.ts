@@ -286,22 +286,42 @@ describe('sweeper claims and crash recovery on a real database', () => {
     });
   });
 
-  describe('listing with a check SQL cannot make', () => {
-    it('should fill the page from further rows when the check drops some, and page on from the last row read', async () => {
+  describe('requests awaiting an approver, by the steps still open', () => {
+    it('should leave out a request whose steps the approver could fill are full, and fill the page from the query alone', async () => {
+      await db.dataSource.query(`DELETE FROM grants`);
       const base = Date.now() - 60_000;
-      const ids: string[] = [];
-      for (let i = 0; i < 6; i++) {
-        const g = { ...grant('active', new Date(Date.now() + HOUR)), createdAt: new Date(base + i * 1000) };
-        ids.unshift(g.id); // newest first
+      const decision = {
+        rule: 'two-teams', mode: 'approvals' as const, required: 2, groups: ['sre', 'security'], policyVersion: 'v1',
+        steps: [{ required: 1, groups: ['sre'] }, { required: 1, groups: ['security'] }],
+      };
+      const bySre = { approver: 'bob', decision: 'approved' as const, at: new Date(base).toISOString(), groups: ['sre'] };
+      // Newest first: six requests with the SRE step filled by bob, then two with both steps open.
+      const created: Grant[] = [];
+      for (let i = 0; i < 8; i++) {
+        const g: Grant = {
+          ...grant('pending_approval', new Date(Date.now() + HOUR)),
+          createdAt: new Date(base - i * 1000),
+          approvalDeadline: new Date(Date.now() + HOUR),
+          decision,
+          approvals: i < 6 ? [bySre] : [],
+        };
+        created.push(g);
         await store('writer').insert(g, null, [], null);
       }
-      const wanted = new Set([ids[1], ids[4], ids[5]]);
-      const first = await store('api').grants.list({}, 2, null, (g) => wanted.has(g.id));
-      expect(first.items.map((g) => g.id)).toEqual([ids[1], ids[4]]);
-      expect(first.nextCursor).not.toBeNull();
-      const second = await store('api').grants.list({}, 2, first.nextCursor, (g) => wanted.has(g.id));
-      expect(second.items.map((g) => g.id)).toEqual([ids[5]]);
-      expect(second.nextCursor).toBeNull();
+      const page = (subject: string, groups: string[], cursor: string | null = null) =>
+        store('api').grants.list({ awaitingDecisionBy: { subject, groups } }, 2, cursor);
+      // Another SRE member cannot add to a request whose SRE step is full: only the last two are theirs, in one full page.
+      const dave = await page('dave', ['sre']);
+      expect(dave.items.map((g) => g.id)).toEqual([created[6].id, created[7].id]);
+      expect(dave.nextCursor).toBeNull();
+      const erin = await page('erin', ['security']);
+      expect(erin.items.map((g) => g.id)).toEqual([created[0].id, created[1].id]);
+      expect(erin.nextCursor).not.toBeNull();
+      // The approval that fills the SRE step moves a request out of SRE's list, through the grant writes.
+      const first = await store('api').transition(created[6].id, 'pending_approval', 'pending_approval', { approvals: [bySre] }, () => []);
+      expect(first).not.toBeNull();
+      expect((await page('dave', ['sre'])).items.map((g) => g.id)).toEqual([created[7].id]);
+      expect((await page('frank', ['security', 'sre'])).items.map((g) => g.id)).toEqual([created[0].id, created[1].id]);
     });
   });
 

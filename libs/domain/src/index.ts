@@ -9,6 +9,7 @@
 export * from './cloud';
 export * from './duration';
 export * from './grant';
+export * from './approval-openings';
 export * from './grant-aggregate';
 export * from './grant-event';
 export * from './grant-window';

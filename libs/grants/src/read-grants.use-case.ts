@@ -1,4 +1,4 @@
-import { DomainError, Grant, GrantFilter, GrantRepository, Page, GRANT_ID_PATTERN, approvalProgress } from '@jit/domain';
+import { DomainError, Grant, GrantFilter, GrantRepository, Page, GRANT_ID_PATTERN } from '@jit/domain';
 import { PolicySource } from '@jit/policy';
 import { Actor, hasRole, requireRole } from './actor';
 import { grantVisibility, mayRead } from './approval-eligibility';
@@ -36,14 +36,9 @@ export class ListGrantsUseCase {
       requireRole(actor, 'approver', 'admin');
       // Group membership as approvals check it: the token's groups plus the rules in force now.
       const groups = this.policies.current.groupsOf(actor);
+      // A request is listed while a step is still open to one of these groups (the query checks it).
       filter = { ...filter, awaitingDecisionBy: { subject: actor.subject, groups: [...groups] } };
-      // SQL narrows to the rule's groups; a step the caller's groups could fill must also still be
-      // open, which is checked here, reading on until the page is full (or a bounded scan ends).
-      const opensAStep = (g: Grant) => {
-        const p = approvalProgress(g, groups);
-        return p.after > p.before;
-      };
-      return this.store.list(filter, limit, cursor, opensAStep);
+      return this.store.list(filter, limit, cursor);
     }
     const visibility = grantVisibility(actor, this.policies.current);
     if (visibility !== 'all') {

@@ -10,6 +10,7 @@ import { CreateNotificationCursors1764190000000 } from './migrations/17641900000
 import { AddLeaseIndex1764195000000 } from './migrations/1764195000000-AddLeaseIndex';
 import { CreateAuditCheckpoints1764200000000 } from './migrations/1764200000000-CreateAuditCheckpoints';
 import { AddDecisionGroupsIndex1764203000000 } from './migrations/1764203000000-AddDecisionGroupsIndex';
+import { AddOpenApprovalGroups1764206000000 } from './migrations/1764206000000-AddOpenApprovalGroups';
 
 export const MIGRATIONS = [
   CreateGrantsAndAudit1764172800000,
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   AddLeaseIndex1764195000000,
   CreateAuditCheckpoints1764200000000,
   AddDecisionGroupsIndex1764203000000,
+  AddOpenApprovalGroups1764206000000,
 ];
 
 /** Names the embedded database's socket file (`.s.PGSQL.<port>`, as libpq and node-postgres expect); no TCP port is opened. */

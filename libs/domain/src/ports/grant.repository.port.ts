@@ -9,8 +9,9 @@ export interface GrantFilter {
   from?: Date;
   to?: Date;
   /**
-   * Requests this approver could decide now: pending, before their deadline, asking approval from
-   * one of `groups`, not requested by `subject`, and not yet approved by them.
+   * Requests this approver could decide now: pending, before their deadline, with a step that one
+   * of `groups` could still fill (`openApprovalGroups`), not requested by `subject`, and not yet
+   * approved by them.
    */
   awaitingDecisionBy?: { subject: string; groups: string[] };
   /**
@@ -69,12 +70,8 @@ export interface GrantWrites {
 export abstract class GrantRepository {
   abstract findById(id: string): Promise<Grant | null>;
   abstract findByIdempotencyKey(requester: string, key: string): Promise<{ grant: Grant; requestHash: string } | null>;
-  /**
-   * Grants newest first, keyset-paged. `keep`, a check SQL cannot make, drops rows while the page
-   * is filled from further rows; a page may still come back short (with `nextCursor`) after
-   * LIST_SCAN_LIMIT rows were read, so that one request never scans without bound.
-   */
-  abstract list(filter: GrantFilter, limit: number, cursor: string | null, keep?: (g: Grant) => boolean): Promise<Page<Grant>>;
+  /** Grants newest first, keyset-paged; every condition of `filter` is answered by the query, so pages are full. */
+  abstract list(filter: GrantFilter, limit: number, cursor: string | null): Promise<Page<Grant>>;
   /** Live grants (provisioning, active, revoking, revoke_failed) sharing an overlap key, except `exceptId`. */
   abstract liveWithOverlapKey(overlapKey: string, exceptId: string): Promise<Grant[]>;
   abstract countByState(): Promise<Record<string, number>>;

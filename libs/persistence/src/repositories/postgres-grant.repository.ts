@@ -10,6 +10,7 @@ import {
   GrantWrites,
   LIVE_STATES,
   Page,
+  openApprovalGroups,
 } from '@jit/domain';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { SqlConditions } from '../sql-conditions';
@@ -30,8 +31,6 @@ const PATCH_COLUMNS: Record<Exclude<keyof GrantPatch, 'leaseUntil'>, string> = {
 const JSON_COLUMNS = new Set(['provider_ref', 'approvals', 'decision']);
 
 type GrantCursor = { t: string; i: string };
-/** Rows a filtered list reads at most per request before answering a short page with a cursor. */
-export const LIST_SCAN_LIMIT = 2_000;
 
 const grantCursor = (g: Grant): string => encodeCursor({ t: g.createdAt.toISOString(), i: g.id });
 
@@ -61,24 +60,7 @@ export class PostgresGrantRepository extends GrantRepository {
     return rows[0] ? { grant: toGrant(rows[0]), requestHash: rows[0].request_hash } : null;
   }
 
-  async list(filter: GrantFilter, limit: number, cursor: string | null, keep?: (g: Grant) => boolean): Promise<Page<Grant>> {
-    if (!keep) return this.listPage(filter, limit, cursor);
-    const items: Grant[] = [];
-    let next = cursor;
-    for (let scanned = 0; ; ) {
-      const page = await this.listPage(filter, limit, next);
-      for (const g of page.items) {
-        scanned++;
-        if (keep(g)) items.push(g);
-        next = grantCursor(g);
-        if (items.length === limit) return { items, nextCursor: next };
-      }
-      if (!page.nextCursor) return { items, nextCursor: null };
-      if (scanned >= LIST_SCAN_LIMIT) return { items, nextCursor: next };
-    }
-  }
-
-  private async listPage(filter: GrantFilter, limit: number, cursor: string | null): Promise<Page<Grant>> {
+  async list(filter: GrantFilter, limit: number, cursor: string | null): Promise<Page<Grant>> {
     const q = new SqlConditions()
       .addIf('cloud = ?', filter.cloud)
       .addIf('state = ?', filter.state)
@@ -100,10 +82,10 @@ export class PostgresGrantRepository extends GrantRepository {
     if (approver) {
       q.where.push(
         `state = 'pending_approval'`,
-        `decision->>'mode' = 'approvals'`,
         `(approval_deadline IS NULL OR approval_deadline > ${q.param(this.clock.now())})`,
         `requested_by <> ${q.param(approver.subject)}`,
-        `jsonb_exists_any(decision->'groups', ${q.param(approver.groups)}::text[])`,
+        // A step one of the approver's groups could still fill (IDX_grants_open_approval_groups).
+        `open_approval_groups ?| ${q.param(approver.groups)}::text[]`,
         `NOT approvals @> ${q.param(JSON.stringify([{ approver: approver.subject }]))}::jsonb`,
       );
     }
@@ -152,8 +134,8 @@ export class PostgresGrantWrites implements GrantWrites {
         `INSERT INTO grants (id, state, cloud, kind, principal_type, principal_id, target, requested_by, justification, ticket,
            duration_seconds, created_at, starts_at, expires_at, ended_at, end_reason, approvals, artifact_name, overlap_key,
            provider_ref, last_error, attempts, next_attempt_at, lease_owner, lease_until, idempotency_key, request_hash, updated_at,
-           decision, approval_deadline)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$12,$28,$29)
+           decision, approval_deadline, open_approval_groups)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$12,$28,$29,$30)
          RETURNING *`,
         [
           grant.id, grant.state, grant.cloud, grant.kind, grant.principal.type, grant.principal.id, JSON.stringify(grant.target),
@@ -162,6 +144,7 @@ export class PostgresGrantWrites implements GrantWrites {
           grant.providerRef && JSON.stringify(grant.providerRef), grant.lastError, grant.attempts, grant.nextAttemptAt,
           leaseUntil ? this.owner : null, leaseUntil, idempotency?.key ?? null, idempotency?.requestHash ?? null,
           grant.decision && JSON.stringify(grant.decision), grant.approvalDeadline,
+          grant.state === 'pending_approval' ? JSON.stringify(openApprovalGroups(grant)) : null,
         ],
       );
       return toGrant(row);
@@ -187,6 +170,8 @@ export class PostgresGrantWrites implements GrantWrites {
     }
     params.push(patch.leaseUntil ?? null);
     sets.push(`lease_until = $${params.length}`, `lease_owner = CASE WHEN $${params.length}::timestamptz IS NULL THEN NULL ELSE $5 END`);
+    // Only pending requests are listed by the groups that could approve them.
+    if (from === 'pending_approval' && to !== 'pending_approval') sets.push('open_approval_groups = NULL');
     let approvalGuard = '';
     if (expect) {
       params.push(expect.approvalCount);
@@ -198,6 +183,12 @@ export class PostgresGrantWrites implements GrantWrites {
        RETURNING *`,
       params,
     );
-    return rows.length === 0 ? null : toGrant(rows[0]);
+    if (rows.length === 0) return null;
+    const grant = toGrant(rows[0]);
+    if (to === 'pending_approval' && 'approvals' in patch) {
+      // The steps an approval leaves open follow from the rule's decision, which is on the row.
+      await this.m.query(`UPDATE grants SET open_approval_groups = $2 WHERE id = $1`, [id, JSON.stringify(openApprovalGroups(grant))]);
+    }
+    return grant;
   }
 }
