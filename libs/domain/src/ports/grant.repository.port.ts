@@ -76,9 +76,3 @@ export abstract class GrantRepository {
   abstract liveWithOverlapKey(overlapKey: string, exceptId: string): Promise<Grant[]>;
   abstract countByState(): Promise<Record<string, number>>;
 }
-
-/**
- * The old name, kept only while `grant-lifecycle.ts` is being changed by issue 11 point 4:
- * remove it once that file takes `GrantRepository`.
- */
-export type GrantStore = GrantRepository;
