@@ -105,11 +105,17 @@ module.exports = {
     ),
     ...['aws', 'azure', 'gcp'].flatMap((cloud) =>
       libImports(
-        `simulator-${cloud}-imports-nothing`,
+        `simulator-${cloud}-imports-the-kit-only`,
         `simulators/${cloud}`,
-        [],
-        'A simulator stands in for the cloud: it shares no code with the adapters it checks, nor with the domain.',
+        ['simulators/kit'],
+        'A simulator stands in for the cloud: it shares no code with the adapters it checks, nor with the domain or another simulator; only the simulator kit (server, faults, request log).',
       ),
+    ),
+    ...libImports(
+      'simulator-kit-imports-nothing',
+      'simulators/kit',
+      [],
+      'The simulator kit (loopback server, fault counters, request log) is shared by the simulators and imports nothing in the repo.',
     ),
     ...libImports(
       'testing-imports-what-it-fakes',

@@ -8,12 +8,18 @@ const ROOT = join(__dirname, '..', '..');
 /**
  * Issue 11 point 5's layering, planted in a throwaway tree laid out like this repository and
  * checked with the repository's own .dependency-cruiser.cjs: the production broker reaches no
- * simulator, in-memory cloud, libs/testing or sandbox, and the sandbox app, which may use all
- * of them, embeds the broker only through @jit/broker.
+ * simulator, in-memory cloud, libs/testing or sandbox; the sandbox app, which may use all
+ * of them, embeds the broker only through @jit/broker; a simulator shares code only with the
+ * simulator kit, which imports nothing.
  */
 const PLANTS: Record<string, string> = {
   'libs/domain/src/index.ts': `export const DOMAIN = 1;\n`,
-  'libs/simulators/aws/src/index.ts': `export const SIM = 1;\n`,
+  // The control: a simulator on the kit.
+  'libs/simulators/aws/src/index.ts': `import { KIT } from '@jit/sim-kit';\nexport const SIM = KIT;\n`,
+  'libs/simulators/kit/src/index.ts': `export const KIT = 1;\n`,
+  // The kit reaches into the domain; one simulator borrows another's code.
+  'libs/simulators/kit/src/planted-domain.ts': `import { DOMAIN } from '@jit/domain';\nexport const k = DOMAIN;\n`,
+  'libs/simulators/gcp/src/index.ts': `import { SIM } from '@jit/sim-aws';\nexport const GCP_SIM = SIM;\n`,
   'libs/providers/local/src/index.ts': `export const LOCAL = 1;\n`,
   'libs/testing/src/index.ts': `export const TESTING = 1;\n`,
   'apps/broker/src/start-broker.ts': `import { DOMAIN } from '@jit/domain';\nexport const startBroker = () => DOMAIN;\n`,
@@ -46,6 +52,7 @@ const TSCONFIG = {
       '@jit/testing': ['./libs/testing/src'],
       '@jit/provider-local': ['./libs/providers/local/src'],
       '@jit/sim-aws': ['./libs/simulators/aws/src'],
+      '@jit/sim-kit': ['./libs/simulators/kit/src'],
       '@jit/broker': ['./apps/broker/src'],
     },
   },
@@ -76,7 +83,7 @@ describe('npm run lint keeps the sandbox and the simulators out of the broker', 
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('should report each planted import, and nothing from the sandbox app that uses the broker barrel', async () => {
+  it('should report each planted import, and nothing from the sandbox app that uses the broker barrel or a simulator on the kit', async () => {
     const res = await depcruise(dir);
     const violations = (JSON.parse(res.stdout) as { summary: { violations: { rule: { name: string }; from: string; to: string }[] } }).summary.violations;
     expect(violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`).sort()).toEqual([
@@ -85,6 +92,8 @@ describe('npm run lint keeps the sandbox and the simulators out of the broker', 
       'broker-reaches-no-test-code: apps/broker/src/main.ts -> libs/providers/local/src/index.ts',
       'in-memory-cloud-only-in-tests-and-sandbox: apps/broker/src/wiring.ts -> libs/providers/local/src/index.ts',
       'sandbox-through-the-broker-barrel: apps/sandbox/src/deep.ts -> apps/broker/src/start-broker.ts',
+      'simulator-gcp-imports-the-kit-only: libs/simulators/gcp/src/index.ts -> libs/simulators/aws/src/index.ts',
+      'simulator-kit-imports-nothing: libs/simulators/kit/src/planted-domain.ts -> libs/domain/src/index.ts',
       'testing-only-in-tests: apps/broker/src/cli/tool.ts -> libs/testing/src/index.ts',
     ]);
   });

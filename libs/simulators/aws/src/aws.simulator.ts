@@ -1,5 +1,5 @@
-import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer, RequestLog, readBody, startLoopbackServer } from '@jit/sim-kit';
 import { AwsSimError } from './aws-sim.error';
 import { FaultInjector, FaultOptions } from './fault.injector';
 import { iamHandlers } from './iam-actions.handler';
@@ -56,11 +56,11 @@ export class AwsSimulator {
   private readonly iam = new IamStore();
   private readonly sessions = new StsSessionStore();
   private readonly faults = new FaultInjector();
-  private readonly log: RecordedRequest[] = [];
+  private readonly log = new RequestLog<RecordedRequest>();
   private readonly services: Record<'iam' | 'sts', Service>;
 
-  private constructor(private readonly server: Server, port: number, host: string) {
-    this.endpoint = `http://${host}:${port}`;
+  private constructor(private readonly server: LoopbackServer) {
+    this.endpoint = `http://${server.host === '::1' ? '[::1]' : server.host}:${server.port}`;
     this.services = {
       iam: { namespace: IAM_NAMESPACE, version: IAM_VERSION, handlers: iamHandlers(this.iam), serverErrorCode: 'ServiceFailure' },
       sts: { namespace: STS_NAMESPACE, version: STS_VERSION, handlers: stsHandlers(this.iam, this.sessions, () => new Date()), serverErrorCode: 'InternalFailure' },
@@ -69,23 +69,17 @@ export class AwsSimulator {
 
   /** Listens on 127.0.0.1 (never a public interface); port 0 picks a free one. */
   static async start(options: { port?: number; host?: string } = {}): Promise<AwsSimulator> {
-    const host = options.host ?? '127.0.0.1';
-    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error('the AWS simulator listens on loopback only');
     let sim: AwsSimulator | undefined;
-    const server = createServer((req, res) => void sim!.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => resolve());
-    });
-    sim = new AwsSimulator(server, (server.address() as AddressInfo).port, host === '::1' ? '[::1]' : host);
+    const server = await startLoopbackServer(
+      { name: 'AWS', hosts: ['127.0.0.1', 'localhost', '::1'], port: options.port, host: options.host },
+      () => (req, res) => sim!.handle(req, res),
+    );
+    sim = new AwsSimulator(server);
     return sim;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   /** Seeds a role; returns its ARN. */
@@ -103,11 +97,11 @@ export class AwsSimulator {
   }
 
   requests(): readonly RecordedRequest[] {
-    return this.log;
+    return this.log.entries;
   }
 
   clearRequests(): void {
-    this.log.length = 0;
+    this.log.clear();
   }
 
   /** The inline policy texts stored on a role or user (test inspection; not an AWS API). */
@@ -157,9 +151,7 @@ export class AwsSimulator {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const body = await readBody(req);
     const requestId = newRequestId();
     const credential = /Credential=([^/,\s]+)\/[^/]+\/[^/]+\/([a-z0-9-]+)\/aws4_request/.exec(req.headers.authorization ?? '');
     const query = parseQueryBody(body);
@@ -175,9 +167,8 @@ export class AwsSimulator {
       params: query.params,
       status: 200,
     };
-    this.log.push(record);
-    const latency = this.faults.latencyFor(query.action);
-    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+    this.log.record(record);
+    await this.faults.delay(this.faults.latencyFor(query.action));
 
     let status = 200;
     let xml: string;
@@ -214,7 +205,7 @@ export class AwsSimulator {
     if (!handler || query.version !== service.version) {
       throw new AwsSimError('InvalidAction', 400, `Could not find operation ${query.action} for version ${query.version || 'NO_VERSION_SPECIFIED'}`);
     }
-    const fault = this.faults.next();
+    const fault = this.faults.take();
     if (fault === 'throttle') throw new AwsSimError('Throttling', 400, 'Rate exceeded');
     if (fault === 'server-error') throw new AwsSimError(service.serverErrorCode, 500, 'An internal error occurred.');
     const caller = this.caller(accessKeyId, securityToken);

@@ -1,7 +1,8 @@
 /**
  * The AWS IAM/STS simulator: the Query protocol over HTTP as the real services answer it
  * (botocore models), with policy evaluation, accounts and fault injection, so the real
- * adapter runs unchanged. For tests and the sandbox only; imports nothing in the repo
+ * adapter runs unchanged. For tests and the sandbox only; imports nothing in the repo but the
+ * simulator kit (@jit/sim-kit: server, faults, request log)
  * (docs/architecture.md).
  */
 export { AwsSimulator } from './aws.simulator';

@@ -1,6 +1,4 @@
-import { createServer, Server } from 'node:https';
-import { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { LoopbackServer, RequestLog, startLoopbackServer } from '@jit/sim-kit';
 import { armPimRoutes } from './arm-pim.routes';
 import { armRoleAssignmentRoutes } from './arm-role-assignments.routes';
 import { covers } from './arm-scope';
@@ -37,11 +35,11 @@ export interface RecordedCall {
  * ARM (PIM and role assignments) on 127.0.0.1 over HTTPS, with a certificate made at start.
  */
 export class AzureSimulator {
-  readonly calls: RecordedCall[] = [];
+  private readonly log = new RequestLog<RecordedCall>();
   private readonly ctx: SimContext;
 
   private constructor(
-    private readonly server: Server,
+    private readonly server: LoopbackServer,
     readonly url: string,
     readonly caCertPem: string,
     readonly tenantId: string,
@@ -63,18 +61,15 @@ export class AzureSimulator {
   static async start(options: { port?: number; tenantId?: string; pimRemovalWindowMs?: number } = {}): Promise<AzureSimulator> {
     const tls = await generateSimulatorCertificate();
     let sim: AzureSimulator | undefined;
-    const server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
-      void readRequest(req)
-        .then((r) => sim!.handle(r))
-        .then((out) => writeResponse(res, out))
-        .catch((e: unknown) => writeResponse(res, { status: 500, body: { error: { code: 'InternalServerError', message: String(e) } } }));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-    });
-    const port = (server.address() as AddressInfo).port;
-    sim = new AzureSimulator(server, `https://127.0.0.1:${port}`, tls.certPem, (options.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47').toLowerCase(), {
+    const server = await startLoopbackServer(
+      { name: 'Azure', hosts: ['127.0.0.1'], port: options.port, tls },
+      () => (req, res) =>
+        readRequest(req)
+          .then((r) => sim!.handle(r))
+          .then((out) => writeResponse(res, out))
+          .catch((e: unknown) => writeResponse(res, { status: 500, body: { error: { code: 'InternalServerError', message: String(e) } } })),
+    );
+    sim = new AzureSimulator(server, `https://127.0.0.1:${server.port}`, tls.certPem, (options.tenantId ?? '72f988bf-86f1-41af-91ab-2d7cd011db47').toLowerCase(), {
       removalWindowMs: options.pimRemovalWindowMs,
     });
     return sim;
@@ -156,9 +151,13 @@ export class AzureSimulator {
     return this.ctx.servicePrincipalTags.get(servicePrincipalId.toLowerCase()) ?? [];
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  /** Every Graph and ARM call received, oldest first (token requests are not recorded). */
+  get calls(): RecordedCall[] {
+    return this.log.entries;
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   private async handle(req: SimRequest): Promise<SimResponse> {
@@ -166,7 +165,7 @@ export class AzureSimulator {
     if (token) return token;
     const api = req.path.startsWith('/v1.0/') ? 'graph' : 'arm';
     const out = await this.handleApi(req, api);
-    this.calls.push({ api, method: req.method, path: req.path, query: Object.fromEntries(req.query), body: req.body, status: out.status });
+    this.log.record({ api, method: req.method, path: req.path, query: Object.fromEntries(req.query), body: req.body, status: out.status });
     return out;
   }
 
@@ -174,12 +173,13 @@ export class AzureSimulator {
     const routes: SimRoute[] = api === 'graph' ? [graphPimRoutes, graphAppRoleRoutes, graphDirectoryObjectRoutes] : [armPimRoutes, armRoleAssignmentRoutes];
     try {
       const f = this.ctx.faults;
-      if (f.latencyMs > 0) await sleep(f.latencyMs);
+      await f.delay();
       const caller = authenticate(req, this.ctx, api === 'graph' ? AUDIENCES.graph : AUDIENCES.arm);
-      if (f.takeThrottle()) {
+      const fault = f.take();
+      if (fault === 'throttle') {
         throw new SimHttpError(429, api === 'graph' ? 'TooManyRequests' : 'TooManyRequests', 'Too many requests, retry after the interval in Retry-After.', f.throttleHeaders());
       }
-      if (f.takeServerError()) throw new SimHttpError(503, api === 'graph' ? 'serviceNotAvailable' : 'ServiceUnavailable', 'The service is temporarily unavailable.');
+      if (fault === 'server-error') throw new SimHttpError(503, api === 'graph' ? 'serviceNotAvailable' : 'ServiceUnavailable', 'The service is temporarily unavailable.');
       if (!caller.authorized) {
         throw api === 'graph'
           ? new SimHttpError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.')

@@ -1,11 +1,11 @@
+import { CountedFaults, Countdown, FaultCounters } from '@jit/sim-kit';
+
 /** Faults the next API calls answer with (the token endpoint is never faulted). */
-export interface SimFaults {
+export interface SimFaults extends CountedFaults {
   /** The next N calls answer 429 with Retry-After. */
   throttle?: number;
   /** The next N calls answer 503. */
   serverError?: number;
-  /** Every call waits this long before it is handled. */
-  latencyMs?: number;
   /** The next N calls that name a principal answer as Entra does right after the principal was created. */
   notFoundReplication?: number;
   /** Retry-After value of the 429s, in seconds (default 1). */
@@ -14,40 +14,22 @@ export interface SimFaults {
   retryAfterMs?: number;
 }
 
-export class SimFaultPlan {
-  throttle = 0;
-  serverError = 0;
-  latencyMs = 0;
-  notFoundReplication = 0;
+/** The shared counters, plus Entra's replication delay and the 429's Retry-After headers. */
+export class SimFaultPlan extends FaultCounters {
+  private readonly notFoundReplication = new Countdown();
   retryAfterSeconds = 1;
   retryAfterMs: number | undefined;
 
   apply(f: SimFaults): void {
-    if (f.throttle !== undefined) this.throttle = f.throttle;
-    if (f.serverError !== undefined) this.serverError = f.serverError;
-    if (f.latencyMs !== undefined) this.latencyMs = f.latencyMs;
-    if (f.notFoundReplication !== undefined) this.notFoundReplication = f.notFoundReplication;
+    this.set(f);
+    if (f.notFoundReplication !== undefined) this.notFoundReplication.set(f.notFoundReplication);
     if (f.retryAfterSeconds !== undefined) this.retryAfterSeconds = f.retryAfterSeconds;
     if ('retryAfterMs' in f) this.retryAfterMs = f.retryAfterMs;
   }
 
-  takeThrottle(): boolean {
-    if (this.throttle <= 0) return false;
-    this.throttle--;
-    return true;
-  }
-
-  takeServerError(): boolean {
-    if (this.serverError <= 0) return false;
-    this.serverError--;
-    return true;
-  }
-
   /** Consumed only by calls that reference a principal. */
   takeReplicationMiss(): boolean {
-    if (this.notFoundReplication <= 0) return false;
-    this.notFoundReplication--;
-    return true;
+    return this.notFoundReplication.take();
   }
 
   throttleHeaders(): Record<string, string> {

@@ -1,5 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { readBody } from '@jit/sim-kit';
 
 /** One parsed request, as the route handlers see it. */
 export interface SimRequest {
@@ -31,9 +32,7 @@ export class SimHttpError extends Error {
 }
 
 export async function readRequest(req: IncomingMessage): Promise<SimRequest> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const rawBody = Buffer.concat(chunks).toString('utf8');
+  const rawBody = await readBody(req);
   const url = new URL(req.url ?? '/', 'https://sim.invalid');
   let body: unknown = undefined;
   const type = String(req.headers['content-type'] ?? '');

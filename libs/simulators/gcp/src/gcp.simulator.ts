@@ -1,6 +1,5 @@
-import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer, RequestLog, readBody, startLoopbackServer } from '@jit/sim-kit';
 import { FaultInjector, FaultPlan } from './fault.injector';
 import { GoogleApiError } from './google-api.error';
 import { IamPolicyStore } from './iam-policy.store';
@@ -57,26 +56,26 @@ export class GcpSimulator {
   private readonly projects = new Map<string, ProjectRecord>();
   private readonly projectsByNumber = new Map<string, ProjectRecord>();
   private nextProjectNumber = FIRST_PROJECT_NUMBER;
-  private recorded: TrafficEntry[] = [];
+  private readonly recorded = new RequestLog<TrafficEntry>(MAX_TRAFFIC);
+  readonly host: string;
+  readonly port: number;
 
   private constructor(
-    private readonly server: Server,
-    readonly host: string,
-    readonly port: number,
+    private readonly server: LoopbackServer,
     private readonly token: string | undefined,
-  ) {}
+  ) {
+    this.host = server.host;
+    this.port = server.port;
+  }
 
   /** Starts on 127.0.0.1; `port: 0` (the default) picks a free port. `token` pins the accepted bearer token. */
   static async start(options: { port?: number; host?: string; token?: string } = {}): Promise<GcpSimulator> {
-    const host = options.host ?? '127.0.0.1';
-    if (host !== '127.0.0.1' && host !== 'localhost') throw new Error('The GCP simulator listens on the loopback interface only');
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => resolve());
-    });
-    const simulator = new GcpSimulator(server, host, (server.address() as AddressInfo).port, options.token);
-    server.on('request', (req, res) => void simulator.handle(req, res));
+    let simulator: GcpSimulator | undefined;
+    const server = await startLoopbackServer(
+      { name: 'GCP', hosts: ['127.0.0.1', 'localhost'], port: options.port, host: options.host },
+      () => (req, res) => simulator!.handle(req, res),
+    );
+    simulator = new GcpSimulator(server, options.token);
     return simulator;
   }
 
@@ -84,9 +83,8 @@ export class GcpSimulator {
     return `http://${this.host}:${this.port}`;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   /** Creates `projects/<id>` with the next project number (see projectNumber); returns the id form. */
@@ -157,11 +155,11 @@ export class GcpSimulator {
 
   /** Recorded HTTP exchanges, oldest first, for wire-format checks. */
   traffic(): readonly TrafficEntry[] {
-    return this.recorded;
+    return this.recorded.entries;
   }
 
   resetTraffic(): void {
-    this.recorded = [];
+    this.recorded.clear();
   }
 
   private createResource(resource: string, policy?: PolicySeed): string {
@@ -177,9 +175,7 @@ export class GcpSimulator {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://simulator');
     const match = ROUTE.exec(url.pathname);
     const getProject = GET_PROJECT.exec(url.pathname);
@@ -198,7 +194,7 @@ export class GcpSimulator {
     let status = 200;
     let body: unknown;
     try {
-      if (this.faults.latencyMs > 0) await sleep(this.faults.latencyMs);
+      await this.faults.delay();
       body = getProject && req.method === 'GET' ? this.answerGetProject(req, url, getProject[1], raw) : this.answer(req, url, match, raw, entry);
     } catch (e) {
       const error = e instanceof GoogleApiError ? e : new GoogleApiError('INTERNAL', 'Internal error encountered.');
@@ -208,8 +204,7 @@ export class GcpSimulator {
     }
     entry.status = status;
     entry.responseBody = body;
-    this.recorded.push(entry);
-    if (this.recorded.length > MAX_TRAFFIC) this.recorded.splice(0, this.recorded.length - MAX_TRAFFIC);
+    this.recorded.record(entry);
     res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
     res.end(JSON.stringify(body));
   }

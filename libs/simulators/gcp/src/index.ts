@@ -1,7 +1,8 @@
 /**
  * The GCP Resource Manager simulator: v3 getIamPolicy/setIamPolicy on projects, folders and
  * organizations with IAM's limits and condition evaluation, as the discovery documents
- * define them. For tests and the sandbox only; imports nothing in the repo
+ * define them. For tests and the sandbox only; imports nothing in the repo but the
+ * simulator kit (@jit/sim-kit: server, faults, request log)
  * (docs/architecture.md).
  */
 export { GcpSimulator } from './gcp.simulator';
