@@ -140,6 +140,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       intervalMs: config.sweepIntervalMs,
       leaseMs: config.leaseMs,
       concurrency: config.sweepConcurrency,
+      clouds: registry.all().map((p) => p.cloud),
     });
     const s = sweeper;
     hooks.onWorkDue = (at) => s.noteDue(at);

@@ -1,5 +1,6 @@
-import { Clock, Grant, WorkQueue } from '@jit/domain';
+import { Clock, CloudName, Grant, WorkQueue } from '@jit/domain';
 import { ProcessDueGrantUseCase } from '@jit/grants';
+import { CloudFairShare } from './cloud-fair-share';
 import { GrantExpirySweeper } from './grant-expiry.sweeper';
 
 /** Reads Date.now(), which jest's fake timers move. */
@@ -22,7 +23,7 @@ describe('GrantExpirySweeper', () => {
 
   function sweeperWith(store: Pick<WorkQueue, 'claimDue' | 'nextDueAt'>, processed: Grant[] = []) {
     const processDue = { execute: async (g: Grant) => (processed.push(g), g) } as unknown as ProcessDueGrantUseCase;
-    return new GrantExpirySweeper(store as WorkQueue, processDue, new FakeTimersClock(), { owner: 'r1', intervalMs: POLL_MS, leaseMs: 30_000, concurrency: 4 });
+    return new GrantExpirySweeper(store as WorkQueue, processDue, new FakeTimersClock(), { owner: 'r1', intervalMs: POLL_MS, leaseMs: 30_000, concurrency: 4, clouds: ['aws'] });
   }
 
   it('should claim again at the time nextDueAt names, long before the next poll', async () => {
@@ -101,5 +102,52 @@ describe('GrantExpirySweeper', () => {
     release();
     await stopping;
     expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it("should expire another cloud's grants while one cloud's calls hang, without waiting for a slot", async () => {
+    const due = (cloud: CloudName, n: number) => Array.from({ length: n }, (_, i) => ({ id: `${cloud}-${i}`, cloud }) as Grant);
+    // Ten AWS grants fell due first; one GCP grant after them. AWS never answers.
+    const waiting = new Map<CloudName, Grant[]>([['aws', due('aws', 10)], ['gcp', due('gcp', 1)]]);
+    const claimed: string[] = [];
+    const store = {
+      claimDue: async (_owner: string, _lease: number, limit: number, cloud?: CloudName) => {
+        // Most urgent first, as the SQL orders them: without a cloud, AWS's earlier expiries come first.
+        const taken = cloud ? (waiting.get(cloud) ?? []).splice(0, limit) : [...waiting.values()].flatMap((q) => q).slice(0, limit);
+        for (const g of cloud ? [] : taken) waiting.get(g.cloud)!.splice(waiting.get(g.cloud)!.indexOf(g), 1);
+        claimed.push(...taken.map((g) => g.id));
+        return taken;
+      },
+      nextDueAt: async () => null,
+    };
+    const done: string[] = [];
+    const hung: string[] = [];
+    const processDue = {
+      execute: (g: Grant) => (g.cloud === 'aws' ? new Promise(() => hung.push(g.id)) : Promise.resolve(done.push(g.id))),
+    } as unknown as ProcessDueGrantUseCase;
+    const sweeper = new GrantExpirySweeper(store as unknown as WorkQueue, processDue, new FakeTimersClock(), {
+      owner: 'r1',
+      intervalMs: POLL_MS,
+      leaseMs: 30_000,
+      concurrency: 4,
+      clouds: ['aws', 'gcp'],
+    });
+    sweeper.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(done).toEqual(['gcp-0']);
+    // AWS holds 3 of the 4 slots (its share of 2 plus 1 borrowed); GCP's reserve stayed free.
+    expect(hung).toHaveLength(3);
+    expect(claimed.filter((id) => id.startsWith('aws'))).toHaveLength(3);
+    // Without the fair share, one claim of 4 would have taken AWS grants only, and the GCP
+    // expiry would have waited for a hung call to time out.
+  });
+
+  it('should give a lone cloud every slot, and keep each other cloud\'s reserve free', () => {
+    const slots = new CloudFairShare(4, ['aws']);
+    expect(slots.room('aws')).toBe(4);
+    const shared = new CloudFairShare(32, ['aws', 'azure', 'gcp']);
+    // Shares 11, 11, 10; reserves 6, 6, 5: one cloud may hold up to 32 - 11 = 21 slots.
+    expect(shared.room('aws')).toBe(21);
+    for (let i = 0; i < 21; i++) shared.take('aws');
+    expect([shared.room('aws'), shared.room('azure'), shared.room('gcp')]).toEqual([0, 6, 5]);
   });
 });

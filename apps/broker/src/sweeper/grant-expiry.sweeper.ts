@@ -1,12 +1,15 @@
 import { Logger } from '@nestjs/common';
-import { Clock, Grant, WorkQueue } from '@jit/domain';
+import { CLOUDS, Clock, CloudName, Grant, WorkQueue } from '@jit/domain';
 import { ProcessDueGrantUseCase } from '@jit/grants';
+import { CloudFairShare } from './cloud-fair-share';
 
 export interface SweeperSettings {
   owner: string;
   intervalMs: number;
   leaseMs: number;
   concurrency: number;
+  /** The clouds this broker serves (JIT_PROVIDERS), which share the slots fairly; default all. */
+  clouds?: readonly CloudName[];
 }
 
 /**
@@ -16,6 +19,9 @@ export interface SweeperSettings {
  * not at the next poll. The poll is the safety net.
  * Replicas share the work through row claims (FOR UPDATE SKIP LOCKED plus a lease), so there
  * is no leader; nothing is kept in memory but the next wake-up time.
+ * Claims are made per cloud, each within that cloud's fair share of `concurrency`
+ * (CloudFairShare), so a cloud whose calls hang cannot hold every slot and delay the others'
+ * expiries.
  */
 export class GrantExpirySweeper {
   private readonly logger = new Logger(GrantExpirySweeper.name);
@@ -29,13 +35,16 @@ export class GrantExpirySweeper {
   private backlog = false;
   private stopped = true;
   private inFlight = new Set<Promise<unknown>>();
+  private readonly slots: CloudFairShare;
 
   constructor(
     private readonly queue: WorkQueue,
     private readonly processDue: ProcessDueGrantUseCase,
     private readonly clock: Clock,
     private readonly settings: SweeperSettings,
-  ) {}
+  ) {
+    this.slots = new CloudFairShare(settings.concurrency, settings.clouds?.length ? settings.clouds : CLOUDS);
+  }
 
   start(): void {
     this.stopped = false;
@@ -80,24 +89,32 @@ export class GrantExpirySweeper {
   private async cycle(): Promise<void> {
     // Work due after this instant is either claimed below or found by nextDueAt: none falls between.
     const claimedAt = this.clock.now();
-    const room = this.settings.concurrency - this.inFlight.size;
-    if (room > 0) {
-      const claimed = await this.queue.claimDue(this.settings.owner, this.settings.leaseMs, room);
+    let backlog = false;
+    // The cloud with the most room first; each claim takes only its own cloud's due work.
+    const clouds = [...this.slots.clouds].sort((a, b) => this.slots.room(b) - this.slots.room(a));
+    for (const cloud of clouds) {
+      const room = this.slots.room(cloud);
+      if (room <= 0) {
+        backlog = true;
+        continue;
+      }
+      const claimed = await this.queue.claimDue(this.settings.owner, this.settings.leaseMs, room, cloud);
       for (const g of claimed) this.dispatch(g);
-      this.backlog = claimed.length === room;
-    } else {
-      this.backlog = true;
+      if (claimed.length === room) backlog = true;
     }
+    this.backlog = backlog;
     const next = await this.queue.nextDueAt(claimedAt, 2 * this.settings.intervalMs);
     if (next && (this.wakeAt === null || next.getTime() < this.wakeAt)) this.arm(next.getTime());
   }
 
   private dispatch(g: Grant): void {
+    this.slots.take(g.cloud);
     const job = this.processDue
       .execute(g)
       .catch((e: unknown) => this.logger.error(`grant ${g.id}: ${e instanceof Error ? e.message : String(e)}`))
       .finally(() => {
         this.inFlight.delete(job);
+        this.slots.release(g.cloud);
         if (this.backlog) {
           this.backlog = false;
           this.kick();

@@ -1,3 +1,4 @@
+import { CloudName } from '../cloud';
 import { Grant } from '../grant';
 
 /**
@@ -8,9 +9,10 @@ export abstract class WorkQueue {
   /**
    * Claims due work for `owner` with `FOR UPDATE SKIP LOCKED` and a lease: active grants past
    * `expiresAt`, revocations whose retry is due, provisioning rows whose lease lapsed, and
-   * pending requests past their approval deadline.
+   * pending requests past their approval deadline. With `cloud`, only that cloud's grants (the
+   * sweeper claims per cloud, so one cloud's backlog cannot fill every slot).
    */
-  abstract claimDue(owner: string, leaseMs: number, limit: number): Promise<Grant[]>;
+  abstract claimDue(owner: string, leaseMs: number, limit: number, cloud?: CloudName): Promise<Grant[]>;
 
   /** Releases every claim (grants and jobs) this replica holds: called at start, when no work of its can be in flight. */
   abstract releaseOwnLeases(): Promise<number>;

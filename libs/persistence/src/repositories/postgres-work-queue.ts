@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { Clock, Grant, WorkQueue } from '@jit/domain';
+import { Clock, CloudName, Grant, WorkQueue } from '@jit/domain';
 import { GrantRow, toGrant } from '../mappers/grant-row.mapper';
 
 /** The sweeper's work queue on PostgreSQL (or the embedded PGlite): leases on grant rows and on broker_jobs. */
@@ -13,7 +13,7 @@ export class PostgresWorkQueue extends WorkQueue {
     super();
   }
 
-  async claimDue(owner: string, leaseMs: number, limit: number): Promise<Grant[]> {
+  async claimDue(owner: string, leaseMs: number, limit: number, cloud?: CloudName): Promise<Grant[]> {
     const now = this.clock.now();
     const leaseUntil = new Date(now.getTime() + leaseMs);
     const claimed: Grant[] = [];
@@ -31,10 +31,10 @@ export class PostgresWorkQueue extends WorkQueue {
         `UPDATE grants SET lease_owner = $2, lease_until = $3
          WHERE id IN (
            SELECT id FROM grants
-           WHERE (lease_until IS NULL OR lease_until <= $1) AND ${condition}
+           WHERE (lease_until IS NULL OR lease_until <= $1) AND ($5::text IS NULL OR cloud = $5) AND ${condition}
            LIMIT $4 FOR UPDATE SKIP LOCKED)
          RETURNING *`,
-        [now, owner, leaseUntil, room],
+        [now, owner, leaseUntil, room, cloud ?? null],
       );
       claimed.push(...rows.map(toGrant));
     }

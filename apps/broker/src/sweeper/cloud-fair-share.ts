@@ -1,0 +1,50 @@
+import { CloudName } from '@jit/domain';
+
+/**
+ * The sweeper's slots shared between clouds, so one slow or hung cloud cannot take them all
+ * (Vault's fairshare idea, as slot caps). `concurrency` is split into a guaranteed share per
+ * cloud (the shares sum to it). A cloud may borrow idle slots beyond its share, but the first
+ * half (rounded up) of every other cloud's share is kept free for that cloud while it does not
+ * use it: a cloud whose calls hang holds at most `concurrency - Σ others' reserves` slots, and
+ * every other cloud finds its reserve free at once. Borrowed slots come back as their calls end,
+ * each within JIT_PROVIDER_TIMEOUT. With one cloud, it has every slot.
+ */
+export class CloudFairShare {
+  private readonly reserve = new Map<CloudName, number>();
+  private readonly inFlight = new Map<CloudName, number>();
+
+  constructor(
+    private readonly concurrency: number,
+    readonly clouds: readonly CloudName[],
+  ) {
+    const base = Math.floor(concurrency / clouds.length);
+    clouds.forEach((cloud, i) => {
+      const share = base + (i < concurrency % clouds.length ? 1 : 0);
+      this.reserve.set(cloud, Math.ceil(share / 2));
+      this.inFlight.set(cloud, 0);
+    });
+  }
+
+  /** Slots `cloud` may fill now, keeping every other cloud's unused reserve free. */
+  room(cloud: CloudName): number {
+    let free = this.concurrency - this.total;
+    for (const other of this.clouds) {
+      if (other !== cloud) free -= Math.max(0, (this.reserve.get(other) ?? 0) - (this.inFlight.get(other) ?? 0));
+    }
+    return Math.max(0, free);
+  }
+
+  get total(): number {
+    let sum = 0;
+    for (const n of this.inFlight.values()) sum += n;
+    return sum;
+  }
+
+  take(cloud: CloudName): void {
+    this.inFlight.set(cloud, (this.inFlight.get(cloud) ?? 0) + 1);
+  }
+
+  release(cloud: CloudName): void {
+    this.inFlight.set(cloud, Math.max(0, (this.inFlight.get(cloud) ?? 0) - 1));
+  }
+}
