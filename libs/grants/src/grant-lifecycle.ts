@@ -1,4 +1,6 @@
-import { Clock, CloudAccessProvider, Grant, GrantAggregate, GrantRepository, ProviderError, ProvisionOutcome, grantSpec, revocationLagSeconds } from '@jit/domain';
+import {
+  Clock, CloudAccessProvider, Grant, GrantAggregate, GrantRepository, Principal, ProviderError, ProvisionOutcome, Target, grantSpec, revocationLagSeconds,
+} from '@jit/domain';
 import { backoffMs, withRetry, withTimeout } from '@jit/resilience';
 import { REQUEST_BACKOFF, REVOKE_BACKOFF } from './backoff';
 import { CloudProviderRegistry } from './cloud-provider.registry';
@@ -100,6 +102,17 @@ export class GrantLifecycle {
     return this.transitions.applyOrReload(GrantAggregate.end(g, reason, { revokeIssuedAt, endedAt: this.clock.now() }));
   }
 
+  /**
+   * The cloud's lookups before the rules are asked (the target's canonical name, the principal's
+   * type), bounded by the provider timeout like every other call and cancelled at it.
+   */
+  async lookup(provider: CloudAccessProvider, principal: Principal, target: Target): Promise<Target> {
+    return this.bounded(provider, 'lookup', async (signal) => {
+      const [canonical] = await Promise.all([provider.canonicalTarget(target, signal), provider.verifyPrincipal(principal, target, signal)]);
+      return canonical;
+    });
+  }
+
   private async scheduleRetry(g: Grant, reason: 'expired' | 'revoked', error: ProviderError): Promise<Grant> {
     const attempt = g.attempts + 1;
     const giveUp = !error.retryable || attempt >= this.settings.revokeMaxAttempts;
@@ -120,15 +133,20 @@ export class GrantLifecycle {
    * adapter's own retries stop instead of running on behind a lost race.
    */
   private async call<T>(provider: CloudAccessProvider, operation: 'grant' | 'revoke', fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const ms = this.settings.providerTimeoutMs;
     try {
-      const result = await withTimeout(ms, fn, () => new ProviderError('transient', `${provider.cloud} ${operation} timed out after ${ms} ms`));
+      const result = await this.bounded(provider, operation, fn);
       this.hooks.providerCall(provider.cloud, operation, 'ok');
       return result;
     } catch (e) {
       this.hooks.providerCall(provider.cloud, operation, toProviderError(e).retryable ? 'transient' : 'terminal');
       throw e;
     }
+  }
+
+  /** `fn` under a signal aborted at the provider timeout, which rejects with a transient error then. */
+  private async bounded<T>(provider: CloudAccessProvider, operation: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const ms = this.settings.providerTimeoutMs;
+    return withTimeout(ms, fn, () => new ProviderError('transient', `${provider.cloud} ${operation} timed out after ${ms} ms`));
   }
 
   /**

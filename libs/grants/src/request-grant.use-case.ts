@@ -46,10 +46,9 @@ export function denialOf(d: Extract<PolicyDecision, { effect: 'deny' }>): Domain
  * The request as the rules must see it: the target under its one canonical name, the principal's
  * declared type confirmed by the cloud.
  */
-async function resolveWithCloud(provider: CloudAccessProvider, principal: Principal, target: Target): Promise<Target> {
+async function resolveWithCloud(lifecycle: GrantLifecycle, provider: CloudAccessProvider, principal: Principal, target: Target): Promise<Target> {
   try {
-    const [canonical] = await Promise.all([provider.canonicalTarget(target), provider.verifyPrincipal(principal, target)]);
-    return canonical;
+    return await lifecycle.lookup(provider, principal, target);
   } catch (e) {
     if (e instanceof ProviderError) throw providerErrorToDomain(e, "the broker's lookup");
     throw e;
@@ -170,7 +169,7 @@ export class RequestGrantUseCase {
   ): Promise<{ provider: CloudAccessProvider; request: GrantRequest; verdict: PolicyDecision }> {
     const provider = this.deps.registry.get(parsed.cloud);
     // The rules and the deny-list judge the target under the one name the cloud knows it by, and the principal as what it is.
-    const request = { ...parsed, target: await resolveWithCloud(provider, parsed.principal, parsed.target) };
+    const request = { ...parsed, target: await resolveWithCloud(this.deps.lifecycle, provider, parsed.principal, parsed.target) };
     const verdict = this.deps.policies.current.evaluate(actor, request);
     if (verdict.effect === 'allow') {
       const now = this.deps.clock.now();
