@@ -84,16 +84,7 @@ module.exports = {
     ...libImports('resilience-imports-nothing', 'resilience', [], 'Resilience (backoff, Retry-After, retry and cancelling timeout on cockatiel): imports nothing in the repo.'),
     ...libImports('notifications-imports-inward', 'notifications', ['domain', 'config', 'observability', 'resilience'], 'Notifications: domain, config, observability, resilience.'),
     ...libImports('grants-imports-inward', 'grants', ['domain', 'policy', 'audit', 'resilience'], 'Use cases: the domain, the access rules, the audit trail and resilience; persistence and clouds only through domain ports.'),
-    ...withExceptions(
-      PERSISTENCE_PRODUCTION,
-      {
-        name: 'grant-store-hashes-audit-events',
-        why: 'the grant store chains audit events with hashEvent from audit; the store split gives the audit log its own hashing',
-        point: 2,
-        from: '^libs/persistence/src/repositories/postgres-grant\\.store\\.ts$',
-        to: '^libs/audit/src/index\\.ts$',
-      },
-    ),
+    PERSISTENCE_PRODUCTION,
     PERSISTENCE_SPECS,
     ...['aws', 'azure', 'gcp', 'local'].flatMap((cloud) =>
       libImports(
