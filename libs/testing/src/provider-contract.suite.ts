@@ -41,7 +41,7 @@ async function expectProviderError(promise: Promise<unknown>, kind: ProviderErro
 
 /**
  * The one contract every cloud adapter passes against its simulator (style.md section 7):
- * grant, read back, revoke, revoke again, overlap, throttling, faults, crash recovery.
+ * grant, read back, revoke, revoke again, overlap, throttling, faults, cancellation, crash recovery.
  */
 export function describeProviderContract(name: string, create: () => Promise<ContractHarness>): void {
   describe(`${name} provider contract`, () => {
@@ -145,6 +145,25 @@ export function describeProviderContract(name: string, create: () => Promise<Con
       await expectProviderError(h.provider.grant(spec, alone()), 'transient');
       h.failNext(0);
       await h.provider.revoke(spec, { overlapping: [], early: false });
+      expect(await h.holds(spec, new Date())).toBe(false);
+    });
+
+    it('should change nothing in the cloud for a call whose signal is already aborted, and reject it', async () => {
+      const spec = h.spec();
+      const rejected = async (call: Promise<unknown>) => {
+        const outcome = await call.then(
+          () => 'resolved',
+          (e: unknown) => e,
+        );
+        expect(outcome).not.toBe('resolved');
+      };
+      await rejected(h.provider.grant(spec, alone(), AbortSignal.abort()));
+      expect(await h.holds(spec, new Date())).toBe(false);
+      await h.provider.grant(spec, alone());
+      await rejected(h.provider.revoke(spec, { overlapping: [], early: true }, AbortSignal.abort()));
+      expect(await h.holds(spec, new Date())).toBe(true);
+      await rejected(h.provider.status(spec, AbortSignal.abort()));
+      await h.provider.revoke(spec, { overlapping: [], early: true });
       expect(await h.holds(spec, new Date())).toBe(false);
     });
 
