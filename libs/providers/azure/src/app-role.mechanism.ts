@@ -60,7 +60,7 @@ export class AppRoleMechanism implements AzureMechanism {
     const s = spec as AppRoleSpec;
     const e = entry(s);
     const resource = s.target.resourceServicePrincipalId.toLowerCase();
-    const survivors = overlapping.filter((g) => g.grantId !== s.grantId && g.expiresAt.getTime() > Date.now());
+    const survivors = overlapping.filter((g) => g.grantId !== s.grantId && g.expiresAt.getTime() > this.calls.now().getTime());
     const tags = await this.tags(resource);
     if (!survivors.length && !tags.includes(standingTag(e.principalId, e.appRoleId))) await this.deleteAssignment(e, resource);
     // The ledger entry goes last, so a crash before here leaves it for reconciliation.

@@ -57,7 +57,7 @@ export class ArmRoleAssignmentMechanism implements AzureMechanism {
     const existing = await this.find(s);
     const owner = existing && grantIdFromDescription(existing.properties.description);
     if (!existing || !owner) return; // absent, or a standing assignment the broker never made
-    const survivors = overlapping.filter((g) => g.grantId !== s.grantId && g.expiresAt.getTime() > Date.now());
+    const survivors = overlapping.filter((g) => g.grantId !== s.grantId && g.expiresAt.getTime() > this.calls.now().getTime());
     if (survivors.length) {
       const keeper = survivors.reduce((a, b) => (b.expiresAt > a.expiresAt ? b : a));
       if (owner === keeper.grantId) return;

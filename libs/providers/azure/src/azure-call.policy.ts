@@ -17,6 +17,8 @@ export class AzureCallPolicy {
     readonly retry: AzureRetryOptions,
     /** The caller's signal (see AzureHttpClient): once aborted, no call or wait is started. */
     private readonly scope: SignalScope = new SignalScope(),
+    /** The broker's clock, for judging grants' times (survivors, keepers, retry times); not for measuring waits. */
+    readonly now: () => Date = () => new Date(),
   ) {}
 
   /** The caller's signal, for waits outside `run` (PIM polling). */
@@ -25,7 +27,8 @@ export class AzureCallPolicy {
   }
 
   async run<T>(what: string, call: () => Promise<T>, options: { namesPrincipal?: boolean } = {}): Promise<T> {
-    const replicationDeadline = Date.now() + this.retry.replicationWaitMs;
+    // The replication budget counts the pauses taken, so it holds whatever the clock says.
+    let replicationWaited = 0;
     let replicationPause = Math.max(1, this.retry.baseDelayMs);
     const signal = this.scope.current;
     for (let attempt = 1; ; ) {
@@ -41,8 +44,9 @@ export class AzureCallPolicy {
           await sleep(wait, undefined, { signal });
           continue;
         }
-        if (options.namesPrincipal && e.principalNotFound && Date.now() + replicationPause <= replicationDeadline) {
+        if (options.namesPrincipal && e.principalNotFound && replicationWaited + replicationPause <= this.retry.replicationWaitMs) {
           await sleep(replicationPause, undefined, { signal });
+          replicationWaited += replicationPause;
           replicationPause = Math.min(replicationPause * 2, MAX_REPLICATION_PAUSE_MS);
           continue;
         }

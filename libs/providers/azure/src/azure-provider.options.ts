@@ -43,6 +43,8 @@ export interface AzureProviderOptions {
   /** ARM scopes (subscriptions, management groups) that reconciliation lists. */
   reconcileScopes?: string[];
   retry?: Partial<AzureRetryOptions>;
+  /** The broker's clock (default: system time), for judging grants' times: which overlapping grants still hold access, when a retry is due. */
+  now?: () => Date;
 }
 
 export const DEFAULT_RETRY: AzureRetryOptions = {

@@ -69,10 +69,12 @@ export class AzureProvider extends CloudAccessProvider {
 
   constructor(private readonly options: AzureProviderOptions) {
     super();
-    this.calls = new AzureCallPolicy({ ...DEFAULT_RETRY, ...options.retry }, this.scope);
+    const now = options.now ?? (() => new Date());
+    this.calls = new AzureCallPolicy({ ...DEFAULT_RETRY, ...options.retry }, this.scope, now);
     this.lookups = new AzureCallPolicy(
       { ...this.calls.retry, replicationWaitMs: Math.min(this.calls.retry.replicationWaitMs, LOOKUP_REPLICATION_WAIT_MS) },
       this.scope,
+      now,
     );
     this.http = new AzureHttpClient({
       credential: options.credential ?? buildCredential(options),
@@ -134,7 +136,7 @@ export class AzureProvider extends CloudAccessProvider {
     let actual = this.principalTypes.get(id);
     if (!actual) {
       const missing = this.notFound.get(id);
-      if (missing && missing.until > Date.now()) throw missing.error;
+      if (missing && missing.until > this.calls.now().getTime()) throw missing.error;
       let object: { '@odata.type'?: string };
       try {
         object = await this.lookups.run('Graph directoryObjects lookup', () => this.http.graphCall('GET', `/directoryObjects/${id}?$select=id`), {
@@ -144,7 +146,7 @@ export class AzureProvider extends CloudAccessProvider {
         const error = toProviderError(e, `looking up principal ${principal.id}`);
         if (error.options.field === 'principal.id') {
           if (this.notFound.size >= PRINCIPAL_CACHE_LIMIT) this.notFound.clear();
-          this.notFound.set(id, { until: Date.now() + NOT_FOUND_TTL_MS, error });
+          this.notFound.set(id, { until: this.calls.now().getTime() + NOT_FOUND_TTL_MS, error });
         }
         throw error;
       }

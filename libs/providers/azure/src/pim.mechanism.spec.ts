@@ -76,3 +76,42 @@ describe(`${PimMechanism.name} shortening a shared schedule on revoke`, () => {
     expect(retryAt).toBeLessThanOrEqual(start.getTime() + 5 * MINUTE + 20_000);
   });
 });
+
+describe(`${PimMechanism.name} judging overlapping grants by the broker's clock`, () => {
+  // The broker's clock is a day ahead of the machine's: a keeper that ended an hour ago by
+  // the broker's clock is still in the future by the machine's.
+  const brokerNow = new Date(Date.now() + 24 * 60 * MINUTE);
+  const ended: GrantSpec = { ...spec, grantId: '00000000-0000-4000-8000-000000000003', expiresAt: new Date(brokerNow.getTime() - 60 * MINUTE) };
+
+  function recordingBackend(): PimBackend & { actions: string[] } {
+    const actions: string[] = [];
+    return {
+      ...refusingBackend(new Date(brokerNow.getTime() - 2 * 60 * MINUTE)),
+      actions,
+      submit: async (_ref, r) => {
+        actions.push(r.action);
+        return { id: 'r1', status: 'Provisioned' } as PimRequestView;
+      },
+    };
+  }
+
+  it('should remove the assignment, not hand it to an overlapping grant that has ended by the broker\'s clock', async () => {
+    const backend = recordingBackend();
+    const mechanism = new PimMechanism(backend, new AzureCallPolicy({ ...DEFAULT_RETRY, baseDelayMs: 1 }, undefined, () => brokerNow));
+    await mechanism.revoke(spec, [ended]);
+    expect(backend.actions).toEqual(['remove']);
+  });
+
+  it('should report a grant whose start is ahead of the broker\'s clock as pending', async () => {
+    const backend: PimBackend = {
+      ...refusingBackend(brokerNow),
+      activeEnd: async () => undefined,
+      requestsOf: async () => [{ id: 'r1', status: 'Provisioned' } as PimRequestView],
+    };
+    // Started an hour ago by the machine's clock, a minute from now by the broker's.
+    const early: GrantSpec = { ...spec, startsAt: new Date(Date.now() - 60 * MINUTE) };
+    const clockBehind = () => new Date(early.startsAt.getTime() - MINUTE);
+    const mechanism = new PimMechanism(backend, new AzureCallPolicy({ ...DEFAULT_RETRY, baseDelayMs: 1 }, undefined, clockBehind));
+    await expect(mechanism.status(early)).resolves.toMatchObject({ status: 'pending' });
+  });
+});

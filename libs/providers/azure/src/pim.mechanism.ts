@@ -69,7 +69,7 @@ export class PimMechanism implements AzureMechanism {
     if (own && classifyPimStatus(own.status) === 'pending') return this.settle(ref, own, spec);
     const submit = (update: boolean) =>
       this.call(`${update ? 'extend' : 'create'} the PIM assignment`, () =>
-        this.backend.submit(ref, { action: update ? 'update' : 'assign', window: scheduleWindow(spec.startsAt, needEnd, new Date(), PIM_MINIMUM_MS), grantId: spec.grantId, justification: justification(spec) }),
+        this.backend.submit(ref, { action: update ? 'update' : 'assign', window: scheduleWindow(spec.startsAt, needEnd, this.calls.now(), PIM_MINIMUM_MS), grantId: spec.grantId, justification: justification(spec) }),
         true,
       );
     let request: PimRequestView;
@@ -88,7 +88,8 @@ export class PimMechanism implements AzureMechanism {
 
   async revoke(spec: GrantSpec, overlapping: GrantSpec[]): Promise<void> {
     const ref = refOf(spec);
-    const survivors = others(spec, overlapping).filter((g) => g.expiresAt.getTime() > Date.now());
+    const now = this.calls.now().getTime();
+    const survivors = others(spec, overlapping).filter((g) => g.expiresAt.getTime() > now);
     for (const request of await this.call('read the grant\'s PIM requests', () => this.backend.requestsOf(ref, spec.grantId))) {
       if (classifyPimStatus(request.status) === 'pending') await this.cancelQuietly(ref, request.id);
     }
@@ -96,7 +97,7 @@ export class PimMechanism implements AzureMechanism {
     if (!active) return;
     if (survivors.length) {
       const keeper = survivors.reduce((a, b) => (b.expiresAt > a.expiresAt ? b : a));
-      const left = keeper.expiresAt.getTime() - Date.now();
+      const left = keeper.expiresAt.getTime() - now;
       if (left < PIM_MINIMUM_MS) {
         // PIM cannot shorten a schedule to under five minutes; once the keeper has ended too, the retry removes it.
         throw new ProviderError('transient', `${this.backend.name}: PIM cannot shorten the assignment to the overlapping grant ${keeper.grantId}'s last ${Math.ceil(left / 1000)} s (five-minute minimum); retrying when it ends`, {
@@ -108,7 +109,7 @@ export class PimMechanism implements AzureMechanism {
       // reconciliation attributes it to a live grant.
       try {
         await this.call('shorten the PIM assignment to the overlapping grants', () =>
-          this.backend.submit(ref, { action: 'update', window: scheduleWindow(keeper.startsAt, keeper.expiresAt, new Date(), PIM_MINIMUM_MS), grantId: keeper.grantId, justification: justification(keeper) }),
+          this.backend.submit(ref, { action: 'update', window: scheduleWindow(keeper.startsAt, keeper.expiresAt, this.calls.now(), PIM_MINIMUM_MS), grantId: keeper.grantId, justification: justification(keeper) }),
         );
       } catch (e) {
         // A five-minute refusal during a revoke is about timing (clock skew at the minimum, or PIM
@@ -116,11 +117,11 @@ export class PimMechanism implements AzureMechanism {
         // earlier of the keeper's end (then the schedule is removed) and the end of the window.
         if (!(e instanceof ProviderError && e.options.code === ACTIVE_DURATION_TOO_SHORT && e.options.cause instanceof AzureHttpError)) throw e;
         const windowEnds = this.tooSoonToRemove(active, e.options.cause).options.retryAfterMs!;
-        const retryAfterMs = Math.min(windowEnds, Math.max(0, keeper.expiresAt.getTime() - Date.now()) + 1_000);
+        const retryAfterMs = Math.min(windowEnds, Math.max(0, keeper.expiresAt.getTime() - now) + 1_000);
         throw new ProviderError(
           'transient',
           `${this.backend.name}: PIM refused to shorten the assignment to the overlapping grant ${keeper.grantId} (${ACTIVE_DURATION_TOO_SHORT}: ${e.options.cause.message}); ` +
-            `retrying at ${new Date(Date.now() + retryAfterMs).toISOString()}`,
+            `retrying at ${new Date(now + retryAfterMs).toISOString()}`,
           { code: ACTIVE_DURATION_TOO_SHORT, retryAfterMs, cause: e },
         );
       }
@@ -138,7 +139,7 @@ export class PimMechanism implements AzureMechanism {
     const outcome = classifyPimStatus(own.status);
     if (outcome === 'pending') return { status: 'pending', providerRef: { requestId: own.id, requestStatus: own.status } };
     if (outcome === 'failed') return { status: 'failed', reason: failureReason(own.status) };
-    if (outcome === 'active' && (spec.startsAt.getTime() > Date.now())) return { status: 'pending', providerRef: { requestId: own.id } };
+    if (outcome === 'active' && (spec.startsAt.getTime() > this.calls.now().getTime())) return { status: 'pending', providerRef: { requestId: own.id } };
     return { status: 'absent' };
   }
 
@@ -189,12 +190,13 @@ export class PimMechanism implements AzureMechanism {
     const fromStart = active.start.getTime() + PIM_REMOVAL_WINDOW_MS + PIM_REMOVAL_MARGIN_MS;
     // Past already: PIM made the assignment later than its start (an approval, a slow provisioning),
     // at a time we cannot read; a whole window from now is the bound that cannot burn the attempts.
-    const retryAt = new Date(fromStart > Date.now() ? fromStart : Date.now() + PIM_REMOVAL_WINDOW_MS);
+    const now = this.calls.now().getTime();
+    const retryAt = new Date(fromStart > now ? fromStart : now + PIM_REMOVAL_WINDOW_MS);
     const until = active.end ? `; until then the schedule still ends at ${active.end.toISOString()}` : '';
     return new ProviderError(
       'transient',
       `${this.backend.name}: PIM does not remove an assignment within five minutes of making it (${cause.code}); retrying at ${retryAt.toISOString()}${until}`,
-      { code: cause.code, retryAfterMs: Math.max(1_000, retryAt.getTime() - Date.now()), cause },
+      { code: cause.code, retryAfterMs: Math.max(1_000, retryAt.getTime() - now), cause },
     );
   }
 
@@ -209,10 +211,12 @@ export class PimMechanism implements AzureMechanism {
 
   /** Polls a request until it settles or `settleWaitMs` passes; a human approval is not waited for. */
   private async settle(ref: PimRef, request: PimRequestView, spec: GrantSpec): Promise<ProvisionOutcome> {
-    const deadline = Date.now() + this.calls.retry.settleWaitMs;
+    // The settle budget counts the polls' pauses, so it holds whatever the clock says.
+    let waited = 0;
     let current = request;
-    while (classifyPimStatus(current.status) === 'pending' && !awaitsHuman(current.status) && Date.now() < deadline) {
+    while (classifyPimStatus(current.status) === 'pending' && !awaitsHuman(current.status) && waited < this.calls.retry.settleWaitMs) {
       await sleep(this.calls.retry.pollIntervalMs, undefined, { signal: this.calls.signal });
+      waited += this.calls.retry.pollIntervalMs;
       current = (await this.call('poll the PIM request', () => this.backend.getRequest(ref, current.id))) ?? current;
     }
     const outcome = classifyPimStatus(current.status);
