@@ -3,29 +3,10 @@ import { AuditTrail } from '@jit/audit';
 import { Clock, Grant, GrantState, SystemClock, Target, grantSpec } from '@jit/domain';
 import { CloudProviderRegistry } from '@jit/grants';
 import { LocalCloudProvider } from '@jit/provider-local';
+import { ManualClock } from '@jit/testing';
 import { openTestDatabase } from '../setup/test-database';
 import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
 import { PostgresStores, postgresStores } from '../setup/postgres-stores';
-
-/** The system clock shifted by a fixed offset: another replica looking at the same rows later. */
-class ShiftedClock extends Clock {
-  constructor(private readonly offsetMs: number) {
-    super();
-  }
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
-  }
-}
-
-/** A clock stopped at one instant. */
-class FixedClock extends Clock {
-  constructor(private readonly at: Date) {
-    super();
-  }
-  now(): Date {
-    return this.at;
-  }
-}
 
 const HOUR = 3_600_000;
 const LEASE_MS = 60_000;
@@ -156,11 +137,11 @@ describe('sweeper claims and crash recovery on a real database', () => {
 
       // Another replica, now and 59 s later: the lease still holds.
       expect(await store('replica-b').queue.claimDue('replica-b', LEASE_MS, 10)).toEqual([]);
-      expect(await store('replica-b', new ShiftedClock(LEASE_MS - 1000)).queue.claimDue('replica-b', LEASE_MS, 10)).toEqual([]);
+      expect(await store('replica-b', ManualClock.offset(LEASE_MS - 1000)).queue.claimDue('replica-b', LEASE_MS, 10)).toEqual([]);
       expect((await leaseOf(g.id)).lease_owner).toBe('replica-a');
 
       // Past the lease (replica-a died): replica-b takes it over.
-      const taken = await store('replica-b', new ShiftedClock(LEASE_MS + 1000)).queue.claimDue('replica-b', LEASE_MS, 10);
+      const taken = await store('replica-b', ManualClock.offset(LEASE_MS + 1000)).queue.claimDue('replica-b', LEASE_MS, 10);
       expect(taken.map((x) => x.id)).toEqual([g.id]);
       expect((await leaseOf(g.id)).lease_owner).toBe('replica-b');
     });
@@ -176,14 +157,14 @@ describe('sweeper claims and crash recovery on a real database', () => {
         AuditTrail.ended(x, 'expired', {}),
       ]);
       expect(own?.state).toBe('expired');
-      expect(await store('replica-c', new ShiftedClock(2 * LEASE_MS)).queue.claimDue('replica-c', LEASE_MS, 10)).toEqual([]);
+      expect(await store('replica-c', ManualClock.offset(2 * LEASE_MS)).queue.claimDue('replica-c', LEASE_MS, 10)).toEqual([]);
     });
 
     it('should not claim a provisioning grant whose request is still in flight (live lease)', async () => {
       const g = grant('provisioning', new Date(Date.now() + HOUR));
       await store('api-replica').insert(g, null, [], new Date(Date.now() + LEASE_MS));
       expect(await store('sweeper').queue.claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
-      const later = await store('sweeper', new ShiftedClock(LEASE_MS + 1000)).queue.claimDue('sweeper', LEASE_MS, 10);
+      const later = await store('sweeper', ManualClock.offset(LEASE_MS + 1000)).queue.claimDue('sweeper', LEASE_MS, 10);
       expect(later.map((x) => x.id)).toEqual([g.id]);
     });
   });
@@ -219,8 +200,8 @@ describe('sweeper claims and crash recovery on a real database', () => {
       // Beyond the horizon there is nothing to wake for.
       expect(await store('sweeper').queue.nextDueAt(new Date(now), 2_000)).toBeNull();
 
-      expect(await store('sweeper', new FixedClock(new Date(at.getTime() - 1))).queue.claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
-      const claimed = await store('sweeper', new FixedClock(at)).queue.claimDue('sweeper', LEASE_MS, 10);
+      expect(await store('sweeper', new ManualClock(new Date(at.getTime() - 1))).queue.claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
+      const claimed = await store('sweeper', new ManualClock(at)).queue.claimDue('sweeper', LEASE_MS, 10);
       expect(claimed.map((x) => x.id)).toEqual([g.id]);
     });
 
@@ -239,10 +220,10 @@ describe('sweeper claims and crash recovery on a real database', () => {
       const leaseUntil = (await leaseOf(g.id)).lease_until!;
       expect(await store('sweeper').queue.claimDue('sweeper', LEASE_MS, 10)).toEqual([]);
       expect(await store('sweeper').queue.nextDueAt(new Date(), 2 * LEASE_MS)).toEqual(leaseUntil);
-      const taken = await store('sweeper', new FixedClock(leaseUntil)).queue.claimDue('sweeper', LEASE_MS, 10);
+      const taken = await store('sweeper', new ManualClock(leaseUntil)).queue.claimDue('sweeper', LEASE_MS, 10);
       expect(taken.map((x) => x.id)).toEqual([g.id]);
       aws.inject({ latencyMs: 0 });
-      const done = await wireGrantUseCases(store('sweeper', new FixedClock(leaseUntil)), registry, new SystemClock(), SETTINGS).processDue.execute(taken[0]);
+      const done = await wireGrantUseCases(store('sweeper', new ManualClock(leaseUntil)), registry, new SystemClock(), SETTINGS).processDue.execute(taken[0]);
       expect(done).toMatchObject({ state: 'revoked', endReason: 'revoked' });
       expect(aws.size).toBe(0);
       // The dead process's late answer changes nothing.
@@ -274,7 +255,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
       };
       await store('writer').insert(pending, null, [], null);
       const ids = async (subject: string, groups: string[], at = new Date()) =>
-        (await store('api', new FixedClock(at)).grants.list({ awaitingDecisionBy: { subject, groups } }, 50, null)).items.map((g) => g.id);
+        (await store('api', new ManualClock(at)).grants.list({ awaitingDecisionBy: { subject, groups } }, 50, null)).items.map((g) => g.id);
       expect(await ids('dave', ['sre'])).toEqual([pending.id]);
       expect(await ids('dave', ['developers'])).toEqual([]);
       expect(await ids('dave', [])).toEqual([]);
@@ -373,7 +354,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
      * in `provisioning` with the dead request's lease, and (maybe) the artifact in the cloud.
      */
     async function crashedAfterCloudCall(g: Grant, provider: LocalCloudProvider, cloudCallMade: boolean): Promise<void> {
-      const crashed = store('dead-replica', new ShiftedClock(-2 * LEASE_MS));
+      const crashed = store('dead-replica', ManualClock.offset(-2 * LEASE_MS));
       await crashed.insert(g, null, [AuditTrail.requested(g, null), AuditTrail.approved(g, 'policy', null, true)], new Date(Date.now() - LEASE_MS));
       if (cloudCallMade) await provider.grant(grantSpec(g), { overlapping: [] });
     }
@@ -449,8 +430,8 @@ describe('sweeper claims and crash recovery on a real database', () => {
       const row = await leaseOf(g.id);
       expect(row.lease_until).not.toBeNull();
       // The retry is due after the backoff; a replica later on finishes it.
-      const s = store('later-replica', new ShiftedClock(LEASE_MS));
-      const { processDue } = wireGrantUseCases(s, registry, new ShiftedClock(LEASE_MS), SETTINGS);
+      const s = store('later-replica', ManualClock.offset(LEASE_MS));
+      const { processDue } = wireGrantUseCases(s, registry, ManualClock.offset(LEASE_MS), SETTINGS);
       const [claimed] = await s.queue.claimDue('later-replica', LEASE_MS, 10);
       const done = await processDue.execute(claimed);
       expect(done).toMatchObject({ state: 'failed', endReason: 'failed' });

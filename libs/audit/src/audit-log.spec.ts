@@ -1,13 +1,9 @@
-import { AuditChainStore, AuditEvent, AuditEventInput, AuditHead, Clock, GENESIS_HASH, Transaction, UnitOfWork } from '@jit/domain';
+import { AuditChainStore, AuditEvent, AuditEventInput, AuditHead, GENESIS_HASH, Transaction, UnitOfWork } from '@jit/domain';
+import { ManualClock } from '@jit/testing';
 import { AuditLog } from './audit-log';
 import { ChainVerifier } from './audit-event';
 
 const AT = new Date(Date.UTC(2026, 11, 5, 12));
-class StoppedClock extends Clock {
-  now(): Date {
-    return AT;
-  }
-}
 
 const input = (n: number): AuditEventInput => ({ type: 'grant.requested', grantId: null, cloud: 'aws', principal: 'p', actor: 'alice', data: { n } });
 
@@ -71,7 +67,7 @@ const settle = () => new Promise((r) => setImmediate(r));
 describe(AuditLog.name, () => {
   const setup = () => {
     const chain = new MemoryChain();
-    return { chain, log: new AuditLog(chain, {} as AuditChainStore, new StoppedClock()) };
+    return { chain, log: new AuditLog(chain, {} as AuditChainStore, new ManualClock(AT)) };
   };
 
   describe('append', () => {

@@ -1,8 +1,9 @@
 /**
  * Test support, imported only by tests and benchmarks: the one contract suite every cloud
- * adapter must pass, and a local OIDC issuer. Imports the domain and the libs it fakes or
+ * adapter must pass, a local OIDC issuer and the one test clock (ManualClock). Imports the domain and the libs it fakes or
  * seeds (docs/architecture.md).
  */
 export * from './connection-watch.proxy';
 export * from './provider-contract.suite';
 export * from './local-oidc-issuer';
+export * from './manual-clock';

@@ -1,7 +1,8 @@
 import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { Clock, GrantSpec, ProviderError, Target } from '@jit/domain';
+import { GrantSpec, ProviderError, Target } from '@jit/domain';
 import { BROKER_POLICY_NAME } from '@jit/provider-aws';
 import { AwsSimulator } from '@jit/sim-aws';
+import { ManualClock } from '@jit/testing';
 import { awsGrantSpec } from './aws-grant-spec';
 import { awsTestProvider } from './aws-test-provider';
 
@@ -12,15 +13,6 @@ async function providerError(promise: Promise<unknown>): Promise<ProviderError> 
   const error = await promise.then(() => undefined, (e: unknown) => e);
   expect(error).toBeInstanceOf(ProviderError);
   return error as ProviderError;
-}
-
-class ManualClock extends Clock {
-  constructor(public at: Date) {
-    super();
-  }
-  now(): Date {
-    return this.at;
-  }
 }
 
 describe('AWS adapter against the IAM simulator (aws.iam-policy, aws.assume-role)', () => {

@@ -1,22 +1,14 @@
 import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { Clock, ProviderError, Target } from '@jit/domain';
+import { ProviderError, Target } from '@jit/domain';
 import { BROKER_POLICY_NAME } from '@jit/provider-aws';
 import { AwsSimulator } from '@jit/sim-aws';
+import { ManualClock } from '@jit/testing';
 import { awsGrantSpec } from './aws-grant-spec';
 import { awsTestProvider } from './aws-test-provider';
 
 const alone = { overlapping: [] };
 const OBJECT = 'arn:aws:s3:::deploy-artifacts/app.zip';
-
-class ManualClock extends Clock {
-  constructor(public at: Date) {
-    super();
-  }
-  now(): Date {
-    return this.at;
-  }
-}
 
 describe('AWS adapter: aws.sts-credentials against the STS simulator', () => {
   let sim: AwsSimulator;

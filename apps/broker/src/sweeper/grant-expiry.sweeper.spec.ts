@@ -1,14 +1,8 @@
-import { Clock, CloudName, Grant, WorkQueue } from '@jit/domain';
+import { CloudName, Grant, SystemClock, WorkQueue } from '@jit/domain';
 import { ProcessDueGrantUseCase } from '@jit/grants';
 import { CloudFairShare } from './cloud-fair-share';
 import { GrantExpirySweeper } from './grant-expiry.sweeper';
 
-/** Reads Date.now(), which jest's fake timers move. */
-class FakeTimersClock extends Clock {
-  now(): Date {
-    return new Date(Date.now());
-  }
-}
 
 const POLL_MS = 60_000;
 
@@ -23,7 +17,7 @@ describe('GrantExpirySweeper', () => {
 
   function sweeperWith(store: Pick<WorkQueue, 'claimDue' | 'nextDueAt'>, processed: Grant[] = []) {
     const processDue = { execute: async (g: Grant) => (processed.push(g), g) } as unknown as ProcessDueGrantUseCase;
-    return new GrantExpirySweeper(store as WorkQueue, processDue, new FakeTimersClock(), { owner: 'r1', intervalMs: POLL_MS, leaseMs: 30_000, concurrency: 4, clouds: ['aws'] });
+    return new GrantExpirySweeper(store as WorkQueue, processDue, new SystemClock(), { owner: 'r1', intervalMs: POLL_MS, leaseMs: 30_000, concurrency: 4, clouds: ['aws'] });
   }
 
   it('should claim again at the time nextDueAt names, long before the next poll', async () => {
@@ -124,7 +118,7 @@ describe('GrantExpirySweeper', () => {
     const processDue = {
       execute: (g: Grant) => (g.cloud === 'aws' ? new Promise(() => hung.push(g.id)) : Promise.resolve(done.push(g.id))),
     } as unknown as ProcessDueGrantUseCase;
-    const sweeper = new GrantExpirySweeper(store as unknown as WorkQueue, processDue, new FakeTimersClock(), {
+    const sweeper = new GrantExpirySweeper(store as unknown as WorkQueue, processDue, new SystemClock(), {
       owner: 'r1',
       intervalMs: POLL_MS,
       leaseMs: 30_000,
