@@ -1,4 +1,5 @@
 import { IAMClient } from '@aws-sdk/client-iam';
+import canonicalize from 'canonicalize';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   CloudAccessProvider, GrantContext, GrantSpec, OwnedArtifact, Principal, ProviderError, ProvisionOutcome, ProvisionStatus,
@@ -13,7 +14,6 @@ import { SignalScope } from '@jit/resilience';
 import { STS_MAX_SECONDS, STS_MIN_SECONDS, grantStatement, sessionDenyStatement, sessionPolicy } from './aws-statement.builder';
 import { isSpent, isoSeconds, serialize } from './broker-policy.document';
 import { BrokerPolicyStore } from './broker-policy.store';
-import { stableStringify } from './stable-stringify';
 import { IamEntity, entityFromArn } from './iam-entity';
 import { CallRunner, InlinePolicyClient } from './inline-policy.client';
 import { BrokerIdentity, BrokerIdentityReader, ROLE_CHAINING_MAX_SECONDS } from './broker-identity.reader';
@@ -81,7 +81,8 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   overlapKey(principal: Principal, target: Target): string {
     const { kind, ...fields } = target;
     const sorted = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Array.isArray(v) ? [...(v as string[])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : v]));
-    return `${kind}|${principal.id}|${stableStringify(sorted)}`;
+    // Keys sorted, absent fields left out (RFC 8785): the text stored with grants written before stays the same.
+    return `${kind}|${principal.id}|${canonicalize(sorted)}`;
   }
 
   /** Also refuses what depends on the broker's identity, once it is known (see `verifyPrincipal`). */
