@@ -1,11 +1,7 @@
 /**
  * What may import what: /work/shared/docs/style.md §2 for this repository's libs, as the
  * architecture should be (docs/architecture.md explains the layers). `npm run lint` runs it.
- *
- * Where today's code still breaks a rule that a later point of issue 11 fixes, the rule is
- * not weakened: `withExceptions` splits it, so the named file may import exactly the
- * named target and nothing else the rule forbids, and every other file is checked in full.
- * Delete the exception when its point lands; the rule then covers that file too.
+ * No exceptions: every file is checked in full.
  */
 
 /** The lib a path belongs to, as a capture group: `domain`, `providers/aws`, `simulators/gcp`. */
@@ -27,25 +23,6 @@ function libImports(name, lib, allowed, comment) {
   return [
     rule({ path: `^libs/${lib}/`, pathNot: '\\.spec\\.ts$' }, allowed),
     rule({ path: `^libs/${lib}/.*\\.spec\\.ts$` }, [...allowed, 'testing']),
-  ];
-}
-
-/**
- * Today's offending imports that a later point of issue 11 removes. Each exception names
- * one file (`from`) and exactly the modules it may still reach (`to`); the rule checks
- * everything else that file imports, and every other file in full.
- */
-function withExceptions(rule, ...exceptions) {
-  const list = (x) => [].concat(x ?? []);
-  return [
-    { ...rule, from: { ...rule.from, pathNot: [...list(rule.from.pathNot), ...exceptions.map((e) => e.from)] } },
-    ...exceptions.map((e) => ({
-      ...rule,
-      name: `${rule.name}--except-${e.name}`,
-      comment: `${rule.comment} Known exception (${e.why}): remove when issue 11 point ${e.point} lands.`,
-      from: { path: e.from },
-      to: { ...rule.to, pathNot: [...list(rule.to.pathNot), e.to] },
-    })),
   ];
 }
 
@@ -231,22 +208,13 @@ module.exports = {
       from: { path: '^(libs|apps)/', pathNot: [`^libs/providers/${cloud}/`, ...TEST_ONLY] },
       to: { path: `node_modules/(${sdk})` },
     })),
-    ...withExceptions(
-      {
-        name: 'declared-dependencies-only',
-        comment: 'Production code imports only packages declared in package.json dependencies.',
-        severity: 'error',
-        from: { path: '^(libs|apps)/', pathNot: [...TEST_ONLY, '^libs/testing/'] },
-        to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown', 'npm-dev'] },
-      },
-      {
-        name: 'undeclared-express-and-core-rest-pipeline',
-        why: 'express and @azure/core-rest-pipeline are used but not declared',
-        point: 6,
-        from: '^(apps/broker/src/http/(json-body\\.middleware|audit\\.controller|problem|domain-exception\\.filter|grants\\.controller|system\\.controller)|libs/providers/azure/src/azure-http\\.client)\\.ts$',
-        to: 'node_modules/(@types/express|express|@azure/core-rest-pipeline)/',
-      },
-    ),
+    {
+      name: 'declared-dependencies-only',
+      comment: 'Production code imports only packages declared in package.json dependencies.',
+      severity: 'error',
+      from: { path: '^(libs|apps)/', pathNot: [...TEST_ONLY, '^libs/testing/'] },
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown', 'npm-dev'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
