@@ -2,7 +2,7 @@ import { Clock, DomainError, Grant, GrantAggregate } from '@jit/domain';
 import { Actor, hasRole, requireRole } from './actor';
 import { GrantLifecycle } from './grant-lifecycle';
 import { GrantTransitions } from './grant-transitions';
-import { GetGrantUseCase } from './read-grants.use-case';
+import { GetGrantUseCase } from './get-grant.use-case';
 
 export interface RevokeCommand {
   reason: string | null;

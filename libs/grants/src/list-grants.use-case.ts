@@ -1,24 +1,7 @@
-import { DomainError, Grant, GrantFilter, GrantRepository, Page, GRANT_ID_PATTERN } from '@jit/domain';
+import { DomainError, Grant, GrantFilter, GrantRepository, Page } from '@jit/domain';
 import { PolicySource } from '@jit/policy';
 import { Actor, hasRole, requireRole } from './actor';
-import { grantVisibility, mayRead } from './approval-eligibility';
-
-/** One grant, if the actor may read it (see `grantVisibility`); any other looks absent (404). */
-export class GetGrantUseCase {
-  constructor(
-    private readonly store: GrantRepository,
-    private readonly policies: PolicySource,
-  ) {}
-
-  async execute(actor: Actor, id: string): Promise<Grant> {
-    if (!GRANT_ID_PATTERN.test(id)) throw DomainError.validation([{ field: 'id', message: 'must be a grant id (UUID)' }]);
-    const grant = await this.store.findById(id.toLowerCase());
-    if (!grant || !mayRead(grantVisibility(actor, this.policies.current), grant)) {
-      throw new DomainError('not_found', `no grant ${id}`, [{ field: 'id', message: 'no such grant' }]);
-    }
-    return grant;
-  }
-}
+import { grantVisibility } from './approval-eligibility';
 
 export type ListGrantsFilter = Omit<GrantFilter, 'awaitingDecisionBy' | 'visibleTo'> & { awaiting?: 'me' };
 
