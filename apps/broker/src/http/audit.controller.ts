@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { checkpointToJson } from '@jit/audit';
 import { Actor, AuditLogUseCase } from '@jit/grants';
 import { CurrentActor } from './auth/auth.decorators';
-import { toAuditResponse } from './dto/grant.response';
+import { toAuditResponse } from './dto/audit-event.response';
 import { auditQuery, checkpointsQuery, parseWith, verifyQuery } from './dto/query.schemas';
 
 const CSV_COLUMNS = ['seq', 'id', 'occurredAt', 'type', 'grantId', 'cloud', 'principal', 'actor', 'data', 'prevHash', 'hash'];

@@ -4,7 +4,7 @@ import { DomainError, formatIsoDuration } from '@jit/domain';
 import { Actor, RequestGrantUseCase, requireRole } from '@jit/grants';
 import { PolicyReloader } from '../policy/policy-reloader';
 import { CurrentActor } from './auth/auth.decorators';
-import { stepResponse } from './dto/grant.response';
+import { stepResponse } from './dto/approval-step.response';
 import { toPolicyResponse } from './dto/policy.response';
 
 @ApiTags('access rules')

@@ -1,4 +1,5 @@
-import { ApprovalStep, AuditEvent, Grant, approvalSteps } from '@jit/domain';
+import { Grant, approvalSteps } from '@jit/domain';
+import { stepResponse } from './approval-step.response';
 
 /** The API's view of a grant (design.md section 3); credentials only on the creating response. */
 export function toGrantResponse(g: Grant, credentials?: Record<string, string>) {
@@ -35,25 +36,4 @@ export function toGrantResponse(g: Grant, credentials?: Record<string, string>) 
       : {}),
     ...(credentials ? { credentials } : {}),
   };
-}
-
-export function toAuditResponse(e: AuditEvent) {
-  return {
-    seq: e.seq,
-    id: e.id,
-    occurredAt: e.occurredAt.toISOString(),
-    type: e.type,
-    grantId: e.grantId,
-    cloud: e.cloud,
-    principal: e.principal,
-    actor: e.actor,
-    data: e.data,
-    prevHash: e.prevHash,
-    hash: e.hash,
-  };
-}
-
-/** One approval step as the API shows it: every step must be met, by distinct approvers. */
-export function stepResponse(s: ApprovalStep): { approvalsRequired: number; approverGroups: string[] } {
-  return { approvalsRequired: s.required, approverGroups: s.groups };
 }
