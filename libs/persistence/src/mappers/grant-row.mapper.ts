@@ -1,4 +1,4 @@
-import { AuditEvent, CloudName, EndReason, Grant, GrantDecision, GrantState, PrincipalType, Target, TargetKind } from '@jit/domain';
+import { CloudName, EndReason, Grant, GrantDecision, GrantState, PrincipalType, Target, TargetKind } from '@jit/domain';
 
 export interface GrantRow {
   id: string;
@@ -54,35 +54,5 @@ export function toGrant(r: GrantRow): Grant {
     nextAttemptAt: r.next_attempt_at,
     decision: r.decision,
     approvalDeadline: r.approval_deadline,
-  };
-}
-
-export interface AuditRow {
-  seq: string;
-  id: string;
-  occurred_at: Date;
-  type: string;
-  grant_id: string | null;
-  cloud: string | null;
-  principal: string | null;
-  actor: string;
-  data: Record<string, unknown>;
-  prev_hash: string;
-  hash: string;
-}
-
-export function toAuditEvent(r: AuditRow): AuditEvent {
-  return {
-    seq: Number(r.seq),
-    id: r.id,
-    occurredAt: r.occurred_at,
-    type: r.type as AuditEvent['type'],
-    grantId: r.grant_id,
-    cloud: r.cloud as CloudName | null,
-    principal: r.principal,
-    actor: r.actor,
-    data: r.data,
-    prevHash: r.prev_hash,
-    hash: r.hash,
   };
 }

@@ -2,7 +2,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditChainStore, AuditChainWrites, AuditEvent, AuditFilter, AuditHead, Page } from '@jit/domain';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { SqlConditions } from '../sql-conditions';
-import { AuditRow, toAuditEvent } from '../mappers/grant-row.mapper';
+import { AuditRow, toAuditEvent } from '../mappers/audit-row.mapper';
 
 type AuditCursor = { s: number };
 const isAuditCursor = (v: unknown): v is AuditCursor =>

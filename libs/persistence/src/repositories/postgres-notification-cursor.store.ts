@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AuditEvent, Clock, CursorOutcome, NotificationCursorStore } from '@jit/domain';
-import { AuditRow, toAuditEvent } from '../mappers/grant-row.mapper';
+import { AuditRow, toAuditEvent } from '../mappers/audit-row.mapper';
 
 /** Notification cursors on PostgreSQL (or the embedded PGlite), beside the audit log they read. */
 export class PostgresNotificationCursorStore extends NotificationCursorStore {
