@@ -1,7 +1,7 @@
 import { AuditChainStore, AuditEvent, AuditEventInput, AuditHead, GENESIS_HASH, Transaction, UnitOfWork } from '@jit/domain';
 import { ManualClock } from '@jit/testing';
 import { AuditLog } from './audit-log';
-import { ChainVerifier } from './audit-event';
+import { ChainVerifier } from './chain-verifier';
 
 const AT = new Date(Date.UTC(2026, 11, 5, 12));
 

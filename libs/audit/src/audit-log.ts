@@ -11,7 +11,7 @@ import {
   UnitOfWork,
   toWellFormedDeep,
 } from '@jit/domain';
-import { hashEvent } from './audit-event';
+import { hashEvent } from './event-hash';
 
 /**
  * The hash-chained audit log: appends events in the caller's transaction, each hashed onto the

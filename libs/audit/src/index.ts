@@ -6,7 +6,8 @@
  * (Ed25519 keyring, the checkpointer, and the file and webhook sinks that publish them).
  * Imports domain, config, observability (docs/architecture.md).
  */
-export * from './audit-event';
+export * from './chain-verifier';
+export * from './event-hash';
 export * from './audit-log';
 export * from './audit-trail';
 export * from './audit-checkpoint';

@@ -1,5 +1,6 @@
 import { AuditEvent, GENESIS_HASH } from '@jit/domain';
-import { ChainVerifier, hashEvent } from './audit-event';
+import { ChainVerifier } from './chain-verifier';
+import { hashEvent } from './event-hash';
 
 function chain(n: number): AuditEvent[] {
   const events: AuditEvent[] = [];
