@@ -130,3 +130,15 @@ describe(parseGrantRequest.name, () => {
     expect(parseGrantRequest(gcp('workload', workload), bounds).principal.type).toBe('workload');
   });
 });
+
+describe(`${parseGrantRequest.name} outside the duration bounds`, () => {
+  it('should say what the bounds are, marked as a configured bound, without naming settings or the API', () => {
+    let issues: DomainError['issues'] = [];
+    try {
+      parseGrantRequest({ ...valid, duration: 'PT59S' }, bounds);
+    } catch (e) {
+      issues = (e as DomainError).issues;
+    }
+    expect(issues).toEqual([{ field: 'duration', message: 'must be between 60s and 28800s', bound: 'duration' }]);
+  });
+});

@@ -7,7 +7,7 @@ import { unstorableValue } from './well-formed-text';
 
 export * from './well-formed-text';
 
-/** The body of `POST /v1/grants`, as the API documents it. */
+/** The body of a grant request: what every caller must send (the HTTP edge documents it). */
 export const grantRequestSchema = z.strictObject({
   cloud: z.enum(CLOUDS),
   principal: z.strictObject({
@@ -15,7 +15,7 @@ export const grantRequestSchema = z.strictObject({
     id: z.string().min(1).max(1024),
   }),
   target: targetSchema,
-  duration: z.string().max(64).describe('ISO-8601 duration, e.g. PT20M'),
+  duration: z.string().max(64),
   justification: z.string().trim().min(1).max(1024).optional(),
   ticket: z.string().trim().min(1).max(128).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII').optional(),
 });
@@ -98,10 +98,7 @@ export function parseGrantRequest(body: unknown, bounds: DurationBounds): GrantR
   if (seconds === undefined) {
     issues.push({ field: 'duration', message: 'must be an ISO-8601 duration such as PT20M (no years or months)' });
   } else if (seconds < bounds.minSeconds || seconds > bounds.maxSeconds) {
-    issues.push({
-      field: 'duration',
-      message: `must be between ${bounds.minSeconds}s and ${bounds.maxSeconds}s (JIT_MIN_DURATION, JIT_MAX_DURATION)`,
-    });
+    issues.push({ field: 'duration', message: `must be between ${bounds.minSeconds}s and ${bounds.maxSeconds}s`, bound: 'duration' });
   }
   if (issues.length) throw DomainError.validation(issues);
   return {

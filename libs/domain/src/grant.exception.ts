@@ -14,6 +14,8 @@ export type DomainErrorCode =
 export interface FieldIssue {
   field: string;
   message: string;
+  /** The configured bound the value is outside of, so an edge can name the setting behind it. */
+  bound?: 'duration';
 }
 
 export class DomainError extends Error {

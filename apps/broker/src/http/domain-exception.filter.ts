@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { randomUUID } from 'node:crypto';
 import { Response } from 'express';
 import { DomainError, DomainErrorCode } from '@jit/domain';
+import { wordedIssues } from './issue-wording';
 import { Problem, problemType, sendProblem } from './problem';
 import { RateLimitExceeded } from './subject-rate-limit.guard';
 
@@ -27,8 +28,9 @@ export class DomainExceptionFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     if (error instanceof DomainError) {
       const { status, title } = STATUS[error.code];
-      const problem: Problem = { type: problemType(error.code), title, status, detail: error.message, ...error.extra };
-      if (error.issues.length) problem.errors = error.issues;
+      const { detail, issues } = wordedIssues(error);
+      const problem: Problem = { type: problemType(error.code), title, status, detail, ...error.extra };
+      if (issues.length) problem.errors = issues;
       return sendProblem(res, problem, status === 503 ? { 'Retry-After': '5' } : {});
     }
     if (error instanceof RateLimitExceeded) {

@@ -2,9 +2,9 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } fro
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { z } from 'zod';
-import { grantRequestSchema } from '@jit/domain';
 import { Actor, ApproveGrantUseCase, DenyGrantUseCase, GetGrantUseCase, ListGrantsUseCase, RequestGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
 import { CurrentActor } from './auth/auth.decorators';
+import { grantRequestBodySchema } from './dto/grant-request.body';
 import { toGrantResponse } from './dto/grant.response';
 import { decisionBody, listGrantsQuery, parseWith, revokeBody } from './dto/query.schemas';
 
@@ -23,7 +23,7 @@ export class GrantsController {
 
   @Post()
   @ApiOperation({ summary: 'Request a grant; the access rules allow it at once, queue it for approvers (202, pending_approval) or deny it (403 naming the decision)' })
-  @ApiBody({ schema: z.toJSONSchema(grantRequestSchema, { target: 'openapi-3.0', io: 'input' }) as object })
+  @ApiBody({ schema: grantRequestBodySchema })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key and body: same grant; other body: 409' })
   @ApiResponse({ status: 201, description: 'active; `credentials` appear here once for kinds that vend them' })
   @ApiResponse({ status: 202, description: 'waiting for approvers (pending_approval), or accepted by the cloud and not settled yet (provisioning)' })
