@@ -25,25 +25,36 @@ const TEMPLATE_LOCK_NAMESPACE = 0x6a17;
  * running the production migrations into a scratch database and renaming it, so a half-built
  * template never carries the final name.
  */
-export async function ensurePostgresTemplate(serverUrl: string): Promise<string> {
+export async function ensurePostgresTemplate(serverUrl: string, admin?: Client): Promise<string> {
   const key = migrationsKey();
   const template = `jit_template_${key}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
+  const session = admin ?? new Client({ connectionString: serverUrl });
+  if (!admin) await session.connect();
+  const lock = [TEMPLATE_LOCK_NAMESPACE, parseInt(key.slice(0, 7), 16)];
   try {
-    await admin.query('SELECT pg_advisory_lock($1, $2)', [TEMPLATE_LOCK_NAMESPACE, parseInt(key.slice(0, 7), 16)]);
-    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [template]);
-    if (found.rowCount === 0) {
-      const scratch = `${template}_build_${randomBytes(4).toString('hex')}`;
-      await admin.query(`CREATE DATABASE ${scratch}`);
-      const url = new URL(serverUrl);
-      url.pathname = `/${scratch}`;
-      const db = await openDatabase(url.toString(), '');
-      await db.close();
-      await admin.query(`ALTER DATABASE ${scratch} RENAME TO ${template}`);
+    // Checked first without the lock: once built, a template is never changed or dropped here.
+    if ((await session.query('SELECT 1 FROM pg_database WHERE datname = $1', [template])).rowCount) return template;
+    await session.query('SELECT pg_advisory_lock($1, $2)', lock);
+    try {
+      if ((await session.query('SELECT 1 FROM pg_database WHERE datname = $1', [template])).rowCount === 0) {
+        const scratch = `${template}_build_${randomBytes(4).toString('hex')}`;
+        await session.query(`CREATE DATABASE ${scratch}`);
+        const url = new URL(serverUrl);
+        url.pathname = `/${scratch}`;
+        try {
+          const db = await openDatabase(url.toString(), '');
+          await db.close();
+          await session.query(`ALTER DATABASE ${scratch} RENAME TO ${template}`);
+        } catch (e) {
+          await session.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
+          throw e;
+        }
+      }
+    } finally {
+      await session.query('SELECT pg_advisory_unlock($1, $2)', lock);
     }
   } finally {
-    await admin.end(); // ends the session, and with it the advisory lock
+    if (!admin) await session.end();
   }
   return template;
 }
@@ -79,12 +90,14 @@ export async function ensurePgliteTemplate(): Promise<string> {
 export async function openTestDatabase(): Promise<Database & { url: string | undefined }> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (serverUrl) {
-    const template = await ensurePostgresTemplate(serverUrl);
     const name = `jit_test_${randomBytes(6).toString('hex')}`;
     const admin = new Client({ connectionString: serverUrl });
     await admin.connect();
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
-    await admin.end();
+    try {
+      await admin.query(`CREATE DATABASE ${name} TEMPLATE ${await ensurePostgresTemplate(serverUrl, admin)}`);
+    } finally {
+      await admin.end();
+    }
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
     const db = await openDatabase(url.toString(), '');
