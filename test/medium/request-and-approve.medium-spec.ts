@@ -1,19 +1,11 @@
 import { DomainError, Grant } from '@jit/domain';
-import {
-  Actor,
-  ApproveGrantUseCase,
-  CloudProviderRegistry,
-  DenyGrantUseCase,
-  GrantLifecycle,
-  GrantTransitions,
-  NoopLifecycleHooks,
-  RequestGrantUseCase,
-} from '@jit/grants';
+import { Actor, CloudProviderRegistry } from '@jit/grants';
 import { AccessPolicy, parseAccessPolicy } from '@jit/policy';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { ManualClock } from '@jit/testing';
 import { postgresStores } from '../setup/postgres-stores';
 import { openTestDatabase } from '../setup/test-database';
+import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
 
 const MINUTE = 60_000;
 const SETTINGS = { leaseMs: MINUTE, providerTimeoutMs: 5_000, revokeMaxAttempts: 3, revokeFailedRetryMs: MINUTE };
@@ -78,18 +70,7 @@ describe('requesting, approving and denying a grant on a real database', () => {
   function wire() {
     const stores = postgresStores(db.dataSource, clock, 'api');
     const registry = new CloudProviderRegistry([gcp, new LocalCloudProvider('aws'), new LocalCloudProvider('azure')]);
-    const hooks = new NoopLifecycleHooks();
-    const transitions = new GrantTransitions(stores.unitOfWork, stores.grants, stores.audit, hooks);
-    const lifecycle = new GrantLifecycle(transitions, stores.grants, registry, clock, SETTINGS, hooks);
-    const common = { store: stores.grants, transitions, clock, policies };
-    return {
-      request: new RequestGrantUseCase({
-        ...common, audit: stores.audit, lifecycle, registry, hooks, leaseMs: SETTINGS.leaseMs, bounds: { minSeconds: 60, maxSeconds: 86_400 },
-      }),
-      approve: new ApproveGrantUseCase({ ...common, lifecycle, leaseMs: SETTINGS.leaseMs }),
-      deny: new DenyGrantUseCase(common),
-      find: (id: string) => stores.grants.findById(id),
-    };
+    return { ...wireGrantUseCases(stores, registry, clock, SETTINGS, policies), find: (id: string) => stores.grants.findById(id) };
   }
 
   const eventsOf = async (grantId: string) =>
