@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Grant, Principal, ProviderError, SystemClock, Target } from '@jit/domain';
 import { CloudProviderRegistry } from '@jit/grants';
 import { LocalCloudProvider } from '@jit/provider-local';
+import { grantRow } from '@jit/testing';
 import { openTestDatabase } from '../setup/test-database';
 import { postgresStores } from '../setup/postgres-stores';
 import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
@@ -26,33 +27,7 @@ describe('the provider timeout cancels the call', () => {
     const id = randomUUID();
     const target: Target = { kind: 'aws.iam-policy', actions: ['s3:GetObject'], resources: ['*'] };
     const principal = { type: 'workload' as const, id: `arn:aws:iam::123456789012:role/r-${id.slice(0, 8)}` };
-    const now = new Date();
-    return {
-      id,
-      state: 'provisioning',
-      cloud: 'aws',
-      kind: target.kind,
-      principal,
-      target,
-      requestedBy: 'alice',
-      justification: null,
-      ticket: null,
-      durationSeconds: 3600,
-      createdAt: now,
-      startsAt: null,
-      expiresAt: new Date(now.getTime() + 3_600_000),
-      endedAt: null,
-      endReason: null,
-      approvals: [],
-      artifactName: provider.artifactName(id),
-      overlapKey: provider.overlapKey(principal, target),
-      providerRef: null,
-      lastError: null,
-      attempts: 0,
-      nextAttemptAt: null,
-      decision: null,
-      approvalDeadline: null,
-    };
+    return grantRow(provider, { id, state: 'provisioning', expiresAt: new Date(Date.now() + 3_600_000), durationSeconds: 3600, target, principal });
   }
 
   it('should abort a grant call that outlives the timeout, leave nothing in the cloud, and fail the grant as transient', async () => {

@@ -3,7 +3,7 @@ import { AuditTrail } from '@jit/audit';
 import { Clock, Grant, GrantState, SystemClock, Target, grantSpec } from '@jit/domain';
 import { CloudProviderRegistry } from '@jit/grants';
 import { LocalCloudProvider } from '@jit/provider-local';
-import { ManualClock } from '@jit/testing';
+import { ManualClock, grantRow } from '@jit/testing';
 import { openTestDatabase } from '../setup/test-database';
 import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
 import { PostgresStores, postgresStores } from '../setup/postgres-stores';
@@ -45,36 +45,8 @@ describe('sweeper claims and crash recovery on a real database', () => {
     target: Target = { kind: 'aws.iam-policy', actions: ['s3:GetObject'], resources: ['*'] },
     principalId = `arn:aws:iam::123456789012:role/r-${randomUUID().slice(0, 8)}`,
   ): Grant {
-    const id = randomUUID();
     const provider = registry.get(target.kind.startsWith('gcp') ? 'gcp' : 'aws');
-    const principal = { type: 'workload' as const, id: principalId };
-    const createdAt = new Date(expiresAt.getTime() - 600_000);
-    return {
-      id,
-      state,
-      cloud: provider.cloud,
-      kind: target.kind,
-      principal,
-      target,
-      requestedBy: 'alice',
-      justification: null,
-      ticket: null,
-      durationSeconds: 600,
-      createdAt,
-      startsAt: state === 'active' ? createdAt : null,
-      expiresAt,
-      endedAt: null,
-      endReason: null,
-      approvals: [],
-      artifactName: provider.artifactName(id, target),
-      overlapKey: provider.overlapKey(principal, target),
-      providerRef: state === 'active' ? { local: provider.cloud, artifact: provider.artifactName(id, target) } : null,
-      lastError: null,
-      attempts: 0,
-      nextAttemptAt: null,
-      decision: null,
-      approvalDeadline: null,
-    };
+    return grantRow(provider, { state, expiresAt, target, principal: { type: 'workload', id: principalId } });
   }
 
   const leaseOf = async (id: string): Promise<{ lease_owner: string | null; lease_until: Date | null; state: string }> =>

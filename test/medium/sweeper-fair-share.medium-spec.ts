@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloudName, Grant, SystemClock, Target } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
+import { grantRow } from '@jit/testing';
 import { openTestDatabase } from '../setup/test-database';
 import { postgresStores } from '../setup/postgres-stores';
 
@@ -24,39 +25,12 @@ describe('claims per cloud on a real database', () => {
 
   function dueGrant(cloud: 'aws' | 'gcp', expiresAt: Date): Grant {
     const id = randomUUID();
-    const provider = providers[cloud];
     const target: Target =
       cloud === 'aws'
         ? { kind: 'aws.iam-policy', actions: ['s3:GetObject'], resources: ['*'] }
         : { kind: 'gcp.iam-binding', resource: 'projects/p', role: 'roles/viewer' };
     const principal = cloud === 'aws' ? { type: 'workload' as const, id: `arn:aws:iam::123456789012:role/r-${id.slice(0, 8)}` } : { type: 'user' as const, id: 'user:a@example.com' };
-    const createdAt = new Date(expiresAt.getTime() - 600_000);
-    return {
-      id,
-      state: 'active',
-      cloud,
-      kind: target.kind,
-      principal,
-      target,
-      requestedBy: 'alice',
-      justification: null,
-      ticket: null,
-      durationSeconds: 600,
-      createdAt,
-      startsAt: createdAt,
-      expiresAt,
-      endedAt: null,
-      endReason: null,
-      approvals: [],
-      artifactName: provider.artifactName(id),
-      overlapKey: provider.overlapKey(principal, target),
-      providerRef: { local: cloud, artifact: provider.artifactName(id) },
-      lastError: null,
-      attempts: 0,
-      nextAttemptAt: null,
-      decision: null,
-      approvalDeadline: null,
-    };
+    return grantRow(providers[cloud], { id, state: 'active', expiresAt, target, principal });
   }
 
   it("should claim one cloud's due grants only, past another cloud's earlier ones", async () => {

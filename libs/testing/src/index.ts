@@ -7,3 +7,4 @@ export * from './connection-watch.proxy';
 export * from './provider-contract.suite';
 export * from './local-oidc-issuer';
 export * from './manual-clock';
+export * from './grant.fixture';
