@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GrantSpec, SystemClock } from '@jit/domain';
 import { CloudProviderRegistry, ReconcileOrphansUseCase } from '@jit/grants';
 import { LocalCloudProvider } from '@jit/provider-local';
+import { grantRow } from '@jit/testing';
 import { openTestDatabase } from '../setup/test-database';
 import { PostgresStores, postgresStores } from '../setup/postgres-stores';
 
@@ -32,18 +33,8 @@ describe(ReconcileOrphansUseCase.name, () => {
   });
 
   async function storeGrant(id: string, state: 'provisioning' | 'expired') {
-    const now = new Date();
-    await store.insert(
-      {
-        id, state, cloud: 'aws', kind: target.kind, principal, target, requestedBy: 'alice', justification: null, ticket: null,
-        durationSeconds: 3600, createdAt: now, startsAt: null, expiresAt: new Date(now.getTime() + 3600_000), endedAt: null,
-        endReason: null, approvals: [], artifactName: aws.artifactName(id), overlapKey: aws.overlapKey(principal, target),
-        providerRef: null, lastError: null, attempts: 0, nextAttemptAt: null, decision: null, approvalDeadline: null,
-      },
-      null,
-      [],
-      null,
-    );
+    const row = grantRow(aws, { id, state, principal, target, expiresAt: new Date(Date.now() + 3600_000), durationSeconds: 3600, providerRef: null });
+    await store.insert(row, null, [], null);
   }
 
   it('should remove artifacts with no grant or an ended one, and leave live grants alone', async () => {
