@@ -96,3 +96,24 @@ export function checkpointFromJson(value: unknown): AuditCheckpoint {
   if (typeof o.signature !== 'string' || !/^[A-Za-z0-9_-]{1,200}$/.test(o.signature)) throw new Error('signature: must be base64url');
   return { seq: o.seq as number, hash: o.hash, signedAt: new Date(o.signedAt), keyId: o.keyId, signature: o.signature };
 }
+
+/** Checkpoints from several places, each distinct one judged once by the keyring. */
+export function sortCheckpoints(
+  keyring: CheckpointKeyring,
+  sources: readonly { name: string; items: readonly AuditCheckpoint[] }[],
+): { valid: AuditCheckpoint[]; invalid: { seq: number; reason: string }[]; total: number } {
+  const seen = new Set<string>();
+  const valid: AuditCheckpoint[] = [];
+  const invalid: { seq: number; reason: string }[] = [];
+  for (const source of sources) {
+    for (const c of source.items) {
+      const key = `${c.seq}:${c.hash}:${c.signature}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const problem = keyring.check(c);
+      if (problem) invalid.push({ seq: c.seq, reason: `checkpoint for event ${c.seq} in ${source.name}: ${problem}` });
+      else valid.push(c);
+    }
+  }
+  return { valid, invalid, total: seen.size };
+}

@@ -1,4 +1,4 @@
-import { AuditLog, ChainBreak, ChainVerifier, CheckpointKeyring, CheckpointSink } from '@jit/audit';
+import { AuditLog, ChainBreak, ChainVerifier, CheckpointKeyring, CheckpointSink, sortCheckpoints } from '@jit/audit';
 import { AuditCheckpoint, AuditCheckpointStore, AuditEvent, AuditFilter, Page } from '@jit/domain';
 import { Actor, requireRole } from './actor';
 
@@ -155,23 +155,8 @@ export class AuditLogUseCase {
       const read = await sink.readBack();
       bySource.push({ name: sink.name, items: read.checkpoints, unreadable: read.unreadable });
     }
-    const seen = new Set<string>();
-    const valid: AuditCheckpoint[] = [];
-    const invalid: { seq: number; reason: string }[] = [];
-    for (const source of bySource) {
-      for (const c of source.items) {
-        const key = `${c.seq}:${c.hash}:${c.signature}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const problem = keyring.check(c);
-        if (problem) invalid.push({ seq: c.seq, reason: `checkpoint for event ${c.seq} in ${source.name}: ${problem}` });
-        else valid.push(c);
-      }
-    }
     return {
-      valid,
-      invalid,
-      total: seen.size,
+      ...sortCheckpoints(keyring, bySource),
       sources: bySource.map((s) => ({ name: s.name, checkpoints: s.items.length, unreadable: s.unreadable })),
     };
   }

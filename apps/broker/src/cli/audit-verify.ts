@@ -8,7 +8,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ChainVerifier, CheckpointKeyring, checkpointFromJson, parseCheckpointLines } from '@jit/audit';
+import { ChainVerifier, CheckpointKeyring, checkpointFromJson, parseCheckpointLines, sortCheckpoints } from '@jit/audit';
 import { AUDIT_EVENT_TYPES, AuditCheckpoint, AuditEvent } from '@jit/domain';
 
 class UsageError extends Error {}
@@ -86,24 +86,14 @@ export async function verifyExport(
   maxBreaks: number,
 ): Promise<OfflineVerdict> {
   const keyring = new CheckpointKeyring(publicKeyFiles.map((f) => readFileSync(f, 'utf8')));
-  const all: AuditCheckpoint[] = [];
+  const sources: { name: string; items: AuditCheckpoint[] }[] = [];
   let unreadable = 0;
   for (const f of checkpointFiles) {
     const read = readCheckpoints(f);
-    all.push(...read.checkpoints);
+    sources.push({ name: f, items: read.checkpoints });
     unreadable += read.unreadable;
   }
-  const seen = new Set<string>();
-  const valid: AuditCheckpoint[] = [];
-  const invalid: { seq: number; reason: string }[] = [];
-  for (const c of all) {
-    const key = `${c.seq}:${c.hash}:${c.signature}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const problem = keyring.check(c);
-    if (problem) invalid.push({ seq: c.seq, reason: `checkpoint for event ${c.seq}: ${problem}` });
-    else valid.push(c);
-  }
+  const { valid, invalid, total } = sortCheckpoints(keyring, sources);
 
   let verifier: ChainVerifier | null = null;
   let lineNo = 0;
@@ -138,7 +128,7 @@ export async function verifyExport(
     firstSeq,
     lastSeq: events ? verifier.lastSeq : null,
     checkpoints: {
-      total: seen.size,
+      total,
       valid: valid.length,
       unreadable,
       latestSeq,
