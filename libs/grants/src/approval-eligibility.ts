@@ -30,7 +30,7 @@ export function assertMayDecide(actor: Actor, grant: Grant, policy: AccessPolicy
   requireRole(actor, 'approver', 'admin');
   // A grant the approver may not read looks absent, as on GET: neither its state nor its rule's groups show.
   if (!mayRead(grantVisibility(actor, policy), grant)) {
-    throw new DomainError('not_found', `no grant ${grant.id}`, [{ field: 'id', message: 'no such grant' }]);
+    throw noSuchGrant(grant.id);
   }
   if (grant.state !== 'pending_approval' || !grant.decision || grant.decision.mode !== 'approvals') {
     throw new DomainError('invalid_state', `the grant is ${grant.state}, not waiting for approval`, [{ field: 'state', message: `is ${grant.state}` }], {
@@ -54,10 +54,18 @@ export function assertMayDecide(actor: Actor, grant: Grant, policy: AccessPolicy
   }
 }
 
+/**
+ * The one answer for a grant that is absent or hidden from the actor, so that neither its body nor
+ * its wording tells an outsider that a grant exists.
+ */
+export function noSuchGrant(id: string): DomainError {
+  return new DomainError('not_found', `no grant ${id}`, [{ field: 'id', message: 'no such grant' }]);
+}
+
 /** The grant an approver acts on; a malformed id is a 400 naming the field, an unknown one a 404. */
 export async function findForDecision(store: GrantRepository, id: string): Promise<Grant> {
   if (!GRANT_ID_PATTERN.test(id)) throw DomainError.validation([{ field: 'id', message: 'must be a grant id (UUID)' }]);
-  const grant = await store.findById(id);
-  if (!grant) throw new DomainError('not_found', `grant ${id} does not exist`, [{ field: 'id', message: 'unknown' }]);
+  const grant = await store.findById(id.toLowerCase());
+  if (!grant) throw noSuchGrant(id);
   return grant;
 }

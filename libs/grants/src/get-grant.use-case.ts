@@ -1,7 +1,7 @@
 import { DomainError, Grant, GrantRepository, GRANT_ID_PATTERN } from '@jit/domain';
 import { PolicySource } from '@jit/policy';
 import { Actor } from './actor';
-import { grantVisibility, mayRead } from './approval-eligibility';
+import { grantVisibility, mayRead, noSuchGrant } from './approval-eligibility';
 
 /** One grant, if the actor may read it (see `grantVisibility`); any other looks absent (404). */
 export class GetGrantUseCase {
@@ -14,7 +14,7 @@ export class GetGrantUseCase {
     if (!GRANT_ID_PATTERN.test(id)) throw DomainError.validation([{ field: 'id', message: 'must be a grant id (UUID)' }]);
     const grant = await this.store.findById(id.toLowerCase());
     if (!grant || !mayRead(grantVisibility(actor, this.policies.current), grant)) {
-      throw new DomainError('not_found', `no grant ${id}`, [{ field: 'id', message: 'no such grant' }]);
+      throw noSuchGrant(id);
     }
     return grant;
   }
