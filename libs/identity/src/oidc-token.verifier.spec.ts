@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { startLocalOidcIssuer, type LocalOidcIssuer } from '@jit/testing';
 import { DEFAULT_OIDC_ALGORITHMS, oidcIssuerSchema, oidcIssuersSchema, type OidcIssuerConfig } from './oidc-issuer.config';
@@ -330,6 +332,107 @@ describe(OidcTokenVerifier.name, () => {
       expect(error).toMatchObject({ status: 503, reason: 'OIDC discovery for issuer ci failed: issuer unreachable' });
       own = await startLocalOidcIssuer();
     });
+  });
+});
+
+describe('OIDC discovery of a misbehaving issuer', () => {
+  let server: Server;
+  let issuer: string;
+  let handle: (req: IncomingMessage, res: ServerResponse) => void;
+  const json = (res: ServerResponse, body: unknown, type = 'application/json') => {
+    res.writeHead(200, { 'content-type': type });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
+  /** Discovery happens before any key is needed, so the signature does not matter here. */
+  const token = () => `${b64url({ alg: 'RS256', kid: 'k1' })}.${b64url({ iss: issuer, aud: 'jit-broker', sub: 'a', exp: nowSeconds() + 300 })}.c2lnbmF0dXJl`;
+  const reasonWith = async (options: OidcTokenVerifierOptions = {}) => {
+    const error = await rejectionOf(new OidcTokenVerifier([issuerConfig(issuer)], options), token());
+    expect(error.status).toBe(503);
+    return error.reason;
+  };
+
+  beforeAll(async () => {
+    server = createServer((req, res) => handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('should ask the well-known URL and accept a good document', async () => {
+    const asked: string[] = [];
+    handle = (req, res) => {
+      asked.push(req.url ?? '');
+      if (req.url === '/jwks') return json(res, { keys: [] });
+      json(res, { issuer, jwks_uri: `${issuer}/jwks` });
+    };
+
+    const error = await rejectionOf(new OidcTokenVerifier([issuerConfig(issuer)]), token());
+
+    expect(asked).toEqual(['/.well-known/openid-configuration', '/jwks']);
+    expect(error.reason).toBe('token signing key is not among the keys of issuer ci');
+  });
+
+  it('should not follow a redirect', async () => {
+    handle = (req, res) => {
+      res.writeHead(302, { location: `${issuer}/elsewhere` });
+      res.end();
+    };
+
+    expect(await reasonWith()).toBe('OIDC discovery for issuer ci failed: HTTP 302');
+  });
+
+  it('should name the HTTP status of a failed answer', async () => {
+    handle = (req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{}');
+    };
+
+    expect(await reasonWith()).toBe('OIDC discovery for issuer ci failed: HTTP 500');
+  });
+
+  it('should refuse a document over 512 KiB, announced or not', async () => {
+    const padding = 'x'.repeat(600 * 1024);
+    handle = (req, res) => json(res, { issuer, jwks_uri: `${issuer}/jwks`, padding });
+    expect(await reasonWith()).toBe('OIDC discovery for issuer ci failed: document too large');
+
+    handle = (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      res.write(`{"issuer":"${issuer}","padding":"`);
+      res.write(padding);
+      res.end('"}');
+    };
+    expect(await reasonWith()).toBe('OIDC discovery for issuer ci failed: document too large');
+  });
+
+  it('should refuse a document that is not JSON', async () => {
+    handle = (req, res) => json(res, '<html>sign in</html>', 'text/html');
+    expect(await reasonWith()).toBe('OIDC discovery for issuer ci failed: document is not JSON (content type)');
+
+    handle = (req, res) => json(res, '{"issuer": ');
+    expect(await reasonWith()).toBe('OIDC discovery for issuer ci failed: document is not JSON');
+
+    handle = (req, res) => json(res, { jwks_uri: `${issuer}/jwks` });
+    expect(await reasonWith()).toBe('OIDC discovery for issuer ci failed: document is not valid issuer metadata');
+
+    handle = (req, res) => json(res, [{ issuer, jwks_uri: `${issuer}/jwks` }]);
+    expect(await reasonWith()).toBe('OIDC discovery for issuer ci failed: document is not valid issuer metadata');
+  });
+
+  it('should refuse a key URL that is not https off loopback', async () => {
+    handle = (req, res) => json(res, { issuer, jwks_uri: 'http://keys.example.com/jwks' });
+    expect(await reasonWith()).toBe('OIDC discovery for issuer ci failed: jwks_uri is missing or not https');
+
+    handle = (req, res) => json(res, { issuer });
+    expect(await reasonWith()).toBe('OIDC discovery for issuer ci failed: jwks_uri is missing or not https');
+  });
+
+  it('should give up on an issuer that does not answer', async () => {
+    handle = () => undefined;
+
+    expect(await reasonWith({ fetchTimeoutMs: 300 })).toBe('OIDC discovery for issuer ci failed: timed out');
   });
 });
 

@@ -9,6 +9,7 @@ import {
   type JWTVerifyOptions,
   type RemoteJWKSet,
 } from 'jose';
+import { allowInsecureRequests, ClientError, customFetch, discovery, type CustomFetch, type ServerMetadata } from 'openid-client';
 import { unstorableValue } from '@jit/domain';
 import { assertOidcIssuerConfig, endpointUrlProblem, type OidcIssuerConfig } from './oidc-issuer.config';
 
@@ -45,7 +46,6 @@ export interface OidcTokenVerifierOptions {
 
 /** A failed discovery is retried by the next request after this long, so an outage is not hammered but heals quickly. */
 const DISCOVERY_RETRY_MS = 5_000;
-const MAX_DISCOVERY_BYTES = 512 * 1024;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 interface IssuerState {
@@ -247,40 +247,30 @@ export class OidcTokenVerifier {
     }
   }
 
+  /**
+   * Discovery through openid-client: it builds the well-known URL, refuses redirects, checks the
+   * status, the content type and the document, and compares the issuer (after URL normalisation,
+   * and not at all for Entra ID and B2C hosts). We add what a token verifier needs beyond that:
+   * the issuer exactly as configured (the `iss` every token must carry), a bounded document, a
+   * usable jwks_uri, and reasons that say which of these failed.
+   */
   private async discover(config: OidcIssuerConfig): Promise<string> {
     const fail = (why: string) => new OidcAuthError(`OIDC discovery for issuer ${config.name} failed: ${why}`, 503);
-    const url = `${config.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-    let response: Response;
+    const issuerUrl = new URL(config.issuer);
+    let metadata: Readonly<ServerMetadata>;
     try {
-      response = await fetch(url, {
-        redirect: 'manual',
-        headers: { accept: 'application/json' },
-        signal: AbortSignal.timeout(this.fetchTimeoutMs),
+      const found = await discovery(issuerUrl, config.audiences[0], undefined, undefined, {
+        timeout: this.fetchTimeoutMs / 1000,
+        [customFetch]: boundedFetch,
+        // The config allows http only on loopback (endpointUrlProblem): local test issuers.
+        execute: issuerUrl.protocol === 'http:' ? [allowInsecureRequests] : [],
       });
+      metadata = found.serverMetadata();
     } catch (error) {
-      throw fail((error as Error)?.name === 'TimeoutError' ? 'timed out' : 'issuer unreachable');
+      throw fail(discoveryFailure(error));
     }
-    let text: string;
-    try {
-      if (response.status !== 200) {
-        await response.body?.cancel();
-        throw fail(`HTTP ${response.status}`);
-      }
-      text = await response.text();
-    } catch (error) {
-      if (error instanceof OidcAuthError) throw error;
-      throw fail((error as Error)?.name === 'TimeoutError' ? 'timed out' : 'connection lost');
-    }
-    if (text.length > MAX_DISCOVERY_BYTES) throw fail('document too large');
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      throw fail('document is not JSON');
-    }
-    if (typeof doc !== 'object' || doc === null) throw fail('document is not a JSON object');
-    const { issuer, jwks_uri: jwksUri } = doc as { issuer?: unknown; jwks_uri?: unknown };
-    if (issuer !== config.issuer) throw fail('the document names a different issuer');
+    if (metadata.issuer !== config.issuer) throw fail('the document names a different issuer');
+    const jwksUri = metadata.jwks_uri;
     if (typeof jwksUri !== 'string' || endpointUrlProblem(jwksUri)) throw fail('jwks_uri is missing or not https');
     return jwksUri;
   }
@@ -318,6 +308,70 @@ export class OidcTokenVerifier {
     if (error instanceof errors.JWKSTimeout) return new OidcAuthError(`signing keys of issuer ${config.name} are unavailable`, 503);
     if (error instanceof errors.JOSEError) return new OidcAuthError('token could not be verified');
     throw error;
+  }
+}
+
+const MAX_DISCOVERY_BYTES = 512 * 1024;
+
+/** Why discovery could not be used, found on the error or its causes (openid-client wraps what the fetch threw). */
+class DiscoveryRefused extends Error {}
+
+/**
+ * The fetch openid-client uses for discovery: the same request (its redirect: 'manual' and timeout
+ * signal), a body read only up to MAX_DISCOVERY_BYTES, and transport failures named.
+ */
+const boundedFetch: CustomFetch = async (url, options) => {
+  const timedOut = (error: unknown) => (error as Error)?.name === 'TimeoutError';
+  let response: Response;
+  try {
+    response = await fetch(url, options);
+  } catch (error) {
+    throw new DiscoveryRefused(timedOut(error) ? 'timed out' : 'issuer unreachable');
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new DiscoveryRefused(`HTTP ${response.status}`);
+  }
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > MAX_DISCOVERY_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new DiscoveryRefused('document too large');
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response.body ?? []) {
+      size += chunk.byteLength;
+      if (size > MAX_DISCOVERY_BYTES) throw new DiscoveryRefused('document too large');
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    await response.body?.cancel().catch(() => undefined);
+    if (error instanceof DiscoveryRefused) throw error;
+    throw new DiscoveryRefused(timedOut(error) ? 'timed out' : 'connection lost');
+  }
+  return new Response(Buffer.concat(chunks), { status: response.status, headers: response.headers });
+};
+
+/** The reason for a failed openid-client discovery, without anything the issuer sent. */
+function discoveryFailure(error: unknown): string {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof DiscoveryRefused) return e.message;
+    if (e.name === 'TimeoutError') return 'timed out';
+  }
+  switch (error instanceof ClientError ? error.code : undefined) {
+    case 'OAUTH_TIMEOUT':
+      return 'timed out';
+    case 'OAUTH_JSON_ATTRIBUTE_COMPARISON':
+      return 'the document names a different issuer';
+    case 'OAUTH_RESPONSE_IS_NOT_JSON':
+      return 'document is not JSON (content type)';
+    case 'OAUTH_PARSE_ERROR':
+      return 'document is not JSON';
+    case 'OAUTH_INVALID_RESPONSE':
+      return 'document is not valid issuer metadata';
+    default:
+      return 'issuer metadata refused';
   }
 }
 
