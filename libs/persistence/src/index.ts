@@ -7,6 +7,7 @@
  * (docs/architecture.md).
  */
 export * from './database';
+export * from './store-unavailable';
 export * from './repositories/postgres-grant.repository';
 export * from './repositories/postgres-work-queue';
 export * from './repositories/postgres-audit-chain.store';

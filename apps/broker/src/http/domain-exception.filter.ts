@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { randomUUID } from 'node:crypto';
 import { Response } from 'express';
 import { DomainError, DomainErrorCode } from '@jit/domain';
+import { isStoreUnavailable } from '@jit/persistence';
 import { wordedIssues } from './issue-wording';
 import { Problem, problemType, sendProblem } from './problem';
 import { RateLimitExceeded } from './subject-rate-limit.guard';
@@ -18,6 +19,9 @@ const STATUS: Record<DomainErrorCode, { status: number; title: string }> = {
   provider_disabled: { status: 400, title: 'Cloud not enabled' },
   policy_denied: { status: 403, title: 'Denied by the access rules' },
 };
+
+/** Retry-After of a 503 for a database that does not answer: about a restart's or a failover's length. */
+const STORE_RETRY_AFTER_SECONDS = 5;
 
 /** The one place where errors become HTTP: RFC 7807 problems, never a stack trace. */
 @Catch()
@@ -48,6 +52,16 @@ export class DomainExceptionFilter implements ExceptionFilter {
         res,
         { type: problemType(code), title: error.name.replace(/Exception$/, ''), status, detail },
         status === 401 ? { 'WWW-Authenticate': 'Bearer realm="jit-broker"' } : {},
+      );
+    }
+    if (isStoreUnavailable(error)) {
+      // Not a fault of the request: the same call may well succeed once the database answers again.
+      this.logger.warn(`database unavailable: ${error instanceof Error ? error.message : String(error)}`);
+      const detail = `the broker cannot reach its database; retry in ${STORE_RETRY_AFTER_SECONDS} s (with the same Idempotency-Key, a request that was stored is answered, not repeated)`;
+      return sendProblem(
+        res,
+        { type: problemType('store_unavailable'), title: 'The database is unavailable', status: 503, detail },
+        { 'Retry-After': String(STORE_RETRY_AFTER_SECONDS) },
       );
     }
     const errorId = randomUUID();
