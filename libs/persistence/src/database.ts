@@ -34,6 +34,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * How long a query waits for a pooled connection to be made before it fails as "store
+ * unavailable" (503): a database that does not answer at all (a partition, a stopped host)
+ * must not hold every request until the client gives up.
+ */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 export function createDataSource(url: string, poolSize = 10): DataSource {
   return new DataSource({
     type: 'postgres',
@@ -42,13 +49,6 @@ export function createDataSource(url: string, poolSize = 10): DataSource {
     migrationsTableName: 'migrations',
     migrationsRun: false,
     synchronize: false,
-/**
- * How long a query waits for a pooled connection to be made before it fails as "store
- * unavailable" (503): a database that does not answer at all (a partition, a stopped host)
- * must not hold every request until the client gives up.
- */
-const CONNECT_TIMEOUT_MS = 5_000;
-
     uuidExtension: 'pgcrypto',
     installExtensions: false,
     extra: { max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
