@@ -53,6 +53,8 @@ export interface BrokerConfig {
   audit: AuditSigningConfig;
   /** Per-subject limits: writes (POST/PUT/PATCH/DELETE but dry runs) and dry runs (POST /v1/policy/evaluate). */
   rateLimits: { writes: RateLimit; dryRuns: RateLimit };
+  /** Longest a SIGTERM/SIGINT shutdown may take: past it the process hands back its claims and exits anyway. */
+  shutdownDeadlineMs: number;
 }
 
 /** Signed checkpoints of the audit chain (docs/audit.md). */
@@ -157,6 +159,8 @@ const envSchema = z.object({
   JIT_RATE_LIMIT_WRITES: rateLimit('JIT_RATE_LIMIT_WRITES', '300/PT1M'),
   /** Dry runs store nothing but cost cloud lookups: a bucket of their own, so they never eat into real requests. */
   JIT_RATE_LIMIT_DRY_RUNS: rateLimit('JIT_RATE_LIMIT_DRY_RUNS', '300/PT1M'),
+  /** Short enough that a replacement can bind the port soon; long enough for a database write to finish. */
+  JIT_SHUTDOWN_DEADLINE: isoSeconds('JIT_SHUTDOWN_DEADLINE', 'PT10S'),
 });
 
 export class ConfigError extends Error {}
@@ -210,6 +214,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerCo
       checkpointWebhookUrl: e.JIT_AUDIT_CHECKPOINT_WEBHOOK_URL,
     },
     rateLimits: { writes: e.JIT_RATE_LIMIT_WRITES, dryRuns: e.JIT_RATE_LIMIT_DRY_RUNS },
+    shutdownDeadlineMs: e.JIT_SHUTDOWN_DEADLINE * 1000,
   };
 }
 
