@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { GRANT_STATES } from '@jit/domain';
+import { GRANT_STATES, TERMINAL_STATES } from '@jit/domain';
+
+/** The states `jit_grants` reports: ended grants only accumulate, so they are counted by `jit_grant_transitions_total`. */
+const OPEN_STATES = GRANT_STATES.filter((s) => !TERMINAL_STATES.includes(s));
 
 /** Revocation lag buckets (seconds): on-time revocation lands in the first few. */
 const LAG_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600];
@@ -91,12 +94,12 @@ export class BrokerMetrics {
     if (countByState) {
       new Gauge({
         name: 'jit_grants',
-        help: 'Grants per state (read from the database at scrape time)',
+        help: 'Grants per non-terminal state (read from the database at scrape time); ended grants are counted by jit_grant_transitions_total',
         labelNames: ['state'] as const,
         registers: [this.registry],
         async collect() {
           const counts = await countByState();
-          for (const s of GRANT_STATES) this.set({ state: s }, counts[s] ?? 0);
+          for (const s of OPEN_STATES) this.set({ state: s }, counts[s] ?? 0);
         },
       });
     }

@@ -11,6 +11,7 @@ import { AddLeaseIndex1764195000000 } from './migrations/1764195000000-AddLeaseI
 import { CreateAuditCheckpoints1764200000000 } from './migrations/1764200000000-CreateAuditCheckpoints';
 import { AddDecisionGroupsIndex1764203000000 } from './migrations/1764203000000-AddDecisionGroupsIndex';
 import { AddOpenApprovalGroups1764206000000 } from './migrations/1764206000000-AddOpenApprovalGroups';
+import { AddHistoryCostIndexes1764240000000 } from './migrations/1764240000000-AddHistoryCostIndexes';
 
 export const MIGRATIONS = [
   CreateGrantsAndAudit1764172800000,
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   CreateAuditCheckpoints1764200000000,
   AddDecisionGroupsIndex1764203000000,
   AddOpenApprovalGroups1764206000000,
+  AddHistoryCostIndexes1764240000000,
 ];
 
 /** Names the embedded database's socket file (`.s.PGSQL.<port>`, as libpq and node-postgres expect); no TCP port is opened. */

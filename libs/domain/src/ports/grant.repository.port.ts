@@ -74,5 +74,6 @@ export abstract class GrantRepository {
   abstract list(filter: GrantFilter, limit: number, cursor: string | null): Promise<Page<Grant>>;
   /** Live grants (provisioning, active, revoking, revoke_failed) sharing an overlap key, except `exceptId`. */
   abstract liveWithOverlapKey(overlapKey: string, exceptId: string): Promise<Grant[]>;
+  /** Grants per non-terminal state; ended grants (`TERMINAL_STATES`) are not counted: their number only grows. */
   abstract countByState(): Promise<Record<string, number>>;
 }

@@ -114,7 +114,10 @@ export class PostgresGrantRepository extends GrantRepository {
   }
 
   async countByState(): Promise<Record<string, number>> {
-    const rows: { state: string; n: string }[] = await this.db.query(`SELECT state, count(*) AS n FROM grants GROUP BY state`);
+    // The open grants only, an index-only scan of IDX_grants_open_state: ended grants pile up forever.
+    const rows: { state: string; n: string }[] = await this.db.query(
+      `SELECT state, count(*) AS n FROM grants WHERE state IN ('pending_approval','provisioning','active','revoking','revoke_failed') GROUP BY state`,
+    );
     return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
   }
 }
