@@ -1,18 +1,26 @@
+import { ConfigError, ProviderOptionsOf } from '@jit/config';
 import { CloudAccessProvider, CloudName } from '@jit/domain';
-import { AwsIamStsProvider, awsProviderOptionsFromEnv } from '@jit/provider-aws';
-import { AzureProvider, azureProviderOptionsFromEnv } from '@jit/provider-azure';
-import { GcpIamBindingProvider, gcpProviderOptionsFromEnv } from '@jit/provider-gcp';
+import { AWS_ENV, AwsIamStsProvider } from '@jit/provider-aws';
+import { AZURE_ENV, AzureProvider } from '@jit/provider-azure';
+import { GCP_ENV, GcpIamBindingProvider } from '@jit/provider-gcp';
 
-/** Builds the real adapter for each configured cloud from the environment (docs/providers/*.md). */
-export function createCloudProviders(clouds: CloudName[], env: NodeJS.ProcessEnv): CloudAccessProvider[] {
+/** Each cloud's environment variables, as its provider lib declares them, for `loadConfig` (docs/providers/*.md). */
+export const PROVIDER_ENVS = { aws: AWS_ENV, azure: AZURE_ENV, gcp: GCP_ENV };
+
+/** Builds the real adapter for each configured cloud from the options `loadConfig` validated. */
+export function createCloudProviders(clouds: CloudName[], options: ProviderOptionsOf<typeof PROVIDER_ENVS>): CloudAccessProvider[] {
+  const required = <T>(cloud: CloudName, value: T | undefined): T => {
+    if (value === undefined) throw new ConfigError(`no validated configuration for ${cloud}: load it with loadConfig(env, PROVIDER_ENVS)`);
+    return value;
+  };
   return clouds.map((cloud): CloudAccessProvider => {
     switch (cloud) {
       case 'aws':
-        return new AwsIamStsProvider(awsProviderOptionsFromEnv(env));
+        return new AwsIamStsProvider(required(cloud, options.aws));
       case 'azure':
-        return new AzureProvider(azureProviderOptionsFromEnv(env));
+        return new AzureProvider(required(cloud, options.azure));
       case 'gcp':
-        return new GcpIamBindingProvider(gcpProviderOptionsFromEnv(env));
+        return new GcpIamBindingProvider(required(cloud, options.gcp));
     }
   });
 }

@@ -1,17 +1,18 @@
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadBrokerConfig } from '@jit/config';
-import { createCloudProviders } from './cloud-providers.factory';
+import { ConfigError, loadConfig } from '@jit/config';
+import { PROVIDER_ENVS, createCloudProviders } from './cloud-providers.factory';
 import { runUntilSignal } from './run-until-signal';
 import { startBroker } from './start-broker';
 
 /** `npm start`: the broker with real cloud adapters, configured from the environment. */
 async function main(): Promise<void> {
   const logger = new Logger('Broker');
-  const config = loadBrokerConfig(process.env);
+  const { broker: config, providers, warnings } = loadConfig(process.env, PROVIDER_ENVS);
+  for (const warning of warnings) logger.warn(warning);
   if (config.providers.length === 0) {
     throw new ConfigError('JIT_PROVIDERS is empty: name the clouds to serve (aws, azure, gcp), or use `npm run sandbox`');
   }
-  const broker = await startBroker({ config, providers: createCloudProviders(config.providers, process.env) });
+  const broker = await startBroker({ config, providers: createCloudProviders(config.providers, providers) });
   logger.log(
     `role=${config.role} clouds=${config.providers.join(',')} database=${broker.database.description}` +
       (broker.url ? ` listening on ${config.host}:${new URL(broker.url).port}` : ''),

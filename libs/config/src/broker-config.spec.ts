@@ -1,4 +1,6 @@
-import { ConfigError, loadBrokerConfig } from './broker-config';
+import { z } from 'zod';
+import { ConfigError, loadBrokerConfig, loadConfig } from './broker-config';
+import { ProviderEnv, intVar, optionalVar } from './provider-env';
 
 describe('loadBrokerConfig', () => {
   describe('rate limits', () => {
@@ -21,6 +23,83 @@ describe('loadBrokerConfig', () => {
         expect(() => loadBrokerConfig({ JIT_RATE_LIMIT_WRITES: value })).toThrow(ConfigError);
         expect(() => loadBrokerConfig({ JIT_RATE_LIMIT_WRITES: value })).toThrow(/JIT_RATE_LIMIT_WRITES: JIT_RATE_LIMIT_WRITES must be <requests>\/<ISO-8601 duration/);
       },
+    );
+  });
+
+  describe('whole numbers', () => {
+    it.each(['abc', '1.5', '-3', '0x20', '1e2', '2000'])('should refuse JIT_SWEEP_CONCURRENCY=%j, naming the variable', (value) => {
+      expect(() => loadBrokerConfig({ JIT_SWEEP_CONCURRENCY: value })).toThrow(
+        `JIT_SWEEP_CONCURRENCY: JIT_SWEEP_CONCURRENCY must be an integer from 1 to 1024, got ${JSON.stringify(value)}`,
+      );
+    });
+
+    it('should read digits and default an unset or empty variable', () => {
+      expect(loadBrokerConfig({ JIT_SWEEP_CONCURRENCY: ' 8 ', PORT: '' })).toMatchObject({ sweepConcurrency: 8, port: 8080 });
+    });
+  });
+});
+
+/** Two provider sections as a provider lib declares them (libs/config imports no real provider). */
+const sections = {
+  aws: {
+    schema: z.object({ JIT_AWS_ATTEMPTS: intVar('JIT_AWS_ATTEMPTS', 1, 20) }).transform((v) => ({ attempts: v.JIT_AWS_ATTEMPTS ?? 5 })),
+    aliases: { AWS_JIT_ATTEMPTS: 'JIT_AWS_ATTEMPTS' },
+  },
+  azure: {
+    schema: z
+      .object({ AZURE_TENANT_ID: optionalVar, JIT_AZURE_SCOPE: optionalVar })
+      .superRefine((v, ctx) => {
+        if (!v.AZURE_TENANT_ID) ctx.addIssue({ code: 'custom', path: ['AZURE_TENANT_ID'], message: 'AZURE_TENANT_ID is required' });
+      })
+      .transform((v) => ({ tenantId: v.AZURE_TENANT_ID ?? '' })),
+    aliases: {},
+  },
+} satisfies Record<string, ProviderEnv<unknown>>;
+
+describe('loadConfig', () => {
+  it('should validate the broker and each enabled cloud in one pass, reporting every problem by variable name', () => {
+    const load = () => loadConfig({ JIT_PROVIDERS: 'aws,azure', PORT: 'http', JIT_LEASE: 'soon', JIT_AWS_ATTEMPTS: '0' }, sections);
+    expect(load).toThrow(ConfigError);
+    let message = '';
+    try {
+      load();
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'invalid configuration:',
+      '  PORT: PORT must be an integer from 0 to 65535, got "http"',
+      '  JIT_LEASE: JIT_LEASE must be a positive ISO-8601 duration such as PT1M',
+      '  JIT_AWS_ATTEMPTS: JIT_AWS_ATTEMPTS must be an integer from 1 to 20, got "0"',
+      '  AZURE_TENANT_ID: AZURE_TENANT_ID is required',
+    ]);
+  });
+
+  it('should report the broker\'s cross-variable problems with the providers\'', () => {
+    expect(() => loadConfig({ JIT_PROVIDERS: 'aws', JIT_PROVIDER_TIMEOUT: 'PT2M', AWS_JIT_ATTEMPTS: 'x' }, sections)).toThrow(
+      'invalid configuration:\n  AWS_JIT_ATTEMPTS (deprecated name of JIT_AWS_ATTEMPTS): JIT_AWS_ATTEMPTS must be an integer from 1 to 20, got "x"\n  JIT_PROVIDER_TIMEOUT must be shorter than JIT_LEASE',
+    );
+  });
+
+  it('should give each enabled cloud its options and read nothing of the others', () => {
+    const loaded = loadConfig({ JIT_PROVIDERS: 'aws', JIT_AWS_ATTEMPTS: '7', JIT_AZURE_SCOPE: 'x' }, sections);
+    expect(loaded.providers).toEqual({ aws: { attempts: 7 } });
+    expect(loaded.broker.providers).toEqual(['aws']);
+    expect(loaded.warnings).toEqual([]);
+  });
+
+  it('should read a deprecated name with one warning naming the new one, and refuse both set to different values', () => {
+    const loaded = loadConfig({ JIT_PROVIDERS: 'aws', AWS_JIT_ATTEMPTS: '3' }, sections);
+    expect(loaded.providers.aws).toEqual({ attempts: 3 });
+    expect(loaded.warnings).toEqual(['AWS_JIT_ATTEMPTS is deprecated: use JIT_AWS_ATTEMPTS']);
+    expect(() => loadConfig({ JIT_PROVIDERS: 'aws', AWS_JIT_ATTEMPTS: '3', JIT_AWS_ATTEMPTS: '4' }, sections)).toThrow(
+      'AWS_JIT_ATTEMPTS: deprecated name of JIT_AWS_ATTEMPTS, and both are set to different values: keep JIT_AWS_ATTEMPTS only',
+    );
+  });
+
+  it('should name an unknown cloud in JIT_PROVIDERS, and leave the clouds\' sections until it is fixed', () => {
+    expect(() => loadConfig({ JIT_PROVIDERS: 'aws,oracle', JIT_AWS_ATTEMPTS: '0' }, sections)).toThrow(
+      new ConfigError('invalid configuration:\n  JIT_PROVIDERS: JIT_PROVIDERS: unknown cloud "oracle" (use aws, azure, gcp)'),
     );
   });
 });

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CLOUDS, CloudName, parseIsoDurationSeconds } from '@jit/domain';
+import { ProviderEnv, intVar, resolveAliases } from './provider-env';
 
 export type BrokerRole = 'api' | 'sweeper' | 'all';
 
@@ -107,11 +108,11 @@ const rateLimit = (name: string, fallback: string) =>
       return { setting: name, points, seconds };
     });
 
-const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const int = (name: string, fallback: number, min: number, max: number) => intVar(name, min, max).transform((n) => n ?? fallback);
 
 const envSchema = z.object({
   JIT_ROLE: z.enum(['api', 'sweeper', 'all']).default('all'),
-  PORT: int(8080, 0, 65535),
+  PORT: int('PORT', 8080, 0, 65535),
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().url().optional().or(z.literal('').transform(() => undefined)),
   JIT_DATA_DIR: z.string().default('./data'),
@@ -133,12 +134,12 @@ const envSchema = z.object({
   JIT_ADMIN_TOKEN: z.string().min(16, 'JIT_ADMIN_TOKEN must be at least 16 characters').optional(),
   JIT_SWEEP_INTERVAL: isoSeconds('JIT_SWEEP_INTERVAL', 'PT5S'),
   JIT_LEASE: isoSeconds('JIT_LEASE', 'PT60S'),
-  JIT_SWEEP_CONCURRENCY: int(32, 1, 1024),
-  JIT_REVOKE_MAX_ATTEMPTS: int(6, 1, 100),
+  JIT_SWEEP_CONCURRENCY: int('JIT_SWEEP_CONCURRENCY', 32, 1, 1024),
+  JIT_REVOKE_MAX_ATTEMPTS: int('JIT_REVOKE_MAX_ATTEMPTS', 6, 1, 100),
   JIT_REVOKE_FAILED_RETRY: isoSeconds('JIT_REVOKE_FAILED_RETRY', 'PT15M'),
   JIT_PROVIDER_TIMEOUT: isoSeconds('JIT_PROVIDER_TIMEOUT', 'PT30S'),
   JIT_RECONCILE_INTERVAL: isoSeconds('JIT_RECONCILE_INTERVAL', 'PT10M'),
-  JIT_BODY_LIMIT: int(65536, 1024, 10 * 1024 * 1024),
+  JIT_BODY_LIMIT: int('JIT_BODY_LIMIT', 65536, 1024, 10 * 1024 * 1024),
   /** Unique per replica; two live replicas with one id would release each other's claims on restart. */
   JIT_REPLICA_ID: z.string().min(1).max(128).optional(),
   JIT_POLICY_FILE: z.string().min(1).optional(),
@@ -151,7 +152,7 @@ const envSchema = z.object({
     .transform((v) => v || undefined),
   JIT_AUDIT_UNSIGNED: z.enum(['true', 'false'], { error: 'JIT_AUDIT_UNSIGNED must be true or false' }).default('false'),
   JIT_AUDIT_TRUSTED_KEYS: z.string().default(''),
-  JIT_AUDIT_CHECKPOINT_EVERY: int(1000, 1, 10_000_000),
+  JIT_AUDIT_CHECKPOINT_EVERY: int('JIT_AUDIT_CHECKPOINT_EVERY', 1000, 1, 10_000_000),
   JIT_AUDIT_CHECKPOINT_INTERVAL: isoSeconds('JIT_AUDIT_CHECKPOINT_INTERVAL', 'PT60S'),
   JIT_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
   JIT_AUDIT_CHECKPOINT_WEBHOOK_URL: z.string().url().optional(),
@@ -165,19 +166,66 @@ const envSchema = z.object({
 
 export class ConfigError extends Error {}
 
-/** Reads and validates the environment once; every problem is reported, by variable name. */
-export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerConfig {
+/** The provider sections the composition root hands in, by cloud. */
+export type ProviderEnvs = { readonly [C in CloudName]?: ProviderEnv<unknown> };
+
+/** The options of each enabled cloud that has a section (absent for the others). */
+export type ProviderOptionsOf<S extends ProviderEnvs> = { -readonly [C in keyof S]?: S[C] extends ProviderEnv<infer T> ? T : never };
+
+export interface LoadedConfig<S extends ProviderEnvs> {
+  broker: BrokerConfig;
+  providers: ProviderOptionsOf<S>;
+  /** One line per deprecated variable name in use, for the caller to log once at start. */
+  warnings: string[];
+}
+
+/**
+ * Reads and validates the environment once: the broker's own variables and those of every
+ * cloud in `JIT_PROVIDERS` that has a section in `sections` (its provider lib's schema, given by
+ * the composition root). Every problem is reported together, by variable name.
+ */
+export function loadConfig<S extends ProviderEnvs>(env: NodeJS.ProcessEnv, sections: S): LoadedConfig<S> {
+  const problems: string[] = [];
+  const warnings: string[] = [];
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      'invalid configuration:\n' + parsed.error.issues.map((i) => `  ${String(i.path[0] ?? '')}: ${i.message}`).join('\n'),
-    );
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${String(i.path[0] ?? '')}: ${i.message}`));
+  const clouds = envSchema.shape.JIT_PROVIDERS.safeParse(env.JIT_PROVIDERS);
+  const providers: Partial<Record<CloudName, unknown>> = {};
+  for (const cloud of clouds.success ? clouds.data : []) {
+    const section = sections[cloud];
+    if (!section) continue;
+    const resolved = resolveAliases(env, section.aliases);
+    warnings.push(...resolved.warnings);
+    problems.push(...resolved.problems);
+    const result = section.schema.safeParse(resolved.env);
+    if (result.success) {
+      providers[cloud] = result.data;
+      continue;
+    }
+    for (const issue of result.error.issues) {
+      const variable = issue.path.length ? String(issue.path[0]) : undefined;
+      const deprecated = variable && resolved.readFrom.get(variable);
+      const label = deprecated ? `${deprecated} (deprecated name of ${variable})` : variable;
+      problems.push(label ? `${label}: ${issue.message}` : issue.message);
+    }
   }
-  const e = parsed.data;
-  if (e.JIT_MIN_DURATION > e.JIT_MAX_DURATION) throw new ConfigError('JIT_MIN_DURATION is longer than JIT_MAX_DURATION');
+  const broker = parsed.success ? toBrokerConfig(parsed.data, problems) : undefined;
+  if (problems.length || !broker) throw new ConfigError('invalid configuration:\n' + problems.map((p) => `  ${p}`).join('\n'));
+  return { broker, providers: providers as ProviderOptionsOf<S>, warnings };
+}
+
+/** The broker's own variables only (tools, tests and the sandbox, which build their providers themselves). */
+export function loadBrokerConfig(env: NodeJS.ProcessEnv = process.env): BrokerConfig {
+  return loadConfig(env, {}).broker;
+}
+
+function toBrokerConfig(e: z.output<typeof envSchema>, problems: string[]): BrokerConfig | undefined {
+  const before = problems.length;
+  if (e.JIT_MIN_DURATION > e.JIT_MAX_DURATION) problems.push('JIT_MIN_DURATION is longer than JIT_MAX_DURATION');
   const leaseMs = e.JIT_LEASE * 1000;
   const providerTimeoutMs = e.JIT_PROVIDER_TIMEOUT * 1000;
-  if (providerTimeoutMs >= leaseMs) throw new ConfigError('JIT_PROVIDER_TIMEOUT must be shorter than JIT_LEASE');
+  if (providerTimeoutMs >= leaseMs) problems.push('JIT_PROVIDER_TIMEOUT must be shorter than JIT_LEASE');
+  if (problems.length > before) return undefined;
   return {
     role: e.JIT_ROLE,
     port: e.PORT,

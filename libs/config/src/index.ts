@@ -4,4 +4,5 @@
  * webhook files share. Imports the domain at most (docs/architecture.md).
  */
 export * from './broker-config';
+export * from './provider-env';
 export * from './yaml-file';

@@ -1,4 +1,6 @@
 import type { IAMClientConfig } from '@aws-sdk/client-iam';
+import { z } from 'zod';
+import { ProviderEnv, intVar, listVar, optionalVar, urlVar } from '@jit/config';
 import { AWS_ROLE_ARN, AWS_USER_ARN, Clock } from '@jit/domain';
 
 export interface AwsRetryOptions {
@@ -16,8 +18,8 @@ export interface AwsProviderOptions {
   iamEndpoint?: string;
   stsEndpoint?: string;
   /**
-   * Role and user ARNs whose broker policy `listOwned()` scans. Principals seen by this instance's
-   * `grant()`/`revoke()` are added, but only this list survives a restart.
+   * Role and user ARNs whose broker policy `listOwned()` always scans, besides those its scope
+   * names (from the database: the principals and roles of grants not ended or ended lately).
    */
   reconcilePrincipals?: string[];
   /**
@@ -45,43 +47,62 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_MEMBER_ROLE_NAME = 'JitBrokerMember';
 const MEMBER_ROLE = /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 
-function list(value: string | undefined): string[] {
-  return (value ?? '').split(/[\s,]+/).filter(Boolean);
-}
-
-function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
-  return n;
-}
+/** Attempts per call: above 20 a persistent throttle holds a sweeper slot for minutes instead of handing the grant back. */
+const MAX_ATTEMPTS_BOUND = 20;
+/** Per-call timeout bounds: under 100 ms nothing answers; over 5 min a hung call outlives any lease. */
+const REQUEST_TIMEOUT_BOUNDS_MS = [100, 300_000] as const;
 
 /**
- * Reads `AWS_REGION` (or `AWS_DEFAULT_REGION`, else us-east-1), `AWS_ENDPOINT_URL_IAM` /
- * `AWS_ENDPOINT_URL_STS` (falling back to `AWS_ENDPOINT_URL`), `AWS_JIT_RECONCILE_PRINCIPALS`
- * (comma- or space-separated ARNs), `AWS_JIT_MEMBER_ACCOUNTS` (account ids) and `AWS_JIT_MEMBER_ROLE`,
- * `AWS_JIT_MAX_ATTEMPTS` and `AWS_JIT_REQUEST_TIMEOUT_MS`.
- * Credentials are left to the SDK's default chain.
+ * The adapter's environment variables. AWS's own names are read as the SDK defines them
+ * (`AWS_REGION`, `AWS_DEFAULT_REGION`, `AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL_STS`,
+ * `AWS_ENDPOINT_URL`; credentials are left to the SDK's default chain); the broker's own are
+ * `JIT_AWS_*`.
  */
-export function awsProviderOptionsFromEnv(env: NodeJS.ProcessEnv): AwsProviderOptions {
-  const reconcilePrincipals = list(env.AWS_JIT_RECONCILE_PRINCIPALS);
-  const bad = reconcilePrincipals.filter((arn) => !AWS_ROLE_ARN.test(arn) && !AWS_USER_ARN.test(arn));
-  if (bad.length) throw new Error(`AWS_JIT_RECONCILE_PRINCIPALS: not an IAM role or user ARN: ${bad.join(', ')}`);
-  const maxAttempts = positiveInt(env, 'AWS_JIT_MAX_ATTEMPTS');
-  const memberAccounts = list(env.AWS_JIT_MEMBER_ACCOUNTS);
-  const badAccounts = memberAccounts.filter((a) => !/^\d{12}$/.test(a));
-  if (badAccounts.length) throw new Error(`AWS_JIT_MEMBER_ACCOUNTS: not a 12-digit account id: ${badAccounts.join(', ')}`);
-  const memberRoleName = env.AWS_JIT_MEMBER_ROLE || DEFAULT_MEMBER_ROLE_NAME;
-  if (!MEMBER_ROLE.test(memberRoleName)) throw new Error('AWS_JIT_MEMBER_ROLE: a role name or path/name of [\\w+=,.@-]');
+export const AWS_ENV_SCHEMA = z.object({
+  AWS_REGION: optionalVar,
+  AWS_DEFAULT_REGION: optionalVar,
+  AWS_ENDPOINT_URL: urlVar('AWS_ENDPOINT_URL'),
+  AWS_ENDPOINT_URL_IAM: urlVar('AWS_ENDPOINT_URL_IAM'),
+  AWS_ENDPOINT_URL_STS: urlVar('AWS_ENDPOINT_URL_STS'),
+  JIT_AWS_RECONCILE_PRINCIPALS: listVar(
+    'JIT_AWS_RECONCILE_PRINCIPALS',
+    (arn) => AWS_ROLE_ARN.test(arn) || AWS_USER_ARN.test(arn),
+    'an IAM role or user ARN',
+    /[\s,]+/,
+  ),
+  JIT_AWS_MEMBER_ACCOUNTS: listVar('JIT_AWS_MEMBER_ACCOUNTS', (a) => /^\d{12}$/.test(a), 'a 12-digit account id', /[\s,]+/),
+  JIT_AWS_MEMBER_ROLE: optionalVar.refine((v) => v === undefined || MEMBER_ROLE.test(v), {
+    message: 'JIT_AWS_MEMBER_ROLE must be a role name or path/name of [\\w+=,.@-]',
+  }),
+  JIT_AWS_MAX_ATTEMPTS: intVar('JIT_AWS_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND),
+  JIT_AWS_REQUEST_TIMEOUT_MS: intVar('JIT_AWS_REQUEST_TIMEOUT_MS', ...REQUEST_TIMEOUT_BOUNDS_MS),
+});
+
+/** The names before `JIT_AWS_*`, still read, with a warning at start. */
+export const AWS_ENV_ALIASES: Readonly<Record<string, string>> = {
+  AWS_JIT_RECONCILE_PRINCIPALS: 'JIT_AWS_RECONCILE_PRINCIPALS',
+  AWS_JIT_MEMBER_ACCOUNTS: 'JIT_AWS_MEMBER_ACCOUNTS',
+  AWS_JIT_MEMBER_ROLE: 'JIT_AWS_MEMBER_ROLE',
+  AWS_JIT_MAX_ATTEMPTS: 'JIT_AWS_MAX_ATTEMPTS',
+  AWS_JIT_REQUEST_TIMEOUT_MS: 'JIT_AWS_REQUEST_TIMEOUT_MS',
+};
+
+/** The validated variables as the adapter's options. */
+export function awsProviderOptions(v: z.output<typeof AWS_ENV_SCHEMA>): AwsProviderOptions {
   return {
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    iamEndpoint: env.AWS_ENDPOINT_URL_IAM || env.AWS_ENDPOINT_URL || undefined,
-    stsEndpoint: env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL || undefined,
-    reconcilePrincipals,
-    memberAccounts,
-    memberRoleName,
-    retry: maxAttempts ? { maxAttempts } : undefined,
-    requestTimeoutMs: positiveInt(env, 'AWS_JIT_REQUEST_TIMEOUT_MS'),
+    region: v.AWS_REGION ?? v.AWS_DEFAULT_REGION ?? 'us-east-1',
+    iamEndpoint: v.AWS_ENDPOINT_URL_IAM ?? v.AWS_ENDPOINT_URL,
+    stsEndpoint: v.AWS_ENDPOINT_URL_STS ?? v.AWS_ENDPOINT_URL,
+    reconcilePrincipals: v.JIT_AWS_RECONCILE_PRINCIPALS,
+    memberAccounts: v.JIT_AWS_MEMBER_ACCOUNTS,
+    memberRoleName: v.JIT_AWS_MEMBER_ROLE ?? DEFAULT_MEMBER_ROLE_NAME,
+    retry: v.JIT_AWS_MAX_ATTEMPTS === undefined ? undefined : { maxAttempts: v.JIT_AWS_MAX_ATTEMPTS },
+    requestTimeoutMs: v.JIT_AWS_REQUEST_TIMEOUT_MS,
   };
 }
+
+/** The AWS section of the one config loader (`loadConfig` in libs/config). */
+export const AWS_ENV: ProviderEnv<AwsProviderOptions> = {
+  schema: AWS_ENV_SCHEMA.transform(awsProviderOptions),
+  aliases: AWS_ENV_ALIASES,
+};

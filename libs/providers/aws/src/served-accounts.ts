@@ -83,7 +83,7 @@ export class ServedAccounts {
       'invalid',
       `${arn} is in AWS account ${account}, which this broker does not serve: it serves its own account ${me.account}` +
         (members.length ? ` and the member accounts ${members.join(', ')}` : ' and no member accounts') +
-        ' (AWS_JIT_MEMBER_ACCOUNTS)',
+        ' (JIT_AWS_MEMBER_ACCOUNTS)',
       { field, code: 'UnservedAccount' },
     );
   }

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { TokenCredential } from '@azure/identity';
+import { z } from 'zod';
+import { ProviderEnv, intVar, listVar, optionalVar, urlVar } from '@jit/config';
 
 /** Bounds on retrying one cloud call; each constant is a trade between latency and resilience. */
 export interface AzureRetryOptions {
@@ -56,31 +58,64 @@ export const DEFAULT_RETRY: AzureRetryOptions = {
   pollIntervalMs: 1_000,
 };
 
+/** Attempts per call: above 20 a throttled tenant holds a sweeper slot for minutes instead of handing the grant back. */
+const MAX_ATTEMPTS_BOUND = 20;
+/** Entra replication is documented in minutes at worst; longer than 10 min is a principal that does not exist. */
+const MAX_REPLICATION_WAIT_MS = 600_000;
+
+/** A PEM file read at start, so a wrong path stops the broker there rather than at the first call. */
+const pemFile = (name: string) =>
+  optionalVar.transform((file, ctx): string | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `${name}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
+      return z.NEVER;
+    }
+  });
+
+const TENANT_REQUIRED = 'AZURE_TENANT_ID is required for the Azure provider';
+
 /**
- * Reads the adapter's settings from the environment. The standard `AZURE_*` names of
- * @azure/identity are used as they are; the `JIT_AZURE_*` ones are the broker's own.
+ * The adapter's environment variables. The standard `AZURE_*` names of @azure/identity are
+ * read as they are; the broker's own are `JIT_AZURE_*`.
  */
-export function azureProviderOptionsFromEnv(env: NodeJS.ProcessEnv): AzureProviderOptions {
-  const tenantId = env.AZURE_TENANT_ID;
-  if (!tenantId) throw new Error('AZURE_TENANT_ID is required for the Azure provider');
-  const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const caFile = env.JIT_AZURE_EXTRA_CA_FILE;
-  const number = (name: string) => (env[name] ? Number(env[name]) : undefined);
+export const AZURE_ENV_SCHEMA = z.object({
+  AZURE_TENANT_ID: z.string({ error: TENANT_REQUIRED }).min(1, TENANT_REQUIRED),
+  AZURE_CLIENT_ID: optionalVar,
+  AZURE_CLIENT_SECRET: optionalVar,
+  AZURE_CLIENT_CERTIFICATE_PATH: optionalVar,
+  AZURE_AUTHORITY_HOST: urlVar('AZURE_AUTHORITY_HOST'),
+  JIT_AZURE_GRAPH_ENDPOINT: urlVar('JIT_AZURE_GRAPH_ENDPOINT'),
+  JIT_AZURE_ARM_ENDPOINT: urlVar('JIT_AZURE_ARM_ENDPOINT'),
+  JIT_AZURE_EXTRA_CA_FILE: pemFile('JIT_AZURE_EXTRA_CA_FILE'),
+  JIT_AZURE_RECONCILE_SCOPES: listVar('JIT_AZURE_RECONCILE_SCOPES', (scope) => scope.startsWith('/'), 'an ARM scope starting with /'),
+  JIT_AZURE_MAX_ATTEMPTS: intVar('JIT_AZURE_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND),
+  JIT_AZURE_REPLICATION_WAIT_MS: intVar('JIT_AZURE_REPLICATION_WAIT_MS', 0, MAX_REPLICATION_WAIT_MS),
+});
+
+/** The validated variables as the adapter's options. */
+export function azureProviderOptions(v: z.output<typeof AZURE_ENV_SCHEMA>): AzureProviderOptions {
   const retry: Partial<AzureRetryOptions> = {};
-  const maxAttempts = number('JIT_AZURE_MAX_ATTEMPTS');
-  if (maxAttempts !== undefined) retry.maxAttempts = maxAttempts;
-  const replication = number('JIT_AZURE_REPLICATION_WAIT_MS');
-  if (replication !== undefined) retry.replicationWaitMs = replication;
+  if (v.JIT_AZURE_MAX_ATTEMPTS !== undefined) retry.maxAttempts = v.JIT_AZURE_MAX_ATTEMPTS;
+  if (v.JIT_AZURE_REPLICATION_WAIT_MS !== undefined) retry.replicationWaitMs = v.JIT_AZURE_REPLICATION_WAIT_MS;
   return {
-    tenantId,
-    clientId: env.AZURE_CLIENT_ID,
-    clientSecret: env.AZURE_CLIENT_SECRET,
-    clientCertificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH,
-    authorityHost: env.AZURE_AUTHORITY_HOST,
-    graphEndpoint: env.JIT_AZURE_GRAPH_ENDPOINT,
-    armEndpoint: env.JIT_AZURE_ARM_ENDPOINT,
-    extraCaCertsPem: caFile ? [readFileSync(caFile, 'utf8')] : undefined,
-    reconcileScopes: list(env.JIT_AZURE_RECONCILE_SCOPES),
+    tenantId: v.AZURE_TENANT_ID,
+    clientId: v.AZURE_CLIENT_ID,
+    clientSecret: v.AZURE_CLIENT_SECRET,
+    clientCertificatePath: v.AZURE_CLIENT_CERTIFICATE_PATH,
+    authorityHost: v.AZURE_AUTHORITY_HOST,
+    graphEndpoint: v.JIT_AZURE_GRAPH_ENDPOINT,
+    armEndpoint: v.JIT_AZURE_ARM_ENDPOINT,
+    extraCaCertsPem: v.JIT_AZURE_EXTRA_CA_FILE === undefined ? undefined : [v.JIT_AZURE_EXTRA_CA_FILE],
+    reconcileScopes: v.JIT_AZURE_RECONCILE_SCOPES,
     retry,
   };
 }
+
+/** The Azure section of the one config loader (`loadConfig` in libs/config); its names were `JIT_AZURE_*` already. */
+export const AZURE_ENV: ProviderEnv<AzureProviderOptions> = {
+  schema: AZURE_ENV_SCHEMA.transform(azureProviderOptions),
+  aliases: {},
+};

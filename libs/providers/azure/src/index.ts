@@ -5,5 +5,5 @@
  * observability; no other provider (docs/architecture.md).
  */
 export { AzureProvider } from './azure.provider';
-export { azureProviderOptionsFromEnv, DEFAULT_RETRY } from './azure-provider.options';
+export { AZURE_ENV, AZURE_ENV_SCHEMA, azureProviderOptions, DEFAULT_RETRY } from './azure-provider.options';
 export type { AzureProviderOptions, AzureRetryOptions } from './azure-provider.options';

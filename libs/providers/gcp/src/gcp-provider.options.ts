@@ -1,4 +1,6 @@
 import type { AuthClient } from 'google-auth-library';
+import { z } from 'zod';
+import { ProviderEnv, intVar, listVar, optionalVar } from '@jit/config';
 import { GCP_RESOURCE } from '@jit/domain';
 import { staticTokenClient } from './static-token.auth';
 
@@ -35,48 +37,75 @@ export const DEFAULT_RETRY: RetrySettings = {
 };
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const ENDPOINT = 'JIT_GCP_RESOURCE_MANAGER_ENDPOINT';
+const TOKEN = 'JIT_GCP_STATIC_ACCESS_TOKEN';
+/** Calls per operation: above 20 a throttled project holds a sweeper slot for minutes instead of handing the grant back. */
+const MAX_ATTEMPTS_BOUND = 20;
 
-function parseEndpoint(value: string): GcpProviderOptions['endpoint'] {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new Error(`GCP_RESOURCE_MANAGER_ENDPOINT must be a URL such as http://127.0.0.1:8085, got ${JSON.stringify(value)}`);
+const endpointVar = optionalVar.transform((value, ctx): GcpProviderOptions['endpoint'] => {
+  if (value === undefined) return undefined;
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  const problem = !url
+    ? `${ENDPOINT} must be a URL such as http://127.0.0.1:8085, got ${JSON.stringify(value)}`
+    : url.protocol !== 'http:' && url.protocol !== 'https:'
+      ? `${ENDPOINT} must be http:// or https://`
+      : url.protocol === 'http:' && !LOOPBACK.has(url.hostname)
+        ? `${ENDPOINT} may use plain http only for a loopback host`
+        : undefined;
+  if (problem || !url) {
+    ctx.addIssue({ code: 'custom', message: problem ?? ENDPOINT });
+    return z.NEVER;
   }
-  const protocol = url.protocol.replace(':', '');
-  if (protocol !== 'http' && protocol !== 'https') throw new Error('GCP_RESOURCE_MANAGER_ENDPOINT must be http:// or https://');
-  if (protocol === 'http' && !LOOPBACK.has(url.hostname)) {
-    throw new Error('GCP_RESOURCE_MANAGER_ENDPOINT may use plain http only for a loopback host');
-  }
-  return { protocol, host: url.hostname, port: Number(url.port) || (protocol === 'https' ? 443 : 80) };
-}
+  const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  // URL leaves `port` empty for the scheme's default and has checked it is 0-65535 otherwise.
+  return { protocol, host: url.hostname, port: url.port ? Number.parseInt(url.port, 10) : protocol === 'https' ? 443 : 80 };
+});
 
 /**
- * Reads the provider's settings:
- * - `GCP_RESOURCE_MANAGER_ENDPOINT` (optional): e.g. `http://127.0.0.1:8085` for the simulator.
- * - `GCP_STATIC_ACCESS_TOKEN` (optional, only together with the endpoint): a fixed bearer token.
- * - `GCP_JIT_RECONCILE_RESOURCES`: comma-separated resources reconciliation scans.
- * - `GCP_JIT_RETRY_ATTEMPTS` (optional, default 5).
- * Without an endpoint, credentials come from Application Default Credentials.
+ * The adapter's environment variables, all the broker's own (`JIT_GCP_*`); Google's credentials
+ * come from Application Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`, ...) as the
+ * library defines them.
  */
-export function gcpProviderOptionsFromEnv(env: NodeJS.ProcessEnv): GcpProviderOptions {
-  const endpoint = env.GCP_RESOURCE_MANAGER_ENDPOINT ? parseEndpoint(env.GCP_RESOURCE_MANAGER_ENDPOINT) : undefined;
-  const token = env.GCP_STATIC_ACCESS_TOKEN;
-  if (token && !endpoint) throw new Error('GCP_STATIC_ACCESS_TOKEN is only accepted with GCP_RESOURCE_MANAGER_ENDPOINT (Google itself needs real credentials)');
-  const reconcileResources = (env.GCP_JIT_RECONCILE_RESOURCES ?? '')
-    .split(',')
-    .map((r) => r.trim())
-    .filter(Boolean);
-  const bad = reconcileResources.find((r) => !GCP_RESOURCE.test(r));
-  if (bad) throw new Error(`GCP_JIT_RECONCILE_RESOURCES: ${JSON.stringify(bad)} is not projects/<id>, folders/<number> or organizations/<number>`);
-  const attempts = env.GCP_JIT_RETRY_ATTEMPTS === undefined ? undefined : Number(env.GCP_JIT_RETRY_ATTEMPTS);
-  if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1 || attempts > 20)) {
-    throw new Error('GCP_JIT_RETRY_ATTEMPTS must be an integer from 1 to 20');
-  }
+export const GCP_ENV_SCHEMA = z
+  .object({
+    /** e.g. `http://127.0.0.1:8085` for the simulator. */
+    [ENDPOINT]: endpointVar,
+    /** A fixed bearer token, only together with the endpoint. */
+    [TOKEN]: optionalVar,
+    JIT_GCP_RECONCILE_RESOURCES: listVar(
+      'JIT_GCP_RECONCILE_RESOURCES',
+      (r) => GCP_RESOURCE.test(r),
+      'projects/<id>, folders/<number> or organizations/<number>',
+    ),
+    JIT_GCP_MAX_ATTEMPTS: intVar('JIT_GCP_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND),
+  })
+  .superRefine((v, ctx) => {
+    if (v[TOKEN] !== undefined && v[ENDPOINT] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [TOKEN], message: `${TOKEN} is only accepted with ${ENDPOINT} (Google itself needs real credentials)` });
+    }
+  });
+
+/** The names before `JIT_GCP_*`, still read, with a warning at start. */
+export const GCP_ENV_ALIASES: Readonly<Record<string, string>> = {
+  GCP_RESOURCE_MANAGER_ENDPOINT: ENDPOINT,
+  GCP_STATIC_ACCESS_TOKEN: TOKEN,
+  GCP_JIT_RECONCILE_RESOURCES: 'JIT_GCP_RECONCILE_RESOURCES',
+  GCP_JIT_RETRY_ATTEMPTS: 'JIT_GCP_MAX_ATTEMPTS',
+};
+
+/** The validated variables as the adapter's options. Without an endpoint, credentials come from Application Default Credentials. */
+export function gcpProviderOptions(v: z.output<typeof GCP_ENV_SCHEMA>): GcpProviderOptions {
+  const token = v[TOKEN];
   return {
-    endpoint,
-    authClient: token ? staticTokenClient(token) : undefined,
-    reconcileResources,
-    retry: attempts === undefined ? undefined : { attempts },
+    endpoint: v[ENDPOINT],
+    authClient: token === undefined ? undefined : staticTokenClient(token),
+    reconcileResources: v.JIT_GCP_RECONCILE_RESOURCES,
+    retry: v.JIT_GCP_MAX_ATTEMPTS === undefined ? undefined : { attempts: v.JIT_GCP_MAX_ATTEMPTS },
   };
 }
+
+/** The GCP section of the one config loader (`loadConfig` in libs/config). */
+export const GCP_ENV: ProviderEnv<GcpProviderOptions> = {
+  schema: GCP_ENV_SCHEMA.transform(gcpProviderOptions),
+  aliases: GCP_ENV_ALIASES,
+};

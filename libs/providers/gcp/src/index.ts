@@ -5,7 +5,7 @@
  * (docs/architecture.md).
  */
 export { GcpIamBindingProvider, GCP_REVOKE_NOTICE } from './gcp-iam-binding.provider';
-export { DEFAULT_RETRY, gcpProviderOptionsFromEnv } from './gcp-provider.options';
+export { DEFAULT_RETRY, GCP_ENV, GCP_ENV_ALIASES, GCP_ENV_SCHEMA, gcpProviderOptions } from './gcp-provider.options';
 export type { GcpProviderOptions, RetrySettings } from './gcp-provider.options';
 export { staticTokenClient } from './static-token.auth';
 export { MAX_BINDINGS_PER_ROLE_AND_MEMBER, MAX_GROUPS_AND_DOMAINS, MAX_PRINCIPALS } from './gcp-policy.limits';
