@@ -1,4 +1,4 @@
-import { AuditEventInput, AuditEventType, EndReason, FieldIssue, Grant, GrantRequest } from '@jit/domain';
+import { AuditEventInput, AuditEventType, EndReason, FieldIssue, Grant, GrantRequest, RevokeRequest } from '@jit/domain';
 
 function about(grant: Grant, type: AuditEventType, actor: string, data: Record<string, unknown> = {}): AuditEventInput {
   return { type, grantId: grant.id, cloud: grant.cloud, principal: grant.principal.id, actor, data };
@@ -99,11 +99,22 @@ export const AuditTrail = {
   activated: (g: Grant, startsAt: Date) =>
     about(g, 'grant.activated', 'broker', { startsAt: startsAt.toISOString(), expiresAt: g.expiresAt.toISOString() }),
   revokeRequested: (g: Grant, actor: string, reason: string | null) => about(g, 'grant.revoke_requested', actor, { reason }),
+  /** A revoke asked for while provisioning: recorded, to be carried out once provisioning settles. */
+  revokeDeferred: (g: Grant, actor: string, reason: string | null) =>
+    about(g, 'grant.revoke_requested', actor, { reason, deferred: true, state: 'provisioning' }),
+  /** The broker carries out the revoke recorded while provisioning (`revokeDeferred`): who asked, when, why. */
+  revokeCarriedOut: (g: Grant, request: RevokeRequest) =>
+    about(g, 'grant.revoke_requested', 'broker', { reason: request.reason, requestedBy: request.by, requestedAt: request.at.toISOString() }),
   ended: (g: Grant, endReason: Extract<EndReason, 'expired' | 'revoked'>, data: Record<string, unknown>) =>
     about(g, endReason === 'expired' ? 'grant.expired' : 'grant.revoked', 'broker', data),
   forceClosed: (g: Grant, actor: string, reason: string | null) =>
     about(g, 'grant.revoked', actor, { forced: true, reason, lastError: g.lastError }),
-  failed: (g: Grant, error: string) => about(g, 'grant.failed', 'broker', { error }),
+  /** A revoke recorded while provisioning is noted: the grant ended failed before it could be carried out. */
+  failed: (g: Grant, error: string) =>
+    about(g, 'grant.failed', 'broker', {
+      error,
+      ...(g.revokeRequest && { revokeRequestedBy: g.revokeRequest.by, revokeRequestedAt: g.revokeRequest.at.toISOString() }),
+    }),
   revokeRetried: (g: Grant, attempt: number, error: string, nextAttemptAt: Date) =>
     about(g, 'grant.revoke_retried', 'broker', { attempt, error, nextAttemptAt: nextAttemptAt.toISOString() }),
   revokeFailed: (g: Grant, attempt: number, error: string, nextAttemptAt: Date) =>

@@ -1,5 +1,5 @@
 import { Grant, GrantDecision } from './grant';
-import { GrantAggregate, MAX_ERROR_LENGTH, approvalOverdue, failureReason } from './grant-aggregate';
+import { GrantAggregate, MAX_ERROR_LENGTH, approvalOverdue, failureReason, revokeRequestPending } from './grant-aggregate';
 import { expiryFrom, grantSpec, windowStart } from './grant-window';
 import { DomainError } from './grant.exception';
 import { GrantRequest } from './grant-request';
@@ -173,6 +173,49 @@ describe('GrantAggregate', () => {
       expect(revoking.patch).toEqual({ endReason: 'revoked', nextAttemptAt: T(60) });
       expect(revoking.events).toEqual([{ type: 'revoke_requested', actor: 'alice', reason: 'done' }]);
       expect(() => GrantAggregate.startRevoke(inState('provisioning'), { actor: 'alice', reason: null, retryAt: T(60) })).toThrow(DomainError);
+    });
+
+    it('should record a revoke asked for while provisioning, under the provisioning replica\'s lease, without moving the grant', () => {
+      const recorded = GrantAggregate.requestRevoke(inState('provisioning'), { actor: 'alice', reason: 'wrong account', now: T(3) });
+      expect(recorded.from).toBe('provisioning');
+      expect(recorded.grant.state).toBe('provisioning');
+      expect(recorded.patch).toEqual({ revokeRequest: { at: T(3), by: 'alice', reason: 'wrong account' } });
+      expect(recorded.underLease).toBe(true);
+      expect(recorded.events).toEqual([{ type: 'revoke_deferred', actor: 'alice', reason: 'wrong account' }]);
+      expect(revokeRequestPending(recorded.grant)).toBe(true);
+      for (const state of ['active', 'pending_approval', 'revoked'] as const) {
+        expect(() => GrantAggregate.requestRevoke(inState(state), { actor: 'alice', reason: null, now: T(3) })).toThrow(
+          expect.objectContaining({ code: 'invalid_state' }),
+        );
+      }
+    });
+
+    it('should carry out a recorded revoke once the grant is active, or from provisioning when recovered, as an early revoke', () => {
+      const revokeRequest = { at: T(3), by: 'alice', reason: 'wrong account' };
+      const fromActive = GrantAggregate.carryOutRevoke(inState('active', { revokeRequest }), { retryAt: T(70) });
+      expect(fromActive.from).toBe('active');
+      expect(fromActive.grant).toMatchObject({ state: 'revoking', endReason: 'revoked', nextAttemptAt: T(70) });
+      expect(fromActive.patch).toEqual({ endReason: 'revoked', nextAttemptAt: T(70) });
+      expect(fromActive.events).toEqual([{ type: 'revoke_carried_out', request: revokeRequest }]);
+      expect(fromActive.underLease).toBeUndefined();
+      const ended = GrantAggregate.end(fromActive.grant, 'revoked', { revokeIssuedAt: T(71), endedAt: T(72) });
+      expect(ended.grant).toMatchObject({ state: 'revoked', endReason: 'revoked' });
+
+      // A crashed replica left it provisioning, after a cleanup attempt: the revoke's attempts start afresh.
+      const fromProvisioning = GrantAggregate.carryOutRevoke(inState('provisioning', { revokeRequest, attempts: 2 }), { retryAt: T(70) });
+      expect(fromProvisioning.from).toBe('provisioning');
+      expect(fromProvisioning.grant).toMatchObject({ state: 'revoking', endReason: 'revoked', attempts: 0 });
+    });
+
+    it('should not carry out a revoke nobody recorded, nor one on a grant whose provisioning is failing', () => {
+      const revokeRequest = { at: T(3), by: 'alice', reason: null };
+      expect(() => GrantAggregate.carryOutRevoke(inState('active'), { retryAt: T(70) })).toThrow(expect.objectContaining({ code: 'invalid_state' }));
+      const failing = inState('provisioning', { revokeRequest, endReason: 'failed', lastError: 'AccessDenied' });
+      expect(revokeRequestPending(failing)).toBe(false);
+      expect(() => GrantAggregate.carryOutRevoke(failing, { retryAt: T(70) })).toThrow(DomainError);
+      expect(revokeRequestPending(inState('revoked', { revokeRequest }))).toBe(false);
+      // The failure keeps the request on the grant, for the record (the audit notes it).
+      expect(GrantAggregate.fail(failing, { reason: 'AccessDenied', now: T(9) }).grant).toMatchObject({ state: 'failed', revokeRequest });
     });
 
     it('should retry a failed revocation, then give up into revoke_failed, alerting once', () => {

@@ -24,6 +24,11 @@ export interface GrantChange {
   readonly events: readonly GrantEvent[];
   /** Approvals and denials are guarded on the approvals the grant held, so two decisions never overwrite each other. */
   readonly expect?: { approvalCount: number };
+  /**
+   * The change writes only the revoke request, which no lease holder writes: it is stored even
+   * while another replica holds the row (provisioning it), and leaves that lease alone.
+   */
+  readonly underLease?: true;
 }
 
 /** A grant made by a request, with the events of its creation. */
@@ -35,6 +40,15 @@ export interface GrantCreated {
 /** A pending request whose approval window has closed. */
 export function approvalOverdue(g: Grant, now: Date): boolean {
   return g.state === 'pending_approval' && g.approvalDeadline !== null && g.approvalDeadline <= now;
+}
+
+/**
+ * A revoke was recorded while the grant was provisioning and is still to be carried out: the
+ * grant is live (active, or provisioning and not failing) and holds the request.
+ */
+export function revokeRequestPending(g: Grant): boolean {
+  if (!g.revokeRequest) return false;
+  return g.state === 'active' || (g.state === 'provisioning' && g.endReason !== 'failed');
 }
 
 /** Why a grant failed, without the cleanup error keepForCleanup appended. */
@@ -227,7 +241,46 @@ function keepForCleanup(g: Grant, f: { reason: string; cleanupError: string }): 
 
 /** A requester or admin ends an active grant early; `retryAt` is when another replica may finish it if this one dies. */
 function startRevoke(g: Grant, r: { actor: string; reason: string | null; retryAt: Date }): GrantChange {
+  // A provisioning grant records the revoke instead (requestRevoke); only carryOutRevoke starts it from there.
+  if (g.state === 'provisioning') assertTransition('provisioning', 'revoked');
   return change(g, 'revoking', { endReason: 'revoked', nextAttemptAt: r.retryAt }, [{ type: 'revoke_requested', actor: r.actor, reason: r.reason }]);
+}
+
+/**
+ * A revoke asked for while the grant is provisioning is never refused: it is recorded on the row
+ * (with a `grant.revoke_requested` marked deferred) and carried out as soon as provisioning
+ * settles (carryOutRevoke), or noted on the failure if provisioning fails. It is stored even
+ * under the lease of the replica provisioning the grant, which finds it on the row it writes
+ * next; after a crash, the replica that recovers the grant finds it there too.
+ */
+function requestRevoke(g: Grant, r: { actor: string; reason: string | null; now: Date }): GrantChange {
+  if (g.state !== 'provisioning') {
+    throw new DomainError('invalid_state', `only a provisioning grant records a revoke for later; this one is ${g.state}`, [
+      { field: 'state', message: `is ${g.state}` },
+    ], { grantId: g.id, state: g.state });
+  }
+  const revokeRequest = { at: r.now, by: r.actor, reason: r.reason };
+  return { ...change(g, 'provisioning', { revokeRequest }, [{ type: 'revoke_deferred', actor: r.actor, reason: r.reason }]), underLease: true };
+}
+
+/**
+ * Starts the revoke recorded while provisioning: from `active` once the cloud holds the access,
+ * or from `provisioning` when the grant is recovered after a crash (the revoke removes whatever
+ * the cloud may hold, without granting first). Ends like any early revoke (`revoked`).
+ */
+function carryOutRevoke(g: Grant, r: { retryAt: Date }): GrantChange {
+  if (!g.revokeRequest || !revokeRequestPending(g)) {
+    throw new DomainError('invalid_state', 'no revoke is waiting to be carried out on this grant', [{ field: 'state', message: `is ${g.state}` }], {
+      grantId: g.id,
+      state: g.state,
+    });
+  }
+  return change(
+    g,
+    'revoking',
+    { endReason: 'revoked', nextAttemptAt: r.retryAt, ...(g.attempts ? { attempts: 0 } : {}) },
+    [{ type: 'revoke_carried_out', request: g.revokeRequest }],
+  );
 }
 
 /**
@@ -291,6 +344,8 @@ export const GrantAggregate = {
   fail,
   keepForCleanup,
   startRevoke,
+  requestRevoke,
+  carryOutRevoke,
   failRevoke,
   end,
   expire: (g: Grant, t: { revokeIssuedAt: Date; endedAt: Date }) => end(g, 'expired', t),

@@ -1,4 +1,4 @@
-import { EndReason } from './grant';
+import { EndReason, RevokeRequest } from './grant';
 
 /**
  * What happened to a grant, as the grant's behaviour decides it: which events a change records
@@ -16,6 +16,10 @@ export type GrantEvent =
   | { type: 'provisioned'; providerRef: Record<string, unknown>; recovered: boolean }
   | { type: 'activated'; startsAt: Date }
   | { type: 'revoke_requested'; actor: string; reason: string | null }
+  /** A revoke asked for while provisioning: recorded, carried out once provisioning settles. */
+  | { type: 'revoke_deferred'; actor: string; reason: string | null }
+  /** The broker starts the revoke recorded while provisioning (`revoke_deferred`). */
+  | { type: 'revoke_carried_out'; request: RevokeRequest }
   | { type: 'ended'; endReason: Extract<EndReason, 'expired' | 'revoked'>; data: EndedData }
   | { type: 'force_closed'; actor: string; reason: string | null }
   | { type: 'failed'; error: string }

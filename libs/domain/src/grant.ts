@@ -22,7 +22,8 @@ export type EndReason = 'expired' | 'revoked' | 'denied' | 'failed' | 'timeout' 
 
 const TRANSITIONS: Record<GrantState, readonly GrantState[]> = {
   pending_approval: ['pending_approval', 'provisioning', 'denied'],
-  provisioning: ['active', 'failed', 'provisioning'],
+  // `revoking`: a revoke requested while provisioning, carried out by whoever finishes it (GrantAggregate.carryOutRevoke).
+  provisioning: ['active', 'failed', 'provisioning', 'revoking'],
   active: ['revoking', 'expired', 'revoked', 'revoke_failed'],
   revoking: ['expired', 'revoked', 'revoke_failed', 'revoking'],
   revoke_failed: ['expired', 'revoked', 'revoke_failed'],
@@ -143,6 +144,16 @@ export function approvalProgress(grant: Grant, actorGroups: ReadonlySet<string>)
   return { before, after, groups, missing: missing || 'none' };
 }
 
+/**
+ * A revoke asked for while the grant was provisioning: recorded at once (answered 202) and
+ * carried out as soon as provisioning settles, by whichever replica settles it.
+ */
+export interface RevokeRequest {
+  at: Date;
+  by: string;
+  reason: string | null;
+}
+
 /** The broker's record of one grant. */
 export interface Grant {
   id: string;
@@ -173,4 +184,6 @@ export interface Grant {
   lastError: string | null;
   attempts: number;
   nextAttemptAt: Date | null;
+  /** A revoke requested while provisioning, not carried out yet (or carried out, kept for the record); absent or null when none. */
+  revokeRequest?: RevokeRequest | null;
 }

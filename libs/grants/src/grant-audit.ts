@@ -22,6 +22,10 @@ export function auditRecords(events: readonly GrantEvent[], g: Grant): AuditEven
         return AuditTrail.activated(g, e.startsAt);
       case 'revoke_requested':
         return AuditTrail.revokeRequested(g, e.actor, e.reason);
+      case 'revoke_deferred':
+        return AuditTrail.revokeDeferred(g, e.actor, e.reason);
+      case 'revoke_carried_out':
+        return AuditTrail.revokeCarriedOut(g, e.request);
       case 'ended':
         return AuditTrail.ended(g, e.endReason, { ...e.data });
       case 'force_closed':

@@ -1,5 +1,6 @@
 import {
   Clock, CloudAccessProvider, Grant, GrantAggregate, GrantRepository, Principal, ProviderError, ProvisionOutcome, Target, grantSpec, revocationLagSeconds,
+  revokeRequestPending,
 } from '@jit/domain';
 import { backoffMs, withRetry, withTimeout } from '@jit/resilience';
 import { REQUEST_BACKOFF, REVOKE_BACKOFF } from './backoff';
@@ -60,11 +61,31 @@ export class GrantLifecycle {
     }
     const now = this.clock.now();
     const answer = { providerRef: outcome.providerRef, notice: outcome.notice, recovered: options.recovered };
-    if (outcome.status === 'pending') {
-      const pending = await this.transitions.apply(GrantAggregate.awaitCloud(g, answer), new Date(now.getTime() + PENDING_RECHECK_MS));
-      return { grant: pending ?? g, outcome };
+    const settled =
+      outcome.status === 'pending'
+        ? await this.transitions.apply(GrantAggregate.awaitCloud(g, answer), new Date(now.getTime() + PENDING_RECHECK_MS))
+        : await this.transitions.apply(GrantAggregate.activate(g, { ...answer, now }));
+    // The row as stored carries a revoke recorded while the cloud call ran: carried out at once,
+    // and credentials of a session being revoked are not handed out.
+    if (settled && revokeRequestPending(settled)) {
+      return { grant: await this.carryOutRevoke(settled), outcome: { ...outcome, credentials: undefined } };
     }
-    return { grant: await this.transitions.applyOrReload(GrantAggregate.activate(g, { ...answer, now })), outcome };
+    if (settled) return { grant: settled, outcome };
+    // Another writer got there first (a lease lapsed): report the grant as it is now.
+    return { grant: outcome.status === 'pending' ? g : ((await this.store.findById(g.id)) ?? g), outcome };
+  }
+
+  /**
+   * Starts and carries out the revoke recorded while the grant was provisioning: as soon as the
+   * cloud holds the access (from `active`), or when a grant a crashed replica left provisioning
+   * is recovered (from `provisioning`: the revoke removes whatever the cloud may hold). Ends
+   * `revoked` like any early revoke, or is retried as one.
+   */
+  async carryOutRevoke(g: Grant): Promise<Grant> {
+    const retryAt = new Date(this.clock.now().getTime() + this.settings.leaseMs);
+    const revoking = await this.transitions.apply(GrantAggregate.carryOutRevoke(g, { retryAt }), retryAt);
+    if (!revoking) return (await this.store.findById(g.id)) ?? g;
+    return this.endAccess(revoking, 'revoked');
   }
 
   /**

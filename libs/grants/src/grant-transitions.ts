@@ -41,7 +41,7 @@ export class GrantTransitions {
     const { grant, from } = change;
     const patch = leaseUntil ? { ...change.patch, leaseUntil } : change.patch;
     const next = await this.unitOfWork.run(async (tx) => {
-      const row = await tx.grants.transition(grant.id, from, grant.state, patch, change.expect);
+      const row = await tx.grants.transition(grant.id, from, grant.state, patch, change.expect, change.underLease && { underLease: true });
       if (row) await this.audit.append(tx, auditRecords(change.events, row));
       return row;
     });

@@ -1,4 +1,4 @@
-import { Clock, Grant, failureReason } from '@jit/domain';
+import { Clock, Grant, failureReason, revokeRequestPending } from '@jit/domain';
 import { CloudProviderRegistry } from './cloud-provider.registry';
 import { GrantLifecycle } from './grant-lifecycle';
 import { GrantTransitions } from './grant-transitions';
@@ -17,7 +17,8 @@ export interface ProcessDueGrantDeps {
 
 /**
  * The sweeper's work on one claimed grant: expire it, retry its revocation, finish what a
- * crashed replica left in `provisioning`, or deny a request nobody approved in time.
+ * crashed replica left in `provisioning` (or carry out the revoke recorded on it), or deny a
+ * request nobody approved in time.
  */
 export class ProcessDueGrantUseCase {
   constructor(private readonly deps: ProcessDueGrantDeps) {}
@@ -27,6 +28,8 @@ export class ProcessDueGrantUseCase {
     const now = this.deps.clock.now();
     switch (g.state) {
       case 'active':
+        // A revoke recorded while provisioning, left undone by a replica that died after activating.
+        if (revokeRequestPending(g)) return lifecycle.carryOutRevoke(g);
         return g.expiresAt <= now ? lifecycle.endAccess(g, 'expired') : g;
       case 'revoking':
       case 'revoke_failed':
@@ -43,6 +46,8 @@ export class ProcessDueGrantUseCase {
   private async recover(g: Grant, now: Date): Promise<Grant> {
     const { lifecycle } = this.deps;
     if (g.endReason === 'failed') return lifecycle.failProvisioning(g, failureReason(g));
+    // Revoked while provisioning: remove whatever the cloud may hold instead of granting first.
+    if (revokeRequestPending(g)) return lifecycle.carryOutRevoke(g);
     if (this.deps.registry.get(g.cloud).vendsCredentials(g.kind)) {
       return lifecycle.failProvisioning(g, 'the broker stopped before it could return the credentials; the session was revoked');
     }

@@ -12,6 +12,7 @@ import { CreateAuditCheckpoints1764200000000 } from './migrations/1764200000000-
 import { AddDecisionGroupsIndex1764203000000 } from './migrations/1764203000000-AddDecisionGroupsIndex';
 import { AddOpenApprovalGroups1764206000000 } from './migrations/1764206000000-AddOpenApprovalGroups';
 import { AddHistoryCostIndexes1764240000000 } from './migrations/1764240000000-AddHistoryCostIndexes';
+import { AddRevokeRequests1764250000000 } from './migrations/1764250000000-AddRevokeRequests';
 
 export const MIGRATIONS = [
   CreateGrantsAndAudit1764172800000,
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   AddDecisionGroupsIndex1764203000000,
   AddOpenApprovalGroups1764206000000,
   AddHistoryCostIndexes1764240000000,
+  AddRevokeRequests1764250000000,
 ];
 
 /** Names the embedded database's socket file (`.s.PGSQL.<port>`, as libpq and node-postgres expect); no TCP port is opened. */

@@ -4,7 +4,6 @@ import { Response } from 'express';
 import { z } from 'zod';
 import { Actor, ApproveGrantUseCase, DenyGrantUseCase, GetGrantUseCase, ListGrantsUseCase, RequestGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
 import { CurrentActor } from './auth/auth.decorators';
-import { grantRequestBodySchema } from './dto/grant-request.body';
 import { toGrantResponse } from './dto/grant.response';
 import { decisionBody, listGrantsQuery, parseWith, revokeBody } from './dto/query.schemas';
 
@@ -23,7 +22,8 @@ export class GrantsController {
 
   @Post()
   @ApiOperation({ summary: 'Request a grant; the access rules allow it at once, queue it for approvers (202, pending_approval) or deny it (403 naming the decision)' })
-  @ApiBody({ schema: grantRequestBodySchema })
+  // The schema depends on the target kinds served: start-broker fills it in from the registry.
+  @ApiBody({ schema: { type: 'object' } })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key and body: same grant; other body: 409' })
   @ApiResponse({ status: 201, description: 'active; `credentials` appear here once for kinds that vend them' })
   @ApiResponse({ status: 202, description: 'waiting for approvers (pending_approval), or accepted by the cloud and not settled yet (provisioning)' })
@@ -71,12 +71,21 @@ export class GrantsController {
   }
 
   @Post(':id/revoke')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'End a grant early; admins can force-close a revoke_failed grant with {"force": true}' })
+  @ApiOperation({
+    summary:
+      'End a grant early (a pending request is withdrawn; a provisioning grant records the revoke and is revoked as soon as provisioning settles); admins can force-close a revoke_failed grant with {"force": true}',
+  })
   @ApiBody({ schema: z.toJSONSchema(revokeBody, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as object, required: false })
-  async revoke(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() body: unknown) {
+  @ApiResponse({ status: 200, description: 'revoked, withdrawn, or already ended; the grant as it is now' })
+  @ApiResponse({
+    status: 202,
+    description: 'the grant is still provisioning: the revoke is recorded (`revokeRequestedAt`) and carried out as soon as provisioning settles; it ends `revoked`, or `failed` if provisioning fails',
+  })
+  async revoke(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     const command = parseWith(revokeBody, body);
-    return toGrantResponse(await this.revokeGrant.execute(actor, id, { reason: command.reason ?? null, force: command.force }));
+    const grant = await this.revokeGrant.execute(actor, id, { reason: command.reason ?? null, force: command.force });
+    res.status(grant.state === 'provisioning' ? 202 : 200);
+    return toGrantResponse(grant);
   }
 
   @Post(':id/approve')

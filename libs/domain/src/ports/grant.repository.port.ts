@@ -41,6 +41,7 @@ export type GrantPatch = Partial<
     | 'nextAttemptAt'
     | 'approvals'
     | 'approvalDeadline'
+    | 'revokeRequest'
   >
 > & {
   /** Keep (or take) the row for this replica until the given time; null releases it. */
@@ -61,9 +62,18 @@ export interface GrantWrites {
   /**
    * Changes a grant's state if it is still in `from` (and, with `expect`, still holds exactly
    * `approvalCount` approvals) and no other replica holds its lease; returns null when it is not
-   * (another replica, request or approver got there first).
+   * (another replica, request or approver got there first). With `underLease`, the change writes
+   * only fields no lease holder writes (the revoke request): it is stored even while another
+   * replica holds the row, and leaves that lease as it is (`patch.leaseUntil` is ignored).
    */
-  transition(id: string, from: GrantState, to: GrantState, patch: GrantPatch, expect?: { approvalCount: number }): Promise<Grant | null>;
+  transition(
+    id: string,
+    from: GrantState,
+    to: GrantState,
+    patch: GrantPatch,
+    expect?: { approvalCount: number },
+    options?: { underLease?: boolean },
+  ): Promise<Grant | null>;
 }
 
 /** Reading grants. Writes go through a unit of work (`UnitOfWork`, `GrantWrites`). */

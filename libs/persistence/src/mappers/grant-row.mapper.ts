@@ -26,6 +26,10 @@ export interface GrantRow {
   next_attempt_at: Date | null;
   decision: GrantDecision | null;
   approval_deadline: Date | null;
+  /** Absent on rows read before the revoke-request columns existed (migration 1764250000000). */
+  revoke_requested_at?: Date | null;
+  revoke_requested_by?: string | null;
+  revoke_request_reason?: string | null;
 }
 
 export function toGrant(r: GrantRow): Grant {
@@ -54,5 +58,8 @@ export function toGrant(r: GrantRow): Grant {
     nextAttemptAt: r.next_attempt_at,
     decision: r.decision,
     approvalDeadline: r.approval_deadline,
+    revokeRequest: r.revoke_requested_at
+      ? { at: r.revoke_requested_at, by: r.revoke_requested_by ?? 'unknown', reason: r.revoke_request_reason ?? null }
+      : null,
   };
 }

@@ -16,7 +16,7 @@ import { decodeCursor, encodeCursor } from '../cursor';
 import { SqlConditions } from '../sql-conditions';
 import { GrantRow, toGrant } from '../mappers/grant-row.mapper';
 
-const PATCH_COLUMNS: Record<Exclude<keyof GrantPatch, 'leaseUntil'>, string> = {
+const PATCH_COLUMNS: Record<Exclude<keyof GrantPatch, 'leaseUntil' | 'revokeRequest'>, string> = {
   startsAt: 'starts_at',
   expiresAt: 'expires_at',
   approvalDeadline: 'approval_deadline',
@@ -161,18 +161,36 @@ export class PostgresGrantWrites implements GrantWrites {
     }
   }
 
-  async transition(id: string, from: GrantState, to: GrantState, patch: GrantPatch, expect?: { approvalCount: number }): Promise<Grant | null> {
+  async transition(
+    id: string,
+    from: GrantState,
+    to: GrantState,
+    patch: GrantPatch,
+    expect?: { approvalCount: number },
+    options?: { underLease?: boolean },
+  ): Promise<Grant | null> {
     const now = this.clock.now();
+    // A change made under another replica's lease leaves the lease to its holder: no owner ($5) in it.
+    const underLease = options?.underLease === true;
     const sets = ['state = $3', 'updated_at = $4'];
-    const params: unknown[] = [id, from, to, now, this.owner];
+    const params: unknown[] = underLease ? [id, from, to, now] : [id, from, to, now, this.owner];
     for (const [key, column] of Object.entries(PATCH_COLUMNS)) {
       if (!(key in patch)) continue;
       const value = patch[key as keyof typeof PATCH_COLUMNS];
       params.push(JSON_COLUMNS.has(column) && value != null ? JSON.stringify(value) : value);
       sets.push(`${column} = $${params.length}`);
     }
-    params.push(patch.leaseUntil ?? null);
-    sets.push(`lease_until = $${params.length}`, `lease_owner = CASE WHEN $${params.length}::timestamptz IS NULL THEN NULL ELSE $5 END`);
+    if ('revokeRequest' in patch) {
+      const r = patch.revokeRequest ?? null;
+      params.push(r?.at ?? null, r?.by ?? null, r?.reason ?? null);
+      const n = params.length;
+      sets.push(`revoke_requested_at = $${n - 2}`, `revoke_requested_by = $${n - 1}`, `revoke_request_reason = $${n}`);
+    }
+    if (!underLease) {
+      params.push(patch.leaseUntil ?? null);
+      sets.push(`lease_until = $${params.length}`, `lease_owner = CASE WHEN $${params.length}::timestamptz IS NULL THEN NULL ELSE $5 END`);
+    }
+    const leaseGuard = underLease ? '' : ' AND (lease_until IS NULL OR lease_until <= $4 OR lease_owner = $5)';
     // Only pending requests are listed by the groups that could approve them.
     if (from === 'pending_approval' && to !== 'pending_approval') sets.push('open_approval_groups = NULL');
     let approvalGuard = '';
@@ -182,7 +200,7 @@ export class PostgresGrantWrites implements GrantWrites {
     }
     const [rows]: [GrantRow[], number] = await this.m.query(
       `UPDATE grants SET ${sets.join(', ')}
-       WHERE id = $1 AND state = $2 AND (lease_until IS NULL OR lease_until <= $4 OR lease_owner = $5)${approvalGuard}
+       WHERE id = $1 AND state = $2${leaseGuard}${approvalGuard}
        RETURNING *`,
       params,
     );

@@ -19,6 +19,8 @@ export class PostgresWorkQueue extends WorkQueue {
     const claimed: Grant[] = [];
     // One statement per kind of work, each on its own partial index, most urgent first.
     const kinds = [
+      // A revoke recorded while provisioning, left undone by a replica that died after activating.
+      `state = 'active' AND revoke_requested_at IS NOT NULL ORDER BY revoke_requested_at`,
       `state = 'active' AND expires_at <= $1 ORDER BY expires_at`,
       `state IN ('revoking','revoke_failed') AND next_attempt_at <= $1 ORDER BY next_attempt_at`,
       `state = 'provisioning' ORDER BY lease_until NULLS FIRST`,

@@ -34,6 +34,8 @@ export function toGrantResponse(g: Grant, credentials?: Record<string, string>) 
     ...(g.state === 'revoking' || g.state === 'revoke_failed'
       ? { revokeAttempts: g.attempts, nextAttemptAt: g.nextAttemptAt?.toISOString() ?? null }
       : {}),
+    // A revoke recorded while provisioning: carried out once provisioning settles.
+    ...(g.revokeRequest ? { revokeRequestedAt: g.revokeRequest.at.toISOString() } : {}),
     ...(credentials ? { credentials } : {}),
   };
 }
