@@ -47,6 +47,9 @@ import { PolicyReloader } from './policy/policy-reloader';
 import { GrantExpirySweeper } from './sweeper/grant-expiry.sweeper';
 import { ReconcileScheduler } from './sweeper/reconcile.scheduler';
 
+/** How often each replica chains audit events that no writer is waiting for (normally there are none). */
+const AUDIT_CHAIN_SWEEP_MS = 1000;
+
 export interface StartOptions {
   config: BrokerConfig;
   providers: CloudAccessProvider[];
@@ -206,6 +209,9 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   reconciler?.start();
   notifier?.start();
   checkpoints?.start();
+  // Every writer waits for its own events to be chained; this chains what nobody waits for
+  // (staged by a process killed between its COMMIT and the chaining round).
+  auditLog.startChaining(AUDIT_CHAIN_SWEEP_MS, (e) => new Logger('AuditChain').warn(`chaining staged audit events failed: ${e instanceof Error ? e.message : String(e)}`));
 
   let closed = false;
   return {
@@ -225,6 +231,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       await notifier?.stop();
       await reconciler?.stop();
       await sweeper?.stop();
+      // Everything staged is chained before the final checkpoint signs the head.
+      await auditLog.stopChaining().catch(() => undefined);
       // After the sweeper, so its last events are covered by the final checkpoint.
       await checkpoints?.stop();
       await app?.close();

@@ -1,4 +1,14 @@
-import { AuditChainStore, AuditEvent, AuditEventInput, AuditHead, GENESIS_HASH, Transaction, UnitOfWork } from '@jit/domain';
+import {
+  AuditChainStore,
+  AuditEvent,
+  AuditEventInput,
+  AuditHead,
+  GENESIS_HASH,
+  LinkStagedEvents,
+  StagedAuditEvent,
+  Transaction,
+  UnitOfWork,
+} from '@jit/domain';
 import { ManualClock } from '@jit/testing';
 import { AuditLog } from './audit-log';
 import { ChainVerifier } from './chain-verifier';
@@ -8,99 +18,115 @@ const AT = new Date(Date.UTC(2026, 11, 5, 12));
 const input = (n: number): AuditEventInput => ({ type: 'grant.requested', grantId: null, cloud: 'aws', principal: 'p', actor: 'alice', data: { n } });
 
 /**
- * An in-memory chain whose head lock is a log line: what matters is the order in which
- * transactions lock the head, append and end. Transactions commit what they appended when they
- * end without an error.
+ * An in-memory database with the staging table, the chain and its head: a transaction's staged
+ * events become visible to the chainer when it commits, as on PostgreSQL; `failNext` makes the
+ * next chaining round fail (the database went away).
  */
 class MemoryChain extends UnitOfWork {
   head: AuditHead = { seq: 0, hash: GENESIS_HASH };
   events: AuditEvent[] = [];
-  log: string[] = [];
+  staged: StagedAuditEvent[] = [];
+  rounds = 0;
+  failNext = false;
 
-  /** A transaction the test ends itself (`end()`), to hold the head's turn as long as it likes. */
-  open(name: string): { tx: Transaction; end: (commit: boolean) => void } {
-    const ended: (() => void)[] = [];
-    let pending: AuditEvent[] = [];
+  /** A transaction the test commits or rolls back itself, to interleave several. */
+  open(): { tx: Transaction; end: (commit: boolean) => Promise<void> } {
+    const committed: (() => Promise<void>)[] = [];
+    let pending: StagedAuditEvent[] = [];
     const tx: Transaction = {
       grants: { insert: async (g) => g, transition: async () => null },
       auditChain: {
-        lockHead: async () => {
-          this.log.push(`${name} locks`);
-          const last = pending[pending.length - 1];
-          return last ? { seq: last.seq, hash: last.hash } : this.head;
-        },
-        append: async (events) => {
+        stage: async (events) => {
           pending = [...pending, ...events];
         },
       },
-      onEnd: (fn) => ended.push(fn),
+      afterCommit: (fn) => committed.push(fn),
     };
     return {
       tx,
-      end: (commit) => {
-        if (commit && pending.length) {
-          this.events.push(...pending);
-          const last = pending[pending.length - 1];
-          this.head = { seq: last.seq, hash: last.hash };
-        }
-        this.log.push(`${name} ends`);
-        for (const fn of ended) fn();
+      end: async (commit) => {
+        if (!commit) return;
+        this.staged.push(...pending);
+        for (const fn of committed) await fn();
       },
     };
   }
 
   async run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    const { tx, end } = this.open('run');
+    const { tx, end } = this.open();
+    let result: T;
     try {
-      const result = await work(tx);
-      end(true);
-      return result;
+      result = await work(tx);
     } catch (e) {
-      end(false);
+      await end(false);
       throw e;
     }
+    await end(true);
+    return result;
+  }
+
+  store(): AuditChainStore {
+    const store = {
+      chainStaged: async (link: LinkStagedEvents, limit: number) => {
+        this.rounds++;
+        await new Promise((r) => setImmediate(r));
+        if (this.failNext) {
+          this.failNext = false;
+          throw new Error('connection terminated');
+        }
+        const taken = this.staged.splice(0, limit);
+        if (taken.length === 0) return 0;
+        const chained = link(this.head, taken);
+        this.events.push(...chained);
+        this.head = { seq: chained[chained.length - 1].seq, hash: chained[chained.length - 1].hash };
+        return chained.length;
+      },
+      stagedCount: async () => this.staged.length,
+      head: async () => this.head,
+    };
+    return store as unknown as AuditChainStore;
   }
 }
 
-const settle = () => new Promise((r) => setImmediate(r));
+const verifies = (chain: MemoryChain) => {
+  const verifier = new ChainVerifier();
+  for (const e of chain.events) verifier.add(e);
+  verifier.finish(chain.head);
+  return verifier.breakCount === 0;
+};
 
 describe(AuditLog.name, () => {
   const setup = () => {
     const chain = new MemoryChain();
-    return { chain, log: new AuditLog(chain, {} as AuditChainStore, new ManualClock(AT)) };
+    return { chain, log: new AuditLog(chain, chain.store(), new ManualClock(AT)) };
   };
 
   describe('append', () => {
-    it('should number and hash events onto the locked head, so the chain verifies', async () => {
+    it('should have the events numbered and hashed onto the head by the time the unit of work returns', async () => {
       const { chain, log } = setup();
       await log.record([input(1), input(2)]);
+      expect(chain.events.map((e) => e.seq)).toEqual([1, 2]);
       await log.record([input(3)]);
       expect(chain.events.map((e) => e.seq)).toEqual([1, 2, 3]);
       expect(chain.events[0]).toMatchObject({ ...input(1), occurredAt: AT, prevHash: GENESIS_HASH });
-      const verifier = new ChainVerifier();
-      for (const e of chain.events) verifier.add(e);
-      verifier.finish(chain.head);
-      expect(verifier.breakCount).toBe(0);
+      expect(chain.staged).toEqual([]);
+      expect(verifies(chain)).toBe(true);
     });
 
-    it("should make a second transaction wait for the first one's end before it locks the head", async () => {
+    it('should chain transactions in the order they commit, each one\'s events together and in order', async () => {
       const { chain, log } = setup();
-      const a = chain.open('a');
-      const b = chain.open('b');
+      const a = chain.open();
+      const b = chain.open();
       await log.append(a.tx, [input(1)]);
-      const bAppended = log.append(b.tx, [input(2)]);
-      await settle();
-      expect(chain.log).toEqual(['a locks']);
-      // Holding the turn, the first transaction appends again without waiting for itself.
+      await log.append(b.tx, [input(2)]);
       await log.append(a.tx, [input(3)]);
-      a.end(true);
-      await bAppended;
-      b.end(true);
-      expect(chain.log).toEqual(['a locks', 'a locks', 'a ends', 'b locks', 'b ends']);
-      expect(chain.events.map((e) => [e.seq, e.data.n])).toEqual([[1, 1], [2, 3], [3, 2]]);
+      await b.end(true);
+      await a.end(true);
+      expect(chain.events.map((e) => e.data.n)).toEqual([2, 1, 3]);
+      expect(verifies(chain)).toBe(true);
     });
 
-    it('should pass the turn on when a transaction rolls back, and take none for no events', async () => {
+    it('should never chain the events of a transaction that rolled back', async () => {
       const { chain, log } = setup();
       await expect(
         chain.run(async (tx) => {
@@ -108,11 +134,28 @@ describe(AuditLog.name, () => {
           throw new Error('the grant row was refused');
         }),
       ).rejects.toThrow('refused');
-      const empty = chain.open('empty');
-      await log.append(empty.tx, []);
+      await log.append(chain.open().tx, []);
       await log.record([input(2)]);
       expect(chain.events.map((e) => [e.seq, e.data.n])).toEqual([[1, 2]]);
-      expect(chain.log).toEqual(['run locks', 'run ends', 'run locks', 'run ends']);
+    });
+
+    it('should chain many concurrent commits in a few shared rounds', async () => {
+      const { chain, log } = setup();
+      await Promise.all(Array.from({ length: 50 }, (_, i) => log.record([input(i)])));
+      expect(chain.events).toHaveLength(50);
+      expect(chain.rounds).toBeLessThanOrEqual(3);
+      expect(verifies(chain)).toBe(true);
+    });
+
+    it('should return the committed change even when its chaining round fails, and chain its events in the next round', async () => {
+      const { chain, log } = setup();
+      chain.failNext = true;
+      await log.record([input(1)]);
+      expect(chain.events).toEqual([]);
+      expect(await log.staged()).toBe(1);
+      await log.chained();
+      expect(chain.events.map((e) => e.data.n)).toEqual([1]);
+      expect(await log.staged()).toBe(0);
     });
   });
 });

@@ -6,67 +6,86 @@ import {
   AuditFilter,
   AuditHead,
   Clock,
+  LinkStagedEvents,
   Page,
   Transaction,
   UnitOfWork,
   toWellFormedDeep,
 } from '@jit/domain';
+import { AuditChainer } from './audit-chainer';
 import { hashEvent } from './event-hash';
 
+/** Numbers the staged events after the head and hashes each onto the one before. */
+export const linkStagedEvents: LinkStagedEvents = (head, staged) => {
+  let seq = head.seq;
+  let prevHash = head.hash;
+  return staged.map((s) => {
+    const event = { ...s, seq: ++seq, prevHash };
+    const hash = hashEvent(event);
+    prevHash = hash;
+    return { ...event, hash };
+  });
+};
+
 /**
- * The hash-chained audit log: appends events in the caller's transaction, each hashed onto the
- * one before under the chain head's row lock, and reads them back. One per process, since it
- * orders this process's appends (see `append`).
+ * The hash-chained audit log: stages events in the caller's transaction, chains them right after
+ * it commits (docs/audit.md, "How the chain is written"), and reads them back. One per process,
+ * since its chainer batches this process's commits.
  */
 export class AuditLog {
-  /** Settles when the transaction now appending to the chain in this process has ended. */
-  private headTurn: Promise<void> = Promise.resolve();
-  /** Transactions that hold this process's turn at the head (until they end). */
-  private readonly holding = new WeakSet<Transaction>();
+  private readonly chainer: AuditChainer;
+  /** Transactions already set to wait for their events to be chained. */
+  private readonly waiting = new WeakSet<Transaction>();
 
   constructor(
     private readonly unitOfWork: UnitOfWork,
     private readonly chain: AuditChainStore,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.chainer = new AuditChainer(chain, linkStagedEvents);
+  }
 
   /**
-   * Chains `inputs` onto the head in `tx`, last in the transaction, under the head's row lock,
-   * which is held until COMMIT. Within this process, transactions take their turn at the head in
-   * memory first: sessions queued on the row lock (tuple and transactionid waits, each wake-up a
-   * context switch) made one append cost ~3x a commit round trip, and every grant state change
-   * waits for the head. The row lock still orders appends across replicas. The turn is released
-   * when `tx` ends, committed or rolled back.
+   * Stages `inputs` in `tx`, so they commit or roll back with the state change; no shared row is
+   * locked. Once `tx` commits, its unit of work returns only after a chaining round has given
+   * them their `seq` and hashes, so the caller (and whoever it answers) reads them in the log.
+   * Events of one transaction keep their order and stay together.
    */
   async append(tx: Transaction, inputs: readonly AuditEventInput[]): Promise<void> {
     if (inputs.length === 0) return;
-    if (!this.holding.has(tx)) {
-      this.holding.add(tx);
-      const previous = this.headTurn;
-      let release!: () => void;
-      this.headTurn = new Promise<void>((r) => (release = r));
-      tx.onEnd(release);
-      await previous;
-    }
-    const head = await tx.auditChain.lockHead();
-    let seq = head.seq;
-    let prevHash = head.hash;
-    const now = this.clock.now();
-    const events: AuditEvent[] = [];
-    // PostgreSQL stores a lone surrogate as U+FFFD (text) or refuses it (jsonb): hash exactly what is stored.
-    for (const input of inputs.map(toWellFormedDeep)) {
-      seq++;
-      const event = { ...input, seq, id: randomUUID(), occurredAt: now, prevHash };
-      const hash = hashEvent(event);
-      events.push({ ...event, hash });
-      prevHash = hash;
-    }
-    await tx.auditChain.append(events);
+    const occurredAt = this.clock.now();
+    // PostgreSQL stores a lone surrogate as U+FFFD (text) or refuses it (jsonb): stage, and so hash, exactly what is stored.
+    await tx.auditChain.stage(inputs.map((input) => ({ ...toWellFormedDeep(input), id: randomUUID(), occurredAt })));
+    if (this.waiting.has(tx)) return;
+    this.waiting.add(tx);
+    // A failed round leaves the events staged, committed with their change: the timer
+    // (`startChaining`) or the next round chains them. The state change itself succeeded.
+    tx.afterCommit(() => this.chainer.settle().catch(() => undefined));
   }
 
   /** Records events not tied to a state change (reconciliation, policy decisions) in a transaction of their own. */
   async record(inputs: readonly AuditEventInput[]): Promise<void> {
     await this.unitOfWork.run((tx) => this.append(tx, inputs));
+  }
+
+  /** Resolves once every event committed before the call is chained (rejects if the round fails). */
+  chained(): Promise<void> {
+    return this.chainer.settle();
+  }
+
+  /** Chains, every `intervalMs`, events no writer waited for (staged before a crash, or by a stopped replica). */
+  startChaining(intervalMs: number, onError: (e: unknown) => void): void {
+    this.chainer.start(intervalMs, onError);
+  }
+
+  /** Stops the timer and chains what is still staged. */
+  stopChaining(): Promise<void> {
+    return this.chainer.stop();
+  }
+
+  /** How many committed events are not yet chained. */
+  staged(): Promise<number> {
+    return this.chain.stagedCount();
   }
 
   list(filter: AuditFilter, limit: number, cursor: string | null): Promise<Page<AuditEvent>> {

@@ -5,8 +5,11 @@ import { GrantWrites } from './grant.repository.port';
 export interface Transaction {
   readonly grants: GrantWrites;
   readonly auditChain: AuditChainWrites;
-  /** Runs `fn` once the transaction has ended, committed or rolled back (releases in-process turns). */
-  onEnd(fn: () => void): void;
+  /**
+   * Runs `fn` after the transaction has committed (not after a rollback); `UnitOfWork.run`
+   * awaits it before it returns, so its caller sees what `fn` waited for (the events chained).
+   */
+  afterCommit(fn: () => Promise<void>): void;
 }
 
 /**

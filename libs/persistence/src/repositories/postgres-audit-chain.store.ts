@@ -1,14 +1,15 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditChainStore, AuditChainWrites, AuditEvent, AuditFilter, AuditHead, Page } from '@jit/domain';
+import { AuditChainStore, AuditChainWrites, AuditEvent, AuditFilter, AuditHead, LinkStagedEvents, Page, StagedAuditEvent } from '@jit/domain';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { SqlConditions } from '../sql-conditions';
 import { AuditRow, toAuditEvent } from '../mappers/audit-row.mapper';
+import { chainStagedEvents, countStagedEvents, stageAuditEvents } from './postgres-audit-chainer';
 
 type AuditCursor = { s: number };
 const isAuditCursor = (v: unknown): v is AuditCursor =>
   typeof v === 'object' && v !== null && Number.isSafeInteger((v as AuditCursor).s) && (v as AuditCursor).s >= 0;
 
-/** The hash-chained audit log's rows on PostgreSQL (or the embedded PGlite): the reads. */
+/** The hash-chained audit log's rows on PostgreSQL (or the embedded PGlite): the reads, and chaining staged events. */
 export class PostgresAuditChainStore extends AuditChainStore {
   constructor(private readonly db: DataSource) {
     super();
@@ -45,6 +46,14 @@ export class PostgresAuditChainStore extends AuditChainStore {
     return Number(row.seq);
   }
 
+  chainStaged(link: LinkStagedEvents, limit: number): Promise<number> {
+    return chainStagedEvents(this.db, link, limit);
+  }
+
+  stagedCount(): Promise<number> {
+    return countStagedEvents(this.db);
+  }
+
   private async queryAudit(filter: AuditFilter, afterSeq: number, limit: number): Promise<AuditEvent[]> {
     const q = new SqlConditions()
       .add('seq > ?', afterSeq)
@@ -63,29 +72,11 @@ export class PostgresAuditChainStore extends AuditChainStore {
   }
 }
 
-/** The chain's rows in one transaction (`m`), for `PostgresUnitOfWork`; the audit log hashes. */
+/** The chain's rows in one transaction (`m`), for `PostgresUnitOfWork`: events are staged, and chained after the commit. */
 export class PostgresAuditChainWrites implements AuditChainWrites {
   constructor(private readonly m: EntityManager) {}
 
-  async lockHead(): Promise<AuditHead> {
-    const [head] = await this.m.query(`SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
-    return { seq: Number(head.seq), hash: head.hash };
-  }
-
-  async append(events: readonly AuditEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const values: string[] = [];
-    const params: unknown[] = [];
-    for (const e of events) {
-      const base = params.length;
-      params.push(e.seq, e.id, e.occurredAt, e.type, e.grantId, e.cloud, e.principal, e.actor, JSON.stringify(e.data), e.prevHash, e.hash);
-      values.push(`(${Array.from({ length: 11 }, (_, i) => `$${base + i + 1}`).join(',')})`);
-    }
-    await this.m.query(
-      `INSERT INTO audit_events (seq, id, occurred_at, type, grant_id, cloud, principal, actor, data, prev_hash, hash) VALUES ${values.join(',')}`,
-      params,
-    );
-    const last = events[events.length - 1];
-    await this.m.query(`UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1`, [last.seq, last.hash]);
+  stage(events: readonly StagedAuditEvent[]): Promise<void> {
+    return stageAuditEvents(this.m, events);
   }
 }

@@ -3,7 +3,7 @@ import { Clock, Transaction, UnitOfWork } from '@jit/domain';
 import { PostgresAuditChainWrites } from './postgres-audit-chain.store';
 import { PostgresGrantWrites } from './postgres-grant.repository';
 
-/** One PostgreSQL transaction for the grant and audit chain writes; `onEnd` callbacks run after COMMIT or ROLLBACK. */
+/** One PostgreSQL transaction for the grant and audit chain writes; `afterCommit` work is awaited after COMMIT, outside the transaction. */
 export class PostgresUnitOfWork extends UnitOfWork {
   constructor(
     private readonly db: DataSource,
@@ -15,17 +15,16 @@ export class PostgresUnitOfWork extends UnitOfWork {
   }
 
   async run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    const ended: (() => void)[] = [];
-    try {
-      return await this.db.transaction((m) =>
-        work({
-          grants: new PostgresGrantWrites(m, this.clock, this.owner),
-          auditChain: new PostgresAuditChainWrites(m),
-          onEnd: (fn) => ended.push(fn),
-        }),
-      );
-    } finally {
-      for (const fn of ended) fn();
-    }
+    const committed: (() => Promise<void>)[] = [];
+    const result = await this.db.transaction((m) =>
+      work({
+        grants: new PostgresGrantWrites(m, this.clock, this.owner),
+        auditChain: new PostgresAuditChainWrites(m),
+        afterCommit: (fn) => committed.push(fn),
+      }),
+    );
+    // The connection is back in the pool: the chainer may need it (PGlite has one).
+    for (const fn of committed) await fn();
+    return result;
   }
 }

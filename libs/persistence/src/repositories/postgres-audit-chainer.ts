@@ -1,0 +1,76 @@
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditEvent, CloudName, LinkStagedEvents, StagedAuditEvent } from '@jit/domain';
+
+/** An audit_staged row as the driver returns it. */
+interface StagedRow {
+  id: string;
+  event_id: string;
+  occurred_at: Date;
+  type: string;
+  grant_id: string | null;
+  cloud: string | null;
+  principal: string | null;
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+const STAGED_COLUMNS = 8;
+const EVENT_COLUMNS = 11;
+
+const placeholders = (rows: number, width: number) =>
+  Array.from({ length: rows }, (_, r) => `(${Array.from({ length: width }, (_, k) => `$${r * width + k + 1}`).join(',')})`).join(',');
+
+/** Stages a transaction's events (`PostgresUnitOfWork`): one INSERT, no shared row touched. */
+export async function stageAuditEvents(m: EntityManager, events: readonly StagedAuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await m.query(
+    `INSERT INTO audit_staged (event_id, occurred_at, type, grant_id, cloud, principal, actor, data) VALUES ${placeholders(events.length, STAGED_COLUMNS)}`,
+    events.flatMap((e) => [e.id, e.occurredAt, e.type, e.grantId, e.cloud, e.principal, e.actor, JSON.stringify(e.data)]),
+  );
+}
+
+/**
+ * One chaining round on PostgreSQL: under the head's row lock (one chainer at a time across
+ * replicas), takes the oldest staged rows that have committed, stores them linked onto the head,
+ * and moves the head, in one transaction. Under READ COMMITTED the DELETE's snapshot is taken
+ * after the lock is granted, so it sees every staging transaction that committed before; one that
+ * commits later is taken by a later round and gets a later `seq`. No id is ever skipped: rows are
+ * taken by what is visible, not by a high-water mark.
+ */
+export async function chainStagedEvents(db: DataSource, link: LinkStagedEvents, limit: number): Promise<number> {
+  return db.transaction(async (m) => {
+    const [head] = await m.query(`SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
+    // TypeORM answers a DELETE … RETURNING with [rows, affected count].
+    const [rows]: [StagedRow[], number] = await m.query(
+      `DELETE FROM audit_staged WHERE id IN (SELECT id FROM audit_staged ORDER BY id LIMIT $1) RETURNING *`,
+      [limit],
+    );
+    if (rows.length === 0) return 0;
+    rows.sort((a, b) => Number(a.id) - Number(b.id));
+    const events = link(
+      { seq: Number(head.seq), hash: head.hash },
+      rows.map((r) => ({
+        id: r.event_id,
+        occurredAt: r.occurred_at,
+        type: r.type as AuditEvent['type'],
+        grantId: r.grant_id,
+        cloud: r.cloud as CloudName | null,
+        principal: r.principal,
+        actor: r.actor,
+        data: r.data,
+      })),
+    );
+    await m.query(
+      `INSERT INTO audit_events (seq, id, occurred_at, type, grant_id, cloud, principal, actor, data, prev_hash, hash) VALUES ${placeholders(events.length, EVENT_COLUMNS)}`,
+      events.flatMap((e) => [e.seq, e.id, e.occurredAt, e.type, e.grantId, e.cloud, e.principal, e.actor, JSON.stringify(e.data), e.prevHash, e.hash]),
+    );
+    const last = events[events.length - 1];
+    await m.query(`UPDATE audit_chain_head SET seq = $1, hash = $2 WHERE id = 1`, [last.seq, last.hash]);
+    return events.length;
+  });
+}
+
+export async function countStagedEvents(db: DataSource): Promise<number> {
+  const [row] = await db.query(`SELECT count(*)::int AS n FROM audit_staged`);
+  return row.n as number;
+}
