@@ -17,6 +17,7 @@ export * from './next-work-at';
 export * from './process-due-grant.use-case';
 export * from './get-grant.use-case';
 export * from './list-grants.use-case';
+export * from './reconcile-hooks';
 export * from './reconcile-orphans.use-case';
 export * from './request-grant.use-case';
 export * from './revoke-grant.use-case';

@@ -11,6 +11,7 @@ import { AddLeaseIndex1764195000000 } from './migrations/1764195000000-AddLeaseI
 import { CreateAuditCheckpoints1764200000000 } from './migrations/1764200000000-CreateAuditCheckpoints';
 import { AddDecisionGroupsIndex1764203000000 } from './migrations/1764203000000-AddDecisionGroupsIndex';
 import { AddOpenApprovalGroups1764206000000 } from './migrations/1764206000000-AddOpenApprovalGroups';
+import { AddReconcileScopeIndexes1764210000000 } from './migrations/1764210000000-AddReconcileScopeIndexes';
 import { CreateAuditStaging1764230000000 } from './migrations/1764230000000-CreateAuditStaging';
 import { AddHistoryCostIndexes1764240000000 } from './migrations/1764240000000-AddHistoryCostIndexes';
 import { AddRevokeRequests1764250000000 } from './migrations/1764250000000-AddRevokeRequests';
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   CreateAuditCheckpoints1764200000000,
   AddDecisionGroupsIndex1764203000000,
   AddOpenApprovalGroups1764206000000,
+  AddReconcileScopeIndexes1764210000000,
   CreateAuditStaging1764230000000,
   AddHistoryCostIndexes1764240000000,
   AddRevokeRequests1764250000000,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CloudAccessProvider, GrantContext, GrantSpec, OwnedArtifact, ProviderError } from '@jit/domain';
+import { CloudAccessProvider, GrantContext, GrantSpec, OwnedArtifact, ProviderError, ReconcileScope } from '@jit/domain';
 
 /** What a cloud adapter's contract run needs from its simulator. */
 export interface ContractHarness {
@@ -28,6 +28,9 @@ export interface ContractHarness {
 }
 
 const alone = (): GrantContext => ({ overlapping: [] });
+
+/** The scope reconciliation would read from the database, holding these grants. */
+const scopeOf = (...specs: GrantSpec[]): ReconcileScope => ({ subjects: async () => specs.map((s) => ({ principal: s.principal, target: s.target })) });
 
 async function expectProviderError(promise: Promise<unknown>, kind: ProviderError['kind']): Promise<ProviderError> {
   const error = await promise.then(
@@ -99,7 +102,7 @@ export function describeProviderContract(name: string, create: () => Promise<Con
       await h.provider.grant(spec, alone());
       await h.provider.grant(spec, alone());
       const owned = [];
-      for await (const a of h.provider.listOwned()) if (a.grantId === spec.grantId) owned.push(a);
+      for await (const a of h.provider.listOwned(undefined, scopeOf(spec))) if (a.grantId === spec.grantId) owned.push(a);
       expect(owned).toHaveLength(1);
       await h.provider.revoke(spec, { overlapping: [], early: false });
     });
@@ -182,11 +185,24 @@ export function describeProviderContract(name: string, create: () => Promise<Con
       const spec = h.spec({ grantId: randomUUID() });
       await h.provider.grant(spec, alone());
       let found: OwnedArtifact | undefined;
-      for await (const a of h.provider.listOwned()) if (a.grantId === spec.grantId) found = a;
+      for await (const a of h.provider.listOwned(undefined, scopeOf(spec))) if (a.grantId === spec.grantId) found = a;
       expect(found).toBeDefined();
       await h.provider.removeOrphan(found!);
       expect(await h.holds(spec, new Date())).toBe(false);
       await h.provider.removeOrphan(found!);
+    });
+
+    it('should let a restarted broker find, in parts, what an earlier one wrote for the grants its scope names', async () => {
+      const spec = h.spec({ grantId: randomUUID() });
+      await h.provider.grant(spec, alone());
+      const restarted = h.restartedProvider();
+      const found: OwnedArtifact[] = [];
+      for (const part of await restarted.listingParts(scopeOf(spec))) {
+        for await (const a of part.list()) if (a.grantId === spec.grantId) found.push(a);
+      }
+      expect(found).toHaveLength(1);
+      await restarted.removeOrphan(found[0]);
+      expect(await h.holds(spec, new Date())).toBe(false);
     });
   });
 }

@@ -53,6 +53,7 @@ describe('AWS: the documented policies allow every call the broker makes', () =>
       memberAccounts: [MEMBER],
     });
     const atExpiry: GrantSpec[] = [];
+    const granted: GrantSpec[] = [];
     sim.clearRequests();
     for (const account of [OWN, MEMBER]) {
       const role = seed(account, 'role', 'ci-deployer', '/jit/');
@@ -67,6 +68,7 @@ describe('AWS: the documented policies allow every call the broker makes', () =>
           const early = awsGrantSpec(provider, principal, target);
           const later = awsGrantSpec(provider, principal, target);
           for (const s of [early, later]) await provider.grant(s, alone);
+          granted.push(early, later);
           await provider.status(early);
           await provider.revoke(early, { ...alone, early: true });
           atExpiry.push(later);
@@ -75,11 +77,13 @@ describe('AWS: the documented policies allow every call the broker makes', () =>
       const sts = { ...awsGrantSpec(provider, vended, { kind: 'aws.sts-credentials', roleArn: vended }), principal: { type: 'workload' as const, id: 'ci' } };
       await provider.verifyPrincipal(sts.principal, sts.target);
       await provider.grant(sts, alone);
+      granted.push(sts);
       await provider.status(sts);
       await provider.revoke(sts, { ...alone, early: true });
     }
-    // Reconciliation in both accounts: list, then remove what no grant owns (the at-expiry grants, as orphans).
-    for await (const owned of provider.listOwned()) {
+    // Reconciliation in both accounts: list where the grants' rows point, then remove what no grant owns (the at-expiry grants, as orphans).
+    const scope = { subjects: async () => granted.map((g) => ({ principal: g.principal, target: g.target })) };
+    for await (const owned of provider.listOwned(undefined, scope)) {
       if (atExpiry.some((s) => s.grantId === owned.grantId)) await provider.removeOrphan(owned);
     }
     await provider.healthCheck();

@@ -49,6 +49,40 @@ export interface OwnedArtifact {
   description: string;
 }
 
+/** A principal and a target the database holds a grant for (see `ReconcileScope`). */
+export interface GrantSubject {
+  principal: Principal;
+  target: Target;
+}
+
+/**
+ * Where reconciliation looks, from the database rather than the adapter's memory, so a restarted
+ * broker still looks where an earlier process put artifacts.
+ */
+export interface ReconcileScope {
+  /**
+   * Each distinct principal and target of this cloud's grants that may still have an artifact:
+   * not ended, or ended (or expiring) within the look-back. Read once per pass when first asked;
+   * adapters that list what they own without it (configured resources, a whole-tenant query) need
+   * not ask.
+   */
+  subjects(): Promise<readonly GrantSubject[]>;
+}
+
+/** A scope with no subjects: an adapter lists only what its configuration names. */
+export const EMPTY_RECONCILE_SCOPE: ReconcileScope = { subjects: async () => [] };
+
+/**
+ * One part of what the broker owns in a cloud, listed on its own so that a failing part (one
+ * principal's inline policy throttled) leaves the others listed.
+ */
+export interface OwnedListingPart {
+  /** Names the part in reports and metrics: an ARN, a resource name, the cloud. */
+  readonly name: string;
+  /** Everything the broker owns in this part; throws `ProviderError` when the part cannot be read. Listing again is harmless. */
+  list(signal?: AbortSignal): AsyncIterable<OwnedArtifact>;
+}
+
 /**
  * One cloud's adapter. Every method is idempotent: `grant` twice is one grant, `revoke` of
  * something absent succeeds. Methods throw `ProviderError` for cloud failures.
@@ -94,8 +128,22 @@ export abstract class CloudAccessProvider {
   /** Reads the cloud's view of one grant (used to settle `pending` grants and after a crash). */
   abstract status(spec: GrantSpec, signal?: AbortSignal): Promise<ProvisionStatus>;
 
-  /** Lists what the broker owns in this cloud, for reconciliation. */
-  abstract listOwned(signal?: AbortSignal): AsyncIterable<OwnedArtifact>;
+  /**
+   * Lists what the broker owns in this cloud, for reconciliation: everything in `scope` (an
+   * adapter may also look where its configuration says) and whatever it finds without one.
+   * Throws on the first part that cannot be read; `listingParts` lets a caller go on past it.
+   */
+  abstract listOwned(signal?: AbortSignal, scope?: ReconcileScope): AsyncIterable<OwnedArtifact>;
+
+  /**
+   * The same listing as `listOwned`, in parts that fail alone. The default is one part, the
+   * whole listing; an adapter whose listing reads several independent things (one policy per
+   * principal or resource) returns one part for each.
+   */
+  async listingParts(scope: ReconcileScope): Promise<OwnedListingPart[]> {
+    return [{ name: this.cloud, list: (signal) => this.listOwned(signal, scope) }];
+  }
+
 
   /** Removes an orphan found by `listOwned`. Absent means done. */
   abstract removeOrphan(artifact: OwnedArtifact, signal?: AbortSignal): Promise<void>;

@@ -1,5 +1,6 @@
 import { CloudName } from '../cloud';
 import { Grant, GrantState } from '../grant';
+import { GrantSubject } from './cloud-access.provider.port';
 
 export interface GrantFilter {
   cloud?: CloudName;
@@ -79,6 +80,8 @@ export interface GrantWrites {
 /** Reading grants. Writes go through a unit of work (`UnitOfWork`, `GrantWrites`). */
 export abstract class GrantRepository {
   abstract findById(id: string): Promise<Grant | null>;
+  /** The grants among `ids` that exist, in no particular order (one query, for reconciliation's lookups). */
+  abstract findByIds(ids: readonly string[]): Promise<Grant[]>;
   abstract findByIdempotencyKey(requester: string, key: string): Promise<{ grant: Grant; requestHash: string } | null>;
   /** Grants newest first, keyset-paged; every condition of `filter` is answered by the query, so pages are full. */
   abstract list(filter: GrantFilter, limit: number, cursor: string | null): Promise<Page<Grant>>;
@@ -86,4 +89,10 @@ export abstract class GrantRepository {
   abstract liveWithOverlapKey(overlapKey: string, exceptId: string): Promise<Grant[]>;
   /** Grants per non-terminal state; ended grants (`TERMINAL_STATES`) are not counted: their number only grows. */
   abstract countByState(): Promise<Record<string, number>>;
+  /**
+   * Each distinct principal and target of `cloud`'s grants that may still have an artifact: not
+   * ended (`pending_approval` included: cheap, and never wrong to look), or ended, or expiring,
+   * at or after `since`. Reconciliation's scope (`ReconcileScope`).
+   */
+  abstract subjectsOf(cloud: CloudName, since: Date): Promise<GrantSubject[]>;
 }

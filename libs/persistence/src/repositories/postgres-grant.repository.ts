@@ -1,6 +1,7 @@
 import { DataSource, EntityManager } from 'typeorm';
 import {
   Clock,
+  CloudName,
   DomainError,
   Grant,
   GrantFilter,
@@ -8,8 +9,13 @@ import {
   GrantRepository,
   GrantState,
   GrantWrites,
+  GRANT_STATES,
+  GrantSubject,
   LIVE_STATES,
   Page,
+  PrincipalType,
+  TERMINAL_STATES,
+  Target,
   openApprovalGroups,
 } from '@jit/domain';
 import { decodeCursor, encodeCursor } from '../cursor';
@@ -29,6 +35,11 @@ const PATCH_COLUMNS: Record<Exclude<keyof GrantPatch, 'leaseUntil' | 'revokeRequ
   approvals: 'approvals',
 };
 const JSON_COLUMNS = new Set(['provider_ref', 'approvals', 'decision']);
+
+/** States that are not terminal, as the partial index of AddReconcileScopeIndexes lists them. */
+const OPEN_STATES = GRANT_STATES.filter((s) => !TERMINAL_STATES.includes(s));
+/** Known constants (grant states), inlined so the planner can match the partial indexes. */
+const sqlList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(',');
 
 type GrantCursor = { t: string; i: string };
 
@@ -50,6 +61,12 @@ export class PostgresGrantRepository extends GrantRepository {
   async findById(id: string): Promise<Grant | null> {
     const rows: GrantRow[] = await this.db.query(`SELECT * FROM grants WHERE id = $1`, [id]);
     return rows[0] ? toGrant(rows[0]) : null;
+  }
+
+  async findByIds(ids: readonly string[]): Promise<Grant[]> {
+    if (!ids.length) return [];
+    const rows: GrantRow[] = await this.db.query(`SELECT * FROM grants WHERE id = ANY($1::uuid[])`, [[...new Set(ids)]]);
+    return rows.map(toGrant);
   }
 
   async findByIdempotencyKey(requester: string, key: string): Promise<{ grant: Grant; requestHash: string } | null> {
@@ -111,6 +128,18 @@ export class PostgresGrantRepository extends GrantRepository {
       [overlapKey, exceptId, LIVE_STATES],
     );
     return rows.map(toGrant);
+  }
+
+  async subjectsOf(cloud: CloudName, since: Date): Promise<GrantSubject[]> {
+    // Two branches, each served by its partial index (AddReconcileScopeIndexes); UNION drops the repeats.
+    const rows: { principal_type: string; principal_id: string; target: Target }[] = await this.db.query(
+      `SELECT principal_type, principal_id, target FROM grants WHERE cloud = $1 AND state IN (${sqlList(OPEN_STATES)})
+       UNION
+       SELECT principal_type, principal_id, target FROM grants
+        WHERE cloud = $1 AND state IN (${sqlList(TERMINAL_STATES)}) AND GREATEST(ended_at, expires_at) >= $2`,
+      [cloud, since],
+    );
+    return rows.map((r) => ({ principal: { type: r.principal_type as PrincipalType, id: r.principal_id }, target: r.target }));
   }
 
   async countByState(): Promise<Record<string, number>> {

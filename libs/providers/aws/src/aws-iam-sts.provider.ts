@@ -2,8 +2,8 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import canonicalize from 'canonicalize';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
-  CloudAccessProvider, GrantContext, GrantSpec, OwnedArtifact, Principal, ProviderError, ProvisionOutcome, ProvisionStatus,
-  SystemClock, Target, TargetKind, TargetOf,
+  CloudAccessProvider, EMPTY_RECONCILE_SCOPE, GrantContext, GrantSpec, OwnedArtifact, OwnedListingPart, Principal, ProviderError, ProvisionOutcome,
+  ProvisionStatus, ReconcileScope, SystemClock, Target, TargetKind, TargetOf,
 } from '@jit/domain';
 import { BROKER_POLICY_NAME, denySid, grantIdFromSid, grantSid, isBrokerSid, sessionName } from './aws-artifact.naming';
 import { errorCode } from './aws-error.classifier';
@@ -42,8 +42,6 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   /** The caller's signal, carried from the public methods to every SDK call under them. */
   private readonly scope = new SignalScope();
   private readonly now: () => Date;
-  /** Principals whose broker policy `listOwned` scans: configured, plus those seen since start. */
-  private readonly principals: Set<string>;
 
   constructor(private readonly options: AwsProviderOptions) {
     super();
@@ -71,7 +69,6 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     const iamFor = (entity: IamEntity) => this.accounts.iamFor(entity.account);
     this.store = new BrokerPolicyStore(new InlinePolicyClient(iamFor, this.run), this.now);
     this.roles = new RoleInfoCache(iamFor, this.run, this.now);
-    this.principals = new Set(options.reconcilePrincipals ?? []);
   }
 
   artifactName(grantId: string, target: Target): string {
@@ -88,7 +85,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   /** Also refuses what depends on the broker's identity, once it is known (see `verifyPrincipal`). */
   validate(spec: GrantSpec): void {
     validateAwsGrant(spec);
-    const [arn, field] = actedOn(spec);
+    const [arn, field] = actedOn(spec.principal, spec.target);
     const entity = entityFromArn(arn, field);
     this.accounts.checkKnown(entity.arn, entity.account, entity.partition, field);
     const me = this.identity.known();
@@ -119,8 +116,29 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     return this.scope.run(signal, () => this.read(spec));
   }
 
-  listOwned(signal?: AbortSignal): AsyncIterable<OwnedArtifact> {
-    return this.scope.iterate(signal, () => this.owned());
+  async *listOwned(signal?: AbortSignal, scope: ReconcileScope = EMPTY_RECONCILE_SCOPE): AsyncIterable<OwnedArtifact> {
+    for (const part of await this.listingParts(scope)) yield* part.list(signal);
+  }
+
+  /**
+   * One part per role or user whose broker policy may hold statements: the configured ones, and
+   * for each subject of the scope the ARN the broker wrote on (the principal; for
+   * `aws.sts-credentials`, the role whose session deny it adds), in any served account.
+   */
+  override async listingParts(scope: ReconcileScope): Promise<OwnedListingPart[]> {
+    const arns = new Set<string>();
+    const add = (arn: string) => {
+      try {
+        arns.add(entityFromArn(arn).arn);
+      } catch {
+        // Not an IAM role or user ARN (a malformed row): nothing of the broker's can be there.
+      }
+    };
+    for (const arn of this.options.reconcilePrincipals ?? []) add(arn);
+    for (const { principal, target } of await scope.subjects()) {
+      if ((KINDS as readonly string[]).includes(target.kind)) add(actedOn(principal, target)[0]);
+    }
+    return [...arns].map((arn) => ({ name: arn, list: (signal?: AbortSignal) => this.scope.iterate(signal, () => this.ownedBy(arn)) }));
   }
 
   removeOrphan(artifact: OwnedArtifact, signal?: AbortSignal): Promise<void> {
@@ -163,7 +181,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     }
     // Sessions cannot be deleted; at expiry they end by themselves (DurationSeconds and the session policy's cutoff).
     if (!context.early) return;
-    const role = this.remember(await this.served(spec.target.roleArn, 'target.roleArn'));
+    const role = await this.served(spec.target.roleArn, 'target.roleArn');
     try {
       await this.store.add(role, sessionDenyStatement(spec.grantId, spec.expiresAt, this.now()), 'target.roleArn');
     } catch (e) {
@@ -187,29 +205,26 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   }
 
   /**
-   * Scans the broker policy of every known principal (configured and seen since start) in every
-   * served account, each with that account's credentials. A principal in an account no longer
-   * served is skipped: the broker cannot act there.
+   * The broker policy of one role or user, read with its account's credentials. A principal in an
+   * account no longer served is skipped: the broker cannot act there.
    */
-  private async *owned(): AsyncIterable<OwnedArtifact> {
-    for (const arn of [...this.principals]) {
-      const entity = await this.served(arn, 'principal.id').catch((e: unknown) => {
-        if (e instanceof ProviderError && e.options.code === 'UnservedAccount') return undefined;
-        throw e;
-      });
-      if (!entity) continue;
-      const doc = await this.store.read(entity);
-      for (const s of doc?.Statement ?? []) {
-        if (!isBrokerSid(s.Sid)) continue;
-        // A live session deny protects a revoked grant; only a spent one is clutter to remove.
-        if (s.Effect === 'Deny' && !isSpent(s, this.now())) continue;
-        yield {
-          grantId: grantIdFromSid(s.Sid!),
-          artifactName: s.Sid!,
-          locator: { principalArn: entity.arn, policyName: BROKER_POLICY_NAME, sid: s.Sid },
-          description: `${s.Effect} statement ${s.Sid} in inline policy ${BROKER_POLICY_NAME} on ${entity.arn}`,
-        };
-      }
+  private async *ownedBy(arn: string): AsyncIterable<OwnedArtifact> {
+    const entity = await this.served(arn, 'principal.id').catch((e: unknown) => {
+      if (e instanceof ProviderError && e.options.code === 'UnservedAccount') return undefined;
+      throw e;
+    });
+    if (!entity) return;
+    const doc = await this.store.read(entity);
+    for (const s of doc?.Statement ?? []) {
+      if (!isBrokerSid(s.Sid)) continue;
+      // A live session deny protects a revoked grant; only a spent one is clutter to remove.
+      if (s.Effect === 'Deny' && !isSpent(s, this.now())) continue;
+      yield {
+        grantId: grantIdFromSid(s.Sid!),
+        artifactName: s.Sid!,
+        locator: { principalArn: entity.arn, policyName: BROKER_POLICY_NAME, sid: s.Sid },
+        description: `${s.Effect} statement ${s.Sid} in inline policy ${BROKER_POLICY_NAME} on ${entity.arn}`,
+      };
     }
   }
 
@@ -222,7 +237,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   }
 
   private async assumeRole(spec: GrantSpec, target: TargetOf<'aws.sts-credentials'>): Promise<ProvisionOutcome> {
-    const role = this.remember(await this.served(target.roleArn, 'target.roleArn'));
+    const role = await this.served(target.roleArn, 'target.roleArn');
     // Whole seconds from the next second to expiresAt's second: STS counts from its own (later) issue second, so the session never outlives the grant.
     const remaining = Math.floor(spec.expiresAt.getTime() / 1000) - Math.ceil(this.now().getTime() / 1000);
     if (remaining <= 0) throw new ProviderError('invalid', 'the grant has already expired', { field: 'expiresAt' });
@@ -318,18 +333,13 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   }
 
   private async principal(spec: GrantSpec): Promise<IamEntity> {
-    return this.remember(await this.served(spec.principal.id, 'principal.id'));
+    return this.served(spec.principal.id, 'principal.id');
   }
 
   /** The entity an ARN names, once its account is known to be served (else 'invalid' naming `field`). */
   private async served(arn: string, field: string): Promise<IamEntity> {
     const entity = entityFromArn(arn, field);
     await this.accounts.check(entity.arn, entity.account, entity.partition, field);
-    return entity;
-  }
-
-  private remember(entity: IamEntity): IamEntity {
-    this.principals.add(entity.arn);
     return entity;
   }
 
@@ -366,7 +376,7 @@ function checkRoleChaining(me: BrokerIdentity, seconds: number): void {
   );
 }
 
-/** The ARN whose account the broker acts in for this grant, and the request field that holds it. */
-function actedOn(spec: GrantSpec): [string, string] {
-  return spec.target.kind === 'aws.sts-credentials' ? [spec.target.roleArn, 'target.roleArn'] : [spec.principal.id, 'principal.id'];
+/** The ARN the broker writes on for a grant (and whose account it acts in), and the request field that holds it. */
+function actedOn(principal: Principal, target: Target): [string, string] {
+  return target.kind === 'aws.sts-credentials' ? [target.roleArn, 'target.roleArn'] : [principal.id, 'principal.id'];
 }
