@@ -8,6 +8,7 @@ import { LocalCloudProvider } from '@jit/provider-local';
 import { ensureAuditSigningKey } from '../../apps/broker/src/audit/audit-signing-key.file';
 import { sha256Hex } from '../../apps/broker/src/http/auth/token-registry';
 import { RunningBroker, startBroker } from '../../apps/broker/src/start-broker';
+import { Database } from '@jit/persistence';
 import { openTestDatabase } from './test-database';
 
 /**
@@ -43,7 +44,11 @@ export const ALLOW_ALL_POLICY = join(__dirname, '..', 'fixtures', 'allow-all.pol
  * ephemeral port. `providers` (real adapters against a simulator) replace the local cloud of
  * their cloud; `clouds` still holds the local ones.
  */
-export async function startTestBroker(env: Record<string, string> = {}, options: { providers?: CloudAccessProvider[] } = {}): Promise<TestBroker> {
+export async function startTestBroker(
+  env: Record<string, string> = {},
+  /** `database`: one the test opened itself (and closes): the broker neither opens nor closes one. */
+  options: { providers?: CloudAccessProvider[]; database?: Database } = {},
+): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'jit-test-'));
   const tokensFile = join(dir, 'tokens.json');
   writeFileSync(
@@ -60,7 +65,7 @@ export async function startTestBroker(env: Record<string, string> = {}, options:
       ],
     }),
   );
-  const database = await openTestDatabase();
+  const database = options.database ? { ...options.database, close: async () => {} } : await openTestDatabase();
   // Every test broker signs checkpoints, as production must, into a file sink of its own.
   const signing = ensureAuditSigningKey(dir);
   const config = loadBrokerConfig({

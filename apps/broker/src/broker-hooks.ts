@@ -10,6 +10,8 @@ export class BrokerLifecycleHooks extends LifecycleHooks {
   onWorkDue: ((at: Date) => void) | undefined;
   /** Set when webhooks are configured: wakes the relay so a human hears of a change at once, not at its next poll. */
   onRecorded: (() => void) | undefined;
+  /** Set by the composition root: a grant's write failed, maybe for want of the database (StrandedClaims). */
+  onWriteFailed: ((grantId: string, error: unknown) => void) | undefined;
 
   constructor(private readonly metrics: BrokerMetrics) {
     super();
@@ -32,6 +34,10 @@ export class BrokerLifecycleHooks extends LifecycleHooks {
 
   workDue(_grant: Grant, at: Date): void {
     this.onWorkDue?.(at);
+  }
+
+  override writeFailed(grant: Grant, error: unknown): void {
+    this.onWriteFailed?.(grant.id, error);
   }
 
   decided(effect: 'allow' | 'deny', mode: string, dryRun = false): void {

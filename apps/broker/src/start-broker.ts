@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { INestApplication, LogLevel, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { BrokerConfig } from '@jit/config';
 import { Clock, CloudAccessProvider, SystemClock } from '@jit/domain';
@@ -46,9 +47,13 @@ import { SubjectRateLimiter } from './http/subject-rate-limit.guard';
 import { PolicyReloader } from './policy/policy-reloader';
 import { GrantExpirySweeper } from './sweeper/grant-expiry.sweeper';
 import { ReconcileScheduler } from './sweeper/reconcile.scheduler';
+import { StrandedClaims } from './sweeper/stranded-claims';
 
 /** How often each replica chains audit events that no writer is waiting for (normally there are none). */
 const AUDIT_CHAIN_SWEEP_MS = 1000;
+
+/** How often a stopping broker closes the keep-alive connections that have fallen idle. */
+const IDLE_CLOSE_MS = 50;
 
 export interface StartOptions {
   config: BrokerConfig;
@@ -71,7 +76,18 @@ export interface RunningBroker {
   policy: PolicyReloader;
   /** Signs audit checkpoints (sweeper and all roles, when a signing key is configured). */
   checkpoints: AuditCheckpointScheduler | null;
+  /**
+   * Stops in order: listening first (the port is free at once), then every cloud call in flight
+   * is cancelled, the schedulers drain, and this replica's claims are handed back so another
+   * replica takes the rows at once; the database last.
+   */
   close(): Promise<void>;
+  /** Claims left by work that failed for want of the database, waiting to be handed back. */
+  stranded: StrandedClaims;
+  /** JIT_SHUTDOWN_DEADLINE: runUntilSignal exits after this long, whatever close() still waits for. */
+  shutdownDeadlineMs: number;
+  /** Releases every claim this replica holds (close() does; runUntilSignal too, when the deadline comes first). */
+  handBackClaims(): Promise<number>;
 }
 
 /**
@@ -108,7 +124,9 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const hooks = new BrokerLifecycleHooks(metrics);
   const registry = new CloudProviderRegistry(options.providers);
   const transitions = new GrantTransitions(unitOfWork, store, auditLog, hooks);
-  const lifecycle = new GrantLifecycle(transitions, store, registry, clock, config, hooks);
+  // Aborted at shutdown: cancels every cloud call in flight (the lifecycle records nothing of them).
+  const stopping = new AbortController();
+  const lifecycle = new GrantLifecycle(transitions, store, registry, clock, config, hooks, stopping.signal);
   const policy = new PolicyReloader(policyHolder, auditLog, metrics, config.replicaId, config.policyReloadIntervalMs);
   const oidc = new OidcTokenVerifier([], { now: () => clock.now() });
   policyHolder.onChange((p) => oidc.setIssuers(p.file.issuers));
@@ -119,6 +137,9 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   let reconciler: ReconcileScheduler | null = null;
   let notifier: NotificationRelay | null = null;
   let checkpoints: AuditCheckpointScheduler | null = null;
+  // Claims left by work that failed for want of the database go back as soon as it answers, and the sweeper is woken.
+  const stranded = new StrandedClaims(queue, () => sweeper?.kick());
+  hooks.onWriteFailed = (id, e) => stranded.note(id, e);
   const checkpointStore = new PostgresAuditCheckpointStore(database.dataSource);
   const trust = signing && { keyring: signing.keyring, publicKeyPem: signing.signer.publicKeyPem, store: checkpointStore, sinks: signing.sinks };
   if (config.role !== 'api' && signing) {
@@ -144,6 +165,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       leaseMs: config.leaseMs,
       concurrency: config.sweepConcurrency,
       clouds: registry.all().map((p) => p.cloud),
+      onFailed: (id, e) => stranded.note(id, e),
     });
     const s = sweeper;
     hooks.onWorkDue = (at) => s.noteDue(at);
@@ -224,9 +246,20 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     metrics,
     policy,
     checkpoints,
+    stranded,
+    shutdownDeadlineMs: config.shutdownDeadlineMs,
+    handBackClaims: () => queue.releaseOwnLeases(),
     async close() {
       if (closed) return;
       closed = true;
+      // Stop listening first: a replacement can bind the port at once, and balancers see this replica gone.
+      const server = app?.getHttpServer() as Server | undefined;
+      const drained = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+      // Keep-alive connections are closed as soon as they fall idle, so the requests still open end the drain.
+      const closingIdle = setInterval(() => server?.closeIdleConnections(), IDLE_CLOSE_MS);
+      // Cancel every cloud call in flight: their rows are handed back below, for another replica to carry on.
+      stopping.abort();
+      await stranded.stop();
       policy.stop();
       await notifier?.stop();
       await reconciler?.stop();
@@ -235,7 +268,11 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       await auditLog.stopChaining().catch(() => undefined);
       // After the sweeper, so its last events are covered by the final checkpoint.
       await checkpoints?.stop();
+      await drained;
+      clearInterval(closingIdle);
       await app?.close();
+      // No work of this replica runs any more: every row it holds may be claimed at once, here or elsewhere.
+      await queue.releaseOwnLeases().catch((e: unknown) => new Logger('Broker').warn(`claims not handed back at shutdown: ${e instanceof Error ? e.message : String(e)}`));
       if (ownsDatabase) await database.close();
     },
   };

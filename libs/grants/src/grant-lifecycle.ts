@@ -8,6 +8,7 @@ import { CloudProviderRegistry } from './cloud-provider.registry';
 import { GrantTransitions } from './grant-transitions';
 import { LifecycleHooks } from './lifecycle-hooks';
 import { describeError, toProviderError } from './provider-failure';
+import { DomainError } from '@jit/domain';
 
 export interface LifecycleSettings {
   leaseMs: number;
@@ -45,6 +46,12 @@ export class GrantLifecycle {
     private readonly clock: Clock,
     private readonly settings: LifecycleSettings,
     private readonly hooks: LifecycleHooks,
+    /**
+     * Aborted when the broker stops: every cloud call in flight is cancelled and nothing is
+     * recorded of it (no failure, no retry scheduled); the row keeps its lease until the broker
+     * hands its claims back, and another replica carries the work on.
+     */
+    private readonly stopping: AbortSignal = new AbortController().signal,
   ) {}
 
   /** Calls the cloud for a provisioning grant and records the result. */
@@ -56,6 +63,7 @@ export class GrantLifecycle {
     try {
       outcome = await this.withRetries(options.attempts, () => this.call(provider, 'grant', (signal) => provider.grant(spec, { overlapping }, signal)));
     } catch (e) {
+      this.throwIfStopping();
       const error = toProviderError(e);
       return { grant: await this.failProvisioning(g, describeError(error)), error };
     }
@@ -99,6 +107,7 @@ export class GrantLifecycle {
     try {
       await this.call(provider, 'revoke', (signal) => provider.revoke(grantSpec(g), { overlapping: [], early: true }, signal));
     } catch (e) {
+      this.throwIfStopping();
       const retryAt = new Date(now.getTime() + backoffMs(g.attempts + 1, REVOKE_BACKOFF));
       const kept = await this.transitions.apply(GrantAggregate.keepForCleanup(g, { reason, cleanupError: describeError(e) }), retryAt);
       return kept ?? g;
@@ -118,6 +127,7 @@ export class GrantLifecycle {
     try {
       await this.call(provider, 'revoke', (signal) => provider.revoke(grantSpec(g), { overlapping, early: reason === 'revoked' }, signal));
     } catch (e) {
+      this.throwIfStopping();
       return this.scheduleRetry(g, reason, toProviderError(e));
     }
     return this.transitions.applyOrReload(GrantAggregate.end(g, reason, { revokeIssuedAt, endedAt: this.clock.now() }));
@@ -159,15 +169,30 @@ export class GrantLifecycle {
       this.hooks.providerCall(provider.cloud, operation, 'ok');
       return result;
     } catch (e) {
-      this.hooks.providerCall(provider.cloud, operation, toProviderError(e).retryable ? 'transient' : 'terminal');
+      if (!this.stopping.aborted) this.hooks.providerCall(provider.cloud, operation, toProviderError(e).retryable ? 'transient' : 'terminal');
       throw e;
     }
   }
 
-  /** `fn` under a signal aborted at the provider timeout, which rejects with a transient error then. */
+  /**
+   * `fn` under a signal aborted at the provider timeout, which rejects with a transient error
+   * then, or when the broker stops, which rejects with the stopping error.
+   */
   private async bounded<T>(provider: CloudAccessProvider, operation: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const ms = this.settings.providerTimeoutMs;
-    return withTimeout(ms, fn, () => new ProviderError('transient', `${provider.cloud} ${operation} timed out after ${ms} ms`));
+    try {
+      return await withTimeout(ms, fn, () => new ProviderError('transient', `${provider.cloud} ${operation} timed out after ${ms} ms`), this.stopping);
+    } catch (e) {
+      this.throwIfStopping();
+      throw e;
+    }
+  }
+
+  /** Once the broker is stopping, a failed call is its cancellation: nothing is recorded, the caller is told to retry (503). */
+  private throwIfStopping(): void {
+    if (this.stopping.aborted) {
+      throw new DomainError('provider_unavailable', 'the broker is stopping: its cloud call was cancelled and the grant is handed to another replica; retry shortly');
+    }
   }
 
   /**
@@ -181,11 +206,12 @@ export class GrantLifecycle {
       {
         maxAttempts: attempts,
         backoff: REQUEST_BACKOFF,
-        retryable: (e) => toProviderError(e).retryable,
+        retryable: (e) => !this.stopping.aborted && toProviderError(e).retryable,
         retryAfterMs: (e) => Math.min(REQUEST_BACKOFF.capMs, toProviderError(e).options.retryAfterMs ?? 0),
       },
       () => fn(),
       {
+        signal: this.stopping,
         fits: (wait) => this.clock.now().getTime() + wait + this.settings.providerTimeoutMs <= leaseEnds,
         onGiveUp: ({ error }) => toProviderError(error),
       },

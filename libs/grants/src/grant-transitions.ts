@@ -23,7 +23,7 @@ export class GrantTransitions {
       const row = await tx.grants.insert(created.grant, idempotency, leaseUntil);
       await this.audit.append(tx, auditRecords(created.events, created.grant));
       return row;
-    });
+    }).catch((e: unknown) => this.failed(created.grant, e));
     // A grant stored to be provisioned at once is reported by the provisioning that follows.
     if (stored.state === 'pending_approval') {
       this.hooks.transitioned(stored.state);
@@ -44,11 +44,17 @@ export class GrantTransitions {
       const row = await tx.grants.transition(grant.id, from, grant.state, patch, change.expect, change.underLease && { underLease: true });
       if (row) await this.audit.append(tx, auditRecords(change.events, row));
       return row;
-    });
+    }).catch((e: unknown) => this.failed(grant, e));
     if (next && next.state !== from) this.hooks.transitioned(next.state);
     const due = next && nextWorkAt(next, leaseUntil);
     if (next && due) this.hooks.workDue(next, due);
     return next;
+  }
+
+  /** Tells the hooks a write of `grant` failed (the local replica may hand its claim back), and fails with `error`. */
+  private failed(grant: Grant, error: unknown): never {
+    this.hooks.writeFailed(grant, error);
+    throw error;
   }
 
   /** Applies a change, or, having lost the race, reports the grant as it is now. */

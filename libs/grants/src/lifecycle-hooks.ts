@@ -10,6 +10,12 @@ export abstract class LifecycleHooks {
   abstract workDue(grant: Grant, at: Date): void;
   /** The access rules decided a request: effect allow (mode auto, approvals, break_glass) or deny (mode = the denial code); `dryRun` for an evaluation only. */
   abstract decided(effect: 'allow' | 'deny', mode: string, dryRun?: boolean): void;
+  /**
+   * Storing a change of `grant` failed with `error` and whether it was stored is unknown (the
+   * database may have gone away): the broker may hand the row's claim back once the database
+   * answers again, so its work is retried then rather than when the lease lapses. Default: nothing.
+   */
+  writeFailed(_grant: Grant, _error: unknown): void {}
 }
 
 export class NoopLifecycleHooks extends LifecycleHooks {

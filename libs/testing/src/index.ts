@@ -4,6 +4,7 @@
  * seeds (docs/architecture.md).
  */
 export * from './connection-watch.proxy';
+export * from './cuttable.proxy';
 export * from './provider-contract.suite';
 export * from './local-oidc-issuer';
 export * from './manual-clock';

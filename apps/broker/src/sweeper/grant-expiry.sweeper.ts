@@ -10,6 +10,8 @@ export interface SweeperSettings {
   concurrency: number;
   /** The clouds this broker serves (JIT_PROVIDERS), which share the slots fairly; default all. */
   clouds?: readonly CloudName[];
+  /** A claim (`grantId` null) or the work on a claimed grant failed with `error` (StrandedClaims hands back what a database outage left). */
+  onFailed?: (grantId: string | null, error: unknown) => void;
 }
 
 /**
@@ -76,7 +78,10 @@ export class GrantExpirySweeper {
       return;
     }
     this.cycling = this.cycle()
-      .catch((e: unknown) => this.logger.error(`sweep cycle failed: ${e instanceof Error ? e.message : String(e)}`))
+      .catch((e: unknown) => {
+        this.logger.error(`sweep cycle failed: ${e instanceof Error ? e.message : String(e)}`);
+        this.settings.onFailed?.(null, e);
+      })
       .finally(() => {
         this.cycling = null;
         if (this.again) {
@@ -111,7 +116,10 @@ export class GrantExpirySweeper {
     this.slots.take(g.cloud);
     const job = this.processDue
       .execute(g)
-      .catch((e: unknown) => this.logger.error(`grant ${g.id}: ${e instanceof Error ? e.message : String(e)}`))
+      .catch((e: unknown) => {
+        this.logger.error(`grant ${g.id}: ${e instanceof Error ? e.message : String(e)}`);
+        this.settings.onFailed?.(g.id, e);
+      })
       .finally(() => {
         this.inFlight.delete(job);
         this.slots.release(g.cloud);

@@ -18,6 +18,14 @@ export abstract class WorkQueue {
   abstract releaseOwnLeases(): Promise<number>;
 
   /**
+   * Releases this replica's claims on the grants `ids` (work on them stopped, say because the
+   * database went away mid-way), so any replica, this one included, may claim them at once
+   * instead of when the lease lapses. Rows another replica holds are left alone. Returns how
+   * many were released.
+   */
+  abstract releaseClaims(ids: readonly string[]): Promise<number>;
+
+  /**
    * The next moment after `after`, within `horizonMs` of it, that claimDue will have work: an
    * expiry, a revocation retry, an approval deadline, or a lease lapsing. The sweeper passes the
    * time it claimed at, so work that fell due between its claim and this query is not missed.

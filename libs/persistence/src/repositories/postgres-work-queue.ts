@@ -4,6 +4,9 @@ import { GrantRow, toGrant } from '../mappers/grant-row.mapper';
 
 /** The sweeper's work queue on PostgreSQL (or the embedded PGlite): leases on grant rows and on broker_jobs. */
 export class PostgresWorkQueue extends WorkQueue {
+  /** The lease ends of claims whose answer never came (see claimDue), to be handed back. */
+  private readonly unanswered = new Set<Date>();
+  private lastLeaseEnd = 0;
   constructor(
     private readonly db: DataSource,
     private readonly clock: Clock,
@@ -15,7 +18,9 @@ export class PostgresWorkQueue extends WorkQueue {
 
   async claimDue(owner: string, leaseMs: number, limit: number, cloud?: CloudName): Promise<Grant[]> {
     const now = this.clock.now();
-    const leaseUntil = new Date(now.getTime() + leaseMs);
+    // Distinct per claim, so a lost claim's rows are told from those of the claims before it.
+    const leaseUntil = new Date(Math.max(now.getTime() + leaseMs, this.lastLeaseEnd + 1));
+    this.lastLeaseEnd = leaseUntil.getTime();
     const claimed: Grant[] = [];
     // One statement per kind of work, each on its own partial index, most urgent first.
     const kinds = [
@@ -37,7 +42,7 @@ export class PostgresWorkQueue extends WorkQueue {
            LIMIT $4 FOR UPDATE SKIP LOCKED)
          RETURNING *`,
         [now, owner, leaseUntil, room, cloud ?? null],
-      );
+      ).catch((e: unknown) => this.lost(leaseUntil, e));
       claimed.push(...rows.map(toGrant));
     }
     return claimed;
@@ -50,6 +55,29 @@ export class PostgresWorkQueue extends WorkQueue {
     );
     await this.db.query(`UPDATE broker_jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1`, [this.owner]);
     return count;
+  }
+
+  async releaseClaims(ids: readonly string[]): Promise<number> {
+    // Claims whose answer was lost are released with the rows named (see claimDue).
+    const lost = [...this.unanswered];
+    if (ids.length === 0 && lost.length === 0) return 0;
+    const [, count]: [unknown[], number] = await this.db.query(
+      `UPDATE grants SET lease_owner = NULL, lease_until = NULL
+       WHERE lease_owner = $2 AND (id = ANY($1::uuid[]) OR lease_until = ANY($3::timestamptz[])) RETURNING id`,
+      [ids, this.owner, lost],
+    );
+    for (const at of lost) this.unanswered.delete(at);
+    return count;
+  }
+
+  /**
+   * A claim statement failed: whether it took rows is unknown (the database may have committed
+   * it and then gone away), and rows the cycle's earlier statements took were never returned.
+   * Either way they carry this claim's `lease_until`, which releaseClaims hands back.
+   */
+  private lost(leaseUntil: Date, error: unknown): never {
+    this.unanswered.add(leaseUntil);
+    throw error;
   }
 
   async nextDueAt(after: Date, horizonMs: number): Promise<Date | null> {
