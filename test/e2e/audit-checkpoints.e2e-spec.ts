@@ -120,7 +120,12 @@ describe('signed audit checkpoints', () => {
     // The attacker also removes the checkpoint rows; the file sink outside the database keeps them.
     await sql(`DELETE FROM audit_checkpoints`);
 
-    const online = await t.http.get('/v1/audit/verify').set(t.as('auditor'));
+    // From the latest checkpoint (the default): the first event after it no longer links to its signed hash.
+    const latest = checkpoints[checkpoints.length - 1].seq;
+    const incremental = await t.http.get('/v1/audit/verify').set(t.as('auditor'));
+    expect(incremental.body).toMatchObject({ ok: false, walk: { mode: 'incremental', afterSeq: latest }, firstBroken: { seq: latest + 1, kind: 'link' } });
+    // The full walk finds the rewrite at every checkpoint it crosses.
+    const online = await t.http.get('/v1/audit/verify?full=true').set(t.as('auditor'));
     expect(online.body.ok).toBe(false);
     expect(online.body.breaks.map((b: { kind: string }) => b.kind)).toEqual(checkpoints.map(() => 'checkpoint'));
     expect(online.body.breaks[0]).toMatchObject({ seq: checkpoints[0].seq, reason: expect.stringMatching(/does not have the hash signed in the checkpoint of/) });

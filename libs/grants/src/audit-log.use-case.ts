@@ -1,5 +1,5 @@
 import { AuditLog, ChainBreak, ChainVerifier, CheckpointKeyring, CheckpointSink, sortCheckpoints } from '@jit/audit';
-import { AuditCheckpoint, AuditCheckpointStore, AuditEvent, AuditFilter, Page } from '@jit/domain';
+import { AuditCheckpoint, AuditCheckpointStore, AuditEvent, AuditFilter, AuditHead, Page } from '@jit/domain';
 import { Actor, requireRole } from './actor';
 
 /** Events per database round trip when exporting or verifying. */
@@ -20,6 +20,26 @@ export interface VerifyOptions {
   anchors?: readonly { seq: number; hash: string }[];
   /** Breaks listed in detail (all are counted). */
   maxBreaks?: number;
+  /** Walk every stored event (from genesis, or from the archive boundary), not only those after the latest signed checkpoint. */
+  full?: boolean;
+}
+
+/** Which events a verify walked, and what it took on trust for the ones before. */
+export interface VerifyWalk {
+  /**
+   * `incremental`: the events after the latest valid signed checkpoint, whose hash is trusted
+   * because its signature verifies (an event before it altered in place is not seen: use `full`).
+   * `full`: every event still in the database.
+   */
+  mode: 'incremental' | 'full';
+  /** The walk started after this event: 0 for genesis, else a checkpoint's `seq`. */
+  afterSeq: number;
+  /** What the walk started from: genesis, the checkpoint it took on trust, or the archive boundary (events archived before it). */
+  from: 'genesis' | 'checkpoint' | 'archive';
+  checkpoint: { seq: number; hash: string; signedAt: string } | null;
+  /** Events before this `seq` are not in the database (archived, see `npm run audit-archive`); 0 when none. */
+  archivedThrough: number;
+  note: string;
 }
 
 export interface CheckpointSummary {
@@ -43,6 +63,7 @@ export interface VerifyResult {
   /** Anchors given (all matched when `ok`). */
   anchors: number;
   head: { seq: number; hash: string };
+  walk: VerifyWalk;
   checkpoints: CheckpointSummary;
   /** Every break found; `breaks` lists the first `maxBreaks` of them in `seq` order. */
   brokenCount: number;
@@ -81,9 +102,12 @@ export class AuditLogUseCase {
   }
 
   /**
-   * Walks the whole chain once, streaming, and reports every break: against the chain itself,
-   * the anchors given, and every signed checkpoint (from the database and from the sinks that can
-   * be read back). Cost is linear in the events; memory is the checkpoints and the listed breaks.
+   * Verifies the chain, streaming, and reports every break: against the chain itself, the anchors
+   * given, and every signed checkpoint (from the database and from the sinks that can be read
+   * back). By default only the events after the latest valid signed checkpoint are walked (its
+   * signature makes its hash trustworthy, so a re-chained history still breaks at the first event
+   * after it); `full` walks every event still stored. Cost is linear in the events walked; memory
+   * is the checkpoints and the listed breaks.
    */
   async verify(actor: Actor, options: VerifyOptions = {}): Promise<VerifyResult> {
     requireRole(actor, 'auditor', 'admin');
@@ -94,31 +118,46 @@ export class AuditLogUseCase {
     const found = await this.collectCheckpoints();
     // Events appended while we walk are after the head and not judged.
     const head = await this.audit.head();
-    const verifier = new ChainVerifier({ anchors, checkpoints: found.valid, maxReported: Number.MAX_SAFE_INTEGER });
-    for (const bad of found.invalid) verifier.report(bad.seq, null, 'checkpoint', bad.reason);
-    outer: for await (const page of this.audit.stream({}, AUDIT_PAGE)) {
+    const early = found.invalid.map((bad) => ({ seq: bad.seq, reason: bad.reason }));
+    // Two valid checkpoints for one event with different hashes: the signing key signed a rewrite.
+    const bySeq = new Map<number, AuditCheckpoint>();
+    const conflicted = new Set<number>();
+    for (const c of found.valid) {
+      const other = bySeq.get(c.seq);
+      if (other && other.hash !== c.hash) {
+        conflicted.add(c.seq);
+        early.push({ seq: c.seq, reason: `two validly signed checkpoints state different hashes for event ${c.seq} (the signing key signed a rewritten history)` });
+      }
+      bySeq.set(c.seq, c);
+    }
+    const walk = await this.chooseWalk(head, bySeq, conflicted, anchors, options.full ?? false);
+    const start = walk.checkpoint ? { seq: walk.afterSeq, hash: walk.checkpoint.hash } : undefined;
+    const walker = new ChainVerifier({ anchors, checkpoints: found.valid, maxReported: Number.MAX_SAFE_INTEGER, start });
+    for (const bad of early) walker.report(bad.seq, null, 'checkpoint', bad.reason);
+    outer: for await (const page of this.audit.stream({ afterSeq: walk.afterSeq }, AUDIT_PAGE)) {
       for (const e of page) {
         if (e.seq > head.seq) break outer;
-        verifier.add(e);
+        walker.add(e);
         // Keep memory bounded on a log broken everywhere: beyond the listed ones only the count matters.
-        if (verifier.breaks.length > maxBreaks * 4) verifier.breaks.splice(maxBreaks * 2);
+        if (walker.breaks.length > maxBreaks * 4) walker.breaks.splice(maxBreaks * 2);
       }
     }
-    verifier.finish(head);
-    if (verifier.breakCount === 0) {
+    walker.finish(head);
+    if (walker.breakCount === 0) {
       // Events appended during the walk moved the head on; anything past the current head was
       // written around the chain (a forged row that did not update the head).
       const [max, now] = [await this.audit.maxSeq(), await this.audit.head()];
-      if (max > now.seq) verifier.report(now.seq + 1, null, 'inserted', `events after ${now.seq} are not in the chain head (inserted)`);
+      if (max > now.seq) walker.report(now.seq + 1, null, 'inserted', `events after ${now.seq} are not in the chain head (inserted)`);
     }
-    const breaks = [...verifier.breaks].sort((a, b) => a.seq - b.seq).slice(0, maxBreaks);
+    const breaks = [...walker.breaks].sort((a, b) => a.seq - b.seq).slice(0, maxBreaks);
     const latestSeq = found.valid.length ? Math.max(...found.valid.map((c) => c.seq)) : null;
     return {
-      ok: verifier.breakCount === 0,
-      checked: verifier.checked,
-      intact: verifier.intact,
+      ok: walker.breakCount === 0,
+      checked: walker.checked,
+      intact: walker.intact,
       anchors: anchors.length,
       head,
+      walk,
       checkpoints: {
         signed: this.trust !== null,
         total: found.total,
@@ -127,10 +166,52 @@ export class AuditLogUseCase {
         uncovered: Math.max(0, head.seq - (latestSeq ?? 0)),
         sources: found.sources,
       },
-      brokenCount: verifier.breakCount,
+      brokenCount: walker.breakCount,
       breaks,
-      truncated: verifier.breakCount > breaks.length,
+      truncated: walker.breakCount > breaks.length,
       firstBroken: breaks[0] ?? null,
+    };
+  }
+
+  /**
+   * Where the walk starts. The database's log begins at genesis, or after the checkpoint that
+   * sealed the last archived segment (its first stored event follows a valid signed checkpoint).
+   * A full walk starts there; an incremental one at the latest valid checkpoint that is at or
+   * before the head and before every anchor given (so each anchor is still judged).
+   */
+  private async chooseWalk(
+    head: AuditHead,
+    valid: ReadonlyMap<number, AuditCheckpoint>,
+    conflicted: ReadonlySet<number>,
+    anchors: readonly { seq: number }[],
+    full: boolean,
+  ): Promise<VerifyWalk> {
+    const describe = (c: AuditCheckpoint) => ({ seq: c.seq, hash: c.hash, signedAt: c.signedAt.toISOString() });
+    const first = (await this.audit.list({}, 1, null)).items[0];
+    const firstSeq = first ? first.seq : head.seq + 1;
+    const boundary = firstSeq > 1 && !conflicted.has(firstSeq - 1) ? valid.get(firstSeq - 1) : undefined;
+    const archivedThrough = boundary ? boundary.seq : 0;
+    const base: VerifyWalk = boundary
+      ? { mode: 'full', afterSeq: boundary.seq, from: 'archive', checkpoint: describe(boundary), archivedThrough,
+          note: `events 1..${boundary.seq} were archived; the walk starts from the signed checkpoint that sealed them` }
+      : { mode: 'full', afterSeq: 0, from: 'genesis', checkpoint: null, archivedThrough, note: 'every event from genesis' };
+    if (full) return base;
+    if (!this.trust) return { ...base, note: `${base.note} (the broker runs unsigned: no checkpoint to start from)` };
+    const limit = Math.min(head.seq, ...anchors.map((a) => a.seq - 1));
+    let best: AuditCheckpoint | undefined;
+    for (const c of valid.values()) {
+      if (c.seq > base.afterSeq && c.seq <= limit && !conflicted.has(c.seq) && (!best || c.seq > best.seq)) best = c;
+    }
+    if (!best) return { ...base, note: `${base.note} (no valid signed checkpoint after it to start from)` };
+    return {
+      mode: 'incremental',
+      afterSeq: best.seq,
+      from: 'checkpoint',
+      checkpoint: describe(best),
+      archivedThrough,
+      note:
+        `events after ${best.seq}, the latest valid signed checkpoint${anchors.length ? ' before every anchor' : ''}; ` +
+        `events ${base.afterSeq + 1}..${best.seq} were not re-read (full=true walks them)`,
     };
   }
 

@@ -70,13 +70,15 @@ export class AuditController {
   @ApiOperation({
     summary:
       'Check the hash chain, streaming: every broken link is counted and the first maxBreaks are listed with reasons and how many intact events follow each. ' +
-      'The chain is checked against every signed checkpoint (database and readable sinks) and against heads recorded from earlier verifies, passed as anchor=<seq>:<hash>',
+      'The chain is checked against every signed checkpoint (database and readable sinks) and against heads recorded from earlier verifies, passed as anchor=<seq>:<hash>. ' +
+      'By default only the events after the latest valid signed checkpoint are walked; full=true walks every stored event. walk says which, and from where',
   })
   @ApiQuery({ name: 'anchor', required: false, description: '<seq>:<hash> of an earlier head; repeatable (up to 100)' })
   @ApiQuery({ name: 'maxBreaks', required: false, description: '1-1000, default 100: breaks listed in detail (all are counted)' })
+  @ApiQuery({ name: 'full', required: false, enum: ['true', 'false'], description: 'true: walk from genesis (or the archive boundary), not from the latest signed checkpoint' })
   async verify(@CurrentActor() actor: Actor, @Query() query: unknown) {
-    const { anchor, maxBreaks } = parseWith(verifyQuery, query);
-    return this.audit.verify(actor, { anchors: anchor, maxBreaks });
+    const { anchor, maxBreaks, full } = parseWith(verifyQuery, query);
+    return this.audit.verify(actor, { anchors: anchor, maxBreaks, full });
   }
 
   @Get('checkpoints')

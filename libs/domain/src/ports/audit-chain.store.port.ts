@@ -10,6 +10,8 @@ export interface AuditFilter {
   type?: string;
   from?: Date;
   to?: Date;
+  /** Only events after this `seq` (verify from a checkpoint, archival); not an API filter. */
+  afterSeq?: number;
 }
 
 /** The chain's last link: `seq` 0 and the genesis hash before the first event. */

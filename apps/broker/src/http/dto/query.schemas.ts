@@ -44,6 +44,11 @@ export const verifyQuery = z.strictObject({
     .transform((a) => (a === undefined ? [] : Array.isArray(a) ? a : [a])),
   /** Breaks listed in detail; all are counted. */
   maxBreaks: limit(1000, 100),
+  /** `true`: walk every stored event, not only those after the latest valid signed checkpoint. */
+  full: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 
 export const checkpointsQuery = z.strictObject({
