@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { CSV_OPTIONS } from './audit.controller';
+import { CSV_OPTIONS } from './audit-export';
 
 /** One CSV record of the audit export with `actor` set to `value`, the other columns fixed. */
 function actorCell(value: unknown): string {

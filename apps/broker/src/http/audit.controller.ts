@@ -1,22 +1,12 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { stringify } from 'csv-stringify';
 import { Response } from 'express';
-import { once } from 'node:events';
 import { checkpointToJson } from '@jit/audit';
 import { Actor, AuditLogUseCase } from '@jit/grants';
+import { sendAuditExport } from './audit-export';
 import { CurrentActor } from './auth/auth.decorators';
 import { toAuditResponse } from './dto/audit-event.response';
 import { auditQuery, checkpointsQuery, parseWith, verifyQuery } from './dto/query.schemas';
-
-const CSV_COLUMNS = ['seq', 'id', 'occurredAt', 'type', 'grantId', 'cloud', 'principal', 'actor', 'data', 'prevHash', 'hash'];
-
-/**
- * A cell that starts with `= + - @`, a tab or a CR (or their full-width forms) gets a leading `'`
- * (OWASP CSV injection), so a spreadsheet shows an actor such as `=HYPERLINK(...)` as text and never
- * runs it. The CSV is therefore for people; the JSON-lines export is the lossless one to verify.
- */
-export const CSV_OPTIONS = { header: true, columns: CSV_COLUMNS, escape_formulas: true };
 
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -43,27 +33,8 @@ export class AuditController {
       res.json({ items: page.items.map(toAuditResponse), nextCursor: page.nextCursor });
       return;
     }
-    const pages = this.audit.export(actor, filter);
-    res.status(200).setHeader('Cache-Control', 'no-store');
-    if (format === 'jsonl') {
-      res.type('application/x-ndjson');
-      for await (const page of pages) {
-        if (!res.write(page.map((e) => JSON.stringify(toAuditResponse(e))).join('\n') + '\n')) await once(res, 'drain');
-      }
-      res.end();
-      return;
-    }
-    res.type('text/csv').setHeader('Content-Disposition', 'attachment; filename="audit.csv"');
-    const csv = stringify(CSV_OPTIONS);
-    csv.pipe(res);
-    for await (const page of pages) {
-      for (const e of page) {
-        const row = toAuditResponse(e);
-        if (!csv.write({ ...row, data: JSON.stringify(row.data) })) await once(csv, 'drain');
-      }
-    }
-    csv.end();
-    await once(res, 'finish');
+    // Streamed with back-pressure (audit-export.ts): what it holds does not grow with the log or a slow client.
+    await sendAuditExport(this.audit.export(actor, filter), format, res);
   }
 
   @Get('verify')
