@@ -2,9 +2,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Events staged by the transaction of the state change they record, chained moments later by one
- * chainer at a time (docs/audit.md, "How the chain is written"). `id` orders them: the chainer
- * takes every staged row committed before its statement, oldest id first, and deletes them in
- * the transaction that chains them. Rows are never updated.
+ * chainer at a time (docs/audit.md, "How the chain is written"). The chainer takes every staged
+ * row committed before its statement and deletes them in the transaction that chains them; `id`
+ * orders them, and `tx` (the staging transaction) keeps one transaction's events together, since
+ * concurrent multi-row INSERTs interleave their sequence values. Rows are never updated.
  */
 export class CreateAuditStaging1764230000000 implements MigrationInterface {
   name = 'CreateAuditStaging1764230000000';
@@ -13,6 +14,7 @@ export class CreateAuditStaging1764230000000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE audit_staged (
         id bigserial PRIMARY KEY,
+        tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
         event_id uuid NOT NULL UNIQUE,
         occurred_at timestamptz NOT NULL,
         type text NOT NULL,

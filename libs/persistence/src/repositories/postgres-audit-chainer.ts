@@ -4,6 +4,7 @@ import { AuditEvent, CloudName, LinkStagedEvents, StagedAuditEvent } from '@jit/
 /** An audit_staged row as the driver returns it. */
 interface StagedRow {
   id: string;
+  tx: string;
   event_id: string;
   occurred_at: Date;
   type: string;
@@ -35,7 +36,8 @@ export async function stageAuditEvents(m: EntityManager, events: readonly Staged
  * and moves the head, in one transaction. Under READ COMMITTED the DELETE's snapshot is taken
  * after the lock is granted, so it sees every staging transaction that committed before; one that
  * commits later is taken by a later round and gets a later `seq`. No id is ever skipped: rows are
- * taken by what is visible, not by a high-water mark.
+ * taken by what is visible, not by a high-water mark. A transaction that waited for another's row
+ * lock stages after that one committed, so it follows it in the chain.
  */
 export async function chainStagedEvents(db: DataSource, link: LinkStagedEvents, limit: number): Promise<number> {
   return db.transaction(async (m) => {
@@ -46,7 +48,10 @@ export async function chainStagedEvents(db: DataSource, link: LinkStagedEvents, 
       [limit],
     );
     if (rows.length === 0) return 0;
-    rows.sort((a, b) => Number(a.id) - Number(b.id));
+    // Staging order, one transaction's events together: transactions by their first id, then by id.
+    const first = new Map<string, number>();
+    for (const r of rows) first.set(r.tx, Math.min(first.get(r.tx) ?? Infinity, Number(r.id)));
+    rows.sort((a, b) => first.get(a.tx)! - first.get(b.tx)! || Number(a.id) - Number(b.id));
     const events = link(
       { seq: Number(head.seq), hash: head.hash },
       rows.map((r) => ({
