@@ -11,6 +11,7 @@ import { AuditLog, AuditTrail, hashEvent } from '@jit/audit';
 import { BrokerConfig, loadBrokerConfig } from '@jit/config';
 import { CLOUDS, GENESIS_HASH, Grant } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
+import { targetKinds } from '@jit/testing';
 import { PostgresAuditChainStore, PostgresUnitOfWork, openDatabase } from '@jit/persistence';
 import { SystemClock } from '@jit/domain';
 import { sha256Hex } from '../apps/broker/src/http/auth/token-registry';
@@ -286,7 +287,7 @@ function sampleWaits(pool: Pool, dbName: string) {
 // phases
 
 async function apiThroughput(dbUrl: string, tokensFile: string, pool: Pool, dbName: string) {
-  const providers = CLOUDS.map((c) => new LocalCloudProvider(c));
+  const providers = CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds));
   const broker = await startBroker({ config: brokerConfig(dbUrl, tokensFile), providers, logLevels: ['error'] });
   try {
     const cpu0 = process.cpuUsage();
@@ -304,7 +305,7 @@ async function apiThroughput(dbUrl: string, tokensFile: string, pool: Pool, dbNa
 
 /** One grant row plus one audit row per transaction, on copies of the broker's tables (same columns and indexes). */
 async function floor(pool: Pool, withChainHead: boolean, concurrency = CONCURRENCY, total = GRANTS + WARMUP, suffix = withChainHead ? 'chained' : 'bare') {
-  const provider = new LocalCloudProvider('aws');
+  const provider = new LocalCloudProvider('aws', targetKinds);
   await pool.query(`CREATE TABLE floor_grants_${suffix} (LIKE grants INCLUDING ALL)`);
   await pool.query(`CREATE TABLE floor_audit_${suffix} (LIKE audit_events INCLUDING ALL)`);
   await pool.query(`CREATE TABLE floor_head_${suffix} (LIKE audit_chain_head INCLUDING ALL)`);
@@ -351,7 +352,7 @@ async function floor(pool: Pool, withChainHead: boolean, concurrency = CONCURREN
 }
 
 async function revocationLag(dbUrl: string, tokensFile: string, pool: Pool) {
-  const providers = CLOUDS.map((c) => new LocalCloudProvider(c));
+  const providers = CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds));
   const aws = providers.find((p) => p.cloud === 'aws')!;
 
   // Preload: grants rows in multi-row INSERTs with the store's columns, and their four audit

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Grant, SystemClock } from '@jit/domain';
 import { CloudProviderRegistry } from '@jit/grants';
 import { LocalCloudProvider } from '@jit/provider-local';
+import { targetKinds } from '@jit/testing';
 import { AzureSimulator } from '@jit/sim-azure';
 import { MECHANISMS, holdsQuery, specFactory } from '../contract/azure/azure-harness.factory';
 import { providerFor, startSeededSimulator } from '../contract/azure/azure-world.fixture';
@@ -35,7 +36,7 @@ describe('early revoke of a PIM grant inside the five-minute window', () => {
 
   it('should retry at assignment time + 5 min and end revoked', async () => {
     const azure = providerFor(sim);
-    const registry = new CloudProviderRegistry([azure, new LocalCloudProvider('aws'), new LocalCloudProvider('gcp')]);
+    const registry = new CloudProviderRegistry([azure, new LocalCloudProvider('aws', targetKinds), new LocalCloudProvider('gcp', targetKinds)]);
     const store = postgresStores(db.dataSource, new SystemClock(), 'medium');
     const { revoke, processDue } = wireGrantUseCases(store, registry, new SystemClock(), SETTINGS);
     const spec = specFactory(azure, MECHANISMS.directoryRole)({ expiresAt: new Date(Date.now() + 30 * MINUTE) });

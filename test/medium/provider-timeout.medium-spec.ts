@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Grant, Principal, ProviderError, SystemClock, Target } from '@jit/domain';
 import { CloudProviderRegistry } from '@jit/grants';
 import { LocalCloudProvider } from '@jit/provider-local';
-import { grantRow } from '@jit/testing';
+import { grantRow, targetKinds } from '@jit/testing';
 import { openTestDatabase } from '../setup/test-database';
 import { postgresStores } from '../setup/postgres-stores';
 import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
@@ -31,7 +31,7 @@ describe('the provider timeout cancels the call', () => {
   }
 
   it('should abort a grant call that outlives the timeout, leave nothing in the cloud, and fail the grant as transient', async () => {
-    const aws = new LocalCloudProvider('aws');
+    const aws = new LocalCloudProvider('aws', targetKinds);
     const registry = new CloudProviderRegistry([aws]);
     const stores = postgresStores(db.dataSource, new SystemClock(), 'r1');
     const settings = { leaseMs: 30_000, providerTimeoutMs: 200, revokeMaxAttempts: 3, revokeFailedRetryMs: 60_000 };

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { GrantSpec, SystemClock } from '@jit/domain';
 import { CloudProviderRegistry, ReconcileOrphansUseCase } from '@jit/grants';
 import { LocalCloudProvider } from '@jit/provider-local';
-import { grantRow } from '@jit/testing';
+import { grantRow, targetKinds } from '@jit/testing';
 import { openTestDatabase } from '../setup/test-database';
 import { PostgresStores, postgresStores } from '../setup/postgres-stores';
 
 describe(ReconcileOrphansUseCase.name, () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let store: PostgresStores;
-  const aws = new LocalCloudProvider('aws');
+  const aws = new LocalCloudProvider('aws', targetKinds);
   const target = { kind: 'aws.assume-role' as const, roleArn: 'arn:aws:iam::123456789012:role/deploy' };
   const principal = { type: 'workload' as const, id: 'arn:aws:iam::123456789012:role/ci' };
 

@@ -2,7 +2,7 @@ import { DomainError, Grant } from '@jit/domain';
 import { Actor, CloudProviderRegistry } from '@jit/grants';
 import { AccessPolicy, parseAccessPolicy } from '@jit/policy';
 import { LocalCloudProvider } from '@jit/provider-local';
-import { ManualClock } from '@jit/testing';
+import { ManualClock, targetKinds } from '@jit/testing';
 import { postgresStores } from '../setup/postgres-stores';
 import { openTestDatabase } from '../setup/test-database';
 import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
@@ -69,7 +69,7 @@ describe('requesting, approving and denying a grant on a real database', () => {
 
   function wire() {
     const stores = postgresStores(db.dataSource, clock, 'api');
-    const registry = new CloudProviderRegistry([gcp, new LocalCloudProvider('aws'), new LocalCloudProvider('azure')]);
+    const registry = new CloudProviderRegistry([gcp, new LocalCloudProvider('aws', targetKinds), new LocalCloudProvider('azure', targetKinds)]);
     return { ...wireGrantUseCases(stores, registry, clock, SETTINGS, policies), find: (id: string) => stores.grants.findById(id) };
   }
 
@@ -93,8 +93,8 @@ describe('requesting, approving and denying a grant on a real database', () => {
   });
   beforeEach(() => {
     clock = new ManualClock(new Date());
-    gcp = new LocalCloudProvider('gcp');
-    policies = { current: parseAccessPolicy(RULES, 'rules.yaml', clock.now()) };
+    gcp = new LocalCloudProvider('gcp', targetKinds);
+    policies = { current: parseAccessPolicy(RULES, 'rules.yaml', clock.now(), targetKinds) };
     use = wire();
   });
 
@@ -197,7 +197,7 @@ describe('requesting, approving and denying a grant on a real database', () => {
     it('should check the deny-list again at the final approval, so a target denied while waiting is never granted', async () => {
       const g = await pending();
       await use.approve.execute(dave, g.id, { comment: null });
-      policies.current = parseAccessPolicy(FROZEN, 'rules.yaml', clock.now());
+      policies.current = parseAccessPolicy(FROZEN, 'rules.yaml', clock.now(), targetKinds);
       const refused = await domainError(use.approve.execute(erin, g.id, { comment: null }));
       expect(refused).toMatchObject({ code: 'policy_denied', extra: { grantId: g.id, state: 'denied', decision: { rule: 'deny-list:storage-frozen', code: 'deny_list' } } });
       expect(await use.find(g.id)).toMatchObject({ state: 'denied', endReason: 'denied' });
@@ -237,7 +237,7 @@ describe('requesting, approving and denying a grant on a real database', () => {
       const mine = await use.request.execute(alice, body(), 'shared-key');
       const franks = await use.request.execute(frank, body(), 'shared-key');
       expect(franks.grant.id).not.toBe(mine.grant.id);
-      policies.current = parseAccessPolicy(FROZEN, 'rules.yaml', clock.now());
+      policies.current = parseAccessPolicy(FROZEN, 'rules.yaml', clock.now(), targetKinds);
       expect(await use.request.execute(alice, body(), 'shared-key')).toMatchObject({ replayed: true, grant: { id: mine.grant.id } });
       expect((await domainError(use.request.execute(alice, body(), 'new-key'))).code).toBe('policy_denied');
     });

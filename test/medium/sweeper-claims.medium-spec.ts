@@ -3,7 +3,7 @@ import { AuditTrail } from '@jit/audit';
 import { Clock, Grant, GrantState, SystemClock, Target, grantSpec } from '@jit/domain';
 import { CloudProviderRegistry } from '@jit/grants';
 import { LocalCloudProvider } from '@jit/provider-local';
-import { ManualClock, grantRow } from '@jit/testing';
+import { ManualClock, grantRow, targetKinds } from '@jit/testing';
 import { openTestDatabase } from '../setup/test-database';
 import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
 import { PostgresStores, postgresStores } from '../setup/postgres-stores';
@@ -32,9 +32,9 @@ describe('sweeper claims and crash recovery on a real database', () => {
   });
   beforeEach(async () => {
     await db.dataSource.query(`DELETE FROM grants`);
-    aws = new LocalCloudProvider('aws');
-    gcp = new LocalCloudProvider('gcp');
-    registry = new CloudProviderRegistry([aws, gcp, new LocalCloudProvider('azure')]);
+    aws = new LocalCloudProvider('aws', targetKinds);
+    gcp = new LocalCloudProvider('gcp', targetKinds);
+    registry = new CloudProviderRegistry([aws, gcp, new LocalCloudProvider('azure', targetKinds)]);
   });
 
   const store = (owner: string, clock: Clock = new SystemClock()) => postgresStores(db.dataSource, clock, owner);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloudName, Grant, SystemClock, Target } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
-import { grantRow } from '@jit/testing';
+import { grantRow, targetKinds } from '@jit/testing';
 import { openTestDatabase } from '../setup/test-database';
 import { postgresStores } from '../setup/postgres-stores';
 
@@ -14,7 +14,7 @@ const LEASE_MS = 60_000;
 describe('claims per cloud on a real database', () => {
   type Db = Awaited<ReturnType<typeof openTestDatabase>>;
   let db: Db;
-  const providers = { aws: new LocalCloudProvider('aws'), gcp: new LocalCloudProvider('gcp') };
+  const providers = { aws: new LocalCloudProvider('aws', targetKinds), gcp: new LocalCloudProvider('gcp', targetKinds) };
 
   beforeAll(async () => {
     db = await openTestDatabase();

@@ -1,6 +1,7 @@
 import { loadBrokerConfig } from '@jit/config';
 import { CLOUDS } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
+import { targetKinds } from '@jit/testing';
 import { runUntilSignal } from '../../apps/broker/src/run-until-signal';
 import { startBroker } from '../../apps/broker/src/start-broker';
 
@@ -11,7 +12,7 @@ import { startBroker } from '../../apps/broker/src/start-broker';
  */
 async function main(): Promise<void> {
   const config = loadBrokerConfig(process.env);
-  const broker = await startBroker({ config, providers: CLOUDS.map((c) => new LocalCloudProvider(c)), logLevels: ['warn', 'error'] });
+  const broker = await startBroker({ config, providers: CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds)), logLevels: ['warn', 'error'] });
   process.stdout.write(`listening on ${broker.url} database=${broker.database.description}\n`);
   runUntilSignal(broker);
 }

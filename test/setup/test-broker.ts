@@ -5,6 +5,7 @@ import request from 'supertest';
 import { loadBrokerConfig } from '@jit/config';
 import { CLOUDS, CloudAccessProvider, CloudName } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
+import { targetKinds } from '@jit/testing';
 import { ensureAuditSigningKey } from '../../apps/broker/src/audit/audit-signing-key.file';
 import { sha256Hex } from '../../apps/broker/src/http/auth/token-registry';
 import { RunningBroker, startBroker } from '../../apps/broker/src/start-broker';
@@ -83,7 +84,7 @@ export async function startTestBroker(
     JIT_RATE_LIMIT_DRY_RUNS: '9999999/PT1M',
     ...env,
   });
-  const clouds = Object.fromEntries(CLOUDS.map((c) => [c, new LocalCloudProvider(c)])) as Record<CloudName, LocalCloudProvider>;
+  const clouds = Object.fromEntries(CLOUDS.map((c) => [c, new LocalCloudProvider(c, targetKinds)])) as Record<CloudName, LocalCloudProvider>;
   const replaced = new Set((options.providers ?? []).map((p) => p.cloud));
   const providers = [...Object.values(clouds).filter((c) => !replaced.has(c.cloud)), ...(options.providers ?? [])];
   let broker: RunningBroker;

@@ -13,18 +13,20 @@ import {
   RevokeGrantUseCase,
 } from '@jit/grants';
 import { PolicySource, emptyAccessPolicy } from '@jit/policy';
+import { targetKinds } from '@jit/testing';
 import { PostgresStores } from './postgres-stores';
 
 /**
  * The lifecycle and the use cases over one replica's stores, wired as start-broker wires them
- * (no hooks; the rules `policies` holds, none by default, so every request is denied).
+ * (no hooks; the rules `policies` holds, none by default, so every request is denied). Requests
+ * are parsed against the kinds those rules were checked against (`targetKinds` by default).
  */
 export function wireGrantUseCases(
   stores: PostgresStores,
   registry: CloudProviderRegistry,
   clock: Clock,
   settings: LifecycleSettings,
-  policies: PolicySource = { current: emptyAccessPolicy(clock.now()) },
+  policies: PolicySource = { current: emptyAccessPolicy(clock.now(), targetKinds) },
 ) {
   const hooks = new NoopLifecycleHooks();
   const transitions = new GrantTransitions(stores.unitOfWork, stores.grants, stores.audit, hooks);
@@ -37,7 +39,7 @@ export function wireGrantUseCases(
     processDue: new ProcessDueGrantUseCase({ transitions, lifecycle, registry, clock }),
     revoke: new RevokeGrantUseCase({ reader, transitions, lifecycle, clock, leaseMs: settings.leaseMs }),
     request: new RequestGrantUseCase({
-      ...decisions, audit: stores.audit, lifecycle, registry, hooks, leaseMs: settings.leaseMs, bounds: { minSeconds: 60, maxSeconds: 86_400 },
+      ...decisions, audit: stores.audit, lifecycle, registry, hooks, leaseMs: settings.leaseMs, bounds: { minSeconds: 60, maxSeconds: 86_400 }, kinds: policies.current.kinds,
     }),
     approve: new ApproveGrantUseCase({ ...decisions, lifecycle, leaseMs: settings.leaseMs }),
     deny: new DenyGrantUseCase(decisions),

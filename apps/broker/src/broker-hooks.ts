@@ -1,9 +1,6 @@
-import { CloudName, Grant, GrantState } from '@jit/domain';
+import { CloudName, Grant, GrantState, TargetKinds } from '@jit/domain';
 import { LifecycleHooks } from '@jit/grants';
 import { BrokerMetrics } from '@jit/observability';
-
-/** Kinds whose cloud has no expiry of its own: the sweeper is the only enforcement. */
-const SWEEPER_ONLY = new Set(['azure.app-role']);
 
 export class BrokerLifecycleHooks extends LifecycleHooks {
   /** Set once the sweeper exists (API-only replicas have none). */
@@ -13,13 +10,16 @@ export class BrokerLifecycleHooks extends LifecycleHooks {
   /** Set by the composition root: a grant's write failed, maybe for want of the database (StrandedClaims). */
   onWriteFailed: ((grantId: string, error: unknown) => void) | undefined;
 
-  constructor(private readonly metrics: BrokerMetrics) {
+  constructor(
+    private readonly metrics: BrokerMetrics,
+    /** Whose descriptors say which grants only the sweeper ends (no expiry in the cloud). */
+    private readonly kinds: TargetKinds,
+  ) {
     super();
   }
 
   revocationLag(grant: Grant, seconds: number): void {
-    const enforcement =
-      SWEEPER_ONLY.has(grant.kind) || (grant.kind === 'azure.resource-role' && grant.principal.type === 'workload') ? 'sweeper' : 'cloud';
+    const enforcement = this.kinds.has(grant.kind) ? this.kinds.enforcement(grant.kind, grant.principal) : 'cloud';
     this.metrics.revocationLag.observe({ cloud: grant.cloud, kind: grant.kind, enforcement }, Math.max(0, seconds));
   }
 

@@ -8,5 +8,6 @@
 export { startBroker } from './start-broker';
 export type { RunningBroker, StartOptions } from './start-broker';
 export { runUntilSignal } from './run-until-signal';
+export { targetKinds } from './target-kinds';
 export { sha256Hex } from './http/auth/token-registry';
 export { ensureAuditSigningKey } from './audit/audit-signing-key.file';

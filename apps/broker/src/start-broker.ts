@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { INestApplication, LogLevel, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { BrokerConfig } from '@jit/config';
-import { Clock, CloudAccessProvider, SystemClock } from '@jit/domain';
+import { Clock, CloudAccessProvider, SystemClock, TargetKinds } from '@jit/domain';
 import {
   ApproveGrantUseCase,
   AuditLogUseCase,
@@ -48,6 +48,8 @@ import { PolicyReloader } from './policy/policy-reloader';
 import { GrantExpirySweeper } from './sweeper/grant-expiry.sweeper';
 import { ReconcileScheduler } from './sweeper/reconcile.scheduler';
 import { StrandedClaims } from './sweeper/stranded-claims';
+import { targetKinds } from './target-kinds';
+import { grantRequestBodySchema } from './http/dto/grant-request.body';
 
 /** How often each replica chains audit events that no writer is waiting for (normally there are none). */
 const AUDIT_CHAIN_SWEEP_MS = 1000;
@@ -59,6 +61,8 @@ export interface StartOptions {
   config: BrokerConfig;
   providers: CloudAccessProvider[];
   clock?: Clock;
+  /** The target kinds served; by default every kind the three provider libs describe (`targetKinds`). */
+  kinds?: TargetKinds;
   /** An already open database (tests); otherwise opened from the config and closed with the broker. */
   database?: Database;
   logLevels?: LogLevel[];
@@ -99,8 +103,9 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   // The levels the app will log at, from the first line on (the start-up notices come before the app exists).
   Logger.overrideLogger(options.logLevels ?? ['log', 'warn', 'error']);
   const clock = options.clock ?? new SystemClock();
+  const kinds = options.kinds ?? targetKinds;
   // An invalid rules file stops the start here, before anything listens, with its line and field.
-  const policyHolder = await AccessPolicyHolder.open(config.policyFile, () => clock.now());
+  const policyHolder = await AccessPolicyHolder.open(config.policyFile, kinds, () => clock.now());
   // Likewise a bad webhooks file, or a webhook secret missing from the environment.
   const webhooks = config.notificationsFile ? loadNotificationsConfig(config.notificationsFile).webhooks : [];
   // Approver groups are declared in the rules file; a name that is not would route nothing, silently.
@@ -121,7 +126,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const auditLog = new AuditLog(unitOfWork, new PostgresAuditChainStore(database.dataSource), clock);
   const metrics = new BrokerMetrics(() => store.countByState());
   metrics.info.set({ role: config.role, clouds: options.providers.map((p) => p.cloud).join(','), database: database.description.startsWith('embedded') ? 'embedded' : 'postgresql' }, 1);
-  const hooks = new BrokerLifecycleHooks(metrics);
+  const hooks = new BrokerLifecycleHooks(metrics, kinds);
   const registry = new CloudProviderRegistry(options.providers);
   const transitions = new GrantTransitions(unitOfWork, store, auditLog, hooks);
   // Aborted at shutdown: cancels every cloud call in flight (the lifecycle records nothing of them).
@@ -198,6 +203,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         requestGrant: new RequestGrantUseCase({
           store, audit: auditLog, transitions, lifecycle, registry, clock, hooks, policies: policyHolder, leaseMs: config.leaseMs,
           bounds: { minSeconds: config.minDurationSeconds, maxSeconds: config.maxDurationSeconds },
+          kinds,
         }),
         approveGrant: new ApproveGrantUseCase({ store, transitions, lifecycle, clock, policies: policyHolder, leaseMs: config.leaseMs }),
         denyGrant: new DenyGrantUseCase({ store, transitions, clock, policies: policyHolder }),
@@ -212,7 +218,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     // Names the framework to anyone who asks; nothing needs it.
     (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
     app.use(jsonBodyMiddleware(config.bodyLimitBytes));
-    openApi.document = SwaggerModule.createDocument(
+    const document = SwaggerModule.createDocument(
       app,
       new DocumentBuilder()
         .setTitle('JIT access broker')
@@ -221,6 +227,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         .addBearerAuth()
         .build(),
     );
+    documentGrantRequestBody(document, kinds);
+    openApi.document = document;
     answerClientErrors(app.getHttpServer());
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address() as AddressInfo;
@@ -278,3 +286,9 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   };
 }
 
+/** The body of `POST /v1/grants` in the API document, with the target kinds this broker serves. */
+function documentGrantRequestBody(document: OpenAPIObject, kinds: TargetKinds): void {
+  const body = document.paths['/v1/grants']?.post?.requestBody;
+  if (!body || !('content' in body)) throw new Error('the API document has no request body for POST /v1/grants');
+  body.content['application/json'] = { ...body.content['application/json'], schema: grantRequestBodySchema(kinds) };
+}

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { loadBrokerConfig } from '@jit/config';
 import { CLOUDS } from '@jit/domain';
-import { ensureAuditSigningKey, runUntilSignal, startBroker } from '@jit/broker';
+import { ensureAuditSigningKey, runUntilSignal, startBroker, targetKinds } from '@jit/broker';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { sandboxBanner } from './sandbox-banner';
 import { startSandboxClouds } from './sandbox-clouds';
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   // JIT_SANDBOX_CLOUDS=local swaps the simulators for in-memory clouds (no wire protocol).
   const clouds =
     env.JIT_SANDBOX_CLOUDS === 'local'
-      ? { providers: CLOUDS.map((c) => new LocalCloudProvider(c)), endpoints: ['aws, azure, gcp: local in-memory clouds'], close: async () => {} }
+      ? { providers: CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds)), endpoints: ['aws, azure, gcp: local in-memory clouds'], close: async () => {} }
       : await startSandboxClouds();
   const broker = await startBroker({ config, providers: clouds.providers, logLevels: ['warn', 'error'] });
   const base = `http://localhost:${new URL(broker.url!).port}`;

@@ -1,5 +1,6 @@
 import { DomainError } from './grant.exception';
 import { parseGrantRequest } from './grant-request';
+import { targetKinds } from '@jit/testing';
 
 const bounds = { minSeconds: 60, maxSeconds: 8 * 3600 };
 const valid = {
@@ -11,7 +12,7 @@ const valid = {
 
 function fieldsOf(body: unknown): string[] {
   try {
-    parseGrantRequest(body, bounds);
+    parseGrantRequest(body, bounds, targetKinds);
   } catch (e) {
     expect(e).toBeInstanceOf(DomainError);
     return (e as DomainError).issues.map((i) => i.field);
@@ -21,7 +22,7 @@ function fieldsOf(body: unknown): string[] {
 
 describe(parseGrantRequest.name, () => {
   it('should accept a valid request and convert the duration to seconds', () => {
-    expect(parseGrantRequest(valid, bounds)).toMatchObject({ cloud: 'aws', durationSeconds: 1200, justification: null });
+    expect(parseGrantRequest(valid, bounds, targetKinds)).toMatchObject({ cloud: 'aws', durationSeconds: 1200, justification: null });
   });
 
   it('should default the Entra directory scope to the tenant', () => {
@@ -33,6 +34,7 @@ describe(parseGrantRequest.name, () => {
         duration: 'PT1H',
       },
       bounds,
+      targetKinds,
     );
     expect(r.target).toMatchObject({ directoryScopeId: '/' });
   });
@@ -94,7 +96,7 @@ describe(parseGrantRequest.name, () => {
   });
 
   it('should accept well-formed text beyond ASCII where a field allows it', () => {
-    expect(parseGrantRequest({ ...valid, justification: 'déploiement 🚀' }, bounds).justification).toBe('déploiement 🚀');
+    expect(parseGrantRequest({ ...valid, justification: 'déploiement 🚀' }, bounds, targetKinds).justification).toBe('déploiement 🚀');
   });
 
   const gcpUser = (id: string) => ({
@@ -110,7 +112,7 @@ describe(parseGrantRequest.name, () => {
     },
   );
   it.each(["user:o'neil+ci@example.com", 'user:ann.lee@mail.example.co.uk', 'user:x@xn--bcher-kva.example'])('should accept the GCP member %s', (id) => {
-    expect(parseGrantRequest(gcpUser(id), bounds).principal.id).toBe(id);
+    expect(parseGrantRequest(gcpUser(id), bounds, targetKinds).principal.id).toBe(id);
   });
 
   it('should take a GCP member\'s type from its form: domains and pools are groups, workforce identities people, workload identities workloads', () => {
@@ -126,8 +128,8 @@ describe(parseGrantRequest.name, () => {
     expect(fieldsOf(gcp('workload', workforce))).toEqual(['principal.type']);
     expect(fieldsOf(gcp('user', workload))).toEqual(['principal.type']);
     expect(fieldsOf(gcp('user', 'serviceAccount:ci@acme-prod.iam.gserviceaccount.com'))).toEqual(['principal.type']);
-    expect(parseGrantRequest(gcp('user', workforce), bounds).principal.type).toBe('user');
-    expect(parseGrantRequest(gcp('workload', workload), bounds).principal.type).toBe('workload');
+    expect(parseGrantRequest(gcp('user', workforce), bounds, targetKinds).principal.type).toBe('user');
+    expect(parseGrantRequest(gcp('workload', workload), bounds, targetKinds).principal.type).toBe('workload');
   });
 });
 
@@ -135,7 +137,7 @@ describe(`${parseGrantRequest.name} outside the duration bounds`, () => {
   it('should say what the bounds are, marked as a configured bound, without naming settings or the API', () => {
     let issues: DomainError['issues'] = [];
     try {
-      parseGrantRequest({ ...valid, duration: 'PT59S' }, bounds);
+      parseGrantRequest({ ...valid, duration: 'PT59S' }, bounds, targetKinds);
     } catch (e) {
       issues = (e as DomainError).issues;
     }

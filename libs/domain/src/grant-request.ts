@@ -1,43 +1,34 @@
 import { z } from 'zod';
-import { CLOUDS, CloudName, PRINCIPAL_TYPES, Principal, TARGET_KINDS, cloudOfKind } from './cloud';
+import { CLOUDS, CloudName, PRINCIPAL_TYPES, Principal } from './cloud';
 import { parseIsoDurationSeconds } from './duration';
 import { DomainError, FieldIssue } from './grant.exception';
-import { Target, principalRules, targetSchema } from './target';
+import { Target } from './target';
+import { TargetKinds } from './target-kind';
 import { unstorableValue } from './well-formed-text';
 
 export * from './well-formed-text';
 
-/** The body of a grant request: what every caller must send (the HTTP edge documents it). */
-export const grantRequestSchema = z.strictObject({
-  cloud: z.enum(CLOUDS),
-  principal: z.strictObject({
-    type: z.enum(PRINCIPAL_TYPES),
-    id: z.string().min(1).max(1024),
-  }),
-  target: targetSchema,
-  duration: z.string().max(64),
-  justification: z.string().trim().min(1).max(1024).optional(),
-  ticket: z.string().trim().min(1).max(128).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII').optional(),
-});
+function buildGrantRequestSchema(kinds: TargetKinds) {
+  return z.strictObject({
+    cloud: z.enum(CLOUDS),
+    principal: z.strictObject({
+      type: z.enum(PRINCIPAL_TYPES),
+      id: z.string().min(1).max(1024),
+    }),
+    target: kinds.targetSchema,
+    duration: z.string().max(64),
+    justification: z.string().trim().min(1).max(1024).optional(),
+    ticket: z.string().trim().min(1).max(128).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII').optional(),
+  });
+}
 
-/**
- * The principal type each GCP member prefix denotes, so access rules that restrict
- * `principalTypes` cannot be passed by declaring a whole domain or pool a single user.
- */
-const GCP_MEMBER_TYPES: Record<string, 'user' | 'group' | 'workload'> = {
-  user: 'user',
-  group: 'group',
-  serviceAccount: 'workload',
-  domain: 'group',
-  principalSet: 'group',
-};
+const requestSchemas = new WeakMap<TargetKinds, ReturnType<typeof buildGrantRequestSchema>>();
 
-/** One identity of a pool: a workforce pool holds people, a workload identity pool workloads, `goog/subject` a Google account. */
-function gcpPrincipalType(member: string): 'user' | 'workload' | undefined {
-  if (/^principal:\/\/iam\.googleapis\.com\/locations\/global\/workforcePools\//.test(member)) return 'user';
-  if (/^principal:\/\/iam\.googleapis\.com\/projects\/[^/]+\/locations\/global\/workloadIdentityPools\//.test(member)) return 'workload';
-  if (/^principal:\/\/goog\/subject\//.test(member)) return 'user';
-  return undefined;
+/** The body of a grant request for the kinds of a registry: what every caller must send (the HTTP edge documents it). */
+export function grantRequestSchema(kinds: TargetKinds): ReturnType<typeof buildGrantRequestSchema> {
+  let schema = requestSchemas.get(kinds);
+  if (!schema) requestSchemas.set(kinds, (schema = buildGrantRequestSchema(kinds)));
+  return schema;
 }
 
 export interface GrantRequest {
@@ -58,11 +49,12 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') || '(body)';
 }
 
-export function zodIssues(error: z.ZodError): FieldIssue[] {
+/** The problem's field issues for a zod error; `kinds` words an unknown `target.kind`. */
+export function zodIssues(error: z.ZodError, kinds?: TargetKinds): FieldIssue[] {
   return error.issues.map((i) => {
     const field = fieldPath(i.path);
-    if (i.code === 'invalid_union' && field === 'target') {
-      return { field: 'target.kind', message: `must be one of ${TARGET_KINDS.join(', ')}` };
+    if (i.code === 'invalid_union' && field === 'target' && kinds) {
+      return { field: 'target.kind', message: `must be one of ${kinds.names.join(', ')}` };
     }
     if (i.code === 'unrecognized_keys') {
       return { field: i.keys.map((k) => (field === '(body)' ? k : `${field}.${k}`)).join(', '), message: 'unknown field' };
@@ -72,27 +64,26 @@ export function zodIssues(error: z.ZodError): FieldIssue[] {
 }
 
 /** Validates a grant request completely, before anything is stored or called. */
-export function parseGrantRequest(body: unknown, bounds: DurationBounds): GrantRequest {
+export function parseGrantRequest(body: unknown, bounds: DurationBounds, kinds: TargetKinds): GrantRequest {
   // What is stored must be exactly what was checked and hashed: no lone surrogate, NUL or Infinity anywhere, keys included.
   const unstorable = unstorableValue(body);
   if (unstorable) throw DomainError.validation([unstorable]);
-  const parsed = grantRequestSchema.safeParse(body);
-  if (!parsed.success) throw DomainError.validation(zodIssues(parsed.error));
+  const parsed = grantRequestSchema(kinds).safeParse(body);
+  if (!parsed.success) throw DomainError.validation(zodIssues(parsed.error, kinds));
   const { cloud, principal, target, duration, justification, ticket } = parsed.data;
   const issues: FieldIssue[] = [];
-  if (cloudOfKind(target.kind) !== cloud) {
+  const kind = kinds.get(target.kind);
+  if (kind.cloud !== cloud) {
     issues.push({ field: 'target.kind', message: `${target.kind} is not a ${cloud} kind` });
   }
-  const rule = principalRules[target.kind];
+  const rule = kind.principals;
   if (!rule.types.includes(principal.type)) {
     issues.push({ field: 'principal.type', message: `${target.kind} accepts ${rule.types.join(', ')}` });
   }
   if (!rule.id.test(principal.id)) issues.push({ field: 'principal.id', message: rule.idMessage });
-  else if (cloud === 'gcp') {
-    const expected = GCP_MEMBER_TYPES[principal.id.slice(0, principal.id.indexOf(':'))] ?? gcpPrincipalType(principal.id);
-    if (expected && expected !== principal.type) {
-      issues.push({ field: 'principal.type', message: `this member (${principal.id.split(':')[0]}:) is a ${expected}, not a ${principal.type}` });
-    }
+  else if (kind.cloud === cloud) {
+    const implied = rule.impliedType?.(principal.id);
+    if (implied && implied.type !== principal.type) issues.push({ field: 'principal.type', message: implied.mismatch(principal.type) });
   }
   const seconds = parseIsoDurationSeconds(duration);
   if (seconds === undefined) {

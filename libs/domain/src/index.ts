@@ -1,6 +1,7 @@
 /**
  * The domain: grants and their state machine (the Grant aggregate), target kinds and
- * principals with their validation, grant requests, durations, domain errors with codes,
+ * principals (the TargetKinds registry of the kinds the provider libs describe, and the
+ * matching helpers their rule matchers share), grant requests, durations, domain errors with codes,
  * audit event shapes, and the ports the adapters implement (CloudAccessProvider,
  * GrantRepository, WorkQueue, AuditChainStore and the UnitOfWork they share, Clock,
  * AuditCheckpointStore, NotificationCursorStore). Pure TypeScript: imports nothing in the repo,
@@ -16,6 +17,9 @@ export * from './grant-window';
 export * from './grant.exception';
 export * from './grant-request';
 export * from './target';
+export * from './target-kind';
+export * from './target-matching';
+export * from './glob';
 export * from './ports/cloud-access.provider.port';
 export * from './ports/clock.port';
 export * from './audit-event';

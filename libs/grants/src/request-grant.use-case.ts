@@ -15,6 +15,7 @@ import {
   ProviderError,
   Target,
   expiryFrom,
+  TargetKinds,
   parseGrantRequest,
 } from '@jit/domain';
 import { PolicyDecision, PolicySource } from '@jit/policy';
@@ -80,6 +81,8 @@ export interface RequestGrantDeps {
   hooks: LifecycleHooks;
   policies: PolicySource;
   bounds: DurationBounds;
+  /** The target kinds requests are parsed against (the registry built at the composition root). */
+  kinds: TargetKinds;
   /** How long a new grant's row is held while this request calls the cloud. */
   leaseMs: number;
 }
@@ -89,7 +92,7 @@ export class RequestGrantUseCase {
 
   async execute(actor: Actor, body: unknown, idempotencyKey: string | undefined): Promise<RequestGrantResult> {
     requireRole(actor, 'requester', 'admin');
-    const parsed = parseGrantRequest(body, this.deps.bounds);
+    const parsed = parseGrantRequest(body, this.deps.bounds, this.deps.kinds);
     let idempotency: { key: string; requestHash: string } | null = null;
     if (idempotencyKey !== undefined) {
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -153,7 +156,7 @@ export class RequestGrantUseCase {
    */
   async dryRun(actor: Actor, body: unknown): Promise<{ request: GrantRequest; verdict: PolicyDecision }> {
     requireRole(actor, 'requester', 'admin');
-    const { request, verdict } = await this.decide(actor, parseGrantRequest(body, this.deps.bounds), randomUUID());
+    const { request, verdict } = await this.decide(actor, parseGrantRequest(body, this.deps.bounds, this.deps.kinds), randomUUID());
     this.deps.hooks.decided(verdict.effect, verdict.effect === 'allow' ? verdict.approval.mode : verdict.code, true);
     return { request, verdict };
   }

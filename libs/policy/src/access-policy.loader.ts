@@ -1,18 +1,19 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { YamlFileError, YamlIssue, parseYamlWithSchema } from '@jit/config';
+import { TargetKinds } from '@jit/domain';
 import { AccessPolicy } from './access-policy';
 import { accessPolicyFileSchema } from './access-policy.schema';
 
 /** Parses and validates a whole rules file; either every rule is valid or none is used. */
-export function parseAccessPolicy(text: string, source: string, now: Date): AccessPolicy {
-  const file = parseYamlWithSchema(text, accessPolicyFileSchema, source);
-  return new AccessPolicy(file, createHash('sha256').update(text).digest('hex'), now, source, text);
+export function parseAccessPolicy(text: string, source: string, now: Date, kinds: TargetKinds): AccessPolicy {
+  const file = parseYamlWithSchema(text, accessPolicyFileSchema(kinds), source);
+  return new AccessPolicy(file, createHash('sha256').update(text).digest('hex'), now, source, text, kinds);
 }
 
 /** The policy in force when no file is configured: nothing matches, so every request is denied. */
-export function emptyAccessPolicy(now: Date): AccessPolicy {
-  return new AccessPolicy(accessPolicyFileSchema.parse({ version: 1 }), 'none', now, '(no JIT_POLICY_FILE)');
+export function emptyAccessPolicy(now: Date, kinds: TargetKinds): AccessPolicy {
+  return new AccessPolicy(accessPolicyFileSchema(kinds).parse({ version: 1 }), 'none', now, '(no JIT_POLICY_FILE)', '', kinds);
 }
 
 export type ReloadOutcome =
@@ -38,10 +39,10 @@ export class AccessPolicyHolder {
   }
 
   /** Reads the file once at start; an invalid file is fatal here, since there is nothing to fall back to. */
-  static async open(path: string | undefined, now: () => Date = () => new Date()): Promise<AccessPolicyHolder> {
-    if (!path) return new AccessPolicyHolder(emptyAccessPolicy(now()), undefined, now);
+  static async open(path: string | undefined, kinds: TargetKinds, now: () => Date = () => new Date()): Promise<AccessPolicyHolder> {
+    if (!path) return new AccessPolicyHolder(emptyAccessPolicy(now(), kinds), undefined, now);
     const text = await readFile(path, 'utf8');
-    return new AccessPolicyHolder(parseAccessPolicy(text, path, now()), path, now);
+    return new AccessPolicyHolder(parseAccessPolicy(text, path, now(), kinds), path, now);
   }
 
   get current(): AccessPolicy {
@@ -75,7 +76,7 @@ export class AccessPolicyHolder {
     }
     let next: AccessPolicy;
     try {
-      next = parseAccessPolicy(text, this.path, this.now());
+      next = parseAccessPolicy(text, this.path, this.now(), this.active.kinds);
     } catch (e) {
       if (e instanceof YamlFileError) return this.reject(e.issues);
       throw e;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PRINCIPAL_TYPES, parseIsoDurationSeconds } from '@jit/domain';
+import { RuleMatcher, TargetKinds, parseIsoDurationSeconds, rulePatterns } from '@jit/domain';
 import { oidcIssuersSchema } from '@jit/identity';
 
 /**
@@ -21,8 +21,6 @@ export const durationSeconds = z.string().transform((v, ctx) => {
   return s;
 });
 
-const patterns = z.array(z.string().min(1).max(2048)).min(1).max(200);
-
 const regex = z.string().max(1024).transform((v, ctx) => {
   try {
     return new RegExp(v, 'u');
@@ -32,63 +30,23 @@ const regex = z.string().max(1024).transform((v, ctx) => {
   }
 });
 
-/** IAM roles and users are matched by name (see canonicalIamArn), so a pattern with a path could never match and, in a deny-list, would silently catch nothing. */
-const iamArnPatterns = patterns.refine(
-  (list) => list.every((p) => !/:(role|user)\/.*\//.test(p)),
-  'write IAM role and user ARNs without their path (arn:aws:iam::<account>:role/<name>): the broker addresses them by name',
-);
-
 /**
- * A request for `projects/<number>` is judged under the project id (the GCP adapter looks it up),
- * so a pattern for a number could never match and, in a deny-list, would silently catch nothing.
- * Project ids start with a letter: a digit there can only be a number.
+ * What a rule may grant, per kind, from the kinds' descriptors (`rules.fields`). Every permission
+ * and scope field is required (write `["*"]` to mean any), so a forgotten field never silently
+ * widens a rule.
  */
-const gcpResourcePatterns = patterns.refine(
-  (list) => list.every((p) => !/^projects\/\d/.test(p)),
-  'write GCP projects by id (projects/<id>): a request by project number is judged under the id',
-);
-
-/** Who receives the access; absent means any principal the kind accepts. */
-const principalFields = {
-  principals: patterns.optional(),
-  principalTypes: z.array(z.enum(PRINCIPAL_TYPES)).min(1).optional(),
-};
-
-/**
- * An IAM role may be assumed by a person (SSO) or a job, an IAM user be either: the broker cannot
- * check a declared type, so a rule may not rely on one. Restrict AWS principals by ARN instead.
- */
-const awsPrincipalFields = {
-  principalTypes: z.undefined({ error: 'AWS ARNs do not say whether a person or a workload uses them: restrict principals by ARN pattern instead' }).optional(),
-};
-
-/**
- * What a rule may grant, per kind. Every permission and scope field is required (write
- * `["*"]` to mean any), so a forgotten field never silently widens a rule.
- */
-export const targetMatcherSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('aws.iam-policy'), actions: patterns, resources: patterns, ...awsPrincipalFields, principals: iamArnPatterns.optional() }),
-  z.strictObject({ kind: z.literal('aws.assume-role'), roleArns: iamArnPatterns, ...awsPrincipalFields, principals: iamArnPatterns.optional() }),
-  z.strictObject({ kind: z.literal('aws.sts-credentials'), roleArns: iamArnPatterns, ...awsPrincipalFields, principals: patterns.optional() }),
-  z.strictObject({ kind: z.literal('gcp.iam-binding'), roles: patterns, resources: gcpResourcePatterns, ...principalFields }),
-  z.strictObject({ kind: z.literal('azure.resource-role'), roleDefinitionIds: patterns, scopes: patterns, ...principalFields }),
-  z.strictObject({ kind: z.literal('azure.directory-role'), roleDefinitionIds: patterns, directoryScopes: patterns, ...principalFields }),
-  z.strictObject({
-    kind: z.literal('azure.group-membership'),
-    groupIds: patterns,
-    access: z.array(z.enum(['member', 'owner'])).min(1),
-    ...principalFields,
-  }),
-  z.strictObject({ kind: z.literal('azure.app-role'), resourceServicePrincipalIds: patterns, appRoleIds: patterns, ...principalFields }),
-]);
-export type TargetMatcher = z.output<typeof targetMatcherSchema>;
+function targetMatcherSchema(kinds: TargetKinds) {
+  const matchers = kinds.all().map((d) => z.strictObject({ kind: z.literal(d.kind), ...d.rules.fields }));
+  return z.discriminatedUnion('kind', matchers as [(typeof matchers)[number], ...(typeof matchers)[number][]]) as unknown as z.ZodType<TargetMatcher>;
+}
+export type TargetMatcher = RuleMatcher;
 
 const claimValue = z.union([z.string().min(1).max(1024), z.array(z.string().min(1).max(1024)).min(1).max(100)]);
 
 /** One way to be a requester: every field given must hold (AND); a rule's list of these is an OR. */
 export const requesterMatcherSchema = z
   .strictObject({
-    subjects: patterns.optional(),
+    subjects: rulePatterns.optional(),
     groups: z.array(name('a group')).min(1).optional(),
     issuer: name('an issuer').optional(),
     claims: z.record(z.string().min(1).max(256), claimValue).optional(),
@@ -124,27 +82,35 @@ const approvalSchema = z.union([
   }),
 ]);
 
-export const ruleSchema = z.strictObject({
+const ruleSchema = (targets: z.ZodType<TargetMatcher>) => z.strictObject({
   name: name('a rule name'),
   description: z.string().max(500).optional(),
   requesters: z.array(requesterMatcherSchema).min(1),
-  targets: z.array(targetMatcherSchema).min(1),
+  targets: z.array(targets).min(1),
   maxDuration: durationSeconds,
   justification: textRequirement.optional(),
   ticket: textRequirement.optional(),
   approval: approvalSchema,
 });
-export type AccessRule = z.output<typeof ruleSchema>;
+export type AccessRule = z.output<ReturnType<typeof ruleSchema>>;
 
-export const denyEntrySchema = z.strictObject({
+const denyEntrySchema = (targets: z.ZodType<TargetMatcher>) => z.strictObject({
   name: name('a deny-list entry name'),
   reason: z.string().min(1).max(500).optional(),
-  targets: z.array(targetMatcherSchema).min(1),
+  targets: z.array(targets).min(1),
 });
-export type DenyEntry = z.output<typeof denyEntrySchema>;
+export type DenyEntry = z.output<ReturnType<typeof denyEntrySchema>>;
 
-/** The access-rules file (JIT_POLICY_FILE). */
-export const accessPolicyFileSchema = z
+const fileSchemas = new WeakMap<TargetKinds, ReturnType<typeof buildAccessPolicyFileSchema>>();
+
+/** The access-rules file (JIT_POLICY_FILE) for the kinds of a registry. */
+export function accessPolicyFileSchema(kinds: TargetKinds): ReturnType<typeof buildAccessPolicyFileSchema> {
+  let schema = fileSchemas.get(kinds);
+  if (!schema) fileSchemas.set(kinds, (schema = buildAccessPolicyFileSchema(targetMatcherSchema(kinds))));
+  return schema;
+}
+
+const buildAccessPolicyFileSchema = (targets: z.ZodType<TargetMatcher>) => z
   .strictObject({
     version: z.literal(1),
     /** How long a request may wait for approvals unless its rule says otherwise. */
@@ -157,8 +123,8 @@ export const accessPolicyFileSchema = z
         maxDuration: durationSeconds,
       })
       .optional(),
-    denyList: z.array(denyEntrySchema).default([]),
-    rules: z.array(ruleSchema).default([]),
+    denyList: z.array(denyEntrySchema(targets)).default([]),
+    rules: z.array(ruleSchema(targets)).default([]),
   })
   .superRefine((file, ctx) => {
     const seen = new Map<string, number>();
@@ -197,5 +163,5 @@ export const accessPolicyFileSchema = z
       }),
     );
   });
-export type AccessPolicyFile = z.output<typeof accessPolicyFileSchema>;
+export type AccessPolicyFile = z.output<ReturnType<typeof buildAccessPolicyFileSchema>>;
 

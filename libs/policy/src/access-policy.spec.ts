@@ -1,4 +1,5 @@
 import { GrantRequest } from '@jit/domain';
+import { targetKinds } from '@jit/testing';
 import { YamlFileError } from '@jit/config';
 import { AccessPolicyHolder, parseAccessPolicy } from './access-policy.loader';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -59,7 +60,7 @@ rules:
     approval: { approvals: 2, from: [sre, security] }
 `;
 
-const policy = parseAccessPolicy(RULES, 'rules.yaml', new Date('2026-11-26T00:00:00Z'));
+const policy = parseAccessPolicy(RULES, 'rules.yaml', new Date('2026-11-26T00:00:00Z'), targetKinds);
 
 const s3 = (actions: string[], resources = ['arn:aws:s3:::artifacts/build.zip'], role = 'ci-deployer'): GrantRequest => ({
   cloud: 'aws',
@@ -120,6 +121,7 @@ describe('AccessPolicy', () => {
         RULES.replace('denyList:\n', 'denyList:\n  - name: broker-role\n    targets:\n      - { kind: aws.assume-role, roleArns: ["arn:aws:iam::123456789012:role/jit-broker"] }\n'),
         'rules.yaml',
         new Date(),
+        targetKinds,
       );
       const assume = (roleArn: string): GrantRequest => ({
         cloud: 'aws',
@@ -224,7 +226,7 @@ describe('AccessPolicy', () => {
   describe('parseAccessPolicy', () => {
     const issuesOf = (text: string) => {
       try {
-        parseAccessPolicy(text, 'rules.yaml', new Date());
+        parseAccessPolicy(text, 'rules.yaml', new Date(), targetKinds);
       } catch (e) {
         if (e instanceof YamlFileError) return e.issues;
         throw e;
@@ -303,7 +305,7 @@ rules:
       const issues = issuesOf(text);
       expect(issues.map((i) => `${i.line}:${i.field}`)).toEqual(['4:denyList.0.targets.0.resources', '8:rules.0.targets.0.resources']);
       expect(issues[0].message).toMatch(/by id/);
-      expect(() => parseAccessPolicy(text.replace('projects/415104041262', 'projects/acme-home').replace('"projects/4*", ', ''), 'rules.yaml', new Date())).not.toThrow();
+      expect(() => parseAccessPolicy(text.replace('projects/415104041262', 'projects/acme-home').replace('"projects/4*", ', ''), 'rules.yaml', new Date(), targetKinds)).not.toThrow();
     });
 
     it('should refuse principalTypes on AWS kinds, whose ARNs cannot say who uses them', () => {
@@ -336,7 +338,7 @@ rules:
         - { approvals: 1, from: [security, audit] }
 `;
       expect(issuesOf(text).map((i) => `${i.line}:${i.field}`)).toEqual(['11:rules.0.approval.allOf.1.from.1']);
-      const ok = parseAccessPolicy(text.replace(', audit]', ']'), 'rules.yaml', new Date());
+      const ok = parseAccessPolicy(text.replace(', audit]', ']'), 'rules.yaml', new Date(), targetKinds);
       const verdict = ok.evaluate({ subject: 'bob' }, {
         cloud: 'aws',
         principal: { type: 'workload', id: 'arn:aws:iam::123456789012:role/ci' },
@@ -365,7 +367,7 @@ rules:
       const dir = mkdtempSync(join(tmpdir(), 'jit-policy-'));
       const path = join(dir, 'rules.yaml');
       writeFileSync(path, RULES);
-      const holder = await AccessPolicyHolder.open(path);
+      const holder = await AccessPolicyHolder.open(path, targetKinds);
       const first = holder.current.version;
 
       writeFileSync(path, RULES.replace('approval: auto', 'approval: sometimes'));

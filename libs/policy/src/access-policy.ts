@@ -1,6 +1,5 @@
-import { ApprovalStep, CREDENTIAL_VENDING_KINDS, FieldIssue, GrantRequest, Principal, Target, formatIsoDuration } from '@jit/domain';
+import { ApprovalStep, FieldIssue, GrantRequest, Principal, Target, TargetKinds, formatIsoDuration, globCovers } from '@jit/domain';
 import { AccessPolicyFile, AccessRule, DenyEntry, RequesterMatcher, TextRequirement } from './access-policy.schema';
-import { globCovers } from './glob';
 import { matchTarget } from './target.matcher';
 
 /** Who asks, as authentication established it. */
@@ -39,7 +38,9 @@ export class AccessPolicy {
     readonly loadedAt: Date,
     readonly source: string,
     /** The file as written, for the audit log. */
-    readonly text: string = '',
+    readonly text: string,
+    /** The kinds the file was checked against, whose descriptors match its targets. */
+    readonly kinds: TargetKinds,
   ) {}
 
   /** Groups from the token plus the groups this file lists the subject in. */
@@ -80,16 +81,18 @@ export class AccessPolicy {
     let nearest: { rule: AccessRule; violations: FieldIssue[] } | null = null;
     for (const rule of this.file.rules) {
       if (!rule.requesters.some((m) => requesterMatches(m, who, groups))) continue;
-      if (!rule.targets.some((m) => matchTarget(m, request.principal, request.target, 'covers'))) continue;
+      if (!rule.targets.some((m) => matchTarget(this.kinds, m, request.principal, request.target, 'covers'))) continue;
       const violations = conditionViolations(rule, request);
       if (violations.length === 0) {
         const approval = this.approvalOf(rule);
-        if (approval.mode === 'approvals' && CREDENTIAL_VENDING_KINDS.includes(request.target.kind)) {
+        const kind = this.kinds.get(request.target.kind);
+        if (approval.mode === 'approvals' && kind.vendsCredentials) {
           // Credentials are returned once, in the response that provisions; an approver's response must never carry them.
+          const instead = kind.approvalAlternative ? `; request ${kind.approvalAlternative} instead` : '';
           return deny(
             rule.name,
             'rule_conditions',
-            `rule "${rule.name}" needs approval, but ${request.target.kind} returns credentials to the caller at once; request aws.assume-role instead`,
+            `rule "${rule.name}" needs approval, but ${request.target.kind} returns credentials to the caller at once${instead}`,
             [{ field: 'target.kind', message: 'cannot wait for approval' }],
           );
         }
@@ -107,7 +110,7 @@ export class AccessPolicy {
 
   /** The first deny-list entry the target could touch; checked at request and again at the final approval. */
   denyListHit(principal: Principal, target: Target): DenyEntry | null {
-    return this.file.denyList.find((entry) => entry.targets.some((m) => matchTarget(m, principal, target, 'touches'))) ?? null;
+    return this.file.denyList.find((entry) => entry.targets.some((m) => matchTarget(this.kinds, m, principal, target, 'touches'))) ?? null;
   }
 
   private approvalOf(rule: AccessRule): ApprovalRequirement {

@@ -1,4 +1,5 @@
 import { YamlFileError } from '@jit/config';
+import { targetKinds } from '@jit/testing';
 import { parseAccessPolicy } from './access-policy.loader';
 import { runPolicyCases } from './policy-cases';
 
@@ -25,7 +26,7 @@ rules:
     maxDuration: PT4H
     approval: { approvals: 2, from: [sre] }
 `;
-const policy = parseAccessPolicy(RULES, 'rules.yaml', new Date('2026-11-26T00:00:00Z'));
+const policy = parseAccessPolicy(RULES, 'rules.yaml', new Date('2026-11-26T00:00:00Z'), targetKinds);
 const BOUNDS = { minSeconds: 60, maxSeconds: 8 * 3600 };
 
 const PIPELINE_REQUEST = `

@@ -62,7 +62,7 @@ export function runPolicyCases(policy: AccessPolicy, casesText: string, source: 
 function runCase(policy: AccessPolicy, c: PolicyCase, bounds: DurationBounds): PolicyCaseResult {
   let decision: PolicyDecision;
   try {
-    decision = policy.evaluate(c.requester, parseGrantRequest(c.request, bounds));
+    decision = policy.evaluate(c.requester, parseGrantRequest(c.request, bounds, policy.kinds));
   } catch (e) {
     if (!(e instanceof DomainError)) throw e;
     return { name: c.name, passed: false, decision: { effect: 'invalid', reason: e.message }, mismatches: [`the request is invalid: ${e.message}`] };

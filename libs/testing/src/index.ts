@@ -9,3 +9,4 @@ export * from './provider-contract.suite';
 export * from './local-oidc-issuer';
 export * from './manual-clock';
 export * from './grant.fixture';
+export * from './target-kinds';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GrantSpec, Target } from '@jit/domain';
+import { awsTarget } from '@jit/provider-aws';
 import { AwsSimulator } from '@jit/sim-aws';
 import { ContractHarness } from '@jit/testing';
 import { awsTestProvider } from './aws-test-provider';
@@ -46,7 +47,7 @@ export async function awsContractHarness(kind: PolicyKind): Promise<ContractHarn
       };
     },
     async holds(spec, at) {
-      const t = spec.target;
+      const t = awsTarget(spec.target);
       if (t.kind === 'aws.assume-role') return sim.isAllowed(spec.principal.id, 'sts:AssumeRole', t.roleArn, at);
       if (t.kind !== 'aws.iam-policy') throw new Error(`unexpected ${t.kind}`);
       return t.actions.every((a) => t.resources.every((r) => sim.isAllowed(spec.principal.id, a, r.replace('*', 'key.txt'), at)));

@@ -1,4 +1,5 @@
 import { GrantSpec, Principal, Target } from '@jit/domain';
+import { azureTarget } from '@jit/provider-azure';
 import { ContractHarness } from '@jit/testing';
 import { AzureSimulator, HoldsQuery } from '@jit/sim-azure';
 import { IDS, newGrantId, providerFor, startSeededSimulator } from './azure-world.fixture';
@@ -45,7 +46,8 @@ export const MECHANISMS = {
   },
 } satisfies Record<string, AzureMechanismCase>;
 
-export function holdsQuery(target: Target): HoldsQuery {
+export function holdsQuery(given: Target): HoldsQuery {
+  const target = azureTarget(given);
   switch (target.kind) {
     case 'azure.directory-role':
       return { kind: 'directory-role', roleDefinitionId: target.roleDefinitionId, directoryScopeId: target.directoryScopeId };
@@ -56,7 +58,7 @@ export function holdsQuery(target: Target): HoldsQuery {
     case 'azure.app-role':
       return { kind: 'app-role', resourceServicePrincipalId: target.resourceServicePrincipalId, appRoleId: target.appRoleId };
     default:
-      throw new Error(`not an Azure target: ${target.kind}`);
+      throw new Error(`not an Azure target: ${given.kind}`);
   }
 }
 

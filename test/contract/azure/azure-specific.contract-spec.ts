@@ -1,5 +1,6 @@
 import { request } from 'node:https';
 import { GrantSpec, ProviderError } from '@jit/domain';
+import { AzureTargetOf, azureTarget } from '@jit/provider-azure';
 import { AzureSimulator } from '@jit/sim-azure';
 import { MECHANISMS, holdsQuery, specFactory } from './azure-harness.factory';
 import { IDS, providerFor, startSeededSimulator } from './azure-world.fixture';
@@ -170,10 +171,10 @@ describe('Azure provider against the simulator: PIM policy, faults, validation',
     const before = sim.calls.length;
     const base = specFactory(provider, MECHANISMS.resourceRoleWorkload)();
     const cases: [GrantSpec, string][] = [
-      [{ ...base, target: { ...base.target, scope: '/subscriptions/not-a-guid' } } as GrantSpec, 'target.scope'],
-      [{ ...base, target: { ...base.target, roleDefinitionId: 'Reader' } } as GrantSpec, 'target.roleDefinitionId'],
+      [{ ...base, target: { ...base.target, scope: '/subscriptions/not-a-guid' } }, 'target.scope'],
+      [{ ...base, target: { ...base.target, roleDefinitionId: 'Reader' } }, 'target.roleDefinitionId'],
       [
-        { ...base, target: { ...base.target, roleDefinitionId: `/subscriptions/${IDS.users[0]}/providers/Microsoft.Authorization/roleDefinitions/${IDS.reader}` } } as GrantSpec,
+        { ...base, target: { ...base.target, roleDefinitionId: `/subscriptions/${IDS.users[0]}/providers/Microsoft.Authorization/roleDefinitions/${IDS.reader}` } },
         'target.roleDefinitionId',
       ],
       [{ ...base, principal: { type: 'workload', id: 'sp-name' } }, 'principal.id'],
@@ -265,7 +266,7 @@ describe('Azure provider against the simulator: PIM policy, faults, validation',
 
 /** Plays a human who edits the assignment in the portal, through ARM itself. */
 async function rewriteDescription(sim: AzureSimulator, spec: GrantSpec, name: string): Promise<void> {
-  const t = spec.target as { scope: string };
+  const t = azureTarget(spec.target) as AzureTargetOf<'azure.resource-role'>;
   const body = JSON.stringify({
     properties: {
       roleDefinitionId: `/subscriptions/${IDS.subscription}/providers/Microsoft.Authorization/roleDefinitions/${IDS.reader}`,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, YamlFileError, loadBrokerConfig } from '@jit/config';
 import { parseAccessPolicy, runPolicyCases } from '@jit/policy';
+import { targetKinds } from '../target-kinds';
 
 const USAGE = `usage:
   npm run rules -- check <rules.yaml>              validate a rules file as the broker would load it
@@ -13,7 +14,7 @@ function main(argv: string[]): number {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const policy = load(rulesPath, () => parseAccessPolicy(readText(rulesPath), rulesPath, new Date()));
+  const policy = load(rulesPath, () => parseAccessPolicy(readText(rulesPath), rulesPath, new Date(), targetKinds));
   if (!policy) return 1;
   const f = policy.file;
   process.stdout.write(

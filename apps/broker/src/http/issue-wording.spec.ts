@@ -1,4 +1,5 @@
 import { DomainError, parseGrantRequest } from '@jit/domain';
+import { targetKinds } from '@jit/testing';
 import { wordedIssues } from './issue-wording';
 
 const body = {
@@ -10,7 +11,7 @@ const body = {
 
 function errorFor(b: unknown): DomainError {
   try {
-    parseGrantRequest(b, { minSeconds: 60, maxSeconds: 8 * 3600 });
+    parseGrantRequest(b, { minSeconds: 60, maxSeconds: 8 * 3600 }, targetKinds);
   } catch (e) {
     return e as DomainError;
   }

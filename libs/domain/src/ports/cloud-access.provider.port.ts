@@ -1,4 +1,4 @@
-import { CREDENTIAL_VENDING_KINDS, CloudName, Principal, TargetKind } from '../cloud';
+import { CloudName, Principal, TargetKind } from '../cloud';
 import { Target } from '../target';
 
 /** What a provider needs to know about one grant. */
@@ -173,9 +173,13 @@ export abstract class CloudAccessProvider {
     void signal;
   }
 
-  /** Whether this kind returns credentials that can only be delivered once. */
+  /**
+   * Whether this kind returns credentials that can only be delivered once: what the kind's
+   * descriptor says (`TargetKindDescriptor.vendsCredentials`). The default is no.
+   */
   vendsCredentials(kind: TargetKind): boolean {
-    return CREDENTIAL_VENDING_KINDS.includes(kind);
+    void kind;
+    return false;
   }
 
   /** Cheap check that the cloud answers with the broker's credentials. */

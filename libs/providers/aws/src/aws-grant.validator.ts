@@ -1,4 +1,5 @@
-import { GrantSpec, ProviderError, TargetOf } from '@jit/domain';
+import { GrantSpec, ProviderError } from '@jit/domain';
+import { AwsTargetOf, awsTarget } from './aws-kinds';
 import { INLINE_BUDGET, POLICY_VERSION, policySize, serialize } from './broker-policy.document';
 import { STS_GRANT_MIN_SECONDS, STS_MAX_SECONDS, STS_MIN_SECONDS, grantStatement, sessionPolicy } from './aws-statement.builder';
 import { entityFromArn } from './iam-entity';
@@ -19,7 +20,7 @@ export function validateAwsGrant(spec: GrantSpec): void {
   if (!(spec.expiresAt.getTime() > spec.startsAt.getTime())) {
     throw new ProviderError('invalid', 'expiresAt must be after startsAt', { field: 'expiresAt' });
   }
-  const target = spec.target;
+  const target = awsTarget(spec.target);
   switch (target.kind) {
     case 'aws.iam-policy':
     case 'aws.assume-role': {
@@ -41,11 +42,11 @@ export function validateAwsGrant(spec: GrantSpec): void {
     case 'aws.sts-credentials':
       return validateSession(spec, target);
     default:
-      throw new ProviderError('invalid', `${target.kind} is not an AWS target kind`, { field: 'target.kind' });
+      throw new ProviderError('invalid', `${spec.target.kind} is not an AWS target kind`, { field: 'target.kind' });
   }
 }
 
-function validateSession(spec: GrantSpec, target: TargetOf<'aws.sts-credentials'>): void {
+function validateSession(spec: GrantSpec, target: AwsTargetOf<'aws.sts-credentials'>): void {
   entityFromArn(target.roleArn, 'target.roleArn');
   const seconds = (spec.expiresAt.getTime() - spec.startsAt.getTime()) / 1000;
   if (seconds < STS_GRANT_MIN_SECONDS || seconds > STS_MAX_SECONDS) {

@@ -3,10 +3,11 @@ import canonicalize from 'canonicalize';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   CloudAccessProvider, EMPTY_RECONCILE_SCOPE, GrantContext, GrantSpec, OwnedArtifact, OwnedListingPart, Principal, ProviderError, ProvisionOutcome,
-  ProvisionStatus, ReconcileScope, SystemClock, Target, TargetKind, TargetOf,
+  ProvisionStatus, ReconcileScope, SystemClock, Target, TargetKind,
 } from '@jit/domain';
 import { BROKER_POLICY_NAME, denySid, grantIdFromSid, grantSid, isBrokerSid, sessionName } from './aws-artifact.naming';
 import { errorCode } from './aws-error.classifier';
+import { AwsTargetOf, awsKinds, awsTarget } from './aws-kinds';
 import { validateAwsGrant } from './aws-grant.validator';
 import { AwsProviderOptions, AwsRetryOptions, DEFAULT_MEMBER_ROLE_NAME, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY } from './aws-provider.options';
 import { withRetry } from './aws-retry.policy';
@@ -21,7 +22,7 @@ import { RoleInfoCache } from './role-info.cache';
 import { ServedAccounts } from './served-accounts';
 import { trustPolicyCanAllow } from './trust-policy.inspection';
 
-const KINDS = ['aws.iam-policy', 'aws.assume-role', 'aws.sts-credentials'] as const satisfies readonly TargetKind[];
+const KINDS = awsKinds.map((k) => k.kind);
 
 /**
  * AWS adapter (design.md section 4): `aws.iam-policy` and `aws.assume-role` are statements in
@@ -69,6 +70,10 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     const iamFor = (entity: IamEntity) => this.accounts.iamFor(entity.account);
     this.store = new BrokerPolicyStore(new InlinePolicyClient(iamFor, this.run), this.now);
     this.roles = new RoleInfoCache(iamFor, this.run, this.now);
+  }
+
+  override vendsCredentials(kind: TargetKind): boolean {
+    return awsKinds.some((k) => k.kind === kind && k.vendsCredentials);
   }
 
   artifactName(grantId: string, target: Target): string {
@@ -151,7 +156,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
 
   private async checkPrincipal(principal: Principal, target: Target): Promise<void> {
     await this.identity.get().catch(() => undefined);
-    const [arn, field] = target.kind === 'aws.sts-credentials' ? [target.roleArn, 'target.roleArn'] : [principal.id, 'principal.id'];
+    const [arn, field] = actedOn(principal, target);
     let entity: IamEntity;
     try {
       entity = entityFromArn(arn, field);
@@ -164,9 +169,10 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   private async provide(spec: GrantSpec, context: GrantContext): Promise<ProvisionOutcome> {
     void context; // each grant has its own statement, so overlapping grants coexist without help
     this.validate(spec);
-    if (spec.target.kind === 'aws.sts-credentials') return this.assumeRole(spec, spec.target);
+    const target = awsTarget(spec.target);
+    if (target.kind === 'aws.sts-credentials') return this.assumeRole(spec, target);
     const entity = await this.principal(spec);
-    const statement = grantStatement(spec.grantId, spec.target, spec.expiresAt);
+    const statement = grantStatement(spec.grantId, target, spec.expiresAt);
     await this.store.add(entity, statement, 'principal.id');
     return {
       status: 'active',
@@ -175,13 +181,14 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   }
 
   private async withdraw(spec: GrantSpec, context: GrantContext & { early: boolean }): Promise<void> {
-    if (spec.target.kind !== 'aws.sts-credentials') {
+    const target = awsTarget(spec.target);
+    if (target.kind !== 'aws.sts-credentials') {
       await this.store.remove(await this.principal(spec), grantSid(spec.grantId));
       return;
     }
     // Sessions cannot be deleted; at expiry they end by themselves (DurationSeconds and the session policy's cutoff).
     if (!context.early) return;
-    const role = await this.served(spec.target.roleArn, 'target.roleArn');
+    const role = await this.served(target.roleArn, 'target.roleArn');
     try {
       await this.store.add(role, sessionDenyStatement(spec.grantId, spec.expiresAt, this.now()), 'target.roleArn');
     } catch (e) {
@@ -191,9 +198,10 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   }
 
   private async read(spec: GrantSpec): Promise<ProvisionStatus> {
-    if (spec.target.kind === 'aws.sts-credentials') {
+    const target = awsTarget(spec.target);
+    if (target.kind === 'aws.sts-credentials') {
       if (this.now().getTime() >= spec.expiresAt.getTime()) return { status: 'absent' };
-      const role = await this.served(spec.target.roleArn, 'target.roleArn');
+      const role = await this.served(target.roleArn, 'target.roleArn');
       const denied = (await this.store.read(role))?.Statement.some((s) => s.Sid === denySid(spec.grantId));
       // STS cannot list sessions: within its window and not denied, an issued session is usable.
       return denied ? { status: 'absent' } : { status: 'active', providerRef: { roleArn: role.arn, roleSessionName: spec.artifactName } };
@@ -236,7 +244,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     await this.store.remove(await this.served(principalArn, 'locator.principalArn'), sid, (s) => s.Effect === 'Allow' || isSpent(s, this.now()));
   }
 
-  private async assumeRole(spec: GrantSpec, target: TargetOf<'aws.sts-credentials'>): Promise<ProvisionOutcome> {
+  private async assumeRole(spec: GrantSpec, target: AwsTargetOf<'aws.sts-credentials'>): Promise<ProvisionOutcome> {
     const role = await this.served(target.roleArn, 'target.roleArn');
     // Whole seconds from the next second to expiresAt's second: STS counts from its own (later) issue second, so the session never outlives the grant.
     const remaining = Math.floor(spec.expiresAt.getTime() / 1000) - Math.ceil(this.now().getTime() / 1000);
@@ -378,5 +386,6 @@ function checkRoleChaining(me: BrokerIdentity, seconds: number): void {
 
 /** The ARN the broker writes on for a grant (and whose account it acts in), and the request field that holds it. */
 function actedOn(principal: Principal, target: Target): [string, string] {
-  return target.kind === 'aws.sts-credentials' ? [target.roleArn, 'target.roleArn'] : [principal.id, 'principal.id'];
+  const t = awsTarget(target);
+  return t.kind === 'aws.sts-credentials' ? [t.roleArn, 'target.roleArn'] : [principal.id, 'principal.id'];
 }

@@ -1,4 +1,4 @@
-import { Target, TargetOf } from '@jit/domain';
+import { AwsTarget, AwsTargetOf } from './aws-kinds';
 import { denySid, grantSid, sessionName } from './aws-artifact.naming';
 import { Condition, POLICY_VERSION, PolicyDocument, Statement, isoSeconds, oneOrMany } from './broker-policy.document';
 
@@ -18,7 +18,7 @@ export const STS_MAX_SECONDS = 43_200;
 export const STS_GRANT_MIN_SECONDS = STS_MIN_SECONDS + 60;
 
 /** The Allow statement of an `aws.iam-policy` or `aws.assume-role` grant, ending at `expiresAt` in the cloud. */
-export function grantStatement(grantId: string, target: Target, expiresAt: Date): Statement {
+export function grantStatement(grantId: string, target: AwsTarget, expiresAt: Date): Statement {
   const until = { 'aws:CurrentTime': isoSeconds(expiresAt) };
   if (target.kind === 'aws.assume-role') {
     return { Sid: grantSid(grantId), Effect: 'Allow', Action: 'sts:AssumeRole', Resource: target.roleArn, Condition: { DateLessThan: until } };
@@ -65,7 +65,7 @@ function earlier(a: string | string[] | undefined, b: string): string {
  * Allow cut off at `expiresAt`, so a session that STS must keep for its 900 s minimum, or that
  * outlives the grant by rounding, is useless after the grant ends.
  */
-export function sessionPolicy(target: TargetOf<'aws.sts-credentials'>, expiresAt: Date): PolicyDocument {
+export function sessionPolicy(target: AwsTargetOf<'aws.sts-credentials'>, expiresAt: Date): PolicyDocument {
   const cutoff = isoSeconds(expiresAt);
   const given = target.sessionPolicy as { Statement?: Statement | Statement[] } | undefined;
   const statements: Statement[] = given?.Statement === undefined

@@ -8,3 +8,4 @@ export { AwsIamStsProvider } from './aws-iam-sts.provider';
 export { AWS_ENV, AWS_ENV_ALIASES, AWS_ENV_SCHEMA, awsProviderOptions, DEFAULT_RETRY } from './aws-provider.options';
 export type { AwsProviderOptions, AwsRetryOptions } from './aws-provider.options';
 export { BROKER_POLICY_NAME } from './aws-artifact.naming';
+export * from './aws-kinds';

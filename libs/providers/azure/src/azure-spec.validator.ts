@@ -1,4 +1,5 @@
-import { GrantSpec, ProviderError, principalRules, targetSchemas } from '@jit/domain';
+import { GrantSpec, ProviderError } from '@jit/domain';
+import { azureKinds, azureTarget } from './azure-kinds';
 
 /**
  * Checks everything that needs no cloud call, before any call: the target against its schema
@@ -8,16 +9,17 @@ import { GrantSpec, ProviderError, principalRules, targetSchemas } from '@jit/do
  */
 export function validateAzureSpec(spec: GrantSpec, expectedArtifactName: string): void {
   const kind = spec.target.kind;
-  if (!(kind in targetSchemas) || !kind.startsWith('azure.')) {
+  const descriptor = azureKinds.find((k) => k.kind === kind);
+  if (!descriptor) {
     throw new ProviderError('invalid', `the Azure provider does not serve ${kind}`, { field: 'target.kind' });
   }
-  const parsed = targetSchemas[kind].safeParse(spec.target);
+  const parsed = descriptor.target.safeParse(spec.target);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = `target.${issue.path.join('.')}`;
     throw new ProviderError('invalid', `${field} ${issue.message}`, { field });
   }
-  const rule = principalRules[kind];
+  const rule = descriptor.principals;
   if (!rule.types.includes(spec.principal.type)) {
     throw new ProviderError('invalid', `${kind} accepts principals of type ${rule.types.join(', ')}, not ${spec.principal.type}`, { field: 'principal.type' });
   }
@@ -28,11 +30,12 @@ export function validateAzureSpec(spec: GrantSpec, expectedArtifactName: string)
   if (spec.artifactName !== expectedArtifactName) {
     throw new ProviderError('invalid', `artifactName ${spec.artifactName} is not the one derived from grant ${spec.grantId}`, { field: 'artifactName' });
   }
-  if (spec.target.kind === 'azure.resource-role') {
-    const roleSub = /^\/subscriptions\/([^/]+)\//i.exec(spec.target.roleDefinitionId)?.[1];
-    const scopeSub = /^\/subscriptions\/([^/]+)/i.exec(spec.target.scope)?.[1];
+  const target = azureTarget(spec.target);
+  if (target.kind === 'azure.resource-role') {
+    const roleSub = /^\/subscriptions\/([^/]+)\//i.exec(target.roleDefinitionId)?.[1];
+    const scopeSub = /^\/subscriptions\/([^/]+)/i.exec(target.scope)?.[1];
     if (roleSub && roleSub.toLowerCase() !== scopeSub?.toLowerCase()) {
-      throw new ProviderError('invalid', `target.roleDefinitionId is defined in subscription ${roleSub}, outside the scope ${spec.target.scope}`, {
+      throw new ProviderError('invalid', `target.roleDefinitionId is defined in subscription ${roleSub}, outside the scope ${target.scope}`, {
         field: 'target.roleDefinitionId',
       });
     }

@@ -1,8 +1,10 @@
 import { Target } from '@jit/domain';
 import { roleGuid } from './azure-ids';
+import { azureTarget } from './azure-kinds';
 
 /** A canonical, case-insensitive key for an Azure target (Entra and ARM ids are case-insensitive). */
-export function targetKey(t: Target): string {
+export function targetKey(target: Target): string {
+  const t = azureTarget(target);
   switch (t.kind) {
     case 'azure.directory-role':
       return `${t.kind}|${t.roleDefinitionId}|${t.directoryScopeId ?? '/'}`.toLowerCase();

@@ -18,6 +18,7 @@ import { AzureCallPolicy, toProviderError } from './azure-call.policy';
 import { AzureHttpClient } from './azure-http.client';
 import { nameBasedGuid } from './azure-ids';
 import { AzureMechanism } from './azure-mechanism';
+import { AzureKind, azureKinds } from './azure-kinds';
 import { AzureProviderOptions, DEFAULT_RETRY } from './azure-provider.options';
 import { targetKey } from './azure-target';
 import { validateAzureSpec } from './azure-spec.validator';
@@ -28,7 +29,7 @@ import { GraphPimBackend } from './graph-pim.backend';
 import { PimMechanism } from './pim.mechanism';
 import { PIM_MINIMUM_MS } from './pim-rules';
 
-const KINDS = ['azure.directory-role', 'azure.resource-role', 'azure.group-membership', 'azure.app-role'] as const;
+const KINDS = azureKinds.map((k) => k.kind);
 
 /** What each Entra object type is called in a request; other directory objects cannot receive access. */
 const PRINCIPAL_TYPE_OF: Record<string, PrincipalType> = {
@@ -48,7 +49,6 @@ const PRINCIPAL_CACHE_LIMIT = 10_000;
 /** A principal created moments ago may not be readable yet; a request waits this long at most for it. */
 const LOOKUP_REPLICATION_WAIT_MS = 10_000;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-type AzureKind = (typeof KINDS)[number];
 
 /**
  * Azure adapter: Entra directory roles and group membership through Graph PIM, resource roles

@@ -1,10 +1,10 @@
-import { Target } from '@jit/domain';
 import { AzureHttpClient } from './azure-http.client';
 import { TICKET_SYSTEM } from './azure-ids';
+import { AzureTargetOf } from './azure-kinds';
 import { sameTarget } from './azure-target';
 import { PimBackend, PimRef, PimRequestView, PimSubmit } from './pim.mechanism';
 
-type GraphTarget = Extract<Target, { kind: 'azure.directory-role' | 'azure.group-membership' }>;
+type GraphTarget = AzureTargetOf<'azure.directory-role' | 'azure.group-membership'>;
 
 interface GraphRequest {
   id: string;

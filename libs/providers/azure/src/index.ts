@@ -7,3 +7,4 @@
 export { AzureProvider } from './azure.provider';
 export { AZURE_ENV, AZURE_ENV_SCHEMA, azureProviderOptions, DEFAULT_RETRY } from './azure-provider.options';
 export type { AzureProviderOptions, AzureRetryOptions } from './azure-provider.options';
+export * from './azure-kinds';

@@ -1,9 +1,6 @@
 import {
   CloudAccessProvider,
-  GCP_BASIC_ROLES,
-  GCP_MEMBER,
   GCP_RESOURCE,
-  GCP_ROLE,
   GrantContext,
   GrantSpec,
   OwnedArtifact,
@@ -12,9 +9,9 @@ import {
   ProvisionOutcome,
   ProvisionStatus,
   Target,
-  TargetOf,
 } from '@jit/domain';
 import { bindingTitle, isValidGrantId, parseBrokerBinding } from './broker-binding.convention';
+import { GCP_BASIC_ROLES, GCP_MEMBER, GCP_ROLE, GcpTarget, gcpKinds } from './gcp-kinds';
 import { DEFAULT_RETRY, GcpProviderOptions } from './gcp-provider.options';
 import { PUBLIC_MEMBERS } from './gcp-policy.limits';
 import { CoalescerStats, PolicyWriteCoalescer } from './policy-write.coalescer';
@@ -33,8 +30,6 @@ export const GCP_REVOKE_NOTICE =
   'already minted with this access (for example by impersonating a service account) stay valid until they expire: ' +
   'up to 1 hour, or 12 hours where the organization allows extended lifetimes. GCP cannot revoke them.';
 
-type GcpTarget = TargetOf<'gcp.iam-binding'>;
-
 interface BindingLocator {
   resource: string;
   role: string;
@@ -49,7 +44,7 @@ interface BindingLocator {
  */
 export class GcpIamBindingProvider extends CloudAccessProvider {
   readonly cloud = 'gcp' as const;
-  readonly kinds = ['gcp.iam-binding'] as const;
+  readonly kinds = gcpKinds.map((k) => k.kind);
   private readonly gateway: ResourceManagerGateway;
   private readonly writer: PolicyWriteCoalescer;
   private readonly now: () => Date;
@@ -77,8 +72,9 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
    * rules and deny-list must not see it under a second name (a deny entry on the id would
    * otherwise miss a request by number). Resolved with projects.get.
    */
-  override async canonicalTarget(target: Target, signal?: AbortSignal): Promise<Target> {
-    if (target.kind !== 'gcp.iam-binding') return target;
+  override async canonicalTarget(given: Target, signal?: AbortSignal): Promise<Target> {
+    if (given.kind !== 'gcp.iam-binding') return given;
+    const target = given as GcpTarget;
     const number = PROJECT_NUMBER.exec(target.resource)?.[1];
     if (!number) return target;
     let id = this.projectIds.get(number);
@@ -215,6 +211,6 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
     if (spec.target.kind !== 'gcp.iam-binding') {
       throw new ProviderError('invalid', `the GCP provider does not serve ${spec.target.kind}`, { field: 'target.kind' });
     }
-    return spec.target;
+    return spec.target as GcpTarget;
   }
 }

@@ -9,3 +9,4 @@ export { DEFAULT_RETRY, GCP_ENV, GCP_ENV_ALIASES, GCP_ENV_SCHEMA, gcpProviderOpt
 export type { GcpProviderOptions, RetrySettings } from './gcp-provider.options';
 export { staticTokenClient } from './static-token.auth';
 export { MAX_BINDINGS_PER_ROLE_AND_MEMBER, MAX_GROUPS_AND_DOMAINS, MAX_PRINCIPALS } from './gcp-policy.limits';
+export * from './gcp-kinds';

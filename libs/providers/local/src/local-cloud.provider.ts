@@ -10,10 +10,10 @@ import {
   ProviderError,
   ProvisionOutcome,
   ProvisionStatus,
-  TARGET_KINDS,
   Target,
   TargetKind,
-  cloudOfKind,
+  TargetKindDescriptor,
+  TargetKinds,
 } from '@jit/domain';
 
 interface Artifact {
@@ -30,8 +30,8 @@ export interface LocalFaults {
 }
 
 /**
- * An in-memory cloud for one `CloudName`: accepts every kind of that cloud (fields were
- * validated by the domain's schemas), keeps one artifact per grant under its deterministic
+ * An in-memory cloud for one `CloudName`: accepts every kind the registry gives that cloud
+ * (fields were validated by the kinds' schemas), keeps one artifact per grant under its deterministic
  * name, and ends access at `expiresAt` like a cloud-side condition. Used by the sandbox until
  * a real adapter is configured, and by tests and benchmarks of the broker core.
  */
@@ -44,9 +44,20 @@ export class LocalCloudProvider extends CloudAccessProvider {
   /** Calls whose caller aborted them while they waited out the injected latency: nothing was changed. */
   readonly aborted: { op: 'grant' | 'revoke'; grantId: string; at: Date }[] = [];
 
-  constructor(readonly cloud: CloudName) {
+  private readonly descriptors: readonly TargetKindDescriptor[] | undefined;
+
+  /** With `kinds`, the cloud serves that registry's kinds of `cloud`, and vends credentials where they say; without, any `<cloud>.` kind and none. */
+  constructor(
+    readonly cloud: CloudName,
+    kinds?: TargetKinds,
+  ) {
     super();
-    this.kinds = TARGET_KINDS.filter((k) => cloudOfKind(k) === cloud);
+    this.descriptors = kinds?.ofCloud(cloud);
+    this.kinds = this.descriptors?.map((d) => d.kind) ?? [];
+  }
+
+  override vendsCredentials(kind: TargetKind): boolean {
+    return this.descriptors?.some((d) => d.kind === kind && d.vendsCredentials) ?? false;
   }
 
   inject(faults: LocalFaults): void {
@@ -64,7 +75,7 @@ export class LocalCloudProvider extends CloudAccessProvider {
   }
 
   validate(spec: GrantSpec): void {
-    if (!this.kinds.includes(spec.target.kind)) {
+    if (this.descriptors ? !this.kinds.includes(spec.target.kind) : !spec.target.kind.startsWith(`${this.cloud}.`)) {
       throw new ProviderError('invalid', `${spec.target.kind} is not a ${this.cloud} kind`, { field: 'target.kind' });
     }
   }

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { AWS_ROLE_ARN, AWS_USER_ARN, Target, defineTargetKind, matchEach, matchPatterns, rulePatterns } from '@jit/domain';
+
+/**
+ * The AWS kinds as the broker core sees them (request fields, principals, rule matchers,
+ * enforcement): no SDK needed at import time. docs/architecture.md, "Target kinds".
+ */
+
+const AWS_ACTION = /^(\*|[a-z0-9-]{1,64}:[A-Za-z0-9*?]{1,128})$/;
+const AWS_RESOURCE = /^(\*|arn:aws(-cn|-us-gov)?:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|\*)?:.{1,1800})$/;
+const AWS_CONDITION_OPERATOR = /^(ForAllValues:|ForAnyValue:)?[A-Za-z]{3,40}(IfExists)?$/;
+
+const awsConditions = z
+  .record(
+    z.string().regex(AWS_CONDITION_OPERATOR, 'must be an IAM condition operator such as StringEquals'),
+    z.record(z.string().min(1).max(256), z.union([z.string().max(1024), z.array(z.string().max(1024)).min(1).max(50)])),
+  )
+  .refine((c) => Object.keys(c).length <= 10, 'at most 10 condition operators')
+  .refine(
+    (c) => !Object.values(c).some((keys) => Object.keys(keys).some((k) => k.toLowerCase() === 'aws:currenttime')),
+    'aws:CurrentTime is set by the broker from the grant window',
+  );
+
+export const awsTargetSchemas = {
+  'aws.iam-policy': z.strictObject({
+    kind: z.literal('aws.iam-policy'),
+    actions: z.array(z.string().regex(AWS_ACTION, 'must be "service:Action" (wildcards allowed) or "*"')).min(1).max(100),
+    resources: z.array(z.string().max(2048).regex(AWS_RESOURCE, 'must be an ARN or "*"')).min(1).max(100),
+    conditions: awsConditions.optional(),
+  }),
+  'aws.assume-role': z.strictObject({
+    kind: z.literal('aws.assume-role'),
+    roleArn: z.string().regex(AWS_ROLE_ARN, 'must be an IAM role ARN'),
+  }),
+  'aws.sts-credentials': z.strictObject({
+    kind: z.literal('aws.sts-credentials'),
+    roleArn: z.string().regex(AWS_ROLE_ARN, 'must be an IAM role ARN'),
+    sessionPolicy: z
+      .record(z.string(), z.unknown())
+      .refine((p) => JSON.stringify(p).length <= 2048, 'session policy exceeds 2,048 characters (STS limit)')
+      .optional(),
+  }),
+};
+export type AwsKind = keyof typeof awsTargetSchemas;
+export type AwsTargetOf<K extends AwsKind> = z.output<(typeof awsTargetSchemas)[K]>;
+export type AwsTarget = { [K in AwsKind]: AwsTargetOf<K> }[AwsKind];
+
+/** A target of an AWS kind with its fields' types: what the registry parsed with the schemas above (the validator checks the kind). */
+export function awsTarget(target: Target): AwsTarget {
+  return target as AwsTarget;
+}
+
+const IAM_ENTITY = /^(arn:aws(?:-cn|-us-gov)?:iam::\d{12}:(?:role|user)\/)(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/;
+
+/**
+ * An IAM role or user ARN as the cloud addresses it: by name, unique per account regardless of
+ * case and path. Matching on the path the requester wrote would let `role/ci-x/prod-admin`
+ * pass for `role/ci-*` while the policy lands on `prod-admin`.
+ */
+export function canonicalIamArn(arn: string): string {
+  const m = IAM_ENTITY.exec(arn);
+  return (m ? m[1] + m[2] : arn).toLowerCase();
+}
+
+/** IAM roles and users are matched by name (see canonicalIamArn), so a pattern with a path could never match and, in a deny-list, would silently catch nothing. */
+const iamArnPatterns = rulePatterns.refine(
+  (list) => list.every((p) => !/:(role|user)\/.*\//.test(p)),
+  'write IAM role and user ARNs without their path (arn:aws:iam::<account>:role/<name>): the broker addresses them by name',
+);
+
+/**
+ * An IAM role may be assumed by a person (SSO) or a job, an IAM user be either: the broker cannot
+ * check a declared type, so a rule may not rely on one. Restrict AWS principals by ARN instead.
+ */
+const awsPrincipalFields = {
+  principalTypes: z.undefined({ error: 'AWS ARNs do not say whether a person or a workload uses them: restrict principals by ARN pattern instead' }).optional(),
+};
+
+const ARN_PRINCIPALS = {
+  types: ['user', 'workload'],
+  id: new RegExp(`${AWS_ROLE_ARN.source}|${AWS_USER_ARN.source}`),
+  idMessage: 'must be an IAM role or user ARN',
+} as const;
+
+export const awsKinds = [
+  defineTargetKind({
+    kind: 'aws.iam-policy',
+    cloud: 'aws',
+    target: awsTargetSchemas['aws.iam-policy'],
+    principals: ARN_PRINCIPALS,
+    rules: {
+      fields: { actions: rulePatterns, resources: rulePatterns, ...awsPrincipalFields, principals: iamArnPatterns.optional() },
+      canonicalPrincipal: canonicalIamArn,
+      matches: (m, t, relation) => matchEach(m.actions, t.actions, true, relation) && matchEach(m.resources, t.resources, false, relation),
+    },
+  }),
+  defineTargetKind({
+    kind: 'aws.assume-role',
+    cloud: 'aws',
+    target: awsTargetSchemas['aws.assume-role'],
+    principals: ARN_PRINCIPALS,
+    rules: {
+      fields: { roleArns: iamArnPatterns, ...awsPrincipalFields, principals: iamArnPatterns.optional() },
+      canonicalPrincipal: canonicalIamArn,
+      matches: (m, t, relation) => matchPatterns(m.roleArns, canonicalIamArn(t.roleArn), true, relation),
+    },
+  }),
+  defineTargetKind({
+    kind: 'aws.sts-credentials',
+    cloud: 'aws',
+    target: awsTargetSchemas['aws.sts-credentials'],
+    // A session name, not an IAM entity: the credentials go to whoever holds them.
+    principals: { types: ['user', 'workload'], id: /^[\x21-\x7e]{1,256}$/, idMessage: 'must be 1-256 printable ASCII characters' },
+    rules: {
+      fields: { roleArns: iamArnPatterns, ...awsPrincipalFields, principals: rulePatterns.optional() },
+      matches: (m, t, relation) => matchPatterns(m.roleArns, canonicalIamArn(t.roleArn), true, relation),
+    },
+    vendsCredentials: true,
+    approvalAlternative: 'aws.assume-role',
+  }),
+];
