@@ -4,6 +4,11 @@ import { AuditEvent, AuditEventInput } from '@jit/domain';
 import { Actor, AuditLogUseCase, CheckpointTrust } from '@jit/grants';
 import { PostgresAuditCheckpointStore } from '@jit/persistence';
 import { ManualClock } from '@jit/testing';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { archiveHistory } from '../../apps/broker/src/cli/audit-archive';
+import { verifyExport } from '../../apps/broker/src/cli/audit-verify';
 import { openTestDatabase } from '../setup/test-database';
 import { PostgresStores, postgresStores } from '../setup/postgres-stores';
 
@@ -62,8 +67,10 @@ describe('audit history costs on a real database', () => {
       await db.dataSource.query(`ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_change`);
     }
   };
+  /** Alters an event's content in place, without re-hashing anything. */
+  const alter = (seq: number) => asAttacker(`UPDATE audit_events SET data = '{"i":-1}' WHERE seq = $1`, [seq]);
   const row = async (seq: number) => (await db.dataSource.query(`SELECT * FROM audit_events WHERE seq = $1`, [seq]))[0];
-  const sign = async (seq: number) => checkpoints.add(signer.sign(seq, (await row(seq)).hash, clock.now()));
+  const sign = async (seq: number, signedAt = clock.now()) => checkpoints.add(signer.sign(seq, (await row(seq)).hash, signedAt));
   /**
    * Chains one event at the clock's time, hashed as the audit log hashes, written straight to the
    * rows: these tests are about reading and verifying, whatever path writes (issue 12 point 6).
@@ -145,8 +152,6 @@ describe('audit history costs on a real database', () => {
   describe('verify from the latest signed checkpoint', () => {
     const verify = (options: { full?: boolean; anchors?: { seq: number; hash: string }[] } = {}) =>
       new AuditLogUseCase(store.audit, trust).verify(auditor, options);
-    /** Alters an event's content in place, without re-hashing anything. */
-    const alter = (seq: number) => asAttacker(`UPDATE audit_events SET data = '{"i":-1}' WHERE seq = $1`, [seq]);
 
     beforeEach(async () => {
       await writeEvents(12);
@@ -208,6 +213,82 @@ describe('audit history costs on a real database', () => {
       const forged = { ...signer.sign(11, (await row(11)).hash, clock.now()), signature: signer.sign(10, (await row(10)).hash, clock.now()).signature };
       await checkpoints.add(forged);
       expect(await verify()).toMatchObject({ ok: false, brokenCount: 1, firstBroken: { seq: 11, kind: 'checkpoint' }, walk: { afterSeq: 8 } });
+    });
+  });
+  describe('archival of sealed segments and ended grants', () => {
+    let out: string;
+    const at = (h: number) => new Date(T0.getTime() + h * HOUR);
+    const archive = (now: Date, retentionHours: number, dryRun = false) =>
+      archiveHistory(db.dataSource, { out, publicKeysPem: [signer.publicKeyPem], retentionSeconds: retentionHours * 3600, dryRun, now });
+    const insertGrant = (state: string, endedAt: Date | null) =>
+      db.dataSource.query(
+        `INSERT INTO grants (id, state, cloud, kind, principal_type, principal_id, target, requested_by, duration_seconds, created_at, expires_at, ended_at,
+           artifact_name, overlap_key, updated_at)
+         VALUES ($1::uuid, $2, 'aws', 'aws.iam-policy', 'role', 'p', '{}', 'alice', 3600, $3, $3, $4, 'jit-x', $1::text, $3) RETURNING id`,
+        [randomUUID(), state, at(0), endedAt],
+      );
+    const offline = async (dir: string) => {
+      const keyFile = join(out, 'key.pub.pem');
+      writeFileSync(keyFile, signer.publicKeyPem);
+      async function* lines() {
+        yield* readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n');
+      }
+      return verifyExport(lines(), [join(dir, 'checkpoints.jsonl')], [keyFile], 20);
+    };
+    const fullVerify = () => new AuditLogUseCase(store.audit, trust).verify(auditor, { full: true });
+
+    beforeEach(async () => {
+      out = mkdtempSync(join(tmpdir(), 'jit-archive-'));
+      await db.dataSource.query(`DELETE FROM grants`);
+      await db.dataSource.query(`DELETE FROM audit_archives`);
+      await writeEvents(14);
+      await sign(4, at(4));
+      await sign(8, at(8));
+      await sign(12, at(12));
+    });
+    afterEach(() => rmSync(out, { recursive: true, force: true }));
+
+    it('should export the segment up to the latest checkpoint older than the retention and the ended grants, then remove them, the checkpoint becoming the anchor', async () => {
+      await insertGrant('expired', at(1));
+      await insertGrant('active', null);
+      await insertGrant('revoked', at(20));
+      const result = await archive(at(30), 20); // cutoff at(10): checkpoints 4 and 8 are older
+      expect(result).toMatchObject({ ok: true, fromSeq: 1, throughSeq: 8, events: 8, grants: 1, removed: { events: 8, grants: 1 } });
+      expect(readdirSync(result.directory!).sort()).toEqual(['checkpoints.jsonl', 'events.jsonl', 'grants.jsonl', 'manifest.json']);
+      expect((await db.dataSource.query(`SELECT min(seq)::int AS s FROM audit_events`))[0].s).toBe(9);
+      expect((await db.dataSource.query(`SELECT state FROM grants ORDER BY state`)).map((r: { state: string }) => r.state)).toEqual(['active', 'revoked']);
+      const grants = readFileSync(join(result.directory!, 'grants.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(grants).toEqual([expect.objectContaining({ state: 'expired' })]);
+
+      // Online: the full walk starts from the checkpoint that sealed the archive.
+      expect(await fullVerify()).toMatchObject({ ok: true, checked: 6, walk: { mode: 'full', from: 'archive', afterSeq: 8, archivedThrough: 8 } });
+      // Offline: the archive verifies on its own, and a change in it shows.
+      expect(await offline(result.directory!)).toMatchObject({ ok: true, events: 8, firstSeq: 1, lastSeq: 8, checkpoints: { valid: 2, uncovered: 0 } });
+      const file = join(result.directory!, 'events.jsonl');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('"i":3', '"i":33'));
+      expect(await offline(result.directory!)).toMatchObject({ ok: false, breaks: [expect.objectContaining({ seq: 3, kind: 'altered' })] });
+
+      // The next archive goes on from that anchor, and its own files verify from it.
+      const next = await archive(at(45), 20); // cutoff at(25): checkpoint 12, and the grant revoked at(20)
+      expect(next).toMatchObject({ ok: true, fromSeq: 9, throughSeq: 12, events: 4, grants: 1 });
+      expect(await offline(next.directory!)).toMatchObject({ ok: true, events: 4, firstSeq: 9 });
+      expect(await fullVerify()).toMatchObject({ ok: true, checked: 2, walk: { from: 'archive', afterSeq: 12 } });
+    });
+
+    it('should remove nothing from a segment that does not verify, nor on a dry run', async () => {
+      await alter(3);
+      const broken = await archive(at(30), 20);
+      expect(broken).toMatchObject({ ok: false, removed: { events: 0, grants: 0 }, breaks: [expect.objectContaining({ seq: 3, kind: 'altered' })] });
+      await asAttacker(`UPDATE audit_events SET data = '{"i":3}' WHERE seq = 3`);
+      expect(await archive(at(31), 20, true)).toMatchObject({ ok: true, throughSeq: 8, removed: { events: 0, grants: 0 } });
+      expect((await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_events`))[0].n).toBe(14);
+    });
+
+    it('should still refuse any other delete, and show events removed without a checkpoint to anchor them', async () => {
+      await expect(db.dataSource.query(`DELETE FROM audit_events WHERE seq = 14`)).rejects.toThrow(/append-only/);
+      await asAttacker(`DELETE FROM audit_events WHERE seq <= 6`);
+      expect(await fullVerify()).toMatchObject({ ok: false, firstBroken: { seq: 1, kind: 'missing' }, walk: { from: 'genesis' } });
+      await expect(archive(at(30), 20)).rejects.toThrow(/starts at event 7/);
     });
   });
 });

@@ -14,6 +14,7 @@ import { AddOpenApprovalGroups1764206000000 } from './migrations/1764206000000-A
 import { AddReconcileScopeIndexes1764210000000 } from './migrations/1764210000000-AddReconcileScopeIndexes';
 import { CreateAuditStaging1764230000000 } from './migrations/1764230000000-CreateAuditStaging';
 import { AddHistoryCostIndexes1764240000000 } from './migrations/1764240000000-AddHistoryCostIndexes';
+import { AddAuditArchival1764241000000 } from './migrations/1764241000000-AddAuditArchival';
 import { AddRevokeRequests1764250000000 } from './migrations/1764250000000-AddRevokeRequests';
 
 export const MIGRATIONS = [
@@ -28,6 +29,7 @@ export const MIGRATIONS = [
   AddReconcileScopeIndexes1764210000000,
   CreateAuditStaging1764230000000,
   AddHistoryCostIndexes1764240000000,
+  AddAuditArchival1764241000000,
   AddRevokeRequests1764250000000,
 ];
 

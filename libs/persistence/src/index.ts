@@ -14,3 +14,4 @@ export * from './repositories/postgres-audit-chain.store';
 export * from './repositories/postgres-unit-of-work';
 export * from './repositories/postgres-notification-cursor.store';
 export * from './repositories/postgres-audit-checkpoint.store';
+export * from './repositories/postgres-archive.store';
