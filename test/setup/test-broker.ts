@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { loadBrokerConfig } from '@jit/config';
-import { CLOUDS, CloudAccessProvider, CloudName } from '@jit/domain';
+import { CLOUDS, CloudAccessProvider, CloudName, TargetKinds } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { targetKinds } from '@jit/testing';
 import { ensureAuditSigningKey } from '../../apps/broker/src/audit/audit-signing-key.file';
@@ -47,8 +47,11 @@ export const ALLOW_ALL_POLICY = join(__dirname, '..', 'fixtures', 'allow-all.pol
  */
 export async function startTestBroker(
   env: Record<string, string> = {},
-  /** `database`: one the test opened itself (and closes): the broker neither opens nor closes one. */
-  options: { providers?: CloudAccessProvider[]; database?: Database } = {},
+  /**
+   * `database`: one the test opened itself (and closes): the broker neither opens nor closes one.
+   * `kinds`: the target kinds served (the local clouds' too), by default the three provider libs' (`targetKinds`).
+   */
+  options: { providers?: CloudAccessProvider[]; database?: Database; kinds?: TargetKinds } = {},
 ): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'jit-test-'));
   const tokensFile = join(dir, 'tokens.json');
@@ -84,12 +87,12 @@ export async function startTestBroker(
     JIT_RATE_LIMIT_DRY_RUNS: '9999999/PT1M',
     ...env,
   });
-  const clouds = Object.fromEntries(CLOUDS.map((c) => [c, new LocalCloudProvider(c, targetKinds)])) as Record<CloudName, LocalCloudProvider>;
+  const clouds = Object.fromEntries(CLOUDS.map((c) => [c, new LocalCloudProvider(c, options.kinds ?? targetKinds)])) as Record<CloudName, LocalCloudProvider>;
   const replaced = new Set((options.providers ?? []).map((p) => p.cloud));
   const providers = [...Object.values(clouds).filter((c) => !replaced.has(c.cloud)), ...(options.providers ?? [])];
   let broker: RunningBroker;
   try {
-    broker = await startBroker({ config, providers, database, logLevels: ['error'] });
+    broker = await startBroker({ config, providers, database, kinds: options.kinds, logLevels: ['error'] });
   } catch (e) {
     await database.close();
     throw e;
