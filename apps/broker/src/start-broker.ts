@@ -47,6 +47,7 @@ import { SubjectRateLimiter } from './http/subject-rate-limit.guard';
 import { PolicyReloader } from './policy/policy-reloader';
 import { GrantExpirySweeper } from './sweeper/grant-expiry.sweeper';
 import { ReconcileScheduler } from './sweeper/reconcile.scheduler';
+import { ReconcileMetricsHooks } from './reconcile-metrics.hooks';
 import { StrandedClaims } from './sweeper/stranded-claims';
 import { targetKinds } from './target-kinds';
 import { grantRequestBodySchema } from './http/dto/grant-request.body';
@@ -163,7 +164,12 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     checkpoints = new AuditCheckpointScheduler(checkpointer, config.audit.checkpointIntervalMs);
   }
   if (config.role !== 'api') {
-    reconciler = new ReconcileScheduler(queue, new ReconcileOrphansUseCase(store, auditLog, registry), config.reconcileIntervalMs);
+    const reconcile = new ReconcileOrphansUseCase(store, auditLog, registry, {
+      clock,
+      lookbackMs: config.reconcileLookbackMs,
+      hooks: new ReconcileMetricsHooks(metrics),
+    });
+    reconciler = new ReconcileScheduler(queue, reconcile, config.reconcileIntervalMs);
     sweeper = new GrantExpirySweeper(queue, new ProcessDueGrantUseCase({ transitions, lifecycle, registry, clock }), clock, {
       owner: config.replicaId,
       intervalMs: config.sweepIntervalMs,

@@ -37,6 +37,19 @@ describe('loadBrokerConfig', () => {
       expect(loadBrokerConfig({ JIT_SWEEP_CONCURRENCY: ' 8 ', PORT: '' })).toMatchObject({ sweepConcurrency: 8, port: 8080 });
     });
   });
+
+  describe('reconciliation look-back', () => {
+    it('should default to twice the interval, and read an ISO-8601 duration', () => {
+      expect(loadBrokerConfig({})).toMatchObject({ reconcileIntervalMs: 600_000, reconcileLookbackMs: 1_200_000 });
+      expect(loadBrokerConfig({ JIT_RECONCILE_INTERVAL: 'PT1H', JIT_RECONCILE_LOOKBACK: '' })).toMatchObject({ reconcileLookbackMs: 7_200_000 });
+      expect(loadBrokerConfig({ JIT_RECONCILE_LOOKBACK: 'P1D' })).toMatchObject({ reconcileLookbackMs: 86_400_000 });
+    });
+
+    it('should refuse a look-back that is not a positive duration or is shorter than the interval, naming the variable', () => {
+      expect(() => loadBrokerConfig({ JIT_RECONCILE_LOOKBACK: '1h' })).toThrow('JIT_RECONCILE_LOOKBACK: JIT_RECONCILE_LOOKBACK must be a positive ISO-8601 duration');
+      expect(() => loadBrokerConfig({ JIT_RECONCILE_LOOKBACK: 'PT5M' })).toThrow('JIT_RECONCILE_LOOKBACK must be at least JIT_RECONCILE_INTERVAL');
+    });
+  });
 });
 
 /** Two provider sections as a provider lib declares them (libs/config imports no real provider). */

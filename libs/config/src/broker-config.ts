@@ -40,6 +40,8 @@ export interface BrokerConfig {
   providerTimeoutMs: number;
   /** How often one replica lists what the broker owns in each cloud and removes orphans. */
   reconcileIntervalMs: number;
+  /** How long an ended grant stays in reconciliation's scope (its principal's artifacts are still looked for). */
+  reconcileLookbackMs: number;
   /** Request body size limit in bytes. */
   bodyLimitBytes: number;
   replicaId: string;
@@ -139,6 +141,19 @@ const envSchema = z.object({
   JIT_REVOKE_FAILED_RETRY: isoSeconds('JIT_REVOKE_FAILED_RETRY', 'PT15M'),
   JIT_PROVIDER_TIMEOUT: isoSeconds('JIT_PROVIDER_TIMEOUT', 'PT30S'),
   JIT_RECONCILE_INTERVAL: isoSeconds('JIT_RECONCILE_INTERVAL', 'PT10M'),
+  /** Unset: twice the interval, so a grant that ended just after one pass is in the next one's scope. */
+  JIT_RECONCILE_LOOKBACK: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      const s = parseIsoDurationSeconds(v);
+      if (s === undefined || s <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'JIT_RECONCILE_LOOKBACK must be a positive ISO-8601 duration such as PT1H' });
+        return z.NEVER;
+      }
+      return s;
+    }),
   JIT_BODY_LIMIT: int('JIT_BODY_LIMIT', 65536, 1024, 10 * 1024 * 1024),
   /** Unique per replica; two live replicas with one id would release each other's claims on restart. */
   JIT_REPLICA_ID: z.string().min(1).max(128).optional(),
@@ -225,6 +240,10 @@ function toBrokerConfig(e: z.output<typeof envSchema>, problems: string[]): Brok
   const leaseMs = e.JIT_LEASE * 1000;
   const providerTimeoutMs = e.JIT_PROVIDER_TIMEOUT * 1000;
   if (providerTimeoutMs >= leaseMs) problems.push('JIT_PROVIDER_TIMEOUT must be shorter than JIT_LEASE');
+  const reconcileIntervalMs = Math.max(10_000, e.JIT_RECONCILE_INTERVAL * 1000);
+  if (e.JIT_RECONCILE_LOOKBACK !== undefined && e.JIT_RECONCILE_LOOKBACK * 1000 < reconcileIntervalMs) {
+    problems.push('JIT_RECONCILE_LOOKBACK must be at least JIT_RECONCILE_INTERVAL (a grant ended between two passes would be missed)');
+  }
   if (problems.length > before) return undefined;
   return {
     role: e.JIT_ROLE,
@@ -243,7 +262,8 @@ function toBrokerConfig(e: z.output<typeof envSchema>, problems: string[]): Brok
     revokeMaxAttempts: e.JIT_REVOKE_MAX_ATTEMPTS,
     revokeFailedRetryMs: e.JIT_REVOKE_FAILED_RETRY * 1000,
     providerTimeoutMs,
-    reconcileIntervalMs: Math.max(10_000, e.JIT_RECONCILE_INTERVAL * 1000),
+    reconcileIntervalMs,
+    reconcileLookbackMs: e.JIT_RECONCILE_LOOKBACK !== undefined ? e.JIT_RECONCILE_LOOKBACK * 1000 : 2 * reconcileIntervalMs,
     bodyLimitBytes: e.JIT_BODY_LIMIT,
     // Stable across restarts of the same replica, so a restarted process can take back at once
     // the rows its predecessor had claimed instead of waiting for their leases to lapse.

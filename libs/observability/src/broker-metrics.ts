@@ -82,6 +82,20 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  readonly reconcileArtifacts = new Counter({
+    name: 'jit_reconcile_artifacts_total',
+    help: 'Artifacts reconciliation listed, by outcome: live (its grant is live), removed (an orphan, removed), remove_failed (an orphan left for the next pass)',
+    labelNames: ['cloud', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reconcileErrors = new Counter({
+    name: 'jit_reconcile_errors_total',
+    help: 'Reconciliation failures by stage (scope, list, lookup, remove): retried (another attempt followed) or gave_up (the pass went on without that part)',
+    labelNames: ['cloud', 'stage', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   /** What /health no longer tells anonymous callers: this replica's role, clouds and database kind. */
   readonly info = new Gauge({
     name: 'jit_broker_info',

@@ -7,6 +7,8 @@ export class ReconcileScheduler {
   private readonly logger = new Logger(ReconcileScheduler.name);
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | null = null;
+  /** Aborted by `stop()`: a pass in flight stops between calls and cancels those under way. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly queue: WorkQueue,
@@ -23,10 +25,13 @@ export class ReconcileScheduler {
     const run = (async () => {
       // The lease is the interval itself: one run per interval across all replicas.
       if (!(await this.queue.claimJob('reconcile', this.intervalMs - 1000))) return;
-      const report = await this.reconcile.execute();
+      const report = await this.reconcile.execute(this.stopping.signal);
       if (report.found) this.logger.warn(`reconciliation: ${report.found} orphans, ${report.removed} removed, ${report.failed} failed`);
       for (const e of report.errors) this.logger.error(`orphan not removed: ${e}`);
-    })().catch((e: unknown) => this.logger.error(`reconciliation failed: ${e instanceof Error ? e.message : String(e)}`));
+      for (const u of report.unlisted) this.logger.error(`not reconciled this pass: ${u}`);
+    })().catch((e: unknown) => {
+      if (!this.stopping.signal.aborted) this.logger.error(`reconciliation failed: ${e instanceof Error ? e.message : String(e)}`);
+    });
     this.running = run;
     await run;
     this.running = null;
@@ -34,6 +39,7 @@ export class ReconcileScheduler {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.stopping.abort();
     await this.running;
   }
 }
