@@ -21,6 +21,7 @@ describe('AZURE_ENV', () => {
       clientId: 'client',
       clientSecret: 's3cret',
       clientCertificatePath: undefined,
+      federatedTokenFile: undefined,
       authorityHost: undefined,
       graphEndpoint: undefined,
       armEndpoint: undefined,
@@ -35,6 +36,7 @@ describe('AZURE_ENV', () => {
     writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     expect(
       options({
+        AZURE_FEDERATED_TOKEN_FILE: '/var/run/secrets/azure/tokens/azure-identity-token',
         AZURE_AUTHORITY_HOST: 'https://127.0.0.1:8443',
         JIT_AZURE_GRAPH_ENDPOINT: 'https://127.0.0.1:8443/graph',
         JIT_AZURE_ARM_ENDPOINT: 'https://127.0.0.1:8443/arm',
@@ -48,6 +50,7 @@ describe('AZURE_ENV', () => {
       clientId: undefined,
       clientSecret: undefined,
       clientCertificatePath: undefined,
+      federatedTokenFile: '/var/run/secrets/azure/tokens/azure-identity-token',
       authorityHost: 'https://127.0.0.1:8443',
       graphEndpoint: 'https://127.0.0.1:8443/graph',
       armEndpoint: 'https://127.0.0.1:8443/arm',

@@ -23,13 +23,15 @@ export interface AzureProviderOptions {
   tenantId: string;
   /**
    * The credential to use. When absent: client secret or certificate if given, else
-   * workload identity federation if AZURE_FEDERATED_TOKEN_FILE is set, else DefaultAzureCredential.
+   * workload identity federation if `federatedTokenFile` is given, else DefaultAzureCredential.
    */
   credential?: TokenCredential;
   clientId?: string;
   clientSecret?: string;
   /** PEM file with the certificate and its private key. */
   clientCertificatePath?: string;
+  /** Workload identity federation's token file (AKS, GitHub OIDC), with `clientId`. */
+  federatedTokenFile?: string;
   /** Entra authority, e.g. https://login.microsoftonline.com (default) or a simulator. */
   authorityHost?: string;
   /** Graph base URL without version (default https://graph.microsoft.com). */
@@ -86,6 +88,7 @@ export const AZURE_ENV_SCHEMA = z.object({
   AZURE_CLIENT_ID: optionalVar,
   AZURE_CLIENT_SECRET: optionalVar,
   AZURE_CLIENT_CERTIFICATE_PATH: optionalVar,
+  AZURE_FEDERATED_TOKEN_FILE: optionalVar,
   AZURE_AUTHORITY_HOST: urlVar('AZURE_AUTHORITY_HOST'),
   JIT_AZURE_GRAPH_ENDPOINT: urlVar('JIT_AZURE_GRAPH_ENDPOINT'),
   JIT_AZURE_ARM_ENDPOINT: urlVar('JIT_AZURE_ARM_ENDPOINT'),
@@ -105,6 +108,7 @@ export function azureProviderOptions(v: z.output<typeof AZURE_ENV_SCHEMA>): Azur
     clientId: v.AZURE_CLIENT_ID,
     clientSecret: v.AZURE_CLIENT_SECRET,
     clientCertificatePath: v.AZURE_CLIENT_CERTIFICATE_PATH,
+    federatedTokenFile: v.AZURE_FEDERATED_TOKEN_FILE,
     authorityHost: v.AZURE_AUTHORITY_HOST,
     graphEndpoint: v.JIT_AZURE_GRAPH_ENDPOINT,
     armEndpoint: v.JIT_AZURE_ARM_ENDPOINT,

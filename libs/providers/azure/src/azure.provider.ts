@@ -233,8 +233,8 @@ function buildCredential(o: AzureProviderOptions): TokenCredential {
   const common = { authorityHost: o.authorityHost, disableInstanceDiscovery: o.authorityHost !== undefined, tlsOptions: tlsOptions(o) };
   if (o.clientId && o.clientSecret) return new ClientSecretCredential(o.tenantId, o.clientId, o.clientSecret, common);
   if (o.clientId && o.clientCertificatePath) return new ClientCertificateCredential(o.tenantId, o.clientId, o.clientCertificatePath, common);
-  if (o.clientId && process.env.AZURE_FEDERATED_TOKEN_FILE) {
-    return new WorkloadIdentityCredential({ ...common, tenantId: o.tenantId, clientId: o.clientId, tokenFilePath: process.env.AZURE_FEDERATED_TOKEN_FILE });
+  if (o.clientId && o.federatedTokenFile) {
+    return new WorkloadIdentityCredential({ ...common, tenantId: o.tenantId, clientId: o.clientId, tokenFilePath: o.federatedTokenFile });
   }
   return new DefaultAzureCredential({ ...common, tenantId: o.tenantId });
 }
