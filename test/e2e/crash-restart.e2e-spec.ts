@@ -35,8 +35,8 @@ const ON_TIME_MS = 2000;
  * Issue 2: "`kill -9` of the broker while grants are active, then restart: every grant still ends
  * on time and nothing is lost". The broker runs as a real process: `npm run sandbox` (embedded
  * database, cloud simulators) by default; with TEST_DATABASE_URL, the broker with local in-memory
- * clouds on a fresh PostgreSQL database (test/setup/local-broker.child.ts), since the sandbox
- * always uses the embedded one. Either way the clouds restart empty: revoking what they no longer
+ * clouds on a fresh PostgreSQL database (test/setup/local-broker.child.ts), which needs no
+ * simulators (the sandbox on a server is tested in sandbox-database-url.e2e-spec.ts). Either way the clouds restart empty: revoking what they no longer
  * hold is a success, as the provider port requires.
  */
 describe('kill -9 and restart of the broker process', () => {

@@ -4,17 +4,18 @@ import { CLOUDS } from '@jit/domain';
 import { ensureAuditSigningKey, runUntilSignal, startBroker, targetKinds } from '@jit/broker';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { sandboxBanner } from './sandbox-banner';
-import { startSandboxClouds } from './sandbox-clouds';
+import { attachSandboxClouds, startSandboxClouds } from './sandbox-clouds';
 import { writeSandboxTokens } from './sandbox-tokens';
 
 /**
- * `npm run sandbox`: the broker on the embedded database with the three cloud simulators, tokens generated
+ * `npm run sandbox`: the broker on the embedded database (or DATABASE_URL's PostgreSQL server, migrated
+ * as the broker migrates it) with the three cloud simulators, tokens generated
  * for this run (or JIT_ADMIN_TOKEN), and a printed walk-through. Its own app, so the production
  * broker (apps/broker) imports no simulator and no in-memory cloud: the sandbox hands them to the
  * same `startBroker` that `npm start` calls with the configured clouds.
  */
 async function main(): Promise<void> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env };
   const dataDir = resolve(env.JIT_DATA_DIR ?? './data');
   const tokens = writeSandboxTokens(dataDir, env.JIT_ADMIN_TOKEN);
   // The sandbox signs audit checkpoints with a key it makes once in the data folder (kept across runs).
@@ -32,11 +33,14 @@ async function main(): Promise<void> {
     JIT_TOKENS_FILE: tokens.file,
     JIT_DATA_DIR: dataDir,
   });
-  // JIT_SANDBOX_CLOUDS=local swaps the simulators for in-memory clouds (no wire protocol).
-  const clouds =
-    env.JIT_SANDBOX_CLOUDS === 'local'
+  // JIT_SANDBOX_CLOUDS=local swaps the simulators for in-memory clouds (no wire protocol, one process
+  // only); JIT_SANDBOX_SIMULATORS_FILE attaches to the simulators another sandbox started, so that
+  // replicas on one database grant and revoke in the same clouds.
+  const clouds = env.JIT_SANDBOX_SIMULATORS_FILE
+    ? attachSandboxClouds(resolve(env.JIT_SANDBOX_SIMULATORS_FILE))
+    : env.JIT_SANDBOX_CLOUDS === 'local'
       ? { providers: CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds)), endpoints: ['aws, azure, gcp: local in-memory clouds'], close: async () => {} }
-      : await startSandboxClouds();
+      : await startSandboxClouds(join(dataDir, 'sandbox-simulators.json'));
   const broker = await startBroker({ config, providers: clouds.providers, logLevels: ['warn', 'error'] });
   const base = `http://localhost:${new URL(broker.url!).port}`;
   process.stdout.write(sandboxBanner({ base, database: broker.database.description, endpoints: clouds.endpoints, config, tokens, signing, dataDir }));

@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { CloudAccessProvider } from '@jit/domain';
 import { AwsIamStsProvider } from '@jit/provider-aws';
 import { AzureProvider } from '@jit/provider-azure';
@@ -32,10 +33,22 @@ export interface SandboxClouds {
 }
 
 /**
- * Starts the three cloud simulators on loopback, seeds them, and builds the real adapters
- * against them: the sandbox exercises exactly the code production runs.
+ * Where a sandbox's simulators listen: written by the sandbox that started them to
+ * `<dataDir>/sandbox-simulators.json`, read by replicas started with JIT_SANDBOX_SIMULATORS_FILE,
+ * so every replica grants and revokes in the same simulated clouds.
  */
-export async function startSandboxClouds(): Promise<SandboxClouds> {
+export interface SandboxSimulatorsFile {
+  aws: { endpoint: string };
+  gcp: { host: string; port: number };
+  azure: { url: string; tenantId: string; caCertPem: string };
+}
+
+/**
+ * Starts the three cloud simulators on loopback, seeds them, writes where they listen to
+ * `simulatorsFile` (when given), and builds the real adapters against them: the sandbox exercises exactly the
+ * code production runs.
+ */
+export async function startSandboxClouds(simulatorsFile?: string): Promise<SandboxClouds> {
   // Two accounts: the broker's own (its long-term key is the simulator's user jit-broker there) and a
   // member account it reaches through JitBrokerMember, whose trust policy names the broker.
   const aws = await AwsSimulator.start({ port: 0 });
@@ -49,11 +62,6 @@ export async function startSandboxClouds(): Promise<SandboxClouds> {
     aws.createRole(SANDBOX.aws.assumable, { accountId, maxSessionDuration: 43200 });
     aws.createUser(SANDBOX.aws.user, { accountId });
   }
-  const awsPrincipals = [account, memberAccount].flatMap((a) => [
-    `arn:aws:iam::${a}:role/${SANDBOX.aws.role}`,
-    `arn:aws:iam::${a}:role/${SANDBOX.aws.assumable}`,
-    `arn:aws:iam::${a}:user/${SANDBOX.aws.user}`,
-  ]);
 
   const gcp = await GcpSimulator.start({ port: 0, token: SANDBOX.gcp.token });
   gcp.createProject(SANDBOX.gcp.project);
@@ -73,8 +81,50 @@ export async function startSandboxClouds(): Promise<SandboxClouds> {
     clients: [{ clientId: a.clientId, secret: a.secret }],
   });
 
+  const where: SandboxSimulatorsFile = {
+    aws: { endpoint: aws.endpoint },
+    gcp: { host: gcp.host, port: gcp.port },
+    azure: { url: azure.url, tenantId: azure.tenantId, caCertPem: azure.caCertPem },
+  };
+  if (simulatorsFile) writeFileSync(simulatorsFile, JSON.stringify(where, null, 2), { mode: 0o600 });
+  const clouds = sandboxCloudsAt(where);
+  return {
+    ...clouds,
+    endpoints: simulatorsFile
+      ? [...clouds.endpoints, `started by this sandbox; more replicas attach with JIT_SANDBOX_SIMULATORS_FILE=${simulatorsFile}`]
+      : clouds.endpoints,
+    async close() {
+      await clouds.close();
+      await Promise.all([aws.close(), gcp.close(), azure.close()]);
+    },
+  };
+}
+
+/** The adapters against simulators another sandbox started and described in `file` (JIT_SANDBOX_SIMULATORS_FILE). */
+export function attachSandboxClouds(file: string): SandboxClouds {
+  let where: SandboxSimulatorsFile;
+  try {
+    where = JSON.parse(readFileSync(file, 'utf8')) as SandboxSimulatorsFile;
+  } catch (error) {
+    throw new Error(`JIT_SANDBOX_SIMULATORS_FILE: cannot read ${file} (${(error as Error).message}); start one sandbox with the simulators first`);
+  }
+  if (typeof where?.aws?.endpoint !== 'string' || typeof where?.gcp?.port !== 'number' || typeof where?.azure?.caCertPem !== 'string') {
+    throw new Error(`JIT_SANDBOX_SIMULATORS_FILE: ${file} does not describe sandbox simulators`);
+  }
+  const clouds = sandboxCloudsAt(where);
+  return { ...clouds, endpoints: [...clouds.endpoints, `started by another sandbox, attached through ${file}`] };
+}
+
+function sandboxCloudsAt(where: SandboxSimulatorsFile): SandboxClouds {
+  const { account, memberAccount } = SANDBOX.aws;
+  const awsPrincipals = [account, memberAccount].flatMap((acc) => [
+    `arn:aws:iam::${acc}:role/${SANDBOX.aws.role}`,
+    `arn:aws:iam::${acc}:role/${SANDBOX.aws.assumable}`,
+    `arn:aws:iam::${acc}:user/${SANDBOX.aws.user}`,
+  ]);
+  const a = SANDBOX.azure;
   const gcpProvider = new GcpIamBindingProvider({
-    endpoint: { host: gcp.host, port: gcp.port, protocol: 'http' },
+    endpoint: { host: where.gcp.host, port: where.gcp.port, protocol: 'http' },
     authClient: staticTokenClient(SANDBOX.gcp.token),
     reconcileResources: [`projects/${SANDBOX.gcp.project}`, `folders/${SANDBOX.gcp.folder}`, `organizations/${SANDBOX.gcp.organization}`],
   });
@@ -82,30 +132,31 @@ export async function startSandboxClouds(): Promise<SandboxClouds> {
     new AwsIamStsProvider({
       region: 'us-east-1',
       credentials: { accessKeyId: 'AKIASANDBOX', secretAccessKey: 'sandbox' },
-      iamEndpoint: aws.endpoint,
-      stsEndpoint: aws.endpoint,
+      iamEndpoint: where.aws.endpoint,
+      stsEndpoint: where.aws.endpoint,
       reconcilePrincipals: awsPrincipals,
       memberAccounts: [memberAccount],
       memberRoleName: SANDBOX.aws.memberRole,
     }),
     new AzureProvider({
-      tenantId: azure.tenantId,
+      tenantId: where.azure.tenantId,
       clientId: a.clientId,
       clientSecret: a.secret,
-      authorityHost: azure.url,
-      graphEndpoint: azure.url,
-      armEndpoint: azure.url,
-      extraCaCertsPem: [azure.caCertPem],
+      authorityHost: where.azure.url,
+      graphEndpoint: where.azure.url,
+      armEndpoint: where.azure.url,
+      extraCaCertsPem: [where.azure.caCertPem],
       reconcileScopes: [`/subscriptions/${a.subscription}`],
     }),
     gcpProvider,
   ];
   return {
     providers,
-    endpoints: [`aws  IAM/STS simulator ${aws.endpoint} (account ${account}, member account ${memberAccount} through ${SANDBOX.aws.memberRole})`, `gcp  Resource Manager simulator http://${gcp.host}:${gcp.port}`, `azure Entra/Graph/ARM simulator ${azure.url}`],
-    async close() {
-      await gcpProvider.close();
-      await Promise.all([aws.close(), gcp.close(), azure.close()]);
-    },
+    endpoints: [
+      `aws  IAM/STS simulator ${where.aws.endpoint} (account ${account}, member account ${memberAccount} through ${SANDBOX.aws.memberRole})`,
+      `gcp  Resource Manager simulator http://${where.gcp.host}:${where.gcp.port}`,
+      `azure Entra/Graph/ARM simulator ${where.azure.url}`,
+    ],
+    close: () => gcpProvider.close(),
   };
 }
