@@ -284,6 +284,10 @@ describe('listing, audit export, metrics and docs over HTTP', () => {
         const res = await t.http.get(`/v1/audit/verify?anchor=${bad}`).set(t.as('auditor')).expect(400);
         expect(res.body.errors).toEqual([expect.objectContaining({ field: 'anchor' })]);
       }
+      const notBoolean = await t.http.get('/v1/audit/verify?full=yes').set(t.as('auditor')).expect(400);
+      expect(notBoolean.body.errors).toEqual([expect.objectContaining({ field: 'full', message: expect.stringMatching(/true or false/) })]);
+      const full = await t.http.get('/v1/audit/verify?full=true').set(t.as('auditor')).expect(200);
+      expect(full.body).toMatchObject({ ok: true, walk: { mode: 'full', afterSeq: 0, from: 'genesis' } });
     });
   });
 
