@@ -9,9 +9,3 @@ export interface Target {
   kind: TargetKind;
   [field: string]: unknown;
 }
-
-/** IAM role and user ARNs (the AWS kinds' principals, and the AWS options' reconciliation list). */
-export const AWS_ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
-export const AWS_USER_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:user\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/;
-/** A GCP project, folder or organization (gcp.iam-binding's resource, and the GCP options' reconciliation list). */
-export const GCP_RESOURCE = /^(projects\/([a-z][-a-z0-9]{4,28}[a-z0-9]|\d{1,20})|folders\/\d{1,20}|organizations\/\d{1,20})$/;

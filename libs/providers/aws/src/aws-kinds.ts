@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import { AWS_ROLE_ARN, AWS_USER_ARN, Target, defineTargetKind, matchEach, matchPatterns, rulePatterns } from '@jit/domain';
+import { Target, defineTargetKind, matchEach, matchPatterns, rulePatterns } from '@jit/domain';
 
 /**
  * The AWS kinds as the broker core sees them (request fields, principals, rule matchers,
  * enforcement): no SDK needed at import time. docs/architecture.md, "Target kinds".
  */
 
+/** IAM role and user ARNs (the AWS kinds' principals, and the reconciliation list of the AWS options). */
+export const AWS_ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+export const AWS_USER_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:user\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/;
 const AWS_ACTION = /^(\*|[a-z0-9-]{1,64}:[A-Za-z0-9*?]{1,128})$/;
 const AWS_RESOURCE = /^(\*|arn:aws(-cn|-us-gov)?:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|\*)?:.{1,1800})$/;
 const AWS_CONDITION_OPERATOR = /^(ForAllValues:|ForAnyValue:)?[A-Za-z]{3,40}(IfExists)?$/;

@@ -1,7 +1,8 @@
 import type { IAMClientConfig } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 import { ProviderEnv, intVar, listVar, optionalVar, urlVar } from '@jit/config';
-import { AWS_ROLE_ARN, AWS_USER_ARN, Clock } from '@jit/domain';
+import { Clock } from '@jit/domain';
+import { AWS_ROLE_ARN, AWS_USER_ARN } from './aws-kinds';
 
 export interface AwsRetryOptions {
   /** Attempts per cloud call, the first included. */

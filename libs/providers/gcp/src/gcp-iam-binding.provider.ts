@@ -1,17 +1,19 @@
 import {
   CloudAccessProvider,
-  GCP_RESOURCE,
+  EMPTY_RECONCILE_SCOPE,
   GrantContext,
   GrantSpec,
   OwnedArtifact,
+  OwnedListingPart,
   Principal,
   ProviderError,
   ProvisionOutcome,
   ProvisionStatus,
+  ReconcileScope,
   Target,
 } from '@jit/domain';
 import { bindingTitle, isValidGrantId, parseBrokerBinding } from './broker-binding.convention';
-import { GCP_BASIC_ROLES, GCP_MEMBER, GCP_ROLE, GcpTarget, gcpKinds } from './gcp-kinds';
+import { GCP_BASIC_ROLES, GCP_MEMBER, GCP_RESOURCE, GCP_ROLE, GcpTarget, gcpKinds } from './gcp-kinds';
 import { DEFAULT_RETRY, GcpProviderOptions } from './gcp-provider.options';
 import { PUBLIC_MEMBERS } from './gcp-policy.limits';
 import { CoalescerStats, PolicyWriteCoalescer } from './policy-write.coalescer';
@@ -160,22 +162,38 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
     return { status: 'active', providerRef: { resource, role, member: own.member, bindingTitle: bindingTitle(own.grantId), expiresAt: own.expiresAt.toISOString() } };
   }
 
-  async *listOwned(signal?: AbortSignal): AsyncIterable<OwnedArtifact> {
+  async *listOwned(signal?: AbortSignal, scope: ReconcileScope = EMPTY_RECONCILE_SCOPE): AsyncIterable<OwnedArtifact> {
+    for (const part of await this.listingParts(scope)) yield* part.list(signal);
+  }
+
+  /**
+   * One part per resource whose IAM policy may hold the broker's bindings: those of
+   * `reconcileResources`, and the resource of each `gcp.iam-binding` subject of the scope (the
+   * grants table), so one throttled policy read leaves the other resources reconciled.
+   */
+  override async listingParts(scope: ReconcileScope): Promise<OwnedListingPart[]> {
+    const resources = new Set(this.options.reconcileResources);
+    for (const { target } of await scope.subjects()) {
+      const resource = (target as { resource?: unknown }).resource;
+      if (target.kind === 'gcp.iam-binding' && typeof resource === 'string') resources.add(resource);
+    }
+    return [...resources].map((resource) => ({ name: resource, list: (signal?: AbortSignal) => this.ownedOn(resource, signal) }));
+  }
+
+  private async *ownedOn(resource: string, signal?: AbortSignal): AsyncIterable<OwnedArtifact> {
     const now = this.now().getTime();
-    for (const resource of this.options.reconcileResources) {
-      const policy = await this.writer.read((s) => this.gateway.getPolicy(resource, s), signal);
-      for (const binding of policy.bindings ?? []) {
-        const own = parseBrokerBinding(binding);
-        if (!own) continue;
-        const locator: BindingLocator = { resource, role: own.role, member: own.member, grantId: own.grantId };
-        const expired = own.expiresAt.getTime() <= now ? ', expired' : '';
-        yield {
-          grantId: own.grantId,
-          artifactName: bindingTitle(own.grantId),
-          locator: { ...locator },
-          description: `${own.role} for ${own.member} on ${resource} until ${own.expiresAt.toISOString()}${expired}`,
-        };
-      }
+    const policy = await this.writer.read((s) => this.gateway.getPolicy(resource, s), signal);
+    for (const binding of policy.bindings ?? []) {
+      const own = parseBrokerBinding(binding);
+      if (!own) continue;
+      const locator: BindingLocator = { resource, role: own.role, member: own.member, grantId: own.grantId };
+      const expired = own.expiresAt.getTime() <= now ? ', expired' : '';
+      yield {
+        grantId: own.grantId,
+        artifactName: bindingTitle(own.grantId),
+        locator: { ...locator },
+        description: `${own.role} for ${own.member} on ${resource} until ${own.expiresAt.toISOString()}${expired}`,
+      };
     }
   }
 

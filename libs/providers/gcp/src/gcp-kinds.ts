@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { GCP_RESOURCE, PrincipalType, defineTargetKind, matchPatterns, rulePatterns, rulePrincipalFields } from '@jit/domain';
+import { PrincipalType, defineTargetKind, matchPatterns, rulePatterns, rulePrincipalFields } from '@jit/domain';
 
 /**
  * The GCP kind as the broker core sees it (request fields, principals, rule matcher,
  * enforcement): no SDK needed at import time. docs/architecture.md, "Target kinds".
  */
 
+/** A project (by id or number), folder or organization: gcp.iam-binding's resource, and the reconciliation list of the GCP options. */
+export const GCP_RESOURCE = /^(projects\/([a-z][-a-z0-9]{4,28}[a-z0-9]|\d{1,20})|folders\/\d{1,20}|organizations\/\d{1,20})$/;
 export const GCP_ROLE = /^(roles\/[A-Za-z0-9_.]{1,100}|(projects\/[a-z][-a-z0-9]{4,28}[a-z0-9]|organizations\/\d{1,20})\/roles\/[A-Za-z0-9_.]{3,64})$/;
 /**
  * An account email as Google accepts it: ASCII only (Google accounts and groups have no

@@ -1,7 +1,7 @@
 import type { AuthClient } from 'google-auth-library';
 import { z } from 'zod';
 import { ProviderEnv, intVar, listVar, optionalVar } from '@jit/config';
-import { GCP_RESOURCE } from '@jit/domain';
+import { GCP_RESOURCE } from './gcp-kinds';
 import { staticTokenClient } from './static-token.auth';
 
 export interface RetrySettings {
