@@ -17,13 +17,16 @@ import { SystemClock } from '@jit/domain';
 import { sha256Hex } from '../apps/broker/src/http/auth/token-registry';
 import { ensureAuditSigningKey } from '../apps/broker/src/audit/audit-signing-key.file';
 import { RunningBroker, startBroker } from '../apps/broker/src/start-broker';
+import { BrokerProcess, spawnBroker } from '../test/setup/broker-process';
 
 /**
  * `npm run bench`: on a fresh PostgreSQL database (BENCH_DATABASE_URL, dropped afterwards),
  *   1. grants per second through POST /v1/grants (local in-memory clouds), p50/p99 latency;
  *   2. the physical floor on the same database: one grant row plus one audit row per
  *      transaction at the same concurrency (bare, then also taking the audit chain head lock);
- *   3. revocation lag for BENCH_EXPIRING grants whose expiresAt are spread over BENCH_WINDOW_S.
+ *   3. revocation lag for BENCH_EXPIRING grants whose expiresAt are spread over BENCH_WINDOW_S;
+ *   4. catch-up: BENCH_CATCHUP grants already past expiresAt when the broker starts, expiries/s;
+ *   5. replicas: POST /v1/grants against one, then two broker processes on the same database.
  * Results are recorded in docs/benchmarks.md.
  */
 
@@ -44,6 +47,10 @@ const EXPIRING = intEnv('BENCH_EXPIRING', 10_000);
 const WINDOW_S = intEnv('BENCH_WINDOW_S', 60);
 /** Time between the end of the preload and the first expiry: the broker starts in between. */
 const LEAD_MS = intEnv('BENCH_LEAD_MS', 6000);
+/** Grants already expired when the broker starts (phase 4). */
+const CATCHUP = intEnv('BENCH_CATCHUP', 10_000);
+/** Broker processes for phase 5 (1 up to this many). */
+const REPLICAS = intEnv('BENCH_REPLICAS', 2);
 
 const TOKENS = { requester: `bench-req-${randomBytes(12).toString('hex')}`, auditor: `bench-aud-${randomBytes(12).toString('hex')}` };
 
@@ -145,7 +152,7 @@ async function closedLoop(total: number, concurrency: number, job: (i: number) =
 const LOAD_GENERATOR = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { performance } = require('node:perf_hooks');
-const { url, token, warmup, total, concurrency, template } = workerData;
+const { urls, token, warmup, total, concurrency, template } = workerData;
 async function run(count, tag) {
   const latencies = new Float64Array(count);
   const statuses = {};
@@ -155,7 +162,7 @@ async function run(count, tag) {
     for (let i = next++; i < count; i = next++) {
       const body = template.replace('__I__', tag + i);
       const s = performance.now();
-      const res = await fetch(url + '/v1/grants', {
+      const res = await fetch(urls[i % urls.length] + '/v1/grants', {
         method: 'POST',
         headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' },
         body,
@@ -174,12 +181,13 @@ async function run(count, tag) {
 })().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));
 `;
 
-function runLoadGenerator(url: string): Promise<{ elapsed: number; latencies: Float64Array; statuses: Record<string, number> }> {
+/** Sends request i to `urls[i % urls.length]` (one URL per replica). */
+function runLoadGenerator(...urls: string[]): Promise<{ elapsed: number; latencies: Float64Array; statuses: Record<string, number> }> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(LOAD_GENERATOR, {
       eval: true,
       workerData: {
-        url,
+        urls,
         token: TOKENS.requester,
         warmup: WARMUP,
         total: GRANTS,
@@ -351,23 +359,17 @@ async function floor(pool: Pool, withChainHead: boolean, concurrency = CONCURREN
   return { elapsed: run.elapsed, total, latencies: run.latencies };
 }
 
-async function revocationLag(dbUrl: string, tokensFile: string, pool: Pool) {
-  const providers = CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds));
-  const aws = providers.find((p) => p.cloud === 'aws')!;
-
-  // Preload: grants rows in multi-row INSERTs with the store's columns, and their four audit
-  // events (requested, approved, provisioned, activated) chained by the broker's own audit log (AuditLog.record).
+/**
+ * Preload: `count` active grant rows in multi-row INSERTs with the store's columns, and their four
+ * audit events each (requested, approved, provisioned, activated) chained by the broker's own
+ * audit log (AuditLog.record).
+ */
+async function preloadActive(dbUrl: string, aws: LocalCloudProvider, createdAt: Date, count: number, expiresAt: (i: number) => Date) {
   const preloadDb = await openDatabase(dbUrl, '');
   const preloadClock = new SystemClock();
   const auditLog = new AuditLog(new PostgresUnitOfWork(preloadDb.dataSource, preloadClock, 'bench-preload'), new PostgresAuditChainStore(preloadDb.dataSource), preloadClock);
   const tPreload = performance.now();
-  const createdAt = new Date();
-  // expiresAt: evenly spread over WINDOW_S, starting LEAD_MS after an estimated preload time.
-  const estimatedPreloadMs = 1000 + EXPIRING * 0.6;
-  const firstExpiry = createdAt.getTime() + estimatedPreloadMs + LEAD_MS;
-  const grants: Grant[] = Array.from({ length: EXPIRING }, (_, i) =>
-    activeGrant(aws, i, createdAt, new Date(firstExpiry + Math.floor((i * WINDOW_S * 1000) / EXPIRING))),
-  );
+  const grants: Grant[] = Array.from({ length: count }, (_, i) => activeGrant(aws, i, createdAt, expiresAt(i)));
   const BATCH = 500;
   for (let b = 0; b < grants.length; b += BATCH) {
     const batch = grants.slice(b, b + BATCH);
@@ -385,7 +387,83 @@ async function revocationLag(dbUrl: string, tokensFile: string, pool: Pool) {
     );
   }
   await preloadDb.close();
-  const preloadMs = performance.now() - tPreload;
+  return { grants, preloadMs: performance.now() - tPreload };
+}
+
+async function verifyLog(url: string) {
+  const res = await fetch(`${url}/v1/audit/verify`, { headers: { authorization: `Bearer ${TOKENS.auditor}` } });
+  return (await res.json()) as { ok: boolean; checked: number; firstBroken: unknown };
+}
+
+/**
+ * Catch-up: CATCHUP grants already past their expiresAt when a broker (role=all, in-memory clouds)
+ * starts, as after an outage; expiries/s from the broker being ready to the last grant ended.
+ */
+async function catchUp(dbUrl: string, tokensFile: string, pool: Pool) {
+  const providers = CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds));
+  const aws = providers.find((p) => p.cloud === 'aws')!;
+  const createdAt = new Date(Date.now() - 3_600_000);
+  const { grants, preloadMs } = await preloadActive(dbUrl, aws, createdAt, CATCHUP, () => new Date(Date.now() - 1000));
+  const ids = grants.map((g) => g.id);
+  const broker = await startBroker({ config: brokerConfig(dbUrl, tokensFile), providers, logLevels: ['error'] });
+  const ready = Date.now();
+  try {
+    let ended = 0;
+    while (Date.now() < ready + 300_000) {
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM grants WHERE id = ANY($1::uuid[]) AND state = 'expired'`, [ids]);
+      ended = rows[0].n;
+      if (ended >= CATCHUP) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const { rows } = await pool.query(`SELECT max(ended_at) AS last FROM grants WHERE id = ANY($1::uuid[])`, [ids]);
+    const lastEnd = new Date(rows[0].last).getTime();
+    const { rows: audit } = await pool.query(
+      `SELECT count(DISTINCT grant_id)::int AS n FROM audit_events WHERE type = 'grant.expired' AND grant_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return { preloadMs, ended, elapsedMs: lastEnd - ready, expiredAudited: audit[0].n as number, verify: await verifyLog(broker.url!) };
+  } finally {
+    await broker.close();
+  }
+}
+
+/** Broker processes (`test/setup/local-broker.child.ts`: in-memory clouds) on the bench database, with the bench's settings. */
+async function spawnReplicas(dbUrl: string, tokensFile: string, count: number): Promise<BrokerProcess[]> {
+  const dir = dirname(tokensFile);
+  const env = (i: number): Record<string, string> => ({
+    JIT_ROLE: 'all',
+    DATABASE_URL: dbUrl,
+    JIT_TOKENS_FILE: tokensFile,
+    JIT_AUDIT_SIGNING_KEY: ensureAuditSigningKey(dir).keyFile,
+    JIT_AUDIT_CHECKPOINT_FILE: join(dir, `audit-checkpoints-${i}.jsonl`),
+    JIT_MIN_DURATION: 'PT1S',
+    JIT_REPLICA_ID: `bench-${i}`,
+    JIT_POLICY_FILE: join(__dirname, '..', 'test', 'fixtures', 'allow-all.policy.yaml'),
+    JIT_RATE_LIMIT_WRITES: '9999999/PT1M',
+  });
+  return Promise.all(Array.from({ length: count }, (_, i) => spawnBroker(join(__dirname, '..', 'test', 'setup', 'local-broker.child.ts'), env(i))));
+}
+
+/** POST /v1/grants spread over `count` broker processes, the load generator in this process's worker thread. */
+async function replicaThroughput(dbUrl: string, tokensFile: string, count: number) {
+  const replicas = await spawnReplicas(dbUrl, tokensFile, count);
+  try {
+    const r = await runLoadGenerator(...replicas.map((b) => b.url));
+    return { ...r, latencies: r.latencies.sort(), verify: await verifyLog(replicas[0].url) };
+  } finally {
+    await Promise.all(replicas.map((b) => b.stop()));
+  }
+}
+
+async function revocationLag(dbUrl: string, tokensFile: string, pool: Pool) {
+  const providers = CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds));
+  const aws = providers.find((p) => p.cloud === 'aws')!;
+
+  const createdAt = new Date();
+  // expiresAt: evenly spread over WINDOW_S, starting LEAD_MS after an estimated preload time.
+  const estimatedPreloadMs = 1000 + EXPIRING * 0.6;
+  const firstExpiry = createdAt.getTime() + estimatedPreloadMs + LEAD_MS;
+  const { grants, preloadMs } = await preloadActive(dbUrl, aws, createdAt, EXPIRING, (i) => new Date(firstExpiry + Math.floor((i * WINDOW_S * 1000) / EXPIRING)));
 
   const tStart = Date.now();
   const broker: RunningBroker = await startBroker({ config: brokerConfig(dbUrl, tokensFile), providers, logLevels: ['error'] });
@@ -420,8 +498,7 @@ async function revocationLag(dbUrl: string, tokensFile: string, pool: Pool) {
       [ids],
     );
     const lastEnd = Math.max(...states.map((s) => (s.last_end ? new Date(s.last_end).getTime() : 0)));
-    const verifyRes = await fetch(`${broker.url}/v1/audit/verify`, { headers: { authorization: `Bearer ${TOKENS.auditor}` } });
-    const verify = (await verifyRes.json()) as { ok: boolean; checked: number; firstBroken: unknown };
+    const verify = await verifyLog(broker.url!);
     const lagMetric = await broker.metrics.revocationLag.get();
     return {
       preloadMs,
@@ -477,6 +554,7 @@ async function main(): Promise<void> {
   line('BENCH_GRANTS / BENCH_WARMUP', `${GRANTS} / ${WARMUP}`);
   line('BENCH_CONCURRENCY', String(CONCURRENCY));
   line('BENCH_EXPIRING over BENCH_WINDOW_S', `${EXPIRING} over ${WINDOW_S} s`);
+  line('BENCH_CATCHUP / BENCH_REPLICAS', `${CATCHUP} / ${REPLICAS}`);
   line('broker', `role=${cfg.role}, db pool=10, sweep interval=${cfg.sweepIntervalMs} ms, sweep concurrency=${cfg.sweepConcurrency}, lease=${cfg.leaseMs} ms`);
   line('clouds', 'local in-memory (aws, azure, gcp); every grant a distinct principal, aws.iam-policy');
 
@@ -517,7 +595,24 @@ async function main(): Promise<void> {
     line('jit_revocation_lag_seconds count', String(lag.metricCount));
     line('GET /v1/audit/verify', `ok=${lag.verify.ok}, checked=${lag.verify.checked}${lag.verify.firstBroken ? `, first broken ${JSON.stringify(lag.verify.firstBroken)}` : ''}`);
 
-    const okAll = lag.states.expired === EXPIRING && lag.expiredAudited === EXPIRING && lag.verify.ok && lag.revoked === EXPIRING && lag.early === 0;
+    console.log(`\n4. catch-up: ${CATCHUP} active grants already expired when a broker (role=all) starts`);
+    const cu = await catchUp(dbUrl.toString(), tokensFile, pool);
+    line('preload (SQL + AuditLog.record)', `${(cu.preloadMs / 1000).toFixed(1)} s`);
+    line('expiries/s', `${rate(cu.ended, cu.elapsedMs)}  (${cu.ended} of ${CATCHUP} expired in ${(cu.elapsedMs / 1000).toFixed(2)} s from broker ready)`);
+    line('grant.expired audit events', `${cu.expiredAudited} of ${CATCHUP}`);
+    line('GET /v1/audit/verify', `ok=${cu.verify.ok}, checked=${cu.verify.checked}`);
+
+    console.log(`\n5. POST /v1/grants against broker processes on this database (${GRANTS} grants after ${WARMUP} warm-up, ${CONCURRENCY} connections spread over them)`);
+    let replicasOk = true;
+    for (let n = 1; n <= REPLICAS; n++) {
+      const rep = await replicaThroughput(dbUrl.toString(), tokensFile, n);
+      line(`${n} replica${n > 1 ? 's' : ''}: grants/s`, `${rate(GRANTS, rep.elapsed)}  (p50 ${ms(pct(rep.latencies, 50))}, p99 ${ms(pct(rep.latencies, 99))}; ${Object.entries(rep.statuses).map(([st, k]) => `${k}× ${st}`).join(', ')}; verify ok=${rep.verify.ok})`);
+      replicasOk &&= rep.verify.ok && rep.statuses['201'] === GRANTS;
+    }
+
+    const okAll =
+      lag.states.expired === EXPIRING && lag.expiredAudited === EXPIRING && lag.verify.ok && lag.revoked === EXPIRING && lag.early === 0 &&
+      cu.ended === CATCHUP && cu.expiredAudited === CATCHUP && cu.verify.ok && replicasOk;
     console.log('');
     line('load average (1/5/15 min) at end', os.loadavg().map((x) => x.toFixed(2)).join(' / '));
     console.log(`\nchecks ${okAll ? 'passed' : 'FAILED'}; total run ${((performance.now() - started) / 1000).toFixed(0)} s`);
