@@ -9,6 +9,7 @@ import { grantRow } from '@jit/testing';
 import { ReconcileMetricsHooks } from '../../apps/broker/src/reconcile-metrics.hooks';
 import { awsGrantSpec } from '../contract/aws/aws-grant-spec';
 import { awsTestProvider } from '../contract/aws/aws-test-provider';
+import { startGcpContractEnv } from '../contract/gcp/gcp-contract.env';
 import { openTestDatabase } from '../setup/test-database';
 import { PostgresStores, postgresStores } from '../setup/postgres-stores';
 
@@ -159,6 +160,34 @@ describe('ReconcileOrphansUseCase on the AWS simulator', () => {
     expect(sim.requests()).toHaveLength(12);
     expect(await counted(metrics, 'jit_reconcile_errors_total')).toEqual({ 'aws/list/retried': 3, 'aws/list/gave_up': 3 });
     expect(await counted(metrics, 'jit_reconcile_artifacts_total')).toEqual({ 'gcp/removed': 1 });
+  });
+
+  it('should list each GCP resource on its own, the grants table naming them, and go on past one whose policy read stays throttled', async () => {
+    const env = await startGcpContractEnv();
+    try {
+      const [configured, fromRows] = ['reconcile-one', 'reconcile-two'].map((id) => env.simulator.createProject(id));
+      const gcp = env.provider({ reconcileResources: [configured], retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 } });
+      const orphans = [env.spec(configured), env.spec(fromRows)];
+      for (const spec of orphans) {
+        const row = grantRow(gcp, { id: spec.grantId, state: 'expired', principal: spec.principal, target: spec.target, expiresAt: spec.expiresAt, durationSeconds: 3600, providerRef: null });
+        await store.insert({ ...row, endedAt: new Date() }, null, [], null);
+        await gcp.grant(spec, { overlapping: [] });
+      }
+      const held = (spec: GrantSpec) => env.simulator.holds((spec.target as unknown as { resource: string }).resource, spec.principal.id, 'roles/storage.objectViewer', new Date());
+      expect(orphans.map(held)).toEqual([true, true]);
+      const metrics = new BrokerMetrics();
+
+      env.simulator.inject({ throttle: 4 });
+      const report = await reconciler([gcp], metrics).execute();
+
+      expect(report).toMatchObject({ found: 1, removed: 1, failed: 0 });
+      expect(report.unlisted).toHaveLength(1);
+      expect(report.unlisted[0]).toContain(`gcp ${configured} (list)`);
+      expect(orphans.map(held)).toEqual([true, false]);
+      expect(await counted(metrics, 'jit_reconcile_errors_total')).toEqual({ 'gcp/list/retried': 1, 'gcp/list/gave_up': 1 });
+    } finally {
+      await env.close();
+    }
   });
 
   it('should read the scope from open grants and those ended within the look-back, each subject once, and look grants up in one query', async () => {
