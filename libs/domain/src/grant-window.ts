@@ -9,10 +9,13 @@ export function expiryFrom(startsAt: Date, durationSeconds: number): Date {
 /**
  * The start of a grant's window: when it became active, or before that when provisioning
  * started (at the request, or at the final approval), which is `expiresAt` less the duration:
- * the inverse of expiryFrom.
+ * the inverse of expiryFrom. A grant whose cloud call answered only after its window had ended
+ * (faults, a crash) became active at or after `expiresAt`; its window is the one provisioning
+ * started, so a provider still gets a window that ends after it starts and can revoke it.
  */
 export function windowStart(g: Grant): Date {
-  return g.startsAt ?? new Date(g.expiresAt.getTime() - g.durationSeconds * 1000);
+  if (g.startsAt && g.startsAt < g.expiresAt) return g.startsAt;
+  return new Date(g.expiresAt.getTime() - g.durationSeconds * 1000);
 }
 
 /** What a provider needs to know about a grant. */
