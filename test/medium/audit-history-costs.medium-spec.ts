@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { CheckpointKeyring, CheckpointSigner, hashEvent } from '@jit/audit';
 import { AuditEvent, AuditEventInput } from '@jit/domain';
@@ -264,6 +265,13 @@ describe('audit history costs on a real database', () => {
       expect(await fullVerify()).toMatchObject({ ok: true, checked: 6, walk: { mode: 'full', from: 'archive', afterSeq: 8, archivedThrough: 8 } });
       // Offline: the archive verifies on its own, and a change in it shows.
       expect(await offline(result.directory!)).toMatchObject({ ok: true, events: 8, firstSeq: 1, lastSeq: 8, checkpoints: { valid: 2, uncovered: 0 } });
+      // As an auditor runs it: npm run audit-verify on the archive's directory.
+      const cli = await new Promise<{ code: number; stdout: string }>((done) =>
+        execFile(process.execPath, ['-r', '@swc-node/register', 'apps/broker/src/cli/audit-verify.ts', result.directory!, '--public-key', join(out, 'key.pub.pem')], (error, stdout) =>
+          done({ code: error ? Number(error.code) : 0, stdout }),
+        ),
+      );
+      expect(cli).toEqual({ code: 0, stdout: expect.stringMatching(/^8 events \(seq 1\.\.8\), 2 checkpoints[^]*INTACT/) });
       const file = join(result.directory!, 'events.jsonl');
       writeFileSync(file, readFileSync(file, 'utf8').replace('"i":3', '"i":33'));
       expect(await offline(result.directory!)).toMatchObject({ ok: false, breaks: [expect.objectContaining({ seq: 3, kind: 'altered' })] });

@@ -5,7 +5,8 @@
  * `GET /v1/audit/checkpoints`) and the public key(s); prints a verdict. Exit 0 intact, 1 broken,
  * 2 misuse (a file missing or unreadable).
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ChainVerifier, CheckpointKeyring, checkpointFromJson, parseCheckpointLines, sortCheckpoints } from '@jit/audit';
@@ -13,8 +14,9 @@ import { AUDIT_EVENT_TYPES, AuditCheckpoint, AuditEvent } from '@jit/domain';
 
 class UsageError extends Error {}
 
-const USAGE = `usage: npm run audit-verify -- <export.jsonl | -> --checkpoints <file> --public-key <key.pub.pem> [--json] [--max-breaks N]
+const USAGE = `usage: npm run audit-verify -- <export.jsonl | - | archive-dir> --checkpoints <file> --public-key <key.pub.pem> [--json] [--max-breaks N]
   <export.jsonl>    the audit log as GET /v1/audit?format=jsonl returns it, unfiltered ("-" reads standard input)
+  <archive-dir>     a directory written by npm run audit-archive: its events.jsonl, with its checkpoints.jsonl
   --checkpoints     signed checkpoints: the JSON Lines sink file, or the JSON of GET /v1/audit/checkpoints (repeatable)
   --public-key      the signing key's public half (PEM); repeat for retired keys
   --json            print the result as JSON
@@ -168,6 +170,14 @@ async function* stdinOrFile(path: string): AsyncIterable<string> {
   yield* createInterface({ input, crlfDelay: Infinity });
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -191,13 +201,19 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('give exactly one export file (or - for standard input)');
+  let source = positionals[0];
+  if (source !== '-' && isDirectory(source)) {
+    // An archive from npm run audit-archive: its segment, judged from the checkpoints it carries (and any given).
+    values.checkpoints = [join(source, 'checkpoints.jsonl'), ...(values.checkpoints ?? [])];
+    source = join(source, 'events.jsonl');
+  }
   if (!values.checkpoints?.length) throw new UsageError('--checkpoints is required: without them only the chain, not its history, is checked');
   if (!values['public-key']?.length) throw new UsageError('--public-key is required');
   const maxBreaks = Number(values['max-breaks']);
   if (!Number.isInteger(maxBreaks) || maxBreaks < 1) throw new UsageError('--max-breaks must be a positive integer');
   let verdict: OfflineVerdict;
   try {
-    verdict = await verifyExport(stdinOrFile(positionals[0]), values.checkpoints, values['public-key'], maxBreaks);
+    verdict = await verifyExport(stdinOrFile(source), values.checkpoints, values['public-key'], maxBreaks);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') throw new UsageError(`${err.path ?? ''}: ${err.code}`);
