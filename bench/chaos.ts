@@ -238,6 +238,8 @@ interface RevokeRecord {
 
 class Tally {
   readonly byStatus = new Map<string, number>();
+  /** What each 500 answered (method, path, body), for the report. */
+  readonly internal: string[] = [];
   count(what: string): void {
     this.byStatus.set(what, (this.byStatus.get(what) ?? 0) + 1);
   }
@@ -387,6 +389,7 @@ async function main(): Promise<void> {
         });
         tally.count(String(res.status));
         const text = await res.text();
+        if (res.status === 500) tally.internal.push(`${method} ${path.replace(/[0-9a-f-]{36}/, ':id')}: ${text.slice(0, 200)}`);
         return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
       } catch {
         tally.count('network');
@@ -552,9 +555,10 @@ async function main(): Promise<void> {
     let verifyRes = { status: 0, body: {} as Record<string, unknown> };
     for (let attempt = 0; attempt < 5 && verifyRes.status !== 200; attempt++) {
       if (attempt) await sleep(2_000);
-      verifyRes = await call('GET', '/v1/audit/verify', TOKEN.auditor);
+      verifyRes = await call('GET', '/v1/audit/verify?full=true', TOKEN.auditor);
     }
     const verify = verifyRes.body as { ok?: boolean; checked?: number; brokenCount?: number };
+    const verifyNote = verifyRes.status === 200 ? '' : ` ${JSON.stringify(verifyRes.body).slice(0, 200)}`;
 
     const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
     const lines = [
@@ -567,9 +571,11 @@ async function main(): Promise<void> {
       `orphans (artifact with no grant): ${orphans}`,
       `lost requests (acknowledged, not stored): ${lostRequests.length} of ${requests.filter((r) => r.id).length} acknowledged; unanswered after 3 tries: ${requests.filter((r) => !r.id).length} (${replayedFound} of them found stored when replayed with their key)`,
       `lost revokes (acknowledged, grant not revoked): ${lostRevokes.length} of ${revokes.filter((v) => v.answered).length} acknowledged`,
+      ...lostRevokes.slice(0, 5).map((v) => `  ${v.id} answered ${v.status} ${v.answered}, now ${grants.get(v.id)?.state ?? 'absent'} (${grants.get(v.id)?.end_reason ?? '-'})`),
       `HTTP answers: ${tally.toString()}; 5xx: ${tally.fiveHundreds} (500: ${tally.byStatus.get('500') ?? 0})`,
+      ...tally.internal.slice(0, 5).map((x) => `  500 ${x}`),
       `revocation lag (grant.expired, s): n=${lags.length} p50=${fmt(percentile(lags, 50))} p95=${fmt(percentile(lags, 95))} p99=${fmt(percentile(lags, 99))} max=${fmt(percentile(lags, 100))}`,
-      `verify: ok=${verify.ok} checked=${verify.checked} broken=${verify.brokenCount ?? 'n/a'} (HTTP ${verifyRes.status})`,
+      `verify: ok=${verify.ok} checked=${verify.checked} broken=${verify.brokenCount ?? 'n/a'} (full walk, HTTP ${verifyRes.status})${verifyNote}`,
       `wall time: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
       '',
     ];
