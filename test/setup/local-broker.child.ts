@@ -1,9 +1,9 @@
 import { loadBrokerConfig } from '@jit/config';
 import { CLOUDS } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
-import { targetKinds } from '@jit/testing';
 import { runUntilSignal } from '../../apps/broker/src/run-until-signal';
 import { startBroker } from '../../apps/broker/src/start-broker';
+import { targetKinds } from '../../apps/broker/src/target-kinds';
 
 /**
  * The sandbox's composition (local in-memory clouds) on whatever database the environment names:
