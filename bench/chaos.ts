@@ -234,6 +234,8 @@ interface RevokeRecord {
   status: number | null;
   /** The grant's state in a 2xx answer. */
   answered: string | null;
+  /** Its endReason then: a grant already `revoking` because it expired is not revoked by the request. */
+  answeredEndReason: string | null;
 }
 
 class Tally {
@@ -391,8 +393,9 @@ async function main(): Promise<void> {
         const text = await res.text();
         if (res.status === 500) tally.internal.push(`${method} ${path.replace(/[0-9a-f-]{36}/, ':id')}: ${text.slice(0, 200)}`);
         return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-      } catch {
-        tally.count('network');
+      } catch (e) {
+        const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e instanceof Error ? e.name : 'error');
+        tally.count(`network(${cause})`);
         return { status: 0, body: {} };
       }
     };
@@ -415,7 +418,7 @@ async function main(): Promise<void> {
       const candidates = requests.filter((r) => r.id && !revokes.some((v) => v.id === r.id));
       if (!candidates.length) return;
       const id = candidates[Math.floor(random() * candidates.length)].id!;
-      const rec: RevokeRecord = { id, status: null, answered: null };
+      const rec: RevokeRecord = { id, status: null, answered: null, answeredEndReason: null };
       revokes.push(rec);
       for (let attempt = 0; attempt < 3; attempt++) {
         if (attempt) await sleep(500 + random() * 1500);
@@ -423,6 +426,7 @@ async function main(): Promise<void> {
         rec.status = res.status;
         if (res.status >= 200 && res.status < 300) {
           rec.answered = String(res.body.state);
+          rec.answeredEndReason = typeof res.body.endReason === 'string' ? res.body.endReason : null;
           return;
         }
         if (res.status >= 400 && res.status < 500) return;
@@ -513,7 +517,9 @@ async function main(): Promise<void> {
     ).rows;
     const lostRequests = requests.filter((r) => r.id && !grants.has(r.id));
     const lostRevokes = revokes.filter((v) => {
-      if (!v.answered || !['provisioning', 'revoking', 'revoked'].includes(v.answered)) return false;
+      // Accepted: recorded while provisioning, or revoking/revoked for this request (not an expiry already under way).
+      const accepted = v.answered === 'provisioning' || (['revoking', 'revoked'].includes(v.answered ?? '') && v.answeredEndReason === 'revoked');
+      if (!accepted) return false;
       const g = grants.get(v.id);
       return !g || !(g.state === 'revoked' || (v.answered === 'provisioning' && g.state === 'failed'));
     });
@@ -570,7 +576,7 @@ async function main(): Promise<void> {
       `artifacts left (grant ended, artifact still in the cloud): ${artifactsLeft}; still live: ${live}${listErrors.length ? `; listing errors: ${listErrors.join('; ')}` : ''}`,
       `orphans (artifact with no grant): ${orphans}`,
       `lost requests (acknowledged, not stored): ${lostRequests.length} of ${requests.filter((r) => r.id).length} acknowledged; unanswered after 3 tries: ${requests.filter((r) => !r.id).length} (${replayedFound} of them found stored when replayed with their key)`,
-      `lost revokes (acknowledged, grant not revoked): ${lostRevokes.length} of ${revokes.filter((v) => v.answered).length} acknowledged`,
+      `lost revokes (accepted, grant not revoked): ${lostRevokes.length} of ${revokes.filter((v) => v.answered).length} answered 2xx`,
       ...lostRevokes.slice(0, 5).map((v) => `  ${v.id} answered ${v.status} ${v.answered}, now ${grants.get(v.id)?.state ?? 'absent'} (${grants.get(v.id)?.end_reason ?? '-'})`),
       `HTTP answers: ${tally.toString()}; 5xx: ${tally.fiveHundreds} (500: ${tally.byStatus.get('500') ?? 0})`,
       ...tally.internal.slice(0, 5).map((x) => `  500 ${x}`),
