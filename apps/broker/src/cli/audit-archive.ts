@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ChainBreak, ChainVerifier, CheckpointKeyring, checkpointToJson, sortCheckpoints } from '@jit/audit';
 import { AuditCheckpoint, parseIsoDurationSeconds } from '@jit/domain';
@@ -53,6 +54,8 @@ export interface ArchiveResult {
   removed: { events: number; grants: number };
   breaks: ChainBreak[];
   note: string;
+  /** Wall time of writing (and verifying) the files, and of removing the rows. */
+  seconds: { write: number; remove: number };
 }
 
 /** A file written line by line and synced before the rows it holds are removed; hashed as it is written. */
@@ -83,6 +86,7 @@ export async function archiveHistory(db: DataSource, options: ArchiveOptions): P
   const store = new PostgresArchiveStore(db);
   const keyring = new CheckpointKeyring(options.publicKeysPem);
   const cutoff = new Date(options.now.getTime() - options.retentionSeconds * 1000);
+  const started = performance.now();
 
   const all: AuditCheckpoint[] = [];
   const checkpoints = new PostgresAuditCheckpointStore(db);
@@ -105,7 +109,9 @@ export async function archiveHistory(db: DataSource, options: ArchiveOptions): P
     .reduce<AuditCheckpoint | undefined>((best, c) => (!best || c.seq > best.seq ? c : best), undefined);
 
   const hasGrants = (await store.endedGrants(cutoff, null, 1)).length > 0;
-  const empty = { ok: true, directory: null, fromSeq: null, throughSeq: null, events: 0, grants: 0, removed: { events: 0, grants: 0 }, breaks: [] };
+  const empty = {
+    ok: true, directory: null, fromSeq: null, throughSeq: null, events: 0, grants: 0, removed: { events: 0, grants: 0 }, breaks: [], seconds: { write: 0, remove: 0 },
+  };
   if (!through && !hasGrants) return { ...empty, note: `nothing ended or signed before ${cutoff.toISOString()}` };
 
   const stamp = options.now.toISOString().replace(/[:.]/g, '-');
@@ -165,7 +171,9 @@ export async function archiveHistory(db: DataSource, options: ArchiveOptions): P
   manifestFile.write(JSON.stringify(manifest, null, 2) + '\n');
   manifestFile.close();
 
-  const result = { directory, fromSeq: through ? firstSeq : null, throughSeq: through?.seq ?? null, events, grants: grantIds.length, breaks };
+  const written = performance.now();
+  const seconds = { write: (written - started) / 1000, remove: 0 };
+  const result = { directory, fromSeq: through ? firstSeq : null, throughSeq: through?.seq ?? null, events, grants: grantIds.length, breaks, seconds };
   if (breaks.length > 0) {
     return { ...result, ok: false, removed: { events: 0, grants: 0 }, note: 'the segment does not verify: nothing was removed (run verify?full=true)' };
   }
@@ -175,6 +183,7 @@ export async function archiveHistory(db: DataSource, options: ArchiveOptions): P
   const removedEvents = through
     ? await store.removeEventsThrough(through, { fromSeq: firstSeq, events, grants: removedGrants, location: directory, archivedAt: options.now })
     : 0;
+  seconds.remove = (performance.now() - written) / 1000;
   return {
     ...result,
     ok: true,
