@@ -11,6 +11,8 @@ export class ConnectionWatchProxy {
   closedUnanswered = 0;
   /** Answers that came back (counted at their first bytes). */
   answered = 0;
+  /** Requests sent and not answered yet, on connections still open: calls in flight. */
+  waiting = 0;
 
   private constructor(
     private readonly server: Server,
@@ -28,16 +30,24 @@ export class ConnectionWatchProxy {
       // A request went up and no answer has come back yet (keep-alive connections carry several).
       let waiting = false;
       client.on('data', (chunk) => {
+        if (!waiting && proxy) proxy.waiting++;
         waiting = true;
         upstream.write(chunk);
       });
       upstream.on('data', (chunk) => {
-        if (waiting && proxy) proxy.answered++;
+        if (waiting && proxy) {
+          proxy.answered++;
+          proxy.waiting--;
+        }
         waiting = false;
         client.write(chunk);
       });
       client.on('close', () => {
-        if (waiting && proxy) proxy.closedUnanswered++;
+        if (waiting && proxy) {
+          proxy.closedUnanswered++;
+          proxy.waiting--;
+        }
+        waiting = false;
         upstream.destroy();
         sockets.delete(client);
       });
