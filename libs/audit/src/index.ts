@@ -1,6 +1,7 @@
 /**
- * The audit trail: one builder per event type (`AuditTrail`), the audit log that hashes and
- * chains events in the state change's unit of work and reads them back (`AuditLog`, on the
+ * The audit trail: one builder per event type (`AuditTrail`), the audit log that stages events
+ * in the state change's unit of work, chains them (hashes, `seq`) right after it commits, and
+ * reads them back (`AuditLog`, on the
  * domain's `UnitOfWork` and `AuditChainStore` ports, which persistence implements), the hash
  * (`hashEvent`) and the verifier that walks a chain, and signed checkpoints of its head
  * (Ed25519 keyring, the checkpointer, and the file and webhook sinks that publish them).
