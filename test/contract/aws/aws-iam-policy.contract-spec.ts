@@ -41,7 +41,7 @@ describe('AWS adapter against the IAM simulator (aws.iam-policy, aws.assume-role
     it('should put DateLessThan aws:CurrentTime on every statement, next to the requester\'s conditions', async () => {
       const provider = awsTestProvider(sim);
       const role = newRole();
-      const target: Target = { ...s3('data'), conditions: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } } } as Target;
+      const target: Target = { ...s3('data'), conditions: { StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } } };
       const expiresAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 3_600_000);
       const spec = awsGrantSpec(provider, role, target, { expiresAt });
       await provider.grant(spec, alone);
