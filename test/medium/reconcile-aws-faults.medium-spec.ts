@@ -10,6 +10,8 @@ import { ReconcileMetricsHooks } from '../../apps/broker/src/reconcile-metrics.h
 import { awsGrantSpec } from '../contract/aws/aws-grant-spec';
 import { awsTestProvider } from '../contract/aws/aws-test-provider';
 import { startGcpContractEnv } from '../contract/gcp/gcp-contract.env';
+import { MECHANISMS, specFactory } from '../contract/azure/azure-harness.factory';
+import { providerFor, startSeededSimulator } from '../contract/azure/azure-world.fixture';
 import { openTestDatabase } from '../setup/test-database';
 import { PostgresStores, postgresStores } from '../setup/postgres-stores';
 
@@ -187,6 +189,28 @@ describe('ReconcileOrphansUseCase on the AWS simulator', () => {
       expect(await counted(metrics, 'jit_reconcile_errors_total')).toEqual({ 'gcp/list/retried': 1, 'gcp/list/gave_up': 1 });
     } finally {
       await env.close();
+    }
+  });
+
+  it('should list each Azure mechanism on its own and go on past one whose listing stays throttled', async () => {
+    const azureSim = await startSeededSimulator();
+    try {
+      const azure = providerFor(azureSim);
+      const orphan = specFactory(azure, MECHANISMS.appRole)({ variant: 1 });
+      await azure.grant(orphan, { overlapping: [] });
+      const listed = async () => (await collect(azure.listOwned())).filter((a) => a.grantId === orphan.grantId);
+      expect(await listed()).toHaveLength(1);
+
+      // The first part (Graph PIM directory roles) gets both throttled answers: its listing makes one call, the use case two attempts.
+      azureSim.inject({ throttle: 2 });
+      const report = await reconciler([azure]).execute();
+
+      expect(report).toMatchObject({ found: 1, removed: 1, failed: 0 });
+      expect(report.unlisted).toHaveLength(1);
+      expect(report.unlisted[0]).toContain('azure directoryRole (list)');
+      expect(await listed()).toHaveLength(0);
+    } finally {
+      await azureSim.close();
     }
   });
 

@@ -5,6 +5,7 @@ import {
   GrantContext,
   GrantSpec,
   OwnedArtifact,
+  OwnedListingPart,
   Principal,
   PrincipalType,
   ProviderError,
@@ -190,6 +191,14 @@ export class AzureProvider extends CloudAccessProvider {
     return this.scope.iterate(signal, () => this.owned());
   }
 
+  /** One part per mechanism (each its own API and listing), so one that stays throttled leaves the others reconciled. */
+  override async listingParts(): Promise<OwnedListingPart[]> {
+    return Object.entries(this.mechanisms).map(([name, mechanism]: [string, AzureMechanism]) => ({
+      name,
+      list: (signal?: AbortSignal) => this.scope.iterate(signal, () => this.ownedBy(name, mechanism)),
+    }));
+  }
+
   async removeOrphan(artifact: OwnedArtifact, signal?: AbortSignal): Promise<void> {
     const mechanism = this.mechanisms[artifact.locator.mechanism as keyof AzureProvider['mechanisms']];
     if (!mechanism) throw new ProviderError('invalid', `unknown Azure artifact locator ${JSON.stringify(artifact.locator)}`);
@@ -207,9 +216,11 @@ export class AzureProvider extends CloudAccessProvider {
   }
 
   private async *owned(): AsyncIterable<OwnedArtifact> {
-    for (const [name, mechanism] of Object.entries(this.mechanisms)) {
-      for await (const artifact of mechanism.listOwned()) yield { ...artifact, locator: { ...artifact.locator, mechanism: name } };
-    }
+    for (const [name, mechanism] of Object.entries(this.mechanisms)) yield* this.ownedBy(name, mechanism);
+  }
+
+  private async *ownedBy(name: string, mechanism: AzureMechanism): AsyncIterable<OwnedArtifact> {
+    for await (const artifact of mechanism.listOwned()) yield { ...artifact, locator: { ...artifact.locator, mechanism: name } };
   }
 
   private mechanismFor(spec: GrantSpec): AzureMechanism {
