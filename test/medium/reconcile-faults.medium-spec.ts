@@ -21,12 +21,13 @@ const RETRY: ReconcileRetry = { maxAttempts: 2, backoff: { baseMs: 1, capMs: 2, 
 const ADAPTER_RETRY = { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 };
 
 /**
- * Reconciliation with the real AWS adapter on the AWS simulator and a real database (issue 11
+ * Reconciliation with the real adapters on the cloud simulators and a real database (issue 11
  * point 6f, issue 12 point 4): where to look comes from the grant rows, so a fresh adapter after a
- * restart finds what an earlier process wrote; a throttled principal or a failing cloud is
- * retried, counted in the metrics and skipped, and the pass goes on with the others.
+ * restart finds what an earlier process wrote; a throttled part (an AWS principal, a GCP
+ * resource, an Azure mechanism) or a failing cloud is retried, counted in the metrics and
+ * skipped, and the pass goes on with the others.
  */
-describe('ReconcileOrphansUseCase on the AWS simulator', () => {
+describe('ReconcileOrphansUseCase on the cloud simulators', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let store: PostgresStores;
   let sim: AwsSimulator;
