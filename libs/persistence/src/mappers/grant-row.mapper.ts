@@ -1,4 +1,4 @@
-import { CloudName, EndReason, Grant, GrantDecision, GrantState, PrincipalType, Target, TargetKind } from '@jit/domain';
+import { CloudName, EndReason, Grant, GrantDecision, GrantState, PrincipalType, Target } from '@jit/domain';
 
 export interface GrantRow {
   id: string;
@@ -37,7 +37,7 @@ export function toGrant(r: GrantRow): Grant {
     id: r.id,
     state: r.state as GrantState,
     cloud: r.cloud as CloudName,
-    kind: r.kind as TargetKind,
+    kind: r.kind,
     principal: { type: r.principal_type as PrincipalType, id: r.principal_id },
     target: r.target,
     requestedBy: r.requested_by,
