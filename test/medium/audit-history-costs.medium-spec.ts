@@ -209,6 +209,21 @@ describe('audit history costs on a real database', () => {
       expect(await verify({ anchors: [{ seq: 6, hash: (await row(6)).hash }] })).toMatchObject({ ok: true, checked: 8, walk: { mode: 'incremental', afterSeq: 4 } });
     });
 
+    it('should not start from a seq that two validly signed checkpoints disagree on, and report them', async () => {
+      // The signing key signed a rewritten head for event 8 too: one copy in the database, the other in a sink.
+      const rewritten = signer.sign(8, 'e'.repeat(64), clock.now());
+      const sink = { name: 'file:other', publish: async () => undefined, readBack: async () => ({ checkpoints: [rewritten], unreadable: 0 }) };
+      await sign(4);
+      const result = await new AuditLogUseCase(store.audit, { ...trust, sinks: [sink] }).verify(auditor);
+      expect(result).toMatchObject({ ok: false, walk: { mode: 'incremental', afterSeq: 4 } });
+      expect(result.breaks).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ seq: 8, kind: 'checkpoint', reason: expect.stringMatching(/two validly signed checkpoints state different hashes/) }),
+          expect.objectContaining({ seq: 8, kind: 'checkpoint', reason: expect.stringMatching(/does not have the hash signed/) }),
+        ]),
+      );
+    });
+
     it('should walk everything when the broker runs unsigned, and not start from a checkpoint that fails its signature', async () => {
       expect(await new AuditLogUseCase(store.audit).verify(auditor)).toMatchObject({ ok: true, checked: 12, walk: { mode: 'full', from: 'genesis' } });
       const forged = { ...signer.sign(11, (await row(11)).hash, clock.now()), signature: signer.sign(10, (await row(10)).hash, clock.now()).signature };
