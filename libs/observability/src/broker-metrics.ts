@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { GRANT_STATES, TERMINAL_STATES } from '@jit/domain';
 
-/** The states `jit_grants` reports: ended grants only accumulate, so they are counted by `jit_grant_transitions_total`. */
+/** The states `jit_grants` reports: ended grants only accumulate, so counting them at every scrape cost more each day. */
 const OPEN_STATES = GRANT_STATES.filter((s) => !TERMINAL_STATES.includes(s));
 
 /** Revocation lag buckets (seconds): on-time revocation lands in the first few. */
@@ -108,7 +108,7 @@ export class BrokerMetrics {
     if (countByState) {
       new Gauge({
         name: 'jit_grants',
-        help: 'Grants per non-terminal state (read from the database at scrape time); ended grants are counted by jit_grant_transitions_total',
+        help: 'Grants per non-terminal state (read from the database at scrape time); ended grants are not counted',
         labelNames: ['state'] as const,
         registers: [this.registry],
         async collect() {
