@@ -5,7 +5,7 @@
  * domain's `UnitOfWork` and `AuditChainStore` ports, which persistence implements), the hash
  * (`hashEvent`) and the verifier that walks a chain, and signed checkpoints of its head
  * (Ed25519 keyring, the checkpointer, and the file and webhook sinks that publish them).
- * Imports domain, config, observability (docs/architecture.md).
+ * Imports domain; may also import config and observability (docs/architecture.md).
  */
 export * from './chain-verifier';
 export * from './event-hash';

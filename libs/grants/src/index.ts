@@ -2,8 +2,8 @@
  * The use cases: request, approve, deny, revoke, process a due grant, reconcile orphans,
  * read grants and the audit log, with the lifecycle they share (provider calls, retries,
  * transitions and their audit events) and the cloud provider registry. Reaches the
- * database and the clouds only through domain ports. Imports domain, policy, audit
- * (docs/architecture.md).
+ * database and the clouds only through domain ports. Imports domain, policy, audit and
+ * resilience (the cloud calls' backoff and retry) (docs/architecture.md).
  */
 export * from './actor';
 export * from './audit-log.use-case';

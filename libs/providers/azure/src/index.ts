@@ -1,7 +1,9 @@
 /**
  * The Azure adapter (`CloudAccessProvider`): Entra directory roles, Azure resource roles
  * and PIM for Groups through PIM with an expiration; ARM role assignments and app-role
- * assignments, which the sweeper removes, for workloads. Imports domain, config,
+ * assignments, which the sweeper removes, for workloads. Also owns its kinds' descriptors
+ * (`azureKinds`, azure-kinds.ts, no SDK at import time) and the zod schema of its
+ * `JIT_AZURE_*` variables. Imports domain, config and resilience; may also import
  * observability; no other provider (docs/architecture.md).
  */
 export { AzureProvider } from './azure.provider';

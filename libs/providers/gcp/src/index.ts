@@ -1,7 +1,9 @@
 /**
  * The GCP adapter (`CloudAccessProvider`): conditional IAM bindings on projects, folders and
  * organizations (`request.time < timestamp(...)`), etag read-modify-write coalesced per
- * resource, removed at expiry. Imports domain, config, observability; no other provider
+ * resource, removed at expiry. Also owns its kinds' descriptors (`gcpKinds`, gcp-kinds.ts,
+ * no SDK at import time) and the zod schema of its `JIT_GCP_*` variables. Imports domain,
+ * config and resilience; may also import observability; no other provider
  * (docs/architecture.md).
  */
 export { GcpIamBindingProvider, GCP_REVOKE_NOTICE } from './gcp-iam-binding.provider';
