@@ -68,7 +68,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
       this.now,
     );
     const iamFor = (entity: IamEntity) => this.accounts.iamFor(entity.account);
-    this.store = new BrokerPolicyStore(new InlinePolicyClient(iamFor, this.run), this.now);
+    this.store = new BrokerPolicyStore(new InlinePolicyClient(iamFor, this.run), this.now, () => this.scope.current);
     this.roles = new RoleInfoCache(iamFor, this.run, this.now);
   }
 

@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderError } from '@jit/domain';
+import { BackoffOptions, backoffMs } from '@jit/resilience';
 import { BROKER_POLICY_NAME } from './aws-artifact.naming';
 import {
   INLINE_BUDGET, POLICY_VERSION, PolicyDocument, Statement, parseBrokerPolicy, policySize, serialize, withStatement, withoutStatement,
@@ -13,13 +15,10 @@ import { KeyedMutex } from './keyed.mutex';
  */
 const WRITE_ROUNDS = 6;
 /**
- * Before redoing a lost write, wait random(0, 25 ms * 2^round): two replicas that collided
- * once would otherwise collide again in lockstep.
+ * Before redoing lost write number `round`, wait random(0, 25 ms * 2^round) (full jitter): two
+ * replicas that collided once would otherwise collide again in lockstep.
  */
-const CONTENTION_BASE_MS = 25;
-
-const contentionPause = (round: number) =>
-  new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * CONTENTION_BASE_MS * 2 ** round)));
+const CONTENTION_BACKOFF: BackoffOptions = { baseMs: 50, capMs: 50 * 2 ** (WRITE_ROUNDS - 1), jitter: 'full' };
 
 /**
  * The one broker-managed inline policy per role or user, holding one statement per grant (Sid
@@ -32,6 +31,8 @@ export class BrokerPolicyStore {
   constructor(
     private readonly policies: InlinePolicyClient,
     private readonly now: () => Date,
+    /** The caller's signal, if the adapter's call carries one: it cuts a contention pause short. */
+    private readonly signal: () => AbortSignal | undefined = () => undefined,
   ) {}
 
   async read(entity: IamEntity): Promise<PolicyDocument | undefined> {
@@ -65,7 +66,7 @@ export class BrokerPolicyStore {
         }
         await this.policies.put(entity, BROKER_POLICY_NAME, next);
         if ((await this.read(entity))?.Statement.some((s) => s.Sid === statement.Sid)) return;
-        await contentionPause(round);
+        await this.contentionPause(round);
       }
       throw new ProviderError('transient', `the broker policy on ${entity.arn} kept being overwritten by another writer`, { code: 'ConcurrentModification' });
     });
@@ -79,13 +80,18 @@ export class BrokerPolicyStore {
         const statement = current?.Statement.find((s) => s.Sid === sid);
         if (!current || !statement || !guard(statement)) return;
         if (round === WRITE_ROUNDS) break;
-        if (round > 0) await contentionPause(round);
+        if (round > 0) await this.contentionPause(round);
         const next = withoutStatement(current, sid, this.now());
         if (next.Statement.length === 0) await this.policies.delete(entity, BROKER_POLICY_NAME);
         else await this.policies.put(entity, BROKER_POLICY_NAME, serialize(next));
       }
       throw new ProviderError('transient', `the broker policy on ${entity.arn} kept being restored by another writer`, { code: 'ConcurrentModification' });
     });
+  }
+
+  /** An abort ends the pause with the caller's AbortError, as it ends the adapter's SDK calls. */
+  private contentionPause(round: number): Promise<void> {
+    return sleep(backoffMs(round, CONTENTION_BACKOFF), undefined, { signal: this.signal() });
   }
 
   private parse(entity: IamEntity, text: string): PolicyDocument {
