@@ -40,10 +40,10 @@ export class ArmPimBackend implements PimBackend {
     return nameBasedGuid(`${grantId}/assign`);
   }
 
-  async activeEnd(ref: PimRef): Promise<{ start: Date; end: Date | null } | undefined> {
+  async activeEnd(ref: PimRef, at: Date): Promise<{ start: Date; end: Date | null } | undefined> {
     const t = ref.target as ResourceTarget;
     const items = await this.all<ArmInstance>(armUrl(t.scope, 'roleAssignmentScheduleInstances', undefined, '', { $filter: `principalId eq '${ref.principalId}'` }));
-    const now = Date.now();
+    const now = at.getTime();
     const live = items
       .map((i) => i.properties)
       .filter((p) => sameScope(p.scope, t.scope) && roleGuid(p.roleDefinitionId) === roleGuid(t.roleDefinitionId))

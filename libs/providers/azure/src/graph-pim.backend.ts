@@ -55,10 +55,10 @@ export class GraphPimBackend implements PimBackend {
     return `${TICKET_SYSTEM}/${grantId}`;
   }
 
-  async activeEnd(ref: PimRef): Promise<{ start: Date; end: Date | null } | undefined> {
+  async activeEnd(ref: PimRef, at: Date): Promise<{ start: Date; end: Date | null } | undefined> {
     const filter = `principalId eq '${ref.principalId}' and ${this.targetFilter(ref.target as GraphTarget)}`;
     const items = await this.all<{ startDateTime: string; endDateTime: string | null }>(`${this.paths.instances}?$filter=${encodeURIComponent(filter)}`);
-    const now = Date.now();
+    const now = at.getTime();
     const live = items.filter((i) => Date.parse(i.startDateTime) <= now && (i.endDateTime === null || Date.parse(i.endDateTime) > now));
     if (!live.length) return undefined;
     const start = new Date(Math.min(...live.map((i) => Date.parse(i.startDateTime))));

@@ -34,8 +34,8 @@ export interface PimSubmit {
 /** The API-specific half of PIM: Graph directory roles, Graph PIM for Groups, or ARM. */
 export interface PimBackend {
   readonly name: string;
-  /** The live assignment: its earliest start (when it was made, to the second) and latest end. */
-  activeEnd(ref: PimRef): Promise<{ start: Date; end: Date | null } | undefined>;
+  /** The assignment live at `now` (the adapter's clock): its earliest start (when it was made, to the second) and latest end. */
+  activeEnd(ref: PimRef, now: Date): Promise<{ start: Date; end: Date | null } | undefined>;
   submit(ref: PimRef, request: PimSubmit): Promise<PimRequestView>;
   getRequest(ref: PimRef, id: string): Promise<PimRequestView | undefined>;
   /** Requests recorded under this grant, newest first. */
@@ -63,7 +63,7 @@ export class PimMechanism implements AzureMechanism {
   async grant(spec: GrantSpec, overlapping: GrantSpec[]): Promise<ProvisionOutcome> {
     const ref = refOf(spec);
     const needEnd = latestEnd([spec, ...others(spec, overlapping)]);
-    const active = await this.call('read the active assignment', () => this.backend.activeEnd(ref));
+    const active = await this.call('read the active assignment', () => this.backend.activeEnd(ref, this.calls.now()));
     if (active && covers(active.end, needEnd)) return this.outcome('active', spec);
     const [own] = await this.call('read the grant\'s PIM requests', () => this.backend.requestsOf(ref, spec.grantId));
     if (own && classifyPimStatus(own.status) === 'pending') return this.settle(ref, own, spec);
@@ -79,7 +79,7 @@ export class PimMechanism implements AzureMechanism {
       // Another writer created the schedule between our read and our request: extend it instead.
       const code = e instanceof ProviderError ? e.options.code : undefined;
       if (code !== 'RoleAssignmentExists') throw e;
-      const now = await this.call('read the active assignment', () => this.backend.activeEnd(ref));
+      const now = await this.call('read the active assignment', () => this.backend.activeEnd(ref, this.calls.now()));
       if (now && covers(now.end, needEnd)) return this.outcome('active', spec);
       request = await submit(true);
     }
@@ -93,7 +93,7 @@ export class PimMechanism implements AzureMechanism {
     for (const request of await this.call('read the grant\'s PIM requests', () => this.backend.requestsOf(ref, spec.grantId))) {
       if (classifyPimStatus(request.status) === 'pending') await this.cancelQuietly(ref, request.id);
     }
-    const active = await this.call('read the active assignment', () => this.backend.activeEnd(ref));
+    const active = await this.call('read the active assignment', () => this.backend.activeEnd(ref, this.calls.now()));
     if (!active) return;
     if (survivors.length) {
       const keeper = survivors.reduce((a, b) => (b.expiresAt > a.expiresAt ? b : a));
@@ -132,7 +132,7 @@ export class PimMechanism implements AzureMechanism {
 
   async status(spec: GrantSpec): Promise<ProvisionStatus> {
     const ref = refOf(spec);
-    const active = await this.call('read the active assignment', () => this.backend.activeEnd(ref));
+    const active = await this.call('read the active assignment', () => this.backend.activeEnd(ref, this.calls.now()));
     if (active) return { status: 'active' };
     const [own] = await this.call('read the grant\'s PIM requests', () => this.backend.requestsOf(ref, spec.grantId));
     if (!own) return { status: 'absent' };
@@ -153,7 +153,7 @@ export class PimMechanism implements AzureMechanism {
       if (!seen || seen.createdAt < r.createdAt) latest.set(key, r);
     }
     for (const r of latest.values()) {
-      const active = await this.call('read the active assignment', () => this.backend.activeEnd(r.ref));
+      const active = await this.call('read the active assignment', () => this.backend.activeEnd(r.ref, this.calls.now()));
       if (!active) continue;
       yield {
         grantId: r.grantId,
@@ -166,7 +166,7 @@ export class PimMechanism implements AzureMechanism {
 
   async removeOrphan(artifact: OwnedArtifact): Promise<void> {
     const ref = artifact.locator as unknown as PimRef;
-    const active = await this.call('read the active assignment', () => this.backend.activeEnd(ref));
+    const active = await this.call('read the active assignment', () => this.backend.activeEnd(ref, this.calls.now()));
     if (!active) return;
     await this.remove(ref, artifact.grantId ?? 'orphan', `JIT broker reconciliation: no live grant owns this assignment`, active);
   }
