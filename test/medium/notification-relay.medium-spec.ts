@@ -11,6 +11,7 @@ import {
   WebhookConfig,
 } from '@jit/notifications';
 import { PostgresNotificationCursorStore } from '@jit/persistence';
+import { ManualClock } from '@jit/testing';
 import { pollUntil } from '../setup/poll-until.util';
 import { openTestDatabase } from '../setup/test-database';
 import { PostgresStores, postgresStores } from '../setup/postgres-stores';
@@ -165,6 +166,21 @@ describe(NotificationRelay.name, () => {
     expect(await cursorAt(w, event.seq)).toEqual({ lastSeq: event.seq, delivered: 1, failed: 0 });
     expect(outcomes).toEqual(['retried', 'retried', 'delivered']);
     expect(receiver.at(path(w))).toHaveLength(3);
+  });
+
+  it("should sign at the relay's injected clock, not the host's", async () => {
+    const w = webhook({ secret: SECRET });
+    await register(w, 'replica-a');
+    const signedAt = new Date('2031-02-03T04:05:06.000Z');
+    const { relay: r } = relay([w], 'replica-a', { clock: new ManualClock(signedAt) });
+    r.start();
+    await append('grant.activated', { expiresAt: '2031-02-03T05:00:00.000Z' });
+    r.kick();
+
+    const [request] = await receivedAtLeast(w, 1);
+    const header = request.headers['x-jit-signature'] as string;
+    expect(header).toMatch(new RegExp(`^t=${signedAt.getTime() / 1000},`));
+    expect(verifyWebhookSignature(SECRET, header, request.body, signedAt.getTime() / 1000, 60)).toBe(true);
   });
 
   it('should give up an event answered 400 without retrying, move the cursor on and deliver the next one', async () => {

@@ -184,6 +184,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       notifier = new NotificationRelay(webhooks, new PostgresNotificationCursorStore(database.dataSource, clock), {
         owner: config.replicaId,
         publicUrl: config.publicUrl,
+        clock,
         logger: new Logger('Notifications'),
         onOutcome: (webhook, outcome) => metrics.notifications.inc({ webhook, outcome }),
       });

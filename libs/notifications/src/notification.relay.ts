@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { AuditEventType, NotificationCursorStore } from '@jit/domain';
+import { AuditEventType, Clock, NotificationCursorStore, SystemClock } from '@jit/domain';
 import { BackoffOptions, backoffMs, parseRetryAfter } from '@jit/resilience';
 import { auditTypesFor, Notification } from './notification';
 import { jsonPayload, toNotification } from './notification.mapper';
@@ -46,6 +46,8 @@ export interface NotificationRelayOptions {
   /** The broker's external base URL, for links to grants in the payloads. */
   publicUrl?: string;
   fetch?: typeof fetch;
+  /** The broker's clock, for the signature's timestamp (the host's when absent). */
+  clock?: Clock;
   logger?: NotificationLogger;
   /** Called once per attempt's outcome, for metrics: `retried` for each retry scheduled. */
   onOutcome?(webhook: string, outcome: DeliveryOutcome): void;
@@ -86,6 +88,7 @@ export class NotificationRelay {
   /** Equal jitter: half the step fixed, half random, so receivers that failed together are not hit together. */
   private readonly backoff: BackoffOptions;
   private readonly fetch: typeof fetch;
+  private readonly clock: Clock;
   private readonly logger: NotificationLogger;
   private readonly stopping = new AbortController();
   private workers: Promise<void> | undefined;
@@ -105,6 +108,7 @@ export class NotificationRelay {
     this.retryCapMs = options.retryCapMs ?? NOTIFICATION_RETRY_CAP_MS;
     this.backoff = { baseMs: this.retryBaseMs, capMs: this.retryCapMs, jitter: 'equal' };
     this.fetch = options.fetch ?? fetch;
+    this.clock = options.clock ?? new SystemClock();
     this.logger = options.logger ?? consoleLogger;
     if (this.leaseMs <= this.timeoutMs + this.retryCapMs) {
       throw new Error('NotificationRelay: leaseMs must exceed timeoutMs + retryCapMs, or a lease could lapse during one attempt');
@@ -217,7 +221,7 @@ export class NotificationRelay {
       'X-Jit-Notification': n.type,
       'X-Jit-Delivery-Attempt': String(attempt),
     };
-    if (webhook.secret) headers[SIGNATURE_HEADER] = signWebhook(webhook.secret, body, Date.now() / 1000);
+    if (webhook.secret) headers[SIGNATURE_HEADER] = signWebhook(webhook.secret, body, this.clock.now().getTime() / 1000);
     let response: Response;
     try {
       // Redirects are not followed: the signed body would go wherever the receiver points.
