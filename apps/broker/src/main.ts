@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from '@jit/config';
+import { SystemClock } from '@jit/domain';
 import { PROVIDER_ENVS, createCloudProviders } from './cloud-providers.factory';
 import { runUntilSignal } from './run-until-signal';
 import { startBroker } from './start-broker';
@@ -12,7 +13,8 @@ async function main(): Promise<void> {
   if (config.providers.length === 0) {
     throw new ConfigError('JIT_PROVIDERS is empty: name the clouds to serve (aws, azure, gcp), or use `npm run sandbox`');
   }
-  const broker = await startBroker({ config, providers: createCloudProviders(config.providers, providers) });
+  const clock = new SystemClock();
+  const broker = await startBroker({ config, clock, providers: createCloudProviders(config.providers, providers, clock) });
   logger.log(
     `role=${config.role} clouds=${config.providers.join(',')} database=${broker.database.description}` +
       (broker.url ? ` listening on ${config.host}:${new URL(broker.url).port}` : ''),
