@@ -13,6 +13,7 @@ import { openDatabase } from '@jit/persistence';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { sha256Hex } from '../apps/broker/src/http/auth/token-registry';
 import { startBroker } from '../apps/broker/src/start-broker';
+import { intEnv, positiveInt } from './env';
 
 /**
  * `npm run bench:export [-- --events N]`: memory and time of the audit export over HTTP.
@@ -29,18 +30,12 @@ const flag = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const positive = (name: string, value: string | undefined, fallback: number) => {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${value}`);
-  return n;
-};
 
 const SERVER_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
-const EVENTS = positive('--events', flag('--events') ?? process.env.BENCH_EXPORT_EVENTS, 1_000_000);
+const EVENTS = flag('--events') !== undefined ? positiveInt('--events', flag('--events'), 1_000_000) : intEnv('BENCH_EXPORT_EVENTS', 1_000_000);
 /** Bytes per second the slow client reads, with --slow-client. */
-const SLOW_RATE = positive('--slow-rate', flag('--slow-rate'), 2_000_000);
-const SLOW_SECONDS = positive('--slow-seconds', flag('--slow-seconds'), 20);
+const SLOW_RATE = positiveInt('--slow-rate', flag('--slow-rate'), 2_000_000);
+const SLOW_SECONDS = positiveInt('--slow-seconds', flag('--slow-seconds'), 20);
 /** Extra node flags for the broker process, e.g. BENCH_BROKER_NODE_ARGS='--max-old-space-size=128'. */
 const BROKER_NODE_ARGS = (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const TOKEN = `bench-aud-${randomBytes(12).toString('hex')}`;

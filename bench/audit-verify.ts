@@ -6,6 +6,7 @@ import { AuditLog, ChainVerifier, CheckpointKeyring, CheckpointSigner, hashEvent
 import { AuditEvent, AuditEventInput, GENESIS_HASH, SystemClock } from '@jit/domain';
 import { AuditLogUseCase } from '@jit/grants';
 import { PostgresAuditChainStore, PostgresAuditCheckpointStore, PostgresUnitOfWork, openDatabase } from '@jit/persistence';
+import { intEnv } from './env';
 
 /**
  * `npm run bench:audit`: what verifying the audit log costs. Writes BENCH_AUDIT_EVENTS events
@@ -13,7 +14,7 @@ import { PostgresAuditChainStore, PostgresAuditCheckpointStore, PostgresUnitOfWo
  * server), signs a checkpoint every 1,000, then times GET /v1/audit/verify's use case over all of
  * them, and the hashing alone in memory. Prints figures; asserts nothing.
  */
-const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 200_000);
+const EVENTS = intEnv('BENCH_AUDIT_EVENTS', 200_000);
 const BATCH = 500;
 const CHECKPOINT_EVERY = 1000;
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -9,8 +9,9 @@
 import { GrantFilter, SystemClock } from '@jit/domain';
 import { PostgresGrantRepository } from '@jit/persistence';
 import { openTestDatabase } from '../test/setup/test-database';
+import { intEnv } from './env';
 
-const GRANTS = Number(process.env.BENCH_VISIBILITY_GRANTS ?? 200_000);
+const GRANTS = intEnv('BENCH_VISIBILITY_GRANTS', 200_000);
 const RUNS = 15;
 
 async function main(): Promise<void> {

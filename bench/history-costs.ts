@@ -10,6 +10,7 @@ import { AuditEvent, GENESIS_HASH, SystemClock } from '@jit/domain';
 import { AuditLogUseCase } from '@jit/grants';
 import { PostgresAuditChainStore, PostgresAuditCheckpointStore, PostgresGrantRepository, PostgresUnitOfWork, openDatabase } from '@jit/persistence';
 import { archiveHistory } from '../apps/broker/src/cli/audit-archive';
+import { intEnv } from './env';
 
 /**
  * `npm run bench:history`: what reads cost once history has piled up (issue 12 point 5). Seeds
@@ -21,8 +22,8 @@ import { archiveHistory } from '../apps/broker/src/cli/audit-archive';
  * (cloud filter, time windows) before and after this change's indexes and seq bounds, verify from
  * the latest checkpoint and from genesis, and one archival. Prints figures; asserts nothing.
  */
-const EVENTS = Number(process.env.BENCH_HISTORY_EVENTS ?? 1_000_000);
-const GRANTS = Number(process.env.BENCH_HISTORY_GRANTS ?? 1_000_000);
+const EVENTS = intEnv('BENCH_HISTORY_EVENTS', 1_000_000);
+const GRANTS = intEnv('BENCH_HISTORY_GRANTS', 1_000_000);
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CHECKPOINT_EVERY = 1000;
 const STEP_MS = 31_000;

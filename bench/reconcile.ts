@@ -11,6 +11,7 @@ import { AwsIamStsProvider } from '@jit/provider-aws';
 import { AwsSimulator } from '@jit/sim-aws';
 import { grantRow } from '@jit/testing';
 import { ReconcileMetricsHooks } from '../apps/broker/src/reconcile-metrics.hooks';
+import { intEnv } from './env';
 
 /**
  * `node -r @swc-node/register bench/reconcile.ts`: what a reconciliation pass costs (issue 12
@@ -23,8 +24,8 @@ import { ReconcileMetricsHooks } from '../apps/broker/src/reconcile-metrics.hook
  * production but millisecond waits, so the figures are outcomes, not wall time under faults.
  * Prints figures; asserts nothing.
  */
-const GRANTS = Number(process.env.BENCH_RECONCILE_GRANTS ?? 1_000_000);
-const PRINCIPALS = Number(process.env.BENCH_RECONCILE_PRINCIPALS ?? 200);
+const GRANTS = intEnv('BENCH_RECONCILE_GRANTS', 1_000_000);
+const PRINCIPALS = intEnv('BENCH_RECONCILE_PRINCIPALS', 200);
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const START = Date.now() - 365 * 86_400_000;
 const STEP_S = (365 * 86_400) / GRANTS;

@@ -18,6 +18,7 @@ import { sha256Hex } from '../apps/broker/src/http/auth/token-registry';
 import { ensureAuditSigningKey } from '../apps/broker/src/audit/audit-signing-key.file';
 import { RunningBroker, startBroker } from '../apps/broker/src/start-broker';
 import { BrokerProcess, spawnBroker } from '../test/setup/broker-process';
+import { intEnv } from './env';
 
 /**
  * `npm run bench`: on a fresh PostgreSQL database (BENCH_DATABASE_URL, dropped afterwards),
@@ -31,13 +32,6 @@ import { BrokerProcess, spawnBroker } from '../test/setup/broker-process';
  */
 
 const env = process.env;
-const intEnv = (name: string, fallback: number) => {
-  const v = env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
-  return n;
-};
 
 const SERVER_URL = env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const GRANTS = intEnv('BENCH_GRANTS', 2000);
