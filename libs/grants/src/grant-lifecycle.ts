@@ -3,7 +3,7 @@ import {
   revokeRequestPending,
 } from '@jit/domain';
 import { backoffMs, withRetry, withTimeout } from '@jit/resilience';
-import { REQUEST_BACKOFF, REVOKE_BACKOFF } from './backoff';
+import { REQUEST_BACKOFF, REVOKE_BACKOFF } from './retry-schedules';
 import { CloudProviderRegistry } from './cloud-provider.registry';
 import { GrantTransitions } from './grant-transitions';
 import { LifecycleHooks } from './lifecycle-hooks';

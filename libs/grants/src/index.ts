@@ -7,7 +7,6 @@
  */
 export * from './actor';
 export * from './audit-log.use-case';
-export * from './backoff';
 export * from './cloud-provider.registry';
 export * from './grant-audit';
 export * from './grant-lifecycle';
@@ -19,6 +18,7 @@ export * from './get-grant.use-case';
 export * from './list-grants.use-case';
 export * from './reconcile-hooks';
 export * from './reconcile-orphans.use-case';
+export * from './retry-schedules';
 export * from './request-grant.use-case';
 export * from './revoke-grant.use-case';
 export * from './approval-eligibility';
