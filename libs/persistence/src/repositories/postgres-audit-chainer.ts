@@ -41,10 +41,10 @@ export async function stageAuditEvents(m: EntityManager, events: readonly Staged
  */
 export async function chainStagedEvents(db: DataSource, link: LinkStagedEvents, limit: number): Promise<number> {
   return db.transaction(async (m) => {
-    // Asynchronous commit: a round is all or nothing and its input (the staged rows) is durable,
-    // so a round lost in a database crash leaves its rows staged, to be chained again. A signed
-    // checkpoint is stored with a synchronous commit after the round, which flushes it too.
-    const [head] = await m.query(`SELECT set_config('synchronous_commit', 'off', true), seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
+    // A round commits synchronously, like every other write: a round lost in a database crash
+    // after someone read its numbering would renumber those events, and an anchor taken from
+    // that read would then show a break that is not tampering. One flush serves a whole round.
+    const [head] = await m.query(`SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
     // TypeORM answers a DELETE … RETURNING with [rows, affected count].
     const [rows]: [StagedRow[], number] = await m.query(
       `DELETE FROM audit_staged WHERE id IN (SELECT id FROM audit_staged ORDER BY id LIMIT $1) RETURNING *`,
