@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, ClientConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { prepareDataDirectory, restrictDataDirectory } from './data-directory';
 import { CreateGrantsAndAudit1764172800000 } from './migrations/1764172800000-CreateGrantsAndAudit';
@@ -45,13 +46,25 @@ export interface Database {
 }
 
 /**
- * How long a query waits for a pooled connection to be made before it fails as "store
+ * How long making one connection to the database may take before it fails as "store
  * unavailable" (503): a database that does not answer at all (a partition, a stopped host)
- * must not hold every request until the client gives up.
+ * must not hold every request until the client gives up. It bounds making a connection only,
+ * never the wait for a pooled one: pg-pool applies its own `connectionTimeoutMillis` to queued
+ * waiters too, so under a burst (or on the embedded database's single connection) a busy pool
+ * would answer 503 although the database is fine.
  */
 const CONNECT_TIMEOUT_MS = 5_000;
 
-export function createDataSource(url: string, poolSize = 10): DataSource {
+/** A node-postgres client whose connection attempt, and only that, is bounded. */
+function boundedConnectClient(connectTimeoutMs: number): typeof Client {
+  return class BoundedConnectClient extends Client {
+    constructor(config?: ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+    }
+  };
+}
+
+export function createDataSource(url: string, poolSize = 10, connectTimeoutMs = CONNECT_TIMEOUT_MS): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -61,7 +74,7 @@ export function createDataSource(url: string, poolSize = 10): DataSource {
     synchronize: false,
     uuidExtension: 'pgcrypto',
     installExtensions: false,
-    extra: { max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
+    extra: { max: poolSize, Client: boundedConnectClient(connectTimeoutMs) },
   });
 }
 

@@ -20,6 +20,8 @@ const UNAVAILABLE_MESSAGES = [
   /^timeout exceeded when trying to connect$/,
   /^Client has encountered a connection error and is not queryable$/,
   /^Connection terminated due to connection timeout$/,
+  // node-postgres' own connect bound (the client's connectionTimeoutMillis, see database.ts).
+  /^timeout expired$/,
 ];
 
 /** How far nested causes are followed (TypeORM's driverError, `cause`, an AggregateError's members). */

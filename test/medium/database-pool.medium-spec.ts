@@ -1,0 +1,52 @@
+import { createServer, Server, Socket } from 'node:net';
+import { isStoreUnavailable, createDataSource } from '@jit/persistence';
+import { openTestDatabase } from '../setup/test-database';
+
+/**
+ * The pool bounds making a connection (a database that does not answer is "unavailable", a
+ * 503), never the wait for a pooled one: a burst on a busy pool, or on the embedded database's
+ * single connection, must queue, not fail.
+ */
+describe('database pool timeouts', () => {
+  it('should queue a query behind a connection held longer than the connect timeout, not fail it', async () => {
+    const db = await openTestDatabase();
+    const url = (db.dataSource.options as { url: string }).url;
+    // One connection and a 300 ms connect bound: the second query waits about a second for the first.
+    const pool = createDataSource(url, 1, 300);
+    await pool.initialize();
+    try {
+      const holder = pool.createQueryRunner();
+      await holder.connect();
+      await holder.startTransaction();
+      await holder.query('SELECT 1');
+      const queued = pool.query('SELECT 42 AS answer');
+      await new Promise((r) => setTimeout(r, 1000));
+      await holder.commitTransaction();
+      await holder.release();
+      await expect(queued).resolves.toEqual([{ answer: 42 }]);
+    } finally {
+      await pool.destroy();
+      await db.close();
+    }
+  });
+
+  it('should fail, as store unavailable, a connection the server accepts but never answers', async () => {
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    const pool = createDataSource(`postgres://postgres@127.0.0.1:${port}/none`, 1, 300);
+    try {
+      const error = await pool.initialize().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeDefined();
+      expect(isStoreUnavailable(error)).toBe(true);
+    } finally {
+      if (pool.isInitialized) await pool.destroy();
+      sockets.forEach((s) => s.destroy());
+      await new Promise((r) => silent.close(r));
+    }
+  });
+});
