@@ -1,5 +1,6 @@
 import { createServer, Server, Socket } from 'node:net';
-import { isStoreUnavailable, createDataSource } from '@jit/persistence';
+import { Client } from 'pg';
+import { MIGRATIONS, isStoreUnavailable, createDataSource, openDatabase } from '@jit/persistence';
 import { openTestDatabase } from '../setup/test-database';
 
 /**
@@ -47,6 +48,26 @@ describe('database pool timeouts', () => {
       if (pool.isInitialized) await pool.destroy();
       sockets.forEach((s) => s.destroy());
       await new Promise((r) => silent.close(r));
+    }
+  });
+
+  // Replicas started together on an empty server database: needs a server (TEST_DATABASE_URL, as in .ci/run's PostgreSQL pass).
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  (serverUrl ? it : it.skip)('should let replicas opening an empty database together migrate it one after the other', async () => {
+    const name = `jit_migrate_race_${process.pid}_${Date.now()}`;
+    const admin = new Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(serverUrl!);
+    url.pathname = `/${name}`;
+    try {
+      const opened = await Promise.all([1, 2, 3].map(() => openDatabase(url.toString(), '')));
+      const applied = await opened[0].dataSource.query<{ name: string }[]>('SELECT name FROM migrations ORDER BY id');
+      expect(applied.map((m) => m.name)).toEqual(MIGRATIONS.map((m) => m.name));
+      await Promise.all(opened.map((db) => db.close()));
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
     }
   });
 });

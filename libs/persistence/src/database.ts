@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, ClientConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { prepareDataDirectory, restrictDataDirectory } from './data-directory';
@@ -78,6 +79,39 @@ export function createDataSource(url: string, poolSize = 10, connectTimeoutMs = 
   });
 }
 
+/** The session-level advisory lock replicas take to migrate one at a time ("jit-migr" in ASCII). */
+const MIGRATION_LOCK = 0x6a69_742d_6d69_6772n;
+const MIGRATION_LOCK_POLL_MS = 250;
+
+/**
+ * Applies pending migrations while holding an advisory lock, so replicas started together on
+ * one server migrate one after another: the first applies them, the others then find none
+ * pending (without it, both ran the first migration and one died on a duplicate table).
+ * The lock is a session's, taken outside any transaction, so migrations that build indexes
+ * CONCURRENTLY are not held up by it.
+ */
+async function migrateOneAtATime(dataSource: DataSource): Promise<void> {
+  const holder = dataSource.createQueryRunner();
+  await holder.connect();
+  try {
+    // Polled, not waited for inside a statement: a session blocked in pg_advisory_lock keeps a
+    // snapshot open, and CREATE INDEX CONCURRENTLY in the first replica's migration would wait
+    // for it while it waits for the lock (a deadlock PostgreSQL does not detect).
+    for (;;) {
+      const [{ locked }] = await holder.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK.toString()]);
+      if (locked) break;
+      await sleep(MIGRATION_LOCK_POLL_MS);
+    }
+    try {
+      await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK.toString()]);
+    }
+  } finally {
+    await holder.release();
+  }
+}
+
 /**
  * Opens PostgreSQL at `url`, or, without one, the embedded PostgreSQL (PGlite served on a
  * loopback socket, toolchain.md) in `dataDir`; then applies pending migrations.
@@ -86,7 +120,12 @@ export async function openDatabase(url: string | undefined, dataDir: string): Pr
   if (url) {
     const dataSource = createDataSource(url);
     await dataSource.initialize();
-    await dataSource.runMigrations({ transaction: 'each' });
+    try {
+      await migrateOneAtATime(dataSource);
+    } catch (e) {
+      await dataSource.destroy();
+      throw e;
+    }
     return { dataSource, description: 'postgresql', close: () => dataSource.destroy() };
   }
   prepareDataDirectory(dataDir);
