@@ -147,7 +147,8 @@ describe('bounded shutdown with a hanging cloud', () => {
     expect({ code, output: code === 0 ? '' : broker.output() }).toEqual({ code: 0, output: '' });
     // A cloud call waited out would take ten minutes: the process ended because both were cancelled.
     expect(exitMs).toBeLessThan(DEADLINE_S * 1000);
-    expect(watch.closedUnanswered).toBeGreaterThanOrEqual(2);
+    // Both calls' connections were closed unanswered (seen here a moment after the exit, as the proxy reads the closes).
+    await pollUntil(async () => (watch.closedUnanswered >= 2 ? true : undefined), 5_000);
     expect(broker.output()).not.toMatch(/deadline .* passed/);
     expect(await portFree(port)).toBe(true);
     // The request in flight was told to come back, not cut off.
