@@ -144,7 +144,6 @@ export abstract class CloudAccessProvider {
     return [{ name: this.cloud, list: (signal) => this.listOwned(signal, scope) }];
   }
 
-
   /** Removes an orphan found by `listOwned`. Absent means done. */
   abstract removeOrphan(artifact: OwnedArtifact, signal?: AbortSignal): Promise<void>;
 
