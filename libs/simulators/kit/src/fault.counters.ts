@@ -79,8 +79,12 @@ export class FaultCounters {
     return undefined;
   }
 
-  /** Waits `ms` (by default the injected latency) when it is positive. */
+  /**
+   * Waits `ms` (by default the injected latency) when it is positive. The wait does not hold the
+   * process open: a call hanging for ten minutes must not keep a test run (or a stopping
+   * sandbox) alive once everything else has closed.
+   */
   async delay(ms: number = this.latencyMs): Promise<void> {
-    if (ms > 0) await sleep(ms);
+    if (ms > 0) await sleep(ms, undefined, { ref: false });
   }
 }
