@@ -1,12 +1,12 @@
 import 'reflect-metadata';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Client } from 'pg';
 import { AuditLog, ChainVerifier, CheckpointKeyring, CheckpointSigner, hashEvent } from '@jit/audit';
 import { AuditEvent, AuditEventInput, GENESIS_HASH, SystemClock } from '@jit/domain';
 import { AuditLogUseCase } from '@jit/grants';
-import { PostgresAuditChainStore, PostgresAuditCheckpointStore, PostgresUnitOfWork, openDatabase } from '@jit/persistence';
+import { PostgresAuditChainStore, PostgresAuditCheckpointStore, PostgresUnitOfWork } from '@jit/persistence';
 import { intEnv } from './env';
+import { openScratchDatabase } from './scratch-database';
 
 /**
  * `npm run bench:audit`: what verifying the audit log costs. Writes BENCH_AUDIT_EVENTS events
@@ -34,13 +34,8 @@ function sample(i: number): AuditEventInput {
 }
 
 async function main(): Promise<void> {
-  const name = `jit_bench_audit_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: SERVER });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(SERVER);
-  url.pathname = `/${name}`;
-  const db = await openDatabase(url.toString(), '');
+  const scratch = await openScratchDatabase(SERVER, 'jit_bench_audit');
+  const { db } = scratch;
   try {
     const clock = new SystemClock();
     const store = new AuditLog(new PostgresUnitOfWork(db.dataSource, clock, 'bench'), new PostgresAuditChainStore(db.dataSource), clock);
@@ -86,9 +81,7 @@ async function main(): Promise<void> {
     const hashS = (performance.now() - t2) / 1000;
     line('in memory (canonical JSON + SHA-256 only)', `${((hashS * 1e6) / m).toFixed(1)} µs/event, ${((hashS / m) * 1e6).toFixed(1)} s per 1,000,000`);
   } finally {
-    await db.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 

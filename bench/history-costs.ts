@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +8,10 @@ import { Client } from 'pg';
 import { AuditLog, CheckpointKeyring, CheckpointSigner, hashEvent } from '@jit/audit';
 import { AuditEvent, GENESIS_HASH, SystemClock } from '@jit/domain';
 import { AuditLogUseCase } from '@jit/grants';
-import { PostgresAuditChainStore, PostgresAuditCheckpointStore, PostgresGrantRepository, PostgresUnitOfWork, openDatabase } from '@jit/persistence';
+import { PostgresAuditChainStore, PostgresAuditCheckpointStore, PostgresGrantRepository, PostgresUnitOfWork } from '@jit/persistence';
 import { archiveHistory } from '../apps/broker/src/cli/audit-archive';
 import { intEnv } from './env';
+import { medianMs, openScratchDatabase } from './scratch-database';
 
 /**
  * `npm run bench:history`: what reads cost once history has piled up (issue 12 point 5). Seeds
@@ -32,25 +33,11 @@ const START = Date.UTC(2025, 0, 1);
 const line = (k: string, v: string) => console.log(`  ${k.padEnd(58)} ${v}`);
 const ms = (x: number) => `${x < 10 ? x.toFixed(2) : x.toFixed(0)} ms`;
 
-async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
-}
 
 async function main(): Promise<void> {
-  const name = `jit_bench_history_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: SERVER });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(SERVER);
-  url.pathname = `/${name}`;
-  const db = await openDatabase(url.toString(), '');
-  const sql = new Client({ connectionString: url.toString() });
+  const scratch = await openScratchDatabase(SERVER, 'jit_bench_history');
+  const { db } = scratch;
+  const sql = new Client({ connectionString: scratch.url });
   await sql.connect();
   const out = mkdtempSync(join(tmpdir(), 'jit-bench-history-'));
   try {
@@ -109,8 +96,8 @@ async function main(): Promise<void> {
 
     console.log('\n/metrics: grants per state');
     const grants = new PostgresGrantRepository(ds, clock);
-    line('before: GROUP BY state over every grant', ms(await median(5, () => sql.query(`SELECT state, count(*) AS n FROM grants GROUP BY state`))));
-    line('after: non-terminal states (IDX_grants_open_state)', ms(await median(5, () => grants.countByState())));
+    line('before: GROUP BY state over every grant', ms(await medianMs(5, () => sql.query(`SELECT state, count(*) AS n FROM grants GROUP BY state`))));
+    line('after: non-terminal states (IDX_grants_open_state)', ms(await medianMs(5, () => grants.countByState())));
 
     console.log('\naudit queries, first page of 100 (GET /v1/audit)');
     const chain = new PostgresAuditChainStore(ds);
@@ -126,9 +113,9 @@ async function main(): Promise<void> {
       // Before: the old query, with the new cloud index dropped inside a transaction that is rolled back.
       await sql.query('BEGIN');
       await sql.query(`DROP INDEX "IDX_audit_cloud_seq"`);
-      const before = await median(5, () => sql.query(`SELECT * FROM audit_events WHERE seq > 0 AND ${where} ORDER BY seq LIMIT 101`, params));
+      const before = await medianMs(5, () => sql.query(`SELECT * FROM audit_events WHERE seq > 0 AND ${where} ORDER BY seq LIMIT 101`, params));
       await sql.query('ROLLBACK');
-      const after = await median(5, () => chain.list(filter, 100, null));
+      const after = await medianMs(5, () => chain.list(filter, 100, null));
       line(label, `before ${ms(before)}, after ${ms(after)}`);
     }
 
@@ -153,13 +140,11 @@ async function main(): Promise<void> {
     const t2 = performance.now();
     const after = await useCase.verify(auditor, { full: true });
     line('verify full=true after archival', `${((performance.now() - t2) / 1000).toFixed(2)} s, ok=${after.ok}, checked ${after.checked.toLocaleString('en-US')}, from ${after.walk.from} ${after.walk.afterSeq}`);
-    line('/metrics grant count after archival', ms(await median(5, () => grants.countByState())));
+    line('/metrics grant count after archival', ms(await medianMs(5, () => grants.countByState())));
   } finally {
     await sql.end();
-    await db.close();
     rmSync(out, { recursive: true, force: true });
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 

@@ -1,17 +1,17 @@
 import 'reflect-metadata';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Client } from 'pg';
 import { AuditLog } from '@jit/audit';
 import { SystemClock, Target } from '@jit/domain';
 import { CloudProviderRegistry, RECONCILE_RETRY, ReconcileOrphansUseCase } from '@jit/grants';
 import { BrokerMetrics } from '@jit/observability';
-import { PostgresAuditChainStore, PostgresGrantRepository, PostgresUnitOfWork, openDatabase } from '@jit/persistence';
+import { PostgresAuditChainStore, PostgresGrantRepository, PostgresUnitOfWork } from '@jit/persistence';
 import { AwsIamStsProvider } from '@jit/provider-aws';
 import { AwsSimulator } from '@jit/sim-aws';
 import { grantRow } from '@jit/testing';
 import { ReconcileMetricsHooks } from '../apps/broker/src/reconcile-metrics.hooks';
 import { intEnv } from './env';
+import { medianMs, openScratchDatabase } from './scratch-database';
 
 /**
  * `node -r @swc-node/register bench/reconcile.ts`: what a reconciliation pass costs (issue 12
@@ -34,24 +34,10 @@ const line = (k: string, v: string) => console.log(`  ${k.padEnd(60)} ${v}`);
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
-async function median(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn();
-    times.push(performance.now() - t);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
-}
 
 async function main(): Promise<void> {
-  const name = `jit_bench_reconcile_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: SERVER });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(SERVER);
-  url.pathname = `/${name}`;
-  const db = await openDatabase(url.toString(), '');
+  const scratch = await openScratchDatabase(SERVER, 'jit_bench_reconcile');
+  const { db } = scratch;
   const sim = await AwsSimulator.start({ port: 0 });
   try {
     const clock = new SystemClock();
@@ -82,14 +68,14 @@ async function main(): Promise<void> {
     const since = new Date(Date.now() - 20 * 60_000);
     const subjects = await grants.subjectsOf('aws', since);
     line('scope: distinct subjects (look-back 20 min)', n(subjects.length));
-    line('scope: subjectsOf, partial indexes (median of 5)', ms(await median(5, () => grants.subjectsOf('aws', since))));
+    line('scope: subjectsOf, partial indexes (median of 5)', ms(await medianMs(5, () => grants.subjectsOf('aws', since))));
     await sql.query(`DROP INDEX "IDX_grants_cloud_open"`);
     await sql.query(`DROP INDEX "IDX_grants_cloud_ended"`);
-    line('scope: subjectsOf, without them (median of 5)', ms(await median(5, () => grants.subjectsOf('aws', since))));
+    line('scope: subjectsOf, without them (median of 5)', ms(await medianMs(5, () => grants.subjectsOf('aws', since))));
 
     const ids: string[] = (await sql.query(`SELECT id FROM grants ORDER BY random() LIMIT 500`)).map((r: { id: string }) => r.id);
-    line('lookup: 500 artifacts, one findByIds (median of 5)', ms(await median(5, () => grants.findByIds(ids))));
-    line('lookup: 500 artifacts, 500 findById (median of 5)', ms(await median(5, async () => {
+    line('lookup: 500 artifacts, one findByIds (median of 5)', ms(await medianMs(5, () => grants.findByIds(ids))));
+    line('lookup: 500 artifacts, 500 findById (median of 5)', ms(await medianMs(5, async () => {
       for (const id of ids) await grants.findById(id);
     })));
 
@@ -133,9 +119,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await sim.close();
-    await db.close();
-    await admin.query(`DROP DATABASE ${name}`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 
