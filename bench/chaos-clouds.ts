@@ -5,7 +5,7 @@ import { GcpIamBindingProvider, staticTokenClient } from '@jit/provider-gcp';
 import { AwsSimulator } from '@jit/sim-aws';
 import { AzureSimulator } from '@jit/sim-azure';
 import { GcpSimulator } from '@jit/sim-gcp';
-import { SANDBOX } from '../apps/sandbox/src/sandbox-clouds';
+import { SANDBOX, seedSandboxAzure } from '../apps/sandbox/src/sandbox-clouds';
 
 /** Where the chaos run's simulators listen: written to a file for the broker replicas. */
 export interface ChaosEndpoints {
@@ -32,16 +32,7 @@ export async function startChaosSimulators(): Promise<ChaosSimulators> {
   const gcp = await GcpSimulator.start({ port: 0, token: SANDBOX.gcp.token });
   gcp.createProject(SANDBOX.gcp.project);
   const azure = await AzureSimulator.start();
-  const a = SANDBOX.azure;
-  azure.seed({
-    users: [{ id: a.user }],
-    groups: [{ id: a.group }],
-    servicePrincipals: [{ id: a.workload }, { id: a.resourceApi, displayName: 'orders-api', appRoles: [{ id: a.appRole, value: 'Orders.Write' }] }],
-    directoryRoles: [{ id: a.directoryRole, displayName: 'Security Reader', policy: { maxDurationSeconds: 8 * 3600 } }],
-    azureRoles: [{ id: a.reader, roleName: 'Reader', policy: { maxDurationSeconds: 8 * 3600 } }],
-    subscriptions: [a.subscription],
-    clients: [{ clientId: a.clientId, secret: a.secret }],
-  });
+  seedSandboxAzure(azure);
   return {
     aws,
     gcp,

@@ -48,6 +48,20 @@ export interface SandboxSimulatorsFile {
  * `simulatorsFile` (when given), and builds the real adapters against them: the sandbox exercises exactly the
  * code production runs.
  */
+/** The sandbox's Entra and ARM estate (users, groups, service principals, roles, the subscription, the broker's client). */
+export function seedSandboxAzure(azure: AzureSimulator): void {
+  const a = SANDBOX.azure;
+  azure.seed({
+    users: [{ id: a.user }],
+    groups: [{ id: a.group }],
+    servicePrincipals: [{ id: a.workload }, { id: a.resourceApi, displayName: 'orders-api', appRoles: [{ id: a.appRole, value: 'Orders.Write' }] }],
+    directoryRoles: [{ id: a.directoryRole, displayName: 'Security Reader', policy: { maxDurationSeconds: 8 * 3600 } }],
+    azureRoles: [{ id: a.reader, roleName: 'Reader', policy: { maxDurationSeconds: 8 * 3600 } }],
+    subscriptions: [a.subscription],
+    clients: [{ clientId: a.clientId, secret: a.secret }],
+  });
+}
+
 export async function startSandboxClouds(simulatorsFile?: string): Promise<SandboxClouds> {
   // Two accounts: the broker's own (its long-term key is the simulator's user jit-broker there) and a
   // member account it reaches through JitBrokerMember, whose trust policy names the broker.
@@ -70,16 +84,7 @@ export async function startSandboxClouds(simulatorsFile?: string): Promise<Sandb
   gcp.createOrganization(SANDBOX.gcp.organization);
 
   const azure = await AzureSimulator.start();
-  const a = SANDBOX.azure;
-  azure.seed({
-    users: [{ id: a.user }],
-    groups: [{ id: a.group }],
-    servicePrincipals: [{ id: a.workload }, { id: a.resourceApi, displayName: 'orders-api', appRoles: [{ id: a.appRole, value: 'Orders.Write' }] }],
-    directoryRoles: [{ id: a.directoryRole, displayName: 'Security Reader', policy: { maxDurationSeconds: 8 * 3600 } }],
-    azureRoles: [{ id: a.reader, roleName: 'Reader', policy: { maxDurationSeconds: 8 * 3600 } }],
-    subscriptions: [a.subscription],
-    clients: [{ clientId: a.clientId, secret: a.secret }],
-  });
+  seedSandboxAzure(azure);
 
   const where: SandboxSimulatorsFile = {
     aws: { endpoint: aws.endpoint },
