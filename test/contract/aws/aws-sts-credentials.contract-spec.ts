@@ -98,7 +98,8 @@ describe('AWS adapter: aws.sts-credentials against the STS simulator', () => {
   it('should keep a live session deny out of reconciliation and clean it up once no session of the grant can be valid', async () => {
     const clock = new ManualClock(new Date());
     const provider = awsTestProvider(sim, { clock, reconcilePrincipals: [roleArn] });
-    const grant = spec(provider, { expiresAt: new Date(Date.now() + 960_000) });
+    const startsAt = new Date();
+    const grant = spec(provider, { startsAt, expiresAt: new Date(startsAt.getTime() + 960_000) });
     const sessionArn = (await provider.grant(grant, alone)).providerRef.assumedRoleArn as string;
     await provider.revoke(grant, { ...alone, early: true });
     const listed = async () => {
