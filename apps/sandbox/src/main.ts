@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { loadBrokerConfig } from '@jit/config';
+import { SANDBOX_ENV_SCHEMA, loadBrokerConfig } from '@jit/config';
 import { CLOUDS } from '@jit/domain';
 import { ensureAuditSigningKey, runUntilSignal, startBroker, targetKinds } from '@jit/broker';
 import { LocalCloudProvider } from '@jit/provider-local';
@@ -36,9 +36,12 @@ async function main(): Promise<void> {
   // JIT_SANDBOX_CLOUDS=local swaps the simulators for in-memory clouds (no wire protocol, one process
   // only); JIT_SANDBOX_SIMULATORS_FILE attaches to the simulators another sandbox started, so that
   // replicas on one database grant and revoke in the same clouds.
-  const clouds = env.JIT_SANDBOX_SIMULATORS_FILE
-    ? attachSandboxClouds(resolve(env.JIT_SANDBOX_SIMULATORS_FILE))
-    : env.JIT_SANDBOX_CLOUDS === 'local'
+  const sandboxEnv = SANDBOX_ENV_SCHEMA.safeParse(env);
+  if (!sandboxEnv.success) throw new Error(sandboxEnv.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('\n'));
+  const { JIT_SANDBOX_SIMULATORS_FILE: simulatorsFile, JIT_SANDBOX_CLOUDS: cloudKind } = sandboxEnv.data;
+  const clouds = simulatorsFile
+    ? attachSandboxClouds(resolve(simulatorsFile))
+    : cloudKind === 'local'
       ? { providers: CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds)), endpoints: ['aws, azure, gcp: local in-memory clouds'], close: async () => {} }
       : await startSandboxClouds(join(dataDir, 'sandbox-simulators.json'));
   const broker = await startBroker({ config, providers: clouds.providers, logLevels: ['warn', 'error'] });

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CLOUDS, CloudName, parseIsoDurationSeconds } from '@jit/domain';
+import { ENV_DOCS, EnvDoc, EnvGroup } from './env-docs';
 import { ProviderEnv, intVar, resolveAliases } from './provider-env';
 
 export type BrokerRole = 'api' | 'sweeper' | 'all';
@@ -112,12 +113,38 @@ const rateLimit = (name: string, fallback: string) =>
 
 const int = (name: string, fallback: number, min: number, max: number) => intVar(name, min, max).transform((n) => n ?? fallback);
 
-const envSchema = z.object({
-  JIT_ROLE: z.enum(['api', 'sweeper', 'all']).default('all'),
-  PORT: int('PORT', 8080, 0, 65535),
-  HOST: z.string().default('0.0.0.0'),
-  DATABASE_URL: z.string().url().optional().or(z.literal('').transform(() => undefined)),
-  JIT_DATA_DIR: z.string().default('./data'),
+const doc = (group: EnvGroup, description: string, fallback?: string, secret?: boolean): EnvDoc => ({
+  group,
+  description,
+  ...(fallback !== undefined && { default: fallback }),
+  ...(secret && { secret }),
+});
+
+/** The broker's own variables; each documented for docs/configuration.md (`npm run docs:config`). */
+export const BROKER_ENV_SCHEMA = z.object({
+  JIT_ROLE: z
+    .enum(['api', 'sweeper', 'all'])
+    .default('all')
+    .register(ENV_DOCS, doc('core', '`api` (HTTP only), `sweeper` (no port: sweeper, reconciliation, notifications, checkpoints), or `all`', '`all`')),
+  PORT: int('PORT', 8080, 0, 65535).register(ENV_DOCS, doc('core', 'TCP port the API listens on', '`8080`')),
+  HOST: z.string().default('0.0.0.0').register(ENV_DOCS, doc('core', 'address the API listens on', '`0.0.0.0`')),
+  DATABASE_URL: z
+    .string()
+    .url()
+    .optional()
+    .or(z.literal('').transform(() => undefined))
+    .register(ENV_DOCS, doc('database', 'PostgreSQL URL; without it, the embedded PostgreSQL (PGlite) in `JIT_DATA_DIR`. Migrated at start', '(embedded)', true)),
+  JIT_DATA_DIR: z
+    .string()
+    .default('./data')
+    .register(
+      ENV_DOCS,
+      doc(
+        'database',
+        "embedded database folder (and the sandbox's tokens file); created `0700`, tightened to `0700` with no group or other bits on its files, and the broker refuses to start on one another user owns or group or others can write (`chmod 700 <dir>`); with it the process runs with umask `077`, and the database is reached on a Unix socket in a private temporary folder (PGlite asks for no password, so no TCP port is opened)",
+        '`./data`',
+      ),
+    ),
   JIT_PROVIDERS: z
     .string()
     .default('')
@@ -129,18 +156,58 @@ const envSchema = z.object({
         }
       }
       return [...new Set(names)] as CloudName[];
-    }),
-  JIT_MIN_DURATION: isoSeconds('JIT_MIN_DURATION', 'PT1M'),
-  JIT_MAX_DURATION: isoSeconds('JIT_MAX_DURATION', 'PT8H'),
-  JIT_TOKENS_FILE: z.string().min(1).optional(),
-  JIT_ADMIN_TOKEN: z.string().min(16, 'JIT_ADMIN_TOKEN must be at least 16 characters').optional(),
-  JIT_SWEEP_INTERVAL: isoSeconds('JIT_SWEEP_INTERVAL', 'PT5S'),
-  JIT_LEASE: isoSeconds('JIT_LEASE', 'PT60S'),
-  JIT_SWEEP_CONCURRENCY: int('JIT_SWEEP_CONCURRENCY', 32, 1, 1024),
-  JIT_REVOKE_MAX_ATTEMPTS: int('JIT_REVOKE_MAX_ATTEMPTS', 6, 1, 100),
-  JIT_REVOKE_FAILED_RETRY: isoSeconds('JIT_REVOKE_FAILED_RETRY', 'PT15M'),
-  JIT_PROVIDER_TIMEOUT: isoSeconds('JIT_PROVIDER_TIMEOUT', 'PT30S'),
-  JIT_RECONCILE_INTERVAL: isoSeconds('JIT_RECONCILE_INTERVAL', 'PT10M'),
+    })
+    .register(ENV_DOCS, doc('core', '`npm start`: comma list of `aws`, `azure`, `gcp`; the broker refuses to start with none. Each named cloud reads its own variables (below)', '(none)')),
+  JIT_MIN_DURATION: isoSeconds('JIT_MIN_DURATION', 'PT1M').register(
+    ENV_DOCS,
+    doc('core', "shortest ISO-8601 `duration` a grant may ask for (PIM-backed Azure kinds need at least `PT5M` whatever the bound: a 400 on `duration`)", '`PT1M`'),
+  ),
+  JIT_MAX_DURATION: isoSeconds('JIT_MAX_DURATION', 'PT8H').register(ENV_DOCS, doc('core', "longest ISO-8601 `duration` a grant may ask for", '`PT8H`')),
+  JIT_TOKENS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .register(
+      ENV_DOCS,
+      doc('core', 'JSON `{"tokens":[{"subject","roles":["requester"|"approver"|"auditor"|"admin"],"groups":[...],"sha256"}]}`: the SHA-256 (hex) of each token, never the token; `groups` optional', '(none)'),
+    ),
+  JIT_ADMIN_TOKEN: z
+    .string()
+    .min(16, 'JIT_ADMIN_TOKEN must be at least 16 characters')
+    .optional()
+    .register(ENV_DOCS, doc('core', 'adds an admin token (first start, sandbox); at least 16 characters', '(none)', true)),
+  JIT_SWEEP_INTERVAL: isoSeconds('JIT_SWEEP_INTERVAL', 'PT5S').register(
+    ENV_DOCS,
+    doc('sweeper', 'how often each replica polls for due work (timers cover the time between polls)', '`PT5S`'),
+  ),
+  JIT_LEASE: isoSeconds('JIT_LEASE', 'PT60S').register(
+    ENV_DOCS,
+    doc('sweeper', 'how long a claimed row stays with its replica before another may take it over', '`PT60S`'),
+  ),
+  JIT_SWEEP_CONCURRENCY: int('JIT_SWEEP_CONCURRENCY', 32, 1, 1024).register(
+    ENV_DOCS,
+    doc('sweeper', "concurrent cloud calls of one replica's sweeper, shared fairly between the clouds in `JIT_PROVIDERS` (1-1024)", '`32`'),
+  ),
+  JIT_REVOKE_MAX_ATTEMPTS: int('JIT_REVOKE_MAX_ATTEMPTS', 6, 1, 100).register(
+    ENV_DOCS,
+    doc('sweeper', 'fast retries (jittered exponential backoff) before `revoke_failed` (1-100)', '`6`'),
+  ),
+  JIT_REVOKE_FAILED_RETRY: isoSeconds('JIT_REVOKE_FAILED_RETRY', 'PT15M').register(
+    ENV_DOCS,
+    doc('sweeper', 'retry period of `revoke_failed` grants', '`PT15M`'),
+  ),
+  JIT_PROVIDER_TIMEOUT: isoSeconds('JIT_PROVIDER_TIMEOUT', 'PT30S').register(
+    ENV_DOCS,
+    doc(
+      'sweeper',
+      "bound on one cloud call, the adapter's own retries included; at the deadline the call is cancelled (its SDK request aborted), not abandoned (must be below `JIT_LEASE`)",
+      '`PT30S`',
+    ),
+  ),
+  JIT_RECONCILE_INTERVAL: isoSeconds('JIT_RECONCILE_INTERVAL', 'PT10M').register(
+    ENV_DOCS,
+    doc('sweeper', 'how often one replica lists what the broker owns in each cloud and removes orphans (at least 10 s)', '`PT10M`'),
+  ),
   /** Unset: twice the interval, so a grant that ended just after one pass is in the next one's scope. */
   JIT_RECONCILE_LOOKBACK: z
     .string()
@@ -153,31 +220,113 @@ const envSchema = z.object({
         return z.NEVER;
       }
       return s;
-    }),
-  JIT_BODY_LIMIT: int('JIT_BODY_LIMIT', 65536, 1024, 10 * 1024 * 1024),
+    })
+    .register(
+      ENV_DOCS,
+      doc('sweeper', "how long an ended grant keeps its principal in reconciliation's scope (at least `JIT_RECONCILE_INTERVAL`)", 'twice `JIT_RECONCILE_INTERVAL`'),
+    ),
+  JIT_BODY_LIMIT: int('JIT_BODY_LIMIT', 65536, 1024, 10 * 1024 * 1024).register(
+    ENV_DOCS,
+    doc('core', 'request body limit in bytes (1 KiB to 10 MiB)', '`65536`'),
+  ),
   /** Unique per replica; two live replicas with one id would release each other's claims on restart. */
-  JIT_REPLICA_ID: z.string().min(1).max(128).optional(),
-  JIT_POLICY_FILE: z.string().min(1).optional(),
-  JIT_POLICY_RELOAD_INTERVAL: isoSeconds('JIT_POLICY_RELOAD_INTERVAL', 'PT30S'),
-  JIT_NOTIFICATIONS_FILE: z.string().min(1).optional(),
-  JIT_PUBLIC_URL: z.string().url().optional(),
+  JIT_REPLICA_ID: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .register(
+      ENV_DOCS,
+      doc('core', 'this replica\'s name, unique per replica and stable across its restarts (a restarted replica takes back its predecessor\'s claims at once)', '`<hostname>/<role>/<port>`'),
+    ),
+  JIT_POLICY_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .register(
+      ENV_DOCS,
+      doc('core', 'the access rules, YAML ([access-rules.md](access-rules.md)); also holds the trusted OIDC issuers, groups, deny-list and break-glass accounts', '(none: every request denied)'),
+    ),
+  JIT_POLICY_RELOAD_INTERVAL: isoSeconds('JIT_POLICY_RELOAD_INTERVAL', 'PT30S').register(
+    ENV_DOCS,
+    doc('core', 'how often each replica re-reads the rules file (also `SIGHUP`, `POST /v1/policy/reload`)', '`PT30S`'),
+  ),
+  JIT_NOTIFICATIONS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .register(
+      ENV_DOCS,
+      doc(
+        'notifications',
+        'webhooks, YAML: `name`, `url` or `urlEnv`, `format` (`json`, `slack`), `secretEnv`, `events`; secrets by environment variable name only',
+        '(none)',
+      ),
+    ),
+  JIT_PUBLIC_URL: z
+    .string()
+    .url()
+    .optional()
+    .register(ENV_DOCS, doc('notifications', "the broker's URL as people reach it, for links in notifications", '(none)')),
   JIT_AUDIT_SIGNING_KEY: z
     .string()
     .optional()
-    .transform((v) => v || undefined),
-  JIT_AUDIT_UNSIGNED: z.enum(['true', 'false'], { error: 'JIT_AUDIT_UNSIGNED must be true or false' }).default('false'),
-  JIT_AUDIT_TRUSTED_KEYS: z.string().default(''),
-  JIT_AUDIT_CHECKPOINT_EVERY: int('JIT_AUDIT_CHECKPOINT_EVERY', 1000, 1, 10_000_000),
-  JIT_AUDIT_CHECKPOINT_INTERVAL: isoSeconds('JIT_AUDIT_CHECKPOINT_INTERVAL', 'PT60S'),
-  JIT_AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
-  JIT_AUDIT_CHECKPOINT_WEBHOOK_URL: z.string().url().optional(),
+    .transform((v) => v || undefined)
+    .register(
+      ENV_DOCS,
+      doc('audit', "Ed25519 private key (PKCS#8 PEM file) that signs audit checkpoints; keep it out of the database's reach ([audit.md](audit.md))", '(none: the broker refuses to start)'),
+    ),
+  JIT_AUDIT_UNSIGNED: z
+    .enum(['true', 'false'], { error: 'JIT_AUDIT_UNSIGNED must be true or false' })
+    .default('false')
+    .register(ENV_DOCS, doc('audit', '`true` runs without checkpoints, with a warning at start', '`false`')),
+  JIT_AUDIT_TRUSTED_KEYS: z
+    .string()
+    .default('')
+    .register(ENV_DOCS, doc('audit', 'public keys (PEM files, comma list) of retired signing keys, whose checkpoints still verify', '(none)')),
+  JIT_AUDIT_CHECKPOINT_EVERY: int('JIT_AUDIT_CHECKPOINT_EVERY', 1000, 1, 10_000_000).register(
+    ENV_DOCS,
+    doc('audit', 'sign the head once this many events are not yet covered by a checkpoint', '`1000`'),
+  ),
+  JIT_AUDIT_CHECKPOINT_INTERVAL: isoSeconds('JIT_AUDIT_CHECKPOINT_INTERVAL', 'PT60S').register(
+    ENV_DOCS,
+    doc('audit', 'sign at most this long after the first event not yet covered', '`PT60S`'),
+  ),
+  JIT_AUDIT_CHECKPOINT_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .register(ENV_DOCS, doc('audit', 'append-only JSON Lines file each checkpoint is written to (a sink outside the database)', '(none)')),
+  JIT_AUDIT_CHECKPOINT_WEBHOOK_URL: z
+    .string()
+    .url()
+    .optional()
+    .register(ENV_DOCS, doc('audit', 'URL each checkpoint is POSTed to (a sink outside the database; only its origin is logged)', '(none)', true)),
   /** 5 a second for a minute, per subject and replica: above any honest pipeline, far below a flood. */
-  JIT_RATE_LIMIT_WRITES: rateLimit('JIT_RATE_LIMIT_WRITES', '300/PT1M'),
+  JIT_RATE_LIMIT_WRITES: rateLimit('JIT_RATE_LIMIT_WRITES', '300/PT1M').register(
+    ENV_DOCS,
+    doc(
+      'core',
+      'per token subject and replica: requests that change something (POST, PUT, PATCH, DELETE), as `<requests>/<ISO-8601 period>` (period PT1S to P1D); past it a 429',
+      '`300/PT1M`',
+    ),
+  ),
   /** Dry runs store nothing but cost cloud lookups: a bucket of their own, so they never eat into real requests. */
-  JIT_RATE_LIMIT_DRY_RUNS: rateLimit('JIT_RATE_LIMIT_DRY_RUNS', '300/PT1M'),
+  JIT_RATE_LIMIT_DRY_RUNS: rateLimit('JIT_RATE_LIMIT_DRY_RUNS', '300/PT1M').register(
+    ENV_DOCS,
+    doc('core', 'the same for `POST /v1/policy/evaluate`, counted apart', '`300/PT1M`'),
+  ),
   /** Short enough that a replacement can bind the port soon; long enough for a database write to finish. */
-  JIT_SHUTDOWN_DEADLINE: isoSeconds('JIT_SHUTDOWN_DEADLINE', 'PT10S'),
+  JIT_SHUTDOWN_DEADLINE: isoSeconds('JIT_SHUTDOWN_DEADLINE', 'PT10S').register(
+    ENV_DOCS,
+    doc(
+      'core',
+      'longest a `SIGTERM`/`SIGINT` shutdown may take: the port is freed at once and cloud calls in flight are cancelled; past the deadline the process exits (status 1) whatever is pending, having handed its claims back',
+      '`PT10S`',
+    ),
+  ),
 });
+const envSchema = BROKER_ENV_SCHEMA;
 
 export class ConfigError extends Error {}
 

@@ -1,6 +1,6 @@
 import type { IAMClientConfig } from '@aws-sdk/client-iam';
 import { z } from 'zod';
-import { ProviderEnv, intVar, listVar, optionalVar, urlVar } from '@jit/config';
+import { ProviderEnv, documented, intVar, listVar, optionalVar, urlVar } from '@jit/config';
 import { Clock } from '@jit/domain';
 import { AWS_ROLE_ARN, AWS_USER_ARN } from './aws-kinds';
 
@@ -60,23 +60,24 @@ const REQUEST_TIMEOUT_BOUNDS_MS = [100, 300_000] as const;
  * `JIT_AWS_*`.
  */
 export const AWS_ENV_SCHEMA = z.object({
-  AWS_REGION: optionalVar,
-  AWS_DEFAULT_REGION: optionalVar,
-  AWS_ENDPOINT_URL: urlVar('AWS_ENDPOINT_URL'),
-  AWS_ENDPOINT_URL_IAM: urlVar('AWS_ENDPOINT_URL_IAM'),
-  AWS_ENDPOINT_URL_STS: urlVar('AWS_ENDPOINT_URL_STS'),
-  JIT_AWS_RECONCILE_PRINCIPALS: listVar(
-    'JIT_AWS_RECONCILE_PRINCIPALS',
-    (arn) => AWS_ROLE_ARN.test(arn) || AWS_USER_ARN.test(arn),
-    'an IAM role or user ARN',
-    /[\s,]+/,
+  AWS_REGION: documented(optionalVar, { group: 'aws', description: 'region of the IAM and STS clients', default: '`AWS_DEFAULT_REGION`, else `us-east-1`' }),
+  AWS_DEFAULT_REGION: documented(optionalVar, { group: 'aws', description: 'region when `AWS_REGION` is unset (the AWS CLI\'s name)', default: '(none)' }),
+  AWS_ENDPOINT_URL: documented(urlVar('AWS_ENDPOINT_URL'), { group: 'aws', description: 'endpoint for both IAM and STS (a simulator, a VPC endpoint)', default: '(the SDK\'s)' }),
+  AWS_ENDPOINT_URL_IAM: documented(urlVar('AWS_ENDPOINT_URL_IAM'), { group: 'aws', description: 'IAM endpoint, over `AWS_ENDPOINT_URL`', default: '(the SDK\'s)' }),
+  AWS_ENDPOINT_URL_STS: documented(urlVar('AWS_ENDPOINT_URL_STS'), { group: 'aws', description: 'STS endpoint, over `AWS_ENDPOINT_URL`', default: '(the SDK\'s)' }),
+  JIT_AWS_RECONCILE_PRINCIPALS: documented(
+    listVar('JIT_AWS_RECONCILE_PRINCIPALS', (arn) => AWS_ROLE_ARN.test(arn) || AWS_USER_ARN.test(arn), 'an IAM role or user ARN', /[\s,]+/),
+    { group: 'aws', description: 'IAM role or user ARNs (comma or space list) that reconciliation scans besides the principals of recent grants', default: '(none)' },
   ),
-  JIT_AWS_MEMBER_ACCOUNTS: listVar('JIT_AWS_MEMBER_ACCOUNTS', (a) => /^\d{12}$/.test(a), 'a 12-digit account id', /[\s,]+/),
-  JIT_AWS_MEMBER_ROLE: optionalVar.refine((v) => v === undefined || MEMBER_ROLE.test(v), {
+  JIT_AWS_MEMBER_ACCOUNTS: documented(
+    listVar('JIT_AWS_MEMBER_ACCOUNTS', (a) => /^\d{12}$/.test(a), 'a 12-digit account id', /[\s,]+/),
+    { group: 'aws', description: '12-digit ids of the member accounts the broker acts in, through `JIT_AWS_MEMBER_ROLE` ([providers/aws.md](providers/aws.md))', default: '(none: the broker\'s own account only)' },
+  ),
+  JIT_AWS_MEMBER_ROLE: documented(optionalVar, { group: 'aws', description: 'the role (name or path/name) the broker assumes in each member account', default: '`JitBrokerMember`' }).refine((v) => v === undefined || MEMBER_ROLE.test(v), {
     message: 'JIT_AWS_MEMBER_ROLE must be a role name or path/name of [\\w+=,.@-]',
   }),
-  JIT_AWS_MAX_ATTEMPTS: intVar('JIT_AWS_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND),
-  JIT_AWS_REQUEST_TIMEOUT_MS: intVar('JIT_AWS_REQUEST_TIMEOUT_MS', ...REQUEST_TIMEOUT_BOUNDS_MS),
+  JIT_AWS_MAX_ATTEMPTS: documented(intVar('JIT_AWS_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND), { group: 'aws', description: 'attempts per IAM/STS call, the first included (1-20; 200 ms doubling to 5 s, full jitter)', default: '`5`' }),
+  JIT_AWS_REQUEST_TIMEOUT_MS: documented(intVar('JIT_AWS_REQUEST_TIMEOUT_MS', ...REQUEST_TIMEOUT_BOUNDS_MS), { group: 'aws', description: 'timeout of one IAM/STS request in milliseconds (100-300000)', default: '`10000`' }),
 });
 
 /** The names before `JIT_AWS_*`, still read, with a warning at start. */

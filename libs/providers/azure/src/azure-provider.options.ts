@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { TokenCredential } from '@azure/identity';
 import { z } from 'zod';
-import { ProviderEnv, intVar, listVar, optionalVar, urlVar } from '@jit/config';
+import { ProviderEnv, documented, intVar, listVar, optionalVar, urlVar } from '@jit/config';
 
 /** Bounds on retrying one cloud call; each constant is a trade between latency and resilience. */
 export interface AzureRetryOptions {
@@ -84,18 +84,21 @@ const TENANT_REQUIRED = 'AZURE_TENANT_ID is required for the Azure provider';
  * read as they are; the broker's own are `JIT_AZURE_*`.
  */
 export const AZURE_ENV_SCHEMA = z.object({
-  AZURE_TENANT_ID: z.string({ error: TENANT_REQUIRED }).min(1, TENANT_REQUIRED),
-  AZURE_CLIENT_ID: optionalVar,
-  AZURE_CLIENT_SECRET: optionalVar,
-  AZURE_CLIENT_CERTIFICATE_PATH: optionalVar,
-  AZURE_FEDERATED_TOKEN_FILE: optionalVar,
-  AZURE_AUTHORITY_HOST: urlVar('AZURE_AUTHORITY_HOST'),
-  JIT_AZURE_GRAPH_ENDPOINT: urlVar('JIT_AZURE_GRAPH_ENDPOINT'),
-  JIT_AZURE_ARM_ENDPOINT: urlVar('JIT_AZURE_ARM_ENDPOINT'),
-  JIT_AZURE_EXTRA_CA_FILE: pemFile('JIT_AZURE_EXTRA_CA_FILE'),
-  JIT_AZURE_RECONCILE_SCOPES: listVar('JIT_AZURE_RECONCILE_SCOPES', (scope) => scope.startsWith('/'), 'an ARM scope starting with /'),
-  JIT_AZURE_MAX_ATTEMPTS: intVar('JIT_AZURE_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND),
-  JIT_AZURE_REPLICATION_WAIT_MS: intVar('JIT_AZURE_REPLICATION_WAIT_MS', 0, MAX_REPLICATION_WAIT_MS),
+  AZURE_TENANT_ID: documented(z.string({ error: TENANT_REQUIRED }).min(1, TENANT_REQUIRED), { group: 'azure', description: 'the Entra tenant the broker acts in; required when `azure` is in `JIT_PROVIDERS`', default: '(none)' }),
+  AZURE_CLIENT_ID: documented(optionalVar, { group: 'azure', description: 'the broker\'s app registration or managed identity (read as @azure/identity reads it)', default: '(none)' }),
+  AZURE_CLIENT_SECRET: documented(optionalVar, { group: 'azure', description: 'client secret of the app registration (prefer a certificate or workload identity)', default: '(none)', secret: true }),
+  AZURE_CLIENT_CERTIFICATE_PATH: documented(optionalVar, { group: 'azure', description: 'PEM file with the app registration\'s certificate and private key', default: '(none)' }),
+  AZURE_FEDERATED_TOKEN_FILE: documented(optionalVar, { group: 'azure', description: 'workload identity federation: the file holding the federated token (AKS sets it)', default: '(none)' }),
+  AZURE_AUTHORITY_HOST: documented(urlVar('AZURE_AUTHORITY_HOST'), { group: 'azure', description: 'Entra sign-in endpoint (sovereign clouds, the simulator)', default: '`https://login.microsoftonline.com`' }),
+  JIT_AZURE_GRAPH_ENDPOINT: documented(urlVar('JIT_AZURE_GRAPH_ENDPOINT'), { group: 'azure', description: 'Microsoft Graph base URL', default: '`https://graph.microsoft.com`' }),
+  JIT_AZURE_ARM_ENDPOINT: documented(urlVar('JIT_AZURE_ARM_ENDPOINT'), { group: 'azure', description: 'Azure Resource Manager base URL', default: '`https://management.azure.com`' }),
+  JIT_AZURE_EXTRA_CA_FILE: documented(pemFile('JIT_AZURE_EXTRA_CA_FILE'), { group: 'azure', description: 'a PEM CA certificate trusted besides the system\'s for Graph, ARM and sign-in (a TLS-inspecting proxy, the simulator)', default: '(none)' }),
+  JIT_AZURE_RECONCILE_SCOPES: documented(
+    listVar('JIT_AZURE_RECONCILE_SCOPES', (scope) => scope.startsWith('/'), 'an ARM scope starting with /'),
+    { group: 'azure', description: 'ARM scopes (comma list) that reconciliation lists role assignments in besides those of recent grants', default: '(none)' },
+  ),
+  JIT_AZURE_MAX_ATTEMPTS: documented(intVar('JIT_AZURE_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND), { group: 'azure', description: 'attempts per Graph/ARM call, the first included (1-20; Retry-After honoured up to 30 s)', default: '`4`' }),
+  JIT_AZURE_REPLICATION_WAIT_MS: documented(intVar('JIT_AZURE_REPLICATION_WAIT_MS', 0, MAX_REPLICATION_WAIT_MS), { group: 'azure', description: 'how long a call waits for a new principal to replicate through Entra, in milliseconds (0-600000)', default: '`60000`' }),
 });
 
 /** The validated variables as the adapter's options. */

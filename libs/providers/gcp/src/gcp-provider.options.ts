@@ -1,6 +1,6 @@
 import type { AuthClient } from 'google-auth-library';
 import { z } from 'zod';
-import { ProviderEnv, intVar, listVar, optionalVar } from '@jit/config';
+import { ProviderEnv, documented, intVar, listVar, optionalVar } from '@jit/config';
 import { GCP_RESOURCE } from './gcp-kinds';
 import { staticTokenClient } from './static-token.auth';
 
@@ -69,15 +69,14 @@ const endpointVar = optionalVar.transform((value, ctx): GcpProviderOptions['endp
 export const GCP_ENV_SCHEMA = z
   .object({
     /** e.g. `http://127.0.0.1:8085` for the simulator. */
-    [ENDPOINT]: endpointVar,
+    [ENDPOINT]: documented(endpointVar, { group: 'gcp', description: 'Resource Manager endpoint such as `http://127.0.0.1:8085` (the simulator; plain http for loopback only)', default: '(Google\'s)' }),
     /** A fixed bearer token, only together with the endpoint. */
-    [TOKEN]: optionalVar,
-    JIT_GCP_RECONCILE_RESOURCES: listVar(
-      'JIT_GCP_RECONCILE_RESOURCES',
-      (r) => GCP_RESOURCE.test(r),
-      'projects/<id>, folders/<number> or organizations/<number>',
+    [TOKEN]: documented(optionalVar, { group: 'gcp', description: 'a fixed bearer token, accepted only together with `JIT_GCP_RESOURCE_MANAGER_ENDPOINT`', default: '(none: Application Default Credentials)', secret: true }),
+    JIT_GCP_RECONCILE_RESOURCES: documented(
+      listVar('JIT_GCP_RECONCILE_RESOURCES', (r) => GCP_RESOURCE.test(r), 'projects/<id>, folders/<number> or organizations/<number>'),
+      { group: 'gcp', description: 'resources (comma list of `projects/…`, `folders/…`, `organizations/…`) that reconciliation reads besides those of recent grants', default: '(none)' },
     ),
-    JIT_GCP_MAX_ATTEMPTS: intVar('JIT_GCP_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND),
+    JIT_GCP_MAX_ATTEMPTS: documented(intVar('JIT_GCP_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND), { group: 'gcp', description: 'attempts per Resource Manager call, the first included (200 ms doubling to 5 s)', default: '`5`' }),
   })
   .superRefine((v, ctx) => {
     if (v[TOKEN] !== undefined && v[ENDPOINT] === undefined) {
