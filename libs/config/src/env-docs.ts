@@ -44,5 +44,7 @@ export function envDocsOf(shape: Readonly<Record<string, z.ZodType>>): { name: s
 
 /** A copy of `schema` with its documentation: shared building blocks (`optionalVar`) stay undocumented themselves. */
 export function documented<T extends z.ZodType>(schema: T, doc: EnvDoc): T {
-  return schema.clone().register(ENV_DOCS, doc);
+  const copy = schema.clone();
+  ENV_DOCS.add(copy as z.ZodType, doc);
+  return copy;
 }
