@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseYamlWithSchema } from '@jit/config';
 import { CLOUDS, CloudName } from '@jit/domain';
 import { NOTIFICATION_TYPES, Notification, NotificationType } from './notification';
+import { SiemConfig, siemDestinationSchema } from './siem/siem.config';
 
 /** Shortest HMAC secret accepted: 16 characters, 128 bits if random. */
 export const MIN_SECRET_LENGTH = 16;
@@ -25,6 +26,8 @@ export interface WebhookConfig {
 
 export interface NotificationsConfig {
   webhooks: WebhookConfig[];
+  /** SIEMs that receive every audit event (docs/siem.md). */
+  siem: SiemConfig[];
 }
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
@@ -102,16 +105,18 @@ function webhookSchema(env: NodeJS.ProcessEnv) {
     });
 }
 
-/** The schema of the notifications file, resolving `urlEnv` and `secretEnv` from `env`. */
+/** The schema of the notifications file (webhooks and SIEMs), resolving `urlEnv`, `secretEnv`, `tokenEnv` and `apiKeyEnv` from `env`. */
 export function notificationsConfigSchema(env: NodeJS.ProcessEnv) {
   return z
-    .strictObject({ webhooks: z.array(webhookSchema(env)).default([]) })
+    .strictObject({ webhooks: z.array(webhookSchema(env)).default([]), siem: z.array(siemDestinationSchema(env)).default([]) })
     .superRefine((c, ctx) => {
-      const seen = new Set<string>();
-      c.webhooks.forEach((w, i) => {
-        if (seen.has(w.name)) ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'name'], message: `webhook "${w.name}" is declared twice` });
-        seen.add(w.name);
-      });
+      for (const list of ['webhooks', 'siem'] as const) {
+        const seen = new Set<string>();
+        c[list].forEach((w, i) => {
+          if (seen.has(w.name)) ctx.addIssue({ code: 'custom', path: [list, i, 'name'], message: `${list === 'siem' ? 'SIEM destination' : 'webhook'} "${w.name}" is declared twice` });
+          seen.add(w.name);
+        });
+      }
     });
 }
 

@@ -62,6 +62,20 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  readonly siemEvents = new Counter({
+    name: 'jit_siem_events_total',
+    help: 'Audit events sent to each SIEM destination by outcome: delivered (events taken), retried (events of a batch whose attempt failed and is retried; the cursor waits)',
+    labelNames: ['destination', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly siemLag = new Gauge({
+    name: 'jit_siem_lag_seconds',
+    help: 'Age of the oldest audit event a SIEM destination has not taken yet (0 when caught up), from the replica that sends it',
+    labelNames: ['destination'] as const,
+    registers: [this.registry],
+  });
+
   readonly breakGlassUses = new Counter({
     name: 'jit_break_glass_uses_total',
     help: 'Grants requested by break-glass accounts (each also a high-severity audit event and notification)',

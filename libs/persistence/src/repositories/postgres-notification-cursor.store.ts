@@ -11,13 +11,15 @@ export class PostgresNotificationCursorStore extends NotificationCursorStore {
     super();
   }
 
-  async claim(webhook: string, owner: string, leaseMs: number): Promise<number | null> {
+  async claim(webhook: string, owner: string, leaseMs: number, startAt: 'end' | 'start' = 'end'): Promise<number | null> {
     const now = this.clock.now();
     // A conflicting row is updated only when its lease is free, lapsed or already ours; otherwise
-    // RETURNING yields nothing. A new row starts at the end of the log: no backfill.
+    // RETURNING yields nothing. A new row starts at the end of the log (no backfill) or, for
+    // `start`, before the first event still stored (an archived prefix is not there to send).
+    const first = startAt === 'start' ? `(SELECT coalesce(min(seq) - 1, 0) FROM audit_events)` : `(SELECT coalesce(max(seq), 0) FROM audit_events)`;
     const rows: { last_seq: string }[] = await this.db.query(
       `INSERT INTO notification_cursors AS c (webhook, last_seq, lease_owner, lease_until, updated_at)
-       VALUES ($1, (SELECT coalesce(max(seq), 0) FROM audit_events), $2, $3, $4)
+       VALUES ($1, ${first}, $2, $3, $4)
        ON CONFLICT (webhook) DO UPDATE SET lease_owner = EXCLUDED.lease_owner, lease_until = EXCLUDED.lease_until
        WHERE c.lease_until IS NULL OR c.lease_until < $4 OR c.lease_owner = $2
        RETURNING c.last_seq`,
@@ -26,12 +28,12 @@ export class PostgresNotificationCursorStore extends NotificationCursorStore {
     return rows[0] ? Number(rows[0].last_seq) : null;
   }
 
-  async advance(webhook: string, owner: string, seq: number, outcome: CursorOutcome): Promise<void> {
+  async advance(webhook: string, owner: string, seq: number, outcome: CursorOutcome, count = 1): Promise<void> {
     await this.db.query(
       `UPDATE notification_cursors
        SET last_seq = $3, delivered = delivered + $4, failed = failed + $5, updated_at = $6
        WHERE webhook = $1 AND lease_owner = $2 AND last_seq < $3`,
-      [webhook, owner, seq, outcome === 'delivered' ? 1 : 0, outcome === 'failed' ? 1 : 0, this.clock.now()],
+      [webhook, owner, seq, outcome === 'delivered' ? count : 0, outcome === 'failed' ? count : 0, this.clock.now()],
     );
   }
 
