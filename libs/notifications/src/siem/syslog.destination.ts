@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { connect, TLSSocket } from 'node:tls';
 import { AUDIT_EVENT_TYPES, AuditEvent } from '@jit/domain';
 import { RelayAttempt, RelayDestination } from '../audit-relay';
@@ -111,7 +112,8 @@ export class SyslogDestination implements RelayDestination {
   private connect(signal: AbortSignal): Promise<TLSSocket> {
     const c = this.config;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: c.host, port: c.port, servername: c.servername, ...(c.ca && { ca: c.ca }) });
+      // SNI takes a host name only (RFC 6066); an IP address is checked against the certificate's IP entries.
+      const socket = connect({ host: c.host, port: c.port, ...(!isIP(c.servername) && { servername: c.servername }), ...(c.ca && { ca: c.ca }) });
       const fail = (e: unknown) => {
         signal.removeEventListener('abort', abort);
         socket.destroy();
