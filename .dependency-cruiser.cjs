@@ -80,6 +80,19 @@ module.exports = {
       ),
     ),
     ...libImports(
+      'client-imports-nothing',
+      'client',
+      [],
+      'The typed client (@jit/client) speaks only the wire contract, typed from docs/openapi.json: it imports nothing in the repo, so a CLI or an action built on it carries no broker code.',
+    ),
+    {
+      name: 'client-packages',
+      comment: 'The typed client uses openapi-fetch and nothing else of the packages, so any Node 20 program can carry it.',
+      severity: 'error',
+      from: { path: '^libs/client/', pathNot: TEST_ONLY },
+      to: { path: 'node_modules/', pathNot: 'node_modules/(openapi-fetch|openapi-typescript-helpers)/' },
+    },
+    ...libImports(
       'simulator-kit-imports-nothing',
       'simulators/kit',
       [],

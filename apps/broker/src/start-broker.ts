@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { INestApplication, LogLevel, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { BrokerConfig } from '@jit/config';
@@ -42,6 +41,7 @@ import { BrokerModule } from './broker.module';
 import { TokenRegistry } from './http/auth/token-registry';
 import { answerClientErrors } from './http/client-error.handler';
 import { jsonBodyMiddleware } from './http/json-body.middleware';
+import { buildOpenApiDocument } from './http/openapi-document';
 import { OpenApiDocument } from './http/system.controller';
 import { SubjectRateLimiter } from './http/subject-rate-limit.guard';
 import { PolicyReloader } from './policy/policy-reloader';
@@ -50,7 +50,6 @@ import { ReconcileScheduler } from './sweeper/reconcile.scheduler';
 import { ReconcileMetricsHooks } from './reconcile-metrics.hooks';
 import { StrandedClaims } from './sweeper/stranded-claims';
 import { targetKinds } from './target-kinds';
-import { grantRequestBodySchema } from './http/dto/grant-request.body';
 
 /** How often each replica chains audit events that no writer is waiting for (normally there are none). */
 const AUDIT_CHAIN_SWEEP_MS = 1000;
@@ -225,16 +224,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     // Names the framework to anyone who asks; nothing needs it.
     (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
     app.use(jsonBodyMiddleware(config.bodyLimitBytes));
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('JIT access broker')
-        .setDescription('One grant API for Azure, AWS and GCP: time-bound access, swept at expiry, every change in a hash-chained audit log.')
-        .setVersion('1')
-        .addBearerAuth()
-        .build(),
-    );
-    documentGrantRequestBody(document, kinds);
+    const document = buildOpenApiDocument(app, kinds, config.publicUrl);
     openApi.document = document;
     answerClientErrors(app.getHttpServer());
     await app.listen(config.port, config.host);
@@ -291,11 +281,4 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       if (ownsDatabase) await database.close();
     },
   };
-}
-
-/** The body of `POST /v1/grants` in the API document, with the target kinds this broker serves. */
-function documentGrantRequestBody(document: OpenAPIObject, kinds: TargetKinds): void {
-  const body = document.paths['/v1/grants']?.post?.requestBody;
-  if (!body || !('content' in body)) throw new Error('the API document has no request body for POST /v1/grants');
-  body.content['application/json'] = { ...body.content['application/json'], schema: grantRequestBodySchema(kinds) };
 }

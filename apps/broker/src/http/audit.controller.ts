@@ -1,11 +1,12 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { checkpointToJson } from '@jit/audit';
 import { Actor, AuditLogUseCase } from '@jit/grants';
 import { sendAuditExport } from './audit-export';
 import { CurrentActor } from './auth/auth.decorators';
 import { toAuditResponse } from './dto/audit-event.response';
+import { toCheckpointPage, toVerifyResponse } from './dto/audit-verify.response';
+import { ApiJson, ApiQueryFrom, ApiReadProblems } from './dto/openapi-components';
 import { auditQuery, checkpointsQuery, parseWith, verifyQuery } from './dto/query.schemas';
 
 @ApiTags('audit')
@@ -16,16 +17,23 @@ export class AuditController {
 
   @Get()
   @ApiOperation({ summary: 'Audit events in order; format=jsonl or csv streams the whole filtered log' })
-  @ApiQuery({ name: 'grantId', required: false })
-  @ApiQuery({ name: 'cloud', required: false })
-  @ApiQuery({ name: 'principal', required: false })
-  @ApiQuery({ name: 'actor', required: false })
-  @ApiQuery({ name: 'type', required: false })
-  @ApiQuery({ name: 'from', required: false })
-  @ApiQuery({ name: 'to', required: false })
-  @ApiQuery({ name: 'limit', required: false, description: '1-1000, default 100 (json only)' })
-  @ApiQuery({ name: 'cursor', required: false })
-  @ApiQuery({ name: 'format', required: false, enum: ['json', 'jsonl', 'csv'] })
+  @ApiQueryFrom(auditQuery, {
+    from: 'occurredAt >= from (RFC 3339)',
+    to: 'occurredAt < to (RFC 3339)',
+    limit: '1-1000, default 100 (json only)',
+    cursor: 'nextCursor of the previous page (json only)',
+    format: 'json: one page; jsonl: the whole filtered log, one AuditEvent per line (lossless, to verify or archive); csv: the same for spreadsheets (cells starting =, +, -, @, tab or CR get a leading \'\')',
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'format=json: a page of events; jsonl and csv stream the whole filtered log',
+    content: {
+      'application/json': { schema: { $ref: '#/components/schemas/AuditPage' } },
+      'application/x-ndjson': { schema: { type: 'string', description: 'one AuditEvent (as in AuditPage.items) per line' } },
+      'text/csv': { schema: { type: 'string' } },
+    },
+  })
+  @ApiReadProblems(403)
   async list(@CurrentActor() actor: Actor, @Query() query: unknown, @Res() res: Response): Promise<void> {
     const { limit, cursor, format, ...filter } = parseWith(auditQuery, query);
     if (format === 'json') {
@@ -44,12 +52,16 @@ export class AuditController {
       'The chain is checked against every signed checkpoint (database and readable sinks) and against heads recorded from earlier verifies, passed as anchor=<seq>:<hash>. ' +
       'By default only the events after the latest valid signed checkpoint are walked; full=true walks every stored event. walk says which, and from where',
   })
-  @ApiQuery({ name: 'anchor', required: false, description: '<seq>:<hash> of an earlier head; repeatable (up to 100)' })
-  @ApiQuery({ name: 'maxBreaks', required: false, description: '1-1000, default 100: breaks listed in detail (all are counted)' })
-  @ApiQuery({ name: 'full', required: false, enum: ['true', 'false'], description: 'true: walk from genesis (or the archive boundary), not from the latest signed checkpoint' })
+  @ApiQueryFrom(verifyQuery, {
+    anchor: '<seq>:<hash> of an earlier head; repeatable (up to 100)',
+    maxBreaks: '1-1000, default 100: breaks listed in detail (all are counted)',
+    full: 'true: walk from genesis (or the archive boundary), not from the latest signed checkpoint',
+  })
+  @ApiJson(200, 'AuditVerification', 'what the walk found; ok is false on any break')
+  @ApiReadProblems(403)
   async verify(@CurrentActor() actor: Actor, @Query() query: unknown) {
     const { anchor, maxBreaks, full } = parseWith(verifyQuery, query);
-    return this.audit.verify(actor, { anchors: anchor, maxBreaks, full });
+    return toVerifyResponse(await this.audit.verify(actor, { anchors: anchor, maxBreaks, full }));
   }
 
   @Get('checkpoints')
@@ -58,18 +70,14 @@ export class AuditController {
       'Signed checkpoints of the chain (Ed25519 over seq, hash, signedAt and keyId), in seq order, with the public key that verifies them; ' +
       'publicKey is null when the broker runs unsigned',
   })
-  @ApiQuery({ name: 'after', required: false, description: 'checkpoints after this event seq (the last seq of the previous page)' })
-  @ApiQuery({ name: 'limit', required: false, description: '1-1000, default 100' })
+  @ApiQueryFrom(checkpointsQuery, {
+    after: 'checkpoints after this event seq (nextAfter of the previous page)',
+    limit: '1-1000, default 100',
+  })
+  @ApiJson(200, 'AuditCheckpointPage', 'a page of checkpoints; nextAfter is null on the last')
+  @ApiReadProblems(403)
   async checkpoints(@CurrentActor() actor: Actor, @Query() query: unknown) {
     const { after, limit } = parseWith(checkpointsQuery, query);
-    const page = await this.audit.checkpoints(actor, after, limit + 1);
-    const items = page.items.slice(0, limit);
-    return {
-      signed: page.signed,
-      publicKey: page.publicKey,
-      keyIds: page.keyIds,
-      items: items.map(checkpointToJson),
-      nextAfter: page.items.length > limit ? items[items.length - 1].seq : null,
-    };
+    return toCheckpointPage(await this.audit.checkpoints(actor, after, limit + 1), limit);
   }
 }

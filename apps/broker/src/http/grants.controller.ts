@@ -1,11 +1,13 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { z } from 'zod';
 import { Actor, ApproveGrantUseCase, DenyGrantUseCase, GetGrantUseCase, ListGrantsUseCase, RequestGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
 import { CurrentActor } from './auth/auth.decorators';
-import { toGrantResponse } from './dto/grant.response';
+import { GrantResponse, toGrantResponse } from './dto/grant.response';
+import { ApiJson, ApiQueryFrom, ApiReadProblems, ApiWriteProblems, jsonSchemaOf } from './dto/openapi-components';
 import { decisionBody, listGrantsQuery, parseWith, revokeBody } from './dto/query.schemas';
+
+const GRANT_ID = { name: 'id', description: 'the grant id (UUID)', schema: { type: 'string', format: 'uuid' } } as const;
 
 @ApiTags('grants')
 @ApiBearerAuth()
@@ -24,11 +26,12 @@ export class GrantsController {
   @ApiOperation({ summary: 'Request a grant; the access rules allow it at once, queue it for approvers (202, pending_approval) or deny it (403 naming the decision)' })
   // The schema depends on the target kinds served: start-broker fills it in from the registry.
   @ApiBody({ schema: { type: 'object' } })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key and body: same grant; other body: 409' })
-  @ApiResponse({ status: 201, description: 'active; `credentials` appear here once for kinds that vend them' })
-  @ApiResponse({ status: 202, description: 'waiting for approvers (pending_approval), or accepted by the cloud and not settled yet (provisioning)' })
-  @ApiResponse({ status: 403, description: 'denied by the access rules; `decision` names the rule or deny-list entry and the reason' })
-  @ApiResponse({ status: 200, description: 'an Idempotency-Key replay: the existing grant' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key and body: same grant; other body: 409', schema: { type: 'string', minLength: 1, maxLength: 255 } })
+  @ApiJson(201, 'Grant', 'active; `credentials` appear here once for kinds that vend them')
+  @ApiJson(202, 'Grant', 'waiting for approvers (pending_approval), or accepted by the cloud and not settled yet (provisioning)')
+  @ApiJson(200, 'Grant', 'an Idempotency-Key replay: the existing grant')
+  // 403: a token without the requester or admin role, or denied by the access rules (`decision` names the rule or deny-list entry and the reason).
+  @ApiWriteProblems(403, 409, 422, 502)
   async create(
     @CurrentActor() actor: Actor,
     @Body() body: unknown,
@@ -47,17 +50,17 @@ export class GrantsController {
     summary:
       'List grants (newest first), keyset-paged, among those the caller may read: admins and auditors all; others their own requests plus, for approvers, the grants whose rule names one of their groups as approvers',
   })
-  @ApiResponse({ status: 403, description: 'a requester (without the approver role) filtering by another requester; awaiting=me without the approver or admin role' })
-  @ApiQuery({ name: 'cloud', required: false })
-  @ApiQuery({ name: 'state', required: false })
-  @ApiQuery({ name: 'principal', required: false })
-  @ApiQuery({ name: 'requester', required: false })
-  @ApiQuery({ name: 'from', required: false, description: 'createdAt >= from (RFC 3339)' })
-  @ApiQuery({ name: 'to', required: false, description: 'createdAt < to (RFC 3339)' })
-  @ApiQuery({ name: 'awaiting', required: false, description: '"me": pending requests the caller (approver or admin) could approve or deny now' })
-  @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
-  async list(@CurrentActor() actor: Actor, @Query() query: unknown) {
+  @ApiJson(200, 'GrantPage', 'a page of grants; nextCursor is null on the last')
+  // 403: a requester (without the approver role) filtering by another requester; awaiting=me without the approver or admin role.
+  @ApiReadProblems(403)
+  @ApiQueryFrom(listGrantsQuery, {
+    from: 'createdAt >= from (RFC 3339)',
+    to: 'createdAt < to (RFC 3339)',
+    awaiting: '"me": pending requests the caller (approver or admin) could approve or deny now',
+    limit: '1-500, default 50',
+    cursor: 'nextCursor of the previous page',
+  })
+  async list(@CurrentActor() actor: Actor, @Query() query: unknown): Promise<{ items: GrantResponse[]; nextCursor: string | null }> {
     const { limit, cursor, ...filter } = parseWith(listGrantsQuery, query);
     const page = await this.listGrants.execute(actor, filter, limit, cursor ?? null);
     return { items: page.items.map((g) => toGrantResponse(g)), nextCursor: page.nextCursor };
@@ -65,7 +68,9 @@ export class GrantsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One grant, if the caller may read it (as for the list); any other is a 404, as if it did not exist' })
-  @ApiResponse({ status: 404, description: 'no such grant, or one the caller may not read' })
+  @ApiParam(GRANT_ID)
+  @ApiJson(200, 'Grant', 'the grant as it is now')
+  @ApiReadProblems(404)
   async get(@CurrentActor() actor: Actor, @Param('id') id: string) {
     return toGrantResponse(await this.getGrant.execute(actor, id));
   }
@@ -75,12 +80,16 @@ export class GrantsController {
     summary:
       'End a grant early (a pending request is withdrawn; a provisioning grant records the revoke and is revoked as soon as provisioning settles); admins can force-close a revoke_failed grant with {"force": true}',
   })
-  @ApiBody({ schema: z.toJSONSchema(revokeBody, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as object, required: false })
-  @ApiResponse({ status: 200, description: 'revoked, withdrawn, or already ended; the grant as it is now' })
-  @ApiResponse({
-    status: 202,
-    description: 'the grant is still provisioning: the revoke is recorded (`revokeRequestedAt`) and carried out as soon as provisioning settles; it ends `revoked`, or `failed` if provisioning fails',
-  })
+  @ApiBody({ schema: jsonSchemaOf(revokeBody, 'input'), required: false })
+  @ApiParam(GRANT_ID)
+  @ApiJson(200, 'Grant', 'revoked, withdrawn, or already ended; the grant as it is now')
+  @ApiJson(
+    202,
+    'Grant',
+    'the grant is still provisioning: the revoke is recorded (`revokeRequestedAt`) and carried out as soon as provisioning settles; it ends `revoked`, or `failed` if provisioning fails',
+  )
+  // 403: not the requester nor an admin, or force without the admin role; 409: force on a grant that is not revoke_failed.
+  @ApiWriteProblems(403, 404, 409)
   async revoke(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
     const command = parseWith(revokeBody, body);
     const grant = await this.revokeGrant.execute(actor, id, { reason: command.reason ?? null, force: command.force });
@@ -93,7 +102,11 @@ export class GrantsController {
   @ApiOperation({
     summary: 'Approve a pending request (approvers in the rule\'s groups; never the requester; to an approver outside them the grant is a 404). The last approval needed starts the grant.',
   })
-  @ApiBody({ schema: z.toJSONSchema(decisionBody, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as object, required: false })
+  @ApiBody({ schema: jsonSchemaOf(decisionBody, 'input'), required: false })
+  @ApiParam(GRANT_ID)
+  @ApiJson(200, 'Grant', 'the grant after this approval: still pending_approval, or started by the last approval needed')
+  // 403: not an approver in the rule's groups, or the requester; 409: not pending, or already approved by this approver; 422, 502: the last approval provisions.
+  @ApiWriteProblems(403, 404, 409, 422, 502)
   async approve(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() body: unknown) {
     return toGrantResponse(await this.approveGrant.execute(actor, id, parseWith(decisionBody, body)));
   }
@@ -101,7 +114,10 @@ export class GrantsController {
   @Post(':id/deny')
   @HttpCode(200)
   @ApiOperation({ summary: 'Deny a pending request, with a comment for the requester' })
-  @ApiBody({ schema: z.toJSONSchema(decisionBody, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as object })
+  @ApiBody({ schema: jsonSchemaOf(decisionBody, 'input') })
+  @ApiParam(GRANT_ID)
+  @ApiJson(200, 'Grant', 'the denied grant')
+  @ApiWriteProblems(403, 404, 409)
   async deny(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() body: unknown) {
     return toGrantResponse(await this.denyGrant.execute(actor, id, parseWith(decisionBody, body)));
   }

@@ -1,11 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DomainError, formatIsoDuration } from '@jit/domain';
 import { Actor, RequestGrantUseCase, requireRole } from '@jit/grants';
 import { PolicyReloader } from '../policy/policy-reloader';
 import { CurrentActor } from './auth/auth.decorators';
 import { stepResponse } from './dto/approval-step.response';
-import { toPolicyResponse } from './dto/policy.response';
+import { ApiJson, ApiReadProblems, ApiWriteProblems } from './dto/openapi-components';
+import { PolicyEvaluationResponse, toPolicyResponse } from './dto/policy.response';
 
 @ApiTags('access rules')
 @ApiBearerAuth()
@@ -20,7 +21,9 @@ export class PolicyController {
   @ApiOperation({
     summary: 'The access rules in force, their version (SHA-256 of the file) and the last reload error, if any; admins and auditors only (the file names groups, members and trusted issuers)',
   })
-  @ApiResponse({ status: 403, description: 'not an admin or auditor (approvers and requesters included)' })
+  @ApiJson(200, 'AccessRules', 'the rules in force')
+  // 403: not an admin or auditor (approvers and requesters included).
+  @ApiReadProblems(403)
   get(@CurrentActor() actor: Actor) {
     requireRole(actor, 'admin', 'auditor');
     return toPolicyResponse(this.reloader.holder.current, this.reloader.holder.lastError);
@@ -32,7 +35,12 @@ export class PolicyController {
     summary:
       'Dry run: the decision a POST /v1/grants body would get from the caller now (same validation, cloud lookups and rules); nothing is stored, audited or granted',
   })
-  async evaluate(@CurrentActor() actor: Actor, @Body() body: unknown) {
+  // The schema depends on the target kinds served: the document's builder sets it, as for POST /v1/grants.
+  @ApiBody({ schema: { type: 'object' } })
+  @ApiJson(200, 'PolicyEvaluation', 'the verdict: allow (with the approvals it would need) or deny (with the rule and reason)')
+  // 400 also for a cloud not enabled; 403: without the requester or admin role; 502, 503: the cloud lookups a request needs.
+  @ApiWriteProblems(403, 502)
+  async evaluate(@CurrentActor() actor: Actor, @Body() body: unknown): Promise<PolicyEvaluationResponse> {
     const { request, verdict } = await this.requestGrant.dryRun(actor, body);
     const judged = { cloud: request.cloud, principal: request.principal, target: request.target, duration: formatIsoDuration(request.durationSeconds) };
     if (verdict.effect === 'deny') {
@@ -57,6 +65,9 @@ export class PolicyController {
   @Post('reload')
   @HttpCode(200)
   @ApiOperation({ summary: 'Re-read the rules file now; an invalid file is a 400 naming line and field, and the rules in force stay' })
+  @ApiJson(200, 'AccessRulesReload', 'loaded (the file changed) or unchanged, and the rules now in force')
+  // 400: the file was rejected (errors name line and field; activeVersion the rules that stay); 403: not an admin.
+  @ApiWriteProblems(403)
   async reload(@CurrentActor() actor: Actor) {
     requireRole(actor, 'admin');
     const outcome = await this.reloader.reload('api');

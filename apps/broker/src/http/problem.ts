@@ -1,5 +1,21 @@
 import { Response } from 'express';
+import { z } from 'zod';
 import { FieldIssue } from '@jit/domain';
+
+/** An RFC 7807 problem as the broker sends it (`application/problem+json`); extensions such as `decision`, `grantId` or `limit` may follow. */
+export const problemSchema = z
+  .looseObject({
+    type: z.string().describe('urn:jit-broker:problem:<code>: stable, switch on it'),
+    title: z.string(),
+    status: z.number().int().min(400).max(599),
+    detail: z.string().describe('for people; do not parse'),
+    errors: z
+      .array(z.object({ field: z.string().describe('the field, header or query parameter at fault, e.g. target.kind, Idempotency-Key'), message: z.string() }).meta({ id: 'FieldIssue' }))
+      .optional()
+      .describe('each input at fault, by name'),
+    errorId: z.string().optional().describe('500 only: quote it to the operators, who find it in the logs'),
+  })
+  .meta({ id: 'Problem', description: 'RFC 7807 problem details' });
 
 export interface Problem {
   type: string;

@@ -1,6 +1,5 @@
-import { SchemaObject } from '@nestjs/swagger';
-import { z } from 'zod';
 import { TargetKinds, grantRequestSchema } from '@jit/domain';
+import { jsonSchemaOf } from './openapi-components';
 
 /** The body of `POST /v1/grants` as the API documents it: the domain's schema for the kinds served, with the API's wording. */
 export function grantRequestBody(kinds: TargetKinds) {
@@ -11,6 +10,6 @@ export function grantRequestBody(kinds: TargetKinds) {
 }
 
 /** The OpenAPI schema of that body (start-broker puts it in the API document). */
-export function grantRequestBodySchema(kinds: TargetKinds): SchemaObject {
-  return z.toJSONSchema(grantRequestBody(kinds), { target: 'openapi-3.0', io: 'input' }) as SchemaObject;
+export function grantRequestBodySchema(kinds: TargetKinds): Record<string, unknown> {
+  return jsonSchemaOf(grantRequestBody(kinds), 'input');
 }

@@ -1,0 +1,160 @@
+import createClient, { type Client, type Middleware } from 'openapi-fetch';
+import { JitApiError } from './jit-api-error';
+import type { components, operations, paths } from './openapi.generated';
+
+type Schemas = components['schemas'];
+export type Grant = Schemas['Grant'];
+export type GrantPage = Schemas['GrantPage'];
+/** The body of a grant request, for the target kinds the broker that wrote docs/openapi.json serves. */
+export type GrantRequest = NonNullable<operations['requestGrant']['requestBody']>['content']['application/json'];
+export type AuditEvent = Schemas['AuditEvent'];
+export type AuditPage = Schemas['AuditPage'];
+export type AuditVerification = Schemas['AuditVerification'];
+export type AuditCheckpointPage = Schemas['AuditCheckpointPage'];
+export type AccessRules = Schemas['AccessRules'];
+export type PolicyEvaluation = Schemas['PolicyEvaluation'];
+export type GrantState = Grant['state'];
+
+type Query<O extends keyof operations> = NonNullable<NonNullable<operations[O]['parameters']['query']>>;
+export type ListGrantsQuery = Query<'listGrants'>;
+export type AuditQuery = Omit<Query<'listAuditEvents'>, 'format'>;
+export type VerifyQuery = Query<'verifyAuditChain'>;
+export type CheckpointsQuery = Query<'listAuditCheckpoints'>;
+
+export interface JitClientOptions {
+  /** The broker's URL, e.g. `https://jit.example.com` (its API is under /v1). */
+  baseUrl: string;
+  /** A static token; or `getToken`, asked before each request (an OIDC ID token that expires). */
+  token?: string;
+  getToken?: () => string | Promise<string>;
+  /** Another fetch (a proxy agent, a test's); globalThis.fetch by default. */
+  fetch?: (request: Request) => Promise<Response>;
+  /** Sent on every request, e.g. a User-Agent naming the tool. */
+  headers?: Record<string, string>;
+}
+
+export interface RequestOptions {
+  /** Same key and body: the same grant (200) instead of a second one; another body: 409. */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+/** The broker's answer to a grant request: 201 active, 202 pending_approval or provisioning, 200 an Idempotency-Key replay. */
+export interface GrantRequestResult {
+  grant: Grant;
+  status: 200 | 201 | 202;
+}
+
+/**
+ * The broker's API, typed from its OpenAPI document (docs/openapi.json). Every method throws
+ * `JitApiError` for an error response; `api` is the underlying openapi-fetch client for any
+ * operation, with the same token and errors.
+ */
+export interface JitClient {
+  api: Client<paths>;
+  requestGrant(body: GrantRequest, options?: RequestOptions): Promise<GrantRequestResult>;
+  getGrant(id: string, options?: { signal?: AbortSignal }): Promise<Grant>;
+  listGrants(query?: ListGrantsQuery, options?: { signal?: AbortSignal }): Promise<GrantPage>;
+  /** Every grant matching `query`, page after page. */
+  allGrants(query?: Omit<ListGrantsQuery, 'cursor'>): AsyncIterable<Grant>;
+  revokeGrant(id: string, body?: { reason?: string; force?: boolean }): Promise<{ grant: Grant; status: 200 | 202 }>;
+  approveGrant(id: string, body?: { comment?: string }): Promise<Grant>;
+  denyGrant(id: string, body: { comment: string }): Promise<Grant>;
+  /** The decision a grant request would get now; nothing is stored. */
+  evaluateGrantRequest(body: GrantRequest): Promise<PolicyEvaluation>;
+  listAuditEvents(query?: AuditQuery): Promise<AuditPage>;
+  /** The whole filtered log as `jsonl` (one AuditEvent a line) or `csv`, streamed. */
+  exportAuditEvents(format: 'jsonl' | 'csv', query?: Omit<AuditQuery, 'limit' | 'cursor'>): Promise<ReadableStream<Uint8Array>>;
+  verifyAuditChain(query?: VerifyQuery): Promise<AuditVerification>;
+  listAuditCheckpoints(query?: CheckpointsQuery): Promise<AuditCheckpointPage>;
+  getAccessRules(): Promise<AccessRules>;
+}
+
+export function createJitClient(options: JitClientOptions): JitClient {
+  const { token, getToken } = options;
+  if ((token === undefined) === (getToken === undefined)) throw new Error('createJitClient: give exactly one of token and getToken');
+  const api = createClient<paths>({
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    ...(options.fetch && { fetch: options.fetch }),
+    headers: options.headers,
+    // `anchor` is repeated (anchor=a&anchor=b), as the broker reads it.
+    querySerializer: { array: { style: 'form', explode: true } },
+  });
+  const auth: Middleware = {
+    async onRequest({ request }) {
+      request.headers.set('Authorization', `Bearer ${token ?? (await getToken!())}`);
+      return request;
+    },
+    async onResponse({ response }) {
+      if (!response.ok) throw await JitApiError.fromResponse(response);
+      return undefined;
+    },
+  };
+  api.use(auth);
+
+  /** Errors were thrown by the middleware: what is left is the data (present on every 2xx with a body). */
+  const data = <T>(result: { data?: T; response: Response }): T => {
+    if (result.data === undefined) throw new JitApiError(result.response.status, { type: 'about:blank', title: 'Empty response', status: result.response.status, detail: 'the broker sent no body' });
+    return result.data;
+  };
+
+  const client: JitClient = {
+    api,
+    async requestGrant(body, { idempotencyKey, signal } = {}) {
+      const result = await api.POST('/v1/grants', {
+        body,
+        params: { header: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey } },
+        signal,
+      });
+      return { grant: data(result), status: result.response.status as 200 | 201 | 202 };
+    },
+    async getGrant(id, { signal } = {}) {
+      return data(await api.GET('/v1/grants/{id}', { params: { path: { id } }, signal }));
+    },
+    async listGrants(query = {}, { signal } = {}) {
+      return data(await api.GET('/v1/grants', { params: { query }, signal }));
+    },
+    async *allGrants(query = {}) {
+      let cursor: string | undefined;
+      do {
+        const page = await client.listGrants({ ...query, ...(cursor === undefined ? {} : { cursor }) });
+        yield* page.items;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+    },
+    async revokeGrant(id, body = {}) {
+      const result = await api.POST('/v1/grants/{id}/revoke', { params: { path: { id } }, body });
+      return { grant: data(result), status: result.response.status as 200 | 202 };
+    },
+    async approveGrant(id, body = {}) {
+      return data(await api.POST('/v1/grants/{id}/approve', { params: { path: { id } }, body }));
+    },
+    async denyGrant(id, body) {
+      return data(await api.POST('/v1/grants/{id}/deny', { params: { path: { id } }, body }));
+    },
+    async evaluateGrantRequest(body) {
+      return data(await api.POST('/v1/policy/evaluate', { body }));
+    },
+    async listAuditEvents(query = {}) {
+      const page = data(await api.GET('/v1/audit', { params: { query: { ...query, format: 'json' } } }));
+      // format=json is always the JSON page; the document also lists the jsonl and csv exports' text.
+      if (typeof page === 'string') throw new Error('GET /v1/audit with format=json answered with text');
+      return page;
+    },
+    async exportAuditEvents(format, query = {}) {
+      const result = await api.GET('/v1/audit', { params: { query: { ...query, format } }, parseAs: 'stream' });
+      if (!result.data) throw new JitApiError(result.response.status, { type: 'about:blank', title: 'Empty response', status: result.response.status, detail: 'the broker sent no body' });
+      return result.data as ReadableStream<Uint8Array>;
+    },
+    async verifyAuditChain(query = {}) {
+      return data(await api.GET('/v1/audit/verify', { params: { query } }));
+    },
+    async listAuditCheckpoints(query = {}) {
+      return data(await api.GET('/v1/audit/checkpoints', { params: { query } }));
+    },
+    async getAccessRules() {
+      return data(await api.GET('/v1/policy'));
+    },
+  };
+  return client;
+}
