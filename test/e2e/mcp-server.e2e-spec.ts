@@ -67,9 +67,10 @@ describe('jit mcp: an agent asks through the MCP SDK client, a rule sends the re
     // The server as an MCP host starts it: its own process, speaking MCP on stdin/stdout.
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: ['-r', '@swc-node/register', '-e', "require('./apps/cli/src/mcp').runMcpServer({ url: process.env.JIT_URL, token: process.env.JIT_TOKEN, pollIntervalMs: 200 })"],
+      args: ['-r', '@swc-node/register', join(ROOT, 'apps/cli/src/main.ts'), 'mcp'],
       cwd: ROOT,
-      env: { ...(process.env as Record<string, string>), JIT_URL: t.broker.url!, JIT_TOKEN: agentToken },
+      // Only what a host would pass (and an empty HOME: no config file is read).
+      env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(join(tmpdir(), 'jit-mcp-home-')), JIT_URL: t.broker.url!, JIT_TOKEN: agentToken },
       stderr: 'pipe',
     });
     transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -1,4 +1,4 @@
-import type { GrantView } from './grants-api';
+import { GrantView, approvalsOf } from '../core/grant';
 
 /** Which credential fields a grant may carry; never shown to the model unless the server allows it. */
 const SECRET_NOTE =
@@ -22,14 +22,13 @@ export function summarize(grant: GrantView, showSecrets = false): { text: string
 /** One sentence an agent can act on: active until when, pending on whom, or why it ended. */
 export function stateLine(g: GrantView): string {
   const what = `grant ${g.id} (${g.target.kind} for ${g.principal.id})`;
+  const { received, required } = approvalsOf(g);
   switch (g.state) {
     case 'pending_approval': {
-      const needed = g.decision?.approvalsRequired ?? 0;
-      const got = g.approvals.filter((a) => a.decision === 'approved').length;
       const groups = g.decision?.approverGroups.length ? ` from group(s) ${g.decision.approverGroups.join(', ')}` : '';
       const deadline = g.approvalDeadline ? `; the request is denied if not approved by ${g.approvalDeadline}` : '';
       return (
-        `Pending approval: ${got} of ${needed} approvals${groups}. Access is NOT granted yet. ` +
+        `Pending approval: ${received} of ${required} approvals${groups}. Access is NOT granted yet. ` +
         `Ask a human approver to approve grant ${g.id} (for example \`jit approve ${g.id}\`), then check it again with get_grant or wait_for_grant${deadline}.`
       );
     }

@@ -3,7 +3,9 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { CLOUDS, GRANT_STATES, PRINCIPAL_TYPES } from '@jit/domain';
-import { BrokerProblem, GrantView, GrantsApi } from './grants-api';
+import { awaitGrant } from '../core/await-grant';
+import { BrokerApi, BrokerError } from '../core/broker-api';
+import type { GrantView } from '../core/grant';
 import { stateLine, summarize } from './grant-summary';
 
 export interface JitMcpOptions {
@@ -23,8 +25,6 @@ export interface JitMcpOptions {
 /** wait_for_grant's bounds: an agent must not hang on a human who is not there. */
 const WAIT_DEFAULT_SECONDS = 60;
 const WAIT_MAX_SECONDS = 300;
-/** The states a grant can leave without anyone acting: waiting on them makes sense. */
-const SETTLING = new Set(['provisioning', 'pending_approval']);
 
 const KIND_FIELDS = [
   'aws.iam-policy: actions (["s3:GetObject", ...]), resources (ARNs)',
@@ -48,7 +48,7 @@ const grantId = z.uuid({ message: 'must be a grant id (a UUID, as request_access
  * The MCP server of `jit mcp`: tools to request access, read and wait for a grant, list the
  * agent's grants and revoke, each one broker call made with the agent's own token.
  */
-export function createJitMcpServer(api: GrantsApi, options: JitMcpOptions = {}): McpServer {
+export function createJitMcpServer(broker: BrokerApi, options: JitMcpOptions = {}): McpServer {
   const server = new McpServer({ name: 'jit-broker', version: '0.1.0' }, { instructions: INSTRUCTIONS });
   const pollMs = options.pollIntervalMs ?? 2_000;
   const result = (grant: GrantView): CallToolResult => {
@@ -98,7 +98,8 @@ export function createJitMcpServer(api: GrantsApi, options: JitMcpOptions = {}):
         );
       }
       const { idempotencyKey, ...body } = args;
-      return call(async () => result(await api.request(body, idempotencyKey ?? randomUUID())));
+      // A retried tool call without a key is a new request; with one, the broker answers the same grant.
+      return call(async () => result(await broker.requestGrant(body, idempotencyKey ?? randomUUID())));
     },
   );
 
@@ -110,7 +111,7 @@ export function createJitMcpServer(api: GrantsApi, options: JitMcpOptions = {}):
       inputSchema: { grantId },
       annotations: { readOnlyHint: true },
     },
-    async ({ grantId: id }) => call(async () => result(await api.get(id))),
+    async ({ grantId: id }) => call(async () => result(await broker.getGrant(id))),
   );
 
   server.registerTool(
@@ -127,7 +128,7 @@ export function createJitMcpServer(api: GrantsApi, options: JitMcpOptions = {}):
     },
     async (filter) =>
       call(async () => {
-        const page = await api.list(filter);
+        const page = await broker.listGrants(filter);
         const lines = page.items.map((g) => `- ${stateLine(g)}`);
         return {
           content: [{ type: 'text', text: lines.length ? lines.join('\n') : 'No grants match.' }],
@@ -144,7 +145,7 @@ export function createJitMcpServer(api: GrantsApi, options: JitMcpOptions = {}):
       inputSchema: { grantId, reason: z.string().trim().min(1).max(1024).optional().describe('why it ends, for the audit log') },
       annotations: { destructiveHint: true, idempotentHint: true },
     },
-    async ({ grantId: id, reason }) => call(async () => result(await api.revoke(id, reason))),
+    async ({ grantId: id, reason }) => call(async () => result(await broker.revoke(id, reason))),
   );
 
   server.registerTool(
@@ -160,24 +161,21 @@ export function createJitMcpServer(api: GrantsApi, options: JitMcpOptions = {}):
     },
     async ({ grantId: id, timeoutSeconds }, extra) =>
       call(async () => {
-        const deadline = Date.now() + timeoutSeconds * 1000;
         const progressToken = extra._meta?.progressToken;
         let round = 0;
-        for (;;) {
-          const grant = await api.get(id);
-          if (!SETTLING.has(grant.state) || Date.now() >= deadline || extra.signal.aborted) {
-            const r = result(grant);
-            if (SETTLING.has(grant.state)) {
-              r.content.unshift({ type: 'text', text: `Still ${grant.state} after waiting ${timeoutSeconds} s.` });
-            }
-            return r;
-          }
-          round += 1;
-          if (progressToken !== undefined) {
-            await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: round, message: stateLine(grant) } });
-          }
-          await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), extra.signal);
-        }
+        const { outcome, grant } = await awaitGrant(broker, await broker.getGrant(id), {
+          timeoutMs: timeoutSeconds * 1000,
+          pollMs,
+          signal: extra.signal,
+          onProgress: (p) => {
+            if (p.type !== 'waiting' || progressToken === undefined) return;
+            round += 1;
+            void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: round, message: stateLine(p.grant) } }).catch(() => undefined);
+          },
+        });
+        const r = result(grant);
+        if (outcome === 'timeout') r.content.unshift({ type: 'text', text: `Still ${grant.state} after waiting ${timeoutSeconds} s.` });
+        return r;
       }),
   );
 
@@ -193,24 +191,12 @@ async function call(run: () => Promise<CallToolResult>): Promise<CallToolResult>
   try {
     return await run();
   } catch (e) {
-    if (e instanceof BrokerProblem) {
+    if (e instanceof BrokerError && e.status > 0) {
       const fields = e.errors.map((i) => `- ${i.field}: ${i.message}`);
-      const decision = e.body.decision ? `\ndecision: ${JSON.stringify(e.body.decision)}` : '';
+      const decision = e.problem.decision ? `\ndecision: ${JSON.stringify(e.problem.decision)}` : '';
       const hint = e.status === 401 ? '\nThe broker did not accept this agent\'s token: the user must configure JIT_TOKEN (or the OIDC token) for this MCP server.' : '';
-      return error(`The broker answered ${e.status} ${e.title}: ${e.detail}${fields.length ? `\n${fields.join('\n')}` : ''}${decision}${hint}`);
+      return error(`The broker answered ${e.status} ${e.code} (${e.title}): ${e.detail}${fields.length ? `\n${fields.join('\n')}` : ''}${decision}${hint}`);
     }
     return error(`Could not reach the broker: ${e instanceof Error ? e.message : String(e)}`);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { CliContext } from '../cli-context';
+import { runMcpServer } from './run-mcp-server';
+
+/** `jit mcp`: the MCP server on stdio, for an agent's host to start (docs/clients.md). */
+export function mcpCommand(): Command {
+  return new Command('mcp')
+    .description('serve the Model Context Protocol on stdio: tools for an AI agent to request, check, list and revoke its grants')
+    .option('--allow-secrets', 'put aws.sts-credentials keys into tool results (default: refuse such requests; see docs/clients.md)')
+    .action(async (flags: { allowSecrets?: boolean }, command: Command) => {
+      const ctx = CliContext.of(command);
+      await runMcpServer({ broker: ctx.broker, allowSecrets: Boolean(flags.allowSecrets) });
+    });
+}
