@@ -106,10 +106,10 @@ module.exports = {
     ),
     {
       name: 'cli-imports-domain-config-observability',
-      comment: 'apps/cli is a remote client: no persistence, provider or use-case code.',
+      comment: 'apps/cli is a remote client: no persistence, provider or use-case code; it speaks to the broker through the typed client (@jit/client).',
       severity: 'error',
       from: { path: '^apps/cli/' },
-      to: { path: REPO, pathNot: ['^apps/cli/', '^libs/(domain|config|observability)/src/'] },
+      to: { path: REPO, pathNot: ['^apps/cli/', '^libs/(domain|config|observability|client)/src/'] },
     },
     {
       name: 'libs-not-to-apps-or-tests',
