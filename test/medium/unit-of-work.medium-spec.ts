@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AuditEventInput, Grant, SystemClock } from '@jit/domain';
+import { AuditEventInput, DomainError, Grant, SystemClock } from '@jit/domain';
 import { openTestDatabase } from '../setup/test-database';
 import { PostgresStores, postgresStores } from '../setup/postgres-stores';
 
@@ -53,5 +53,106 @@ describe('one unit of work for a grant change and its audit events', () => {
     await expect(stores.transition(g.id, 'active', 'revoked', ended, (row) => [event(row, { reason: '\u0000' })])).rejects.toThrow();
     expect(await stores.grants.findById(g.id)).toMatchObject({ state: 'active', endReason: null });
     expect(await stores.transition(g.id, 'active', 'revoked', ended, (row) => [event(row, { reason: 'done' })])).toMatchObject({ state: 'revoked' });
+  });
+
+  describe('write: a grant write and its events in one statement', () => {
+    const stagedOf = (grantId: string) =>
+      db.dataSource.query<{ type: string; data: unknown }[]>(`SELECT type, data FROM audit_staged WHERE grant_id = $1 ORDER BY id`, [grantId]);
+
+    it('should store the new grant with its events, in order, chained after the write as append would', async () => {
+      const g = grant();
+      const before = await stores.audit.head();
+      const row = await stores.audit.write({ op: 'insert', grant: g, idempotency: null, leaseUntil: null }, [
+        event(g, { n: 1 }),
+        { ...event(g, { n: 2 }), type: 'grant.approved' },
+      ]);
+      expect(row).toMatchObject({ id: g.id, state: 'active', expiresAt: g.expiresAt });
+      // Resolved only once a round chained them: nothing of this grant is left staged.
+      expect(await stagedOf(g.id)).toEqual([]);
+      const { items } = await stores.audit.list({ grantId: g.id }, 10, null);
+      expect(items.map((e) => [e.seq, e.type, e.data])).toEqual([
+        [before.seq + 1, 'grant.requested', { n: 1 }],
+        [before.seq + 2, 'grant.approved', { n: 2 }],
+      ]);
+    });
+
+    it('should stage nothing when a transition finds the grant moved on, and both when it applies', async () => {
+      const g = grant();
+      await stores.insert(g, null, [], null);
+      const ended = { endReason: 'revoked' as const, endedAt: new Date() };
+      const write = { op: 'transition' as const, id: g.id, from: 'revoking' as const, to: 'revoked' as const, patch: ended };
+      // Without chaining, to see what the statement itself staged.
+      expect(await stores.unitOfWork.write(write, [{ ...event(g, { reason: 'late' }), id: randomUUID(), occurredAt: new Date() }])).toBeNull();
+      expect(await stagedOf(g.id)).toEqual([]);
+      const row = await stores.unitOfWork.write({ ...write, from: 'active' }, [{ ...event(g, { reason: 'done' }), id: randomUUID(), occurredAt: new Date() }]);
+      expect(row).toMatchObject({ state: 'revoked', endReason: 'revoked' });
+      expect(await stagedOf(g.id)).toEqual([{ type: 'grant.requested', data: { reason: 'done' } }]);
+      await stores.audit.chained();
+    });
+
+    it('should store neither the write nor its events when an event is refused, and answer a reused Idempotency-Key as a conflict', async () => {
+      const g = grant();
+      await expect(
+        stores.audit.write({ op: 'insert', grant: g, idempotency: null, leaseUntil: null }, [event(g, { justification: 'a\u0000b' })]),
+      ).rejects.toThrow();
+      expect(await stores.grants.findById(g.id)).toBeNull();
+
+      const key = { key: `k-${g.id}`, requestHash: 'h' };
+      await stores.audit.write({ op: 'insert', grant: g, idempotency: key, leaseUntil: null }, [event(g, {})]);
+      const again = { ...grant(), requestedBy: g.requestedBy };
+      const refused = stores.audit.write({ op: 'insert', grant: again, idempotency: key, leaseUntil: null }, [event(again, {})]);
+      await expect(refused).rejects.toBeInstanceOf(DomainError);
+      await expect(refused).rejects.toMatchObject({ code: 'idempotency_conflict' });
+      expect(await stores.grants.findById(again.id)).toBeNull();
+      expect(await stagedOf(again.id)).toEqual([]);
+    });
+  
+    const staged = (g: Grant, data: Record<string, unknown>) => ({ ...event(g, data), id: randomUUID(), occurredAt: new Date() });
+    const insert = (g: Grant, events: ReturnType<typeof staged>[]) => stores.unitOfWork.write({ op: 'insert', grant: g, idempotency: null, leaseUntil: null }, events);
+
+    it('should send writes that arrive together as one statement, each with its own events, a second change of one grant after the first', async () => {
+      const kept = Array.from({ length: 12 }, grant);
+      const moved = grant();
+      await stores.insert(moved, null, [], null);
+      const results = await Promise.all([
+        ...kept.map((g, i) => insert(g, [staged(g, { i }), staged(g, { i, second: true })])),
+        // Its guard fails: no row, no event, and the others are not held back.
+        stores.unitOfWork.write({ op: 'transition', id: moved.id, from: 'revoking', to: 'revoked', patch: { endReason: 'revoked' } }, [staged(moved, {})]),
+        // A second change of one grant waits for the first (a later statement) and then applies.
+        stores.unitOfWork.write({ op: 'transition', id: kept[5].id, from: 'active', to: 'revoking', patch: { endReason: 'revoked' } }, [staged(kept[5], { step: 2 })]),
+      ]);
+      expect(results.slice(0, 12).map((r) => r?.state)).toEqual(kept.map(() => 'active'));
+      expect(results[12]).toBeNull();
+      expect(results[13]).toMatchObject({ id: kept[5].id, state: 'revoking' });
+
+      const rows: { grant_id: string; tx: string; data: Record<string, unknown> }[] = await db.dataSource.query(
+        `SELECT grant_id, tx::text AS tx, data FROM audit_staged WHERE grant_id = ANY($1::uuid[]) ORDER BY id`,
+        [[...kept, moved].map((g) => g.id)],
+      );
+      // Every write's events, each grant's together and in order, then the second change's.
+      expect(rows.map((r) => [r.grant_id, r.data])).toEqual([...kept.flatMap((g, i) => [[g.id, { i }], [g.id, { i, second: true }]]), [kept[5].id, { step: 2 }]]);
+      // The writes arriving while the first ones ran shared statements: fewer transactions than writes.
+      expect(new Set(rows.map((r) => r.tx)).size).toBeLessThan(kept.length);
+      await stores.audit.chained();
+    });
+
+    it('should fail only the write whose event the database refuses, storing the writes sent with it', async () => {
+      const kept = Array.from({ length: 6 }, grant);
+      const refused = grant();
+      const results = await Promise.allSettled([
+        ...kept.slice(0, 3).map((g) => insert(g, [staged(g, {})])),
+        // jsonb refuses U+0000.
+        insert(refused, [staged(refused, { bad: 'a\u0000b' })]),
+        ...kept.slice(3).map((g) => insert(g, [staged(g, {})])),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      expect(await stores.grants.findById(refused.id)).toBeNull();
+      expect((await stores.grants.findByIds(kept.map((g) => g.id))).length).toBe(6);
+      const rows: { grant_id: string }[] = await db.dataSource.query(`SELECT grant_id FROM audit_staged WHERE grant_id = ANY($1::uuid[])`, [
+        [...kept, refused].map((g) => g.id),
+      ]);
+      expect(rows.map((r) => r.grant_id).sort()).toEqual(kept.map((g) => g.id).sort());
+      await stores.audit.chained();
+    });
   });
 });

@@ -6,8 +6,11 @@ import {
   AuditFilter,
   AuditHead,
   Clock,
+  Grant,
+  GrantWrite,
   LinkStagedEvents,
   Page,
+  StagedAuditEvent,
   Transaction,
   UnitOfWork,
   toWellFormedDeep,
@@ -53,14 +56,24 @@ export class AuditLog {
    */
   async append(tx: Transaction, inputs: readonly AuditEventInput[]): Promise<void> {
     if (inputs.length === 0) return;
-    const occurredAt = this.clock.now();
-    // PostgreSQL stores a lone surrogate as U+FFFD (text) or refuses it (jsonb): stage, and so hash, exactly what is stored.
-    await tx.auditChain.stage(inputs.map((input) => ({ ...toWellFormedDeep(input), id: randomUUID(), occurredAt })));
+    await tx.auditChain.stage(this.toStaged(inputs));
     if (this.waiting.has(tx)) return;
     this.waiting.add(tx);
     // A failed round leaves the events staged, committed with their change: the timer
     // (`startChaining`) or the next round chains them. The state change itself succeeded.
     tx.afterCommit(() => this.chainer.settle().catch(() => undefined));
+  }
+
+  /**
+   * A grant write and its events, committed together through `UnitOfWork.write` (one statement
+   * on PostgreSQL, no transaction to open and close); like `append`, resolves only once a
+   * chaining round has chained the events. The events are staged only if the write stored a row.
+   */
+  async write(write: GrantWrite, inputs: readonly AuditEventInput[]): Promise<Grant | null> {
+    const row = await this.unitOfWork.write(write, this.toStaged(inputs));
+    // As after append's commit: a failed round leaves the events staged for the next one.
+    if (row && inputs.length) await this.chainer.settle().catch(() => undefined);
+    return row;
   }
 
   /** Records events not tied to a state change (reconciliation, policy decisions) in a transaction of their own. */
@@ -81,6 +94,13 @@ export class AuditLog {
   /** Stops the timer and chains what is still staged. */
   stopChaining(): Promise<void> {
     return this.chainer.stop();
+  }
+
+  /** Events as staged: an id, one time for the batch, and text PostgreSQL stores as it is. */
+  private toStaged(inputs: readonly AuditEventInput[]): StagedAuditEvent[] {
+    const occurredAt = this.clock.now();
+    // PostgreSQL stores a lone surrogate as U+FFFD (text) or refuses it (jsonb): stage, and so hash, exactly what is stored.
+    return inputs.map((input) => ({ ...toWellFormedDeep(input), id: randomUUID(), occurredAt }));
   }
 
   /** How many committed events are not yet chained. */

@@ -1,4 +1,4 @@
-import { AuditChainStore, AuditEventInput, Grant, GrantAggregate, GrantPatch, GrantRepository, GrantState, SystemClock, Transaction } from '@jit/domain';
+import { AuditChainStore, AuditEventInput, Grant, GrantAggregate, GrantPatch, GrantRepository, GrantState, SystemClock, Transaction, UnitOfWork } from '@jit/domain';
 import { AuditLog } from '@jit/audit';
 import { GrantTransitions } from './grant-transitions';
 import { LifecycleHooks } from './lifecycle-hooks';
@@ -32,8 +32,11 @@ const active: Grant = {
   nextAttemptAt: null,
 };
 
-/** A unit of work that commits whatever it is asked to, and keeps what it was asked and the events chained with it. */
-class RecordingStore {
+/**
+ * A unit of work that commits whatever it is asked to, and keeps what it was asked and the events chained with it
+ * (`write`, one write with its events, is the port's own, through `run`).
+ */
+class RecordingStore extends UnitOfWork {
   calls: { from: GrantState; to: GrantState; patch: GrantPatch; events: AuditEventInput[] }[] = [];
   refuse = false;
   async run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {

@@ -1,8 +1,21 @@
 import { AuditLog } from '@jit/audit';
-import { DomainError, Grant, GrantChange, GrantCreated, GrantRepository, UnitOfWork } from '@jit/domain';
+import { DomainError, Grant, GrantChange, GrantCreated, GrantEvent, GrantRepository, UnitOfWork } from '@jit/domain';
 import { auditRecords } from './grant-audit';
 import { LifecycleHooks } from './lifecycle-hooks';
 import { nextWorkAt } from './next-work-at';
+
+/**
+ * Events that read, of the grant, only what the change itself sets or what no writer changes
+ * without changing the state (ids, target, artifact name, `expiresAt`): built from the changed
+ * grant, they equal those built from the row as stored, so the write and its events can be one
+ * statement (`AuditLog.write`). The others (`approved` reads the approvals, `force_closed` the
+ * last error, `failed` the revoke request, which another writer may have changed meanwhile; and
+ * any type not listed here) are built from the stored row, inside a transaction.
+ */
+const FROM_CHANGE: ReadonlySet<GrantEvent['type']> = new Set<GrantEvent['type']>([
+  'provisioned', 'activated', 'denied', 'revoke_requested', 'revoke_deferred', 'revoke_carried_out', 'ended', 'revoke_retried', 'revoke_failed',
+]);
+const eventsFromChange = (change: GrantChange) => change.events.every((e) => FROM_CHANGE.has(e.type));
 
 /**
  * Stores what the grant's behaviour decided: the row and its audit events in one transaction,
@@ -19,11 +32,11 @@ export class GrantTransitions {
 
   /** A new grant with its first events; `leaseUntil` keeps the sweeper away while the caller provisions. */
   async create(created: GrantCreated, idempotency: { key: string; requestHash: string } | null, leaseUntil: Date | null): Promise<Grant> {
-    const stored = await this.unitOfWork.run(async (tx) => {
-      const row = await tx.grants.insert(created.grant, idempotency, leaseUntil);
-      await this.audit.append(tx, auditRecords(created.events, created.grant));
-      return row;
-    }).catch((e: unknown) => this.failed(created.grant, e));
+    // The row stored is the new grant itself, so its events are built from it before the write.
+    const stored = await this.audit
+      .write({ op: 'insert', grant: created.grant, idempotency, leaseUntil }, auditRecords(created.events, created.grant))
+      .then((row) => row!)
+      .catch((e: unknown) => this.failed(created.grant, e));
     // A grant stored to be provisioned at once is reported by the provisioning that follows.
     if (stored.state === 'pending_approval') {
       this.hooks.transitioned(stored.state);
@@ -40,11 +53,15 @@ export class GrantTransitions {
   async apply(change: GrantChange, leaseUntil: Date | null = null): Promise<Grant | null> {
     const { grant, from } = change;
     const patch = leaseUntil ? { ...change.patch, leaseUntil } : change.patch;
-    const next = await this.unitOfWork.run(async (tx) => {
-      const row = await tx.grants.transition(grant.id, from, grant.state, patch, change.expect, change.underLease && { underLease: true });
-      if (row) await this.audit.append(tx, auditRecords(change.events, row));
-      return row;
-    }).catch((e: unknown) => this.failed(grant, e));
+    const write = { op: 'transition' as const, id: grant.id, from, to: grant.state, patch, expect: change.expect, options: change.underLease && { underLease: true } };
+    const next = await (eventsFromChange(change)
+      ? this.audit.write(write, auditRecords(change.events, grant))
+      : this.unitOfWork.run(async (tx) => {
+          const row = await tx.grants.transition(write.id, from, write.to, patch, write.expect, write.options);
+          if (row) await this.audit.append(tx, auditRecords(change.events, row));
+          return row;
+        })
+    ).catch((e: unknown) => this.failed(grant, e));
     if (next && next.state !== from) this.hooks.transitioned(next.state);
     const due = next && nextWorkAt(next, leaseUntil);
     if (next && due) this.hooks.workDue(next, due);

@@ -2,7 +2,8 @@
  * Persistence: PostgreSQL (or the embedded PGlite) through TypeORM. Opens the database and
  * runs the migrations; implements the grant repository, the work queue (claims, leases,
  * jobs), the audit chain's rows and the unit of work that puts a grant change and its audit
- * events in one transaction (the audit log in libs/audit hashes), the audit checkpoint
+ * events in one transaction, or in one statement that concurrent writes share (group commit,
+ * postgres-grant-write-batch.ts; the audit log in libs/audit hashes), the audit checkpoint
  * store, the notification cursor store, and the archive store (`PostgresArchiveStore`,
  * postgres-archive.store.ts: the ended grants and the audit events up to a signed checkpoint
  * that archival reads and removes). Imports domain; may also import config and observability

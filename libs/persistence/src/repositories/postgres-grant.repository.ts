@@ -8,6 +8,7 @@ import {
   GrantPatch,
   GrantRepository,
   GrantState,
+  GrantWrite,
   GrantWrites,
   GRANT_STATES,
   GrantSubject,
@@ -151,6 +152,97 @@ export class PostgresGrantRepository extends GrantRepository {
   }
 }
 
+/** A statement and its parameters. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/** The INSERT of a new grant (RETURNING the row), with its lease taken by `owner` when `leaseUntil` is set. */
+export function insertGrantStatement(
+  grant: Grant,
+  idempotency: { key: string; requestHash: string } | null,
+  leaseUntil: Date | null,
+  owner: string,
+): Statement {
+  return {
+    sql: `INSERT INTO grants (id, state, cloud, kind, principal_type, principal_id, target, requested_by, justification, ticket,
+           duration_seconds, created_at, starts_at, expires_at, ended_at, end_reason, approvals, artifact_name, overlap_key,
+           provider_ref, last_error, attempts, next_attempt_at, lease_owner, lease_until, idempotency_key, request_hash, updated_at,
+           decision, approval_deadline, open_approval_groups)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$12,$28,$29,$30)
+         RETURNING *`,
+    params: [
+      grant.id, grant.state, grant.cloud, grant.kind, grant.principal.type, grant.principal.id, JSON.stringify(grant.target),
+      grant.requestedBy, grant.justification, grant.ticket, grant.durationSeconds, grant.createdAt, grant.startsAt,
+      grant.expiresAt, grant.endedAt, grant.endReason, JSON.stringify(grant.approvals), grant.artifactName, grant.overlapKey,
+      grant.providerRef && JSON.stringify(grant.providerRef), grant.lastError, grant.attempts, grant.nextAttemptAt,
+      leaseUntil ? owner : null, leaseUntil, idempotency?.key ?? null, idempotency?.requestHash ?? null,
+      grant.decision && JSON.stringify(grant.decision), grant.approvalDeadline,
+      grant.state === 'pending_approval' ? JSON.stringify(openApprovalGroups(grant)) : null,
+    ],
+  };
+}
+
+/** A second grant with the requester's Idempotency-Key (unique violation) as the domain's conflict; anything else as it is. */
+export function idempotencyConflict(e: unknown, idempotency: { key: string } | null): unknown {
+  if ((e as { code?: string }).code === '23505' && idempotency) {
+    return new DomainError('idempotency_conflict', 'a request with this Idempotency-Key is already being processed', [
+      { field: 'Idempotency-Key', message: 'is in use' },
+    ]);
+  }
+  return e;
+}
+
+/**
+ * The guarded UPDATE of a transition (RETURNING the row; none when the guard fails): see
+ * `GrantWrites.transition`. `now` is the change's time, `owner` this replica's lease owner id.
+ */
+export function transitionStatement(
+  w: Extract<GrantWrite, { op: 'transition' }>,
+  now: Date,
+  owner: string,
+): Statement {
+  const { id, from, to, patch, expect } = w;
+  // A change made under another replica's lease leaves the lease to its holder: no owner ($5) in it.
+  const underLease = w.options?.underLease === true;
+  const sets = ['state = $3', 'updated_at = $4'];
+  const params: unknown[] = underLease ? [id, from, to, now] : [id, from, to, now, owner];
+  for (const [key, column] of Object.entries(PATCH_COLUMNS)) {
+    if (!(key in patch)) continue;
+    const value = patch[key as keyof typeof PATCH_COLUMNS];
+    params.push(JSON_COLUMNS.has(column) && value != null ? JSON.stringify(value) : value);
+    sets.push(`${column} = $${params.length}`);
+  }
+  if ('revokeRequest' in patch) {
+    const r = patch.revokeRequest ?? null;
+    params.push(r?.at ?? null, r?.by ?? null, r?.reason ?? null);
+    const n = params.length;
+    sets.push(`revoke_requested_at = $${n - 2}`, `revoke_requested_by = $${n - 1}`, `revoke_request_reason = $${n}`);
+  }
+  if (!underLease) {
+    params.push(patch.leaseUntil ?? null);
+    sets.push(`lease_until = $${params.length}`, `lease_owner = CASE WHEN $${params.length}::timestamptz IS NULL THEN NULL ELSE $5 END`);
+  }
+  const leaseGuard = underLease ? '' : ' AND (lease_until IS NULL OR lease_until <= $4 OR lease_owner = $5)';
+  // Only pending requests are listed by the groups that could approve them.
+  if (from === 'pending_approval' && to !== 'pending_approval') sets.push('open_approval_groups = NULL');
+  let approvalGuard = '';
+  if (expect) {
+    params.push(expect.approvalCount);
+    approvalGuard = ` AND jsonb_array_length(approvals) = $${params.length}`;
+  }
+  return {
+    sql: `UPDATE grants SET ${sets.join(', ')}
+       WHERE id = $1 AND state = $2${leaseGuard}${approvalGuard}
+       RETURNING *`,
+    params,
+  };
+}
+
+/** Whether a transition must also recompute the open approval steps from the stored row (a second statement). */
+export const reopensApprovals = (w: Extract<GrantWrite, { op: 'transition' }>) => w.to === 'pending_approval' && 'approvals' in w.patch;
+
 /** Grant writes in one transaction (`m`), for `PostgresUnitOfWork`. */
 export class PostgresGrantWrites implements GrantWrites {
   constructor(
@@ -161,32 +253,12 @@ export class PostgresGrantWrites implements GrantWrites {
   ) {}
 
   async insert(grant: Grant, idempotency: { key: string; requestHash: string } | null, leaseUntil: Date | null): Promise<Grant> {
+    const { sql, params } = insertGrantStatement(grant, idempotency, leaseUntil, this.owner);
     try {
-      const [row] = await this.m.query(
-        `INSERT INTO grants (id, state, cloud, kind, principal_type, principal_id, target, requested_by, justification, ticket,
-           duration_seconds, created_at, starts_at, expires_at, ended_at, end_reason, approvals, artifact_name, overlap_key,
-           provider_ref, last_error, attempts, next_attempt_at, lease_owner, lease_until, idempotency_key, request_hash, updated_at,
-           decision, approval_deadline, open_approval_groups)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$12,$28,$29,$30)
-         RETURNING *`,
-        [
-          grant.id, grant.state, grant.cloud, grant.kind, grant.principal.type, grant.principal.id, JSON.stringify(grant.target),
-          grant.requestedBy, grant.justification, grant.ticket, grant.durationSeconds, grant.createdAt, grant.startsAt,
-          grant.expiresAt, grant.endedAt, grant.endReason, JSON.stringify(grant.approvals), grant.artifactName, grant.overlapKey,
-          grant.providerRef && JSON.stringify(grant.providerRef), grant.lastError, grant.attempts, grant.nextAttemptAt,
-          leaseUntil ? this.owner : null, leaseUntil, idempotency?.key ?? null, idempotency?.requestHash ?? null,
-          grant.decision && JSON.stringify(grant.decision), grant.approvalDeadline,
-          grant.state === 'pending_approval' ? JSON.stringify(openApprovalGroups(grant)) : null,
-        ],
-      );
+      const [row] = await this.m.query(sql, params);
       return toGrant(row);
     } catch (e) {
-      if ((e as { code?: string }).code === '23505' && idempotency) {
-        throw new DomainError('idempotency_conflict', 'a request with this Idempotency-Key is already being processed', [
-          { field: 'Idempotency-Key', message: 'is in use' },
-        ]);
-      }
-      throw e;
+      throw idempotencyConflict(e, idempotency);
     }
   }
 
@@ -198,44 +270,12 @@ export class PostgresGrantWrites implements GrantWrites {
     expect?: { approvalCount: number },
     options?: { underLease?: boolean },
   ): Promise<Grant | null> {
-    const now = this.clock.now();
-    // A change made under another replica's lease leaves the lease to its holder: no owner ($5) in it.
-    const underLease = options?.underLease === true;
-    const sets = ['state = $3', 'updated_at = $4'];
-    const params: unknown[] = underLease ? [id, from, to, now] : [id, from, to, now, this.owner];
-    for (const [key, column] of Object.entries(PATCH_COLUMNS)) {
-      if (!(key in patch)) continue;
-      const value = patch[key as keyof typeof PATCH_COLUMNS];
-      params.push(JSON_COLUMNS.has(column) && value != null ? JSON.stringify(value) : value);
-      sets.push(`${column} = $${params.length}`);
-    }
-    if ('revokeRequest' in patch) {
-      const r = patch.revokeRequest ?? null;
-      params.push(r?.at ?? null, r?.by ?? null, r?.reason ?? null);
-      const n = params.length;
-      sets.push(`revoke_requested_at = $${n - 2}`, `revoke_requested_by = $${n - 1}`, `revoke_request_reason = $${n}`);
-    }
-    if (!underLease) {
-      params.push(patch.leaseUntil ?? null);
-      sets.push(`lease_until = $${params.length}`, `lease_owner = CASE WHEN $${params.length}::timestamptz IS NULL THEN NULL ELSE $5 END`);
-    }
-    const leaseGuard = underLease ? '' : ' AND (lease_until IS NULL OR lease_until <= $4 OR lease_owner = $5)';
-    // Only pending requests are listed by the groups that could approve them.
-    if (from === 'pending_approval' && to !== 'pending_approval') sets.push('open_approval_groups = NULL');
-    let approvalGuard = '';
-    if (expect) {
-      params.push(expect.approvalCount);
-      approvalGuard = ` AND jsonb_array_length(approvals) = $${params.length}`;
-    }
-    const [rows]: [GrantRow[], number] = await this.m.query(
-      `UPDATE grants SET ${sets.join(', ')}
-       WHERE id = $1 AND state = $2${leaseGuard}${approvalGuard}
-       RETURNING *`,
-      params,
-    );
+    const write = { op: 'transition' as const, id, from, to, patch, expect, options };
+    const { sql, params } = transitionStatement(write, this.clock.now(), this.owner);
+    const [rows]: [GrantRow[], number] = await this.m.query(sql, params);
     if (rows.length === 0) return null;
     const grant = toGrant(rows[0]);
-    if (to === 'pending_approval' && 'approvals' in patch) {
+    if (reopensApprovals(write)) {
       // The steps an approval leaves open follow from the rule's decision, which is on the row.
       await this.m.query(`UPDATE grants SET open_approval_groups = $2 WHERE id = $1`, [id, JSON.stringify(openApprovalGroups(grant))]);
     }

@@ -1,0 +1,151 @@
+import { DataSource } from 'typeorm';
+import { Clock, Grant, GrantWrite, StagedAuditEvent } from '@jit/domain';
+import { GrantRow, toGrant } from '../mappers/grant-row.mapper';
+import { Statement, idempotencyConflict, insertGrantStatement, transitionStatement } from './postgres-grant.repository';
+
+/** Grant writes (with their events) sent as one statement at most; a larger queue goes out in several. */
+const MAX_BATCH = 64;
+/** Batch statements in flight at once: the next batch forms while these run. */
+const MAX_IN_FLIGHT = 2;
+
+interface Pending {
+  write: GrantWrite;
+  events: readonly StagedAuditEvent[];
+  resolve(row: Grant | null): void;
+  reject(e: unknown): void;
+}
+
+/** `$n` placeholders of `sql` moved up by `offset`, so statements can share one parameter list. */
+const shift = (sql: string, offset: number) => (offset === 0 ? sql : sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`));
+
+/**
+ * Group commit for `PostgresUnitOfWork.write`: writes that arrive while earlier ones are in flight
+ * are sent together as one statement (one data-modifying WITH per write, and one INSERT of every
+ * write's events into audit_staged, each event taken only if its own write stored a row), which
+ * PostgreSQL runs atomically in a transaction of its own: one round trip and one WAL flush for
+ * the lot. Each write still stands or falls with its own events; a write whose guard fails
+ * resolves null and stages nothing, as alone. A write of a grant another statement in flight is
+ * writing waits for it (two changes of one row in one statement are not ordered), and a statement the database refuses
+ * (a reused Idempotency-Key, an event it cannot store) is retried write by write, so the error
+ * reaches only the write that caused it.
+ */
+export class PostgresGrantWriteBatch {
+  private readonly queue: Pending[] = [];
+  private inFlight = 0;
+  /** Grants written by the statements in flight: a later write of one waits for them, as it would for the row lock. */
+  private readonly writing = new Set<string>();
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+    private readonly owner: string,
+  ) {}
+
+  write(write: GrantWrite, events: readonly StagedAuditEvent[]): Promise<Grant | null> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ write, events, resolve, reject });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
+      const batch: Pending[] = [];
+      const ids: string[] = [];
+      for (let i = 0; i < this.queue.length && batch.length < MAX_BATCH; ) {
+        const id = grantIdOf(this.queue[i].write);
+        if (this.writing.has(id)) {
+          i++;
+          continue;
+        }
+        this.writing.add(id);
+        ids.push(id);
+        batch.push(...this.queue.splice(i, 1));
+      }
+      // Whatever is left waits for a grant written now.
+      if (batch.length === 0) return;
+      this.inFlight++;
+      void this.send(batch).finally(() => {
+        for (const id of ids) this.writing.delete(id);
+        this.inFlight--;
+        this.flush();
+      });
+    }
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    try {
+      const rows = await this.run(batch);
+      batch.forEach((p, i) => p.resolve(rows[i]));
+    } catch (e) {
+      if (batch.length > 1 && refusedStatement(e)) {
+        // Nothing of the statement was stored: each write again on its own, so only its own error reaches it.
+        await Promise.all(batch.map((p) => this.run([p]).then(([row]) => p.resolve(row), (err: unknown) => p.reject(this.describe(p, err)))));
+      } else {
+        for (const p of batch) p.reject(this.describe(p, e));
+      }
+    }
+  }
+
+  private describe(p: Pending, e: unknown): unknown {
+    return p.write.op === 'insert' ? idempotencyConflict(e, p.write.idempotency) : e;
+  }
+
+  /** The batch as one statement; the row each write stored (null where its guard failed), in order. */
+  private async run(batch: Pending[]): Promise<(Grant | null)[]> {
+    const now = this.clock.now();
+    const params: unknown[] = [];
+    const ctes: string[] = [];
+    const events: { w: number; e: StagedAuditEvent }[] = [];
+    batch.forEach((p, i) => {
+      const s: Statement =
+        p.write.op === 'insert'
+          ? insertGrantStatement(p.write.grant, p.write.idempotency, p.write.leaseUntil, this.owner)
+          : transitionStatement(p.write, now, this.owner);
+      ctes.push(`w${i} AS (${shift(s.sql, params.length)})`);
+      params.push(...s.params);
+      for (const e of p.events) events.push({ w: i, e });
+    });
+    if (events.length > 0) {
+      const at = (k: number, type: string) => `$${params.length + k}::${type}[]`;
+      // Each event is taken only if its own write returned its row (a scalar subquery: null when it did not).
+      const stored = batch.map((_, i) => `(SELECT ${i} FROM w${i})`).join(', ');
+      ctes.push(`staged AS (
+        INSERT INTO audit_staged (event_id, occurred_at, type, grant_id, cloud, principal, actor, data)
+        SELECT e.id, e.at, e.type, e.grant_id, e.cloud, e.principal, e.actor, e.data
+        FROM unnest(${at(1, 'int')}, ${at(2, 'uuid')}, ${at(3, 'timestamptz')}, ${at(4, 'text')}, ${at(5, 'uuid')}, ${at(6, 'text')}, ${at(7, 'text')}, ${at(8, 'text')}, ${at(9, 'jsonb')})
+          AS e(w, id, at, type, grant_id, cloud, principal, actor, data)
+        WHERE e.w = ANY(ARRAY[${stored}]))`);
+      params.push(
+        events.map((x) => x.w),
+        events.map((x) => x.e.id),
+        events.map((x) => x.e.occurredAt),
+        events.map((x) => x.e.type),
+        events.map((x) => x.e.grantId),
+        events.map((x) => x.e.cloud),
+        events.map((x) => x.e.principal),
+        events.map((x) => x.e.actor),
+        events.map((x) => JSON.stringify(x.e.data)),
+      );
+    }
+    const select = batch.map((_, i) => `SELECT ${i} AS w__, * FROM w${i}`).join(' UNION ALL ');
+    const rows: (GrantRow & { w__: number })[] = await this.db.query(`WITH ${ctes.join(',\n')}\n${select}`, params);
+    const out: (Grant | null)[] = batch.map(() => null);
+    for (const r of rows) out[r.w__] = toGrant(r);
+    return out;
+  }
+}
+
+function grantIdOf(w: GrantWrite): string {
+  return w.op === 'insert' ? w.grant.id : w.id;
+}
+
+/**
+ * The database refused the statement itself (an SQLSTATE other than a connection or server
+ * failure: a constraint, a value it cannot store), so nothing of it was stored and each write
+ * can be tried again alone. A lost connection is not: the statement may have committed.
+ */
+function refusedStatement(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|42)/.test(code);
+}
