@@ -197,3 +197,19 @@ export function siemDestinationSchema(env: NodeJS.ProcessEnv) {
       })),
   ]);
 }
+
+/** What must never appear in a log: the SIEMs' tokens and keys, and their URLs (a URL may carry a token). */
+export function siemSecrets(configs: readonly SiemConfig[]): string[] {
+  return configs.flatMap((c) => {
+    switch (c.type) {
+      case 'splunk-hec':
+        return [c.token, c.url];
+      case 'elastic-bulk':
+        return [c.apiKey, c.url];
+      case 'json-lines':
+        return [c.url, ...(c.token ? [c.token] : [])];
+      case 'syslog':
+        return [];
+    }
+  });
+}
