@@ -20,7 +20,7 @@ import {
   RevokeGrantUseCase,
 } from '@jit/grants';
 import { OidcTokenVerifier } from '@jit/identity';
-import { NotificationRelay, loadNotificationsConfig } from '@jit/notifications';
+import { AuditRelay, loadNotificationsConfig } from '@jit/notifications';
 import { BrokerMetrics } from '@jit/observability';
 import { AccessPolicyHolder } from '@jit/policy';
 import { AuditCheckpointer, AuditLog } from '@jit/audit';
@@ -29,12 +29,12 @@ import {
   PostgresAuditChainStore,
   PostgresAuditCheckpointStore,
   PostgresGrantRepository,
-  PostgresNotificationCursorStore,
   PostgresUnitOfWork,
   PostgresWorkQueue,
   openDatabase,
 } from '@jit/persistence';
 import { AuditCheckpointScheduler } from './audit/audit-checkpoint.scheduler';
+import { createAuditRelay } from './audit-relay.factory';
 import { loadAuditSigning } from './audit/audit-signing';
 import { BrokerLifecycleHooks } from './broker-hooks';
 import { BrokerModule } from './broker.module';
@@ -107,7 +107,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   // An invalid rules file stops the start here, before anything listens, with its line and field.
   const policyHolder = await AccessPolicyHolder.open(config.policyFile, kinds, () => clock.now());
   // Likewise a bad webhooks file, or a webhook secret missing from the environment.
-  const webhooks = config.notificationsFile ? loadNotificationsConfig(config.notificationsFile).webhooks : [];
+  const notifications = config.notificationsFile ? loadNotificationsConfig(config.notificationsFile) : { webhooks: [], siem: [] };
+  const webhooks = notifications.webhooks;
   // Approver groups are declared in the rules file; a name that is not would route nothing, silently.
   for (const w of webhooks) {
     const unknown = (w.approverGroups ?? []).filter((g) => !Object.hasOwn(policyHolder.current.file.groups, g));
@@ -140,7 +141,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   await queue.releaseOwnLeases();
   let sweeper: GrantExpirySweeper | null = null;
   let reconciler: ReconcileScheduler | null = null;
-  let notifier: NotificationRelay | null = null;
+  let notifier: AuditRelay | null = null;
   let checkpoints: AuditCheckpointScheduler | null = null;
   // Claims left by work that failed for want of the database go back as soon as it answers, and the sweeper is woken.
   const stranded = new StrandedClaims(queue, () => sweeper?.kick());
@@ -179,17 +180,10 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     });
     const s = sweeper;
     hooks.onWorkDue = (at) => s.noteDue(at);
-    if (webhooks.length) {
-      notifier = new NotificationRelay(webhooks, new PostgresNotificationCursorStore(database.dataSource, clock), {
-        owner: config.replicaId,
-        publicUrl: config.publicUrl,
-        clock,
-        logger: new Logger('Notifications'),
-        onOutcome: (webhook, outcome) => metrics.notifications.inc({ webhook, outcome }),
-      });
-      const n = notifier;
-      hooks.onRecorded = () => n.kick();
-    }
+    // Webhooks and SIEMs (docs/siem.md): one relay over the audit log, a cursor and a lease per destination.
+    notifier = createAuditRelay(notifications, { dataSource: database.dataSource, clock, owner: config.replicaId, publicUrl: config.publicUrl, metrics });
+    const n = notifier;
+    if (n) hooks.onRecorded = () => n.kick();
   }
 
   let app: INestApplication | null = null;
