@@ -16,6 +16,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import dockerignore from '@balena/dockerignore';
+import { parse } from 'yaml';
 import { DockerfileParser, Instruction } from 'dockerfile-ast';
 import { ModifiableInstruction } from 'dockerfile-ast/lib/modifiableInstruction';
 
@@ -48,6 +49,7 @@ const written = (i: Instruction) => {
 const of = (is: Instruction[], keyword: string) => is.filter((i) => i.getKeyword() === keyword);
 /** An exec-form (JSON) instruction's words. */
 const execForm = (text: string): string[] => JSON.parse(text.trim()) as string[];
+ 
 
 describe('the production image', () => {
   it('sends the build only package.json, the lock, tsconfig, the build scripts, apps/ and libs/: no secret, state or output', () => {
@@ -196,6 +198,24 @@ describe('the production image', () => {
       expect(await run({ PORT: String(closedPort) })).toBe(1);
       expect(await run({ PORT: String(closedPort), JIT_ROLE: 'sweeper' })).toBe(0);
     });
+  });
+
+  it('is what docker-compose.yml builds and runs: documented variables, mounted files, a grace period above the shutdown deadline', () => {
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'));
+    const broker = compose.services.broker;
+    expect(broker.build).toBe('.');
+    const documented = new Set([...readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8').matchAll(/^\| `([A-Z0-9_]+)`/gm)].map((m) => m[1]));
+    // The clouds' SDK credential chains read these themselves (docs/providers/*.md).
+    const sdkCredentials = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'GOOGLE_APPLICATION_CREDENTIALS'];
+    expect(Object.keys(broker.environment).filter((name) => !documented.has(name) && !sdkCredentials.includes(name))).toEqual([]);
+    const targets = (broker.volumes as string[]).map((v) => v.split(':')[1]);
+    for (const file of ['JIT_TOKENS_FILE', 'JIT_POLICY_FILE', 'JIT_AUDIT_SIGNING_KEY']) expect(targets).toContain(broker.environment[file]);
+    // The checkpoint volume is the folder the image makes and gives to node.
+    const checkpoints = dirname(broker.environment.JIT_AUDIT_CHECKPOINT_FILE as string);
+    expect(targets).toContain(checkpoints);
+    expect(of(stages().get('runtime')!, 'RUN').map(args).join(' ')).toContain(`chown -R node:node /var/lib/jit-broker ${checkpoints}`);
+    const graceSeconds = Number(/^(\d+)s$/.exec(broker.stop_grace_period as string)?.[1]);
+    expect(graceSeconds).toBeGreaterThan(10);
   });
 
   it('prune-dist.sh leaves the broker and its libs, removing the sandbox, the CLI client and test-only code', () => {
