@@ -1,4 +1,5 @@
 import { DataSource, EntityManager } from 'typeorm';
+import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { AuditEvent, CloudName, LinkStagedEvents, StagedAuditEvent } from '@jit/domain';
 
 /** An audit_staged row as the driver returns it. */
@@ -13,6 +14,11 @@ interface StagedRow {
   principal: string | null;
   actor: string;
   data: Record<string, unknown>;
+}
+
+/** node-postgres' client as the pool hands it out; a simple query of several statements answers with one result each. */
+interface PgClient {
+  query(text: string, values?: unknown[]): Promise<unknown>;
 }
 
 const STAGED_COLUMNS = 8;
@@ -40,17 +46,26 @@ export async function stageAuditEvents(m: EntityManager, events: readonly Staged
  * lock stages after that one committed, so it follows it in the chain.
  */
 export async function chainStagedEvents(db: DataSource, link: LinkStagedEvents, limit: number): Promise<number> {
-  return db.transaction(async (m) => {
+  if (!Number.isSafeInteger(limit) || limit <= 0) throw new Error(`chaining limit must be a positive integer, got ${limit}`);
+  // Three round trips where TypeORM's transaction took five: BEGIN, the head's lock and the DELETE
+  // go as one simple query (no parameters), whose statements each take their own snapshot, so the
+  // DELETE still sees every staging transaction committed before the lock was granted.
+  const [client, release] = (await (db.driver as PostgresDriver).obtainMasterConnection()) as [PgClient, (e?: unknown) => void];
+  let broken: unknown;
+  try {
+    const [, lock, taken] = (await client.query(
+      `BEGIN; SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE;
+       DELETE FROM audit_staged WHERE id IN (SELECT id FROM audit_staged ORDER BY id LIMIT ${limit}) RETURNING *`,
+    )) as [unknown, { rows: { seq: string; hash: string }[] }, { rows: StagedRow[] }];
+    const rows = taken.rows;
+    const [head] = lock.rows;
+    if (rows.length === 0) {
+      await client.query('COMMIT');
+      return 0;
+    }
     // A round commits synchronously, like every other write: a round lost in a database crash
     // after someone read its numbering would renumber those events, and an anchor taken from
     // that read would then show a break that is not tampering. One flush serves a whole round.
-    const [head] = await m.query(`SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE`);
-    // TypeORM answers a DELETE … RETURNING with [rows, affected count].
-    const [rows]: [StagedRow[], number] = await m.query(
-      `DELETE FROM audit_staged WHERE id IN (SELECT id FROM audit_staged ORDER BY id LIMIT $1) RETURNING *`,
-      [limit],
-    );
-    if (rows.length === 0) return 0;
     // Staging order, one transaction's events together: transactions by their first id, then by id.
     const first = new Map<string, number>();
     for (const r of rows) first.set(r.tx, Math.min(first.get(r.tx) ?? Infinity, Number(r.id)));
@@ -71,7 +86,7 @@ export async function chainStagedEvents(db: DataSource, link: LinkStagedEvents, 
     // One statement for the events and the head: the head's lock is held one round trip less.
     const last = events[events.length - 1];
     const at = events.length * EVENT_COLUMNS;
-    await m.query(
+    await client.query(
       `WITH chained AS (
          INSERT INTO audit_events (seq, id, occurred_at, type, grant_id, cloud, principal, actor, data, prev_hash, hash) VALUES ${placeholders(events.length, EVENT_COLUMNS)}
        )
@@ -82,8 +97,15 @@ export async function chainStagedEvents(db: DataSource, link: LinkStagedEvents, 
         last.hash,
       ],
     );
+    await client.query('COMMIT');
     return events.length;
-  });
+  } catch (e) {
+    broken = await client.query('ROLLBACK').then(() => undefined, (rollbackError: unknown) => rollbackError);
+    throw e;
+  } finally {
+    // A connection that could not even roll back is dropped, not handed to the next caller.
+    release(broken);
+  }
 }
 
 export async function countStagedEvents(db: DataSource): Promise<number> {
