@@ -154,8 +154,19 @@ export class GrantLifecycle {
     return this.transitions.applyOrReload(GrantAggregate.failRevoke(g, { reason, error: describeError(error), giveUp, nextAttemptAt }));
   }
 
+  /**
+   * The live grants sharing `g`'s overlap key, read before each cloud call. A failed read is
+   * reported like a failed write (`writeFailed`): the row is held by this replica's lease (the
+   * request's or the sweeper's claim), and a read lost to a database outage must hand it back
+   * when the database answers, not leave it waiting for the lease to lapse.
+   */
   private async overlapping(g: Grant) {
-    return (await this.store.liveWithOverlapKey(g.overlapKey, g.id)).map(grantSpec);
+    try {
+      return (await this.store.liveWithOverlapKey(g.overlapKey, g.id)).map(grantSpec);
+    } catch (e) {
+      this.hooks.writeFailed(g, e);
+      throw e;
+    }
   }
 
   /**

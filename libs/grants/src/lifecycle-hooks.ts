@@ -12,8 +12,9 @@ export abstract class LifecycleHooks {
   abstract decided(effect: 'allow' | 'deny', mode: string, dryRun?: boolean): void;
   /**
    * Storing a change of `grant` failed with `error` and whether it was stored is unknown (the
-   * database may have gone away): the broker may hand the row's claim back once the database
-   * answers again, so its work is retried then rather than when the lease lapses. Default: nothing.
+   * database may have gone away), or a read its work needed before the cloud call failed: the
+   * broker may hand the row's claim back once the database answers again, so its work is
+   * retried then rather than when the lease lapses. Default: nothing.
    */
   writeFailed(_grant: Grant, _error: unknown): void {}
 }
