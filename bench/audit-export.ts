@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,7 +24,9 @@ import { intEnv, positiveInt } from './env';
  * `GET /v1/audit?format=...` to the end and prints the time, the bytes and the broker's peak RSS
  * (the kernel's VmHWM, read from /proc), before and after the export. `--slow-client` also reads
  * one export at a throttled rate, so a reader slower than the database shows whether the broker
- * buffers what the client has not taken yet.
+ * buffers what the client has not taken yet. `--compiled [--dist DIR]` measures the compiled broker
+ * instead (`npm run build`, then `node dist/apps/broker/src/main.js` as `npm start` runs it, role
+ * `api`, GCP configured at an endpoint where nothing listens), not this file from source.
  */
 
 const args = process.argv.slice(2);
@@ -38,6 +42,8 @@ const SLOW_RATE = positiveInt('--slow-rate', flag('--slow-rate'), 2_000_000);
 const SLOW_SECONDS = positiveInt('--slow-seconds', flag('--slow-seconds'), 20);
 /** Extra node flags for the broker process, e.g. BENCH_BROKER_NODE_ARGS='--max-old-space-size=128'. */
 const BROKER_NODE_ARGS = (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** `--compiled [--dist DIR]`: the compiled broker's main.js (under dist/ by default); undefined for the source run. */
+const COMPILED_MAIN = args.includes('--compiled') ? join(__dirname, '..', flag('--dist') ?? 'dist', 'apps/broker/src/main.js') : undefined;
 const TOKEN = `bench-aud-${randomBytes(12).toString('hex')}`;
 const line = (label: string, value: string) => console.log(`  ${label.padEnd(36)} ${value}`);
 const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
@@ -95,7 +101,48 @@ function memoryOf(pid: number): { rssKib: number; hwmKib: number } {
   return { rssKib: kib('VmRSS'), hwmKib: kib('VmHWM') };
 }
 
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** The compiled broker as `npm start` runs it, ready at its first 200 from /health. */
+async function startCompiledChild(main: string, databaseUrl: string, tokensFile: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...BROKER_NODE_ARGS, main], {
+    cwd: join(__dirname, '..'),
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      NO_COLOR: '1',
+      JIT_ROLE: 'api',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      JIT_TOKENS_FILE: tokensFile,
+      JIT_AUDIT_UNSIGNED: 'true',
+      JIT_REPLICA_ID: 'bench-export',
+      JIT_PROVIDERS: 'gcp',
+      JIT_GCP_RESOURCE_MANAGER_ENDPOINT: 'http://127.0.0.1:9',
+      JIT_GCP_STATIC_ACCESS_TOKEN: 'bench-export',
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`compiled broker exited with ${child.exitCode} before it was ready`);
+    const res = await fetch(`${url}/health`).catch(() => undefined);
+    if (res?.status === 200) return { child, url };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function startChild(databaseUrl: string, tokensFile: string): Promise<{ child: ChildProcess; url: string }> {
+  if (COMPILED_MAIN) return startCompiledChild(COMPILED_MAIN, databaseUrl, tokensFile);
   const child = spawn(
     process.execPath,
     [...BROKER_NODE_ARGS, '--experimental-vm-modules', '-r', '@swc-node/register', __filename, '--broker', databaseUrl, tokensFile],
@@ -162,6 +209,7 @@ async function measure(databaseUrl: string, tokensFile: string, format: string, 
 }
 
 async function main(): Promise<void> {
+  if (COMPILED_MAIN && !existsSync(COMPILED_MAIN)) throw new Error(`${COMPILED_MAIN} is missing: run npm run build first`);
   const server = new URL(SERVER_URL);
   const name = `jit_bench_export_${randomBytes(4).toString('hex')}`;
   const dbUrl = new URL(server);
@@ -182,6 +230,7 @@ async function main(): Promise<void> {
     line('load average (1/5/15 min) at start', os.loadavg().map((x) => x.toFixed(2)).join(' / '));
     line('database', `${dbUrl.host}/${name} (created for this run, dropped at the end)`);
     line('broker node flags', BROKER_NODE_ARGS.join(' ') || '(none)');
+    line('broker', COMPILED_MAIN ? `compiled: node ${COMPILED_MAIN}` : 'from source (@swc-node/register), local clouds');
     await (await openDatabase(dbUrl.toString(), '')).close();
     const client = new Client({ connectionString: dbUrl.toString() });
     client.on('error', () => undefined);
