@@ -1,5 +1,5 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import {
   ApproveGrantUseCase,
@@ -19,6 +19,7 @@ import { TokenRegistry } from './http/auth/token-registry';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
 import { GrantsController } from './http/grants.controller';
 import { PolicyController } from './http/policy.controller';
+import { RequestLogFieldsInterceptor } from './http/request-id.interceptor';
 import { SubjectRateLimitGuard, SubjectRateLimiter } from './http/subject-rate-limit.guard';
 import { PolicyReloader } from './policy/policy-reloader';
 import { OpenApiDocument, SystemController } from './http/system.controller';
@@ -71,6 +72,8 @@ export class BrokerModule {
         { provide: APP_GUARD, useClass: TokenAuthGuard },
         { provide: APP_GUARD, useClass: SubjectRateLimitGuard },
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
+        // After the guards: the request's log lines and span get the actor and the grant id.
+        { provide: APP_INTERCEPTOR, useClass: RequestLogFieldsInterceptor },
       ],
     };
   }

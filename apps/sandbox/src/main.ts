@@ -22,6 +22,8 @@ async function main(): Promise<void> {
   const signing = env.JIT_AUDIT_UNSIGNED === 'true' ? null : ensureAuditSigningKey(dataDir);
   const config = loadBrokerConfig({
     JIT_POLICY_FILE: resolve(__dirname, '..', '..', '..', 'examples', 'sandbox.rules.yaml'),
+    // Short human-readable lines for a person at a terminal; JIT_LOG_FORMAT=json gives production's.
+    JIT_LOG_FORMAT: 'pretty',
     // Every 10 s rather than production's minute, so a walk-through sees checkpoints appear.
     ...(signing && {
       JIT_AUDIT_SIGNING_KEY: signing.keyFile,
@@ -44,7 +46,8 @@ async function main(): Promise<void> {
     : cloudKind === 'local'
       ? { providers: CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds)), endpoints: ['aws, azure, gcp: local in-memory clouds'], close: async () => {} }
       : await startSandboxClouds(join(dataDir, 'sandbox-simulators.json'));
-  const broker = await startBroker({ config, providers: clouds.providers, logLevels: ['warn', 'error'] });
+  // Warnings and errors only, unless JIT_LOG_LEVEL asks for more (`info`: a line per request).
+  const broker = await startBroker({ config, providers: clouds.providers, logLevels: env.JIT_LOG_LEVEL ? undefined : ['warn', 'error'] });
   const base = `http://localhost:${new URL(broker.url!).port}`;
   process.stdout.write(sandboxBanner({ base, database: broker.database.description, endpoints: clouds.endpoints, config, tokens, signing, dataDir }));
   runUntilSignal(broker, () => clouds.close());

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CLOUDS, CloudName, parseIsoDurationSeconds } from '@jit/domain';
 import { ENV_DOCS, EnvDoc, EnvGroup } from './env-docs';
+import { OBSERVABILITY_ENV_SHAPE, ObservabilityConfig, toObservabilityConfig } from './logging-env';
 import { ProviderEnv, intVar, resolveAliases } from './provider-env';
 
 export type BrokerRole = 'api' | 'sweeper' | 'all';
@@ -59,6 +60,8 @@ export interface BrokerConfig {
   rateLimits: { writes: RateLimit; dryRuns: RateLimit };
   /** Longest a SIGTERM/SIGINT shutdown may take: past it the process hands back its claims and exits anyway. */
   shutdownDeadlineMs: number;
+  /** Log level and format, tracing on or off (docs/observability.md). */
+  observability: ObservabilityConfig;
 }
 
 /** Signed checkpoints of the audit chain (docs/audit.md). */
@@ -325,6 +328,7 @@ export const BROKER_ENV_SCHEMA = z.object({
       '`PT10S`',
     ),
   ),
+  ...OBSERVABILITY_ENV_SHAPE,
 });
 const envSchema = BROKER_ENV_SCHEMA;
 
@@ -432,6 +436,7 @@ function toBrokerConfig(e: z.output<typeof envSchema>, problems: string[]): Brok
     },
     rateLimits: { writes: e.JIT_RATE_LIMIT_WRITES, dryRuns: e.JIT_RATE_LIMIT_DRY_RUNS },
     shutdownDeadlineMs: e.JIT_SHUTDOWN_DEADLINE * 1000,
+    observability: toObservabilityConfig(e),
   };
 }
 

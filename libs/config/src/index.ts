@@ -9,3 +9,4 @@ export * from './provider-env';
 export * from './yaml-file';
 export * from './env-docs';
 export * from './sandbox-env';
+export * from './logging-env';
