@@ -128,7 +128,7 @@ export const BROKER_ENV_SCHEMA = z.object({
   JIT_ROLE: z
     .enum(['api', 'sweeper', 'all'])
     .default('all')
-    .register(ENV_DOCS, doc('core', '`api` (HTTP only), `sweeper` (no port: sweeper, reconciliation, notifications, checkpoints), or `all`', '`all`')),
+    .register(ENV_DOCS, doc('core', '`api` (HTTP only), `sweeper` (no port: sweeper, reconciliation, webhooks and SIEM streaming, checkpoints), or `all`', '`all`')),
   PORT: int('PORT', 8080, 0, 65535).register(ENV_DOCS, doc('core', 'TCP port the API listens on', '`8080`')),
   HOST: z.string().default('0.0.0.0').register(ENV_DOCS, doc('core', 'address the API listens on', '`0.0.0.0`')),
   DATABASE_URL: z
@@ -262,7 +262,7 @@ export const BROKER_ENV_SCHEMA = z.object({
       ENV_DOCS,
       doc(
         'notifications',
-        'webhooks, YAML: `name`, `url` or `urlEnv`, `format` (`json`, `slack`), `secretEnv`, `events`; secrets by environment variable name only',
+        'YAML: `webhooks` (`name`, `url` or `urlEnv`, `format` `json` or `slack`, `secretEnv`, `events`) and `siem` destinations that get every audit event as OCSF (Splunk HEC, Elastic bulk, JSON lines, syslog over TLS; [siem.md](siem.md)); secrets only by the name of the environment variable that holds them',
         '(none)',
       ),
     ),
