@@ -40,6 +40,11 @@ export class CloudFairShare {
     return sum;
   }
 
+  /** Slots `cloud` holds now. */
+  inFlightOf(cloud: CloudName): number {
+    return this.inFlight.get(cloud) ?? 0;
+  }
+
   take(cloud: CloudName): void {
     this.inFlight.set(cloud, (this.inFlight.get(cloud) ?? 0) + 1);
   }

@@ -135,6 +135,37 @@ describe('GrantExpirySweeper', () => {
     // expiry would have waited for a hung call to time out.
   });
 
+  it('should claim a backlog again once a few slots are free, not after every call that ends', async () => {
+    let waiting = 40;
+    const claims: number[] = [];
+    const store = {
+      claimDue: async (_owner: string, _lease: number, limit: number) => {
+        const n = Math.min(limit, waiting);
+        waiting -= n;
+        claims.push(limit);
+        return Array.from({ length: n }, (_, i) => ({ id: `g-${waiting + i}`, cloud: 'aws' }) as Grant);
+      },
+      nextDueAt: async () => null,
+    };
+    // Calls end one at a time, 10 ms apart.
+    const processDue = { execute: (g: Grant) => new Promise((r) => setTimeout(() => r(g), 10 * (1 + Number(g.id.slice(2)) % 16))) } as unknown as ProcessDueGrantUseCase;
+    const sweeper = new GrantExpirySweeper(store as unknown as WorkQueue, processDue, new SystemClock(), {
+      owner: 'r1',
+      intervalMs: POLL_MS,
+      leaseMs: 30_000,
+      concurrency: 16,
+      clouds: ['aws'],
+    });
+    sweeper.start();
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(waiting).toBe(0);
+    // The first claim fills the 16 slots; every later one waited for at least 2 (16 / 8) to be free.
+    expect(claims[0]).toBe(16);
+    expect(claims.slice(1).every((room) => room >= 2)).toBe(true);
+    expect(claims.length).toBeLessThan(1 + (40 - 16));
+    await sweeper.stop();
+  });
+
   it('should give a lone cloud every slot, and keep each other cloud\'s reserve free', () => {
     const slots = new CloudFairShare(4, ['aws']);
     expect(slots.room('aws')).toBe(4);

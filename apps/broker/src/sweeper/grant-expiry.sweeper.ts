@@ -38,6 +38,12 @@ export class GrantExpirySweeper {
   private stopped = true;
   private inFlight = new Set<Promise<unknown>>();
   private readonly slots: CloudFairShare;
+  /**
+   * Free slots of a cloud that make a backlog worth another claim: an eighth of the concurrency
+   * (4 of 32), never more than the reserve each cloud keeps (about a sixth), so a cloud always
+   * reaches it as its own calls end.
+   */
+  private readonly claimChunk: number;
 
   constructor(
     private readonly queue: WorkQueue,
@@ -46,6 +52,7 @@ export class GrantExpirySweeper {
     private readonly settings: SweeperSettings,
   ) {
     this.slots = new CloudFairShare(settings.concurrency, settings.clouds?.length ? settings.clouds : CLOUDS);
+    this.claimChunk = Math.max(1, Math.floor(settings.concurrency / 8));
   }
 
   start(): void {
@@ -123,7 +130,9 @@ export class GrantExpirySweeper {
       .finally(() => {
         this.inFlight.delete(job);
         this.slots.release(g.cloud);
-        if (this.backlog) {
+        // With a backlog, claim again once a few of this cloud's slots are free (or its last call
+        // ended): a cycle per freed slot cost a claim statement per grant in a catch-up.
+        if (this.backlog && (this.slots.room(g.cloud) >= this.claimChunk || this.slots.inFlightOf(g.cloud) === 0)) {
           this.backlog = false;
           this.kick();
         }
