@@ -35,7 +35,7 @@ cp package.json package-lock.json "$app/"
 rm -f "$app/package-lock.json"   # the image ships package.json only
 
 echo "== size (the image's own layers; add the node base image)"
-du -sh "$app" "$app/node_modules" "$app/dist"
+for d in "$app" "$app/node_modules" "$app/dist"; do du -sh "$d"; done
 
 echo "== run the compiled broker from $app"
 node --experimental-vm-modules -r @swc-node/register "$root/test/deploy/runtime-check.ts" "$app"
