@@ -96,6 +96,17 @@ describe('@jit/client against a running broker', () => {
     expect(exported.trim().split('\n').length).toBeGreaterThanOrEqual(page.items.length);
   });
 
+  it('should name the query parameter at fault, and give 409 for a force-close of a grant that has not failed', async () => {
+    await expect(as('alice').listGrants({ limit: 0 })).rejects.toMatchObject({ status: 400, code: 'validation', field: 'limit' });
+    const { grant } = await as('alice').requestGrant(awsPolicyGrant() as GrantRequest);
+    await expect(as('admin').revokeGrant(grant.id, { force: true })).rejects.toMatchObject({ status: 409, code: 'invalid_state', field: 'force' });
+  });
+
+  it('should serve at /docs the document committed as docs/openapi.json', async () => {
+    const served = await as('alice').api.GET('/docs');
+    expect(served.data).toEqual(DOCUMENT);
+  });
+
   it('should evaluate a request and read the rules as an admin', async () => {
     const admin = as('admin');
     expect(await admin.evaluateGrantRequest(awsPolicyGrant() as GrantRequest)).toMatchObject({ effect: 'allow' });
@@ -121,7 +132,7 @@ describe('@jit/client against a running broker', () => {
     }
     // Each kind of answer this suite provokes was checked at least once.
     expect([...checked].sort()).toEqual(
-      expect.arrayContaining(['requestGrant 201', 'requestGrant 200', 'requestGrant 400', 'getGrant 200', 'getGrant 404', 'listGrants 200', 'listGrants 401', 'revokeGrant 200', 'listAuditEvents 200', 'listAuditEvents 403', 'verifyAuditChain 200', 'listAuditCheckpoints 200', 'evaluateGrantRequest 200', 'getAccessRules 200']),
+      expect.arrayContaining(['listGrants 400', 'revokeGrant 409', 'requestGrant 201', 'requestGrant 200', 'requestGrant 400', 'getGrant 200', 'getGrant 404', 'listGrants 200', 'listGrants 401', 'revokeGrant 200', 'listAuditEvents 200', 'listAuditEvents 403', 'verifyAuditChain 200', 'listAuditCheckpoints 200', 'evaluateGrantRequest 200', 'getAccessRules 200']),
     );
   });
 });
