@@ -1,3 +1,4 @@
+import type { AuditEvent, AuditVerification } from '@jit/client';
 import type { GrantView } from './grant';
 import type { GrantRequestBody } from './request-body';
 
@@ -22,19 +23,7 @@ export class BrokerError extends Error {
 export type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
 
 /** One audit event as GET /v1/audit returns it (docs/audit.md). */
-export interface AuditEventView {
-  seq: number;
-  id: string;
-  occurredAt: string;
-  type: string;
-  grantId: string | null;
-  cloud: string | null;
-  principal: string | null;
-  actor: string;
-  data: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
+export type AuditEventView = AuditEvent;
 
 /** The broker operations the CLI, the MCP server and the GitHub Action use; every failure is a BrokerError. */
 export interface BrokerApi {
@@ -47,5 +36,5 @@ export interface BrokerApi {
   auditPage(query: Query): Promise<{ items: AuditEventView[]; nextCursor: string | null }>;
   /** The export (`format` jsonl or csv) as the broker streams it. */
   auditExport(query: Query, format: 'jsonl' | 'csv'): Promise<ReadableStream<Uint8Array>>;
-  auditVerify(query: Query): Promise<Record<string, unknown> & { ok: boolean }>;
+  auditVerify(query: Query): Promise<AuditVerification>;
 }

@@ -1,27 +1,7 @@
-import type { GrantState } from '@jit/domain';
+import type { Grant, GrantState } from '@jit/client';
 
-/** The fields of the API's grant (GET /v1/grants/{id}) the CLI reads; the rest is printed as it came with --json. */
-export interface GrantView {
-  id: string;
-  state: GrantState;
-  cloud: string;
-  principal: { type: string; id: string };
-  target: { kind: string } & Record<string, unknown>;
-  requestedBy: string;
-  justification: string | null;
-  duration: string;
-  createdAt: string;
-  startsAt: string | null;
-  expiresAt: string | null;
-  endedAt: string | null;
-  endReason: string | null;
-  approvals: { approver: string; decision: 'approved' | 'denied'; comment?: string; at: string }[];
-  decision: { rule: string; mode: string; approvalsRequired: number; approverGroups: string[] } | null;
-  approvalDeadline?: string | null;
-  lastError?: unknown;
-  /** `aws.sts-credentials`: only in the response that created the grant, never again. */
-  credentials?: Record<string, string>;
-}
+/** A grant as the API answers it: @jit/client's type, generated from docs/openapi.json. */
+export type GrantView = Grant;
 
 /** States a grant never leaves. */
 export const ENDED_STATES: readonly GrantState[] = ['expired', 'revoked', 'denied', 'failed'];

@@ -1,64 +1,45 @@
-import { BrokerApi, BrokerError, Query } from './broker-api';
-import type { GrantView } from './grant';
+import { JitApiError, createJitClient } from '@jit/client';
+import { BrokerApi, BrokerError } from './broker-api';
 import type { TokenSource } from './token-source';
 
-const PROBLEM_PREFIX = 'urn:jit-broker:problem:';
-
-/** The BrokerApi over HTTP with a bearer token from `token`. */
+/**
+ * The BrokerApi on @jit/client (typed from docs/openapi.json), with the bearer token from
+ * `token`, asked before each request (so a CI OIDC token is minted again when it nears its
+ * expiry). Problems become BrokerError; a broker that does not answer at all (refused, reset,
+ * DNS) is a BrokerError with status 0 and code `unreachable`.
+ */
 export function httpBroker(baseUrl: string, token: TokenSource, fetchImpl: typeof fetch = fetch): BrokerApi {
-  async function call(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
-    const url = new URL(`${baseUrl}${path}`);
-    for (const [k, v] of Object.entries(opts.query ?? {})) {
-      for (const one of v === undefined ? [] : Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(one));
-    }
-    const headers: Record<string, string> = { Authorization: `Bearer ${await token.getToken()}`, Accept: 'application/json', ...opts.headers };
-    if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await fetchImpl(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new BrokerError(0, 'unreachable', 'the broker did not answer', `${method} ${url.origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
-    }
-    if (res.ok) return res;
-    throw await problemOf(res);
-  }
-  const json = async <T>(res: Promise<Response>): Promise<T> => (await (await res).json()) as T;
-
-  return {
-    requestGrant: (body, idempotencyKey) =>
-      json(call('POST', '/v1/grants', { body, headers: idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {} })),
-    getGrant: (id) => json(call('GET', `/v1/grants/${encodeURIComponent(id)}`)),
-    listGrants: (query) => json(call('GET', '/v1/grants', { query })),
-    approve: (id, comment) => json(call('POST', `/v1/grants/${encodeURIComponent(id)}/approve`, { body: comment ? { comment } : {} })),
-    deny: (id, comment) => json(call('POST', `/v1/grants/${encodeURIComponent(id)}/deny`, { body: { comment } })),
-    revoke: (id, reason) => json<GrantView>(call('POST', `/v1/grants/${encodeURIComponent(id)}/revoke`, { body: reason ? { reason } : {} })),
-    auditPage: (query) => json(call('GET', '/v1/audit', { query: { ...query, format: 'json' } })),
-    async auditExport(query, format) {
-      const res = await call('GET', '/v1/audit', { query: { ...query, format } });
-      if (!res.body) throw new BrokerError(res.status, 'empty', 'the export had no body', '');
-      return res.body;
+  const client = createJitClient({
+    baseUrl,
+    getToken: () => token.getToken(),
+    headers: { 'User-Agent': 'jit-cli' },
+    async fetch(request) {
+      try {
+        return await fetchImpl(request);
+      } catch (e) {
+        const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+        throw new BrokerError(0, 'unreachable', 'The broker did not answer', `${request.method} ${new URL(request.url).origin}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+      }
     },
-    auditVerify: (query) => json(call('GET', '/v1/audit/verify', { query })),
+  });
+  /** Every call's failure as a BrokerError. */
+  const call = async <T>(f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof JitApiError) throw new BrokerError(e.status, e.code, e.title, e.detail, e.errors, e.problem);
+      throw e;
+    }
   };
-}
-
-async function problemOf(res: Response): Promise<BrokerError> {
-  const text = await res.text().catch(() => '');
-  let p: Record<string, unknown> = {};
-  try {
-    p = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // Not a problem document (a proxy's HTML page): the status says what there is to say.
-  }
-  const type = typeof p.type === 'string' ? p.type : '';
-  const errors = Array.isArray(p.errors) ? (p.errors as { field: string; message: string }[]) : [];
-  return new BrokerError(
-    res.status,
-    type.startsWith(PROBLEM_PREFIX) ? type.slice(PROBLEM_PREFIX.length) : `http_${res.status}`,
-    typeof p.title === 'string' ? p.title : res.statusText,
-    typeof p.detail === 'string' ? p.detail : text.slice(0, 200),
-    errors,
-    p,
-  );
+  return {
+    requestGrant: (body, idempotencyKey) => call(async () => (await client.requestGrant(body as never, { idempotencyKey })).grant),
+    getGrant: (id) => call(() => client.getGrant(id)),
+    listGrants: (query) => call(() => client.listGrants(query as never)),
+    approve: (id, comment) => call(() => client.approveGrant(id, comment ? { comment } : {})),
+    deny: (id, comment) => call(() => client.denyGrant(id, { comment })),
+    revoke: (id, reason) => call(async () => (await client.revokeGrant(id, reason ? { reason } : {})).grant),
+    auditPage: (query) => call(() => client.listAuditEvents(query as never)),
+    auditExport: (query, format) => call(() => client.exportAuditEvents(format, query as never)),
+    auditVerify: (query) => call(() => client.verifyAuditChain(query as never)),
+  };
 }
