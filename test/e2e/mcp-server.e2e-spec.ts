@@ -150,10 +150,15 @@ describe('jit mcp: an agent asks through the MCP SDK client, a rule sends the re
     await callTool('revoke_grant', { grantId });
   });
 
-  it('should grant at once what a rule allows automatically', async () => {
-    const r = await callTool('request_access', { ...storageRequest, target: { ...storageRequest.target, role: 'roles/logging.viewer' } });
+  it('should grant at once what a rule allows automatically, once per idempotency key', async () => {
+    const args = { ...storageRequest, target: { ...storageRequest.target, role: 'roles/logging.viewer' }, idempotencyKey: 'agent-logs-1' };
+    const r = await callTool('request_access', args);
     expect(text(r)).toMatch(/^Active: /);
-    await callTool('revoke_grant', { grantId: (r.structuredContent as { grant: { id: string } }).grant.id });
+    const id = (r.structuredContent as { grant: { id: string } }).grant.id;
+    // The same key again (an answer the agent lost): the same grant, not a second one.
+    const again = await callTool('request_access', args);
+    expect((again.structuredContent as { grant: { id: string } }).grant.id).toBe(id);
+    await callTool('revoke_grant', { grantId: id });
   });
 
   it('should answer bad input with a tool error naming the field, and the server keeps serving', async () => {

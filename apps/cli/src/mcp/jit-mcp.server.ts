@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -98,8 +97,8 @@ export function createJitMcpServer(broker: BrokerApi, options: JitMcpOptions = {
         );
       }
       const { idempotencyKey, ...body } = args;
-      // A retried tool call without a key is a new request; with one, the broker answers the same grant.
-      return call(async () => result(await broker.requestGrant(body, idempotencyKey ?? randomUUID())));
+      // A repeated call without a key is a new request; with the same key, the broker answers the same grant.
+      return call(async () => result(await broker.requestGrant(body, idempotencyKey)));
     },
   );
 
