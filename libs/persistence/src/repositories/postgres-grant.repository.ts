@@ -1,4 +1,6 @@
+import { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import {
   Clock,
   CloudName,
@@ -124,10 +126,15 @@ export class PostgresGrantRepository extends GrantRepository {
   }
 
   async liveWithOverlapKey(overlapKey: string, exceptId: string): Promise<Grant[]> {
-    const rows: GrantRow[] = await this.db.query(
-      `SELECT * FROM grants WHERE overlap_key = $1 AND id <> $2 AND state = ANY($3) ORDER BY expires_at`,
-      [overlapKey, exceptId, LIVE_STATES],
-    );
+    // Read before every grant and revoke call: a named statement, parsed and planned once per
+    // connection instead of every time, straight on the pool; the live states are inlined so
+    // even a generic plan matches the partial index IDX_grants_overlap_live.
+    const pool = (this.db.driver as PostgresDriver).master as Pool;
+    const { rows } = await pool.query<GrantRow>({
+      name: 'grants_live_with_overlap_key',
+      text: `SELECT * FROM grants WHERE overlap_key = $1 AND id <> $2 AND state IN (${sqlList(LIVE_STATES)}) ORDER BY expires_at`,
+      values: [overlapKey, exceptId],
+    });
     return rows.map(toGrant);
   }
 
