@@ -196,14 +196,14 @@ describe('GitHub Action: the bundled entry points in a simulated Actions environ
   });
 
   it('should fail the step when approval does not come within wait-timeout, and the post step withdraws the request', async () => {
-    const main = await runStep('main', {
-      kind: 'gcp.iam-binding',
-      principal: 'workload:serviceAccount:deploy@acme-prod.iam.gserviceaccount.com',
-      target: 'resource=projects/acme-prod\nrole=roles/storage.objectViewer',
-      duration: 'PT20M',
-      justification: 'read the release artifacts',
-      'wait-timeout': '1',
-    });
+    // The request from a file, as a repository keeps it next to its workflow; inputs add the justification.
+    const requestFile = join(mkdtempSync(join(tmpdir(), 'jit-gha-req-')), 'read.yaml');
+    writeFileSync(
+      requestFile,
+      'cloud: gcp\nprincipal: { type: workload, id: "serviceAccount:deploy@acme-prod.iam.gserviceaccount.com" }\n' +
+        'target: { kind: gcp.iam-binding, resource: projects/acme-prod, role: roles/storage.objectViewer }\nduration: PT20M\n',
+    );
+    const main = await runStep('main', { 'request-file': requestFile, justification: 'read the release artifacts', 'wait-timeout': '1' });
     expect(main.code).toBe(1);
     const id = main.state['grant-id'];
     expect(main.outputs).toMatchObject({ 'grant-id': id, state: 'pending_approval' });
