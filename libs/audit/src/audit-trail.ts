@@ -1,4 +1,4 @@
-import { AuditEventInput, AuditEventType, EndReason, FieldIssue, Grant, GrantRequest, RevokeRequest } from '@jit/domain';
+import { AuditEventInput, AuditEventType, EndReason, FieldIssue, Grant, GrantRequest, RequesterClaims, RevokeRequest } from '@jit/domain';
 
 function about(grant: Grant, type: AuditEventType, actor: string, data: Record<string, unknown> = {}): AuditEventInput {
   return { type, grantId: grant.id, cloud: grant.cloud, principal: grant.principal.id, actor, data };
@@ -6,7 +6,8 @@ function about(grant: Grant, type: AuditEventType, actor: string, data: Record<s
 
 /** One method per event type, so every event of a type carries the same fields. */
 export const AuditTrail = {
-  requested: (g: Grant, idempotencyKey: string | null) =>
+  /** `requester`: a pipeline's OIDC issuer and run claims (repository, ref, run id...), so the log says which run asked. */
+  requested: (g: Grant, idempotencyKey: string | null, requester?: RequesterClaims) =>
     about(g, 'grant.requested', g.requestedBy, {
       kind: g.kind,
       principalType: g.principal.type,
@@ -27,6 +28,7 @@ export const AuditTrail = {
         deadline: g.approvalDeadline?.toISOString() ?? null,
         policyVersion: g.decision.policyVersion,
       },
+      ...(requester && { requester }),
     }),
   /** One approval: by the rules (`policy`), a break-glass account, or a human approver; `final` when it made the grant go ahead. */
   approved: (g: Grant, actor: string, comment: string | null, final: boolean) =>

@@ -1,6 +1,6 @@
 import { DomainError } from './grant.exception';
 import { Approval, EndReason, Grant, GrantDecision, GrantState, approvalProgress, assertTransition } from './grant';
-import { GrantEvent } from './grant-event';
+import { GrantEvent, RequesterClaims } from './grant-event';
 import { GrantRequest } from './grant-request';
 import { expiryFrom, revocationLagSeconds } from './grant-window';
 import { GrantPatch } from './ports/grant.repository.port';
@@ -80,6 +80,8 @@ export interface RequestFacts {
   artifactName: string;
   overlapKey: string;
   idempotencyKey: string | null;
+  /** An OIDC requester's issuer and run claims, recorded with the request (not on the row). */
+  requester?: RequesterClaims;
 }
 
 /**
@@ -116,7 +118,7 @@ function request(f: RequestFacts): GrantCreated {
     attempts: 0,
     nextAttemptAt: null,
   };
-  const events: GrantEvent[] = [{ type: 'requested', idempotencyKey: f.idempotencyKey }];
+  const events: GrantEvent[] = [{ type: 'requested', idempotencyKey: f.idempotencyKey, ...(f.requester && { requester: f.requester }) }];
   if (!pending) events.push({ type: 'approved', actor: mode === 'break_glass' ? f.requestedBy : 'policy', comment: null, final: true });
   if (mode === 'break_glass') events.push({ type: 'break_glass' });
   return { grant, events };

@@ -8,7 +8,8 @@ import { EndReason, RevokeRequest } from './grant';
  * against the row the store committed, so an event describes the stored state.
  */
 export type GrantEvent =
-  | { type: 'requested'; idempotencyKey: string | null }
+  /** `requester`: the OIDC issuer and the run's claims (repository, ref, run id...) of a pipeline's token, when it had one. */
+  | { type: 'requested'; idempotencyKey: string | null; requester?: RequesterClaims }
   /** `final` when this approval made the grant go ahead. */
   | { type: 'approved'; actor: string; comment: string | null; final: boolean }
   | { type: 'denied'; actor: string; reason: 'denied' | 'timeout' | 'withdrawn'; comment: string | null }
@@ -25,6 +26,12 @@ export type GrantEvent =
   | { type: 'failed'; error: string }
   | { type: 'revoke_retried'; attempt: number; error: string; nextAttemptAt: Date }
   | { type: 'revoke_failed'; attempt: number; error: string; nextAttemptAt: Date };
+
+/** Who asked, beyond the subject: the issuer that vouched for an OIDC token and the claims that identify the run. */
+export interface RequesterClaims {
+  issuer: string;
+  claims: Record<string, string | number | boolean>;
+}
 
 /** What the end of a grant's access records: when the revoke was issued, how late, after how many attempts. */
 export interface EndedData {

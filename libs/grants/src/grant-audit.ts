@@ -9,7 +9,7 @@ export function auditRecords(events: readonly GrantEvent[], g: Grant): AuditEven
   return events.map((e) => {
     switch (e.type) {
       case 'requested':
-        return AuditTrail.requested(g, e.idempotencyKey);
+        return AuditTrail.requested(g, e.idempotencyKey, e.requester);
       case 'approved':
         return AuditTrail.approved(g, e.actor, e.comment, e.final);
       case 'denied':

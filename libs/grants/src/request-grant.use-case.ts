@@ -25,6 +25,7 @@ import { GrantLifecycle, REQUEST_GRANT_ATTEMPTS } from './grant-lifecycle';
 import { GrantTransitions } from './grant-transitions';
 import { LifecycleHooks } from './lifecycle-hooks';
 import { providerErrorToDomain } from './provider-failure';
+import { requesterClaimsOf } from './requester-claims';
 
 export interface RequestGrantResult {
   grant: Grant;
@@ -130,6 +131,7 @@ export class RequestGrantUseCase {
       artifactName: provider.artifactName(id, request.target),
       overlapKey: provider.overlapKey(request.principal, request.target),
       idempotencyKey: idempotency?.key ?? null,
+      requester: requesterClaimsOf(actor),
     });
     const pending = created.grant.state === 'pending_approval';
 
