@@ -10,7 +10,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,20 @@ const ignore = dockerignore({ ignorecase: false }).add(readFileSync(join(ROOT, '
 
 /** What `docker build .` would send from a tree holding these files. */
 const context = (files: string[]) => ignore.filter(files);
+
+/** The files of this work tree, as relative paths; node_modules and .git are left out (the context test shows they are ignored). */
+function workTreeFiles(): string[] {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+      const path = dir ? `${dir}/${entry.name}` : entry.name;
+      if (entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== '.git') walk(path);
+      else if (entry.isFile()) files.push(path);
+    }
+  };
+  walk('');
+  return files;
+}
 
 /** The instructions of each build stage, by stage name. */
 function stages(): Map<string, Instruction[]> {
@@ -103,17 +117,7 @@ describe('the production image', () => {
   });
 
   it('lets through, from this work tree, only files under apps/ and libs/ besides the five it names', () => {
-    const files: string[] = [];
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-        const path = dir ? `${dir}/${entry.name}` : entry.name;
-        // Their contents are ignored with them (the previous test shows they are).
-        if (entry.isDirectory() && (entry.name === 'node_modules' || entry.name === '.git')) continue;
-        if (entry.isDirectory()) walk(path);
-        else files.push(path);
-      }
-    };
-    walk('');
+    const files = workTreeFiles();
     const sent = context(files);
     const named = ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build.mjs', 'scripts/prune-dist.sh'];
     expect(sent.filter((f) => !named.includes(f) && !/^(apps|libs)\//.test(f))).toEqual([]);
@@ -125,6 +129,28 @@ describe('the production image', () => {
     for (const copy of of(stages().get('build')!, 'COPY')) {
       const sources = args(copy).split(/\s+/).slice(0, -1);
       for (const source of sources) expect({ source, sent: sent.some((f) => f === source || f.startsWith(`${source}/`)) }).toEqual({ source, sent: true });
+    }
+  });
+
+  it('builds from what the context holds: npm run build and prune-dist.sh give the broker entry from those files alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jit-context-'));
+    try {
+      for (const f of context(workTreeFiles())) {
+        mkdirSync(dirname(join(dir, f)), { recursive: true });
+        copyFileSync(join(ROOT, f), join(dir, f));
+      }
+      // The build stage's `npm ci`, borrowed from this tree.
+      symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+      execFileSync('npm', ['run', '--silent', 'build'], { cwd: dir, stdio: 'pipe' });
+      execFileSync('sh', ['scripts/prune-dist.sh', 'dist'], { cwd: dir, stdio: 'pipe' });
+      const [cmd] = of(stages().get('runtime')!, 'CMD');
+      const entry = execForm(args(cmd)).at(-1)!;
+      expect(readdirSync(join(dir, dirname(entry)))).toContain('main.js');
+      expect(readdirSync(join(dir, 'dist', 'apps'))).toEqual(['broker']);
+      expect(readdirSync(join(dir, 'dist', 'libs'))).not.toEqual(expect.arrayContaining(['simulators']));
+      expect(readdirSync(join(dir, 'dist', 'libs'))).not.toEqual(expect.arrayContaining(['testing']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
