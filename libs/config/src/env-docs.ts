@@ -45,6 +45,6 @@ export function envDocsOf(shape: Readonly<Record<string, z.ZodType>>): { name: s
 /** A copy of `schema` with its documentation: shared building blocks (`optionalVar`) stay undocumented themselves. */
 export function documented<T extends z.ZodType>(schema: T, doc: EnvDoc): T {
   const copy = schema.clone();
-  ENV_DOCS.add(copy as z.ZodType, doc);
+  ENV_DOCS.add(copy, doc);
   return copy;
 }
