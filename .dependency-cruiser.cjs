@@ -7,7 +7,7 @@
 /** The lib a path belongs to, as a capture group: `domain`, `providers/aws`, `simulators/gcp`. */
 const LIB = '^libs/((?:providers|simulators)/[^/]+|[^/]+)/';
 /** In-repo code, i.e. everything that is not a package or a Node built-in. */
-const REPO = '^(libs|apps|test|bench)/';
+const REPO = '^(libs|apps|test|bench|integrations)/';
 /** Files that only tests run: test tiers, benchmarks, unit specs next to the code. */
 const TEST_ONLY = ['^test/', '^bench/', '\\.spec\\.ts$'];
 
@@ -110,6 +110,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^apps/cli/' },
       to: { path: REPO, pathNot: ['^apps/cli/', '^libs/(domain|config|observability|client)/src/'] },
+    },
+    {
+      name: 'integrations-import-the-cli-core',
+      comment: 'integrations/ (the GitHub Action) are bundled clients: their own code, the jit CLI core and what it uses (exit codes, @jit/client, @jit/domain); no broker code ends up in a bundle.',
+      severity: 'error',
+      from: { path: '^integrations/' },
+      to: { path: REPO, pathNot: ['^integrations/', '^apps/cli/src/core/', '^apps/cli/src/exit-codes\\.ts$', '^libs/(domain|client)/src/'] },
     },
     {
       name: 'libs-not-to-apps-or-tests',
