@@ -653,6 +653,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -671,6 +673,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -759,6 +763,10 @@ export interface operations {
             /** @description an Idempotency-Key replay: the existing grant */
             200: {
                 headers: {
+                    /** @description /v1/grants/{id} of the grant */
+                    Location?: string;
+                    /** @description no-store when the body carries credentials */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -768,6 +776,10 @@ export interface operations {
             /** @description active; `credentials` appear here once for kinds that vend them */
             201: {
                 headers: {
+                    /** @description /v1/grants/{id} of the grant */
+                    Location?: string;
+                    /** @description no-store when the body carries credentials */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -777,6 +789,10 @@ export interface operations {
             /** @description waiting for approvers (pending_approval), or accepted by the cloud and not settled yet (provisioning) */
             202: {
                 headers: {
+                    /** @description /v1/grants/{id} of the grant */
+                    Location?: string;
+                    /** @description no-store when the body carries credentials */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -795,6 +811,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -849,6 +867,8 @@ export interface operations {
             /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -867,6 +887,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -908,6 +930,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -926,6 +950,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -984,6 +1010,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1038,6 +1066,8 @@ export interface operations {
             /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1047,6 +1077,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1094,6 +1126,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1157,6 +1191,8 @@ export interface operations {
             /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1175,6 +1211,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1222,6 +1260,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1276,6 +1316,8 @@ export interface operations {
             /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1285,6 +1327,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1341,6 +1385,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1359,6 +1405,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1404,6 +1452,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1422,6 +1472,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1465,6 +1517,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1483,6 +1537,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1521,6 +1577,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1539,6 +1597,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1642,6 +1702,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1678,6 +1740,8 @@ export interface operations {
             /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1696,6 +1760,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1734,6 +1800,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1770,6 +1838,8 @@ export interface operations {
             /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
             429: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1779,6 +1849,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1864,6 +1936,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1882,6 +1956,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1920,6 +1996,8 @@ export interface operations {
             /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
             401: {
                 headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1929,6 +2007,8 @@ export interface operations {
             /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
             503: {
                 headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -4,7 +4,7 @@ import { Response } from 'express';
 import { Actor, ApproveGrantUseCase, DenyGrantUseCase, GetGrantUseCase, ListGrantsUseCase, RequestGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
 import { CurrentActor } from './auth/auth.decorators';
 import { GrantResponse, toGrantResponse } from './dto/grant.response';
-import { ApiJson, ApiQueryFrom, ApiReadProblems, ApiWriteProblems, jsonSchemaOf } from './dto/openapi-components';
+import { ApiJson, ApiQueryFrom, ApiReadProblems, ApiWriteProblems, GRANT_CREATED_HEADERS, jsonSchemaOf } from './dto/openapi-components';
 import { decisionBody, listGrantsQuery, parseWith, revokeBody } from './dto/query.schemas';
 
 const GRANT_ID = { name: 'id', description: 'the grant id (UUID)', schema: { type: 'string', format: 'uuid' } } as const;
@@ -27,9 +27,9 @@ export class GrantsController {
   // The schema depends on the target kinds served: start-broker fills it in from the registry.
   @ApiBody({ schema: { type: 'object' } })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'same key and body: same grant; other body: 409', schema: { type: 'string', minLength: 1, maxLength: 255 } })
-  @ApiJson(201, 'Grant', 'active; `credentials` appear here once for kinds that vend them')
-  @ApiJson(202, 'Grant', 'waiting for approvers (pending_approval), or accepted by the cloud and not settled yet (provisioning)')
-  @ApiJson(200, 'Grant', 'an Idempotency-Key replay: the existing grant')
+  @ApiJson(201, 'Grant', 'active; `credentials` appear here once for kinds that vend them', GRANT_CREATED_HEADERS)
+  @ApiJson(202, 'Grant', 'waiting for approvers (pending_approval), or accepted by the cloud and not settled yet (provisioning)', GRANT_CREATED_HEADERS)
+  @ApiJson(200, 'Grant', 'an Idempotency-Key replay: the existing grant', GRANT_CREATED_HEADERS)
   // 403: a token without the requester or admin role, or denied by the access rules (`decision` names the rule or deny-list entry and the reason).
   @ApiWriteProblems(403, 409, 422, 502)
   async create(

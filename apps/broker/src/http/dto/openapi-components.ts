@@ -53,8 +53,14 @@ export function responseComponents(): Record<string, object> {
 const ref = (name: ResponseName) => ({ $ref: `#/components/schemas/${name}` });
 
 /** A JSON response of one of the named schemas. */
-export const ApiJson = (status: number, name: ResponseName, description: string) =>
-  ApiResponse({ status, description, content: { 'application/json': { schema: ref(name) } } });
+export const ApiJson = (status: number, name: ResponseName, description: string, headers?: Record<string, { description: string; schema: object }>) =>
+  ApiResponse({ status, description, ...(headers && { headers }), content: { 'application/json': { schema: ref(name) } } });
+
+/** The headers of a grant request's answer (grants.controller.ts). */
+export const GRANT_CREATED_HEADERS = {
+  Location: { description: '/v1/grants/{id} of the grant', schema: { type: 'string' } },
+  'Cache-Control': { description: 'no-store when the body carries credentials', schema: { type: 'string' } },
+};
 
 /** What each error status means wherever it is listed; the filter (domain-exception.filter.ts) and the body middleware send them. */
 const PROBLEMS = {
@@ -76,8 +82,18 @@ export type ProblemStatus = keyof typeof PROBLEMS;
 /** The error responses an operation can really give, each an `application/problem+json` Problem. */
 export const ApiProblems = (...statuses: ProblemStatus[]) =>
   applyDecorators(
-    ...statuses.map((status) => ApiResponse({ status, description: PROBLEMS[status], content: { 'application/problem+json': { schema: ref('Problem') } } })),
+    ...statuses.map((status) =>
+      ApiResponse({ status, description: PROBLEMS[status], headers: PROBLEM_HEADERS[status], content: { 'application/problem+json': { schema: ref('Problem') } } }),
+    ),
   );
+
+const RETRY_AFTER = { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } };
+/** The headers that come with some problems (domain-exception.filter.ts). */
+const PROBLEM_HEADERS: Partial<Record<ProblemStatus, Record<string, { description: string; schema: object }>>> = {
+  401: { 'WWW-Authenticate': { description: 'Bearer realm="jit-broker"', schema: { type: 'string' } } },
+  429: RETRY_AFTER,
+  503: RETRY_AFTER,
+};
 
 /** Problems every authenticated operation can give: a bad header (400), no or a bad token (401), the database or an issuer away (503). */
 const AUTHENTICATED: ProblemStatus[] = [400, 401, 503];
