@@ -101,6 +101,19 @@ describe('jit request, approve, deny, ls, show, audit and rules against a runnin
     expect(stdout).toMatch(/denied\s+by dave-approver .*: not during the freeze/);
   }, 180_000);
 
+  it('should withdraw the request and exit 143 when jit exec gets SIGTERM while waiting for approval', async () => {
+    const run = cli(['exec', ...STORAGE_REQUEST, '--', process.execPath, '-e', 'console.log("ran")'], as('alice'));
+    const id = await pendingId();
+    await pollUntil(async () => (run.stderr.includes(`grant ${id} pending_approval`) ? true : undefined), 60_000, 100);
+    run.child.kill('SIGTERM');
+    const { code, stdout, stderr } = await run.exited;
+    expect(code).toBe(143);
+    expect(stdout).not.toContain('ran');
+    expect(stderr).toContain(`grant ${id} denied`);
+    const grant = await t.http.get(`/v1/grants/${id}`).set(t.as('alice')).expect(200);
+    expect(grant.body).toMatchObject({ state: 'denied', endReason: 'withdrawn' });
+  }, 180_000);
+
   it('should exit 11 when --timeout passes first, leaving the request pending', async () => {
     const { code, stderr } = await cli(['request', ...STORAGE_REQUEST, '--wait', '--timeout', '2s'], as('alice')).exited;
     expect(code).toBe(11);
