@@ -141,11 +141,11 @@ function grantIdOf(w: GrantWrite): string {
 }
 
 /**
- * The database refused the statement itself (an SQLSTATE other than a connection or server
- * failure: a constraint, a value it cannot store), so nothing of it was stored and each write
- * can be tried again alone. A lost connection is not: the statement may have committed.
+ * The database refused the statement itself (a value it cannot store, a constraint, a name it
+ * does not know, or it was rolled back as a deadlock's victim), so nothing of it was stored and
+ * each write can be tried again alone. A lost connection is not: the statement may have committed.
  */
 function refusedStatement(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' && /^(22|23|42)/.test(code);
+  return typeof code === 'string' && /^(22|23|40|42)/.test(code);
 }
