@@ -22,6 +22,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const KUBERNETES_DIR = join(ROOT, 'deploy', 'kubernetes');
@@ -51,6 +52,11 @@ const KINDS: Record<string, { create: (o: K8sObject) => Model; module: string; t
     type: 'IServiceAccount',
   },
   'apps/v1/Deployment': { create: (o) => new Deployment(o), module: 'kubernetes-models/apps/v1/Deployment', type: 'IDeployment' },
+  'networking.k8s.io/v1/NetworkPolicy': {
+    create: (o) => new NetworkPolicy(o),
+    module: 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy',
+    type: 'INetworkPolicy',
+  },
   'policy/v1/PodDisruptionBudget': {
     create: (o) => new PodDisruptionBudget(o),
     module: 'kubernetes-models/policy/v1/PodDisruptionBudget',

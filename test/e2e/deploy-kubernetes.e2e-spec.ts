@@ -45,6 +45,8 @@ describe('deploy/kubernetes manifests', () => {
     expect(base.map((m) => `${m.object.kind}/${m.object.metadata?.name}`).sort()).toEqual([
       'Deployment/jit-broker-api',
       'Deployment/jit-broker-sweeper',
+      'NetworkPolicy/jit-broker-api',
+      'NetworkPolicy/jit-broker-sweeper',
       'PodDisruptionBudget/jit-broker-api',
       'PodDisruptionBudget/jit-broker-sweeper',
       'Service/jit-broker',
@@ -133,7 +135,13 @@ describe('deploy/kubernetes manifests', () => {
       const service = find(rendered, 'Service', 'jit-broker');
       expect(service.spec.selector).toEqual(api.spec.template.metadata.labels);
       expect(service.spec.selector).not.toEqual(sweeper.spec.template.metadata.labels);
+      // Inbound: the API's HTTP port only; nothing to the sweeper.
+      const apiPolicy = find(rendered, 'NetworkPolicy', 'jit-broker-api');
+      expect(apiPolicy.spec.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
+      expect(find(rendered, 'NetworkPolicy', 'jit-broker-sweeper').spec).toMatchObject({ policyTypes: ['Ingress'] });
+      expect(find(rendered, 'NetworkPolicy', 'jit-broker-sweeper').spec.ingress).toBeUndefined();
       for (const d of [api, sweeper]) {
+        expect(find(rendered, 'NetworkPolicy', d.metadata.name).spec.podSelector.matchLabels).toEqual(d.spec.template.metadata.labels);
         const pdb = find(rendered, 'PodDisruptionBudget', d.metadata.name);
         expect(pdb.spec.selector.matchLabels).toEqual(d.spec.template.metadata.labels);
         expect(d.spec.selector.matchLabels).toEqual(d.spec.template.metadata.labels);
