@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { YamlFileError } from '@jit/config';
 import { parseNotificationsConfig } from '../notifications.config';
 
@@ -66,5 +68,19 @@ describe('siem destinations in the notifications file', () => {
   it('should refuse an unknown type and a secret written inline', () => {
     expect(issues('siem:\n  - name: a\n    type: kafka\n')[0].field).toBe('siem.0.type');
     expect(issues('siem:\n  - name: a\n    type: json-lines\n    url: https://x.example.com\n    token: inline\n')[0].message).toMatch(/token/);
+  });
+
+  it('should accept the example notifications file', () => {
+    const file = join(__dirname, '..', '..', '..', '..', 'examples', 'notifications.example.yaml');
+    const env = {
+      JIT_SLACK_SRE_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/X',
+      JIT_ONCALL_WEBHOOK_SECRET: 'whsec-0123456789abcdef',
+      JIT_SPLUNK_HEC_TOKEN: 'hec',
+      JIT_ELASTIC_URL: 'https://es.example.com:9200',
+      JIT_ELASTIC_API_KEY: 'key',
+    };
+    const config = parseNotificationsConfig(readFileSync(file, 'utf8'), file, env);
+    expect(config.webhooks.map((w) => w.name)).toEqual(['approvers-slack', 'security-oncall']);
+    expect(config.siem.map((d) => d.type)).toEqual(['splunk-hec', 'elastic-bulk', 'syslog']);
   });
 });
