@@ -227,6 +227,11 @@ describe('GitHub Action: the bundled entry points in a simulated Actions environ
     expect(noPermission.code).toBe(1);
     expect(noPermission.stdout).toContain('permissions: id-token: write');
 
+    // The runner's token service refuses (a job without id-token: write gets no token): the hint says what to add.
+    const refused = await runStep('main', { kind: 'aws.sts-credentials', principal: 'workload:x', target: `roleArn=${DEPLOYER}`, duration: '15m' }, { ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'wrong' });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/::error::.*the token endpoint answered 401 \(does the job have `permissions: id-token: write`\?\)/);
+
     const denied = await runStep('main', { kind: 'aws.sts-credentials', principal: 'workload:x', target: 'roleArn=arn:aws:iam::123456789012:role/admin', duration: '15m' });
     expect(denied.code).toBe(1);
     expect(denied.stdout).toMatch(/::error::the broker answered 403 policy_denied/);
