@@ -81,8 +81,11 @@ describe('provider configuration at npm start (issue 11 point 3)', () => {
       const call = await pollUntil(async () => sim.traffic().find((t) => t.resource === project), 60_000, 200);
       expect(call.authorization).toBe('Bearer provider-config-token');
       expect(call.status).toBe(200);
-      const warnings = broker.output().split('\n').filter((line) => line.includes('is deprecated: use'));
-      expect(warnings.map((line) => line.replace(/^.*\[Broker\] /, ''))).toEqual([
+      // The broker's log lines are JSON (docs/observability.md): the warnings are the Broker's messages.
+      const lines = broker.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { context?: string; msg: string });
+      const warnings = lines.filter((line) => line.msg.includes('is deprecated: use'));
+      expect(warnings.every((line) => line.context === 'Broker')).toBe(true);
+      expect(warnings.map((line) => line.msg)).toEqual([
         'GCP_RESOURCE_MANAGER_ENDPOINT is deprecated: use JIT_GCP_RESOURCE_MANAGER_ENDPOINT',
         'GCP_STATIC_ACCESS_TOKEN is deprecated: use JIT_GCP_STATIC_ACCESS_TOKEN',
         'GCP_JIT_RECONCILE_RESOURCES is deprecated: use JIT_GCP_RECONCILE_RESOURCES',

@@ -20,8 +20,8 @@ import {
   RevokeGrantUseCase,
 } from '@jit/grants';
 import { OidcTokenVerifier } from '@jit/identity';
-import { AuditRelay, loadNotificationsConfig } from '@jit/notifications';
-import { BrokerMetrics } from '@jit/observability';
+import { AuditRelay, loadNotificationsConfig, siemSecrets } from '@jit/notifications';
+import { BrokerMetrics, TracedCloudProvider, TracedUnitOfWork } from '@jit/observability';
 import { AccessPolicyHolder } from '@jit/policy';
 import { AuditCheckpointer, AuditLog } from '@jit/audit';
 import {
@@ -37,10 +37,12 @@ import { AuditCheckpointScheduler } from './audit/audit-checkpoint.scheduler';
 import { createAuditRelay } from './audit-relay.factory';
 import { loadAuditSigning } from './audit/audit-signing';
 import { BrokerLifecycleHooks } from './broker-hooks';
+import { BrokerLogging, startLogging } from './broker-logging';
 import { BrokerModule } from './broker.module';
 import { TokenRegistry } from './http/auth/token-registry';
 import { answerClientErrors } from './http/client-error.handler';
 import { jsonBodyMiddleware } from './http/json-body.middleware';
+import { requestIdMiddleware } from './http/request-id.middleware';
 import { buildOpenApiDocument } from './http/openapi-document';
 import { OpenApiDocument } from './http/system.controller';
 import { SubjectRateLimiter } from './http/subject-rate-limit.guard';
@@ -65,7 +67,10 @@ export interface StartOptions {
   kinds?: TargetKinds;
   /** An already open database (tests); otherwise opened from the config and closed with the broker. */
   database?: Database;
+  /** The lowest of these is the log level (tests and the sandbox); JIT_LOG_LEVEL otherwise. */
   logLevels?: LogLevel[];
+  /** Logging already started (main.ts starts it before the broker, for the configuration's warnings); otherwise started here. */
+  logging?: BrokerLogging;
 }
 
 export interface RunningBroker {
@@ -100,8 +105,8 @@ export interface RunningBroker {
  */
 export async function startBroker(options: StartOptions): Promise<RunningBroker> {
   const { config } = options;
-  // The levels the app will log at, from the first line on (the start-up notices come before the app exists).
-  Logger.overrideLogger(options.logLevels ?? ['log', 'warn', 'error']);
+  // JSON lines from the first one on (the start-up notices come before the app exists), secrets scrubbed.
+  const logging = options.logging ?? startLogging(config, process.env, options.logLevels);
   const clock = options.clock ?? new SystemClock();
   const kinds = options.kinds ?? targetKinds;
   // An invalid rules file stops the start here, before anything listens, with its line and field.
@@ -109,6 +114,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   // Likewise a bad webhooks file, or a webhook secret missing from the environment.
   const notifications = config.notificationsFile ? loadNotificationsConfig(config.notificationsFile) : { webhooks: [], siem: [] };
   const webhooks = notifications.webhooks;
+  logging.redactor.add(...webhooks.flatMap((w) => [w.secret, w.url]), ...siemSecrets(notifications.siem));
   // Approver groups are declared in the rules file; a name that is not would route nothing, silently.
   for (const w of webhooks) {
     const unknown = (w.approverGroups ?? []).filter((g) => !Object.hasOwn(policyHolder.current.file.groups, g));
@@ -121,14 +127,17 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const ownsDatabase = !options.database;
   const database = options.database ?? (await openDatabase(config.databaseUrl, config.dataDir));
   // One unit of work shared by the grant writes and the audit log, so a change and its events commit together.
-  const unitOfWork = new PostgresUnitOfWork(database.dataSource, clock, config.replicaId);
+  // With tracing on, each transaction is a span, and so is each cloud call (one wrapper per adapter, around the port).
+  const tracing = config.observability.tracing;
+  const postgresUnitOfWork = new PostgresUnitOfWork(database.dataSource, clock, config.replicaId);
+  const unitOfWork = tracing ? new TracedUnitOfWork(postgresUnitOfWork) : postgresUnitOfWork;
   const store = new PostgresGrantRepository(database.dataSource, clock);
   const queue = new PostgresWorkQueue(database.dataSource, clock, config.replicaId);
   const auditLog = new AuditLog(unitOfWork, new PostgresAuditChainStore(database.dataSource), clock);
   const metrics = new BrokerMetrics(() => store.countByState());
   metrics.info.set({ role: config.role, clouds: options.providers.map((p) => p.cloud).join(','), database: database.description.startsWith('embedded') ? 'embedded' : 'postgresql' }, 1);
   const hooks = new BrokerLifecycleHooks(metrics, kinds);
-  const registry = new CloudProviderRegistry(options.providers);
+  const registry = new CloudProviderRegistry(tracing ? options.providers.map((p) => new TracedCloudProvider(p)) : options.providers);
   const transitions = new GrantTransitions(unitOfWork, store, auditLog, hooks);
   // Aborted at shutdown: cancels every cloud call in flight (the lifecycle records nothing of them).
   const stopping = new AbortController();
@@ -213,10 +222,12 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         auditLog: new AuditLogUseCase(auditLog, trust),
         rateLimiter: new SubjectRateLimiter(config.rateLimits, metrics),
       }),
-      { bodyParser: false, logger: options.logLevels ?? ['log', 'warn', 'error'] },
+      { bodyParser: false, logger: logging.nest },
     );
     // Names the framework to anyone who asks; nothing needs it.
     (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
+    // First: every later middleware, guard and handler logs with the request's id.
+    app.use(requestIdMiddleware(logging.root));
     app.use(jsonBodyMiddleware(config.bodyLimitBytes));
     const document = buildOpenApiDocument(app, kinds, config.publicUrl);
     openApi.document = document;
