@@ -26,7 +26,7 @@ const SHAPES: Readonly<Record<string, z.ZodType>>[] = [BROKER_ENV_SCHEMA.shape, 
 
 const GROUP_NOTES: Partial<Record<EnvGroup, string>> = {
   notifications:
-    'Webhook and SIEM secrets are never written in the notifications file: it names the environment variable that holds each (`secretEnv`, `urlEnv`, `tokenEnv`), and those variables are read when the file is loaded, by the names it gives.',
+    'Webhook and SIEM secrets are never written in the notifications file: it names the environment variable that holds each (`secretEnv`, `urlEnv`, `tokenEnv`, `apiKeyEnv`), and those variables are read when the file is loaded, by the names it gives ([siem.md](siem.md), [examples/notifications.example.yaml](../examples/notifications.example.yaml)).',
   aws: 'Read only when `aws` is in `JIT_PROVIDERS`. Credentials come from the AWS SDK\'s default chain (environment, profile, web identity, instance role), with the SDK\'s own variables. See [providers/aws.md](providers/aws.md).',
   azure:
     'Read only when `azure` is in `JIT_PROVIDERS`. Credentials come from `@azure/identity` (client secret, certificate, workload identity or managed identity). See [providers/azure.md](providers/azure.md).',
