@@ -18,7 +18,9 @@ import { openScratchDatabase } from './scratch-database';
  * Each run starts a fresh process on a PostgreSQL database of BENCH_DATABASE_URL's server that
  * is migrated beforehand (created for the run, dropped at the end), or with `--embedded` on
  * the embedded database (PGlite) in a folder migrated by a first, unmeasured start. Ready is
- * the first 200 from `/health`, polled every 10 ms from the spawn; idle RSS is the kernel's
+ * the first 200 from `/health`, polled every 10 ms from the spawn, with the CPU time (user +
+ * system) the process had used by then, which is what the wall time would be on an idle core
+ * and depends far less on other load than the wall time does; idle RSS is the kernel's
  * VmRSS of the process `--idle-seconds` after ready. The clouds (`--clouds`, default `gcp`)
  * point at an address where nothing listens: the broker does not call them while idle.
  * Medians over `--runs` (default 5), with the spread.
@@ -70,6 +72,8 @@ interface Mode {
 
 interface Sample {
   readyMs: number;
+  /** CPU time (user + system) the process had used when it was ready: what the wall time would be on an idle core. */
+  readyCpuMs: number;
   idleRssMib: number;
   peakRssMib: number;
 }
@@ -82,6 +86,13 @@ async function freePort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
+}
+
+/** User plus system CPU time of `pid` so far, from /proc/<pid>/stat (in clock ticks of 10 ms, Linux's USER_HZ). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function memoryMib(pid: number): { rss: number; hwm: number } {
@@ -111,15 +122,18 @@ async function startOnce(mode: Mode, env: NodeJS.ProcessEnv): Promise<Sample> {
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   try {
     let readyMs: number | undefined;
+    let readyCpuMs = 0;
     while (readyMs === undefined) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${mode.name}: the broker exited during boot:\n${out}`);
       const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-      if (res?.status === 200) readyMs = performance.now() - started;
-      else await new Promise((r) => setTimeout(r, 10));
+      if (res?.status === 200) {
+        readyMs = performance.now() - started;
+        readyCpuMs = cpuMs(child.pid!);
+      } else await new Promise((r) => setTimeout(r, 10));
     }
     await new Promise((r) => setTimeout(r, IDLE_S * 1000));
     const { rss, hwm } = memoryMib(child.pid!);
-    return { readyMs, idleRssMib: rss, peakRssMib: hwm };
+    return { readyMs, readyCpuMs, idleRssMib: rss, peakRssMib: hwm };
   } finally {
     await stop(child);
   }
@@ -167,10 +181,12 @@ async function main(): Promise<void> {
       const samples: Sample[] = [];
       for (let i = 0; i < RUNS; i++) samples.push(await startOnce(mode, env));
       const ready = samples.map((s) => s.readyMs);
+      const readyCpu = samples.map((s) => s.readyCpuMs);
       const idle = samples.map((s) => s.idleRssMib);
       const peak = samples.map((s) => s.peakRssMib);
       console.log(`\n${mode.name}`);
       line('ready (first 200 from /health), median', `${median(ready).toFixed(0)} ms (${spread(ready)})`);
+      line('CPU time used until ready, median', `${median(readyCpu).toFixed(0)} ms (${spread(readyCpu)})`);
       line(`idle RSS after ${IDLE_S} s, median`, `${median(idle).toFixed(0)} MiB (${spread(idle)})`);
       line('peak RSS (VmHWM), median', `${median(peak).toFixed(0)} MiB (${spread(peak)})`);
     }
