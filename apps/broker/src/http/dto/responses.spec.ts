@@ -1,5 +1,5 @@
 import Ajv2020 from 'ajv/dist/2020';
-import { AuditEvent, Grant } from '@jit/domain';
+import { AuditEvent, Grant, GrantDecision } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { grantRow, targetKinds } from '@jit/testing';
 import { toAuditResponse } from './audit-event.response';
@@ -22,11 +22,11 @@ describe('response serialisers against the document\'s schemas', () => {
     target: { kind: 'aws.iam-policy', actions: ['s3:PutObject'], resources: ['arn:aws:s3:::artifacts/*'] },
     expiresAt: new Date('2026-12-05T10:00:00.000Z'),
   });
-  const decision = { rule: 'two-sre', mode: 'approvals', required: 2, groups: ['sre'], steps: [{ required: 2, groups: ['sre'] }], policyVersion: 'a'.repeat(64) } as const;
+  const decision: GrantDecision = { rule: 'two-sre', mode: 'approvals', required: 2, groups: ['sre'], steps: [{ required: 2, groups: ['sre'] }], policyVersion: 'a'.repeat(64) };
   const at = new Date('2026-12-05T09:00:00.000Z');
   const grants: [string, Grant, Record<string, string> | undefined][] = [
     ['active, with credentials', base, { AWS_ACCESS_KEY_ID: 'AKIA0000', AWS_SECRET_ACCESS_KEY: 'secret' }],
-    ['pending approval, one approval in', { ...base, state: 'pending_approval', startsAt: null, providerRef: null, decision: { ...decision, steps: [...decision.steps] }, approvals: [{ approver: 'dave', decision: 'approved', at: at.toISOString(), groups: ['sre'] }], approvalDeadline: at }, undefined],
+    ['pending approval, one approval in', { ...base, state: 'pending_approval', startsAt: null, providerRef: null, decision, approvals: [{ approver: 'dave', decision: 'approved', at: at.toISOString(), groups: ['sre'] }], approvalDeadline: at }, undefined],
     ['denied before it started', { ...base, state: 'denied', startsAt: null, endedAt: at, endReason: 'denied', approvals: [{ approver: 'dave', decision: 'denied', comment: 'no', at: at.toISOString() }] }, undefined],
     ['provisioning with a revoke recorded', { ...base, state: 'provisioning', revokeRequest: { at, by: 'alice', reason: 'done' } }, undefined],
     ['revoke_failed, retrying', { ...base, state: 'revoke_failed', attempts: 5, nextAttemptAt: at, lastError: 'throttled' }, undefined],
