@@ -16,6 +16,4 @@ if (existsSync(compiled)) {
   require('@swc-node/register');
   cli = require(join(root, 'apps', 'cli', 'src', 'main.ts'));
 }
-cli.runCli(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+cli.runCli(process.argv.slice(2)).then(cli.exitWith);

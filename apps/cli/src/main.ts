@@ -65,8 +65,16 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Exits with `code` once stdout and stderr have taken everything written, so no idle handle
+ * (a pooled keep-alive socket, a library's timer) holds the process open after the revoke
+ * while a CI runner counts down to SIGKILL.
+ */
+export function exitWith(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 if (require.main === module) {
-  void runCli(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  void runCli(process.argv.slice(2)).then(exitWith);
 }
