@@ -9,6 +9,7 @@ const grant = (over: Partial<GrantView> = {}): GrantView => ({
   target: { kind: 'aws.sts-credentials', roleArn: 'arn:aws:iam::123456789012:role/reader' },
   requestedBy: 'agents:claude',
   justification: 'list the bucket',
+  ticket: null,
   duration: 'PT900S',
   createdAt: '2026-01-01T00:00:00.000Z',
   startsAt: '2026-01-01T00:00:00.000Z',
@@ -16,7 +17,9 @@ const grant = (over: Partial<GrantView> = {}): GrantView => ({
   endedAt: null,
   endReason: null,
   approvals: [],
-  decision: { rule: 'r', mode: 'auto', approvalsRequired: 0, approverGroups: [] },
+  providerRef: null,
+  lastError: null,
+  decision: { rule: 'r', mode: 'auto', approvalsRequired: 0, approverGroups: [], policyVersion: 'sha256:0' },
   ...over,
 });
 
@@ -43,7 +46,7 @@ describe('stateLine', () => {
       grant({
         state: 'pending_approval',
         approvals: [{ approver: 'dave', decision: 'approved', at: '2026-01-01T00:01:00.000Z' }],
-        decision: { rule: 'r', mode: 'approvals', approvalsRequired: 2, approverGroups: ['sre', 'security'] },
+        decision: { rule: 'r', mode: 'approvals', approvalsRequired: 2, approverGroups: ['sre', 'security'], policyVersion: 'sha256:0' },
         approvalDeadline: '2026-01-01T04:00:00.000Z',
       }),
     );
