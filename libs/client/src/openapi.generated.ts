@@ -503,7 +503,7 @@ export interface components {
         };
         /** @description RFC 7807 problem details */
         Problem: {
-            /** @description urn:jit-broker:problem:<code>: stable, switch on it */
+            /** @description urn:jit-broker:problem:<code>, stable: switch on it. Codes: validation, malformed_json, unsupported_media_type, payload_too_large, provider_disabled (400, 415, 413); unauthenticated (401); forbidden, policy_denied (403); not_found (404); invalid_state, idempotency_conflict (409); limit_exceeded (422); rate_limited (429); internal (500, with errorId); provider_rejected (502); provider_unavailable, store_unavailable (503); http_<status> for other refusals of the framework */
             type: string;
             title: string;
             status: number;

@@ -5,7 +5,13 @@ import { FieldIssue } from '@jit/domain';
 /** An RFC 7807 problem as the broker sends it (`application/problem+json`); extensions such as `decision`, `grantId` or `limit` may follow. */
 export const problemSchema = z
   .looseObject({
-    type: z.string().describe('urn:jit-broker:problem:<code>: stable, switch on it'),
+    type: z
+      .string()
+      .describe(
+        'urn:jit-broker:problem:<code>, stable: switch on it. Codes: validation, malformed_json, unsupported_media_type, payload_too_large, provider_disabled (400, 415, 413); ' +
+          'unauthenticated (401); forbidden, policy_denied (403); not_found (404); invalid_state, idempotency_conflict (409); limit_exceeded (422); rate_limited (429); ' +
+          'internal (500, with errorId); provider_rejected (502); provider_unavailable, store_unavailable (503); http_<status> for other refusals of the framework',
+      ),
     title: z.string(),
     status: z.number().int().min(400).max(599),
     detail: z.string().describe('for people; do not parse'),
