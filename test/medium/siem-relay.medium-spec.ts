@@ -307,8 +307,9 @@ describe('SIEM streaming through the audit relay', () => {
       await stopServer();
     });
 
-    async function startServer(port: number): Promise<number> {
-      server = createTlsServer({ key: pems.private, cert: pems.cert }, (socket) => {
+    async function startServer(port: number, clientCa?: string): Promise<number> {
+      const mutual = clientCa ? { requestCert: true, rejectUnauthorized: true, ca: clientCa } : {};
+      server = createTlsServer({ key: pems.private, cert: pems.cert, ...mutual }, (socket) => {
         sockets.push(socket);
         socket.on('data', (c: Buffer) => (received = Buffer.concat([received, c])));
         socket.on('error', () => undefined);
@@ -385,6 +386,32 @@ describe('SIEM streaming through the audit relay', () => {
         expect(Number(pri) >> 3).toBe(13);
         expect((JSON.parse(json) as OcsfRecord).unmapped.jit.event.hash).toBe(e.hash);
       });
+    });
+
+    it('should present its client certificate to a collector that requires one (RFC 5425 mutual authentication)', async () => {
+      await stopServer();
+      received = Buffer.alloc(0);
+      const { generate } = await import('selfsigned');
+      const client = await generate([{ name: 'commonName', value: 'jit-broker' }], { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' });
+      const port = await startServer(0, client.cert);
+      const base = { type: 'syslog' as const, host: '127.0.0.1', port, servername: 'localhost', ca: pems.cert, appName: 'jit-broker', hostname: 'b', facility: 13, sdId: 'jit@32473', maxBatch: 100, startAt: 'end' as const };
+      // Without a certificate the collector hangs up: nothing is taken, the cursor waits.
+      const anonymous: SyslogConfig = { ...base, name: `anon-${randomUUID().slice(0, 8)}` };
+      const { outcomes } = relay([new SyslogDestination(anonymous)]);
+      const signed: SyslogConfig = { ...base, name: `mtls-${randomUUID().slice(0, 8)}`, clientCert: { cert: client.cert, key: client.private } };
+      relay([new SyslogDestination(signed)]);
+      await pollUntil(async () => ((await cursorRow(`siem:${signed.name}`)) ? true : undefined), WAIT_MS);
+      await pollUntil(async () => ((await cursorRow(`siem:${anonymous.name}`)) ? true : undefined), WAIT_MS);
+      await append(2);
+      const events = await caughtUp(`siem:${signed.name}`);
+      const last = events[events.length - 1];
+      const got = await pollUntil(async () => {
+        const all = frames(received);
+        return all.some((m) => m.includes(`seq="${last.seq}"`)) ? all : undefined;
+      }, WAIT_MS);
+      expect(got.filter((m) => m.includes(`seq="${last.seq}"`))).toHaveLength(1);
+      await pollUntil(async () => (outcomes.some((o) => o.outcome === 'retried') ? true : undefined), WAIT_MS);
+      expect((await cursorRow(`siem:${anonymous.name}`))?.lastSeq).toBe(last.seq - 2);
     });
   });
 });

@@ -61,6 +61,9 @@ describe('siem destinations in the notifications file', () => {
       { field: 'siem.0.url', message: 'must use https (http is accepted only for a loopback host)' },
       { field: 'siem.0.tokenEnv', message: 'environment variable NOT_SET is not set' },
     ]);
+    expect(issues('siem:\n  - name: s\n    type: syslog\n    host: h.example.com\n    certFile: /etc/c.pem\n')).toEqual([
+      { field: 'siem.0.keyFile', message: 'set both certFile and keyFile, or neither' },
+    ]);
     const twice = 'siem:\n' + '  - name: a\n    type: json-lines\n    url: http://127.0.0.1:9000/ingest\n'.repeat(2);
     expect(issues(twice)).toEqual([{ field: 'siem.1.name', message: 'SIEM destination "a" is declared twice' }]);
   });

@@ -61,6 +61,8 @@ export interface SyslogConfig extends SiemCommon {
   facility: number;
   /** The structured-data element's id: `name@<private enterprise number>`. */
   sdId: string;
+  /** Client certificate and key (PEM) for collectors that authenticate the sender (RFC 5425 section 5). The key is sensitive. */
+  clientCert?: { cert: string; key: string };
 }
 
 export type SiemConfig = SplunkHecConfig | ElasticBulkConfig | JsonLinesConfig | SyslogConfig;
@@ -76,15 +78,16 @@ const common = {
 };
 const http = { url: z.string().optional(), urlEnv: envName.optional() };
 
-function readCa(file: string | undefined, ctx: z.RefinementCtx): string | undefined {
+function readPem(file: string | undefined, field: string, ctx: z.RefinementCtx): string | undefined {
   if (file === undefined) return undefined;
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    ctx.addIssue({ code: 'custom', path: ['caFile'], message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
+    ctx.addIssue({ code: 'custom', path: [field], message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
     return undefined;
   }
 }
+const readCa = (file: string | undefined, ctx: z.RefinementCtx) => readPem(file, 'caFile', ctx);
 
 /** `url` or `urlEnv` (exactly one), https (http for a loopback host only); never repeats the value. */
 function resolveUrl(d: { url?: string; urlEnv?: string }, env: NodeJS.ProcessEnv, ctx: z.RefinementCtx): string {
@@ -111,6 +114,18 @@ function secret(name: string | undefined, env: NodeJS.ProcessEnv, ctx: z.Refinem
   const value = name === undefined ? undefined : env[name];
   if (!value) ctx.addIssue({ code: 'custom', path: [field], message: `environment variable ${name} is not set` });
   return value ?? '';
+}
+
+/** `certFile` and `keyFile` together, both read at start. */
+function clientCert(certFile: string | undefined, keyFile: string | undefined, ctx: z.RefinementCtx): { clientCert?: { cert: string; key: string } } {
+  if (certFile === undefined && keyFile === undefined) return {};
+  if (certFile === undefined || keyFile === undefined) {
+    ctx.addIssue({ code: 'custom', path: [certFile === undefined ? 'certFile' : 'keyFile'], message: 'set both certFile and keyFile, or neither' });
+    return {};
+  }
+  const cert = readPem(certFile, 'certFile', ctx);
+  const key = readPem(keyFile, 'keyFile', ctx);
+  return cert && key ? { clientCert: { cert, key } } : {};
 }
 
 /** One entry of the notifications file's `siem` list, resolving `urlEnv`, `tokenEnv` and `caFile`. */
@@ -180,6 +195,8 @@ export function siemDestinationSchema(env: NodeJS.ProcessEnv) {
         hostname: z.string().regex(/^[!-~]{1,255}$/, 'must be 1-255 printable ASCII characters (RFC 5424 HOSTNAME)').default(hostname()),
         facility: z.number().int().min(0).max(23).default(13),
         sdId: z.string().regex(/^[!#-<>-Z^-~]{1,32}@\d+(\.\d+)*$/, 'must be name@<private enterprise number> (RFC 5424 SD-ID)').default('jit@32473'),
+        certFile: z.string().min(1).optional(),
+        keyFile: z.string().min(1).optional(),
       })
       .transform((d, ctx): SyslogConfig => ({
         type: d.type,
@@ -194,6 +211,7 @@ export function siemDestinationSchema(env: NodeJS.ProcessEnv) {
         hostname: d.hostname,
         facility: d.facility,
         sdId: d.sdId,
+        ...clientCert(d.certFile, d.keyFile, ctx),
       })),
   ]);
 }
@@ -209,7 +227,7 @@ export function siemSecrets(configs: readonly SiemConfig[]): string[] {
       case 'json-lines':
         return [c.url, ...(c.token ? [c.token] : [])];
       case 'syslog':
-        return [];
+        return c.clientCert ? [c.clientCert.key] : [];
     }
   });
 }

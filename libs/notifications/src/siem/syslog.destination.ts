@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { setTimeout as setTimeoutPromise } from 'node:timers/promises';
 import { connect, TLSSocket } from 'node:tls';
 import { AUDIT_EVENT_TYPES, AuditEvent } from '@jit/domain';
 import { RelayAttempt, RelayDestination } from '../audit-relay';
@@ -7,6 +8,8 @@ import { SyslogConfig } from './siem.config';
 
 /** Upper bound on connecting (TLS handshake included) and writing one batch. */
 export const SYSLOG_TIMEOUT_MS = 15_000;
+/** How long a new connection must stay up after the handshake before a batch is written into it (a TLS 1.3 refusal arrives in that time). */
+export const SYSLOG_SETTLE_MS = 200;
 
 /** RFC 5424 severity from the OCSF one: 6 informational, 5 notice (medium), 4 warning (high). */
 const SYSLOG_SEVERITY: Record<number, number> = { 1: 6, 3: 5, 4: 4 };
@@ -113,7 +116,7 @@ export class SyslogDestination implements RelayDestination {
     const c = this.config;
     return new Promise((resolve, reject) => {
       // SNI takes a host name only (RFC 6066); an IP address is checked against the certificate's IP entries.
-      const socket = connect({ host: c.host, port: c.port, ...(!isIP(c.servername) && { servername: c.servername }), ...(c.ca && { ca: c.ca }) });
+      const socket = connect({ host: c.host, port: c.port, ...(!isIP(c.servername) && { servername: c.servername }), ...(c.ca && { ca: c.ca }), ...c.clientCert });
       const fail = (e: unknown) => {
         signal.removeEventListener('abort', abort);
         socket.destroy();
@@ -122,9 +125,18 @@ export class SyslogDestination implements RelayDestination {
       const abort = () => fail(signal.reason);
       signal.addEventListener('abort', abort, { once: true });
       socket.once('error', fail);
-      socket.once('secureConnect', () => {
+      const closed = () => fail(new Error('connection closed by the collector'));
+      socket.once('close', closed);
+      // Under TLS 1.3 the collector judges our certificate after the handshake has ended on this
+      // side: a refusal comes as an alert just after secureConnect. Waiting for it once per
+      // connection keeps a first batch from being written into a connection already refused.
+      socket.once('secureConnect', () => void setTimeoutPromise(SYSLOG_SETTLE_MS).then(settled));
+      socket.resume();
+      const settled = () => {
+        if (socket.destroyed) return;
         signal.removeEventListener('abort', abort);
         socket.off('error', fail);
+        socket.off('close', closed);
         // Whatever ends the connection later makes the next batch open a new one.
         const forget = () => {
           if (this.socket === socket) this.socket = null;
@@ -132,11 +144,9 @@ export class SyslogDestination implements RelayDestination {
         socket.on('error', forget);
         socket.on('close', forget);
         socket.on('end', forget);
-        // The collector sends nothing; reading keeps the socket's end and close events coming.
-        socket.resume();
         this.socket = socket;
         resolve(socket);
-      });
+      };
     });
   }
 }
