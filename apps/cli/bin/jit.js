@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 // The `jit` bin of this package: the compiled CLI (dist/apps/cli/src/main.js, written by
-// `npm run build`) when it is there, else the TypeScript source through @swc-node/register,
-// as `npm run jit` runs it. docs/clients.md, "The jit CLI".
+// `npm run build`). From the TypeScript source, without a build, `npm run jit -- <args>` runs it
+// (through @swc-node/register, a devDependency the compiled bin must not need).
+// docs/clients.md, "The jit CLI".
 'use strict';
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
-const root = join(__dirname, '..', '..', '..');
-const compiled = join(root, 'dist', 'apps', 'cli', 'src', 'main.js');
-let cli;
-if (existsSync(compiled)) {
-  cli = require(compiled);
-} else {
-  process.env.SWC_NODE_PROJECT ??= join(root, 'tsconfig.json');
-  require('@swc-node/register');
-  cli = require(join(root, 'apps', 'cli', 'src', 'main.ts'));
+const compiled = join(__dirname, '..', '..', '..', 'dist', 'apps', 'cli', 'src', 'main.js');
+if (!existsSync(compiled)) {
+  process.stderr.write(`jit: ${compiled} is missing: run \`npm run build\` first, or \`npm run jit -- <args>\` from the source\n`);
+  process.exit(2);
 }
-cli.runCli(process.argv.slice(2)).then(cli.exitWith);
+require(compiled)
+  .runCli(process.argv.slice(2))
+  .then((code) => {
+    // As main.ts's exitWith: out once stdout and stderr are flushed, whatever handle is left open.
+    process.exitCode = code;
+    process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+  });
