@@ -141,3 +141,16 @@ export class TracedUnitOfWork extends UnitOfWork {
     return inSpan('db.transaction', SpanKind.INTERNAL, { 'db.system.name': 'postgresql', 'grant.id': grantId, operation: write.op }, () => this.inner.write(write, events));
   }
 }
+
+/**
+ * The sweeper's use case with each due grant's work as one span, `sweeper.process_due`
+ * (attributes `grant.id`, `cloud`, `kind`, `state` before, `outcome` the state after), so an
+ * expiry's cloud call and transactions are one trace as a request's are.
+ */
+export function tracedDueGrantWork<T extends { execute(g: Grant): Promise<Grant> }>(useCase: T): T {
+  const execute = useCase.execute.bind(useCase);
+  const traced = Object.create(useCase) as T;
+  traced.execute = (g: Grant) =>
+    inSpan('sweeper.process_due', SpanKind.INTERNAL, { 'grant.id': g.id, cloud: g.cloud, kind: g.kind, state: g.state }, () => execute(g), (after) => after.state);
+  return traced;
+}
