@@ -73,7 +73,7 @@ describe('the compiled broker (npm run build, then node)', () => {
     expect(sources.length).toBeGreaterThan(100);
     expect(sources.map((f) => f.replace(/\.ts$/, '.js')).filter((f) => !files.includes(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.spec.js'))).toEqual([]);
-    const unresolved = files.filter((f) => /require\("@jit\//.test(readFileSync(join(dist, f), 'utf8')));
+    const unresolved = files.filter((f) => /require\(['"]@jit\//.test(readFileSync(join(dist, f), 'utf8')));
     expect(unresolved).toEqual([]);
     // Nest's dependency injection reads the constructor parameter types.
     expect(readFileSync(join(dist, 'apps/broker/src/http/grants.controller.js'), 'utf8')).toContain('"design:paramtypes"');
