@@ -22,7 +22,7 @@ import { PolicyController } from './http/policy.controller';
 import { RequestLogFieldsInterceptor } from './http/request-id.interceptor';
 import { SubjectRateLimitGuard, SubjectRateLimiter } from './http/subject-rate-limit.guard';
 import { PolicyReloader } from './policy/policy-reloader';
-import { OpenApiDocument, SystemController } from './http/system.controller';
+import { HealthController, Liveness, OpenApiDocument, SystemController } from './http/system.controller';
 
 /** The objects the composition root built; Nest only routes HTTP to them. */
 export interface BrokerParts {
@@ -33,6 +33,8 @@ export interface BrokerParts {
   oidc: OidcTokenVerifier;
   policy: PolicyReloader;
   openApi: OpenApiDocument;
+  /** What /health checks beyond the database (the sweeper's loop, in the `all` role). */
+  liveness: Liveness;
   requestGrant: RequestGrantUseCase;
   getGrant: GetGrantUseCase;
   listGrants: ListGrantsUseCase;
@@ -56,6 +58,7 @@ export class BrokerModule {
       { provide: ApproveGrantUseCase, useValue: parts.approveGrant },
       { provide: DenyGrantUseCase, useValue: parts.denyGrant },
       { provide: OpenApiDocument, useValue: parts.openApi },
+      { provide: Liveness, useValue: parts.liveness },
       { provide: RequestGrantUseCase, useValue: parts.requestGrant },
       { provide: GetGrantUseCase, useValue: parts.getGrant },
       { provide: ListGrantsUseCase, useValue: parts.listGrants },
@@ -65,7 +68,7 @@ export class BrokerModule {
     ];
     return {
       module: BrokerModule,
-      controllers: [GrantsController, AuditController, PolicyController, SystemController],
+      controllers: [GrantsController, AuditController, PolicyController, HealthController, SystemController],
       providers: [
         ...values,
         // In this order: the limit is keyed by the subject the token guard established.

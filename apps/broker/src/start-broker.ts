@@ -44,7 +44,8 @@ import { answerClientErrors } from './http/client-error.handler';
 import { jsonBodyMiddleware } from './http/json-body.middleware';
 import { requestIdMiddleware } from './http/request-id.middleware';
 import { buildOpenApiDocument } from './http/openapi-document';
-import { OpenApiDocument } from './http/system.controller';
+import { Liveness, OpenApiDocument } from './http/system.controller';
+import { ManagementModule } from './management.module';
 import { SubjectRateLimiter } from './http/subject-rate-limit.guard';
 import { PolicyReloader } from './policy/policy-reloader';
 import { GrantExpirySweeper } from './sweeper/grant-expiry.sweeper';
@@ -55,6 +56,20 @@ import { targetKinds } from './target-kinds';
 
 /** How often each replica chains audit events that no writer is waiting for (normally there are none). */
 const AUDIT_CHAIN_SWEEP_MS = 1000;
+
+/** A check for /health: whether the sweeper's last cycle ended within `stallAfterMs`; says so once when it did not. */
+function sweeperAlive(sweeper: GrantExpirySweeper, stallAfterMs: number): () => boolean {
+  let warned = false;
+  return () => {
+    const since = sweeper.msSinceCycleEnded();
+    const alive = since < stallAfterMs;
+    if (!alive && !warned) {
+      new Logger('GrantExpirySweeper').error(`no sweep cycle has ended for ${Math.round(since / 1000)} s (JIT_SWEEP_STALL_AFTER): /health answers 503`);
+    }
+    warned = !alive;
+    return alive;
+  };
+}
 
 /** How often a stopping broker closes the keep-alive connections that have fallen idle. */
 const IDLE_CLOSE_MS = 50;
@@ -75,7 +90,7 @@ export interface StartOptions {
 
 export interface RunningBroker {
   app: INestApplication | null;
-  /** http://127.0.0.1:PORT when serving the API. */
+  /** http://127.0.0.1:PORT: the API, or in the sweeper role /health and /metrics only. */
   url: string | null;
   database: Database;
   grants: PostgresGrantRepository;
@@ -101,7 +116,7 @@ export interface RunningBroker {
 
 /**
  * The composition root: database, store, providers, use cases, sweeper and HTTP API, per the
- * configured role (api, sweeper or all). The sweeper role opens no port.
+ * configured role (api, sweeper or all). The sweeper role's port serves /health and /metrics only.
  */
 export async function startBroker(options: StartOptions): Promise<RunningBroker> {
   const { config } = options;
@@ -195,20 +210,24 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     if (n) hooks.onRecorded = () => n.kick();
   }
 
-  let app: INestApplication | null = null;
-  let url: string | null = null;
+  // /health is down where the sweeper runs and its cycles stopped ending (JIT_SWEEP_STALL_AFTER): a liveness probe restarts it.
+  const liveness = new Liveness(sweeper ? [sweeperAlive(sweeper, config.sweepStallAfterMs)] : []);
+  const tokens = TokenRegistry.load(config.tokensFile, config.adminToken);
+  let app: INestApplication;
+  let openApi: OpenApiDocument | null = null;
   if (config.role !== 'sweeper') {
     const getGrant = new GetGrantUseCase(store, policyHolder);
-    const openApi = new OpenApiDocument();
+    openApi = new OpenApiDocument();
     app = await NestFactory.create(
       BrokerModule.forParts({
         dataSource: database.dataSource,
         metrics,
         registry,
-        tokens: TokenRegistry.load(config.tokensFile, config.adminToken),
+        tokens,
         oidc,
         policy,
         openApi,
+        liveness,
         requestGrant: new RequestGrantUseCase({
           store, audit: auditLog, transitions, lifecycle, registry, clock, hooks, policies: policyHolder, leaseMs: config.leaseMs,
           bounds: { minSeconds: config.minDurationSeconds, maxSeconds: config.maxDurationSeconds },
@@ -224,18 +243,22 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       }),
       { bodyParser: false, logger: logging.nest },
     );
-    // Names the framework to anyone who asks; nothing needs it.
-    (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
-    // First: every later middleware, guard and handler logs with the request's id.
-    app.use(requestIdMiddleware(logging.root));
-    app.use(jsonBodyMiddleware(config.bodyLimitBytes));
-    const document = buildOpenApiDocument(app, kinds, config.publicUrl);
-    openApi.document = document;
-    answerClientErrors(app.getHttpServer());
-    await app.listen(config.port, config.host);
-    const address = app.getHttpServer().address() as AddressInfo;
-    url = `http://127.0.0.1:${address.port}`;
+  } else {
+    // The sweeper role: /health for its probes and /metrics for scraping, with the API's handlers and token check; no API route.
+    app = await NestFactory.create(ManagementModule.forParts({ dataSource: database.dataSource, metrics, liveness, tokens, oidc }), {
+      bodyParser: false,
+      logger: logging.nest,
+    });
   }
+  // Names the framework to anyone who asks; nothing needs it.
+  (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
+  // First: every later middleware, guard and handler logs with the request's id.
+  app.use(requestIdMiddleware(logging.root));
+  app.use(jsonBodyMiddleware(config.bodyLimitBytes));
+  if (openApi) openApi.document = buildOpenApiDocument(app, kinds, config.publicUrl);
+  answerClientErrors(app.getHttpServer());
+  await app.listen(config.port, config.host);
+  const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   await policy.start();
   sweeper?.start();
   reconciler?.start();
@@ -263,7 +286,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       if (closed) return;
       closed = true;
       // Stop listening first: a replacement can bind the port at once, and balancers see this replica gone.
-      const server = app?.getHttpServer() as Server | undefined;
+      const server = app.getHttpServer() as Server | undefined;
       const drained = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
       // Keep-alive connections are closed as soon as they fall idle, so the requests still open end the drain.
       const closingIdle = setInterval(() => server?.closeIdleConnections(), IDLE_CLOSE_MS);
@@ -280,7 +303,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       await checkpoints?.stop();
       await drained;
       clearInterval(closingIdle);
-      await app?.close();
+      await app.close();
       // No work of this replica runs any more: every row it holds may be claimed at once, here or elsewhere.
       await queue.releaseOwnLeases().catch((e: unknown) => new Logger('Broker').warn(`claims not handed back at shutdown: ${e instanceof Error ? e.message : String(e)}`));
       if (ownsDatabase) await database.close();

@@ -1895,7 +1895,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description down: the database does not answer */
+            /** @description down: the database does not answer, or this process runs the sweeper and its cycles stopped ending (JIT_SWEEP_STALL_AFTER) */
             503: {
                 headers: {
                     [name: string]: unknown;

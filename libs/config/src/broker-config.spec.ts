@@ -26,6 +26,24 @@ describe('loadBrokerConfig', () => {
     );
   });
 
+  describe('JIT_SWEEP_STALL_AFTER (/health where the sweeper runs)', () => {
+    it('should default to two minutes, or three polls when those are longer', () => {
+      expect(loadBrokerConfig({}).sweepStallAfterMs).toBe(120_000);
+      expect(loadBrokerConfig({ JIT_SWEEP_INTERVAL: 'PT120S' }).sweepStallAfterMs).toBe(360_000);
+      expect(loadBrokerConfig({ JIT_SWEEP_STALL_AFTER: 'PT30S' }).sweepStallAfterMs).toBe(30_000);
+    });
+
+    it.each([
+      ['PT5S', {}, /JIT_SWEEP_STALL_AFTER must be at least 10 seconds and at least three JIT_SWEEP_INTERVALs/],
+      ['PT20S', { JIT_SWEEP_INTERVAL: 'PT10S' }, /JIT_SWEEP_STALL_AFTER must be at least 10 seconds and at least three JIT_SWEEP_INTERVALs/],
+      ['2m', {}, /JIT_SWEEP_STALL_AFTER must be a positive ISO-8601 duration/],
+      ['PT0S', {}, /JIT_SWEEP_STALL_AFTER must be a positive ISO-8601 duration/],
+    ])('should refuse %j (with %j), naming the variable', (value, env, message) => {
+      expect(() => loadBrokerConfig({ ...env, JIT_SWEEP_STALL_AFTER: value })).toThrow(ConfigError);
+      expect(() => loadBrokerConfig({ ...env, JIT_SWEEP_STALL_AFTER: value })).toThrow(message);
+    });
+  });
+
   describe('whole numbers', () => {
     it.each(['abc', '1.5', '-3', '0x20', '1e2', '2000'])('should refuse JIT_SWEEP_CONCURRENCY=%j, naming the variable', (value) => {
       expect(() => loadBrokerConfig({ JIT_SWEEP_CONCURRENCY: value })).toThrow(

@@ -30,6 +30,8 @@ export interface BrokerConfig {
   adminToken: string | undefined;
   /** How often each replica polls for due work even without armed timers. */
   sweepIntervalMs: number;
+  /** /health answers 503 where the sweeper runs and no sweep cycle has ended for this long (a wedged loop). */
+  sweepStallAfterMs: number;
   /** How long a claimed row stays with its replica before another may take it over. */
   leaseMs: number;
   /** Concurrent cloud calls per replica for sweeper work. */
@@ -128,8 +130,18 @@ export const BROKER_ENV_SCHEMA = z.object({
   JIT_ROLE: z
     .enum(['api', 'sweeper', 'all'])
     .default('all')
-    .register(ENV_DOCS, doc('core', '`api` (HTTP only), `sweeper` (no port: sweeper, reconciliation, webhooks and SIEM streaming, checkpoints), or `all`', '`all`')),
-  PORT: int('PORT', 8080, 0, 65535).register(ENV_DOCS, doc('core', 'TCP port the API listens on', '`8080`')),
+    .register(
+      ENV_DOCS,
+      doc(
+        'core',
+        '`api` (HTTP only), `sweeper` (sweeper, reconciliation, webhooks and SIEM streaming, checkpoints; on `PORT` it serves only `/health` and `/metrics`, no API route), or `all`',
+        '`all`',
+      ),
+    ),
+  PORT: int('PORT', 8080, 0, 65535).register(
+    ENV_DOCS,
+    doc('core', 'TCP port the API listens on; with `JIT_ROLE=sweeper`, the port of `/health` and `/metrics` only', '`8080`'),
+  ),
   HOST: z.string().default('0.0.0.0').register(ENV_DOCS, doc('core', 'address the API listens on', '`0.0.0.0`')),
   DATABASE_URL: z
     .string()
@@ -183,6 +195,27 @@ export const BROKER_ENV_SCHEMA = z.object({
     ENV_DOCS,
     doc('sweeper', 'how often each replica polls for due work (timers cover the time between polls)', '`PT5S`'),
   ),
+  /** Unset: two minutes, or three polls when JIT_SWEEP_INTERVAL is longer than 40 s. */
+  JIT_SWEEP_STALL_AFTER: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      const s = parseIsoDurationSeconds(v);
+      if (s === undefined || s <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'JIT_SWEEP_STALL_AFTER must be a positive ISO-8601 duration such as PT2M' });
+        return z.NEVER;
+      }
+      return s;
+    })
+    .register(
+      ENV_DOCS,
+      doc(
+        'sweeper',
+        'where the sweeper runs (`sweeper`, `all`): `/health` answers 503 once no sweep cycle has ended for this long, so a liveness probe restarts a wedged sweeper (at least 10 s and three `JIT_SWEEP_INTERVAL`s)',
+        '`PT2M`, or three `JIT_SWEEP_INTERVAL`s if longer',
+      ),
+    ),
   JIT_LEASE: isoSeconds('JIT_LEASE', 'PT60S').register(
     ENV_DOCS,
     doc('sweeper', 'how long a claimed row stays with its replica before another may take it over', '`PT60S`'),
@@ -397,6 +430,9 @@ function toBrokerConfig(e: z.output<typeof envSchema>, problems: string[]): Brok
   if (e.JIT_RECONCILE_LOOKBACK !== undefined && e.JIT_RECONCILE_LOOKBACK * 1000 < reconcileIntervalMs) {
     problems.push('JIT_RECONCILE_LOOKBACK must be at least JIT_RECONCILE_INTERVAL (a grant ended between two passes would be missed)');
   }
+  if (e.JIT_SWEEP_STALL_AFTER !== undefined && e.JIT_SWEEP_STALL_AFTER < Math.max(10, 3 * e.JIT_SWEEP_INTERVAL)) {
+    problems.push('JIT_SWEEP_STALL_AFTER must be at least 10 seconds and at least three JIT_SWEEP_INTERVALs (a sweeper between two polls is not stalled)');
+  }
   if (problems.length > before) return undefined;
   return {
     role: e.JIT_ROLE,
@@ -410,6 +446,7 @@ function toBrokerConfig(e: z.output<typeof envSchema>, problems: string[]): Brok
     tokensFile: e.JIT_TOKENS_FILE,
     adminToken: e.JIT_ADMIN_TOKEN,
     sweepIntervalMs: e.JIT_SWEEP_INTERVAL * 1000,
+    sweepStallAfterMs: (e.JIT_SWEEP_STALL_AFTER ?? Math.max(120, 3 * e.JIT_SWEEP_INTERVAL)) * 1000,
     leaseMs,
     sweepConcurrency: e.JIT_SWEEP_CONCURRENCY,
     revokeMaxAttempts: e.JIT_REVOKE_MAX_ATTEMPTS,

@@ -52,8 +52,8 @@ const OPERATION_IDS: Record<string, string> = {
   'PolicyController.get': 'getAccessRules',
   'PolicyController.evaluate': 'evaluateGrantRequest',
   'PolicyController.reload': 'reloadAccessRules',
-  'SystemController.health': 'getHealth',
-  'SystemController.scrape': 'getMetrics',
+  'HealthController.health': 'getHealth',
+  'HealthController.scrape': 'getMetrics',
   'SystemController.docs': 'getOpenApiDocument',
 };
 

@@ -12,13 +12,29 @@ export class OpenApiDocument {
   document: object = {};
 }
 
+/**
+ * What /health checks beyond the database: each check says whether a part this process runs is
+ * alive (the sweeper's loop, where the role runs it). None in the API role.
+ */
+export class Liveness {
+  constructor(private readonly checks: readonly (() => boolean)[] = []) {}
+
+  alive(): boolean {
+    return this.checks.every((check) => check());
+  }
+}
+
+/**
+ * /health and /metrics: served by every role, the sweeper's too (its management port serves
+ * these two and nothing else, apps/broker/src/management.module.ts).
+ */
 @ApiTags('system')
 @Controller()
-export class SystemController {
+export class HealthController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly metrics: BrokerMetrics,
-    private readonly openApi: OpenApiDocument,
+    private readonly liveness: Liveness,
   ) {}
 
   @Get('health')
@@ -27,12 +43,13 @@ export class SystemController {
   // Public: the one operation without a token.
   @ApiSecurity({})
   @ApiJson(200, 'Health', 'up')
-  @ApiJson(503, 'Health', 'down: the database does not answer')
+  @ApiJson(503, 'Health', 'down: the database does not answer, or this process runs the sweeper and its cycles stopped ending (JIT_SWEEP_STALL_AFTER)')
   // Even here the body middleware refuses an ill-formed Authorization header or query (400) and a body that is not JSON (415).
   @ApiProblems(400, 415)
   async health(@Res() res: Response): Promise<void> {
     // Only up or down: role, clouds and database kind are in /metrics (jit_broker_info), behind a token.
-    let up = true;
+    // Down too when a part this process runs has stalled (a sweeper whose cycles stopped ending).
+    let up = this.liveness.alive();
     try {
       await this.dataSource.query('SELECT 1');
     } catch {
@@ -51,6 +68,13 @@ export class SystemController {
     requireRole(actor, 'auditor', 'admin');
     res.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }
+
+}
+
+@ApiTags('system')
+@Controller()
+export class SystemController {
+  constructor(private readonly openApi: OpenApiDocument) {}
 
   @Get('docs')
   @ApiBearerAuth()

@@ -166,6 +166,32 @@ describe('GrantExpirySweeper', () => {
     await sweeper.stop();
   });
 
+  it('should report the time since its last cycle ended: within a poll while cycles end, growing while one hangs (/health)', async () => {
+    let hang = false;
+    let release: () => void = () => undefined;
+    const store = {
+      claimDue: async () => {
+        if (hang) await new Promise<void>((r) => (release = r));
+        return [];
+      },
+      nextDueAt: async () => null,
+    };
+    const sweeper = sweeperWith(store);
+    sweeper.start();
+    await jest.advanceTimersByTimeAsync(10 * POLL_MS + 1);
+    expect(sweeper.msSinceCycleEnded()).toBeLessThan(POLL_MS);
+    // A claim that never answers: the polls only ask for another cycle, none ends.
+    hang = true;
+    await jest.advanceTimersByTimeAsync(POLL_MS);
+    await jest.advanceTimersByTimeAsync(10 * POLL_MS);
+    expect(sweeper.msSinceCycleEnded()).toBeGreaterThanOrEqual(10 * POLL_MS);
+    hang = false;
+    release();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(sweeper.msSinceCycleEnded()).toBeLessThan(POLL_MS);
+    await sweeper.stop();
+  });
+
   it('should give a lone cloud every slot, and keep each other cloud\'s reserve free', () => {
     const slots = new CloudFairShare(4, ['aws']);
     expect(slots.room('aws')).toBe(4);

@@ -36,6 +36,8 @@ export class GrantExpirySweeper {
   /** The last claim took all it could: more may be due once a slot frees up. */
   private backlog = false;
   private stopped = true;
+  /** performance.now() when the last cycle ended, well or not (the start until the first one does): /health's liveness. */
+  private cycleEndedAt = performance.now();
   private inFlight = new Set<Promise<unknown>>();
   private readonly slots: CloudFairShare;
   /**
@@ -57,6 +59,7 @@ export class GrantExpirySweeper {
 
   start(): void {
     this.stopped = false;
+    this.cycleEndedAt = performance.now();
     this.pollTimer = setInterval(() => this.kick(), this.settings.intervalMs);
     this.kick();
   }
@@ -78,6 +81,15 @@ export class GrantExpirySweeper {
     await Promise.allSettled([...this.inFlight]);
   }
 
+  /**
+   * Milliseconds (monotonic, not the domain clock) since the last claim cycle ended, or since
+   * start() before the first one: grows past the poll interval only while a cycle hangs or no
+   * timer fires any more, which is what /health reports as a stalled sweeper.
+   */
+  msSinceCycleEnded(): number {
+    return performance.now() - this.cycleEndedAt;
+  }
+
   kick(): void {
     if (this.stopped) return;
     if (this.cycling) {
@@ -91,6 +103,7 @@ export class GrantExpirySweeper {
       })
       .finally(() => {
         this.cycling = null;
+        this.cycleEndedAt = performance.now();
         if (this.again) {
           this.again = false;
           setImmediate(() => this.kick());
