@@ -9,6 +9,35 @@ export interface AuditSigning {
   sinks: CheckpointSink[];
 }
 
+/** The owner, group and mode of a file, as `fs.statSync` gives them. */
+export interface FileOwnership {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Who besides this process (and root) could read or replace the signing key, as the end of a
+ * warning, or null when nobody could. Read by the owner is fine when the owner is this process's
+ * user or root. Read by the group is fine only when the group is this process's own (primary)
+ * group: on Kubernetes the kubelet makes a Secret's files root's, in the pod's `fsGroup`, and adds
+ * the group's read bit whatever `defaultMode` says (kubernetes/kubernetes#57923), so with
+ * `runAsGroup` equal to `fsGroup` a `0440` key is readable by the pod's own processes only; on a
+ * host, the user's private group (Debian's default) holds that user alone. Any other group, a
+ * group write or execute bit, a bit for others, or another user owning the file is reported.
+ * Without uid and gid (Windows), only the bits for others count.
+ */
+export function keyFileExposure(file: FileOwnership, uid: number | undefined, gid: number | undefined): string | null {
+  if ((file.mode & 0o007) !== 0) return 'is readable by other users; chmod 600 it';
+  if (uid === undefined || gid === undefined) return null;
+  if (file.uid !== uid && file.uid !== 0) return `is owned by uid ${file.uid}, not this process's uid ${uid} or root; chown ${uid} it`;
+  if ((file.mode & 0o030) !== 0) return `is writable or executable by group ${file.gid}; chmod 600 it`;
+  if ((file.mode & 0o040) !== 0 && file.gid !== gid) {
+    return `is readable by group ${file.gid}, which is not this process's group ${gid}; chmod 600 it, or on Kubernetes set runAsGroup equal to fsGroup`;
+  }
+  return null;
+}
+
 /**
  * Loads the checkpoint signing key, the retired keys and the sinks, or explains why the broker
  * will not start: without a key it runs only when told to run unsigned, and says so.
@@ -34,9 +63,8 @@ export function loadAuditSigning(config: AuditSigningConfig, logger = new Logger
   } catch (e) {
     throw new ConfigError(`JIT_AUDIT_SIGNING_KEY: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  if ((statSync(file).mode & 0o077) !== 0) {
-    logger.warn(`JIT_AUDIT_SIGNING_KEY: ${file} is readable by other users; chmod 600 it`);
-  }
+  const exposure = keyFileExposure(statSync(file), process.geteuid?.(), process.getegid?.());
+  if (exposure) logger.warn(`JIT_AUDIT_SIGNING_KEY: ${file} ${exposure}`);
   let signer: CheckpointSigner;
   try {
     signer = CheckpointSigner.fromPem(pem, file);
