@@ -1234,7 +1234,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    comment?: string;
+                    comment: string;
                 };
             };
         };

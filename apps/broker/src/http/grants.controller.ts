@@ -5,7 +5,7 @@ import { Actor, ApproveGrantUseCase, DenyGrantUseCase, GetGrantUseCase, ListGran
 import { CurrentActor } from './auth/auth.decorators';
 import { GrantResponse, toGrantResponse } from './dto/grant.response';
 import { ApiJson, ApiQueryFrom, ApiReadProblems, ApiWriteProblems, GRANT_CREATED_HEADERS, jsonSchemaOf } from './dto/openapi-components';
-import { decisionBody, listGrantsQuery, parseWith, revokeBody } from './dto/query.schemas';
+import { decisionBody, denyBody, listGrantsQuery, parseWith, revokeBody } from './dto/query.schemas';
 
 const GRANT_ID = { name: 'id', description: 'the grant id (UUID)', schema: { type: 'string', format: 'uuid' } } as const;
 
@@ -114,11 +114,11 @@ export class GrantsController {
   @Post(':id/deny')
   @HttpCode(200)
   @ApiOperation({ summary: 'Deny a pending request, with a comment for the requester' })
-  @ApiBody({ schema: jsonSchemaOf(decisionBody, 'input') })
+  @ApiBody({ schema: jsonSchemaOf(denyBody, 'input') })
   @ApiParam(GRANT_ID)
   @ApiJson(200, 'Grant', 'the denied grant')
   @ApiWriteProblems(403, 404, 409)
   async deny(@CurrentActor() actor: Actor, @Param('id') id: string, @Body() body: unknown) {
-    return toGrantResponse(await this.denyGrant.execute(actor, id, parseWith(decisionBody, body)));
+    return toGrantResponse(await this.denyGrant.execute(actor, id, parseWith(denyBody, body)));
   }
 }

@@ -65,11 +65,18 @@ export const revokeBody = z
   .optional()
   .transform((b) => b ?? { force: false });
 
-/** Body of approve and deny; deny requires the comment (checked by the use case, which names the field). */
+/** Body of approve: an optional comment. */
 export const decisionBody = z
   .strictObject({ comment: z.string().trim().min(1).max(1024).optional() })
   .optional()
   .transform((b) => ({ comment: b?.comment ?? null }));
+
+/**
+ * Body of deny: the comment is required (the requester reads why), so the document says so and
+ * the 400 names `comment`, also for a request without a body (read as `{}`). The domain still
+ * refuses a denial without one.
+ */
+export const denyBody = z.preprocess((b) => b ?? {}, z.strictObject({ comment: z.string().trim().min(1).max(1024) }));
 
 /** Parses with a schema; failures become 400 problems that name each field. */
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown, prefix = ''): z.output<T> {
