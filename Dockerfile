@@ -41,10 +41,11 @@ RUN mkdir -p /var/lib/jit-broker/data /var/lib/jit-checkpoints \
  && chmod 700 /var/lib/jit-broker /var/lib/jit-broker/data /var/lib/jit-checkpoints
 USER node
 EXPOSE 8080
-# node itself, no curl in a slim image. JIT_ROLE=sweeper opens no port: nothing to ask, so it
-# passes (orchestrators restart a sweeper that exits; docs/deployment.md).
+# node itself, no curl in a slim image. Every role serves /health on PORT (JIT_ROLE=sweeper
+# serves it and /metrics only): 503 when the database does not answer or the sweeper's cycles
+# stopped ending (JIT_SWEEP_STALL_AFTER).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "if (process.env.JIT_ROLE === 'sweeper') process.exit(0); fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
 # node is PID 1 (no npm, no shell): the broker installs its own SIGTERM/SIGINT handlers
 # (apps/broker/src/run-until-signal.ts), stops listening, cancels cloud calls, hands its claims
 # back and exits within JIT_SHUTDOWN_DEADLINE (default 10 s; keep the orchestrator's grace

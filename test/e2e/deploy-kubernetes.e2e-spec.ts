@@ -3,7 +3,7 @@
  * field names, test/deploy/kubernetes-manifests.ts), the checker refuses a misspelled field, a
  * wrong type and a bad quantity, and the rendered example overlay (kubectl kustomize, when
  * kubectl is installed, as on this project's machines) deploys what docs/deployment.md says:
- * the two roles, probes on /health, non-root read-only pods, the Secret's hashed name (a change
+ * the two roles, probes on /health (the sweeper's too), non-root read-only pods, the Secret's hashed name (a change
  * rolls the pods), the rules' fixed name (reloaded in place), a configuration the broker
  * itself accepts and rules its own parser accepts.
  */
@@ -80,8 +80,10 @@ describe('deploy/kubernetes manifests', () => {
   });
 
   it('writes defaultMode in octal as Kubernetes reads YAML (0440, not 440)', () => {
-    const volumes = find(base, 'Deployment', 'jit-broker-api').spec.template.spec.volumes;
-    for (const v of volumes.filter((x: any) => x.secret || x.configMap)) expect((v.secret ?? v.configMap).defaultMode).toBe(0o440);
+    for (const name of ['jit-broker-api', 'jit-broker-sweeper']) {
+      const volumes = find(base, 'Deployment', name).spec.template.spec.volumes;
+      for (const v of volumes.filter((x: any) => x.secret || x.configMap)) expect((v.secret ?? v.configMap).defaultMode).toBe(0o440);
+    }
   });
 
   const kubectl = findKubectl();
@@ -122,7 +124,7 @@ describe('deploy/kubernetes manifests', () => {
       expect(new Set(rendered.filter((m) => m.object.kind !== 'Namespace').map((m) => (m.object.metadata as any).namespace))).toEqual(new Set(['jit-broker']));
     });
 
-    withKubectl('runs the API role with N replicas and probes on /health, and a sweeper role with no port', () => {
+    withKubectl('runs the API role with N replicas and the sweeper role, each with probes on /health of its own port', () => {
       const [api, sweeper] = deployments();
       expect(api.spec.replicas).toBe(3);
       expect(envOf(api).JIT_ROLE).toBe('api');
@@ -131,15 +133,22 @@ describe('deploy/kubernetes manifests', () => {
       for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(c[probe].httpGet).toEqual({ path: '/health', port: 'http' });
       expect(sweeper.spec.replicas).toBe(2);
       expect(envOf(sweeper).JIT_ROLE).toBe('sweeper');
-      expect(containerOf(sweeper).ports).toBeUndefined();
+      // The sweeper's port serves /health and /metrics only (test/e2e/sweeper-role-http).
+      const s = containerOf(sweeper);
+      expect(s.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(s[probe].httpGet).toEqual({ path: '/health', port: 'http' });
+      // Patient enough that a database outage restarts nothing before JIT_SWEEP_STALL_AFTER could have.
+      expect(s.livenessProbe.periodSeconds * s.livenessProbe.failureThreshold).toBeGreaterThanOrEqual(120);
       const service = find(rendered, 'Service', 'jit-broker');
       expect(service.spec.selector).toEqual(api.spec.template.metadata.labels);
       expect(service.spec.selector).not.toEqual(sweeper.spec.template.metadata.labels);
-      // Inbound: the API's HTTP port only; nothing to the sweeper.
+      // Inbound: the API's HTTP port from anywhere; the sweeper's port from Prometheus pods only.
       const apiPolicy = find(rendered, 'NetworkPolicy', 'jit-broker-api');
       expect(apiPolicy.spec.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
       expect(find(rendered, 'NetworkPolicy', 'jit-broker-sweeper').spec).toMatchObject({ policyTypes: ['Ingress'] });
-      expect(find(rendered, 'NetworkPolicy', 'jit-broker-sweeper').spec.ingress).toBeUndefined();
+      expect(find(rendered, 'NetworkPolicy', 'jit-broker-sweeper').spec.ingress).toEqual([
+        { from: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }], ports: [{ port: 'http', protocol: 'TCP' }] },
+      ]);
       for (const d of [api, sweeper]) {
         expect(find(rendered, 'NetworkPolicy', d.metadata.name).spec.podSelector.matchLabels).toEqual(d.spec.template.metadata.labels);
         const pdb = find(rendered, 'PodDisruptionBudget', d.metadata.name);
@@ -152,6 +161,8 @@ describe('deploy/kubernetes manifests', () => {
       for (const d of deployments()) {
         const pod = d.spec.template.spec;
         expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+        // The Secret's files are root's in fsGroup (0440): the broker's key check accepts its own group only.
+        expect(pod.securityContext.runAsGroup).toBe(pod.securityContext.fsGroup);
         expect(pod.automountServiceAccountToken).toBe(false);
         for (const c of pod.containers) {
           expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
@@ -178,10 +189,11 @@ describe('deploy/kubernetes manifests', () => {
         expect(volume.secret.items.map((i: any) => i.key)).toContain('audit-signing.pem');
         expect(containerOf(d).envFrom).toEqual([{ configMapRef: { name: find(rendered, 'ConfigMap', /^jit-broker-config-/).metadata.name } }]);
       }
-      const [api, sweeper] = deployments();
-      expect(envOf(api).JIT_TOKENS_FILE).toBe('/etc/jit-broker/secrets/tokens.json');
-      expect(api.spec.template.spec.volumes.find((v: any) => v.secret).secret.items.map((i: any) => i.key)).toContain('tokens.json');
-      expect(envOf(sweeper).JIT_TOKENS_FILE).toBeUndefined();
+      // Both check tokens: the API on every route, the sweeper on /metrics.
+      for (const d of deployments()) {
+        expect(envOf(d).JIT_TOKENS_FILE).toBe('/etc/jit-broker/secrets/tokens.json');
+        expect(d.spec.template.spec.volumes.find((v: any) => v.secret).secret.items.map((i: any) => i.key)).toContain('tokens.json');
+      }
     });
 
     withKubectl('mounts the rules ConfigMap under its fixed name as a folder, so an edit reaches the running broker', () => {
