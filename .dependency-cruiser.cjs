@@ -240,6 +240,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
+    // The published client's build (npm run build:client), when there is one: not source.
+    exclude: { path: '^libs/client/dist/' },
     // Type-only imports count: a layer that names another's types depends on it.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

@@ -11,7 +11,8 @@ const DEEP_IMPORT = {
 };
 
 export default defineConfig(
-  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**'] },
+  // libs/client/dist: the published client's build (npm run build:client), not source.
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**', 'libs/client/dist/**'] },
   {
     files: ['**/*.ts'],
     // `recommended`, not `recommendedTypeChecked`: the latter's no-unsafe-* family and
