@@ -82,6 +82,15 @@ describe('jit exec against a running broker', () => {
     await expect(grantState(String(seen.grant))).resolves.toMatchObject({ state: 'revoked' });
   });
 
+  it('should revoke the grant it got when the command cannot be started (usage exit code)', async () => {
+    const request = STS_REQUEST.map((a) => (a === 'workload:ci-run-4711' ? 'workload:missing-command' : a));
+    const { code, stderr } = await runJitCli(['exec', ...request, '--', '/nonexistent/deploy.sh'], env).exited;
+    expect(code).toBe(2);
+    expect(stderr).toContain('cannot run /nonexistent/deploy.sh');
+    const list = await t.http.get('/v1/grants').query({ principal: 'missing-command' }).set(t.as('alice')).expect(200);
+    expect(list.body.items).toEqual([expect.objectContaining({ state: 'revoked' })]);
+  });
+
   it('should refuse a request the broker finds invalid with the field named and no stack trace (api error exit code)', async () => {
     const run = runJitCli(['exec', '--kind', 'aws.sts-credentials', '--target', 'roleArn=not-an-arn', '--principal', 'ci', '--duration', 'PT20M', '--', 'true'], env);
     const { code, stderr } = await run.exited;

@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { CliContext } from '../cli-context';
+import { awaitGrant } from '../core/await-grant';
 import { awsEnvironment, stsCredentialsOf } from '../core/aws-credentials';
 import { BrokerError } from '../core/broker-api';
 import { FORWARDED_SIGNALS, ForwardedSignal, signalExitCode, superviseChild } from '../core/child-supervisor';
 import { ENDED_STATES, GrantView } from '../core/grant';
 import { propagationSeconds } from '../core/propagation';
 import { RequestFlags, buildRequestBody } from '../core/request-body';
-import { requestAccess, revokeGrant } from '../core/request-access';
+import { revokeGrant } from '../core/request-access';
 import { CliError, EXIT } from '../exit-codes';
 import { reportOf } from '../error-report';
 import { compactDuration } from '../output/relative-time';
@@ -59,14 +60,16 @@ export function execCommand(): Command {
     listeners.forEach(([s, l]) => process.on(s, l));
     const stopListening = () => listeners.forEach(([s, l]) => process.off(s, l));
 
+    /** The grant once the broker made one; until the command has run, a failure on the way ends it unused. */
     let grant: GrantView | null = null;
+    let commandRan = false;
     try {
-      const result = await requestAccess(ctx.broker, body, {
-        wait: true,
+      const { credentials, ...created } = await ctx.broker.requestGrant(body, flags.idempotencyKey);
+      grant = created;
+      const result = await awaitGrant(ctx.broker, created, {
         timeoutMs: flags.timeout,
         pollMs: flags.pollInterval,
         signal: abort.signal,
-        idempotencyKey: flags.idempotencyKey,
         onProgress: ctx.json ? undefined : progressPrinter(say, ctx.paintErr),
       });
       grant = result.grant;
@@ -77,7 +80,7 @@ export function execCommand(): Command {
       }
       const env =
         body.target.kind === 'aws.sts-credentials'
-          ? awsEnvironment(stsCredentialsOf(result.credentials), process.env)
+          ? awsEnvironment(stsCredentialsOf(credentials), process.env)
           : { ...process.env };
       env.JIT_GRANT_ID = grant.id;
       if (grant.expiresAt) env.JIT_GRANT_EXPIRES_AT = grant.expiresAt;
@@ -92,13 +95,17 @@ export function execCommand(): Command {
       try {
         child = await superviseChild(program, args, env);
       } catch (e) {
-        await revokeAfter(ctx, grant, `jit exec: ${program} could not be started`, say);
         throw new CliError(`cannot run ${program}: ${(e as Error).message}`, EXIT.usage);
       }
+      commandRan = true;
       const how = child.signal ? `ended by ${child.signal}` : `exited with ${child.code}`;
       const revoked = await revokeAfter(ctx, grant, `jit exec: ${program} ${how}${child.received ? ` (jit got ${child.received})` : ''}`, say);
       if (ctx.json) ctx.err(`${JSON.stringify({ grantId: grant.id, exitCode: child.exitCode, signal: child.signal, revoked })}\n`);
       process.exitCode = !revoked && child.exitCode === 0 ? EXIT.api : child.exitCode;
+    } catch (e) {
+      // The broker failed mid-wait, the keys were missing, the command could not start: the grant is not left behind.
+      if (grant && !commandRan) await endUnused(ctx, grant, `jit exec: ${(e as Error).message}`.slice(0, 500));
+      throw e;
     } finally {
       stopListening();
     }
