@@ -82,6 +82,11 @@ describe('jit request, approve, deny, ls, show, audit and rules against a runnin
     const show = await cli(['show', id], as('alice')).exited;
     expect(show.stdout).toMatch(new RegExp(`grant\\s+${id}\\n`));
     expect(show.stdout).toMatch(/rule\s+storage-with-approval \(approvals, 1\/1 approvals from sre\)/);
+    const table = await cli(['ls', '--state', 'active'], as('alice')).exited;
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATE\s+KIND\s+PRINCIPAL\s+TARGET\s+WHEN\s+REQUESTER$/);
+    expect(table.stdout).toMatch(new RegExp(`${id}\\s+active\\s+gcp.iam-binding\\s+user:alice@acme.com\\s+role=roles/storage.objectAdmin resource=projects/acme-prod\\s+expires in `));
+    const trail = await cli(['audit', '--grant-id', id], as('auditor')).exited;
+    expect(trail.stdout.split('\n').slice(1, 3).map((l) => l.split(/\s+/)[2])).toEqual(['grant.requested', 'grant.approved']);
     const revoke = await cli(['revoke', id, '--reason', 'done', '--json'], as('alice')).exited;
     expect(JSON.parse(revoke.stdout)).toMatchObject({ id, state: 'revoked' });
   }, 180_000);
