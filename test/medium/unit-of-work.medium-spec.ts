@@ -106,7 +106,7 @@ describe('one unit of work for a grant change and its audit events', () => {
       expect(await stores.grants.findById(again.id)).toBeNull();
       expect(await stagedOf(again.id)).toEqual([]);
     });
-  
+
     const staged = (g: Grant, data: Record<string, unknown>) => ({ ...event(g, data), id: randomUUID(), occurredAt: new Date() });
     const insert = (g: Grant, events: ReturnType<typeof staged>[]) => stores.unitOfWork.write({ op: 'insert', grant: g, idempotency: null, leaseUntil: null }, events);
 
