@@ -54,7 +54,7 @@ describe('loadAuditSigning on a real key file', () => {
 
   it('says nothing of a key readable by its owner and the owner\'s own group, and warns of one others can read', () => {
     // Made by this process: its own uid, and its own gid unless the folder's setgid bit says otherwise.
-    const ours = statSync(key).gid === process.getegid();
+    const ours = statSync(key).gid === process.getegid?.();
     chmodSync(key, 0o600);
     expect(load()).toEqual([]);
     chmodSync(key, 0o440);
