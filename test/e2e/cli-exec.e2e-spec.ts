@@ -91,6 +91,21 @@ describe('jit exec against a running broker', () => {
     expect(list.body.items).toEqual([expect.objectContaining({ state: 'revoked' })]);
   });
 
+  it('should print a new grant\'s keys as credential_process JSON, and refuse other kinds', async () => {
+    const { code, stdout } = await runJitCli(['credential-process', ...STS_REQUEST], env).exited;
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      Version: 1,
+      AccessKeyId: expect.stringMatching(/^ASIALOCAL/),
+      SecretAccessKey: expect.any(String),
+      SessionToken: expect.any(String),
+      Expiration: expect.stringMatching(/^\d{4}-/),
+    });
+    const other = await runJitCli(['credential-process', '--kind', 'aws.iam-policy', '-t', 'actions=s3:GetObject', '--principal', 'x', '-d', '20m'], env).exited;
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('needs a request of kind aws.sts-credentials');
+  });
+
   it('should refuse a request the broker finds invalid with the field named and no stack trace (api error exit code)', async () => {
     const run = runJitCli(['exec', '--kind', 'aws.sts-credentials', '--target', 'roleArn=not-an-arn', '--principal', 'ci', '--duration', 'PT20M', '--', 'true'], env);
     const { code, stderr } = await run.exited;
