@@ -4,7 +4,7 @@ import { credentialProcessCommand } from './commands/credential-process.command'
 import { execCommand } from './commands/exec.command';
 import { approveCommand, denyCommand, listCommand, revokeCommand, showCommand } from './commands/grants.command';
 import { requestCommand } from './commands/request.command';
-import { mcpCommand } from './mcp';
+import { mcpCommand } from './mcp/mcp.command';
 import { rulesCommand } from './commands/rules.command';
 import { reportOf } from './error-report';
 import { EXIT } from './exit-codes';
