@@ -117,6 +117,8 @@ describe('OpenTelemetry tracing', () => {
         JIT_GCP_STATIC_ACCESS_TOKEN: TOKEN,
         JIT_ADMIN_TOKEN: ADMIN,
         JIT_POLICY_FILE: ALLOW_ALL_POLICY,
+        JIT_MIN_DURATION: 'PT1S',
+        JIT_SWEEP_INTERVAL: 'PT1S',
         JIT_AUDIT_SIGNING_KEY: ensureAuditSigningKey(dir).keyFile,
         JIT_DATA_DIR: join(dir, 'data'),
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
@@ -170,6 +172,25 @@ describe('OpenTelemetry tracing', () => {
     // pg's instrumentation puts the queries under the transaction that ran them.
     expect(trace.some((s) => s.parentSpanId !== undefined && transactions.some((t) => t.spanId === s.parentSpanId) && attr(s, 'db.system.name') === 'postgresql')).toBe(true);
     expect(serviceNames).toEqual(new Set(['jit-broker-e2e']));
+
+    // At expiry, the sweeper's work on the grant is one trace too: its transactions and the revocation under one span.
+    const short = await fetch(`${broker.url}/v1/grants`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        cloud: 'gcp',
+        principal: { type: 'workload', id: `serviceAccount:short@${PROJECT}.iam.gserviceaccount.com` },
+        target: { kind: 'gcp.iam-binding', resource: `projects/${PROJECT}`, role: 'roles/storage.objectViewer' },
+        duration: 'PT2S',
+        justification: 'tracing test, expiring',
+      }),
+    });
+    expect(short.status).toBe(201);
+    const shortId = ((await short.json()) as { id: string }).id;
+    const sweep = await pollUntil(async () => spans.find((s) => s.name === 'sweeper.process_due' && attr(s, 'grant.id') === shortId && attr(s, 'outcome') === 'expired'), 60_000);
+    const sweepTrace = spans.filter((s) => s.traceId === sweep.traceId);
+    expect(sweepTrace.find((s) => s.name === 'cloud.revoke')?.parentSpanId).toBe(sweep.spanId);
+    expect(sweepTrace.some((s) => s.name === 'db.transaction' && s.parentSpanId === sweep.spanId)).toBe(true);
     expect(await broker.stop()).toBe(0);
   });
 

@@ -21,7 +21,7 @@ import {
 } from '@jit/grants';
 import { OidcTokenVerifier } from '@jit/identity';
 import { AuditRelay, loadNotificationsConfig, siemSecrets } from '@jit/notifications';
-import { BrokerMetrics, TracedCloudProvider, TracedUnitOfWork } from '@jit/observability';
+import { BrokerMetrics, TracedCloudProvider, TracedUnitOfWork, tracedDueGrantWork } from '@jit/observability';
 import { AccessPolicyHolder } from '@jit/policy';
 import { AuditCheckpointer, AuditLog } from '@jit/audit';
 import {
@@ -194,7 +194,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       hooks: new ReconcileMetricsHooks(metrics),
     });
     reconciler = new ReconcileScheduler(queue, reconcile, config.reconcileIntervalMs);
-    sweeper = new GrantExpirySweeper(queue, new ProcessDueGrantUseCase({ transitions, lifecycle, registry, clock }), clock, {
+    const processDue = new ProcessDueGrantUseCase({ transitions, lifecycle, registry, clock });
+    sweeper = new GrantExpirySweeper(queue, tracing ? tracedDueGrantWork(processDue) : processDue, clock, {
       owner: config.replicaId,
       intervalMs: config.sweepIntervalMs,
       leaseMs: config.leaseMs,
