@@ -4,17 +4,42 @@ export const REDACTED = '[REDACTED]';
 /** Shorter values are not scrubbed by value (a 3-letter "secret" would blank every word containing it). */
 const MIN_SECRET_LENGTH = 8;
 
+/** Schemes an `Authorization` header value may start with (the credential follows). */
+const AUTH_SCHEMES = 'Bearer|Basic|Token|Splunk|ApiKey|Digest|Negotiate|SSWS|AWS4-HMAC-SHA256';
+
+/**
+ * Names (the end of a field, parameter or variable name) that say the value is a credential.
+ * A name matches when it ends with one of these, whatever its prefix: `token`, `hec_token`,
+ * `JIT_WEBHOOK_SECRET`, `webhookSecret`, `X-Api-Key`, `SecretAccessKey`, `client_secret`.
+ * `tokenSubject` does not (the name must end there and be followed by `:` or `=`).
+ */
+const CREDENTIAL_NAME = 'secret|token|password|passwd|passphrase|api[-_]?key|access[-_]?key|signing[-_]?key|private[-_]?key';
+
+/** Between a name and its value: optional (JSON-escaped) quotes around `:` or `=`. */
+const SEPARATOR = String.raw`\\?["']?\s*[:=]\s*\\?["']?`;
+
+/** A name starts where no identifier character precedes it (`\b` would not start after `_`). */
+const NAME_START = '(?<![a-z0-9_-])';
+
 /**
  * Secrets that have a recognisable shape wherever they appear, in a message or in JSON:
- * a bearer token, the password in a URL's userinfo (`postgres://user:pw@host`), and the value of
- * a field or parameter whose name says it holds a credential (STS's `SecretAccessKey` and
- * `SessionToken`, `client_secret`, `password`, `token`, ...), quoted or not, JSON-escaped or not.
+ * a whole PEM block (`-----BEGIN ... KEY-----` to its END line, or to the end of the line when
+ * the END is missing), an `Authorization` header's credential (`Bearer`, `Token`, ...), a
+ * bearer-style token anywhere, the password in a URL's userinfo (`postgres://user:pw@host`), and
+ * the value of a field, parameter or variable whose name ends with a credential word
+ * (`CREDENTIAL_NAME`), quoted or not, JSON-escaped or not. JSON literals (`null`, `true`,
+ * `false`) are left, so a line stays valid JSON.
  */
 const SHAPES: readonly [RegExp, string][] = [
+  [/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(?:-----END \1-----|$)/g, REDACTED],
+  [
+    new RegExp(`${NAME_START}(authorization|proxy-authorization)(${SEPARATOR})(?:(${AUTH_SCHEMES})(\\s+))?[^\\s"'\\\\,;]+`, 'gi'),
+    `$1$2$3$4${REDACTED}`,
+  ],
   [/\b(Bearer|Basic|Splunk|ApiKey)(\s+)[^\s"'\\,;]+/gi, `$1$2${REDACTED}`],
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"'\\]*:)[^\s@/"'\\]+@/gi, `$1${REDACTED}@`],
   [
-    /\b((?:aws_?)?(?:secret_?access_?key|session_?token|client_?secret|access_?token|refresh_?token|id_?token|password|passwd|api_?key|signing_?key|private_?key|secret))(\\?["']?\s*[:=]\s*\\?["']?)([^\s"'\\,;&}]+)/gi,
+    new RegExp(`${NAME_START}([a-z0-9_-]*?(?:${CREDENTIAL_NAME}))(${SEPARATOR})(?!(?:null|true|false)(?![a-z0-9]))([^\\s"'\\\\,;&}]+)`, 'gi'),
     `$1$2${REDACTED}`,
   ],
 ];
