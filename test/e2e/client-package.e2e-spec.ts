@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,9 +8,11 @@ import { promisify } from 'node:util';
 
 /**
  * @jit-broker/client as a user gets it: libs/client built with its tsconfig.build.json, packed
- * with its package.json, installed from the tarball into a project of its own (offline, from the
- * npm cache: openapi-fetch is its only dependency), then required (CommonJS), imported (ESM) and
- * type-checked there, against a small local HTTP server. Nothing is written into the tree.
+ * with its package.json, installed from the tarball into a project of its own, then required
+ * (CommonJS), imported (ESM) and type-checked there, against a small local HTTP server. Nothing is
+ * written into the tree. Its dependencies (openapi-fetch and what that needs) are packed from
+ * node_modules and installed with it, offline, with an empty npm cache of the test's own: no
+ * registry is asked, so a fresh machine (whose `npm ci` cached only abbreviated metadata) passes too.
  */
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -19,12 +21,32 @@ const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const GRANT_ID = '0b7e6a52-3f4d-4c1a-9e2b-8d7c6b5a4f3e';
 
+interface Manifest {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+}
+const manifestOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
+
+/** The installed directories of `deps` and of their dependencies, each once, looked up as Node does (nested, then the root's node_modules). */
+function installedClosure(deps: Record<string, string>, from: string, seen = new Map<string, string>()): Map<string, string> {
+  for (const name of Object.keys(deps)) {
+    if (seen.has(name)) continue;
+    const dir = [join(from, 'node_modules', name), join(ROOT, 'node_modules', name)].find((d) => existsSync(join(d, 'package.json')));
+    if (!dir) throw new Error(`${name} (a dependency of the client) is not installed in ${ROOT}/node_modules`);
+    seen.set(name, dir);
+    installedClosure(manifestOf(dir).dependencies ?? {}, dir, seen);
+  }
+  return seen;
+}
+
 describe('@jit-broker/client, packed and installed', () => {
   let dir: string;
   let app: string;
   let server: Server;
   let baseUrl: string;
   let packed: { name: string; version: string; filename: string; files: { path: string }[] };
+  let installed: Record<string, string>;
   const seen: { method: string; url: string; authorization: string | undefined; body: string }[] = [];
 
   beforeAll(async () => {
@@ -36,10 +58,24 @@ describe('@jit-broker/client, packed and installed', () => {
     const { stdout } = await run(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: pkg });
     [packed] = JSON.parse(stdout) as (typeof packed)[];
 
+    // The dependencies as they are in node_modules, packed too: the tarballs are all npm needs.
+    const deps = join(dir, 'deps');
+    mkdirSync(deps);
+    const tarballs = [join(dir, packed.filename)];
+    for (const depDir of installedClosure(manifestOf(CLIENT).dependencies ?? {}, CLIENT).values()) {
+      const { stdout: out } = await run(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', deps, depDir], { cwd: dir });
+      tarballs.push(join(deps, (JSON.parse(out) as { filename: string }[])[0].filename));
+    }
+
     app = join(dir, 'app');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
-    await run(NPM, ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', join(dir, packed.filename)], { cwd: app });
+    // An empty cache of its own and --offline: any registry request fails (ENOTCACHED) instead of passing on a warm cache.
+    const offline = ['--offline', `--cache=${join(dir, 'npm-cache')}`, '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock'];
+    await run(NPM, ['install', ...offline, ...tarballs], { cwd: app });
+    installed = Object.fromEntries(
+      ['@jit-broker/client', ...Object.keys(manifestOf(CLIENT).dependencies ?? {})].map((name) => [name, manifestOf(join(app, 'node_modules', name)).version]),
+    );
 
     server = createServer((req, res) => {
       let body = '';
@@ -73,6 +109,11 @@ describe('@jit-broker/client, packed and installed', () => {
     const files = packed.files.map((f) => f.path).sort();
     expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/jit-client.js', 'dist/jit-api-error.d.ts', 'dist/openapi.generated.d.ts']));
     expect(files.filter((f) => !/^(package\.json|README\.md|dist\/[a-z.-]+\.(js|d\.ts))$/.test(f) || f.includes('spec'))).toEqual([]);
+  });
+
+  it('should install with the dependency versions the repository is tested with', () => {
+    const broker = manifestOf(ROOT);
+    expect(installed).toEqual({ '@jit-broker/client': broker.version, 'openapi-fetch': manifestOf(join(ROOT, 'node_modules', 'openapi-fetch')).version });
   });
 
   it('should be required (CommonJS) and call a broker with its token, throwing a JitApiError for a problem', async () => {
