@@ -52,6 +52,12 @@ Try it:
   Azure user ${SANDBOX.azure.user}, workload ${SANDBOX.azure.workload}, subscription ${SANDBOX.azure.subscription},
   Reader role ${SANDBOX.azure.reader}, Entra role ${SANDBOX.azure.directoryRole}; AWS role arn:aws:iam::${SANDBOX.aws.account}:role/${SANDBOX.aws.assumable}.
 
+  # Or with the jit CLI (docs/clients.md): STS keys for one command only, revoked when it ends
+  export JIT_URL=$JIT JIT_TOKEN=${tokens.requester}
+  npm run --silent jit -- exec --kind aws.sts-credentials --target roleArn=arn:aws:iam::${SANDBOX.aws.account}:role/${SANDBOX.aws.assumable} \\
+    --principal workload:ci-run-1 --duration PT20M --justification 'deploy' -- env   # AWS_* in the command's environment
+  npm run --silent jit -- ls
+
   # A person's request waits for two approvers (the response has its id):
   curl -s -X POST $JIT/v1/grants -H "Authorization: Bearer ${tokens.dev}" -H 'Content-Type: application/json' -d '{
     "cloud": "gcp", "principal": {"type": "user", "id": "user:dev@example.com"},
