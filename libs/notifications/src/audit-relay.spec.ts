@@ -1,22 +1,44 @@
 import { AUDIT_EVENT_TYPES, AuditEvent, CursorOutcome, NotificationCursorStore } from '@jit/domain';
 import { AuditRelay, RelayAttempt, RelayDestination } from './audit-relay';
 
-/** The cursor store's contract in memory (the PostgreSQL one is exercised by the medium specs). */
+/**
+ * The cursor store's contract in memory (the PostgreSQL one is exercised by the medium specs).
+ * `until` waits for the store's state, re-checked after each claim and advance: event-driven, with
+ * no real-time bound (a relay that never gets there fails by the test's timeout).
+ */
 class MemoryCursorStore extends NotificationCursorStore {
   readonly rows = new Map<string, { lastSeq: number; owner: string | null; delivered: number; failed: number }>();
+  /** Claims refused because another owner held the lease. */
+  refusedClaims = 0;
+  private waiters: { check: () => boolean; resolve: () => void }[] = [];
   constructor(private readonly events: AuditEvent[]) {
     super();
   }
+  until(check: () => boolean): Promise<void> {
+    return check() ? Promise.resolve() : new Promise((resolve) => this.waiters.push({ check, resolve }));
+  }
+  private changed(): void {
+    const ready = this.waiters.filter((w) => w.check());
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve();
+  }
   async claim(name: string, owner: string, _leaseMs: number, startAt: 'end' | 'start' = 'end'): Promise<number | null> {
-    const row = this.rows.get(name);
-    if (!row) {
-      const lastSeq = startAt === 'start' ? 0 : (this.events[this.events.length - 1]?.seq ?? 0);
-      this.rows.set(name, { lastSeq, owner, delivered: 0, failed: 0 });
-      return lastSeq;
+    try {
+      const row = this.rows.get(name);
+      if (!row) {
+        const lastSeq = startAt === 'start' ? 0 : (this.events[this.events.length - 1]?.seq ?? 0);
+        this.rows.set(name, { lastSeq, owner, delivered: 0, failed: 0 });
+        return lastSeq;
+      }
+      if (row.owner !== null && row.owner !== owner) {
+        this.refusedClaims++;
+        return null;
+      }
+      row.owner = owner;
+      return row.lastSeq;
+    } finally {
+      this.changed();
     }
-    if (row.owner !== null && row.owner !== owner) return null;
-    row.owner = owner;
-    return row.lastSeq;
   }
   async advance(name: string, owner: string, seq: number, outcome: CursorOutcome, count = 1): Promise<void> {
     const row = this.rows.get(name);
@@ -24,6 +46,7 @@ class MemoryCursorStore extends NotificationCursorStore {
     row.lastSeq = seq;
     if (outcome === 'delivered') row.delivered += count;
     if (outcome === 'failed') row.failed += count;
+    this.changed();
   }
   async release(name: string, owner: string): Promise<void> {
     const row = this.rows.get(name);
@@ -77,11 +100,6 @@ class Recorder implements RelayDestination {
 
 const FAST = { owner: 'r1', pollIntervalMs: 10, retryBaseMs: 1, retryCapMs: 5, leaseMs: 1_000, logger: { warn: () => undefined, error: () => undefined } };
 
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(check()).toBe(true);
-}
-
 describe(AuditRelay.name, () => {
   it('should send batches of at most maxBatch wanted events, in order, never across an unwanted one, and move the cursor past trailing unwanted events', async () => {
     const log = events(20);
@@ -90,7 +108,7 @@ describe(AuditRelay.name, () => {
     const d = new Recorder('mixed', 3, 'start', (e) => ![5, 6, 19, 20].includes(e.seq));
     const relay = new AuditRelay([d], store, FAST);
     relay.start();
-    await until(() => store.rows.get(d.cursor)?.lastSeq === 20);
+    await store.until(() => store.rows.get(d.cursor)?.lastSeq === 20);
     await relay.stop();
     expect(d.batches).toEqual([[1, 2, 3], [4], [7, 8, 9], [10, 11, 12], [13, 14, 15], [16, 17, 18]]);
     expect(store.rows.get(d.cursor)).toMatchObject({ delivered: 16, failed: 0 });
@@ -103,7 +121,7 @@ describe(AuditRelay.name, () => {
     const outcomes: string[] = [];
     const relay = new AuditRelay([d], store, { ...FAST, onOutcome: (_d, o, n) => outcomes.push(`${o}:${n}`) });
     relay.start();
-    await until(() => store.rows.get(d.cursor)?.lastSeq === 4);
+    await store.until(() => store.rows.get(d.cursor)?.lastSeq === 4);
     await relay.stop();
     expect(d.batches).toEqual([[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]]);
     expect(outcomes).toEqual(['retried:4', 'retried:4', 'retried:4', 'delivered:4']);
@@ -115,7 +133,7 @@ describe(AuditRelay.name, () => {
     const d = new Recorder('hook', 1, 'start', undefined, [busy, busy], 2);
     const relay = new AuditRelay([d], store, FAST);
     relay.start();
-    await until(() => store.rows.get(d.cursor)?.lastSeq === 2);
+    await store.until(() => store.rows.get(d.cursor)?.lastSeq === 2);
     await relay.stop();
     expect(d.batches).toEqual([[1], [1], [2]]);
     expect(store.rows.get(d.cursor)).toMatchObject({ delivered: 1, failed: 1 });
@@ -127,7 +145,8 @@ describe(AuditRelay.name, () => {
     await store.claim(d.cursor, 'other-replica', 1_000, 'start');
     const relay = new AuditRelay([d], store, FAST);
     relay.start();
-    await new Promise((r) => setTimeout(r, 100));
+    // Three polls, each refused the lease: the relay has had three chances to send, and took none.
+    await store.until(() => store.refusedClaims >= 3);
     await relay.stop();
     expect(d.batches).toEqual([]);
     expect(store.rows.get(d.cursor)?.lastSeq).toBe(0);
