@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { existsSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +14,7 @@ import { LocalCloudProvider } from '@jit/provider-local';
 import { sha256Hex } from '../apps/broker/src/http/auth/token-registry';
 import { startBroker } from '../apps/broker/src/start-broker';
 import { intEnv, positiveInt } from './env';
+import { freePort } from '../test/setup/free-port';
 
 /**
  * `npm run bench:export [-- --events N]`: memory and time of the audit export over HTTP.
@@ -99,16 +98,6 @@ function memoryOf(pid: number): { rssKib: number; hwmKib: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssKib: kib('VmRSS'), hwmKib: kib('VmHWM') };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** The compiled broker as `npm start` runs it, ready at its first 200 from /health. */

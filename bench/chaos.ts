@@ -3,7 +3,6 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -12,6 +11,7 @@ import { seededRandom } from '@jit/sim-kit';
 import { ensureAuditSigningKey, sha256Hex } from '../apps/broker/src';
 import { SANDBOX } from '../apps/sandbox/src/sandbox-clouds';
 import { CHAOS_AWS_ROLES, ChaosSimulators, chaosProviders, startChaosSimulators } from './chaos-clouds';
+import { freePort } from '../test/setup/free-port';
 
 /**
  * `npm run chaos -- --ops 1000 --seconds 180 --fault-rate 0.3`: two broker replicas (child
@@ -65,16 +65,6 @@ function parseOptions(argv: string[]): Options {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 function percentile(sorted: number[], p: number): number | null {
   if (!sorted.length) return null;

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { positiveInt } from './env';
 import { openScratchDatabase } from './scratch-database';
+import { freePort } from '../test/setup/free-port';
 
 /**
  * `npm run bench:startup [-- --runs N --idle-seconds S --clouds gcp --embedded --dist DIR]`: how
@@ -76,16 +76,6 @@ interface Sample {
   readyCpuMs: number;
   idleRssMib: number;
   peakRssMib: number;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** User plus system CPU time of `pid` so far, from /proc/<pid>/stat (in clock ticks of 10 ms, Linux's USER_HZ). */
