@@ -1,6 +1,8 @@
 import { createServer, Server, Socket } from 'node:net';
-import { Client } from 'pg';
-import { MIGRATIONS, isStoreUnavailable, createDataSource, openDatabase } from '@jit/persistence';
+import { Client, Pool, PoolClient } from 'pg';
+import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { SystemClock } from '@jit/domain';
+import { MIGRATIONS, PostgresGrantRepository, isStoreUnavailable, createDataSource, openDatabase } from '@jit/persistence';
 import { openTestDatabase } from '../setup/test-database';
 
 /**
@@ -48,6 +50,37 @@ describe('database pool timeouts', () => {
       if (pool.isInitialized) await pool.destroy();
       sockets.forEach((s) => s.destroy());
       await new Promise((r) => silent.close(r));
+    }
+  });
+
+  /**
+   * Review finding 1: the overlap read is a named statement. On the embedded database every
+   * connection shares PGlite's one session, so after the pool replaced its connection (idle for
+   * 10 s, or dropped on an error) the next Parse of that name failed with 42P05 until restart.
+   * On a server a named statement is the connection's own, and a new one prepares it afresh.
+   */
+  it('should keep answering the overlap read after the pool replaced its connection, closed or broken', async () => {
+    const db = await openTestDatabase();
+    try {
+      const grants = new PostgresGrantRepository(db.dataSource, new SystemClock());
+      const pool = (db.dataSource.driver as PostgresDriver).master as Pool;
+      const replace = async (how: (c: PoolClient) => void) => {
+        const client = await pool.connect();
+        how(client);
+      };
+      await expect(grants.liveWithOverlapKey('k', '00000000-0000-0000-0000-000000000000')).resolves.toEqual([]);
+      // Closed as the pool closes an idle connection.
+      await replace((c) => c.release(true));
+      await expect(grants.liveWithOverlapKey('k', '00000000-0000-0000-0000-000000000000')).resolves.toEqual([]);
+      // Broken: the socket goes away under the client, which the pool then drops.
+      await replace((c) => {
+        (c as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+        c.release(new Error('connection lost'));
+      });
+      await expect(grants.liveWithOverlapKey('k', '00000000-0000-0000-0000-000000000000')).resolves.toEqual([]);
+      expect(pool.totalCount).toBeLessThanOrEqual(db.url ? 10 : 1);
+    } finally {
+      await db.close();
     }
   });
 

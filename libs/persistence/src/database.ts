@@ -65,7 +65,22 @@ function boundedConnectClient(connectTimeoutMs: number): typeof Client {
   };
 }
 
-export function createDataSource(url: string, poolSize = 10, connectTimeoutMs = CONNECT_TIMEOUT_MS): DataSource {
+/**
+ * Run on every new connection to the embedded database, before the pool hands it out. PGlite is
+ * one session behind every socket connection, so what a gone connection left in it stays: a
+ * named statement it prepared (the overlap read's) makes the next connection's Parse of that
+ * name fail with 42P05 "already exists". The pool closes an idle connection after 10 s and
+ * drops one on any error, so the new one forgets them all first, whatever ended the old one.
+ */
+async function forgetGoneConnections(client: Client): Promise<void> {
+  await client.query('DEALLOCATE ALL');
+}
+
+/**
+ * A TypeORM data source on `url` with at most `poolSize` connections. `sharedSession` is for the
+ * embedded database, whose connections all share one session (see forgetGoneConnections).
+ */
+export function createDataSource(url: string, poolSize = 10, connectTimeoutMs = CONNECT_TIMEOUT_MS, sharedSession = false): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -75,7 +90,11 @@ export function createDataSource(url: string, poolSize = 10, connectTimeoutMs = 
     synchronize: false,
     uuidExtension: 'pgcrypto',
     installExtensions: false,
-    extra: { max: poolSize, Client: boundedConnectClient(connectTimeoutMs) },
+    extra: {
+      max: poolSize,
+      Client: boundedConnectClient(connectTimeoutMs),
+      ...(sharedSession ? { onConnect: forgetGoneConnections } : {}),
+    },
   });
 }
 
@@ -141,7 +160,7 @@ export async function openDatabase(url: string | undefined, dataDir: string): Pr
   const address = `${encodeURIComponent(socketDir)}:${SOCKET_PORT}`;
   // One connection: PGlite is a single session, and the socket server interleaves the
   // extended-protocol messages of concurrent connections ("portal does not exist").
-  const dataSource = createDataSource(`postgres://postgres:postgres@${address}/postgres`, 1);
+  const dataSource = createDataSource(`postgres://postgres:postgres@${address}/postgres`, 1, CONNECT_TIMEOUT_MS, true);
   try {
     await dataSource.initialize();
     await dataSource.runMigrations({ transaction: 'each' });

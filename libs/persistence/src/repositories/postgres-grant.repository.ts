@@ -128,7 +128,9 @@ export class PostgresGrantRepository extends GrantRepository {
   async liveWithOverlapKey(overlapKey: string, exceptId: string): Promise<Grant[]> {
     // Read before every grant and revoke call: a named statement, parsed and planned once per
     // connection instead of every time, straight on the pool; the live states are inlined so
-    // even a generic plan matches the partial index IDX_grants_overlap_live.
+    // even a generic plan matches the partial index IDX_grants_overlap_live. (On the embedded
+    // database, whose connections share one session, each new connection first drops the
+    // statements a gone one prepared: openDatabase's forgetGoneConnections.)
     const pool = (this.db.driver as PostgresDriver).master as Pool;
     const { rows } = await pool.query<GrantRow>({
       name: 'grants_live_with_overlap_key',
