@@ -101,6 +101,22 @@ describe('sweeper claims and crash recovery on a real database', () => {
       expect(claimed.map((g) => g.id).sort()).toEqual(ids.filter((x) => x.ago >= 30_000).map((x) => x.id).sort());
     });
 
+    it('should count an expired grant with a revoke still to carry out once, so a claim of as many as are due takes them all', async () => {
+      // Review finding 3: such a grant matched the revoke-request branch and the expiry branch, and
+      // the outer LIMIT counted it twice (4 due, limit 4, 2 claimed), so the sweeper saw no backlog.
+      const writer = store('writer');
+      const now = Date.now();
+      const both = [grant('active', new Date(now - 60_000)), grant('active', new Date(now - 50_000))];
+      const expired = [grant('active', new Date(now - 5_000)), grant('active', new Date(now - 4_000))];
+      for (const g of [...both, ...expired]) await writer.insert(g, null, [], null);
+      await db.dataSource.query(`UPDATE grants SET revoke_requested_at = $2, revoke_requested_by = 'alice' WHERE id = ANY($1::uuid[])`, [
+        both.map((g) => g.id),
+        new Date(now - 70_000),
+      ]);
+      const claimed = await store('r').queue.claimDue('r', LEASE_MS, 4);
+      expect(claimed.map((g) => g.id).sort()).toEqual([...both, ...expired].map((g) => g.id).sort());
+    });
+
     it('should not reclaim a live lease, and reclaim it once it has expired', async () => {
       const g = grant('active', new Date(Date.now() - 1000));
       await store('writer').insert(g, null, [], null);

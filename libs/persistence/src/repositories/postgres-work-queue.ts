@@ -27,7 +27,9 @@ export class PostgresWorkQueue extends WorkQueue {
     const kinds = [
       // A revoke recorded while provisioning, left undone by a replica that died after activating.
       `state = 'active' AND revoke_requested_at IS NOT NULL ORDER BY revoke_requested_at`,
-      `state = 'active' AND expires_at <= $1 ORDER BY expires_at`,
+      // Not those of the branch above: UNION ALL would return such a grant twice and the outer
+      // LIMIT count it twice, so a full claim took fewer rows than it said (IDX_grants_due still serves it).
+      `state = 'active' AND expires_at <= $1 AND revoke_requested_at IS NULL ORDER BY expires_at`,
       `state IN ('revoking','revoke_failed') AND next_attempt_at <= $1 ORDER BY next_attempt_at`,
       `state = 'provisioning' ORDER BY lease_until NULLS FIRST`,
       `state = 'pending_approval' AND approval_deadline <= $1 ORDER BY approval_deadline`,
