@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { AuditEventInput, DomainError, Grant, SystemClock } from '@jit/domain';
 import { openTestDatabase } from '../setup/test-database';
+import { pollUntil } from '../setup/poll-until.util';
 import { PostgresStores, postgresStores } from '../setup/postgres-stores';
 
 /**
@@ -152,6 +154,72 @@ describe('one unit of work for a grant change and its audit events', () => {
         [...kept, refused].map((g) => g.id),
       ]);
       expect(rows.map((r) => r.grant_id).sort()).toEqual(kept.map((g) => g.id).sort());
+      await stores.audit.chained();
+    });
+
+    it('should store one of two new grants sharing an Idempotency-Key in one statement and answer the other as a conflict', async () => {
+      const first = grant();
+      const second = { ...grant(), requestedBy: first.requestedBy };
+      const key = { key: `k-${first.id}`, requestHash: 'h' };
+      // Watched, not replaced: the statements still go to the database.
+      const query = jest.spyOn(db.dataSource, 'query');
+      try {
+        // Two statements in flight (the most at once), so the next two writes queue and go out together.
+        const busy = Array.from({ length: 2 }, grant);
+        const results = await Promise.allSettled([
+          ...busy.map((g) => insert(g, [staged(g, {})])),
+          stores.unitOfWork.write({ op: 'insert', grant: first, idempotency: key, leaseUntil: null }, [staged(first, {})]),
+          stores.unitOfWork.write({ op: 'insert', grant: second, idempotency: key, leaseUntil: null }, [staged(second, {})]),
+        ]);
+        // They did share a statement (which the database refused as a whole).
+        expect(query.mock.calls.some(([, params]) => !!params?.includes(first.id) && params.includes(second.id))).toBe(true);
+        expect(results.slice(0, 2).map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+        const pair = results.slice(2);
+        expect(pair.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+        const refused = pair.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
+        expect(refused.reason).toBeInstanceOf(DomainError);
+        expect(refused.reason).toMatchObject({ code: 'idempotency_conflict' });
+        const stored = await stores.grants.findByIdempotencyKey(first.requestedBy, key.key);
+        const loser = stored?.grant.id === first.id ? second : first;
+        expect([first.id, second.id]).toContain(stored?.grant.id);
+        expect(await stores.grants.findById(loser.id)).toBeNull();
+        expect(await stagedOf(loser.id)).toEqual([]);
+      } finally {
+        query.mockRestore();
+      }
+      await stores.audit.chained();
+    });
+
+    // A deadlock needs two sessions at once: the server (TEST_DATABASE_URL); PGlite is a single session.
+    (process.env.TEST_DATABASE_URL ? it : it.skip)('should try a write alone again when the database picks it as a deadlock victim', async () => {
+      const g = grant();
+      await stores.insert(g, null, [], null);
+      const e = staged(g, { reason: 'done' });
+      const other = new Client({ connectionString: db.url });
+      await other.connect();
+      try {
+        // This session never checks for the deadlock first: the write, waiting longer, is its victim.
+        await other.query(`SET deadlock_timeout = '10min'`);
+        await other.query('BEGIN');
+        // Holds the event's id, so the write, once it has locked the grant row, waits for this transaction.
+        await other.query(
+          `INSERT INTO audit_staged (event_id, occurred_at, type, grant_id, actor, data) VALUES ($1, now(), 'grant.requested', $2, 'alice', '{}')`,
+          [e.id, g.id],
+        );
+        const write = stores.unitOfWork.write({ op: 'transition', id: g.id, from: 'active', to: 'revoking', patch: {} }, [e]);
+        const me = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+        await pollUntil(async () => {
+          const { rows } = await other.query(`SELECT 1 FROM pg_locks WHERE NOT granted AND pid <> $1`, [me]);
+          return rows.length > 0 ? true : undefined;
+        }, 60_000);
+        // Now this transaction waits for the grant row the write holds: a deadlock, the write rolled back.
+        await other.query(`UPDATE grants SET updated_at = updated_at WHERE id = $1`, [g.id]);
+        await other.query('ROLLBACK');
+        await expect(write).resolves.toMatchObject({ id: g.id, state: 'revoking' });
+        expect(await stagedOf(g.id)).toEqual([{ type: 'grant.requested', data: { reason: 'done' } }]);
+      } finally {
+        await other.end();
+      }
       await stores.audit.chained();
     });
   });

@@ -7,6 +7,8 @@ import { Statement, idempotencyConflict, insertGrantStatement, transitionStateme
 const MAX_BATCH = 64;
 /** Batch statements in flight at once: the next batch forms while these run. */
 const MAX_IN_FLIGHT = 2;
+/** Further tries of a statement chosen as a deadlock's victim or failed on serialization (nothing of it was stored). */
+const CONFLICT_RETRIES = 2;
 
 interface Pending {
   write: GrantWrite;
@@ -27,7 +29,9 @@ const shift = (sql: string, offset: number) => (offset === 0 ? sql : sql.replace
  * resolves null and stages nothing, as alone. A write of a grant another statement in flight is
  * writing waits for it (two changes of one row in one statement are not ordered), and a statement the database refuses
  * (a reused Idempotency-Key, an event it cannot store) is retried write by write, so the error
- * reaches only the write that caused it.
+ * reaches only the write that caused it. Each batch writes its grants in id order, so batches of
+ * two replicas take their row locks in one order; a write alone that still loses to a deadlock
+ * (or a serialization failure) is tried again, twice at most.
  */
 export class PostgresGrantWriteBatch {
   private readonly queue: Pending[] = [];
@@ -80,9 +84,24 @@ export class PostgresGrantWriteBatch {
     } catch (e) {
       if (batch.length > 1 && refusedStatement(e)) {
         // Nothing of the statement was stored: each write again on its own, so only its own error reaches it.
-        await Promise.all(batch.map((p) => this.run([p]).then(([row]) => p.resolve(row), (err: unknown) => p.reject(this.describe(p, err)))));
+        await Promise.all(batch.map((p) => this.runAlone(p).then((row) => p.resolve(row), (err: unknown) => p.reject(this.describe(p, err)))));
+      } else if (batch.length === 1 && conflict(e)) {
+        const [p] = batch;
+        await this.runAlone(p, CONFLICT_RETRIES - 1).then((row) => p.resolve(row), (err: unknown) => p.reject(this.describe(p, err)));
       } else {
         for (const p of batch) p.reject(this.describe(p, e));
+      }
+    }
+  }
+
+  /** One write as a statement of its own, tried again up to `retries` times while it loses to a deadlock or a serialization conflict. */
+  private async runAlone(p: Pending, retries = CONFLICT_RETRIES): Promise<Grant | null> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [row] = await this.run([p]);
+        return row;
+      } catch (e) {
+        if (attempt >= retries || !conflict(e)) throw e;
       }
     }
   }
@@ -128,7 +147,14 @@ export class PostgresGrantWriteBatch {
         events.map((x) => JSON.stringify(x.e.data)),
       );
     }
-    const select = batch.map((_, i) => `SELECT ${i} AS w__, * FROM w${i}`).join(' UNION ALL ');
+    // The writes run in the order the query reads them: by grant id, so every replica's statements
+    // lock rows in one order (two batches locking the same grants in opposite orders would
+    // deadlock). Their events stay in the order the writes came.
+    const select = batch
+      .map((p, i) => ({ id: grantIdOf(p.write), i }))
+      .sort((a, b) => compareIds(a.id, b.id))
+      .map(({ i }) => `SELECT ${i} AS w__, * FROM w${i}`)
+      .join(' UNION ALL ');
     const rows: (GrantRow & { w__: number })[] = await this.db.query(`WITH ${ctes.join(',\n')}\n${select}`, params);
     const out: (Grant | null)[] = batch.map(() => null);
     for (const r of rows) out[r.w__] = toGrant(r);
@@ -138,6 +164,19 @@ export class PostgresGrantWriteBatch {
 
 function grantIdOf(w: GrantWrite): string {
   return w.op === 'insert' ? w.grant.id : w.id;
+}
+
+/** Grant ids (uuids) in the order PostgreSQL sorts them: lower-case hex compares the same as text. */
+function compareIds(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Rolled back as a deadlock's victim (40P01) or on a serialization failure (40001): nothing was stored, and the same statement may well pass now. */
+function conflict(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === '40P01' || code === '40001';
 }
 
 /**
