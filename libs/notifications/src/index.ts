@@ -16,6 +16,7 @@ export * from './webhook.signer';
 export * from './slack-message.mapper';
 export * from './siem/ocsf.mapper';
 export * from './siem/siem.config';
+export * from './siem/siem-destination';
 export * from './siem/http-collector.destination';
 export * from './siem/syslog.destination';
 export * from './siem/siem-destinations';

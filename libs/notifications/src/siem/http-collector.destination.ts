@@ -1,9 +1,10 @@
 import { request as httpRequest, IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { AUDIT_EVENT_TYPES, AuditEvent } from '@jit/domain';
+import { AuditEvent } from '@jit/domain';
 import { parseRetryAfter } from '@jit/resilience';
-import { RelayAttempt, RelayDestination } from '../audit-relay';
-import { OcsfOptions, toOcsf } from './ocsf.mapper';
+import { RelayAttempt } from '../audit-relay';
+import { toOcsf } from './ocsf.mapper';
+import { SiemDestination } from './siem-destination';
 import { ElasticBulkConfig, JsonLinesConfig, SplunkHecConfig } from './siem.config';
 
 /** Upper bound on one batch's request: large enough for a thousand events to a slow indexer. */
@@ -72,28 +73,8 @@ type HttpCollectorConfig = SplunkHecConfig | ElasticBulkConfig | JsonLinesConfig
  * waits), so the SIEM may hold an event twice after a crash (Elastic does not: each event is
  * created under its id, and a second create is answered 409, which counts as delivered).
  */
-export class HttpCollectorDestination implements RelayDestination {
-  readonly kind = 'siem';
-  readonly types = AUDIT_EVENT_TYPES;
+export class HttpCollectorDestination extends SiemDestination<HttpCollectorConfig> {
   readonly timeoutMs = SIEM_TIMEOUT_MS;
-  readonly name: string;
-  readonly cursor: string;
-  readonly maxBatch: number;
-  readonly startAt: 'start' | 'end';
-
-  constructor(
-    readonly config: HttpCollectorConfig,
-    private readonly ocsf: OcsfOptions = {},
-  ) {
-    this.name = config.name;
-    this.cursor = `siem:${config.name}`;
-    this.maxBatch = config.maxBatch;
-    this.startAt = config.startAt;
-  }
-
-  wants(): boolean {
-    return true;
-  }
 
   async send(events: readonly AuditEvent[], _attempt: number, signal: AbortSignal): Promise<RelayAttempt> {
     const { url, headers, body } = this.request(events);

@@ -1,9 +1,10 @@
 import { isIP } from 'node:net';
 import { setTimeout as setTimeoutPromise } from 'node:timers/promises';
 import { connect, TLSSocket } from 'node:tls';
-import { AUDIT_EVENT_TYPES, AuditEvent } from '@jit/domain';
-import { RelayAttempt, RelayDestination } from '../audit-relay';
+import { AuditEvent } from '@jit/domain';
+import { RelayAttempt } from '../audit-relay';
 import { OcsfOptions, toOcsf } from './ocsf.mapper';
+import { SiemDestination } from './siem-destination';
 import { SyslogConfig } from './siem.config';
 
 /** Upper bound on connecting (TLS handshake included) and writing one batch. */
@@ -50,29 +51,9 @@ export function octetFrame(message: string): Buffer {
  * of template, and a callback once TLS has taken the bytes (or failed), so the cursor moves only
  * then.
  */
-export class SyslogDestination implements RelayDestination {
-  readonly kind = 'siem';
-  readonly types = AUDIT_EVENT_TYPES;
+export class SyslogDestination extends SiemDestination<SyslogConfig> {
   readonly timeoutMs = SYSLOG_TIMEOUT_MS;
-  readonly name: string;
-  readonly cursor: string;
-  readonly maxBatch: number;
-  readonly startAt: 'start' | 'end';
   private socket: TLSSocket | null = null;
-
-  constructor(
-    readonly config: SyslogConfig,
-    private readonly ocsf: OcsfOptions = {},
-  ) {
-    this.name = config.name;
-    this.cursor = `siem:${config.name}`;
-    this.maxBatch = config.maxBatch;
-    this.startAt = config.startAt;
-  }
-
-  wants(): boolean {
-    return true;
-  }
 
   async send(events: readonly AuditEvent[], _attempt: number, signal: AbortSignal): Promise<RelayAttempt> {
     const frames = Buffer.concat(events.map((e) => octetFrame(syslogMessage(e, this.config, this.ocsf))));
