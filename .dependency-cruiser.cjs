@@ -6,6 +6,8 @@
 
 /** The lib a path belongs to, as a capture group: `domain`, `providers/aws`, `simulators/gcp`. */
 const LIB = '^libs/((?:providers|simulators)/[^/]+|[^/]+)/';
+/** A lib's entries: its barrel, and a provider lib's SDK-free `@jit/provider-<cloud>/kinds` (src/kinds.ts). */
+const ENTRY = `(${LIB}src/index|^libs/providers/[^/]+/src/kinds)\\.ts$`;
 /** In-repo code, i.e. everything that is not a package or a Node built-in. */
 const REPO = '^(libs|apps|test|bench|integrations)/';
 /** Files that only tests run: test tiers, benchmarks, unit specs next to the code. */
@@ -175,24 +177,24 @@ module.exports = {
     // Each lib through its barrel.
     {
       name: 'lib-through-its-barrel',
-      comment: 'Another lib is imported as @jit/<lib> (its src/index.ts), never a file inside it or by a relative path.',
+      comment: 'Another lib is imported as @jit/<lib> (its src/index.ts, or a provider lib\'s SDK-free @jit/provider-<cloud>/kinds, src/kinds.ts), never a file inside it or by a relative path.',
       severity: 'error',
       from: { path: LIB },
-      to: { path: '^libs/', pathNot: ['^libs/$1/', `${LIB}src/index\\.ts$`] },
+      to: { path: '^libs/', pathNot: ['^libs/$1/', ENTRY] },
     },
     {
       name: 'apps-and-tests-through-the-barrel',
-      comment: 'Apps, tests and benchmarks import a lib as @jit/<lib>, never a file inside it.',
+      comment: 'Apps, tests and benchmarks import a lib as @jit/<lib> (or a provider lib\'s @jit/provider-<cloud>/kinds), never a file inside it.',
       severity: 'error',
       from: { path: '^(apps|test|bench)/' },
-      to: { path: '^libs/', pathNot: `${LIB}src/index\\.ts$` },
+      to: { path: '^libs/', pathNot: ENTRY },
     },
     {
       name: 'no-own-barrel',
       comment: 'A lib does not import its own barrel (import the file; the barrel is for other libs).',
       severity: 'error',
       from: { path: `${LIB}src/`, pathNot: `${LIB}src/index\\.ts$` },
-      to: { path: '^libs/$1/src/index\\.ts$' },
+      to: { path: '^libs/$1/src/(index|kinds)\\.ts$' },
     },
 
     // Frameworks and SDKs where they belong.

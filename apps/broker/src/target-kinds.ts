@@ -1,7 +1,7 @@
 import { TargetKinds } from '@jit/domain';
-import { awsKinds } from '@jit/provider-aws';
-import { azureKinds } from '@jit/provider-azure';
-import { gcpKinds } from '@jit/provider-gcp';
+import { awsKinds } from '@jit/provider-aws/kinds';
+import { azureKinds } from '@jit/provider-azure/kinds';
+import { gcpKinds } from '@jit/provider-gcp/kinds';
 
 /**
  * Every target kind the broker serves: the descriptors each provider lib exports, in one registry

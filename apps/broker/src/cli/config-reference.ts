@@ -7,9 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BROKER_ENV_SCHEMA, ENV_GROUPS, EnvDoc, EnvGroup, SANDBOX_ENV_SCHEMA, envDocsOf } from '@jit/config';
-import { AWS_ENV_ALIASES, AWS_ENV_SCHEMA } from '@jit/provider-aws';
-import { AZURE_ENV_SCHEMA } from '@jit/provider-azure';
-import { GCP_ENV_ALIASES, GCP_ENV_SCHEMA } from '@jit/provider-gcp';
+import { AWS_ENV_ALIASES, AWS_ENV_SCHEMA } from '@jit/provider-aws/kinds';
+import { AZURE_ENV_SCHEMA } from '@jit/provider-azure/kinds';
+import { GCP_ENV_ALIASES, GCP_ENV_SCHEMA } from '@jit/provider-gcp/kinds';
 
 export const CONFIGURATION_DOC = join(__dirname, '..', '..', '..', '..', 'docs', 'configuration.md');
 

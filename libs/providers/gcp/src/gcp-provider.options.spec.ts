@@ -1,4 +1,3 @@
-import { OAuth2Client } from 'google-auth-library';
 import { ConfigError, loadConfig } from '@jit/config';
 import { GCP_ENV } from './gcp-provider.options';
 
@@ -8,7 +7,7 @@ const options = (env: NodeJS.ProcessEnv) => load(env).providers.gcp;
 
 describe('GCP_ENV', () => {
   it('should use Application Default Credentials and Google\'s endpoint when nothing is set', () => {
-    expect(options({})).toEqual({ endpoint: undefined, authClient: undefined, reconcileResources: [], retry: undefined });
+    expect(options({})).toEqual({ endpoint: undefined, accessToken: undefined, reconcileResources: [], retry: undefined });
   });
 
   it('should point at a simulator with a static token and parse the resources to reconcile', () => {
@@ -19,7 +18,7 @@ describe('GCP_ENV', () => {
       JIT_GCP_MAX_ATTEMPTS: '3',
     });
     expect(gcp?.endpoint).toEqual({ protocol: 'http', host: '127.0.0.1', port: 8085 });
-    expect(gcp?.authClient).toBeInstanceOf(OAuth2Client);
+    expect(gcp?.accessToken).toBe('sandbox');
     expect(gcp?.reconcileResources).toEqual(['projects/my-project', 'folders/123', 'organizations/456']);
     expect(gcp?.retry).toEqual({ attempts: 3 });
     expect(options({ JIT_GCP_RESOURCE_MANAGER_ENDPOINT: 'https://rm.example.com' })?.endpoint).toEqual({ protocol: 'https', host: 'rm.example.com', port: 443 });
@@ -51,7 +50,7 @@ describe('GCP_ENV', () => {
         reconcileResources: ['projects/my-project'],
         retry: { attempts: 4 },
       });
-      expect(loaded.providers.gcp?.authClient).toBeInstanceOf(OAuth2Client);
+      expect(loaded.providers.gcp?.accessToken).toBe('sandbox');
       expect(loaded.warnings).toEqual([
         'GCP_RESOURCE_MANAGER_ENDPOINT is deprecated: use JIT_GCP_RESOURCE_MANAGER_ENDPOINT',
         'GCP_STATIC_ACCESS_TOKEN is deprecated: use JIT_GCP_STATIC_ACCESS_TOKEN',

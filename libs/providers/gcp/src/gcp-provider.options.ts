@@ -2,7 +2,6 @@ import type { AuthClient } from 'google-auth-library';
 import { z } from 'zod';
 import { ProviderEnv, documented, intVar, listVar, optionalVar } from '@jit/config';
 import { GCP_RESOURCE } from './gcp-kinds';
-import { staticTokenClient } from './static-token.auth';
 
 export interface RetrySettings {
   /** Calls per operation before throttling/5xx or etag conflicts are reported as `transient`. */
@@ -19,8 +18,14 @@ export interface GcpProviderOptions {
    * accepted for loopback hosts only, so a bearer token never crosses a network in clear text.
    */
   endpoint?: { protocol: 'http' | 'https'; host: string; port: number };
-  /** Credentials. Unset: Application Default Credentials (cloud-platform scope). */
+  /** Credentials. Unset: `accessToken` if given, else Application Default Credentials (cloud-platform scope). */
   authClient?: AuthClient;
+  /**
+   * One bearer token presented on every call (`JIT_GCP_STATIC_ACCESS_TOKEN`: the simulator, a
+   * test), used when `authClient` is unset. Kept as a string here so that the variables' schema
+   * loads no Google library; the adapter builds the client (`staticTokenClient`).
+   */
+  accessToken?: string;
   /** Resources whose policies reconciliation scans (`projects/…`, `folders/…`, `organizations/…`). */
   reconcileResources: string[];
   retry?: Partial<RetrySettings>;
@@ -97,7 +102,7 @@ export function gcpProviderOptions(v: z.output<typeof GCP_ENV_SCHEMA>): GcpProvi
   const token = v[TOKEN];
   return {
     endpoint: v[ENDPOINT],
-    authClient: token === undefined ? undefined : staticTokenClient(token),
+    accessToken: token,
     reconcileResources: v.JIT_GCP_RECONCILE_RESOURCES,
     retry: v.JIT_GCP_MAX_ATTEMPTS === undefined ? undefined : { attempts: v.JIT_GCP_MAX_ATTEMPTS },
   };

@@ -1,10 +1,12 @@
 /**
  * The GCP adapter (`CloudAccessProvider`): conditional IAM bindings on projects, folders and
  * organizations (`request.time < timestamp(...)`), etag read-modify-write coalesced per
- * resource, removed at expiry. Also owns its kinds' descriptors (`gcpKinds`, gcp-kinds.ts,
- * no SDK at import time) and the zod schema of its `JIT_GCP_*` variables. Imports domain,
+ * resource, removed at expiry. Also owns its kinds' descriptors (`gcpKinds`, gcp-kinds.ts)
+ * and the zod schema of its `JIT_GCP_*` variables. Imports domain,
  * config and resilience; may also import observability; no other provider
  * (docs/architecture.md).
+ * Kinds and variables are also the SDK-free entry `@jit/provider-gcp/kinds` (kinds.ts), which
+ * the broker reads for every cloud; this barrel loads the SDK.
  */
 export { GcpIamBindingProvider, GCP_REVOKE_NOTICE } from './gcp-iam-binding.provider';
 export { DEFAULT_RETRY, GCP_ENV, GCP_ENV_ALIASES, GCP_ENV_SCHEMA, gcpProviderOptions } from './gcp-provider.options';

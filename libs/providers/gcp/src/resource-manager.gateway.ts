@@ -1,6 +1,7 @@
 import { FoldersClient, OrganizationsClient, ProjectsClient, protos } from '@google-cloud/resource-manager';
 import { withTimeout } from '@jit/resilience';
 import { GcpProviderOptions } from './gcp-provider.options';
+import { staticTokenClient } from './static-token.auth';
 
 export type IamPolicy = protos.google.iam.v1.IPolicy;
 export type IamBinding = protos.google.iam.v1.IBinding;
@@ -87,7 +88,8 @@ export class ResourceManagerGateway {
   private readonly timeoutMs: number;
 
   constructor(options: GcpProviderOptions) {
-    const { endpoint, authClient } = options;
+    const { endpoint, accessToken } = options;
+    const authClient = options.authClient ?? (accessToken === undefined ? undefined : staticTokenClient(accessToken));
     // REST ("fallback") everywhere: the wire format the tests check against the discovery
     // document, no native gRPC, and one code path for Google and the simulator.
     const clientOptions = {
