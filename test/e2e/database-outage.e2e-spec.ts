@@ -39,8 +39,9 @@ describe('database outage', () => {
     const through = new URL(url.toString());
     through.hostname = '127.0.0.1';
     through.port = String(proxy.listenPort);
-    // PGlite is one session: one connection, as openDatabase gives it.
-    proxied = createDataSource(through.toString(), db.url ? 10 : 1);
+    // PGlite is one session: one connection, as openDatabase gives it, and a reconnect finds the
+    // previous connection's prepared statements there (sharedSession clears them).
+    proxied = createDataSource(through.toString(), db.url ? 10 : 1, undefined, !db.url);
     await proxied.initialize();
     t = await startTestBroker(
       { JIT_LEASE: LEASE, JIT_PROVIDER_TIMEOUT: 'PT10S' },
