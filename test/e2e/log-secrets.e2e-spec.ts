@@ -1,17 +1,16 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { IncomingMessage, Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { AwsSimulator } from '@jit/sim-aws';
 import { LocalOidcIssuer, startLocalOidcIssuer } from '@jit/testing';
 import { ensureAuditSigningKey } from '../../apps/broker/src/audit/audit-signing-key.file';
 import { sha256Hex } from '../../apps/broker/src/http/auth/token-registry';
 import { BrokerProcess, spawnBroker } from '../setup/broker-process';
 import { pollUntil } from '../setup/poll-until.util';
-import { ensurePgliteTemplate } from '../setup/test-database';
+import { SpawnedBrokerDatabase, createSpawnedBrokerDatabase } from '../setup/spawned-broker-database';
 
 /** Compiling and starting the broker process on a loaded two-core machine. */
 const BOOT_MS = 120_000;
@@ -45,13 +44,12 @@ const SECRETS = {
  * credentials, while its lines are JSON and carry the request ids, grants and actors.
  */
 describe('logs of a full run hold no secret', () => {
-  const onPostgres = !!process.env.TEST_DATABASE_URL;
   let dir: string;
   let aws: AwsSimulator;
   let oidc: LocalOidcIssuer;
   let receiver: Server;
   const received: { path: string; headers: IncomingMessage['headers']; body: string }[] = [];
-  let databaseName: string | undefined;
+  let database: SpawnedBrokerDatabase | undefined;
   let broker: BrokerProcess | null = null;
 
   beforeAll(async () => {
@@ -69,15 +67,7 @@ describe('logs of a full run hold no secret', () => {
       });
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    if (onPostgres) {
-      databaseName = `jit_logs_${randomBytes(6).toString('hex')}`;
-      const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${databaseName}`);
-      await admin.end();
-    } else {
-      cpSync(await ensurePgliteTemplate(), join(dir, 'data'), { recursive: true });
-    }
+    database = await createSpawnedBrokerDatabase(dir, 'jit_logs');
   }, BOOT_MS);
 
   afterAll(async () => {
@@ -86,12 +76,7 @@ describe('logs of a full run hold no secret', () => {
     await oidc?.close();
     await new Promise((r) => receiver?.close(r));
     rmSync(dir, { recursive: true, force: true });
-    if (databaseName) {
-      const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-      await admin.end();
-    }
+    await database?.drop();
   });
 
   it('should log JSON lines with request ids, grants and actors, and none of the secrets it was given or vended', async () => {
@@ -139,7 +124,6 @@ rules:
     );
     const notifications = join(dir, 'notifications.yaml');
     writeFileSync(notifications, `webhooks:\n  - name: approvers\n    urlEnv: JIT_E2E_HOOK_URL\n    format: json\n    secretEnv: JIT_E2E_HOOK_SECRET\n`);
-    const databaseUrl = databaseName && Object.assign(new URL(process.env.TEST_DATABASE_URL!), { password: SECRETS.databasePassword, pathname: `/${databaseName}` }).toString();
 
     broker = await spawnBroker(
       'apps/broker/src/main.ts',
@@ -161,8 +145,7 @@ rules:
         JIT_AUDIT_CHECKPOINT_WEBHOOK_URL: `http://jit:${SECRETS.checkpointPassword}@127.0.0.1:${(receiver.address() as AddressInfo).port}/checkpoints`,
         JIT_AUDIT_CHECKPOINT_EVERY: '5',
         JIT_MIN_DURATION: 'PT1M',
-        JIT_DATA_DIR: join(dir, 'data'),
-        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+        ...database!.env(SECRETS.databasePassword),
       },
       BOOT_MS,
     );

@@ -1,16 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Server, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { GcpSimulator } from '@jit/sim-gcp';
 import { ensureAuditSigningKey } from '../../apps/broker/src/audit/audit-signing-key.file';
 import { BrokerProcess, spawnBroker } from '../setup/broker-process';
 import { pollUntil } from '../setup/poll-until.util';
-import { ensurePgliteTemplate } from '../setup/test-database';
+import { SpawnedBrokerDatabase, createSpawnedBrokerDatabase } from '../setup/spawned-broker-database';
 import { ALLOW_ALL_POLICY } from '../setup/test-broker';
 
 const ROOT = join(__dirname, '..', '..');
@@ -49,13 +48,12 @@ const attr = (span: OtlpSpan, key: string) => {
  * And with tracing off, loading tracing.ts loads no SDK.
  */
 describe('OpenTelemetry tracing', () => {
-  const onPostgres = !!process.env.TEST_DATABASE_URL;
   let dir: string;
   let gcp: GcpSimulator;
   let collector: Server;
   const spans: OtlpSpan[] = [];
   const serviceNames = new Set<string>();
-  let databaseName: string | undefined;
+  let database: SpawnedBrokerDatabase | undefined;
   let broker: BrokerProcess | null = null;
 
   beforeAll(async () => {
@@ -78,15 +76,7 @@ describe('OpenTelemetry tracing', () => {
       });
     });
     await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
-    if (onPostgres) {
-      databaseName = `jit_tracing_${randomBytes(6).toString('hex')}`;
-      const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${databaseName}`);
-      await admin.end();
-    } else {
-      cpSync(await ensurePgliteTemplate(), join(dir, 'data'), { recursive: true });
-    }
+    database = await createSpawnedBrokerDatabase(dir, 'jit_tracing');
   }, BOOT_MS);
 
   afterAll(async () => {
@@ -94,16 +84,10 @@ describe('OpenTelemetry tracing', () => {
     await gcp?.close();
     await new Promise((r) => collector?.close(r));
     rmSync(dir, { recursive: true, force: true });
-    if (databaseName) {
-      const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-      await admin.end();
-    }
+    await database?.drop();
   });
 
   it('should trace a grant: HTTP server span, database transactions with their queries, and the cloud call, in one trace', async () => {
-    const databaseUrl = databaseName && Object.assign(new URL(process.env.TEST_DATABASE_URL!), { pathname: `/${databaseName}` }).toString();
     broker = await spawnBroker(
       'apps/broker/src/main.ts',
       {
@@ -120,8 +104,7 @@ describe('OpenTelemetry tracing', () => {
         JIT_MIN_DURATION: 'PT1S',
         JIT_SWEEP_INTERVAL: 'PT1S',
         JIT_AUDIT_SIGNING_KEY: ensureAuditSigningKey(dir).keyFile,
-        JIT_DATA_DIR: join(dir, 'data'),
-        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+        ...database!.env(),
       },
       BOOT_MS,
     );
