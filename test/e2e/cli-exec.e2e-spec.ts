@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runJitCli } from '../setup/jit-cli.process';
 import { TOKENS, TestBroker, startTestBroker } from '../setup/test-broker';
 
@@ -82,13 +85,37 @@ describe('jit exec against a running broker', () => {
     await expect(grantState(String(seen.grant))).resolves.toMatchObject({ state: 'revoked' });
   });
 
-  it('should revoke the grant it got when the command cannot be started (usage exit code)', async () => {
-    const request = STS_REQUEST.map((a) => (a === 'workload:ci-run-4711' ? 'workload:missing-command' : a));
-    const { code, stderr } = await runJitCli(['exec', ...request, '--', '/nonexistent/deploy.sh'], env).exited;
-    expect(code).toBe(2);
-    expect(stderr).toContain('cannot run /nonexistent/deploy.sh');
-    const list = await t.http.get('/v1/grants').query({ principal: 'missing-command' }).set(t.as('alice')).expect(200);
-    expect(list.body.items).toEqual([expect.objectContaining({ state: 'revoked' })]);
+  it("should keep the CLI's own credentials from the command: broker token, token file and the CI's OIDC tokens", async () => {
+    const credentials = {
+      JIT_TOKEN_FILE: '/run/secrets/jit-token',
+      JIT_OIDC_TOKEN_VAR: 'MY_JOB_TOKEN',
+      MY_JOB_TOKEN: 'gitlab-id-token',
+      JIT_ID_TOKEN: 'gitlab-default-id-token',
+      ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:9/token',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runner-secret',
+      CI_JOB_JWT_V2: 'gitlab-job-jwt',
+    };
+    const names = ['JIT_TOKEN', ...Object.keys(credentials), 'JIT_URL', 'DEPLOY_ENV'];
+    const printEnv = `console.log(JSON.stringify(Object.fromEntries(${JSON.stringify(names)}.filter((n) => n in process.env).map((n) => [n, process.env[n]]))))`;
+    const { code, stdout } = await runJitCli(['exec', ...STS_REQUEST, '--', process.execPath, '-e', printEnv], { ...env, ...credentials, DEPLOY_ENV: 'prod' }).exited;
+    expect(code).toBe(0);
+    // JIT_TOKEN authenticated this very request, and none of them reaches the command; the rest of the environment does.
+    expect(lineOf(stdout)).toEqual({ JIT_OIDC_TOKEN_VAR: 'MY_JOB_TOKEN', JIT_URL: env.JIT_URL, DEPLOY_ENV: 'prod' });
+  });
+
+  it('should revoke the grant it got when the command cannot be started, and exit as a shell does (127 not found, 126 not executable)', async () => {
+    const notExecutable = join(mkdtempSync(join(tmpdir(), 'jit-exec-')), 'deploy.sh');
+    writeFileSync(notExecutable, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    for (const [command, principal, exitCode] of [
+      ['/nonexistent/deploy.sh', 'missing-command', 127],
+      [notExecutable, 'not-executable', 126],
+    ] as const) {
+      const request = STS_REQUEST.map((a) => (a === 'workload:ci-run-4711' ? `workload:${principal}` : a));
+      const { code, stderr } = await runJitCli(['exec', ...request, '--', command], env).exited;
+      expect({ code, stderr }).toEqual({ code: exitCode, stderr: expect.stringContaining(`cannot run ${command}`) });
+      const list = await t.http.get('/v1/grants').query({ principal }).set(t.as('alice')).expect(200);
+      expect(list.body.items).toEqual([expect.objectContaining({ state: 'revoked' })]);
+    }
   });
 
   it('should print a new grant\'s keys as credential_process JSON, and refuse other kinds', async () => {

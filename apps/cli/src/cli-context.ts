@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { BrokerApi } from './core/broker-api';
 import { httpBroker } from './core/http-broker';
-import { ConnectionFlags, resolveSettings } from './core/settings';
+import { ConnectionFlags, Settings, resolveSettings } from './core/settings';
 import { Paint } from './output/grant-text';
 import { colourFor } from './output/style';
 
@@ -13,6 +13,7 @@ export interface GlobalFlags extends ConnectionFlags {
 
 /** What a command's action needs: its flags, the broker (connected on first use), and where to write. */
 export class CliContext {
+  private resolved: Settings | null = null;
   private connected: BrokerApi | null = null;
   readonly paintOut: Paint;
   readonly paintErr: Paint;
@@ -33,11 +34,14 @@ export class CliContext {
     return Boolean(this.flags.json);
   }
 
+  /** The broker URL, the token's source and the credential variables (resolved on first use). */
+  get settings(): Settings {
+    this.resolved ??= resolveSettings(this.flags, this.env);
+    return this.resolved;
+  }
+
   get broker(): BrokerApi {
-    if (!this.connected) {
-      const settings = resolveSettings(this.flags, this.env);
-      this.connected = httpBroker(settings.url, settings.token);
-    }
+    this.connected ??= httpBroker(this.settings.url, this.settings.token);
     return this.connected;
   }
 

@@ -7,7 +7,7 @@ export const EXIT = {
   ok: 0,
   /** The operation ran and its answer is "no": a rules case failed, the audit chain is broken, a grant ended `failed`. */
   failed: 1,
-  /** Bad flags, arguments, request file or configuration: nothing was sent. */
+  /** Bad flags, arguments, request file or configuration: nothing was sent. (`jit exec` whose command cannot start: 126/127.) */
   usage: 2,
   /** The rules or an approver said no: `policy_denied`, `denied` (also withdrawn or the approval timeout). */
   denied: 10,
@@ -17,6 +17,10 @@ export const EXIT = {
   api: 12,
   /** No token, or the broker refused it (401) or the caller's role (403 `forbidden`). */
   auth: 13,
+  /** `jit exec`: the command could not be executed (found, but not runnable); its grant was revoked. As a shell says. */
+  cannotExecute: 126,
+  /** `jit exec`: the command was not found; its grant was revoked. As a shell says. */
+  commandNotFound: 127,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

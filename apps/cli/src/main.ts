@@ -14,7 +14,7 @@ export function buildProgram(): Command {
   const program = new Command('jit')
     .description('the jit-broker command line: request, approve and revoke just-in-time cloud access, and run a command with it')
     .option('--url <url>', 'broker URL (else JIT_URL, else the config file)')
-    .option('--token <token>', 'bearer token (else --token-file, JIT_TOKEN, JIT_TOKEN_FILE, CI OIDC, the config file)')
+    .option('--token <token>', 'bearer token, seen by others in ps: prefer JIT_TOKEN_FILE (else --token-file, JIT_TOKEN, JIT_TOKEN_FILE, CI OIDC, the config file)')
     .option('--token-file <path>', 'read the bearer token from a file')
     .option('--audience <aud>', 'audience of the GitHub Actions OIDC token (else JIT_OIDC_AUDIENCE, default jit-broker)')
     .option('--config <path>', 'config file (else JIT_CONFIG, else ~/.config/jit/config.yaml)')

@@ -9,6 +9,7 @@ import { ENDED_STATES, GrantView } from '../core/grant';
 import { propagationSeconds } from '../core/propagation';
 import { RequestFlags, buildRequestBody } from '../core/request-body';
 import { revokeGrant } from '../core/request-access';
+import { withoutVariables } from '../core/settings';
 import { CliError, EXIT } from '../exit-codes';
 import { reportOf } from '../error-report';
 import { compactDuration } from '../output/relative-time';
@@ -29,7 +30,8 @@ const COUNTDOWN_EVERY_MS = 5_000;
 
 /**
  * `jit exec`: request, wait until active, run the command with the access, revoke when it ends,
- * whatever way it ends; exit with its code (or 128 + signal). A signal before the command starts
+ * whatever way it ends; exit with its code (or 128 + signal; 127 or 126 when it cannot be started).
+ * The command's environment is the CLI's without the CLI's own credentials. A signal before the command starts
  * withdraws or revokes the request and exits 128 + signal. SIGKILL cannot be caught: then the
  * grant's own expiry ends the access.
  */
@@ -78,10 +80,9 @@ export function execCommand(): Command {
         process.exitCode = result.outcome === 'aborted' && caught ? signalExitCode(caught) : exitCodeOfOutcome(result.outcome);
         return;
       }
-      const env =
-        body.target.kind === 'aws.sts-credentials'
-          ? awsEnvironment(stsCredentialsOf(credentials), process.env)
-          : { ...process.env };
+      // The command gets the grant's access, not the CLI's own: no broker token or CI OIDC token to request more with.
+      const base = withoutVariables(ctx.env, ctx.settings.credentialVariables);
+      const env = body.target.kind === 'aws.sts-credentials' ? awsEnvironment(stsCredentialsOf(credentials), base) : base;
       env.JIT_GRANT_ID = grant.id;
       if (grant.expiresAt) env.JIT_GRANT_EXPIRES_AT = grant.expiresAt;
       if (propagationMs > 0 && !(await countdown(propagationMs, abort.signal, say))) {
@@ -95,7 +96,9 @@ export function execCommand(): Command {
       try {
         child = await superviseChild(program, args, env);
       } catch (e) {
-        throw new CliError(`cannot run ${program}: ${(e as Error).message}`, EXIT.usage);
+        // As a shell says: 127 not found, 126 found but not runnable (the grant is revoked below either way).
+        const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? EXIT.commandNotFound : EXIT.cannotExecute;
+        throw new CliError(`cannot run ${program}: ${(e as Error).message}`, code);
       }
       commandRan = true;
       const how = child.signal ? `ended by ${child.signal}` : `exited with ${child.code}`;

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configFilePath, resolveSettings } from './settings';
+import { configFilePath, resolveSettings, withoutVariables } from './settings';
 
 /** A config file in a fresh folder, and an environment that points at it. */
 function withConfig(text: string): NodeJS.ProcessEnv {
@@ -40,6 +40,29 @@ describe('resolveSettings', () => {
     expect(() => resolveSettings({ url: 'http://x' }, withConfig(''))).toThrow(/no token/);
     expect(() => resolveSettings({ url: 'ftp://x', token: 't' }, {})).toThrow(/must be http\(s\)/);
     expect(() => resolveSettings({ url: 'http://x' }, { JIT_OIDC_TOKEN_VAR: 'MY_TOKEN' })).toThrow(/names MY_TOKEN, which is not set/);
+  });
+
+  it("should name every variable the CLI's own credentials can come from, so jit exec keeps them from its command", () => {
+    const env = {
+      JIT_URL: 'http://x',
+      JIT_TOKEN: 'user-token',
+      JIT_TOKEN_FILE: '/run/secrets/jit',
+      JIT_OIDC_TOKEN_VAR: 'MY_JOB_TOKEN',
+      MY_JOB_TOKEN: 'gitlab-id-token',
+      JIT_ID_TOKEN: 'gitlab-default-id-token',
+      ACTIONS_ID_TOKEN_REQUEST_URL: 'https://runner.example/token',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runner-secret',
+      CI_JOB_JWT: 'v0',
+      CI_JOB_JWT_V2: 'v2',
+      CI_JOB_ID: '42',
+      AWS_REGION: 'eu-west-1',
+    };
+    const { credentialVariables } = resolveSettings({}, env);
+    expect(withoutVariables(env, credentialVariables)).toEqual({ JIT_URL: 'http://x', JIT_OIDC_TOKEN_VAR: 'MY_JOB_TOKEN', CI_JOB_ID: '42', AWS_REGION: 'eu-west-1' });
+    expect(env.JIT_TOKEN).toBe('user-token'); // a copy: the CLI's own environment is left as it is
+    // The config file's oidcTokenVar names a credential too, even when the token came from elsewhere.
+    const fromFile = resolveSettings({ url: 'http://x', token: 'flag' }, { ...withConfig('oidcTokenVar: FILE_TOKEN\n'), FILE_TOKEN: 't' });
+    expect(fromFile.credentialVariables).toContain('FILE_TOKEN');
   });
 
   it('should default the config file to the XDG folder', () => {

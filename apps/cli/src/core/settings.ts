@@ -18,7 +18,15 @@ export interface ConnectionFlags {
 export interface Settings {
   url: string;
   token: TokenSource;
+  /**
+   * The environment variables that carry the CLI's own broker credentials, set or not, whichever
+   * is in use: `jit exec` keeps them from its command, which could otherwise request grants as the user.
+   */
+  credentialVariables: readonly string[];
 }
+
+/** GitLab's older job JWTs (CI_JOB_JWT, _V1, _V2): a pipeline identity too, though the CLI does not read them. */
+const GITLAB_JOB_JWT = /^CI_JOB_JWT(_V\d+)?$/;
 
 const configFileSchema = z.strictObject({
   url: z.string().min(1).optional(),
@@ -76,7 +84,33 @@ export function resolveSettings(flags: ConnectionFlags, env: NodeJS.ProcessEnv, 
     throw new CliError(`the broker URL ${JSON.stringify(url)} is not a URL`, EXIT.usage);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CliError(`the broker URL must be http(s), not ${parsed.protocol}`, EXIT.usage);
-  return { url: url.replace(/\/+$/, ''), token: tokenSourceOf(flags, env, file, fetchImpl) };
+  return { url: url.replace(/\/+$/, ''), token: tokenSourceOf(flags, env, file, fetchImpl), credentialVariables: credentialVariables(env, file) };
+}
+
+/**
+ * Every variable a token could come from: JIT_TOKEN, JIT_TOKEN_FILE (a path, but to the same
+ * token), GitHub Actions' token request pair (it mints an OIDC token for any audience), the
+ * GitLab ID-token variable (`JIT_OIDC_TOKEN_VAR`, the config's `oidcTokenVar`, and the default
+ * JIT_ID_TOKEN), and GitLab's CI_JOB_JWT*.
+ */
+function credentialVariables(env: NodeJS.ProcessEnv, file: ConfigFile): string[] {
+  const names = [
+    'JIT_TOKEN',
+    'JIT_TOKEN_FILE',
+    'ACTIONS_ID_TOKEN_REQUEST_URL',
+    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+    DEFAULT_GITLAB_TOKEN_VAR,
+    env.JIT_OIDC_TOKEN_VAR ?? file.oidcTokenVar ?? DEFAULT_GITLAB_TOKEN_VAR,
+    ...Object.keys(env).filter((name) => GITLAB_JOB_JWT.test(name)),
+  ];
+  return [...new Set(names)];
+}
+
+/** `env` without `names`: what a child process the CLI starts for the user may see. */
+export function withoutVariables(env: NodeJS.ProcessEnv, names: readonly string[]): NodeJS.ProcessEnv {
+  const kept = { ...env };
+  for (const name of names) delete kept[name];
+  return kept;
 }
 
 function tokenSourceOf(flags: ConnectionFlags, env: NodeJS.ProcessEnv, file: ConfigFile, fetchImpl: typeof fetch): TokenSource {
