@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { CLOUDS, GRANT_STATES } from '@jit/domain';
 import { CliContext } from '../cli-context';
 import { revokeGrant } from '../core/request-access';
-import { approvalsOf } from '../core/grant';
+import { GrantView, approvalsOf } from '../core/grant';
 import { CliError, EXIT } from '../exit-codes';
 import { endsText, grantText, targetSummary } from '../output/grant-text';
 import { renderTable } from '../output/table';
@@ -55,56 +55,41 @@ export function listCommand(): Command {
     });
 }
 
-export function showCommand(): Command {
-  return new Command('show')
-    .description('one grant')
+/** A command on one grant by id: `act` does it and answers the grant, printed as JSON (`--json`) or as text. */
+function oneGrantCommand<F>(name: string, description: string, act: (ctx: CliContext, id: string, flags: F) => Promise<GrantView>): Command {
+  return new Command(name)
+    .description(description)
     .argument('<id>', 'grant id')
-    .action(async (id: string, _flags: unknown, command: Command) => {
+    .action(async (id: string, flags: F, command: Command) => {
       const ctx = CliContext.of(command);
-      const grant = await ctx.broker.getGrant(id);
+      const grant = await act(ctx, id, flags);
       if (ctx.json) ctx.outJson(grant);
       else ctx.out(grantText(grant, ctx.paintOut));
     });
+}
+
+export function showCommand(): Command {
+  return oneGrantCommand('show', 'one grant', (ctx, id) => ctx.broker.getGrant(id));
 }
 
 export function approveCommand(): Command {
-  return new Command('approve')
-    .description('approve a pending request (approvers of its rule; never its requester)')
-    .argument('<id>', 'grant id')
-    .option('-c, --comment <text>', 'a note for the record')
-    .action(async (id: string, flags: { comment?: string }, command: Command) => {
-      const ctx = CliContext.of(command);
-      const grant = await ctx.broker.approve(id, flags.comment);
-      if (ctx.json) ctx.outJson(grant);
-      else ctx.out(grantText(grant, ctx.paintOut));
-    });
+  return oneGrantCommand<{ comment?: string }>('approve', 'approve a pending request (approvers of its rule; never its requester)', (ctx, id, flags) =>
+    ctx.broker.approve(id, flags.comment),
+  ).option('-c, --comment <text>', 'a note for the record');
 }
 
 export function denyCommand(): Command {
-  return new Command('deny')
-    .description('deny a pending request, with the reason its requester reads')
-    .argument('<id>', 'grant id')
+  return oneGrantCommand<{ reason?: string; comment?: string }>('deny', 'deny a pending request, with the reason its requester reads', (ctx, id, flags) => {
+    const reason = flags.reason ?? flags.comment;
+    if (!reason?.trim()) throw new CliError('deny needs --reason <text>: the requester is told why', EXIT.usage);
+    return ctx.broker.deny(id, reason);
+  })
     .option('-r, --reason <text>', 'why (required)')
-    .option('-c, --comment <text>', 'same as --reason')
-    .action(async (id: string, flags: { reason?: string; comment?: string }, command: Command) => {
-      const ctx = CliContext.of(command);
-      const reason = flags.reason ?? flags.comment;
-      if (!reason?.trim()) throw new CliError('deny needs --reason <text>: the requester is told why', EXIT.usage);
-      const grant = await ctx.broker.deny(id, reason);
-      if (ctx.json) ctx.outJson(grant);
-      else ctx.out(grantText(grant, ctx.paintOut));
-    });
+    .option('-c, --comment <text>', 'same as --reason');
 }
 
 export function revokeCommand(): Command {
-  return new Command('revoke')
-    .description('end a grant early (a pending request is withdrawn)')
-    .argument('<id>', 'grant id')
-    .option('-r, --reason <text>', 'why, for the audit log')
-    .action(async (id: string, flags: { reason?: string }, command: Command) => {
-      const ctx = CliContext.of(command);
-      const grant = await revokeGrant(ctx.broker, id, flags.reason);
-      if (ctx.json) ctx.outJson(grant);
-      else ctx.out(grantText(grant, ctx.paintOut));
-    });
+  return oneGrantCommand<{ reason?: string }>('revoke', 'end a grant early (a pending request is withdrawn)', (ctx, id, flags) =>
+    revokeGrant(ctx.broker, id, flags.reason),
+  ).option('-r, --reason <text>', 'why, for the audit log');
 }
