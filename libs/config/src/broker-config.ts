@@ -97,6 +97,21 @@ const isoSeconds = (name: string, fallback: string) =>
       return s;
     });
 
+/** An ISO-8601 duration in seconds, or undefined when unset or empty (the caller derives a default). */
+const optionalIsoSeconds = (name: string, example: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      const s = parseIsoDurationSeconds(v);
+      if (s === undefined || s <= 0) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a positive ISO-8601 duration such as ${example}` });
+        return z.NEVER;
+      }
+      return s;
+    });
+
 /** Longest rate-limit window: the counters live in memory. */
 const MAX_RATE_WINDOW_SECONDS = 86_400;
 
@@ -196,19 +211,7 @@ export const BROKER_ENV_SCHEMA = z.object({
     doc('sweeper', 'how often each replica polls for due work (timers cover the time between polls)', '`PT5S`'),
   ),
   /** Unset: two minutes, or three polls when JIT_SWEEP_INTERVAL is longer than 40 s. */
-  JIT_SWEEP_STALL_AFTER: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return undefined;
-      const s = parseIsoDurationSeconds(v);
-      if (s === undefined || s <= 0) {
-        ctx.addIssue({ code: 'custom', message: 'JIT_SWEEP_STALL_AFTER must be a positive ISO-8601 duration such as PT2M' });
-        return z.NEVER;
-      }
-      return s;
-    })
-    .register(
+  JIT_SWEEP_STALL_AFTER: optionalIsoSeconds('JIT_SWEEP_STALL_AFTER', 'PT2M').register(
       ENV_DOCS,
       doc(
         'sweeper',
@@ -245,19 +248,7 @@ export const BROKER_ENV_SCHEMA = z.object({
     doc('sweeper', 'how often one replica lists what the broker owns in each cloud and removes orphans (at least 10 s)', '`PT10M`'),
   ),
   /** Unset: twice the interval, so a grant that ended just after one pass is in the next one's scope. */
-  JIT_RECONCILE_LOOKBACK: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return undefined;
-      const s = parseIsoDurationSeconds(v);
-      if (s === undefined || s <= 0) {
-        ctx.addIssue({ code: 'custom', message: 'JIT_RECONCILE_LOOKBACK must be a positive ISO-8601 duration such as PT1H' });
-        return z.NEVER;
-      }
-      return s;
-    })
-    .register(
+  JIT_RECONCILE_LOOKBACK: optionalIsoSeconds('JIT_RECONCILE_LOOKBACK', 'PT1H').register(
       ENV_DOCS,
       doc('sweeper', "how long an ended grant keeps its principal in reconciliation's scope (at least `JIT_RECONCILE_INTERVAL`)", 'twice `JIT_RECONCILE_INTERVAL`'),
     ),
