@@ -212,13 +212,13 @@ export const BROKER_ENV_SCHEMA = z.object({
   ),
   /** Unset: two minutes, or three polls when JIT_SWEEP_INTERVAL is longer than 40 s. */
   JIT_SWEEP_STALL_AFTER: optionalIsoSeconds('JIT_SWEEP_STALL_AFTER', 'PT2M').register(
-      ENV_DOCS,
-      doc(
-        'sweeper',
-        'where the sweeper runs (`sweeper`, `all`): `/health` answers 503 once no sweep cycle has ended for this long, so a liveness probe restarts a wedged sweeper (at least 10 s and three `JIT_SWEEP_INTERVAL`s)',
-        '`PT2M`, or three `JIT_SWEEP_INTERVAL`s if longer',
-      ),
+    ENV_DOCS,
+    doc(
+      'sweeper',
+      'where the sweeper runs (`sweeper`, `all`): `/health` answers 503 once no sweep cycle has ended for this long, so a liveness probe restarts a wedged sweeper (at least 10 s and three `JIT_SWEEP_INTERVAL`s)',
+      '`PT2M`, or three `JIT_SWEEP_INTERVAL`s if longer',
     ),
+  ),
   JIT_LEASE: isoSeconds('JIT_LEASE', 'PT60S').register(
     ENV_DOCS,
     doc('sweeper', 'how long a claimed row stays with its replica before another may take it over', '`PT60S`'),
@@ -249,9 +249,9 @@ export const BROKER_ENV_SCHEMA = z.object({
   ),
   /** Unset: twice the interval, so a grant that ended just after one pass is in the next one's scope. */
   JIT_RECONCILE_LOOKBACK: optionalIsoSeconds('JIT_RECONCILE_LOOKBACK', 'PT1H').register(
-      ENV_DOCS,
-      doc('sweeper', "how long an ended grant keeps its principal in reconciliation's scope (at least `JIT_RECONCILE_INTERVAL`)", 'twice `JIT_RECONCILE_INTERVAL`'),
-    ),
+    ENV_DOCS,
+    doc('sweeper', "how long an ended grant keeps its principal in reconciliation's scope (at least `JIT_RECONCILE_INTERVAL`)", 'twice `JIT_RECONCILE_INTERVAL`'),
+  ),
   JIT_BODY_LIMIT: int('JIT_BODY_LIMIT', 65536, 1024, 10 * 1024 * 1024).register(
     ENV_DOCS,
     doc('core', 'request body limit in bytes (1 KiB to 10 MiB)', '`65536`'),
