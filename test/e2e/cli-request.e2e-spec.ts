@@ -85,6 +85,9 @@ describe('jit request, approve, deny, ls, show, audit and rules against a runnin
     const table = await cli(['ls', '--state', 'active'], as('alice')).exited;
     expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATE\s+KIND\s+PRINCIPAL\s+TARGET\s+WHEN\s+REQUESTER$/);
     expect(table.stdout).toMatch(new RegExp(`${id}\\s+active\\s+gcp.iam-binding\\s+user:alice@acme.com\\s+role=roles/storage.objectAdmin resource=projects/acme-prod\\s+expires in `));
+    const none = await cli(['ls', '--state', 'revoke_failed'], as('alice')).exited;
+    expect(none).toMatchObject({ code: 0, stdout: '' });
+    expect(none.stderr).toContain('no grants match');
     const trail = await cli(['audit', '--grant-id', id], as('auditor')).exited;
     expect(trail.stdout.split('\n').slice(1, 3).map((l) => l.split(/\s+/)[2])).toEqual(['grant.requested', 'grant.approved']);
     const revoke = await cli(['revoke', id, '--reason', 'done', '--json'], as('alice')).exited;

@@ -37,6 +37,10 @@ export function listCommand(): Command {
       const { awaitingMe, ...filters } = flags;
       const page = await ctx.broker.listGrants({ ...filters, awaiting: awaitingMe ? 'me' : undefined });
       if (ctx.json) return ctx.outJson(page);
+      if (page.items.length === 0) {
+        ctx.err("no grants match (a requester's token sees only its own grants)\n");
+        return;
+      }
       const now = new Date();
       const rows = page.items.map((g) => {
         const { received, required } = approvalsOf(g);
