@@ -36,6 +36,11 @@ function bannerToken(output: string, label: string): string {
   const startReplica = async (env: Record<string, string>) => {
     const replica = await spawnBroker('apps/sandbox/src/main.ts', { DATABASE_URL: databaseUrl, JIT_ADMIN_TOKEN: ADMIN, JIT_SANDBOX_CLOUDS: '', ...env });
     replicas.push(replica);
+    // /health can answer before the banner (printed once listening) has come through the pipe.
+    for (let waited = 0; !replica.output().includes('Ctrl-C stops the broker'); waited += 50) {
+      if (waited > 30_000) throw new Error(`no banner from the sandbox:\n${replica.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     return replica;
   };
   const call = async (replica: BrokerProcess, method: string, path: string, token: string, body?: unknown) => {
