@@ -45,11 +45,25 @@ const LEAD_MS = intEnv('BENCH_LEAD_MS', 6000);
 const CATCHUP = intEnv('BENCH_CATCHUP', 10_000);
 /** Broker processes for phase 5 (1 up to this many). */
 const REPLICAS = intEnv('BENCH_REPLICAS', 2);
+/** The phases to run (BENCH_PHASES=3,4 or 1-2,5; default all), so one part can be measured again without the rest. */
+const PHASES = phaseSet(env.BENCH_PHASES);
 
 const TOKENS = { requester: `bench-req-${randomBytes(12).toString('hex')}`, auditor: `bench-aud-${randomBytes(12).toString('hex')}` };
 
 // ---------------------------------------------------------------------------------------------
 // helpers
+
+/** `1,3-5` as {1,3,4,5}; unset or empty is every phase (1-5). A value naming no phase 1-5 stops the run. */
+function phaseSet(value: string | undefined): ReadonlySet<number> {
+  if (value === undefined || value.trim() === '') return new Set([1, 2, 3, 4, 5]);
+  const out = new Set<number>();
+  for (const part of value.split(',').map((x) => x.trim())) {
+    const m = /^([1-5])(?:-([1-5]))?$/.exec(part);
+    if (!m) throw new Error(`BENCH_PHASES must list phases 1-5 (e.g. 3,4 or 1-2,5), got ${JSON.stringify(value)}`);
+    for (let k = Number(m[1]); k <= Number(m[2] ?? m[1]); k++) out.add(k);
+  }
+  return out;
+}
 
 function pct(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
@@ -549,6 +563,7 @@ async function main(): Promise<void> {
   line('BENCH_CONCURRENCY', String(CONCURRENCY));
   line('BENCH_EXPIRING over BENCH_WINDOW_S', `${EXPIRING} over ${WINDOW_S} s`);
   line('BENCH_CATCHUP / BENCH_REPLICAS', `${CATCHUP} / ${REPLICAS}`);
+  line('BENCH_PHASES', [...PHASES].sort((a, b) => a - b).join(','));
   line('broker', `role=${cfg.role}, db pool=10, sweep interval=${cfg.sweepIntervalMs} ms, sweep concurrency=${cfg.sweepConcurrency}, lease=${cfg.leaseMs} ms`);
   line('clouds', 'local in-memory (aws, azure, gcp); every grant a distinct principal, aws.iam-policy');
 
@@ -557,56 +572,67 @@ async function main(): Promise<void> {
     // Migrate once, before anything is timed.
     await (await openDatabase(dbUrl.toString(), '')).close();
 
-    console.log(`\n1. POST /v1/grants through HTTP (${GRANTS} grants after ${WARMUP} warm-up, ${CONCURRENCY} keep-alive connections)`);
-    const api = await apiThroughput(dbUrl.toString(), tokensFile, pool, name);
-    line('grants/s', rate(GRANTS, api.elapsed));
-    line('latency p50 / p99 / max', `${ms(pct(api.latencies, 50))} / ${ms(pct(api.latencies, 99))} / ${ms(pct(api.latencies, 100))}`);
-    line('node CPU (broker + load generator)', `${api.cpuPercent.toFixed(0)}% of one core (warm-up included)`);
-    line('db sessions by wait (mean)', api.waits);
-    line('responses', Object.entries(api.statuses).map(([s, n]) => `${n}× ${s}`).join(', '));
-
-    console.log(`\n2. physical floor: 1 grant row + 1 audit row per transaction, ${CONCURRENCY} concurrent, pool of 10`);
-    const bare = await floor(pool, false);
-    line('bare INSERTs, tx/s', `${rate(bare.total, bare.elapsed)}  (p50 ${ms(pct(bare.latencies, 50))}, p99 ${ms(pct(bare.latencies, 99))})`);
-    const stopFloorSampling = sampleWaits(pool, name);
-    const chained = await floor(pool, true);
-    const floorWaits = await stopFloorSampling();
-    line('+ chain head lock, tx/s', `${rate(chained.total, chained.elapsed)}  (p50 ${ms(pct(chained.latencies, 50))}, p99 ${ms(pct(chained.latencies, 99))})`);
-    line('  db sessions by wait (mean)', floorWaits);
-    const serial = await floor(pool, false, 1, Math.min(500, GRANTS), 'serial');
-    line('bare INSERTs, 1 connection, tx/s', `${rate(serial.total, serial.elapsed)}  (p50 ${ms(pct(serial.latencies, 50))}: one commit round trip)`);
-    line('API grants/s ÷ bare floor', `${((GRANTS / api.elapsed) / (bare.total / bare.elapsed)).toFixed(2)}`);
-
-    console.log(`\n3. revocation lag: ${EXPIRING} active grants expiring over ${WINDOW_S} s, broker role=all with its sweeper`);
-    const lag = await revocationLag(dbUrl.toString(), tokensFile, pool);
-    line('preload (SQL + AuditLog.record)', `${(lag.preloadMs / 1000).toFixed(1)} s; broker started in ${lag.brokerStartMs} ms, ${lag.startedBeforeFirstExpiry ? 'before' : 'AFTER'} the first expiry`);
-    line('revoke calls', `${lag.revoked} of ${EXPIRING}${lag.early ? ` (${lag.early} BEFORE expiresAt)` : ''}`);
-    line('lag p50 / p99 / max', `${ms(pct(lag.lags, 50))} / ${ms(pct(lag.lags, 99))} / ${ms(pct(lag.lags, 100))}`);
-    line('last expiresAt → last grant ended', `${((lag.lastEnd - lag.lastExpiry) / 1000).toFixed(2)} s`);
-    line('first expiresAt → all ended', `${((lag.lastEnd - lag.firstExpiry) / 1000).toFixed(1)} s (window ${WINDOW_S} s)`);
-    line('final states', Object.entries(lag.states).map(([s, n]) => `${s}=${n}`).join(', '));
-    line('grant.expired audit events', `${lag.expiredAudited} of ${EXPIRING}`);
-    line('jit_revocation_lag_seconds count', String(lag.metricCount));
-    line('GET /v1/audit/verify', `ok=${lag.verify.ok}, checked=${lag.verify.checked}${lag.verify.firstBroken ? `, first broken ${JSON.stringify(lag.verify.firstBroken)}` : ''}`);
-
-    console.log(`\n4. catch-up: ${CATCHUP} active grants already expired when a broker (role=all) starts`);
-    const cu = await catchUp(dbUrl.toString(), tokensFile, pool);
-    line('preload (SQL + AuditLog.record)', `${(cu.preloadMs / 1000).toFixed(1)} s`);
-    line('expiries/s', `${rate(cu.ended, cu.elapsedMs)}  (${cu.ended} of ${CATCHUP} expired in ${(cu.elapsedMs / 1000).toFixed(2)} s from broker ready)`);
-    line('grant.expired audit events', `${cu.expiredAudited} of ${CATCHUP}`);
-    line('GET /v1/audit/verify', `ok=${cu.verify.ok}, checked=${cu.verify.checked}`);
-
-    console.log(`\n5. POST /v1/grants against broker processes on this database (${GRANTS} grants after ${WARMUP} warm-up, ${CONCURRENCY} connections spread over them)`);
-    let replicasOk = true;
-    for (let n = 1; n <= REPLICAS; n++) {
-      const rep = await replicaThroughput(dbUrl.toString(), tokensFile, n);
-      line(`${n} replica${n > 1 ? 's' : ''}: grants/s`, `${rate(GRANTS, rep.elapsed)}  (p50 ${ms(pct(rep.latencies, 50))}, p99 ${ms(pct(rep.latencies, 99))}; ${Object.entries(rep.statuses).map(([st, k]) => `${k}× ${st}`).join(', ')}; verify ok=${rep.verify.ok})`);
-      replicasOk &&= rep.verify.ok && rep.statuses['201'] === GRANTS;
+    let okAll = true;
+    let apiRate: number | null = null;
+    if (PHASES.has(1)) {
+      console.log(`\n1. POST /v1/grants through HTTP (${GRANTS} grants after ${WARMUP} warm-up, ${CONCURRENCY} keep-alive connections)`);
+      const api = await apiThroughput(dbUrl.toString(), tokensFile, pool, name);
+      apiRate = GRANTS / api.elapsed;
+      line('grants/s', rate(GRANTS, api.elapsed));
+      line('latency p50 / p99 / max', `${ms(pct(api.latencies, 50))} / ${ms(pct(api.latencies, 99))} / ${ms(pct(api.latencies, 100))}`);
+      line('node CPU (broker + load generator)', `${api.cpuPercent.toFixed(0)}% of one core (warm-up included)`);
+      line('db sessions by wait (mean)', api.waits);
+      line('responses', Object.entries(api.statuses).map(([s, n]) => `${n}× ${s}`).join(', '));
     }
 
-    const okAll =
-      lag.states.expired === EXPIRING && lag.expiredAudited === EXPIRING && lag.verify.ok && lag.revoked === EXPIRING && lag.early === 0 &&
-      cu.ended === CATCHUP && cu.expiredAudited === CATCHUP && cu.verify.ok && replicasOk;
+    if (PHASES.has(2)) {
+      console.log(`\n2. physical floor: 1 grant row + 1 audit row per transaction, ${CONCURRENCY} concurrent, pool of 10`);
+      const bare = await floor(pool, false);
+      line('bare INSERTs, tx/s', `${rate(bare.total, bare.elapsed)}  (p50 ${ms(pct(bare.latencies, 50))}, p99 ${ms(pct(bare.latencies, 99))})`);
+      const stopFloorSampling = sampleWaits(pool, name);
+      const chained = await floor(pool, true);
+      const floorWaits = await stopFloorSampling();
+      line('+ chain head lock, tx/s', `${rate(chained.total, chained.elapsed)}  (p50 ${ms(pct(chained.latencies, 50))}, p99 ${ms(pct(chained.latencies, 99))})`);
+      line('  db sessions by wait (mean)', floorWaits);
+      const serial = await floor(pool, false, 1, Math.min(500, GRANTS), 'serial');
+      line('bare INSERTs, 1 connection, tx/s', `${rate(serial.total, serial.elapsed)}  (p50 ${ms(pct(serial.latencies, 50))}: one commit round trip)`);
+      if (apiRate !== null) line('API grants/s ÷ bare floor', `${(apiRate / (bare.total / bare.elapsed)).toFixed(2)}`);
+    }
+
+    if (PHASES.has(3)) {
+      console.log(`\n3. revocation lag: ${EXPIRING} active grants expiring over ${WINDOW_S} s, broker role=all with its sweeper`);
+      const lag = await revocationLag(dbUrl.toString(), tokensFile, pool);
+      line('preload (SQL + AuditLog.record)', `${(lag.preloadMs / 1000).toFixed(1)} s; broker started in ${lag.brokerStartMs} ms, ${lag.startedBeforeFirstExpiry ? 'before' : 'AFTER'} the first expiry`);
+      line('revoke calls', `${lag.revoked} of ${EXPIRING}${lag.early ? ` (${lag.early} BEFORE expiresAt)` : ''}`);
+      line('lag p50 / p99 / max', `${ms(pct(lag.lags, 50))} / ${ms(pct(lag.lags, 99))} / ${ms(pct(lag.lags, 100))}`);
+      line('last expiresAt → last grant ended', `${((lag.lastEnd - lag.lastExpiry) / 1000).toFixed(2)} s`);
+      line('first expiresAt → all ended', `${((lag.lastEnd - lag.firstExpiry) / 1000).toFixed(1)} s (window ${WINDOW_S} s)`);
+      line('final states', Object.entries(lag.states).map(([s, n]) => `${s}=${n}`).join(', '));
+      line('grant.expired audit events', `${lag.expiredAudited} of ${EXPIRING}`);
+      line('jit_revocation_lag_seconds count', String(lag.metricCount));
+      line('GET /v1/audit/verify', `ok=${lag.verify.ok}, checked=${lag.verify.checked}${lag.verify.firstBroken ? `, first broken ${JSON.stringify(lag.verify.firstBroken)}` : ''}`);
+      okAll &&= lag.states.expired === EXPIRING && lag.expiredAudited === EXPIRING && lag.verify.ok && lag.revoked === EXPIRING && lag.early === 0;
+    }
+
+    if (PHASES.has(4)) {
+      console.log(`\n4. catch-up: ${CATCHUP} active grants already expired when a broker (role=all) starts`);
+      const cu = await catchUp(dbUrl.toString(), tokensFile, pool);
+      line('preload (SQL + AuditLog.record)', `${(cu.preloadMs / 1000).toFixed(1)} s`);
+      line('expiries/s', `${rate(cu.ended, cu.elapsedMs)}  (${cu.ended} of ${CATCHUP} expired in ${(cu.elapsedMs / 1000).toFixed(2)} s from broker ready)`);
+      line('grant.expired audit events', `${cu.expiredAudited} of ${CATCHUP}`);
+      line('GET /v1/audit/verify', `ok=${cu.verify.ok}, checked=${cu.verify.checked}`);
+      okAll &&= cu.ended === CATCHUP && cu.expiredAudited === CATCHUP && cu.verify.ok;
+    }
+
+    if (PHASES.has(5)) {
+      console.log(`\n5. POST /v1/grants against broker processes on this database (${GRANTS} grants after ${WARMUP} warm-up, ${CONCURRENCY} connections spread over them)`);
+      for (let n = 1; n <= REPLICAS; n++) {
+        const rep = await replicaThroughput(dbUrl.toString(), tokensFile, n);
+        line(`${n} replica${n > 1 ? 's' : ''}: grants/s`, `${rate(GRANTS, rep.elapsed)}  (p50 ${ms(pct(rep.latencies, 50))}, p99 ${ms(pct(rep.latencies, 99))}; ${Object.entries(rep.statuses).map(([st, k]) => `${k}× ${st}`).join(', ')}; verify ok=${rep.verify.ok})`);
+        okAll &&= rep.verify.ok && rep.statuses['201'] === GRANTS;
+      }
+    }
+
     console.log('');
     line('load average (1/5/15 min) at end', os.loadavg().map((x) => x.toFixed(2)).join(' / '));
     console.log(`\nchecks ${okAll ? 'passed' : 'FAILED'}; total run ${((performance.now() - started) / 1000).toFixed(0)} s`);
