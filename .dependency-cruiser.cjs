@@ -73,7 +73,7 @@ module.exports = {
         'A cloud provider: domain, config, observability, resilience; not another provider, not grants or persistence.',
       ),
     ),
-    ...['aws', 'azure', 'gcp'].flatMap((cloud) =>
+    ...['aws', 'azure', 'gcp', 'idp'].flatMap((cloud) =>
       libImports(
         `simulator-${cloud}-imports-the-kit-only`,
         `simulators/${cloud}`,
@@ -119,6 +119,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^integrations/' },
       to: { path: REPO, pathNot: ['^integrations/', '^apps/cli/src/core/', '^apps/cli/src/exit-codes\\.ts$', '^libs/(domain|client)/src/'] },
+    },
+    {
+      name: 'console-imports-client-and-domain-only',
+      comment: 'apps/console is a browser app: it reaches the broker through the typed client (@jit/client) on the public v1 API, and may name the domain\'s types; no Nest, server lib or other app ends up in its bundle.',
+      severity: 'error',
+      from: { path: '^apps/console/' },
+      to: { path: REPO, pathNot: ['^apps/console/', '^libs/(client|domain)/src/'] },
+    },
+    {
+      name: 'console-packages',
+      comment: 'The console bundles React, its router, TanStack Query, a chart library and what @jit/client uses (openapi-fetch): nothing server-side.',
+      severity: 'error',
+      from: { path: '^apps/console/' },
+      to: { path: 'node_modules/', pathNot: 'node_modules/(react|react-dom|react-router|@tanstack/react-query|@tanstack/query-core|openapi-fetch|openapi-typescript-helpers|uplot|chart\\.js|vite)/' },
     },
     {
       name: 'libs-not-to-apps-or-tests',
@@ -234,9 +248,10 @@ module.exports = {
       name: 'declared-dependencies-only',
       comment:
         'Production code imports only packages declared in package.json dependencies (the image installs no others); ' +
-        'the test-only libs (testing, simulators, the in-memory clouds) may use devDependencies.',
+        'the test-only libs (testing, simulators, the in-memory clouds) and the console, bundled at build time, may use devDependencies.',
       severity: 'error',
-      from: { path: '^(libs|apps)/', pathNot: [...TEST_ONLY, '^libs/testing/', '^libs/simulators/', '^libs/providers/local/'] },
+      // apps/console: bundled at build time into static files (its packages are devDependencies; console-packages lists them).
+      from: { path: '^(libs|apps)/', pathNot: [...TEST_ONLY, '^libs/testing/', '^libs/simulators/', '^libs/providers/local/', '^apps/console/'] },
       to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown', 'npm-dev'] },
     },
   ],
