@@ -35,7 +35,9 @@ const post = <T>(method: string, params?: object) =>
 
 async function main(): Promise<void> {
   const config = loadBrokerConfig(process.env);
-  const broker = await startBroker({ config, providers: CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds)), logLevels: ['error'] });
+  // PROFILE_LOG_LEVEL: the configured JIT_LOG_LEVEL (the access log written as in production); else errors only.
+  const logLevels = process.env.PROFILE_LOG_LEVEL ? undefined : (['error'] as const);
+  const broker = await startBroker({ config, providers: CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds)), logLevels: logLevels && [...logLevels] });
   session.connect();
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: Number(process.env.PROFILE_SAMPLING_US ?? 500) });

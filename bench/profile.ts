@@ -23,8 +23,12 @@ import { openScratchDatabase } from './scratch-database';
  *     PostgreSQL backends (/proc/<pid>/stat) per operation;
  *   - statements and transactions (BEGIN) the broker sent per operation, by verb;
  *   - the 15 functions with the most self time in V8's CPU profile, and self time by package.
- * Phase 1: PROFILE_GRANTS POST /v1/grants (after PROFILE_WARMUP), PROFILE_CONCURRENCY connections.
- * Phase 2: PROFILE_CATCHUP active grants made overdue at once; the sweeper ends them.
+ * Phase 1: PROFILE_GRANTS POST /v1/grants (after PROFILE_WARMUP), PROFILE_CONCURRENCY connections;
+ * the load generator (this process, Node's fetch) prints its own CPU per grant too.
+ * Phase 2: PROFILE_CATCHUP active grants made overdue at once; the sweeper ends them
+ * (PROFILE_PHASES=1 runs phase 1 alone).
+ * PROFILE_LOG_LEVEL=info runs the broker at that JIT_LOG_LEVEL (JSON lines to /dev/null), so the
+ * access log's cost is in the figures as in production; by default it logs errors only.
  * PROFILE_KEEP=dir keeps the .cpuprofile files (open them in Chrome DevTools).
  */
 
@@ -33,6 +37,9 @@ const GRANTS = intEnv('PROFILE_GRANTS', 3000);
 const WARMUP = intEnv('PROFILE_WARMUP', 500);
 const CONCURRENCY = intEnv('PROFILE_CONCURRENCY', 16);
 const CATCHUP = intEnv('PROFILE_CATCHUP', 3000);
+const PHASES = process.env.PROFILE_PHASES ?? '1,2';
+if (!/^1(,2)?$/.test(PHASES)) throw new Error(`PROFILE_PHASES must be 1 or 1,2, got ${JSON.stringify(PHASES)}`);
+const LOG_LEVEL = process.env.PROFILE_LOG_LEVEL;
 const TOP = 15;
 const CLK_TCK = 100;
 
@@ -61,7 +68,8 @@ async function spawnProfiledBroker(env: Record<string, string>): Promise<Child> 
   const proc = spawn(process.execPath, ['--experimental-vm-modules', '-r', '@swc-node/register', join(__dirname, 'profile-broker.child.ts')], {
     cwd: join(__dirname, '..'),
     env: { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // With PROFILE_LOG_LEVEL the broker writes its lines as in production, to nowhere.
+    stdio: ['ignore', LOG_LEVEL ? 'ignore' : 'inherit', 'inherit', 'ipc'],
   });
   const next = () =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -213,10 +221,12 @@ async function main(): Promise<void> {
       JIT_POLICY_FILE: join(__dirname, '..', 'test', 'fixtures', 'allow-all.policy.yaml'),
       JIT_RATE_LIMIT_WRITES: '9999999/PT1M',
       JIT_SWEEP_INTERVAL: 'PT1S',
+      ...(LOG_LEVEL ? { JIT_LOG_LEVEL: LOG_LEVEL, JIT_LOG_FORMAT: 'json', PROFILE_LOG_LEVEL: LOG_LEVEL } : {}),
     });
     console.log('JIT broker profile (broker in its own process, in-memory clouds)');
     line('load average (1/5/15 min) at start', os.loadavg().map((x) => x.toFixed(2)).join(' / '));
     line('database', `${dbName} (dropped at the end)`);
+    line('broker log level', LOG_LEVEL ? `${LOG_LEVEL} (JSON lines to /dev/null)` : 'error (PROFILE_LOG_LEVEL=info for the access log)');
 
     // What the idle broker spends (timers, the chainer's and sweeper's polls), to tell from the work.
     await child.request('start');
@@ -230,14 +240,18 @@ async function main(): Promise<void> {
     let pg0 = await backendCpu(pool, dbName);
     await child.request('start');
     let t0 = performance.now();
+    const loadCpu0 = process.cpuUsage();
     const statuses = await postGrants(child.url, GRANTS, 'm');
+    const loadCpu = process.cpuUsage(loadCpu0);
     let elapsed = performance.now() - t0;
     const apiFile = join(keep ?? dir, 'api.cpuprofile');
     let stopped = await child.request('stop', { file: apiFile });
     let pgCpu = backendCpuDelta(pg0, await backendCpu(pool, dbName));
     line('responses', Object.entries(statuses).map(([s, n]) => `${n}× ${s}`).join(', '));
     report('grant', GRANTS, stopped, pgCpu, elapsed, idleShare);
+    line('load generator CPU ms per grant', `${((loadCpu.user + loadCpu.system) / 1000 / GRANTS).toFixed(3)}  (fetch, this process)`);
     summarise(apiFile, GRANTS, (stopped.cpuMs as number) / GRANTS);
+    if (!PHASES.includes('2')) return;
 
     console.log(`\n2. catch-up: ${CATCHUP} active grants made overdue at once, ended by the sweeper (interval 1 s)`);
     const ids = await preloadActive(scratch, CATCHUP);
