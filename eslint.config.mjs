@@ -17,7 +17,8 @@ export default defineConfig(
   // libs/client/dist: the published client's build (npm run build:client), not source.
   { ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**', 'libs/client/dist/**'] },
   {
-    files: ['**/*.ts'],
+    // .tsx: the console (apps/console), type-checked through its own apps/console/tsconfig.json.
+    files: ['**/*.ts', '**/*.tsx'],
     // `recommended`, not `recommendedTypeChecked`: the latter's no-unsafe-* family and
     // require-await report ~760 places, nearly all untyped response bodies in tests and async
     // methods that satisfy a port: rewriting working code for style, not finding bugs.
@@ -63,7 +64,7 @@ export default defineConfig(
   {
     // Inside a lib or an app, a relative import stays in its own src: another lib is
     // `@jit/<lib>`, never `../../<lib>/src/...`; libs never reach into apps.
-    files: ['libs/**/*.ts', 'apps/**/*.ts'],
+    files: ['libs/**/*.ts', 'apps/**/*.ts', 'apps/**/*.tsx'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -27,6 +27,12 @@ export interface JitClientOptions {
   /** A static token; or `getToken`, asked before each request (an OIDC ID token that expires). */
   token?: string;
   getToken?: () => string | Promise<string>;
+  /**
+   * Instead of a token, a browser's cookie session (the console): no Authorization header, the
+   * cookie sent with `credentials: 'same-origin'`, and `csrfToken()` as `X-CSRF-Token` on every
+   * request that is not GET, HEAD or OPTIONS, as the broker requires of a cookie-authenticated one.
+   */
+  session?: { csrfToken: () => string | Promise<string> };
   /** Another fetch (a proxy agent, a test's); globalThis.fetch by default. */
   fetch?: (request: Request) => Promise<Response>;
   /** Sent on every request, e.g. a User-Agent naming the tool. */
@@ -70,11 +76,14 @@ export interface JitClient {
   getAccessRules(): Promise<AccessRules>;
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export function createJitClient(options: JitClientOptions): JitClient {
-  const { token, getToken } = options;
-  if ((token === undefined) === (getToken === undefined)) throw new Error('createJitClient: give exactly one of token and getToken');
+  const { token, getToken, session } = options;
+  if ([token, getToken, session].filter((a) => a !== undefined).length !== 1) throw new Error('createJitClient: give exactly one of token, getToken and session');
   const api = createClient<paths>({
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    ...(session && { credentials: 'same-origin' as const }),
     ...(options.fetch && { fetch: options.fetch }),
     headers: options.headers,
     // `anchor` is repeated (anchor=a&anchor=b), as the broker reads it.
@@ -82,7 +91,8 @@ export function createJitClient(options: JitClientOptions): JitClient {
   });
   const auth: Middleware = {
     async onRequest({ request }) {
-      request.headers.set('Authorization', `Bearer ${token ?? (await getToken!())}`);
+      if (!session) request.headers.set('Authorization', `Bearer ${token ?? (await getToken!())}`);
+      else if (!SAFE_METHODS.has(request.method)) request.headers.set('X-CSRF-Token', await session.csrfToken());
       return request;
     },
     async onResponse({ response }) {

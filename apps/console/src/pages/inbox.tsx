@@ -1,0 +1,7 @@
+export function InboxPage() {
+  return (
+    <section>
+      <h1>Approvals</h1>
+    </section>
+  );
+}

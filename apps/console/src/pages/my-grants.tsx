@@ -1,0 +1,7 @@
+export function MyGrantsPage() {
+  return (
+    <section>
+      <h1>My grants</h1>
+    </section>
+  );
+}

@@ -1,0 +1,7 @@
+export function RequestPage() {
+  return (
+    <section>
+      <h1>Request access</h1>
+    </section>
+  );
+}

@@ -1,0 +1,83 @@
+import { useState, type FormEvent } from 'react';
+import { Navigate, useNavigate, useSearchParams } from 'react-router';
+import { useQueryClient } from '@tanstack/react-query';
+import { CONSOLE_ROUTES, signInWithToken } from '../api';
+import { useSessionQuery } from '../session';
+import { ErrorState } from '../components/states';
+
+/** Only paths inside the console are followed after sign-in (no open redirect). */
+function safeReturnTo(value: string | null): string {
+  return value && value.startsWith('/') && !value.startsWith('//') ? value : '/';
+}
+
+export function SignInPage() {
+  const [params] = useSearchParams();
+  const returnTo = safeReturnTo(params.get('returnTo'));
+  const session = useSessionQuery();
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const [token, setToken] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  // The broker sends a failed OIDC callback back here with ?error=<text>.
+  const callbackError = params.get('error');
+
+  if (session.data) return <Navigate to={returnTo} replace />;
+
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await signInWithToken(token.trim());
+      setToken('');
+      await queryClient.invalidateQueries({ queryKey: ['session'] });
+      void navigate(returnTo, { replace: true });
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main id="main" className="signin">
+      <div className="signin-card">
+        <h1>
+          <span className="brand-mark" aria-hidden="true">⏱</span> JIT access console
+        </h1>
+        <p className="muted">Request, approve and audit just-in-time access to AWS, Azure and GCP.</p>
+        {callbackError && <ErrorState error={new Error(callbackError)} title="Sign-in failed" />}
+        <a className="btn btn-primary btn-block" href={`${CONSOLE_ROUTES.login}?returnTo=${encodeURIComponent(`/console${returnTo}`)}`}>
+          Sign in with your company account
+        </a>
+        <div className="divider" role="separator">
+          <span>or</span>
+        </div>
+        <form onSubmit={(e) => void onSubmit(e)} className="stack">
+          <div className="field">
+            <label htmlFor="token">Paste an API token</label>
+            <textarea
+              id="token"
+              name="token"
+              rows={3}
+              autoComplete="off"
+              spellCheck={false}
+              value={token}
+              onChange={(e) => setToken(e.target.value)}
+              aria-describedby="token-help"
+              required
+            />
+            <p id="token-help" className="help">
+              For the sandbox and operators: the token is sent once to the broker, which answers with a session cookie; the page never keeps it.
+            </p>
+          </div>
+          <ErrorState error={error} title="Sign-in failed" />
+          <button type="submit" className="btn" disabled={busy || token.trim() === ''}>
+            {busy ? 'Signing in…' : 'Sign in with token'}
+          </button>
+        </form>
+      </div>
+    </main>
+  );
+}
