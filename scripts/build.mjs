@@ -9,13 +9,14 @@
 // rewritten to relative paths at build time from tsconfig.json's `paths`, the one list the
 // type check, jest and the source runs read too, so a new lib needs no entry here. Files that
 // are not TypeScript under apps/ and libs/ are copied beside the output, and examples/ (the
-// sandbox's rules file, found relative to the compiled sandbox) into dist/examples.
+// sandbox's rules file, found relative to the compiled sandbox) into dist/examples. Then the
+// broker's entry, dist/apps/broker/src/main.js, is bundled with esbuild into one file (below).
 // Types are not checked here: `npm run typecheck` does that.
 //
 // Usage: node scripts/build.mjs [--out-dir <dir>]   (default: dist)
 import { swcDir } from '@swc/cli';
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -32,8 +33,7 @@ await swcDir({
   cliOptions: {
     filenames: ['apps', 'libs'],
     outDir,
-    // apps/console is a browser app: Vite builds it below, into dist/console.
-    ignore: ['**/*.spec.ts', 'apps/console/**'],
+    ignore: ['**/*.spec.ts'],
     only: [],
     extensions: ['.ts'],
     outFileExtension: 'js',
@@ -73,8 +73,83 @@ if (failed > 0) {
   process.exit(1);
 }
 if (existsSync(resolve(root, 'examples'))) cpSync(resolve(root, 'examples'), resolve(outDir, 'examples'), { recursive: true });
-// The console (apps/console, Vite and React; `npm run build:console` alone): static files in
-// <out-dir>/console, which the broker serves at /console. Its configuration: apps/console/vite.config.mjs.
-const { build: viteBuild } = await import('vite');
-await viteBuild({ configFile: resolve(root, 'apps/console/vite.config.mjs'), logLevel: 'warn', build: { outDir: resolve(outDir, 'console') } });
-process.stdout.write(`build: console written to ${resolve(outDir, 'console')}\n`);
+
+// The broker's entry as one file: esbuild bundles the compiled dist/apps/broker/src/main.js with
+// the libs and packages it loads into that same file, so `node dist/apps/broker/src/main.js`
+// (npm start) no longer resolves and reads some 1,300 modules, a third of them ES modules
+// (Nest 12) taken through require(), which was about half of its start-up
+// (docs/benchmarks.md#start-up-and-idle-memory-issue-13-point-1). The other compiled files stay
+// as they are for the CLIs, the sandbox and the tests. Bundled from SWC's output, which already
+// carries the decorator metadata esbuild cannot emit; names are kept (Nest reads class names).
+// Left out of the bundle, required from node_modules at run time:
+const EXTERNAL = [
+  // each cloud's SDK: required only for a cloud in JIT_PROVIDERS (its adapter, bundled, is
+  // evaluated on first use), and Google's reads its protos from beside its own files
+  '@aws-sdk/*', '@smithy/*', '@azure/*', '@microsoft/*', '@google-cloud/*', 'google-gax', 'google-auth-library',
+  // PGlite loads its WebAssembly and data files from its own folder
+  '@electric-sql/*',
+  // the OpenTelemetry SDK is loaded only with tracing on, and its pg instrumentation patches pg
+  // when pg is required, which it cannot see in a bundle (typeorm requires pg at run time too)
+  '@opentelemetry/*', 'pg', 'pg-native',
+  // optional packages of Nest and @nestjs/swagger that the broker does not install; Nest
+  // loads them only for features it does not use
+  '@nestjs/microservices', '@nestjs/microservices/*', '@nestjs/websockets', '@nestjs/websockets/*',
+  'class-validator', 'class-transformer', '@fastify/static',
+];
+const brokerMain = resolve(outDir, 'apps/broker/src/main.js');
+{
+  const { build: esbuild } = await import('esbuild');
+  const main = brokerMain;
+  const started = performance.now();
+  const result = await esbuild({
+    entryPoints: [main],
+    outfile: main,
+    allowOverwrite: true,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20.19',
+    external: EXTERNAL,
+    keepNames: true,
+    // Composed with SWC's maps: stack traces (node --enable-source-maps) name the TypeScript lines.
+    sourcemap: true,
+    sourcesContent: false,
+    // The ES modules bundled into this CommonJS file (Nest's) read import.meta.url for createRequire.
+    // The banner comes before the entry's "use strict", which esbuild would have put first: so it says it again.
+    define: { 'import.meta.url': '__jit_import_meta_url' },
+    banner: { js: '"use strict";\nvar __jit_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+    plugins: [ownDirname(outDir)],
+    logLevel: 'warning',
+    metafile: true,
+  });
+  const inputs = Object.keys(result.metafile.inputs).length;
+  const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
+  process.stdout.write(`build: broker bundled into ${main} (${inputs} modules, ${(bytes / 1048576).toFixed(1)} MiB) in ${Math.round(performance.now() - started)} ms\n`);
+}
+
+/**
+ * In a bundle every module's __dirname and __filename are the bundle's; a compiled file of the
+ * project that reads one (a path to files beside it) gets its own back, relative to the bundle.
+ */
+function ownDirname(dist) {
+  return {
+    name: 'own-dirname',
+    setup(build) {
+      build.onLoad({ filter: /\.js$/ }, (args) => {
+        if (!args.path.startsWith(dist + sep) || args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+        const code = readFileSync(args.path, 'utf8');
+        if (!/\b__(dirname|filename)\b/.test(code)) return undefined;
+        const dir = JSON.stringify(relative(dirname(brokerMain), dirname(args.path)));
+        const file = JSON.stringify(relative(dirname(brokerMain), args.path));
+        return {
+          contents:
+            // On the first line, so that SWC's source map of the file still matches its lines.
+            `var __jit_own_dirname = require("node:path").join(__dirname, ${dir}), __jit_own_filename = require("node:path").join(__dirname, ${file}); ` +
+            code.replace(/\b__dirname\b/g, '__jit_own_dirname').replace(/\b__filename\b/g, '__jit_own_filename'),
+          loader: 'js',
+          resolveDir: dirname(args.path),
+        };
+      });
+    },
+  };
+}
