@@ -33,7 +33,8 @@ await swcDir({
   cliOptions: {
     filenames: ['apps', 'libs'],
     outDir,
-    ignore: ['**/*.spec.ts'],
+    // apps/console is a browser app: Vite builds it below, into dist/console.
+    ignore: ['**/*.spec.ts', 'apps/console/**'],
     only: [],
     extensions: ['.ts'],
     outFileExtension: 'js',
@@ -153,3 +154,8 @@ function ownDirname(dist) {
     },
   };
 }
+// The console (apps/console, Vite and React; `npm run build:console` alone): static files in
+// <out-dir>/console, which the broker serves at /console. Its configuration: apps/console/vite.config.mjs.
+const { build: viteBuild } = await import('vite');
+await viteBuild({ configFile: resolve(root, 'apps/console/vite.config.mjs'), logLevel: 'warn', build: { outDir: resolve(outDir, 'console') } });
+process.stdout.write(`build: console written to ${resolve(outDir, 'console')}\n`);
