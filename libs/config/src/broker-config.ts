@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CLOUDS, CloudName, parseIsoDurationSeconds } from '@jit/domain';
 import { ENV_DOCS, EnvDoc, EnvGroup } from './env-docs';
+import { CONSOLE_ENV_SHAPE, ConsoleConfig, toConsoleConfig } from './console-env';
 import { OBSERVABILITY_ENV_SHAPE, ObservabilityConfig, toObservabilityConfig } from './logging-env';
 import { ProviderEnv, intVar, resolveAliases } from './provider-env';
 
@@ -64,6 +65,8 @@ export interface BrokerConfig {
   shutdownDeadlineMs: number;
   /** Log level and format, tracing on or off (docs/observability.md). */
   observability: ObservabilityConfig;
+  /** The web console: its files, sign-in and sessions (docs/console.md). */
+  console: ConsoleConfig;
 }
 
 /** Signed checkpoints of the audit chain (docs/audit.md). */
@@ -353,6 +356,7 @@ export const BROKER_ENV_SCHEMA = z.object({
     ),
   ),
   ...OBSERVABILITY_ENV_SHAPE,
+  ...CONSOLE_ENV_SHAPE,
 });
 const envSchema = BROKER_ENV_SCHEMA;
 
@@ -465,6 +469,7 @@ function toBrokerConfig(e: z.output<typeof envSchema>, problems: string[]): Brok
     rateLimits: { writes: e.JIT_RATE_LIMIT_WRITES, dryRuns: e.JIT_RATE_LIMIT_DRY_RUNS },
     shutdownDeadlineMs: e.JIT_SHUTDOWN_DEADLINE * 1000,
     observability: toObservabilityConfig(e),
+    console: toConsoleConfig(e),
   };
 }
 

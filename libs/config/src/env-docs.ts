@@ -8,6 +8,7 @@ export const ENV_GROUPS = {
   audit: 'Audit log and signed checkpoints',
   notifications: 'Notifications and SIEM streaming',
   logging: 'Logging and tracing',
+  console: 'Web console (`/console`)',
   aws: 'AWS adapter',
   azure: 'Azure adapter',
   gcp: 'GCP adapter',

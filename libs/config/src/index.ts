@@ -10,3 +10,4 @@ export * from './yaml-file';
 export * from './env-docs';
 export * from './sandbox-env';
 export * from './logging-env';
+export * from './console-env';
