@@ -18,6 +18,7 @@ import { CreateAuditStaging1764230000000 } from './migrations/1764230000000-Crea
 import { AddHistoryCostIndexes1764240000000 } from './migrations/1764240000000-AddHistoryCostIndexes';
 import { AddAuditArchival1764241000000 } from './migrations/1764241000000-AddAuditArchival';
 import { AddRevokeRequests1764250000000 } from './migrations/1764250000000-AddRevokeRequests';
+import { CreateConsoleSessions1764350000000 } from './migrations/1764350000000-CreateConsoleSessions';
 
 export const MIGRATIONS = [
   CreateGrantsAndAudit1764172800000,
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   AddHistoryCostIndexes1764240000000,
   AddAuditArchival1764241000000,
   AddRevokeRequests1764250000000,
+  CreateConsoleSessions1764350000000,
 ];
 
 /** Names the embedded database's socket file (`.s.PGSQL.<port>`, as libpq and node-postgres expect); no TCP port is opened. */
