@@ -36,21 +36,26 @@ export function createBrokerLogger(options: BrokerLoggerOptions): Pino {
   );
 }
 
-/** What the lines of one unit of work (an HTTP request, a sweeper's grant) carry: the request id, the grant, the actor. */
+/**
+ * What the lines of one unit of work (an HTTP request, a sweeper's grant) carry: the request id,
+ * the grant, the actor. The child logger that writes them is made only when a line is written
+ * (most requests write none but their summary line), and made again after fields are assigned.
+ */
 interface LogScope {
   base: Pino;
   fields: Record<string, unknown>;
-  logger: Pino;
+  logger: Pino | null;
 }
 
 const scopes = new AsyncLocalStorage<LogScope>();
 
 /**
- * Runs `fn` with `logger` (a child carrying, say, the request id) as the logger of every line
- * written through `ScopedLogger` in its asynchronous continuation.
+ * Runs `fn` with `logger` as the logger of every line written through `ScopedLogger` in its
+ * asynchronous continuation, each line carrying `fields` (say, the request id) and those assigned
+ * later by `assignLogFields`.
  */
-export function runInLogScope<T>(logger: Pino, fn: () => T): T {
-  return scopes.run({ base: logger, fields: {}, logger }, fn);
+export function runInLogScope<T>(logger: Pino, fn: () => T, fields: Record<string, unknown> = {}): T {
+  return scopes.run({ base: logger, fields, logger: null }, fn);
 }
 
 /**
@@ -61,13 +66,20 @@ export function assignLogFields(fields: Record<string, unknown>): Record<string,
   const scope = scopes.getStore();
   if (!scope) return null;
   Object.assign(scope.fields, fields);
-  scope.logger = scope.base.child(scope.fields);
+  scope.logger = null;
   return scope.fields;
 }
 
-/** The fields assigned in the current scope (for the request's summary line). */
+/** The fields of the current scope (for the request's summary line). */
 export function currentLogFields(): Record<string, unknown> | undefined {
   return scopes.getStore()?.fields;
+}
+
+/** The current scope's logger (its fields bound), or `root` outside a scope. */
+function scopedLogger(root: Pino): Pino {
+  const scope = scopes.getStore();
+  if (!scope) return root;
+  return (scope.logger ??= Object.keys(scope.fields).length ? scope.base.child(scope.fields) : scope.base);
 }
 
 /**
@@ -103,8 +115,8 @@ export class ScopedLogger {
   }
 
   private write(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', message: unknown, params: unknown[]): void {
-    const logger = scopes.getStore()?.logger ?? this.root;
-    if (!logger.isLevelEnabled(level)) return;
+    if (!(scopes.getStore()?.base ?? this.root).isLevelEnabled(level)) return;
+    const logger = scopedLogger(this.root);
     // Nest appends the logger's context as the last parameter; an error's stack may come before it.
     const rest = [...params];
     const context = rest.length && typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
