@@ -7,6 +7,7 @@ import {
   CloudProviderRegistry,
   DenyGrantUseCase,
   GetGrantUseCase,
+  GrantStatsUseCase,
   ListGrantsUseCase,
   RequestGrantUseCase,
   RevokeGrantUseCase,
@@ -19,6 +20,7 @@ import { TokenRegistry } from './http/auth/token-registry';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
 import { GrantsController } from './http/grants.controller';
 import { PolicyController } from './http/policy.controller';
+import { StatsController } from './http/stats.controller';
 import { RequestLogFieldsInterceptor } from './http/request-id.interceptor';
 import { SubjectRateLimitGuard, SubjectRateLimiter } from './http/subject-rate-limit.guard';
 import { PolicyReloader } from './policy/policy-reloader';
@@ -42,6 +44,7 @@ export interface BrokerParts {
   approveGrant: ApproveGrantUseCase;
   denyGrant: DenyGrantUseCase;
   auditLog: AuditLogUseCase;
+  grantStats: GrantStatsUseCase;
   rateLimiter: SubjectRateLimiter;
 }
 
@@ -64,11 +67,12 @@ export class BrokerModule {
       { provide: ListGrantsUseCase, useValue: parts.listGrants },
       { provide: RevokeGrantUseCase, useValue: parts.revokeGrant },
       { provide: AuditLogUseCase, useValue: parts.auditLog },
+      { provide: GrantStatsUseCase, useValue: parts.grantStats },
       { provide: SubjectRateLimiter, useValue: parts.rateLimiter },
     ];
     return {
       module: BrokerModule,
-      controllers: [GrantsController, AuditController, PolicyController, HealthController, SystemController],
+      controllers: [GrantsController, AuditController, StatsController, PolicyController, HealthController, SystemController],
       providers: [
         ...values,
         // In this order: the limit is keyed by the subject the token guard established.

@@ -141,6 +141,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Aggregates for charts (auditors and admins): grants per day by cloud and kind, open grants now, the revocation lag histogram, break-glass uses and denials by rule, over from..to (at most 366 days; default the last 30) and optionally one cloud */
+        get: operations["getGrantStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/policy": {
         parameters: {
             query?: never;
@@ -496,6 +513,74 @@ export interface components {
             approvalTimeout?: string;
             policyVersion: string;
             request: components["schemas"]["JudgedRequest"];
+        };
+        /** @description aggregates over grants and the audit log for charts */
+        GrantStats: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @description the one cloud counted; null for all */
+            cloud: ("aws" | "azure" | "gcp") | null;
+            /** @description grants requested per UTC day (createdAt in the range), by cloud and kind; days without any are left out */
+            perDay: {
+                /** @description a UTC calendar day, YYYY-MM-DD */
+                day: string;
+                /** @enum {string} */
+                cloud: "aws" | "azure" | "gcp";
+                kind: string;
+                count: number;
+            }[];
+            /** @description grants not yet ended, now (whatever the range), by cloud and state */
+            openNow: {
+                /** @enum {string} */
+                cloud: "aws" | "azure" | "gcp";
+                /** @enum {string} */
+                state: "pending_approval" | "provisioning" | "active" | "revoking" | "expired" | "revoked" | "denied" | "failed" | "revoke_failed";
+                count: number;
+            }[];
+            /** @description grants that ended by expiry with expiresAt in the range: seconds from expiresAt to the grant.expired event */
+            revocationLag: {
+                count: number;
+                p50Seconds: number | null;
+                p95Seconds: number | null;
+                maxSeconds: number | null;
+                buckets: {
+                    /** @description upper bound, inclusive; above the one before; null: above the last bound */
+                    upToSeconds: number | null;
+                    count: number;
+                }[];
+            };
+            /** @description grants a break-glass account requested in the range */
+            breakGlass: {
+                total: number;
+                perDay: {
+                    /** @description a UTC calendar day, YYYY-MM-DD */
+                    day: string;
+                    /** @enum {string} */
+                    cloud: "aws" | "azure" | "gcp";
+                    count: number;
+                }[];
+                /** @description the latest break-glass grants in the range, newest first (at most 10) */
+                latest: {
+                    /** Format: uuid */
+                    grantId: string;
+                    requestedBy: string;
+                    /** @enum {string} */
+                    cloud: "aws" | "azure" | "gcp";
+                    kind: string;
+                    /** Format: date-time */
+                    createdAt: string;
+                }[];
+            };
+            /** @description requests refused in the range, most first: policy (refused by the access rules, policy.denied events), denied (a pending request denied), timeout (its approval deadline passed), withdrawn (by its requester) */
+            denials: {
+                /** @description the rule or deny-list entry that decided; null: no rule matched */
+                rule: string | null;
+                /** @enum {string} */
+                reason: "policy" | "denied" | "timeout" | "withdrawn";
+                count: number;
+            }[];
         };
         Health: {
             /** @enum {string} */
@@ -1503,6 +1588,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditCheckpointPage"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getGrantStats: {
+        parameters: {
+            query?: {
+                /** @description start of the range, inclusive (RFC 3339); default 30 days before to */
+                from?: string;
+                /** @description end of the range, exclusive (RFC 3339); default now */
+                to?: string;
+                /** @description count only this cloud */
+                cloud?: "aws" | "azure" | "gcp";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the aggregates over the range */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantStats"];
                 };
             };
             /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */

@@ -4,7 +4,7 @@
  * matching helpers their rule matchers share), grant requests, durations, domain errors with codes,
  * audit event shapes, and the ports the adapters implement (CloudAccessProvider,
  * GrantRepository, WorkQueue, AuditChainStore and the UnitOfWork they share, Clock,
- * AuditCheckpointStore, NotificationCursorStore). Pure TypeScript: imports nothing in the repo,
+ * AuditCheckpointStore, NotificationCursorStore, GrantStatsReader). Pure TypeScript: imports nothing in the repo,
  * and of packages only zod and tinyduration (docs/architecture.md).
  */
 export * from './cloud';
@@ -29,3 +29,4 @@ export * from './ports/audit-chain.store.port';
 export * from './ports/unit-of-work.port';
 export * from './ports/audit-checkpoint.store.port';
 export * from './ports/notification-cursor.store.port';
+export * from './ports/grant-stats.reader.port';

@@ -1,6 +1,6 @@
 /**
  * The use cases: request, approve, deny, revoke, process a due grant, reconcile orphans,
- * read grants and the audit log, with the lifecycle they share (provider calls, retries,
+ * read grants, the audit log and their aggregates (`GrantStatsUseCase`), with the lifecycle they share (provider calls, retries,
  * transitions and their audit events) and the cloud provider registry. Reaches the
  * database and the clouds only through domain ports. Imports domain, policy, audit and
  * resilience (the cloud calls' backoff and retry) (docs/architecture.md).
@@ -16,6 +16,7 @@ export * from './next-work-at';
 export * from './process-due-grant.use-case';
 export * from './get-grant.use-case';
 export * from './list-grants.use-case';
+export * from './grant-stats.use-case';
 export * from './reconcile-hooks';
 export * from './reconcile-orphans.use-case';
 export * from './retry-schedules';

@@ -6,7 +6,7 @@
  * postgres-grant-write-batch.ts; the audit log in libs/audit hashes), the audit checkpoint
  * store, the notification cursor store, and the archive store (`PostgresArchiveStore`,
  * postgres-archive.store.ts: the ended grants and the audit events up to a signed checkpoint
- * that archival reads and removes). Imports domain; may also import config and observability
+ * that archival reads and removes), and the console's aggregates (`PostgresGrantStatsReader`). Imports domain; may also import config and observability
  * (docs/architecture.md).
  */
 export * from './database';
@@ -18,3 +18,4 @@ export * from './repositories/postgres-unit-of-work';
 export * from './repositories/postgres-notification-cursor.store';
 export * from './repositories/postgres-audit-checkpoint.store';
 export * from './repositories/postgres-archive.store';
+export * from './repositories/postgres-grant-stats.reader';

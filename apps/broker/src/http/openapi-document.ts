@@ -49,6 +49,7 @@ const OPERATION_IDS: Record<string, string> = {
   'AuditController.list': 'listAuditEvents',
   'AuditController.verify': 'verifyAuditChain',
   'AuditController.checkpoints': 'listAuditCheckpoints',
+  'StatsController.get': 'getGrantStats',
   'PolicyController.get': 'getAccessRules',
   'PolicyController.evaluate': 'evaluateGrantRequest',
   'PolicyController.reload': 'reloadAccessRules',

@@ -6,6 +6,7 @@ import { auditEventResponse, auditPageResponse } from './audit-event.response';
 import { auditVerifyResponse, checkpointPageResponse } from './audit-verify.response';
 import { grantPageResponse, grantResponse } from './grant.response';
 import { policyEvaluationResponse, policyReloadResponse, policyResponse } from './policy.response';
+import { grantStatsResponse } from './stats.response';
 import { healthResponse } from './system.response';
 
 /** Every response body the API sends, by its name in `components.schemas`. */
@@ -19,6 +20,7 @@ const RESPONSES = {
   AccessRules: policyResponse,
   AccessRulesReload: policyReloadResponse,
   PolicyEvaluation: policyEvaluationResponse,
+  GrantStats: grantStatsResponse,
   Health: healthResponse,
   Problem: problemSchema,
 } as const;

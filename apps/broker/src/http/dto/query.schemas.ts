@@ -51,6 +51,13 @@ export const verifyQuery = z.strictObject({
     .transform((v) => v === 'true'),
 });
 
+/** GET /v1/stats: the use case fills in a missing range and checks its width. */
+export const statsQuery = z.strictObject({
+  from: instant.optional(),
+  to: instant.optional(),
+  cloud: z.enum(CLOUDS).optional(),
+});
+
 export const checkpointsQuery = z.strictObject({
   /** Checkpoints after this event `seq` (the last one of the previous page). */
   after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
