@@ -259,7 +259,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   // First: every later middleware, guard and handler logs with the request's id.
   app.use(requestIdMiddleware(logging.root));
   app.use(jsonBodyMiddleware(config.bodyLimitBytes));
-  if (openApi) openApi.document = buildOpenApiDocument(app, kinds, config.publicUrl);
+  // Built on the first /docs request, not here: the start does not wait for it.
+  if (openApi) openApi.build = () => buildOpenApiDocument(app, kinds, config.publicUrl);
   answerClientErrors(app.getHttpServer());
   await app.listen(config.port, config.host);
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;

@@ -7,9 +7,21 @@ import { Actor, requireRole } from '@jit/grants';
 import { CurrentActor, Public } from './auth/auth.decorators';
 import { ApiJson, ApiProblems, ApiReadProblems } from './dto/openapi-components';
 
-/** The OpenAPI document, built from the controllers once the app exists. */
+/**
+ * The OpenAPI document: built from the controllers on the first /docs request, then kept.
+ * Building it walks every route with @nestjs/swagger's explorer, which nothing else needs, so
+ * the broker answers /health without waiting for it (issue 13 point 1: ready under 1 s).
+ */
 export class OpenApiDocument {
-  document: object = {};
+  private built: object | undefined;
+
+  /** What builds it; startBroker sets it once the app exists. */
+  constructor(public build: () => object = () => ({})) {}
+
+  get document(): object {
+    this.built ??= this.build();
+    return this.built;
+  }
 }
 
 /**
