@@ -132,7 +132,7 @@ module.exports = {
       comment: 'The console bundles React, its router, TanStack Query, a chart library and what @jit/client uses (openapi-fetch): nothing server-side.',
       severity: 'error',
       from: { path: '^apps/console/' },
-      to: { path: 'node_modules/', pathNot: 'node_modules/(react|react-dom|react-router|@tanstack/react-query|@tanstack/query-core|openapi-fetch|openapi-typescript-helpers|uplot|chart\\.js|vite)/' },
+      to: { path: 'node_modules/', pathNot: 'node_modules/(react|react-dom|react-router|@tanstack/react-query|@tanstack/query-core|openapi-fetch|openapi-typescript-helpers|uplot|chart\\.js|react-chartjs-2|vite)/' },
     },
     {
       name: 'libs-not-to-apps-or-tests',
