@@ -1,4 +1,5 @@
-import { withRetry, withTimeout } from './resilience.policy';
+import { TaskCancelledError } from 'cockatiel';
+import { isAbortError, withRetry, withTimeout } from './resilience.policy';
 
 class Flaky extends Error {
   constructor(readonly retryAfterMs?: number) {
@@ -115,5 +116,36 @@ describe(withTimeout.name, () => {
     const running = withTimeout(60_000, (signal) => new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error('cancelled')))), () => new Error('timed out'), parent.signal);
     parent.abort();
     await expect(running).rejects.not.toThrow('timed out');
+  });
+
+  it('should abort with a TimeoutError at the deadline and an AbortError once settled, both read as aborts', async () => {
+    const reasons: unknown[] = [];
+    await withTimeout(10, (signal) => new Promise<never>(() => signal.addEventListener('abort', () => reasons.push(signal.reason))), () => new Error('timed out')).catch(() => undefined);
+    await withTimeout(1_000, async (signal) => (signal.addEventListener('abort', () => reasons.push(signal.reason)), 'ok'), () => new Error('timed out'));
+    expect(reasons.map((r) => (r as Error).name)).toEqual(['TimeoutError', 'AbortError']);
+    expect(reasons.every(isAbortError)).toBe(true);
+  });
+
+  it("should pass the call's own failure through", async () => {
+    const failure = new Error('refused');
+    await expect(withTimeout(1_000, async () => Promise.reject(failure), () => new Error('timed out'))).rejects.toBe(failure);
+    await expect(withTimeout(1_000, () => { throw failure; }, () => new Error('timed out'))).rejects.toBe(failure);
+  });
+
+  it('should not start the call when the parent is already aborted, and reject as cancelled', async () => {
+    const parent = new AbortController();
+    parent.abort();
+    let called = false;
+    const out = withTimeout(1_000, async () => ((called = true), 'ok'), () => new Error('timed out'), parent.signal);
+    await expect(out).rejects.toBeInstanceOf(TaskCancelledError);
+    expect(called).toBe(false);
+  });
+
+  it('should leave no listener on a long-lived parent signal once calls have settled', async () => {
+    const parent = new AbortController();
+    const { getEventListeners } = await import('node:events');
+    for (let i = 0; i < 5; i++) await withTimeout(1_000, async () => i, () => new Error('timed out'), parent.signal);
+    await withTimeout(10, () => new Promise<never>(() => undefined), () => new Error('timed out'), parent.signal).catch(() => undefined);
+    expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
   });
 });
