@@ -95,6 +95,8 @@ function bannerToken(output: string, label: string): string {
     const id = requested.body.id as string;
     const stored = await db.query(`SELECT state FROM grants WHERE id = $1`, [id]);
     expect(stored.rows).toEqual([{ state: 'active' }]);
+    // The broker answers once the change and its staged events commit; reading the audit log through the API chains them first.
+    expect(await call(a, 'GET', `/v1/audit?grantId=${id}`, bannerToken(a.output(), 'auditor'))).toMatchObject({ status: 200 });
     const events = await db.query(`SELECT type FROM audit_events WHERE grant_id = $1 ORDER BY seq`, [id]);
     expect(events.rows.map((r: { type: string }) => r.type)).toContain('grant.activated');
 

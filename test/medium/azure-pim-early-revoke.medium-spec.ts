@@ -8,7 +8,7 @@ import { MECHANISMS, holdsQuery, specFactory } from '../contract/azure/azure-har
 import { providerFor, startSeededSimulator } from '../contract/azure/azure-world.fixture';
 import { openTestDatabase } from '../setup/test-database';
 import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
-import { postgresStores } from '../setup/postgres-stores';
+import { auditChained, postgresStores } from '../setup/postgres-stores';
 
 /** The simulator's removal window, short enough to wait out; the adapter still assumes PIM's five minutes. */
 const SHORT_WINDOW_MS = 1_500;
@@ -84,6 +84,7 @@ describe('early revoke of a PIM grant inside the five-minute window', () => {
     expect(ended.state).toBe('revoked');
     expect(sim.holds(spec.principal.id, holdsQuery(spec.target))).toBe(false);
 
+    await auditChained(db.dataSource);
     const events: { type: string; data: { nextAttemptAt?: string; error?: string } }[] = await db.dataSource.query(
       `SELECT type, data FROM audit_events WHERE grant_id = $1 ORDER BY seq`,
       [grant.id],

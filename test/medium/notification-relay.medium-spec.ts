@@ -129,6 +129,7 @@ describe(NotificationRelay.name, () => {
       data,
     };
     await grants.audit.record([input]);
+    await grants.audit.chained();
     const [row] = await db.dataSource.query(`SELECT id, seq FROM audit_events ORDER BY seq DESC LIMIT 1`);
     return { id: row.id, seq: Number(row.seq) };
   }

@@ -81,6 +81,7 @@ describe('ReconcileOrphansUseCase on the cloud simulators', () => {
     expect(report).toMatchObject({ found: 1, removed: 1, failed: 0, unlisted: [] });
     expect(holds(ended)).toBe(false);
     expect(holds(live)).toBe(true);
+    await store.audit.chained();
     const events = (await store.audit.list({}, 100, null)).items.filter((e) => e.type.startsWith('reconcile.'));
     expect(events.map((e) => [e.type, e.grantId])).toEqual([
       ['reconcile.orphan_found', ended.grantId],

@@ -51,6 +51,7 @@ describe(ReconcileOrphansUseCase.name, () => {
     expect(aws.holds(spec(live), new Date())).toBe(true);
     expect(aws.holds(spec(unknown), new Date())).toBe(false);
     expect(aws.holds(spec(ended), new Date())).toBe(false);
+    await store.audit.chained();
     const events = (await store.audit.list({}, 100, null)).items.filter((e) => e.type.startsWith('reconcile.'));
     expect(events.map((e) => [e.type, e.grantId])).toEqual([
       ['reconcile.orphan_found', unknown],

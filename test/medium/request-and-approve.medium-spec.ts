@@ -3,7 +3,7 @@ import { Actor, CloudProviderRegistry } from '@jit/grants';
 import { AccessPolicy, parseAccessPolicy } from '@jit/policy';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { ManualClock, targetKinds } from '@jit/testing';
-import { postgresStores } from '../setup/postgres-stores';
+import { auditChained, postgresStores } from '../setup/postgres-stores';
 import { openTestDatabase } from '../setup/test-database';
 import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
 
@@ -73,11 +73,13 @@ describe('requesting, approving and denying a grant on a real database', () => {
     return { ...wireGrantUseCases(stores, registry, clock, SETTINGS, policies), find: (id: string) => stores.grants.findById(id) };
   }
 
-  const eventsOf = async (grantId: string) =>
-    db.dataSource.query<{ type: string; actor: string; data: Record<string, unknown> }[]>(
+  const eventsOf = async (grantId: string) => {
+    await auditChained(db.dataSource);
+    return db.dataSource.query<{ type: string; actor: string; data: Record<string, unknown> }[]>(
       `SELECT type, actor, data FROM audit_events WHERE grant_id = $1 ORDER BY seq`,
       [grantId],
     );
+  };
   const cloudCalls = (grantId: string) => gcp.calls.filter((c) => c.grantId === grantId).map((c) => c.op);
   const pending = async (by: Actor = alice, over: Record<string, unknown> = {}): Promise<Grant> => {
     const { grant } = await use.request.execute(by, body(over), undefined);

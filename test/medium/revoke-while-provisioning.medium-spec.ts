@@ -4,7 +4,7 @@ import { CloudProviderRegistry } from '@jit/grants';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { grantRow } from '@jit/testing';
 import { openTestDatabase } from '../setup/test-database';
-import { postgresStores } from '../setup/postgres-stores';
+import { auditChained, postgresStores } from '../setup/postgres-stores';
 import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
 
 const SETTINGS = { leaseMs: 30_000, providerTimeoutMs: 10_000, revokeMaxAttempts: 3, revokeFailedRetryMs: 60_000 };
@@ -64,6 +64,7 @@ describe('revoke while provisioning', () => {
   }
 
   async function auditOf(id: string): Promise<{ type: string; actor: string; data: Record<string, unknown> }[]> {
+    await auditChained(db.dataSource);
     return db.dataSource.query(`SELECT type, actor, data FROM audit_events WHERE grant_id = $1 ORDER BY seq`, [id]);
   }
 

@@ -6,7 +6,7 @@ import { LocalCloudProvider } from '@jit/provider-local';
 import { ManualClock, grantRow, targetKinds } from '@jit/testing';
 import { openTestDatabase } from '../setup/test-database';
 import { wireGrantUseCases } from '../setup/wire-grant-use-cases';
-import { PostgresStores, postgresStores } from '../setup/postgres-stores';
+import { PostgresStores, auditChained, postgresStores } from '../setup/postgres-stores';
 
 const HOUR = 3_600_000;
 const LEASE_MS = 60_000;
@@ -308,6 +308,7 @@ describe('sweeper claims and crash recovery on a real database', () => {
       const ended = await processDue.execute(retried);
       expect(ended).toMatchObject({ state: 'expired', endReason: 'expired' });
       expect(aws.size).toBe(0);
+      await auditChained(db.dataSource);
       const events: { type: string; data: Record<string, unknown> }[] = await db.dataSource.query(
         `SELECT type, data FROM audit_events WHERE grant_id = $1 ORDER BY seq`,
         [g.id],
@@ -355,8 +356,10 @@ describe('sweeper claims and crash recovery on a real database', () => {
       return Promise.all(claimed.map((g) => processDue.execute(g)));
     }
 
-    const auditTypes = async (grantId: string) =>
-      db.dataSource.query<{ type: string; data: Record<string, unknown> }[]>(`SELECT type, data FROM audit_events WHERE grant_id = $1 ORDER BY seq`, [grantId]);
+    const auditTypes = async (grantId: string) => {
+      await auditChained(db.dataSource);
+      return db.dataSource.query<{ type: string; data: Record<string, unknown> }[]>(`SELECT type, data FROM audit_events WHERE grant_id = $1 ORDER BY seq`, [grantId]);
+    };
 
     it('should finish a grant that has not expired yet: active, the cloud holding it once, recorded as recovered', async () => {
       const g = grant('provisioning', new Date(Date.now() + HOUR));

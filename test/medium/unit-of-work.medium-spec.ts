@@ -45,6 +45,7 @@ describe('one unit of work for a grant change and its audit events', () => {
     const kept = grant();
     await stores.insert(kept, null, [event(kept, { justification: 'ok' })], null);
     expect(await stores.grants.findById(kept.id)).toMatchObject({ id: kept.id, state: 'active' });
+    await stores.audit.chained();
     expect((await stores.audit.list({ grantId: kept.id }, 10, null)).items).toMatchObject([{ seq: before.seq + 1, prevHash: before.hash }]);
   });
 
@@ -55,13 +56,14 @@ describe('one unit of work for a grant change and its audit events', () => {
     await expect(stores.transition(g.id, 'active', 'revoked', ended, (row) => [event(row, { reason: '\u0000' })])).rejects.toThrow();
     expect(await stores.grants.findById(g.id)).toMatchObject({ state: 'active', endReason: null });
     expect(await stores.transition(g.id, 'active', 'revoked', ended, (row) => [event(row, { reason: 'done' })])).toMatchObject({ state: 'revoked' });
+    await stores.audit.chained();
   });
 
   describe('write: a grant write and its events in one statement', () => {
     const stagedOf = (grantId: string) =>
       db.dataSource.query<{ type: string; data: unknown }[]>(`SELECT type, data FROM audit_staged WHERE grant_id = $1 ORDER BY id`, [grantId]);
 
-    it('should store the new grant with its events, in order, chained after the write as append would', async () => {
+    it('should store the new grant with its events, in order, and chain them after the write as append would', async () => {
       const g = grant();
       const before = await stores.audit.head();
       const row = await stores.audit.write({ op: 'insert', grant: g, idempotency: null, leaseUntil: null }, [
@@ -69,7 +71,11 @@ describe('one unit of work for a grant change and its audit events', () => {
         { ...event(g, { n: 2 }), type: 'grant.approved' },
       ]);
       expect(row).toMatchObject({ id: g.id, state: 'active', expiresAt: g.expiresAt });
-      // Resolved only once a round chained them: nothing of this grant is left staged.
+      // Resolved once the write committed, without waiting for a chaining round: its events are
+      // durable, staged or already chained by the round it asked for; chained() waits for that round.
+      const chainedNow = (await stores.audit.list({ grantId: g.id }, 10, null)).items.length;
+      expect((await stagedOf(g.id)).length + chainedNow).toBe(2);
+      await stores.audit.chained();
       expect(await stagedOf(g.id)).toEqual([]);
       const { items } = await stores.audit.list({ grantId: g.id }, 10, null);
       expect(items.map((e) => [e.seq, e.type, e.data])).toEqual([
@@ -107,6 +113,7 @@ describe('one unit of work for a grant change and its audit events', () => {
       await expect(refused).rejects.toMatchObject({ code: 'idempotency_conflict' });
       expect(await stores.grants.findById(again.id)).toBeNull();
       expect(await stagedOf(again.id)).toEqual([]);
+      await stores.audit.chained();
     });
 
     const staged = (g: Grant, data: Record<string, unknown>) => ({ ...event(g, data), id: randomUUID(), occurredAt: new Date() });

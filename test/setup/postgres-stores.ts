@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AuditLog } from '@jit/audit';
-import { AuditEventInput, Clock, Grant, GrantPatch, GrantState } from '@jit/domain';
+import { AuditEventInput, Clock, Grant, GrantPatch, GrantState, SystemClock } from '@jit/domain';
 import { PostgresAuditChainStore, PostgresGrantRepository, PostgresUnitOfWork, PostgresWorkQueue } from '@jit/persistence';
 
 /**
@@ -34,3 +34,13 @@ export function postgresStores(dataSource: DataSource, clock: Clock, owner: stri
 }
 
 export type PostgresStores = ReturnType<typeof postgresStores>;
+
+/**
+ * Resolves once every audit event committed so far is chained. State changes answer before their
+ * events are chained (docs/audit.md), so a test that reads `audit_events` directly waits for this
+ * first, as the audit API does. Any replica's chainer takes every committed staged event.
+ */
+export function auditChained(dataSource: DataSource): Promise<void> {
+  const clock = new SystemClock();
+  return new AuditLog(new PostgresUnitOfWork(dataSource, clock, 'test-reader'), new PostgresAuditChainStore(dataSource), clock).chained();
+}

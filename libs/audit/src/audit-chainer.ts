@@ -2,11 +2,22 @@ import { AuditChainStore, LinkStagedEvents } from '@jit/domain';
 
 const ignore = () => undefined;
 
+/** What a chainer did since its process started. */
+export interface ChainingStats {
+  /** Chaining transactions that committed events (each one commit round trip). */
+  rounds: number;
+  /** Chaining transactions that found nothing staged. */
+  emptyRounds: number;
+  /** Events chained. */
+  events: number;
+}
+
 /**
  * Chains staged events in rounds, one at a time in this process (and, through the store's head
- * lock, one at a time across replicas). Callers that just committed events ask `settle()` and are
- * answered when a round that began after their commit has ended: many commits share one round,
- * which is what takes the chain off the path of every state change.
+ * lock, one at a time across replicas). Writers that just committed events ask for a round
+ * (`settle()`) without waiting for it; readers that must see them chained await `settle()`, which
+ * is answered when a round that began after the call has ended. Many commits share one round:
+ * while one runs, every request meanwhile is served by the single round queued after it.
  */
 export class AuditChainer {
   /** The round running now, if any. */
@@ -14,6 +25,7 @@ export class AuditChainer {
   /** The round that starts when `current` ends, shared by everyone who asked meanwhile. */
   private queued: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private readonly counts: ChainingStats = { rounds: 0, emptyRounds: 0, events: 0 };
 
   constructor(
     private readonly store: AuditChainStore,
@@ -52,6 +64,10 @@ export class AuditChainer {
     await this.settle();
   }
 
+  stats(): ChainingStats {
+    return { ...this.counts };
+  }
+
   private begin(): Promise<void> {
     const round: Promise<void> = this.round().finally(() => {
       if (this.current === round) this.current = null;
@@ -61,8 +77,13 @@ export class AuditChainer {
   }
 
   private async round(): Promise<void> {
-    while ((await this.store.chainStaged(this.link, this.batch)) === this.batch) {
-      /* more were staged than one transaction takes */
+    for (;;) {
+      const n = await this.store.chainStaged(this.link, this.batch);
+      if (n === 0) this.counts.emptyRounds++;
+      else this.counts.rounds++;
+      this.counts.events += n;
+      // More were staged than one transaction takes: go on.
+      if (n < this.batch) return;
     }
   }
 }

@@ -28,6 +28,8 @@ class MemoryChain extends UnitOfWork {
   staged: StagedAuditEvent[] = [];
   rounds = 0;
   failNext = false;
+  /** While set, a chaining round waits for it before taking anything (a slow chaining commit). */
+  gate: Promise<void> | null = null;
 
   /** A transaction the test commits or rolls back itself, to interleave several. */
   open(): { tx: Transaction; end: (commit: boolean) => Promise<void> } {
@@ -70,6 +72,7 @@ class MemoryChain extends UnitOfWork {
       chainStaged: async (link: LinkStagedEvents, limit: number) => {
         this.rounds++;
         await new Promise((r) => setImmediate(r));
+        if (this.gate) await this.gate;
         if (this.failNext) {
           this.failNext = false;
           throw new Error('connection terminated');
@@ -102,11 +105,13 @@ describe(AuditLog.name, () => {
   };
 
   describe('append', () => {
-    it('should have the events numbered and hashed onto the head by the time the unit of work returns', async () => {
+    it('should have the events staged when the unit of work returns, and numbered and hashed onto the head once chained() resolves', async () => {
       const { chain, log } = setup();
       await log.record([input(1), input(2)]);
+      await log.chained();
       expect(chain.events.map((e) => e.seq)).toEqual([1, 2]);
       await log.record([input(3)]);
+      await log.chained();
       expect(chain.events.map((e) => e.seq)).toEqual([1, 2, 3]);
       expect(chain.events[0]).toMatchObject({ ...input(1), occurredAt: AT, prevHash: GENESIS_HASH });
       expect(chain.staged).toEqual([]);
@@ -122,6 +127,7 @@ describe(AuditLog.name, () => {
       await log.append(a.tx, [input(3)]);
       await b.end(true);
       await a.end(true);
+      await log.chained();
       expect(chain.events.map((e) => e.data.n)).toEqual([2, 1, 3]);
       expect(verifies(chain)).toBe(true);
     });
@@ -136,15 +142,37 @@ describe(AuditLog.name, () => {
       ).rejects.toThrow('refused');
       await log.append(chain.open().tx, []);
       await log.record([input(2)]);
+      await log.chained();
       expect(chain.events.map((e) => [e.seq, e.data.n])).toEqual([[1, 2]]);
     });
 
     it('should chain many concurrent commits in a few shared rounds', async () => {
       const { chain, log } = setup();
       await Promise.all(Array.from({ length: 50 }, (_, i) => log.record([input(i)])));
+      await log.chained();
       expect(chain.events).toHaveLength(50);
-      expect(chain.rounds).toBeLessThanOrEqual(3);
+      expect(chain.rounds).toBeLessThanOrEqual(4);
+      expect(log.chainingStats()).toMatchObject({ events: 50 });
       expect(verifies(chain)).toBe(true);
+    });
+
+    it('should answer the writer without waiting for the chaining round: its events are staged, and chained() waits for them', async () => {
+      const { chain, log } = setup();
+      let open!: () => void;
+      chain.gate = new Promise((r) => (open = r));
+      await log.record([input(1)]);
+      // The round is held at its start: the writer was answered anyway, with its event committed to staging.
+      expect(chain.rounds).toBe(1);
+      expect(chain.events).toEqual([]);
+      expect(await log.staged()).toBe(1);
+      let chained = false;
+      const reading = log.chained().then(() => (chained = true));
+      await new Promise((r) => setImmediate(r));
+      expect(chained).toBe(false);
+      open();
+      await reading;
+      expect(chain.events.map((e) => e.data.n)).toEqual([1]);
+      expect(await log.staged()).toBe(0);
     });
 
     it('should return the committed change even when its chaining round fails, and chain its events in the next round', async () => {

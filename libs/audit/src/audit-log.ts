@@ -15,7 +15,7 @@ import {
   UnitOfWork,
   toWellFormedDeep,
 } from '@jit/domain';
-import { AuditChainer } from './audit-chainer';
+import { AuditChainer, ChainingStats } from './audit-chainer';
 import { hashEvent } from './event-hash';
 
 /** Numbers the staged events after the head and hashes each onto the one before. */
@@ -31,9 +31,9 @@ export const linkStagedEvents: LinkStagedEvents = (head, staged) => {
 };
 
 /**
- * The hash-chained audit log: stages events in the caller's transaction, chains them right after
- * it commits (docs/audit.md, "How the chain is written"), and reads them back. One per process,
- * since its chainer batches this process's commits.
+ * The hash-chained audit log: stages events in the caller's transaction, chains them in rounds
+ * after it commits, off the writer's path (docs/audit.md, "How the chain is written"), and reads
+ * them back. One per process, since its chainer batches this process's commits.
  */
 export class AuditLog {
   private readonly chainer: AuditChainer;
@@ -50,29 +50,28 @@ export class AuditLog {
 
   /**
    * Stages `inputs` in `tx`, so they commit or roll back with the state change; no shared row is
-   * locked. Once `tx` commits, its unit of work returns only after a chaining round has given
-   * them their `seq` and hashes, so the caller (and whoever it answers) reads them in the log.
-   * Events of one transaction keep their order and stay together.
+   * locked. Once `tx` commits, a chaining round is started (or the next one asked for), but the
+   * caller does not wait for it: the events are durable in `audit_staged` from that commit on, and
+   * readers that need them chained (`chained()`: the audit API, export, verify) wait for it
+   * instead. Events of one transaction keep their order and stay together.
    */
   async append(tx: Transaction, inputs: readonly AuditEventInput[]): Promise<void> {
     if (inputs.length === 0) return;
     await tx.auditChain.stage(this.toStaged(inputs));
     if (this.waiting.has(tx)) return;
     this.waiting.add(tx);
-    // A failed round leaves the events staged, committed with their change: the timer
-    // (`startChaining`) or the next round chains them. The state change itself succeeded.
-    tx.afterCommit(() => this.chainer.settle().catch(() => undefined));
+    tx.afterCommit(async () => this.kick());
   }
 
   /**
    * A grant write and its events, committed together through `UnitOfWork.write` (one statement
-   * on PostgreSQL, no transaction to open and close); like `append`, resolves only once a
-   * chaining round has chained the events. The events are staged only if the write stored a row.
+   * on PostgreSQL, no transaction to open and close); resolves once that commit is durable, and,
+   * like `append`, asks for a chaining round without waiting for it. The events are staged only
+   * if the write stored a row.
    */
   async write(write: GrantWrite, inputs: readonly AuditEventInput[]): Promise<Grant | null> {
     const row = await this.unitOfWork.write(write, this.toStaged(inputs));
-    // As after append's commit: a failed round leaves the events staged for the next one.
-    if (row && inputs.length) await this.chainer.settle().catch(() => undefined);
+    if (row && inputs.length) this.kick();
     return row;
   }
 
@@ -81,9 +80,27 @@ export class AuditLog {
     await this.unitOfWork.run((tx) => this.append(tx, inputs));
   }
 
-  /** Resolves once every event committed before the call is chained (rejects if the round fails). */
+  /**
+   * Resolves once every event committed before the call, by this replica or any other, is chained
+   * (rejects if the round fails): a round that begins after the call takes every committed staged
+   * row. Readers that must see a change's events in the chain (read-your-writes) await it first.
+   */
   chained(): Promise<void> {
     return this.chainer.settle();
+  }
+
+  /**
+   * Asks for a chaining round for events just committed, without waiting for it. A failed round
+   * leaves them staged, committed with their change: the timer (`startChaining`), the next kick
+   * or a reader's `chained()` chains them. The state change itself succeeded.
+   */
+  private kick(): void {
+    this.chainer.settle().catch(() => undefined);
+  }
+
+  /** Chaining rounds and events this process chained, for /metrics and the bench's commits-per-grant figures. */
+  chainingStats(): ChainingStats {
+    return this.chainer.stats();
   }
 
   /** Chains, every `intervalMs`, events no writer waited for (staged before a crash, or by a stopped replica). */
@@ -126,3 +143,4 @@ export class AuditLog {
     return this.chain.maxSeq();
   }
 }
+export type { ChainingStats } from './audit-chainer';

@@ -65,6 +65,12 @@ export interface VerifyResult {
   head: { seq: number; hash: string };
   walk: VerifyWalk;
   checkpoints: CheckpointSummary;
+  /**
+   * Events committed but not yet chained when the walk began (normally 0: verify first waits for
+   * a chaining round). Staged events are not part of the chain yet, so they are counted, never
+   * a break; a count that stays above zero means no replica is chaining.
+   */
+  staged: number;
   /** Every break found; `breaks` lists the first `maxBreaks` of them in `seq` order. */
   brokenCount: number;
   breaks: ChainBreak[];
@@ -79,14 +85,25 @@ export class AuditLogUseCase {
     private readonly trust: CheckpointTrust | null = null,
   ) {}
 
-  list(actor: Actor, filter: AuditFilter, limit: number, cursor: string | null): Promise<Page<AuditEvent>> {
+  /**
+   * A page of the chain. State changes answer before their events are chained (docs/audit.md),
+   * so the read first waits for a round that takes everything committed before it: a client
+   * that reads the log right after its request sees that request's events.
+   */
+  async list(actor: Actor, filter: AuditFilter, limit: number, cursor: string | null): Promise<Page<AuditEvent>> {
     requireRole(actor, 'auditor', 'admin');
+    await this.audit.chained();
     return this.audit.list(filter, limit, cursor);
   }
 
+  /** The filtered chain, in pages, once everything committed before the call is chained (as `list`). */
   export(actor: Actor, filter: AuditFilter): AsyncIterable<AuditEvent[]> {
     requireRole(actor, 'auditor', 'admin');
-    return this.audit.stream(filter, AUDIT_PAGE);
+    const audit = this.audit;
+    return (async function* () {
+      await audit.chained();
+      yield* audit.stream(filter, AUDIT_PAGE);
+    })();
   }
 
   /** Checkpoints in `seq` order, with the public keys they verify under. */
@@ -113,6 +130,9 @@ export class AuditLogUseCase {
     requireRole(actor, 'auditor', 'admin');
     const anchors = options.anchors ?? [];
     const maxBreaks = options.maxBreaks ?? 100;
+    // Judge what was committed before the call: chain it first. A round that fails (the database
+    // refused it) leaves the events staged; they are counted below, and the chain is walked as it is.
+    await this.audit.chained().catch(() => undefined);
     // Checkpoints first, then the head: every checkpoint read was signed over a head no later
     // than the one read next, so one past it shows a rewound head, never a race with the signer.
     const found = await this.collectCheckpoints();
@@ -131,6 +151,7 @@ export class AuditLogUseCase {
       bySeq.set(c.seq, c);
     }
     const walk = await this.chooseWalk(head, bySeq, conflicted, anchors, options.full ?? false);
+    const staged = await this.audit.staged();
     const start = walk.checkpoint ? { seq: walk.afterSeq, hash: walk.checkpoint.hash } : undefined;
     const walker = new ChainVerifier({ anchors, checkpoints: found.valid, maxReported: Number.MAX_SAFE_INTEGER, start });
     for (const bad of early) walker.report(bad.seq, null, 'checkpoint', bad.reason);
@@ -166,6 +187,7 @@ export class AuditLogUseCase {
         uncovered: Math.max(0, head.seq - (latestSeq ?? 0)),
         sources: found.sources,
       },
+      staged,
       brokenCount: walker.breakCount,
       breaks,
       truncated: walker.breakCount > breaks.length,
