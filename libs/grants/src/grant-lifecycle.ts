@@ -89,11 +89,11 @@ export class GrantLifecycle {
    * is recovered (from `provisioning`: the revoke removes whatever the cloud may hold). Ends
    * `revoked` like any early revoke, or is retried as one.
    */
-  async carryOutRevoke(g: Grant): Promise<Grant> {
+  async carryOutRevoke(g: Grant, callEnded?: () => void): Promise<Grant> {
     const retryAt = new Date(this.clock.now().getTime() + this.settings.leaseMs);
     const revoking = await this.transitions.apply(GrantAggregate.carryOutRevoke(g, { retryAt }), retryAt);
     if (!revoking) return (await this.store.findById(g.id)) ?? g;
-    return this.endAccess(revoking, 'revoked');
+    return this.endAccess(revoking, 'revoked', callEnded);
   }
 
   /**
@@ -118,8 +118,10 @@ export class GrantLifecycle {
   /**
    * Ends a grant's access in the cloud and records `expired` or `revoked`; on failure, schedules
    * a retry (jittered backoff) or, after `revokeMaxAttempts` or a terminal error, `revoke_failed`.
+   * `callEnded` is told once the cloud has answered (or failed), before the outcome is written:
+   * the sweeper frees the cloud's slot then, while the write goes through the group commit.
    */
-  async endAccess(g: Grant, reason: 'expired' | 'revoked'): Promise<Grant> {
+  async endAccess(g: Grant, reason: 'expired' | 'revoked', callEnded?: () => void): Promise<Grant> {
     const provider = this.registry.get(g.cloud);
     const revokeIssuedAt = this.clock.now();
     if (reason === 'expired' && g.state === 'active') this.hooks.revocationLag(g, revocationLagSeconds(g, revokeIssuedAt));
@@ -128,8 +130,10 @@ export class GrantLifecycle {
       await this.call(provider, 'revoke', (signal) => provider.revoke(grantSpec(g), { overlapping, early: reason === 'revoked' }, signal));
     } catch (e) {
       this.throwIfStopping();
+      callEnded?.();
       return this.scheduleRetry(g, reason, toProviderError(e));
     }
+    callEnded?.();
     return this.transitions.applyOrReload(GrantAggregate.end(g, reason, { revokeIssuedAt, endedAt: this.clock.now() }));
   }
 

@@ -23,17 +23,23 @@ export interface ProcessDueGrantDeps {
 export class ProcessDueGrantUseCase {
   constructor(private readonly deps: ProcessDueGrantDeps) {}
 
-  async execute(g: Grant): Promise<Grant> {
+  /**
+   * `callEnded`, when given, is told as soon as the grant's revoke call has returned and only its
+   * write is left (expiries and revocations: the sweeper's catch-up), so the caller can free the
+   * cloud's slot before the write commits; the other kinds of work never call it and hold the
+   * slot until they end.
+   */
+  async execute(g: Grant, callEnded?: () => void): Promise<Grant> {
     const { lifecycle, transitions } = this.deps;
     const now = this.deps.clock.now();
     switch (g.state) {
       case 'active':
         // A revoke recorded while provisioning, left undone by a replica that died after activating.
-        if (revokeRequestPending(g)) return lifecycle.carryOutRevoke(g);
-        return g.expiresAt <= now ? lifecycle.endAccess(g, 'expired') : g;
+        if (revokeRequestPending(g)) return lifecycle.carryOutRevoke(g, callEnded);
+        return g.expiresAt <= now ? lifecycle.endAccess(g, 'expired', callEnded) : g;
       case 'revoking':
       case 'revoke_failed':
-        return lifecycle.endAccess(g, g.endReason === 'revoked' ? 'revoked' : 'expired');
+        return lifecycle.endAccess(g, g.endReason === 'revoked' ? 'revoked' : 'expired', callEnded);
       case 'provisioning':
         return this.recover(g, now);
       case 'pending_approval':

@@ -45,11 +45,30 @@ export class CloudFairShare {
     return this.inFlight.get(cloud) ?? 0;
   }
 
-  take(cloud: CloudName): void {
-    this.inFlight.set(cloud, (this.inFlight.get(cloud) ?? 0) + 1);
+  take(cloud: CloudName, n = 1): void {
+    this.inFlight.set(cloud, (this.inFlight.get(cloud) ?? 0) + n);
   }
 
-  release(cloud: CloudName): void {
-    this.inFlight.set(cloud, Math.max(0, (this.inFlight.get(cloud) ?? 0) - 1));
+  release(cloud: CloudName, n = 1): void {
+    this.inFlight.set(cloud, Math.max(0, (this.inFlight.get(cloud) ?? 0) - n));
+  }
+
+  /**
+   * How many slots each cloud may fill now, together: each cloud's room as if the clouds before
+   * it (the roomiest first) had filled theirs, so the counts add up to no more than the free slots
+   * and every cloud's reserve is kept. With `cap`, no more than that in all.
+   */
+  split(cap = Infinity): Map<CloudName, number> {
+    const limits = new Map<CloudName, number>();
+    const order = [...this.clouds].sort((a, b) => this.room(b) - this.room(a));
+    let left = cap;
+    for (const cloud of order) {
+      const n = Math.max(0, Math.min(this.room(cloud), left));
+      limits.set(cloud, n);
+      left -= n;
+      this.take(cloud, n);
+    }
+    for (const [cloud, n] of limits) this.release(cloud, n);
+    return limits;
   }
 }

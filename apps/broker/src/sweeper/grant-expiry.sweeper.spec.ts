@@ -11,13 +11,27 @@ const POLL_MS = 60_000;
  * next. The store's SQL is tested on a real database (test/medium/sweeper-claims); here the
  * store is a script of answers, since the subject is the timer logic between the calls.
  */
+type ScriptedQueue = Pick<WorkQueue, 'claimDue' | 'nextDueAt'>;
+
+/** A script of per-cloud claims as the queue the sweeper uses: one claim for all clouds, each cloud's part claimed as claimDue would. */
+function queueOf(store: ScriptedQueue): WorkQueue {
+  return {
+    nextDueAt: (after: Date, horizonMs: number) => store.nextDueAt(after, horizonMs),
+    claimDueByCloud: async (owner: string, leaseMs: number, limits: ReadonlyMap<CloudName, number>) => {
+      const out: Grant[] = [];
+      for (const [cloud, limit] of limits) if (limit > 0) out.push(...(await store.claimDue(owner, leaseMs, limit, cloud)));
+      return out;
+    },
+  } as unknown as WorkQueue;
+}
+
 describe('GrantExpirySweeper', () => {
   beforeEach(() => jest.useFakeTimers({ now: new Date('2026-11-26T12:00:00Z') }));
   afterEach(() => jest.useRealTimers());
 
-  function sweeperWith(store: Pick<WorkQueue, 'claimDue' | 'nextDueAt'>, processed: Grant[] = []) {
+  function sweeperWith(store: ScriptedQueue, processed: Grant[] = []) {
     const processDue = { execute: async (g: Grant) => (processed.push(g), g) } as unknown as ProcessDueGrantUseCase;
-    return new GrantExpirySweeper(store as WorkQueue, processDue, new SystemClock(), { owner: 'r1', intervalMs: POLL_MS, leaseMs: 30_000, concurrency: 4, clouds: ['aws'] });
+    return new GrantExpirySweeper(queueOf(store), processDue, new SystemClock(), { owner: 'r1', intervalMs: POLL_MS, leaseMs: 30_000, concurrency: 4, clouds: ['aws'] });
   }
 
   it('should claim again at the time nextDueAt names, long before the next poll', async () => {
@@ -118,7 +132,7 @@ describe('GrantExpirySweeper', () => {
     const processDue = {
       execute: (g: Grant) => (g.cloud === 'aws' ? new Promise(() => hung.push(g.id)) : Promise.resolve(done.push(g.id))),
     } as unknown as ProcessDueGrantUseCase;
-    const sweeper = new GrantExpirySweeper(store as unknown as WorkQueue, processDue, new SystemClock(), {
+    const sweeper = new GrantExpirySweeper(queueOf(store), processDue, new SystemClock(), {
       owner: 'r1',
       intervalMs: POLL_MS,
       leaseMs: 30_000,
@@ -149,7 +163,7 @@ describe('GrantExpirySweeper', () => {
     };
     // Calls end one at a time, 10 ms apart.
     const processDue = { execute: (g: Grant) => new Promise((r) => setTimeout(() => r(g), 10 * (1 + Number(g.id.slice(2)) % 16))) } as unknown as ProcessDueGrantUseCase;
-    const sweeper = new GrantExpirySweeper(store as unknown as WorkQueue, processDue, new SystemClock(), {
+    const sweeper = new GrantExpirySweeper(queueOf(store), processDue, new SystemClock(), {
       owner: 'r1',
       intervalMs: POLL_MS,
       leaseMs: 30_000,
@@ -164,6 +178,75 @@ describe('GrantExpirySweeper', () => {
     expect(claims.slice(1).every((room) => room >= 2)).toBe(true);
     expect(claims.length).toBeLessThan(1 + (40 - 16));
     await sweeper.stop();
+  });
+
+  it("should free a grant's slot once its cloud call returned, claiming on while writes are pending, up to maxOutstanding", async () => {
+    let waiting = 100;
+    const claims: number[] = [];
+    const store = {
+      claimDue: async (_owner: string, _lease: number, limit: number) => {
+        const n = Math.min(limit, waiting);
+        waiting -= n;
+        claims.push(limit);
+        return Array.from({ length: n }, (_, i) => ({ id: `g-${waiting + i}`, cloud: 'aws' }) as Grant);
+      },
+      nextDueAt: async () => null,
+    };
+    // Every cloud call returns at once; every write waits until the test lets the writes land.
+    let landWrites: () => void = () => undefined;
+    const landed = new Promise<void>((r) => (landWrites = r));
+    const calling: string[] = [];
+    const processDue = {
+      execute: async (g: Grant, callEnded?: () => void) => {
+        calling.push(g.id);
+        await Promise.resolve();
+        callEnded?.();
+        await landed;
+        return g;
+      },
+    } as unknown as ProcessDueGrantUseCase;
+    const sweeper = new GrantExpirySweeper(queueOf(store), processDue, new SystemClock(), {
+      owner: 'r1',
+      intervalMs: POLL_MS,
+      leaseMs: 30_000,
+      concurrency: 4,
+      maxOutstanding: 12,
+      clouds: ['aws'],
+    });
+    sweeper.start();
+    await jest.advanceTimersByTimeAsync(100);
+    // Four slots, but 12 grants under way: the slots were free again while the first writes waited.
+    expect(calling).toHaveLength(12);
+    expect(claims.every((limit) => limit <= 4)).toBe(true);
+    landWrites();
+    await jest.advanceTimersByTimeAsync(100);
+    expect(waiting).toBe(0);
+    expect(calling).toHaveLength(100);
+    await sweeper.stop();
+  });
+
+  it('should hold the slot until the work ends when the call never says it returned (recovery, approval deadlines)', async () => {
+    let waiting = 20;
+    const store = {
+      claimDue: async (_owner: string, _lease: number, limit: number) => {
+        const n = Math.min(limit, waiting);
+        waiting -= n;
+        return Array.from({ length: n }, (_, i) => ({ id: `g-${waiting + i}`, cloud: 'aws' }) as Grant);
+      },
+      nextDueAt: async () => null,
+    };
+    const calling: string[] = [];
+    const processDue = { execute: (g: Grant) => new Promise(() => calling.push(g.id)) } as unknown as ProcessDueGrantUseCase;
+    const sweeper = new GrantExpirySweeper(queueOf(store), processDue, new SystemClock(), {
+      owner: 'r1',
+      intervalMs: POLL_MS,
+      leaseMs: 30_000,
+      concurrency: 4,
+      clouds: ['aws'],
+    });
+    sweeper.start();
+    await jest.advanceTimersByTimeAsync(3 * POLL_MS);
+    expect(calling).toHaveLength(4);
   });
 
   it('should report the time since its last cycle ended: within a poll while cycles end, growing while one hangs (/health)', async () => {

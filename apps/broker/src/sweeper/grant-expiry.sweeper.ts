@@ -12,6 +12,12 @@ export interface SweeperSettings {
   clouds?: readonly CloudName[];
   /** A claim (`grantId` null) or the work on a claimed grant failed with `error` (StrandedClaims hands back what a database outage left). */
   onFailed?: (grantId: string | null, error: unknown) => void;
+  /**
+   * Claimed grants whose work has not ended, cloud calls and writes together (default 8 ×
+   * concurrency): a slot is freed once its cloud call returns, and the write that follows goes
+   * through the group commit; past this many the sweeper claims nothing more until writes land.
+   */
+  maxOutstanding?: number;
 }
 
 /**
@@ -21,9 +27,12 @@ export interface SweeperSettings {
  * not at the next poll. The poll is the safety net.
  * Replicas share the work through row claims (FOR UPDATE SKIP LOCKED plus a lease), so there
  * is no leader; nothing is kept in memory but the next wake-up time.
- * Claims are made per cloud, each within that cloud's fair share of `concurrency`
- * (CloudFairShare), so a cloud whose calls hang cannot hold every slot and delay the others'
- * expiries.
+ * Each claim takes every cloud's due work within that cloud's fair share of `concurrency`
+ * (CloudFairShare), in one statement, so a cloud whose calls hang cannot hold every slot and
+ * delay the others' expiries. A slot covers a cloud call: it is freed once the call has returned
+ * (expiries and revocations), while the outcome's write joins the group commit, so in a catch-up
+ * the slots turn over at the cloud's pace, not at the commits'; `maxOutstanding` bounds the
+ * grants claimed and not yet written.
  */
 export class GrantExpirySweeper {
   private readonly logger = new Logger(GrantExpirySweeper.name);
@@ -46,6 +55,7 @@ export class GrantExpirySweeper {
    * reaches it as its own calls end.
    */
   private readonly claimChunk: number;
+  private readonly maxOutstanding: number;
 
   constructor(
     private readonly queue: WorkQueue,
@@ -55,6 +65,7 @@ export class GrantExpirySweeper {
   ) {
     this.slots = new CloudFairShare(settings.concurrency, settings.clouds?.length ? settings.clouds : CLOUDS);
     this.claimChunk = Math.max(1, Math.floor(settings.concurrency / 8));
+    this.maxOutstanding = Math.max(settings.concurrency, settings.maxOutstanding ?? 8 * settings.concurrency);
   }
 
   start(): void {
@@ -114,43 +125,60 @@ export class GrantExpirySweeper {
   private async cycle(): Promise<void> {
     // Work due after this instant is either claimed below or found by nextDueAt: none falls between.
     const claimedAt = this.clock.now();
+    const limits = this.slots.split(this.maxOutstanding - this.inFlight.size);
+    const claimed = await this.queue.claimDueByCloud(this.settings.owner, this.settings.leaseMs, limits);
+    for (const g of claimed) this.dispatch(g);
+    // A cloud with no room may have work waiting; one that took all it asked for surely has.
+    let full = false;
     let backlog = false;
-    // The cloud with the most room first; each claim takes only its own cloud's due work.
-    const clouds = [...this.slots.clouds].sort((a, b) => this.slots.room(b) - this.slots.room(a));
-    for (const cloud of clouds) {
-      const room = this.slots.room(cloud);
-      if (room <= 0) {
-        backlog = true;
-        continue;
-      }
-      const claimed = await this.queue.claimDue(this.settings.owner, this.settings.leaseMs, room, cloud);
-      for (const g of claimed) this.dispatch(g);
-      if (claimed.length === room) backlog = true;
+    for (const [cloud, limit] of limits) {
+      const taken = claimed.reduce((n, g) => n + (g.cloud === cloud ? 1 : 0), 0);
+      if (limit === 0) backlog = true;
+      else if (taken === limit) full = backlog = true;
     }
     this.backlog = backlog;
+    // Claimed again as soon as slots free up, so the next wake-up can wait until the backlog ends.
+    if (full) return;
     const next = await this.queue.nextDueAt(claimedAt, 2 * this.settings.intervalMs);
     if (next && (this.wakeAt === null || next.getTime() < this.wakeAt)) this.arm(next.getTime());
   }
 
   private dispatch(g: Grant): void {
     this.slots.take(g.cloud);
+    let calling = true;
+    const freeSlot = () => {
+      if (!calling) return;
+      calling = false;
+      this.slots.release(g.cloud);
+    };
     const job = this.processDue
-      .execute(g)
+      .execute(g, () => {
+        freeSlot();
+        this.claimMore(g.cloud);
+      })
       .catch((e: unknown) => {
         this.logger.error(`grant ${g.id}: ${e instanceof Error ? e.message : String(e)}`);
         this.settings.onFailed?.(g.id, e);
       })
       .finally(() => {
         this.inFlight.delete(job);
-        this.slots.release(g.cloud);
-        // With a backlog, claim again once a few of this cloud's slots are free (or its last call
-        // ended): a cycle per freed slot cost a claim statement per grant in a catch-up.
-        if (this.backlog && (this.slots.room(g.cloud) >= this.claimChunk || this.slots.inFlightOf(g.cloud) === 0)) {
-          this.backlog = false;
-          this.kick();
-        }
+        freeSlot();
+        this.claimMore(g.cloud);
       });
     this.inFlight.add(job);
+  }
+
+  /**
+   * With a backlog, claims again once a few of `cloud`'s slots are free (or its last call ended)
+   * and as many more grants may be outstanding: a cycle per freed slot cost a claim statement per
+   * grant in a catch-up.
+   */
+  private claimMore(cloud: CloudName): void {
+    if (!this.backlog) return;
+    if (this.slots.room(cloud) < this.claimChunk && this.slots.inFlightOf(cloud) > 0) return;
+    if (this.maxOutstanding - this.inFlight.size < this.claimChunk && this.inFlight.size > 0) return;
+    this.backlog = false;
+    this.kick();
   }
 
   private arm(at: number): void {

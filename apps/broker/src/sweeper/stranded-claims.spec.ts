@@ -9,6 +9,9 @@ class SwitchableQueue extends WorkQueue {
   async claimDue(_owner: string, _leaseMs: number, _limit: number, _cloud?: CloudName): Promise<Grant[]> {
     return [];
   }
+  async claimDueByCloud(): Promise<Grant[]> {
+    return [];
+  }
   async releaseOwnLeases(): Promise<number> {
     return 0;
   }

@@ -14,6 +14,13 @@ export abstract class WorkQueue {
    */
   abstract claimDue(owner: string, leaseMs: number, limit: number, cloud?: CloudName): Promise<Grant[]>;
 
+  /**
+   * claimDue for several clouds in one claim: up to `limits.get(cloud)` of each cloud's due work,
+   * each cloud's most urgent first, disjoint from every other replica's claims. A cloud whose
+   * limit is 0 is not read.
+   */
+  abstract claimDueByCloud(owner: string, leaseMs: number, limits: ReadonlyMap<CloudName, number>): Promise<Grant[]>;
+
   /** Releases every claim (grants and jobs) this replica holds: called at start, when no work of its can be in flight. */
   abstract releaseOwnLeases(): Promise<number>;
 

@@ -17,34 +17,59 @@ export class PostgresWorkQueue extends WorkQueue {
   }
 
   async claimDue(owner: string, leaseMs: number, limit: number, cloud?: CloudName): Promise<Grant[]> {
+    return this.claim(owner, leaseMs, [{ cloud: cloud ?? null, limit }]);
+  }
+
+  async claimDueByCloud(owner: string, leaseMs: number, limits: ReadonlyMap<CloudName, number>): Promise<Grant[]> {
+    return this.claim(owner, leaseMs, [...limits].filter(([, limit]) => limit > 0).map(([cloud, limit]) => ({ cloud, limit })));
+  }
+
+  /**
+   * One statement for every part (a cloud, or all clouds, and how many of its rows): a branch per
+   * kind of work, each on its own partial index, most urgent first, under the part's LIMIT, which
+   * stops reading (and locking) once the part is full; the parts as UNION ALL branches. So a
+   * cycle costs one round trip, not one per cloud and kind (fifteen, mostly finding nothing).
+   */
+  private async claim(owner: string, leaseMs: number, parts: readonly { cloud: CloudName | null; limit: number }[]): Promise<Grant[]> {
+    if (parts.length === 0) return [];
     const now = this.clock.now();
     // Distinct per claim, so a lost claim's rows are told from those of the claims before it.
     const leaseUntil = new Date(Math.max(now.getTime() + leaseMs, this.lastLeaseEnd + 1));
     this.lastLeaseEnd = leaseUntil.getTime();
-    // One branch per kind of work, each on its own partial index, most urgent first, in one
-    // statement: the outer LIMIT stops reading (and locking) once the claim is full, so a cycle
-    // costs one round trip per cloud instead of one per kind (five, mostly finding nothing).
     const kinds = [
       // A revoke recorded while provisioning, left undone by a replica that died after activating.
       `state = 'active' AND revoke_requested_at IS NOT NULL ORDER BY revoke_requested_at`,
-      // Not those of the branch above: UNION ALL would return such a grant twice and the outer
-      // LIMIT count it twice, so a full claim took fewer rows than it said (IDX_grants_due still serves it).
+      // Not those of the branch above: UNION ALL would return such a grant twice and the LIMIT
+      // count it twice, so a full claim took fewer rows than it said (IDX_grants_due still serves it).
       `state = 'active' AND expires_at <= $1 AND revoke_requested_at IS NULL ORDER BY expires_at`,
       `state IN ('revoking','revoke_failed') AND next_attempt_at <= $1 ORDER BY next_attempt_at`,
       `state = 'provisioning' ORDER BY lease_until NULLS FIRST`,
       `state = 'pending_approval' AND approval_deadline <= $1 ORDER BY approval_deadline`,
     ];
-    // (A locking clause is not allowed on a UNION's own branches: each is a subquery of its branch.)
-    const due = kinds
-      .map((condition, k) => `SELECT id FROM (SELECT id FROM grants
-           WHERE (lease_until IS NULL OR lease_until <= $1) AND ($5::text IS NULL OR cloud = $5) AND ${condition}
-           LIMIT $4 FOR UPDATE SKIP LOCKED) AS kind${k}`)
+    const params: unknown[] = [now, owner, leaseUntil];
+    const due = parts
+      .map(({ cloud, limit }, p) => {
+        params.push(limit);
+        const limitParam = `$${params.length}`;
+        let cloudCondition = '';
+        if (cloud) {
+          params.push(cloud);
+          cloudCondition = ` AND cloud = $${params.length}`;
+        }
+        // (A locking clause is not allowed on a UNION's own branches: each is a subquery of its branch.)
+        const branches = kinds
+          .map((condition, k) => `SELECT id FROM (SELECT id FROM grants
+             WHERE (lease_until IS NULL OR lease_until <= $1)${cloudCondition} AND ${condition}
+             LIMIT ${limitParam} FOR UPDATE SKIP LOCKED) AS p${p}k${k}`)
+          .join(' UNION ALL ');
+        return `(SELECT id FROM (${branches}) AS p${p} LIMIT ${limitParam})`;
+      })
       .join(' UNION ALL ');
     const [rows]: [GrantRow[], number] = await this.db.query(
       `UPDATE grants SET lease_owner = $2, lease_until = $3
-       WHERE id IN (SELECT id FROM (${due}) AS due LIMIT $4)
+       WHERE id IN (${due})
        RETURNING *`,
-      [now, owner, leaseUntil, limit, cloud ?? null],
+      params,
     ).catch((e: unknown) => this.lost(leaseUntil, e));
     return rows.map(toGrant);
   }
