@@ -18,6 +18,7 @@ import { sha256Hex } from '../apps/broker/src/http/auth/token-registry';
 import { ensureAuditSigningKey } from '../apps/broker/src/audit/audit-signing-key.file';
 import { RunningBroker, startBroker } from '../apps/broker/src/start-broker';
 import { BrokerProcess, spawnBroker } from '../test/setup/broker-process';
+import { BENCH_APPLICATION, backendCpu, backendCpuDelta, catchUpReplicas, formatCounts } from './catchup';
 import { intEnv } from './env';
 
 /**
@@ -26,7 +27,9 @@ import { intEnv } from './env';
  *   2. the physical floor on the same database: one grant row plus one audit row per
  *      transaction at the same concurrency (bare, then also taking the audit chain head lock);
  *   3. revocation lag for BENCH_EXPIRING grants whose expiresAt are spread over BENCH_WINDOW_S;
- *   4. catch-up: BENCH_CATCHUP grants already past expiresAt when the broker starts, expiries/s;
+ *   4. catch-up: BENCH_CATCHUP grants already past expiresAt when the broker starts, expiries/s,
+ *      with node CPU, PostgreSQL CPU and statements per expiry; then the same with 1..BENCH_REPLICAS
+ *      broker processes catching up together;
  *   5. replicas: POST /v1/grants against one, then two broker processes on the same database.
  * Results are recorded in docs/benchmarks.md.
  */
@@ -52,6 +55,27 @@ const TOKENS = { requester: `bench-req-${randomBytes(12).toString('hex')}`, audi
 
 // ---------------------------------------------------------------------------------------------
 // helpers
+
+/**
+ * Statements this process's node-postgres clients send, by first word, while `counting` (phase 4):
+ * the in-process broker's, not the bench's own pool's (BENCH_APPLICATION). Bench-only: it wraps
+ * `pg.Client.prototype.query`.
+ */
+const statementCounts = new Map<string, number>();
+let countingStatements = false;
+{
+  type Query = (this: Client, ...args: unknown[]) => unknown;
+  const original = Client.prototype.query as unknown as Query;
+  (Client.prototype as unknown as { query: Query }).query = function (this: Client, ...args: unknown[]) {
+    if (countingStatements && (this as unknown as { connectionParameters?: { application_name?: string } }).connectionParameters?.application_name !== BENCH_APPLICATION) {
+      const first = args[0];
+      const text = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
+      const verb = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? '?';
+      statementCounts.set(verb, (statementCounts.get(verb) ?? 0) + 1);
+    }
+    return original.apply(this, args);
+  };
+}
 
 /** `1,3-5` as {1,3,4,5}; unset or empty is every phase (1-5). A value naming no phase 1-5 stops the run. */
 function phaseSet(value: string | undefined): ReadonlySet<number> {
@@ -407,14 +431,22 @@ async function verifyLog(url: string) {
  * Catch-up: CATCHUP grants already past their expiresAt when a broker (role=all, in-memory clouds)
  * starts, as after an outage; expiries/s from the broker being ready to the last grant ended.
  */
-async function catchUp(dbUrl: string, tokensFile: string, pool: Pool) {
+async function catchUp(dbUrl: string, tokensFile: string, pool: Pool, dbName: string) {
   const providers = CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds));
   const aws = providers.find((p) => p.cloud === 'aws')!;
   const createdAt = new Date(Date.now() - 3_600_000);
   const { grants, preloadMs } = await preloadActive(dbUrl, aws, createdAt, CATCHUP, () => new Date(Date.now() - 1000));
   const ids = grants.map((g) => g.id);
+  statementCounts.clear();
+  countingStatements = true;
+  const cpu0 = process.cpuUsage();
   const broker = await startBroker({ config: brokerConfig(dbUrl, tokensFile), providers, logLevels: ['error'] });
   const ready = Date.now();
+  // From the broker being ready: its start-up (migrations check, lease release) is not catch-up work.
+  const startCpu = process.cpuUsage(cpu0);
+  const startStatements = [...statementCounts.values()].reduce((a, b) => a + b, 0);
+  statementCounts.clear();
+  const pg0 = await backendCpu(pool, dbName);
   try {
     let ended = 0;
     while (Date.now() < ready + 300_000) {
@@ -423,33 +455,75 @@ async function catchUp(dbUrl: string, tokensFile: string, pool: Pool) {
       if (ended >= CATCHUP) break;
       await new Promise((r) => setTimeout(r, 250));
     }
+    const cpu = process.cpuUsage(cpu0);
+    countingStatements = false;
+    const pgCpuMs = backendCpuDelta(pg0, await backendCpu(pool, dbName));
     const { rows } = await pool.query(`SELECT max(ended_at) AS last FROM grants WHERE id = ANY($1::uuid[])`, [ids]);
     const lastEnd = new Date(rows[0].last).getTime();
     const { rows: audit } = await pool.query(
       `SELECT count(DISTINCT grant_id)::int AS n FROM audit_events WHERE type = 'grant.expired' AND grant_id = ANY($1::uuid[])`,
       [ids],
     );
-    return { preloadMs, ended, elapsedMs: lastEnd - ready, expiredAudited: audit[0].n as number, verify: await verifyLog(broker.url!) };
+    const revokes = aws.calls.filter((c) => c.op === 'revoke').length;
+    return {
+      preloadMs,
+      ended,
+      elapsedMs: lastEnd - ready,
+      expiredAudited: audit[0].n as number,
+      // node CPU of this process (the broker, plus the bench's polling) from ready to the last expiry seen.
+      cpuMs: (cpu.user + cpu.system - startCpu.user - startCpu.system) / 1000,
+      pgCpuMs,
+      counts: Object.fromEntries(statementCounts),
+      startStatements,
+      revokes,
+      verify: await verifyLog(broker.url!),
+    };
   } finally {
+    countingStatements = false;
     await broker.close();
   }
 }
 
-/** Broker processes (`test/setup/local-broker.child.ts`: in-memory clouds) on the bench database, with the bench's settings. */
-async function spawnReplicas(dbUrl: string, tokensFile: string, count: number): Promise<BrokerProcess[]> {
+/** Phase 4 with `count` broker processes (bench/catchup-broker.child.ts) catching up together. */
+async function catchUpProcesses(dbUrl: string, tokensFile: string, pool: Pool, dbName: string, count: number) {
+  const aws = new LocalCloudProvider('aws', targetKinds);
+  return catchUpReplicas({
+    dbUrl,
+    dbName,
+    pool,
+    replicas: count,
+    env: (i) => replicaEnv(dbUrl, tokensFile, `catchup-${count}-${i}`),
+    preload: async () => {
+      // Not due while the brokers start; catchUpReplicas makes them due at one instant.
+      const createdAt = new Date();
+      const { grants, preloadMs } = await preloadActive(dbUrl, aws, createdAt, CATCHUP, () => new Date(createdAt.getTime() + 7_200_000));
+      return { ids: grants.map((g) => g.id), preloadMs };
+    },
+    verify: verifyLog,
+  });
+}
+
+/** The environment of a broker process on the bench database, with the bench's settings (replica id `id`). */
+function replicaEnv(dbUrl: string, tokensFile: string, id: string): Record<string, string> {
   const dir = dirname(tokensFile);
-  const env = (i: number): Record<string, string> => ({
+  return {
     JIT_ROLE: 'all',
     DATABASE_URL: dbUrl,
     JIT_TOKENS_FILE: tokensFile,
     JIT_AUDIT_SIGNING_KEY: ensureAuditSigningKey(dir).keyFile,
-    JIT_AUDIT_CHECKPOINT_FILE: join(dir, `audit-checkpoints-${i}.jsonl`),
+    JIT_AUDIT_CHECKPOINT_FILE: join(dir, `audit-checkpoints-${id}.jsonl`),
     JIT_MIN_DURATION: 'PT1S',
-    JIT_REPLICA_ID: `bench-${i}`,
+    JIT_REPLICA_ID: id,
     JIT_POLICY_FILE: join(__dirname, '..', 'test', 'fixtures', 'allow-all.policy.yaml'),
     JIT_RATE_LIMIT_WRITES: '9999999/PT1M',
-  });
-  return Promise.all(Array.from({ length: count }, (_, i) => spawnBroker(join(__dirname, '..', 'test', 'setup', 'local-broker.child.ts'), env(i))));
+  };
+}
+
+/** Broker processes (`test/setup/local-broker.child.ts`: in-memory clouds) on the bench database, with the bench's settings. */
+async function spawnReplicas(dbUrl: string, tokensFile: string, count: number): Promise<BrokerProcess[]> {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) => spawnBroker(join(__dirname, '..', 'test', 'setup', 'local-broker.child.ts'), replicaEnv(dbUrl, tokensFile, `bench-${i}`))),
+  );
 }
 
 /** POST /v1/grants spread over `count` broker processes, the load generator in this process's worker thread. */
@@ -567,7 +641,7 @@ async function main(): Promise<void> {
   line('broker', `role=${cfg.role}, db pool=10, sweep interval=${cfg.sweepIntervalMs} ms, sweep concurrency=${cfg.sweepConcurrency}, lease=${cfg.leaseMs} ms`);
   line('clouds', 'local in-memory (aws, azure, gcp); every grant a distinct principal, aws.iam-policy');
 
-  const pool = new Pool({ connectionString: dbUrl.toString(), max: 10 });
+  const pool = new Pool({ connectionString: dbUrl.toString(), max: 10, application_name: BENCH_APPLICATION });
   try {
     // Migrate once, before anything is timed.
     await (await openDatabase(dbUrl.toString(), '')).close();
@@ -616,12 +690,27 @@ async function main(): Promise<void> {
 
     if (PHASES.has(4)) {
       console.log(`\n4. catch-up: ${CATCHUP} active grants already expired when a broker (role=all) starts`);
-      const cu = await catchUp(dbUrl.toString(), tokensFile, pool);
+      const cu = await catchUp(dbUrl.toString(), tokensFile, pool, name);
       line('preload (SQL + AuditLog.record)', `${(cu.preloadMs / 1000).toFixed(1)} s`);
       line('expiries/s', `${rate(cu.ended, cu.elapsedMs)}  (${cu.ended} of ${CATCHUP} expired in ${(cu.elapsedMs / 1000).toFixed(2)} s from broker ready)`);
+      line('node CPU ms per expiry', `${(cu.cpuMs / CATCHUP).toFixed(3)} (broker in this process, with the bench's polling)`);
+      line('PostgreSQL CPU ms per expiry', `${(cu.pgCpuMs / CATCHUP).toFixed(3)} (the broker's backends)`);
+      line('statements per expiry', formatCounts(cu.counts, CATCHUP));
+      line('revoke calls', `${cu.revokes} for ${CATCHUP} grants`);
       line('grant.expired audit events', `${cu.expiredAudited} of ${CATCHUP}`);
       line('GET /v1/audit/verify', `ok=${cu.verify.ok}, checked=${cu.verify.checked}`);
       okAll &&= cu.ended === CATCHUP && cu.expiredAudited === CATCHUP && cu.verify.ok;
+      for (let n = 1; n <= REPLICAS; n++) {
+        const rp = await catchUpProcesses(dbUrl.toString(), tokensFile, pool, name, n);
+        console.log(`   ${n} broker process${n > 1 ? 'es' : ''} (role=all, own processes), ${CATCHUP} grants due at one instant`);
+        line('  expiries/s', `${rate(rp.ended, rp.elapsedMs)}  (${rp.ended} of ${CATCHUP} expired in ${(rp.elapsedMs / 1000).toFixed(2)} s from their expiresAt)`);
+        line('  node CPU ms per expiry', `${(rp.cpuMs / CATCHUP).toFixed(3)} (all processes)`);
+        line('  PostgreSQL CPU ms per expiry', (rp.pgCpuMs / CATCHUP).toFixed(3));
+        line('  statements per expiry', formatCounts(rp.counts, CATCHUP));
+        line('  revoke calls by process', `${rp.perReplica.join(' + ')} = ${rp.revokes}; grants revoked by two processes: ${rp.doubled}`);
+        line('  grant.expired events', `${rp.expiredEvents} for ${rp.expiredAudited} of ${CATCHUP} grants; verify ok=${rp.verify.ok}`);
+        okAll &&= rp.ended === CATCHUP && rp.expiredAudited === CATCHUP && rp.expiredEvents === CATCHUP && rp.doubled === 0 && rp.verify.ok;
+      }
     }
 
     if (PHASES.has(5)) {
