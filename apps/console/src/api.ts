@@ -49,12 +49,27 @@ export const api: JitClient = createJitClient({
   },
 });
 
-/** GET /console/session: the session, or null when signed out (401). */
-export async function fetchSession(signal?: AbortSignal): Promise<ConsoleSession | null> {
+/** The sign-in methods the broker offers (its 401 from /console/session says). */
+export interface SignInMethods {
+  oidc: boolean;
+  token: boolean;
+}
+
+export interface SessionState {
+  session: ConsoleSession | null;
+  /** When signed out: which sign-in methods the broker offers. */
+  signIn: SignInMethods;
+}
+
+/** GET /console/session: the session, or null with the sign-in methods when signed out (401). */
+export async function fetchSession(signal?: AbortSignal): Promise<SessionState> {
   const response = await fetch(CONSOLE_ROUTES.session, { credentials: 'same-origin', headers: { Accept: 'application/json' }, signal });
-  if (response.status === 401) return null;
+  if (response.status === 401) {
+    const body = (await response.json().catch(() => ({}))) as { signIn?: Partial<SignInMethods> };
+    return { session: null, signIn: { oidc: body.signIn?.oidc ?? true, token: body.signIn?.token ?? true } };
+  }
   if (!response.ok) throw await JitApiError.fromResponse(response);
-  return (await response.json()) as ConsoleSession;
+  return { session: (await response.json()) as ConsoleSession, signIn: { oidc: false, token: false } };
 }
 
 /** Paste-a-token sign-in: the broker checks the token and answers with the session cookie. */

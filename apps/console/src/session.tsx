@@ -10,9 +10,9 @@ export function useSessionQuery() {
   return useQuery({
     queryKey: ['session'],
     queryFn: async ({ signal }) => {
-      const session = await fetchSession(signal);
-      setCsrfToken(session?.csrfToken ?? null);
-      return session;
+      const state = await fetchSession(signal);
+      setCsrfToken(state.session?.csrfToken ?? null);
+      return state;
     },
     staleTime: 60_000,
     retry: false,

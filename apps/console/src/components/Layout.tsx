@@ -4,6 +4,7 @@ import { signOut } from '../api';
 import { hasRole, SessionProvider, useForgetSession, useSessionQuery } from '../session';
 import type { ConsoleSession } from '../api';
 import { ErrorState, Loading } from './states';
+import { BrandMark } from './BrandMark';
 
 interface NavItem {
   to: string;
@@ -36,25 +37,25 @@ export function Layout() {
 
   if (session.isPending) return <Loading what="your session" />;
   if (session.isError) return <div className="page"><ErrorState error={session.error} title="Could not read your session" /></div>;
-  if (!session.data) return <Navigate to={`/sign-in?returnTo=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+  if (!session.data.session) return <Navigate to={`/sign-in?returnTo=${encodeURIComponent(location.pathname + location.search)}`} replace />;
 
   return (
-    <SessionProvider session={session.data}>
+    <SessionProvider session={session.data.session}>
       <a className="skip-link" href="#main">Skip to content</a>
       <header className="topbar">
         <div className="brand">
-          <span className="brand-mark" aria-hidden="true">⏱</span> JIT access
+          <BrandMark /> JIT access
         </div>
         <nav aria-label="Main" className="mainnav">
           <ul>
-            {navFor(session.data).map((item) => (
+            {navFor(session.data.session).map((item) => (
               <li key={item.to}>
                 <NavLink to={item.to}>{item.label}</NavLink>
               </li>
             ))}
           </ul>
         </nav>
-        <UserMenu session={session.data} />
+        <UserMenu session={session.data.session} />
       </header>
       <main id="main" ref={main} tabIndex={-1} className="page">
         <Outlet />

@@ -34,7 +34,8 @@ export function VerificationPanel() {
           <p className="verification-status" data-testid="chain-status">
             {v.ok ? (
               <>
-                <span className="badge badge-ok">Verified</span> {v.checked.toLocaleString()} events checked, all intact, up to #{v.head.seq.toLocaleString()}.
+                <span className="badge badge-ok">Verified</span> The chain is intact up to event #{v.head.seq.toLocaleString()} ({v.checked.toLocaleString()} event{v.checked === 1 ? '' : 's'} walked
+                {v.walk.from === 'checkpoint' ? ' after the last valid signed checkpoint' : ''}).
               </>
             ) : (
               <>

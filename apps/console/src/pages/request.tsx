@@ -282,7 +282,8 @@ function FieldError({ id, message }: { id: string; message: string | undefined }
 
 function TargetInput({ field, value, error, onChange }: { field: TargetField; value: string; error: string | undefined; onChange: (value: string) => void }) {
   const id = `target-${field.name}`;
-  const help = [field.description, field.input === 'list' ? 'One a line.' : undefined, field.pattern && !field.description ? `Format: ${field.pattern}` : undefined].filter(Boolean).join(' ');
+  // The schema's pattern is for the browser to check (the title says what the broker answers), not to show.
+  const help = [field.description, field.input === 'list' ? 'One a line.' : undefined].filter(Boolean).join(' ');
   const describedBy = [help && `${id}-help`, error && `${id}-error`].filter(Boolean).join(' ') || undefined;
   const label = `${field.name}${field.required ? ' *' : ''}`;
   return (

@@ -4,6 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { CONSOLE_ROUTES, signInWithToken } from '../api';
 import { useSessionQuery } from '../session';
 import { ErrorState } from '../components/states';
+import { BrandMark } from '../components/BrandMark';
 
 /** Only paths inside the console are followed after sign-in (no open redirect). */
 function safeReturnTo(value: string | null): string {
@@ -22,7 +23,8 @@ export function SignInPage() {
   // The broker sends a failed OIDC callback back here with ?error=<text>.
   const callbackError = params.get('error');
 
-  if (session.data) return <Navigate to={returnTo} replace />;
+  if (session.data?.session) return <Navigate to={returnTo} replace />;
+  const methods = session.data?.signIn ?? { oidc: true, token: true };
 
   const onSubmit = async (event: FormEvent) => {
     event.preventDefault();
@@ -44,16 +46,21 @@ export function SignInPage() {
     <main id="main" className="signin">
       <div className="signin-card">
         <h1>
-          <span className="brand-mark" aria-hidden="true">⏱</span> JIT access console
+          <BrandMark /> JIT access console
         </h1>
         <p className="muted">Request, approve and audit just-in-time access to AWS, Azure and GCP.</p>
         {callbackError && <ErrorState error={new Error(callbackError)} title="Sign-in failed" />}
+        {methods.oidc && (
         <a className="btn btn-primary btn-block" href={`${CONSOLE_ROUTES.login}?returnTo=${encodeURIComponent(`/console${returnTo}`)}`}>
           Sign in with your company account
         </a>
+        )}
+        {methods.oidc && methods.token && (
         <div className="divider" role="separator">
           <span>or</span>
         </div>
+        )}
+        {methods.token && (
         <form onSubmit={(e) => void onSubmit(e)} className="stack">
           <div className="field">
             <label htmlFor="token">Paste an API token</label>
@@ -77,6 +84,8 @@ export function SignInPage() {
             {busy ? 'Signing in…' : 'Sign in with token'}
           </button>
         </form>
+        )}
+        {!methods.oidc && !methods.token && <p>This broker offers no console sign-in: set JIT_CONSOLE_OIDC_ISSUER (or, in a sandbox, JIT_CONSOLE_TOKEN_SIGN_IN=true).</p>}
       </div>
     </main>
   );
