@@ -206,6 +206,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), 'jit-profile-'));
   const keep = process.env.PROFILE_KEEP;
   const pool = new Pool({ connectionString: scratch.url, max: 2, application_name: OWN_APPLICATION });
+  // An idle session cut by the server must not end the run (pg.Pool throws an unhandled 'error' event otherwise).
+  pool.on('error', (e) => console.error(`profile driver's idle session ended: ${e.message}`));
   let child: Child | null = null;
   try {
     const tokensFile = join(dir, 'tokens.json');
