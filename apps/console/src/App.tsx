@@ -7,6 +7,7 @@ import { RequestPage } from './pages/request';
 import { MyGrantsPage } from './pages/my-grants';
 import { InboxPage } from './pages/inbox';
 import { AuditPage } from './pages/audit';
+import { AllGrantsPage } from './pages/all-grants';
 import { GrantPage } from './pages/grant';
 import { HomeRedirect } from './pages/home';
 
@@ -30,6 +31,7 @@ export function App() {
           <Route path="grants/:id" element={<GrantPage />} />
           <Route path="inbox" element={<InboxPage />} />
           <Route path="audit" element={<AuditPage />} />
+          <Route path="all-grants" element={<AllGrantsPage />} />
           <Route
             path="insights"
             element={

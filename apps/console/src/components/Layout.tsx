@@ -16,6 +16,7 @@ const NAV: NavItem[] = [
   { to: '/request', label: 'Request access', show: (s) => hasRole(s, 'requester', 'admin') },
   { to: '/grants', label: 'My grants', show: (s) => hasRole(s, 'requester', 'admin') },
   { to: '/inbox', label: 'Approvals', show: (s) => hasRole(s, 'approver', 'admin') },
+  { to: '/all-grants', label: 'All grants', show: (s) => hasRole(s, 'auditor', 'admin') },
   { to: '/audit', label: 'Audit', show: (s) => hasRole(s, 'auditor', 'admin') },
   { to: '/insights', label: 'Insights', show: (s) => hasRole(s, 'auditor', 'admin') },
 ];

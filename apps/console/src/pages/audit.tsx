@@ -138,7 +138,7 @@ function FilterForm({ initial, onApply, error }: { initial: Filters; onApply: (f
           <input id="f-to" type="datetime-local" value={form.to ?? ''} onChange={(e) => set('to', e.target.value)} aria-invalid={!!err('to')} />
         </div>
       </div>
-      <div className="actions" style={{ marginTop: '0.75rem' }}>
+      <div className="actions filters-actions">
         <button type="submit" className="btn btn-primary btn-small">
           Apply filters
         </button>

@@ -7,7 +7,7 @@ import { Empty } from '../components/states';
 export function HomeRedirect() {
   const session = useSession();
   const nav = navFor(session);
-  const first = nav.find((n) => n.to === '/inbox') ?? nav[0];
+  const first = nav.find((n) => n.to === '/inbox') ?? nav.find((n) => n.to === '/audit') ?? nav[0];
   if (!first) return <Empty>Your identity has no console role (requester, approver, auditor or admin).</Empty>;
   return <Navigate to={first.to} replace />;
 }

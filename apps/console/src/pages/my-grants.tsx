@@ -81,16 +81,18 @@ export function MyGrantsPage() {
   );
 }
 
-function GrantTable({ grants }: { grants: Grant[] }) {
+/** Grants as a table with a live countdown; `showRequester` for lists of other people's grants. */
+export function GrantTable({ grants, showRequester = false, caption = 'Your grants' }: { grants: Grant[]; showRequester?: boolean; caption?: string }) {
   const now = useNow(1000);
   return (
     <div className="table-wrap">
       <table className="responsive">
-        <caption className="visually-hidden">Your grants</caption>
+        <caption className="visually-hidden">{caption}</caption>
         <thead>
           <tr>
             <th scope="col">State</th>
             <th scope="col">Cloud</th>
+            {showRequester && <th scope="col">Requester</th>}
             <th scope="col">Target</th>
             <th scope="col">Principal</th>
             <th scope="col">Requested</th>
@@ -109,6 +111,11 @@ function GrantTable({ grants }: { grants: Grant[] }) {
               <td data-label="Cloud">
                 <CloudBadge cloud={g.cloud} />
               </td>
+              {showRequester && (
+                <td data-label="Requester" className="mono">
+                  {g.requestedBy}
+                </td>
+              )}
               <td data-label="Target">
                 <Link to={`/grants/${g.id}`} className="mono">
                   {targetSummary(g.target)}
@@ -131,7 +138,7 @@ function GrantTable({ grants }: { grants: Grant[] }) {
                   <span className="muted">—</span>
                 )}
               </td>
-              <td data-label="">{(g.state === 'active' || g.state === 'pending_approval' || g.state === 'provisioning') && <RevokeButton grant={g} label={g.state === 'pending_approval' ? 'Withdraw' : 'Revoke'} />}</td>
+              <td data-label="">{!showRequester && (g.state === 'active' || g.state === 'pending_approval' || g.state === 'provisioning') && <RevokeButton grant={g} label={g.state === 'pending_approval' ? 'Withdraw' : 'Revoke'} />}</td>
             </tr>
           ))}
         </tbody>
