@@ -4,9 +4,9 @@ import { GrantRow, toGrant } from '../mappers/grant-row.mapper';
 import { Statement, idempotencyConflict, insertGrantStatement, transitionStatement } from './postgres-grant.repository';
 
 /** Grant writes (with their events) sent as one statement at most; a larger queue goes out in several. */
-const MAX_BATCH = 64;
+export const MAX_BATCH = 64;
 /** Batch statements in flight at once: the next batch forms while these run. */
-const MAX_IN_FLIGHT = 2;
+export const MAX_IN_FLIGHT = 2;
 /** Further tries of a statement chosen as a deadlock's victim or failed on serialization (nothing of it was stored). */
 const CONFLICT_RETRIES = 2;
 
@@ -15,6 +15,31 @@ interface Pending {
   events: readonly StagedAuditEvent[];
   resolve(row: Grant | null): void;
   reject(e: unknown): void;
+}
+
+/** Upper bounds of the writes-per-statement buckets in `WriteBatchStats.sizes`. */
+export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64] as const;
+
+/** What the group commit did since it was made: each statement is one commit round trip. */
+export interface WriteBatchStats {
+  /** Statements sent (each commits on its own), retries included. */
+  statements: number;
+  /** Writes they carried. */
+  writes: number;
+  /** Statements by writes carried: `sizes[k]` counts those with at most `BATCH_SIZE_BUCKETS[k]` (and more than the bucket before). */
+  sizes: number[];
+  /** Statements in flight now, and the most at once so far. */
+  inFlight: number;
+  maxInFlight: number;
+  /** Writes waiting for a statement now (none in flight has room, or their grant is being written). */
+  queued: number;
+}
+
+export interface WriteBatchOptions {
+  /** Writes per statement at most (default `MAX_BATCH`). */
+  maxBatch?: number;
+  /** Statements in flight at once (default `MAX_IN_FLIGHT`). */
+  maxInFlight?: number;
 }
 
 /** `$n` placeholders of `sql` moved up by `offset`, so statements can share one parameter list. */
@@ -38,12 +63,23 @@ export class PostgresGrantWriteBatch {
   private inFlight = 0;
   /** Grants written by the statements in flight: a later write of one waits for them, as it would for the row lock. */
   private readonly writing = new Set<string>();
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+  private readonly counts = { statements: 0, writes: 0, sizes: BATCH_SIZE_BUCKETS.map(() => 0), maxInFlight: 0 };
 
   constructor(
     private readonly db: DataSource,
     private readonly clock: Clock,
     private readonly owner: string,
-  ) {}
+    options: WriteBatchOptions = {},
+  ) {
+    this.maxBatch = positive(options.maxBatch ?? MAX_BATCH, 'maxBatch');
+    this.maxInFlight = positive(options.maxInFlight ?? MAX_IN_FLIGHT, 'maxInFlight');
+  }
+
+  stats(): WriteBatchStats {
+    return { ...this.counts, sizes: [...this.counts.sizes], inFlight: this.inFlight, queued: this.queue.length };
+  }
 
   write(write: GrantWrite, events: readonly StagedAuditEvent[]): Promise<Grant | null> {
     return new Promise((resolve, reject) => {
@@ -53,10 +89,10 @@ export class PostgresGrantWriteBatch {
   }
 
   private flush(): void {
-    while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       const batch: Pending[] = [];
       const ids: string[] = [];
-      for (let i = 0; i < this.queue.length && batch.length < MAX_BATCH; ) {
+      for (let i = 0; i < this.queue.length && batch.length < this.maxBatch; ) {
         const id = grantIdOf(this.queue[i].write);
         if (this.writing.has(id)) {
           i++;
@@ -69,6 +105,7 @@ export class PostgresGrantWriteBatch {
       // Whatever is left waits for a grant written now.
       if (batch.length === 0) return;
       this.inFlight++;
+      this.counts.maxInFlight = Math.max(this.counts.maxInFlight, this.inFlight);
       void this.send(batch).finally(() => {
         for (const id of ids) this.writing.delete(id);
         this.inFlight--;
@@ -112,6 +149,10 @@ export class PostgresGrantWriteBatch {
 
   /** The batch as one statement; the row each write stored (null where its guard failed), in order. */
   private async run(batch: Pending[]): Promise<(Grant | null)[]> {
+    this.counts.statements++;
+    this.counts.writes += batch.length;
+    const bucket = BATCH_SIZE_BUCKETS.findIndex((b) => batch.length <= b);
+    this.counts.sizes[bucket === -1 ? BATCH_SIZE_BUCKETS.length - 1 : bucket]++;
     const now = this.clock.now();
     const params: unknown[] = [];
     const ctes: string[] = [];
@@ -160,6 +201,11 @@ export class PostgresGrantWriteBatch {
     for (const r of rows) out[r.w__] = toGrant(r);
     return out;
   }
+}
+
+function positive(n: number, name: string): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`write batch ${name} must be a positive integer, got ${n}`);
+  return n;
 }
 
 function grantIdOf(w: GrantWrite): string {

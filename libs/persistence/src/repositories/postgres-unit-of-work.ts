@@ -1,7 +1,9 @@
 import { DataSource } from 'typeorm';
 import { Clock, Grant, GrantWrite, StagedAuditEvent, Transaction, UnitOfWork } from '@jit/domain';
 import { PostgresAuditChainWrites } from './postgres-audit-chain.store';
-import { PostgresGrantWriteBatch } from './postgres-grant-write-batch';
+import { PostgresGrantWriteBatch, WriteBatchOptions, WriteBatchStats } from './postgres-grant-write-batch';
+
+export { BATCH_SIZE_BUCKETS, type WriteBatchOptions, type WriteBatchStats } from './postgres-grant-write-batch';
 import { PostgresGrantWrites, reopensApprovals } from './postgres-grant.repository';
 
 /** One PostgreSQL transaction for the grant and audit chain writes; `afterCommit` work is awaited after COMMIT, outside the transaction. */
@@ -13,9 +15,15 @@ export class PostgresUnitOfWork extends UnitOfWork {
     private readonly clock: Clock,
     /** This replica's lease owner id, written with the grant leases it takes. */
     private readonly owner: string,
+    batch: WriteBatchOptions = {},
   ) {
     super();
-    this.batch = new PostgresGrantWriteBatch(db, clock, owner);
+    this.batch = new PostgresGrantWriteBatch(db, clock, owner, batch);
+  }
+
+  /** The group commit's statements and sizes so far (/metrics, commits per grant in the bench). */
+  writeBatchStats(): WriteBatchStats {
+    return this.batch.stats();
   }
 
   async run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
