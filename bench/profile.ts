@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,7 +25,8 @@ import { openScratchDatabase } from './scratch-database';
  *   - statements and transactions (BEGIN) the broker sent per operation, by verb;
  *   - the 15 functions with the most self time in V8's CPU profile, and self time by package.
  * Phase 1: PROFILE_GRANTS POST /v1/grants (after PROFILE_WARMUP), PROFILE_CONCURRENCY connections;
- * the load generator (this process, Node's fetch) prints its own CPU per grant too.
+ * the load generator (this process; Node's fetch, or PROFILE_CLIENT=http for node:http on a
+ * keep-alive agent) prints its own CPU per grant too.
  * Phase 2: PROFILE_CATCHUP active grants made overdue at once; the sweeper ends them
  * (PROFILE_PHASES=1 runs phase 1 alone).
  * PROFILE_LOG_LEVEL=info runs the broker at that JIT_LOG_LEVEL (JSON lines to /dev/null), so the
@@ -40,6 +42,8 @@ const CATCHUP = intEnv('PROFILE_CATCHUP', 3000);
 const PHASES = process.env.PROFILE_PHASES ?? '1,2';
 if (!/^1(,2)?$/.test(PHASES)) throw new Error(`PROFILE_PHASES must be 1 or 1,2, got ${JSON.stringify(PHASES)}`);
 const LOG_LEVEL = process.env.PROFILE_LOG_LEVEL;
+const CLIENT = process.env.PROFILE_CLIENT ?? 'fetch';
+if (CLIENT !== 'fetch' && CLIENT !== 'http') throw new Error(`PROFILE_CLIENT must be fetch or http, got ${JSON.stringify(CLIENT)}`);
 const TOP = 15;
 const CLK_TCK = 100;
 
@@ -92,19 +96,41 @@ async function spawnProfiledBroker(env: Record<string, string>): Promise<Child> 
   };
 }
 
+/** One POST /v1/grants with Node's fetch (undici inside, keep-alive): the client `npm run bench` uses. */
+async function postWithFetch(url: string, body: string): Promise<number> {
+  const res = await fetch(`${url}/v1/grants`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** The same with node:http on a keep-alive agent of CONCURRENCY sockets: no WHATWG streams, Headers or Response objects. */
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+function postWithHttp(url: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}/v1/grants`, {
+      method: 'POST',
+      agent,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    req.once('error', reject);
+    req.once('response', (res) => {
+      res.on('data', () => undefined);
+      res.once('end', () => resolve(res.statusCode ?? 0));
+      res.once('error', reject);
+    });
+    req.end(body);
+  });
+}
+
 async function postGrants(url: string, count: number, tag: string): Promise<Record<number, number>> {
   const statuses: Record<number, number> = {};
+  const post = CLIENT === 'http' ? postWithHttp : postWithFetch;
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
       for (let i = next++; i < count; i = next++) {
-        const res = await fetch(`${url}/v1/grants`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-          body: requestBody(`${tag}${i}`),
-        });
-        await res.arrayBuffer();
-        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+        const status = await post(url, requestBody(`${tag}${i}`));
+        statuses[status] = (statuses[status] ?? 0) + 1;
       }
     }),
   );
@@ -251,7 +277,7 @@ async function main(): Promise<void> {
     let pgCpu = backendCpuDelta(pg0, await backendCpu(pool, dbName));
     line('responses', Object.entries(statuses).map(([s, n]) => `${n}× ${s}`).join(', '));
     report('grant', GRANTS, stopped, pgCpu, elapsed, idleShare);
-    line('load generator CPU ms per grant', `${((loadCpu.user + loadCpu.system) / 1000 / GRANTS).toFixed(3)}  (fetch, this process)`);
+    line('load generator CPU ms per grant', `${((loadCpu.user + loadCpu.system) / 1000 / GRANTS).toFixed(3)}  (${CLIENT === 'http' ? 'node:http, keep-alive agent' : 'fetch'}, this process)`);
     summarise(apiFile, GRANTS, (stopped.cpuMs as number) / GRANTS);
     if (!PHASES.includes('2')) return;
 
