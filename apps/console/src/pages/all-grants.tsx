@@ -29,7 +29,7 @@ export function AllGrantsPage() {
   });
   const apply = (next: Filters) => {
     setCursors([undefined]);
-    setParams(Object.fromEntries(Object.entries(next).filter(([, v]) => v)) as Record<string, string>);
+    setParams(Object.fromEntries(Object.entries(next).filter(([, v]) => v)));
   };
   return (
     <section>
