@@ -14,6 +14,8 @@ import {
 } from '@jit/grants';
 import { OidcTokenVerifier } from '@jit/identity';
 import { BrokerMetrics } from '@jit/observability';
+import { ConsoleAuth } from './console/console-auth';
+import { ConsoleAuthController } from './console/console-auth.controller';
 import { AuditController } from './http/audit.controller';
 import { TokenAuthGuard } from './http/auth/token-auth.guard';
 import { TokenRegistry } from './http/auth/token-registry';
@@ -46,6 +48,8 @@ export interface BrokerParts {
   auditLog: AuditLogUseCase;
   grantStats: GrantStatsUseCase;
   rateLimiter: SubjectRateLimiter;
+  /** The web console's sign-in and sessions; the token guard also accepts its session cookie. */
+  console: ConsoleAuth;
 }
 
 @Module({})
@@ -69,10 +73,11 @@ export class BrokerModule {
       { provide: AuditLogUseCase, useValue: parts.auditLog },
       { provide: GrantStatsUseCase, useValue: parts.grantStats },
       { provide: SubjectRateLimiter, useValue: parts.rateLimiter },
+      { provide: ConsoleAuth, useValue: parts.console },
     ];
     return {
       module: BrokerModule,
-      controllers: [GrantsController, AuditController, StatsController, PolicyController, HealthController, SystemController],
+      controllers: [GrantsController, AuditController, StatsController, PolicyController, HealthController, SystemController, ConsoleAuthController],
       providers: [
         ...values,
         // In this order: the limit is keyed by the subject the token guard established.

@@ -41,6 +41,9 @@ import { loadAuditSigning } from './audit/audit-signing';
 import { BrokerLifecycleHooks } from './broker-hooks';
 import { BrokerLogging, startLogging } from './broker-logging';
 import { BrokerModule } from './broker.module';
+import { ConsoleAuth } from './console/console-auth';
+import { ConsoleSessionStore } from './console/console-session.store';
+import { consoleStaticMiddleware } from './console/console-static';
 import { TokenRegistry } from './http/auth/token-registry';
 import { answerClientErrors } from './http/client-error.handler';
 import { jsonBodyMiddleware } from './http/json-body.middleware';
@@ -244,6 +247,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         auditLog: new AuditLogUseCase(auditLog, trust),
         grantStats: new GrantStatsUseCase(new PostgresGrantStatsReader(database.dataSource), clock),
         rateLimiter: new SubjectRateLimiter(config.rateLimits, metrics),
+        console: new ConsoleAuth(new ConsoleSessionStore(database.dataSource), tokens, oidc, policyHolder, config.console, clock, config.publicUrl),
       }),
       { bodyParser: false, logger: logging.nest },
     );
@@ -259,6 +263,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   // First: every later middleware, guard and handler logs with the request's id.
   app.use(requestIdMiddleware(logging.root));
   app.use(jsonBodyMiddleware(config.bodyLimitBytes));
+  // The web console's files at /console (its sign-in routes are ConsoleAuthController's).
+  if (config.role !== 'sweeper') app.use('/console', consoleStaticMiddleware(config.console.dir, config.console.oidc && new URL(config.console.oidc.issuer).origin));
   // Built on the first /docs request, not here: the start does not wait for it.
   if (openApi) openApi.build = () => buildOpenApiDocument(app, kinds, config.publicUrl);
   answerClientErrors(app.getHttpServer());

@@ -39,6 +39,11 @@ export class TokenRegistry {
     return this.byHash.get(sha256Hex(token));
   }
 
+  /** The actor of the token with this SHA-256 (a console session holds the hash, never the token). */
+  resolveHash(hash: string): Actor | undefined {
+    return this.byHash.get(hash.toLowerCase());
+  }
+
   get size(): number {
     return this.byHash.size;
   }

@@ -1,0 +1,81 @@
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Request, Response } from 'express';
+import { z } from 'zod';
+import { Public } from '../http/auth/auth.decorators';
+import { problemType, sendProblem } from '../http/problem';
+import { ConsoleAuth } from './console-auth';
+
+const tokenBody = z.strictObject({ token: z.string().min(1).max(8192) });
+
+/**
+ * The console's sign-in, session and sign-out (/console/auth/*, /console/session). Public to the
+ * token guard: each route checks the session cookie itself. Not part of the v1 API (nor its
+ * OpenAPI document): the console is its only client.
+ */
+@ApiExcludeController()
+@Controller('console')
+export class ConsoleAuthController {
+  constructor(private readonly auth: ConsoleAuth) {}
+
+  @Get('session')
+  @Public()
+  async session(@Req() req: Request, @Res() res: Response): Promise<void> {
+    res.setHeader('Cache-Control', 'no-store');
+    const view = await this.auth.view(req);
+    if (view) {
+      res.json(view);
+      return;
+    }
+    sendProblem(res, {
+      type: problemType('unauthenticated'),
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'not signed in',
+      signIn: this.auth.signInMethods,
+    });
+  }
+
+  @Get('auth/login')
+  @Public()
+  async login(@Req() req: Request, @Res() res: Response, @Query('returnTo') returnTo?: string): Promise<void> {
+    const { location, cookie } = await this.auth.beginOidcSignIn(req, typeof returnTo === 'string' ? returnTo : '/console/');
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Set-Cookie', cookie);
+    res.redirect(303, location);
+  }
+
+  @Get('auth/callback')
+  @Public()
+  async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const { location, cookies } = await this.auth.finishOidcSignIn({ method: req.method, secure: req.secure, headers: req.headers, url: req.originalUrl });
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Set-Cookie', cookies);
+    res.redirect(303, location);
+  }
+
+  @Post('auth/token')
+  @Public()
+  @HttpCode(204)
+  async token(@Req() req: Request, @Res() res: Response, @Body() body: unknown): Promise<void> {
+    const parsed = tokenBody.safeParse(body);
+    if (!parsed.success) {
+      const errors = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
+      sendProblem(res, { type: problemType('validation'), title: 'Invalid request', status: 400, detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors });
+      return;
+    }
+    const cookie = await this.auth.signInWithToken(req, parsed.data.token);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Set-Cookie', cookie);
+    res.status(204).end();
+  }
+
+  @Post('auth/logout')
+  @Public()
+  async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const cookie = await this.auth.signOut(req);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Set-Cookie', cookie);
+    res.status(204).end();
+  }
+}
