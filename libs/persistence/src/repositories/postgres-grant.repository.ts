@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
@@ -54,6 +55,12 @@ const isGrantCursor = (v: unknown): v is GrantCursor =>
 
 /** Grant rows on PostgreSQL (or the embedded PGlite): the reads. Writes are `PostgresGrantWrites`, in a unit of work. */
 export class PostgresGrantRepository extends GrantRepository {
+  /**
+   * Overlap reads asked for in the same tick, as the sweeper asks for every grant of a claim,
+   * answered by one query (DataLoader, no cache: each read sees the rows as they are when it runs).
+   */
+  private readonly overlapReads = new DataLoader<string, Grant[]>((keys) => this.liveWithOverlapKeys(keys), { cache: false, maxBatchSize: 500 });
+
   constructor(
     private readonly db: DataSource,
     private readonly clock: Clock,
@@ -126,6 +133,11 @@ export class PostgresGrantRepository extends GrantRepository {
   }
 
   async liveWithOverlapKey(overlapKey: string, exceptId: string): Promise<Grant[]> {
+    return (await this.overlapReads.load(overlapKey)).filter((g) => g.id !== exceptId);
+  }
+
+  /** The live grants of each of `keys`, in one query (the reads liveWithOverlapKey coalesces). */
+  private async liveWithOverlapKeys(keys: readonly string[]): Promise<Grant[][]> {
     // Read before every grant and revoke call: a named statement, parsed and planned once per
     // connection instead of every time, straight on the pool; the live states are inlined so
     // even a generic plan matches the partial index IDX_grants_overlap_live. (On the embedded
@@ -133,11 +145,18 @@ export class PostgresGrantRepository extends GrantRepository {
     // statements a gone one prepared: openDatabase's forgetGoneConnections.)
     const pool = (this.db.driver as PostgresDriver).master as Pool;
     const { rows } = await pool.query<GrantRow>({
-      name: 'grants_live_with_overlap_key',
-      text: `SELECT * FROM grants WHERE overlap_key = $1 AND id <> $2 AND state IN (${sqlList(LIVE_STATES)}) ORDER BY expires_at`,
-      values: [overlapKey, exceptId],
+      name: 'grants_live_with_overlap_keys',
+      text: `SELECT * FROM grants WHERE overlap_key = ANY($1::text[]) AND state IN (${sqlList(LIVE_STATES)}) ORDER BY expires_at`,
+      values: [[...new Set(keys)]],
     });
-    return rows.map(toGrant);
+    const byKey = new Map<string, Grant[]>();
+    for (const row of rows) {
+      const g = toGrant(row);
+      const list = byKey.get(g.overlapKey);
+      if (list) list.push(g);
+      else byKey.set(g.overlapKey, [g]);
+    }
+    return keys.map((k) => byKey.get(k) ?? []);
   }
 
   async subjectsOf(cloud: CloudName, since: Date): Promise<GrantSubject[]> {
