@@ -118,3 +118,10 @@ export function isoToLocal(value: string | null | undefined): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
+
+/** The document's title for the page being shown (what a screen reader announces and a tab shows). */
+export function usePageTitle(title: string): void {
+  useEffect(() => {
+    document.title = `${title} · JIT access`;
+  }, [title]);
+}

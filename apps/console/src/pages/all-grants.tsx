@@ -6,7 +6,7 @@ import { api } from '../api';
 import { useApiSchema } from '../schema';
 import { GrantTable } from './my-grants';
 import { Empty, ErrorState, fieldError, Loading } from '../components/states';
-import { isoToLocal, localToIso } from '../format';
+import { isoToLocal, localToIso, usePageTitle } from '../format';
 
 const KEYS = ['cloud', 'state', 'requester', 'principal', 'from', 'to'] as const;
 type Key = (typeof KEYS)[number];
@@ -16,6 +16,7 @@ const PAGE = 50;
 
 /** Every grant across clouds (GET /v1/grants), filtered on the server and read a page at a time. */
 export function AllGrantsPage() {
+  usePageTitle('All grants');
   const [params, setParams] = useSearchParams();
   const filters = Object.fromEntries(KEYS.flatMap((k) => (params.get(k) ? [[k, params.get(k)!]] : []))) as Filters;
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);

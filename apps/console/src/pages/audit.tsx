@@ -7,7 +7,7 @@ import { useApiSchema } from '../schema';
 import { CloudBadge } from '../components/GrantBits';
 import { VerificationPanel } from '../components/VerificationPanel';
 import { Empty, ErrorState, fieldError, Loading } from '../components/states';
-import { formatTime, isoToLocal, localToIso } from '../format';
+import { formatTime, isoToLocal, localToIso, usePageTitle } from '../format';
 
 const FILTER_KEYS = ['cloud', 'principal', 'actor', 'type', 'from', 'to'] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
@@ -25,6 +25,7 @@ function filtersOf(params: URLSearchParams): Filters {
  * applied, and the chain's verification with the last signed checkpoint.
  */
 export function AuditPage() {
+  usePageTitle('Audit log');
   const [params, setParams] = useSearchParams();
   const filters = filtersOf(params);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -171,6 +172,7 @@ function EventTable({ events, busy }: { events: AuditEvent[]; busy: boolean }) {
             <th scope="col">Principal</th>
             <th scope="col">Actor</th>
             <th scope="col">Grant</th>
+            <th scope="col">Summary</th>
           </tr>
         </thead>
         <tbody>
@@ -203,11 +205,40 @@ function EventTable({ events, busy }: { events: AuditEvent[]; busy: boolean }) {
                   '—'
                 )}
               </td>
+              <td data-label="Summary" className="event-summary">
+                <EventSummary event={e} />
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** The few facts of an event's data an auditor scans for (rule, decision count, reason, comment), and the rest on demand. */
+function EventSummary({ event }: { event: AuditEvent }) {
+  const d = event.data as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+  const approval = d.approval as { mode?: string; rule?: string } | undefined;
+  const parts = [
+    text(d.rule) ?? text(approval?.rule),
+    text(approval?.mode),
+    d.received !== undefined && d.required !== undefined ? `${text(d.received)}/${text(d.required)} approvals` : undefined,
+    text(d.code),
+    text(d.reason),
+    d.comment ? `“${text(d.comment)}”` : undefined,
+    text(d.error),
+  ].filter(Boolean);
+  return (
+    <>
+      {parts.length > 0 && <span>{parts.join(' · ')}</span>}
+      <details>
+        <summary>Data</summary>
+        <pre className="event-data">{JSON.stringify(event.data, null, 2)}</pre>
+        <p className="muted mono hash">hash {event.hash}</p>
+      </details>
+    </>
   );
 }
 

@@ -7,11 +7,12 @@ import { hasRole, useSession } from '../session';
 import { approvalNeeds, CloudBadge, StateBadge, TargetFacts } from '../components/GrantBits';
 import { RevokeButton } from '../components/RevokeButton';
 import { Empty, ErrorState, Loading } from '../components/states';
-import { countdown, formatTime, humanDuration, TERMINAL_STATES, useNow } from '../format';
+import { countdown, formatTime, humanDuration, TERMINAL_STATES, useNow, usePageTitle } from '../format';
 import { typeTone } from './audit';
 
 /** One grant: its facts, its approvals, and (for auditors) its full audit history. */
 export function GrantPage() {
+  usePageTitle('Grant');
   const { id = '' } = useParams();
   const session = useSession();
   const location = useLocation();

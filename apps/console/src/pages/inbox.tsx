@@ -5,7 +5,7 @@ import type { Grant } from '@jit/client';
 import { api } from '../api';
 import { approvalNeeds, CloudBadge, StateBadge, TargetFacts } from '../components/GrantBits';
 import { Empty, ErrorState, Loading } from '../components/states';
-import { ago, countdown, formatTime, humanDuration, targetSummary, useNow } from '../format';
+import { ago, countdown, formatTime, humanDuration, targetSummary, useNow, usePageTitle } from '../format';
 
 /**
  * What the signed-in approver can decide now (GET /v1/grants?awaiting=me), each request with
@@ -13,6 +13,7 @@ import { ago, countdown, formatTime, humanDuration, targetSummary, useNow } from
  * and decided ones leave without a reload.
  */
 export function InboxPage() {
+  usePageTitle('Approvals');
   const inbox = useQuery({
     queryKey: ['grants', 'inbox'],
     queryFn: ({ signal }) => api.listGrants({ awaiting: 'me', limit: 50 }, { signal }),

@@ -7,7 +7,7 @@ import { useSession } from '../session';
 import { CloudBadge, StateBadge } from '../components/GrantBits';
 import { RevokeButton } from '../components/RevokeButton';
 import { Empty, ErrorState, Loading } from '../components/states';
-import { countdown, formatTime, humanDuration, targetSummary, useNow } from '../format';
+import { countdown, formatTime, humanDuration, targetSummary, useNow, usePageTitle } from '../format';
 
 const FILTERS: { value: string; label: string; states?: ListGrantsQuery['state'] }[] = [
   { value: 'active', label: 'Active', states: 'active' },
@@ -19,6 +19,7 @@ const PAGE = 25;
 
 /** The signed-in requester's grants, newest first, a page at a time, with a live countdown and revoke. */
 export function MyGrantsPage() {
+  usePageTitle('My grants');
   const session = useSession();
   const [filter, setFilter] = useState('all');
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);

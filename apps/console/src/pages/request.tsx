@@ -6,7 +6,7 @@ import { api } from '../api';
 import { useApiSchema, type TargetField, type TargetKindForm } from '../schema';
 import { DecisionSummary } from '../components/GrantBits';
 import { ErrorState, fieldError, Loading } from '../components/states';
-import { humanSeconds, isoSeconds } from '../format';
+import { humanSeconds, isoSeconds, usePageTitle } from '../format';
 
 const DURATIONS = ['PT15M', 'PT30M', 'PT1H', 'PT2H', 'PT4H', 'PT8H'];
 
@@ -62,6 +62,7 @@ function useSettled<T>(value: T, ms = 500): T {
 }
 
 export function RequestPage() {
+  usePageTitle('Request access');
   const schema = useApiSchema();
   if (schema.isPending) return <Loading what="the request form" />;
   if (schema.isError) return <ErrorState error={schema.error} title="Could not read the broker's API description" />;

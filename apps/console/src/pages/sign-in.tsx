@@ -4,6 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { CONSOLE_ROUTES, signInWithToken } from '../api';
 import { useSessionQuery } from '../session';
 import { ErrorState } from '../components/states';
+import { usePageTitle } from '../format';
 import { BrandMark } from '../components/BrandMark';
 
 /** Only paths inside the console are followed after sign-in (no open redirect). */
@@ -12,6 +13,7 @@ function safeReturnTo(value: string | null): string {
 }
 
 export function SignInPage() {
+  usePageTitle('Sign in');
   const [params] = useSearchParams();
   const returnTo = safeReturnTo(params.get('returnTo'));
   const session = useSessionQuery();
