@@ -125,3 +125,8 @@ export function usePageTitle(title: string): void {
     document.title = `${title} · JIT access`;
   }, [title]);
 }
+
+/** Wider than a phone (the stylesheet's breakpoint): panels such as filters start open there. */
+export function wideScreen(): boolean {
+  return window.matchMedia('(min-width: 801px)').matches;
+}

@@ -6,7 +6,7 @@ import { api } from '../api';
 import { useApiSchema } from '../schema';
 import { GrantTable } from './my-grants';
 import { Empty, ErrorState, fieldError, Loading } from '../components/states';
-import { isoToLocal, localToIso, usePageTitle } from '../format';
+import { isoToLocal, localToIso, usePageTitle, wideScreen } from '../format';
 
 const KEYS = ['cloud', 'state', 'requester', 'principal', 'from', 'to'] as const;
 type Key = (typeof KEYS)[number];
@@ -72,56 +72,59 @@ function GrantFilters({ initial, onApply, error }: { initial: Filters; onApply: 
     </div>
   );
   return (
-    <form className="card filters-card" onSubmit={onSubmit} aria-label="Filter grants">
-      <div className="filters">
-        <div className="field">
-          <label htmlFor="g-cloud">Cloud</label>
-          <select id="g-cloud" value={form.cloud ?? ''} onChange={(e) => set('cloud', e.target.value)}>
-            <option value="">All clouds</option>
-            {(schema.data?.clouds ?? ['aws', 'azure', 'gcp']).map((c) => (
-              <option key={c} value={c}>
-                {c.toUpperCase()}
-              </option>
-            ))}
-          </select>
+    <details className="card filters-card" open={wideScreen() || Object.keys(initial).length > 0}>
+      <summary className="filters-summary">Filters{Object.keys(initial).length ? ` (${Object.keys(initial).length} applied)` : ''}</summary>
+      <form onSubmit={onSubmit} aria-label="Filter grants">
+        <div className="filters">
+          <div className="field">
+            <label htmlFor="g-cloud">Cloud</label>
+            <select id="g-cloud" value={form.cloud ?? ''} onChange={(e) => set('cloud', e.target.value)}>
+              <option value="">All clouds</option>
+              {(schema.data?.clouds ?? ['aws', 'azure', 'gcp']).map((c) => (
+                <option key={c} value={c}>
+                  {c.toUpperCase()}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="g-state">State</label>
+            <select id="g-state" value={form.state ?? ''} onChange={(e) => set('state', e.target.value)}>
+              <option value="">All states</option>
+              {STATES.map((s) => (
+                <option key={s} value={s}>
+                  {s.replace(/_/g, ' ')}
+                </option>
+              ))}
+            </select>
+          </div>
+          {text('requester', 'Requester', 'sandbox-dev')}
+          {text('principal', 'Principal', 'user:dev@example.com')}
+          <div className="field">
+            <label htmlFor="g-from">Requested from</label>
+            <input id="g-from" type="datetime-local" value={form.from ?? ''} onChange={(e) => set('from', e.target.value)} />
+          </div>
+          <div className="field">
+            <label htmlFor="g-to">Requested before</label>
+            <input id="g-to" type="datetime-local" value={form.to ?? ''} onChange={(e) => set('to', e.target.value)} />
+          </div>
         </div>
-        <div className="field">
-          <label htmlFor="g-state">State</label>
-          <select id="g-state" value={form.state ?? ''} onChange={(e) => set('state', e.target.value)}>
-            <option value="">All states</option>
-            {STATES.map((s) => (
-              <option key={s} value={s}>
-                {s.replace(/_/g, ' ')}
-              </option>
-            ))}
-          </select>
+        <div className="actions filters-actions">
+          <button type="submit" className="btn btn-primary btn-small">
+            Apply filters
+          </button>
+          <button
+            type="button"
+            className="btn btn-quiet btn-small"
+            onClick={() => {
+              setForm({});
+              onApply({});
+            }}
+          >
+            Clear
+          </button>
         </div>
-        {text('requester', 'Requester', 'sandbox-dev')}
-        {text('principal', 'Principal', 'user:dev@example.com')}
-        <div className="field">
-          <label htmlFor="g-from">Requested from</label>
-          <input id="g-from" type="datetime-local" value={form.from ?? ''} onChange={(e) => set('from', e.target.value)} />
-        </div>
-        <div className="field">
-          <label htmlFor="g-to">Requested before</label>
-          <input id="g-to" type="datetime-local" value={form.to ?? ''} onChange={(e) => set('to', e.target.value)} />
-        </div>
-      </div>
-      <div className="actions filters-actions">
-        <button type="submit" className="btn btn-primary btn-small">
-          Apply filters
-        </button>
-        <button
-          type="button"
-          className="btn btn-quiet btn-small"
-          onClick={() => {
-            setForm({});
-            onApply({});
-          }}
-        >
-          Clear
-        </button>
-      </div>
-    </form>
+      </form>
+    </details>
   );
 }

@@ -7,7 +7,7 @@ import { useApiSchema } from '../schema';
 import { CloudBadge } from '../components/GrantBits';
 import { VerificationPanel } from '../components/VerificationPanel';
 import { Empty, ErrorState, fieldError, Loading } from '../components/states';
-import { formatTime, isoToLocal, localToIso, usePageTitle } from '../format';
+import { formatTime, isoToLocal, localToIso, usePageTitle, wideScreen } from '../format';
 
 const FILTER_KEYS = ['cloud', 'principal', 'actor', 'type', 'from', 'to'] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
@@ -104,57 +104,60 @@ function FilterForm({ initial, onApply, error }: { initial: Filters; onApply: (f
     </div>
   );
   return (
-    <form className="card filters-card" onSubmit={onSubmit} aria-label="Filter the audit log">
-      <div className="filters">
-        <div className="field">
-          <label htmlFor="f-cloud">Cloud</label>
-          <select id="f-cloud" value={form.cloud ?? ''} onChange={(e) => set('cloud', e.target.value)}>
-            <option value="">All clouds</option>
-            {(schema.data?.clouds ?? ['aws', 'azure', 'gcp']).map((c) => (
-              <option key={c} value={c}>
-                {c.toUpperCase()}
-              </option>
-            ))}
-          </select>
+    <details className="card filters-card" open={wideScreen() || Object.keys(initial).length > 0}>
+      <summary className="filters-summary">Filters{Object.keys(initial).length ? ` (${Object.keys(initial).length} applied)` : ''}</summary>
+      <form onSubmit={onSubmit} aria-label="Filter the audit log">
+        <div className="filters">
+          <div className="field">
+            <label htmlFor="f-cloud">Cloud</label>
+            <select id="f-cloud" value={form.cloud ?? ''} onChange={(e) => set('cloud', e.target.value)}>
+              <option value="">All clouds</option>
+              {(schema.data?.clouds ?? ['aws', 'azure', 'gcp']).map((c) => (
+                <option key={c} value={c}>
+                  {c.toUpperCase()}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="f-type">Event type</label>
+            <select id="f-type" value={form.type ?? ''} onChange={(e) => set('type', e.target.value)}>
+              <option value="">All types</option>
+              {(schema.data?.auditTypes ?? []).map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </div>
+          {input('principal', 'Principal', 'user:dev@example.com')}
+          {input('actor', 'Actor', 'sandbox-dev')}
+          <div className="field">
+            <label htmlFor="f-from">From</label>
+            <input id="f-from" type="datetime-local" value={form.from ?? ''} onChange={(e) => set('from', e.target.value)} aria-invalid={!!err('from')} />
+          </div>
+          <div className="field">
+            <label htmlFor="f-to">To</label>
+            <input id="f-to" type="datetime-local" value={form.to ?? ''} onChange={(e) => set('to', e.target.value)} aria-invalid={!!err('to')} />
+          </div>
         </div>
-        <div className="field">
-          <label htmlFor="f-type">Event type</label>
-          <select id="f-type" value={form.type ?? ''} onChange={(e) => set('type', e.target.value)}>
-            <option value="">All types</option>
-            {(schema.data?.auditTypes ?? []).map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
+        <div className="actions filters-actions">
+          <button type="submit" className="btn btn-primary btn-small">
+            Apply filters
+          </button>
+          <button
+            type="button"
+            className="btn btn-quiet btn-small"
+            onClick={() => {
+              setForm({});
+              onApply({});
+            }}
+          >
+            Clear
+          </button>
         </div>
-        {input('principal', 'Principal', 'user:dev@example.com')}
-        {input('actor', 'Actor', 'sandbox-dev')}
-        <div className="field">
-          <label htmlFor="f-from">From</label>
-          <input id="f-from" type="datetime-local" value={form.from ?? ''} onChange={(e) => set('from', e.target.value)} aria-invalid={!!err('from')} />
-        </div>
-        <div className="field">
-          <label htmlFor="f-to">To</label>
-          <input id="f-to" type="datetime-local" value={form.to ?? ''} onChange={(e) => set('to', e.target.value)} aria-invalid={!!err('to')} />
-        </div>
-      </div>
-      <div className="actions filters-actions">
-        <button type="submit" className="btn btn-primary btn-small">
-          Apply filters
-        </button>
-        <button
-          type="button"
-          className="btn btn-quiet btn-small"
-          onClick={() => {
-            setForm({});
-            onApply({});
-          }}
-        >
-          Clear
-        </button>
-      </div>
-    </form>
+      </form>
+    </details>
   );
 }
 
