@@ -19,6 +19,8 @@ export type {
   GrantRequest,
   GrantRequestResult,
   GrantState,
+  GrantStats,
+  GrantStatsQuery,
   JitClient,
   JitClientOptions,
   ListGrantsQuery,

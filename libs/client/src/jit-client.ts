@@ -13,6 +13,7 @@ export type AuditVerification = Schemas['AuditVerification'];
 export type AuditCheckpointPage = Schemas['AuditCheckpointPage'];
 export type AccessRules = Schemas['AccessRules'];
 export type PolicyEvaluation = Schemas['PolicyEvaluation'];
+export type GrantStats = Schemas['GrantStats'];
 export type GrantState = Grant['state'];
 
 type Query<O extends keyof operations> = NonNullable<NonNullable<operations[O]['parameters']['query']>>;
@@ -20,6 +21,7 @@ export type ListGrantsQuery = Query<'listGrants'>;
 export type AuditQuery = Omit<Query<'listAuditEvents'>, 'format'>;
 export type VerifyQuery = Query<'verifyAuditChain'>;
 export type CheckpointsQuery = Query<'listAuditCheckpoints'>;
+export type GrantStatsQuery = Query<'getGrantStats'>;
 
 export interface JitClientOptions {
   /** The broker's URL, e.g. `https://jit.example.com` (its API is under /v1). */
@@ -74,6 +76,8 @@ export interface JitClient {
   verifyAuditChain(query?: VerifyQuery): Promise<AuditVerification>;
   listAuditCheckpoints(query?: CheckpointsQuery): Promise<AuditCheckpointPage>;
   getAccessRules(): Promise<AccessRules>;
+  /** Aggregates for charts over from..to (auditors and admins). */
+  getGrantStats(query?: GrantStatsQuery, options?: { signal?: AbortSignal }): Promise<GrantStats>;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -164,6 +168,9 @@ export function createJitClient(options: JitClientOptions): JitClient {
     },
     async getAccessRules() {
       return data(await api.GET('/v1/policy'));
+    },
+    async getGrantStats(query = {}, { signal } = {}) {
+      return data(await api.GET('/v1/stats', { params: { query }, signal }));
     },
   };
   return client;
