@@ -58,8 +58,9 @@ import { ReconcileScheduler } from './sweeper/reconcile.scheduler';
 import { ReconcileMetricsHooks } from './reconcile-metrics.hooks';
 import { StrandedClaims } from './sweeper/stranded-claims';
 import { targetKinds } from './target-kinds';
+import { registerWritePathMetrics } from './write-path.metrics';
 
-/** How often each replica chains audit events that no writer is waiting for (normally there are none). */
+/** How often each replica chains staged audit events besides the rounds writers ask for: those of a writer that died, or of a round that failed. */
 const AUDIT_CHAIN_SWEEP_MS = 1000;
 
 /** A check for /health: whether the sweeper's last cycle ended within `stallAfterMs`; says so once when it did not. */
@@ -156,6 +157,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const auditLog = new AuditLog(unitOfWork, new PostgresAuditChainStore(database.dataSource), clock);
   const metrics = new BrokerMetrics(() => store.countByState());
   metrics.info.set({ role: config.role, clouds: options.providers.map((p) => p.cloud).join(','), database: database.description.startsWith('embedded') ? 'embedded' : 'postgresql' }, 1);
+  // Commits per state change: the group commit's statements by writes carried, and the chaining rounds beside them.
+  registerWritePathMetrics(metrics.registry, () => postgresUnitOfWork.writeBatchStats(), () => auditLog.chainingStats());
   const hooks = new BrokerLifecycleHooks(metrics, kinds);
   const registry = new CloudProviderRegistry(tracing ? options.providers.map((p) => new TracedCloudProvider(p)) : options.providers);
   const transitions = new GrantTransitions(unitOfWork, store, auditLog, hooks);
