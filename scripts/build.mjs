@@ -111,8 +111,19 @@ const brokerMain = resolve(outDir, 'apps/broker/src/main.js');
     format: 'cjs',
     target: 'node20.19',
     external: EXTERNAL,
+    // Without comments and whitespace, in ASCII: V8 parses the whole file before it runs any of
+    // it and holds its text as long as the process lives, in two bytes a character if a single
+    // one (a dash in a comment) is beyond Latin-1. 5.9 MB in one byte a character instead of
+    // 9.2 MB in two: an AWS-only broker idles at 114 MiB instead of 128 MiB and starts on about
+    // a sixth less CPU. Identifiers are not shortened: that held 19 MiB more idle (measured with
+    // npm run bench:startup), and stack traces keep the functions' and classes' names.
+    minifyWhitespace: true,
+    minifySyntax: true,
     keepNames: true,
-    // Composed with SWC's maps: stack traces (node --enable-source-maps) name the TypeScript lines.
+    charset: 'ascii',
+    // The bundled packages' licence comments, in main.js.LEGAL.txt beside it.
+    legalComments: 'linked',
+    // Composed with SWC's maps: with node --enable-source-maps, stack traces name the TypeScript lines.
     sourcemap: true,
     sourcesContent: false,
     // The ES modules bundled into this CommonJS file (Nest's) read import.meta.url for createRequire.
