@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { TaskCancelledError } from 'cockatiel';
 import { isAbortError, withRetry, withTimeout } from './resilience.policy';
 
@@ -141,11 +142,17 @@ describe(withTimeout.name, () => {
     expect(called).toBe(false);
   });
 
-  it('should leave no listener on a long-lived parent signal once calls have settled', async () => {
+  it('should put one listener on a long-lived parent whatever the calls in flight, and cancel them all with it', async () => {
     const parent = new AbortController();
-    const { getEventListeners } = await import('node:events');
     for (let i = 0; i < 5; i++) await withTimeout(1_000, async () => i, () => new Error('timed out'), parent.signal);
     await withTimeout(10, () => new Promise<never>(() => undefined), () => new Error('timed out'), parent.signal).catch(() => undefined);
-    expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
+    const aborted: boolean[] = [];
+    const running = Array.from({ length: 20 }, () =>
+      withTimeout(60_000, (signal) => new Promise<never>(() => signal.addEventListener('abort', () => aborted.push(true))), () => new Error('timed out'), parent.signal),
+    );
+    expect(getEventListeners(parent.signal, 'abort')).toHaveLength(1);
+    parent.abort();
+    for (const r of running) await expect(r).rejects.toBeInstanceOf(TaskCancelledError);
+    expect(aborted).toHaveLength(20);
   });
 });
