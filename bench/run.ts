@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { execSync } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -48,6 +48,10 @@ const LEAD_MS = intEnv('BENCH_LEAD_MS', 6000);
 const CATCHUP = intEnv('BENCH_CATCHUP', 10_000);
 /** Broker processes for phase 5 (1 up to this many). */
 const REPLICAS = intEnv('BENCH_REPLICAS', 2);
+/** Where phase 1's and 5's load generator runs: a worker thread of this process (default, as in the runs recorded so far) or a process of its own. */
+const LOADGEN = oneOf('BENCH_LOADGEN', ['worker', 'process'] as const);
+/** Its HTTP client: Node's fetch (default) or node:http on a keep-alive agent. */
+const CLIENT = oneOf('BENCH_CLIENT', ['fetch', 'http'] as const);
 /** The phases to run (BENCH_PHASES=3,4 or 1-2,5; default all), so one part can be measured again without the rest. */
 const PHASES = phaseSet(env.BENCH_PHASES);
 
@@ -87,6 +91,14 @@ function phaseSet(value: string | undefined): ReadonlySet<number> {
     for (let k = Number(m[1]); k <= Number(m[2] ?? m[1]); k++) out.add(k);
   }
   return out;
+}
+
+/** The variable `name`, one of `values` (the first when unset or empty). */
+function oneOf<T extends string>(name: string, values: readonly T[]): T {
+  const value = env[name]?.trim();
+  if (!value) return values[0];
+  if (!(values as readonly string[]).includes(value)) throw new Error(`${name} must be one of ${values.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
 }
 
 function pct(sorted: ArrayLike<number>, p: number): number {
@@ -179,12 +191,39 @@ async function closedLoop(total: number, concurrency: number, job: (i: number) =
 
 /**
  * The HTTP load generator runs in a worker thread (its own event loop), so request building and
- * response parsing do not share the broker's event loop. Node's fetch (undici) keeps connections alive.
+ * response parsing do not share the broker's event loop; with BENCH_LOADGEN=process it runs in a
+ * child process instead, so the bench process's CPU is the broker's alone (phase 1) and the load
+ * generator reports its own. BENCH_CLIENT=fetch (default): Node's fetch (undici), keep-alive;
+ * BENCH_CLIENT=http: node:http on a keep-alive agent of BENCH_CONCURRENCY sockets, which costs
+ * about a third of fetch's CPU per request (bench:profile, PROFILE_CLIENT).
  */
 const LOAD_GENERATOR = `
-const { parentPort, workerData } = require('node:worker_threads');
+const threads = require('node:worker_threads');
+const http = require('node:http');
 const { performance } = require('node:perf_hooks');
-const { urls, token, warmup, total, concurrency, template } = workerData;
+const ownProcess = !threads.parentPort;
+const { urls, token, warmup, total, concurrency, template, client } = ownProcess ? JSON.parse(process.env.BENCH_LOADGEN_DATA) : threads.workerData;
+const reply = ownProcess ? (m) => process.send(m, () => process.exit(0)) : (m) => threads.parentPort.postMessage(m);
+const headers = { authorization: 'Bearer ' + token, 'content-type': 'application/json' };
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+async function withFetch(url, body) {
+  const res = await fetch(url, { method: 'POST', headers, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+function withHttp(url, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } });
+    req.once('error', reject);
+    req.once('response', (res) => {
+      res.on('data', () => undefined);
+      res.once('end', () => resolve(res.statusCode));
+      res.once('error', reject);
+    });
+    req.end(body);
+  });
+}
+const send = client === 'http' ? withHttp : withFetch;
 async function run(count, tag) {
   const latencies = new Float64Array(count);
   const statuses = {};
@@ -194,43 +233,60 @@ async function run(count, tag) {
     for (let i = next++; i < count; i = next++) {
       const body = template.replace('__I__', tag + i);
       const s = performance.now();
-      const res = await fetch(urls[i % urls.length] + '/v1/grants', {
-        method: 'POST',
-        headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' },
-        body,
-      });
-      await res.arrayBuffer();
+      const status = await send(urls[i % urls.length] + '/v1/grants', body);
       latencies[i] = performance.now() - s;
-      statuses[res.status] = (statuses[res.status] || 0) + 1;
+      statuses[status] = (statuses[status] || 0) + 1;
     }
   }));
   return { elapsed: performance.now() - t0, latencies, statuses };
 }
 (async () => {
   await run(warmup, 'w');
+  const cpu0 = process.cpuUsage();
   const measured = await run(total, 'm');
-  parentPort.postMessage(measured);
-})().catch((e) => parentPort.postMessage({ error: String(e && e.stack || e) }));
+  const cpu = process.cpuUsage(cpu0);
+  // In a worker thread process.cpuUsage() is the whole process's, broker included: not reported.
+  reply({ ...measured, cpuMs: ownProcess ? (cpu.user + cpu.system) / 1000 : null });
+})().catch((e) => reply({ error: String(e && e.stack || e) }));
 `;
 
+interface LoadResult {
+  elapsed: number;
+  latencies: Float64Array;
+  statuses: Record<string, number>;
+  /** The load generator's own CPU over the measured requests (BENCH_LOADGEN=process only). */
+  cpuMs: number | null;
+}
+
 /** Sends request i to `urls[i % urls.length]` (one URL per replica). */
-function runLoadGenerator(...urls: string[]): Promise<{ elapsed: number; latencies: Float64Array; statuses: Record<string, number> }> {
+function runLoadGenerator(...urls: string[]): Promise<LoadResult> {
+  const data = {
+    urls,
+    token: TOKENS.requester,
+    warmup: WARMUP,
+    total: GRANTS,
+    concurrency: CONCURRENCY,
+    template: JSON.stringify(requestBody('__I__')),
+    client: CLIENT,
+  };
   return new Promise((resolve, reject) => {
-    const worker = new Worker(LOAD_GENERATOR, {
-      eval: true,
-      workerData: {
-        urls,
-        token: TOKENS.requester,
-        warmup: WARMUP,
-        total: GRANTS,
-        concurrency: CONCURRENCY,
-        template: JSON.stringify(requestBody('__I__')),
-      },
-    });
+    const settle = (m: LoadResult & { error?: string }) => (m.error ? reject(new Error(m.error)) : resolve(m));
+    if (LOADGEN === 'process') {
+      const child = spawn(process.execPath, ['-e', LOAD_GENERATOR], {
+        env: { ...process.env, BENCH_LOADGEN_DATA: JSON.stringify(data) },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        // Structured clone over IPC, so the latencies stay a Float64Array.
+        serialization: 'advanced',
+      });
+      child.once('message', settle);
+      child.once('error', reject);
+      child.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
+      return;
+    }
+    const worker = new Worker(LOAD_GENERATOR, { eval: true, workerData: data });
     worker.once('message', (m) => {
       void worker.terminate();
-      if (m.error) reject(new Error(m.error));
-      else resolve(m);
+      settle(m);
     });
     worker.once('error', reject);
   });
@@ -336,8 +392,9 @@ async function apiThroughput(dbUrl: string, tokensFile: string, pool: Pool, dbNa
     const r = await runLoadGenerator(broker.url!);
     const waits = await stopSampling();
     const cpu = process.cpuUsage(cpu0);
-    const cpuPercent = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
-    return { ...r, latencies: r.latencies.sort(), waits, cpuPercent };
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    const cpuPercent = (cpuMs / (performance.now() - t0)) * 100;
+    return { ...r, latencies: r.latencies.sort(), waits, cpuPercent, cpuMsPerGrant: cpuMs / (GRANTS + WARMUP) };
   } finally {
     await broker.close();
   }
@@ -637,6 +694,7 @@ async function main(): Promise<void> {
   line('BENCH_CONCURRENCY', String(CONCURRENCY));
   line('BENCH_EXPIRING over BENCH_WINDOW_S', `${EXPIRING} over ${WINDOW_S} s`);
   line('BENCH_CATCHUP / BENCH_REPLICAS', `${CATCHUP} / ${REPLICAS}`);
+  line('BENCH_LOADGEN / BENCH_CLIENT', `${LOADGEN} / ${CLIENT}`);
   line('BENCH_PHASES', [...PHASES].sort((a, b) => a - b).join(','));
   line('broker', `role=${cfg.role}, db pool=10, sweep interval=${cfg.sweepIntervalMs} ms, sweep concurrency=${cfg.sweepConcurrency}, lease=${cfg.leaseMs} ms`);
   line('clouds', 'local in-memory (aws, azure, gcp); every grant a distinct principal, aws.iam-policy');
@@ -649,12 +707,17 @@ async function main(): Promise<void> {
     let okAll = true;
     let apiRate: number | null = null;
     if (PHASES.has(1)) {
-      console.log(`\n1. POST /v1/grants through HTTP (${GRANTS} grants after ${WARMUP} warm-up, ${CONCURRENCY} keep-alive connections)`);
+      console.log(`\n1. POST /v1/grants through HTTP (${GRANTS} grants after ${WARMUP} warm-up, ${CONCURRENCY} keep-alive connections; load generator: ${LOADGEN === 'worker' ? 'worker thread' : 'own process'}, ${CLIENT})`);
       const api = await apiThroughput(dbUrl.toString(), tokensFile, pool, name);
       apiRate = GRANTS / api.elapsed;
       line('grants/s', rate(GRANTS, api.elapsed));
       line('latency p50 / p99 / max', `${ms(pct(api.latencies, 50))} / ${ms(pct(api.latencies, 99))} / ${ms(pct(api.latencies, 100))}`);
-      line('node CPU (broker + load generator)', `${api.cpuPercent.toFixed(0)}% of one core (warm-up included)`);
+      if (LOADGEN === 'worker') {
+        line('node CPU (broker + load generator)', `${api.cpuPercent.toFixed(0)}% of one core, ${api.cpuMsPerGrant.toFixed(2)} ms per grant (warm-up included)`);
+      } else {
+        line('node CPU, broker (this process)', `${api.cpuPercent.toFixed(0)}% of one core, ${api.cpuMsPerGrant.toFixed(2)} ms per grant (warm-up included)`);
+        line('load generator (own process)', `${((api.cpuMs ?? 0) / GRANTS).toFixed(2)} ms of CPU per grant`);
+      }
       line('db sessions by wait (mean)', api.waits);
       line('responses', Object.entries(api.statuses).map(([s, n]) => `${n}× ${s}`).join(', '));
     }
