@@ -5,6 +5,7 @@ import { ensureAuditSigningKey, runUntilSignal, startBroker, targetKinds } from 
 import { LocalCloudProvider } from '@jit/provider-local';
 import { sandboxBanner } from './sandbox-banner';
 import { attachSandboxClouds, startSandboxClouds } from './sandbox-clouds';
+import { registerConsoleCallbacks, startSandboxIdp } from './sandbox-idp';
 import { writeSandboxTokens } from './sandbox-tokens';
 
 /**
@@ -20,6 +21,14 @@ async function main(): Promise<void> {
   const tokens = writeSandboxTokens(dataDir, env.JIT_ADMIN_TOKEN);
   // The sandbox signs audit checkpoints with a key it makes once in the data folder (kept across runs).
   const signing = env.JIT_AUDIT_UNSIGNED === 'true' ? null : ensureAuditSigningKey(dataDir);
+  // JIT_SANDBOX_CLOUDS=local swaps the simulators for in-memory clouds (no wire protocol, one process
+  // only); JIT_SANDBOX_SIMULATORS_FILE attaches to the simulators another sandbox started, so that
+  // replicas on one database grant and revoke in the same clouds.
+  const sandboxEnv = SANDBOX_ENV_SCHEMA.safeParse(env);
+  if (!sandboxEnv.success) throw new Error(sandboxEnv.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('\n'));
+  const { JIT_SANDBOX_SIMULATORS_FILE: simulatorsFile, JIT_SANDBOX_CLOUDS: cloudKind, JIT_SANDBOX_IDP_PORT: idpPort } = sandboxEnv.data;
+  // The company IdP people sign in to the console with (a replica attached to another sandbox uses that one's, if told).
+  const idp = simulatorsFile ? undefined : await startSandboxIdp(idpPort);
   const config = loadBrokerConfig({
     JIT_POLICY_FILE: resolve(__dirname, '..', '..', '..', 'examples', 'sandbox.rules.yaml'),
     // Short human-readable lines for a person at a terminal; JIT_LOG_FORMAT=json gives production's.
@@ -30,17 +39,15 @@ async function main(): Promise<void> {
       JIT_AUDIT_CHECKPOINT_FILE: join(dataDir, 'audit-checkpoints.jsonl'),
       JIT_AUDIT_CHECKPOINT_INTERVAL: 'PT10S',
     }),
+    // The console (npm run build:console) with both sign-ins: the company IdP, and pasting a token printed below.
+    JIT_CONSOLE_DIR: resolve(__dirname, '..', '..', '..', 'dist', 'console'),
+    JIT_CONSOLE_TOKEN_SIGN_IN: 'true',
+    ...(idp && { JIT_CONSOLE_OIDC_ISSUER: idp.issuer }),
     ...env,
     JIT_ADMIN_TOKEN: tokens.admin,
     JIT_TOKENS_FILE: tokens.file,
     JIT_DATA_DIR: dataDir,
   });
-  // JIT_SANDBOX_CLOUDS=local swaps the simulators for in-memory clouds (no wire protocol, one process
-  // only); JIT_SANDBOX_SIMULATORS_FILE attaches to the simulators another sandbox started, so that
-  // replicas on one database grant and revoke in the same clouds.
-  const sandboxEnv = SANDBOX_ENV_SCHEMA.safeParse(env);
-  if (!sandboxEnv.success) throw new Error(sandboxEnv.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('\n'));
-  const { JIT_SANDBOX_SIMULATORS_FILE: simulatorsFile, JIT_SANDBOX_CLOUDS: cloudKind } = sandboxEnv.data;
   const clouds = simulatorsFile
     ? attachSandboxClouds(resolve(simulatorsFile))
     : cloudKind === 'local'
@@ -48,9 +55,14 @@ async function main(): Promise<void> {
       : await startSandboxClouds(join(dataDir, 'sandbox-simulators.json'));
   // Warnings and errors only, unless JIT_LOG_LEVEL asks for more (`info`: a line per request).
   const broker = await startBroker({ config, providers: clouds.providers, logLevels: env.JIT_LOG_LEVEL ? undefined : ['warn', 'error'] });
-  const base = `http://localhost:${new URL(broker.url!).port}`;
-  process.stdout.write(sandboxBanner({ base, database: broker.database.description, endpoints: clouds.endpoints, config, tokens, signing, dataDir }));
-  runUntilSignal(broker, () => clouds.close());
+  const port = new URL(broker.url!).port;
+  if (idp) registerConsoleCallbacks(idp, port, config.publicUrl);
+  const base = `http://localhost:${port}`;
+  process.stdout.write(sandboxBanner({ base, database: broker.database.description, endpoints: clouds.endpoints, config, tokens, signing, dataDir, idp: idp?.issuer }));
+  runUntilSignal(broker, async () => {
+    await clouds.close();
+    await idp?.close();
+  });
 }
 
 main().catch((e: unknown) => {

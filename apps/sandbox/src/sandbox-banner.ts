@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { BrokerConfig } from '@jit/config';
 import { SANDBOX } from './sandbox-clouds';
 import { SandboxTokens } from './sandbox-tokens';
@@ -11,10 +13,12 @@ export interface SandboxBannerFacts {
   tokens: SandboxTokens;
   signing: { publicKeyFile: string } | null;
   dataDir: string;
+  /** The simulated company IdP's issuer URL, when this sandbox started it. */
+  idp?: string;
 }
 
 /** What `npm run sandbox` prints once the broker listens: where things are, this run's tokens, a walk-through. */
-export function sandboxBanner({ base, database, endpoints, config, tokens, signing, dataDir }: SandboxBannerFacts): string {
+export function sandboxBanner({ base, database, endpoints, config, tokens, signing, dataDir, idp }: SandboxBannerFacts): string {
   const exampleDuration = config.minDurationSeconds <= 120 && config.maxDurationSeconds >= 120 ? 'PT2M' : `PT${config.minDurationSeconds}S`;
   return `
 JIT access broker sandbox
@@ -22,6 +26,8 @@ JIT access broker sandbox
   database   ${database}
   clouds     ${endpoints.join('\n             ')}
   durations  ${config.minDurationSeconds}s .. ${config.maxDurationSeconds}s
+  console    ${base}/console/   (${existsSync(join(config.console.dir, 'index.html')) ? 'built' : 'not built yet: npm run build:console'})
+  IdP        ${idp ? `${idp}   (the company IdP: sign in as alice (developers), bob or carol (sre); auditors paste the auditor token)` : 'none in this process (JIT_CONSOLE_OIDC_ISSUER)'}
 
 Tokens for this run (only their SHA-256 is kept, in ${tokens.file}):
   admin      ${tokens.admin}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { documented } from './env-docs';
-import { optionalVar } from './provider-env';
+import { intVar, optionalVar } from './provider-env';
 
 /** The variables only `npm run sandbox` reads (besides the broker's own). */
 export const SANDBOX_ENV_SCHEMA = z.object({
@@ -21,6 +21,12 @@ export const SANDBOX_ENV_SCHEMA = z.object({
     description:
       'attach to the simulators another sandbox started, described in its `<JIT_DATA_DIR>/sandbox-simulators.json` (replicas on one `DATABASE_URL`)',
     default: '(none: start the simulators)',
+  }),
+  JIT_SANDBOX_IDP_PORT: documented(intVar('JIT_SANDBOX_IDP_PORT', 0, 65535), {
+    group: 'sandbox',
+    description:
+      "port on 127.0.0.1 of the simulated company IdP where people sign in to the console (alice, bob, carol); the rules file's `corp` issuer names it, so change both (`0`: any free port, for a rules file written to match)",
+    default: '`8099`',
   }),
 });
 
