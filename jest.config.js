@@ -1,4 +1,4 @@
-/** Jest projects: unit (next to the code), medium (real PostgreSQL), contract (adapters vs simulators), e2e (HTTP). */
+/** Jest projects: unit (next to the code), medium (real PostgreSQL), contract (adapters vs simulators), e2e (HTTP), browser (the console in Chromium). */
 const tsconfig = require('./tsconfig.json');
 
 const moduleNameMapper = Object.fromEntries(
@@ -36,5 +36,7 @@ module.exports = {
     { ...base, displayName: 'medium', testMatch: ['<rootDir>/test/medium/**/*.medium-spec.ts'] },
     { ...base, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.contract-spec.ts'] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    // Each file starts a sandbox and a Chromium (test/browser/harness).
+    { ...base, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
   ],
 };
