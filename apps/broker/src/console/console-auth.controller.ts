@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpException, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { z } from 'zod';
@@ -48,8 +48,17 @@ export class ConsoleAuthController {
   @Get('auth/callback')
   @Public()
   async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const { location, cookies } = await this.auth.finishOidcSignIn({ method: req.method, secure: req.secure, headers: req.headers, url: req.originalUrl });
     res.setHeader('Cache-Control', 'no-store');
+    let done: { location: string; cookies: string[] };
+    try {
+      done = await this.auth.finishOidcSignIn({ method: req.method, secure: req.secure, headers: req.headers, url: req.originalUrl });
+    } catch (error) {
+      // A person's browser goes back to the sign-in page, which shows why; any other client gets the problem.
+      if (!(error instanceof HttpException) || !(req.headers.accept ?? '').includes('text/html')) throw error;
+      res.redirect(303, `/console/sign-in?${new URLSearchParams({ error: problemDetail(error) })}`);
+      return;
+    }
+    const { location, cookies } = done;
     res.setHeader('Set-Cookie', cookies);
     res.redirect(303, location);
   }
@@ -78,4 +87,10 @@ export class ConsoleAuthController {
     res.setHeader('Set-Cookie', cookie);
     res.status(204).end();
   }
+}
+
+function problemDetail(error: HttpException): string {
+  const body = error.getResponse();
+  const message = typeof body === 'string' ? body : (body as { message?: unknown }).message;
+  return typeof message === 'string' ? message : error.message;
 }
