@@ -30,6 +30,16 @@ const PENDING_RECHECK_MS = 5_000;
  */
 const REVOKE_RETRY_AFTER_CAP_MS = 10 * 60_000;
 
+/**
+ * A bound on concurrent cloud calls that the caller holds (the sweeper's per-cloud slots): the
+ * call waits in `enter` for a slot, and `leave` frees it as soon as the cloud has answered, before
+ * the outcome is written. `enter` may reject (the caller gave the work back): nothing is called or recorded.
+ */
+export interface CallGate {
+  enter(): Promise<void>;
+  leave(): void;
+}
+
 export type ProvisionResult =
   | { grant: Grant; outcome: ProvisionOutcome }
   | { grant: Grant; error: ProviderError };
@@ -89,11 +99,11 @@ export class GrantLifecycle {
    * is recovered (from `provisioning`: the revoke removes whatever the cloud may hold). Ends
    * `revoked` like any early revoke, or is retried as one.
    */
-  async carryOutRevoke(g: Grant, callEnded?: () => void): Promise<Grant> {
+  async carryOutRevoke(g: Grant, gate?: CallGate): Promise<Grant> {
     const retryAt = new Date(this.clock.now().getTime() + this.settings.leaseMs);
     const revoking = await this.transitions.apply(GrantAggregate.carryOutRevoke(g, { retryAt }), retryAt);
     if (!revoking) return (await this.store.findById(g.id)) ?? g;
-    return this.endAccess(revoking, 'revoked', callEnded);
+    return this.endAccess(revoking, 'revoked', gate);
   }
 
   /**
@@ -118,22 +128,24 @@ export class GrantLifecycle {
   /**
    * Ends a grant's access in the cloud and records `expired` or `revoked`; on failure, schedules
    * a retry (jittered backoff) or, after `revokeMaxAttempts` or a terminal error, `revoke_failed`.
-   * `callEnded` is told once the cloud has answered (or failed), before the outcome is written:
-   * the sweeper frees the cloud's slot then, while the write goes through the group commit.
+   * With `gate`, the cloud call alone waits for and holds one of the caller's slots (the overlap
+   * read before it and the write after it do not), so the sweeper's slots turn over at the
+   * cloud's pace while the outcomes go through the group commit.
    */
-  async endAccess(g: Grant, reason: 'expired' | 'revoked', callEnded?: () => void): Promise<Grant> {
+  async endAccess(g: Grant, reason: 'expired' | 'revoked', gate?: CallGate): Promise<Grant> {
     const provider = this.registry.get(g.cloud);
+    const overlapping = await this.overlapping(g);
+    await gate?.enter();
     const revokeIssuedAt = this.clock.now();
     if (reason === 'expired' && g.state === 'active') this.hooks.revocationLag(g, revocationLagSeconds(g, revokeIssuedAt));
-    const overlapping = await this.overlapping(g);
     try {
       await this.call(provider, 'revoke', (signal) => provider.revoke(grantSpec(g), { overlapping, early: reason === 'revoked' }, signal));
     } catch (e) {
+      gate?.leave();
       this.throwIfStopping();
-      callEnded?.();
       return this.scheduleRetry(g, reason, toProviderError(e));
     }
-    callEnded?.();
+    gate?.leave();
     return this.transitions.applyOrReload(GrantAggregate.end(g, reason, { revokeIssuedAt, endedAt: this.clock.now() }));
   }
 

@@ -1,6 +1,6 @@
 import { Clock, Grant, failureReason, revokeRequestPending } from '@jit/domain';
 import { CloudProviderRegistry } from './cloud-provider.registry';
-import { GrantLifecycle } from './grant-lifecycle';
+import { CallGate, GrantLifecycle } from './grant-lifecycle';
 import { GrantTransitions } from './grant-transitions';
 import { denyOnTimeout } from './pending-timeout';
 import { describeError } from './provider-failure';
@@ -24,22 +24,21 @@ export class ProcessDueGrantUseCase {
   constructor(private readonly deps: ProcessDueGrantDeps) {}
 
   /**
-   * `callEnded`, when given, is told as soon as the grant's revoke call has returned and only its
-   * write is left (expiries and revocations: the sweeper's catch-up), so the caller can free the
-   * cloud's slot before the write commits; the other kinds of work never call it and hold the
-   * slot until they end.
+   * With `gate`, an expiry's or a revocation's cloud call waits for and holds one of the caller's
+   * slots (see GrantLifecycle.endAccess); `gatesCall` tells which work does, so the caller can
+   * hold a slot for the whole of the rest (recovery, approval deadlines).
    */
-  async execute(g: Grant, callEnded?: () => void): Promise<Grant> {
+  async execute(g: Grant, gate?: CallGate): Promise<Grant> {
     const { lifecycle, transitions } = this.deps;
     const now = this.deps.clock.now();
     switch (g.state) {
       case 'active':
         // A revoke recorded while provisioning, left undone by a replica that died after activating.
-        if (revokeRequestPending(g)) return lifecycle.carryOutRevoke(g, callEnded);
-        return g.expiresAt <= now ? lifecycle.endAccess(g, 'expired', callEnded) : g;
+        if (revokeRequestPending(g)) return lifecycle.carryOutRevoke(g, gate);
+        return g.expiresAt <= now ? lifecycle.endAccess(g, 'expired', gate) : g;
       case 'revoking':
       case 'revoke_failed':
-        return lifecycle.endAccess(g, g.endReason === 'revoked' ? 'revoked' : 'expired', callEnded);
+        return lifecycle.endAccess(g, g.endReason === 'revoked' ? 'revoked' : 'expired', gate);
       case 'provisioning':
         return this.recover(g, now);
       case 'pending_approval':
@@ -47,6 +46,11 @@ export class ProcessDueGrantUseCase {
       default:
         return g;
     }
+  }
+
+  /** Whether execute() passes `g`'s cloud call through the gate (expiries and revocations), or makes no call or its own (recovery, approval deadlines). */
+  static gatesCall(g: Grant): boolean {
+    return g.state === 'active' || g.state === 'revoking' || g.state === 'revoke_failed';
   }
 
   private async recover(g: Grant, now: Date): Promise<Grant> {

@@ -1,5 +1,5 @@
 import { CloudName, Grant, SystemClock, WorkQueue } from '@jit/domain';
-import { ProcessDueGrantUseCase } from '@jit/grants';
+import { CallGate, ProcessDueGrantUseCase } from '@jit/grants';
 import { CloudFairShare } from './cloud-fair-share';
 import { GrantExpirySweeper } from './grant-expiry.sweeper';
 
@@ -137,6 +137,7 @@ describe('GrantExpirySweeper', () => {
       intervalMs: POLL_MS,
       leaseMs: 30_000,
       concurrency: 4,
+      claimAhead: 0,
       clouds: ['aws', 'gcp'],
     });
     sweeper.start();
@@ -168,6 +169,7 @@ describe('GrantExpirySweeper', () => {
       intervalMs: POLL_MS,
       leaseMs: 30_000,
       concurrency: 16,
+      claimAhead: 0,
       clouds: ['aws'],
     });
     sweeper.start();
@@ -180,7 +182,7 @@ describe('GrantExpirySweeper', () => {
     await sweeper.stop();
   });
 
-  it("should free a grant's slot once its cloud call returned, claiming on while writes are pending, up to maxOutstanding", async () => {
+  it("should hold a slot for an expiry's cloud call only, claiming on while writes are pending, up to maxOutstanding", async () => {
     let waiting = 100;
     const claims: number[] = [];
     const store = {
@@ -188,19 +190,24 @@ describe('GrantExpirySweeper', () => {
         const n = Math.min(limit, waiting);
         waiting -= n;
         claims.push(limit);
-        return Array.from({ length: n }, (_, i) => ({ id: `g-${waiting + i}`, cloud: 'aws' }) as Grant);
+        return Array.from({ length: n }, (_, i) => ({ id: `g-${waiting + i}`, cloud: 'aws', state: 'active', expiresAt: new Date() }) as Grant);
       },
       nextDueAt: async () => null,
     };
     // Every cloud call returns at once; every write waits until the test lets the writes land.
     let landWrites: () => void = () => undefined;
     const landed = new Promise<void>((r) => (landWrites = r));
-    const calling: string[] = [];
+    const called: string[] = [];
+    let calling = 0;
+    let mostCalling = 0;
     const processDue = {
-      execute: async (g: Grant, callEnded?: () => void) => {
-        calling.push(g.id);
+      execute: async (g: Grant, gate: CallGate) => {
+        await gate.enter();
+        mostCalling = Math.max(mostCalling, ++calling);
+        called.push(g.id);
         await Promise.resolve();
-        callEnded?.();
+        calling--;
+        gate.leave();
         await landed;
         return g;
       },
@@ -211,18 +218,62 @@ describe('GrantExpirySweeper', () => {
       leaseMs: 30_000,
       concurrency: 4,
       maxOutstanding: 12,
+      claimAhead: 0,
       clouds: ['aws'],
     });
     sweeper.start();
     await jest.advanceTimersByTimeAsync(100);
     // Four slots, but 12 grants under way: the slots were free again while the first writes waited.
-    expect(calling).toHaveLength(12);
+    expect(called).toHaveLength(12);
     expect(claims.every((limit) => limit <= 4)).toBe(true);
     landWrites();
     await jest.advanceTimersByTimeAsync(100);
     expect(waiting).toBe(0);
-    expect(calling).toHaveLength(100);
+    expect(called).toHaveLength(100);
+    expect(mostCalling).toBeLessThanOrEqual(4);
     await sweeper.stop();
+  });
+
+  it('should claim ahead of its free slots, keep the calls within the slots, and hand back what waited a quarter of the lease', async () => {
+    let waiting = 30;
+    const claims: number[] = [];
+    const store = {
+      claimDue: async (_owner: string, _lease: number, limit: number) => {
+        const n = Math.min(limit, waiting);
+        waiting -= n;
+        claims.push(limit);
+        return Array.from({ length: n }, (_, i) => ({ id: `g-${waiting + i}`, cloud: 'aws', state: 'active', expiresAt: new Date() }) as Grant);
+      },
+      nextDueAt: async () => null,
+      releaseClaims: async (ids: readonly string[]) => (handedBack.push(...ids), ids.length),
+    };
+    const handedBack: string[] = [];
+    // The cloud never answers: four calls hold the four slots.
+    const called: string[] = [];
+    const processDue = {
+      execute: async (g: Grant, gate: CallGate) => {
+        await gate.enter();
+        called.push(g.id);
+        return new Promise(() => undefined);
+      },
+    } as unknown as ProcessDueGrantUseCase;
+    const queue = Object.assign(queueOf(store), { releaseClaims: store.releaseClaims });
+    const sweeper = new GrantExpirySweeper(queue, processDue, new SystemClock(), {
+      owner: 'r1',
+      intervalMs: POLL_MS,
+      leaseMs: 40_000,
+      concurrency: 4,
+      claimAhead: 8,
+      clouds: ['aws'],
+    });
+    sweeper.start();
+    await jest.advanceTimersByTimeAsync(100);
+    // One claim of the four free slots and eight ahead; no more while no slot frees up.
+    expect(claims).toEqual([12]);
+    expect(called).toHaveLength(4);
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(handedBack).toHaveLength(8);
+    expect(called).toHaveLength(4);
   });
 
   it('should hold the slot until the work ends when the call never says it returned (recovery, approval deadlines)', async () => {

@@ -14,10 +14,16 @@ export interface SweeperSettings {
   onFailed?: (grantId: string | null, error: unknown) => void;
   /**
    * Claimed grants whose work has not ended, cloud calls and writes together (default 8 ×
-   * concurrency): a slot is freed once its cloud call returns, and the write that follows goes
-   * through the group commit; past this many the sweeper claims nothing more until writes land.
+   * concurrency): past this many the sweeper claims nothing more until writes land.
    */
   maxOutstanding?: number;
+  /**
+   * Grants of one cloud a claim may take beyond its free slots (default 4 × concurrency), to wait
+   * in this replica for a slot: claims in a catch-up are then a few large statements rather than
+   * one per slot-load. Only a cloud with a free slot claims ahead, and a grant that finds no slot
+   * within a quarter of the lease is handed back for any replica to claim.
+   */
+  claimAhead?: number;
 }
 
 /**
@@ -29,10 +35,12 @@ export interface SweeperSettings {
  * is no leader; nothing is kept in memory but the next wake-up time.
  * Each claim takes every cloud's due work within that cloud's fair share of `concurrency`
  * (CloudFairShare), in one statement, so a cloud whose calls hang cannot hold every slot and
- * delay the others' expiries. A slot covers a cloud call: it is freed once the call has returned
- * (expiries and revocations), while the outcome's write joins the group commit, so in a catch-up
- * the slots turn over at the cloud's pace, not at the commits'; `maxOutstanding` bounds the
- * grants claimed and not yet written.
+ * delay the others' expiries. A slot covers a cloud call only (the gate handed to the work): the
+ * overlap read before an expiry's revoke and the write after it run outside it, so the reads of
+ * a whole claim share one query, the slots turn over at the cloud's pace, and the outcomes join
+ * the group commit; `maxOutstanding` bounds the grants claimed and not yet written, `claimAhead`
+ * those waiting here for a slot. Work without a gated call (recovery of a provisioning grant, an
+ * approval deadline) holds a slot from start to end, as before.
  */
 export class GrantExpirySweeper {
   private readonly logger = new Logger(GrantExpirySweeper.name);
@@ -56,6 +64,13 @@ export class GrantExpirySweeper {
    */
   private readonly claimChunk: number;
   private readonly maxOutstanding: number;
+  private readonly claimAhead: number;
+  /** Grants of each cloud started and not yet given a slot (reading overlaps, or waiting at the gate). */
+  private readonly pending = new Map<CloudName, number>();
+  /** Work waiting at the gate for a slot of its cloud, first come first served. */
+  private readonly waiters = new Map<CloudName, { admit(): void; handBack(): void }[]>();
+  /** Claims handed back by grants that waited too long for a slot: released together. */
+  private handingBack: { ids: string[]; done: Promise<void> } | null = null;
 
   constructor(
     private readonly queue: WorkQueue,
@@ -66,6 +81,11 @@ export class GrantExpirySweeper {
     this.slots = new CloudFairShare(settings.concurrency, settings.clouds?.length ? settings.clouds : CLOUDS);
     this.claimChunk = Math.max(1, Math.floor(settings.concurrency / 8));
     this.maxOutstanding = Math.max(settings.concurrency, settings.maxOutstanding ?? 8 * settings.concurrency);
+    this.claimAhead = Math.max(0, settings.claimAhead ?? 4 * settings.concurrency);
+    for (const cloud of this.slots.clouds) {
+      this.pending.set(cloud, 0);
+      this.waiters.set(cloud, []);
+    }
   }
 
   start(): void {
@@ -89,6 +109,8 @@ export class GrantExpirySweeper {
     await this.cycling;
     // The cycle may have armed a timer on its way out; arm() refuses from now on.
     clearTimeout(this.wakeTimer);
+    // Work still waiting for a slot stops there: close() releases every lease this replica holds.
+    for (const queue of this.waiters.values()) for (const w of queue.splice(0)) w.handBack();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -125,8 +147,10 @@ export class GrantExpirySweeper {
   private async cycle(): Promise<void> {
     // Work due after this instant is either claimed below or found by nextDueAt: none falls between.
     const claimedAt = this.clock.now();
-    const limits = this.slots.split(this.maxOutstanding - this.inFlight.size);
+    const limits = this.claimLimits();
     const claimed = await this.queue.claimDueByCloud(this.settings.owner, this.settings.leaseMs, limits);
+    // Most overdue first: they take the free slots first (the claim's rows come back in no order).
+    claimed.sort((a, b) => expiryOf(a) - expiryOf(b));
     for (const g of claimed) this.dispatch(g);
     // A cloud with no room may have work waiting; one that took all it asked for surely has.
     let full = false;
@@ -143,39 +167,123 @@ export class GrantExpirySweeper {
     if (next && (this.wakeAt === null || next.getTime() < this.wakeAt)) this.arm(next.getTime());
   }
 
+  /**
+   * What to claim of each cloud: its free slots (fair share) and, while it has a free slot, up to
+   * `claimAhead` more, less what already waits for one; `maxOutstanding` in all.
+   */
+  private claimLimits(): Map<CloudName, number> {
+    let left = this.maxOutstanding - this.inFlight.size;
+    const limits = this.slots.split(left);
+    for (const [cloud, room] of limits) {
+      const n = room > 0 ? Math.max(0, Math.min(left, room + this.claimAhead - this.pendingOf(cloud))) : 0;
+      limits.set(cloud, n);
+      left -= n;
+    }
+    return limits;
+  }
+
+  private pendingOf(cloud: CloudName): number {
+    return this.pending.get(cloud) ?? 0;
+  }
+
   private dispatch(g: Grant): void {
-    this.slots.take(g.cloud);
-    let calling = true;
-    const freeSlot = () => {
-      if (!calling) return;
-      calling = false;
-      this.slots.release(g.cloud);
+    const cloud = g.cloud;
+    this.pending.set(cloud, this.pendingOf(cloud) + 1);
+    let state: 'pending' | 'calling' | 'done' = 'pending';
+    const gate = {
+      enter: () =>
+        new Promise<void>((resolve, reject) => {
+          if (state !== 'pending') return reject(new Error(`grant ${g.id}: entered the gate twice`));
+          const admit = () => {
+            clearTimeout(timer);
+            state = 'calling';
+            this.pending.set(cloud, this.pendingOf(cloud) - 1);
+            this.slots.take(cloud);
+            resolve();
+          };
+          const handBack = () => {
+            clearTimeout(timer);
+            state = 'done';
+            this.pending.set(cloud, this.pendingOf(cloud) - 1);
+            reject(new HandedBack(g.id));
+          };
+          const queue = this.waiters.get(cloud)!;
+          const waiter = { admit, handBack };
+          // Past a quarter of the lease without a slot (a cloud whose calls hang), the claim goes back for any replica to take.
+          const timer = setTimeout(() => {
+            const i = queue.indexOf(waiter);
+            if (i >= 0) queue.splice(i, 1);
+            handBack();
+          }, this.settings.leaseMs / 4);
+          if (this.stopped) handBack();
+          else if (queue.length === 0 && this.slots.room(cloud) > 0) admit();
+          else queue.push(waiter);
+        }),
+      leave: () => {
+        if (state !== 'calling') return;
+        state = 'done';
+        this.slots.release(cloud);
+        this.admitWaiters();
+        this.claimMore(cloud);
+      },
     };
-    const job = this.processDue
-      .execute(g, () => {
-        freeSlot();
-        this.claimMore(g.cloud);
-      })
+    const work = ProcessDueGrantUseCase.gatesCall(g)
+      ? this.processDue.execute(g, gate)
+      : gate.enter().then(() => this.processDue.execute(g).finally(() => gate.leave()));
+    const job = work
       .catch((e: unknown) => {
+        if (e instanceof HandedBack) return this.handBack(g.id);
         this.logger.error(`grant ${g.id}: ${e instanceof Error ? e.message : String(e)}`);
         this.settings.onFailed?.(g.id, e);
       })
       .finally(() => {
         this.inFlight.delete(job);
-        freeSlot();
-        this.claimMore(g.cloud);
+        // Work that made no gated call (not due after all, or its read failed) never took a slot.
+        if (state === 'pending') this.pending.set(cloud, this.pendingOf(cloud) - 1);
+        gate.leave();
+        this.claimMore(cloud);
       });
     this.inFlight.add(job);
   }
 
+  /** Gives each cloud's free slots to its waiting work, first come first served. */
+  private admitWaiters(): void {
+    for (const [cloud, queue] of this.waiters) {
+      while (queue.length > 0 && this.slots.room(cloud) > 0) queue.shift()!.admit();
+    }
+  }
+
+  /** Releases, in one statement per tick, the claims of work that waited too long for a slot. */
+  private handBack(id: string): Promise<void> {
+    if (!this.handingBack) {
+      const batch: { ids: string[]; done: Promise<void> } = { ids: [], done: Promise.resolve() };
+      batch.done = new Promise<void>((r) => setImmediate(r)).then(async () => {
+        this.handingBack = null;
+        // At stop, close() releases every lease of this replica.
+        if (this.stopped) return;
+        try {
+          await this.queue.releaseClaims(batch.ids);
+        } catch (e) {
+          for (const grantId of batch.ids) this.settings.onFailed?.(grantId, e);
+        }
+      });
+      this.handingBack = batch;
+    }
+    this.handingBack.ids.push(id);
+    return this.handingBack.done;
+  }
+
   /**
-   * With a backlog, claims again once a few of `cloud`'s slots are free (or its last call ended)
-   * and as many more grants may be outstanding: a cycle per freed slot cost a claim statement per
-   * grant in a catch-up.
+   * With a backlog, claims again once `cloud` could take a good part of a claim (or its last work
+   * ended) and as many more grants may be outstanding: a cycle per freed slot cost a claim
+   * statement per grant in a catch-up.
    */
   private claimMore(cloud: CloudName): void {
     if (!this.backlog) return;
-    if (this.slots.room(cloud) < this.claimChunk && this.slots.inFlightOf(cloud) > 0) return;
+    const room = this.slots.room(cloud);
+    const wanted = room > 0 ? room + this.claimAhead - this.pendingOf(cloud) : 0;
+    const idle = this.slots.inFlightOf(cloud) === 0 && this.pendingOf(cloud) === 0;
+    if (wanted < Math.max(this.claimChunk, this.claimAhead / 2) && !idle) return;
     if (this.maxOutstanding - this.inFlight.size < this.claimChunk && this.inFlight.size > 0) return;
     this.backlog = false;
     this.kick();
@@ -189,5 +297,14 @@ export class GrantExpirySweeper {
       this.wakeAt = null;
       this.kick();
     }, Math.max(0, at - this.clock.now().getTime()));
+  }
+}
+
+const expiryOf = (g: Grant): number => (g.expiresAt instanceof Date ? g.expiresAt.getTime() : 0);
+
+/** Work that found no slot in time, or was still waiting when the sweeper stopped: its claim is given back, nothing was called or recorded. */
+class HandedBack extends Error {
+  constructor(grantId: string) {
+    super(`grant ${grantId}: no slot in time, claim handed back`);
   }
 }
