@@ -115,6 +115,8 @@ describe('signed audit checkpoints', () => {
 
   it('should catch a tail rewritten and re-chained in the database, online and offline, even with the checkpoint rows deleted', async () => {
     await grant(20); // events past the last checkpoint are not yet protected; the rewrite reaches back before it
+    // Read through the API, so its events are chained (a request answers before its round) and the attacker re-chains a settled tail.
+    expect((await t.http.get('/v1/audit').set(t.as('auditor'))).status).toBe(200);
     const checkpoints = (await t.http.get('/v1/audit/checkpoints').set(t.as('auditor'))).body.items as { seq: number }[];
     await rewriteFrom(2, { forged: true });
     // The attacker also removes the checkpoint rows; the file sink outside the database keeps them.

@@ -183,7 +183,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   if (config.role !== 'api' && signing) {
     const checkpointer = new AuditCheckpointer(
       checkpointStore,
-      () => auditLog.head(),
+      () => auditLog.chainedHead(),
       signing.signer,
       signing.sinks,
       { everyEvents: config.audit.checkpointEvery, maxDelayMs: config.audit.checkpointIntervalMs },

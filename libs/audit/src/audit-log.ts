@@ -138,6 +138,16 @@ export class AuditLog {
     return this.chain.head();
   }
 
+  /**
+   * The head once everything committed before the call is chained, for the checkpointer: a
+   * checkpoint then covers every change answered before it. A failed round leaves the events
+   * staged; the head is read as it is (the next checkpoint covers them).
+   */
+  async chainedHead(): Promise<AuditHead> {
+    await this.chained().catch(() => undefined);
+    return this.chain.head();
+  }
+
   /** The highest `seq` stored, whether or not the chain head covers it. */
   maxSeq(): Promise<number> {
     return this.chain.maxSeq();
