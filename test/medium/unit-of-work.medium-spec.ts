@@ -88,6 +88,32 @@ describe('one unit of work for a grant change and its audit events', () => {
       ]);
     });
 
+    // A second session holds the head: the server (TEST_DATABASE_URL); PGlite is a single session.
+    (process.env.TEST_DATABASE_URL ? it : it.skip)('should answer a write once it committed while no chaining round can run, and chain it once one can', async () => {
+      const g = grant();
+      const before = await stores.audit.head();
+      const other = new Client({ connectionString: db.url });
+      await other.connect();
+      try {
+        // Every chaining round, of any replica, now waits for this lock.
+        await other.query('BEGIN');
+        await other.query('SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE');
+        // Resolves although the round it asked for is held: the writer does not wait for the chain (it would hang here).
+        const row = await stores.audit.write({ op: 'insert', grant: g, idempotency: null, leaseUntil: null }, [event(g, { n: 1 })]);
+        expect(row).toMatchObject({ id: g.id, state: 'active' });
+        // Committed with the grant, durable, not yet chained.
+        expect(await stagedOf(g.id)).toEqual([{ type: 'grant.requested', data: { n: 1 } }]);
+        expect(await stores.audit.head()).toEqual(before);
+        const reading = stores.audit.chained();
+        await other.query('COMMIT');
+        await reading;
+      } finally {
+        await other.end();
+      }
+      expect(await stagedOf(g.id)).toEqual([]);
+      expect((await stores.audit.list({ grantId: g.id }, 10, null)).items.map((e) => [e.seq, e.data])).toEqual([[before.seq + 1, { n: 1 }]]);
+    });
+
     it('should stage nothing when a transition finds the grant moved on, and both when it applies', async () => {
       const g = grant();
       await stores.insert(g, null, [], null);
