@@ -14,9 +14,11 @@ import { ago, countdown, formatTime, humanDuration, targetSummary, useNow, usePa
  */
 export function InboxPage() {
   usePageTitle('Approvals');
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
   const inbox = useQuery({
-    queryKey: ['grants', 'inbox'],
-    queryFn: ({ signal }) => api.listGrants({ awaiting: 'me', limit: 50 }, { signal }),
+    queryKey: ['grants', 'inbox', cursor],
+    queryFn: ({ signal }) => api.listGrants({ awaiting: 'me', limit: 50, ...(cursor && { cursor }) }, { signal }),
     refetchInterval: 4_000,
     refetchIntervalInBackground: false,
   });
@@ -26,7 +28,7 @@ export function InboxPage() {
       <div className="page-header">
         <h1>Approvals</h1>
         <p className="muted" aria-live="polite">
-          {inbox.data ? `${count}${inbox.data.nextCursor ? '+' : ''} waiting for you` : ''}
+          {inbox.data ? `${count}${inbox.data.nextCursor || cursors.length > 1 ? '+' : ''} waiting for you` : ''}
           {inbox.isFetching && !inbox.isPending ? ' · updating' : ''}
         </p>
       </div>
@@ -38,6 +40,16 @@ export function InboxPage() {
           <InboxItem key={g.id} grant={g} />
         ))}
       </div>
+      {inbox.data && (cursors.length > 1 || inbox.data.nextCursor) && (
+        <div className="pager">
+          <button type="button" className="btn btn-small" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
+            ← Previous 50
+          </button>
+          <button type="button" className="btn btn-small" disabled={!inbox.data.nextCursor} onClick={() => setCursors((c) => [...c, inbox.data.nextCursor ?? undefined])}>
+            Next 50 →
+          </button>
+        </div>
+      )}
     </section>
   );
 }
