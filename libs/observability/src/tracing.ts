@@ -147,10 +147,11 @@ export class TracedUnitOfWork extends UnitOfWork {
  * (attributes `grant.id`, `cloud`, `kind`, `state` before, `outcome` the state after), so an
  * expiry's cloud call and transactions are one trace as a request's are.
  */
-export function tracedDueGrantWork<T extends { execute(g: Grant): Promise<Grant> }>(useCase: T): T {
+export function tracedDueGrantWork<A extends unknown[], T extends { execute(g: Grant, ...rest: A): Promise<Grant> }>(useCase: T): T {
   const execute = useCase.execute.bind(useCase);
   const traced = Object.create(useCase) as T;
-  traced.execute = (g: Grant) =>
-    inSpan('sweeper.process_due', SpanKind.INTERNAL, { 'grant.id': g.id, cloud: g.cloud, kind: g.kind, state: g.state }, () => execute(g), (after) => after.state);
+  // The rest (the sweeper's slot gate) passes through: without it the cloud calls would not wait for a slot.
+  traced.execute = (g: Grant, ...rest: A) =>
+    inSpan('sweeper.process_due', SpanKind.INTERNAL, { 'grant.id': g.id, cloud: g.cloud, kind: g.kind, state: g.state }, () => execute(g, ...rest), (after) => after.state);
   return traced;
 }
