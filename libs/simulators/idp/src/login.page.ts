@@ -1,4 +1,9 @@
-import type { IdpUser } from './idp.simulator';
+/** What the login page shows of a user. */
+interface ListedUser {
+  username: string;
+  name: string;
+  groups: readonly string[];
+}
 
 const escape = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -9,7 +14,7 @@ button:focus-visible,button:hover{outline:3px solid #0b57d0;outline-offset:2px}
 .groups{display:block;color:#444;font-size:.875rem}`;
 
 /** The simulated IdP's sign-in page: one button per user, the authorization request carried in hidden fields. */
-export function loginPage(clientId: string, users: readonly IdpUser[], hidden: ReadonlyArray<readonly [string, string]>): string {
+export function loginPage(clientId: string, users: readonly ListedUser[], hidden: ReadonlyArray<readonly [string, string]>): string {
   const fields = hidden.map(([name, value]) => `<input type="hidden" name="${escape(name)}" value="${escape(value)}">`).join('');
   const buttons = users
     .map(
