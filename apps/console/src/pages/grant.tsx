@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { Link, useLocation, useParams } from 'react-router';
+import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import type { AuditEvent, Grant } from '@jit/client';
 import { api } from '../api';
 import { hasRole, useSession } from '../session';
@@ -50,6 +50,7 @@ export function GrantPage() {
 
 function GrantFacts({ grant, mine }: { grant: Grant; mine: boolean }) {
   const now = useNow(1000);
+  const navigate = useNavigate();
   const canRevoke = mine && (grant.state === 'active' || grant.state === 'pending_approval' || grant.state === 'provisioning');
   return (
     <div className="grid-2">
@@ -111,9 +112,12 @@ function GrantFacts({ grant, mine }: { grant: Grant; mine: boolean }) {
             </>
           )}
         </dl>
-        {canRevoke && (
-          <div style={{ marginTop: '1rem' }}>
-            <RevokeButton grant={grant} label={grant.state === 'pending_approval' ? 'Withdraw request' : 'Revoke now'} />
+        {mine && (
+          <div className="actions grant-actions">
+            {canRevoke && <RevokeButton grant={grant} label={grant.state === 'pending_approval' ? 'Withdraw request' : 'Revoke now'} />}
+            <button type="button" className="btn btn-small" onClick={() => void navigate('/request', { state: { template: grant } })}>
+              Request again
+            </button>
           </div>
         )}
       </div>

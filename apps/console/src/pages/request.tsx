@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient, keepPreviousData } from '@tanstack/react-query';
-import { Link, useNavigate } from 'react-router';
+import { Link, useLocation, useNavigate } from 'react-router';
+import type { Grant } from '@jit/client';
 import type { GrantRequest } from '@jit/client';
 import { api } from '../api';
 import { useApiSchema, type TargetField, type TargetKindForm } from '../schema';
@@ -73,7 +74,27 @@ function RequestForm({ kinds, clouds, principalTypes }: { kinds: TargetKindForm[
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const available = clouds.filter((c) => kinds.some((k) => k.cloud === c));
+  const location = useLocation();
+  // "Request again" on a grant's page hands the grant over: the form starts as its request was.
+  const template = (location.state as { template?: Grant } | null)?.template;
   const [form, setForm] = useState<FormState>(() => {
+    const fromTemplate = template && kinds.find((k) => k.kind === template.target.kind);
+    if (template && fromTemplate) {
+      const target = template.target as Record<string, unknown>;
+      // The grant's duration is in seconds (PT3600S): one of the presets when it equals one.
+      const preset = DURATIONS.find((d) => isoSeconds(d) === isoSeconds(template.duration));
+      return {
+        cloud: template.cloud,
+        kind: fromTemplate.kind,
+        target: Object.fromEntries(fromTemplate.fields.map((f) => [f.name, Array.isArray(target[f.name]) ? (target[f.name] as string[]).join('\n') : target[f.name] == null ? '' : String(target[f.name] as string)])),
+        principalType: template.principal.type,
+        principalId: template.principal.id,
+        duration: preset ?? 'custom',
+        customDuration: preset ? '' : template.duration,
+        justification: template.justification ?? '',
+        ticket: template.ticket ?? '',
+      };
+    }
     const cloud = available[0] ?? '';
     const kind = kinds.find((k) => k.cloud === cloud);
     return {
