@@ -1,5 +1,5 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import {
   ApproveGrantUseCase,
@@ -23,7 +23,7 @@ import { DomainExceptionFilter } from './http/domain-exception.filter';
 import { GrantsController } from './http/grants.controller';
 import { PolicyController } from './http/policy.controller';
 import { StatsController } from './http/stats.controller';
-import { RequestLogFieldsInterceptor } from './http/request-id.interceptor';
+import { RequestLogFieldsGuard } from './http/request-log-fields.guard';
 import { SubjectRateLimitGuard, SubjectRateLimiter } from './http/subject-rate-limit.guard';
 import { PolicyReloader } from './policy/policy-reloader';
 import { HealthController, Liveness, OpenApiDocument, SystemController } from './http/system.controller';
@@ -80,12 +80,12 @@ export class BrokerModule {
       controllers: [GrantsController, AuditController, StatsController, PolicyController, HealthController, SystemController, ConsoleAuthController],
       providers: [
         ...values,
-        // In this order: the limit is keyed by the subject the token guard established.
+        // In this order: the limit is keyed by the subject the token guard established, and
+        // once both let the request through, its log lines and span get the actor and the grant id.
         { provide: APP_GUARD, useClass: TokenAuthGuard },
         { provide: APP_GUARD, useClass: SubjectRateLimitGuard },
+        { provide: APP_GUARD, useClass: RequestLogFieldsGuard },
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
-        // After the guards: the request's log lines and span get the actor and the grant id.
-        { provide: APP_INTERCEPTOR, useClass: RequestLogFieldsInterceptor },
       ],
     };
   }

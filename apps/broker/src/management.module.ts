@@ -1,12 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { OidcTokenVerifier } from '@jit/identity';
 import { BrokerMetrics } from '@jit/observability';
 import { TokenAuthGuard } from './http/auth/token-auth.guard';
 import { TokenRegistry } from './http/auth/token-registry';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
-import { RequestLogFieldsInterceptor } from './http/request-id.interceptor';
+import { RequestLogFieldsGuard } from './http/request-log-fields.guard';
 import { HealthController, Liveness } from './http/system.controller';
 
 /** What the sweeper role's port needs: the database to ping, the metrics, the sweeper's liveness and the tokens. */
@@ -37,8 +37,8 @@ export class ManagementModule {
         { provide: TokenRegistry, useValue: parts.tokens },
         { provide: OidcTokenVerifier, useValue: parts.oidc },
         { provide: APP_GUARD, useClass: TokenAuthGuard },
+        { provide: APP_GUARD, useClass: RequestLogFieldsGuard },
         { provide: APP_FILTER, useClass: DomainExceptionFilter },
-        { provide: APP_INTERCEPTOR, useClass: RequestLogFieldsInterceptor },
       ],
     };
   }

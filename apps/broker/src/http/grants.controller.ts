@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiTags } fr
 import { Response } from 'express';
 import { Actor, ApproveGrantUseCase, DenyGrantUseCase, GetGrantUseCase, ListGrantsUseCase, RequestGrantUseCase, RevokeGrantUseCase } from '@jit/grants';
 import { CurrentActor } from './auth/auth.decorators';
+import { noteCreatedGrant } from './request-log-fields.guard';
 import { GrantResponse, toGrantResponse } from './dto/grant.response';
 import { ApiJson, ApiQueryFrom, ApiReadProblems, ApiWriteProblems, GRANT_CREATED_HEADERS, jsonSchemaOf } from './dto/openapi-components';
 import { decisionBody, denyBody, listGrantsQuery, parseWith, revokeBody } from './dto/query.schemas';
@@ -39,6 +40,7 @@ export class GrantsController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const result = await this.requestGrant.execute(actor, body, idempotencyKey);
+    noteCreatedGrant(result.grant.id);
     res.status(result.replayed ? 200 : result.grant.state === 'active' ? 201 : 202);
     res.setHeader('Location', `/v1/grants/${result.grant.id}`);
     if (result.credentials) res.setHeader('Cache-Control', 'no-store');
