@@ -64,6 +64,13 @@ describeInBrowser('console pages', () => {
     expect(await page.getByLabel('Principal ID *').getAttribute('aria-invalid')).toBe('true');
     await page.getByLabel('Principal ID *').fill('user:dev@example.com');
     await decision.getByText('Needs approval').waitFor();
+
+    // The broker's duration bounds, as its validation names them, at the duration field.
+    await page.getByLabel('Duration *', { exact: true }).selectOption('custom');
+    await page.getByLabel('ISO-8601 duration *').fill('PT10H');
+    await expect(page.locator('#duration-error').innerText()).resolves.toMatch(/between 60s and 28800s/);
+    await page.getByLabel('Duration *', { exact: true }).selectOption('PT1H');
+    await decision.getByText('Needs approval').waitFor();
     await expectAccessible(page, 'request form');
     await screenshot(page, 'request');
   });
@@ -130,6 +137,15 @@ describeInBrowser('console pages', () => {
     await dev.waitForFunction((t) => (globalThis as unknown as Dom).document.querySelector('[role=timer]')?.textContent !== t, before);
     await expectAccessible(dev, 'my grants');
     await screenshot(dev, 'my-grants');
+
+    // Request again: the form starts as that request was, and the dry run follows.
+    await row.getByRole('link', { name: /roles\/storage\.admin/ }).click();
+    await dev.getByRole('button', { name: 'Request again' }).click();
+    await dev.waitForURL(/\/console\/request$/);
+    expect(await dev.getByLabel('role *').inputValue()).toBe('roles/storage.admin');
+    expect(await dev.getByLabel('Ticket').inputValue()).toBe('INC-7');
+    await dev.getByTestId('decision').getByText('Needs approval').waitFor();
+    await dev.goto(`${broker.url}/console/grants`);
 
     await row.getByRole('button', { name: 'Revoke' }).click();
     await row.getByLabel('Reason (optional)').fill('done early');
