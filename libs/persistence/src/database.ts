@@ -19,6 +19,7 @@ import { AddHistoryCostIndexes1764240000000 } from './migrations/1764240000000-A
 import { AddAuditArchival1764241000000 } from './migrations/1764241000000-AddAuditArchival';
 import { AddRevokeRequests1764250000000 } from './migrations/1764250000000-AddRevokeRequests';
 import { CreateConsoleSessions1764350000000 } from './migrations/1764350000000-CreateConsoleSessions';
+import { AddGrantStatsIndexes1764360000000 } from './migrations/1764360000000-AddGrantStatsIndexes';
 
 export const MIGRATIONS = [
   CreateGrantsAndAudit1764172800000,
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   AddAuditArchival1764241000000,
   AddRevokeRequests1764250000000,
   CreateConsoleSessions1764350000000,
+  AddGrantStatsIndexes1764360000000,
 ];
 
 /** Names the embedded database's socket file (`.s.PGSQL.<port>`, as libpq and node-postgres expect); no TCP port is opened. */

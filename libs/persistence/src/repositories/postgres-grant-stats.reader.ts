@@ -17,8 +17,14 @@ const OPEN_STATES = GRANT_STATES.filter((s) => !TERMINAL_STATES.includes(s))
   .map((s) => `'${s}'`)
   .join(',');
 
-/** A UTC calendar day as `YYYY-MM-DD`, whatever the session's time zone. */
-const utcDay = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
+/**
+ * Counts per UTC calendar day (`YYYY-MM-DD`, whatever the session's time zone) and `columns`:
+ * grouped on the truncated timestamp (a hash aggregate), formatted only per group.
+ */
+const perUtcDay = (columns: string, from: string) =>
+  `SELECT to_char(day, 'YYYY-MM-DD') AS day, ${columns}, count FROM (
+     SELECT date_trunc('day', created_at AT TIME ZONE 'UTC') AS day, ${columns}, count(*)::int AS count ${from} GROUP BY day, ${columns}
+   ) per_day ORDER BY per_day.day, ${columns}`;
 
 /**
  * One `count(*) FILTER` per histogram bucket (upper bounds inclusive, the last one open), from
@@ -60,11 +66,7 @@ export class PostgresGrantStatsReader extends GrantStatsReader {
 
   private async perDay(q: GrantStatsQuery): Promise<GrantStats['perDay']> {
     const c = within(q, 'created_at');
-    return this.db.query(
-      `SELECT ${utcDay('created_at')} AS day, cloud, kind, count(*)::int AS count
-       FROM grants ${c.clause()} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-      c.params,
-    );
+    return this.db.query(perUtcDay('cloud, kind', `FROM grants ${c.clause()}`), c.params);
   }
 
   private async openNow(q: GrantStatsQuery): Promise<GrantStats['openNow']> {
@@ -80,17 +82,17 @@ export class PostgresGrantStatsReader extends GrantStatsReader {
   private async revocationLag(q: GrantStatsQuery): Promise<GrantStats['revocationLag']> {
     const c = within(q, 'expires_at');
     c.where.push(`state = 'expired'`);
-    const [row]: Record<string, number | null>[] = await this.db.query(
-      `SELECT count(*)::int AS count,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY s) AS p95, max(s) AS max,
+    // Both percentiles from one sort of the lags.
+    const [row]: (Record<string, number | null> & { p: [number, number] | null })[] = await this.db.query(
+      `SELECT count(*)::int AS count, percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY s) AS p, max(s) AS max,
          ${LAG_BUCKET_COLUMNS}
        FROM (SELECT EXTRACT(EPOCH FROM ended_at - expires_at)::float8 AS s FROM grants ${c.clause()}) lag`,
       c.params,
     );
     return {
       count: row.count ?? 0,
-      p50Seconds: row.p50,
-      p95Seconds: row.p95,
+      p50Seconds: row.p?.[0] ?? null,
+      p95Seconds: row.p?.[1] ?? null,
       maxSeconds: row.max,
       buckets: [...REVOCATION_LAG_BUCKETS, null].map((upToSeconds, i) => ({ upToSeconds, count: row[`b${i}`] ?? 0 })),
     };
@@ -101,10 +103,7 @@ export class PostgresGrantStatsReader extends GrantStatsReader {
     // The expression of the partial index IDX_grants_break_glass, written the same way.
     c.where.push(`(decision->>'mode') = 'break_glass'`);
     const [perDay, latest] = await Promise.all([
-      this.db.query<GrantStats['breakGlass']['perDay']>(
-        `SELECT ${utcDay('created_at')} AS day, cloud, count(*)::int AS count FROM grants ${c.clause()} GROUP BY 1, 2 ORDER BY 1, 2`,
-        c.params,
-      ),
+      this.db.query<GrantStats['breakGlass']['perDay']>(perUtcDay('cloud', `FROM grants ${c.clause()}`), c.params),
       this.db.query<GrantStats['breakGlass']['latest']>(
         `SELECT id AS "grantId", requested_by AS "requestedBy", cloud, kind, created_at AS "createdAt" FROM grants ${c.clause()}
          ORDER BY created_at DESC, id DESC LIMIT ${GrantStatsReader.LATEST_BREAK_GLASS}`,
