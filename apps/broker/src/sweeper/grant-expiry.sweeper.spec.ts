@@ -276,6 +276,39 @@ describe('GrantExpirySweeper', () => {
     expect(called).toHaveLength(4);
   });
 
+  it('should give the slots to the most overdue grants of a claim first, whatever order the rows came back in', async () => {
+    const now = Date.now();
+    // The claim's rows come back in no particular order (UPDATE ... RETURNING).
+    const rows = [5, 1, 4, 2, 3].map((k) => ({ id: `g-${k}`, cloud: 'aws', state: 'active', expiresAt: new Date(now - 60_000 + k * 1_000) }) as Grant);
+    let served = false;
+    const store = {
+      claimDue: async () => (served ? [] : ((served = true), rows)),
+      nextDueAt: async () => null,
+    };
+    const called: string[] = [];
+    const processDue = {
+      execute: async (g: Grant, gate: CallGate) => {
+        await Promise.resolve(); // the overlap read
+        await gate.enter();
+        called.push(g.id);
+        await new Promise((r) => setTimeout(r, 10));
+        gate.leave();
+        return g;
+      },
+    } as unknown as ProcessDueGrantUseCase;
+    const sweeper = new GrantExpirySweeper(queueOf(store), processDue, new SystemClock(), {
+      owner: 'r1',
+      intervalMs: POLL_MS,
+      leaseMs: 30_000,
+      concurrency: 1,
+      clouds: ['aws'],
+    });
+    sweeper.start();
+    await jest.advanceTimersByTimeAsync(100);
+    expect(called).toEqual(['g-1', 'g-2', 'g-3', 'g-4', 'g-5']);
+    await sweeper.stop();
+  });
+
   it('should hold the slot until the work ends when the call never says it returned (recovery, approval deadlines)', async () => {
     let waiting = 20;
     const store = {
