@@ -49,7 +49,9 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
 # node is PID 1 (no npm, no shell): the broker installs its own SIGTERM/SIGINT handlers
 # (apps/broker/src/run-until-signal.ts), stops listening, cancels cloud calls, hands its claims
 # back and exits within JIT_SHUTDOWN_DEADLINE (default 10 s; keep the orchestrator's grace
-# period above it). Source maps turn stack traces into TypeScript lines; they cost nothing until
-# an error's stack is read.
+# period above it). The entry is one bundled file (scripts/build.mjs). Its source map is beside
+# it but not loaded: node --enable-source-maps parses it at start, which on Node 24 held about
+# 100 MiB more idle (docs/benchmarks.md); set NODE_OPTIONS=--enable-source-maps to read
+# TypeScript lines in stack traces while debugging.
 STOPSIGNAL SIGTERM
-CMD ["node", "--enable-source-maps", "dist/apps/broker/src/main.js"]
+CMD ["node", "dist/apps/broker/src/main.js"]

@@ -86,7 +86,7 @@ async function runOnce(node: string, appDir: string, env: Record<string, string>
   const port = await freePort();
   const startedAt = Date.now();
   // No inherited environment: nothing of the source tree (NODE_OPTIONS, NODE_PATH) may help it along.
-  const child = spawn(node, ['--enable-source-maps', 'dist/apps/broker/src/main.js'], {
+  const child = spawn(node, ['dist/apps/broker/src/main.js'], {
     cwd: appDir,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
