@@ -309,6 +309,23 @@ describe('GrantExpirySweeper', () => {
     await sweeper.stop();
   });
 
+  it("should leave every cloud with a free slot its share of a claim, however much the others claim ahead", async () => {
+    const limitsAsked: [CloudName, number][][] = [];
+    const queue = {
+      claimDueByCloud: async (_owner: string, _lease: number, limits: ReadonlyMap<CloudName, number>) => (limitsAsked.push([...limits]), []),
+      nextDueAt: async () => null,
+    } as unknown as WorkQueue;
+    const processDue = { execute: async (g: Grant) => g } as unknown as ProcessDueGrantUseCase;
+    const sweeper = new GrantExpirySweeper(queue, processDue, new SystemClock(), { owner: 'r1', intervalMs: POLL_MS, leaseMs: 30_000, concurrency: 32, clouds: ['aws', 'azure', 'gcp'] });
+    sweeper.start();
+    await jest.advanceTimersByTimeAsync(0);
+    const limits = new Map(limitsAsked[0]);
+    // 21 + 6 + 5 free slots, and the rest of the 256 outstanding shared: every cloud is asked for some, none for more than its slots and 128 ahead.
+    for (const cloud of ['aws', 'azure', 'gcp'] as const) expect(limits.get(cloud)).toBeGreaterThan(32);
+    expect([...limits.values()].reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(256);
+    await sweeper.stop();
+  });
+
   it('should hold the slot until the work ends when the call never says it returned (recovery, approval deadlines)', async () => {
     let waiting = 20;
     const store = {

@@ -172,12 +172,15 @@ export class GrantExpirySweeper {
    * `claimAhead` more, less what already waits for one; `maxOutstanding` in all.
    */
   private claimLimits(): Map<CloudName, number> {
-    let left = this.maxOutstanding - this.inFlight.size;
-    const limits = this.slots.split(left);
+    const cap = Math.max(0, this.maxOutstanding - this.inFlight.size);
+    // First every cloud's free slots (they fit the cap together), then what is left of the cap
+    // shared evenly between the clouds with a free slot: one cloud's claim ahead never takes another's share.
+    const limits = this.slots.split(cap);
+    const rooms = [...limits.values()];
+    const withRoom = rooms.filter((room) => room > 0).length;
+    const aheadEach = withRoom > 0 ? Math.floor((cap - rooms.reduce((a, b) => a + b, 0)) / withRoom) : 0;
     for (const [cloud, room] of limits) {
-      const n = room > 0 ? Math.max(0, Math.min(left, room + this.claimAhead - this.pendingOf(cloud))) : 0;
-      limits.set(cloud, n);
-      left -= n;
+      if (room > 0) limits.set(cloud, room + Math.max(0, Math.min(aheadEach, this.claimAhead - this.pendingOf(cloud))));
     }
     return limits;
   }
