@@ -66,10 +66,10 @@ export function SignInPage() {
         <form onSubmit={(e) => void onSubmit(e)} className="stack">
           <div className="field">
             <label htmlFor="token">Paste an API token</label>
-            <textarea
+            <input
               id="token"
               name="token"
-              rows={3}
+              type="password"
               autoComplete="off"
               spellCheck={false}
               value={token}
@@ -82,7 +82,7 @@ export function SignInPage() {
             </p>
           </div>
           <ErrorState error={error} title="Sign-in failed" />
-          <button type="submit" className="btn" disabled={busy || token.trim() === ''}>
+          <button type="submit" className={methods.oidc ? 'btn' : 'btn btn-primary'} disabled={busy || token.trim() === ''}>
             {busy ? 'Signing in…' : 'Sign in with token'}
           </button>
         </form>
