@@ -111,6 +111,8 @@ const brokerMain = resolve(outDir, 'apps/broker/src/main.js');
     format: 'cjs',
     target: 'node20.19',
     external: EXTERNAL,
+    // Packages from this checkout's node_modules, wherever --out-dir is (scripts/check-runtime-deps.sh builds in /tmp).
+    nodePaths: [resolve(root, 'node_modules')],
     // Without comments and whitespace, in ASCII: V8 parses the whole file before it runs any of
     // it and holds its text as long as the process lives, in two bytes a character if a single
     // one (a dash in a comment) is beyond Latin-1. 5.9 MB in one byte a character instead of
