@@ -33,14 +33,17 @@ export class PostgresAuditChainStore extends AuditChainStore {
     };
   }
 
+  /** Keyset pages of at most `pageSize` (`seq > last`): one short query each, no connection or snapshot held between pages. */
   async *stream(filter: AuditFilter, pageSize: number): AsyncIterable<AuditEvent[]> {
     let after = 0;
     for (;;) {
       const page = await this.queryAudit(filter, after, pageSize);
       if (page.length === 0) return;
-      yield page;
+      // Read before the page is handed out: the caller may empty it once it has used it.
+      const last = page.length < pageSize;
       after = page[page.length - 1].seq;
-      if (page.length < pageSize) return;
+      yield page;
+      if (last) return;
     }
   }
 
@@ -92,7 +95,15 @@ export class PostgresAuditChainStore extends AuditChainStore {
       `SELECT * FROM audit_events ${q.clause()} ORDER BY seq LIMIT ${q.param(limit)}`,
       q.params,
     );
-    return rows.map(toAuditEvent);
+    const events = rows.map(toAuditEvent);
+    // The driver's row array is emptied once mapped. Measured (--trace-gc) with the raw pg client as
+    // with TypeORM: left as it was, about 30 % of what a page read allocated survived two scavenges
+    // whatever the page size (100 or 10,000 rows), as if an object already in the old generation (in
+    // the driver's query plumbing; not pinned down) still pointed at the array, so the export of 1M
+    // events promoted about 1 GB of rows and the old generation grew to 200+ MB between full
+    // collections. Emptied, promotion fell to about 15 KB per scavenge (docs/benchmarks.md, "Audit export").
+    rows.length = 0;
+    return events;
   }
 }
 
