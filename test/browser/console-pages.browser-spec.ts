@@ -11,6 +11,9 @@ import { screenshot } from './harness/screenshot';
  * requester's grants with countdown and revoke, a requester refused an approver's page by the API,
  * and the auditor's filtered timeline, export, chain status and grant history. axe on every page.
  */
+/** Generous: a loaded CI machine runs Chromium, the sandbox and other tests on two cores. Not a speed check. */
+const TEST_TIMEOUT_MS = 180_000;
+
 describeInBrowser('console pages', () => {
   let broker: ConsoleBroker;
   let browser: Browser;
@@ -73,7 +76,7 @@ describeInBrowser('console pages', () => {
     await decision.getByText('Needs approval').waitFor();
     await expectAccessible(page, 'request form');
     await screenshot(page, 'request');
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('should put the request in both approvers\' inboxes without a reload, and take it out once decided', async () => {
     // Both approvers have their inbox open before the request is sent.
@@ -125,7 +128,7 @@ describeInBrowser('console pages', () => {
     // The requester's page follows the grant to active, with its countdown, without a reload.
     await dev.getByRole('timer').waitFor();
     await dev.getByText('active', { exact: true }).first().waitFor();
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('should list the requester\'s grants with a live countdown, and revoke one', async () => {
     const dev = await signedIn(broker.tokens.developer);
@@ -152,7 +155,7 @@ describeInBrowser('console pages', () => {
     await row.getByRole('button', { name: 'Confirm revoke' }).click();
     await dev.getByRole('button', { name: 'Active', exact: true }).click();
     await dev.getByText('No grants here yet').waitFor();
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('should let the API refuse a requester on an approver\'s page, and offer no link to it', async () => {
     const dev = await signedIn(broker.tokens.developer);
@@ -161,7 +164,7 @@ describeInBrowser('console pages', () => {
     const alert = dev.getByRole('alert');
     await alert.waitFor();
     await expect(alert.innerText()).resolves.toMatch(/Forbidden \(403\)[\s\S]*approver/);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('should show the auditor the filtered timeline, its export, the chain status and the grant\'s history', async () => {
     const auditor = await signedIn(broker.tokens.auditor);
@@ -198,7 +201,7 @@ describeInBrowser('console pages', () => {
     expect(types.indexOf('grant.requested')).toBe(0);
     await expectAccessible(auditor, 'grant history');
     await screenshot(auditor, 'grant-history');
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 /** The little of the DOM the page functions use (the root tsconfig has no DOM types). */
