@@ -5,8 +5,15 @@ import { Statement, idempotencyConflict, insertGrantStatement, transitionStateme
 
 /** Grant writes (with their events) sent as one statement at most; a larger queue goes out in several. */
 export const MAX_BATCH = 64;
-/** Batch statements in flight at once: the next batch forms while these run. */
-export const MAX_IN_FLIGHT = 2;
+/**
+ * Batch statements in flight at once: the next batch forms while this one runs. One, since the
+ * writers no longer wait for a chaining round (docs/benchmarks.md, "Writers off the chaining
+ * round"): bench:profile at 16 and 64 connections sent 0.49 and 0.13 write statements per grant
+ * with one in flight, against 0.72 and 0.26 with two and 1.09 and 0.43 with four, and spent the
+ * least CPU per grant. The cost: a statement waiting on a row lock (another replica's write of
+ * the same grant, a deadlock until it is resolved) holds back this replica's other writes.
+ */
+export const MAX_IN_FLIGHT = 1;
 /** Further tries of a statement chosen as a deadlock's victim or failed on serialization (nothing of it was stored). */
 const CONFLICT_RETRIES = 2;
 
