@@ -75,7 +75,8 @@ export async function startConsoleBroker(env: Record<string, string> = {}): Prom
     sandbox = await spawnBroker(
       'apps/sandbox/src/main.ts',
       { JIT_DATA_DIR: join(dir, 'data'), JIT_SANDBOX_IDP_PORT: String(idpPort), JIT_POLICY_FILE: join(dir, 'rules.yaml'), JIT_SANDBOX_CLOUDS: '', ...env },
-      180_000,
+      // A shared CI machine under load can take minutes to start node, the database and the simulators.
+      420_000,
     );
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
