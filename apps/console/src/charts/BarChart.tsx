@@ -46,9 +46,10 @@ export function BarChart({ title, summary, data, labelHeading, stacked = false, 
       legend: { display: data.series.length > 1, position: 'bottom', labels: { color: text, boxWidth: 14 } },
       tooltip: { mode: 'index', intersect: false },
     },
+    // Counts: the value axis (x when the bars lie down) has whole-number ticks from 0.
     scales: {
-      x: { stacked, ticks: { color: text, autoSkip: true, maxRotation: 0 }, grid: { color: grid } },
-      y: { stacked, ticks: { color: text, autoSkip: true, ...(horizontal ? {} : { precision: 0 }) }, grid: { color: grid }, beginAtZero: true },
+      x: { stacked, ticks: { color: text, autoSkip: true, maxRotation: 0, ...(horizontal && { precision: 0 }) }, grid: { color: grid }, beginAtZero: true },
+      y: { stacked, ticks: { color: text, autoSkip: true, ...(!horizontal && { precision: 0 }) }, grid: { color: grid }, beginAtZero: true },
     },
   };
   const rows = data.labels
