@@ -2,6 +2,7 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
@@ -77,6 +78,20 @@ describe('the compiled broker (npm run build, then node)', () => {
     expect(unresolved).toEqual([]);
     // Nest's dependency injection reads the constructor parameter types.
     expect(readFileSync(join(dist, 'apps/broker/src/http/grants.controller.js'), 'utf8')).toContain('"design:paramtypes"');
+  }, TIMEOUT_MS);
+
+  it('should bundle the broker entry into one file that requires no package but those left out on purpose', () => {
+    // scripts/build.mjs's EXTERNAL: the clouds' SDKs, PGlite, pg and OpenTelemetry, and Nest's optional packages.
+    const external = /^(@aws-sdk|@smithy|@azure|@microsoft|@google-cloud|@electric-sql|@opentelemetry)\/|^(google-gax|google-auth-library|pg|pg-native|class-validator|class-transformer)$|^@nestjs\/(microservices|websockets)(\/|$)|^@fastify\/static$/;
+    const main = readFileSync(join(dist, 'apps/broker/src/main.js'), 'utf8');
+    const loaded = [...main.matchAll(/\b(?:require|import)\("([^"]+)"\)/g)].map((m) => m[1]);
+    const builtin = (id: string) => id.startsWith('node:') || builtinModules.includes(id);
+    // No file of the project (./ or ../) and no bundled package is left to load at run time.
+    expect([...new Set(loaded.filter((id) => !builtin(id) && !external.test(id.replace(/\/build\/.*$/, ''))))]).toEqual([]);
+    expect(loaded).toEqual(expect.arrayContaining(['@aws-sdk/client-iam', 'pg']));
+    // Nest and the libs are inside; so are the decorator metadata SWC wrote for them.
+    expect(main).toContain('design:paramtypes');
+    expect(main).toContain('GrantsController');
   }, TIMEOUT_MS);
 
   it('should check a rules file with the compiled rules CLI', async () => {
