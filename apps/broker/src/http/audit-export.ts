@@ -18,18 +18,19 @@ export type AuditExportFormat = 'jsonl' | 'csv';
 const logger = new Logger('AuditExport');
 
 /**
- * Writes the audit pages to `res` as JSON lines or CSV, one page at a time: a page is turned into
- * one string, the page is let go, the string is written, and the next page is asked from the
- * database only once the socket has taken it (`write` returning false waits for `drain`). What an
+ * Writes the audit pages to `res` as JSON lines or CSV, 50 events at a time: they are taken out of
+ * the page, turned into one string and written, and the next page is asked from the database
+ * only once the socket has taken the last (`write` returning false waits for `drain`). What an
  * export holds is about one page and the socket's buffer, whatever the log's size and however
  * slowly the client reads; a client that goes away ends the export and closes the page iterator,
  * so no further page is read.
  *
  * Deliberately a plain loop rather than a chain of async generators into `stream.pipeline`: each
  * generator frame and `yield*` kept the page before last reachable while the next one was read,
- * and CSV through the streaming stringifier kept a page alive across thousands of per-record
- * stream steps, long enough for V8 to move it to the old generation, which grows to a few hundred
- * MB before it is collected (docs/benchmarks.md, "Audit export").
+ * CSV through the streaming stringifier kept a page alive across thousands of per-record stream
+ * steps, and a page's 630 KB string went to V8's large-object space, promoted at its first
+ * scavenge; all of that reached the old generation, which grows to a few hundred MB before it is
+ * collected (docs/benchmarks.md, "Audit export").
  *
  * The first page is read before anything is sent, so a database that cannot answer still gets a
  * problem answer (rejected here, for the exception filter). A failure after that can only cut the
@@ -52,15 +53,16 @@ export async function sendAuditExport(pages: AsyncIterable<AuditEvent[]>, format
   let header = true;
   try {
     while (!next.done) {
-      let chunk: string;
-      if (format === 'jsonl') {
-        chunk = jsonLines(next.value);
-      } else {
-        chunk = csvLines(next.value, header);
-        header = false;
-      }
+      const page = next.value;
       next = undefined;
-      await write(res, chunk);
+      // A slice at a time, taken out of the page (the store hands it over): each event is garbage
+      // once its slice is written, and each string stays well under V8's 128 KB large-object size.
+      while (page.length > 0) {
+        const events = page.splice(0, SLICE);
+        const chunk = format === 'jsonl' ? jsonLines(events) : csvLines(events, header);
+        header = false;
+        await write(res, chunk);
+      }
       next = await iterator.next();
     }
     // An empty CSV export still has its header line, as a spreadsheet expects.
@@ -77,34 +79,21 @@ export async function sendAuditExport(pages: AsyncIterable<AuditEvent[]>, format
   }
 }
 
-/** The page's JSON lines; the page is emptied (the store hands it over), so a stale reference to it holds no events. */
-function jsonLines(page: AuditEvent[]): string {
+/** Events turned into one string and written at a time: about 33 KB of JSON lines or 28 KB of CSV. */
+const SLICE = 50;
+
+function jsonLines(events: readonly AuditEvent[]): string {
   let chunk = '';
-  for (const e of page) chunk += `${JSON.stringify(toAuditResponse(e))}\n`;
-  page.length = 0;
+  for (const e of events) chunk += `${JSON.stringify(toAuditResponse(e))}\n`;
   return chunk;
 }
 
-/** Events the CSV stringifier takes at a time. */
-const CSV_SLICE = 100;
-
-/**
- * The page's CSV lines. The stringifier allocates several KB per record, so the page is taken out
- * of its array a slice at a time (the store hands the page over): each event is then garbage as
- * soon as its slice is written, instead of living, with the whole page, across the young
- * generation's collections until it is promoted.
- */
-function csvLines(page: AuditEvent[], header: boolean): string {
-  let chunk = '';
-  do {
-    const rows = page.splice(0, CSV_SLICE).map((e) => {
-      const row = toAuditResponse(e);
-      return { ...row, data: JSON.stringify(row.data) };
-    });
-    chunk += stringify(rows, { ...CSV_OPTIONS, header });
-    header = false;
-  } while (page.length > 0);
-  return chunk;
+function csvLines(events: readonly AuditEvent[], header: boolean): string {
+  const rows = events.map((e) => {
+    const row = toAuditResponse(e);
+    return { ...row, data: JSON.stringify(row.data) };
+  });
+  return stringify(rows, { ...CSV_OPTIONS, header });
 }
 
 const CLIENT_GONE = 'ERR_STREAM_PREMATURE_CLOSE';
