@@ -28,7 +28,13 @@ async function main(): Promise<void> {
   if (!sandboxEnv.success) throw new Error(sandboxEnv.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('\n'));
   const { JIT_SANDBOX_SIMULATORS_FILE: simulatorsFile, JIT_SANDBOX_CLOUDS: cloudKind, JIT_SANDBOX_IDP_PORT: idpPort } = sandboxEnv.data;
   // The company IdP people sign in to the console with (a replica attached to another sandbox uses that one's, if told).
-  const idp = simulatorsFile ? undefined : await startSandboxIdp(idpPort);
+  // A port already taken (another sandbox, a test running beside) leaves the console with token sign-in only.
+  const idp = simulatorsFile
+    ? undefined
+    : await startSandboxIdp(idpPort).catch((e: unknown) => {
+        process.stderr.write(`jit-broker sandbox: no company IdP for the console (${e instanceof Error ? e.message : String(e)}); set JIT_SANDBOX_IDP_PORT\n`);
+        return undefined;
+      });
   const config = loadBrokerConfig({
     JIT_POLICY_FILE: resolve(__dirname, '..', '..', '..', 'examples', 'sandbox.rules.yaml'),
     // Short human-readable lines for a person at a terminal; JIT_LOG_FORMAT=json gives production's.
