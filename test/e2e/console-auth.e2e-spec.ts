@@ -41,6 +41,7 @@ describe('console sign-in and sessions (e2e)', () => {
   let t: TestBroker;
   let base: string;
   let consoleDir: string;
+  let rulesPath: string;
 
   beforeAll(async () => {
     idp = await IdpSimulator.start({
@@ -51,13 +52,14 @@ describe('console sign-in and sessions (e2e)', () => {
       clients: [{ clientId: 'jit-console', redirectUris: [] }],
     });
     const dir = mkdtempSync(join(tmpdir(), 'jit-console-e2e-'));
-    writeFileSync(join(dir, 'rules.yaml'), rulesFile(idp.issuer));
+    rulesPath = join(dir, 'rules.yaml');
+    writeFileSync(rulesPath, rulesFile(idp.issuer));
     consoleDir = join(dir, 'console');
     mkdirSync(join(consoleDir, 'assets'), { recursive: true });
     writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><title>JIT console</title><script type="module" src="/console/assets/app-1a2b3c.js"></script>');
     writeFileSync(join(consoleDir, 'assets', 'app-1a2b3c.js'), 'console.log(1)');
     t = await startTestBroker({
-      JIT_POLICY_FILE: join(dir, 'rules.yaml'),
+      JIT_POLICY_FILE: rulesPath,
       JIT_CONSOLE_DIR: consoleDir,
       JIT_CONSOLE_OIDC_ISSUER: idp.issuer,
       JIT_CONSOLE_TOKEN_SIGN_IN: 'true',
@@ -216,6 +218,21 @@ describe('console sign-in and sessions (e2e)', () => {
       const session = await get('/console/session', { cookie: alice.cookie });
       expect(session.status).toBe(401);
       expect(await session.json()).toMatchObject({ signIn: { oidc: true, token: true } });
+    });
+
+    it('should follow the rules in force: an issuer whose roles shrink takes them from open sessions at once', async () => {
+      const bob = await oidcSignIn('bob');
+      expect((await get('/v1/grants?awaiting=me', { cookie: bob.cookie })).status).toBe(200);
+      const reload = () => fetch(`${base}/v1/policy/reload`, { method: 'POST', headers: t.as('admin') });
+      writeFileSync(rulesPath, rulesFile(idp.issuer).replace('roles: [requester, approver]', 'roles: [requester]'));
+      expect((await reload()).status).toBe(200);
+      try {
+        expect((await get('/v1/grants?awaiting=me', { cookie: bob.cookie })).status).toBe(403);
+        expect(await (await get('/console/session', { cookie: bob.cookie })).json()).toMatchObject({ subject: 'corp:bob', roles: ['requester'] });
+      } finally {
+        writeFileSync(rulesPath, rulesFile(idp.issuer));
+        expect((await reload()).status).toBe(200);
+      }
     });
 
     it('should refuse an unknown token and a body without one, naming the field', async () => {
