@@ -1,5 +1,5 @@
 import {
-  Clock, CloudAccessProvider, Grant, GrantAggregate, GrantRepository, Principal, ProviderError, ProvisionOutcome, Target, grantSpec, revocationLagSeconds,
+  Clock, CloudAccessProvider, Grant, GrantAggregate, GrantSpec, GrantRepository, Principal, ProviderError, ProvisionOutcome, Target, grantSpec, revocationLagSeconds,
   revokeRequestPending,
 } from '@jit/domain';
 import { backoffMs, withRetry, withTimeout } from '@jit/resilience';
@@ -128,14 +128,23 @@ export class GrantLifecycle {
   /**
    * Ends a grant's access in the cloud and records `expired` or `revoked`; on failure, schedules
    * a retry (jittered backoff) or, after `revokeMaxAttempts` or a terminal error, `revoke_failed`.
-   * With `gate`, the cloud call alone waits for and holds one of the caller's slots (the overlap
-   * read before it and the write after it do not), so the sweeper's slots turn over at the
-   * cloud's pace while the outcomes go through the group commit.
+   * With `gate`, the overlap read and the cloud call wait for and hold one of the caller's slots
+   * (the write after them does not), so the sweeper's slots turn over at the cloud's pace while
+   * the outcomes go through the group commit. The overlaps are read once the slot is held, not
+   * before the wait for it: a grant of the same key provisioned meanwhile may reuse this grant's
+   * access, and a revoke told of no overlap would remove it (design §4). The grants a tick admits
+   * still read their overlaps in one query (the repository coalesces the reads of a tick).
    */
   async endAccess(g: Grant, reason: 'expired' | 'revoked', gate?: CallGate): Promise<Grant> {
     const provider = this.registry.get(g.cloud);
-    const overlapping = await this.overlapping(g);
     await gate?.enter();
+    let overlapping: GrantSpec[];
+    try {
+      overlapping = await this.overlapping(g);
+    } catch (e) {
+      gate?.leave();
+      throw e;
+    }
     const revokeIssuedAt = this.clock.now();
     if (reason === 'expired' && g.state === 'active') this.hooks.revocationLag(g, revocationLagSeconds(g, revokeIssuedAt));
     try {

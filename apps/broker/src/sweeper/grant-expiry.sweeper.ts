@@ -35,10 +35,10 @@ export interface SweeperSettings {
  * is no leader; nothing is kept in memory but the next wake-up time.
  * Each claim takes every cloud's due work within that cloud's fair share of `concurrency`
  * (CloudFairShare), in one statement, so a cloud whose calls hang cannot hold every slot and
- * delay the others' expiries. A slot covers a cloud call only (the gate handed to the work): the
- * overlap read before an expiry's revoke and the write after it run outside it, so the reads of
- * a whole claim share one query, the slots turn over at the cloud's pace, and the outcomes join
- * the group commit; `maxOutstanding` bounds the grants claimed and not yet written, `claimAhead`
+ * delay the others' expiries. A slot covers an expiry's overlap read and cloud call (the gate
+ * handed to the work; the read comes after the wait, so a grant of the same key stored meanwhile
+ * is seen) but not the write after it, so the reads of the grants a tick admits share one query,
+ * the slots turn over at the cloud's pace, and the outcomes join the group commit; `maxOutstanding` bounds the grants claimed and not yet written, `claimAhead`
  * those waiting here for a slot. Work without a gated call (recovery of a provisioning grant, an
  * approval deadline) holds a slot from start to end, as before.
  */
@@ -65,7 +65,7 @@ export class GrantExpirySweeper {
   private readonly claimChunk: number;
   private readonly maxOutstanding: number;
   private readonly claimAhead: number;
-  /** Grants of each cloud started and not yet given a slot (reading overlaps, or waiting at the gate). */
+  /** Grants of each cloud started and not yet given a slot (waiting at the gate). */
   private readonly pending = new Map<CloudName, number>();
   /** Work waiting at the gate for a slot of its cloud, first come first served. */
   private readonly waiters = new Map<CloudName, { admit(): void; handBack(): void }[]>();
