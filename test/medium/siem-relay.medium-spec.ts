@@ -130,6 +130,8 @@ describe('SIEM streaming through the audit relay', () => {
         { type, grantId: randomUUID(), cloud: 'aws', principal: 'arn:aws:iam::123456789012:role/ci-deployer', actor: 'pipeline', data: { i, kind: 'aws.iam-policy' } },
       ]);
     }
+    // Chained, as the relays read them (a unit of work answers before its round).
+    await grants.audit.chained();
   }
   /** Every event in the log, in seq order. */
   const stored = (): Promise<AuditEvent[]> => cursors.eventsAfter(0, AUDIT_EVENT_TYPES, 100_000);
