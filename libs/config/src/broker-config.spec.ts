@@ -108,8 +108,18 @@ describe('loadConfig', () => {
 
   it('should report the broker\'s cross-variable problems with the providers\'', () => {
     expect(() => loadConfig({ JIT_PROVIDERS: 'aws', JIT_PROVIDER_TIMEOUT: 'PT2M', AWS_JIT_ATTEMPTS: 'x' }, sections)).toThrow(
-      'invalid configuration:\n  AWS_JIT_ATTEMPTS (deprecated name of JIT_AWS_ATTEMPTS): JIT_AWS_ATTEMPTS must be an integer from 1 to 20, got "x"\n  JIT_PROVIDER_TIMEOUT must be shorter than JIT_LEASE',
+      'invalid configuration:\n  AWS_JIT_ATTEMPTS (deprecated name of JIT_AWS_ATTEMPTS): JIT_AWS_ATTEMPTS must be an integer from 1 to 20, got "x"\n  JIT_PROVIDER_TIMEOUT (120 s) must be at most half of JIT_LEASE (60 s)',
     );
+  });
+
+  it('should refuse a provider timeout that, after the wait for a sweeper slot, could outlive the lease', () => {
+    // 50 s of call after up to 15 s (a quarter of the lease) of waiting for a slot: past the 60 s lease.
+    expect(() => loadBrokerConfig({ JIT_PROVIDER_TIMEOUT: 'PT50S', JIT_LEASE: 'PT60S' })).toThrow(
+      /JIT_PROVIDER_TIMEOUT \(50 s\) must be at most half of JIT_LEASE \(60 s\): a claimed grant may wait a quarter of the lease for a sweeper slot/,
+    );
+    expect(() => loadBrokerConfig({ JIT_PROVIDER_TIMEOUT: 'PT31S', JIT_LEASE: 'PT60S' })).toThrow(/JIT_PROVIDER_TIMEOUT/);
+    expect(loadBrokerConfig({ JIT_PROVIDER_TIMEOUT: 'PT30S', JIT_LEASE: 'PT60S' })).toMatchObject({ providerTimeoutMs: 30_000, leaseMs: 60_000 });
+    expect(loadBrokerConfig({})).toMatchObject({ providerTimeoutMs: 30_000, leaseMs: 60_000 });
   });
 
   it('should give each enabled cloud its options and read nothing of the others', () => {

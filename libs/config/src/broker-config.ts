@@ -242,7 +242,7 @@ export const BROKER_ENV_SCHEMA = z.object({
     ENV_DOCS,
     doc(
       'sweeper',
-      "bound on one cloud call, the adapter's own retries included; at the deadline the call is cancelled (its SDK request aborted), not abandoned (must be below `JIT_LEASE`)",
+      "bound on one cloud call, the adapter's own retries included; at the deadline the call is cancelled (its SDK request aborted), not abandoned (at most half of `JIT_LEASE`: a claimed grant may wait a quarter of the lease for a sweeper slot)",
       '`PT30S`',
     ),
   ),
@@ -420,7 +420,15 @@ function toBrokerConfig(e: z.output<typeof envSchema>, problems: string[]): Brok
   if (e.JIT_MIN_DURATION > e.JIT_MAX_DURATION) problems.push('JIT_MIN_DURATION is longer than JIT_MAX_DURATION');
   const leaseMs = e.JIT_LEASE * 1000;
   const providerTimeoutMs = e.JIT_PROVIDER_TIMEOUT * 1000;
-  if (providerTimeoutMs >= leaseMs) problems.push('JIT_PROVIDER_TIMEOUT must be shorter than JIT_LEASE');
+  // A sweeper's claim must outlast its work, or another replica claims the row and revokes the grant
+  // a second time while the first call runs (no double revoke): a claimed grant may wait up to a
+  // quarter of the lease for a slot, then reads its overlaps and makes one call of at most the
+  // timeout; the last quarter is left for the claim, that read and the write.
+  if (2 * providerTimeoutMs > leaseMs) {
+    problems.push(
+      `JIT_PROVIDER_TIMEOUT (${e.JIT_PROVIDER_TIMEOUT} s) must be at most half of JIT_LEASE (${e.JIT_LEASE} s): a claimed grant may wait a quarter of the lease for a sweeper slot before its cloud call, and another quarter covers the claim, the reads and the write; a longer call could outlive the lease, and another replica would revoke the same grant at the same time`,
+    );
+  }
   const reconcileIntervalMs = Math.max(10_000, e.JIT_RECONCILE_INTERVAL * 1000);
   if (e.JIT_RECONCILE_LOOKBACK !== undefined && e.JIT_RECONCILE_LOOKBACK * 1000 < reconcileIntervalMs) {
     problems.push('JIT_RECONCILE_LOOKBACK must be at least JIT_RECONCILE_INTERVAL (a grant ended between two passes would be missed)');
