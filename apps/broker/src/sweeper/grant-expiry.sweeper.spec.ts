@@ -276,6 +276,45 @@ describe('GrantExpirySweeper', () => {
     expect(called).toHaveLength(4);
   });
 
+  it('should measure the wait for a slot from the claim, so work before the gate does not stretch it past the lease', async () => {
+    let served = false;
+    const store = {
+      claimDue: async (_owner: string, _lease: number, limit: number) =>
+        served ? [] : ((served = true), Array.from({ length: limit }, (_, i) => ({ id: `g-${i}`, cloud: 'aws', state: 'active', expiresAt: new Date() }) as Grant)),
+      nextDueAt: async () => null,
+      releaseClaims: async (ids: readonly string[]) => (handedBack.push(...ids), ids.length),
+    };
+    const handedBack: string[] = [];
+    const called: string[] = [];
+    const processDue = {
+      execute: async (g: Grant, gate: CallGate) => {
+        // Six seconds of work before the gate (a recorded revoke's transition on a slow database).
+        await new Promise((r) => setTimeout(r, 6_000));
+        await gate.enter();
+        called.push(g.id);
+        // The cloud never answers: four calls hold the four slots.
+        return new Promise(() => undefined);
+      },
+    } as unknown as ProcessDueGrantUseCase;
+    const queue = Object.assign(queueOf(store), { releaseClaims: store.releaseClaims });
+    const sweeper = new GrantExpirySweeper(queue, processDue, new SystemClock(), {
+      owner: 'r1',
+      intervalMs: POLL_MS,
+      leaseMs: 40_000,
+      concurrency: 4,
+      claimAhead: 8,
+      clouds: ['aws'],
+    });
+    sweeper.start();
+    await jest.advanceTimersByTimeAsync(9_900);
+    expect(called).toHaveLength(4);
+    expect(handedBack).toEqual([]);
+    // A quarter of the 40 s lease after the claim, not after the gate was reached (16 s).
+    await jest.advanceTimersByTimeAsync(200);
+    expect(handedBack).toHaveLength(8);
+    expect(called).toHaveLength(4);
+  });
+
   it('should give the slots to the most overdue grants of a claim first, whatever order the rows came back in', async () => {
     const now = Date.now();
     // The claim's rows come back in no particular order (UPDATE ... RETURNING).

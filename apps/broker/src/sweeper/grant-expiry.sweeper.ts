@@ -21,7 +21,7 @@ export interface SweeperSettings {
    * Grants of one cloud a claim may take beyond its free slots (default 4 × concurrency), to wait
    * in this replica for a slot: claims in a catch-up are then a few large statements rather than
    * one per slot-load. Only a cloud with a free slot claims ahead, and a grant that finds no slot
-   * within a quarter of the lease is handed back for any replica to claim.
+   * within a quarter of the lease after its claim is handed back for any replica to claim.
    */
   claimAhead?: number;
 }
@@ -147,11 +147,13 @@ export class GrantExpirySweeper {
   private async cycle(): Promise<void> {
     // Work due after this instant is either claimed below or found by nextDueAt: none falls between.
     const claimedAt = this.clock.now();
+    // The leases start with the claim statement: a grant's wait for a slot is measured from here.
+    const leaseStarted = performance.now();
     const limits = this.claimLimits();
     const claimed = await this.queue.claimDueByCloud(this.settings.owner, this.settings.leaseMs, limits);
     // Most overdue first: they take the free slots first (the claim's rows come back in no order).
     claimed.sort((a, b) => expiryOf(a) - expiryOf(b));
-    for (const g of claimed) this.dispatch(g);
+    for (const g of claimed) this.dispatch(g, leaseStarted);
     // A cloud with no room may have work waiting; one that took all it asked for surely has.
     let full = false;
     let backlog = false;
@@ -189,7 +191,7 @@ export class GrantExpirySweeper {
     return this.pending.get(cloud) ?? 0;
   }
 
-  private dispatch(g: Grant): void {
+  private dispatch(g: Grant, leaseStarted: number): void {
     const cloud = g.cloud;
     this.pending.set(cloud, this.pendingOf(cloud) + 1);
     let state: 'pending' | 'calling' | 'done' = 'pending';
@@ -212,12 +214,15 @@ export class GrantExpirySweeper {
           };
           const queue = this.waiters.get(cloud)!;
           const waiter = { admit, handBack };
-          // Past a quarter of the lease without a slot (a cloud whose calls hang), the claim goes back for any replica to take.
+          // A quarter of the lease after the claim without a slot (a cloud whose calls hang), the claim goes
+          // back for any replica to take. Measured from the claim, not from here (work such as a
+          // recorded revoke's transition comes first), so the wait, the call (JIT_PROVIDER_TIMEOUT, at
+          // most half the lease) and the reads around it stay inside the lease: leases are not renewed.
           const timer = setTimeout(() => {
             const i = queue.indexOf(waiter);
             if (i >= 0) queue.splice(i, 1);
             handBack();
-          }, this.settings.leaseMs / 4);
+          }, Math.max(0, leaseStarted + this.settings.leaseMs / 4 - performance.now()));
           if (this.stopped) handBack();
           else if (queue.length === 0 && this.slots.room(cloud) > 0) admit();
           else queue.push(waiter);
