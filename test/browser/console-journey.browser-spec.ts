@@ -67,6 +67,13 @@ describeInBrowser('the console, from sign-in to the auditor\'s export', () => {
     await page.getByRole('link', { name: 'Sign in with your company account' }).waitFor();
     await expectAccessible(page, 'sign-in page');
     await screenshot(page, 'sign-in');
+    // On a phone: the same page, accessible, without sideways scrolling.
+    const phone = await newPage({ width: 390, height: 844 });
+    await phone.goto(`${broker.url}/console/`);
+    await phone.getByRole('link', { name: 'Sign in with your company account' }).waitFor();
+    expect(await phone.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await expectAccessible(phone, 'sign-in page on a phone');
+    await screenshot(phone, 'sign-in-phone');
 
     await page.getByRole('link', { name: 'Sign in with your company account' }).click();
     await page.waitForURL(`${broker.idp}/authorize?**`);
