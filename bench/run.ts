@@ -479,6 +479,13 @@ async function preloadActive(dbUrl: string, aws: LocalCloudProvider, createdAt: 
   return { grants, preloadMs: performance.now() - tPreload };
 }
 
+/** Waits for the broker to chain every audit event committed so far (the audit API does so before it reads), so audit_events can be counted. */
+async function auditChained(url: string): Promise<void> {
+  const res = await fetch(`${url}/v1/audit?limit=1`, { headers: { authorization: `Bearer ${TOKENS.auditor}` } });
+  if (!res.ok) throw new Error(`GET /v1/audit answered ${res.status}`);
+  await res.arrayBuffer();
+}
+
 async function verifyLog(url: string) {
   const res = await fetch(`${url}/v1/audit/verify`, { headers: { authorization: `Bearer ${TOKENS.auditor}` } });
   return (await res.json()) as { ok: boolean; checked: number; firstBroken: unknown };
@@ -517,6 +524,8 @@ async function catchUp(dbUrl: string, tokensFile: string, pool: Pool, dbName: st
     const pgCpuMs = backendCpuDelta(pg0, await backendCpu(pool, dbName));
     const { rows } = await pool.query(`SELECT max(ended_at) AS last FROM grants WHERE id = ANY($1::uuid[])`, [ids]);
     const lastEnd = new Date(rows[0].last).getTime();
+    // A state change answers before its events are chained (docs/audit.md).
+    await auditChained(broker.url!);
     const { rows: audit } = await pool.query(
       `SELECT count(DISTINCT grant_id)::int AS n FROM audit_events WHERE type = 'grant.expired' AND grant_id = ANY($1::uuid[])`,
       [ids],
@@ -632,6 +641,8 @@ async function revocationLag(dbUrl: string, tokensFile: string, pool: Pool) {
       `SELECT state, count(*)::int AS n, max(ended_at) AS last_end FROM grants WHERE id = ANY($1::uuid[]) GROUP BY state`,
       [ids],
     );
+    // A state change answers before its events are chained (docs/audit.md).
+    await auditChained(broker.url!);
     const { rows: audit } = await pool.query(
       `SELECT count(DISTINCT grant_id)::int AS n FROM audit_events WHERE type = 'grant.expired' AND grant_id = ANY($1::uuid[])`,
       [ids],
