@@ -61,12 +61,14 @@ export async function sendAuditExport(pages: AsyncIterable<AuditEvent[]>, format
         const events = page.splice(0, SLICE);
         const chunk = format === 'jsonl' ? jsonLines(events) : csvLines(events, header);
         header = false;
-        await write(res, chunk);
+        if (res.destroyed) throw clientGone();
+        // Awaited only when the socket's buffer is full: a promise per slice is garbage too.
+        if (!res.write(chunk)) await drained(res);
       }
       next = await iterator.next();
     }
     // An empty CSV export still has its header line, as a spreadsheet expects.
-    if (format === 'csv' && header) await write(res, csvLines([], true));
+    if (format === 'csv' && header) res.write(csvLines([], true));
     res.end();
   } catch (error) {
     if (isClientGone(error)) return;
@@ -98,10 +100,9 @@ function csvLines(events: readonly AuditEvent[], header: boolean): string {
 
 const CLIENT_GONE = 'ERR_STREAM_PREMATURE_CLOSE';
 
-/** Writes `chunk`; when the socket's buffer is full, resolves once it has drained, and rejects if the client went away first. */
-function write(res: ServerResponse, chunk: string): Promise<void> {
+/** Resolves once the socket's buffer has drained; rejects if the client went away first. */
+function drained(res: ServerResponse): Promise<void> {
   if (res.destroyed) return Promise.reject(clientGone());
-  if (res.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const settle = (error?: Error) => {
       res.off('drain', onDrain);
