@@ -67,7 +67,7 @@ describe('stats-series', () => {
       expect(data.labels).toEqual(['humans', NO_RULE]);
       expect(data.series).toEqual([
         { label: 'refused by the rules', values: [0, 2] },
-        { label: 'denied by an approver', values: [1, 0] },
+        { label: 'denied while pending', values: [1, 0] },
         { label: 'approval timed out', values: [2, 0] },
       ]);
     });

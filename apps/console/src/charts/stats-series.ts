@@ -78,7 +78,8 @@ export function breakGlassPerDay(stats: GrantStats): ChartData {
 
 export const DENIAL_LABELS: Record<GrantStats['denials'][number]['reason'], string> = {
   policy: 'refused by the rules',
-  denied: 'denied by an approver',
+  // By an approver, or by the rules when a pending request's target went on the deny-list.
+  denied: 'denied while pending',
   timeout: 'approval timed out',
   withdrawn: 'withdrawn by the requester',
 };
