@@ -24,12 +24,13 @@ interface EventBody {
 
 const ADMIN = `adm_${randomBytes(16).toString('hex')}`;
 /**
- * The sweeper's poll is set far beyond the test (JIT_SWEEP_INTERVAL below), so every grant that
- * ends here was ended by the restarted broker's own timers, armed from the database. The lag
+ * The sweeper's poll is set far beyond the test (JIT_SWEEP_INTERVAL below, 120 s), so every grant
+ * that ends here was ended by the restarted broker's own timers, armed from the database. The lag
  * bound only tells a timer-driven expiry (tens of milliseconds, a few hundred on a loaded
- * machine) from one left for a poll; `npm run bench` measures the lag itself.
+ * machine) from one left for the poll, so it is generous (no speed is asserted on a shared
+ * machine); `npm run bench` measures the lag itself.
  */
-const ON_TIME_MS = 2000;
+const ON_TIME_MS = 30_000;
 
 /**
  * Issue 2: "`kill -9` of the broker while grants are active, then restart: every grant still ends
@@ -148,8 +149,14 @@ describe('kill -9 and restart of the broker process', () => {
         .then(async (r) => (r.status === 201 ? ((await r.json()) as GrantBody) : null))
         .catch(() => null),
     );
-    const firstAcks = await Promise.race([Promise.all(burst.slice(0, 3)), new Promise((r) => setTimeout(r, 2000))]);
-    expect(firstAcks).toBeDefined();
+    // The kill comes once the broker has acknowledged one of them (an event, not a time: how long that
+    // takes depends on the machine's load), so at least one acknowledged burst grant must survive it
+    // while the others may still be in flight.
+    const firstAck = await new Promise<GrantBody | null>((resolve) => {
+      for (const p of burst) void p.then((g) => g && resolve(g));
+      void Promise.all(burst).then(() => resolve(null));
+    });
+    expect(firstAck).not.toBeNull();
     const auditBefore = await exportAudit().catch(() => [] as EventBody[]);
     const grantsBefore = await allGrants().catch(() => [] as GrantBody[]);
     // The acknowledged grants are active (burst requests may still be provisioning).
@@ -157,6 +164,7 @@ describe('kill -9 and restart of the broker process', () => {
 
     await broker.kill9();
     const burstAcks = (await Promise.all(burst)).filter((g): g is GrantBody => g !== null);
+    expect(burstAcks.map((g) => g.id)).toContain(firstAck!.id);
     const killedAt = Date.now();
     const firstExpiry = Math.min(...acknowledged.map((g) => Date.parse(g.expiresAt)));
     // The kill happened while every grant was active.
