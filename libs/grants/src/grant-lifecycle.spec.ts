@@ -68,5 +68,23 @@ describe(GrantLifecycle.name, () => {
       expect(hooks.calls).toEqual([]);
       expect(revoked).toEqual([]);
     });
+
+    it('should read the overlaps only once it holds its slot, and free the slot when that read is lost', async () => {
+      const lost = new Error('Connection terminated unexpectedly');
+      const order: string[] = [];
+      const store = { liveWithOverlapKey: () => (order.push('read'), Promise.reject(lost)) } as unknown as GrantRepository;
+      const gcp = { cloud: 'gcp', revoke: () => Promise.resolve(void order.push('revoke')) } as unknown as CloudAccessProvider;
+      const lifecycle = new GrantLifecycle(
+        {} as GrantTransitions,
+        store,
+        new CloudProviderRegistry([gcp]),
+        new SystemClock(),
+        { leaseMs: 60_000, providerTimeoutMs: 1_000, revokeMaxAttempts: 3, revokeFailedRetryMs: 60_000 },
+        new RecordingHooks(),
+      );
+      const gate = { enter: async () => void order.push('enter'), leave: () => void order.push('leave') };
+      await expect(lifecycle.endAccess(active, 'expired', gate)).rejects.toBe(lost);
+      expect(order).toEqual(['enter', 'read', 'leave']);
+    });
   });
 });
