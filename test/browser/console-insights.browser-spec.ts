@@ -117,6 +117,22 @@ describeInBrowser('console insights', () => {
     await expectAccessible(page, 'insights on a phone');
   });
 
+  it('should count UTC days from .. to when asked, both included', async () => {
+    const page = await signedIn(broker.tokens.auditor);
+    await page.goto(`${broker.url}/console/insights`);
+    const today = new Date().toISOString().slice(0, 10);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('Range', { exact: true }).selectOption('custom');
+    await page.getByLabel('From (UTC day)').fill(yesterday);
+    await page.getByLabel('To (UTC day, included)').fill(yesterday);
+    await page.waitForURL(new RegExp(`from=${yesterday}&to=${yesterday}`));
+    await page.getByText('No grant was requested in this range.').waitFor();
+    await page.getByLabel('To (UTC day, included)').fill(today);
+    await page.waitForURL(new RegExp(`to=${today}`));
+    await page.getByRole('img', { name: /Grants requested per day: 4 grants requested/ }).waitFor();
+    await expectAccessible(page, 'insights, days from .. to');
+  });
+
   it('should show a requester the API\'s refusal and no link to the page', async () => {
     const page = await signedIn(broker.tokens.requester);
     expect(await page.getByRole('link', { name: 'Insights' }).count()).toBe(0);

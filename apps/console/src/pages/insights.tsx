@@ -9,7 +9,7 @@ import { ErrorState, Loading } from '../components/states';
 import { formatTime, usePageTitle } from '../format';
 import '../charts/charts.css';
 
-/** The ranges offered, in days back from now (the API allows up to 366). */
+/** The ranges offered, in days back from now, besides UTC days from .. to (the API allows up to 366 days). */
 const RANGES = [7, 30, 90, 365] as const;
 const CLOUDS = ['aws', 'azure', 'gcp'] as const;
 /** How often the figures are read again while the page is open. */
@@ -18,9 +18,21 @@ const DAY_MS = 86_400_000;
 
 type Cloud = (typeof CLOUDS)[number];
 
-function rangeOf(params: URLSearchParams): number {
+/** Days back from now, or UTC calendar days from..to (both included) when the URL names them. */
+type Range = { days: number } | { from: string; to: string };
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function rangeOf(params: URLSearchParams): Range {
+  const [from, to] = [params.get('from') ?? '', params.get('to') ?? ''];
+  if (DAY.test(from) && DAY.test(to)) return { from, to };
   const days = Number(params.get('days'));
-  return (RANGES as readonly number[]).includes(days) ? days : 30;
+  return { days: (RANGES as readonly number[]).includes(days) ? days : 30 };
+}
+
+/** The query's from and to; the broker checks them (a reversed or too wide range is its 400, naming the field). */
+function queryRange(range: Range): Pick<GrantStatsQuery, 'from' | 'to'> {
+  if ('days' in range) return { from: new Date(Date.now() - range.days * DAY_MS).toISOString() };
+  return { from: `${range.from}T00:00:00Z`, to: new Date(Date.parse(`${range.to}T00:00:00Z`) + DAY_MS).toISOString() };
 }
 
 function cloudOf(params: URLSearchParams): Cloud | undefined {
@@ -36,21 +48,20 @@ function cloudOf(params: URLSearchParams): Cloud | undefined {
 export function InsightsPage() {
   usePageTitle('Insights');
   const [params, setParams] = useSearchParams();
-  const days = rangeOf(params);
+  const range = rangeOf(params);
   const cloud = cloudOf(params);
+  const today = new Date().toISOString().slice(0, 10);
   const stats = useQuery({
-    queryKey: ['stats', days, cloud],
-    // The range ends when it is read: `to` is left to the broker (now).
-    queryFn: ({ signal }) => {
-      const query: GrantStatsQuery = { from: new Date(Date.now() - days * DAY_MS).toISOString(), ...(cloud && { cloud }) };
-      return api.getGrantStats(query, { signal });
-    },
+    queryKey: ['stats', range, cloud],
+    // A range back from now ends when it is read: `to` is left to the broker.
+    queryFn: ({ signal }) => api.getGrantStats({ ...queryRange(range), ...(cloud && { cloud }) }, { signal }),
     placeholderData: keepPreviousData,
     refetchInterval: REFRESH_MS,
     retry: false,
   });
-  const choose = (next: { days?: number; cloud?: string }) => {
-    const merged = { days: String(next.days ?? days), cloud: next.cloud ?? cloud ?? '' };
+  const choose = (next: { range?: Range; cloud?: string }) => {
+    const r = next.range ?? range;
+    const merged = { ...('days' in r ? { days: String(r.days) } : r), cloud: next.cloud ?? cloud ?? '' };
     setParams(Object.fromEntries(Object.entries(merged).filter(([, v]) => v)));
   };
 
@@ -62,14 +73,31 @@ export function InsightsPage() {
       <form className="card insights-filters" aria-label="Range and cloud" onSubmit={(e) => e.preventDefault()}>
         <div className="field">
           <label htmlFor="insights-days">Range</label>
-          <select id="insights-days" value={days} onChange={(e) => choose({ days: Number(e.target.value) })}>
+          <select
+            id="insights-days"
+            value={'days' in range ? range.days : 'custom'}
+            onChange={(e) => choose({ range: e.target.value === 'custom' ? { from: new Date(Date.now() - 30 * DAY_MS).toISOString().slice(0, 10), to: today } : { days: Number(e.target.value) } })}
+          >
             {RANGES.map((d) => (
               <option key={d} value={d}>
                 Last {d} days
               </option>
             ))}
+            <option value="custom">Days from … to …</option>
           </select>
         </div>
+        {!('days' in range) && (
+          <>
+            <div className="field">
+              <label htmlFor="insights-from">From (UTC day)</label>
+              <input id="insights-from" type="date" value={range.from} max={range.to} onChange={(e) => DAY.test(e.target.value) && choose({ range: { ...range, from: e.target.value } })} />
+            </div>
+            <div className="field">
+              <label htmlFor="insights-to">To (UTC day, included)</label>
+              <input id="insights-to" type="date" value={range.to} min={range.from} onChange={(e) => DAY.test(e.target.value) && choose({ range: { ...range, to: e.target.value } })} />
+            </div>
+          </>
+        )}
         <div className="field">
           <label htmlFor="insights-cloud">Cloud</label>
           <select id="insights-cloud" value={cloud ?? ''} onChange={(e) => choose({ cloud: e.target.value })}>
