@@ -19,7 +19,7 @@ const OPEN_STATES = GRANT_STATES.filter((s) => !TERMINAL_STATES.includes(s))
 
 /**
  * Counts per UTC calendar day (`YYYY-MM-DD`, whatever the session's time zone) and `columns`:
- * grouped on the truncated timestamp (a hash aggregate), formatted only per group.
+ * grouped on the truncated timestamp, so the text is formatted once per group, not per row.
  */
 const perUtcDay = (columns: string, from: string) =>
   `SELECT to_char(day, 'YYYY-MM-DD') AS day, ${columns}, count FROM (
@@ -46,7 +46,7 @@ function within(q: GrantStatsQuery, time: string, cloud = 'cloud'): SqlCondition
 /**
  * The console's aggregates in SQL (GROUP BY, FILTER, percentile_cont), each on an index of its
  * range (AddGrantStatsIndexes), so a year of 100,000 grants is read as index ranges, not rows
- * shipped to the broker (docs/console.md has the figures). The five queries run side by side on the pool.
+ * shipped to the broker (figures in docs/console-insights.md). The five queries run side by side on the pool.
  */
 export class PostgresGrantStatsReader extends GrantStatsReader {
   constructor(private readonly db: DataSource) {
