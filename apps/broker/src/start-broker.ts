@@ -3,6 +3,7 @@ import { INestApplication, LogLevel, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { BrokerConfig } from '@jit/config';
 import { Clock, CloudAccessProvider, SystemClock, TargetKinds } from '@jit/domain';
 import {
@@ -79,6 +80,11 @@ function sweeperAlive(sweeper: GrantExpirySweeper, stallAfterMs: number): () => 
 
 /** How often a stopping broker closes the keep-alive connections that have fallen idle. */
 const IDLE_CLOSE_MS = 50;
+/**
+ * Of the shutdown deadline, the part a stopping broker waits for its HTTP requests in flight to
+ * end; the rest is for chaining their events, the final checkpoint and handing claims back.
+ */
+const DRAIN_SHARE = 0.5;
 
 export interface StartOptions {
   config: BrokerConfig;
@@ -278,8 +284,9 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   reconciler?.start();
   notifier?.start();
   checkpoints?.start();
-  // Every writer waits for its own events to be chained; this chains what nobody waits for
-  // (staged by a process killed between its COMMIT and the chaining round).
+  // Writers only ask for a round after their commit and do not wait for it (docs/audit.md): this
+  // timer chains what no round took, e.g. events staged by a process killed between its COMMIT
+  // and the round, or whose round failed.
   auditLog.startChaining(AUDIT_CHAIN_SWEEP_MS, (e) => new Logger('AuditChain').warn(`chaining staged audit events failed: ${e instanceof Error ? e.message : String(e)}`));
 
   let closed = false;
@@ -299,6 +306,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     async close() {
       if (closed) return;
       closed = true;
+      const drainBy = Date.now() + config.shutdownDeadlineMs * DRAIN_SHARE;
       // Stop listening first: a replacement can bind the port at once, and balancers see this replica gone.
       const server = app.getHttpServer() as Server | undefined;
       const drained = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
@@ -311,12 +319,24 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       await notifier?.stop();
       await reconciler?.stop();
       await sweeper?.stop();
-      // Everything staged is chained before the final checkpoint signs the head.
-      await auditLog.stopChaining().catch(() => undefined);
-      // After the sweeper, so its last events are covered by the final checkpoint.
-      await checkpoints?.stop();
-      await drained;
+      // The requests still in flight commit their events now (their cloud calls were cancelled above,
+      // so this is short): wait for them until half the deadline has passed, then cut what is left,
+      // so the chaining and final checkpoint below still fit in it.
+      const drainBudget = new AbortController();
+      const drainedInTime = await Promise.race([
+        drained.then(() => true),
+        delay(Math.max(0, drainBy - Date.now()), false, { signal: drainBudget.signal }).catch(() => false),
+      ]);
+      drainBudget.abort();
       clearInterval(closingIdle);
+      if (!drainedInTime) {
+        new Logger('Broker').warn(`requests still open at half the shutdown deadline: their connections are closed`);
+        server?.closeAllConnections();
+      }
+      // Only now is nothing of this replica writing events (HTTP drained, sweeper and schedulers
+      // stopped): chain everything staged, then sign that head in the final checkpoint.
+      await auditLog.stopChaining().catch(() => undefined);
+      await checkpoints?.stop();
       await app.close();
       // No work of this replica runs any more: every row it holds may be claimed at once, here or elsewhere.
       await queue.releaseOwnLeases().catch((e: unknown) => new Logger('Broker').warn(`claims not handed back at shutdown: ${e instanceof Error ? e.message : String(e)}`));
