@@ -73,8 +73,9 @@ describe('console sign-in and sessions (e2e)', () => {
   });
 
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers, redirect: 'manual' });
+  // As the console's own pages send them: a browser adds Sec-Fetch-Site to every fetch.
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), redirect: 'manual' });
+    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin', ...headers }, body: JSON.stringify(body), redirect: 'manual' });
 
   async function tokenSession(token: string): Promise<{ cookie: string; csrf: string; response: Response }> {
     const response = await post('/console/auth/token', { token });

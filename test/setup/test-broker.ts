@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { loadBrokerConfig } from '@jit/config';
-import { CLOUDS, CloudAccessProvider, CloudName, TargetKinds } from '@jit/domain';
+import { Clock, CLOUDS, CloudAccessProvider, CloudName, TargetKinds } from '@jit/domain';
 import { LocalCloudProvider } from '@jit/provider-local';
 import { targetKinds } from '@jit/testing';
 import { ensureAuditSigningKey } from '../../apps/broker/src/audit/audit-signing-key.file';
@@ -50,8 +50,9 @@ export async function startTestBroker(
   /**
    * `database`: one the test opened itself (and closes): the broker neither opens nor closes one.
    * `kinds`: the target kinds served (the local clouds' too), by default the three provider libs' (`targetKinds`).
+   * `clock`: the broker's clock (e.g. a ManualClock), by default the system's.
    */
-  options: { providers?: CloudAccessProvider[]; database?: Database; kinds?: TargetKinds } = {},
+  options: { providers?: CloudAccessProvider[]; database?: Database; kinds?: TargetKinds; clock?: Clock } = {},
 ): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'jit-test-'));
   const tokensFile = join(dir, 'tokens.json');
@@ -92,7 +93,7 @@ export async function startTestBroker(
   const providers = [...Object.values(clouds).filter((c) => !replaced.has(c.cloud)), ...(options.providers ?? [])];
   let broker: RunningBroker;
   try {
-    broker = await startBroker({ config, providers, database, kinds: options.kinds, logLevels: ['error'] });
+    broker = await startBroker({ config, providers, database, kinds: options.kinds, clock: options.clock, logLevels: ['error'] });
   } catch (e) {
     await database.close();
     throw e;

@@ -39,6 +39,7 @@ export class ConsoleAuthController {
   @Get('auth/login')
   @Public()
   async login(@Req() req: Request, @Res() res: Response, @Query('returnTo') returnTo?: string): Promise<void> {
+    if (!(await this.admitted(req, res))) return;
     const { location, cookie } = await this.auth.beginOidcSignIn(req, typeof returnTo === 'string' ? returnTo : '/console/');
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Set-Cookie', cookie);
@@ -48,6 +49,7 @@ export class ConsoleAuthController {
   @Get('auth/callback')
   @Public()
   async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
+    if (!(await this.admitted(req, res))) return;
     res.setHeader('Cache-Control', 'no-store');
     let done: { location: string; cookies: string[] };
     try {
@@ -67,6 +69,8 @@ export class ConsoleAuthController {
   @Public()
   @HttpCode(204)
   async token(@Req() req: Request, @Res() res: Response, @Body() body: unknown): Promise<void> {
+    if (!(await this.admitted(req, res))) return;
+    this.auth.checkSameOrigin(req);
     const parsed = tokenBody.safeParse(body);
     if (!parsed.success) {
       const errors = parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
@@ -82,10 +86,30 @@ export class ConsoleAuthController {
   @Post('auth/logout')
   @Public()
   async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
+    if (!(await this.admitted(req, res))) return;
+    this.auth.checkSameOrigin(req);
     const cookie = await this.auth.signOut(req);
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Set-Cookie', cookie);
     res.status(204).end();
+  }
+
+  /** Counts the request against its client address's budget for /console/auth/*; answers 429 past it. */
+  private async admitted(req: Request, res: Response): Promise<boolean> {
+    const retryAfter = await this.auth.limiter.take(req.socket.remoteAddress);
+    if (retryAfter === undefined) return true;
+    const { points, seconds } = this.auth.limiter.limit;
+    sendProblem(
+      res,
+      {
+        type: problemType('rate_limited'),
+        title: 'Too many requests',
+        status: 429,
+        detail: `more than ${points} console sign-in requests per ${seconds} s from this address; retry in ${retryAfter} s`,
+      },
+      { 'Retry-After': String(retryAfter), 'Cache-Control': 'no-store' },
+    );
+    return false;
   }
 }
 

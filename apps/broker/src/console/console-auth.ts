@@ -8,6 +8,7 @@ import { endpointUrlProblem, OidcAuthError, OidcTokenVerifier } from '@jit/ident
 import { AccessPolicyHolder } from '@jit/policy';
 import { actorOfOidcIdentity, oidcIdentityFromClaims } from '../http/auth/oidc-actor';
 import { sha256Hex, TokenRegistry } from '../http/auth/token-registry';
+import { ConsoleClientLimiter } from './console-client-limiter';
 import { ConsoleSessionStore, SessionIdentity, StoredSession } from './console-session.store';
 
 /** What the auth code reads of a request: Express's, or any with headers. */
@@ -30,6 +31,8 @@ export interface ConsoleSessionView {
 
 /** An OIDC sign-in must come back within this long (the IdP's login page is in between). */
 const SIGN_IN_TTL_MS = 10 * 60_000;
+/** Sign-ins in progress (rows of console_sign_ins) at most, over all clients and replicas. */
+const MAX_SIGN_INS = 10_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const CSRF_HEADER = 'x-csrf-token';
 const CALLBACK_PATH = '/console/auth/callback';
@@ -44,6 +47,8 @@ const CALLBACK_PATH = '/console/auth/callback';
  */
 export class ConsoleAuth {
   private rp?: Promise<client.Configuration>;
+  /** /console/auth/* per client address (ConsoleAuthController counts each request). */
+  readonly limiter = new ConsoleClientLimiter();
 
   constructor(
     private readonly store: ConsoleSessionStore,
@@ -115,7 +120,8 @@ export class ConsoleAuth {
     });
     const attempt = randomBytes(32).toString('base64url');
     const now = this.clock.now();
-    await this.store.createSignIn(sha256Hex(attempt), { state, nonce, codeVerifier, returnTo: safeReturnTo(returnTo) }, new Date(now.getTime() + SIGN_IN_TTL_MS), now);
+    const stored = await this.store.createSignIn(sha256Hex(attempt), { state, nonce, codeVerifier, returnTo: safeReturnTo(returnTo) }, new Date(now.getTime() + SIGN_IN_TTL_MS), now, MAX_SIGN_INS);
+    if (!stored) throw new ServiceUnavailableException(`more than ${MAX_SIGN_INS} console sign-ins are in progress; retry in a few minutes, as they expire ${SIGN_IN_TTL_MS / 60_000} minutes after they start`);
     return { location: location.toString(), cookie: this.signInCookie(req, attempt, SIGN_IN_TTL_MS / 1000) };
   }
 
@@ -178,35 +184,81 @@ export class ConsoleAuth {
       ...identity,
       subject: '',
       csrfToken: randomBytes(32).toString('base64url'),
-      expiresAt: new Date(now.getTime() + this.config.sessionTtlMs),
+      expiresAt: new Date(Math.min(now.getTime() + this.config.sessionTtlMs, this.tokenEndMs(identity))),
     };
-    const actor = this.actorOf(session);
+    const actor = this.actorOf(session, now);
     if (!actor) throw new UnauthorizedException('unknown or revoked token');
     session.subject = actor.subject;
     await this.store.createSession(sha256Hex(id), session, now);
-    return this.sessionCookie(req, id, Math.floor(this.config.sessionTtlMs / 1000));
+    return this.sessionCookie(req, id, Math.max(1, Math.floor((session.expiresAt.getTime() - now.getTime()) / 1000)));
   }
 
+  /**
+   * When the token behind a session stops being accepted by the API: an id_token's `exp`, or
+   * sooner its issuer's maximum token age after `iat`. A session never outlives it (refresh
+   * tokens are not used, so a code-flow session ends with its id_token or the TTL, whichever is first).
+   */
+  private tokenEndMs(identity: SessionIdentity): number {
+    if (identity.method === 'token') return Number.POSITIVE_INFINITY;
+    const { exp, iat } = identity.claims;
+    let end = typeof exp === 'number' ? exp * 1000 : Number.NEGATIVE_INFINITY;
+    const issuer = this.policy.current.file.issuers.find((i) => i.name === identity.issuer);
+    if (issuer?.maxTokenAgeSeconds !== undefined && typeof iat === 'number') end = Math.min(end, (iat + issuer.maxTokenAgeSeconds) * 1000);
+    return end;
+  }
+
+  /** The session and its actor now; a session no longer worth an actor is deleted, so it stays ended whatever changes back. */
   private async sessionOf(req: CookieRequest): Promise<{ session: StoredSession; actor: Actor } | undefined> {
     const id = this.cookies(req)[this.sessionCookieName(req)];
     if (!id || id.length > 100) return undefined;
-    const session = await this.store.findSession(sha256Hex(id), this.clock.now());
+    const now = this.clock.now();
+    const session = await this.store.findSession(sha256Hex(id), now);
     if (!session) return undefined;
-    const actor = this.actorOf(session);
-    return actor && { session, actor };
+    const actor = this.actorOf(session, now);
+    if (!actor) {
+      await this.store.deleteSession(sha256Hex(id));
+      return undefined;
+    }
+    return { session, actor };
   }
 
-  /** The actor as the token would be now; undefined once the token or its issuer is no longer trusted. */
-  private actorOf(session: SessionIdentity): Actor | undefined {
-    if (session.method === 'token') return this.tokens.resolveHash(session.tokenSha256);
+  /**
+   * The actor as the token would be now, under the configuration in force; undefined once the
+   * API would refuse the token: token sign-in turned off, a static token gone from the tokens
+   * file, an id_token past its `exp` or its issuer's maximum age, or an issuer that is no longer
+   * trusted under that name with that URL and one of the token's audiences.
+   */
+  private actorOf(session: SessionIdentity, now: Date): Actor | undefined {
+    if (session.method === 'token') return this.config.tokenSignIn ? this.tokens.resolveHash(session.tokenSha256) : undefined;
     const issuer = this.policy.current.file.issuers.find((i) => i.name === session.issuer);
     if (!issuer) return undefined;
+    const { iss, aud } = session.claims;
+    if (iss !== issuer.issuer) return undefined;
+    const audiences = Array.isArray(aud) ? aud : [aud];
+    if (!audiences.some((a) => typeof a === 'string' && issuer.audiences.includes(a))) return undefined;
+    if (now.getTime() >= this.tokenEndMs(session)) return undefined;
     try {
       return actorOfOidcIdentity(oidcIdentityFromClaims(issuer, session.claims));
     } catch (error) {
       if (error instanceof UnauthorizedException) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * POST token sign-in and sign-out come from the console's own pages: a browser says so with
+   * `Sec-Fetch-Site: same-origin` (or, older ones, an Origin equal to the broker's). A cross-site
+   * form or fetch is refused (403) whatever its content type, and so is a request that says neither.
+   */
+  checkSameOrigin(req: CookieRequest): void {
+    const site = req.headers['sec-fetch-site'];
+    if (site !== undefined) {
+      if (site === 'same-origin') return;
+      throw new ForbiddenException(`Sec-Fetch-Site: ${typeof site === 'string' ? site.slice(0, 20) : 'repeated'}; console sign-in and sign-out are accepted only from the console's own pages (same-origin)`);
+    }
+    const origin = req.headers.origin;
+    if (typeof origin === 'string' && origin === new URL(this.redirectUri(req)).origin) return;
+    throw new ForbiddenException("Origin: missing or not this broker's; console sign-in and sign-out are accepted only from the console's own pages (Sec-Fetch-Site: same-origin or the broker's Origin)");
   }
 
   private checkCsrf(req: CookieRequest, session: StoredSession): void {

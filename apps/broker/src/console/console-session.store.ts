@@ -69,12 +69,22 @@ export class ConsoleSessionStore {
     await this.db.query(`DELETE FROM console_sessions WHERE id_hash = $1`, [idHash]);
   }
 
-  async createSignIn(idHash: string, signIn: StoredSignIn, expiresAt: Date, now: Date): Promise<void> {
-    await this.sweep('console_sign_ins', now);
-    await this.db.query(
-      `INSERT INTO console_sign_ins (id_hash, state, nonce, code_verifier, return_to, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [idHash, signIn.state, signIn.nonce, signIn.codeVerifier, signIn.returnTo, expiresAt],
+  /**
+   * Stores a sign-in attempt unless `max` unexpired ones exist already (false then); the expired
+   * ones are deleted by the same statement, so the table never holds more than `max` live rows
+   * plus those that expired since the previous sign-in.
+   */
+  async createSignIn(idHash: string, signIn: StoredSignIn, expiresAt: Date, now: Date, max: number): Promise<boolean> {
+    const result: unknown[] = await this.db.query(
+      `WITH swept AS (DELETE FROM console_sign_ins WHERE expires_at <= $7)
+       INSERT INTO console_sign_ins (id_hash, state, nonce, code_verifier, return_to, expires_at)
+       SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT count(*) FROM console_sign_ins WHERE expires_at > $7) < $8
+       RETURNING id_hash`,
+      [idHash, signIn.state, signIn.nonce, signIn.codeVerifier, signIn.returnTo, expiresAt, now, max],
     );
+    // TypeORM answers [rows, count] for some drivers' data-modifying statements, the rows for others.
+    const rows = Array.isArray(result[0]) ? (result[0] as unknown[]) : result;
+    return rows.length === 1;
   }
 
   /** Removes the attempt and returns it if it had not expired: each attempt is used at most once. */
