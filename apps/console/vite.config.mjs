@@ -23,7 +23,8 @@ export default defineConfig({
     emptyOutDir: true,
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
-    sourcemap: true,
+    // No source maps in what the broker serves: they would publish the full source of every page.
+    sourcemap: false,
     target: 'es2022',
     rollupOptions: {
       // React Query's "use client" lines mean something only to React Server Components: none here.

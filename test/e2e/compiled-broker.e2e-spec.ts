@@ -76,6 +76,8 @@ describe('the compiled broker (npm run build, then node)', () => {
         .filter((f) => !f.startsWith(join('apps', 'console') + '/')),
     );
     expect(existsSync(join(dist, 'console/index.html'))).toBe(true);
+    // What the broker serves publicly at /console: no source maps, which would carry the full source.
+    expect((readdirSync(join(dist, 'console'), { recursive: true }) as string[]).filter((f) => f.endsWith('.map'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('apps/console/'))).toEqual([]);
     expect(sources.length).toBeGreaterThan(100);
     expect(sources.map((f) => f.replace(/\.ts$/, '.js')).filter((f) => !files.includes(f))).toEqual([]);
