@@ -10,7 +10,7 @@ import { TestBroker, TOKENS, startTestBroker } from '../setup/test-broker';
 import { openTestDatabase } from '../setup/test-database';
 
 /** Rules trusting `issuer` as `corp` (requesters), audience jit-console unless told otherwise. */
-function rulesFile(issuer: string, extra: { audience?: string; maxTokenAge?: string } = {}): string {
+function rulesFile(issuer: string, extra: { audience?: string; maxTokenAge?: string; groupRoles?: string } = {}): string {
   return `
 version: 1
 issuers:
@@ -19,7 +19,7 @@ issuers:
     audience: ${extra.audience ?? 'jit-console'}
     groupsClaim: groups
     roles: [requester]
-${extra.maxTokenAge ? `    maxTokenAge: ${extra.maxTokenAge}\n` : ''}rules:
+${extra.maxTokenAge ? `    maxTokenAge: ${extra.maxTokenAge}\n` : ''}${extra.groupRoles ? `    groupRoles: ${extra.groupRoles}\n` : ''}rules:
   - name: nothing
     requesters:
       - subjects: [nobody]
@@ -157,6 +157,24 @@ describe('console sessions: what ends them, and limits on sign-in (e2e)', () => 
       await fewer.close();
     }
     expect((await get('/v1/grants', { cookie: bob })).status).toBe(401);
+  });
+
+  it('should make a token in a groupRoles group an auditor, as a bearer and as a session, which follows the rules in force', async () => {
+    clock.set(new Date());
+    writeFileSync(rulesPath, rulesFile(oidc.issuer, { groupRoles: '{ auditor: [audit] }' }));
+    await reload();
+    const dave = await oidc.sign({ sub: 'dave', groups: ['audit'] }, { audience: 'jit-console' });
+    const alice = await corpToken();
+    expect((await get('/v1/audit', { authorization: `Bearer ${dave}` })).status).toBe(200);
+    expect((await get('/v1/audit', { authorization: `Bearer ${alice}` })).status).toBe(403);
+
+    const cookie = await signIn(dave);
+    expect(await (await get('/console/session', { cookie })).json()).toMatchObject({ subject: 'corp:dave', roles: ['requester', 'auditor'], groups: ['corp:audit'] });
+    expect((await get('/v1/audit', { cookie })).status).toBe(200);
+    writeFileSync(rulesPath, rulesFile(oidc.issuer));
+    await reload();
+    expect(await (await get('/console/session', { cookie })).json()).toMatchObject({ roles: ['requester'] });
+    expect((await get('/v1/audit', { cookie })).status).toBe(403);
   });
 
   it('should refuse token sign-in and sign-out from another site, or from a caller that names no origin', async () => {

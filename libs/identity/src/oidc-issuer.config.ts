@@ -16,12 +16,30 @@ export interface OidcIssuerConfig {
   groupsClaim?: string;
   /** Broker roles given to this issuer's tokens, e.g. ['requester']. Strings; the broker filters them. */
   roles: string[];
+  /**
+   * Optional: more roles by group, e.g. `{ auditor: ['audit'], approver: ['sre'] }`: a token gets
+   * `roles` plus each role one of whose groups (as the groups claim names them) it is in.
+   */
+  groupRoles?: Partial<Record<IssuerRole, string[]>>;
   /** Allowed clock skew for exp/nbf/iat, seconds; default 60, bounded 0..300. */
   clockSkewSeconds: number;
   /** Optional: reject tokens whose iat is older than this many seconds. */
   maxTokenAgeSeconds?: number;
   /** Accepted JWS algorithms; never 'none' or HS*. */
   algorithms: string[];
+}
+
+/** The broker roles an issuer may give (the broker's own list, which apps/broker checks is the same). */
+export const ISSUER_ROLES = ['requester', 'approver', 'auditor', 'admin'] as const;
+export type IssuerRole = (typeof ISSUER_ROLES)[number];
+
+/** The roles a token of this issuer has: the issuer's `roles`, and each `groupRoles` role one of whose groups is in `groups`. */
+export function issuerRolesFor(config: OidcIssuerConfig, groups: readonly string[]): string[] {
+  const roles = new Set(config.roles);
+  for (const [role, from] of Object.entries(config.groupRoles ?? {})) {
+    if (from?.some((g) => groups.includes(g))) roles.add(role);
+  }
+  return [...roles];
 }
 
 /** Asymmetric algorithms only: a shared-secret (HS*) or unsigned token could be minted by anyone holding the JWKS. */
@@ -67,6 +85,11 @@ export function assertOidcIssuerConfig(config: OidcIssuerConfig): void {
     fail(`clockSkewSeconds must be between 0 and ${MAX_CLOCK_SKEW_SECONDS}`);
   }
   if (config.maxTokenAgeSeconds !== undefined && !(config.maxTokenAgeSeconds > 0)) fail('maxTokenAgeSeconds must be positive');
+  for (const [role, groups] of Object.entries(config.groupRoles ?? {})) {
+    if (!(ISSUER_ROLES as readonly string[]).includes(role)) fail(`groupRoles.${role}: not a broker role (${ISSUER_ROLES.join(', ')})`);
+    if (!groups?.length || groups.some((g) => typeof g !== 'string' || !g)) fail(`groupRoles.${role} needs at least one non-empty group`);
+  }
+  if (config.groupRoles && !config.groupsClaim) fail('groupRoles needs groupsClaim (the claim the groups are read from)');
 }
 
 const endpointUrl = z
@@ -105,6 +128,9 @@ export const oidcIssuerSchema = z
     subjectClaim: claimName.default('sub'),
     groupsClaim: claimName.optional(),
     roles: z.array(z.string().min(1)).min(1).default(['requester']),
+    groupRoles: z
+      .partialRecord(z.enum(ISSUER_ROLES, { error: `must be a broker role: ${ISSUER_ROLES.join(', ')}` }), z.array(z.string().min(1).max(256)).min(1).max(100))
+      .optional(),
     clockSkew: isoDuration(MAX_CLOCK_SKEW_SECONDS).default(DEFAULT_CLOCK_SKEW_SECONDS),
     maxTokenAge: isoDuration()
       .refine((s) => s > 0, 'must be longer than zero')
@@ -113,6 +139,11 @@ export const oidcIssuerSchema = z
       .array(z.enum(OIDC_ALGORITHMS, { error: `must be one of ${OIDC_ALGORITHMS.join(', ')} (never none or HS*)` }))
       .min(1)
       .default([...DEFAULT_OIDC_ALGORITHMS] as (typeof OIDC_ALGORITHMS)[number][]),
+  })
+  .superRefine((input, ctx) => {
+    if (input.groupRoles !== undefined && input.groupsClaim === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['groupRoles'], message: 'needs groupsClaim: the claim whose groups it maps to roles' });
+    }
   })
   .transform(
     (input): OidcIssuerConfig => ({
@@ -123,6 +154,7 @@ export const oidcIssuerSchema = z
       subjectClaim: input.subjectClaim,
       ...(input.groupsClaim !== undefined && { groupsClaim: input.groupsClaim }),
       roles: [...new Set(input.roles)],
+      ...(input.groupRoles !== undefined && { groupRoles: Object.fromEntries(Object.entries(input.groupRoles).map(([role, groups]) => [role, [...new Set(groups)]])) }),
       clockSkewSeconds: input.clockSkew,
       ...(input.maxTokenAge !== undefined && { maxTokenAgeSeconds: input.maxTokenAge }),
       algorithms: [...new Set<string>(input.algorithms)],

@@ -11,7 +11,7 @@ import {
 } from 'jose';
 import { allowInsecureRequests, ClientError, customFetch, discovery, type CustomFetch, type ServerMetadata } from 'openid-client';
 import { unstorableValue } from '@jit/domain';
-import { assertOidcIssuerConfig, endpointUrlProblem, type OidcIssuerConfig } from './oidc-issuer.config';
+import { assertOidcIssuerConfig, endpointUrlProblem, issuerRolesFor, type OidcIssuerConfig } from './oidc-issuer.config';
 
 export interface OidcIdentity {
   issuerName: string;
@@ -148,13 +148,8 @@ export class OidcTokenVerifier {
     if (typeof subject !== 'string' || !subject) {
       throw new OidcAuthError(`token claim "${config.subjectClaim}" must be a non-empty string`);
     }
-    return {
-      issuerName: config.name,
-      subject: `${config.name}:${subject}`,
-      claims: payload,
-      groups: config.groupsClaim ? groupsOf(payload[config.groupsClaim]) : [],
-      roles: [...config.roles],
-    };
+    const groups = config.groupsClaim ? groupsOf(payload[config.groupsClaim]) : [];
+    return { issuerName: config.name, subject: `${config.name}:${subject}`, claims: payload, groups, roles: issuerRolesFor(config, groups) };
   }
 
   private async verifyJwt(token: string, getKey: JWTVerifyGetKey, options: JWTVerifyOptions): Promise<JWTPayload> {

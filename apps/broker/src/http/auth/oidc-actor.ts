@@ -1,6 +1,11 @@
 import { UnauthorizedException } from '@nestjs/common';
 import { Actor, Role, ROLES } from '@jit/grants';
-import type { OidcIdentity, OidcIssuerConfig } from '@jit/identity';
+import { issuerRolesFor, type IssuerRole, type OidcIdentity, type OidcIssuerConfig } from '@jit/identity';
+
+// The roles an issuer's groupRoles may name are the broker's roles, no more and no fewer.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const ISSUER_ROLES_ARE_BROKER_ROLES: Same<IssuerRole, Role> = true;
+void ISSUER_ROLES_ARE_BROKER_ROLES;
 
 /** Subjects are stored in indexed columns of every grant and audit event. */
 const MAX_OIDC_SUBJECT = 512;
@@ -29,5 +34,5 @@ export function oidcIdentityFromClaims(config: OidcIssuerConfig, claims: Record<
   if (typeof subject !== 'string' || !subject) throw new UnauthorizedException(`token claim "${config.subjectClaim}" must be a non-empty string`);
   const raw = config.groupsClaim ? claims[config.groupsClaim] : undefined;
   const groups = raw === undefined ? [] : [...new Set((Array.isArray(raw) ? raw : [raw]).filter((g): g is string => typeof g === 'string' && g.length > 0))];
-  return { issuerName: config.name, subject: `${config.name}:${subject}`, claims, groups, roles: [...config.roles] };
+  return { issuerName: config.name, subject: `${config.name}:${subject}`, claims, groups, roles: issuerRolesFor(config, groups) };
 }
