@@ -8,6 +8,11 @@ import { oidcIssuersSchema } from '@jit/identity';
  * tokens only; approvers still need membership of a rule's group.
  */
 const ISSUER_ROLES = ['requester', 'approver'];
+/**
+ * Roles an issuer may give by group (`groupRoles`): only tokens in the named groups get them, so
+ * auditor too, for a company IdP whose groups claim the company controls; admin stays static.
+ */
+const GROUP_ROLES = ['requester', 'approver', 'auditor'];
 
 const NAME = /^[A-Za-z0-9][\w.:-]{0,79}$/;
 const name = (what: string) => z.string().regex(NAME, `${what} must be 1-80 letters, digits, "_", ".", ":" or "-"`);
@@ -158,6 +163,17 @@ const buildAccessPolicyFileSchema = (targets: z.ZodType<TargetMatcher>) => z
             code: 'custom',
             path: ['issuers', i, 'roles', k],
             message: `must be one of ${ISSUER_ROLES.join(', ')}: every token the issuer signs gets these roles (auditor and admin need static tokens)`,
+          });
+        }
+      }),
+    );
+    file.issuers.forEach((iss, i) =>
+      Object.keys(iss.groupRoles ?? {}).forEach((role) => {
+        if (!GROUP_ROLES.includes(role)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['issuers', i, 'groupRoles', role],
+            message: `must be one of ${GROUP_ROLES.join(', ')}: admin needs a static token`,
           });
         }
       }),
