@@ -60,6 +60,8 @@ describeInBrowser('console pages', () => {
     await page.getByLabel('Ticket').fill('INC-7');
     await decision.getByText('Needs approval').waitFor();
     await expect(decision.innerText()).resolves.toMatch(/developers-with-approval[\s\S]*2 approvals from sre/);
+    // Before sending, the form names the durations this request may have (the dry run's bounds and the rule's maximum).
+    await expect(page.locator('#duration-help').innerText()).resolves.toContain('Allowed here: 1 min to 8 h.');
 
     // A principal the kind refuses: the dry run's validation problem, shown at the field.
     await page.getByLabel('Principal ID *').fill('dev@example.com');

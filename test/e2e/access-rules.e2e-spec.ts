@@ -429,6 +429,9 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
       const before = await counts();
       const ci = await t.http.post('/v1/policy/evaluate').set(bearer(await pipelineToken())).send(awsPolicyGrant({ duration: 'PT10M' })).expect(200);
       expect(ci.body).toMatchObject({ effect: 'allow', rule: 'ci-deploy', mode: 'auto', request: { duration: 'PT10M', target: { kind: 'aws.iam-policy' } } });
+      // The limits a form shows before sending: the broker's bounds, and the longest grant the deciding rule allows.
+      expect(ci.body).toMatchObject({ durationBounds: { min: expect.stringMatching(/^PT\d+[SM]$/), max: expect.stringMatching(/^P/) }, maxDuration: 'PT30M' });
+      expect(ci.body.durationBounds.max).not.toBe('PT30M');
       const human = await t.http.post('/v1/policy/evaluate').set(t.as('alice')).send(humanRequest()).expect(200);
       expect(human.body).toMatchObject({ effect: 'allow', rule: 'humans-storage', mode: 'approvals', approvalsRequired: 2, approverGroups: ['sre', 'ci:sre'], approvalTimeout: 'PT1H' });
       const denied = await t.http
@@ -437,6 +440,8 @@ describe('access rules, OIDC pipelines, approvals, notifications and break-glass
         .send(awsPolicyGrant({ target: { kind: 'aws.iam-policy', actions: ['iam:PassRole'], resources: ['*'] } }))
         .expect(200);
       expect(denied.body).toMatchObject({ effect: 'deny', rule: 'deny-list:iam-admin', code: 'deny_list' });
+      // No rule of the file decided: the broker's own maximum is the limit.
+      expect(denied.body.maxDuration).toBe(denied.body.durationBounds.max);
       const noTicket = await t.http.post('/v1/policy/evaluate').set(t.as('alice')).send(humanRequest({ ticket: undefined })).expect(200);
       expect(noTicket.body).toMatchObject({ effect: 'deny', rule: 'humans-storage', code: 'rule_conditions', errors: [expect.objectContaining({ field: 'ticket' })] });
       expect(await counts()).toEqual(before);

@@ -500,6 +500,9 @@ export interface components {
             }[];
             policyVersion: string;
             request: components["schemas"]["JudgedRequest"];
+            durationBounds: components["schemas"]["DurationBounds"];
+            /** @description ISO-8601: the longest grant this request could get now, the broker's maximum shortened by the rule that decided (or break-glass) */
+            maxDuration: string;
         } | {
             /** @constant */
             effect: "allow";
@@ -513,6 +516,9 @@ export interface components {
             approvalTimeout?: string;
             policyVersion: string;
             request: components["schemas"]["JudgedRequest"];
+            durationBounds: components["schemas"]["DurationBounds"];
+            /** @description ISO-8601: the longest grant this request could get now, the broker's maximum shortened by the rule that decided (or break-glass) */
+            maxDuration: string;
         };
         /** @description aggregates over grants and the audit log for charts */
         GrantStats: {
@@ -678,6 +684,13 @@ export interface components {
             target: components["schemas"]["Target"];
             /** @description ISO-8601 */
             duration: string;
+        };
+        /** @description the broker's shortest and longest grant (JIT_MIN_DURATION, JIT_MAX_DURATION) */
+        DurationBounds: {
+            /** @description ISO-8601 */
+            min: string;
+            /** @description ISO-8601 */
+            max: string;
         };
         FieldIssue: {
             /** @description the field, header or query parameter at fault, e.g. target.kind, Idempotency-Key */

@@ -156,11 +156,18 @@ export class RequestGrantUseCase {
    * What a request would get now, with nothing stored, audited or granted: the same validation,
    * cloud lookups and rules as execute(). For pipelines and people to check before they ask.
    */
-  async dryRun(actor: Actor, body: unknown): Promise<{ request: GrantRequest; verdict: PolicyDecision }> {
+  async dryRun(
+    actor: Actor,
+    body: unknown,
+  ): Promise<{ request: GrantRequest; verdict: PolicyDecision; bounds: DurationBounds; maxDurationSeconds: number }> {
     requireRole(actor, 'requester', 'admin');
+    const policy = this.deps.policies.current;
     const { request, verdict } = await this.decide(actor, parseGrantRequest(body, this.deps.bounds, this.deps.kinds), randomUUID());
     this.deps.hooks.decided(verdict.effect, verdict.effect === 'allow' ? verdict.approval.mode : verdict.code, true);
-    return { request, verdict };
+    // The longest grant this request could get now: the broker's bound, shortened by the rule that decided.
+    const ruleMax = verdict.rule === null ? undefined : policy.maxDurationOf(verdict.rule);
+    const maxDurationSeconds = Math.min(this.deps.bounds.maxSeconds, ruleMax ?? Infinity);
+    return { request, verdict, bounds: this.deps.bounds, maxDurationSeconds };
   }
 
   /**

@@ -50,6 +50,12 @@ export class AccessPolicy {
     return groups;
   }
 
+  /** The longest grant the named rule (or break-glass) allows, in seconds; undefined for a name this file does not have. */
+  maxDurationOf(rule: string): number | undefined {
+    if (rule === BREAK_GLASS_RULE) return this.file.breakGlass?.maxDuration;
+    return this.file.rules.find((r) => r.name === rule)?.maxDuration;
+  }
+
   isBreakGlass(who: Requester): boolean {
     return this.file.breakGlass?.subjects.includes(who.subject) ?? false;
   }

@@ -41,10 +41,21 @@ export class PolicyController {
   // 400 also for a cloud not enabled; 403: without the requester or admin role; 502, 503: the cloud lookups a request needs.
   @ApiWriteProblems(403, 502)
   async evaluate(@CurrentActor() actor: Actor, @Body() body: unknown): Promise<PolicyEvaluationResponse> {
-    const { request, verdict } = await this.requestGrant.dryRun(actor, body);
+    const { request, verdict, bounds, maxDurationSeconds } = await this.requestGrant.dryRun(actor, body);
     const judged = { cloud: request.cloud, principal: request.principal, target: request.target, duration: formatIsoDuration(request.durationSeconds) };
+    const durationBounds = { min: formatIsoDuration(bounds.minSeconds), max: formatIsoDuration(bounds.maxSeconds) };
     if (verdict.effect === 'deny') {
-      return { effect: 'deny', rule: verdict.rule, code: verdict.code, reason: verdict.reason, errors: verdict.violations, policyVersion: verdict.policyVersion, request: judged };
+      return {
+        effect: 'deny',
+        rule: verdict.rule,
+        code: verdict.code,
+        reason: verdict.reason,
+        errors: verdict.violations,
+        policyVersion: verdict.policyVersion,
+        request: judged,
+        durationBounds,
+        maxDuration: formatIsoDuration(maxDurationSeconds),
+      };
     }
     const a = verdict.approval;
     return {
@@ -59,6 +70,8 @@ export class PolicyController {
       }),
       policyVersion: verdict.policyVersion,
       request: judged,
+      durationBounds,
+      maxDuration: formatIsoDuration(maxDurationSeconds),
     };
   }
 

@@ -7,7 +7,7 @@ import { api } from '../api';
 import { useApiSchema, type TargetField, type TargetKindForm } from '../schema';
 import { DecisionSummary } from '../components/GrantBits';
 import { ErrorState, fieldError, Loading } from '../components/states';
-import { humanSeconds, isoSeconds, usePageTitle } from '../format';
+import { humanDuration, humanSeconds, isoSeconds, usePageTitle } from '../format';
 
 const DURATIONS = ['PT15M', 'PT30M', 'PT1H', 'PT2H', 'PT4H', 'PT8H'];
 
@@ -146,6 +146,8 @@ function RequestForm({ kinds, clouds, principalTypes }: { kinds: TargetKindForm[
   const problem = submit.error ?? dryRun.error;
   const err = (field: string) => fieldError(problem, field);
   const durationSeconds = form.duration === 'custom' ? isoSeconds(form.customDuration) : isoSeconds(form.duration);
+  // The bounds stay from the last dry run that answered, so they do not flicker while the next one runs.
+  const limits = dryRun.data;
   const stale = dryRun.isPlaceholderData || JSON.stringify(body) !== JSON.stringify(settledBody);
 
   return (
@@ -245,7 +247,12 @@ function RequestForm({ kinds, clouds, principalTypes }: { kinds: TargetKindForm[
           </div>
           <p id="duration-help" className="help">
             {durationSeconds !== undefined ? `${humanSeconds(durationSeconds)}, counted from when the grant becomes active. ` : 'Such as PT45M or PT1H30M. '}
-            The broker's bounds and the rule's maximum are checked by the dry run.
+            {limits
+              ? `Allowed here: ${humanDuration(limits.durationBounds.min)} to ${humanDuration(limits.maxDuration)}` +
+                (isoSeconds(limits.maxDuration) !== isoSeconds(limits.durationBounds.max)
+                  ? ` (the rule's maximum; the broker's is ${humanDuration(limits.durationBounds.max)}).`
+                  : '.')
+              : "The broker's bounds and the rule's maximum show here once the dry run has run."}
           </p>
           <FieldError id="duration-error" message={err('duration')} />
 

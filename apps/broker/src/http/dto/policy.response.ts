@@ -48,6 +48,16 @@ const judgedRequest = z
   .object({ cloud: z.enum(['aws', 'azure', 'gcp']), principal: principalResponse, target: targetResponse, duration: z.string().describe('ISO-8601') })
   .meta({ id: 'JudgedRequest', description: 'the request as the rules judged it (canonical names, normalised duration)' });
 
+const durationBounds = z
+  .object({ min: z.string().describe('ISO-8601'), max: z.string().describe('ISO-8601') })
+  .meta({ id: 'DurationBounds', description: "the broker's shortest and longest grant (JIT_MIN_DURATION, JIT_MAX_DURATION)" });
+const durationLimits = {
+  durationBounds,
+  maxDuration: z
+    .string()
+    .describe("ISO-8601: the longest grant this request could get now, the broker's maximum shortened by the rule that decided (or break-glass)"),
+};
+
 /** The dry run's verdict: what POST /v1/grants would decide for the caller now. */
 export const policyEvaluationResponse = z
   .discriminatedUnion('effect', [
@@ -59,6 +69,7 @@ export const policyEvaluationResponse = z
       errors: z.array(z.object({ field: z.string(), message: z.string() })),
       policyVersion: z.string(),
       request: judgedRequest,
+      ...durationLimits,
     }),
     z.object({
       effect: z.literal('allow'),
@@ -70,6 +81,7 @@ export const policyEvaluationResponse = z
       approvalTimeout: z.string().optional().describe('ISO-8601 duration'),
       policyVersion: z.string(),
       request: judgedRequest,
+      ...durationLimits,
     }),
   ])
   .meta({ id: 'PolicyEvaluation', description: 'the decision a grant request would get now; nothing stored, audited or granted' });
