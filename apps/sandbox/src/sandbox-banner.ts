@@ -27,7 +27,7 @@ JIT access broker sandbox
   clouds     ${endpoints.join('\n             ')}
   durations  ${config.minDurationSeconds}s .. ${config.maxDurationSeconds}s
   console    ${base}/console/   (${existsSync(join(config.console.dir, 'index.html')) ? 'built' : 'not built yet: npm run build:console'})
-  IdP        ${idp ? `${idp}   (the company IdP: sign in as alice (developers), bob or carol (sre); auditors paste the auditor token)` : 'none in this process (JIT_CONSOLE_OIDC_ISSUER)'}
+  IdP        ${idp ? `${idp}   (the company IdP: sign in as alice (developers), bob or carol (sre, approvers), dave (audit, auditor))` : 'none in this process (JIT_CONSOLE_OIDC_ISSUER)'}
 
 Tokens for this run (only their SHA-256 is kept, in ${tokens.file}):
   admin      ${tokens.admin}
