@@ -10,7 +10,7 @@ export interface ConsoleConfig {
   oidc?: { issuer: string; clientId: string; clientSecret?: string; scopes: string };
   /** Sign in by pasting a broker token (static or OIDC), for the sandbox and tests. */
   tokenSignIn: boolean;
-  /** A session ends this long after sign-in, or at sign-out. */
+  /** A session ends this long after sign-in at the latest (sooner at sign-out or its id_token's expiry). */
   sessionTtlMs: number;
   /** `Secure` on the session cookie: always, never, or when the request came over TLS (`X-Forwarded-Proto: https` counts). */
   cookieSecure: 'auto' | 'always' | 'never';
@@ -65,7 +65,7 @@ export const CONSOLE_ENV_SHAPE = {
       }
       return s;
     })
-    .register(ENV_DOCS, { group, description: 'a console session ends this long after sign-in (or at sign-out); sessions live in the database, so every replica sees them', default: '`PT8H`' }),
+    .register(ENV_DOCS, { group, description: 'a console session ends this long after sign-in at the latest (sooner at sign-out, or when the id_token of an OIDC sign-in expires: no refresh tokens); sessions live in the database, so every replica sees them', default: '`PT8H`' }),
   JIT_CONSOLE_COOKIE_SECURE: z
     .enum(['auto', 'always', 'never'], { error: 'JIT_CONSOLE_COOKIE_SECURE must be auto, always or never' })
     .default('auto')
