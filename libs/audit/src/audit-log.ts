@@ -90,6 +90,23 @@ export class AuditLog {
   }
 
   /**
+   * `chained()`, waited for at most `ms`, for readers that must answer even while chaining is
+   * held up (another session holds the head's lock, or rounds fail): resolves with 0 once the
+   * round is done, else with the events still staged, which the reader reports instead of
+   * waiting. The round goes on after a timeout; later callers share it.
+   */
+  async chainedWithin(ms: number): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    try {
+      const done = await Promise.race([this.chained().then(() => true, () => false), gaveUp]);
+      return done ? 0 : await this.staged();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
    * Asks for a chaining round for events just committed, without waiting for it. A failed round
    * leaves them staged, committed with their change: the timer (`startChaining`), the next kick
    * or a reader's `chained()` chains them. The state change itself succeeded.

@@ -1463,6 +1463,8 @@ export interface operations {
             /** @description format=json: a page of events; jsonl and csv stream the whole filtered log */
             200: {
                 headers: {
+                    /** @description events committed before the read that are not in it: 0 normally; above 0 when their chaining round was not done within 2 s or failed (the read did not wait longer); they appear once chained */
+                    "X-Audit-Staged"?: number;
                     [name: string]: unknown;
                 };
                 content: {

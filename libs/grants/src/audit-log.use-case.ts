@@ -5,6 +5,22 @@ import { Actor, requireRole } from './actor';
 /** Events per database round trip when exporting or verifying. */
 const AUDIT_PAGE = 1000;
 
+/**
+ * Longest an audit read waits for the chaining round it asked for (docs/audit.md). Past it, or if
+ * the round fails, the read serves what is chained and reports how many events are still staged,
+ * instead of hanging while another session holds the chain head or returning 500 while rounds fail.
+ */
+export const AUDIT_READ_CHAIN_WAIT_MS = 2_000;
+
+/** A page of the chain, and the events committed before the read that were not chained in time (normally 0). */
+export type AuditReadPage = Page<AuditEvent> & { staged: number };
+
+/** The filtered chain in pages, and the events committed before the read that were not chained in time (normally 0). */
+export interface AuditExport {
+  staged: number;
+  pages: AsyncIterable<AuditEvent[]>;
+}
+
 /** Where signed checkpoints are kept and the keys that may sign them; absent when the broker runs unsigned. */
 export interface CheckpointTrust {
   keyring: CheckpointKeyring;
@@ -83,27 +99,28 @@ export class AuditLogUseCase {
   constructor(
     private readonly audit: AuditLog,
     private readonly trust: CheckpointTrust | null = null,
+    /** How long a read waits for its chaining round (`AUDIT_READ_CHAIN_WAIT_MS`). */
+    private readonly chainWaitMs = AUDIT_READ_CHAIN_WAIT_MS,
   ) {}
 
   /**
    * A page of the chain. State changes answer before their events are chained (docs/audit.md),
    * so the read first waits for a round that takes everything committed before it: a client
-   * that reads the log right after its request sees that request's events.
+   * that reads the log right after its request sees that request's events. The wait is bounded:
+   * if the round is not done in time (or fails), the page is read as the chain is, and `staged`
+   * says how many committed events it cannot show yet.
    */
-  async list(actor: Actor, filter: AuditFilter, limit: number, cursor: string | null): Promise<Page<AuditEvent>> {
+  async list(actor: Actor, filter: AuditFilter, limit: number, cursor: string | null): Promise<AuditReadPage> {
     requireRole(actor, 'auditor', 'admin');
-    await this.audit.chained();
-    return this.audit.list(filter, limit, cursor);
+    const staged = await this.audit.chainedWithin(this.chainWaitMs);
+    return { ...(await this.audit.list(filter, limit, cursor)), staged };
   }
 
-  /** The filtered chain, in pages, once everything committed before the call is chained (as `list`). */
-  export(actor: Actor, filter: AuditFilter): AsyncIterable<AuditEvent[]> {
+  /** The filtered chain, in pages, once everything committed before the call is chained, or the wait bounded (as `list`). */
+  async export(actor: Actor, filter: AuditFilter): Promise<AuditExport> {
     requireRole(actor, 'auditor', 'admin');
-    const audit = this.audit;
-    return (async function* () {
-      await audit.chained();
-      yield* audit.stream(filter, AUDIT_PAGE);
-    })();
+    const staged = await this.audit.chainedWithin(this.chainWaitMs);
+    return { staged, pages: this.audit.stream(filter, AUDIT_PAGE) };
   }
 
   /** Checkpoints in `seq` order, with the public keys they verify under. */
@@ -131,8 +148,9 @@ export class AuditLogUseCase {
     const anchors = options.anchors ?? [];
     const maxBreaks = options.maxBreaks ?? 100;
     // Judge what was committed before the call: chain it first. A round that fails (the database
-    // refused it) leaves the events staged; they are counted below, and the chain is walked as it is.
-    await this.audit.chained().catch(() => undefined);
+    // refused it) or is not done in time leaves the events staged; they are counted below, and the
+    // chain is walked as it is.
+    await this.audit.chainedWithin(this.chainWaitMs);
     // Checkpoints first, then the head: every checkpoint read was signed over a head no later
     // than the one read next, so one past it shows a rewound head, never a race with the signer.
     const found = await this.collectCheckpoints();
