@@ -106,6 +106,8 @@ export interface CatchUpReplicasOptions {
   env(i: number): Record<string, string>;
   /** Stores `count` active grants that are not yet due; returns their ids. */
   preload(): Promise<{ ids: string[]; preloadMs: number }>;
+  /** Resolves once a broker has chained every audit event committed so far (bench/audit-chained.ts). */
+  chained(url: string): Promise<void>;
   /** GET /v1/audit/verify of a broker. */
   verify(url: string): Promise<{ ok: boolean; checked: number }>;
   /** How long to wait for the last expiry. */
@@ -144,6 +146,8 @@ export async function catchUpReplicas(o: CatchUpReplicasOptions) {
     const pgCpuMs = backendCpuDelta(pg0, await backendCpu(o.pool, o.dbName));
     const reports = await Promise.all(children.map((c) => c.ask<ChildReport>('report', 'report')));
     const { rows } = await o.pool.query(`SELECT min(ended_at) AS first, max(ended_at) AS last FROM grants WHERE id = ANY($1::uuid[])`, [ids]);
+    // A state change answers before its events are chained (docs/audit.md): the last round's would otherwise be missed.
+    await o.chained(children[0].url);
     const { rows: audit } = await o.pool.query(
       `SELECT count(DISTINCT grant_id)::int AS n, count(*)::int AS events FROM audit_events WHERE type = 'grant.expired' AND grant_id = ANY($1::uuid[])`,
       [ids],

@@ -11,6 +11,7 @@ import { seededRandom } from '@jit/sim-kit';
 import { ensureAuditSigningKey, sha256Hex } from '../apps/broker/src';
 import { SANDBOX } from '../apps/sandbox/src/sandbox-clouds';
 import { CHAOS_AWS_ROLES, ChaosSimulators, chaosProviders, startChaosSimulators } from './chaos-clouds';
+import { auditChained } from './audit-chained';
 import { freePort } from '../test/setup/free-port';
 
 /**
@@ -515,6 +516,8 @@ async function main(): Promise<void> {
     });
     const byState = new Map<string, number>();
     for (const g of grants.values()) byState.set(g.state, (byState.get(g.state) ?? 0) + 1);
+    // A state change answers before its events are chained (docs/audit.md): wait for the last round before counting them.
+    await auditChained(replicas[0].url, TOKEN.auditor);
     const lags = (
       await pg.query<{ lag: string }>(`SELECT data->>'lagSeconds' AS lag FROM audit_events WHERE type = 'grant.expired' AND data->>'lagSeconds' IS NOT NULL`)
     ).rows

@@ -18,6 +18,7 @@ import { sha256Hex } from '../apps/broker/src/http/auth/token-registry';
 import { ensureAuditSigningKey } from '../apps/broker/src/audit/audit-signing-key.file';
 import { RunningBroker, startBroker } from '../apps/broker/src/start-broker';
 import { BrokerProcess, spawnBroker } from '../test/setup/broker-process';
+import { auditChained } from './audit-chained';
 import { BENCH_APPLICATION, backendCpu, backendCpuDelta, catchUpReplicas, formatCounts } from './catchup';
 import { intEnv } from './env';
 
@@ -479,12 +480,8 @@ async function preloadActive(dbUrl: string, aws: LocalCloudProvider, createdAt: 
   return { grants, preloadMs: performance.now() - tPreload };
 }
 
-/** Waits for the broker to chain every audit event committed so far (the audit API does so before it reads), so audit_events can be counted. */
-async function auditChained(url: string): Promise<void> {
-  const res = await fetch(`${url}/v1/audit?limit=1`, { headers: { authorization: `Bearer ${TOKENS.auditor}` } });
-  if (!res.ok) throw new Error(`GET /v1/audit answered ${res.status}`);
-  await res.arrayBuffer();
-}
+/** Waits for the broker to chain every audit event committed so far (bench/audit-chained.ts), so audit_events can be counted. */
+const chained = (url: string) => auditChained(url, TOKENS.auditor);
 
 async function verifyLog(url: string) {
   const res = await fetch(`${url}/v1/audit/verify`, { headers: { authorization: `Bearer ${TOKENS.auditor}` } });
@@ -525,7 +522,7 @@ async function catchUp(dbUrl: string, tokensFile: string, pool: Pool, dbName: st
     const { rows } = await pool.query(`SELECT max(ended_at) AS last FROM grants WHERE id = ANY($1::uuid[])`, [ids]);
     const lastEnd = new Date(rows[0].last).getTime();
     // A state change answers before its events are chained (docs/audit.md).
-    await auditChained(broker.url!);
+    await chained(broker.url!);
     const { rows: audit } = await pool.query(
       `SELECT count(DISTINCT grant_id)::int AS n FROM audit_events WHERE type = 'grant.expired' AND grant_id = ANY($1::uuid[])`,
       [ids],
@@ -565,6 +562,7 @@ async function catchUpProcesses(dbUrl: string, tokensFile: string, pool: Pool, d
       const { grants, preloadMs } = await preloadActive(dbUrl, aws, createdAt, CATCHUP, () => new Date(createdAt.getTime() + 7_200_000));
       return { ids: grants.map((g) => g.id), preloadMs };
     },
+    chained,
     verify: verifyLog,
   });
 }
@@ -642,7 +640,7 @@ async function revocationLag(dbUrl: string, tokensFile: string, pool: Pool) {
       [ids],
     );
     // A state change answers before its events are chained (docs/audit.md).
-    await auditChained(broker.url!);
+    await chained(broker.url!);
     const { rows: audit } = await pool.query(
       `SELECT count(DISTINCT grant_id)::int AS n FROM audit_events WHERE type = 'grant.expired' AND grant_id = ANY($1::uuid[])`,
       [ids],
