@@ -385,6 +385,8 @@ export interface components {
             breaks: components["schemas"]["ChainBreak"][];
             truncated: boolean;
             firstBroken: components["schemas"]["ChainBreak"] | null;
+            /** @description events committed but not yet chained when the walk ran (0 normally), so not covered by it; they are verified once chained */
+            staged: number;
         };
         /** @description signed checkpoints in seq order, with the key that verifies them */
         AuditCheckpointPage: {

@@ -45,6 +45,11 @@ export const auditVerifyResponse = z
     breaks: z.array(chainBreak).describe('the first maxBreaks breaks, in seq order'),
     truncated: z.boolean(),
     firstBroken: chainBreak.nullable(),
+    staged: z
+      .number()
+      .int()
+      .min(0)
+      .describe('events committed but not yet chained when the walk ran (0 normally), so not covered by it; they are verified once chained'),
   })
   .meta({ id: 'AuditVerification', description: 'what a walk of the audit chain found' });
 
