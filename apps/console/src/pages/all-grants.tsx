@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { Pager, useCursorPages } from '../components/Pager';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useSearchParams } from 'react-router';
 import type { ListGrantsQuery } from '@jit/client';
@@ -19,8 +20,8 @@ export function AllGrantsPage() {
   usePageTitle('All grants');
   const [params, setParams] = useSearchParams();
   const filters = Object.fromEntries(KEYS.flatMap((k) => (params.get(k) ? [[k, params.get(k)!]] : []))) as Filters;
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const grants = useQuery({
     queryKey: ['grants', 'all', filters, cursor],
     queryFn: ({ signal }) => api.listGrants({ ...(filters as ListGrantsQuery), limit: PAGE, ...(cursor && { cursor }) }, { signal }),
@@ -29,7 +30,7 @@ export function AllGrantsPage() {
     retry: false,
   });
   const apply = (next: Filters) => {
-    setCursors([undefined]);
+    pages.reset();
     setParams(Object.fromEntries(Object.entries(next).filter(([, v]) => v)));
   };
   return (
@@ -42,15 +43,7 @@ export function AllGrantsPage() {
       {grants.data && grants.data.items.length > 0 && (
         <>
           <GrantTable grants={grants.data.items} showRequester caption="Grants, newest first" />
-          <div className="pager">
-            <button type="button" className="btn btn-small" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-              ← Newer
-            </button>
-            <span className="muted">Page {cursors.length}</span>
-            <button type="button" className="btn btn-small" disabled={!grants.data.nextCursor} onClick={() => setCursors((c) => [...c, grants.data.nextCursor ?? undefined])}>
-              Older →
-            </button>
-          </div>
+          <Pager pages={pages} nextCursor={grants.data.nextCursor} labels={['Newer', 'Older']} status={`Page ${pages.page}`} />
         </>
       )}
     </section>

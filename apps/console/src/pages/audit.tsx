@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { Pager, useCursorPages } from '../components/Pager';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
 import type { AuditEvent, AuditQuery } from '@jit/client';
@@ -28,8 +29,8 @@ export function AuditPage() {
   usePageTitle('Audit log');
   const [params, setParams] = useSearchParams();
   const filters = filtersOf(params);
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const query: AuditQuery = { ...(filters as AuditQuery), limit: PAGE, ...(cursor && { cursor }) };
   const events = useQuery({
     queryKey: ['audit', filters, cursor],
@@ -39,7 +40,7 @@ export function AuditPage() {
   });
 
   const apply = (next: Filters) => {
-    setCursors([undefined]);
+    pages.reset();
     setParams(Object.fromEntries(Object.entries(next).filter(([, v]) => v)));
   };
 
@@ -57,17 +58,7 @@ export function AuditPage() {
       {events.data && events.data.items.length > 0 && (
         <>
           <EventTable events={events.data.items} busy={events.isFetching} />
-          <div className="pager">
-            <button type="button" className="btn btn-small" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-              ← Previous
-            </button>
-            <span className="muted">
-              Page {cursors.length} · {events.data.items.length} events
-            </span>
-            <button type="button" className="btn btn-small" disabled={!events.data.nextCursor} onClick={() => setCursors((c) => [...c, events.data.nextCursor ?? undefined])}>
-              Next →
-            </button>
-          </div>
+          <Pager pages={pages} nextCursor={events.data.nextCursor} labels={['Previous', 'Next']} status={`Page ${pages.page} · ${events.data.items.length} events`} />
         </>
       )}
     </section>

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { Pager, useCursorPages } from '../components/Pager';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import type { AuditEvent, Grant } from '@jit/client';
@@ -151,8 +151,8 @@ function ApprovalList({ grant }: { grant: Grant }) {
 
 /** Every audit event of the grant (GET /v1/audit?grantId=), in order, each with its data. */
 function GrantHistory({ grantId }: { grantId: string }) {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const events = useQuery({
     queryKey: ['audit', 'grant', grantId, cursor],
     queryFn: () => api.listAuditEvents({ grantId, limit: 100, ...(cursor && { cursor }) }),
@@ -175,16 +175,7 @@ function GrantHistory({ grantId }: { grantId: string }) {
           ))}
         </ol>
       )}
-      {events.data && (cursors.length > 1 || events.data.nextCursor) && (
-        <div className="pager">
-          <button type="button" className="btn btn-small" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            ← Earlier
-          </button>
-          <button type="button" className="btn btn-small" disabled={!events.data.nextCursor} onClick={() => setCursors((c) => [...c, events.data.nextCursor ?? undefined])}>
-            Later →
-          </button>
-        </div>
-      )}
+      {events.data && (pages.page > 1 || events.data.nextCursor) && <Pager pages={pages} nextCursor={events.data.nextCursor} labels={['Earlier', 'Later']} />}
     </>
   );
 }

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { Pager, useCursorPages } from '../components/Pager';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import type { Grant } from '@jit/client';
@@ -14,8 +15,8 @@ import { ago, countdown, formatTime, humanDuration, targetSummary, useNow, usePa
  */
 export function InboxPage() {
   usePageTitle('Approvals');
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const inbox = useQuery({
     queryKey: ['grants', 'inbox', cursor],
     queryFn: ({ signal }) => api.listGrants({ awaiting: 'me', limit: 50, ...(cursor && { cursor }) }, { signal }),
@@ -28,7 +29,7 @@ export function InboxPage() {
       <div className="page-header">
         <h1>Approvals</h1>
         <p className="muted" aria-live="polite">
-          {inbox.data ? `${count}${inbox.data.nextCursor || cursors.length > 1 ? '+' : ''} waiting for you` : ''}
+          {inbox.data ? `${count}${inbox.data.nextCursor || pages.page > 1 ? '+' : ''} waiting for you` : ''}
           {inbox.isFetching && !inbox.isPending ? ' · updating' : ''}
         </p>
       </div>
@@ -40,16 +41,7 @@ export function InboxPage() {
           <InboxItem key={g.id} grant={g} />
         ))}
       </div>
-      {inbox.data && (cursors.length > 1 || inbox.data.nextCursor) && (
-        <div className="pager">
-          <button type="button" className="btn btn-small" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            ← Previous 50
-          </button>
-          <button type="button" className="btn btn-small" disabled={!inbox.data.nextCursor} onClick={() => setCursors((c) => [...c, inbox.data.nextCursor ?? undefined])}>
-            Next 50 →
-          </button>
-        </div>
-      )}
+      {inbox.data && (pages.page > 1 || inbox.data.nextCursor) && <Pager pages={pages} nextCursor={inbox.data.nextCursor} labels={['Previous 50', 'Next 50']} />}
     </section>
   );
 }

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { Pager, useCursorPages } from '../components/Pager';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import type { Grant, ListGrantsQuery } from '@jit/client';
@@ -22,8 +23,8 @@ export function MyGrantsPage() {
   usePageTitle('My grants');
   const session = useSession();
   const [filter, setFilter] = useState('all');
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const state = FILTERS.find((f) => f.value === filter)?.states;
   const grants = useQuery({
     queryKey: ['grants', 'mine', session.subject, filter, cursor],
@@ -50,7 +51,7 @@ export function MyGrantsPage() {
             aria-pressed={filter === f.value}
             onClick={() => {
               setFilter(f.value);
-              setCursors([undefined]);
+              pages.reset();
             }}
           >
             {f.label}
@@ -67,15 +68,7 @@ export function MyGrantsPage() {
       {grants.data && grants.data.items.length > 0 && (
         <>
           <GrantTable grants={grants.data.items} />
-          <div className="pager">
-            <button type="button" className="btn btn-small" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-              ← Newer
-            </button>
-            <span className="muted">Page {cursors.length}</span>
-            <button type="button" className="btn btn-small" disabled={!grants.data.nextCursor} onClick={() => setCursors((c) => [...c, grants.data.nextCursor ?? undefined])}>
-              Older →
-            </button>
-          </div>
+          <Pager pages={pages} nextCursor={grants.data.nextCursor} labels={['Newer', 'Older']} status={`Page ${pages.page}`} />
         </>
       )}
     </section>
