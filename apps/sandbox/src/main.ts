@@ -3,6 +3,7 @@ import { SANDBOX_ENV_SCHEMA, loadBrokerConfig } from '@jit/config';
 import { CLOUDS } from '@jit/domain';
 import { ensureAuditSigningKey, runUntilSignal, startBroker, targetKinds } from '@jit/broker';
 import { LocalCloudProvider } from '@jit/provider-local';
+import { CONSOLE_DIR, ensureConsoleBuilt } from './console-build';
 import { sandboxBanner } from './sandbox-banner';
 import { attachSandboxClouds, startSandboxClouds } from './sandbox-clouds';
 import { registerConsoleCallbacks, startSandboxIdp } from './sandbox-idp';
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
   // JIT_SANDBOX_CLOUDS=local swaps the simulators for in-memory clouds (no wire protocol, one process
   // only); JIT_SANDBOX_SIMULATORS_FILE attaches to the simulators another sandbox started, so that
   // replicas on one database grant and revoke in the same clouds.
+  // The console is served from its build; a fresh checkout or a changed page builds it first.
+  await ensureConsoleBuilt(() => process.stderr.write('jit-broker sandbox: building the web console (npm run build:console)...\n')).catch((e: unknown) =>
+    process.stderr.write(`jit-broker sandbox: the web console could not be built, /console will not answer: ${e instanceof Error ? e.message : String(e)}\n`),
+  );
   const sandboxEnv = SANDBOX_ENV_SCHEMA.safeParse(env);
   if (!sandboxEnv.success) throw new Error(sandboxEnv.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('\n'));
   const { JIT_SANDBOX_SIMULATORS_FILE: simulatorsFile, JIT_SANDBOX_CLOUDS: cloudKind, JIT_SANDBOX_IDP_PORT: idpPort } = sandboxEnv.data;
@@ -45,8 +50,8 @@ async function main(): Promise<void> {
       JIT_AUDIT_CHECKPOINT_FILE: join(dataDir, 'audit-checkpoints.jsonl'),
       JIT_AUDIT_CHECKPOINT_INTERVAL: 'PT10S',
     }),
-    // The console (npm run build:console) with both sign-ins: the company IdP, and pasting a token printed below.
-    JIT_CONSOLE_DIR: resolve(__dirname, '..', '..', '..', 'dist', 'console'),
+    // The console (built above when missing or stale) with both sign-ins: the company IdP, and pasting a token printed below.
+    JIT_CONSOLE_DIR: CONSOLE_DIR,
     JIT_CONSOLE_TOKEN_SIGN_IN: 'true',
     ...(idp && { JIT_CONSOLE_OIDC_ISSUER: idp.issuer }),
     ...env,

@@ -1,13 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureConsoleBuilt } from '../../../apps/sandbox/src/console-build';
 import { BrokerProcess, freePort, spawnBroker } from '../../setup/broker-process';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const BUILT = join(ROOT, 'dist', 'console', 'index.html');
-/** What the console's build reads: a change to any of these makes dist/console stale. */
-const SOURCES = ['apps/console', 'libs/client/src', 'libs/domain/src'];
+
 
 export interface ConsoleBroker {
   /** http://127.0.0.1:PORT: the sandbox's broker, the console at /console/. */
@@ -18,36 +16,6 @@ export interface ConsoleBroker {
   tokens: Record<'admin' | 'requester' | 'auditor' | 'developer' | 'approver' | 'approver2' | 'emergency', string>;
   output(): string;
   stop(): Promise<void>;
-}
-
-function newestMtime(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(stat.mtimeMs, ...readdirSync(path).filter((n) => n !== 'node_modules').map((n) => newestMtime(join(path, n))));
-}
-
-/** Builds the console (`npm run build:console`) unless dist/console is newer than its sources; one builder at a time. */
-export async function ensureConsoleBuilt(): Promise<void> {
-  const lock = join(tmpdir(), 'jit-console-build.lock');
-  for (let waited = 0; ; waited += 200) {
-    try {
-      closeSync(openSync(lock, 'wx'));
-      break;
-    } catch {
-      // Another test file builds; a lock older than ten minutes was left by a killed run.
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 600_000) unlinkSync(lock);
-      if (waited > 600_000) throw new Error(`the console build lock ${lock} is held`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  try {
-    const sources = Math.max(...SOURCES.map((s) => newestMtime(join(ROOT, s))));
-    if (existsSync(BUILT) && statSync(BUILT).mtimeMs >= sources) return;
-    const run = spawnSync('npm', ['run', '--silent', 'build:console'], { cwd: ROOT, encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(`npm run build:console failed:\n${run.stdout}\n${run.stderr}`);
-  } finally {
-    unlinkSync(lock);
-  }
 }
 
 /** A token the sandbox printed in its banner, on the line whose label and subject are given. */
