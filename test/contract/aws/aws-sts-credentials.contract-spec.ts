@@ -39,9 +39,10 @@ describe('AWS adapter: aws.sts-credentials against the STS simulator', () => {
     const grant = spec(provider, { expiresAt: new Date(Date.now() + 1_800_000) });
     sim.clearRequests();
     const outcome = await provider.grant(grant, alone);
-    // The session lasts what is left of the grant when the call is made: at most the 30 minutes asked,
-    // and at least what is left now, after the call (however slow a loaded machine made it).
-    const leftAfter = Math.floor((grant.expiresAt.getTime() - Date.now()) / 1000);
+    // The session lasts the whole seconds left of the grant when the call is made (from the next second to the
+    // expiry's second): at most the 30 minutes asked, and at least that count taken now, after the call, however
+    // slow a loaded machine made it. Counting the same way as the adapter keeps sub-second phase out of it.
+    const leftAfter = Math.floor(grant.expiresAt.getTime() / 1000) - Math.ceil(Date.now() / 1000);
     const assume = sim.requests().find((r) => r.action === 'AssumeRole')!;
     expect(assume.params.RoleSessionName).toBe(`jit-${grant.grantId}`);
     expect(assume.params.SourceIdentity).toBe(`jit-${grant.grantId}`);
