@@ -323,7 +323,7 @@ export interface components {
             /** Format: date-time */
             occurredAt: string;
             /** @enum {string} */
-            type: "grant.requested" | "grant.approved" | "grant.denied" | "grant.provisioned" | "grant.activated" | "grant.revoke_requested" | "grant.expired" | "grant.revoked" | "grant.failed" | "grant.revoke_failed" | "grant.revoke_retried" | "policy.denied" | "policy.break_glass" | "policy.loaded" | "reconcile.orphan_found" | "reconcile.orphan_removed";
+            type: "grant.requested" | "grant.approved" | "grant.denied" | "grant.provisioned" | "grant.activated" | "grant.revoke_requested" | "grant.expired" | "grant.revoked" | "grant.failed" | "grant.revoke_failed" | "grant.revoke_retried" | "policy.denied" | "policy.break_glass" | "policy.loaded" | "reconcile.orphan_found" | "reconcile.orphan_removed" | "discovery.scan_completed" | "discovery.removal_requested" | "discovery.removal_approved" | "discovery.removal_denied" | "discovery.removal_applied" | "discovery.removal_failed" | "discovery.restored" | "review.campaign_started" | "review.item_decided" | "review.reminder_sent" | "review.item_escalated" | "review.item_applied" | "review.campaign_closed";
             grantId: string | null;
             cloud: ("aws" | "azure" | "gcp") | null;
             principal: string | null;
@@ -1444,7 +1444,7 @@ export interface operations {
                 cloud?: "aws" | "azure" | "gcp";
                 principal?: string;
                 actor?: string;
-                type?: "grant.requested" | "grant.approved" | "grant.denied" | "grant.provisioned" | "grant.activated" | "grant.revoke_requested" | "grant.expired" | "grant.revoked" | "grant.failed" | "grant.revoke_failed" | "grant.revoke_retried" | "policy.denied" | "policy.break_glass" | "policy.loaded" | "reconcile.orphan_found" | "reconcile.orphan_removed";
+                type?: "grant.requested" | "grant.approved" | "grant.denied" | "grant.provisioned" | "grant.activated" | "grant.revoke_requested" | "grant.expired" | "grant.revoked" | "grant.failed" | "grant.revoke_failed" | "grant.revoke_retried" | "policy.denied" | "policy.break_glass" | "policy.loaded" | "reconcile.orphan_found" | "reconcile.orphan_removed" | "discovery.scan_completed" | "discovery.removal_requested" | "discovery.removal_approved" | "discovery.removal_denied" | "discovery.removal_applied" | "discovery.removal_failed" | "discovery.restored" | "review.campaign_started" | "review.item_decided" | "review.reminder_sent" | "review.item_escalated" | "review.item_applied" | "review.campaign_closed";
                 /** @description occurredAt >= from (RFC 3339) */
                 from?: string;
                 /** @description occurredAt < to (RFC 3339) */

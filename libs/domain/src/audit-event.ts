@@ -17,6 +17,22 @@ export const AUDIT_EVENT_TYPES = [
   'policy.loaded',
   'reconcile.orphan_found',
   'reconcile.orphan_removed',
+  // Discovery of standing access (docs/discovery.md): scans, and removals of a standing assignment,
+  // which go through approvals like a grant and can be restored.
+  'discovery.scan_completed',
+  'discovery.removal_requested',
+  'discovery.removal_approved',
+  'discovery.removal_denied',
+  'discovery.removal_applied',
+  'discovery.removal_failed',
+  'discovery.restored',
+  // Access reviews (docs/reviews.md): campaigns, decisions, reminders, escalations, what was applied.
+  'review.campaign_started',
+  'review.item_decided',
+  'review.reminder_sent',
+  'review.item_escalated',
+  'review.item_applied',
+  'review.campaign_closed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -4,7 +4,8 @@
  * matching helpers their rule matchers share), grant requests, durations, domain errors with codes,
  * audit event shapes, and the ports the adapters implement (CloudAccessProvider,
  * GrantRepository, WorkQueue, AuditChainStore and the UnitOfWork they share, Clock,
- * AuditCheckpointStore, NotificationCursorStore, GrantStatsReader). Pure TypeScript: imports nothing in the repo,
+ * AuditCheckpointStore, NotificationCursorStore, GrantStatsReader, and for discovery and reviews
+ * StandingAccessInventory, DiscoveryFindingsReader, StandingRemovals). Pure TypeScript: imports nothing in the repo,
  * and of packages only zod and tinyduration (docs/architecture.md).
  */
 export * from './cloud';
@@ -30,3 +31,4 @@ export * from './ports/unit-of-work.port';
 export * from './ports/audit-checkpoint.store.port';
 export * from './ports/notification-cursor.store.port';
 export * from './ports/grant-stats.reader.port';
+export * from './ports/standing-access.port';

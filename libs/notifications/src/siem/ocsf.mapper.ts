@@ -49,6 +49,19 @@ export const OCSF_MAPPING: Record<AuditEventType, OcsfMapping> = {
   'policy.loaded': { class: 'entity', activityId: 3, statusId: 1, severityId: 1 },
   'reconcile.orphan_found': { class: 'entity', activityId: 99, activityName: 'Orphan Found', statusId: 1, severityId: 3 },
   'reconcile.orphan_removed': { class: 'userAccess', activityId: 2, statusId: 1, severityId: 3 },
+  'discovery.scan_completed': { class: 'entity', activityId: 99, activityName: 'Scan Completed', statusId: 1, severityId: 1 },
+  'discovery.removal_requested': { class: 'entity', activityId: 1, statusId: 1, severityId: 1 },
+  'discovery.removal_approved': { class: 'entity', activityId: 3, statusId: 1, severityId: 1 },
+  'discovery.removal_denied': { class: 'entity', activityId: 3, statusId: 2, severityId: 1 },
+  'discovery.removal_applied': { class: 'userAccess', activityId: 2, statusId: 1, severityId: 3 },
+  'discovery.removal_failed': { class: 'userAccess', activityId: 2, statusId: 2, severityId: 4 },
+  'discovery.restored': { class: 'userAccess', activityId: 1, statusId: 1, severityId: 3 },
+  'review.campaign_started': { class: 'entity', activityId: 1, statusId: 1, severityId: 1 },
+  'review.item_decided': { class: 'entity', activityId: 3, statusId: 1, severityId: 1 },
+  'review.reminder_sent': { class: 'entity', activityId: 99, activityName: 'Reminder Sent', statusId: 1, severityId: 1 },
+  'review.item_escalated': { class: 'entity', activityId: 99, activityName: 'Escalated', statusId: 1, severityId: 3 },
+  'review.item_applied': { class: 'userAccess', activityId: 2, statusId: 1, severityId: 3 },
+  'review.campaign_closed': { class: 'entity', activityId: 3, statusId: 1, severityId: 1 },
 };
 
 const SEVERITY = { 1: 'Informational', 3: 'Medium', 4: 'High' } as const;
