@@ -62,6 +62,8 @@ module.exports = {
     ...libImports('audit-imports-inward', 'audit', ['domain', 'config', 'observability'], 'Audit: domain, config, observability.'),
     ...libImports('resilience-imports-nothing', 'resilience', [], 'Resilience (backoff, Retry-After, retry and cancelling timeout on cockatiel): imports nothing in the repo.'),
     ...libImports('notifications-imports-inward', 'notifications', ['domain', 'config', 'observability', 'resilience'], 'Notifications: domain, config, observability, resilience.'),
+    ...libImports('discovery-imports-inward', 'discovery', ['domain', 'config', 'observability', 'policy', 'audit', 'grants', 'resilience'], 'Discovery: the domain (its ports), config, observability, the access rules (to check proposed entries), the audit trail, the grants lib (its approval eligibility and actor) and resilience; clouds and storage only through domain ports.'),
+    ...libImports('reviews-imports-inward', 'reviews', ['domain', 'config', 'observability', 'policy', 'audit', 'grants', 'resilience'], 'Access reviews: the domain (its ports, discovery findings and removals through them), config, observability, the access rules, the audit trail, the grants lib (approver eligibility, actor) and resilience; clouds and storage only through domain ports.'),
     ...libImports('grants-imports-inward', 'grants', ['domain', 'policy', 'audit', 'resilience'], 'Use cases: the domain, the access rules, the audit trail and resilience; persistence and clouds only through domain ports.'),
     PERSISTENCE_PRODUCTION,
     PERSISTENCE_SPECS,
