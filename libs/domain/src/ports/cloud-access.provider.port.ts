@@ -1,5 +1,6 @@
 import { CloudName, Principal, TargetKind } from '../cloud';
 import { Target } from '../target';
+import { StandingAccessInventory } from './standing-access.port';
 
 /** What a provider needs to know about one grant. */
 export interface GrantSpec {
@@ -183,6 +184,15 @@ export abstract class CloudAccessProvider {
 
   /** Cheap check that the cloud answers with the broker's credentials. */
   abstract healthCheck(signal?: AbortSignal): Promise<void>;
+
+  /**
+   * This cloud's standing access as discovery scans it (docs/discovery.md), read with the adapter's
+   * credentials and clients; null when the adapter cannot list it. The broker hands every
+   * configured provider's inventory to discovery.
+   */
+  standingInventory(): StandingAccessInventory | null {
+    return null;
+  }
 }
 
 export type ProviderErrorKind =
