@@ -5,6 +5,7 @@ import { ENV_DOCS, EnvDoc, EnvGroup } from './env-docs';
 import { CONSOLE_ENV_SHAPE, ConsoleConfig, toConsoleConfig } from './console-env';
 import { OBSERVABILITY_ENV_SHAPE, ObservabilityConfig, toObservabilityConfig } from './logging-env';
 import { ProviderEnv, intVar, resolveAliases } from './provider-env';
+import { DISCOVERY_ENV_SHAPE, DiscoveryConfig, toDiscoveryConfig } from './discovery-env';
 
 export type BrokerRole = 'api' | 'sweeper' | 'all';
 
@@ -67,6 +68,8 @@ export interface BrokerConfig {
   observability: ObservabilityConfig;
   /** The web console: its files, sign-in and sessions (docs/console.md). */
   console: ConsoleConfig;
+  /** Discovery of standing access: schedule, unused threshold, criteria, removal approvals (docs/discovery.md). */
+  discovery: DiscoveryConfig;
 }
 
 /** Signed checkpoints of the audit chain (docs/audit.md). */
@@ -357,6 +360,7 @@ export const BROKER_ENV_SCHEMA = z.object({
   ),
   ...OBSERVABILITY_ENV_SHAPE,
   ...CONSOLE_ENV_SHAPE,
+  ...DISCOVERY_ENV_SHAPE,
 });
 const envSchema = BROKER_ENV_SCHEMA;
 
@@ -478,6 +482,7 @@ function toBrokerConfig(e: z.output<typeof envSchema>, problems: string[]): Brok
     shutdownDeadlineMs: e.JIT_SHUTDOWN_DEADLINE * 1000,
     observability: toObservabilityConfig(e),
     console: toConsoleConfig(e),
+    discovery: toDiscoveryConfig(e),
   };
 }
 

@@ -9,6 +9,7 @@ export const ENV_GROUPS = {
   notifications: 'Notifications and SIEM streaming',
   logging: 'Logging and tracing',
   console: 'Web console (`/console`)',
+  discovery: 'Discovery of standing access',
   aws: 'AWS adapter',
   azure: 'Azure adapter',
   gcp: 'GCP adapter',

@@ -11,3 +11,4 @@ export * from './env-docs';
 export * from './sandbox-env';
 export * from './logging-env';
 export * from './console-env';
+export * from './discovery-env';

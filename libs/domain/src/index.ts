@@ -5,7 +5,7 @@
  * audit event shapes, and the ports the adapters implement (CloudAccessProvider,
  * GrantRepository, WorkQueue, AuditChainStore and the UnitOfWork they share, Clock,
  * AuditCheckpointStore, NotificationCursorStore, GrantStatsReader, and for discovery and reviews
- * StandingAccessInventory, DiscoveryFindingsReader, StandingRemovals). Pure TypeScript: imports nothing in the repo,
+ * StandingAccessInventory, DiscoveryFindingsReader, StandingRemovals, and the DiscoveryStore discovery keeps its scans in). Pure TypeScript: imports nothing in the repo,
  * and of packages only zod and tinyduration (docs/architecture.md).
  */
 export * from './cloud';
@@ -32,3 +32,5 @@ export * from './ports/audit-checkpoint.store.port';
 export * from './ports/notification-cursor.store.port';
 export * from './ports/grant-stats.reader.port';
 export * from './ports/standing-access.port';
+export * from './ports/discovery.store.port';
+export * from './ports/review.store.port';
