@@ -22,7 +22,7 @@ const REQUEST_TYPES: Record<string, PimAction | 'delegated'> = {
 /** ARM PIM: role assignment schedule requests and instances. */
 export const armPimRoutes: SimRoute = (req, ctx, caller) => {
   const p = parseArmPath(req.path);
-  if (!p || p.collection.toLowerCase() === 'roleassignments') return undefined;
+  if (!p || !['roleassignmentschedulerequests', 'roleassignmentscheduleinstances'].includes(p.collection.toLowerCase())) return undefined;
   requireApiVersion(req, PIM_API_VERSIONS);
   const scope = requireScope(ctx, p.scope);
   if (p.collection.toLowerCase() === 'roleassignmentscheduleinstances') {
@@ -159,7 +159,7 @@ function instanceResource(ctx: SimContext, s: PimSchedule): Record<string, unkno
       endDateTime: s.end?.toISOString() ?? null,
       linkedRoleEligibilityScheduleId: null,
       linkedRoleEligibilityScheduleInstanceId: null,
-      assignmentType: 'Assigned',
+      assignmentType: s.assignmentType ?? 'Assigned',
       memberType: 'Direct',
       condition: null,
       conditionVersion: null,
@@ -172,12 +172,12 @@ function instanceResource(ctx: SimContext, s: PimSchedule): Record<string, unkno
   };
 }
 
-function expanded(ctx: SimContext, scope: string, roleDefinitionId: string, principalId: string): Record<string, unknown> {
+export function expanded(ctx: SimContext, scope: string, roleDefinitionId: string, principalId: string): Record<string, unknown> {
   const guid = roleDefinitionId.split('/').pop()!.toLowerCase();
   const principal = ctx.directory.principal(principalId);
   return {
     scope: { id: scope, displayName: scope.split('/').pop(), type: scope.includes('/resourcegroups/') ? 'resourcegroup' : 'subscription' },
-    roleDefinition: { id: roleDefinitionId, displayName: ctx.directory.azureRoles.get(guid)?.roleName ?? guid, type: 'BuiltInRole' },
+    roleDefinition: { id: roleDefinitionId, displayName: ctx.directory.azureRoles.get(guid)?.roleName ?? guid, type: ctx.directory.azureRoles.get(guid)?.isBuiltIn === false ? 'CustomRole' : 'BuiltInRole' },
     principal: { id: principalId, displayName: principal?.displayName ?? null, email: null, type: principal?.type ?? 'User' },
   };
 }

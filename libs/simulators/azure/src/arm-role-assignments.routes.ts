@@ -1,4 +1,4 @@
-import { ROLE_ASSIGNMENT_API_VERSIONS, covers, parseArmPath, principalNotFound, requireApiVersion, requireScope, resolveRoleDefinition } from './arm-scope';
+import { ROLE_ASSIGNMENT_API_VERSIONS, armList, covers, parseArmPath, principalNotFound, requireApiVersion, requireScope, resolveRoleDefinition } from './arm-scope';
 import { ArmRoleAssignmentRecord, SimContext, SimRoute, rejectUnknown } from './sim-context';
 import { GUID, SimHttpError, asText, isObject, parseEqFilter } from './sim-http';
 
@@ -14,18 +14,24 @@ export const armRoleAssignmentRoutes: SimRoute = (req, ctx, caller) => {
   if (!p.name) {
     if (req.method !== 'GET') return undefined;
     const { eq, functions } = parseEqFilter(req.query.get('$filter'));
+    // RoleAssignmentFilter defines principalId only; the functions are atScope() and assignedTo('…').
+    const unknown = Object.keys(eq).find((k) => k !== 'principalId') ?? functions.find((f) => f !== 'atScope');
+    if (unknown) throw new SimHttpError(400, 'UnsupportedQuery', `The filter '${req.query.get('$filter')}' is not supported. Supported filters are 'atScope()' and 'principalId eq {value}'.`);
     const atScope = functions.includes('atScope');
-    const items = [...ctx.roleAssignments.values()]
+    const items = [...ctx.roleAssignments.values(), ...pimRoleAssignments(ctx)]
       .filter((a) => covers(a.scope, scope) || (!atScope && covers(scope, a.scope)))
       .filter((a) => !eq.principalId || a.principalId === eq.principalId.toLowerCase())
+      .sort((a, b) => a.scope.localeCompare(b.scope) || a.name.localeCompare(b.name))
       .map((a) => resource(a));
-    return { status: 200, body: { value: items } };
+    return armList(req, ctx, items);
   }
   if (p.op) return undefined;
   if (!GUID.test(p.name)) throw new SimHttpError(400, 'InvalidRoleAssignmentId', `The role assignment ID '${p.name}' is not valid. The role assignment ID must be a GUID.`);
   const key = `${scope}|${p.name.toLowerCase()}`;
   const existing = ctx.roleAssignments.get(key);
   if (req.method === 'GET') {
+    const viaPim = pimRoleAssignments(ctx).find((a) => a.scope === scope && a.name === p.name!.toLowerCase());
+    if (viaPim) return { status: 200, body: resource(viaPim) };
     if (!existing) throw new SimHttpError(404, 'RoleAssignmentNotFound', `The role assignment '${p.name}' is not found.`);
     return { status: 200, body: resource(existing) };
   }
@@ -62,7 +68,8 @@ export const armRoleAssignmentRoutes: SimRoute = (req, ctx, caller) => {
     existing.updatedOn = new Date().toISOString();
     return { status: 200, body: resource(existing) };
   }
-  const duplicate = [...ctx.roleAssignments.values()].find((a) => a.scope === scope && a.principalId === principalId && a.roleGuid === role.guid);
+  // PIM's assignments count: ARM keeps one assignment per principal, role and scope.
+  const duplicate = [...ctx.roleAssignments.values(), ...pimRoleAssignments(ctx)].find((a) => a.scope === scope && a.principalId === principalId && a.roleGuid === role.guid);
   if (duplicate) {
     throw new SimHttpError(409, 'RoleAssignmentExists', `The role assignment already exists. The ID of the existing role assignment is ${duplicate.name.replace(/-/g, '')}.`);
   }
@@ -105,6 +112,32 @@ function resource(a: ArmRoleAssignmentRecord): Record<string, unknown> {
     type: 'Microsoft.Authorization/roleAssignments',
     name: a.name,
   };
+}
+
+/**
+ * The role assignments PIM keeps for its active ARM schedules: Azure lists them with the others
+ * (the schedule instance's `originRoleAssignmentId` names them), which is why a reader must ask
+ * PIM's schedules to tell an activation from a standing assignment.
+ */
+function pimRoleAssignments(ctx: SimContext): ArmRoleAssignmentRecord[] {
+  return ctx.pim.instances('arm').map((s) => {
+    const [roleGuid, scope] = s.targetKey.split('|');
+    const sub = /^\/subscriptions\/[^/]+/.exec(scope)?.[0] ?? '';
+    return {
+      name: s.id,
+      scope,
+      roleDefinitionId: `${sub}/providers/Microsoft.Authorization/roleDefinitions/${roleGuid}`,
+      roleGuid,
+      principalId: s.principalId,
+      principalType: ctx.directory.principal(s.principalId)?.type ?? 'User',
+      description: null,
+      condition: null,
+      conditionVersion: null,
+      createdOn: s.createdAt.toISOString(),
+      updatedOn: s.createdAt.toISOString(),
+      createdBy: '',
+    };
+  });
 }
 
 export function roleAssignmentsOf(ctx: SimContext): ArmRoleAssignmentRecord[] {

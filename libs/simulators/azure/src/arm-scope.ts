@@ -1,5 +1,25 @@
 import { SimContext } from './sim-context';
-import { GUID, SimHttpError, SimRequest, asText } from './sim-http';
+import { GUID, SimHttpError, SimRequest, SimResponse, asText } from './sim-http';
+
+/** Page size of simulated ARM collections; small so that clients must follow `nextLink`. */
+export const ARM_PAGE_SIZE = 50;
+
+/**
+ * An ARM collection page: `{value, nextLink}`, where `nextLink` is the same request with a
+ * `$skipToken` (the role assignments API's PaginationSkipToken; opaque to clients).
+ */
+export function armList(req: SimRequest, ctx: SimContext, items: unknown[]): SimResponse {
+  const token = req.query.get('$skipToken');
+  const skip = token === null ? 0 : Number.parseInt(Buffer.from(token, 'base64url').toString('utf8'), 10);
+  if (!Number.isInteger(skip) || skip < 0) throw new SimHttpError(400, 'InvalidSkipToken', `The skipToken '${token}' is not valid.`);
+  const body: Record<string, unknown> = { value: items.slice(skip, skip + ARM_PAGE_SIZE) };
+  if (skip + ARM_PAGE_SIZE < items.length) {
+    const next = new URLSearchParams(req.query);
+    next.set('$skipToken', Buffer.from(String(skip + ARM_PAGE_SIZE)).toString('base64url'));
+    body.nextLink = `${ctx.baseUrl}${req.path.split('/').map(encodeURIComponent).join('/')}?${next.toString().replace(/\+/g, '%20')}`;
+  }
+  return { status: 200, body };
+}
 
 export const PIM_API_VERSIONS = ['2020-10-01'];
 export const ROLE_ASSIGNMENT_API_VERSIONS = ['2022-04-01'];
@@ -59,7 +79,7 @@ export function principalNotFound(tenantId: string): (id: string) => SimHttpErro
 
 /** Splits `{scope}/providers/Microsoft.Authorization/{collection}[/{name}[/{op}]]`. */
 export function parseArmPath(path: string): { scope: string; collection: string; name?: string; op?: string } | undefined {
-  const m = /^(\/.*?)\/providers\/Microsoft\.Authorization\/(roleAssignmentScheduleRequests|roleAssignmentScheduleInstances|roleAssignments)(?:\/([^/]+)(?:\/([^/]+))?)?$/i.exec(path);
+  const m = /^(\/.*?)\/providers\/Microsoft\.Authorization\/(roleAssignmentScheduleRequests|roleAssignmentScheduleInstances|roleAssignmentSchedules|roleEligibilitySchedules|roleDefinitions|roleAssignments)(?:\/([^/]+)(?:\/([^/]+))?)?$/i.exec(path);
   if (!m) return undefined;
   return { scope: m[1], collection: m[2], name: m[3], op: m[4] };
 }

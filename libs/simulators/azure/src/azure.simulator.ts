@@ -1,16 +1,20 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { LoopbackServer, RequestLog, startLoopbackServer } from '@jit/sim-kit';
 import { armPimRoutes } from './arm-pim.routes';
 import { armRoleAssignmentRoutes } from './arm-role-assignments.routes';
+import { armRoleDiscoveryRoutes } from './arm-role-discovery.routes';
 import { covers } from './arm-scope';
 import { AUDIENCES, authenticate, entraRoutes } from './entra-token.routes';
 import { graphAppRoleRoutes } from './graph-app-roles.routes';
 import { graphDirectoryObjectRoutes } from './graph-directory-objects.routes';
+import { graphDirectoryRoleRoutes } from './graph-directory-roles.routes';
 import { graphPimRoutes } from './graph-pim.routes';
+import { graphUserRoutes } from './graph-users.routes';
 import { PimEngineOptions, PimSchedule, PimScheduleEngine, isActive } from './pim-schedule.engine';
 import { SimContext, SimRoute } from './sim-context';
 import { SimFaultPlan, SimFaults } from './sim-faults';
 import { SimHttpError, SimRequest, SimResponse, armError, graphError, readRequest, writeResponse } from './sim-http';
-import { SimDirectory, SimRolePolicy, SimSeed } from './sim-state';
+import { SimDirectory, SimRolePolicy, SimSeed, SimSignInActivity } from './sim-state';
 import { generateSimulatorCertificate } from './tls-certificate';
 
 /** What `holds` asks about, one shape per Azure target kind. */
@@ -53,6 +57,8 @@ export class AzureSimulator {
       faults: new SimFaultPlan(),
       roleAssignments: new Map(),
       appRoleAssignments: new Map(),
+      directoryRoleAssignments: new Map(),
+      eligibilities: new Map(),
       servicePrincipalTags: new Map(),
     };
   }
@@ -112,7 +118,12 @@ export class AzureSimulator {
       this.ctx.pim.schedulesOf(surface).some((s) => s.principalId === p && match(s.targetKey) && isActive(s, at));
     switch (q.kind) {
       case 'directory-role':
-        return pim('directory', (k) => k === `${q.roleDefinitionId}|${q.directoryScopeId ?? '/'}`.toLowerCase());
+        return (
+          pim('directory', (k) => k === `${q.roleDefinitionId}|${q.directoryScopeId ?? '/'}`.toLowerCase()) ||
+          [...this.ctx.directoryRoleAssignments.values()].some(
+            (a) => a.principalId === p && a.roleDefinitionId === q.roleDefinitionId.toLowerCase() && a.directoryScopeId === (q.directoryScopeId ?? '/'),
+          )
+        );
       case 'group-membership':
         return pim('group', (k) => k === `${q.groupId}|${q.access}`.toLowerCase());
       case 'resource-role': {
@@ -146,6 +157,86 @@ export class AzureSimulator {
       .map((s) => ({ start: s.start, end: s.end, createdAt: s.createdAt }));
   }
 
+  /**
+   * A role assignment an admin made outside the broker (standing access), as ARM would store it;
+   * `name` defaults to a new GUID. Returns the assignment's id.
+   */
+  seedRoleAssignment(a: { scope: string; roleDefinitionId: string; principalId: string; name?: string; description?: string; createdOn?: Date }): string {
+    const scope = a.scope.replace(/\/$/, '').toLowerCase();
+    const guid = a.roleDefinitionId.split('/').pop()!.toLowerCase();
+    if (!this.ctx.directory.azureRoles.has(guid)) throw new Error(`unknown Azure role ${a.roleDefinitionId}`);
+    const principal = this.requireSeeded(a.principalId);
+    const name = (a.name ?? randomUUID()).toLowerCase();
+    const sub = /^\/subscriptions\/[^/]+/.exec(scope)?.[0] ?? '';
+    const at = (a.createdOn ?? new Date()).toISOString();
+    this.ctx.roleAssignments.set(`${scope}|${name}`, {
+      name,
+      scope,
+      roleDefinitionId: `${sub}/providers/Microsoft.Authorization/roleDefinitions/${guid}`,
+      roleGuid: guid,
+      principalId: principal.id,
+      principalType: principal.type,
+      description: a.description ?? null,
+      condition: null,
+      conditionVersion: null,
+      createdOn: at,
+      updatedOn: at,
+      createdBy: 'a0a0a0a0-0000-4000-8000-0000000000ad',
+    });
+    return `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;
+  }
+
+  /** A permanent Entra directory role assignment made outside PIM. Returns its Graph id. */
+  seedDirectoryRoleAssignment(a: { roleDefinitionId: string; principalId: string; directoryScopeId?: string }): string {
+    const roleDefinitionId = a.roleDefinitionId.toLowerCase();
+    if (!this.ctx.directory.directoryRoles.has(roleDefinitionId)) throw new Error(`unknown directory role ${a.roleDefinitionId}`);
+    const id = randomBytes(32).toString('base64url').slice(0, 43);
+    this.ctx.directoryRoleAssignments.set(id, { id, principalId: this.requireSeeded(a.principalId).id, roleDefinitionId, directoryScopeId: a.directoryScopeId ?? '/' });
+    return id;
+  }
+
+  /** A PIM eligibility on an Azure scope (`arm`) or an Entra role (`directory`, `scope` is the directoryScopeId); no end: permanent. */
+  seedEligibility(e: { surface: 'arm' | 'directory'; scope: string; roleDefinitionId: string; principalId: string; start?: Date; end?: Date | null }): string {
+    const id = randomUUID();
+    const now = new Date();
+    this.ctx.eligibilities.set(id, {
+      id,
+      surface: e.surface,
+      roleId: e.roleDefinitionId.split('/').pop()!.toLowerCase(),
+      scope: e.surface === 'arm' ? e.scope.replace(/\/$/, '').toLowerCase() : e.scope,
+      principalId: this.requireSeeded(e.principalId).id,
+      start: e.start ?? now,
+      end: e.end ?? null,
+      createdAt: now,
+    });
+    return id;
+  }
+
+  /**
+   * A PIM active assignment made outside the broker: `Activated` (a member activated an
+   * eligibility; it ends) or `Assigned` (an admin's active assignment, permanent when `end` is null).
+   */
+  seedPimAssignment(a: { surface: 'arm' | 'directory'; scope: string; roleDefinitionId: string; principalId: string; assignmentType: 'Activated' | 'Assigned'; end: Date | null }): string {
+    const id = randomUUID();
+    const role = a.roleDefinitionId.split('/').pop()!.toLowerCase();
+    const scope = a.surface === 'arm' ? a.scope.replace(/\/$/, '').toLowerCase() : a.scope;
+    this.ctx.pim.seed({ id, surface: a.surface, targetKey: `${role}|${scope}`, principalId: this.requireSeeded(a.principalId).id, start: new Date(), end: a.end, createdAt: new Date(), assignmentType: a.assignmentType });
+    return id;
+  }
+
+  /** What Graph reports as a user's `signInActivity` (null: no sign-in recorded). */
+  setSignInActivity(userId: string, activity: SimSignInActivity | null): void {
+    const user = this.ctx.directory.users.get(userId.toLowerCase());
+    if (!user) throw new Error(`unknown user ${userId}`);
+    user.signInActivity = activity;
+  }
+
+  private requireSeeded(id: string) {
+    const principal = this.ctx.directory.principal(id);
+    if (!principal) throw new Error(`unknown principal ${id}: seed it first`);
+    return principal;
+  }
+
   /** Tags on a service principal (the broker's ledger for app role grants). */
   tagsOf(servicePrincipalId: string): string[] {
     return this.ctx.servicePrincipalTags.get(servicePrincipalId.toLowerCase()) ?? [];
@@ -170,7 +261,10 @@ export class AzureSimulator {
   }
 
   private async handleApi(req: SimRequest, api: 'graph' | 'arm'): Promise<SimResponse> {
-    const routes: SimRoute[] = api === 'graph' ? [graphPimRoutes, graphAppRoleRoutes, graphDirectoryObjectRoutes] : [armPimRoutes, armRoleAssignmentRoutes];
+    const routes: SimRoute[] =
+      api === 'graph'
+        ? [graphPimRoutes, graphAppRoleRoutes, graphDirectoryObjectRoutes, graphDirectoryRoleRoutes, graphUserRoutes]
+        : [armRoleDiscoveryRoutes, armPimRoutes, armRoleAssignmentRoutes];
     try {
       const f = this.ctx.faults;
       await f.delay();

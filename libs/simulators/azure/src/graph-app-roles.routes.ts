@@ -14,7 +14,7 @@ export const graphAppRoleRoutes: SimRoute = (req, ctx) => {
   if (!resource) throw graphNotFound(m[1]);
   const base = `/v1.0/servicePrincipals/${m[1]}/appRoleAssignedTo`;
   if (!m[2]) {
-    if (req.method === 'GET') return { status: 200, body: spEntity(ctx, resource.id) };
+    if (req.method === 'GET') return { status: 200, body: selected(req, spEntity(ctx, resource.id)) };
     if (req.method === 'PATCH') {
       if (!isObject(req.body)) throw new SimHttpError(400, 'BadRequest', 'The request body must be a JSON object.');
       rejectUnknown(req.body, ['tags', 'notes', 'displayName'], 'microsoft.graph.servicePrincipal');
@@ -75,7 +75,25 @@ function entity(ctx: SimContext, a: AppRoleAssignmentRecord): Record<string, unk
 
 function spEntity(ctx: SimContext, id: string): Record<string, unknown> {
   const sp = ctx.directory.servicePrincipals.get(id)!;
-  return { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#servicePrincipals/$entity`, id, displayName: sp.displayName, appRoles: sp.appRoles, tags: ctx.servicePrincipalTags.get(id) ?? [] };
+  return {
+    '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#servicePrincipals/$entity`,
+    id,
+    displayName: sp.displayName,
+    appRoles: sp.appRoles,
+    tags: ctx.servicePrincipalTags.get(id) ?? [],
+    servicePrincipalType: sp.servicePrincipalType,
+    accountEnabled: true,
+  };
+}
+
+/** `$select` on a service principal: only the properties asked for (Graph refuses unknown ones). */
+function selected(req: Parameters<SimRoute>[0], entity: Record<string, unknown>): Record<string, unknown> {
+  const select = req.query.get('$select');
+  if (!select) return entity;
+  const fields = select.split(',').map((f) => f.trim());
+  const unknown = fields.find((f) => !(f in entity));
+  if (unknown) throw new SimHttpError(400, 'BadRequest', `Could not find a property named '${unknown}' on type 'microsoft.graph.servicePrincipal'.`);
+  return { '@odata.context': entity['@odata.context'], ...Object.fromEntries(fields.map((f) => [f, entity[f]])) };
 }
 
 /** `$filter=tags/any(t:t eq 'x')`, the one service principal filter the broker uses. */

@@ -152,7 +152,7 @@ function instanceEntity(s: PimSchedule, surface: 'directory' | 'group'): Record<
       directoryScopeId: second,
       appScopeId: null,
       ...times,
-      assignmentType: 'Assigned',
+      assignmentType: s.assignmentType ?? 'Assigned',
       memberType: 'Direct',
       roleAssignmentOriginId: s.id,
       roleAssignmentScheduleId: s.id,

@@ -7,4 +7,5 @@
 export { AzureSimulator } from './azure.simulator';
 export type { HoldsQuery, RecordedCall } from './azure.simulator';
 export type { SimFaults } from './sim-faults';
-export type { SimAppRole, SimClient, SimRolePolicy, SimSeed } from './sim-state';
+export type { SimAppRole, SimArmPermission, SimClient, SimRolePolicy, SimSeed, SimSignInActivity } from './sim-state';
+export { BUILT_IN_AZURE_ROLES, BUILT_IN_DIRECTORY_ROLES } from './sim-state';

@@ -16,6 +16,8 @@ export interface PimSchedule {
   end: Date | null;
   /** When PIM made the assignment: its removal is refused for `removalWindowMs` after. */
   createdAt: Date;
+  /** `Activated` (a member activated an eligibility) or `Assigned` (an admin assigned it; the default). */
+  assignmentType?: 'Activated' | 'Assigned';
 }
 
 export interface PimRequestRecord {
@@ -165,6 +167,11 @@ export class PimScheduleEngine {
     }
     req.status = 'Canceled';
     req.completedAt = new Date();
+  }
+
+  /** Puts a schedule in place as if PIM had made it (a member's activation, an admin's permanent assignment), for tests and the sandbox. */
+  seed(schedule: PimSchedule): void {
+    this.schedules.set(this.key(schedule.surface, schedule.targetKey, schedule.principalId), schedule);
   }
 
   /** Schedules active at `at`: the "instances" of PIM. */

@@ -26,6 +26,28 @@ export interface AppRoleAssignmentRecord {
   createdDateTime: string;
 }
 
+/** A permanent Entra directory role assignment (Graph `unifiedRoleAssignment`), not made through PIM. */
+export interface DirectoryRoleAssignmentRecord {
+  id: string;
+  principalId: string;
+  roleDefinitionId: string;
+  directoryScopeId: string;
+}
+
+/** A PIM eligibility (ARM `roleEligibilitySchedule` or Graph `unifiedRoleEligibilitySchedule`), seeded by tests. */
+export interface EligibilityRecord {
+  id: string;
+  surface: 'arm' | 'directory';
+  /** Role definition GUID (ARM) or Entra role definition id. */
+  roleId: string;
+  /** ARM scope (lower case) or Entra `directoryScopeId`. */
+  scope: string;
+  principalId: string;
+  start: Date;
+  end: Date | null;
+  createdAt: Date;
+}
+
 /** The caller, as the token it presented says. */
 export interface SimCaller {
   appId: string;
@@ -41,6 +63,8 @@ export interface SimContext {
   faults: SimFaultPlan;
   roleAssignments: Map<string, ArmRoleAssignmentRecord>;
   appRoleAssignments: Map<string, AppRoleAssignmentRecord>;
+  directoryRoleAssignments: Map<string, DirectoryRoleAssignmentRecord>;
+  eligibilities: Map<string, EligibilityRecord>;
   /** Tags per service principal (the only servicePrincipal property the simulator writes). */
   servicePrincipalTags: Map<string, string[]>;
 }

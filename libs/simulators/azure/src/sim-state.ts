@@ -17,7 +17,60 @@ export interface SimAppRole {
 export interface SimServicePrincipal extends SimPrincipal {
   type: 'ServicePrincipal';
   appRoles: SimAppRole[];
+  /** `Application` (default) or `ManagedIdentity`, as Graph's `servicePrincipalType` says. */
+  servicePrincipalType: string;
 }
+
+/** Graph's `signInActivity` of a user (v1.0 CSDL), ISO date-times or absent. */
+export interface SimSignInActivity {
+  lastSignInDateTime?: string | null;
+  lastSuccessfulSignInDateTime?: string | null;
+  lastNonInteractiveSignInDateTime?: string | null;
+}
+
+/** An ARM role definition's `permissions[]` entry (Microsoft's REST reference, 2022-04-01). */
+export interface SimArmPermission {
+  actions: string[];
+  notActions?: string[];
+  dataActions?: string[];
+  notDataActions?: string[];
+}
+
+/**
+ * Azure built-in roles with their real ids and permissions (as `az role definition list`
+ * shows them), present in every subscription as in Azure; a seed may add others or rename.
+ */
+export const BUILT_IN_AZURE_ROLES: { id: string; roleName: string; permissions: SimArmPermission[] }[] = [
+  { id: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635', roleName: 'Owner', permissions: [{ actions: ['*'] }] },
+  {
+    id: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
+    roleName: 'Contributor',
+    permissions: [
+      {
+        actions: ['*'],
+        notActions: [
+          'Microsoft.Authorization/*/Delete',
+          'Microsoft.Authorization/*/Write',
+          'Microsoft.Authorization/elevateAccess/Action',
+          'Microsoft.Blueprint/blueprintAssignments/write',
+          'Microsoft.Blueprint/blueprintAssignments/delete',
+          'Microsoft.Compute/galleries/share/action',
+        ],
+      },
+    ],
+  },
+  { id: 'acdd72a7-3385-48ef-bd42-f606fba81ae7', roleName: 'Reader', permissions: [{ actions: ['*/read'] }] },
+  { id: '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9', roleName: 'User Access Administrator', permissions: [{ actions: ['*/read', 'Microsoft.Authorization/*', 'Microsoft.Support/*'] }] },
+];
+
+/** Entra built-in directory roles (template ids as Microsoft publishes them) with part of their `rolePermissions`. */
+export const BUILT_IN_DIRECTORY_ROLES: { id: string; displayName: string; allowedResourceActions: string[] }[] = [
+  { id: '62e90394-69f5-4237-9190-012177145e10', displayName: 'Global Administrator', allowedResourceActions: ['microsoft.directory/*/allProperties/allTasks', 'microsoft.azure.serviceHealth/allEntities/allTasks'] },
+  { id: 'e8611ab8-c189-46e8-94e1-60213ab1f814', displayName: 'Privileged Role Administrator', allowedResourceActions: ['microsoft.directory/roleAssignments/allProperties/allTasks', 'microsoft.directory/roleDefinitions/allProperties/allTasks', 'microsoft.directory/privilegedIdentityManagement/allProperties/allTasks'] },
+  { id: '9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3', displayName: 'Application Administrator', allowedResourceActions: ['microsoft.directory/applications/allProperties/allTasks', 'microsoft.directory/servicePrincipals/allProperties/allTasks'] },
+  { id: '5d6b6bb7-de71-4623-b4af-96380a352509', displayName: 'Security Reader', allowedResourceActions: ['microsoft.directory/auditLogs/allProperties/read', 'microsoft.directory/signInReports/allProperties/read'] },
+  { id: '88d8e3e3-8f55-4a1e-953a-9b9898b8876b', displayName: 'Directory Readers', allowedResourceActions: ['microsoft.directory/users/standard/read', 'microsoft.directory/groups/standard/read'] },
+];
 
 /**
  * A PIM role setting. `maxDurationSeconds` is the `Expiration_Admin_Assignment` maximum;
@@ -39,13 +92,13 @@ export interface SimClient {
 }
 
 export interface SimSeed {
-  users?: { id: string; displayName?: string }[];
+  users?: { id: string; displayName?: string; userPrincipalName?: string; signInActivity?: SimSignInActivity | null }[];
   groups?: { id: string; displayName?: string }[];
-  servicePrincipals?: { id: string; displayName?: string; appRoles?: SimAppRole[] }[];
-  /** Entra role definitions (template ids), with their PIM policy. */
-  directoryRoles?: { id: string; displayName?: string; policy?: SimRolePolicy }[];
-  /** Azure role definitions (GUIDs), with their PIM policy (same for every scope). */
-  azureRoles?: { id: string; roleName?: string; policy?: SimRolePolicy }[];
+  servicePrincipals?: { id: string; displayName?: string; appRoles?: SimAppRole[]; servicePrincipalType?: 'Application' | 'ManagedIdentity' }[];
+  /** Entra role definitions (template ids), with their PIM policy; the built-in ones are always there. */
+  directoryRoles?: { id: string; displayName?: string; policy?: SimRolePolicy; allowedResourceActions?: string[] }[];
+  /** Azure role definitions (GUIDs), with their PIM policy (same for every scope); the built-in ones are always there. */
+  azureRoles?: { id: string; roleName?: string; policy?: SimRolePolicy; permissions?: SimArmPermission[] }[];
   /** PIM for Groups policies, per group and access (`member` / `owner`). */
   groupPolicies?: { groupId: string; access: 'member' | 'owner'; policy: SimRolePolicy }[];
   subscriptions?: string[];
@@ -53,29 +106,75 @@ export interface SimSeed {
   clients?: SimClient[];
 }
 
+export interface SimDirectoryRole {
+  id: string;
+  displayName: string;
+  policy: SimRolePolicy;
+  allowedResourceActions: string[];
+  isBuiltIn: boolean;
+}
+
+export interface SimAzureRole {
+  id: string;
+  roleName: string;
+  policy: SimRolePolicy;
+  permissions: SimArmPermission[];
+  isBuiltIn: boolean;
+}
+
 export class SimDirectory {
   readonly principals = new Map<string, SimPrincipal>();
   readonly servicePrincipals = new Map<string, SimServicePrincipal>();
-  readonly directoryRoles = new Map<string, { id: string; displayName: string; policy: SimRolePolicy }>();
-  readonly azureRoles = new Map<string, { id: string; roleName: string; policy: SimRolePolicy }>();
+  /** Per user: `userPrincipalName` and `signInActivity` (null: Graph has none, as for a user who never signed in). */
+  readonly users = new Map<string, { userPrincipalName: string; signInActivity: SimSignInActivity | null }>();
+  readonly directoryRoles = new Map<string, SimDirectoryRole>();
+  readonly azureRoles = new Map<string, SimAzureRole>();
   readonly groupPolicies = new Map<string, SimRolePolicy>();
   readonly subscriptions = new Set<string>();
   readonly managementGroups = new Set<string>();
   readonly clients = new Map<string, SimClient>();
 
+  constructor() {
+    for (const r of BUILT_IN_AZURE_ROLES) this.azureRoles.set(r.id, { ...r, policy: {}, isBuiltIn: true });
+    for (const r of BUILT_IN_DIRECTORY_ROLES) this.directoryRoles.set(r.id, { ...r, policy: {}, isBuiltIn: true });
+  }
+
   seed(seed: SimSeed): void {
-    for (const u of seed.users ?? []) this.addPrincipal({ id: u.id, type: 'User', displayName: u.displayName ?? `user ${u.id}` });
+    for (const u of seed.users ?? []) {
+      this.addPrincipal({ id: u.id, type: 'User', displayName: u.displayName ?? `user ${u.id}` });
+      this.users.set(u.id.toLowerCase(), { userPrincipalName: u.userPrincipalName ?? `${u.id.slice(0, 8)}@contoso.example`, signInActivity: u.signInActivity ?? null });
+    }
     for (const g of seed.groups ?? []) this.addPrincipal({ id: g.id, type: 'Group', displayName: g.displayName ?? `group ${g.id}` });
     for (const s of seed.servicePrincipals ?? []) {
-      const sp: SimServicePrincipal = { id: s.id.toLowerCase(), type: 'ServicePrincipal', displayName: s.displayName ?? `sp ${s.id}`, appRoles: s.appRoles ?? [] };
+      const sp: SimServicePrincipal = {
+        id: s.id.toLowerCase(),
+        type: 'ServicePrincipal',
+        displayName: s.displayName ?? `sp ${s.id}`,
+        appRoles: s.appRoles ?? [],
+        servicePrincipalType: s.servicePrincipalType ?? 'Application',
+      };
       this.servicePrincipals.set(sp.id, sp);
       this.addPrincipal(sp);
     }
     for (const r of seed.directoryRoles ?? []) {
-      this.directoryRoles.set(r.id.toLowerCase(), { id: r.id.toLowerCase(), displayName: r.displayName ?? r.id, policy: r.policy ?? {} });
+      const known = this.directoryRoles.get(r.id.toLowerCase());
+      this.directoryRoles.set(r.id.toLowerCase(), {
+        id: r.id.toLowerCase(),
+        displayName: r.displayName ?? known?.displayName ?? r.id,
+        policy: r.policy ?? {},
+        allowedResourceActions: r.allowedResourceActions ?? known?.allowedResourceActions ?? [],
+        isBuiltIn: known?.isBuiltIn ?? false,
+      });
     }
     for (const r of seed.azureRoles ?? []) {
-      this.azureRoles.set(r.id.toLowerCase(), { id: r.id.toLowerCase(), roleName: r.roleName ?? r.id, policy: r.policy ?? {} });
+      const known = this.azureRoles.get(r.id.toLowerCase());
+      this.azureRoles.set(r.id.toLowerCase(), {
+        id: r.id.toLowerCase(),
+        roleName: r.roleName ?? known?.roleName ?? r.id,
+        policy: r.policy ?? {},
+        permissions: r.permissions ?? known?.permissions ?? [],
+        isBuiltIn: known?.isBuiltIn ?? false,
+      });
     }
     for (const p of seed.groupPolicies ?? []) this.groupPolicies.set(`${p.groupId.toLowerCase()}/${p.access}`, p.policy);
     for (const s of seed.subscriptions ?? []) this.subscriptions.add(s.toLowerCase());
