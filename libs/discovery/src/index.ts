@@ -6,4 +6,9 @@
  * Imports the domain, config, policy (the rules checker), audit and resilience; storage through
  * domain ports.
  */
-export {};
+export * from './privilege-criteria';
+export * from './proposed-rule';
+export * from './discovery-scanner';
+export * from './standing-removals';
+export * from './discovery.service';
+export * from './discovery-schedule';
