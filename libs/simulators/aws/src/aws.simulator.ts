@@ -4,6 +4,7 @@ import { AwsSimError } from './aws-sim.error';
 import { FaultInjector, FaultOptions } from './fault.injector';
 import { iamHandlers } from './iam-actions.handler';
 import { EntityOptions, IamStore } from './iam.store';
+import { IamSeeds } from './iam.seeds';
 import { evaluate } from './policy.evaluator';
 import { PolicyDocument } from './policy.types';
 import {
@@ -54,6 +55,8 @@ interface Service {
 export class AwsSimulator {
   readonly endpoint: string;
   private readonly iam = new IamStore();
+  /** Groups, managed policies, attachments and last-use data for discovery's tests and the sandbox. */
+  readonly iamSeeds = new IamSeeds(this.iam);
   private readonly sessions = new StsSessionStore();
   private readonly faults = new FaultInjector();
   private readonly log = new RequestLog<RecordedRequest>();

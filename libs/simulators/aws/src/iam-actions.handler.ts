@@ -1,4 +1,5 @@
 import { AwsSimError } from './aws-sim.error';
+import { iamDiscoveryHandlers, rfc3986 } from './iam-discovery.handler';
 import { EntityKind, IamStore } from './iam.store';
 import { IAM_RULES, member, required } from './member.constraints';
 import { XmlValue } from './query-protocol.codec';
@@ -8,10 +9,13 @@ type Handler = (params: Record<string, string>, caller: Caller) => XmlValue | un
 
 const DEFAULT_MAX_ITEMS = 100;
 
-/** The IAM actions the AWS adapter calls (inline policies of roles and users, `GetRole`), each in the caller's account. */
+/**
+ * The IAM actions the AWS adapter calls (inline policies of roles, users and groups, `GetRole`, and
+ * discovery's, iam-discovery.handler.ts), each in the caller's account.
+ */
 export function iamHandlers(store: IamStore): Record<string, Handler> {
-  const handlers: Record<string, Handler> = {};
-  for (const [kind, noun] of [['role', 'Role'], ['user', 'User']] as const) {
+  const handlers: Record<string, Handler> = iamDiscoveryHandlers(store);
+  for (const [kind, noun] of [['role', 'Role'], ['user', 'User'], ['group', 'Group']] as const) {
     const nameOf = (p: Record<string, string>) => required(p, `${noun}Name`, IAM_RULES[`${noun}Name`]);
     const policyName = (p: Record<string, string>) => required(p, 'PolicyName', IAM_RULES.PolicyName);
 
@@ -47,14 +51,11 @@ export function iamHandlers(store: IamStore): Record<string, Handler> {
         // URL-encoded like every policy document IAM returns (cloud-apis.md B3).
         AssumeRolePolicyDocument: rfc3986(role.trustPolicy!),
         MaxSessionDuration: role.maxSessionDuration,
+        RoleLastUsed: role.lastUsed ? { LastUsedDate: role.lastUsed.date.toISOString().replace(/\.\d{3}Z$/, 'Z'), Region: role.lastUsed.region } : {},
       },
     };
   };
   return handlers;
-}
-
-function rfc3986(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function list(store: IamStore, kind: EntityKind, accountId: string, entity: string, p: Record<string, string>): XmlValue {

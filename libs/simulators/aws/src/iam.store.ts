@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { AccessAdvisorStore } from './access-advisor.store';
 import { AwsSimError } from './aws-sim.error';
+import { ManagedPolicyStore } from './managed-policy.store';
 import { IAM_RULES, member } from './member.constraints';
 import { parseIdentityPolicy, parseTrustPolicy, policySize } from './policy-document.validator';
 import { PolicyDocument } from './policy.types';
 
-export type EntityKind = 'role' | 'user';
+export type EntityKind = 'role' | 'user' | 'group';
 
 export interface IamEntity {
   kind: EntityKind;
@@ -20,6 +22,14 @@ export interface IamEntity {
   trustPolicy?: string;
   /** Inline policies in insertion order, as sent (the service returns the text it stored). */
   policies: Map<string, string>;
+  /** Attached managed policy ARNs, in attach order. */
+  attached: string[];
+  /** Users only: the names of the groups it is a member of, in the order it joined them. */
+  groups: string[];
+  /** Roles only: `RoleLastUsed` (seeded; the simulator does not record use itself). */
+  lastUsed?: { date: Date; region: string };
+  /** Users only: `PasswordLastUsed` (seeded). */
+  passwordLastUsed?: Date;
 }
 
 export interface EntityOptions {
@@ -36,9 +46,11 @@ export interface EntityOptions {
 
 /**
  * Aggregate inline policy size per entity, whitespace not counted (IAM quotas page,
- * cloud-apis.md B1). Groups (5,120) are not simulated.
+ * cloud-apis.md B1).
  */
-export const INLINE_POLICY_BUDGET: Record<EntityKind, number> = { role: 10_240, user: 2_048 };
+export const INLINE_POLICY_BUDGET: Record<EntityKind, number> = { role: 10_240, user: 2_048, group: 5_120 };
+const NOUN: Record<EntityKind, 'Role' | 'User' | 'Group'> = { role: 'Role', user: 'User', group: 'Group' };
+const ID_PREFIX: Record<EntityKind, string> = { role: 'AROA', user: 'AIDA', group: 'AGPA' };
 export const DEFAULT_ACCOUNT_ID = '123456789012';
 
 /** The trust policy of a role seeded without one: the default account may assume it and set a source identity. */
@@ -57,13 +69,14 @@ function uniqueId(prefix: string): string {
 /** IAM names are unique case-insensitively within an account; accounts keep separate state. */
 const key = (accountId: string, name: string) => `${accountId}/${name.toLowerCase()}`;
 
-/** Roles, users and their inline policies in every account, with the checks IAM applies to each write. */
+/** Roles, users and groups and their inline policies in every account, with the checks IAM applies to each write. */
 export class IamStore {
-  private readonly entities: Record<EntityKind, Map<string, IamEntity>> = { role: new Map(), user: new Map() };
+  private readonly entities: Record<EntityKind, Map<string, IamEntity>> = { role: new Map(), user: new Map(), group: new Map() };
+  readonly managed = new ManagedPolicyStore();
+  readonly advisor = new AccessAdvisorStore();
 
   create(kind: EntityKind, name: string, options: EntityOptions = {}): IamEntity {
-    const nameRule = kind === 'role' ? IAM_RULES.RoleName : IAM_RULES.UserName;
-    member({ [`${kind === 'role' ? 'Role' : 'User'}Name`]: name }, `${kind === 'role' ? 'Role' : 'User'}Name`, nameRule);
+    member({ [`${NOUN[kind]}Name`]: name }, `${NOUN[kind]}Name`, IAM_RULES[`${NOUN[kind]}Name`]);
     const path = options.path ?? '/';
     member({ Path: path }, 'Path', IAM_RULES.Path);
     const maxSessionDuration = options.maxSessionDuration ?? 3600;
@@ -71,7 +84,7 @@ export class IamStore {
     const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
     if (!/^\d{12}$/.test(accountId)) throw AwsSimError.validation(`${accountId} is not a 12-digit account id`);
     if (this.entities[kind].has(key(accountId, name))) {
-      throw new AwsSimError('EntityAlreadyExists', 409, `${kind === 'role' ? 'Role' : 'User'} with name ${name} already exists.`);
+      throw new AwsSimError('EntityAlreadyExists', 409, `${NOUN[kind]} with name ${name} already exists.`);
     }
     let trustPolicy: string | undefined;
     if (kind === 'role') {
@@ -86,11 +99,13 @@ export class IamStore {
       path,
       accountId,
       arn: `arn:aws:iam::${accountId}:${kind}${path}${name}`,
-      id: uniqueId(kind === 'role' ? 'AROA' : 'AIDA'),
+      id: uniqueId(ID_PREFIX[kind]),
       maxSessionDuration,
       createDate: new Date(),
       trustPolicy,
       policies: new Map(),
+      attached: [],
+      groups: [],
     };
     this.entities[kind].set(key(accountId, name), entity);
     return entity;
@@ -104,7 +119,7 @@ export class IamStore {
 
   /** The entity an IAM ARN names, or undefined (the ARN's path is not needed to find it). */
   byArn(arn: string): IamEntity | undefined {
-    const m = /^arn:aws[\w-]*:iam::(\d{12}):(role|user)\/(?:.*\/)?([^/]+)$/.exec(arn);
+    const m = /^arn:aws[\w-]*:iam::(\d{12}):(role|user|group)\/(?:.*\/)?([^/]+)$/.exec(arn);
     if (!m) return undefined;
     return this.entities[m[2] as EntityKind].get(key(m[1], m[3]));
   }
@@ -138,7 +153,46 @@ export class IamStore {
     return [...this.get(kind, accountId, entityName).policies.keys()].sort();
   }
 
+  /** Every entity of `kind` in the account, in IAM's listing order (by name). */
+  all(kind: EntityKind, accountId: string): IamEntity[] {
+    return [...this.entities[kind].values()].filter((e) => e.accountId === accountId).sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
+  }
+
+  /** The groups a user is in. */
+  groupsOf(user: IamEntity): IamEntity[] {
+    return user.groups.map((g) => this.get('group', user.accountId, g));
+  }
+
+  /** A group's members. */
+  membersOf(group: IamEntity): IamEntity[] {
+    return this.all('user', group.accountId).filter((u) => u.groups.some((g) => g.toLowerCase() === group.name.toLowerCase()));
+  }
+
+  addToGroup(accountId: string, groupName: string, userName: string): void {
+    const group = this.get('group', accountId, groupName);
+    const user = this.get('user', accountId, userName);
+    if (!user.groups.some((g) => g.toLowerCase() === group.name.toLowerCase())) user.groups.push(group.name);
+  }
+
+  removeFromGroup(accountId: string, groupName: string, userName: string): void {
+    const group = this.get('group', accountId, groupName);
+    const user = this.get('user', accountId, userName);
+    const at = user.groups.findIndex((g) => g.toLowerCase() === group.name.toLowerCase());
+    if (at < 0) throw AwsSimError.noSuchEntity(`The user with name ${user.name} is not a member of group ${group.name}.`);
+    user.groups.splice(at, 1);
+  }
+
+  /** The entity's inline policies; with `managed`, also the default versions of its attached policies, and a user's groups' policies. */
+  /** Every identity policy the entity holds: inline, attached managed (default version), and a user's groups' policies. */
   parsedPolicies(entity: IamEntity): PolicyDocument[] {
-    return [...entity.policies.values()].map((t) => parseIdentityPolicy(t));
+    const texts: string[] = [];
+    for (const holder of [entity, ...(entity.kind === 'user' ? this.groupsOf(entity) : [])]) {
+      texts.push(...holder.policies.values());
+      for (const arn of holder.attached) {
+        const policy = this.managed.find(holder.accountId, arn);
+        if (policy) texts.push(this.managed.defaultDocument(policy));
+      }
+    }
+    return texts.map((t) => parseIdentityPolicy(t));
   }
 }

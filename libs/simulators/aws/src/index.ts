@@ -9,6 +9,8 @@ export { AwsSimulator } from './aws.simulator';
 export type { EvaluationContext, RecordedRequest } from './aws.simulator';
 export type { FaultOptions } from './fault.injector';
 export { INLINE_POLICY_BUDGET, DEFAULT_ACCOUNT_ID } from './iam.store';
+export type { IamSeeds } from './iam.seeds';
+export { TRACKING_PERIOD_DAYS } from './access-advisor.store';
 export { evaluate } from './policy.evaluator';
 export type { Decision } from './policy.evaluator';
 export { parseIdentityPolicy, parseTrustPolicy } from './policy-document.validator';

@@ -23,7 +23,35 @@ export const IAM_RULES = {
   MaxItems: { min: 1, max: 1000, integer: true },
   Path: { min: 1, max: 512, pattern: /^(?:\u002F|\u002F[\u0021-\u007E]+\u002F)$/ },
   MaxSessionDuration: { min: 3600, max: 43200, integer: true },
+  GroupName: { min: 1, max: 128, pattern: NAME, required: true },
+  PolicyArn: { min: 20, max: 2048, required: true },
+  /** `policyPathType`: managed policy paths. */
+  PolicyPath: { min: 1, max: 512, pattern: /^(?:(?:\/[A-Za-z0-9.,+@=_-]+)*)\/$/ },
+  PolicyDescription: { max: 1000 },
+  VersionId: { pattern: /^v[1-9][0-9]*(?:\.[A-Za-z0-9-]*)?$/, required: true },
+  Arn: { min: 20, max: 2048, required: true },
+  JobId: { min: 36, max: 36, required: true },
 } satisfies Record<string, MemberRule>;
+
+/** An enum member: the service's message lists the allowed values. */
+export function enumMember(params: Record<string, string>, name: string, values: readonly string[]): string | undefined {
+  const value = params[name];
+  if (value !== undefined && !values.includes(value)) {
+    throw AwsSimError.validation(
+      `1 validation error detected: Value '${value}' at '${wireName(name)}' failed to satisfy constraint: Member must satisfy enum value set: [${values.join(', ')}]`,
+    );
+  }
+  return value;
+}
+
+/** A `Name.member.N` list member's values in order (awsQuery lists). */
+export function listMember(params: Record<string, string>, name: string): string[] {
+  return Object.entries(params)
+    .map(([k, v]) => [new RegExp(`^${name}\\.member\\.(\\d+)$`).exec(k)?.[1], v] as const)
+    .filter((e): e is readonly [string, string] => e[0] !== undefined)
+    .sort((a, b) => Number(a[0]) - Number(b[0]))
+    .map(([, v]) => v);
+}
 
 /** From sts/2011-06-15/service-2.json. */
 export const STS_RULES = {
