@@ -6,4 +6,7 @@
  * campaign report. Imports the domain, config, policy, audit and resilience; storage through
  * domain ports.
  */
-export {};
+export * from './review-definition';
+export * from './review-campaigns';
+export * from './review-audit';
+export * from './rules-patch';

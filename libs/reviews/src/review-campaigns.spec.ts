@@ -1,0 +1,419 @@
+import {
+  DiscoveryFinding,
+  DiscoveryFindingFilter,
+  DiscoveryFindingsReader,
+  DomainError,
+  ReviewCampaign,
+  ReviewCampaignState,
+  ReviewItem,
+  ReviewItemFilter,
+  ReviewStore,
+  ReviewUsage,
+  ReviewUsageReader,
+  ReviewWrites,
+  StagedAuditEvent,
+  StandingRemoval,
+  StandingRemovals,
+  StoredReviewDefinition,
+} from '@jit/domain';
+import { Actor } from '@jit/grants';
+import { parseAccessPolicy } from '@jit/policy';
+import { ManualClock, targetKinds } from '@jit/testing';
+import { ReviewCampaigns, isSelfReview } from './review-campaigns';
+import { ReviewDefinitionInput, parseReviewsText, reviewDefinitionSchema } from './review-definition';
+
+/** The review store in memory, with the same guards as the SQL (decide once, close once); events staged in a list. */
+class MemoryReviewStore extends ReviewStore {
+  campaigns = new Map<string, ReviewCampaign>();
+  items = new Map<string, ReviewItem>();
+  definitions: StoredReviewDefinition[] = [];
+  events: StagedAuditEvent[] = [];
+  lease: { owner: string; until: Date } | null = null;
+
+  async transaction<T>(work: (tx: ReviewWrites) => Promise<T>): Promise<T> {
+    const staged: StagedAuditEvent[] = [];
+    const result = await work({
+      insertCampaign: async (c, items) => {
+        this.campaigns.set(c.id, { ...c });
+        for (const i of items) this.items.set(i.id, { ...i });
+      },
+      decide: async (id, p) => {
+        const item = this.items.get(id);
+        if (!item || item.decision) return false;
+        this.items.set(id, { ...item, ...p });
+        return true;
+      },
+      markApplied: async (id, p) => void this.items.set(id, { ...this.items.get(id)!, ...p }),
+      escalate: async (id, at, groups) => {
+        const item = this.items.get(id)!;
+        this.items.set(id, { ...item, escalatedAt: at, reviewerGroups: [...new Set([...item.reviewerGroups, ...groups])] });
+      },
+      setReminded: async (id, at) => void this.campaigns.set(id, { ...this.campaigns.get(id)!, remindedAt: at }),
+      close: async (id, at) => {
+        const c = this.campaigns.get(id)!;
+        if (c.state === 'closed') return false;
+        this.campaigns.set(id, { ...c, state: 'closed', closedAt: at });
+        return true;
+      },
+      stage: async (events) => void staged.push(...events),
+    });
+    this.events.push(...staged);
+    return result;
+  }
+  async getCampaign(id: string) {
+    return this.campaigns.get(id) ?? null;
+  }
+  async listCampaigns(filter: { state?: ReviewCampaignState }) {
+    return [...this.campaigns.values()].filter((c) => !filter.state || c.state === filter.state);
+  }
+  async counts(id: string) {
+    const items = [...this.items.values()].filter((i) => i.campaignId === id);
+    const decided = items.filter((i) => i.decision).length;
+    return { total: items.length, decided, pending: items.length - decided };
+  }
+  async getItem(id: string) {
+    return this.items.get(id) ?? null;
+  }
+  async listItems(campaignId: string, f: ReviewItemFilter, page: { after?: string; limit: number }) {
+    return [...this.items.values()]
+      .filter((i) => i.campaignId === campaignId)
+      .filter((i) => f.decided === undefined || Boolean(i.decision) === f.decided)
+      .filter((i) => !f.source || i.source === f.source)
+      .filter((i) => !f.reviewerGroups || i.reviewerGroups.some((g) => f.reviewerGroups!.includes(g)))
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .filter((i) => !page.after || i.id > page.after)
+      .slice(0, page.limit);
+  }
+  async latestOf(definition: string) {
+    return [...this.campaigns.values()].filter((c) => c.definition === definition).sort((a, b) => +b.startedAt - +a.startedAt)[0] ?? null;
+  }
+  async openCampaigns() {
+    return [...this.campaigns.values()].filter((c) => c.state === 'open');
+  }
+  async overdueItems(now: Date) {
+    return [...this.items.values()].filter((i) => !i.decision && this.campaigns.get(i.campaignId)!.state === 'open' && this.campaigns.get(i.campaignId)!.endsAt <= now).length;
+  }
+  async saveDefinition(d: StoredReviewDefinition) {
+    this.definitions.push(d);
+  }
+  async listDefinitions() {
+    return this.definitions;
+  }
+  async claimLease() {
+    return true;
+  }
+  async releaseLease() {}
+}
+
+class MemoryFindings implements DiscoveryFindingsReader {
+  constructor(readonly findings: DiscoveryFinding[]) {}
+  async get(id: string) {
+    return this.findings.find((f) => f.id === id) ?? null;
+  }
+  async list(filter: DiscoveryFindingFilter, page: { after?: string; limit: number }) {
+    return this.findings
+      .filter((f) => (!filter.status || f.status === filter.status) && (filter.privileged === undefined || f.privileged === filter.privileged))
+      .filter((f) => !page.after || f.id > page.after)
+      .slice(0, page.limit);
+  }
+}
+
+class MemoryRemovals implements StandingRemovals {
+  requests: { findingId: string; actor: string; origin: string }[] = [];
+  async request(findingId: string, by: { actor: string; justification: string; origin: string }): Promise<StandingRemoval> {
+    this.requests.push({ findingId, actor: by.actor, origin: by.origin });
+    const now = new Date();
+    return { id: `rm-${this.requests.length}`, findingId, state: 'pending_approval', requestedBy: by.actor, justification: by.justification, origin: by.origin, createdAt: now, updatedAt: now, lastError: null };
+  }
+  async get(id: string) {
+    const r = this.requests[Number(id.slice(3)) - 1];
+    return r ? ({ id, findingId: r.findingId, state: 'applied', requestedBy: r.actor, justification: '', origin: r.origin, createdAt: new Date(), updatedAt: new Date(), lastError: null } as StandingRemoval) : null;
+  }
+}
+
+class FixedUsage extends ReviewUsageReader {
+  async byPrincipal(): Promise<ReviewUsage> {
+    return { requested: 3, granted: 2, lastGrantedAt: new Date('2026-11-01T00:00:00Z') };
+  }
+  async byRule(rule: string): Promise<ReviewUsage> {
+    return { requested: rule === 'devs' ? 5 : 0, granted: rule === 'devs' ? 4 : 0, lastGrantedAt: null };
+  }
+}
+
+const RULES = `version: 1
+groups:
+  sre: [sam, sue]
+  developers: [dana]
+  security: [sec-1, sec-2]
+rules:
+  # Developers, with two SRE approvals.
+  - name: devs
+    requesters:
+      - groups: [developers]
+      - subjects: [erin]
+    targets:
+      - { kind: gcp.iam-binding, roles: ["roles/viewer"], resources: ["projects/p1"] }
+      - { kind: aws.assume-role, roleArns: ["arn:aws:iam::123456789012:role/dev"] }
+    maxDuration: PT8H
+    approval: { approvals: 1, from: [sre] }
+  - name: pipeline
+    requesters:
+      - subjects: [ci]
+    targets:
+      - { kind: aws.assume-role, roleArns: ["arn:aws:iam::123456789012:role/deploy"] }
+    maxDuration: PT1H
+    approval: auto
+`;
+
+function finding(id: string, principal: string, extra: Partial<DiscoveryFinding> = {}): DiscoveryFinding {
+  return {
+    id,
+    cloud: 'aws',
+    key: `k-${id}`,
+    principal: { id: principal, kind: 'user', human: true, displayName: principal.split('/').pop() },
+    scope: 'aws:123456789012',
+    access: { type: 'aws.managed-policy', name: 'AdministratorAccess' },
+    since: new Date('2025-01-01T00:00:00Z'),
+    lastUsedAt: null,
+    neverUsed: true,
+    removable: true,
+    locator: {},
+    privileged: true,
+    reasons: ['allows *:*'],
+    status: 'open',
+    firstSeenAt: new Date('2026-10-01T00:00:00Z'),
+    lastSeenAt: new Date('2026-12-01T00:00:00Z'),
+    resolvedAt: null,
+    ...extra,
+  };
+}
+
+const QUARTERLY: ReviewDefinitionInput = {
+  name: 'quarterly',
+  schedule: '0 9 1 1,4,7,10 *',
+  duration: 'P14D',
+  scope: { standing: { clouds: ['aws'] }, eligibility: { rules: ['*'] } },
+  reviewers: { groups: ['security'], ruleApprovers: true },
+  defaultDecision: 'remove',
+  remindBefore: 'P3D',
+  escalation: { groups: ['sre'] },
+};
+
+const actor = (subject: string, roles: Actor['roles'] = ['approver'], groups: string[] = []): Actor => ({ subject, roles, groups });
+const admin = actor('root', ['admin']);
+const auditor = actor('audra', ['auditor']);
+
+function setup(definitions: ReviewDefinitionInput[] = [QUARTERLY], findings = [finding('f1', 'arn:aws:iam::123456789012:user/alice'), finding('f2', 'arn:aws:iam::123456789012:user/sec-1'), finding('f3', 'arn:aws:iam::123456789012:user/bob', { privileged: false })]) {
+  const clock = new ManualClock(new Date('2027-01-01T09:00:00Z'));
+  const store = new MemoryReviewStore();
+  const removals = new MemoryRemovals();
+  const policy = parseAccessPolicy(RULES, 'rules.yaml', clock.now(), targetKinds);
+  const reviews = new ReviewCampaigns({
+    store,
+    usage: new FixedUsage(),
+    findings: new MemoryFindings(findings),
+    removals,
+    policies: { current: policy },
+    clock,
+    definitions: definitions.map((d) => reviewDefinitionSchema.parse(d)),
+    publicUrl: 'https://jit.example.com',
+  });
+  return { clock, store, removals, reviews, policy };
+}
+
+async function refused(p: Promise<unknown>): Promise<DomainError> {
+  const e = await p.then(
+    () => null,
+    (x: unknown) => x,
+  );
+  if (!(e instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(e)}`);
+  return e;
+}
+
+describe('ReviewCampaigns', () => {
+  it('should build items from privileged open findings and from each requester entry of the rules in scope', async () => {
+    const { reviews, store } = setup();
+    const c = await reviews.start(admin, 'quarterly');
+    expect(c.counts).toEqual({ total: 5, decided: 0, pending: 5 });
+    const items = [...store.items.values()];
+    const standing = items.filter((i) => i.source === 'standing');
+    // f3 is not privileged: left out (privilegedOnly by default).
+    expect(standing.map((i) => i.findingId).sort((a, b) => String(a).localeCompare(String(b)))).toEqual(['f1', 'f2']);
+    expect(standing[0]).toMatchObject({ reviewerGroups: ['security'], requested: 3, granted: 2, access: 'AdministratorAccess', scope: 'aws:123456789012', privileged: true });
+    const eligibility = items.filter((i) => i.source === 'eligibility').sort((a, b) => `${a.rule}${a.requesterIndex}`.localeCompare(`${b.rule}${b.requesterIndex}`));
+    expect(eligibility.map((i) => [i.rule, i.requesterIndex, i.principal])).toEqual([
+      ['devs', 0, 'groups developers'],
+      ['devs', 1, 'subjects erin'],
+      ['pipeline', 0, 'subjects ci'],
+    ]);
+    // The rule's approvers and the campaign's reviewers; an auto rule has only the campaign's.
+    expect(eligibility[0].reviewerGroups.sort()).toEqual(['security', 'sre']);
+    expect(eligibility[2].reviewerGroups).toEqual(['security']);
+    expect(eligibility[0]).toMatchObject({ requested: 5, granted: 4, scope: 'projects/p1, arn:aws:iam::123456789012:role/dev' });
+    expect(store.events.map((e) => e.type)).toEqual(['review.campaign_started']);
+    expect(store.events[0].data).toMatchObject({ campaignId: c.id, definition: 'quarterly', items: 5, defaultDecision: 'remove' });
+  });
+
+  it('should let only admins start or define campaigns, and refuse an unknown definition or a bad one naming the field', async () => {
+    const { reviews } = setup();
+    expect((await refused(reviews.start(actor('sam', ['approver']), 'quarterly'))).code).toBe('forbidden');
+    expect((await refused(reviews.start(admin, 'nope'))).code).toBe('not_found');
+    const bad = await refused(reviews.define(admin, { ...QUARTERLY, name: 'other', schedule: 'every tuesday', defaultDecision: 'maybe' }));
+    expect(bad.code).toBe('validation');
+    expect(bad.issues.map((i) => i.field).sort()).toEqual(['defaultDecision', 'schedule']);
+    expect((await refused(reviews.define(admin, QUARTERLY))).code).toBe('invalid_state');
+    await reviews.define(admin, { ...QUARTERLY, name: 'api-made', schedule: undefined });
+    expect((await reviews.start(admin, 'api-made')).definition).toBe('api-made');
+  });
+
+  it('should let a reviewer of the item decide, never the principal under review, and nobody twice', async () => {
+    const { reviews, store } = setup();
+    const c = await reviews.start(admin, 'quarterly');
+    const items = [...store.items.values()];
+    const alice = items.find((i) => i.findingId === 'f1')!;
+    const sec1 = items.find((i) => i.findingId === 'f2')!;
+    // sam (sre) reviews no standing item: to him it does not exist.
+    expect((await refused(reviews.decide(actor('sam'), alice.id, { decision: 'keep', justification: 'ok' }))).code).toBe('not_found');
+    // sec-1 reviews standing items but not their own assignment.
+    const self = await refused(reviews.decide(actor('sec-1'), sec1.id, { decision: 'keep', justification: 'mine' }));
+    expect(self.code).toBe('forbidden');
+    expect(self.message).toMatch(/own access/);
+    // A justification is required, naming the field.
+    const noWhy = await refused(reviews.decide(actor('sec-1'), alice.id, { decision: 'keep', justification: ' ' }));
+    expect(noWhy.issues).toEqual([{ field: 'justification', message: 'is required' }]);
+    const kept = await reviews.decide(actor('sec-1'), alice.id, { decision: 'keep', justification: 'on call' });
+    expect(kept).toMatchObject({ decision: 'keep', decidedBy: 'sec-1', applied: 'none' });
+    expect((await refused(reviews.decide(actor('sec-2'), alice.id, { decision: 'remove', justification: 'x' }))).code).toBe('invalid_state');
+    // A developer in sre would still not review the developers' eligibility.
+    const devEntry = items.find((i) => i.rule === 'devs' && i.requesterIndex === 0)!;
+    expect((await refused(reviews.decide(actor('dana', ['approver'], ['sre']), devEntry.id, { decision: 'keep', justification: 'x' }))).message).toMatch(/own access/);
+    expect((await reviews.getCampaign(auditor, c.id)).counts.decided).toBe(1);
+  });
+
+  it('should request a standing removal through discovery with the review as origin, and audit the decision and what was applied', async () => {
+    const { reviews, store, removals } = setup();
+    const c = await reviews.start(admin, 'quarterly');
+    const alice = [...store.items.values()].find((i) => i.findingId === 'f1')!;
+    const done = await reviews.decide(actor('sec-2'), alice.id, { decision: 'remove', justification: 'left the team' });
+    expect(done.applied).toBe('removal:rm-1');
+    expect(removals.requests).toEqual([{ findingId: 'f1', actor: 'sec-2', origin: `review:${c.id}` }]);
+    expect(store.events.map((e) => e.type)).toEqual(['review.campaign_started', 'review.item_decided', 'review.item_applied']);
+    expect(store.events[1]).toMatchObject({ actor: 'sec-2', principal: 'arn:aws:iam::123456789012:user/alice', data: { decision: 'remove', justification: 'left the team', findingId: 'f1' } });
+    const report = await reviews.report(auditor, c.id);
+    expect(report.items.find((i) => i.id === alice.id)).toMatchObject({ removalState: 'applied', decidedBy: 'sec-2' });
+    expect((await refused(reviews.report(actor('sec-2'), c.id))).code).toBe('forbidden');
+  });
+
+  it('should decide in bulk, each item on its own', async () => {
+    const { reviews, store } = setup();
+    const c = await reviews.start(admin, 'quarterly');
+    const ids = [...store.items.values()].filter((i) => i.source === 'standing').map((i) => i.id);
+    const results = await reviews.decideMany(actor('sec-1'), c.id, { itemIds: [...ids, '00000000-0000-4000-8000-000000000000'], decision: 'keep', justification: 'quarterly check' });
+    expect(results.map((r) => r.outcome).sort()).toEqual(['decided', 'refused', 'refused']);
+    expect(results.find((r) => r.itemId === '00000000-0000-4000-8000-000000000000')).toMatchObject({ status: 'not_found' });
+    const bad = await refused(reviews.decideMany(actor('sec-1'), c.id, { itemIds: ['x'], decision: 'keep', justification: 'y' }));
+    expect(bad.issues[0].field).toBe("itemIds[0]");
+  });
+
+  it('should check narrowing against the rule and produce a rules patch the rules checker accepts', async () => {
+    const { reviews, store, policy } = setup();
+    const c = await reviews.start(admin, 'quarterly');
+    const items = [...store.items.values()];
+    const devGroup = items.find((i) => i.rule === 'devs' && i.requesterIndex === 0)!;
+    const erin = items.find((i) => i.rule === 'devs' && i.requesterIndex === 1)!;
+    const ci = items.find((i) => i.rule === 'pipeline')!;
+    const standing = items.find((i) => i.findingId === 'f1')!;
+    expect((await refused(reviews.decide(actor('sec-1'), standing.id, { decision: 'narrow', justification: 'x', narrowing: { maxDuration: 'PT1H' } }))).issues[0].field).toBe('decision');
+    expect((await refused(reviews.decide(actor('sam'), devGroup.id, { decision: 'narrow', justification: 'x', narrowing: { maxDuration: 'PT9H' } }))).issues[0].field).toBe('narrowing.maxDuration');
+    expect((await refused(reviews.decide(actor('sam'), devGroup.id, { decision: 'narrow', justification: 'x', narrowing: { keepTargets: [0, 1] } }))).issues[0].field).toBe('narrowing.keepTargets');
+    await reviews.decide(actor('sam'), devGroup.id, { decision: 'narrow', justification: 'GCP only, shorter', narrowing: { maxDuration: 'PT4H', keepTargets: [0] } });
+    await reviews.decide(actor('sam'), erin.id, { decision: 'remove', justification: 'moved to sales' });
+    await reviews.decide(actor('sec-1'), ci.id, { decision: 'remove', justification: 'pipeline retired' });
+    const patch = await reviews.rulesPatch(auditor, c.id);
+    expect(patch.skipped).toEqual([]);
+    expect(patch.applied.sort()).toEqual([devGroup.id, erin.id, ci.id].sort());
+    expect(patch.patch).toMatch(/^--- a\/rules\.yaml/m);
+    expect(patch.patch).toMatch(/^-\s+- subjects: \[erin\]/m);
+    expect(patch.patch).toMatch(/^-\s+maxDuration: PT8H\n\+\s+maxDuration: PT4H/m);
+    expect(patch.patch).toMatch(/^-\s+- name: pipeline/m);
+    // Comments stay; the result loads under the same checker.
+    expect(patch.text).toContain('# Developers, with two SRE approvals.');
+    const patched = parseAccessPolicy(patch.text, 'rules.yaml', new Date(), targetKinds);
+    expect(patched.file.rules.map((r) => r.name)).toEqual(['devs']);
+    expect(patched.file.rules[0]).toMatchObject({ maxDuration: 14400, requesters: [{ groups: ['developers'] }], targets: [{ kind: 'gcp.iam-binding' }] });
+    expect(policy.file.rules).toHaveLength(2);
+  });
+
+  it('should remind before the end, escalate at the end, then close applying the default to what nobody decided', async () => {
+    const { reviews, store, clock, removals } = setup();
+    const c = await reviews.start(admin, 'quarterly');
+    const alice = [...store.items.values()].find((i) => i.findingId === 'f1')!;
+    await reviews.decide(actor('sec-1'), alice.id, { decision: 'keep', justification: 'needed' });
+    const since = new Date(clock.now());
+    clock.at = new Date(c.endsAt.getTime() - 2 * 86_400_000);
+    expect(await reviews.tick(since)).toEqual({ started: 0, reminded: 1, escalated: 0, closed: 0 });
+    const reminder = store.events.find((e) => e.type === 'review.reminder_sent')!;
+    expect(reminder.data).toMatchObject({ pending: 4, link: `https://jit.example.com/v1/reviews/campaigns/${c.id}` });
+    expect((reminder.data.items as unknown[]).length).toBe(4);
+    expect(await reviews.tick(since)).toMatchObject({ reminded: 0 });
+    clock.at = new Date(c.endsAt.getTime() + 1000);
+    expect(await reviews.gauges()).toEqual({ open: 1, overdue: 4 });
+    expect(await reviews.tick(since)).toMatchObject({ escalated: 4, closed: 0 });
+    const escalated = store.events.filter((e) => e.type === 'review.item_escalated');
+    expect(escalated).toHaveLength(4);
+    expect(escalated[0].data.link).toMatch(/^https:\/\/jit\.example\.com\/v1\/reviews\/items\//);
+    // Escalated: sre members may now decide a standing item.
+    const sec1 = [...store.items.values()].find((i) => i.findingId === 'f2')!;
+    await reviews.decide(actor('sam'), sec1.id, { decision: 'keep', justification: 'escalated: still needed' });
+    clock.at = new Date(c.endsAt.getTime() + 4 * 86_400_000);
+    expect(await reviews.tick(since)).toMatchObject({ closed: 1 });
+    const closed = store.campaigns.get(c.id)!;
+    expect(closed.state).toBe('closed');
+    const defaulted = [...store.items.values()].filter((i) => i.defaulted);
+    expect(defaulted).toHaveLength(3);
+    expect(defaulted.every((i) => i.decision === 'remove' && i.decidedBy === 'system:default' && i.applied === 'rules-patch')).toBe(true);
+    expect(removals.requests).toHaveLength(0);
+    expect(store.events.at(-1)).toMatchObject({ type: 'review.campaign_closed', data: { items: 5, decided: 2, defaulted: 3 } });
+    expect((await refused(reviews.decide(actor('sec-1'), alice.id, { decision: 'remove', justification: 'late' }))).code).toBe('invalid_state');
+    expect(await reviews.gauges()).toEqual({ open: 0, overdue: 0 });
+  });
+
+  it('should start a scheduled campaign once per firing of its cron', async () => {
+    const { reviews, store, clock } = setup();
+    const since = new Date('2026-12-31T00:00:00Z');
+    clock.at = new Date('2026-12-31T12:00:00Z');
+    expect((await reviews.tick(since)).started).toBe(0);
+    clock.at = new Date('2027-01-01T09:00:01Z');
+    expect((await reviews.tick(since)).started).toBe(1);
+    expect((await reviews.tick(since)).started).toBe(0);
+    expect([...store.campaigns.values()][0]).toMatchObject({ definition: 'quarterly', startedBy: 'system:scheduler' });
+    clock.at = new Date('2027-04-01T09:00:00Z');
+    expect((await reviews.tick(since)).started).toBe(1);
+  });
+});
+
+describe('isSelfReview', () => {
+  const standing = { source: 'standing' as const, principalSubjects: ['user:alice@corp.example', 'Alice'], principalGroups: [] };
+  it('should match the principal by its cloud id, its member name, or an OIDC subject or e-mail claim', () => {
+    expect(isSelfReview({ subject: 'user:alice@corp.example', roles: [] }, standing, new Set())).toBe(true);
+    expect(isSelfReview({ subject: 'corp:alice@corp.example', issuer: 'corp', roles: [] }, standing, new Set())).toBe(true);
+    expect(isSelfReview({ subject: 'corp:123', issuer: 'corp', roles: [], claims: { email: 'ALICE@corp.example' } }, standing, new Set())).toBe(true);
+    expect(isSelfReview({ subject: 'bob', roles: [] }, standing, new Set())).toBe(false);
+    expect(isSelfReview({ subject: 'alice', roles: [] }, { source: 'standing', principalSubjects: ['arn:aws:iam::1:user/ops/alice'], principalGroups: [] }, new Set())).toBe(true);
+  });
+  it('should match an eligibility entry by subject pattern or by group', () => {
+    const entry = { source: 'eligibility' as const, principalSubjects: ['ci-*'], principalGroups: ['developers'] };
+    expect(isSelfReview({ subject: 'ci-7', roles: [] }, entry, new Set())).toBe(true);
+    expect(isSelfReview({ subject: 'dana', roles: [] }, entry, new Set(['developers']))).toBe(true);
+    expect(isSelfReview({ subject: 'sam', roles: [] }, entry, new Set(['sre']))).toBe(false);
+  });
+});
+
+describe('reviews file', () => {
+  it('should name the line and field of a bad definition', () => {
+    expect(() => parseReviewsText('version: 1\ncampaigns:\n  - name: q\n    duration: P1D\n    remindBefore: P2D\n    scope: { standing: {} }\n', 'reviews.yaml')).toThrow(
+      /remindBefore: must be shorter than duration.*reviewers\.groups: standing assignments need reviewer groups/,
+    );
+    expect(parseReviewsText('version: 1\ncampaigns: []\n', 'r.yaml')).toEqual([]);
+  });
+});
