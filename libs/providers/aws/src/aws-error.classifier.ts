@@ -10,9 +10,13 @@ interface SdkError {
 }
 
 const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled', 'SlowDown']);
-const SERVER = new Set(['ServiceFailure', 'ServiceFailureException', 'InternalFailure', 'InternalError', 'ServiceUnavailable', 'ServiceUnavailableException']);
-/** IAM's answer to two writers on one entity at once: safe to repeat. */
-const CONFLICT = new Set(['ConcurrentModification', 'ConcurrentModificationException']);
+const SERVER = new Set(['ServiceFailure', 'ServiceFailureException', 'InternalFailure', 'InternalError', 'InternalServer', 'ServiceUnavailable', 'ServiceUnavailableException']);
+/**
+ * IAM's answer to two writers on one entity at once, and Identity Center's `ConflictException`
+ * (a write that has not reached every host yet, or an assignment operation still running on the
+ * same permission set): safe to repeat, which is what AWS recommends for both.
+ */
+const CONFLICT = new Set(['ConcurrentModification', 'ConcurrentModificationException', 'Conflict']);
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'TimeoutError', 'AbortError', 'RequestTimeout']);
 
 /** The awsQuery error code, whether the SDK mapped it to a modeled exception or not. */
@@ -41,7 +45,7 @@ export function toProviderError(error: unknown, operation: string): ProviderErro
     return new ProviderError('transient', message, options);
   }
   if (status === undefined && (NETWORK.has(raw) || NETWORK.has(code))) return new ProviderError('transient', message, options);
-  if (code === 'LimitExceeded' || code === 'PackedPolicyTooLarge') return new ProviderError('limit', message, options);
-  if (code === 'ValidationError' || code === 'InvalidInput') return new ProviderError('invalid', message, options);
+  if (code === 'LimitExceeded' || code === 'PackedPolicyTooLarge' || code === 'ServiceQuotaExceeded') return new ProviderError('limit', message, options);
+  if (code === 'ValidationError' || code === 'InvalidInput' || code === 'Validation') return new ProviderError('invalid', message, options);
   return new ProviderError('terminal', message, options);
 }

@@ -21,6 +21,8 @@ import { BrokerIdentity, BrokerIdentityReader, ROLE_CHAINING_MAX_SECONDS } from 
 import { RoleInfoCache } from './role-info.cache';
 import { ServedAccounts } from './served-accounts';
 import { trustPolicyCanAllow } from './trust-policy.inspection';
+import { IdentityCenterClients } from './identity-center.clients';
+import { PERMISSION_SET_KIND, PermissionSetAssignments } from './permission-set.assignments';
 
 const KINDS = awsKinds.map((k) => k.kind);
 
@@ -43,6 +45,8 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   /** The caller's signal, carried from the public methods to every SDK call under them. */
   private readonly scope = new SignalScope();
   private readonly now: () => Date;
+  /** `aws.permission-set`: Identity Center account assignments (permission-set.assignments.ts). */
+  private readonly permissionSets: PermissionSetAssignments;
 
   constructor(private readonly options: AwsProviderOptions) {
     super();
@@ -70,6 +74,18 @@ export class AwsIamStsProvider extends CloudAccessProvider {
     const iamFor = (entity: IamEntity) => this.accounts.iamFor(entity.account);
     this.store = new BrokerPolicyStore(new InlinePolicyClient(iamFor, this.run), this.now, () => this.scope.current);
     this.roles = new RoleInfoCache(iamFor, this.run, this.now);
+    this.permissionSets = new PermissionSetAssignments(
+      new IdentityCenterClients(options),
+      {
+        instanceArn: options.ssoInstanceArn,
+        maxSessionSeconds: options.ssoMaxSessionSeconds,
+        permissionSetsPerAccount: options.ssoPermissionSetsPerAccount,
+        assignmentWaitMs: options.ssoAssignmentWaitMs,
+      },
+      this.run,
+      this.now,
+      () => this.scope.current,
+    );
   }
 
   override vendsCredentials(kind: TargetKind): boolean {
@@ -77,10 +93,12 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   }
 
   artifactName(grantId: string, target: Target): string {
+    if (target.kind === PERMISSION_SET_KIND) return this.permissionSets.artifactName(grantId);
     return target.kind === 'aws.sts-credentials' ? sessionName(grantId) : grantSid(grantId);
   }
 
   overlapKey(principal: Principal, target: Target): string {
+    if (target.kind === PERMISSION_SET_KIND) return this.permissionSets.overlapKey(principal, target);
     const { kind, ...fields } = target;
     const sorted = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Array.isArray(v) ? [...(v as string[])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : v]));
     // Keys sorted, absent fields left out (RFC 8785): the text stored with grants written before stays the same.
@@ -89,6 +107,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
 
   /** Also refuses what depends on the broker's identity, once it is known (see `verifyPrincipal`). */
   validate(spec: GrantSpec): void {
+    if (spec.target.kind === PERMISSION_SET_KIND) return this.permissionSets.validate(spec);
     validateAwsGrant(spec);
     const [arn, field] = actedOn(spec.principal, spec.target);
     const entity = entityFromArn(arn, field);
@@ -106,18 +125,28 @@ export class AwsIamStsProvider extends CloudAccessProvider {
    * failure to read the identity is left to `grant()`; a malformed ARN to `validate()`.
    */
   override verifyPrincipal(principal: Principal, target: Target, signal?: AbortSignal): Promise<void> {
+    if (target.kind === PERMISSION_SET_KIND) return this.scope.run(signal, () => this.permissionSets.verifyPrincipal(principal));
     return this.scope.run(signal, () => this.checkPrincipal(principal, target));
   }
 
+  /** `aws.permission-set`: the set by ARN and name, an organizational unit's accounts listed (permission-set.assignments.ts). */
+  override canonicalTarget(target: Target, signal?: AbortSignal): Promise<Target> {
+    if (target.kind !== PERMISSION_SET_KIND) return Promise.resolve(target);
+    return this.scope.run(signal, () => this.permissionSets.canonicalTarget(target));
+  }
+
   grant(spec: GrantSpec, context: GrantContext, signal?: AbortSignal): Promise<ProvisionOutcome> {
+    if (spec.target.kind === PERMISSION_SET_KIND) return this.scope.run(signal, () => this.permissionSets.grant(spec, context));
     return this.scope.run(signal, () => this.provide(spec, context));
   }
 
   revoke(spec: GrantSpec, context: GrantContext & { early: boolean }, signal?: AbortSignal): Promise<void> {
+    if (spec.target.kind === PERMISSION_SET_KIND) return this.scope.run(signal, () => this.permissionSets.revoke(spec, context));
     return this.scope.run(signal, () => this.withdraw(spec, context));
   }
 
   status(spec: GrantSpec, signal?: AbortSignal): Promise<ProvisionStatus> {
+    if (spec.target.kind === PERMISSION_SET_KIND) return this.scope.run(signal, () => this.permissionSets.status(spec));
     return this.scope.run(signal, () => this.read(spec));
   }
 
@@ -140,13 +169,18 @@ export class AwsIamStsProvider extends CloudAccessProvider {
       }
     };
     for (const arn of this.options.reconcilePrincipals ?? []) add(arn);
-    for (const { principal, target } of await scope.subjects()) {
-      if ((KINDS as readonly string[]).includes(target.kind)) add(actedOn(principal, target)[0]);
+    const subjects = await scope.subjects();
+    for (const { principal, target } of subjects) {
+      if (target.kind !== PERMISSION_SET_KIND && (KINDS as readonly string[]).includes(target.kind)) add(actedOn(principal, target)[0]);
     }
-    return [...arns].map((arn) => ({ name: arn, list: (signal?: AbortSignal) => this.scope.iterate(signal, () => this.ownedBy(arn)) }));
+    const assignments = this.permissionSets
+      .listingParts(subjects)
+      .map((part) => ({ name: part.name, list: (signal?: AbortSignal) => this.scope.iterate(signal, () => part.list()) }));
+    return [...[...arns].map((arn) => ({ name: arn, list: (signal?: AbortSignal) => this.scope.iterate(signal, () => this.ownedBy(arn)) })), ...assignments];
   }
 
   removeOrphan(artifact: OwnedArtifact, signal?: AbortSignal): Promise<void> {
+    if ('permissionSetArn' in artifact.locator) return this.scope.run(signal, () => this.permissionSets.removeOrphan(artifact));
     return this.scope.run(signal, () => this.removeOwned(artifact));
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Target, defineTargetKind, matchEach, matchPatterns, rulePatterns } from '@jit/domain';
+import { Target, defineTargetKind, matchEach, matchPatterns, rulePatterns, rulePrincipalFields } from '@jit/domain';
 
 /**
  * The AWS kinds as the broker core sees them (request fields, principals, rule matchers,
@@ -11,6 +11,17 @@ export const AWS_ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\w+=,.@-
 export const AWS_USER_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:user\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/;
 const AWS_ACTION = /^(\*|[a-z0-9-]{1,64}:[A-Za-z0-9*?]{1,128})$/;
 const AWS_RESOURCE = /^(\*|arn:aws(-cn|-us-gov)?:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|\*)?:.{1,1800})$/;
+/** IAM Identity Center (sso-admin service-2.json: PermissionSetName, PermissionSetArn); Organizations' AccountId and OrganizationalUnitId. */
+export const PERMISSION_SET_NAME = /^[\w+=,.@-]{1,32}$/;
+export const PERMISSION_SET_ARN = /^arn:(aws|aws-us-gov|aws-cn):sso:::permissionSet\/(sso)?ins-[a-zA-Z0-9-.]{16}\/ps-[a-zA-Z0-9-./]{16}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+export const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
+/**
+ * Accounts one `aws.permission-set` grant may cover, listed or in its organizational unit: each is
+ * one asynchronous CreateAccountAssignment with its status polled, and all of them must settle
+ * within one provider call (`JIT_PROVIDER_TIMEOUT`).
+ */
+export const PERMISSION_SET_MAX_ACCOUNTS = 100;
 const AWS_CONDITION_OPERATOR = /^(ForAllValues:|ForAnyValue:)?[A-Za-z]{3,40}(IfExists)?$/;
 
 const awsConditions = z
@@ -43,6 +54,23 @@ export const awsTargetSchemas = {
       .refine((p) => JSON.stringify(p).length <= 2048, 'session policy exceeds 2,048 characters (STS limit)')
       .optional(),
   }),
+  'aws.permission-set': z
+    .strictObject({
+      kind: z.literal('aws.permission-set'),
+      permissionSet: z
+        .string()
+        .max(1224)
+        .refine((v) => PERMISSION_SET_NAME.test(v) || PERMISSION_SET_ARN.test(v), 'must be a permission set name ([\\w+=,.@-], 1-32) or its ARN (arn:aws:sso:::permissionSet/ssoins-.../ps-...)'),
+      permissionSetName: z.string().regex(PERMISSION_SET_NAME, 'must be a permission set name').optional().meta({ description: 'set by the broker: the name of the permission set, whichever way it was requested' }),
+      accounts: z
+        .array(z.string().regex(ACCOUNT_ID, 'must be a 12-digit AWS account id'))
+        .min(1)
+        .max(PERMISSION_SET_MAX_ACCOUNTS)
+        .refine((a) => new Set(a).size === a.length, 'lists an account twice')
+        .optional(),
+      organizationalUnit: z.string().regex(OU_ID, 'must be an organizational unit id (ou-xxxx-xxxxxxxx)').optional(),
+    })
+    .refine((t) => t.accounts !== undefined || t.organizationalUnit !== undefined, { message: 'name the accounts (accounts) or an organizational unit (organizationalUnit)', path: ['accounts'] }),
 };
 export type AwsKind = keyof typeof awsTargetSchemas;
 export type AwsTargetOf<K extends AwsKind> = z.output<(typeof awsTargetSchemas)[K]>;
@@ -85,6 +113,34 @@ const ARN_PRINCIPALS = {
   idMessage: 'must be an IAM role or user ARN',
 } as const;
 
+/**
+ * An Identity Store user (by UserName, or by email when it is the UserName too) or group (by
+ * DisplayName): printable, no surrounding space (identitystore service-2.json: UserName 1-128,
+ * GroupDisplayName 1-1,024).
+ */
+const IDENTITY_STORE_NAME = /^(?=\S)[^\x00-\x1f\x7f]{1,1024}(?<=\S)$/u;
+
+/**
+ * The matcher of `aws.permission-set`: the permission set by name or ARN (the target carries both
+ * once the broker has resolved it), and the accounts by id or by the organizational unit
+ * requested. An OU pattern covers a request for that OU; account patterns cover each account
+ * (an OU's accounts are listed in the target once resolved, so a deny entry on an account also
+ * stops a request for its OU).
+ */
+function permissionSetMatches(
+  m: { permissionSets: string[]; accounts: string[] },
+  t: AwsTargetOf<'aws.permission-set'>,
+  relation: 'covers' | 'touches',
+): boolean {
+  const names = [t.permissionSet, t.permissionSetName].filter((n): n is string => n !== undefined);
+  const set = relation === 'covers' ? names.some((n) => matchPatterns(m.permissionSets, n, true, 'covers')) : names.some((n) => matchPatterns(m.permissionSets, n, true, 'touches'));
+  if (!set) return false;
+  const byOu = t.organizationalUnit !== undefined && matchPatterns(m.accounts, t.organizationalUnit, true, relation);
+  const accounts = t.accounts ?? [];
+  if (relation === 'covers') return byOu || (accounts.length > 0 && matchEach(m.accounts, accounts, false, 'covers'));
+  return byOu || matchEach(m.accounts, accounts, false, 'touches');
+}
+
 export const awsKinds = [
   defineTargetKind({
     kind: 'aws.iam-policy',
@@ -120,5 +176,21 @@ export const awsKinds = [
     },
     vendsCredentials: true,
     approvalAlternative: 'aws.assume-role',
+  }),
+  defineTargetKind({
+    kind: 'aws.permission-set',
+    cloud: 'aws',
+    target: awsTargetSchemas['aws.permission-set'],
+    principals: {
+      types: ['user', 'group'],
+      id: IDENTITY_STORE_NAME,
+      idMessage: 'must be an Identity Store user name (user) or group display name (group), 1-1,024 printable characters',
+    },
+    rules: {
+      fields: { permissionSets: rulePatterns, accounts: rulePatterns, ...rulePrincipalFields },
+      matches: permissionSetMatches,
+    },
+    // Identity Center assignments have no expiry: the sweeper deletes them (docs/providers/aws.md, "Identity Center").
+    enforcement: 'sweeper',
   }),
 ];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ProviderEnv, documented, intVar, listVar, optionalVar, urlVar } from '@jit/config';
 import { Clock } from '@jit/domain';
 import { AWS_ROLE_ARN, AWS_USER_ARN } from './aws-kinds';
+import { isoDurationSeconds } from './permission-set.plan';
 
 export interface AwsRetryOptions {
   /** Attempts per cloud call, the first included. */
@@ -35,6 +36,19 @@ export interface AwsProviderOptions {
   /** Per-call timeout; a call that times out is retried like a 5xx. */
   requestTimeoutMs?: number;
   clock?: Clock;
+  /** `aws.permission-set`: the Identity Center instance (else the only one ListInstances answers). */
+  ssoInstanceArn?: string;
+  /** Region of Identity Center (its sso-admin and identitystore endpoints); default `region`. */
+  ssoRegion?: string;
+  ssoAdminEndpoint?: string;
+  identityStoreEndpoint?: string;
+  organizationsEndpoint?: string;
+  /** The longest permission-set `SessionDuration` accepted, in seconds; unset: the grant's duration, at least one hour. */
+  ssoMaxSessionSeconds?: number;
+  /** Identity Center's quota of permission sets provisioned per account (default 50). */
+  ssoPermissionSetsPerAccount?: number;
+  /** How long one assignment creation or deletion is followed (default 20 s). */
+  ssoAssignmentWaitMs?: number;
 }
 
 /**
@@ -46,6 +60,7 @@ export const DEFAULT_RETRY: AwsRetryOptions = { maxAttempts: 5, baseDelayMs: 200
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** The usual name of the broker's role in member accounts (AWS Organizations pattern). */
 export const DEFAULT_MEMBER_ROLE_NAME = 'JitBrokerMember';
+const SSO_INSTANCE_ARN = /^arn:(aws|aws-us-gov|aws-cn):sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/;
 const MEMBER_ROLE = /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 
 /** Attempts per call: above 20 a persistent throttle holds a sweeper slot for minutes instead of handing the grant back. */
@@ -78,6 +93,38 @@ export const AWS_ENV_SCHEMA = z.object({
   }),
   JIT_AWS_MAX_ATTEMPTS: documented(intVar('JIT_AWS_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND), { group: 'aws', description: 'attempts per IAM/STS call, the first included (1-20; 200 ms doubling to 5 s, full jitter)', default: '`5`' }),
   JIT_AWS_REQUEST_TIMEOUT_MS: documented(intVar('JIT_AWS_REQUEST_TIMEOUT_MS', ...REQUEST_TIMEOUT_BOUNDS_MS), { group: 'aws', description: 'timeout of one IAM/STS request in milliseconds (100-300000)', default: '`10000`' }),
+  JIT_AWS_SSO_INSTANCE_ARN: documented(optionalVar, {
+    group: 'aws',
+    description: 'the IAM Identity Center instance `aws.permission-set` assigns in (`arn:aws:sso:::instance/ssoins-...`)',
+    default: '(the only instance ListInstances answers)',
+  }).refine((v) => v === undefined || SSO_INSTANCE_ARN.test(v), { message: 'JIT_AWS_SSO_INSTANCE_ARN must be an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-<16>)' }),
+  JIT_AWS_SSO_REGION: documented(optionalVar, { group: 'aws', description: 'region of IAM Identity Center (sso-admin, identitystore)', default: 'the IAM/STS region' }),
+  AWS_ENDPOINT_URL_SSO_ADMIN: documented(urlVar('AWS_ENDPOINT_URL_SSO_ADMIN'), { group: 'aws', description: 'Identity Center (sso-admin) endpoint, over `AWS_ENDPOINT_URL`', default: "(the SDK's)" }),
+  AWS_ENDPOINT_URL_IDENTITYSTORE: documented(urlVar('AWS_ENDPOINT_URL_IDENTITYSTORE'), { group: 'aws', description: 'Identity Store endpoint, over `AWS_ENDPOINT_URL`', default: "(the SDK's)" }),
+  AWS_ENDPOINT_URL_ORGANIZATIONS: documented(urlVar('AWS_ENDPOINT_URL_ORGANIZATIONS'), { group: 'aws', description: 'Organizations endpoint, over `AWS_ENDPOINT_URL`', default: "(the SDK's)" }),
+  JIT_AWS_SSO_MAX_SESSION_DURATION: documented(optionalVar, {
+    group: 'aws',
+    description: "the longest permission-set `SessionDuration` an `aws.permission-set` grant accepts (ISO 8601, `PT1H`..`PT12H`): sign-in sessions outlive the assignment by up to that",
+    default: "the grant's duration, at least `PT1H`",
+  }).transform((v, ctx): number | undefined => {
+    if (v === undefined) return undefined;
+    const s = isoDurationSeconds(v);
+    if (s === undefined || s < 3_600 || s > 43_200) {
+      ctx.addIssue({ code: 'custom', message: `JIT_AWS_SSO_MAX_SESSION_DURATION must be an ISO-8601 duration from PT1H to PT12H, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return s;
+  }),
+  JIT_AWS_SSO_PERMISSION_SETS_PER_ACCOUNT: documented(intVar('JIT_AWS_SSO_PERMISSION_SETS_PER_ACCOUNT', 1, 10_000), {
+    group: 'aws',
+    description: "Identity Center's quota of permission sets provisioned per account, checked before an assignment would provision one more (1-10000)",
+    default: '`50`',
+  }),
+  JIT_AWS_SSO_ASSIGNMENT_WAIT_MS: documented(intVar('JIT_AWS_SSO_ASSIGNMENT_WAIT_MS', 1_000, 300_000), {
+    group: 'aws',
+    description: 'how long one account assignment creation or deletion is followed before it counts as failed in that account (1000-300000)',
+    default: '`20000`',
+  }),
 });
 
 /** The names before `JIT_AWS_*`, still read, with a warning at start. */
@@ -100,6 +147,14 @@ export function awsProviderOptions(v: z.output<typeof AWS_ENV_SCHEMA>): AwsProvi
     memberRoleName: v.JIT_AWS_MEMBER_ROLE ?? DEFAULT_MEMBER_ROLE_NAME,
     retry: v.JIT_AWS_MAX_ATTEMPTS === undefined ? undefined : { maxAttempts: v.JIT_AWS_MAX_ATTEMPTS },
     requestTimeoutMs: v.JIT_AWS_REQUEST_TIMEOUT_MS,
+    ssoInstanceArn: v.JIT_AWS_SSO_INSTANCE_ARN,
+    ssoRegion: v.JIT_AWS_SSO_REGION,
+    ssoAdminEndpoint: v.AWS_ENDPOINT_URL_SSO_ADMIN ?? v.AWS_ENDPOINT_URL,
+    identityStoreEndpoint: v.AWS_ENDPOINT_URL_IDENTITYSTORE ?? v.AWS_ENDPOINT_URL,
+    organizationsEndpoint: v.AWS_ENDPOINT_URL_ORGANIZATIONS ?? v.AWS_ENDPOINT_URL,
+    ssoMaxSessionSeconds: v.JIT_AWS_SSO_MAX_SESSION_DURATION,
+    ssoPermissionSetsPerAccount: v.JIT_AWS_SSO_PERMISSION_SETS_PER_ACCOUNT,
+    ssoAssignmentWaitMs: v.JIT_AWS_SSO_ASSIGNMENT_WAIT_MS,
   };
 }
 
