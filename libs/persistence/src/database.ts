@@ -20,6 +20,7 @@ import { AddAuditArchival1764241000000 } from './migrations/1764241000000-AddAud
 import { AddRevokeRequests1764250000000 } from './migrations/1764250000000-AddRevokeRequests';
 import { CreateConsoleSessions1764350000000 } from './migrations/1764350000000-CreateConsoleSessions';
 import { AddGrantStatsIndexes1764360000000 } from './migrations/1764360000000-AddGrantStatsIndexes';
+import { CreateAccessReviews1764430000000 } from './migrations/1764430000000-CreateAccessReviews';
 
 export const MIGRATIONS = [
   CreateGrantsAndAudit1764172800000,
@@ -37,6 +38,7 @@ export const MIGRATIONS = [
   AddRevokeRequests1764250000000,
   CreateConsoleSessions1764350000000,
   AddGrantStatsIndexes1764360000000,
+  CreateAccessReviews1764430000000,
 ];
 
 /** Names the embedded database's socket file (`.s.PGSQL.<port>`, as libpq and node-postgres expect); no TCP port is opened. */
