@@ -1,11 +1,15 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackServer, RequestLog, readBody, startLoopbackServer } from '@jit/sim-kit';
+import { AwsJsonEndpoint } from './aws-json.endpoint';
 import { AwsSimError } from './aws-sim.error';
 import { FaultInjector, FaultOptions } from './fault.injector';
 import { iamHandlers } from './iam-actions.handler';
+import { IdentityCenterSeeds, OrganizationSeeds } from './identity-center.seeds';
+import { IdentityCenterStore } from './identity-center.store';
 import { EntityOptions, IamStore } from './iam.store';
 import { IamSeeds } from './iam.seeds';
 import { evaluate } from './policy.evaluator';
+import { OrganizationStore } from './organization.store';
 import { PolicyDocument } from './policy.types';
 import {
   IAM_NAMESPACE, IAM_VERSION, STS_NAMESPACE, STS_VERSION, XmlValue, newRequestId, parseQueryBody, renderError, renderSuccess,
@@ -61,6 +65,14 @@ export class AwsSimulator {
   private readonly faults = new FaultInjector();
   private readonly log = new RequestLog<RecordedRequest>();
   private readonly services: Record<'iam' | 'sts', Service>;
+  private readonly org = new OrganizationStore();
+  private readonly idc = new IdentityCenterStore(this.iam, this.org);
+  /** Identity Center, Identity Store and Organizations (awsJson1_1, by `X-Amz-Target`): aws-json.endpoint.ts. */
+  private readonly json = new AwsJsonEndpoint(this.faults, (key, token) => this.caller(key, token), this.idc, this.org);
+  /** Seeds and inspects the Identity Center instance and its identity store (identity-center.seeds.ts). */
+  readonly identityCenter = new IdentityCenterSeeds(this.idc, this.json.log);
+  /** Seeds the organization: accounts, OUs, delegated administrators. */
+  readonly organization = new OrganizationSeeds(this.org);
 
   private constructor(private readonly server: LoopbackServer) {
     this.endpoint = `http://${server.host === '::1' ? '[::1]' : server.host}:${server.port}`;
@@ -155,6 +167,7 @@ export class AwsSimulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
+    if (AwsJsonEndpoint.accepts(req)) return this.json.handle(req, res, body);
     const requestId = newRequestId();
     const credential = /Credential=([^/,\s]+)\/[^/]+\/[^/]+\/([a-z0-9-]+)\/aws4_request/.exec(req.headers.authorization ?? '');
     const query = parseQueryBody(body);

@@ -117,6 +117,11 @@ export class IamStore {
     return entity;
   }
 
+  /** Deletes a role or user (Identity Center removing its `AWSReservedSSO_…` role); false when there was none. */
+  remove(kind: EntityKind, accountId: string, name: string): boolean {
+    return this.entities[kind].delete(key(accountId, name));
+  }
+
   /** The entity an IAM ARN names, or undefined (the ARN's path is not needed to find it). */
   byArn(arn: string): IamEntity | undefined {
     const m = /^arn:aws[\w-]*:iam::(\d{12}):(role|user|group)\/(?:.*\/)?([^/]+)$/.exec(arn);

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+/**
+ * Writes libs/simulators/aws/src/json-models.generated.ts: the part of the botocore models
+ * (service-2.json, paginators-1.json) the AWS simulator's awsJson1_1 services serve, i.e. the
+ * operations it implements and every shape they reach (documentation dropped). The simulator
+ * validates requests against these shapes; `json-models.spec.ts` checks the file still equals the
+ * models. Run after changing the served operations:
+ *
+ *   node scripts/gen-aws-json-models.mjs [specs dir, default ../shared/specs or /work/shared/specs]
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const specs =
+  process.argv[2] ?? process.env.JIT_SPECS_DIR ?? [resolve(root, '../shared/specs'), '/work/shared/specs'].find((d) => existsSync(d));
+if (!specs) throw new Error('no specs directory: pass it as the first argument');
+
+/** The operations served, per service (the simulator's handlers must match this list). */
+export const SERVED = {
+  'sso-admin': {
+    version: '2020-07-20',
+    operations: [
+      'ListInstances', 'CreatePermissionSet', 'DescribePermissionSet', 'UpdatePermissionSet', 'ListPermissionSets', 'DeletePermissionSet',
+      'PutInlinePolicyToPermissionSet', 'GetInlinePolicyForPermissionSet', 'DeleteInlinePolicyFromPermissionSet',
+      'AttachManagedPolicyToPermissionSet', 'DetachManagedPolicyFromPermissionSet', 'ListManagedPoliciesInPermissionSet',
+      'ProvisionPermissionSet', 'DescribePermissionSetProvisioningStatus', 'ListPermissionSetProvisioningStatus',
+      'CreateAccountAssignment', 'DescribeAccountAssignmentCreationStatus', 'ListAccountAssignmentCreationStatus',
+      'DeleteAccountAssignment', 'DescribeAccountAssignmentDeletionStatus', 'ListAccountAssignmentDeletionStatus',
+      'ListAccountAssignments', 'ListAccountsForProvisionedPermissionSet', 'ListPermissionSetsProvisionedToAccount',
+      'TagResource', 'UntagResource', 'ListTagsForResource',
+    ],
+  },
+  identitystore: {
+    version: '2020-06-15',
+    operations: [
+      'GetUserId', 'GetGroupId', 'GetGroupMembershipId', 'DescribeUser', 'DescribeGroup', 'DescribeGroupMembership',
+      'ListUsers', 'ListGroups', 'ListGroupMemberships', 'ListGroupMembershipsForMember', 'IsMemberInGroups',
+    ],
+  },
+  organizations: {
+    version: '2016-11-28',
+    operations: [
+      'DescribeOrganization', 'DescribeAccount', 'DescribeOrganizationalUnit', 'ListAccounts', 'ListRoots',
+      'ListOrganizationalUnitsForParent', 'ListAccountsForParent', 'ListChildren', 'ListParents',
+    ],
+  },
+};
+
+function strip(value) {
+  if (Array.isArray(value)) return value.map(strip);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'documentation' && k !== 'deprecatedMessage').map(([k, v]) => [k, strip(v)]));
+  }
+  return value;
+}
+
+export function extract(specsDir) {
+  const out = {};
+  for (const [service, { version, operations }] of Object.entries(SERVED)) {
+    const model = JSON.parse(readFileSync(`${specsDir}/aws/${service}/${version}/service-2.json`, 'utf8'));
+    const pages = JSON.parse(readFileSync(`${specsDir}/aws/${service}/${version}/paginators-1.json`, 'utf8')).pagination;
+    const shapes = {};
+    const visit = (name) => {
+      if (shapes[name]) return;
+      const shape = model.shapes[name];
+      if (!shape) throw new Error(`${service}: no shape ${name}`);
+      shapes[name] = strip(shape);
+      for (const m of Object.values(shape.members ?? {})) visit(m.shape);
+      if (shape.member) visit(shape.member.shape);
+      if (shape.key) visit(shape.key.shape);
+      if (shape.value) visit(shape.value.shape);
+    };
+    const ops = {};
+    for (const name of operations) {
+      const op = model.operations[name];
+      if (!op) throw new Error(`${service}: no operation ${name}`);
+      for (const ref of [op.input, op.output, ...(op.errors ?? [])]) if (ref) visit(ref.shape);
+      ops[name] = {
+        input: op.input?.shape,
+        output: op.output?.shape,
+        errors: (op.errors ?? []).map((e) => e.shape),
+        ...(pages[name] ? { paginator: strip(pages[name]) } : {}),
+      };
+    }
+    out[service] = {
+      apiVersion: model.metadata.apiVersion,
+      targetPrefix: model.metadata.targetPrefix,
+      signingName: model.metadata.signingName ?? model.metadata.endpointPrefix,
+      operations: ops,
+      shapes: Object.fromEntries(Object.keys(shapes).sort().map((k) => [k, shapes[k]])),
+    };
+  }
+  return out;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const models = extract(specs);
+  const target = resolve(root, 'libs/simulators/aws/src/json-models.generated.ts');
+  writeFileSync(
+    target,
+    `// Generated by scripts/gen-aws-json-models.mjs from the botocore models (service-2.json,\n// paginators-1.json) of sso-admin, identitystore and organizations. Do not edit.\nimport type { JsonServiceModel } from './json-model.types';\n\n` +
+      `export const JSON_MODELS: Record<'sso-admin' | 'identitystore' | 'organizations', JsonServiceModel> = ${JSON.stringify(models, null, 1)};\n`,
+  );
+  console.log(`wrote ${target}`);
+}
