@@ -24,7 +24,7 @@ export interface ScannerOptions {
   /** Retries of one page or part list on transient failures (throttling honoured through `retryAfterMs`). */
   retry?: Partial<RetrySettings>;
   /** Called after every stored page (tests stop a scan here, as a crash would). */
-  onPage?: (cloud: CloudName, part: string, pages: number) => void;
+  onPage?: (cloud: CloudName, part: string, pages: number) => void | Promise<void>;
 }
 
 export interface ScanRunOutcome {
@@ -157,7 +157,7 @@ export class DiscoveryScanner {
         const judged = page.assignments.filter((a) => !a.brokerOwned).map((assignment) => ({ assignment, ...judge(assignment, this.criteria) }));
         await this.store.savePage(scan.id, cloud, part.part, judged, page.cursor, this.clock.now());
         pages++;
-        this.options.onPage?.(cloud, part.part, pages);
+        await this.options.onPage?.(cloud, part.part, pages);
         if (!(await this.store.claimLease(DISCOVERY_LEASE, this.options.owner, this.options.leaseMs, this.clock.now()))) {
           throw new Error('the discovery lease was taken over by another replica');
         }

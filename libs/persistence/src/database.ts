@@ -20,6 +20,7 @@ import { AddAuditArchival1764241000000 } from './migrations/1764241000000-AddAud
 import { AddRevokeRequests1764250000000 } from './migrations/1764250000000-AddRevokeRequests';
 import { CreateConsoleSessions1764350000000 } from './migrations/1764350000000-CreateConsoleSessions';
 import { AddGrantStatsIndexes1764360000000 } from './migrations/1764360000000-AddGrantStatsIndexes';
+import { CreateDiscovery1764420000000 } from './migrations/1764420000000-CreateDiscovery';
 import { CreateAccessReviews1764430000000 } from './migrations/1764430000000-CreateAccessReviews';
 
 export const MIGRATIONS = [
@@ -38,6 +39,7 @@ export const MIGRATIONS = [
   AddRevokeRequests1764250000000,
   CreateConsoleSessions1764350000000,
   AddGrantStatsIndexes1764360000000,
+  CreateDiscovery1764420000000,
   CreateAccessReviews1764430000000,
 ];
 

@@ -19,4 +19,5 @@ export * from './repositories/postgres-notification-cursor.store';
 export * from './repositories/postgres-audit-checkpoint.store';
 export * from './repositories/postgres-archive.store';
 export * from './repositories/postgres-grant-stats.reader';
+export * from './repositories/postgres-discovery.store';
 export * from './repositories/postgres-review.store';

@@ -4,3 +4,4 @@
  * production broker (docs/architecture.md).
  */
 export * from './local-cloud.provider';
+export * from './local-standing.inventory';

@@ -15,6 +15,7 @@ import {
   TargetKindDescriptor,
   TargetKinds,
 } from '@jit/domain';
+import { LocalStandingInventory } from './local-standing.inventory';
 
 interface Artifact {
   grantId: string;
@@ -46,6 +47,12 @@ export class LocalCloudProvider extends CloudAccessProvider {
 
   private readonly descriptors: readonly TargetKindDescriptor[] | undefined;
 
+  /**
+   * Standing access for discovery: what tests and the sandbox seed, plus each grant held here as
+   * the broker's own (named `jit-<grant id>`, as the adapters name theirs).
+   */
+  readonly inventory: LocalStandingInventory;
+
   /** With `kinds`, the cloud serves that registry's kinds of `cloud`, and vends credentials where they say; without, any `<cloud>.` kind and none. */
   constructor(
     readonly cloud: CloudName,
@@ -54,6 +61,24 @@ export class LocalCloudProvider extends CloudAccessProvider {
     super();
     this.descriptors = kinds?.ofCloud(cloud);
     this.kinds = this.descriptors?.map((d) => d.kind) ?? [];
+    this.inventory = new LocalStandingInventory(cloud, () =>
+      [...this.artifacts].map(([name, a]) => ({
+        cloud,
+        key: `broker:${name}`,
+        principal: { id: a.spec.principal.id, kind: 'unknown', human: a.spec.principal.type === 'user' ? true : a.spec.principal.type === 'workload' ? false : null },
+        scope: `${cloud}:local`,
+        access: { type: `${cloud}.broker-grant`, name, actions: ['*'] },
+        since: a.grantedAt,
+        lastUsedAt: null,
+        brokerOwned: true,
+        removable: false,
+        locator: { name },
+      })),
+    );
+  }
+
+  override standingInventory(): LocalStandingInventory {
+    return this.inventory;
   }
 
   override vendsCredentials(kind: TargetKind): boolean {
