@@ -54,6 +54,14 @@ export interface OwnedArtifact {
 export interface GrantSubject {
   principal: Principal;
   target: Target;
+  /**
+   * Whether one of its grants is live (provisioning, active, revoking, revoke_failed): an adapter
+   * whose artifact carries no grant id (a group membership shared by overlapping grants) tells
+   * its own from an orphan by it. Unset where the store does not say.
+   */
+  live?: boolean;
+  /** The latest `expiresAt` of its grants in the scope, where the store says. */
+  lastExpiresAt?: Date;
 }
 
 /**

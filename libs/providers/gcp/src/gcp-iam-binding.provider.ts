@@ -18,6 +18,8 @@ import { DEFAULT_RETRY, GcpProviderOptions } from './gcp-provider.options';
 import { PUBLIC_MEMBERS } from './gcp-policy.limits';
 import { CoalescerStats, PolicyWriteCoalescer } from './policy-write.coalescer';
 import { ResourceManagerGateway } from './resource-manager.gateway';
+import { CloudIdentityGateway } from './cloud-identity.gateway';
+import { GROUP_MEMBERSHIP_KIND, GroupMemberships } from './group-membership';
 
 /** Project numbers resolved to ids, kept since neither ever changes; a bound keeps a flood of lookups from growing it. */
 const PROJECT_ID_CACHE_LIMIT = 10_000;
@@ -51,20 +53,24 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
   private readonly writer: PolicyWriteCoalescer;
   private readonly now: () => Date;
   private readonly projectIds = new Map<string, string>();
+  /** `gcp.group-membership` (group-membership.ts): Cloud Identity memberships with an expiry. */
+  private readonly groups: GroupMemberships;
 
   constructor(private readonly options: GcpProviderOptions) {
     super();
     this.now = options.now ?? (() => new Date());
     this.gateway = new ResourceManagerGateway(options);
     this.writer = new PolicyWriteCoalescer(this.gateway, { ...DEFAULT_RETRY, conflictAttempts: CONFLICT_ATTEMPTS, ...options.retry }, this.now);
+    this.groups = new GroupMemberships(new CloudIdentityGateway(options), { ...DEFAULT_RETRY, ...options.retry }, this.now);
   }
 
   artifactName(grantId: string, target: Target): string {
-    void target;
+    if (target.kind === GROUP_MEMBERSHIP_KIND) return this.groups.artifactName(grantId);
     return bindingTitle(grantId);
   }
 
   overlapKey(principal: Principal, target: Target): string {
+    if (target.kind === GROUP_MEMBERSHIP_KIND) return this.groups.overlapKey(principal, target);
     const t = target as GcpTarget;
     return `gcp.iam-binding|${t.resource}|${t.role}|${principal.id}`;
   }
@@ -75,6 +81,7 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
    * otherwise miss a request by number). Resolved with projects.get.
    */
   override async canonicalTarget(given: Target, signal?: AbortSignal): Promise<Target> {
+    if (given.kind === GROUP_MEMBERSHIP_KIND) return this.groups.canonicalTarget(given);
     if (given.kind !== 'gcp.iam-binding') return given;
     const target = given as GcpTarget;
     const number = PROJECT_NUMBER.exec(target.resource)?.[1];
@@ -101,6 +108,7 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
   }
 
   validate(spec: GrantSpec): void {
+    if (spec.target.kind === GROUP_MEMBERSHIP_KIND) return this.groups.validate(spec);
     const { resource, role } = this.target(spec);
     const member = spec.principal.id;
     const invalid = (field: string, message: string) => new ProviderError('invalid', message, { field, code: `gcp.${field.replace(/\W+/g, '-')}` });
@@ -124,8 +132,8 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
   }
 
   async grant(spec: GrantSpec, context: GrantContext, signal?: AbortSignal): Promise<ProvisionOutcome> {
+    if (spec.target.kind === GROUP_MEMBERSHIP_KIND) return this.groups.grant(spec, context, signal);
     // Overlapping grants need nothing: each has its own binding and its own expiry.
-    void context;
     this.validate(spec);
     const { resource, role } = this.target(spec);
     await this.writer.submit(resource, {
@@ -146,12 +154,13 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
   async revoke(spec: GrantSpec, context: GrantContext & { early: boolean }, signal?: AbortSignal): Promise<void> {
     // Only this grant's binding goes; overlapping grants keep theirs. GCP has no way to cut
     // live tokens, so `early` changes nothing here (the notice on the grant says so).
-    void context;
+    if (spec.target.kind === GROUP_MEMBERSHIP_KIND) return this.groups.revoke(spec, context, signal);
     const { resource, role } = this.target(spec);
     await this.writer.submit(resource, { type: 'remove', grantId: spec.grantId, role, member: spec.principal.id }, signal);
   }
 
   async status(spec: GrantSpec, signal?: AbortSignal): Promise<ProvisionStatus> {
+    if (spec.target.kind === GROUP_MEMBERSHIP_KIND) return this.groups.status(spec, signal);
     const { resource, role } = this.target(spec);
     const policy = await this.writer.read((s) => this.gateway.getPolicy(resource, s), signal);
     const own = (policy.bindings ?? [])
@@ -177,7 +186,8 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
       const resource = (target as { resource?: unknown }).resource;
       if (target.kind === 'gcp.iam-binding' && typeof resource === 'string') resources.add(resource);
     }
-    return [...resources].map((resource) => ({ name: resource, list: (signal?: AbortSignal) => this.ownedOn(resource, signal) }));
+    const bindings = [...resources].map((resource) => ({ name: resource, list: (signal?: AbortSignal) => this.ownedOn(resource, signal) }));
+    return [...bindings, ...(await this.groups.listingParts(scope))];
   }
 
   private async *ownedOn(resource: string, signal?: AbortSignal): AsyncIterable<OwnedArtifact> {
@@ -198,6 +208,7 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
   }
 
   async removeOrphan(artifact: OwnedArtifact, signal?: AbortSignal): Promise<void> {
+    if (typeof artifact.locator.membership === 'string') return this.groups.removeOrphan(artifact, signal);
     const { resource, role, member, grantId } = artifact.locator as Partial<BindingLocator>;
     if (!resource || !role || !member || !grantId) throw new ProviderError('invalid', 'not a GCP binding locator', { field: 'locator' });
     await this.writer.submit(resource, { type: 'remove', grantId, role, member }, signal);

@@ -18,6 +18,11 @@ export interface GcpProviderOptions {
    * accepted for loopback hosts only, so a bearer token never crosses a network in clear text.
    */
   endpoint?: { protocol: 'http' | 'https'; host: string; port: number };
+  /**
+   * A Cloud Identity endpoint other than Google's (gcp.group-membership), same rules as `endpoint`.
+   * Unset: `endpoint` when that is set (the simulator serves both APIs on one port), else Google's.
+   */
+  cloudIdentityEndpoint?: { protocol: 'http' | 'https'; host: string; port: number };
   /** Credentials. Unset: `accessToken` if given, else Application Default Credentials (cloud-platform scope). */
   authClient?: AuthClient;
   /**
@@ -43,22 +48,23 @@ export const DEFAULT_RETRY: RetrySettings = {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const ENDPOINT = 'JIT_GCP_RESOURCE_MANAGER_ENDPOINT';
+const CI_ENDPOINT = 'JIT_GCP_CLOUD_IDENTITY_ENDPOINT';
 const TOKEN = 'JIT_GCP_STATIC_ACCESS_TOKEN';
 /** Calls per operation: above 20 a throttled project holds a sweeper slot for minutes instead of handing the grant back. */
 const MAX_ATTEMPTS_BOUND = 20;
 
-const endpointVar = optionalVar.transform((value, ctx): GcpProviderOptions['endpoint'] => {
+const endpointVar = (name: string) => optionalVar.transform((value, ctx): GcpProviderOptions['endpoint'] => {
   if (value === undefined) return undefined;
   const url = URL.canParse(value) ? new URL(value) : undefined;
   const problem = !url
-    ? `${ENDPOINT} must be a URL such as http://127.0.0.1:8085, got ${JSON.stringify(value)}`
+    ? `${name} must be a URL such as http://127.0.0.1:8085, got ${JSON.stringify(value)}`
     : url.protocol !== 'http:' && url.protocol !== 'https:'
-      ? `${ENDPOINT} must be http:// or https://`
+      ? `${name} must be http:// or https://`
       : url.protocol === 'http:' && !LOOPBACK.has(url.hostname)
-        ? `${ENDPOINT} may use plain http only for a loopback host`
+        ? `${name} may use plain http only for a loopback host`
         : undefined;
   if (problem || !url) {
-    ctx.addIssue({ code: 'custom', message: problem ?? ENDPOINT });
+    ctx.addIssue({ code: 'custom', message: problem ?? name });
     return z.NEVER;
   }
   const protocol = url.protocol === 'http:' ? 'http' : 'https';
@@ -74,7 +80,12 @@ const endpointVar = optionalVar.transform((value, ctx): GcpProviderOptions['endp
 export const GCP_ENV_SCHEMA = z
   .object({
     /** e.g. `http://127.0.0.1:8085` for the simulator. */
-    [ENDPOINT]: documented(endpointVar, { group: 'gcp', description: 'Resource Manager endpoint such as `http://127.0.0.1:8085` (the simulator; plain http for loopback only)', default: '(Google\'s)' }),
+    [ENDPOINT]: documented(endpointVar(ENDPOINT), { group: 'gcp', description: 'Resource Manager endpoint such as `http://127.0.0.1:8085` (the simulator; plain http for loopback only)', default: '(Google\'s)' }),
+    [CI_ENDPOINT]: documented(endpointVar(CI_ENDPOINT), {
+      group: 'gcp',
+      description: 'Cloud Identity endpoint for `gcp.group-membership` (plain http for loopback only)',
+      default: '(`JIT_GCP_RESOURCE_MANAGER_ENDPOINT` when set, else Google\'s)',
+    }),
     /** A fixed bearer token, only together with the endpoint. */
     [TOKEN]: documented(optionalVar, { group: 'gcp', description: 'a fixed bearer token, accepted only together with `JIT_GCP_RESOURCE_MANAGER_ENDPOINT`', default: '(none: Application Default Credentials)', secret: true }),
     JIT_GCP_RECONCILE_RESOURCES: documented(
@@ -102,6 +113,7 @@ export function gcpProviderOptions(v: z.output<typeof GCP_ENV_SCHEMA>): GcpProvi
   const token = v[TOKEN];
   return {
     endpoint: v[ENDPOINT],
+    cloudIdentityEndpoint: v[CI_ENDPOINT],
     accessToken: token,
     reconcileResources: v.JIT_GCP_RECONCILE_RESOURCES,
     retry: v.JIT_GCP_MAX_ATTEMPTS === undefined ? undefined : { attempts: v.JIT_GCP_MAX_ATTEMPTS },

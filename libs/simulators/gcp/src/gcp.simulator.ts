@@ -1,5 +1,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackServer, RequestLog, readBody, startLoopbackServer } from '@jit/sim-kit';
+import { CLOUD_IDENTITY_PATH, CloudIdentityRoutes } from './cloud-identity.routes';
+import { CloudIdentityStore } from './cloud-identity.store';
 import { FaultInjector, FaultPlan } from './fault.injector';
 import { GoogleApiError } from './google-api.error';
 import { IamPolicyStore } from './iam-policy.store';
@@ -55,6 +57,9 @@ export class GcpSimulator {
   /** Projects by id and by number: GCP accepts either name for a project. */
   private readonly projects = new Map<string, ProjectRecord>();
   private readonly projectsByNumber = new Map<string, ProjectRecord>();
+  /** Cloud Identity groups (v1, cloud-identity.routes.ts) on the same port, with the same faults and token. */
+  readonly groups = new CloudIdentityStore();
+  private readonly groupRoutes = new CloudIdentityRoutes(this.groups);
   private nextProjectNumber = FIRST_PROJECT_NUMBER;
   private readonly recorded = new RequestLog<TrafficEntry>(MAX_TRAFFIC);
   readonly host: string;
@@ -177,6 +182,7 @@ export class GcpSimulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://simulator');
+    if (CLOUD_IDENTITY_PATH.test(url.pathname)) return this.handleCloudIdentity(req, res, url, raw);
     const match = ROUTE.exec(url.pathname);
     const getProject = GET_PROJECT.exec(url.pathname);
     const entry: TrafficEntry = {
@@ -254,6 +260,35 @@ export class GcpSimulator {
       updateTime: record.createTime,
       etag: `W/"${Buffer.from(record.number).toString('hex')}"`,
     };
+  }
+
+  /** Cloud Identity groups v1: the same bearer token, fault plan, envelope and traffic log as Resource Manager. */
+  private async handleCloudIdentity(req: IncomingMessage, res: ServerResponse, url: URL, raw: string): Promise<void> {
+    const method = req.method ?? '';
+    const rpc = this.groupRoutes.route(method, url.pathname)?.route.rpc ?? null;
+    let status = 200;
+    let body: unknown;
+    try {
+      await this.faults.delay();
+      this.authenticate(req);
+      const fault = this.faults.next();
+      if (fault) throw fault;
+      body = this.groupRoutes.answer(method, url, raw).body;
+    } catch (e) {
+      const error = e instanceof GoogleApiError ? e : new GoogleApiError('INTERNAL', 'Internal error encountered.');
+      status = error.httpStatus;
+      body = error.toJSON();
+    }
+    let requestBody: unknown = raw;
+    try {
+      requestBody = raw === '' ? undefined : JSON.parse(raw);
+    } catch {
+      // kept as text
+    }
+    const { authorization, 'content-type': contentType } = req.headers;
+    this.recorded.record({ rpc, resource: null, method, path: url.pathname, query: url.search, authorization, contentType, requestBody, status, responseBody: body });
+    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+    res.end(JSON.stringify(body));
   }
 
   private answer(req: IncomingMessage, url: URL, match: RegExpExecArray | null, raw: string, entry: TrafficEntry): unknown {

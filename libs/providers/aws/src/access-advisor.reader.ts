@@ -1,0 +1,84 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GenerateServiceLastAccessedDetailsCommand, GetServiceLastAccessedDetailsCommand, IAMClient, ServiceLastAccessed } from '@aws-sdk/client-iam';
+import { ProviderError } from '@jit/domain';
+import { errorCode } from './aws-error.classifier';
+import { CallRunner } from './inline-policy.client';
+
+/** IAM's tracking period for last-accessed information (access advisor and `RoleLastUsed`): 400 days. */
+export const TRACKING_PERIOD_DAYS = 400;
+
+export interface AccessAdvisorOptions {
+  /** First pause between polls of a job; it grows by half each poll up to `maxPollMs`. */
+  firstPollMs: number;
+  maxPollMs: number;
+  /** A job not done by then is given up: the assignment's usage is left unknown rather than holding the scan. */
+  maxWaitMs: number;
+}
+
+/** Jobs usually finish within seconds; two minutes bounds a stuck one without losing a slow one. */
+export const DEFAULT_ACCESS_ADVISOR: AccessAdvisorOptions = { firstPollMs: 500, maxPollMs: 5_000, maxWaitMs: 120_000 };
+
+export interface ServiceUse {
+  namespace: string;
+  lastAuthenticated: Date | null;
+}
+
+/**
+ * Access advisor (`GenerateServiceLastAccessedDetails`, then `GetServiceLastAccessedDetails` until
+ * the job is COMPLETED, following `Marker`): the services a principal's policies grant, each with
+ * when it last authenticated there within the tracking period.
+ */
+export class AccessAdvisorReader {
+  constructor(
+    private readonly run: CallRunner,
+    private readonly options: AccessAdvisorOptions,
+    private readonly signal: () => AbortSignal | undefined,
+  ) {}
+
+  /** Starts a job; undefined when the broker may not (AccessDenied: the optional permission is missing). */
+  async start(iam: IAMClient, arn: string): Promise<string | undefined> {
+    try {
+      const out = await this.run('GenerateServiceLastAccessedDetails', (abortSignal) =>
+        iam.send(new GenerateServiceLastAccessedDetailsCommand({ Arn: arn, Granularity: 'SERVICE_LEVEL' }), { abortSignal }),
+      );
+      return out.JobId;
+    } catch (e) {
+      if (denied(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** The job's services, or null when it failed, was refused or did not finish within `maxWaitMs`. */
+  async result(iam: IAMClient, jobId: string): Promise<ServiceUse[] | null> {
+    const deadline = Date.now() + this.options.maxWaitMs;
+    let pause = this.options.firstPollMs;
+    const services: ServiceLastAccessed[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      let out;
+      try {
+        out = await this.run('GetServiceLastAccessedDetails', (abortSignal) =>
+          iam.send(new GetServiceLastAccessedDetailsCommand({ JobId: jobId, Marker: marker }), { abortSignal }),
+        );
+      } catch (e) {
+        if (denied(e)) return null;
+        throw e;
+      }
+      if (out.JobStatus === 'FAILED') return null;
+      if (out.JobStatus === 'COMPLETED') {
+        services.push(...(out.ServicesLastAccessed ?? []));
+        marker = out.IsTruncated ? out.Marker : undefined;
+        if (!marker) return services.filter((s) => s.ServiceNamespace).map((s) => ({ namespace: s.ServiceNamespace!, lastAuthenticated: s.LastAuthenticated ?? null }));
+        continue;
+      }
+      if (Date.now() + pause > deadline) return null;
+      await sleep(pause, undefined, { signal: this.signal() });
+      pause = Math.min(this.options.maxPollMs, Math.ceil(pause * 1.5));
+    }
+  }
+}
+
+function denied(e: unknown): boolean {
+  const code = e instanceof ProviderError ? (e.options.code ?? errorCode(e.options.cause)) : errorCode(e);
+  return code === 'AccessDenied';
+}

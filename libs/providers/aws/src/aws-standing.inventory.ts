@@ -1,0 +1,264 @@
+import { GetAccountAuthorizationDetailsCommand, GetUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  InventoryPage, ProviderError, StandingAccess, StandingAccessInventory, StandingAssignment, StandingPrincipal,
+} from '@jit/domain';
+import { SignalScope } from '@jit/resilience';
+import { AccessAdvisorReader, AccessAdvisorOptions, DEFAULT_ACCESS_ADVISOR, ServiceUse, TRACKING_PERIOD_DAYS } from './access-advisor.reader';
+import { AccountCatalog, CATALOG_TTL_MS } from './account-catalog';
+import { BROKER_POLICY_NAME } from './aws-artifact.naming';
+import { errorCode } from './aws-error.classifier';
+import { BrokerIdentityReader } from './broker-identity.reader';
+import { CallRunner } from './inline-policy.client';
+import { ServedAccounts } from './served-accounts';
+import { StandingAssignmentWriter, StandingLocator, parseLocator } from './standing-assignment.writer';
+import { AllowedActions, allowedActions, decodePolicy, reachesService, roleIsHuman } from './standing-policy';
+
+/**
+ * Principals per page: each costs one access-advisor job (two calls or more) and a user one
+ * `GetUser`, so a page stays well under a minute even when IAM throttles, and a resumed scan
+ * repeats little.
+ */
+export const DEFAULT_INVENTORY_PAGE_SIZE = 25;
+
+export interface AwsInventoryOptions {
+  pageSize?: number;
+  accessAdvisor?: Partial<AccessAdvisorOptions>;
+  /** The broker's role in member accounts (its name, path allowed): its policies are reported but never removable. */
+  memberRoleName: string;
+}
+
+interface Principal {
+  kind: 'user' | 'group' | 'role';
+  arn: string;
+  name: string;
+  path: string;
+  inline: { name: string; document: string }[];
+  attached: string[];
+  groups: string[];
+  trustPolicy?: string;
+  roleLastUsed?: Date;
+}
+
+interface Holding {
+  access: StandingAccess;
+  allowed: AllowedActions | undefined;
+  key: string;
+  brokerOwned: boolean;
+  locator: StandingLocator;
+}
+
+/**
+ * The AWS side of discovery (issue 16, docs/providers/aws.md "Discovery"): one part per served
+ * account, one page per page of `GetAccountAuthorizationDetails` (users, groups, roles; the cursor
+ * is its `Marker`). Each principal's attached and inline policies are one assignment each, and
+ * each user's membership of a group one more, carrying the group's policies. Last use comes from
+ * access advisor per principal (the services its policies grant against those it used within
+ * IAM's 400-day tracking period), `RoleLastUsed` and `PasswordLastUsed`.
+ */
+export class AwsStandingInventory implements StandingAccessInventory {
+  readonly cloud = 'aws' as const;
+  private readonly catalogs = new Map<string, Promise<AccountCatalog>>();
+  private readonly advisor: AccessAdvisorReader;
+  private readonly writer: StandingAssignmentWriter;
+  private readonly pageSize: number;
+
+  constructor(
+    private readonly accounts: ServedAccounts,
+    private readonly identity: BrokerIdentityReader,
+    private readonly run: CallRunner,
+    private readonly scope: SignalScope,
+    private readonly options: AwsInventoryOptions,
+  ) {
+    this.advisor = new AccessAdvisorReader(run, { ...DEFAULT_ACCESS_ADVISOR, ...options.accessAdvisor }, () => scope.current);
+    this.writer = new StandingAssignmentWriter(run);
+    this.pageSize = options.pageSize ?? DEFAULT_INVENTORY_PAGE_SIZE;
+  }
+
+  parts(signal?: AbortSignal): Promise<string[]> {
+    return this.scope.run(signal, () => this.accounts.all());
+  }
+
+  page(part: string, cursor: string | null, signal?: AbortSignal): Promise<InventoryPage> {
+    return this.scope.run(signal, () => this.readPage(part, cursor));
+  }
+
+  remove(assignment: StandingAssignment, signal?: AbortSignal): Promise<void> {
+    return this.scope.run(signal, async () => {
+      const locator = this.writable(assignment);
+      await this.writer.remove(await this.iamFor(locator.account), locator);
+    });
+  }
+
+  restore(assignment: StandingAssignment, signal?: AbortSignal): Promise<void> {
+    return this.scope.run(signal, async () => {
+      const locator = this.writable(assignment);
+      await this.writer.restore(await this.iamFor(locator.account), locator);
+    });
+  }
+
+  private writable(assignment: StandingAssignment): StandingLocator {
+    if (assignment.cloud !== 'aws') throw new ProviderError('invalid', `not an AWS assignment (${assignment.cloud})`, { field: 'cloud' });
+    if (assignment.brokerOwned || !assignment.removable) {
+      throw new ProviderError('invalid', `${assignment.access.name} on ${assignment.principal.id} is not removable through discovery`, { field: 'removable' });
+    }
+    return parseLocator(assignment.locator);
+  }
+
+  private async iamFor(account: string): Promise<IAMClient> {
+    const me = await this.identity.get();
+    if (!/^\d{12}$/.test(account)) throw new ProviderError('invalid', `${account} is not a 12-digit AWS account id`, { field: 'part' });
+    const served = account === me.account || (await this.accounts.all()).includes(account);
+    if (!served) throw new ProviderError('invalid', `AWS account ${account} is not served by this broker`, { field: 'part', code: 'UnservedAccount' });
+    return this.accounts.iamFor(account);
+  }
+
+  private async readPage(account: string, cursor: string | null): Promise<InventoryPage> {
+    const iam = await this.iamFor(account);
+    const out = await this.run('GetAccountAuthorizationDetails', (abortSignal) =>
+      iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['User', 'Group', 'Role'], MaxItems: this.pageSize, Marker: cursor ?? undefined }), { abortSignal }),
+    );
+    const principals: Principal[] = [
+      ...(out.UserDetailList ?? []).map((u): Principal => ({
+        kind: 'user', arn: u.Arn!, name: u.UserName!, path: u.Path ?? '/', groups: u.GroupList ?? [],
+        inline: (u.UserPolicyList ?? []).map((p) => ({ name: p.PolicyName!, document: decodePolicy(p.PolicyDocument!) })),
+        attached: (u.AttachedManagedPolicies ?? []).map((a) => a.PolicyArn!),
+      })),
+      ...(out.GroupDetailList ?? []).map((g): Principal => ({
+        kind: 'group', arn: g.Arn!, name: g.GroupName!, path: g.Path ?? '/', groups: [],
+        inline: (g.GroupPolicyList ?? []).map((p) => ({ name: p.PolicyName!, document: decodePolicy(p.PolicyDocument!) })),
+        attached: (g.AttachedManagedPolicies ?? []).map((a) => a.PolicyArn!),
+      })),
+      ...(out.RoleDetailList ?? []).map((r): Principal => ({
+        kind: 'role', arn: r.Arn!, name: r.RoleName!, path: r.Path ?? '/', groups: [],
+        inline: (r.RolePolicyList ?? []).map((p) => ({ name: p.PolicyName!, document: decodePolicy(p.PolicyDocument!) })),
+        attached: (r.AttachedManagedPolicies ?? []).map((a) => a.PolicyArn!),
+        trustPolicy: r.AssumeRolePolicyDocument ? decodePolicy(r.AssumeRolePolicyDocument) : undefined,
+        roleLastUsed: r.RoleLastUsed?.LastUsedDate,
+      })),
+    ].filter((p) => p.arn && p.name);
+
+    const catalog = await this.catalog(account, iam, principals);
+    // Jobs first, then their results: IAM works on them meanwhile.
+    const jobs = [];
+    for (const p of principals) jobs.push(await this.advisor.start(iam, p.arn));
+    const assignments: StandingAssignment[] = [];
+    for (const [i, p] of principals.entries()) {
+      const jobId = jobs[i];
+      const usage = jobId ? await this.advisor.result(iam, jobId) : null;
+      const passwordLastUsed = p.kind === 'user' ? await this.passwordLastUsed(iam, p.name) : undefined;
+      assignments.push(...(await this.assignmentsOf(account, p, catalog, usage, passwordLastUsed)));
+    }
+    return { assignments, cursor: out.IsTruncated && out.Marker ? out.Marker : null };
+  }
+
+  /** The account's catalog, reloaded when old or when a group a user belongs to is missing from it. */
+  private async catalog(account: string, iam: IAMClient, principals: Principal[]): Promise<AccountCatalog> {
+    const now = Date.now();
+    let pending = this.catalogs.get(account);
+    let catalog = pending ? await pending.catch(() => undefined) : undefined;
+    const missingGroup = catalog && principals.some((p) => p.groups.some((g) => !catalog!.groups.has(g)));
+    if (!catalog || now - catalog.loadedAt > CATALOG_TTL_MS || (missingGroup && now - catalog.loadedAt > 5_000)) {
+      pending = AccountCatalog.load(iam, this.run, now);
+      this.catalogs.set(account, pending);
+      catalog = await pending;
+    }
+    return catalog;
+  }
+
+  private async passwordLastUsed(iam: IAMClient, userName: string): Promise<Date | undefined> {
+    try {
+      const out = await this.run('GetUser', (abortSignal) => iam.send(new GetUserCommand({ UserName: userName }), { abortSignal }));
+      return out.User?.PasswordLastUsed;
+    } catch (e) {
+      if (errorCode(e instanceof ProviderError ? e.options.cause : e) === 'AccessDenied') return undefined;
+      throw e;
+    }
+  }
+
+  private async assignmentsOf(account: string, p: Principal, catalog: AccountCatalog, usage: ServiceUse[] | null, passwordLastUsed: Date | undefined): Promise<StandingAssignment[]> {
+    const me = await this.identity.get();
+    const principal: StandingPrincipal = {
+      id: p.arn,
+      kind: p.kind,
+      human: p.kind === 'user' ? true : p.kind === 'group' ? null : roleIsHuman(p, p.trustPolicy),
+      displayName: p.name,
+    };
+    const base = { account, principalKind: p.kind, principalName: p.name };
+    const holdings: Holding[] = [];
+    for (const arn of p.attached) {
+      const policy = await catalog.policy(arn);
+      holdings.push({
+        access: { type: 'aws.managed-policy', name: policy?.name ?? arn.split('/').pop()!, id: arn },
+        allowed: policy?.allowed,
+        key: `managed:${arn}`,
+        brokerOwned: false,
+        locator: { mechanism: 'managed', ...base, policyArn: arn },
+      });
+    }
+    for (const inline of p.inline) {
+      holdings.push({
+        access: { type: 'aws.inline-policy', name: inline.name },
+        allowed: safeAllowed(inline.document),
+        key: `inline:${inline.name}`,
+        brokerOwned: inline.name === BROKER_POLICY_NAME,
+        locator: { mechanism: 'inline', ...base, policyName: inline.name, document: inline.document },
+      });
+    }
+    for (const groupName of p.groups) {
+      const group = catalog.groups.get(groupName);
+      const groupArn = group?.arn ?? p.arn.replace(/:user\/.*$/, `:group/${groupName}`);
+      holdings.push({
+        access: { type: 'aws.group-membership', name: groupName, id: groupArn },
+        allowed: group?.allowed,
+        key: `member-of:${groupArn}`,
+        brokerOwned: false,
+        locator: { mechanism: 'membership', account, userName: p.name, groupName },
+      });
+    }
+    const protectedPrincipal = this.isBrokersOwn(p, me.arn) || /^\/(aws-service-role|aws-reserved)\//.test(p.path);
+    const principalLastUsed = latest([p.roleLastUsed, passwordLastUsed, ...(usage ?? []).map((s) => s.lastAuthenticated ?? undefined)]);
+    return holdings.map((h): StandingAssignment => {
+      const granted = usage && h.allowed ? usage.filter((s) => reachesService(h.allowed!, s.namespace)) : null;
+      const used = granted?.filter((s) => s.lastAuthenticated) ?? null;
+      const lastUsedAt = granted && granted.length ? latest(used!.map((s) => s.lastAuthenticated!)) : principalLastUsed;
+      const neverUsed = granted && granted.length ? used!.length === 0 : p.kind === 'role' && !p.roleLastUsed && !usage;
+      return {
+        cloud: 'aws',
+        key: `aws:${account}:${p.arn}:${h.key}`,
+        principal,
+        scope: `aws:${account}`,
+        access: { ...h.access, ...(h.allowed ? { actions: h.allowed.actions, ...(h.allowed.notActions.length ? { notActions: h.allowed.notActions } : {}) } : {}) },
+        since: null,
+        lastUsedAt,
+        neverUsed: neverUsed && !lastUsedAt,
+        usage: granted ? { granted: granted.map((s) => s.namespace), used: used!.map((s) => s.namespace), periodDays: TRACKING_PERIOD_DAYS } : null,
+        brokerOwned: h.brokerOwned,
+        removable: !h.brokerOwned && !protectedPrincipal,
+        locator: h.locator,
+      };
+    });
+  }
+
+  /** The broker's own user or role (its credentials) and its member role: reported, never removed through itself. */
+  private isBrokersOwn(p: Principal, myArn: string): boolean {
+    if (p.kind === 'group') return false;
+    if (p.arn === myArn) return true;
+    const session = /^arn:aws[\w-]*:sts::\d{12}:assumed-role\/([^/]+)\//.exec(myArn);
+    if (p.kind === 'role' && session && session[1] === p.name && p.arn.split(':')[4] === myArn.split(':')[4]) return true;
+    return p.kind === 'role' && this.options.memberRoleName.split('/').pop() === p.name;
+  }
+}
+
+function safeAllowed(document: string): AllowedActions | undefined {
+  try {
+    return allowedActions(document);
+  } catch {
+    return undefined;
+  }
+}
+
+function latest(dates: (Date | undefined | null)[]): Date | null {
+  const times = dates.filter((d): d is Date => d instanceof Date).map((d) => d.getTime());
+  return times.length ? new Date(Math.max(...times)) : null;
+}
+

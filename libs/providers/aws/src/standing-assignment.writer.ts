@@ -1,0 +1,153 @@
+import {
+  AddUserToGroupCommand, AttachGroupPolicyCommand, AttachRolePolicyCommand, AttachUserPolicyCommand, DeleteGroupPolicyCommand, DeleteRolePolicyCommand,
+  DeleteUserPolicyCommand, DetachGroupPolicyCommand, DetachRolePolicyCommand, DetachUserPolicyCommand, GetGroupPolicyCommand, GetRolePolicyCommand,
+  GetUserPolicyCommand, IAMClient, PutGroupPolicyCommand, PutRolePolicyCommand, PutUserPolicyCommand, RemoveUserFromGroupCommand,
+} from '@aws-sdk/client-iam';
+import { z } from 'zod';
+import { ProviderError } from '@jit/domain';
+import { isNoSuchEntity } from './aws-error.classifier';
+import { CallRunner } from './inline-policy.client';
+import { decodePolicy } from './standing-policy';
+
+const NAME = /^[\w+=,.@-]{1,128}$/;
+
+/** What `remove` and `restore` need, as `page` stores it in `StandingAssignment.locator`. */
+export const standingLocatorSchema = z.discriminatedUnion('mechanism', [
+  z.object({
+    mechanism: z.literal('managed'),
+    account: z.string().regex(/^\d{12}$/),
+    principalKind: z.enum(['role', 'user', 'group']),
+    principalName: z.string().regex(NAME),
+    policyArn: z.string().regex(/^arn:aws[\w-]*:iam::(\d{12}|aws):policy\//),
+  }),
+  z.object({
+    mechanism: z.literal('inline'),
+    account: z.string().regex(/^\d{12}$/),
+    principalKind: z.enum(['role', 'user', 'group']),
+    principalName: z.string().regex(NAME),
+    policyName: z.string().regex(NAME),
+    /** The document as the scan read it (decoded JSON text): restore puts back exactly this. */
+    document: z.string().min(1),
+  }),
+  z.object({
+    mechanism: z.literal('membership'),
+    account: z.string().regex(/^\d{12}$/),
+    userName: z.string().regex(NAME),
+    groupName: z.string().regex(NAME),
+  }),
+]);
+export type StandingLocator = z.infer<typeof standingLocatorSchema>;
+
+export function parseLocator(locator: Record<string, unknown>): StandingLocator {
+  const parsed = standingLocatorSchema.safeParse(locator);
+  if (!parsed.success) throw new ProviderError('invalid', `not a standing assignment listed by the AWS inventory: ${parsed.error.issues[0]?.message}`, { field: 'locator' });
+  return parsed.data;
+}
+
+const same = (a: string, b: string) => {
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return a === b;
+  }
+};
+
+/**
+ * Removes and restores one standing assignment with the IAM calls that made it: detach / attach a
+ * managed policy, delete / put an inline policy (refusing to delete one changed since the scan),
+ * remove a user from / add it to a group. Absent means removed; present means restored.
+ */
+export class StandingAssignmentWriter {
+  constructor(private readonly run: CallRunner) {}
+
+  async remove(iam: IAMClient, l: StandingLocator): Promise<void> {
+    try {
+      switch (l.mechanism) {
+        case 'managed': {
+          const input = { PolicyArn: l.policyArn };
+          await this.run(`Detach${noun(l.principalKind)}Policy`, (abortSignal) =>
+            l.principalKind === 'role' ? iam.send(new DetachRolePolicyCommand({ ...input, RoleName: l.principalName }), { abortSignal })
+              : l.principalKind === 'user' ? iam.send(new DetachUserPolicyCommand({ ...input, UserName: l.principalName }), { abortSignal })
+                : iam.send(new DetachGroupPolicyCommand({ ...input, GroupName: l.principalName }), { abortSignal }),
+          );
+          return;
+        }
+        case 'inline': {
+          const current = await this.inlineDocument(iam, l);
+          if (current === undefined) return;
+          if (!same(current, l.document)) {
+            throw new ProviderError(
+              'terminal',
+              `the inline policy ${l.policyName} on ${l.principalKind} ${l.principalName} changed since the scan; scan again before removing it, so that restoring it puts back what is there now`,
+              { code: 'ChangedSinceScan' },
+            );
+          }
+          const input = { PolicyName: l.policyName };
+          await this.run(`Delete${noun(l.principalKind)}Policy`, (abortSignal) =>
+            l.principalKind === 'role' ? iam.send(new DeleteRolePolicyCommand({ ...input, RoleName: l.principalName }), { abortSignal })
+              : l.principalKind === 'user' ? iam.send(new DeleteUserPolicyCommand({ ...input, UserName: l.principalName }), { abortSignal })
+                : iam.send(new DeleteGroupPolicyCommand({ ...input, GroupName: l.principalName }), { abortSignal }),
+          );
+          return;
+        }
+        case 'membership':
+          await this.run('RemoveUserFromGroup', (abortSignal) => iam.send(new RemoveUserFromGroupCommand({ GroupName: l.groupName, UserName: l.userName }), { abortSignal }));
+          return;
+      }
+    } catch (e) {
+      if (!isNoSuchEntity(e)) throw e;
+    }
+  }
+
+  async restore(iam: IAMClient, l: StandingLocator): Promise<void> {
+    try {
+      switch (l.mechanism) {
+        case 'managed': {
+          const input = { PolicyArn: l.policyArn };
+          await this.run(`Attach${noun(l.principalKind)}Policy`, (abortSignal) =>
+            l.principalKind === 'role' ? iam.send(new AttachRolePolicyCommand({ ...input, RoleName: l.principalName }), { abortSignal })
+              : l.principalKind === 'user' ? iam.send(new AttachUserPolicyCommand({ ...input, UserName: l.principalName }), { abortSignal })
+                : iam.send(new AttachGroupPolicyCommand({ ...input, GroupName: l.principalName }), { abortSignal }),
+          );
+          return;
+        }
+        case 'inline': {
+          const input = { PolicyName: l.policyName, PolicyDocument: l.document };
+          await this.run(`Put${noun(l.principalKind)}Policy`, (abortSignal) =>
+            l.principalKind === 'role' ? iam.send(new PutRolePolicyCommand({ ...input, RoleName: l.principalName }), { abortSignal })
+              : l.principalKind === 'user' ? iam.send(new PutUserPolicyCommand({ ...input, UserName: l.principalName }), { abortSignal })
+                : iam.send(new PutGroupPolicyCommand({ ...input, GroupName: l.principalName }), { abortSignal }),
+          );
+          return;
+        }
+        case 'membership':
+          await this.run('AddUserToGroup', (abortSignal) => iam.send(new AddUserToGroupCommand({ GroupName: l.groupName, UserName: l.userName }), { abortSignal }));
+          return;
+      }
+    } catch (e) {
+      if (isNoSuchEntity(e)) {
+        throw new ProviderError('terminal', `cannot restore: ${e instanceof Error ? e.message : String(e)} (the principal, group or policy no longer exists)`, { code: 'NoSuchEntity', cause: e });
+      }
+      throw e;
+    }
+  }
+
+  private async inlineDocument(iam: IAMClient, l: Extract<StandingLocator, { mechanism: 'inline' }>): Promise<string | undefined> {
+    const input = { PolicyName: l.policyName };
+    try {
+      const out = await this.run<{ PolicyDocument?: string }>(`Get${noun(l.principalKind)}Policy`, (abortSignal) =>
+        l.principalKind === 'role' ? iam.send(new GetRolePolicyCommand({ ...input, RoleName: l.principalName }), { abortSignal })
+          : l.principalKind === 'user' ? iam.send(new GetUserPolicyCommand({ ...input, UserName: l.principalName }), { abortSignal })
+            : iam.send(new GetGroupPolicyCommand({ ...input, GroupName: l.principalName }), { abortSignal }),
+      );
+      return out.PolicyDocument === undefined ? undefined : decodePolicy(out.PolicyDocument);
+    } catch (e) {
+      if (isNoSuchEntity(e)) return undefined;
+      throw e;
+    }
+  }
+}
+
+function noun(kind: 'role' | 'user' | 'group'): 'Role' | 'User' | 'Group' {
+  return kind === 'role' ? 'Role' : kind === 'user' ? 'User' : 'Group';
+}

@@ -1,0 +1,237 @@
+import { ProviderError, StandingAccessInventory, StandingAssignment } from '@jit/domain';
+import { BROKER_POLICY_NAME } from '@jit/provider-aws';
+import { AwsSimulator } from '@jit/sim-aws';
+import { awsGrantSpec } from './aws-grant-spec';
+import { awsTestProvider } from './aws-test-provider';
+
+const OWN = '123456789012';
+const MEMBER = '111111111111';
+const BROKER = `arn:aws:iam::${OWN}:user/jit-broker`;
+const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
+const DAY = 86_400_000;
+const SSO_ROLE = `arn:aws:iam::${OWN}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef`;
+const arn = (kind: string, name: string, account = OWN) => `arn:aws:iam::${account}:${kind}/${name}`;
+
+async function scan(inventory: StandingAccessInventory, part: string): Promise<{ assignments: StandingAssignment[]; pages: number }> {
+  const assignments: StandingAssignment[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const page = await inventory.page(part, cursor);
+    assignments.push(...page.assignments);
+    cursor = page.cursor;
+    pages++;
+  } while (cursor);
+  return { assignments, pages };
+}
+
+const find = (all: StandingAssignment[], principal: string, access: string) => all.find((a) => a.principal.id === principal && a.access.name === access);
+
+/** Issue 16 point 1 (AWS): standing access in the served accounts, through the real SDK against the simulator. */
+describe('AWS standing-access inventory (discovery)', () => {
+  let sim: AwsSimulator;
+  let inventory: StandingAccessInventory;
+  const provider = () =>
+    awsTestProvider(sim, { memberAccounts: [MEMBER], inventory: { pageSize: 10, accessAdvisor: { firstPollMs: 1, maxPollMs: 5, maxWaitMs: 5_000 } } });
+
+  beforeAll(async () => {
+    sim = await AwsSimulator.start({ port: 0 });
+    const seed = sim.iamSeeds;
+    const alice = sim.createUser('admin-alice');
+    seed.attachPolicy(alice, ADMIN);
+    seed.setServiceLastAccessed(alice, 's3', new Date(Date.now() - DAY));
+    seed.setPasswordLastUsed(alice, new Date(Date.now() - 2 * DAY));
+
+    const admins = seed.createGroup('Admins');
+    seed.attachPolicy(admins, 'arn:aws:iam::aws:policy/IAMFullAccess');
+    seed.putInlinePolicy(admins, 'ops-extra', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ec2:*', Resource: '*' }] });
+    const bob = sim.createUser('bob');
+    seed.addToGroup(bob, admins);
+    seed.setServiceLastAccessed(bob, 'ec2', new Date(Date.now() - 10 * DAY));
+
+    seed.attachPolicy(sim.createRole('unused-admin'), ADMIN);
+    const old = sim.createRole('old-power');
+    seed.attachPolicy(old, 'arn:aws:iam::aws:policy/PowerUserAccess');
+    seed.setRoleLastUsed(old, new Date(Date.now() - 200 * DAY));
+    seed.setServiceLastAccessed(old, 'ec2', new Date(Date.now() - 200 * DAY));
+
+    const reader = sim.createUser('reader');
+    seed.attachPolicy(reader, 'arn:aws:iam::aws:policy/ReadOnlyAccess');
+    seed.setServiceLastAccessed(reader, 's3', new Date(Date.now() - 3 * DAY));
+
+    sim.createRole('AWSReservedSSO_AdministratorAccess_0123456789abcdef', {
+      path: '/aws-reserved/sso.amazonaws.com/',
+      trustPolicy: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Federated: `arn:aws:iam::${OWN}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE` }, Action: ['sts:AssumeRoleWithSAML', 'sts:TagSession'] }],
+      },
+    });
+    seed.attachPolicy(SSO_ROLE, ADMIN);
+    seed.attachPolicy(
+      sim.createRole('lambda-exec', { trustPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] } }),
+      'arn:aws:iam::aws:policy/ReadOnlyAccess',
+    );
+    const custom = seed.createPolicy('deploy-lambda', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['lambda:UpdateFunctionCode', 'iam:PassRole'], Resource: '*' }] });
+    seed.attachPolicy(sim.createRole('ci-deployer'), custom);
+
+    sim.createRole('JitBrokerMember', {
+      accountId: MEMBER,
+      trustPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: BROKER }, Action: 'sts:AssumeRole' }] },
+    });
+    seed.attachPolicy(arn('role', 'JitBrokerMember', MEMBER), 'arn:aws:iam::aws:policy/IAMFullAccess');
+    seed.attachPolicy(sim.createUser('member-admin', { accountId: MEMBER }), ADMIN);
+    inventory = provider().standingInventory();
+  });
+  afterAll(() => sim.close());
+
+  it('should serve one part per served account and find the privileged admin user with its policy, granted against used', async () => {
+    expect(await inventory.parts()).toEqual([OWN, MEMBER]);
+    const { assignments } = await scan(inventory, OWN);
+    const admin = find(assignments, arn('user', 'admin-alice'), 'AdministratorAccess')!;
+    expect(admin).toMatchObject({
+      cloud: 'aws',
+      key: `aws:${OWN}:${arn('user', 'admin-alice')}:managed:${ADMIN}`,
+      principal: { id: arn('user', 'admin-alice'), kind: 'user', human: true, displayName: 'admin-alice' },
+      scope: `aws:${OWN}`,
+      access: { type: 'aws.managed-policy', name: 'AdministratorAccess', id: ADMIN, actions: ['*'] },
+      brokerOwned: false,
+      removable: true,
+      neverUsed: false,
+      locator: { mechanism: 'managed', account: OWN, principalKind: 'user', principalName: 'admin-alice', policyArn: ADMIN },
+    });
+    expect(admin.usage!.granted).toEqual(expect.arrayContaining(['s3', 'ec2', 'iam', 'lambda']));
+    expect(admin.usage).toMatchObject({ used: ['s3'], periodDays: 400 });
+    expect(Date.now() - admin.lastUsedAt!.getTime()).toBeLessThan(DAY + 60_000);
+
+    // PowerUserAccess: NotAction iam:*, organizations:*, account:* plus a few of them allowed by name.
+    const power = find(assignments, arn('role', 'old-power'), 'PowerUserAccess')!;
+    expect(power.access.notActions).toEqual(['iam:*', 'organizations:*', 'account:*']);
+    expect(power.access.actions).toContain('iam:CreateServiceLinkedRole');
+
+    const reader = find(assignments, arn('user', 'reader'), 'ReadOnlyAccess')!;
+    expect(reader.usage!.used).toEqual(['s3']);
+    expect(reader.usage!.granted).not.toContain('organizations');
+    expect(reader.access.actions).toContain('ec2:Describe*');
+  });
+
+  it('should flag roles never used or used long ago, and tell people from workloads', async () => {
+    const { assignments } = await scan(inventory, OWN);
+    const unused = find(assignments, arn('role', 'unused-admin'), 'AdministratorAccess')!;
+    expect(unused).toMatchObject({ lastUsedAt: null, neverUsed: true, principal: { kind: 'role', human: null }, removable: true });
+    expect(unused.usage).toMatchObject({ used: [] });
+    const old = find(assignments, arn('role', 'old-power'), 'PowerUserAccess')!;
+    expect(old).toMatchObject({ neverUsed: false, usage: { used: ['ec2'] } });
+    expect(Math.round((Date.now() - old.lastUsedAt!.getTime()) / DAY)).toBe(200);
+    expect(find(assignments, arn('role', 'lambda-exec'), 'ReadOnlyAccess')!.principal.human).toBe(false);
+    const sso = find(assignments, SSO_ROLE, 'AdministratorAccess')!;
+    expect(sso).toMatchObject({ principal: { human: true }, removable: false });
+    expect(find(assignments, arn('role', 'ci-deployer'), 'deploy-lambda')!.access.actions).toEqual(['lambda:UpdateFunctionCode', 'iam:PassRole']);
+  });
+
+  it('should report a group\'s policies on the group and on each member through its membership', async () => {
+    const { assignments } = await scan(inventory, OWN);
+    const group = arn('group', 'Admins');
+    expect(find(assignments, group, 'IAMFullAccess')).toMatchObject({ principal: { kind: 'group', human: null }, access: { type: 'aws.managed-policy' } });
+    expect(find(assignments, group, 'ops-extra')).toMatchObject({ access: { type: 'aws.inline-policy', actions: ['ec2:*'] }, usage: { used: ['ec2'] } });
+    const membership = find(assignments, arn('user', 'bob'), 'Admins')!;
+    expect(membership).toMatchObject({
+      key: `aws:${OWN}:${arn('user', 'bob')}:member-of:${group}`,
+      principal: { kind: 'user', human: true },
+      access: { type: 'aws.group-membership', id: group },
+      usage: { used: ['ec2'] },
+      removable: true,
+      locator: { mechanism: 'membership', account: OWN, userName: 'bob', groupName: 'Admins' },
+    });
+    expect(membership.access.actions).toEqual(expect.arrayContaining(['iam:*', 'ec2:*']));
+  });
+
+  it('should recognise the broker\'s own inline policy and never offer to remove it, nor the member role\'s policies', async () => {
+    const p = provider();
+    const spec = awsGrantSpec(p, arn('role', 'ci-deployer'), { kind: 'aws.iam-policy', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::b/*'] });
+    await p.grant(spec, { overlapping: [] });
+    const { assignments } = await scan(p.standingInventory(), OWN);
+    const own = find(assignments, arn('role', 'ci-deployer'), BROKER_POLICY_NAME)!;
+    expect(own).toMatchObject({ brokerOwned: true, removable: false, access: { type: 'aws.inline-policy' } });
+    await expect(p.standingInventory().remove(own)).rejects.toMatchObject({ kind: 'invalid', options: { field: 'removable' } });
+    const member = await scan(p.standingInventory(), MEMBER);
+    expect(find(member.assignments, arn('role', 'JitBrokerMember', MEMBER), 'IAMFullAccess')).toMatchObject({ removable: false, brokerOwned: false });
+    expect(find(member.assignments, arn('user', 'member-admin', MEMBER), 'AdministratorAccess')).toMatchObject({ removable: true, scope: `aws:${MEMBER}` });
+    // Member-account calls go out with the member role's session.
+    expect(sim.requests().filter((r) => r.action === 'GetAccountAuthorizationDetails' && r.account === MEMBER).length).toBeGreaterThan(0);
+    await p.revoke(spec, { overlapping: [], early: true });
+  });
+
+  it('should page across many principals with the Marker as cursor, each assignment once, and resume from a stored cursor', async () => {
+    for (let i = 0; i < 45; i++) sim.iamSeeds.putInlinePolicy(sim.createRole(`bulk-${String(i).padStart(2, '0')}`), 'tasks', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' }] });
+    const { assignments, pages } = await scan(inventory, OWN);
+    expect(pages).toBeGreaterThanOrEqual(6);
+    const bulk = assignments.filter((a) => a.principal.displayName?.startsWith('bulk-'));
+    expect(bulk).toHaveLength(45);
+    expect(new Set(assignments.map((a) => a.key)).size).toBe(assignments.length);
+    // A resumed scan (another adapter instance, as after a crash) continues from the stored cursor.
+    const first = await inventory.page(OWN, null);
+    const resumed = await provider().standingInventory().page(OWN, first.cursor);
+    const second = await inventory.page(OWN, first.cursor);
+    expect(resumed.assignments.map((a) => a.key)).toEqual(second.assignments.map((a) => a.key));
+    const listing = sim.requests().filter((r) => r.action === 'GetAccountAuthorizationDetails' && r.params['Filter.member.1'] === 'User');
+    expect(listing.every((r) => r.params.MaxItems === '10')).toBe(true);
+  });
+
+  it('should ride out throttling with the adapter\'s retries', async () => {
+    sim.clearRequests();
+    sim.inject({ throttle: 3 });
+    const page = await inventory.page(OWN, null);
+    expect(page.assignments.length).toBeGreaterThan(0);
+    expect(sim.requests().filter((r) => r.errorCode === 'Throttling')).toHaveLength(3);
+  });
+
+  it('should stop when the caller\'s signal aborts', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(inventory.page(OWN, null, controller.signal)).rejects.toThrow();
+  });
+
+  it('should refuse a part that is not a served account', async () => {
+    await expect(inventory.page('222222222222', null)).rejects.toMatchObject({ kind: 'invalid', options: { code: 'UnservedAccount' } });
+    await expect(inventory.page('not-an-account', null)).rejects.toBeInstanceOf(ProviderError);
+  });
+
+  it('should remove then restore a managed policy, an inline policy (exactly) and a group membership', async () => {
+    const user = sim.createUser('restorable');
+    const text = '{\n  "Version": "2012-10-17",\n  "Statement": [{"Sid": "Keep", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*"}]\n}';
+    sim.iamSeeds.putInlinePolicy(user, 'kms-use', text);
+    sim.iamSeeds.attachPolicy(user, ADMIN);
+    sim.iamSeeds.addToGroup(user, arn('group', 'Admins'));
+    const { assignments } = await scan(inventory, OWN);
+    const mine = assignments.filter((a) => a.principal.id === user);
+    expect(mine.map((a) => a.access.type).sort()).toEqual(['aws.group-membership', 'aws.inline-policy', 'aws.managed-policy']);
+    // Stored with the finding: the locator survives a JSON round trip.
+    const stored = mine.map((a) => JSON.parse(JSON.stringify(a)) as StandingAssignment);
+
+    for (const a of stored) await inventory.remove(a);
+    expect(sim.inlinePolicies(user)).toEqual({});
+    expect(sim.iamSeeds.attachedPolicies(user)).toEqual([]);
+    expect(sim.iamSeeds.groupsOf(user)).toEqual([]);
+    expect(sim.isAllowed(user, 'kms:Decrypt', '*', new Date())).toBe(false);
+    // Absent means done.
+    for (const a of stored) await inventory.remove(a);
+
+    for (const a of stored) await inventory.restore(a);
+    expect(sim.inlinePolicies(user)).toEqual({ 'kms-use': text });
+    expect(sim.iamSeeds.attachedPolicies(user)).toEqual([ADMIN]);
+    expect(sim.iamSeeds.groupsOf(user)).toEqual(['Admins']);
+    for (const a of stored) await inventory.restore(a);
+    const again = (await scan(inventory, OWN)).assignments.filter((a) => a.principal.id === user);
+    expect(again.map((a) => a.key).sort()).toEqual(mine.map((a) => a.key).sort());
+  });
+
+  it('should refuse to delete an inline policy changed since the scan, and a locator it did not write', async () => {
+    const user = sim.createUser('drifting');
+    sim.iamSeeds.putInlinePolicy(user, 'p', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
+    const listed = find((await scan(inventory, OWN)).assignments, user, 'p')!;
+    sim.iamSeeds.putInlinePolicy(user, 'p', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] });
+    await expect(inventory.remove(listed)).rejects.toMatchObject({ kind: 'terminal', options: { code: 'ChangedSinceScan' } });
+    expect(Object.keys(sim.inlinePolicies(user))).toEqual(['p']);
+    await expect(inventory.remove({ ...listed, locator: { mechanism: 'managed', account: OWN } })).rejects.toMatchObject({ kind: 'invalid', options: { field: 'locator' } });
+  });
+});
