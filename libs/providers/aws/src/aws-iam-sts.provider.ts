@@ -3,11 +3,12 @@ import canonicalize from 'canonicalize';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   CloudAccessProvider, EMPTY_RECONCILE_SCOPE, GrantContext, GrantSpec, OwnedArtifact, OwnedListingPart, Principal, ProviderError, ProvisionOutcome,
-  ProvisionStatus, ReconcileScope, SystemClock, Target, TargetKind,
+  ProvisionStatus, ReconcileScope, StandingAccessInventory, SystemClock, Target, TargetKind,
 } from '@jit/domain';
 import { BROKER_POLICY_NAME, denySid, grantIdFromSid, grantSid, isBrokerSid, sessionName } from './aws-artifact.naming';
 import { errorCode } from './aws-error.classifier';
 import { AwsTargetOf, awsKinds, awsTarget } from './aws-kinds';
+import { AwsStandingInventory } from './aws-standing.inventory';
 import { validateAwsGrant } from './aws-grant.validator';
 import { AwsProviderOptions, AwsRetryOptions, DEFAULT_MEMBER_ROLE_NAME, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY } from './aws-provider.options';
 import { withRetry } from './aws-retry.policy';
@@ -42,6 +43,7 @@ export class AwsIamStsProvider extends CloudAccessProvider {
   private readonly identity: BrokerIdentityReader;
   private readonly accounts: ServedAccounts;
   private readonly retry: AwsRetryOptions;
+  private inventory: AwsStandingInventory | undefined;
   /** The caller's signal, carried from the public methods to every SDK call under them. */
   private readonly scope = new SignalScope();
   private readonly now: () => Date;
@@ -186,6 +188,15 @@ export class AwsIamStsProvider extends CloudAccessProvider {
 
   healthCheck(signal?: AbortSignal): Promise<void> {
     return this.scope.run(signal, async () => void (await this.identity.read()));
+  }
+
+  /** Discovery's view of the served accounts' IAM (aws-standing.inventory.ts), with this adapter's clients, retries and signals. */
+  override standingInventory(): StandingAccessInventory {
+    this.inventory ??= new AwsStandingInventory(this.accounts, this.identity, this.run, this.scope, {
+      ...this.options.inventory,
+      memberRoleName: this.options.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME,
+    });
+    return this.inventory;
   }
 
   private async checkPrincipal(principal: Principal, target: Target): Promise<void> {

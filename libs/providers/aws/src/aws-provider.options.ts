@@ -1,4 +1,5 @@
 import type { IAMClientConfig } from '@aws-sdk/client-iam';
+import type { AwsInventoryOptions } from './aws-standing.inventory';
 import { z } from 'zod';
 import { ProviderEnv, documented, intVar, listVar, optionalVar, urlVar } from '@jit/config';
 import { Clock } from '@jit/domain';
@@ -19,6 +20,8 @@ export interface AwsProviderOptions {
   credentials?: IAMClientConfig['credentials'];
   iamEndpoint?: string;
   stsEndpoint?: string;
+  /** Discovery's inventory (aws-standing.inventory.ts): principals per page, access-advisor polling. */
+  inventory?: Omit<AwsInventoryOptions, 'memberRoleName'>;
   /**
    * Role and user ARNs whose broker policy `listOwned()` always scans, besides those its scope
    * names (from the database: the principals and roles of grants not ended or ended lately).
