@@ -27,6 +27,7 @@ describe('AZURE_ENV', () => {
       armEndpoint: undefined,
       extraCaCertsPem: undefined,
       reconcileScopes: [],
+      discoveryScopes: undefined,
       retry: {},
     });
   });
@@ -42,6 +43,7 @@ describe('AZURE_ENV', () => {
         JIT_AZURE_ARM_ENDPOINT: 'https://127.0.0.1:8443/arm',
         JIT_AZURE_EXTRA_CA_FILE: ca,
         JIT_AZURE_RECONCILE_SCOPES: '/subscriptions/s1, /providers/Microsoft.Management/managementGroups/mg',
+        JIT_AZURE_DISCOVERY_SCOPES: '/subscriptions/s1,/subscriptions/s2',
         JIT_AZURE_MAX_ATTEMPTS: '2',
         JIT_AZURE_REPLICATION_WAIT_MS: '0',
       }),
@@ -56,6 +58,7 @@ describe('AZURE_ENV', () => {
       armEndpoint: 'https://127.0.0.1:8443/arm',
       extraCaCertsPem: ['-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'],
       reconcileScopes: ['/subscriptions/s1', '/providers/Microsoft.Management/managementGroups/mg'],
+      discoveryScopes: ['/subscriptions/s1', '/subscriptions/s2'],
       retry: { maxAttempts: 2, replicationWaitMs: 0 },
     });
   });
@@ -70,6 +73,11 @@ describe('AZURE_ENV', () => {
     [{ JIT_AZURE_GRAPH_ENDPOINT: 'graph.microsoft.com' }, 'JIT_AZURE_GRAPH_ENDPOINT: JIT_AZURE_GRAPH_ENDPOINT must be an http:// or https:// URL'],
     [{ JIT_AZURE_EXTRA_CA_FILE: '/nonexistent/ca.pem' }, 'JIT_AZURE_EXTRA_CA_FILE: JIT_AZURE_EXTRA_CA_FILE: cannot read /nonexistent/ca.pem: ENOENT'],
     [{ JIT_AZURE_RECONCILE_SCOPES: 'subscriptions/s1' }, 'JIT_AZURE_RECONCILE_SCOPES: JIT_AZURE_RECONCILE_SCOPES holds what is not an ARM scope starting with /: subscriptions/s1'],
+    // Discovery walks subscriptions and management groups, not resource groups.
+    [
+      { JIT_AZURE_DISCOVERY_SCOPES: '/subscriptions/s1/resourceGroups/rg' },
+      'JIT_AZURE_DISCOVERY_SCOPES: JIT_AZURE_DISCOVERY_SCOPES holds what is not a subscription (/subscriptions/{id}) or a management group (/providers/Microsoft.Management/managementGroups/{id}): /subscriptions/s1/resourceGroups/rg',
+    ],
   ])('should refuse %j at boot, naming the variable', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);

@@ -46,6 +46,8 @@ export interface AzureProviderOptions {
   extraCaCertsPem?: string[];
   /** ARM scopes (subscriptions, management groups) that reconciliation lists. */
   reconcileScopes?: string[];
+  /** ARM scopes discovery scans for standing access, one part each (default: `reconcileScopes`). */
+  discoveryScopes?: string[];
   retry?: Partial<AzureRetryOptions>;
   /** The broker's clock (default: system time), for judging grants' times: which overlapping grants still hold access, when a retry is due. */
   now?: () => Date;
@@ -97,6 +99,10 @@ export const AZURE_ENV_SCHEMA = z.object({
     listVar('JIT_AZURE_RECONCILE_SCOPES', (scope) => scope.startsWith('/'), 'an ARM scope starting with /'),
     { group: 'azure', description: 'ARM scopes (comma list) that reconciliation lists role assignments in besides those of recent grants', default: '(none)' },
   ),
+  JIT_AZURE_DISCOVERY_SCOPES: documented(
+    listVar('JIT_AZURE_DISCOVERY_SCOPES', (scope) => /^\/(subscriptions\/[^/]+|providers\/Microsoft\.Management\/managementGroups\/[^/]+)$/i.test(scope), 'a subscription (/subscriptions/{id}) or a management group (/providers/Microsoft.Management/managementGroups/{id})'),
+    { group: 'azure', description: 'ARM scopes (comma list of subscriptions and management groups) whose standing access discovery scans, one part each, besides the Entra tenant; see docs/providers/azure.md "Discovery"', default: '`JIT_AZURE_RECONCILE_SCOPES`' },
+  ),
   JIT_AZURE_MAX_ATTEMPTS: documented(intVar('JIT_AZURE_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND), { group: 'azure', description: 'attempts per Graph/ARM call, the first included (1-20; Retry-After honoured up to 30 s)', default: '`4`' }),
   JIT_AZURE_REPLICATION_WAIT_MS: documented(intVar('JIT_AZURE_REPLICATION_WAIT_MS', 0, MAX_REPLICATION_WAIT_MS), { group: 'azure', description: 'how long a call waits for a new principal to replicate through Entra, in milliseconds (0-600000)', default: '`60000`' }),
 });
@@ -117,6 +123,8 @@ export function azureProviderOptions(v: z.output<typeof AZURE_ENV_SCHEMA>): Azur
     armEndpoint: v.JIT_AZURE_ARM_ENDPOINT,
     extraCaCertsPem: v.JIT_AZURE_EXTRA_CA_FILE === undefined ? undefined : [v.JIT_AZURE_EXTRA_CA_FILE],
     reconcileScopes: v.JIT_AZURE_RECONCILE_SCOPES,
+    // Unset: the reconcile scopes.
+    discoveryScopes: v.JIT_AZURE_DISCOVERY_SCOPES.length ? v.JIT_AZURE_DISCOVERY_SCOPES : undefined,
     retry,
   };
 }

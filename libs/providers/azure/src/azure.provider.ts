@@ -11,6 +11,7 @@ import {
   ProviderError,
   ProvisionOutcome,
   ProvisionStatus,
+  StandingAccessInventory,
   Target,
   TargetKind,
 } from '@jit/domain';
@@ -21,6 +22,7 @@ import { nameBasedGuid } from './azure-ids';
 import { AzureMechanism } from './azure-mechanism';
 import { AzureKind, azureKinds } from './azure-kinds';
 import { AzureProviderOptions, DEFAULT_RETRY } from './azure-provider.options';
+import { AzureStandingInventory } from './azure-standing.inventory';
 import { targetKey } from './azure-target';
 import { validateAzureSpec } from './azure-spec.validator';
 import { AppRoleMechanism } from './app-role.mechanism';
@@ -67,6 +69,7 @@ export class AzureProvider extends CloudAccessProvider {
   private readonly principalTypes = new Map<string, PrincipalType>();
   private readonly notFound = new Map<string, { until: number; error: ProviderError }>();
   private readonly mechanisms: Record<'directoryRole' | 'groupMembership' | 'resourceRolePim' | 'resourceRoleAssignment' | 'appRole', AzureMechanism>;
+  private readonly inventory: AzureStandingInventory;
 
   constructor(private readonly options: AzureProviderOptions) {
     super();
@@ -91,6 +94,17 @@ export class AzureProvider extends CloudAccessProvider {
       resourceRoleAssignment: new ArmRoleAssignmentMechanism(this.http, this.calls, options.reconcileScopes ?? []),
       appRole: new AppRoleMechanism(this.http, this.calls),
     };
+    this.inventory = new AzureStandingInventory(this.http, this.calls, this.scope, {
+      tenantId: options.tenantId,
+      scopes: options.discoveryScopes ?? options.reconcileScopes ?? [],
+      armEndpoint: options.armEndpoint ?? 'https://management.azure.com',
+      graphEndpoint: options.graphEndpoint ?? 'https://graph.microsoft.com',
+    });
+  }
+
+  /** Permanent ARM role assignments and PIM eligibilities per discovery scope, and the tenant's directory roles (azure-standing.inventory.ts). */
+  override standingInventory(): StandingAccessInventory {
+    return this.inventory;
   }
 
   artifactName(grantId: string, target: Target): string {

@@ -1,0 +1,602 @@
+import { InventoryPage, ProviderError, StandingAccessInventory, StandingAssignment, StandingPrincipal } from '@jit/domain';
+import { SignalScope } from '@jit/resilience';
+import { AzureCallPolicy, toProviderError } from './azure-call.policy';
+import { AzureHttpClient } from './azure-http.client';
+import { AzureHttpError } from './azure-http.error';
+import { grantIdFromDescription, roleGuid } from './azure-ids';
+import { ArmList, ROLE_ASSIGNMENTS_API_VERSION, armUrl } from './arm-paths';
+
+/**
+ * Azure's standing access for discovery (docs/providers/azure.md, "Discovery"): one part per
+ * configured ARM scope (its permanent role assignments, then its PIM eligibilities) and one for
+ * the Entra tenant (its permanent directory role assignments, then its eligibilities).
+ *
+ * Azure lists the role assignments PIM keeps for its active schedules with the others, so each
+ * part first reads PIM's schedules (ARM `roleAssignmentSchedules`, Graph
+ * `roleAssignmentScheduleInstances`): an assignment that is an activation (`Activated`) or ends
+ * (the broker's PIM grants always end) is just-in-time or time-bound and is not reported; an
+ * admin's PIM assignment with no end is reported as `azure.pim-active`. Eligibilities are
+ * reported as `azure.pim-eligible`: access a member can activate, not access held.
+ */
+
+export interface AzureStandingOptions {
+  tenantId: string;
+  /** ARM scopes (subscriptions, management groups) a scan walks, one part each. */
+  scopes: string[];
+  armEndpoint: string;
+  graphEndpoint: string;
+}
+
+type Phase = 'assignments' | 'eligibility';
+interface Cursor {
+  phase: Phase;
+  next: string;
+}
+
+interface ArmRoleAssignment {
+  id: string;
+  name: string;
+  properties: {
+    roleDefinitionId: string;
+    principalId: string;
+    principalType?: string | null;
+    scope: string;
+    description?: string | null;
+    condition?: string | null;
+    conditionVersion?: string | null;
+    createdOn?: string | null;
+  };
+}
+
+interface ArmSchedule {
+  id: string;
+  name: string;
+  properties: {
+    scope: string;
+    roleDefinitionId: string;
+    principalId: string;
+    principalType?: string | null;
+    assignmentType?: string | null;
+    status?: string | null;
+    startDateTime?: string | null;
+    endDateTime?: string | null;
+    createdOn?: string | null;
+  };
+}
+
+interface ArmRoleDefinition {
+  properties: { roleName: string; permissions?: { actions?: string[]; notActions?: string[]; dataActions?: string[]; notDataActions?: string[] }[] };
+}
+
+interface GraphPage<T> {
+  value: T[];
+  '@odata.nextLink'?: string;
+}
+
+interface DirectoryObject {
+  '@odata.type'?: string;
+  id: string;
+  displayName?: string | null;
+  servicePrincipalType?: string | null;
+}
+
+interface GraphRoleAssignment {
+  id: string;
+  principalId: string;
+  roleDefinitionId: string;
+  directoryScopeId?: string | null;
+  principal?: DirectoryObject | null;
+}
+
+interface GraphEligibility extends GraphRoleAssignment {
+  createdDateTime?: string | null;
+  status?: string | null;
+  scheduleInfo?: { startDateTime?: string | null; expiration?: { endDateTime?: string | null } | null } | null;
+}
+
+interface GraphInstance {
+  roleAssignmentOriginId?: string | null;
+  assignmentType?: string | null;
+  endDateTime?: string | null;
+}
+
+interface SignInActivity {
+  lastSignInDateTime?: string | null;
+  lastSuccessfulSignInDateTime?: string | null;
+  lastNonInteractiveSignInDateTime?: string | null;
+}
+
+interface RoleInfo {
+  name: string;
+  actions?: string[];
+  notActions?: string[];
+}
+
+interface PrincipalInfo {
+  principal: StandingPrincipal;
+  lastUsedAt: Date | null;
+  neverUsed: boolean;
+}
+
+/** PIM's view of one part: which assignments are activations or end (not standing), and which are an admin's permanent PIM assignment. */
+interface PimIndex {
+  timeBound: Set<string>;
+  permanent: Set<string>;
+}
+
+/** Cached lookups are re-read after this long, so each scan sees the directory as it is. */
+const CACHE_TTL_MS = 10 * 60_000;
+const CACHE_LIMIT = 10_000;
+const ARM_PART = 'arm:';
+const ENTRA_PART = 'entra:';
+
+export class AzureStandingInventory implements StandingAccessInventory {
+  readonly cloud = 'azure' as const;
+  private readonly roles = new Cache<RoleInfo>();
+  private readonly principals = new Cache<PrincipalInfo>();
+  /** Per part: PIM's schedules, read when the part starts (or resumes in a new process). */
+  private readonly pim = new Cache<PimIndex>();
+  private readonly directoryRoles = new Cache<Map<string, RoleInfo>>();
+
+  constructor(
+    private readonly http: AzureHttpClient,
+    private readonly calls: AzureCallPolicy,
+    private readonly scope: SignalScope,
+    private readonly options: AzureStandingOptions,
+  ) {}
+
+  parts(): Promise<string[]> {
+    return Promise.resolve([...this.options.scopes.map((s) => `${ARM_PART}${s.replace(/\/$/, '')}`), `${ENTRA_PART}${this.options.tenantId}`]);
+  }
+
+  page(part: string, cursor: string | null, signal?: AbortSignal): Promise<InventoryPage> {
+    return this.scope.run(signal, async () => {
+      if (part.startsWith(ARM_PART)) {
+        const scope = part.slice(ARM_PART.length);
+        if (!this.options.scopes.some((s) => s.replace(/\/$/, '').toLowerCase() === scope.toLowerCase())) throw unknownPart(part);
+        return this.armPage(scope, this.parseCursor(cursor, this.options.armEndpoint));
+      }
+      if (part === `${ENTRA_PART}${this.options.tenantId}`) return this.entraPage(this.parseCursor(cursor, this.options.graphEndpoint));
+      throw unknownPart(part);
+    });
+  }
+
+  remove(assignment: StandingAssignment, signal?: AbortSignal): Promise<void> {
+    return this.scope.run(signal, async () => {
+      const l = assignment.locator;
+      if (assignment.access.type === 'azure.role-assignment') {
+        await this.run('delete the role assignment', () => this.http.armCall('DELETE', `${encodePath(String(l.id))}?api-version=${ROLE_ASSIGNMENTS_API_VERSION}`));
+        return;
+      }
+      if (assignment.access.type === 'azure.directory-role') {
+        // Graph names assignments itself, so a restored one has a new id: find it by what it gives.
+        const current = await this.findDirectoryAssignment(l);
+        if (!current) return;
+        try {
+          await this.run('delete the directory role assignment', () => this.http.graphCall('DELETE', `/roleManagement/directory/roleAssignments/${encodeURIComponent(current.id)}`));
+        } catch (e) {
+          if (!(e instanceof ProviderError && e.options.cause instanceof AzureHttpError && e.options.cause.status === 404)) throw e;
+        }
+        return;
+      }
+      throw notRemovable(assignment);
+    });
+  }
+
+  restore(assignment: StandingAssignment, signal?: AbortSignal): Promise<void> {
+    return this.scope.run(signal, async () => {
+      const l = assignment.locator;
+      if (assignment.access.type === 'azure.role-assignment') {
+        const properties: Record<string, unknown> = { roleDefinitionId: l.roleDefinitionId, principalId: l.principalId };
+        if (l.principalType) properties.principalType = l.principalType;
+        if (l.description) properties.description = l.description;
+        if (l.condition) Object.assign(properties, { condition: l.condition, conditionVersion: l.conditionVersion ?? '2.0' });
+        try {
+          // The same name, so the assignment comes back with the id it had.
+          await this.calls.run('restore the role assignment', () => this.http.armCall('PUT', armUrl(String(l.scope), 'roleAssignments', String(l.name)), { properties }));
+        } catch (e) {
+          if (e instanceof AzureHttpError && e.code === 'RoleAssignmentExists') return;
+          throw toProviderError(e, 'Azure discovery: restore the role assignment');
+        }
+        return;
+      }
+      if (assignment.access.type === 'azure.directory-role') {
+        if (await this.findDirectoryAssignment(l)) return;
+        await this.run('restore the directory role assignment', () =>
+          this.http.graphCall('POST', '/roleManagement/directory/roleAssignments', {
+            principalId: l.principalId,
+            roleDefinitionId: l.roleDefinitionId,
+            directoryScopeId: l.directoryScopeId,
+          }),
+        );
+        return;
+      }
+      throw notRemovable(assignment);
+    });
+  }
+
+  // ARM: a subscription or management group.
+
+  private async armPage(scope: string, cursor: Cursor | null): Promise<InventoryPage> {
+    const managementGroup = /^\/providers\/Microsoft\.Management\/managementGroups\//i.test(scope);
+    // A management group lists what is at (and above) it; a subscription also what is below it.
+    const filter: Record<string, string> = managementGroup ? { $filter: 'atScope()' } : {};
+    if (!cursor || cursor.phase === 'assignments') {
+      const index = await this.pimIndex(`${ARM_PART}${scope}`, !cursor, () => this.armScheduleIndex(scope, filter));
+      const url = cursor?.next ?? armUrl(scope, 'roleAssignments', undefined, '', filter);
+      const { body } = await this.run('list role assignments', () => this.http.armCall<ArmList<ArmRoleAssignment>>('GET', url));
+      const assignments: StandingAssignment[] = [];
+      for (const a of body.value ?? []) {
+        if (!within(a.properties.scope, scope)) continue;
+        const triple = armTriple(a.properties.scope, a.properties.roleDefinitionId, a.properties.principalId);
+        if (index.timeBound.has(triple)) continue;
+        assignments.push(await this.armAssignment(a, index.permanent.has(triple)));
+      }
+      const next: Cursor = body.nextLink ? { phase: 'assignments', next: body.nextLink } : { phase: 'eligibility', next: armUrl(scope, 'roleEligibilitySchedules', undefined, '', filter) };
+      return { assignments, cursor: JSON.stringify(next) };
+    }
+    const { body } = await this.run('list PIM eligibility schedules', () => this.http.armCall<ArmList<ArmSchedule>>('GET', cursor.next));
+    const assignments: StandingAssignment[] = [];
+    for (const s of body.value ?? []) {
+      const p = s.properties;
+      if (!within(p.scope, scope) || (p.status && p.status !== 'Provisioned')) continue;
+      const role = await this.armRole(p.roleDefinitionId, p.scope);
+      const who = await this.principalOf(p.principalId, p.principalType ?? 'Unknown');
+      assignments.push({
+        cloud: 'azure',
+        key: `azure|arm-eligible|${armTriple(p.scope, p.roleDefinitionId, p.principalId)}`,
+        principal: who.principal,
+        scope: p.scope,
+        access: { type: 'azure.pim-eligible', name: role.name, id: roleGuid(p.roleDefinitionId), actions: role.actions, notActions: role.notActions },
+        since: date(p.createdOn ?? p.startDateTime),
+        lastUsedAt: who.lastUsedAt,
+        neverUsed: who.neverUsed,
+        usage: null,
+        brokerOwned: false,
+        removable: false,
+        locator: { api: 'arm', scheduleId: s.id, scope: p.scope, roleDefinitionId: p.roleDefinitionId, principalId: p.principalId, endDateTime: p.endDateTime ?? null, permanent: !p.endDateTime },
+      });
+    }
+    return { assignments, cursor: body.nextLink ? JSON.stringify({ phase: 'eligibility', next: body.nextLink } satisfies Cursor) : null };
+  }
+
+  private async armAssignment(a: ArmRoleAssignment, pimManaged: boolean): Promise<StandingAssignment> {
+    const p = a.properties;
+    const role = await this.armRole(p.roleDefinitionId, p.scope);
+    const who = await this.principalOf(p.principalId, p.principalType ?? 'Unknown');
+    return {
+      cloud: 'azure',
+      key: `azure|arm|${armTriple(p.scope, p.roleDefinitionId, p.principalId)}`,
+      principal: who.principal,
+      scope: p.scope,
+      access: { type: pimManaged ? 'azure.pim-active' : 'azure.role-assignment', name: role.name, id: roleGuid(p.roleDefinitionId), actions: role.actions, notActions: role.notActions },
+      since: date(p.createdOn),
+      lastUsedAt: who.lastUsedAt,
+      neverUsed: who.neverUsed,
+      usage: null,
+      // The broker's workload grants carry their grant in the description (azure-ids.ts).
+      brokerOwned: grantIdFromDescription(p.description) !== null,
+      // PIM's own assignments are removed through PIM, not through the role assignments API.
+      removable: !pimManaged,
+      locator: {
+        api: 'arm',
+        id: a.id,
+        name: a.name,
+        scope: p.scope,
+        roleDefinitionId: p.roleDefinitionId,
+        principalId: p.principalId,
+        principalType: p.principalType ?? null,
+        description: p.description ?? null,
+        condition: p.condition ?? null,
+        conditionVersion: p.conditionVersion ?? null,
+      },
+    };
+  }
+
+  /** PIM's schedules at, above and below the scope: which (scope, role, principal) are time-bound or activations, which are permanent. */
+  private async armScheduleIndex(scope: string, filter: Record<string, string>): Promise<PimIndex> {
+    const index: PimIndex = { timeBound: new Set(), permanent: new Set() };
+    let next: string | undefined = armUrl(scope, 'roleAssignmentSchedules', undefined, '', filter);
+    while (next) {
+      const url: string = next;
+      const { body } = await this.run('list PIM assignment schedules', () => this.http.armCall<ArmList<ArmSchedule>>('GET', url));
+      for (const s of body.value ?? []) {
+        const p = s.properties;
+        const triple = armTriple(p.scope, p.roleDefinitionId, p.principalId);
+        if (p.assignmentType === 'Activated' || p.endDateTime) index.timeBound.add(triple);
+        else index.permanent.add(triple);
+      }
+      next = body.nextLink;
+    }
+    return index;
+  }
+
+  private armRole(roleDefinitionId: string, scope: string): Promise<RoleInfo> {
+    const id = roleDefinitionId.startsWith('/') ? roleDefinitionId : `${/^\/subscriptions\/[^/]+/i.exec(scope)?.[0] ?? ''}/providers/Microsoft.Authorization/roleDefinitions/${roleDefinitionId}`;
+    return this.roles.get(id.toLowerCase(), async () => {
+      try {
+        const { body } = await this.calls.run('read a role definition', () =>
+          this.http.armCall<ArmRoleDefinition>('GET', `${encodePath(id)}?api-version=${ROLE_ASSIGNMENTS_API_VERSION}`),
+        );
+        const permissions = body.properties.permissions ?? [];
+        const notActions = permissions.flatMap((x) => [...(x.notActions ?? []), ...(x.notDataActions ?? [])]);
+        return {
+          name: body.properties.roleName,
+          actions: permissions.flatMap((x) => [...(x.actions ?? []), ...(x.dataActions ?? [])]),
+          notActions: notActions.length ? notActions : undefined,
+        };
+      } catch (e) {
+        // A role definition deleted since (its assignments linger) or not readable: named by its id.
+        if (e instanceof AzureHttpError && (e.status === 404 || e.status === 403)) return { name: roleGuid(id) };
+        throw toProviderError(e, 'Azure discovery: read a role definition');
+      }
+    });
+  }
+
+  // Entra: the tenant's directory roles.
+
+  private async entraPage(cursor: Cursor | null): Promise<InventoryPage> {
+    const roles = await this.directoryRoles.get('roles', () => this.readDirectoryRoles(), !cursor);
+    if (!cursor || cursor.phase === 'assignments') {
+      const index = await this.pimIndex(`${ENTRA_PART}${this.options.tenantId}`, !cursor, () => this.directoryScheduleIndex());
+      const url = cursor?.next ?? '/roleManagement/directory/roleAssignments?$expand=principal';
+      const page = await this.run('list directory role assignments', () => this.http.graphCall<GraphPage<GraphRoleAssignment>>('GET', url));
+      const assignments: StandingAssignment[] = [];
+      for (const a of page.value ?? []) {
+        if (index.timeBound.has(a.id)) continue;
+        assignments.push(await this.directoryAssignment(a, roles, index.permanent.has(a.id) ? 'azure.pim-active' : 'azure.directory-role'));
+      }
+      const nextLink = page['@odata.nextLink'];
+      const next: Cursor = nextLink ? { phase: 'assignments', next: nextLink } : { phase: 'eligibility', next: '/roleManagement/directory/roleEligibilitySchedules?$expand=principal' };
+      return { assignments, cursor: JSON.stringify(next) };
+    }
+    const page = await this.run('list directory role eligibility schedules', () => this.http.graphCall<GraphPage<GraphEligibility>>('GET', cursor.next));
+    const assignments: StandingAssignment[] = [];
+    for (const e of page.value ?? []) {
+      if (e.status && e.status !== 'Provisioned') continue;
+      const base = await this.directoryAssignment(e, roles, 'azure.pim-eligible');
+      const end = e.scheduleInfo?.expiration?.endDateTime ?? null;
+      assignments.push({
+        ...base,
+        since: date(e.createdDateTime ?? e.scheduleInfo?.startDateTime),
+        locator: { ...base.locator, scheduleId: e.id, endDateTime: end, permanent: !end },
+      });
+    }
+    const nextLink = page['@odata.nextLink'];
+    return { assignments, cursor: nextLink ? JSON.stringify({ phase: 'eligibility', next: nextLink } satisfies Cursor) : null };
+  }
+
+  private async directoryAssignment(a: GraphRoleAssignment, roles: Map<string, RoleInfo>, type: string): Promise<StandingAssignment> {
+    const directoryScopeId = a.directoryScopeId ?? '/';
+    const role = roles.get(a.roleDefinitionId.toLowerCase()) ?? { name: a.roleDefinitionId };
+    const who = await this.principalOf(a.principalId, principalTypeOf(a.principal), a.principal ?? undefined);
+    const eligible = type === 'azure.pim-eligible';
+    return {
+      cloud: 'azure',
+      key: `azure|${eligible ? 'entra-eligible' : 'entra'}|${directoryScopeId.toLowerCase()}|${a.roleDefinitionId.toLowerCase()}|${a.principalId.toLowerCase()}`,
+      principal: who.principal,
+      scope: directoryScopeId,
+      access: { type, name: role.name, id: a.roleDefinitionId, actions: role.actions, notActions: role.notActions },
+      // Graph v1.0 does not say when a directory role assignment was made.
+      since: null,
+      lastUsedAt: who.lastUsedAt,
+      neverUsed: who.neverUsed,
+      usage: null,
+      // The broker's directory role grants go through PIM and always end: they never get here.
+      brokerOwned: false,
+      removable: type === 'azure.directory-role',
+      locator: { api: 'graph', id: a.id, principalId: a.principalId, roleDefinitionId: a.roleDefinitionId, directoryScopeId },
+    };
+  }
+
+  private async readDirectoryRoles(): Promise<Map<string, RoleInfo>> {
+    const out = new Map<string, RoleInfo>();
+    let next: string | undefined = '/roleManagement/directory/roleDefinitions';
+    while (next) {
+      const url: string = next;
+      const page = await this.run('list directory role definitions', () =>
+        this.http.graphCall<GraphPage<{ id: string; templateId?: string | null; displayName: string; rolePermissions?: { allowedResourceActions?: string[]; excludedResourceActions?: string[] | null }[] }>>('GET', url),
+      );
+      for (const d of page.value ?? []) {
+        const excluded = (d.rolePermissions ?? []).flatMap((p) => p.excludedResourceActions ?? []);
+        const info = { name: d.displayName, actions: (d.rolePermissions ?? []).flatMap((p) => p.allowedResourceActions ?? []), notActions: excluded.length ? excluded : undefined };
+        out.set(d.id.toLowerCase(), info);
+        if (d.templateId) out.set(d.templateId.toLowerCase(), info);
+      }
+      next = page['@odata.nextLink'];
+    }
+    return out;
+  }
+
+  /** The role assignments PIM keeps (`roleAssignmentOriginId`): activations and ones that end are not standing. */
+  private async directoryScheduleIndex(): Promise<PimIndex> {
+    const index: PimIndex = { timeBound: new Set(), permanent: new Set() };
+    let next: string | undefined = '/roleManagement/directory/roleAssignmentScheduleInstances';
+    while (next) {
+      const url: string = next;
+      const page = await this.run('list directory PIM assignment instances', () => this.http.graphCall<GraphPage<GraphInstance>>('GET', url));
+      for (const i of page.value ?? []) {
+        if (!i.roleAssignmentOriginId) continue;
+        if (i.assignmentType === 'Activated' || i.endDateTime) index.timeBound.add(i.roleAssignmentOriginId);
+        else index.permanent.add(i.roleAssignmentOriginId);
+      }
+      next = page['@odata.nextLink'];
+    }
+    return index;
+  }
+
+  private async findDirectoryAssignment(l: Record<string, unknown>): Promise<GraphRoleAssignment | undefined> {
+    const filter = `principalId eq '${String(l.principalId)}' and roleDefinitionId eq '${String(l.roleDefinitionId)}'`;
+    let next: string | undefined = `/roleManagement/directory/roleAssignments?$filter=${encodeURIComponent(filter)}`;
+    while (next) {
+      const url: string = next;
+      const page = await this.run('find the directory role assignment', () => this.http.graphCall<GraphPage<GraphRoleAssignment>>('GET', url));
+      const found = page.value.find((a) => (a.directoryScopeId ?? '/') === l.directoryScopeId);
+      if (found) return found;
+      next = page['@odata.nextLink'];
+    }
+    return undefined;
+  }
+
+  // Principals: kind, human or workload, last sign-in.
+
+  /**
+   * Users: `signInActivity` (needs AuditLog.Read.All and Entra ID P1); service principals:
+   * `servicePrincipalType` (a managed identity or an application; Graph v1.0 has no sign-in
+   * activity for them); groups: the name. A principal Graph will not show (deleted, or the
+   * permission missing) is reported with what the listing said and no last use.
+   */
+  private principalOf(id: string, principalType: string, expanded?: DirectoryObject): Promise<PrincipalInfo> {
+    return this.principals.get(id.toLowerCase(), async () => {
+      const fallback = (displayName?: string | null): PrincipalInfo => ({ principal: standingPrincipal(id, principalType, displayName), lastUsedAt: null, neverUsed: false });
+      try {
+        if (principalType === 'User') {
+          const user = await this.calls.run('read a user\'s sign-in activity', () =>
+            this.http.graphCall<{ id: string; displayName?: string; userPrincipalName?: string; signInActivity?: SignInActivity | null }>(
+              'GET',
+              `/users/${encodeURIComponent(id)}?$select=id,displayName,userPrincipalName,signInActivity`,
+            ),
+          );
+          const last = lastSignIn(user.signInActivity);
+          return { principal: { id, kind: 'user', human: true, displayName: user.userPrincipalName ?? user.displayName ?? undefined }, lastUsedAt: last, neverUsed: !last };
+        }
+        if (principalType === 'ServicePrincipal') {
+          const sp =
+            expanded?.servicePrincipalType !== undefined
+              ? expanded
+              : await this.calls.run('read a service principal', () =>
+                  this.http.graphCall<DirectoryObject>('GET', `/servicePrincipals/${encodeURIComponent(id)}?$select=id,displayName,servicePrincipalType`),
+                );
+          return { principal: standingPrincipal(id, principalType, sp.displayName, sp.servicePrincipalType), lastUsedAt: null, neverUsed: false };
+        }
+        if (principalType === 'Group' && !expanded) {
+          const group = await this.calls.run('read a group', () => this.http.graphCall<DirectoryObject>('GET', `/directoryObjects/${encodeURIComponent(id)}?$select=id,displayName`));
+          return fallback(group.displayName);
+        }
+        return fallback(expanded?.displayName);
+      } catch (e) {
+        if (e instanceof AzureHttpError && (e.status === 403 || e.status === 404 || e.status === 400)) return fallback(expanded?.displayName);
+        throw toProviderError(e, 'Azure discovery: read a principal');
+      }
+    });
+  }
+
+  // Shared.
+
+  private pimIndex(part: string, fresh: boolean, load: () => Promise<PimIndex>): Promise<PimIndex> {
+    return this.pim.get(part, load, fresh);
+  }
+
+  private parseCursor(cursor: string | null, endpoint: string): Cursor | null {
+    if (cursor === null) return null;
+    let parsed: Partial<Cursor>;
+    try {
+      parsed = JSON.parse(cursor) as Partial<Cursor>;
+    } catch {
+      throw badCursor();
+    }
+    if ((parsed.phase !== 'assignments' && parsed.phase !== 'eligibility') || typeof parsed.next !== 'string') throw badCursor();
+    // A next link goes to the API it came from, never elsewhere with the broker's token.
+    if (/^https?:/i.test(parsed.next) && new URL(parsed.next).origin !== new URL(endpoint).origin) throw badCursor();
+    if (!/^(https?:|\/)/i.test(parsed.next)) throw badCursor();
+    return { phase: parsed.phase, next: parsed.next };
+  }
+
+  private async run<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await this.calls.run(`Azure discovery: ${what}`, call);
+    } catch (e) {
+      throw toProviderError(e, `Azure discovery: ${what}`);
+    }
+  }
+}
+
+/** Lookups shared by the pages of a scan, re-read once stale; concurrent callers share one read. */
+class Cache<T> {
+  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+
+  get(key: string, load: () => Promise<T>, fresh = false): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit && !fresh && Date.now() - hit.at < CACHE_TTL_MS) return hit.value;
+    if (this.entries.size >= CACHE_LIMIT) this.entries.clear();
+    const value = load();
+    this.entries.set(key, { at: Date.now(), value });
+    // A failed read is not remembered.
+    value.catch(() => this.entries.get(key)?.value === value && this.entries.delete(key));
+    return value;
+  }
+}
+
+/** The latest sign-in Entra records: successful interactive (or any interactive, where the tenant predates that field) or non-interactive. */
+export function lastSignIn(a: SignInActivity | null | undefined): Date | null {
+  if (!a) return null;
+  const times = [a.lastSuccessfulSignInDateTime ?? a.lastSignInDateTime, a.lastNonInteractiveSignInDateTime].map(date).filter((d): d is Date => d !== null);
+  return times.length ? new Date(Math.max(...times.map((d) => d.getTime()))) : null;
+}
+
+/** How ARM's `principalType` (and Graph's `servicePrincipalType`) name the holder: a person, a workload, or a group. */
+export function standingPrincipal(id: string, principalType: string, displayName?: string | null, servicePrincipalType?: string | null): StandingPrincipal {
+  const name = displayName ?? undefined;
+  switch (principalType) {
+    case 'User':
+      return { id, kind: 'user', human: true, displayName: name };
+    case 'Group':
+    case 'ForeignGroup':
+      return { id, kind: 'group', human: null, displayName: name };
+    case 'ServicePrincipal':
+      return { id, kind: servicePrincipalType === 'ManagedIdentity' ? 'managed_identity' : 'service_principal', human: false, displayName: name };
+    default:
+      return { id, kind: 'unknown', human: null, displayName: name };
+  }
+}
+
+/** ARM's `principalType` for an expanded Graph principal (`@odata.type`). */
+function principalTypeOf(p: DirectoryObject | null | undefined): string {
+  switch (p?.['@odata.type']) {
+    case '#microsoft.graph.user':
+      return 'User';
+    case '#microsoft.graph.group':
+      return 'Group';
+    case '#microsoft.graph.servicePrincipal':
+      return 'ServicePrincipal';
+    default:
+      return 'Unknown';
+  }
+}
+
+function armTriple(scope: string, roleDefinitionId: string, principalId: string): string {
+  return `${scope.replace(/\/$/, '').toLowerCase()}|${roleGuid(roleDefinitionId)}|${principalId.toLowerCase()}`;
+}
+
+/** `inner` is `outer` or below it. */
+function within(inner: string, outer: string): boolean {
+  const i = inner.replace(/\/$/, '').toLowerCase();
+  const o = outer.replace(/\/$/, '').toLowerCase();
+  return i === o || i.startsWith(`${o}/`);
+}
+
+function date(v: string | null | undefined): Date | null {
+  if (!v) return null;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+function encodePath(id: string): string {
+  return id.split('/').map(encodeURIComponent).join('/');
+}
+
+function unknownPart(part: string): ProviderError {
+  return new ProviderError('invalid', `Azure discovery has no part '${part}' (parts are the configured ARM scopes and the Entra tenant)`, { field: 'part' });
+}
+
+function badCursor(): ProviderError {
+  return new ProviderError('invalid', 'Azure discovery: the stored cursor is not one this adapter wrote', { field: 'cursor' });
+}
+
+function notRemovable(a: StandingAssignment): ProviderError {
+  return new ProviderError(
+    'invalid',
+    `${a.access.type} is not removable through the broker: PIM eligibilities and PIM's own assignments are removed in PIM (an adminRemove request), see docs/providers/azure.md`,
+    { field: 'access.type', code: 'azure.not-removable' },
+  );
+}
