@@ -6,6 +6,7 @@ import { CONSOLE_ENV_SHAPE, ConsoleConfig, toConsoleConfig } from './console-env
 import { OBSERVABILITY_ENV_SHAPE, ObservabilityConfig, toObservabilityConfig } from './logging-env';
 import { ProviderEnv, intVar, resolveAliases } from './provider-env';
 import { DISCOVERY_ENV_SHAPE, DiscoveryConfig, toDiscoveryConfig } from './discovery-env';
+import { REVIEWS_ENV_SHAPE, ReviewsConfig, toReviewsConfig } from './reviews-env';
 
 export type BrokerRole = 'api' | 'sweeper' | 'all';
 
@@ -70,6 +71,8 @@ export interface BrokerConfig {
   console: ConsoleConfig;
   /** Discovery of standing access: schedule, unused threshold, criteria, removal approvals (docs/discovery.md). */
   discovery: DiscoveryConfig;
+  /** Access reviews: the campaign definitions file (docs/reviews.md). */
+  reviews: ReviewsConfig;
 }
 
 /** Signed checkpoints of the audit chain (docs/audit.md). */
@@ -361,6 +364,7 @@ export const BROKER_ENV_SCHEMA = z.object({
   ...OBSERVABILITY_ENV_SHAPE,
   ...CONSOLE_ENV_SHAPE,
   ...DISCOVERY_ENV_SHAPE,
+  ...REVIEWS_ENV_SHAPE,
 });
 const envSchema = BROKER_ENV_SCHEMA;
 
@@ -483,6 +487,7 @@ function toBrokerConfig(e: z.output<typeof envSchema>, problems: string[]): Brok
     observability: toObservabilityConfig(e),
     console: toConsoleConfig(e),
     discovery: toDiscoveryConfig(e),
+    reviews: toReviewsConfig(e),
   };
 }
 

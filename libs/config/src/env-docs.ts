@@ -10,6 +10,7 @@ export const ENV_GROUPS = {
   logging: 'Logging and tracing',
   console: 'Web console (`/console`)',
   discovery: 'Discovery of standing access',
+  reviews: 'Access reviews',
   aws: 'AWS adapter',
   azure: 'Azure adapter',
   gcp: 'GCP adapter',

@@ -12,3 +12,4 @@ export * from './sandbox-env';
 export * from './logging-env';
 export * from './console-env';
 export * from './discovery-env';
+export * from './reviews-env';
