@@ -51,6 +51,7 @@ describe('the three clouds described by their provider libs', () => {
       'aws.assume-role',
       'aws.sts-credentials',
       'gcp.iam-binding',
+      'gcp.group-membership',
     ]);
   });
 
