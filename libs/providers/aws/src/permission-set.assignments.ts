@@ -213,6 +213,11 @@ export class PermissionSetAssignments {
       throw e;
     });
     if (!principal) return this.forget(spec.grantId);
+    // Identity Center accepts the deletion of an assignment that does not exist and fails it asynchronously: look first.
+    const present = await this.presentIn(sdk, instance, target.permissionSet, principal, accounts);
+    for (const a of accounts) if (!present.has(a)) onlyThese?.delete(a);
+    const gone = accounts.filter((a) => !present.has(a));
+    accounts.splice(0, accounts.length, ...accounts.filter((a) => present.has(a)));
     const results = await settleAll(accounts, ASSIGNMENT_CONCURRENCY, async (account) => {
       const outcome = await this.deleteIn(sdk, instance, target.permissionSet, principal, account);
       onlyThese?.delete(account);
@@ -220,7 +225,7 @@ export class PermissionSetAssignments {
     });
     const failed = accounts.map((a, i) => [a, results[i]] as const).filter(([, r]) => r.status === 'rejected');
     if (failed.length) {
-      const done = accounts.filter((_, i) => results[i].status === 'fulfilled');
+      const done = [...gone, ...accounts.filter((_, i) => results[i].status === 'fulfilled')];
       throw new ProviderError(
         'transient',
         `removing ${target.permissionSetName ?? target.permissionSet} from ${spec.principal.id} failed in ${failed.length} of ${accounts.length} accounts ` +
@@ -626,14 +631,24 @@ export class PermissionSetAssignments {
       if (isNotFound(e)) return 'absent';
       throw e;
     }
-    await this.follow(out.AccountAssignmentDeletionStatus, account, 'deletion', (id, abortSignal) =>
+    try {
+      await this.followDeletion(sdk, instance, out.AccountAssignmentDeletionStatus, account);
+    } catch (e) {
+      // Gone meanwhile (another replica, an administrator): Identity Center fails the deletion asynchronously.
+      if (e instanceof ProviderError && e.options.code === 'AssignmentFailed' && /does not exist/i.test(e.message)) return 'absent';
+      throw e;
+    }
+    return 'deleted';
+  }
+
+  private followDeletion(sdk: IdentityCenterSdk, instance: Instance, first: { Status?: string; RequestId?: string; FailureReason?: string } | undefined, account: string) {
+    return this.follow(first, account, 'deletion', (id, abortSignal) =>
       this.run('DescribeAccountAssignmentDeletionStatus', (s) =>
         sdk.sso.send(new sdk.ssoAdmin.DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: instance.instanceArn, AccountAssignmentDeletionRequestId: id }), {
           abortSignal: AbortSignal.any([s, abortSignal]),
         }),
       ).then((o) => o.AccountAssignmentDeletionStatus),
     );
-    return 'deleted';
   }
 
   /**
