@@ -50,16 +50,17 @@ describe('the three clouds described by their provider libs', () => {
       'aws.iam-policy',
       'aws.assume-role',
       'aws.sts-credentials',
+      'aws.permission-set',
       'gcp.iam-binding',
       'gcp.group-membership',
     ]);
   });
 
-  it('should leave to the sweeper alone the app roles, and the resource roles of workloads (plain role assignments)', () => {
+  it('should leave to the sweeper alone the app roles, the resource roles of workloads (plain role assignments) and Identity Center assignments', () => {
     const sweeperOnly = (principal: typeof user | typeof workload) =>
       targetKinds.all().filter((d) => d.enforcement(principal) === 'sweeper').map((d) => d.kind);
-    expect(sweeperOnly(user)).toEqual(['azure.app-role']);
-    expect(sweeperOnly(workload)).toEqual(['azure.resource-role', 'azure.app-role']);
+    expect(sweeperOnly(user)).toEqual(['azure.app-role', 'aws.permission-set']);
+    expect(sweeperOnly(workload)).toEqual(['azure.resource-role', 'azure.app-role', 'aws.permission-set']);
   });
 
   it('should vend credentials for aws.sts-credentials only, and name aws.assume-role to ask for instead', () => {
