@@ -10,7 +10,7 @@ import { GcpSimulator } from '@jit/sim-gcp';
 /** The sandbox's simulated estate: fixed ids so the printed walk-through works on every run. */
 export const SANDBOX = {
   aws: { account: '123456789012', memberAccount: '111111111111', memberRole: 'JitBrokerMember', role: 'ci-deployer', assumable: 'deploy', user: 'alice' },
-  gcp: { project: 'sandbox-project', projectNumber: '100000000001', folder: '100', organization: '1', token: 'sandbox-token' },
+  gcp: { project: 'sandbox-project', projectNumber: '100000000001', folder: '100', organization: '1', token: 'sandbox-token', group: 'sandbox-oncall@sandbox.example' },
   azure: {
     clientId: 'a0a0a0a0-0000-4000-8000-00000000000a',
     secret: 'sandbox-secret',
@@ -82,6 +82,8 @@ export async function startSandboxClouds(simulatorsFile?: string): Promise<Sandb
   if (gcp.projectNumber(SANDBOX.gcp.project) !== SANDBOX.gcp.projectNumber) throw new Error('the GCP simulator numbered the sandbox project differently');
   gcp.createFolder(SANDBOX.gcp.folder);
   gcp.createOrganization(SANDBOX.gcp.organization);
+  // A Google group for gcp.group-membership, with a permanent member the broker leaves alone.
+  gcp.groups.createGroup(SANDBOX.gcp.group, { members: [{ email: 'lead@sandbox.example' }] });
 
   const azure = await AzureSimulator.start();
   seedSandboxAzure(azure);
@@ -159,7 +161,7 @@ function sandboxCloudsAt(where: SandboxSimulatorsFile): SandboxClouds {
     providers,
     endpoints: [
       `aws  IAM/STS simulator ${where.aws.endpoint} (account ${account}, member account ${memberAccount} through ${SANDBOX.aws.memberRole})`,
-      `gcp  Resource Manager simulator http://${where.gcp.host}:${where.gcp.port}`,
+      `gcp  Resource Manager and Cloud Identity simulator http://${where.gcp.host}:${where.gcp.port} (group ${SANDBOX.gcp.group})`,
       `azure Entra/Graph/ARM simulator ${where.azure.url}`,
     ],
     close: () => gcpProvider.close(),
