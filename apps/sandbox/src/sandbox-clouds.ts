@@ -23,6 +23,16 @@ export const SANDBOX = {
     /** Entra "Security Reader" and Azure "Reader" role definition ids. */
     directoryRole: '5d6b6bb7-de71-4623-b4af-96380a352509',
     reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
+    /** Standing access an admin left behind, for discovery to find (seedSandboxAzureStanding). */
+    standing: {
+      owner: '77777777-0000-4000-8000-000000000001',
+      dormant: '77777777-0000-4000-8000-000000000002',
+      globalAdmin: '77777777-0000-4000-8000-000000000003',
+      eligible: '77777777-0000-4000-8000-000000000004',
+      activated: '77777777-0000-4000-8000-000000000005',
+      reader: '77777777-0000-4000-8000-000000000006',
+      managedIdentity: '77777777-0000-4000-8000-000000000007',
+    },
   },
 } as const;
 
@@ -62,6 +72,39 @@ export function seedSandboxAzure(azure: AzureSimulator): void {
   });
 }
 
+/**
+ * Standing access in the sandbox's tenant, as discovery should see it: a permanent Owner in use,
+ * a permanent User Access Administrator unused since January 2025, a Global Administrator who has
+ * never signed in, a managed identity with Contributor, a plain Reader (not privileged), a
+ * permanent eligibility for Owner (eligibility, not access), and an activation of Owner (just in
+ * time: not standing). The broker's own artifacts come from the walk-through's grants.
+ */
+export function seedSandboxAzureStanding(azure: AzureSimulator): void {
+  const a = SANDBOX.azure;
+  const s = a.standing;
+  const sub = `/subscriptions/${a.subscription}`;
+  const recent = new Date(Date.now() - 86_400_000).toISOString();
+  azure.seed({
+    users: [
+      { id: s.owner, displayName: 'Olga Owner', userPrincipalName: 'olga@sandbox.example', signInActivity: { lastSuccessfulSignInDateTime: recent } },
+      { id: s.dormant, displayName: 'Dora Dormant', userPrincipalName: 'dora@sandbox.example', signInActivity: { lastSuccessfulSignInDateTime: '2025-01-15T09:30:00Z' } },
+      { id: s.globalAdmin, displayName: 'Gus Global', userPrincipalName: 'gus@sandbox.example', signInActivity: null },
+      { id: s.eligible, displayName: 'Eli Eligible', userPrincipalName: 'eli@sandbox.example', signInActivity: { lastSuccessfulSignInDateTime: recent } },
+      { id: s.activated, displayName: 'Ada Activated', userPrincipalName: 'ada@sandbox.example', signInActivity: { lastSuccessfulSignInDateTime: recent } },
+      { id: s.reader, displayName: 'Rita Reader', userPrincipalName: 'rita@sandbox.example', signInActivity: { lastSuccessfulSignInDateTime: recent } },
+    ],
+    servicePrincipals: [{ id: s.managedIdentity, displayName: 'id-orders-batch', servicePrincipalType: 'ManagedIdentity' }],
+  });
+  const owner = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
+  azure.seedRoleAssignment({ scope: sub, roleDefinitionId: owner, principalId: s.owner, createdOn: new Date('2024-06-01T00:00:00Z') });
+  azure.seedRoleAssignment({ scope: sub, roleDefinitionId: '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9', principalId: s.dormant, createdOn: new Date('2023-11-20T00:00:00Z') });
+  azure.seedRoleAssignment({ scope: `${sub}/resourceGroups/rg-orders`, roleDefinitionId: 'b24988ac-6180-42a0-ab88-20f7382dd24c', principalId: s.managedIdentity });
+  azure.seedRoleAssignment({ scope: sub, roleDefinitionId: a.reader, principalId: s.reader });
+  azure.seedDirectoryRoleAssignment({ roleDefinitionId: '62e90394-69f5-4237-9190-012177145e10', principalId: s.globalAdmin });
+  azure.seedEligibility({ surface: 'arm', scope: sub, roleDefinitionId: owner, principalId: s.eligible });
+  azure.seedPimAssignment({ surface: 'arm', scope: sub, roleDefinitionId: owner, principalId: s.activated, assignmentType: 'Activated', end: new Date(Date.now() + 4 * 3_600_000) });
+}
+
 export async function startSandboxClouds(simulatorsFile?: string): Promise<SandboxClouds> {
   // Two accounts: the broker's own (its long-term key is the simulator's user jit-broker there) and a
   // member account it reaches through JitBrokerMember, whose trust policy names the broker.
@@ -87,6 +130,7 @@ export async function startSandboxClouds(simulatorsFile?: string): Promise<Sandb
 
   const azure = await AzureSimulator.start();
   seedSandboxAzure(azure);
+  seedSandboxAzureStanding(azure);
 
   const where: SandboxSimulatorsFile = {
     aws: { endpoint: aws.endpoint },
