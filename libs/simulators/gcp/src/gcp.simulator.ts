@@ -6,7 +6,9 @@ import { FaultInjector, FaultPlan } from './fault.injector';
 import { GoogleApiError } from './google-api.error';
 import { IamPolicyStore } from './iam-policy.store';
 import { AuditConfig, Binding, PolicySeed, StoredPolicy } from './iam-policy.types';
+import { INSIGHTS_ROUTE, PolicyInsightSeed, PolicyInsightStore } from './policy-insights';
 import { parseGetIamPolicyRequest, parseSetIamPolicyRequest, parseTestIamPermissionsRequest } from './proto-json.parser';
+import { ResourceDirectory, ResourceMetaSeed, SEARCH_ROUTE, SearchKind } from './resource-search';
 
 const ROUTE = /^\/v3\/((projects|folders|organizations)\/([^/:]+)):(getIamPolicy|setIamPolicy|testIamPermissions)$/;
 /** projects.get: `GET v3/{+name}`, name `projects/<number>` or `projects/<id>`. */
@@ -62,6 +64,9 @@ export class GcpSimulator {
   private readonly groupRoutes = new CloudIdentityRoutes(this.groups);
   private nextProjectNumber = FIRST_PROJECT_NUMBER;
   private readonly recorded = new RequestLog<TrafficEntry>(MAX_TRAFFIC);
+  /** Discovery (issue 16): resource metadata for search, and the Recommender's IAM policy insights. */
+  private readonly directory = new ResourceDirectory();
+  private readonly insights = new PolicyInsightStore();
   readonly host: string;
   readonly port: number;
 
@@ -93,11 +98,12 @@ export class GcpSimulator {
   }
 
   /** Creates `projects/<id>` with the next project number (see projectNumber); returns the id form. */
-  createProject(id: string, policy?: PolicySeed): string {
+  createProject(id: string, policy?: PolicySeed, meta: ResourceMetaSeed = {}): string {
     const resource = this.createResource(`projects/${id}`, policy);
     const record = { id, number: String(this.nextProjectNumber++), createTime: new Date().toISOString() };
     this.projects.set(id, record);
     this.projectsByNumber.set(record.number, record);
+    this.directory.add({ ...meta, name: `projects/${record.number}`, policyResource: resource, projectId: id, createTime: record.createTime });
     return resource;
   }
 
@@ -108,12 +114,33 @@ export class GcpSimulator {
     return record.number;
   }
 
-  createFolder(number: string | number, policy?: PolicySeed): string {
-    return this.createResource(`folders/${number}`, policy);
+  /** A folder; search lists it only with a `meta.parent` (GCP requires one), under organizations/0 otherwise. */
+  createFolder(number: string | number, policy?: PolicySeed, meta: ResourceMetaSeed = {}): string {
+    const resource = this.createResource(`folders/${number}`, policy);
+    this.directory.add({ parent: 'organizations/0', ...meta, name: resource, policyResource: resource, createTime: new Date().toISOString() });
+    return resource;
   }
 
-  createOrganization(number: string | number, policy?: PolicySeed): string {
-    return this.createResource(`organizations/${number}`, policy);
+  createOrganization(number: string | number, policy?: PolicySeed, meta: ResourceMetaSeed = {}): string {
+    const resource = this.createResource(`organizations/${number}`, policy);
+    this.directory.add({ ...meta, name: resource, policyResource: resource, createTime: new Date().toISOString() });
+    return resource;
+  }
+
+  /** Marks a resource deleted (`DELETE_REQUESTED`) or active again, as search reports it. */
+  setLifecycleState(resource: string, state: 'ACTIVE' | 'DELETE_REQUESTED'): void {
+    this.directory.setState(this.canonical(resource), state);
+  }
+
+  /** Seeds an IAM policy insight (Recommender `google.iam.policy.Insight`) on a project, folder or organization. */
+  addPolicyInsight(resource: string, insight: PolicyInsightSeed): string {
+    if (!this.store.has(this.canonical(resource))) throw new Error(`no resource ${resource}`);
+    return this.insights.add(this.canonical(resource), insight);
+  }
+
+  /** Enables or disables the Recommender API on a resource (disabled: insights.list answers 403). */
+  setRecommenderEnabled(resource: string, enabled: boolean): void {
+    this.insights.setEnabled(this.canonical(resource), enabled);
   }
 
   /** Every call on `resource` answers 403 PERMISSION_DENIED, as when the broker lacks the role there. */
@@ -185,9 +212,11 @@ export class GcpSimulator {
     if (CLOUD_IDENTITY_PATH.test(url.pathname)) return this.handleCloudIdentity(req, res, url, raw);
     const match = ROUTE.exec(url.pathname);
     const getProject = GET_PROJECT.exec(url.pathname);
+    const search = SEARCH_ROUTE.exec(url.pathname);
+    const insights = INSIGHTS_ROUTE.exec(url.pathname);
     const entry: TrafficEntry = {
-      rpc: match?.[4] ?? (getProject ? 'getProject' : null),
-      resource: match?.[1] ?? getProject?.[1] ?? null,
+      rpc: match?.[4] ?? (getProject ? 'getProject' : search ? `${search[1]}.search` : insights ? 'insights.list' : null),
+      resource: match?.[1] ?? getProject?.[1] ?? insights?.[1] ?? null,
       method: req.method ?? '',
       path: url.pathname,
       query: url.search,
@@ -201,7 +230,12 @@ export class GcpSimulator {
     let body: unknown;
     try {
       await this.faults.delay();
-      body = getProject && req.method === 'GET' ? this.answerGetProject(req, url, getProject[1], raw) : this.answer(req, url, match, raw, entry);
+      const listing = req.method === 'GET' && (search || insights);
+      body = listing
+        ? this.answerListing(req, url, raw, search, insights)
+        : getProject && req.method === 'GET'
+          ? this.answerGetProject(req, url, getProject[1], raw)
+          : this.answer(req, url, match, raw, entry);
     } catch (e) {
       const error = e instanceof GoogleApiError ? e : new GoogleApiError('INTERNAL', 'Internal error encountered.');
       if (error.status === 'ABORTED' && entry.resource) this.count(entry.resource, 'aborted');
@@ -289,6 +323,25 @@ export class GcpSimulator {
     this.recorded.record({ rpc, resource: null, method, path: url.pathname, query: url.search, authorization, contentType, requestBody, status, responseBody: body });
     res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
     res.end(JSON.stringify(body));
+  }
+
+  /** The discovery calls: Resource Manager search and Recommender insights (GET, no body). */
+  private answerListing(req: IncomingMessage, url: URL, raw: string, search: RegExpExecArray | null, insights: RegExpExecArray | null): unknown {
+    this.authenticate(req);
+    const fault = this.faults.next();
+    if (fault) throw fault;
+    if (raw !== '') throw GoogleApiError.invalid('A GET request must not have a body.');
+    const numericEnums = /enum-encoding=int/.test(url.searchParams.get('$alt') ?? '');
+    if (search) return this.directory.search(search[1] as SearchKind, url, (r) => !this.denied.has(r), numericEnums);
+    const policyResource = this.canonical(insights![1]);
+    const number = policyResource.startsWith('projects/') ? this.projects.get(policyResource.slice('projects/'.length))?.number : undefined;
+    const target = {
+      policyResource,
+      apiName: number ? `projects/${number}` : policyResource,
+      exists: this.store.has(policyResource),
+      allowed: !this.denied.has(policyResource),
+    };
+    return this.insights.list(url, insights!, target, numericEnums);
   }
 
   private answer(req: IncomingMessage, url: URL, match: RegExpExecArray | null, raw: string, entry: TrafficEntry): unknown {
