@@ -189,10 +189,17 @@ describe('gcp.group-membership on the Cloud Identity simulator', () => {
     expect(self.options).toMatchObject({ field: 'principal.id' });
   });
 
-  it('should refuse a group Cloud Identity does not show the broker, naming the field', async () => {
+  it('should refuse a group Cloud Identity does not show the broker, naming the field, before the rules and at grant time', async () => {
     const error = await providerError(provider.grant(spec('no-such-group@example.com'), { overlapping: [] }));
     expect(error.kind).toBe('invalid');
     expect(error.options).toMatchObject({ field: 'target.group', code: 'gcp.unknown-group' });
+    const before = await providerError(provider.canonicalTarget({ kind: 'gcp.group-membership', group: 'No-Such-Group@example.com' }));
+    expect(before.options).toMatchObject({ field: 'target.group', code: 'gcp.unknown-group' });
+  });
+
+  it('should judge a group under its lower-case email once Cloud Identity knows it', async () => {
+    const group = newGroup();
+    expect(await provider.canonicalTarget({ kind: 'gcp.group-membership', group: group.toUpperCase() })).toEqual({ kind: 'gcp.group-membership', group });
   });
 
   it('should give a clear error for a customer without membership expiration, and add no permanent member', async () => {

@@ -81,7 +81,7 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
    * otherwise miss a request by number). Resolved with projects.get.
    */
   override async canonicalTarget(given: Target, signal?: AbortSignal): Promise<Target> {
-    if (given.kind === GROUP_MEMBERSHIP_KIND) return this.groups.canonicalTarget(given);
+    if (given.kind === GROUP_MEMBERSHIP_KIND) return this.groups.canonicalTarget(given, signal);
     if (given.kind !== 'gcp.iam-binding') return given;
     const target = given as GcpTarget;
     const number = PROJECT_NUMBER.exec(target.resource)?.[1];

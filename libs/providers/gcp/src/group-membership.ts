@@ -82,10 +82,16 @@ export class GroupMemberships {
     return `${GROUP_MEMBERSHIP_KIND}|${(target as GcpGroupTarget).group.toLowerCase()}|${memberEmail(principal.id)}`;
   }
 
-  /** Google group emails are case-insensitive: rules and the deny-list see one spelling. */
-  canonicalTarget(target: Target): Target {
+  /**
+   * Google group emails are case-insensitive: rules and the deny-list see one spelling. The group
+   * is looked up first (groups.lookup), so a group the broker cannot see is a 400 naming
+   * `target.group` before anything is stored, as a project number the broker cannot read is.
+   */
+  async canonicalTarget(target: Target, signal?: AbortSignal): Promise<Target> {
     const t = target as GcpGroupTarget;
-    return { ...t, group: t.group.toLowerCase() };
+    const group = t.group.toLowerCase();
+    await this.groupName(group, signal);
+    return { ...t, group };
   }
 
   validate(spec: GrantSpec): void {
