@@ -21,6 +21,10 @@ export function toNotification(event: AuditEvent): Notification | null {
       return notify('grant.revoke_failed', 'high');
     case 'policy.break_glass':
       return notify('break_glass.used', 'high');
+    case 'review.reminder_sent':
+      return notify('review.reminder');
+    case 'review.item_escalated':
+      return notify('review.escalated', 'high');
     default:
       return null;
   }
@@ -38,12 +42,13 @@ export interface JsonNotificationPayload {
   actor: string;
   summary: string;
   event: { seq: number; type: string; data: Record<string, unknown> };
-  links: { grant?: string };
+  links: { grant?: string; review?: string };
 }
 
 export function jsonPayload(n: Notification, publicUrl?: string): JsonNotificationPayload {
   const e = n.event;
   const link = grantLink(e, publicUrl);
+  const review = reviewLink(e, publicUrl);
   return {
     id: e.id,
     type: n.type,
@@ -55,7 +60,7 @@ export function jsonPayload(n: Notification, publicUrl?: string): JsonNotificati
     actor: e.actor,
     summary: summarize(n),
     event: { seq: e.seq, type: e.type, data: e.data },
-    links: link ? { grant: link } : {},
+    links: { ...(link && { grant: link }), ...(review && { review }) },
   };
 }
 
@@ -99,7 +104,28 @@ export function summarize(n: Notification): string {
     }
     case 'break_glass.used':
       return `${e.actor} used break-glass access for ${who} (${grant}${e.cloud ? `, ${e.cloud}` : ''}), bypassing approvals.`;
+    case 'review.reminder':
+      return `Access review ${text(d.definition) ?? 'campaign'} ends ${text(d.endsAt) ?? 'soon'}: ${num(d.pending)} items still need a decision from ${groupList(d.reviewerGroups)}.`;
+    case 'review.escalated':
+      return `Access review item for ${who} (${text(d.access) ?? 'access'} on ${text(d.scope) ?? 'unknown scope'}) had no decision by ${text(d.endsAt) ?? 'the end'}: escalated to ${groupList(d.escalatedTo)}.`;
   }
+}
+
+/**
+ * A review event's address under `JIT_PUBLIC_URL`: the item (escalation) or the campaign
+ * (reminder), built here from their UUIDs, never taken from the event as text.
+ */
+export function reviewLink(e: AuditEvent, publicUrl: string | undefined): string | undefined {
+  if (!publicUrl || !e.type.startsWith('review.')) return undefined;
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  const base = `${publicUrl.replace(/\/+$/, '')}/v1/reviews`;
+  if (typeof e.data.itemId === 'string' && uuid.test(e.data.itemId)) return `${base}/items/${e.data.itemId}`;
+  if (typeof e.data.campaignId === 'string' && uuid.test(e.data.campaignId)) return `${base}/campaigns/${e.data.campaignId}`;
+  return undefined;
+}
+
+function groupList(groups: unknown): string {
+  return Array.isArray(groups) && groups.length ? groups.map(String).join(', ') : 'the reviewers';
 }
 
 /** The grant's address under `JIT_PUBLIC_URL`, when both are known. */

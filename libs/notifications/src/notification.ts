@@ -1,6 +1,6 @@
 import { AuditEvent, AuditEventType } from '@jit/domain';
 
-export const NOTIFICATION_TYPES = ['approval.needed', 'approval.decided', 'grant.granted', 'grant.revoke_failed', 'break_glass.used'] as const;
+export const NOTIFICATION_TYPES = ['approval.needed', 'approval.decided', 'grant.granted', 'grant.revoke_failed', 'break_glass.used', 'review.reminder', 'review.escalated'] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 
 export type NotificationSeverity = 'info' | 'high';
@@ -19,7 +19,13 @@ export const NOTIFICATION_SOURCES: Record<NotificationType, readonly AuditEventT
   'grant.granted': ['grant.activated'],
   'grant.revoke_failed': ['grant.revoke_failed'],
   'break_glass.used': ['policy.break_glass'],
+  // Access reviews (docs/reviews.md): reviewers reminded before a campaign ends; an undecided item escalated at its end.
+  'review.reminder': ['review.reminder_sent'],
+  'review.escalated': ['review.item_escalated'],
 };
+
+/** Notification types whose events name groups, so a webhook can route them by `approverGroups`. */
+export const GROUP_ROUTED_TYPES: readonly NotificationType[] = ['approval.needed', 'review.reminder', 'review.escalated'];
 
 /** The audit event types worth reading for a webhook that wants `types`. */
 export function auditTypesFor(types: readonly NotificationType[]): AuditEventType[] {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseYamlWithSchema } from '@jit/config';
 import { CLOUDS, CloudName } from '@jit/domain';
-import { NOTIFICATION_TYPES, Notification, NotificationType } from './notification';
+import { GROUP_ROUTED_TYPES, NOTIFICATION_TYPES, Notification, NotificationType } from './notification';
 import { SiemConfig, siemDestinationSchema } from './siem/siem.config';
 
 /** Shortest HMAC secret accepted: 16 characters, 128 bits if random. */
@@ -60,11 +60,11 @@ function webhookSchema(env: NodeJS.ProcessEnv) {
       approverGroups: z.array(z.string().min(1).max(80)).min(1).optional(),
     })
     .transform((w, ctx): WebhookConfig => {
-      if (w.approverGroups && w.events.some((e) => e !== 'approval.needed')) {
+      if (w.approverGroups && w.events.some((e) => !GROUP_ROUTED_TYPES.includes(e))) {
         ctx.addIssue({
           code: 'custom',
           path: ['approverGroups'],
-          message: 'routes approval.needed only (other events do not name approver groups): set events: [approval.needed]',
+          message: `routes ${GROUP_ROUTED_TYPES.join(', ')} only (other events do not name groups): set events: [approval.needed] or the review events`,
         });
       }
       let url = '';
@@ -136,7 +136,9 @@ export function webhookWants(webhook: Pick<WebhookConfig, 'events' | 'clouds' | 
   if (webhook.clouds && !webhook.clouds.some((c) => c === n.event.cloud)) return false;
   if (webhook.approverGroups) {
     const approval = n.event.data.approval as { groups?: unknown } | null | undefined;
-    const groups = Array.isArray(approval?.groups) ? approval.groups : [];
+    // A request names its approver groups; a review reminder its reviewers; an escalation the groups it went to.
+    const named = n.type === 'review.reminder' ? n.event.data.reviewerGroups : n.type === 'review.escalated' ? n.event.data.escalatedTo : approval?.groups;
+    const groups = Array.isArray(named) ? named : [];
     if (!webhook.approverGroups.some((g) => groups.includes(g))) return false;
   }
   return true;

@@ -1,5 +1,5 @@
 import { Notification, NotificationType } from './notification';
-import { grantLink, summarize } from './notification.mapper';
+import { grantLink, reviewLink, summarize } from './notification.mapper';
 
 const TITLES: Record<NotificationType, string> = {
   'approval.needed': 'Approval needed',
@@ -7,6 +7,8 @@ const TITLES: Record<NotificationType, string> = {
   'grant.granted': 'Access granted',
   'grant.revoke_failed': 'Revocation failed',
   'break_glass.used': 'Break-glass access used',
+  'review.reminder': 'Access review ending',
+  'review.escalated': 'Access review item escalated',
 };
 
 /** Slack rejects a message (400 invalid_blocks) whose text object is longer than this. */
@@ -45,16 +47,17 @@ export interface SlackMessage {
  */
 export function slackPayload(n: Notification, publicUrl?: string): SlackMessage {
   const e = n.event;
-  const link = grantLink(e, publicUrl);
+  const link = grantLink(e, publicUrl) ?? reviewLink(e, publicUrl);
+  const label = e.grantId ? 'Open grant' : 'Open review';
   const alarm = n.severity === 'high' ? ':rotating_light: ' : '';
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `${alarm}${TITLES[n.type]}`, emoji: true } },
     { type: 'section', text: plain(summarize(n)) },
     { type: 'context', elements: [...(e.grantId ? [plain(`Grant: ${e.grantId}`)] : []), plain(`By: ${e.actor}`)] },
   ];
-  if (link) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `<${link}|Open grant>` } });
+  if (link) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `<${link}|${label}>` } });
   // The grant id is the broker's own UUID (a column of type uuid), so it is safe in mrkdwn.
-  const fallback = [`${alarm}*${TITLES[n.type]}*`, e.grantId && `grant ${e.grantId}`, link && `<${link}|Open grant>`].filter(Boolean).join(' · ');
+  const fallback = [`${alarm}*${TITLES[n.type]}*`, e.grantId && `grant ${e.grantId}`, link && `<${link}|${label}>`].filter(Boolean).join(' · ');
   return { text: fallback, blocks };
 }
 
