@@ -228,6 +228,22 @@ describe('Azure standing access inventory against the simulator (discovery, issu
     expect(all.some((a) => !a.removable)).toBe(true);
   });
 
+  it('should walk a management group at its own scope (atScope()), with tenant-level role definitions', async () => {
+    const mg = '/providers/Microsoft.Management/managementGroups/mg-platform';
+    sim.seed({ managementGroups: ['mg-platform'] });
+    sim.seedRoleAssignment({ scope: mg, roleDefinitionId: UAA, principalId: P.dormant });
+    sim.seedEligibility({ surface: 'arm', scope: mg, roleDefinitionId: OWNER, principalId: P.dormant });
+    const before = sim.calls.length;
+    const { assignments } = await scan(providerFor(sim, { discoveryScopes: [mg] }).standingInventory());
+    const atMg = assignments.filter((a) => a.scope.toLowerCase() === mg.toLowerCase());
+    expect(atMg.map((a) => `${a.access.type} ${a.access.name}`).sort((x, y) => x.localeCompare(y))).toEqual(['azure.pim-eligible Owner', 'azure.role-assignment User Access Administrator']);
+    // Nothing of the subscription below is reported by the management group's part.
+    expect(assignments.filter((a) => a.scope.startsWith('/subscriptions/'))).toEqual([]);
+    const lists = sim.calls.slice(before).filter((c) => c.api === 'arm' && /\/(roleAssignments|roleAssignmentSchedules|roleEligibilitySchedules)$/.test(c.path));
+    expect(lists.length).toBe(3);
+    for (const call of lists) expect(call.query.$filter).toBe('atScope()');
+  });
+
   it('should refuse a cursor it did not write, and one that would send its token elsewhere', async () => {
     for (const cursor of ['nonsense', JSON.stringify({ phase: 'assignments', next: 'https://evil.example/x' }), JSON.stringify({ phase: 'other', next: '/x' })]) {
       await expect(inventory.page(`arm:${SUB}`, cursor)).rejects.toMatchObject({ kind: 'invalid', options: { field: 'cursor' } });
