@@ -16,6 +16,7 @@ import {
   ListOrganizationalUnitsForParentCommand, ListRootsCommand, OrganizationsClient, paginateListAccounts,
 } from '@aws-sdk/client-organizations';
 import { AwsSimulator } from '@jit/sim-aws';
+import { checkCall } from './aws-json-models';
 
 const credentials = { accessKeyId: 'AKIAIDCTEST', secretAccessKey: 'secret' };
 const POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::idc-bucket/*' }] });
@@ -49,6 +50,8 @@ describe('IAM Identity Center, Identity Store and Organizations simulator (real 
     storeId = sim.identityCenter.identityStoreId;
   });
   afterEach(async () => {
+    // Every call of the test, as sent by the SDK and answered, against the botocore models.
+    expect(sim.identityCenter.requests().flatMap(checkCall)).toEqual([]);
     sso.destroy();
     ids.destroy();
     org.destroy();

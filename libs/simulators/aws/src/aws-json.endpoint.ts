@@ -27,7 +27,7 @@ export interface RecordedJsonRequest {
   signingName?: string;
   /** The parsed request body. */
   input: unknown;
-  /** The response body of a successful call. */
+  /** The response body of a successful call, as sent. */
   output?: Record<string, unknown>;
   status: number;
   errorCode?: string;
@@ -127,7 +127,6 @@ export class AwsJsonEndpoint {
     const headers: Record<string, string> = { 'content-type': AMZ_JSON_1_1, 'x-amzn-RequestId': requestId };
     try {
       payload = this.dispatch(service, operation, req, body, credential, record);
-      record.output = payload;
     } catch (e) {
       const error =
         e instanceof JsonSimError ? e
@@ -146,6 +145,8 @@ export class AwsJsonEndpoint {
     }
     record.status = status;
     const text = JSON.stringify(payload);
+    // What went on the wire (members left undefined are not sent).
+    if (status === 200) record.output = JSON.parse(text) as Record<string, unknown>;
     res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(text)) });
     res.end(text);
   }

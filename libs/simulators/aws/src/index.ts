@@ -45,3 +45,4 @@ export type { AssignmentView, GroupSeed, IdentityCenterSeeds, OrganizationSeeds,
 export { DEFAULT_QUOTAS as IDENTITY_CENTER_DEFAULT_QUOTAS, INLINE_POLICY_MAX_CHARS as PERMISSION_SET_INLINE_POLICY_MAX_CHARS } from './identity-center.store';
 export type { AccountAssignment, AsyncTiming, FailureRule, IdcOperation, IdcQuotas, OperationKind, PrincipalType } from './identity-center.store';
 export type { AccountSeed, AccountStatus } from './organization.store';
+export { JSON_MODELS as AWS_JSON_MODELS } from './json-models.generated';
