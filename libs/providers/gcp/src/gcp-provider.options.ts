@@ -92,7 +92,7 @@ export const GCP_ENV_SCHEMA = z
       listVar('JIT_GCP_RECONCILE_RESOURCES', (r) => GCP_RESOURCE.test(r), 'projects/<id>, folders/<number> or organizations/<number>'),
       { group: 'gcp', description: 'resources (comma list of `projects/…`, `folders/…`, `organizations/…`) that reconciliation reads besides those of recent grants', default: '(none)' },
     ),
-    JIT_GCP_MAX_ATTEMPTS: documented(intVar('JIT_GCP_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND), { group: 'gcp', description: 'attempts per Resource Manager call, the first included (200 ms doubling to 5 s)', default: '`5`' }),
+    JIT_GCP_MAX_ATTEMPTS: documented(intVar('JIT_GCP_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND), { group: 'gcp', description: 'attempts per Resource Manager or Cloud Identity call, the first included (200 ms doubling to 5 s)', default: '`5`' }),
   })
   .superRefine((v, ctx) => {
     if (v[TOKEN] !== undefined && v[ENDPOINT] === undefined) {
