@@ -13,6 +13,8 @@ import {
   Target,
 } from '@jit/domain';
 import { bindingTitle, isValidGrantId, parseBrokerBinding } from './broker-binding.convention';
+import { DEFAULT_INVENTORY_OPTIONS, GcpStandingInventory } from './gcp-standing.inventory';
+import { PolicyInsightsGateway } from './policy-insights.gateway';
 import { GCP_BASIC_ROLES, GCP_MEMBER, GCP_RESOURCE, GCP_ROLE, GcpTarget, gcpKinds } from './gcp-kinds';
 import { DEFAULT_RETRY, GcpProviderOptions } from './gcp-provider.options';
 import { PUBLIC_MEMBERS } from './gcp-policy.limits';
@@ -53,6 +55,7 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
   private readonly writer: PolicyWriteCoalescer;
   private readonly now: () => Date;
   private readonly projectIds = new Map<string, string>();
+  private inventory?: GcpStandingInventory;
   /** `gcp.group-membership` (group-membership.ts): Cloud Identity memberships with an expiry. */
   private readonly groups: GroupMemberships;
 
@@ -227,13 +230,26 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
     if (missing.length > 0) throw new ProviderError('terminal', `the broker lacks ${missing.join(', ')} on ${resource}`, { code: 'gcp.missing-permission' });
   }
 
+  /**
+   * Discovery's view of GCP (gcp-standing.inventory.ts): search, allow policies and policy
+   * insights with this adapter's credentials; removals share its write queue per policy.
+   */
+  override standingInventory(): GcpStandingInventory {
+    this.inventory ??= new GcpStandingInventory(this.gateway, new PolicyInsightsGateway(this.options), this.writer, {
+      ...DEFAULT_INVENTORY_OPTIONS,
+      ...this.options.inventory,
+      now: this.now,
+    });
+    return this.inventory;
+  }
+
   /** Counts of the coalesced read-modify-writes since start (for metrics and the benchmark). */
   writeStats(): CoalescerStats {
     return this.writer.stats();
   }
 
   async close(): Promise<void> {
-    await this.gateway.close();
+    await Promise.all([this.gateway.close(), this.inventory?.close()]);
   }
 
   private target(spec: GrantSpec): GcpTarget {

@@ -12,6 +12,16 @@ export interface RetrySettings {
   maxDelayMs: number;
 }
 
+/** How much discovery asks for per call, and hands back per inventory page. */
+export interface InventoryPageSizes {
+  /** Resources per search page (projects/folders/organizations.search). */
+  searchPageSize: number;
+  /** Insights per Recommender page. */
+  insightsPageSize: number;
+  /** Assignments per inventory page: a policy holds up to 1,500 principals, so a large one takes several pages. */
+  assignmentsPerPage: number;
+}
+
 export interface GcpProviderOptions {
   /**
    * A Resource Manager endpoint other than Google's, e.g. the local simulator. Plain `http` is
@@ -34,6 +44,8 @@ export interface GcpProviderOptions {
   /** Resources whose policies reconciliation scans (`projects/…`, `folders/…`, `organizations/…`). */
   reconcileResources: string[];
   retry?: Partial<RetrySettings>;
+  /** Discovery's page sizes (gcp-standing.inventory.ts), 500 each by default. */
+  inventory?: Partial<InventoryPageSizes>;
   /** Per-call deadline for one HTTP request. */
   callTimeoutMs?: number;
   now?: () => Date;

@@ -3,9 +3,20 @@ import { bindingDescription, bindingTitle, expiryExpression, parseBrokerBinding 
 import { MAX_BINDINGS_PER_ROLE_AND_MEMBER, MAX_GROUPS_AND_DOMAINS, MAX_PRINCIPALS } from './gcp-policy.limits';
 import type { IamBinding, IamPolicy } from './resource-manager.gateway';
 
+/** A binding's condition as discovery keeps it to find the binding again (or rebuild it). */
+export interface StandingCondition {
+  expression: string;
+  title?: string;
+  description?: string;
+}
+
 export type PolicyChange =
   | { type: 'add'; grantId: string; role: string; member: string; expiresAt: Date; requestedBy: string }
-  | { type: 'remove'; grantId: string; role: string; member: string };
+  | { type: 'remove'; grantId: string; role: string; member: string }
+  /** Discovery's removal of a standing member from the binding of `role` with `condition` (none: the unconditional one). */
+  | { type: 'detach'; role: string; member: string; condition: StandingCondition | null }
+  /** Its restore: the member back in that binding, the binding recreated if it is gone. */
+  | { type: 'attach'; role: string; member: string; condition: StandingCondition | null };
 
 export interface EditResult {
   /** The policy to write: every field of the one read, only the broker's bindings changed. */
@@ -58,6 +69,32 @@ function limitRefusal(bindings: IamBinding[], role: string, member: string): Pro
   return null;
 }
 
+const sameCondition = (b: IamBinding, condition: StandingCondition | null): boolean =>
+  condition === null ? !b.condition : !!b.condition && (b.condition.expression ?? '') === condition.expression && (b.condition.title ?? '') === (condition.title ?? '');
+
+/** The bindings without `member` in the matching binding(s); the same array when it is not there. */
+function detach(bindings: IamBinding[], c: { role: string; member: string; condition: StandingCondition | null }): IamBinding[] {
+  if (!bindings.some((b) => b.role === c.role && sameCondition(b, c.condition) && (b.members ?? []).includes(c.member))) return bindings;
+  return bindings
+    .map((b) => (b.role === c.role && sameCondition(b, c.condition) ? { ...b, members: (b.members ?? []).filter((m) => m !== c.member) } : b))
+    .filter((b) => (b.members ?? []).length > 0);
+}
+
+/** The bindings with `member` back in the matching binding (made if missing); the same array when it is there. */
+function attach(bindings: IamBinding[], c: { role: string; member: string; condition: StandingCondition | null }): IamBinding[] | ProviderError {
+  const index = bindings.findIndex((b) => b.role === c.role && sameCondition(b, c.condition));
+  if (index >= 0 && (bindings[index].members ?? []).includes(c.member)) return bindings;
+  const { all, groups } = countPrincipals(bindings);
+  if (all + 1 > MAX_PRINCIPALS || ((c.member.startsWith('group:') || c.member.startsWith('domain:')) && groups + 1 > MAX_GROUPS_AND_DOMAINS)) {
+    return new ProviderError('limit', `the policy has no room for ${c.member} again (GCP allows ${MAX_PRINCIPALS} principals, ${MAX_GROUPS_AND_DOMAINS} groups and domains)`, {
+      code: 'gcp.max-principals-per-policy',
+    });
+  }
+  if (index >= 0) return bindings.map((b, i) => (i === index ? { ...b, members: [...(b.members ?? []), c.member] } : b));
+  const condition = c.condition && { expression: c.condition.expression, ...(c.condition.title && { title: c.condition.title }), ...(c.condition.description && { description: c.condition.description }) };
+  return [...bindings, { role: c.role, members: [c.member], ...(condition && { condition }) }];
+}
+
 /**
  * Applies grants and revocations to a policy read with version 3. Expired broker bindings are
  * purged first (they grant nothing, but count toward the limits); other bindings, audit configs
@@ -72,6 +109,13 @@ export function editPolicy(read: IamPolicy, changes: readonly PolicyChange[], no
   const purged = original.length - bindings.length;
   let changed = purged > 0;
   const refusals = changes.map((c): ProviderError | null => {
+    if (c.type === 'detach' || c.type === 'attach') {
+      const edit = c.type === 'detach' ? detach(bindings, c) : attach(bindings, c);
+      if (edit instanceof ProviderError) return edit;
+      changed ||= edit !== bindings;
+      bindings = edit;
+      return null;
+    }
     if (c.type === 'remove') {
       const kept = bindings.filter((b) => !isOwn(b, c.grantId, c.role, c.member));
       changed ||= kept.length !== bindings.length;

@@ -13,6 +13,64 @@ import { staticTokenClient } from './static-token.auth';
 export type IamPolicy = protos.google.iam.v1.IPolicy;
 export type IamBinding = protos.google.iam.v1.IBinding;
 
+/** The gax client options (google-gax's `ClientOptions`, as the generated clients take them). */
+export type GoogleClientOptions = NonNullable<ConstructorParameters<typeof ProjectsClient>[0]>;
+
+export type SearchKind = 'projects' | 'folders' | 'organizations';
+
+/** A project, folder or organization as search lists it (discovery, issue 16). */
+export interface FoundResource {
+  /** `projects/<id>` for a project (the name the broker's targets and rules use), else `folders/<n>`, `organizations/<n>`. */
+  resource: string;
+  active: boolean;
+  displayName?: string;
+  parent?: string;
+}
+
+export interface SearchPage {
+  found: FoundResource[];
+  nextPageToken: string | null;
+}
+
+/**
+ * The options every Google client of the adapter is built with: REST ("fallback") everywhere, the
+ * wire format the tests check against the discovery documents, no native gRPC, and one code
+ * path for Google and the simulator.
+ */
+export function googleClientOptions(options: GcpProviderOptions): GoogleClientOptions {
+  const { endpoint, accessToken } = options;
+  const authClient = options.authClient ?? (accessToken === undefined ? undefined : staticTokenClient(accessToken));
+  return {
+    fallback: true,
+    ...(authClient && { authClient }),
+    ...(endpoint && { apiEndpoint: endpoint.host, port: endpoint.port, protocol: endpoint.protocol }),
+  };
+}
+
+/**
+ * gax's REST transport ignores the call timeout, so the deadline is enforced here: at
+ * `timeoutMs`, or when the caller's `signal` is aborted, the call is cancelled (gax's
+ * `cancel()` aborts the HTTP request). A write that times out may still land; the retry
+ * re-reads and finds it, so nothing is applied twice.
+ */
+export async function withDeadline<T>(timeoutMs: number, start: () => Promise<T> & { cancel?: () => void }, signal?: AbortSignal): Promise<T> {
+  signal?.throwIfAborted();
+  let settled = false;
+  return withTimeout(
+    timeoutMs,
+    (aborted) => {
+      const call = start();
+      aborted.addEventListener('abort', () => settled || call.cancel?.(), { once: true });
+      return call.finally(() => (settled = true));
+    },
+    () => new GatewayError('transient', 'DEADLINE_EXCEEDED', `no answer within ${timeoutMs} ms`),
+    signal,
+  );
+}
+
+/** google.cloud.resourcemanager.v3 State: 1 = ACTIVE (the REST transport may hand back the name or the number). */
+const isActive = (state: unknown): boolean => state === 'ACTIVE' || state === 1;
+
 type GatewayErrorKind = 'conflict' | 'transient' | 'terminal' | 'invalid';
 
 /** A failed Resource Manager call, classified for the retry loop. */
@@ -95,15 +153,7 @@ export class ResourceManagerGateway {
   private readonly timeoutMs: number;
 
   constructor(options: GcpProviderOptions) {
-    const { endpoint, accessToken } = options;
-    const authClient = options.authClient ?? (accessToken === undefined ? undefined : staticTokenClient(accessToken));
-    // REST ("fallback") everywhere: the wire format the tests check against the discovery
-    // document, no native gRPC, and one code path for Google and the simulator.
-    const clientOptions = {
-      fallback: true,
-      ...(authClient && { authClient }),
-      ...(endpoint && { apiEndpoint: endpoint.host, port: endpoint.port, protocol: endpoint.protocol }),
-    };
+    const clientOptions = googleClientOptions(options);
     this.projects = new ProjectsClient(clientOptions);
     this.folders = new FoldersClient(clientOptions);
     this.organizations = new OrganizationsClient(clientOptions);
@@ -143,6 +193,36 @@ export class ResourceManagerGateway {
     }
   }
 
+  /**
+   * One page of `projects.search`, `folders.search` or `organizations.search`: what the caller
+   * may get (`resourcemanager.<type>.get`), filtered by `query` (Resource Manager's syntax).
+   */
+  async search(kind: SearchKind, query: string | undefined, pageToken: string | undefined, pageSize: number, signal?: AbortSignal): Promise<SearchPage> {
+    const request = { ...(query && { query }), ...(pageToken && { pageToken }), pageSize };
+    const options = { ...this.callOptions, autoPaginate: false };
+    try {
+      switch (kind) {
+        case 'projects': {
+          const [projects, , response] = await this.deadline(() => this.projects.searchProjects(request, options), signal);
+          const found = projects.map((p) => ({ resource: `projects/${p.projectId}`, active: isActive(p.state), displayName: p.displayName ?? undefined, parent: p.parent ?? undefined }));
+          return { found, nextPageToken: response?.nextPageToken || null };
+        }
+        case 'folders': {
+          const [folders, , response] = await this.deadline(() => this.folders.searchFolders(request, options), signal);
+          const found = folders.map((f) => ({ resource: f.name ?? '', active: isActive(f.state), displayName: f.displayName ?? undefined, parent: f.parent ?? undefined }));
+          return { found, nextPageToken: response?.nextPageToken || null };
+        }
+        case 'organizations': {
+          const [organizations, , response] = await this.deadline(() => this.organizations.searchOrganizations(request, options), signal);
+          const found = organizations.map((o) => ({ resource: o.name ?? '', active: isActive(o.state), displayName: o.displayName ?? undefined }));
+          return { found, nextPageToken: response?.nextPageToken || null };
+        }
+      }
+    } catch (e) {
+      throw classifyGoogleError(e);
+    }
+  }
+
   async testPermissions(resource: string, permissions: string[], signal?: AbortSignal): Promise<string[]> {
     try {
       const [answer] = await this.deadline(() => this.client(resource).testIamPermissions({ resource, permissions }, this.callOptions), signal);
@@ -165,25 +245,9 @@ export class ResourceManagerGateway {
     await Promise.all([this.projects.close(), this.folders.close(), this.organizations.close()]);
   }
 
-  /**
-   * gax's REST transport ignores the call timeout, so the deadline is enforced here: at
-   * `callTimeoutMs`, or when the caller's `signal` is aborted, the call is cancelled (gax's
-   * `cancel()` aborts the HTTP request). A write that times out may still land; the retry
-   * re-reads and finds it, so nothing is applied twice.
-   */
-  private async deadline<T>(start: () => Promise<T> & { cancel?: () => void }, signal?: AbortSignal): Promise<T> {
-    signal?.throwIfAborted();
-    let settled = false;
-    return withTimeout(
-      this.timeoutMs,
-      (aborted) => {
-        const call = start();
-        aborted.addEventListener('abort', () => settled || call.cancel?.(), { once: true });
-        return call.finally(() => (settled = true));
-      },
-      () => new GatewayError('transient', 'DEADLINE_EXCEEDED', `no answer within ${this.timeoutMs} ms`),
-      signal,
-    );
+  /** Each call within `callTimeoutMs` and the caller's `signal` (withDeadline). */
+  private deadline<T>(start: () => Promise<T> & { cancel?: () => void }, signal?: AbortSignal): Promise<T> {
+    return withDeadline(this.timeoutMs, start, signal);
   }
 
   private client(resource: string): ProjectsClient | FoldersClient | OrganizationsClient {
