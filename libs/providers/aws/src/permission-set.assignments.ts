@@ -172,8 +172,12 @@ export class PermissionSetAssignments {
     const created = new Set(mine);
     this.failedGrants.set(spec.grantId, created);
     const results = await settleAll(toCreate, ASSIGNMENT_CONCURRENCY, async (account) => {
-      await this.createIn(sdk, instance, set.arn, principal, account);
-      created.add(account);
+      // Counted as made once Identity Center accepted it: a creation cut off while followed may still complete.
+      await this.createIn(sdk, instance, set.arn, principal, account, () => created.add(account)).catch((e: unknown) => {
+        // FAILED is final: nothing was made there.
+        if (e instanceof ProviderError && e.options.code === 'AssignmentFailed') created.delete(account);
+        throw e;
+      });
     });
     const failed = toCreate.map((a, i) => [a, results[i]] as const).filter(([, r]) => r.status === 'rejected');
     if (failed.length) throw await this.rollBack(spec, sdk, instance, set, principal, created, covered, failed);
@@ -610,9 +614,17 @@ export class PermissionSetAssignments {
     }
   }
 
-  private async createIn(sdk: IdentityCenterSdk, instance: Instance, setArn: string, principal: ResolvedPrincipal, account: string): Promise<void> {
+  private async createIn(
+    sdk: IdentityCenterSdk,
+    instance: Instance,
+    setArn: string,
+    principal: ResolvedPrincipal,
+    account: string,
+    accepted: () => void,
+  ): Promise<void> {
     const input = { InstanceArn: instance.instanceArn, TargetId: account, TargetType: 'AWS_ACCOUNT' as const, PermissionSetArn: setArn, PrincipalType: principal.type, PrincipalId: principal.id };
     const out = await this.run('CreateAccountAssignment', (abortSignal) => sdk.sso.send(new sdk.ssoAdmin.CreateAccountAssignmentCommand(input), { abortSignal }));
+    accepted();
     await this.follow(out.AccountAssignmentCreationStatus, account, 'creation', (id, abortSignal) =>
       this.run('DescribeAccountAssignmentCreationStatus', (s) =>
         sdk.sso.send(new sdk.ssoAdmin.DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: instance.instanceArn, AccountAssignmentCreationRequestId: id }), {
