@@ -247,6 +247,10 @@ describe('ReconcileOrphansUseCase on the cloud simulators', () => {
 
     expect(subjects.map((s) => s.principal.id).sort()).toEqual(['live@example.com', 'pending@example.com', 'recent@example.com', 'stuck@example.com']);
     expect(subjects.every((s) => s.principal.type === 'user' && s.target.kind === t.kind)).toBe(true);
+    // Whether a grant of the subject is live, and its latest expiry: how a shared artifact without a grant id is judged.
+    const live = Object.fromEntries(subjects.map((s) => [s.principal.id, s.live]));
+    expect(live).toEqual({ 'live@example.com': true, 'pending@example.com': false, 'recent@example.com': false, 'stuck@example.com': true });
+    expect(subjects.find((s) => s.principal.id === 'recent@example.com')!.lastExpiresAt).toEqual(rows[4].expiresAt);
     const found = await store.grants.findByIds([rows[0].id, rows[5].id, randomUUID(), rows[0].id]);
     expect(found.map((g) => g.id).sort()).toEqual([rows[0].id, rows[5].id].sort());
     expect(await store.grants.findByIds([])).toEqual([]);
