@@ -255,6 +255,40 @@ describe('ReconcileOrphansUseCase on the cloud simulators', () => {
     expect(found.map((g) => g.id).sort()).toEqual([rows[0].id, rows[5].id].sort());
     expect(await store.grants.findByIds([])).toEqual([]);
   });
+
+  it('should remove a Google group membership the broker set once no live grant covers it, and leave live and permanent members', async () => {
+    const env = await startGcpContractEnv();
+    try {
+      const gcp = env.provider();
+      const group = 'reconcile-team@example.com';
+      env.simulator.groups.createGroup(group, { members: [{ email: 'carol@example.com' }] });
+      const t: Target = { kind: 'gcp.group-membership', group };
+      const expiresAt = new Date(Date.now() + 3_600_000);
+      const row = async (member: string, state: GrantState) => {
+        const principal = { type: 'user' as const, id: `user:${member}` };
+        const r = grantRow(gcp, { state, principal, target: t, expiresAt, durationSeconds: 3600, providerRef: null });
+        await store.insert({ ...r, endedAt: TERMINAL_STATES.includes(state) ? new Date() : null }, null, [], null);
+        const spec: GrantSpec = { grantId: r.id, principal, target: t, startsAt: r.createdAt, expiresAt, requestedBy: 'alice', justification: null, artifactName: r.artifactName };
+        return spec;
+      };
+      // alice's grant was revoked in the database but its membership stayed (the process died in between).
+      for (const spec of [await row('alice@example.com', 'revoked'), await row('bob@example.com', 'active')]) await gcp.grant(spec, { overlapping: [] });
+      await row('carol@example.com', 'expired');
+
+      const report = await reconciler([gcp]).execute();
+
+      expect(report).toMatchObject({ found: 1, removed: 1, failed: 0 });
+      expect(env.simulator.groups.members(group).map((m) => m.memberId).sort()).toEqual(['bob@example.com', 'carol@example.com']);
+      await store.audit.chained();
+      const events = (await store.audit.list({}, 500, null)).items.filter((e) => e.type.startsWith('reconcile.') && JSON.stringify(e.data).includes(group));
+      expect(events.map((e) => [e.type, e.grantId])).toEqual([
+        ['reconcile.orphan_found', null],
+        ['reconcile.orphan_removed', null],
+      ]);
+    } finally {
+      await env.close();
+    }
+  });
 });
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
