@@ -196,6 +196,10 @@ describe('IAM Identity Center, Identity Store and Organizations simulator (real 
       const outside = await assign('999999999999', arn, 'USER', user);
       expect(outside.last.Status).toBe('FAILED');
       expect(outside.last.FailureReason).toContain('999999999999');
+      const suspended = await assign(sim.organization.createAccount({ name: 'gone', status: 'SUSPENDED' }), arn, 'USER', user);
+      expect(suspended.last.FailureReason).toContain('SUSPENDED');
+      const group = sim.identityCenter.createGroup({ displayName: 'not-a-user' });
+      expect((await assign(account, arn, 'USER', group)).last.Status).toBe('FAILED');
       sim.identityCenter.failNext({ kind: 'create-assignment', accountId: account, reason: 'Simulated failure' });
       const injected = await assign(account, arn, 'USER', user);
       expect(injected.last).toMatchObject({ Status: 'FAILED', FailureReason: 'Simulated failure' });
@@ -363,6 +367,25 @@ describe('IAM Identity Center, Identity Store and Organizations simulator (real 
       expect((await orgAsMember.send(new ListAccountsCommand({}))).Accounts!.length).toBeGreaterThan(1);
       asMember.destroy();
       orgAsMember.destroy();
+    });
+  });
+
+  describe('seeding', () => {
+    it('should take fixed ids for the instance, its identity store, users, groups and OUs, and refuse ids the services could not have made', async () => {
+      const fresh = await AwsSimulator.start({ port: 0 });
+      try {
+        fresh.identityCenter.useInstance({ instanceId: 'ssoins-0123456789abcdef', identityStoreId: 'd-0123456789' });
+        expect([fresh.identityCenter.instanceArn, fresh.identityCenter.identityStoreId]).toEqual(['arn:aws:sso:::instance/ssoins-0123456789abcdef', 'd-0123456789']);
+        const userId = '0123456789-aaaaaaaa-0000-4000-8000-00000000000a';
+        expect(fresh.identityCenter.createUser({ userName: 'fixed', userId })).toBe(userId);
+        expect(() => fresh.identityCenter.createUser({ userName: 'again', userId })).toThrow('already exists');
+        expect(() => fresh.identityCenter.createGroup({ displayName: 'g', groupId: 'not-an-id' })).toThrow('is not an identity store id');
+        expect(() => fresh.identityCenter.useInstance({ instanceId: 'ssoins-fedcba9876543210' })).toThrow('before seeding');
+        expect(fresh.organization.createOrganizationalUnit('fixed', undefined, 'ou-sbx0-workloads')).toBe('ou-sbx0-workloads');
+        expect(() => fresh.organization.createOrganizationalUnit('bad', undefined, 'ou-x')).toThrow('is not a new OU id');
+      } finally {
+        await fresh.close();
+      }
     });
   });
 

@@ -7,6 +7,8 @@ import { AccountSeed, OrganizationStore } from './organization.store';
 
 export interface UserSeed {
   userName: string;
+  /** A fixed id (`<10 hex>-<uuid>` or a uuid), for a sandbox whose walk-through names it; generated otherwise. */
+  userId?: string;
   displayName?: string;
   givenName?: string;
   familyName?: string;
@@ -17,6 +19,8 @@ export interface UserSeed {
 
 export interface GroupSeed {
   displayName: string;
+  /** A fixed id, as for users. */
+  groupId?: string;
   description?: string;
   externalId?: { issuer: string; id: string };
 }
@@ -66,6 +70,14 @@ export class IdentityCenterSeeds {
   /** `d-<10 hex>`. */
   get identityStoreId(): string {
     return this.store.identityStoreId;
+  }
+
+  /**
+   * Fixes the instance's and identity store's ids (a sandbox whose printed walk-through names them);
+   * only before anything is seeded. `instanceId` is `ssoins-<16 hex>`, `identityStoreId` `d-<10 hex>`.
+   */
+  useInstance(ids: { instanceId?: string; identityStoreId?: string }): void {
+    this.store.reidentify(ids);
   }
 
   /** Returns the user's id (`<10 hex>-<uuid>`, as the identity store makes them). */
@@ -196,9 +208,9 @@ export class OrganizationSeeds {
     return this.org.addAccount(seed).id;
   }
 
-  /** Adds an OU under the root or another OU; returns its id (`ou-<root>-<8>`). */
-  createOrganizationalUnit(name: string, parentId?: string): string {
-    return this.org.addUnit(name, parentId).id;
+  /** Adds an OU under the root or another OU; returns its id (`ou-<root>-<8>`, or `id` when given). */
+  createOrganizationalUnit(name: string, parentId?: string, id?: string): string {
+    return this.org.addUnit(name, parentId, id).id;
   }
 
   moveAccount(accountId: string, parentId: string): void {

@@ -147,8 +147,8 @@ const SSO_ROLE_PATH = '/aws-reserved/sso.amazonaws.com/';
  * account assignments; and the asynchronous requests that change them.
  */
 export class IdentityCenterStore {
-  readonly instanceArn = `arn:aws:sso:::instance/ssoins-${hex(8)}`;
-  readonly identityStoreId = `d-${hex(5)}`;
+  instanceArn = `arn:aws:sso:::instance/ssoins-${hex(8)}`;
+  identityStoreId = `d-${hex(5)}`;
   readonly ownerAccountId: string;
   quotas: IdcQuotas = { ...DEFAULT_QUOTAS };
   timing: AsyncTiming = { polls: 1, ms: 1_000 };
@@ -170,6 +170,19 @@ export class IdentityCenterStore {
     this.ownerAccountId = organization.managementAccountId ?? DEFAULT_ACCOUNT_ID;
   }
 
+  /** Fixed ids for the instance and its identity store, before anything is seeded. */
+  reidentify(ids: { instanceId?: string; identityStoreId?: string }): void {
+    if (this.users.size || this.groups.size || this.permissionSets.size) throw new Error('fix the instance ids before seeding users, groups or permission sets');
+    if (ids.instanceId !== undefined) {
+      if (!/^ssoins-[0-9a-f]{16}$/.test(ids.instanceId)) throw new Error(`${ids.instanceId} is not ssoins-<16 hex>`);
+      this.instanceArn = `arn:aws:sso:::instance/${ids.instanceId}`;
+    }
+    if (ids.identityStoreId !== undefined) {
+      if (!/^d-[0-9a-f]{10}$/.test(ids.identityStoreId)) throw new Error(`${ids.identityStoreId} is not d-<10 hex>`);
+      this.identityStoreId = ids.identityStoreId;
+    }
+  }
+
   private get storePrefix(): string {
     return this.identityStoreId.slice(2);
   }
@@ -180,7 +193,8 @@ export class IdentityCenterStore {
     if ([...this.users.values()].some((u) => u.userName.toLowerCase() === user.userName.toLowerCase())) {
       throw new Error(`a user named ${user.userName} already exists`);
     }
-    const stored: IdcUser = { ...user, userId: user.userId ?? `${this.storePrefix}-${randomUUID()}` };
+    if (user.userId !== undefined && this.users.has(user.userId)) throw new Error(`a user with id ${user.userId} already exists`);
+    const stored: IdcUser = { ...user, userId: seededId(user.userId) ?? `${this.storePrefix}-${randomUUID()}` };
     this.users.set(stored.userId, stored);
     return stored;
   }
@@ -189,7 +203,8 @@ export class IdentityCenterStore {
     if ([...this.groups.values()].some((g) => g.displayName.toLowerCase() === group.displayName.toLowerCase())) {
       throw new Error(`a group named ${group.displayName} already exists`);
     }
-    const stored: IdcGroup = { ...group, groupId: group.groupId ?? `${this.storePrefix}-${randomUUID()}` };
+    if (group.groupId !== undefined && this.groups.has(group.groupId)) throw new Error(`a group with id ${group.groupId} already exists`);
+    const stored: IdcGroup = { ...group, groupId: seededId(group.groupId) ?? `${this.storePrefix}-${randomUUID()}` };
     this.groups.set(stored.groupId, stored);
     return stored;
   }
@@ -432,7 +447,9 @@ export class IdentityCenterStore {
     }
     const a: AccountAssignment = { accountId: op.accountId!, permissionSetArn: ps.arn, principalType: op.principalType!, principalId: op.principalId! };
     if (op.kind === 'create-assignment') {
-      if (!this.organization.account(a.accountId)) return `Account ${a.accountId} is not a member of organization ${this.organization.id}.`;
+      const account = this.organization.account(a.accountId);
+      if (!account) return `Account ${a.accountId} is not a member of organization ${this.organization.id}.`;
+      if (account.status !== 'ACTIVE') return `Account ${a.accountId} is ${account.status}; permission sets are provisioned to active accounts only.`;
       if (!this.principalExists(a.principalType, a.principalId)) {
         return `Received a 404 status error: ${a.principalType === 'USER' ? 'User' : 'Group'} ${a.principalId} does not exist in identity store ${this.identityStoreId}.`;
       }
@@ -449,6 +466,14 @@ export class IdentityCenterStore {
     this.deprovisionIfUnused(ps.arn, a.accountId);
     return undefined;
   }
+}
+
+/** A seeded user or group id must be one the identity store could have made (the model's ResourceId pattern). */
+function seededId(id: string | undefined): string | undefined {
+  if (id !== undefined && !/^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/.test(id)) {
+    throw new Error(`${id} is not an identity store id ([<10 hex>-]<uuid>)`);
+  }
+  return id;
 }
 
 function assignmentKey(a: AccountAssignment): string {

@@ -109,12 +109,13 @@ export class OrganizationStore {
     return account;
   }
 
-  addUnit(name: string, parentId: string = this.rootId): OrgUnit {
+  addUnit(name: string, parentId: string = this.rootId, id?: string): OrgUnit {
     if (!this.isParent(parentId)) throw new Error(`no root or organizational unit ${parentId}`);
+    if (id !== undefined && (!/^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/.test(id) || this.units.has(id))) throw new Error(`${id} is not a new OU id (ou-<4-32>-<8-32>)`);
     if ([...this.units.values()].some((u) => u.parentId === parentId && u.name === name)) {
       throw new Error(`an organizational unit named ${name} already exists under ${parentId}`);
     }
-    const unit: OrgUnit = { id: `ou-${this.rootId.slice(2)}-${lowerAlnum(8)}`, name, parentId };
+    const unit: OrgUnit = { id: id ?? `ou-${this.rootId.slice(2)}-${lowerAlnum(8)}`, name, parentId };
     this.units.set(unit.id, unit);
     return unit;
   }
