@@ -136,7 +136,7 @@ describe('Azure standing access inventory against the simulator (discovery, issu
     expect(listed.length).toBeGreaterThan(0);
     expect(find(all, P.activated)).toEqual([]);
     expect(find(all, P.pimPermanent)).toEqual([
-      expect.objectContaining({ access: expect.objectContaining({ type: 'azure.pim-active', name: 'User Access Administrator' }), removable: false, lastUsedAt: new Date(RECENT) }),
+      expect.objectContaining({ access: expect.objectContaining({ type: 'azure.pim-active', name: 'User Access Administrator' }), removable: true, lastUsedAt: new Date(RECENT) }),
     ]);
   });
 
@@ -220,12 +220,46 @@ describe('Azure standing access inventory against the simulator (discovery, issu
     await inventory.restore(ga);
   });
 
-  it('should refuse to remove eligibilities and PIM\'s own assignments, naming the field', async () => {
-    const all = (await scan(inventory)).assignments;
-    for (const a of all.filter((x) => !x.removable)) {
+  it('should remove an admin\'s permanent PIM assignment through PIM (AdminRemove) and restore it with no expiration', async () => {
+    const principal = P.pimPermanent;
+    sim.seedPimAssignment({ surface: 'directory', scope: '/', roleDefinitionId: PRIVILEGED_ROLE_ADMIN, principalId: principal, assignmentType: 'Assigned', end: null });
+    const mine = find((await scan(inventory)).assignments, principal, 'azure.pim-active');
+    expect(mine.map((a) => a.access.name).sort((x, y) => x.localeCompare(y))).toEqual(['Privileged Role Administrator', 'User Access Administrator']);
+    const before = sim.calls.length;
+    const arm = { kind: 'resource-role' as const, roleDefinitionId: UAA, scope: SUB };
+    const entra = { kind: 'directory-role' as const, roleDefinitionId: PRIVILEGED_ROLE_ADMIN };
+    for (const a of mine) {
+      expect(a.removable).toBe(true);
+      await inventory.remove(a);
+      await inventory.remove(a); // absent means done
+    }
+    expect([sim.holds(principal, arm), sim.holds(principal, entra)]).toEqual([false, false]);
+    for (const a of mine) {
+      await inventory.restore(a);
+      await inventory.restore(a); // present means done
+    }
+    expect([sim.holds(principal, arm), sim.holds(principal, entra)]).toEqual([true, true]);
+    const back = find((await scan(inventory)).assignments, principal, 'azure.pim-active');
+    expect(back.map((a) => a.key).sort((x, y) => x.localeCompare(y))).toEqual(mine.map((a) => a.key).sort((x, y) => x.localeCompare(y)));
+    // The requests are discovery's, not a grant's: reconciliation never takes them for the broker's own.
+    const requests = sim.calls.slice(before).filter((c) => /roleAssignmentScheduleRequests/.test(c.path) && (c.method === 'PUT' || c.method === 'POST'));
+    expect(requests.length).toBe(8);
+    for (const call of requests) {
+      const body = call.body as { properties?: { ticketInfo: unknown }; ticketInfo?: unknown };
+      expect(body.properties?.ticketInfo ?? body.ticketInfo).toMatchObject({ ticketSystem: 'jit-broker-discovery' });
+    }
+    let owned = 0;
+    for await (const artifact of provider.listOwned()) if (artifact.locator.principalId === principal) owned++;
+    expect(owned).toBe(0);
+  });
+
+  it('should refuse to remove an eligibility, naming the field', async () => {
+    const eligible = (await scan(inventory)).assignments.filter((a) => a.access.type === 'azure.pim-eligible');
+    expect(eligible.length).toBeGreaterThan(0);
+    for (const a of eligible) {
+      expect(a.removable).toBe(false);
       await expect(inventory.remove(a)).rejects.toMatchObject({ kind: 'invalid', options: { field: 'access.type' } });
     }
-    expect(all.some((a) => !a.removable)).toBe(true);
   });
 
   it('should walk a management group at its own scope (atScope()), with tenant-level role definitions', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { InventoryPage, ProviderError, StandingAccessInventory, StandingAssignment, StandingPrincipal } from '@jit/domain';
 import { SignalScope } from '@jit/resilience';
 import { AzureCallPolicy, toProviderError } from './azure-call.policy';
@@ -5,6 +6,12 @@ import { AzureHttpClient } from './azure-http.client';
 import { AzureHttpError } from './azure-http.error';
 import { grantIdFromDescription, roleGuid } from './azure-ids';
 import { ArmList, ROLE_ASSIGNMENTS_API_VERSION, armUrl } from './arm-paths';
+
+/**
+ * `ticketInfo.ticketSystem` of the PIM requests discovery's removals and restores make: not the
+ * broker's grant ticket system, so reconciliation never takes a restored assignment for a grant's.
+ */
+export const DISCOVERY_TICKET_SYSTEM = 'jit-broker-discovery';
 
 /**
  * Azure's standing access for discovery (docs/providers/azure.md, "Discovery"): one part per
@@ -179,6 +186,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
         }
         return;
       }
+      if (assignment.access.type === 'azure.pim-active') return this.pimRequest(assignment, 'remove');
       throw notRemovable(assignment);
     });
   }
@@ -211,8 +219,49 @@ export class AzureStandingInventory implements StandingAccessInventory {
         );
         return;
       }
+      if (assignment.access.type === 'azure.pim-active') return this.pimRequest(assignment, 'restore');
       throw notRemovable(assignment);
     });
+  }
+
+  /**
+   * An admin's permanent PIM assignment is PIM's to remove: an `AdminRemove` request (absent:
+   * done), and restored by an `AdminAssign` with no expiration (present: done). A role whose PIM
+   * policy requires active assignments to end refuses the restore (`PolicyValidationFailed`).
+   */
+  private async pimRequest(assignment: StandingAssignment, action: 'remove' | 'restore'): Promise<void> {
+    const l = assignment.locator;
+    const remove = action === 'remove';
+    const justification = `jit-broker discovery: standing assignment ${remove ? 'removed' : 'restored'} after an approved request`;
+    const ticketInfo = { ticketNumber: `standing-${action}`, ticketSystem: DISCOVERY_TICKET_SYSTEM };
+    const start = new Date().toISOString();
+    try {
+      if (l.api === 'arm') {
+        const properties: Record<string, unknown> = {
+          principalId: l.principalId,
+          roleDefinitionId: l.roleDefinitionId,
+          requestType: remove ? 'AdminRemove' : 'AdminAssign',
+          justification,
+          ticketInfo,
+        };
+        if (!remove) properties.scheduleInfo = { startDateTime: start, expiration: { type: 'NoExpiration', endDateTime: null, duration: null } };
+        await this.calls.run(`Azure discovery: PIM ${action}`, () => this.http.armCall('PUT', armUrl(String(l.scope), 'roleAssignmentScheduleRequests', randomUUID()), { properties }));
+      } else {
+        const body: Record<string, unknown> = {
+          action: remove ? 'adminRemove' : 'adminAssign',
+          principalId: l.principalId,
+          roleDefinitionId: l.roleDefinitionId,
+          directoryScopeId: l.directoryScopeId,
+          justification,
+          ticketInfo,
+        };
+        if (!remove) body.scheduleInfo = { startDateTime: start, expiration: { type: 'noExpiration' } };
+        await this.calls.run(`Azure discovery: PIM ${action}`, () => this.http.graphCall('POST', '/roleManagement/directory/roleAssignmentScheduleRequests', body));
+      }
+    } catch (e) {
+      if (e instanceof AzureHttpError && e.code === (remove ? 'RoleAssignmentDoesNotExist' : 'RoleAssignmentExists')) return;
+      throw toProviderError(e, `Azure discovery: PIM ${action} of ${assignment.access.name}`);
+    }
   }
 
   // ARM: a subscription or management group.
@@ -276,8 +325,8 @@ export class AzureStandingInventory implements StandingAccessInventory {
       usage: null,
       // The broker's workload grants carry their grant in the description (azure-ids.ts).
       brokerOwned: grantIdFromDescription(p.description) !== null,
-      // PIM's own assignments are removed through PIM, not through the role assignments API.
-      removable: !pimManaged,
+      // PIM's own assignments are removed through PIM (AdminRemove), not the role assignments API.
+      removable: true,
       locator: {
         api: 'arm',
         id: a.id,
@@ -384,7 +433,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
       usage: null,
       // The broker's directory role grants go through PIM and always end: they never get here.
       brokerOwned: false,
-      removable: type === 'azure.directory-role',
+      removable: type !== 'azure.pim-eligible',
       locator: { api: 'graph', id: a.id, principalId: a.principalId, roleDefinitionId: a.roleDefinitionId, directoryScopeId },
     };
   }
@@ -596,7 +645,7 @@ function badCursor(): ProviderError {
 function notRemovable(a: StandingAssignment): ProviderError {
   return new ProviderError(
     'invalid',
-    `${a.access.type} is not removable through the broker: PIM eligibilities and PIM's own assignments are removed in PIM (an adminRemove request), see docs/providers/azure.md`,
+    `${a.access.type} is not removable through the broker: an eligibility is access a member must still activate in PIM; remove it in PIM if it should go (docs/providers/azure.md, "Discovery")`,
     { field: 'access.type', code: 'azure.not-removable' },
   );
 }
