@@ -195,6 +195,9 @@ describe('gcp.group-membership on the Cloud Identity simulator', () => {
     expect(error.options).toMatchObject({ field: 'target.group', code: 'gcp.unknown-group' });
     const before = await providerError(provider.canonicalTarget({ kind: 'gcp.group-membership', group: 'No-Such-Group@example.com' }));
     expect(before.options).toMatchObject({ field: 'target.group', code: 'gcp.unknown-group' });
+    // Nothing to read or remove in a group that is not there.
+    expect(await provider.status(spec('no-such-group@example.com'))).toEqual({ status: 'absent' });
+    await provider.revoke(spec('no-such-group@example.com'), { overlapping: [], early: true });
   });
 
   it('should judge a group under its lower-case email once Cloud Identity knows it', async () => {

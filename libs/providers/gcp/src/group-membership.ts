@@ -194,7 +194,9 @@ export class GroupMemberships {
 
   async status(spec: GrantSpec, signal?: AbortSignal): Promise<ProvisionStatus> {
     const { group } = this.target(spec);
-    const groupName = await this.groupName(group, signal);
+    // A group that is gone (or hidden from the broker) holds no membership.
+    const groupName = await this.call((s) => this.gateway.groupName(group, s), signal);
+    if (!groupName) return { status: 'absent' };
     const name = await this.call((s) => this.gateway.membershipName(groupName, memberEmail(spec.principal.id), s), signal);
     const membership = name && (await this.call((s) => this.gateway.membership(name, s), signal));
     if (!name || !membership) return { status: 'absent' };
