@@ -146,6 +146,12 @@ describe('IAM Identity Center, Identity Store and Organizations simulator (real 
       expect(await failure(sso.send(new AttachManagedPolicyToPermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn, ManagedPolicyArn })))).toMatchObject({ name: 'ConflictException' });
       const listed = await sso.send(new ListManagedPoliciesInPermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn }));
       expect(listed.AttachedManagedPolicies).toEqual([{ Name: 'ReadOnlyAccess', Arn: ManagedPolicyArn }]);
+      // Provisioned, the role carries the attached policy: IAM evaluates ReadOnlyAccess on it.
+      const account = sim.organization.createAccount({ name: 'managed' });
+      sim.identityCenter.assign({ accountId: account, permissionSetArn: arn, principalType: 'USER', principalId: sim.identityCenter.createUser({ userName: 'm' }) });
+      const role = sim.identityCenter.provisioned()[0].roleArn;
+      expect(sim.isAllowed(role, 's3:GetObject', 'arn:aws:s3:::any/k', new Date())).toBe(true);
+      expect(sim.isAllowed(role, 's3:PutObject', 'arn:aws:s3:::any/k', new Date())).toBe(false);
       const customer = await failure(sso.send(new AttachManagedPolicyToPermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn, ManagedPolicyArn: 'arn:aws:iam::123456789012:policy/Mine' })));
       expect(customer).toMatchObject({ name: 'ValidationException' });
     });

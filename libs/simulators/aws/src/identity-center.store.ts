@@ -143,7 +143,8 @@ const SSO_ROLE_PATH = '/aws-reserved/sso.amazonaws.com/';
  * One IAM Identity Center instance (in the organization's management account) with its identity
  * store: users, groups and memberships; permission sets with their inline and managed policies and
  * tags; the accounts each is provisioned to (an `AWSReservedSSO_<name>_<16 hex>` role in the
- * simulator's IAM, carrying the inline policy as `AwsSSOInlinePolicy`, so `isAllowed` evaluates it);
+ * simulator's IAM, carrying the inline policy as `AwsSSOInlinePolicy` and the AWS managed policies
+ * attached, so `isAllowed` evaluates them);
  * account assignments; and the asynchronous requests that change them.
  */
 export class IdentityCenterStore {
@@ -337,6 +338,8 @@ export class IdentityCenterStore {
       role.policies.clear();
       // Not through IamStore.putPolicy: Identity Center writes up to 32,768 characters, beyond a role's own inline budget.
       if (ps.inlinePolicy) role.policies.set('AwsSSOInlinePolicy', ps.inlinePolicy);
+      // The AWS managed policies, attached to the role as Identity Center does (IAM evaluates those it knows).
+      role.attached.splice(0, role.attached.length, ...ps.managedPolicies.map((m) => m.arn));
     }
     p.version = ps.version;
     return p;
