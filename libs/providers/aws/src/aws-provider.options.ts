@@ -105,19 +105,22 @@ export const AWS_ENV_SCHEMA = z.object({
   AWS_ENDPOINT_URL_SSO_ADMIN: documented(urlVar('AWS_ENDPOINT_URL_SSO_ADMIN'), { group: 'aws', description: 'Identity Center (sso-admin) endpoint, over `AWS_ENDPOINT_URL`', default: "(the SDK's)" }),
   AWS_ENDPOINT_URL_IDENTITYSTORE: documented(urlVar('AWS_ENDPOINT_URL_IDENTITYSTORE'), { group: 'aws', description: 'Identity Store endpoint, over `AWS_ENDPOINT_URL`', default: "(the SDK's)" }),
   AWS_ENDPOINT_URL_ORGANIZATIONS: documented(urlVar('AWS_ENDPOINT_URL_ORGANIZATIONS'), { group: 'aws', description: 'Organizations endpoint, over `AWS_ENDPOINT_URL`', default: "(the SDK's)" }),
-  JIT_AWS_SSO_MAX_SESSION_DURATION: documented(optionalVar, {
-    group: 'aws',
-    description: "the longest permission-set `SessionDuration` an `aws.permission-set` grant accepts (ISO 8601, `PT1H`..`PT12H`): sign-in sessions outlive the assignment by up to that",
-    default: "the grant's duration, at least `PT1H`",
-  }).transform((v, ctx): number | undefined => {
-    if (v === undefined) return undefined;
-    const s = isoDurationSeconds(v);
-    if (s === undefined || s < 3_600 || s > 43_200) {
-      ctx.addIssue({ code: 'custom', message: `JIT_AWS_SSO_MAX_SESSION_DURATION must be an ISO-8601 duration from PT1H to PT12H, got ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    return s;
-  }),
+  JIT_AWS_SSO_MAX_SESSION_DURATION: documented(
+    optionalVar.transform((v, ctx): number | undefined => {
+      if (v === undefined) return undefined;
+      const s = isoDurationSeconds(v);
+      if (s === undefined || s < 3_600 || s > 43_200) {
+        ctx.addIssue({ code: 'custom', message: `JIT_AWS_SSO_MAX_SESSION_DURATION must be an ISO-8601 duration from PT1H to PT12H, got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return s;
+    }),
+    {
+      group: 'aws',
+      description: 'the longest permission-set `SessionDuration` an `aws.permission-set` grant accepts (ISO 8601, `PT1H`..`PT12H`): sign-in sessions outlive the assignment by up to that',
+      default: "the grant's duration, at least `PT1H`",
+    },
+  ),
   JIT_AWS_SSO_PERMISSION_SETS_PER_ACCOUNT: documented(intVar('JIT_AWS_SSO_PERMISSION_SETS_PER_ACCOUNT', 1, 10_000), {
     group: 'aws',
     description: "Identity Center's quota of permission sets provisioned per account, checked before an assignment would provision one more (1-10000)",
