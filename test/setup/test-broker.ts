@@ -8,7 +8,7 @@ import { LocalCloudProvider } from '@jit/provider-local';
 import { targetKinds } from '@jit/testing';
 import { ensureAuditSigningKey } from '../../apps/broker/src/audit/audit-signing-key.file';
 import { sha256Hex } from '../../apps/broker/src/http/auth/token-registry';
-import { RunningBroker, startBroker } from '../../apps/broker/src/start-broker';
+import { RunningBroker, StartOptions, startBroker } from '../../apps/broker/src/start-broker';
 import { Database } from '@jit/persistence';
 import { openTestDatabase } from './test-database';
 
@@ -52,7 +52,7 @@ export async function startTestBroker(
    * `kinds`: the target kinds served (the local clouds' too), by default the three provider libs' (`targetKinds`).
    * `clock`: the broker's clock (e.g. a ManualClock), by default the system's.
    */
-  options: { providers?: CloudAccessProvider[]; database?: Database; kinds?: TargetKinds; clock?: Clock } = {},
+  options: { providers?: CloudAccessProvider[]; database?: Database; kinds?: TargetKinds; clock?: Clock; reviewPorts?: StartOptions['reviewPorts'] } = {},
 ): Promise<TestBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'jit-test-'));
   const tokensFile = join(dir, 'tokens.json');
@@ -93,7 +93,7 @@ export async function startTestBroker(
   const providers = [...Object.values(clouds).filter((c) => !replaced.has(c.cloud)), ...(options.providers ?? [])];
   let broker: RunningBroker;
   try {
-    broker = await startBroker({ config, providers, database, kinds: options.kinds, clock: options.clock, logLevels: ['error'] });
+    broker = await startBroker({ config, providers, database, kinds: options.kinds, clock: options.clock, reviewPorts: options.reviewPorts, logLevels: ['error'] });
   } catch (e) {
     await database.close();
     throw e;

@@ -14,6 +14,7 @@ import {
 } from '@jit/grants';
 import { OidcTokenVerifier } from '@jit/identity';
 import { BrokerMetrics } from '@jit/observability';
+import { ReviewCampaigns } from '@jit/reviews';
 import { ConsoleAuth } from './console/console-auth';
 import { ConsoleAuthController } from './console/console-auth.controller';
 import { AuditController } from './http/audit.controller';
@@ -22,6 +23,7 @@ import { TokenRegistry } from './http/auth/token-registry';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
 import { GrantsController } from './http/grants.controller';
 import { PolicyController } from './http/policy.controller';
+import { ReviewsController } from './http/reviews.controller';
 import { StatsController } from './http/stats.controller';
 import { RequestLogFieldsGuard } from './http/request-log-fields.guard';
 import { SubjectRateLimitGuard, SubjectRateLimiter } from './http/subject-rate-limit.guard';
@@ -50,6 +52,8 @@ export interface BrokerParts {
   rateLimiter: SubjectRateLimiter;
   /** The web console's sign-in and sessions; the token guard also accepts its session cookie. */
   console: ConsoleAuth;
+  /** Access reviews (docs/reviews.md). */
+  reviews: ReviewCampaigns;
 }
 
 @Module({})
@@ -74,10 +78,11 @@ export class BrokerModule {
       { provide: GrantStatsUseCase, useValue: parts.grantStats },
       { provide: SubjectRateLimiter, useValue: parts.rateLimiter },
       { provide: ConsoleAuth, useValue: parts.console },
+      { provide: ReviewCampaigns, useValue: parts.reviews },
     ];
     return {
       module: BrokerModule,
-      controllers: [GrantsController, AuditController, StatsController, PolicyController, HealthController, SystemController, ConsoleAuthController],
+      controllers: [GrantsController, AuditController, StatsController, PolicyController, HealthController, SystemController, ConsoleAuthController, ReviewsController],
       providers: [
         ...values,
         // In this order: the limit is keyed by the subject the token guard established, and

@@ -5,7 +5,7 @@ import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BrokerConfig } from '@jit/config';
-import { Clock, CloudAccessProvider, SystemClock, TargetKinds } from '@jit/domain';
+import { Clock, CloudAccessProvider, DiscoveryFindingsReader, StandingRemovals, SystemClock, TargetKinds } from '@jit/domain';
 import {
   ApproveGrantUseCase,
   AuditLogUseCase,
@@ -32,6 +32,8 @@ import {
   PostgresAuditCheckpointStore,
   PostgresGrantRepository,
   PostgresGrantStatsReader,
+  PostgresReviewStore,
+  PostgresReviewUsageReader,
   PostgresUnitOfWork,
   PostgresWorkQueue,
   openDatabase,
@@ -57,6 +59,8 @@ import { PolicyReloader } from './policy/policy-reloader';
 import { GrantExpirySweeper } from './sweeper/grant-expiry.sweeper';
 import { ReconcileScheduler } from './sweeper/reconcile.scheduler';
 import { ReconcileMetricsHooks } from './reconcile-metrics.hooks';
+import { ReviewScheduler, registerReviewMetrics } from './reviews/review.scheduler';
+import { ReviewCampaigns, loadReviewsFile } from '@jit/reviews';
 import { StrandedClaims } from './sweeper/stranded-claims';
 import { targetKinds } from './target-kinds';
 import { registerWritePathMetrics } from './write-path.metrics';
@@ -98,6 +102,10 @@ export interface StartOptions {
   logLevels?: LogLevel[];
   /** Logging already started (main.ts starts it before the broker, for the configuration's warnings); otherwise started here. */
   logging?: BrokerLogging;
+  /** Discovery's findings and removals for access reviews; null/absent until discovery is wired (standing scopes then hold no item). */
+  reviewPorts?: { findings: DiscoveryFindingsReader; removals: StandingRemovals } | null;
+  /** How often the review scheduler ticks (tests: long, ticked by hand). */
+  reviewTickMs?: number;
 }
 
 export interface RunningBroker {
@@ -110,6 +118,8 @@ export interface RunningBroker {
   sweeper: GrantExpirySweeper | null;
   metrics: BrokerMetrics;
   policy: PolicyReloader;
+  /** Access reviews' schedule (sweeper and all roles); tests tick it with `runOnce`. */
+  reviewScheduler: ReviewScheduler | null;
   /** Signs audit checkpoints (sweeper and all roles, when a signing key is configured). */
   checkpoints: AuditCheckpointScheduler | null;
   /**
@@ -149,6 +159,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       new Logger('Notifications').warn(`webhook ${w.name}: approverGroups ${unknown.join(', ')} are not groups of the rules file, so no request will match them`);
     }
   }
+  // Access reviews' definitions (JIT_REVIEWS_FILE): a bad file stops the start, naming its line and field.
+  const reviewDefinitions = config.reviews.file ? loadReviewsFile(config.reviews.file) : [];
   // Without a signing key the broker starts only when told to run unsigned, and says so.
   const signing = loadAuditSigning(config.audit);
   const ownsDatabase = !options.database;
@@ -181,6 +193,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   let reconciler: ReconcileScheduler | null = null;
   let notifier: AuditRelay | null = null;
   let checkpoints: AuditCheckpointScheduler | null = null;
+  let reviewScheduler: ReviewScheduler | null = null;
   // Claims left by work that failed for want of the database go back as soon as it answers, and the sweeper is woken.
   const stranded = new StrandedClaims(queue, () => sweeper?.kick());
   hooks.onWriteFailed = (id, e) => stranded.note(id, e);
@@ -224,6 +237,24 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     const n = notifier;
     if (n) hooks.onRecorded = () => n.kick();
   }
+  // Access reviews (docs/reviews.md): discovery's findings and removals where discovery is wired.
+  const reviewStore = new PostgresReviewStore(database.dataSource);
+  const reviews = new ReviewCampaigns({
+    store: reviewStore,
+    usage: new PostgresReviewUsageReader(database.dataSource),
+    findings: options.reviewPorts?.findings ?? null,
+    removals: options.reviewPorts?.removals ?? null,
+    policies: policyHolder,
+    clock,
+    definitions: reviewDefinitions,
+    publicUrl: config.publicUrl,
+    // Events staged by a review: chain them now and wake the webhooks (reminders, escalations).
+    onRecorded: () => {
+      auditLog.chained().then(() => notifier?.kick(), () => undefined);
+    },
+  });
+  registerReviewMetrics(metrics.registry, reviews);
+  if (config.role !== 'api') reviewScheduler = new ReviewScheduler(reviews, reviewStore, clock, config.replicaId, options.reviewTickMs);
 
   // /health is down where the sweeper runs and its cycles stopped ending (JIT_SWEEP_STALL_AFTER): a liveness probe restarts it.
   const liveness = new Liveness(sweeper ? [sweeperAlive(sweeper, config.sweepStallAfterMs)] : []);
@@ -256,6 +287,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         auditLog: new AuditLogUseCase(auditLog, trust),
         grantStats: new GrantStatsUseCase(new PostgresGrantStatsReader(database.dataSource), clock),
         rateLimiter: new SubjectRateLimiter(config.rateLimits, metrics),
+        reviews,
         console: new ConsoleAuth(new ConsoleSessionStore(database.dataSource), tokens, oidc, policyHolder, config.console, clock, config.publicUrl),
       }),
       { bodyParser: false, logger: logging.nest },
@@ -284,6 +316,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   reconciler?.start();
   notifier?.start();
   checkpoints?.start();
+  reviewScheduler?.start();
   // Writers only ask for a round after their commit and do not wait for it (docs/audit.md): this
   // timer chains what no round took, e.g. events staged by a process killed between its COMMIT
   // and the round, or whose round failed.
@@ -300,6 +333,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     metrics,
     policy,
     checkpoints,
+    reviewScheduler,
     stranded,
     shutdownDeadlineMs: config.shutdownDeadlineMs,
     handBackClaims: () => queue.releaseOwnLeases(),
@@ -319,6 +353,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       await notifier?.stop();
       await reconciler?.stop();
       await sweeper?.stop();
+      await reviewScheduler?.stop();
       // The requests still in flight commit their events now (their cloud calls were cancelled above,
       // so this is short): wait for them until half the deadline has passed, then cut what is left,
       // so the chaining and final checkpoint below still fit in it.

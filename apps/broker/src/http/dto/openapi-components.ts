@@ -8,6 +8,7 @@ import { grantPageResponse, grantResponse } from './grant.response';
 import { policyEvaluationResponse, policyReloadResponse, policyResponse } from './policy.response';
 import { grantStatsResponse } from './stats.response';
 import { healthResponse } from './system.response';
+import { reviewBulkResponse, reviewCampaignPageResponse, reviewCampaignResponse, reviewDefinitionListResponse, reviewItemPageResponse, reviewItemResponse } from './review.response';
 
 /** Every response body the API sends, by its name in `components.schemas`. */
 const RESPONSES = {
@@ -22,6 +23,12 @@ const RESPONSES = {
   PolicyEvaluation: policyEvaluationResponse,
   GrantStats: grantStatsResponse,
   Health: healthResponse,
+  ReviewCampaign: reviewCampaignResponse,
+  ReviewCampaignPage: reviewCampaignPageResponse,
+  ReviewItem: reviewItemResponse,
+  ReviewItemPage: reviewItemPageResponse,
+  ReviewBulkDecision: reviewBulkResponse,
+  ReviewDefinitionList: reviewDefinitionListResponse,
   Problem: problemSchema,
 } as const;
 
