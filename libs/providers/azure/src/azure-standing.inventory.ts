@@ -116,7 +116,6 @@ interface SignInActivity {
 interface RoleInfo {
   name: string;
   actions?: string[];
-  notActions?: string[];
 }
 
 interface PrincipalInfo {
@@ -296,7 +295,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
         key: `azure|arm-eligible|${armTriple(p.scope, p.roleDefinitionId, p.principalId)}`,
         principal: who.principal,
         scope: p.scope,
-        access: { type: 'azure.pim-eligible', name: role.name, id: roleGuid(p.roleDefinitionId), actions: role.actions, notActions: role.notActions },
+        access: { type: 'azure.pim-eligible', name: role.name, id: roleGuid(p.roleDefinitionId), actions: role.actions },
         since: date(p.createdOn ?? p.startDateTime),
         lastUsedAt: who.lastUsedAt,
         neverUsed: who.neverUsed,
@@ -318,7 +317,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
       key: `azure|arm|${armTriple(p.scope, p.roleDefinitionId, p.principalId)}`,
       principal: who.principal,
       scope: p.scope,
-      access: { type: pimManaged ? 'azure.pim-active' : 'azure.role-assignment', name: role.name, id: roleGuid(p.roleDefinitionId), actions: role.actions, notActions: role.notActions },
+      access: { type: pimManaged ? 'azure.pim-active' : 'azure.role-assignment', name: role.name, id: roleGuid(p.roleDefinitionId), actions: role.actions },
       since: date(p.createdOn),
       lastUsedAt: who.lastUsedAt,
       neverUsed: who.neverUsed,
@@ -367,13 +366,11 @@ export class AzureStandingInventory implements StandingAccessInventory {
         const { body } = await this.calls.run('read a role definition', () =>
           this.http.armCall<ArmRoleDefinition>('GET', `${encodePath(id)}?api-version=${ROLE_ASSIGNMENTS_API_VERSION}`),
         );
+        // `actions` and `dataActions` only: Azure's `notActions` are subtracted from the actions
+        // beside them, not the port's NotAction ("everything but these"), so they are left out
+        // rather than read as a grant of everything else.
         const permissions = body.properties.permissions ?? [];
-        const notActions = permissions.flatMap((x) => [...(x.notActions ?? []), ...(x.notDataActions ?? [])]);
-        return {
-          name: body.properties.roleName,
-          actions: permissions.flatMap((x) => [...(x.actions ?? []), ...(x.dataActions ?? [])]),
-          notActions: notActions.length ? notActions : undefined,
-        };
+        return { name: body.properties.roleName, actions: permissions.flatMap((x) => [...(x.actions ?? []), ...(x.dataActions ?? [])]) };
       } catch (e) {
         // A role definition deleted since (its assignments linger) or not readable: named by its id.
         if (e instanceof AzureHttpError && (e.status === 404 || e.status === 403)) return { name: roleGuid(id) };
@@ -425,7 +422,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
       key: `azure|${eligible ? 'entra-eligible' : 'entra'}|${directoryScopeId.toLowerCase()}|${a.roleDefinitionId.toLowerCase()}|${a.principalId.toLowerCase()}`,
       principal: who.principal,
       scope: directoryScopeId,
-      access: { type, name: role.name, id: a.roleDefinitionId, actions: role.actions, notActions: role.notActions },
+      access: { type, name: role.name, id: a.roleDefinitionId, actions: role.actions },
       // Graph v1.0 does not say when a directory role assignment was made.
       since: null,
       lastUsedAt: who.lastUsedAt,
@@ -444,11 +441,11 @@ export class AzureStandingInventory implements StandingAccessInventory {
     while (next) {
       const url: string = next;
       const page = await this.run('list directory role definitions', () =>
-        this.http.graphCall<GraphPage<{ id: string; templateId?: string | null; displayName: string; rolePermissions?: { allowedResourceActions?: string[]; excludedResourceActions?: string[] | null }[] }>>('GET', url),
+        this.http.graphCall<GraphPage<{ id: string; templateId?: string | null; displayName: string; rolePermissions?: { allowedResourceActions?: string[] }[] }>>('GET', url),
       );
       for (const d of page.value ?? []) {
-        const excluded = (d.rolePermissions ?? []).flatMap((p) => p.excludedResourceActions ?? []);
-        const info = { name: d.displayName, actions: (d.rolePermissions ?? []).flatMap((p) => p.allowedResourceActions ?? []), notActions: excluded.length ? excluded : undefined };
+        // Allowed actions only; `excludedResourceActions` narrow them (see armRole).
+        const info: RoleInfo = { name: d.displayName, actions: (d.rolePermissions ?? []).flatMap((p) => p.allowedResourceActions ?? []) };
         out.set(d.id.toLowerCase(), info);
         if (d.templateId) out.set(d.templateId.toLowerCase(), info);
       }
