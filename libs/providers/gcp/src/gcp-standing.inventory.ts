@@ -105,8 +105,10 @@ export class GcpStandingInventory implements StandingAccessInventory {
     const seen = new Map<string, StandingAssignment>();
     for (const binding of bindings) {
       if (!binding.role) continue;
-      const own = parseBrokerBinding(binding) !== null;
-      if (!own && !judgeCondition(binding.condition?.expression, now).standing) continue;
+      const broker = parseBrokerBinding(binding);
+      const own = broker !== null;
+      // An expired binding (the broker's included, until its sweeper purges it) grants nothing.
+      if (broker ? broker.expiresAt.getTime() <= now.getTime() : !judgeCondition(binding.condition?.expression, now).standing) continue;
       const condition: StandingCondition | null = binding.condition
         ? { expression: binding.condition.expression ?? '', ...(binding.condition.title && { title: binding.condition.title }), ...(binding.condition.description && { description: binding.condition.description }) }
         : null;

@@ -62,4 +62,37 @@ describe(editPolicy.name, () => {
     expect(changed).toBe(true);
     expect(policy.bindings![0].condition!.expression).toBe(expiryExpression(later(90)));
   });
+
+  describe('standing members (discovery\'s remove and restore)', () => {
+    const standing = { role: 'roles/owner', members: ['user:a@example.com', 'user:b@example.com'] };
+    const conditional = { role: 'roles/owner', members: ['user:a@example.com'], condition: { title: 'after', expression: 'request.time > timestamp("2020-01-01T00:00:00Z")' } };
+    const detach = (member: string, condition: { expression: string; title?: string } | null = null): PolicyChange => ({ type: 'detach', role: 'roles/owner', member, condition });
+    const attach = (member: string, condition: { expression: string; title?: string } | null = null): PolicyChange => ({ type: 'attach', role: 'roles/owner', member, condition });
+
+    it('should take the member out of the unconditional binding only, and drop a binding left empty', () => {
+      const { policy, changed } = editPolicy(base([standing, conditional, own('g1', later(60))]), [detach('user:a@example.com')], NOW);
+      expect(changed).toBe(true);
+      expect(policy.bindings).toEqual([{ role: 'roles/owner', members: ['user:b@example.com'] }, conditional, own('g1', later(60))]);
+      const gone = editPolicy(base([conditional]), [detach('user:a@example.com', conditional.condition)], NOW);
+      expect(gone.policy.bindings).toEqual([]);
+    });
+
+    it('should make removing an absent member and restoring a present one no change', () => {
+      expect(editPolicy(base([standing]), [detach('user:c@example.com')], NOW).changed).toBe(false);
+      expect(editPolicy(base([standing]), [detach('user:a@example.com', conditional.condition)], NOW).changed).toBe(false);
+      expect(editPolicy(base([standing]), [attach('user:a@example.com')], NOW).changed).toBe(false);
+    });
+
+    it('should put the member back in its binding, or recreate the binding with its condition', () => {
+      expect(editPolicy(base([{ role: 'roles/owner', members: ['user:b@example.com'] }]), [attach('user:a@example.com')], NOW).policy.bindings).toEqual([{ role: 'roles/owner', members: ['user:b@example.com', 'user:a@example.com'] }]);
+      const recreated = editPolicy(base([standing]), [attach('user:a@example.com', conditional.condition)], NOW);
+      expect(recreated.policy.bindings).toEqual([standing, conditional]);
+      expect(recreated.policy.version).toBe(3);
+    });
+
+    it('should refuse a restore that would pass 1,500 principals', () => {
+      const full = base([{ role: 'roles/browser', members: Array.from({ length: 1500 }, (_, i) => `user:u${i}@example.com`) }]);
+      expect(editPolicy(full, [attach('user:a@example.com')], NOW).refusals[0]).toMatchObject({ kind: 'limit' });
+    });
+  });
 });
