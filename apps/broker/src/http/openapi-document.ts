@@ -24,6 +24,7 @@ export function buildOpenApiDocument(app: INestApplication, kinds: TargetKinds, 
       .addTag('grants', 'request, read, approve, deny and revoke grants')
       .addTag('audit', 'the hash-chained audit log, its verification and signed checkpoints')
       .addTag('access rules', 'the rules in force, dry runs and reloads')
+      .addTag('reviews', 'access reviews: campaigns over standing assignments and rule eligibility, decisions, the report and the rules patch')
       .addTag('system', 'health, metrics and this document')
       .build(),
     { operationIdFactory: operationId },
@@ -53,6 +54,17 @@ const OPERATION_IDS: Record<string, string> = {
   'PolicyController.get': 'getAccessRules',
   'PolicyController.evaluate': 'evaluateGrantRequest',
   'PolicyController.reload': 'reloadAccessRules',
+  'ReviewsController.definitions': 'listReviewDefinitions',
+  'ReviewsController.define': 'defineReviewCampaign',
+  'ReviewsController.start': 'startReviewCampaign',
+  'ReviewsController.list': 'listReviewCampaigns',
+  'ReviewsController.get': 'getReviewCampaign',
+  'ReviewsController.items': 'listReviewItems',
+  'ReviewsController.decideMany': 'decideReviewItems',
+  'ReviewsController.report': 'getReviewReport',
+  'ReviewsController.rulesPatch': 'getReviewRulesPatch',
+  'ReviewsController.item': 'getReviewItem',
+  'ReviewsController.decide': 'decideReviewItem',
   'HealthController.health': 'getHealth',
   'HealthController.scrape': 'getMetrics',
   'SystemController.docs': 'getOpenApiDocument',
