@@ -87,6 +87,9 @@ const EXTERNAL = [
   // each cloud's SDK: required only for a cloud in JIT_PROVIDERS (its adapter, bundled, is
   // evaluated on first use), and Google's reads its protos from beside its own files
   '@aws-sdk/*', '@smithy/*', '@azure/*', '@microsoft/*', '@google-cloud/*', 'google-gax', 'google-auth-library',
+  // Google's generated REST clients (Cloud Identity) and their runtime, whose transport loads its
+  // proxy agent and fetch fallback by dynamic import
+  '@googleapis/*', 'googleapis-common',
   // PGlite loads its WebAssembly and data files from its own folder
   '@electric-sql/*',
   // the OpenTelemetry SDK is loaded only with tracing on, and its pg instrumentation patches pg

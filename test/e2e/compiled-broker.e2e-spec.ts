@@ -90,7 +90,7 @@ describe('the compiled broker (npm run build, then node)', () => {
 
   it('should bundle the broker entry into one file that requires no package but those left out on purpose', () => {
     // scripts/build.mjs's EXTERNAL: the clouds' SDKs, PGlite, pg and OpenTelemetry, and Nest's optional packages.
-    const external = /^(@aws-sdk|@smithy|@azure|@microsoft|@google-cloud|@electric-sql|@opentelemetry)\/|^(google-gax|google-auth-library|pg|pg-native|class-validator|class-transformer)$|^@nestjs\/(microservices|websockets)(\/|$)|^@fastify\/static$/;
+    const external = /^(@aws-sdk|@smithy|@azure|@microsoft|@google-cloud|@googleapis|@electric-sql|@opentelemetry)\/|^(google-gax|google-auth-library|googleapis-common|pg|pg-native|class-validator|class-transformer)$|^@nestjs\/(microservices|websockets)(\/|$)|^@fastify\/static$/;
     const main = readFileSync(join(dist, 'apps/broker/src/main.js'), 'utf8');
     const loaded = [...main.matchAll(/\b(?:require|import)\("([^"]+)"\)/g)].map((m) => m[1]);
     const builtin = (id: string) => id.startsWith('node:') || builtinModules.includes(id);
@@ -177,6 +177,23 @@ describe('the compiled broker (npm run build, then node)', () => {
     // Granted in the cloud, not only recorded.
     expect(sim.holds(project, 'serviceAccount:deployer@compiled-broker.iam.gserviceaccount.com', 'roles/storage.objectViewer', new Date())).toBe(true);
     expect(output).toContain(serverUrl ? 'database=postgresql' : 'database=embedded PostgreSQL');
+
+    // gcp.group-membership: Google's generated Cloud Identity client, required from node_modules.
+    sim.groups.createGroup('compiled-team@example.com');
+    const joined = await fetch(`${url}/v1/grants`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        cloud: 'gcp',
+        principal: { type: 'user', id: 'user:dana@example.com' },
+        target: { kind: 'gcp.group-membership', group: 'compiled-team@example.com' },
+        duration: 'PT10M',
+        justification: 'the compiled broker adds a group member',
+      }),
+    });
+    const membership = (await joined.json()) as { state: string; expiresAt: string };
+    expect({ status: joined.status, state: membership.state }).toEqual({ status: 201, state: 'active' });
+    expect(sim.groups.member('compiled-team@example.com', 'dana@example.com')?.roles).toEqual([{ name: 'MEMBER', expireTime: new Date(membership.expiresAt) }]);
 
     child.kill('SIGTERM');
     const [code] = (await exited) as [number | null];
