@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { CloudAccessProvider } from '@jit/domain';
-import { AwsIamStsProvider } from '@jit/provider-aws';
+import { AwsIamStsProvider, BROKER_POLICY_NAME } from '@jit/provider-aws';
 import { AzureProvider } from '@jit/provider-azure';
 import { GcpIamBindingProvider, staticTokenClient } from '@jit/provider-gcp';
 import { AwsSimulator } from '@jit/sim-aws';
@@ -105,6 +105,43 @@ export function seedSandboxAzureStanding(azure: AzureSimulator): void {
   azure.seedPimAssignment({ surface: 'arm', scope: sub, roleDefinitionId: owner, principalId: s.activated, assignmentType: 'Activated', end: new Date(Date.now() + 4 * 3_600_000) });
 }
 
+/**
+ * Standing access in the sandbox's own AWS account, as discovery should see it: an admin user
+ * (AdministratorAccess, in use), a role holding AdministratorAccess never used, a read-only user,
+ * the Admins group (IAMFullAccess and an inline EC2 policy) with one member, and one grant the
+ * broker made (a `Jit…` statement in its `jit-broker-grants` policy on `batch-worker`, a role the
+ * sandbox does not reconcile), which discovery recognises and does not report.
+ */
+export function seedSandboxAwsStanding(aws: AwsSimulator): void {
+  const { account } = SANDBOX.aws;
+  const s = aws.iamSeeds;
+  const day = 86_400_000;
+  const allow = (statement: object) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Resource: '*', ...statement }] });
+  const admin = aws.createUser('ops-admin', { accountId: account });
+  s.attachPolicy(admin, 'arn:aws:iam::aws:policy/AdministratorAccess');
+  s.setPasswordLastUsed(admin, new Date(Date.now() - day));
+  s.setServiceLastAccessed(admin, 's3', new Date(Date.now() - day));
+  s.setServiceLastAccessed(admin, 'ec2', new Date(Date.now() - 3 * day));
+  s.attachPolicy(aws.createRole('legacy-admin', { accountId: account }), 'arn:aws:iam::aws:policy/AdministratorAccess');
+  const reader = aws.createUser('auditor-ro', { accountId: account });
+  s.attachPolicy(reader, 'arn:aws:iam::aws:policy/ReadOnlyAccess');
+  s.setServiceLastAccessed(reader, 'cloudtrail', new Date(Date.now() - 2 * day));
+  const admins = s.createGroup('Admins', { accountId: account });
+  s.attachPolicy(admins, 'arn:aws:iam::aws:policy/IAMFullAccess');
+  s.putInlinePolicy(admins, 'ec2-operations', allow({ Action: ['ec2:*'] }));
+  const dana = aws.createUser('dana', { accountId: account });
+  s.addToGroup(dana, admins);
+  s.setServiceLastAccessed(dana, 'iam', new Date(Date.now() - 40 * day));
+  const worker = aws.createRole('batch-worker', { accountId: account });
+  s.putInlinePolicy(worker, BROKER_POLICY_NAME, {
+    Version: '2012-10-17',
+    Statement: [{
+      Sid: 'Jit5a1d0c3e2b7f4e6a9c8d7b6a5f4e3d2c', Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::sandbox-reports/*'],
+      Condition: { DateLessThan: { 'aws:CurrentTime': new Date(Date.now() + 7 * day).toISOString().replace(/\.\d{3}Z$/, 'Z') } },
+    }],
+  });
+}
+
 export async function startSandboxClouds(simulatorsFile?: string): Promise<SandboxClouds> {
   // Two accounts: the broker's own (its long-term key is the simulator's user jit-broker there) and a
   // member account it reaches through JitBrokerMember, whose trust policy names the broker.
@@ -119,6 +156,7 @@ export async function startSandboxClouds(simulatorsFile?: string): Promise<Sandb
     aws.createRole(SANDBOX.aws.assumable, { accountId, maxSessionDuration: 43200 });
     aws.createUser(SANDBOX.aws.user, { accountId });
   }
+  seedSandboxAwsStanding(aws);
 
   const gcp = await GcpSimulator.start({ port: 0, token: SANDBOX.gcp.token });
   gcp.createProject(SANDBOX.gcp.project);

@@ -1,6 +1,7 @@
 import { ProviderError, StandingAccessInventory, StandingAssignment } from '@jit/domain';
 import { BROKER_POLICY_NAME } from '@jit/provider-aws';
 import { AwsSimulator } from '@jit/sim-aws';
+import { seedSandboxAwsStanding } from '../../../apps/sandbox/src/sandbox-clouds';
 import { awsGrantSpec } from './aws-grant-spec';
 import { awsTestProvider } from './aws-test-provider';
 
@@ -233,5 +234,24 @@ describe('AWS standing-access inventory (discovery)', () => {
     await expect(inventory.remove(listed)).rejects.toMatchObject({ kind: 'terminal', options: { code: 'ChangedSinceScan' } });
     expect(Object.keys(sim.inlinePolicies(user))).toEqual(['p']);
     await expect(inventory.remove({ ...listed, locator: { mechanism: 'managed', account: OWN } })).rejects.toMatchObject({ kind: 'invalid', options: { field: 'locator' } });
+  });
+});
+
+/** What a new user scanning the sandbox finds in AWS (apps/sandbox's seedSandboxAwsStanding). */
+describe('AWS standing-access inventory of the sandbox estate', () => {
+  it('should find the admin user, the unused admin role, the read-only user and the group member, and recognise the broker\'s grant', async () => {
+    const sim = await AwsSimulator.start({ port: 0 });
+    try {
+      seedSandboxAwsStanding(sim);
+      const { assignments } = await scan(awsTestProvider(sim, { inventory: { accessAdvisor: { firstPollMs: 1, maxPollMs: 5 } } }).standingInventory(), OWN);
+      expect(find(assignments, arn('user', 'ops-admin'), 'AdministratorAccess')).toMatchObject({ neverUsed: false, usage: { used: ['ec2', 's3'] }, principal: { human: true } });
+      expect(find(assignments, arn('role', 'legacy-admin'), 'AdministratorAccess')).toMatchObject({ neverUsed: true, lastUsedAt: null });
+      expect(find(assignments, arn('user', 'auditor-ro'), 'ReadOnlyAccess')).toMatchObject({ access: { type: 'aws.managed-policy' }, usage: { used: ['cloudtrail'] } });
+      expect(find(assignments, arn('user', 'dana'), 'Admins')!.access.actions).toEqual(expect.arrayContaining(['iam:*', 'ec2:*']));
+      const broker = assignments.filter((a) => a.brokerOwned);
+      expect(broker.map((a) => [a.principal.id, a.access.name, a.removable])).toEqual([[arn('role', 'batch-worker'), BROKER_POLICY_NAME, false]]);
+    } finally {
+      await sim.close();
+    }
   });
 });
