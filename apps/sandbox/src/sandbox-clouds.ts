@@ -9,7 +9,24 @@ import { GcpSimulator } from '@jit/sim-gcp';
 
 /** The sandbox's simulated estate: fixed ids so the printed walk-through works on every run. */
 export const SANDBOX = {
-  aws: { account: '123456789012', memberAccount: '111111111111', memberRole: 'JitBrokerMember', role: 'ci-deployer', assumable: 'deploy', user: 'alice' },
+  aws: {
+    account: '123456789012',
+    memberAccount: '111111111111',
+    memberRole: 'JitBrokerMember',
+    role: 'ci-deployer',
+    assumable: 'deploy',
+    user: 'alice',
+    /** IAM Identity Center in the management account (the broker's): fixed ids so rules and the walk-through can name them. */
+    identityCenter: {
+      instanceId: 'ssoins-7223000000000001',
+      identityStoreId: 'd-9067000001',
+      organizationalUnit: 'ou-sbx0-workloads',
+      accounts: ['111111111111', '222222222222', '333333333333'],
+      users: { alice: '9067000001-aaaaaaaa-0000-4000-8000-00000000000a', bob: '9067000001-bbbbbbbb-0000-4000-8000-00000000000b' },
+      group: { name: 'sre', id: '9067000001-cccccccc-0000-4000-8000-00000000000c' },
+      permissionSet: 'ReadOnly',
+    },
+  },
   gcp: { project: 'sandbox-project', projectNumber: '100000000001', folder: '100', organization: '1', token: 'sandbox-token', group: 'sandbox-oncall@sandbox.example' },
   azure: {
     clientId: 'a0a0a0a0-0000-4000-8000-00000000000a',
@@ -142,6 +159,29 @@ export function seedSandboxAwsStanding(aws: AwsSimulator): void {
   });
 }
 
+/**
+ * IAM Identity Center for `aws.permission-set`: the organization's Workloads OU with three accounts
+ * (the member account among them), the users alice and bob (the company IdP's) with bob in the
+ * group sre, and the permission set ReadOnly (AWS managed ReadOnlyAccess, one-hour sessions), not
+ * assigned anywhere.
+ */
+export function seedSandboxIdentityCenter(aws: AwsSimulator): void {
+  const idc = SANDBOX.aws.identityCenter;
+  aws.identityCenter.useInstance({ instanceId: idc.instanceId, identityStoreId: idc.identityStoreId });
+  const ou = aws.organization.createOrganizationalUnit('Workloads', undefined, idc.organizationalUnit);
+  idc.accounts.forEach((id, i) => aws.organization.createAccount({ id, name: ['member', 'staging', 'playground'][i], parentId: ou }));
+  aws.identityCenter.createUser({ userName: 'alice', userId: idc.users.alice, displayName: 'Alice Developer', givenName: 'Alice', familyName: 'Developer', email: 'alice@example.com' });
+  aws.identityCenter.createUser({ userName: 'bob', userId: idc.users.bob, displayName: 'Bob SRE', givenName: 'Bob', familyName: 'SRE', email: 'bob@example.com' });
+  aws.identityCenter.createGroup({ displayName: idc.group.name, groupId: idc.group.id, description: 'Site reliability engineers' });
+  aws.identityCenter.addToGroup(idc.group.id, idc.users.bob);
+  aws.identityCenter.createPermissionSet({
+    name: idc.permissionSet,
+    description: 'Read-only access to every service',
+    sessionDuration: 'PT1H',
+    managedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+  });
+}
+
 export async function startSandboxClouds(simulatorsFile?: string): Promise<SandboxClouds> {
   // Two accounts: the broker's own (its long-term key is the simulator's user jit-broker there) and a
   // member account it reaches through JitBrokerMember, whose trust policy names the broker.
@@ -156,6 +196,7 @@ export async function startSandboxClouds(simulatorsFile?: string): Promise<Sandb
     aws.createRole(SANDBOX.aws.assumable, { accountId, maxSessionDuration: 43200 });
     aws.createUser(SANDBOX.aws.user, { accountId });
   }
+  seedSandboxIdentityCenter(aws);
   seedSandboxAwsStanding(aws);
 
   const gcp = await GcpSimulator.start({ port: 0, token: SANDBOX.gcp.token });
