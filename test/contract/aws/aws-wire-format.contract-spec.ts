@@ -120,6 +120,45 @@ describe('AWS wire format against the botocore models', () => {
     expect(sim.requests().flatMap(checkRequest)).toEqual([]);
   });
 
+  it('should send only modeled members for every call discovery\'s inventory makes (scan, remove, restore), with modeled error codes', async () => {
+    const seeds = sim.iamSeeds;
+    const group = seeds.createGroup('wire-admins');
+    seeds.attachPolicy(group, 'arn:aws:iam::aws:policy/IAMFullAccess');
+    const user = sim.createUser('wire-discovered');
+    seeds.addToGroup(user, group);
+    seeds.putInlinePolicy(user, 'wire-inline', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] });
+    seeds.attachPolicy(sim.createRole('wire-discovered-role'), seeds.createPolicy('wire-policy', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ec2:*', Resource: '*' }] }));
+    const inventory = awsTestProvider(sim, { inventory: { pageSize: 3, accessAdvisor: { firstPollMs: 1, maxPollMs: 5 } } }).standingInventory();
+    sim.clearRequests();
+    const found = [];
+    let cursor: string | null = null;
+    do {
+      const page = await inventory.page('123456789012', cursor);
+      found.push(...page.assignments);
+      cursor = page.cursor;
+    } while (cursor);
+    const mine = found.filter((a) => ['wire-discovered', 'wire-discovered-role', 'wire-admins'].includes(a.principal.displayName ?? ''));
+    expect(mine.map((a) => a.access.type).sort()).toEqual(['aws.group-membership', 'aws.inline-policy', 'aws.managed-policy', 'aws.managed-policy']);
+    for (const a of mine) {
+      await inventory.remove(a);
+      await inventory.remove(a);
+      await inventory.restore(a);
+    }
+    const actions = new Set(sim.requests().map((r) => r.action));
+    for (const a of ['GetAccountAuthorizationDetails', 'GenerateServiceLastAccessedDetails', 'GetServiceLastAccessedDetails', 'GetUser', 'DetachRolePolicy', 'AttachRolePolicy', 'DetachGroupPolicy', 'AttachGroupPolicy', 'GetUserPolicy', 'DeleteUserPolicy', 'PutUserPolicy', 'RemoveUserFromGroup', 'AddUserToGroup']) {
+      expect(actions).toContain(a);
+    }
+    expect(sim.requests().flatMap(checkRequest)).toEqual([]);
+    // Removing what is already gone answers NoSuchEntity with the operation's modeled status.
+    const errors = sim.requests().filter((r) => r.errorCode);
+    expect(errors.length).toBeGreaterThan(0);
+    for (const r of errors) {
+      const model = models[r.service];
+      const declared = (model.operations[r.action].errors ?? []).map((e) => model.shapes[e.shape].error!).find((e) => e.code === r.errorCode);
+      expect([r.action, declared?.httpStatusCode]).toEqual([r.action, r.status]);
+    }
+  });
+
   it('should answer errors with the code and HTTP status the model declares for the operation', async () => {
     sim.createRole('errors-role');
     sim.clearRequests();
