@@ -273,6 +273,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
       const index = await this.pimIndex(`${ARM_PART}${scope}`, !cursor, () => this.armScheduleIndex(scope, filter));
       const url = cursor?.next ?? armUrl(scope, 'roleAssignments', undefined, '', filter);
       const { body } = await this.run('list role assignments', () => this.http.armCall<ArmList<ArmRoleAssignment>>('GET', url));
+      await this.prefetch((body.value ?? []).map((a) => a.properties), scope);
       const assignments: StandingAssignment[] = [];
       for (const a of body.value ?? []) {
         if (!within(a.properties.scope, scope)) continue;
@@ -284,6 +285,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
       return { assignments, cursor: JSON.stringify(next) };
     }
     const { body } = await this.run('list PIM eligibility schedules', () => this.http.armCall<ArmList<ArmSchedule>>('GET', cursor.next));
+    await this.prefetch((body.value ?? []).map((x) => x.properties), scope);
     const assignments: StandingAssignment[] = [];
     for (const s of body.value ?? []) {
       const p = s.properties;
@@ -387,6 +389,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
       const index = await this.pimIndex(`${ENTRA_PART}${this.options.tenantId}`, !cursor, () => this.directoryScheduleIndex());
       const url = cursor?.next ?? '/roleManagement/directory/roleAssignments?$expand=principal';
       const page = await this.run('list directory role assignments', () => this.http.graphCall<GraphPage<GraphRoleAssignment>>('GET', url));
+      await this.prefetchDirectory(page.value ?? []);
       const assignments: StandingAssignment[] = [];
       for (const a of page.value ?? []) {
         if (index.timeBound.has(a.id)) continue;
@@ -397,6 +400,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
       return { assignments, cursor: JSON.stringify(next) };
     }
     const page = await this.run('list directory role eligibility schedules', () => this.http.graphCall<GraphPage<GraphEligibility>>('GET', cursor.next));
+    await this.prefetchDirectory(page.value ?? []);
     const assignments: StandingAssignment[] = [];
     for (const e of page.value ?? []) {
       if (e.status && e.status !== 'Provisioned') continue;
@@ -529,6 +533,17 @@ export class AzureStandingInventory implements StandingAccessInventory {
 
   // Shared.
 
+  /** A page's role definitions and principals, read a few at a time (each once: the caches share reads) before the page is built in order. */
+  private async prefetch(items: { scope: string; roleDefinitionId: string; principalId: string; principalType?: string | null }[], scope: string): Promise<void> {
+    const mine = items.filter((p) => within(p.scope, scope));
+    await inBatches(mine, (p) => this.armRole(p.roleDefinitionId, p.scope));
+    await inBatches(mine, (p) => this.principalOf(p.principalId, p.principalType ?? 'Unknown'));
+  }
+
+  private async prefetchDirectory(items: GraphRoleAssignment[]): Promise<void> {
+    await inBatches(items, (a) => this.principalOf(a.principalId, principalTypeOf(a.principal), a.principal ?? undefined));
+  }
+
   private pimIndex(part: string, fresh: boolean, load: () => Promise<PimIndex>): Promise<PimIndex> {
     return this.pim.get(part, load, fresh);
   }
@@ -555,6 +570,13 @@ export class AzureStandingInventory implements StandingAccessInventory {
       throw toProviderError(e, `Azure discovery: ${what}`);
     }
   }
+}
+
+/** Lookups at most this many at a time per page: well inside ARM's and Graph's per-tenant read limits. */
+const LOOKUP_CONCURRENCY = 8;
+
+async function inBatches<T>(items: T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += LOOKUP_CONCURRENCY) await Promise.all(items.slice(i, i + LOOKUP_CONCURRENCY).map(fn));
 }
 
 /** Lookups shared by the pages of a scan, re-read once stale; concurrent callers share one read. */
