@@ -4,16 +4,16 @@ import {
   DescribeAccountAssignmentDeletionStatusCommand, DescribePermissionSetCommand, DescribePermissionSetProvisioningStatusCommand,
   GetInlinePolicyForPermissionSetCommand, ListAccountAssignmentsCommand, ListAccountsForProvisionedPermissionSetCommand, ListInstancesCommand,
   ListManagedPoliciesInPermissionSetCommand, ListPermissionSetsCommand, ListPermissionSetsProvisionedToAccountCommand, ListTagsForResourceCommand,
-  ProvisionPermissionSetCommand, PutInlinePolicyToPermissionSetCommand, SSOAdminClient, TagResourceCommand, paginateListAccountAssignments,
+  ProvisionPermissionSetCommand, PutInlinePolicyToPermissionSetCommand, SSOAdminClient, TagResourceCommand, UpdatePermissionSetCommand, paginateListAccountAssignments,
   paginateListPermissionSets,
 } from '@aws-sdk/client-sso-admin';
 import {
-  DescribeGroupCommand, DescribeUserCommand, GetGroupIdCommand, GetUserIdCommand, IdentitystoreClient, ListGroupMembershipsCommand, ListGroupsCommand,
-  ListUsersCommand, paginateListUsers,
+  DescribeGroupCommand, DescribeUserCommand, GetGroupIdCommand, GetGroupMembershipIdCommand, GetUserIdCommand, IdentitystoreClient, IsMemberInGroupsCommand,
+  ListGroupMembershipsCommand, ListGroupMembershipsForMemberCommand, ListGroupsCommand, ListUsersCommand, paginateListUsers,
 } from '@aws-sdk/client-identitystore';
 import {
-  DescribeAccountCommand, DescribeOrganizationCommand, ListAccountsCommand, ListAccountsForParentCommand, ListChildrenCommand,
-  ListOrganizationalUnitsForParentCommand, ListRootsCommand, OrganizationsClient, paginateListAccounts,
+  DescribeAccountCommand, DescribeOrganizationCommand, DescribeOrganizationalUnitCommand, ListAccountsCommand, ListAccountsForParentCommand, ListChildrenCommand,
+  ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListRootsCommand, OrganizationsClient, paginateListAccounts,
 } from '@aws-sdk/client-organizations';
 import { AwsSimulator } from '@jit/sim-aws';
 import { checkCall } from './aws-json-models';
@@ -265,6 +265,31 @@ describe('IAM Identity Center, Identity Store and Organizations simulator (real 
       expect(latest.PermissionSets).toEqual([arn]);
     });
 
+    it('should treat a repeated creation as done, refuse malformed provisioning and updates, and not know a made-up request id', async () => {
+      const account = sim.organization.createAccount({ name: 'edge' });
+      const user = sim.identityCenter.createUser({ userName: 'gina' });
+      const arn = sim.identityCenter.createPermissionSet({ name: 'Edge' });
+      expect((await assign(account, arn, 'USER', user)).last.Status).toBe('SUCCEEDED');
+      expect((await assign(account, arn, 'USER', user)).last.Status).toBe('SUCCEEDED');
+      expect(sim.identityCenter.assignments()).toHaveLength(1);
+      const noTarget = await failure(sso.send(new ProvisionPermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn, TargetType: 'AWS_ACCOUNT' })));
+      expect(noTarget).toMatchObject({ name: 'ValidationException' });
+      const both = await failure(sso.send(new ProvisionPermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn, TargetType: 'ALL_PROVISIONED_ACCOUNTS', TargetId: account })));
+      expect(both).toMatchObject({ name: 'ValidationException' });
+      const update = await failure(sso.send(new UpdatePermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn, SessionDuration: 'PT13H' })));
+      expect(update).toMatchObject({ name: 'ValidationException' });
+      await sso.send(new UpdatePermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn, SessionDuration: 'PT8H' }));
+      expect(sim.identityCenter.permissionSet(arn)!.sessionDuration).toBe('PT8H');
+      // The change reaches the account's role only when provisioned again.
+      expect(sim.identityCenter.provisioned()[0].upToDate).toBe(false);
+      const unknown = await failure(
+        sso.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: instanceArn, AccountAssignmentCreationRequestId: '00000000-0000-4000-8000-000000000000' })),
+      );
+      expect(unknown).toMatchObject({ name: 'ResourceNotFoundException' });
+      const otherInstance = await failure(sso.send(new ListPermissionSetsCommand({ InstanceArn: 'arn:aws:sso:::instance/ssoins-0000000000000000' })));
+      expect(otherInstance).toMatchObject({ name: 'ResourceNotFoundException' });
+    });
+
     it('should answer ServiceQuotaExceededException past the permission sets per instance and per account quotas', async () => {
       sim.identityCenter.setQuotas({ permissionSetsPerInstance: 2, permissionSetsProvisionedPerAccount: 1 });
       const a = sim.identityCenter.createPermissionSet({ name: 'A' });
@@ -432,6 +457,26 @@ describe('IAM Identity Center, Identity Store and Organizations simulator (real 
       expect(range).toMatchObject({ name: 'ValidationException' });
     });
 
+    it('should find by external id and answer membership questions', async () => {
+      const user = sim.identityCenter.createUser({ userName: 'ext', externalId: { issuer: 'https://idp.example', id: 'e-1' } });
+      const group = sim.identityCenter.createGroup({ displayName: 'ext-group' });
+      const other = sim.identityCenter.createGroup({ displayName: 'other-group' });
+      const membership = sim.identityCenter.addToGroup(group, user);
+      const found = await ids.send(new GetUserIdCommand({ IdentityStoreId: storeId, AlternateIdentifier: { ExternalId: { Issuer: 'https://idp.example', Id: 'e-1' } } }));
+      expect(found.UserId).toBe(user);
+      const id = await ids.send(new GetGroupMembershipIdCommand({ IdentityStoreId: storeId, GroupId: group, MemberId: { UserId: user } }));
+      expect(id.MembershipId).toBe(membership);
+      const answer = await ids.send(new IsMemberInGroupsCommand({ IdentityStoreId: storeId, MemberId: { UserId: user }, GroupIds: [group, other] }));
+      expect(answer.Results!.map((r) => r.MembershipExists)).toEqual([true, false]);
+      const forMember = await ids.send(new ListGroupMembershipsForMemberCommand({ IdentityStoreId: storeId, MemberId: { UserId: user } }));
+      expect(forMember.GroupMemberships!.map((m) => m.GroupId)).toEqual([group]);
+      const both = await failure(ids.send(new GetUserIdCommand({
+        IdentityStoreId: storeId,
+        AlternateIdentifier: { ExternalId: { Issuer: 'https://idp.example', Id: 'e-1' }, UniqueAttribute: { AttributePath: 'userName', AttributeValue: 'ext' } } as never,
+      })));
+      expect(both).toMatchObject({ name: 'ValidationException' });
+    });
+
     it('should page ListUsers as the SDK paginator reads it', async () => {
       for (let i = 0; i < 5; i++) sim.identityCenter.createUser({ userName: `user${i}` });
       const pages: string[][] = [];
@@ -474,6 +519,17 @@ describe('IAM Identity Center, Identity Store and Organizations simulator (real 
       expect(token).toMatchObject({ name: 'InvalidInputException', Reason: 'INVALID_NEXT_TOKEN' });
       sim.inject({ throttle: 1 });
       expect(await failure(org.send(new ListRootsCommand({})))).toMatchObject({ name: 'TooManyRequestsException' });
+    });
+
+    it('should describe an OU and name each child\'s parent', async () => {
+      const ou = sim.organization.createOrganizationalUnit('parent');
+      const child = sim.organization.createOrganizationalUnit('child', ou);
+      const account = sim.organization.createAccount({ name: 'leaf', parentId: child });
+      expect((await org.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: child }))).OrganizationalUnit).toMatchObject({ Id: child, Name: 'child' });
+      expect((await org.send(new ListParentsCommand({ ChildId: account }))).Parents).toEqual([{ Id: child, Type: 'ORGANIZATIONAL_UNIT' }]);
+      expect((await org.send(new ListParentsCommand({ ChildId: ou }))).Parents).toEqual([{ Id: sim.organization.rootId, Type: 'ROOT' }]);
+      expect(await failure(org.send(new ListParentsCommand({ ChildId: '999999999999' })))).toMatchObject({ name: 'ChildNotFoundException' });
+      expect(await failure(org.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: 'ou-abcd-abcdefgh' })))).toMatchObject({ name: 'OrganizationalUnitNotFoundException' });
     });
 
     it('should page ListAccounts by at most 20', async () => {
