@@ -59,7 +59,7 @@ describe('aws.permission-set through the broker', () => {
       credentials: { accessKeyId: 'AKIAJITBROKERTEST000', secretAccessKey: 'test-secret' },
       retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 4 },
     });
-    t = await startTestBroker({ JIT_POLICY_FILE: join(dir, 'rules.yaml') }, { providers: [aws] });
+    t = await startTestBroker({ JIT_POLICY_FILE: join(dir, 'rules.yaml'), JIT_RECONCILE_INTERVAL: 'PT10S' }, { providers: [aws] });
   });
   afterAll(async () => {
     await t?.close();
@@ -122,4 +122,22 @@ describe('aws.permission-set through the broker', () => {
     expect(state).toBe('expired');
     expect(held()).toEqual([]);
   });
+
+  it('should find and remove, by reconciliation, an assignment that reappeared in an account whose grant has ended', async () => {
+    const res = await t.http.post('/v1/grants').set(t.as('alice')).send(request({ permissionSet: 'ReadOnly', accounts: ['333333333333'] }, 'PT2S')).expect(201);
+    const setArn = res.body.target.permissionSet as string;
+    let state = res.body.state as string;
+    for (const deadline = Date.now() + 20_000; state !== 'expired' && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 500));
+      state = (await t.http.get(`/v1/grants/${res.body.id}`).set(t.as('alice')).expect(200)).body.state;
+    }
+    expect(state).toBe('expired');
+    // A stale write (another replica, a restore) brings the assignment back after the grant ended.
+    sim.identityCenter.assign({ accountId: '333333333333', permissionSetArn: setArn, principalType: 'GROUP', principalId: groupId });
+    expect(held()).toEqual(['333333333333']);
+    for (const deadline = Date.now() + 40_000; held().length && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 500));
+    expect(held()).toEqual([]);
+    const audit = await t.http.get('/v1/audit').query({ type: 'reconcile.orphan_removed', cloud: 'aws' }).set(t.as('auditor')).expect(200);
+    expect(JSON.stringify(audit.body.items)).toContain('333333333333');
+  }, 60_000);
 });
