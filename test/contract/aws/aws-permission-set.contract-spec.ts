@@ -260,4 +260,25 @@ describe('aws.permission-set: Identity Center account assignments', () => {
     await provider.revoke(s, { overlapping: [], early: true });
     expect(held()).toEqual(['111111111111']);
   });
+
+  it('should grant one request for an OU of 40 accounts within one provider call, and remove all 40', async () => {
+    const big = sim.organization.createOrganizationalUnit('Fleet');
+    const fleet = Array.from({ length: 40 }, (_, i) => sim.organization.createAccount({ name: `fleet-${i}`, id: String(600000000000 + i), parentId: big }));
+    // Each creation and deletion settles at its second status poll (the simulator's default: IN_PROGRESS once, or a second).
+    const s = await spec(platform, { kind: 'aws.permission-set', permissionSet: 'ReadOnly', organizationalUnit: big });
+    expect(s.target.accounts).toEqual([...fleet].sort());
+    const started = Date.now();
+    const outcome = await provider.grant(s, { overlapping: [] });
+    const grantMs = Date.now() - started;
+    expect(Object.values(outcome.providerRef.accounts as Record<string, string>)).toEqual(Array(40).fill('created'));
+    expect(held().filter((a) => fleet.includes(a))).toHaveLength(40);
+    const revokeStarted = Date.now();
+    await provider.revoke(s, { overlapping: [], early: true });
+    const revokeMs = Date.now() - revokeStarted;
+    expect(held().filter((a) => fleet.includes(a))).toEqual([]);
+    // Well inside JIT_PROVIDER_TIMEOUT's default of 30 s, eight assignments at a time.
+    expect(grantMs).toBeLessThan(20_000);
+    expect(revokeMs).toBeLessThan(20_000);
+    process.stdout.write(`aws.permission-set, 40 accounts: grant ${grantMs} ms, revoke ${revokeMs} ms\n`);
+  }, 60_000);
 });
