@@ -1,6 +1,7 @@
-// The v1 module alone, not the package's index, which also loads v1beta1 (the package has no
-// exports map; this is its file as published).
-import { cloudidentity_v1 } from '@googleapis/cloudidentity/build/v1';
+// Types only here: the client (the v1 module alone, not the package's index, which also loads
+// v1beta1; the package has no exports map) is loaded on the first gcp.group-membership call, so a
+// broker that never grants one does not pay its 0.3 s and 5 MiB at start (issue 13 point 1).
+import type { cloudidentity_v1 } from '@googleapis/cloudidentity/build/v1';
 import { AuthClient, GoogleAuth } from 'google-auth-library';
 import { withTimeout } from '@jit/resilience';
 import { GcpProviderOptions } from './gcp-provider.options';
@@ -48,25 +49,32 @@ function settled<T>(operation: cloudidentity_v1.Schema$Operation, what: string):
  * adapter's deadline and no retry of its own: the caller's retry loop classifies and backs off.
  */
 export class CloudIdentityGateway {
-  private readonly client: cloudidentity_v1.Cloudidentity;
+  private client?: Promise<cloudidentity_v1.Cloudidentity>;
+  private readonly auth: AuthClient | GoogleAuth;
+  private readonly rootUrl: string;
   private readonly timeoutMs: number;
 
   constructor(options: GcpProviderOptions) {
     const endpoint = options.cloudIdentityEndpoint ?? options.endpoint;
-    const auth: AuthClient | GoogleAuth =
+    this.auth =
       options.authClient ??
       (options.accessToken === undefined ? new GoogleAuth({ scopes: [CLOUD_IDENTITY_GROUPS_SCOPE] }) : staticTokenClient(options.accessToken));
-    this.client = new cloudidentity_v1.Cloudidentity({
-      auth: auth as cloudidentity_v1.Options['auth'],
-      rootUrl: endpoint ? `${endpoint.protocol}://${endpoint.host}:${endpoint.port}/` : GOOGLE_ROOT_URL,
-    });
+    this.rootUrl = endpoint ? `${endpoint.protocol}://${endpoint.host}:${endpoint.port}/` : GOOGLE_ROOT_URL;
     this.timeoutMs = options.callTimeoutMs ?? 30_000;
+  }
+
+  /** The generated client, loaded and built once, on first use. */
+  private api(): Promise<cloudidentity_v1.Cloudidentity> {
+    this.client ??= import('@googleapis/cloudidentity/build/v1').then(
+      ({ cloudidentity_v1: v1 }) => new v1.Cloudidentity({ auth: this.auth as cloudidentity_v1.Options['auth'], rootUrl: this.rootUrl }),
+    );
+    return this.client;
   }
 
   /** `groups/<id>` of the group with this email, or null when Cloud Identity knows none (or the broker may not see it). */
   async groupName(email: string, signal?: AbortSignal): Promise<string | null> {
     try {
-      const { data } = await this.call((o) => this.client.groups.lookup({ 'groupKey.id': email }, o), signal);
+      const { data } = await this.call((o, api) => api.groups.lookup({ 'groupKey.id': email }, o), signal);
       return data.name ?? null;
     } catch (e) {
       const error = classify(e);
@@ -78,7 +86,7 @@ export class CloudIdentityGateway {
   /** `groups/<g>/memberships/<m>` of the member with this email in the group, or null. */
   async membershipName(group: string, memberEmail: string, signal?: AbortSignal): Promise<string | null> {
     try {
-      const { data } = await this.call((o) => this.client.groups.memberships.lookup({ parent: group, 'memberKey.id': memberEmail }, o), signal);
+      const { data } = await this.call((o, api) => api.groups.memberships.lookup({ parent: group, 'memberKey.id': memberEmail }, o), signal);
       return data.name ?? null;
     } catch (e) {
       const error = classify(e);
@@ -90,7 +98,7 @@ export class CloudIdentityGateway {
   /** The membership, or null when it is gone (deleted, or past its expiry). */
   async membership(name: string, signal?: AbortSignal): Promise<Membership | null> {
     try {
-      const { data } = await this.call((o) => this.client.groups.memberships.get({ name }, o), signal);
+      const { data } = await this.call((o, api) => api.groups.memberships.get({ name }, o), signal);
       return data;
     } catch (e) {
       const error = classify(e);
@@ -110,7 +118,7 @@ export class CloudIdentityGateway {
       roles: [{ name: 'MEMBER', expiryDetail: { expireTime: expireTime.toISOString() } }],
     };
     try {
-      const { data } = await this.call((o) => this.client.groups.memberships.create({ parent: group, requestBody }, o), signal);
+      const { data } = await this.call((o, api) => api.groups.memberships.create({ parent: group, requestBody }, o), signal);
       return settled<Membership>(data, `adding ${memberEmail} to ${group}`) ?? null;
     } catch (e) {
       throw classify(e);
@@ -123,7 +131,7 @@ export class CloudIdentityGateway {
       updateRolesParams: [{ fieldMask: 'expiryDetail.expireTime', membershipRole: { name: 'MEMBER', expiryDetail: { expireTime: expireTime.toISOString() } } }],
     };
     try {
-      const { data } = await this.call((o) => this.client.groups.memberships.modifyMembershipRoles({ name, requestBody }, o), signal);
+      const { data } = await this.call((o, api) => api.groups.memberships.modifyMembershipRoles({ name, requestBody }, o), signal);
       return data.membership ?? null;
     } catch (e) {
       throw classify(e);
@@ -133,7 +141,7 @@ export class CloudIdentityGateway {
   /** Deletes the membership; a membership already gone is done. */
   async deleteMembership(name: string, signal?: AbortSignal): Promise<void> {
     try {
-      const { data } = await this.call((o) => this.client.groups.memberships.delete({ name }, o), signal);
+      const { data } = await this.call((o, api) => api.groups.memberships.delete({ name }, o), signal);
       settled(data, `removing ${name}`);
     } catch (e) {
       const error = classify(e);
@@ -151,7 +159,7 @@ export class CloudIdentityGateway {
       const page = await once(async () => {
         try {
           const { data } = await this.call(
-            (o) => this.client.groups.memberships.list({ parent: group, view: 'FULL', pageSize: LIST_PAGE_SIZE, ...(token && { pageToken: token }) }, o),
+            (o, api) => api.groups.memberships.list({ parent: group, view: 'FULL', pageSize: LIST_PAGE_SIZE, ...(token && { pageToken: token }) }, o),
             signal,
           );
           return data;
@@ -167,19 +175,18 @@ export class CloudIdentityGateway {
   /** Obtains an access token: proves the credentials work without reading any group. */
   async checkCredentials(): Promise<void> {
     try {
-      const auth = this.client.context._options.auth;
-      if (auth && typeof auth === 'object' && 'getAccessToken' in auth) await (auth as { getAccessToken(): Promise<unknown> }).getAccessToken();
+      await this.auth.getAccessToken();
     } catch (e) {
       throw new GatewayError('terminal', 'UNAUTHENTICATED', `no usable GCP credentials: ${e instanceof Error ? e.message : String(e)}`, e);
     }
   }
 
   /** The adapter's deadline and the caller's signal on one call; the client's own retries are off. */
-  private call<T>(start: (options: { retry: false; signal: AbortSignal }) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private call<T>(start: (options: { retry: false; signal: AbortSignal }, api: cloudidentity_v1.Cloudidentity) => Promise<T>, signal?: AbortSignal): Promise<T> {
     signal?.throwIfAborted();
     return withTimeout(
       this.timeoutMs,
-      (aborted) => start({ retry: false, signal: aborted }),
+      async (aborted) => start({ retry: false, signal: aborted }, await this.api()),
       () => new GatewayError('transient', 'DEADLINE_EXCEEDED', `no answer within ${this.timeoutMs} ms`),
       signal,
     );
