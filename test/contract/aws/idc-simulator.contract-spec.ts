@@ -395,6 +395,17 @@ describe('IAM Identity Center, Identity Store and Organizations simulator (real 
       expect(await failure(orgAsMember.send(new ListAccountsCommand({})))).toMatchObject({ name: 'AccessDeniedException' });
       sim.organization.registerDelegatedAdministrator(member);
       expect((await asMember.send(new ListInstancesCommand({}))).Instances).toHaveLength(1);
+      // A delegated administrator manages every account's access but the management account's.
+      const arn = sim.identityCenter.createPermissionSet({ name: 'Delegated' });
+      const user = sim.identityCenter.createUser({ userName: 'delegate' });
+      const onManagement = await failure(asMember.send(new CreateAccountAssignmentCommand({
+        InstanceArn: instanceArn, TargetId: '123456789012', TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'USER', PrincipalId: user,
+      })));
+      expect(onManagement).toMatchObject({ name: 'AccessDeniedException' });
+      const onMember = await asMember.send(new CreateAccountAssignmentCommand({
+        InstanceArn: instanceArn, TargetId: member, TargetType: 'AWS_ACCOUNT', PermissionSetArn: arn, PrincipalType: 'USER', PrincipalId: user,
+      }));
+      expect(onMember.AccountAssignmentCreationStatus!.Status).toBe('IN_PROGRESS');
       expect((await orgAsMember.send(new ListAccountsCommand({}))).Accounts!.length).toBeGreaterThan(1);
       asMember.destroy();
       orgAsMember.destroy();

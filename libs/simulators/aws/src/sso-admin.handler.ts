@@ -69,6 +69,12 @@ export function ssoAdminHandlers(store: IdentityCenterStore): Record<string, Jso
       throw idcError.accessDenied(`User: ${call.callerArn} is not authorized to perform: sso:${call.operation} on resource: ${resource}`);
     }
   };
+  // A delegated administrator may not manage access to the management account itself.
+  const denyDelegatedOnManagement = (call: JsonCall, accountId: string) => {
+    if (call.accountId !== store.ownerAccountId && accountId === store.ownerAccountId) {
+      throw idcError.accessDenied(`User: ${call.callerArn} is not authorized to perform: sso:${call.operation} on the management account ${accountId} as a delegated administrator`);
+    }
+  };
   const ps = (input: { InstanceArn: string; PermissionSetArn: string }, call: JsonCall) => {
     authorize(call, input.InstanceArn);
     store.settle();
@@ -209,6 +215,7 @@ export function ssoAdminHandlers(store: IdentityCenterStore): Record<string, Jso
 
     CreateAccountAssignment: (input, call) => {
       const { set, a } = checkAssignmentInput(input, call);
+      denyDelegatedOnManagement(call, a.accountId);
       const pending = store.inFlight((op) => op.kind === 'create-assignment' && op.accountId === a.accountId && op.permissionSetArn === set.arn);
       if (
         !store.provisioning(set.arn, a.accountId) &&
@@ -236,6 +243,7 @@ export function ssoAdminHandlers(store: IdentityCenterStore): Record<string, Jso
 
     DeleteAccountAssignment: (input, call) => {
       const { a } = checkAssignmentInput(input, call);
+      denyDelegatedOnManagement(call, a.accountId);
       const op = store.startOperation({ kind: 'delete-assignment', ...a });
       return { AccountAssignmentDeletionStatus: assignmentStatus(op) };
     },
