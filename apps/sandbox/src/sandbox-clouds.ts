@@ -264,6 +264,10 @@ function sandboxCloudsAt(where: SandboxSimulatorsFile): SandboxClouds {
       credentials: { accessKeyId: 'AKIASANDBOX', secretAccessKey: 'sandbox' },
       iamEndpoint: where.aws.endpoint,
       stsEndpoint: where.aws.endpoint,
+      // aws.permission-set: Identity Center, the Identity Store and Organizations on the same simulator.
+      ssoAdminEndpoint: where.aws.endpoint,
+      identityStoreEndpoint: where.aws.endpoint,
+      organizationsEndpoint: where.aws.endpoint,
       reconcilePrincipals: awsPrincipals,
       memberAccounts: [memberAccount],
       memberRoleName: SANDBOX.aws.memberRole,
