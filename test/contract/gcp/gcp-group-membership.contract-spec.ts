@@ -157,6 +157,18 @@ describe('gcp.group-membership on the Cloud Identity simulator', () => {
     expect(second(expiryOf(group))).toBe(second(b.expiresAt));
   });
 
+  it('should pass a member group\'s expiry down to its own members', async () => {
+    const nested = newGroup({ members: [{ email: 'bob@example.com' }] });
+    const group = newGroup();
+    const s = { ...spec(group, { member: `group:${nested}`, minutes: 15 }), principal: { type: 'group' as const, id: `group:${nested}` } };
+    await provider.grant(s, { overlapping: [] });
+    expect(env.simulator.groups.isMember(group, 'bob@example.com')).toBe(true);
+    env.simulator.groups.setClock(() => new Date(s.expiresAt.getTime() + 1));
+    expect(env.simulator.groups.isMember(group, 'bob@example.com')).toBe(false);
+    // bob stays in his own group: only the nesting ended.
+    expect(env.simulator.groups.isMember(nested, 'bob@example.com')).toBe(true);
+  });
+
   it('should leave a pre-existing permanent membership permanent, and say so on the grant', async () => {
     const group = newGroup({ members: [{ email: 'alice@example.com' }] });
     const s = spec(group);

@@ -101,6 +101,17 @@ export class CloudIdentityStore {
     return this.find(this.groupByEmail(groupEmail), email);
   }
 
+  /**
+   * Whether `email` belongs to the group now, directly or through groups that are members of it:
+   * a member group passes its own expiry down, so its members leave with it.
+   */
+  isMember(groupEmail: string, email: string, seen = new Set<string>()): boolean {
+    const group = this.groupByEmail(groupEmail);
+    if (seen.has(group.email)) return false;
+    seen.add(group.email);
+    return this.live(group).some((m) => m.memberId === email.toLowerCase() || (m.type === 'GROUP' && this.isMember(m.memberId, email, seen)));
+  }
+
   /** Live memberships of the group. */
   members(groupEmail: string): StoredMembership[] {
     return this.live(this.groupByEmail(groupEmail));
