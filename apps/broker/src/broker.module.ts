@@ -12,12 +12,14 @@ import {
   RequestGrantUseCase,
   RevokeGrantUseCase,
 } from '@jit/grants';
+import { DiscoveryService, StandingRemovalService } from '@jit/discovery';
 import { OidcTokenVerifier } from '@jit/identity';
 import { BrokerMetrics } from '@jit/observability';
 import { ReviewCampaigns } from '@jit/reviews';
 import { ConsoleAuth } from './console/console-auth';
 import { ConsoleAuthController } from './console/console-auth.controller';
 import { AuditController } from './http/audit.controller';
+import { DiscoveryController } from './http/discovery.controller';
 import { TokenAuthGuard } from './http/auth/token-auth.guard';
 import { TokenRegistry } from './http/auth/token-registry';
 import { DomainExceptionFilter } from './http/domain-exception.filter';
@@ -52,6 +54,10 @@ export interface BrokerParts {
   rateLimiter: SubjectRateLimiter;
   /** The web console's sign-in and sessions; the token guard also accepts its session cookie. */
   console: ConsoleAuth;
+  /** Discovery of standing access: scans, findings, summary (docs/discovery.md). */
+  discovery: DiscoveryService;
+  /** Removals of standing assignments, approved and restorable. */
+  standingRemovals: StandingRemovalService;
   /** Access reviews (docs/reviews.md). */
   reviews: ReviewCampaigns;
 }
@@ -78,11 +84,13 @@ export class BrokerModule {
       { provide: GrantStatsUseCase, useValue: parts.grantStats },
       { provide: SubjectRateLimiter, useValue: parts.rateLimiter },
       { provide: ConsoleAuth, useValue: parts.console },
+      { provide: DiscoveryService, useValue: parts.discovery },
+      { provide: StandingRemovalService, useValue: parts.standingRemovals },
       { provide: ReviewCampaigns, useValue: parts.reviews },
     ];
     return {
       module: BrokerModule,
-      controllers: [GrantsController, AuditController, StatsController, PolicyController, HealthController, SystemController, ConsoleAuthController, ReviewsController],
+      controllers: [GrantsController, AuditController, StatsController, PolicyController, DiscoveryController, HealthController, SystemController, ConsoleAuthController, ReviewsController],
       providers: [
         ...values,
         // In this order: the limit is keyed by the subject the token guard established, and

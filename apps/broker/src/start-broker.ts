@@ -40,6 +40,7 @@ import {
 } from '@jit/persistence';
 import { AuditCheckpointScheduler } from './audit/audit-checkpoint.scheduler';
 import { createAuditRelay } from './audit-relay.factory';
+import { Discovery, createDiscovery } from './discovery/discovery.factory';
 import { loadAuditSigning } from './audit/audit-signing';
 import { BrokerLifecycleHooks } from './broker-hooks';
 import { BrokerLogging, startLogging } from './broker-logging';
@@ -102,7 +103,7 @@ export interface StartOptions {
   logLevels?: LogLevel[];
   /** Logging already started (main.ts starts it before the broker, for the configuration's warnings); otherwise started here. */
   logging?: BrokerLogging;
-  /** Discovery's findings and removals for access reviews; null/absent until discovery is wired (standing scopes then hold no item). */
+  /** Discovery's findings and removals for access reviews; by default discovery's own (tests may hand in others). */
   reviewPorts?: { findings: DiscoveryFindingsReader; removals: StandingRemovals } | null;
   /** How often the review scheduler ticks (tests: long, ticked by hand). */
   reviewTickMs?: number;
@@ -118,6 +119,8 @@ export interface RunningBroker {
   sweeper: GrantExpirySweeper | null;
   metrics: BrokerMetrics;
   policy: PolicyReloader;
+  /** Discovery of standing access: its use cases and scheduler (tests seed, scan and kick it). */
+  discovery: Discovery;
   /** Access reviews' schedule (sweeper and all roles); tests tick it with `runOnce`. */
   reviewScheduler: ReviewScheduler | null;
   /** Signs audit checkpoints (sweeper and all roles, when a signing key is configured). */
@@ -185,6 +188,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const lifecycle = new GrantLifecycle(transitions, store, registry, clock, config, hooks, stopping.signal);
   const policy = new PolicyReloader(policyHolder, auditLog, metrics, config.replicaId, config.policyReloadIntervalMs);
   const oidc = new OidcTokenVerifier([], { now: () => clock.now() });
+  // Discovery (docs/discovery.md) from each configured provider's inventory; a bad criteria file or schedule stops the start.
+  const discovery = createDiscovery({ dataSource: database.dataSource, providers: options.providers, config, clock, auditLog, policies: policyHolder, kinds, metrics });
   policyHolder.onChange((p) => oidc.setIssuers(p.file.issuers));
 
   // Whatever this replica's previous process had claimed died with it.
@@ -242,8 +247,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const reviews = new ReviewCampaigns({
     store: reviewStore,
     usage: new PostgresReviewUsageReader(database.dataSource),
-    findings: options.reviewPorts?.findings ?? null,
-    removals: options.reviewPorts?.removals ?? null,
+    findings: options.reviewPorts?.findings ?? discovery.service,
+    removals: options.reviewPorts?.removals ?? discovery.removals,
     policies: policyHolder,
     clock,
     definitions: reviewDefinitions,
@@ -287,6 +292,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
         auditLog: new AuditLogUseCase(auditLog, trust),
         grantStats: new GrantStatsUseCase(new PostgresGrantStatsReader(database.dataSource), clock),
         rateLimiter: new SubjectRateLimiter(config.rateLimits, metrics),
+        discovery: discovery.service,
+        standingRemovals: discovery.removals,
         reviews,
         console: new ConsoleAuth(new ConsoleSessionStore(database.dataSource), tokens, oidc, policyHolder, config.console, clock, config.publicUrl),
       }),
@@ -316,6 +323,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   reconciler?.start();
   notifier?.start();
   checkpoints?.start();
+  // Scheduled scans and those left running by a dead replica, where the sweeper runs; an API replica runs the scans asked of it.
+  if (config.role !== 'api') discovery.scheduler.start();
   reviewScheduler?.start();
   // Writers only ask for a round after their commit and do not wait for it (docs/audit.md): this
   // timer chains what no round took, e.g. events staged by a process killed between its COMMIT
@@ -332,6 +341,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     sweeper,
     metrics,
     policy,
+    discovery,
     checkpoints,
     reviewScheduler,
     stranded,
@@ -353,6 +363,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
       await notifier?.stop();
       await reconciler?.stop();
       await sweeper?.stop();
+      await discovery.scheduler.stop();
       await reviewScheduler?.stop();
       // The requests still in flight commit their events now (their cloud calls were cancelled above,
       // so this is short): wait for them until half the deadline has passed, then cut what is left,

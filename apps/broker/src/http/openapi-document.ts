@@ -24,6 +24,7 @@ export function buildOpenApiDocument(app: INestApplication, kinds: TargetKinds, 
       .addTag('grants', 'request, read, approve, deny and revoke grants')
       .addTag('audit', 'the hash-chained audit log, its verification and signed checkpoints')
       .addTag('access rules', 'the rules in force, dry runs and reloads')
+      .addTag('discovery', 'standing access in the clouds: scans, findings with a proposed just-in-time rule, the summary, and approved, restorable removals')
       .addTag('reviews', 'access reviews: campaigns over standing assignments and rule eligibility, decisions, the report and the rules patch')
       .addTag('system', 'health, metrics and this document')
       .build(),
@@ -54,6 +55,16 @@ const OPERATION_IDS: Record<string, string> = {
   'PolicyController.get': 'getAccessRules',
   'PolicyController.evaluate': 'evaluateGrantRequest',
   'PolicyController.reload': 'reloadAccessRules',
+  'DiscoveryController.startScan': 'startDiscoveryScan',
+  'DiscoveryController.scan': 'getDiscoveryScan',
+  'DiscoveryController.findings': 'listDiscoveryFindings',
+  'DiscoveryController.finding': 'getDiscoveryFinding',
+  'DiscoveryController.summary': 'getDiscoverySummary',
+  'DiscoveryController.requestRemoval': 'requestStandingRemoval',
+  'DiscoveryController.removal': 'getStandingRemoval',
+  'DiscoveryController.approve': 'approveStandingRemoval',
+  'DiscoveryController.deny': 'denyStandingRemoval',
+  'DiscoveryController.restore': 'restoreStandingRemoval',
   'ReviewsController.definitions': 'listReviewDefinitions',
   'ReviewsController.define': 'defineReviewCampaign',
   'ReviewsController.start': 'startReviewCampaign',

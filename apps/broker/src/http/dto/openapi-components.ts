@@ -7,6 +7,14 @@ import { auditVerifyResponse, checkpointPageResponse } from './audit-verify.resp
 import { grantPageResponse, grantResponse } from './grant.response';
 import { policyEvaluationResponse, policyReloadResponse, policyResponse } from './policy.response';
 import { grantStatsResponse } from './stats.response';
+import {
+  discoveryFindingDetailResponse,
+  discoveryFindingPageResponse,
+  discoveryFindingResponse,
+  discoveryScanResponse,
+  discoverySummaryResponse,
+  standingRemovalResponse,
+} from './discovery.response';
 import { healthResponse } from './system.response';
 import { reviewBulkResponse, reviewCampaignPageResponse, reviewCampaignResponse, reviewDefinitionListResponse, reviewItemPageResponse, reviewItemResponse } from './review.response';
 
@@ -22,6 +30,12 @@ const RESPONSES = {
   AccessRulesReload: policyReloadResponse,
   PolicyEvaluation: policyEvaluationResponse,
   GrantStats: grantStatsResponse,
+  DiscoveryScan: discoveryScanResponse,
+  DiscoveryFinding: discoveryFindingResponse,
+  DiscoveryFindingPage: discoveryFindingPageResponse,
+  DiscoveryFindingDetail: discoveryFindingDetailResponse,
+  DiscoverySummary: discoverySummaryResponse,
+  StandingRemoval: standingRemovalResponse,
   Health: healthResponse,
   ReviewCampaign: reviewCampaignResponse,
   ReviewCampaignPage: reviewCampaignPageResponse,
