@@ -297,7 +297,7 @@ export class GroupMemberships {
    */
   private expiryRefused(group: string): (e: GatewayError) => ProviderError | undefined {
     return (e) =>
-      e.code === 'FAILED_PRECONDITION' || (e.code === 'INVALID_ARGUMENT' && /expir/i.test(e.message))
+      e.code === 'FAILED_PRECONDITION'
         ? new ProviderError(
             'terminal',
             `Cloud Identity refused an expiring membership in ${group}: ${e.message}. Membership expiration needs Google Workspace Enterprise Standard or Plus, ` +
