@@ -209,6 +209,176 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/discovery/scans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a scan of every configured cloud's standing access (admins and auditors); it runs in the background, one at a time: while one runs, that one is answered */
+        post: operations["startDiscoveryScan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/discovery/scans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A scan's progress per cloud and part: pages, assignments, errors */
+        get: operations["getDiscoveryScan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/discovery/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Findings (admins and auditors) in a stable order, filtered; format=csv or jsonl streams every match */
+        get: operations["listDiscoveryFindings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/discovery/findings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One finding with its proposed rules-file entry (checked by the rules checker), its history and its removals */
+        get: operations["getDiscoveryFinding"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/discovery/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per cloud: standing privileged assignments, of them unused (JIT_DISCOVERY_UNUSED_DAYS, default 90), humans and workloads; and the last scan */
+        get: operations["getDiscoverySummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/discovery/findings/{id}/removal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask to remove a finding's standing assignment (admins): it waits for approval by admins other than the requester (JIT_DISCOVERY_REMOVAL_APPROVALS), then is applied in the cloud; everything needed to restore it is kept */
+        post: operations["requestStandingRemoval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/discovery/removals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A removal with its approvals (admins, auditors, and approvers of JIT_DISCOVERY_REMOVAL_APPROVER_GROUP) */
+        get: operations["getStandingRemoval"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/discovery/removals/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a removal (never the requester); the last approval needed applies it in the cloud */
+        post: operations["approveStandingRemoval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/discovery/removals/{id}/deny": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deny a removal, with a comment (never the requester) */
+        post: operations["denyStandingRemoval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/discovery/removals/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Put an applied removal's assignment back as it was listed (admins); audited as discovery.restored */
+        post: operations["restoreStandingRemoval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -254,6 +424,177 @@ export interface paths {
         get: operations["getOpenApiDocument"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/definitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Campaign definitions: those of JIT_REVIEWS_FILE and those made through the API (admins, auditors, approvers) */
+        get: operations["listReviewDefinitions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Campaigns, newest first (admins, auditors, approvers) */
+        get: operations["listReviewCampaigns"];
+        put?: never;
+        /** Define a campaign (admin): scope, reviewers, schedule, duration, default; start it with POST /v1/reviews/campaigns/{definition}/start or let its schedule do so */
+        post: operations["defineReviewCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/campaigns/{definition}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a campaign now from a definition (admin): its items are read from discovery's findings and the rules in force */
+        post: operations["startReviewCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/campaigns/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One campaign with its counts (admins, auditors, approvers) */
+        get: operations["getReviewCampaign"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/campaigns/{id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A campaign's items: admins and auditors all; a reviewer those their groups may decide */
+        get: operations["listReviewItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/campaigns/{id}/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** One decision on many items of the campaign (a reviewer of each; never their own access); each item is decided or refused on its own */
+        post: operations["decideReviewItems"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/campaigns/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The campaign report (admins, auditors): who reviewed what, when, the decision and what was applied, as CSV or a printable HTML page */
+        get: operations["getReviewReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/campaigns/{id}/rules-patch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The change to the rules file the campaign's eligibility decisions call for (admins, auditors): a unified diff against the rules in force, loaded by the rules checker before it is offered; X-Review-Skipped names items it could not carry */
+        get: operations["getReviewRulesPatch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/items/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One item (admins, auditors, and the reviewers who may decide it; to anyone else a 404) */
+        get: operations["getReviewItem"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/items/{id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decide an item (a reviewer in its groups; never the principal under review): keep, remove (a standing assignment goes to discovery's removal, an eligibility entry into the rules patch) or narrow (eligibility: a shorter maxDuration, fewer targets), with a justification */
+        post: operations["decideReviewItem"];
         delete?: never;
         options?: never;
         head?: never;
@@ -590,9 +931,312 @@ export interface components {
                 count: number;
             }[];
         };
+        /** @description a discovery scan and its progress per cloud and part */
+        DiscoveryScan: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            state: "running" | "completed" | "failed";
+            /** @enum {string} */
+            trigger: "manual" | "schedule";
+            requestedBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            finishedAt: string | null;
+            /** @description progress per cloud */
+            clouds: {
+                /** @enum {string} */
+                cloud: "aws" | "azure" | "gcp";
+                /** @description whether its parts could be listed */
+                listed: boolean;
+                error: string | null;
+                parts: number;
+                partsDone: number;
+                partsFailed: number;
+                pages: number;
+                assignments: number;
+                errors: number;
+            }[];
+            /** @description progress per part */
+            parts: {
+                /** @enum {string} */
+                cloud: "aws" | "azure" | "gcp";
+                /** @description an account, subscription, project or tenant */
+                part: string;
+                /** @enum {string} */
+                state: "pending" | "done" | "failed";
+                pages: number;
+                assignments: number;
+                errors: number;
+                lastError: string | null;
+                /** Format: date-time */
+                updatedAt: string;
+            }[];
+        };
+        /** @description a standing assignment as discovery judged it, tracked across scans */
+        DiscoveryFinding: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            cloud: "aws" | "azure" | "gcp";
+            /** @description stable across scans: the same assignment has the same key */
+            key: string;
+            principal: {
+                id: string;
+                /** @enum {string} */
+                kind: "user" | "group" | "role" | "service_principal" | "managed_identity" | "service_account" | "unknown";
+                /** @description a person (true), a workload (false), or not known (null: an AWS role, a group) */
+                human: boolean | null;
+                displayName: string | null;
+            };
+            scope: string;
+            access: {
+                type: string;
+                name: string;
+                id: string | null;
+                actions: string[] | null;
+                notActions: string[] | null;
+            };
+            privileged: boolean;
+            /** @description the privilege criteria that matched */
+            reasons: string[];
+            /** @enum {string} */
+            status: "open" | "resolved" | "removed";
+            /** @description when the assignment was made, where the cloud records it */
+            since: string | null;
+            lastUsedAt: string | null;
+            neverUsed: boolean;
+            /** @description days since last use (null when unknown; never used counts from since, else null) */
+            unusedDays: number | null;
+            usage: {
+                granted: string[];
+                used: string[];
+                unused: string[];
+                periodDays: number;
+            } | null;
+            removable: boolean;
+            /** Format: date-time */
+            firstSeenAt: string;
+            /** Format: date-time */
+            lastSeenAt: string;
+            resolvedAt: string | null;
+        };
+        /** @description a page of findings in id order */
+        DiscoveryFindingPage: {
+            items: components["schemas"]["DiscoveryFinding"][];
+            nextCursor: string | null;
+        };
+        /** @description a finding with its proposed rule, history and removals */
+        DiscoveryFindingDetail: {
+            finding: components["schemas"]["DiscoveryFinding"];
+            /** @description a rules-file entry that would make the same access requestable just in time */
+            proposedRule: {
+                /** @description the entry, to paste under rules: */
+                rule: {
+                    [key: string]: unknown;
+                };
+                /** @description a whole rules file (YAML) holding the entry and the groups it names, for npm run rules */
+                file: string;
+                /** @description the entry asks for less than the assignment gives (the used subset) */
+                narrowed: boolean;
+                /** @description whether the broker's rules checker accepts the file */
+                accepted: boolean;
+                issues: string[];
+                notes: string[];
+            };
+            history: {
+                /** Format: date-time */
+                at: string;
+                change: string;
+                scanId: string | null;
+                detail: {
+                    [key: string]: unknown;
+                };
+            }[];
+            removals: components["schemas"]["StandingRemoval"][];
+        };
+        /** @description standing privilege per cloud, from the open findings */
+        DiscoverySummary: {
+            /** @description JIT_DISCOVERY_UNUSED_DAYS: unused means never used or not used for this many days */
+            unusedDays: number;
+            lastScan: components["schemas"]["DiscoveryScan"] | null;
+            clouds: {
+                /** @enum {string} */
+                cloud: "aws" | "azure" | "gcp";
+                /** @description open findings */
+                open: number;
+                /** @description standing privileged assignments */
+                privileged: number;
+                /** @description of them, unused for unusedDays or never used */
+                privilegedUnused: number;
+                privilegedHumans: number;
+                privilegedWorkloads: number;
+                /** @description held by principals the cloud does not say are people or workloads (AWS roles, groups) */
+                privilegedUnknown: number;
+            }[];
+        };
+        /** @description the removal of a standing assignment: approvals, what was applied, and whether it was restored */
+        StandingRemoval: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            findingId: string;
+            /** @enum {string} */
+            state: "pending_approval" | "approved" | "applied" | "failed" | "denied" | "restored";
+            requestedBy: string;
+            justification: string;
+            /** @description discovery, or review:<campaign id> */
+            origin: string;
+            approvals: {
+                by: string;
+                /** Format: date-time */
+                at: string;
+                comment: string | null;
+            }[];
+            required: number;
+            decidedBy: string | null;
+            lastError: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            appliedAt: string | null;
+            restoredAt: string | null;
+        };
         Health: {
             /** @enum {string} */
             status: "ok" | "unavailable";
+        };
+        /** @description an access review campaign */
+        ReviewCampaign: {
+            /** Format: uuid */
+            id: string;
+            /** @description the definition it was started from */
+            definition: string;
+            description: string | null;
+            /** @enum {string} */
+            state: "open" | "closed";
+            startedBy: string;
+            /** Format: date-time */
+            startedAt: string;
+            /**
+             * Format: date-time
+             * @description reviewers decide before this; undecided items are escalated then, and get the default at the close
+             */
+            endsAt: string;
+            closedAt: string | null;
+            /**
+             * Format: date-time
+             * @description usage through the broker is counted from here to the start
+             */
+            periodFrom: string;
+            /** @enum {string} */
+            defaultDecision: "keep" | "remove";
+            remindedAt: string | null;
+            /** @description SHA-256 of the rules file the eligibility items were read from */
+            policyVersion: string | null;
+            counts: {
+                total: number;
+                decided: number;
+                pending: number;
+            };
+            /** @description open, past its end, with items undecided */
+            overdue: boolean;
+        };
+        /** @description a page of review campaigns, newest first */
+        ReviewCampaignPage: {
+            items: components["schemas"]["ReviewCampaign"][];
+            /** @description the cursor of the next page; null when this is the last */
+            nextCursor: string | null;
+        };
+        /** @description one thing a reviewer decides */
+        ReviewItem: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            campaignId: string;
+            /**
+             * @description standing: an assignment discovery found in a cloud; eligibility: a requester entry of an access rule
+             * @enum {string}
+             */
+            source: "standing" | "eligibility";
+            /** @description who: the cloud principal, or what the rule's requester entry names */
+            principal: string;
+            principalKind: string;
+            displayName: string | null;
+            cloud: ("aws" | "azure" | "gcp") | null;
+            /** @description what: the role or policy, or the rule's targets */
+            access: string;
+            /** @description where */
+            scope: string;
+            /** @description since when, where the cloud records it */
+            since: string | null;
+            /** @description last use in the cloud (standing) or last grant through the broker (eligibility) */
+            lastUsedAt: string | null;
+            /** @description requests through the broker in the campaign's period */
+            requested: number;
+            /** @description of them, those that gave access */
+            granted: number;
+            findingId: string | null;
+            privileged: boolean | null;
+            /** @description why discovery judged it privileged */
+            reasons: string[];
+            rule: string | null;
+            requesterIndex: number | null;
+            /** @description eligibility: the requester entry, the rule's targets (indexes for keepTargets) and maxDuration (seconds) */
+            detail: {
+                [key: string]: unknown;
+            } | null;
+            reviewerGroups: string[];
+            decision: ("keep" | "remove" | "narrow") | null;
+            /** @description the campaign's default, applied at its close */
+            defaulted: boolean;
+            justification: string | null;
+            narrowing: {
+                maxDuration?: string;
+                keepTargets?: number[];
+            } | null;
+            decidedBy: string | null;
+            decidedAt: string | null;
+            /** @description removal:<id> (discovery removal), rules-patch, none (kept) or not-applied */
+            applied: string | null;
+            appliedAt: string | null;
+            applyError: string | null;
+            escalatedAt: string | null;
+        };
+        /** @description a page of review items, by id */
+        ReviewItemPage: {
+            items: components["schemas"]["ReviewItem"][];
+            /** @description the cursor of the next page; null when this is the last */
+            nextCursor: string | null;
+        };
+        /** @description each item decided or refused on its own */
+        ReviewBulkDecision: {
+            results: {
+                itemId: string;
+                /** @enum {string} */
+                outcome: "decided" | "refused";
+                item?: components["schemas"]["ReviewItem"];
+                /** @description refused: the error code (not_found, forbidden, invalid_state, ...) */
+                status?: string;
+                detail?: string;
+            }[];
+        };
+        /** @description campaign definitions: JIT_REVIEWS_FILE and those made through the API */
+        ReviewDefinitionList: {
+            items: {
+                name: string;
+                /** @enum {string} */
+                origin: "file" | "api";
+                description: string | null;
+                schedule: string | null;
+                durationSeconds: number;
+                /** @enum {string} */
+                defaultDecision: "keep" | "remove";
+                definition: {
+                    [key: string]: unknown;
+                };
+            }[];
         };
         /** @description RFC 7807 problem details */
         Problem: {
@@ -848,9 +1492,21 @@ export interface operations {
                         };
                     } | {
                         /** @constant */
+                        kind: "aws.permission-set";
+                        permissionSet: string;
+                        /** @description set by the broker: the name of the permission set, whichever way it was requested */
+                        permissionSetName?: string;
+                        accounts?: string[];
+                        organizationalUnit?: string;
+                    } | {
+                        /** @constant */
                         kind: "gcp.iam-binding";
                         resource: string;
                         role: string;
+                    } | {
+                        /** @constant */
+                        kind: "gcp.group-membership";
+                        group: string;
                     };
                     /** @description ISO-8601 duration, e.g. PT20M */
                     duration: string;
@@ -1838,9 +2494,21 @@ export interface operations {
                         };
                     } | {
                         /** @constant */
+                        kind: "aws.permission-set";
+                        permissionSet: string;
+                        /** @description set by the broker: the name of the permission set, whichever way it was requested */
+                        permissionSetName?: string;
+                        accounts?: string[];
+                        organizationalUnit?: string;
+                    } | {
+                        /** @constant */
                         kind: "gcp.iam-binding";
                         resource: string;
                         role: string;
+                    } | {
+                        /** @constant */
+                        kind: "gcp.group-membership";
+                        group: string;
                     };
                     /** @description ISO-8601 duration, e.g. PT20M */
                     duration: string;
@@ -2028,6 +2696,936 @@ export interface operations {
             };
         };
     };
+    startDiscoveryScan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the scan started, or the one already running */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveryScan"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not possible in the grant's current state, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than JIT_BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not application/json in UTF-8, or uses an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDiscoveryScan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the scan's id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the scan as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveryScan"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDiscoveryFindings: {
+        parameters: {
+            query?: {
+                /** @description one cloud */
+                cloud?: "aws" | "azure" | "gcp";
+                /** @description true: only privileged assignments; false: only the others */
+                privileged?: "true" | "false";
+                /** @description only those never used or last used at least this many days ago */
+                unusedFor?: number;
+                /** @description human or workload (as the cloud tells), or the cloud's kind: user, group, role, service_principal, managed_identity, service_account */
+                principalType?: "human" | "workload" | "user" | "group" | "role" | "service_principal" | "managed_identity" | "service_account" | "unknown";
+                /** @description open (seen in the latest scan), resolved (gone since), removed (taken away through the broker) */
+                status?: "open" | "resolved" | "removed";
+                /** @description glob (*, ?) on the scope: an account (aws:<id>), an ARM scope, projects/<id>, / for an Entra tenant */
+                scope?: string;
+                /** @description glob (*, ?) on the role or policy name */
+                access?: string;
+                /** @description 1-500, default 100 (json only) */
+                limit?: number;
+                /** @description nextCursor of the previous page (json only) */
+                cursor?: string;
+                /** @description json: one page; jsonl: every match, one DiscoveryFinding per line; csv: the same for spreadsheets */
+                format?: "json" | "jsonl" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description format=json: a page of findings; jsonl and csv stream every match */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveryFindingPage"];
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDiscoveryFinding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the finding's id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the finding */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveryFindingDetail"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDiscoverySummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the summary of the open findings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoverySummary"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    requestStandingRemoval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the finding's id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    justification: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the removal, pending approval */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StandingRemoval"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not possible in the grant's current state, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than JIT_BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not application/json in UTF-8, or uses an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStandingRemoval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the removal's id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the removal as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StandingRemoval"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approveStandingRemoval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the removal's id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    comment?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the removal after this approval: still pending, applied, or failed (lastError says why) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StandingRemoval"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not possible in the grant's current state, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than JIT_BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not application/json in UTF-8, or uses an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    denyStandingRemoval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the removal's id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    comment: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the denied removal */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StandingRemoval"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not possible in the grant's current state, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than JIT_BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not application/json in UTF-8, or uses an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restoreStandingRemoval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the removal's id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    justification?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the restored removal */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StandingRemoval"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not possible in the grant's current state, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than JIT_BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not application/json in UTF-8, or uses an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the cloud refused the change */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getHealth: {
         parameters: {
             query?: never;
@@ -2167,6 +3765,1004 @@ export interface operations {
                 headers: {
                     /** @description Bearer realm="jit-broker" */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReviewDefinitions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every definition */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewDefinitionList"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReviewCampaigns: {
+        parameters: {
+            query?: {
+                state?: "open" | "closed";
+                definition?: string;
+                /** @description 1-500, default 50 */
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of campaigns */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewCampaignPage"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    defineReviewCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    description?: string;
+                    schedule?: string;
+                    duration: string;
+                    usagePeriod?: string;
+                    scope: {
+                        standing?: {
+                            clouds?: ("aws" | "azure" | "gcp")[];
+                            scopes?: string[];
+                            access?: string[];
+                            principalKinds?: ("user" | "group" | "role" | "service_principal" | "managed_identity" | "service_account" | "unknown")[];
+                            human?: boolean;
+                            /** @default true */
+                            privilegedOnly?: boolean;
+                        };
+                        eligibility?: {
+                            rules?: string[];
+                            kinds?: string[];
+                            clouds?: ("aws" | "azure" | "gcp")[];
+                        };
+                    };
+                    /**
+                     * @default {
+                     *       "ruleApprovers": true
+                     *     }
+                     */
+                    reviewers?: {
+                        groups?: string[];
+                        /** @default true */
+                        ruleApprovers?: boolean;
+                    };
+                    /**
+                     * @default keep
+                     * @enum {string}
+                     */
+                    defaultDecision?: "keep" | "remove";
+                    remindBefore?: string;
+                    escalation?: {
+                        groups: string[];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description the definition as stored (one item) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewDefinitionList"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not possible in the grant's current state, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than JIT_BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not application/json in UTF-8, or uses an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startReviewCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the definition's name */
+                definition: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the campaign, open */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewCampaign"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than JIT_BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not application/json in UTF-8, or uses an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the cloud's own limit would be exceeded (e.g. too many role assignments); errors[].field names the input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReviewCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the campaign id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the campaign */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewCampaign"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReviewItems: {
+        parameters: {
+            query?: {
+                /** @description true or false */
+                decided?: "true" | "false";
+                /** @description standing or eligibility */
+                source?: "standing" | "eligibility";
+                /** @description 1-500, default 50 */
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the campaign id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of items */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewItemPage"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    decideReviewItems: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the campaign id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    decision: "keep" | "remove" | "narrow";
+                    justification: string;
+                    narrowing?: {
+                        maxDuration?: string;
+                        keepTargets?: number[];
+                    };
+                    itemIds: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description per item: decided (with the item) or refused (with the reason) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewBulkDecision"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than JIT_BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not application/json in UTF-8, or uses an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReviewReport: {
+        parameters: {
+            query?: {
+                /** @description html (default, printable) or csv */
+                format?: "csv" | "html";
+            };
+            header?: never;
+            path: {
+                /** @description the campaign id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "text/csv": string;
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReviewRulesPatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the campaign id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the patch (empty when nothing changes) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/x-diff": string;
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not possible in the grant's current state, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReviewItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the item id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewItem"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the database or the cloud does not answer, or an OIDC issuer's keys cannot be fetched; Retry-After says when to retry */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    decideReviewItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the item id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    decision: "keep" | "remove" | "narrow";
+                    justification: string;
+                    narrowing?: {
+                        maxDuration?: string;
+                        keepTargets?: number[];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description the item, decided, with what was applied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewItem"];
+                };
+            };
+            /** @description invalid input: the body, a query parameter, a path parameter or a header the broker reads (Authorization, Idempotency-Key), each named in errors[].field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no token, a malformed Authorization header, or a token that is unknown, revoked or fails OIDC verification */
+            401: {
+                headers: {
+                    /** @description Bearer realm="jit-broker" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the token lacks the role this needs, or the access rules refuse it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such grant, or one the caller may not read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not possible in the grant's current state, or an Idempotency-Key reused with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is larger than JIT_BODY_LIMIT */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is not application/json in UTF-8, or uses an unsupported Content-Encoding */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description this token subject went over its write or dry-run rate limit; Retry-After says when to retry */
+            429: {
+                headers: {
+                    /** @description seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
