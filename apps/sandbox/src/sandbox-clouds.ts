@@ -6,6 +6,7 @@ import { GcpIamBindingProvider, staticTokenClient } from '@jit/provider-gcp';
 import { AwsSimulator } from '@jit/sim-aws';
 import { AzureSimulator } from '@jit/sim-azure';
 import { GcpSimulator } from '@jit/sim-gcp';
+import { seedSandboxGcpStanding } from './sandbox-gcp-standing';
 
 /** The sandbox's simulated estate: fixed ids so the printed walk-through works on every run. */
 export const SANDBOX = {
@@ -204,6 +205,7 @@ export async function startSandboxClouds(simulatorsFile?: string): Promise<Sandb
   if (gcp.projectNumber(SANDBOX.gcp.project) !== SANDBOX.gcp.projectNumber) throw new Error('the GCP simulator numbered the sandbox project differently');
   gcp.createFolder(SANDBOX.gcp.folder);
   gcp.createOrganization(SANDBOX.gcp.organization);
+  seedSandboxGcpStanding(gcp, SANDBOX.gcp);
   // A Google group for gcp.group-membership, with a permanent member the broker leaves alone.
   gcp.groups.createGroup(SANDBOX.gcp.group, { members: [{ email: 'lead@sandbox.example' }] });
 
