@@ -105,6 +105,11 @@ describe('IAM Identity Center, Identity Store and Organizations simulator (real 
       const tags = await sso.send(new ListTagsForResourceCommand({ InstanceArn: instanceArn, ResourceArn: arn }));
       expect(tags.Tags).toEqual([{ Key: 'team', Value: 'platform' }, { Key: 'owner', Value: 'jit' }]);
       expect((await sso.send(new ListPermissionSetsCommand({ InstanceArn: instanceArn }))).PermissionSets).toEqual([arn]);
+      const reserved = [{ Key: 'aws:owner', Value: 'x' }];
+      expect(await failure(sso.send(new TagResourceCommand({ InstanceArn: instanceArn, ResourceArn: arn, Tags: reserved })))).toMatchObject({ name: 'ValidationException' });
+      expect(await failure(sso.send(new CreatePermissionSetCommand({ InstanceArn: instanceArn, Name: 'Reserved', Tags: reserved })))).toMatchObject({ name: 'ValidationException' });
+      const many = Array.from({ length: 49 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
+      expect(await failure(sso.send(new TagResourceCommand({ InstanceArn: instanceArn, ResourceArn: arn, Tags: many })))).toMatchObject({ name: 'ServiceQuotaExceededException' });
       await sso.send(new DeletePermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn }));
       const gone = await failure(sso.send(new DescribePermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn })));
       expect(gone).toMatchObject({ name: 'ResourceNotFoundException', status: 400 });

@@ -85,7 +85,12 @@ export function ssoAdminHandlers(store: IdentityCenterStore): Record<string, Jso
     store.settle();
     store.requireInstance(input.InstanceArn);
   };
-  const tagsOf = (list: { Key: string; Value: string }[] | undefined) => (list ?? []).map((t) => [t.Key, t.Value] as [string, string]);
+  const tagsOf = (list: { Key: string; Value: string }[] | undefined) => {
+    const tags = (list ?? []).map((t) => [t.Key, t.Value] as [string, string]);
+    const reserved = tags.find(([k]) => k.toLowerCase().startsWith('aws:'));
+    if (reserved) throw idcError.validation(`Tag keys beginning with aws: are reserved (${reserved[0]}).`);
+    return tags;
+  };
   const describe = (kind: OperationKind, requestId: string) => {
     const op = store.poll(requestId, kind);
     if (!op) throw idcError.notFound(`Request ${requestId} does not exist.`);
@@ -293,9 +298,6 @@ export function ssoAdminHandlers(store: IdentityCenterStore): Record<string, Jso
       const next = new Map(set.tags);
       for (const [k, v] of tagsOf(input.Tags)) next.set(k, v);
       if (next.size > 50) throw idcError.quota(`A resource can have at most 50 tags; PermissionSet ${set.arn} would have ${next.size}.`);
-      for (const k of next.keys()) {
-        if (k.toLowerCase().startsWith('aws:')) throw idcError.validation(`Tag keys beginning with aws: are reserved (${k}).`);
-      }
       set.tags = next;
       return {};
     },
