@@ -281,4 +281,21 @@ describe('aws.permission-set: Identity Center account assignments', () => {
     expect(revokeMs).toBeLessThan(20_000);
     process.stdout.write(`aws.permission-set, 40 accounts: grant ${grantMs} ms, revoke ${revokeMs} ms\n`);
   }, 60_000);
+
+  it('should ride out throttling and server errors of Identity Center with its retries', async () => {
+    const s = await spec(platform, { kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['111111111111', '222222222222'] });
+    sim.identityCenter.clearRequests();
+    sim.inject({ throttle: 2, serverError: 1 });
+    await provider.grant(s, { overlapping: [] });
+    expect(held()).toEqual(['111111111111', '222222222222']);
+    // The first three calls were refused (two ThrottlingException, one 500) and repeated.
+    expect(sim.identityCenter.requests().filter((r) => r.status >= 400).map((r) => [r.status, r.errorCode])).toEqual([
+      [400, 'ThrottlingException'],
+      [400, 'ThrottlingException'],
+      [500, 'InternalServerException'],
+    ]);
+    sim.inject({ throttle: 2 });
+    await provider.revoke(s, { overlapping: [], early: true });
+    expect(held()).toEqual([]);
+  });
 });
