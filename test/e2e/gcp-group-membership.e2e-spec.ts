@@ -37,6 +37,7 @@ describe('Google group membership grants through the API', () => {
     gcp = await GcpSimulator.start({ token: TOKEN });
     gcp.groups.createGroup('ops@example.com');
     gcp.groups.createGroup('prod-admins@example.com');
+    gcp.groups.createGroup('basic@example.com', { expirySupported: false });
     provider = new GcpIamBindingProvider({
       endpoint: { protocol: 'http', host: gcp.host, port: gcp.port },
       authClient: staticTokenClient(TOKEN),
@@ -83,6 +84,13 @@ describe('Google group membership grants through the API', () => {
     expect(res.body).toMatchObject({ decision: { rule: 'deny-list:admin-groups', code: 'deny_list' } });
     expect(gcp.traffic().map((x) => x.rpc)).toEqual(['cloudidentity.groups.lookup']);
     expect(gcp.groups.members('prod-admins@example.com')).toEqual([]);
+  });
+
+  it('should fail the grant with the reason when the customer has no membership expiration, adding nobody', async () => {
+    const res = await t.http.post('/v1/grants').set(t.as('alice')).send(request('basic@example.com')).expect(502);
+    expect(res.body).toMatchObject({ type: 'urn:jit-broker:problem:provider_rejected', state: 'failed' });
+    expect(res.body.detail).toMatch(/gcp\.membership-expiry-unsupported: .* needs Google Workspace Enterprise Standard or Plus, Enterprise for Education or Cloud Identity Premium/);
+    expect(gcp.groups.members('basic@example.com')).toEqual([]);
   });
 
   it('should answer 400 naming the field for a group the broker cannot see or a member it cannot add', async () => {

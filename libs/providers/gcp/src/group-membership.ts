@@ -300,7 +300,7 @@ export class GroupMemberships {
       e.code === 'FAILED_PRECONDITION'
         ? new ProviderError(
             'terminal',
-            `Cloud Identity refused an expiring membership in ${group}: ${e.message}. Membership expiration needs Google Workspace Enterprise Standard or Plus, ` +
+            `Cloud Identity refused an expiring membership in ${group} (${e.message.replace(/\.$/, '')}). Membership expiration needs Google Workspace Enterprise Standard or Plus, ` +
               'Enterprise for Education or Cloud Identity Premium; without it the broker cannot grant gcp.group-membership',
             { field: 'target.group', code: 'gcp.membership-expiry-unsupported', cause: e },
           )
