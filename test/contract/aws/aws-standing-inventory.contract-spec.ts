@@ -178,6 +178,24 @@ describe('AWS standing-access inventory (discovery)', () => {
     expect(listing.every((r) => r.params.MaxItems === '10')).toBe(true);
   });
 
+  it('should poll access-advisor jobs until COMPLETED, and leave usage unknown (falling back on RoleLastUsed) when one does not finish in time', async () => {
+    sim.iamSeeds.setAccessAdvisorPendingPolls(3);
+    sim.clearRequests();
+    const polled = await inventory.page(OWN, null);
+    expect(polled.assignments.every((a) => a.usage !== null)).toBe(true);
+    const polls = sim.requests().filter((r) => r.action === 'GetServiceLastAccessedDetails').length;
+    const jobs = sim.requests().filter((r) => r.action === 'GenerateServiceLastAccessedDetails').length;
+    expect(polls).toBeGreaterThanOrEqual(4 * jobs);
+    sim.iamSeeds.setAccessAdvisorPendingPolls(1_000);
+    const impatient = awsTestProvider(sim, { inventory: { accessAdvisor: { firstPollMs: 5, maxPollMs: 10, maxWaitMs: 60 } } }).standingInventory();
+    const { assignments } = await scan(impatient, OWN);
+    const old = find(assignments, arn('role', 'old-power'), 'PowerUserAccess')!;
+    expect(old).toMatchObject({ usage: null, neverUsed: false });
+    expect(Math.round((Date.now() - old.lastUsedAt!.getTime()) / DAY)).toBe(200);
+    expect(find(assignments, arn('role', 'unused-admin'), 'AdministratorAccess')).toMatchObject({ usage: null, lastUsedAt: null, neverUsed: true });
+    sim.iamSeeds.setAccessAdvisorPendingPolls(1);
+  });
+
   it('should ride out throttling with the adapter\'s retries', async () => {
     sim.clearRequests();
     sim.inject({ throttle: 3 });

@@ -48,13 +48,33 @@ export class AccessAdvisorReader {
     }
   }
 
-  /** The job's services, or null when it failed, was refused or did not finish within `maxWaitMs`. */
-  async result(iam: IAMClient, jobId: string): Promise<ServiceUse[] | null> {
+  /**
+   * The jobs' services, in order: null for a job not started, failed, refused or not finished
+   * within `maxWaitMs`. Polls every pending job in turn, then pauses once for the round, so a
+   * page's jobs cost one wait between rounds rather than one per principal.
+   */
+  async results(iam: IAMClient, jobIds: (string | undefined)[]): Promise<(ServiceUse[] | null)[]> {
+    const results: (ServiceUse[] | null | undefined)[] = jobIds.map((id) => (id ? undefined : null));
     const deadline = Date.now() + this.options.maxWaitMs;
     let pause = this.options.firstPollMs;
+    for (;;) {
+      for (const [i, id] of jobIds.entries()) {
+        if (results[i] !== undefined) continue;
+        const polled = await this.poll(iam, id!);
+        if (polled !== 'pending') results[i] = polled;
+      }
+      if (results.every((r) => r !== undefined)) return results;
+      if (Date.now() + pause > deadline) return results.map((r) => r ?? null);
+      await sleep(pause, undefined, { signal: this.signal() });
+      pause = Math.min(this.options.maxPollMs, Math.ceil(pause * 1.5));
+    }
+  }
+
+  /** One look at a job: its services once COMPLETED (every page), null if it failed or is refused. */
+  private async poll(iam: IAMClient, jobId: string): Promise<ServiceUse[] | null | 'pending'> {
     const services: ServiceLastAccessed[] = [];
     let marker: string | undefined;
-    for (;;) {
+    do {
       let out;
       try {
         out = await this.run('GetServiceLastAccessedDetails', (abortSignal) =>
@@ -65,16 +85,11 @@ export class AccessAdvisorReader {
         throw e;
       }
       if (out.JobStatus === 'FAILED') return null;
-      if (out.JobStatus === 'COMPLETED') {
-        services.push(...(out.ServicesLastAccessed ?? []));
-        marker = out.IsTruncated ? out.Marker : undefined;
-        if (!marker) return services.filter((s) => s.ServiceNamespace).map((s) => ({ namespace: s.ServiceNamespace!, lastAuthenticated: s.LastAuthenticated ?? null }));
-        continue;
-      }
-      if (Date.now() + pause > deadline) return null;
-      await sleep(pause, undefined, { signal: this.signal() });
-      pause = Math.min(this.options.maxPollMs, Math.ceil(pause * 1.5));
-    }
+      if (out.JobStatus !== 'COMPLETED') return 'pending';
+      services.push(...(out.ServicesLastAccessed ?? []));
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker);
+    return services.filter((s) => s.ServiceNamespace).map((s) => ({ namespace: s.ServiceNamespace!, lastAuthenticated: s.LastAuthenticated ?? null }));
   }
 }
 

@@ -139,12 +139,12 @@ export class AwsStandingInventory implements StandingAccessInventory {
 
     const catalog = await this.catalog(account, iam, principals);
     // Jobs first, then their results: IAM works on them meanwhile.
-    const jobs = [];
+    const jobs: (string | undefined)[] = [];
     for (const p of principals) jobs.push(await this.advisor.start(iam, p.arn));
+    const usages = await this.advisor.results(iam, jobs);
     const assignments: StandingAssignment[] = [];
     for (const [i, p] of principals.entries()) {
-      const jobId = jobs[i];
-      const usage = jobId ? await this.advisor.result(iam, jobId) : null;
+      const usage = usages[i];
       const passwordLastUsed = p.kind === 'user' ? await this.passwordLastUsed(iam, p.name) : undefined;
       assignments.push(...(await this.assignmentsOf(account, p, catalog, usage, passwordLastUsed)));
     }
