@@ -7,7 +7,8 @@ import { DiscoveryFinding, DiscoveryFindingFilter, DiscoveryFindingsReader, Stan
 import { parseAccessPolicy } from '@jit/policy';
 import { ManualClock, targetKinds } from '@jit/testing';
 import { pollUntil } from '../setup/poll-until.util';
-import { TestBroker, startTestBroker } from '../setup/test-broker';
+import { runJitCli } from '../setup/jit-cli.process';
+import { TOKENS, TestBroker, startTestBroker } from '../setup/test-broker';
 
 /**
  * Access reviews through the HTTP API (docs/reviews.md), the issue's check: a quarterly campaign
@@ -231,6 +232,28 @@ describe('access reviews (e2e)', () => {
     expect(html.text).toContain('@media print');
     expect(html.text).toContain('Access review: quarterly');
     expect(html.text).toContain('system:default');
+  });
+
+  it('should work through the jit CLI: start, list, items, decide in bulk, report and patch', async () => {
+    const env = (who: keyof typeof TOKENS) => ({ JIT_URL: t.broker.url!, JIT_TOKEN: TOKENS[who] });
+    const run = async (who: keyof typeof TOKENS, ...args: string[]) => {
+      const r = await runJitCli(args, env(who)).exited;
+      if (r.code !== 0) throw new Error(`jit ${args.join(' ')} exited ${String(r.code)}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const started = JSON.parse(await run('admin', '--json', 'reviews', 'start', 'quarterly')) as { id: string; counts: { total: number } };
+    expect(started.counts.total).toBe(4);
+    expect(await run('auditor', 'reviews', 'ls', '--state', 'open')).toMatch(new RegExp(`^${started.id}\\s+quarterly\\s+open`, 'm'));
+    const items = JSON.parse(await run('approver', '--json', 'reviews', 'items', started.id, '--pending', '--source', 'eligibility')) as { items: { id: string }[] };
+    expect(items.items).toHaveLength(2);
+    const table = await run('approver', 'reviews', 'decide', ...items.items.map((i) => i.id), '--campaign', started.id, '--keep', '--justification', 'still needed');
+    expect(table.match(/decided/g)).toHaveLength(2);
+    const csv = await run('auditor', 'reviews', 'report', started.id, '--format', 'csv');
+    expect(csv.split('\n')[0]).toMatch(/^itemId,source,/);
+    expect(csv.match(/still needed/g)).toHaveLength(2);
+    expect(await run('auditor', 'reviews', 'patch', started.id)).toBe('');
+    const refused = await runJitCli(['reviews', 'decide', items.items[0].id, '--keep', '--remove', '--justification', 'x'], env('approver')).exited;
+    expect(refused.code).toBe(2);
   });
 });
 

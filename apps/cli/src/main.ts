@@ -4,6 +4,7 @@ import { credentialProcessCommand } from './commands/credential-process.command'
 import { execCommand } from './commands/exec.command';
 import { approveCommand, denyCommand, listCommand, revokeCommand, showCommand } from './commands/grants.command';
 import { requestCommand } from './commands/request.command';
+import { reviewsCommand } from './commands/reviews.command';
 import { mcpCommand } from './mcp/mcp.command';
 import { rulesCommand } from './commands/rules.command';
 import { reportOf } from './error-report';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     revokeCommand(),
     auditCommand(),
     rulesCommand(),
+    reviewsCommand(),
     credentialProcessCommand(),
     mcpCommand(),
   ]) {

@@ -26,6 +26,14 @@ export type {
   ListGrantsQuery,
   PolicyEvaluation,
   RequestOptions,
+  ReviewBulkDecision,
+  ReviewCampaign,
+  ReviewCampaignPage,
+  ReviewCampaignsQuery,
+  ReviewDecisionBody,
+  ReviewItem,
+  ReviewItemPage,
+  ReviewItemsQuery,
   VerifyQuery,
 } from './jit-client';
 export { JitApiError } from './jit-api-error';

@@ -15,6 +15,12 @@ export type AccessRules = Schemas['AccessRules'];
 export type PolicyEvaluation = Schemas['PolicyEvaluation'];
 export type GrantStats = Schemas['GrantStats'];
 export type GrantState = Grant['state'];
+export type ReviewCampaign = Schemas['ReviewCampaign'];
+export type ReviewCampaignPage = Schemas['ReviewCampaignPage'];
+export type ReviewItem = Schemas['ReviewItem'];
+export type ReviewItemPage = Schemas['ReviewItemPage'];
+export type ReviewBulkDecision = Schemas['ReviewBulkDecision'];
+export type ReviewDecisionBody = NonNullable<operations['decideReviewItem']['requestBody']>['content']['application/json'];
 
 type Query<O extends keyof operations> = NonNullable<NonNullable<operations[O]['parameters']['query']>>;
 export type ListGrantsQuery = Query<'listGrants'>;
@@ -22,6 +28,8 @@ export type AuditQuery = Omit<Query<'listAuditEvents'>, 'format'>;
 export type VerifyQuery = Query<'verifyAuditChain'>;
 export type CheckpointsQuery = Query<'listAuditCheckpoints'>;
 export type GrantStatsQuery = Query<'getGrantStats'>;
+export type ReviewCampaignsQuery = Query<'listReviewCampaigns'>;
+export type ReviewItemsQuery = Query<'listReviewItems'>;
 
 export interface JitClientOptions {
   /** The broker's URL, e.g. `https://jit.example.com` (its API is under /v1). */
@@ -78,6 +86,21 @@ export interface JitClient {
   getAccessRules(): Promise<AccessRules>;
   /** Aggregates for charts over from..to (auditors and admins). */
   getGrantStats(query?: GrantStatsQuery, options?: { signal?: AbortSignal }): Promise<GrantStats>;
+  /** Access reviews (docs/reviews.md): campaigns, newest first. */
+  listReviewCampaigns(query?: ReviewCampaignsQuery): Promise<ReviewCampaignPage>;
+  getReviewCampaign(id: string): Promise<ReviewCampaign>;
+  /** Starts a campaign now from a definition (admin). */
+  startReviewCampaign(definition: string): Promise<ReviewCampaign>;
+  /** A campaign's items: all for admins and auditors, a reviewer's own otherwise. */
+  listReviewItems(campaignId: string, query?: ReviewItemsQuery): Promise<ReviewItemPage>;
+  getReviewItem(id: string): Promise<ReviewItem>;
+  decideReviewItem(id: string, body: ReviewDecisionBody): Promise<ReviewItem>;
+  /** One decision on many items of a campaign; each is decided or refused on its own. */
+  decideReviewItems(campaignId: string, body: ReviewDecisionBody & { itemIds: string[] }): Promise<ReviewBulkDecision>;
+  /** The campaign report as `csv` or printable `html`, as text. */
+  getReviewReport(campaignId: string, format: 'csv' | 'html'): Promise<string>;
+  /** The rules-file patch (unified diff) the campaign's eligibility decisions call for. */
+  getReviewRulesPatch(campaignId: string): Promise<string>;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -171,6 +194,36 @@ export function createJitClient(options: JitClientOptions): JitClient {
     },
     async getGrantStats(query = {}, { signal } = {}) {
       return data(await api.GET('/v1/stats', { params: { query }, signal }));
+    },
+    async listReviewCampaigns(query = {}) {
+      return data(await api.GET('/v1/reviews/campaigns', { params: { query } }));
+    },
+    async getReviewCampaign(id) {
+      return data(await api.GET('/v1/reviews/campaigns/{id}', { params: { path: { id } } }));
+    },
+    async startReviewCampaign(definition) {
+      return data(await api.POST('/v1/reviews/campaigns/{definition}/start', { params: { path: { definition } } }));
+    },
+    async listReviewItems(campaignId, query = {}) {
+      return data(await api.GET('/v1/reviews/campaigns/{id}/items', { params: { path: { id: campaignId }, query } }));
+    },
+    async getReviewItem(id) {
+      return data(await api.GET('/v1/reviews/items/{id}', { params: { path: { id } } }));
+    },
+    async decideReviewItem(id, body) {
+      return data(await api.POST('/v1/reviews/items/{id}/decision', { params: { path: { id } }, body }));
+    },
+    async decideReviewItems(campaignId, body) {
+      return data(await api.POST('/v1/reviews/campaigns/{id}/decisions', { params: { path: { id: campaignId } }, body }));
+    },
+    async getReviewReport(campaignId, format) {
+      return data(await api.GET('/v1/reviews/campaigns/{id}/report', { params: { path: { id: campaignId }, query: { format } }, parseAs: 'text' }));
+    },
+    async getReviewRulesPatch(campaignId) {
+      const result = await api.GET('/v1/reviews/campaigns/{id}/rules-patch', { params: { path: { id: campaignId } }, parseAs: 'text' });
+      // An empty patch (nothing to change) is an empty 200 body, not a missing one.
+      if (result.response.ok) return (result.data as string | undefined) ?? '';
+      return data(result);
     },
   };
   return client;

@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditVerification } from '@jit/client';
+import type { AuditEvent, AuditVerification, ReviewBulkDecision, ReviewCampaign, ReviewCampaignPage, ReviewDecisionBody, ReviewItem, ReviewItemPage } from '@jit/client';
 import type { GrantView } from './grant';
 import type { GrantRequestBody } from './request-body';
 
@@ -37,4 +37,14 @@ export interface BrokerApi {
   /** The export (`format` jsonl or csv) as the broker streams it. */
   auditExport(query: Query, format: 'jsonl' | 'csv'): Promise<ReadableStream<Uint8Array>>;
   auditVerify(query: Query): Promise<AuditVerification>;
+  /** Access reviews (docs/reviews.md). */
+  reviews: {
+    campaigns(query: Query): Promise<ReviewCampaignPage>;
+    start(definition: string): Promise<ReviewCampaign>;
+    items(campaignId: string, query: Query): Promise<ReviewItemPage>;
+    decide(itemId: string, body: ReviewDecisionBody): Promise<ReviewItem>;
+    decideMany(campaignId: string, body: ReviewDecisionBody & { itemIds: string[] }): Promise<ReviewBulkDecision>;
+    report(campaignId: string, format: 'csv' | 'html'): Promise<string>;
+    rulesPatch(campaignId: string): Promise<string>;
+  };
 }

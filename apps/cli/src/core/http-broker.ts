@@ -41,5 +41,14 @@ export function httpBroker(baseUrl: string, token: TokenSource, fetchImpl: typeo
     auditPage: (query) => call(() => client.listAuditEvents(query as never)),
     auditExport: (query, format) => call(() => client.exportAuditEvents(format, query as never)),
     auditVerify: (query) => call(() => client.verifyAuditChain(query as never)),
+    reviews: {
+      campaigns: (query) => call(() => client.listReviewCampaigns(query as never)),
+      start: (definition) => call(() => client.startReviewCampaign(definition)),
+      items: (id, query) => call(() => client.listReviewItems(id, query as never)),
+      decide: (id, body) => call(() => client.decideReviewItem(id, body)),
+      decideMany: (id, body) => call(() => client.decideReviewItems(id, body)),
+      report: (id, format) => call(() => client.getReviewReport(id, format)),
+      rulesPatch: (id) => call(() => client.getReviewRulesPatch(id)),
+    },
   };
 }
