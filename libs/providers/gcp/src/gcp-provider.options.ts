@@ -92,7 +92,7 @@ const endpointVar = (name: string) => optionalVar.transform((value, ctx): GcpPro
 export const GCP_ENV_SCHEMA = z
   .object({
     /** e.g. `http://127.0.0.1:8085` for the simulator. */
-    [ENDPOINT]: documented(endpointVar(ENDPOINT), { group: 'gcp', description: 'Resource Manager endpoint such as `http://127.0.0.1:8085` (the simulator; plain http for loopback only)', default: '(Google\'s)' }),
+    [ENDPOINT]: documented(endpointVar(ENDPOINT), { group: 'gcp', description: 'Resource Manager endpoint such as `http://127.0.0.1:8085` (the simulator; plain http for loopback only); discovery\'s Recommender calls go there too', default: '(Google\'s)' }),
     [CI_ENDPOINT]: documented(endpointVar(CI_ENDPOINT), {
       group: 'gcp',
       description: 'Cloud Identity endpoint for `gcp.group-membership` (plain http for loopback only)',
