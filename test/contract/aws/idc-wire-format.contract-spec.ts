@@ -140,5 +140,18 @@ describe('Identity Center, Identity Store and Organizations simulator against th
       body: '{"MaxResults":"10"}',
     });
     expect(((await typed.json()) as { __type: string }).__type).toBe('SerializationException');
+    const unknownSession = await fetch(sim.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'SWBExternalService.ListInstances',
+        'x-amz-security-token': 'forged',
+        authorization: 'AWS4-HMAC-SHA256 Credential=ASIAFORGED/20261205/us-east-1/sso/aws4_request',
+      },
+      body: '{}',
+    });
+    expect([unknownSession.status, ((await unknownSession.json()) as { __type: string }).__type]).toEqual([403, 'UnrecognizedClientException']);
+    const unsigned = await fetch(sim.endpoint, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSOrganizationsV20161128.ListRoots' }, body: '{}' });
+    expect([unsigned.status, ((await unsigned.json()) as { __type: string }).__type]).toEqual([403, 'MissingAuthenticationTokenException']);
   });
 });
