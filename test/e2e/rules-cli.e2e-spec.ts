@@ -21,7 +21,7 @@ describe('npm run rules: checking a rules file and its example requests offline'
     const res = await rules('test', 'examples/sandbox.rules.yaml', 'examples/sandbox.rules.cases.yaml');
     expect(res.stderr).toBe('');
     expect(res.stdout).toMatch(/^examples\/sandbox\.rules\.yaml: valid, 3 rules, 1 deny-list entries, 2 OIDC issuers, version [0-9a-f]{12}\n/);
-    expect(res.stdout).toMatch(/\n14 passed, 0 failed\n$/);
+    expect(res.stdout).toMatch(/\n16 passed, 0 failed\n$/);
     // The GitHub rule matches the immutable ids: the same names on another repository or owner do not pass.
     expect(res.stdout).toContain('  ok    a repository that took over the name acme/app after a rename is not the same repository\n');
     expect(res.code).toBe(0);
