@@ -42,6 +42,8 @@ async function main(): Promise<void> {
       });
   const config = loadBrokerConfig({
     JIT_POLICY_FILE: resolve(__dirname, '..', '..', '..', 'examples', 'sandbox.rules.yaml'),
+    // Access review campaigns (docs/reviews.md): `jit reviews start quarterly` as the admin.
+    JIT_REVIEWS_FILE: resolve(__dirname, '..', '..', '..', 'examples', 'sandbox.reviews.yaml'),
     // Short human-readable lines for a person at a terminal; JIT_LOG_FORMAT=json gives production's.
     JIT_LOG_FORMAT: 'pretty',
     // Every 10 s rather than production's minute, so a walk-through sees checkpoints appear.
