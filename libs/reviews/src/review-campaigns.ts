@@ -427,7 +427,8 @@ export class ReviewCampaigns {
     for (const d of await this.allDefinitions()) {
       if (!d.schedule) continue;
       const latest = await this.o.store.latestOf(d.name);
-      const from = latest && latest.startedAt > since ? latest.startedAt : since;
+      // After its last campaign (a firing missed while no replica ran is caught up, once), else after `since`.
+      const from = latest ? latest.startedAt : since;
       if (dueScheduled(d, from, now)) {
         await this.startFrom(d, 'system:scheduler');
         out.started++;
