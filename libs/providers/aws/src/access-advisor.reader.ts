@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GenerateServiceLastAccessedDetailsCommand, GetServiceLastAccessedDetailsCommand, IAMClient, ServiceLastAccessed } from '@aws-sdk/client-iam';
 import { ProviderError } from '@jit/domain';
-import { errorCode } from './aws-error.classifier';
+import { errorCode, isNoSuchEntity } from './aws-error.classifier';
 import { CallRunner } from './inline-policy.client';
 
 /** IAM's tracking period for last-accessed information (access advisor and `RoleLastUsed`): 400 days. */
@@ -35,7 +35,10 @@ export class AccessAdvisorReader {
     private readonly signal: () => AbortSignal | undefined,
   ) {}
 
-  /** Starts a job; undefined when the broker may not (AccessDenied: the optional permission is missing). */
+  /**
+   * Starts a job; undefined when the broker may not (AccessDenied: the optional permission is
+   * missing) or the principal was deleted since the listing.
+   */
   async start(iam: IAMClient, arn: string): Promise<string | undefined> {
     try {
       const out = await this.run('GenerateServiceLastAccessedDetails', (abortSignal) =>
@@ -43,7 +46,7 @@ export class AccessAdvisorReader {
       );
       return out.JobId;
     } catch (e) {
-      if (denied(e)) return undefined;
+      if (denied(e) || isNoSuchEntity(e)) return undefined;
       throw e;
     }
   }

@@ -6,7 +6,7 @@ import { SignalScope } from '@jit/resilience';
 import { AccessAdvisorReader, AccessAdvisorOptions, DEFAULT_ACCESS_ADVISOR, ServiceUse, TRACKING_PERIOD_DAYS } from './access-advisor.reader';
 import { AccountCatalog, CATALOG_TTL_MS } from './account-catalog';
 import { BROKER_POLICY_NAME } from './aws-artifact.naming';
-import { errorCode } from './aws-error.classifier';
+import { errorCode, isNoSuchEntity } from './aws-error.classifier';
 import { BrokerIdentityReader } from './broker-identity.reader';
 import { CallRunner } from './inline-policy.client';
 import { ServedAccounts } from './served-accounts';
@@ -170,7 +170,8 @@ export class AwsStandingInventory implements StandingAccessInventory {
       const out = await this.run('GetUser', (abortSignal) => iam.send(new GetUserCommand({ UserName: userName }), { abortSignal }));
       return out.User?.PasswordLastUsed;
     } catch (e) {
-      if (errorCode(e instanceof ProviderError ? e.options.cause : e) === 'AccessDenied') return undefined;
+      // Not allowed (optional permission) or deleted since the listing: no password use to add.
+      if (isNoSuchEntity(e) || errorCode(e instanceof ProviderError ? e.options.cause : e) === 'AccessDenied') return undefined;
       throw e;
     }
   }
