@@ -9,7 +9,7 @@ interface SdkError {
   $metadata?: { httpStatusCode?: number; requestId?: string };
 }
 
-const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled', 'SlowDown']);
+const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequests', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled', 'SlowDown']);
 const SERVER = new Set(['ServiceFailure', 'ServiceFailureException', 'InternalFailure', 'InternalError', 'InternalServer', 'ServiceUnavailable', 'ServiceUnavailableException']);
 /**
  * IAM's answer to two writers on one entity at once, and Identity Center's `ConflictException`

@@ -218,7 +218,10 @@ export class PermissionSetAssignments {
     });
     if (!principal) return this.forget(spec.grantId);
     // Identity Center accepts the deletion of an assignment that does not exist and fails it asynchronously: look first.
-    const present = await this.presentIn(sdk, instance, target.permissionSet, principal, accounts);
+    // A permission set deleted meanwhile took its assignments with it.
+    const present = await this.presentIn(sdk, instance, target.permissionSet, principal, accounts).catch((e: unknown) =>
+      isNotFound(e) ? new Set<string>() : Promise.reject(e),
+    );
     for (const a of accounts) if (!present.has(a)) onlyThese?.delete(a);
     const gone = accounts.filter((a) => !present.has(a));
     accounts.splice(0, accounts.length, ...accounts.filter((a) => present.has(a)));
@@ -298,7 +301,9 @@ export class PermissionSetAssignments {
       throw e;
     });
     if (!principal) return;
-    const present = await this.presentIn(sdk, instance, setArn, principal, accounts);
+    const present = await this.presentIn(sdk, instance, setArn, principal, accounts).catch((e: unknown) =>
+      isNotFound(e) ? new Set<string>() : Promise.reject(e),
+    );
     for (const account of accounts.filter((a) => present.has(a))) {
       yield {
         grantId: null,
