@@ -255,6 +255,24 @@ describe('access reviews (e2e)', () => {
     const refused = await runJitCli(['reviews', 'decide', items.items[0].id, '--keep', '--remove', '--justification', 'x'], env('approver')).exited;
     expect(refused.code).toBe(2);
   });
+
+  it('should answer bad input with a 400 naming the field, and nobody unauthenticated', async () => {
+    await t.http.get('/v1/reviews/campaigns').expect(401);
+    const def = await t.http.post('/v1/reviews/campaigns').set(t.as('admin')).send({ name: 'Bad Name', duration: 'P1M', scope: { standing: { clouds: ['oracle'] } } }).expect(400);
+    expect(def.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['duration', 'name', 'scope.standing.clouds[0]']);
+    await t.http.post('/v1/reviews/campaigns').set(t.as('approver')).send({}).expect(403);
+    expect((await t.http.get('/v1/reviews/campaigns/not-a-uuid').set(t.as('auditor')).expect(400)).body.errors[0].field).toBe('id');
+    await t.http.get('/v1/reviews/campaigns/0b7f0f5e-0000-4000-8000-000000000000').set(t.as('auditor')).expect(404);
+    const list = await t.http.get('/v1/reviews/campaigns').query({ state: 'done', limit: '0' }).set(t.as('auditor')).expect(400);
+    expect(list.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['limit', 'state']);
+    const [c] = (await t.http.get('/v1/reviews/campaigns').set(t.as('auditor')).expect(200)).body.items;
+    expect((await t.http.get(`/v1/reviews/campaigns/${c.id}/items`).query({ decided: 'maybe' }).set(t.as('auditor')).expect(400)).body.errors[0].field).toBe('decided');
+    expect((await t.http.get(`/v1/reviews/campaigns/${c.id}/report`).query({ format: 'pdf' }).set(t.as('auditor')).expect(400)).body.errors[0].field).toBe('format');
+    const [item] = (await t.http.get(`/v1/reviews/campaigns/${c.id}/items`).set(t.as('auditor')).expect(200)).body.items;
+    await t.http.post(`/v1/reviews/items/${item.id}/decision`).set(t.as('approver')).send([1, 2]).expect(400);
+    const bulk = await t.http.post(`/v1/reviews/campaigns/${c.id}/decisions`).set(t.as('approver')).send({ itemIds: [], decision: 'keep', justification: 'x' }).expect(400);
+    expect(bulk.body.errors[0].field).toBe('itemIds');
+  });
 });
 
 /** Applies a unified diff (as `patch -p1` would) to `text`; enough for the diffs the broker writes. */
