@@ -3,6 +3,7 @@ import { SANDBOX_ENV_SCHEMA, loadBrokerConfig } from '@jit/config';
 import { CLOUDS } from '@jit/domain';
 import { ensureAuditSigningKey, runUntilSignal, startBroker, targetKinds } from '@jit/broker';
 import { LocalCloudProvider } from '@jit/provider-local';
+import { seedLocalStanding } from './sandbox-local-standing';
 import { CONSOLE_DIR, ensureConsoleBuilt } from './console-build';
 import { sandboxBanner } from './sandbox-banner';
 import { attachSandboxClouds, startSandboxClouds } from './sandbox-clouds';
@@ -64,7 +65,16 @@ async function main(): Promise<void> {
   const clouds = simulatorsFile
     ? attachSandboxClouds(resolve(simulatorsFile))
     : cloudKind === 'local'
-      ? { providers: CLOUDS.map((c) => new LocalCloudProvider(c, targetKinds)), endpoints: ['aws, azure, gcp: local in-memory clouds'], close: async () => {} }
+      ? {
+          providers: CLOUDS.map((c) => {
+            const local = new LocalCloudProvider(c, targetKinds);
+            // Standing access for discovery to find (docs/discovery.md).
+            seedLocalStanding(local);
+            return local;
+          }),
+          endpoints: ['aws, azure, gcp: local in-memory clouds (with standing access for discovery)'],
+          close: async () => {},
+        }
       : await startSandboxClouds(join(dataDir, 'sandbox-simulators.json'));
   // Warnings and errors only, unless JIT_LOG_LEVEL asks for more (`info`: a line per request).
   const broker = await startBroker({ config, providers: clouds.providers, logLevels: env.JIT_LOG_LEVEL ? undefined : ['warn', 'error'] });
