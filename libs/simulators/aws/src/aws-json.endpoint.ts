@@ -135,7 +135,8 @@ export class AwsJsonEndpoint {
         : (service?.serverError() ?? new JsonSimError('InternalFailure', 'An internal error occurred.', {}, 500));
       status = error.status;
       record.errorCode = error.code;
-      record.errorMessage = error.message;
+      // An exception that is no AWS error is a simulator bug: the client sees a server error, the log says what broke.
+      record.errorMessage = error === e || e instanceof AwsSimError ? error.message : `simulator error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`;
       const members: Record<string, unknown> = { ...error.members };
       // Identity Store's errors carry the request id in the body too.
       const shape = service?.model.shapes[error.code];
