@@ -1,6 +1,6 @@
 import { CloudAccessProvider, Grant, GrantRepository, GrantState, SystemClock } from '@jit/domain';
 import { CloudProviderRegistry } from './cloud-provider.registry';
-import { GrantLifecycle } from './grant-lifecycle';
+import { GrantLifecycle, coversOverlap } from './grant-lifecycle';
 import { GrantTransitions } from './grant-transitions';
 import { LifecycleHooks } from './lifecycle-hooks';
 
@@ -85,6 +85,52 @@ describe(GrantLifecycle.name, () => {
       const gate = { enter: async () => void order.push('enter'), leave: () => void order.push('leave') };
       await expect(lifecycle.endAccess(active, 'expired', gate)).rejects.toBe(lost);
       expect(order).toEqual(['enter', 'read', 'leave']);
+    });
+  });
+  describe('overlapping', () => {
+    const other = (id: string, patch: Partial<Grant>): Grant => ({ ...active, id: `00000000-0000-4000-8000-00000000001${id}`, ...patch });
+    const stored = [
+      other('1', { state: 'active' }),
+      other('2', { state: 'revoking', endReason: 'revoked' }),
+      other('3', { state: 'revoke_failed', endReason: 'revoked' }),
+      other('4', { state: 'provisioning' }),
+      other('5', { state: 'provisioning', endReason: 'failed' }),
+      other('6', { state: 'active', revokeRequest: { at: now, by: 'bob', reason: null } }),
+    ];
+    const covering = [stored[0].id, stored[3].id];
+
+    function setup() {
+      const seen: { op: string; overlapping: string[] }[] = [];
+      const store = { liveWithOverlapKey: () => Promise.resolve(stored) } as unknown as GrantRepository;
+      const record = (op: string) => (_spec: unknown, context: { overlapping: { grantId: string }[] }) =>
+        Promise.resolve(void seen.push({ op, overlapping: context.overlapping.map((o) => o.grantId) }));
+      const gcp = { cloud: 'gcp', revoke: record('revoke') } as unknown as CloudAccessProvider;
+      const transitions = { applyOrReload: (change: { grant?: Grant }) => Promise.resolve(change.grant ?? active), apply: () => Promise.resolve(active) } as unknown as GrantTransitions;
+      const lifecycle = new GrantLifecycle(
+        transitions,
+        store,
+        new CloudProviderRegistry([gcp]),
+        new SystemClock(),
+        { leaseMs: 60_000, providerTimeoutMs: 1_000, revokeMaxAttempts: 3, revokeFailedRetryMs: 60_000 },
+        new RecordingHooks(),
+      );
+      return { lifecycle, seen };
+    }
+
+    it('should tell a revoke only of the grants that still cover the key, not of those being ended', async () => {
+      const { lifecycle, seen } = setup();
+      await lifecycle.endAccess({ ...active, state: 'revoking' }, 'revoked').catch(() => undefined);
+      expect(seen).toEqual([{ op: 'revoke', overlapping: covering }]);
+    });
+
+    it('should tell the cleanup of a failed provisioning of the grants still covering the key, so it keeps their access', async () => {
+      const { lifecycle, seen } = setup();
+      await lifecycle.failProvisioning({ ...active, state: 'provisioning' }, 'refused').catch(() => undefined);
+      expect(seen).toEqual([{ op: 'revoke', overlapping: covering }]);
+    });
+
+    it('should count a grant as covering only while provisioning or active and not being ended', () => {
+      expect(stored.map(coversOverlap)).toEqual([true, false, false, true, false, false]);
     });
   });
 });

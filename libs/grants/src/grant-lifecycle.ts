@@ -45,6 +45,17 @@ export type ProvisionResult =
   | { grant: Grant; error: ProviderError };
 
 /**
+ * Whether a live grant still covers its overlap key, so that another grant's change must keep its
+ * access: `provisioning` or `active`, with no revoke recorded and no failed provisioning awaiting
+ * cleanup. A grant being ended (`revoking`, `revoke_failed`, a revoke requested, a cleanup) covers
+ * nothing: counting it would let its own failed revoke keep a shared membership or schedule alive.
+ */
+export function coversOverlap(g: Grant): boolean {
+  if (g.state !== 'provisioning' && g.state !== 'active') return false;
+  return !g.revokeRequest && g.endReason == null;
+}
+
+/**
  * The cloud calls every path shares (request, approval, revoke, sweeper), each with a timeout
  * and outcome metrics, followed by the change the grant's behaviour makes of the answer.
  */
@@ -115,7 +126,9 @@ export class GrantLifecycle {
     const provider = this.registry.get(g.cloud);
     const now = this.clock.now();
     try {
-      await this.call(provider, 'revoke', (signal) => provider.revoke(grantSpec(g), { overlapping: [], early: true }, signal));
+      // The grants still covering this key: the cleanup must not remove access they share (design §4).
+      const overlapping = await this.overlapping(g);
+      await this.call(provider, 'revoke', (signal) => provider.revoke(grantSpec(g), { overlapping, early: true }, signal));
     } catch (e) {
       this.throwIfStopping();
       const retryAt = new Date(now.getTime() + backoffMs(g.attempts + 1, REVOKE_BACKOFF));
@@ -180,14 +193,15 @@ export class GrantLifecycle {
   }
 
   /**
-   * The live grants sharing `g`'s overlap key, read before each cloud call. A failed read is
+   * The grants still covering `g`'s overlap key, read before each cloud call: the live ones not
+   * being ended (`GrantContext.overlapping`; see `coversOverlap`). A failed read is
    * reported like a failed write (`writeFailed`): the row is held by this replica's lease (the
    * request's or the sweeper's claim), and a read lost to a database outage must hand it back
    * when the database answers, not leave it waiting for the lease to lapse.
    */
   private async overlapping(g: Grant) {
     try {
-      return (await this.store.liveWithOverlapKey(g.overlapKey, g.id)).map(grantSpec);
+      return (await this.store.liveWithOverlapKey(g.overlapKey, g.id)).filter(coversOverlap).map(grantSpec);
     } catch (e) {
       this.hooks.writeFailed(g, e);
       throw e;

@@ -17,9 +17,13 @@ export interface GrantSpec {
 
 export interface GrantContext {
   /**
-   * The other live grants (provisioning, active, revoking) with the same `overlapKey`. A provider
-   * whose cloud object cannot hold several grants side by side (one PIM schedule per principal,
-   * role and scope) uses them to keep the union in place; others can ignore them.
+   * The other grants with the same `overlapKey` that still cover it: `provisioning` or `active`
+   * with no revoke recorded and no failed provisioning awaiting cleanup. Grants being ended
+   * (`revoking`, `revoke_failed`) are left out, so a revoke removes access only they would still
+   * use (GrantLifecycle's `coversOverlap`). A provider whose cloud object cannot hold several
+   * grants side by side (one PIM schedule per principal, role and scope; one group membership)
+   * uses them to keep the union in place; others can ignore them. Every path passes them: grant,
+   * revoke and the cleanup of a failed provisioning.
    */
   overlapping: GrantSpec[];
 }
