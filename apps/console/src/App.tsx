@@ -10,9 +10,14 @@ import { AuditPage } from './pages/audit';
 import { AllGrantsPage } from './pages/all-grants';
 import { GrantPage } from './pages/grant';
 import { HomeRedirect } from './pages/home';
+import { DiscoveryPage } from './pages/discovery';
+import { FindingPage } from './pages/finding';
+import { ReviewsPage } from './pages/reviews';
+import { CampaignPage } from './pages/campaign';
 
 // The charts page (C-data's, apps/console/src/pages/insights*) brings its chart library: loaded when visited.
 const InsightsPage = lazy(() => import('./pages/insights').then((m) => ({ default: m.InsightsPage })));
+
 
 /**
  * Routes under /console/: sign-in outside the layout; everything else needs a session (Layout
@@ -40,6 +45,11 @@ export function App() {
               </Suspense>
             }
           />
+          {/* Discovery's summary chart (Chart.js) is lazy inside the page, as Insights is. */}
+          <Route path="discovery" element={<DiscoveryPage />} />
+          <Route path="discovery/findings/:id" element={<FindingPage />} />
+          <Route path="reviews" element={<ReviewsPage />} />
+          <Route path="reviews/:id" element={<CampaignPage />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Route>
       </Routes>

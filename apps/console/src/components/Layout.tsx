@@ -19,6 +19,9 @@ const NAV: NavItem[] = [
   { to: '/all-grants', label: 'All grants', show: (s) => hasRole(s, 'auditor', 'admin') },
   { to: '/audit', label: 'Audit', show: (s) => hasRole(s, 'auditor', 'admin') },
   { to: '/insights', label: 'Insights', show: (s) => hasRole(s, 'auditor', 'admin') },
+  { to: '/discovery', label: 'Discovery', show: (s) => hasRole(s, 'auditor', 'admin') },
+  // Reviewers are approvers (or anyone in a campaign's reviewer groups): the campaign says which items are theirs.
+  { to: '/reviews', label: 'Reviews', show: (s) => hasRole(s, 'approver', 'auditor', 'admin') },
 ];
 
 export function navFor(session: ConsoleSession): NavItem[] {

@@ -1,0 +1,114 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { Link, useSearchParams } from 'react-router';
+import type { ReviewCampaign } from '@jit/client';
+import { api } from '../api';
+import { Pager, useCursorPages } from '../components/Pager';
+import { Empty, ErrorState, Loading } from '../components/states';
+import { formatTime, usePageTitle } from '../format';
+
+const PAGE = 50;
+
+/** Decided of total as a native progress bar with its words (no inline style: the console's CSP allows none). */
+export function CampaignProgress({ campaign }: { campaign: ReviewCampaign }) {
+  const { decided, total } = campaign.counts;
+  const label = `${decided.toLocaleString()} of ${total.toLocaleString()} decided`;
+  return (
+    <span className="campaign-progress">
+      <progress max={Math.max(total, 1)} value={total ? decided : 1} aria-label={`${campaign.definition}: ${label}`} />
+      <span className="muted">{label}</span>
+    </span>
+  );
+}
+
+export function CampaignState({ campaign }: { campaign: ReviewCampaign }) {
+  return (
+    <>
+      <span className={campaign.state === 'open' ? 'badge badge-info' : 'badge'}>{campaign.state}</span>
+      {campaign.overdue && <span className="badge badge-danger">overdue</span>}
+    </>
+  );
+}
+
+/**
+ * Access review campaigns (issue 17), newest first: state, due date, progress, overdue. A reviewer
+ * opens one to decide the items assigned to them.
+ */
+export function ReviewsPage() {
+  usePageTitle('Access reviews');
+  const [params, setParams] = useSearchParams();
+  const state = params.get('state') === 'open' || params.get('state') === 'closed' ? (params.get('state') as 'open' | 'closed') : undefined;
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
+  const campaigns = useQuery({
+    queryKey: ['review-campaigns', state, cursor],
+    queryFn: () => api.listReviewCampaigns({ limit: PAGE, ...(state && { state }), ...(cursor && { cursor }) }),
+    placeholderData: keepPreviousData,
+    retry: false,
+  });
+  return (
+    <section>
+      <div className="page-header">
+        <h1>Access reviews</h1>
+        <div className="field">
+          <label htmlFor="campaign-state">Campaigns</label>
+          <select
+            id="campaign-state"
+            value={state ?? ''}
+            onChange={(e) => {
+              pages.reset();
+              setParams(e.target.value ? { state: e.target.value } : {});
+            }}
+          >
+            <option value="">All</option>
+            <option value="open">Open</option>
+            <option value="closed">Closed</option>
+          </select>
+        </div>
+      </div>
+      {campaigns.isPending && <Loading what="campaigns" />}
+      <ErrorState error={campaigns.error} title="Could not read the campaigns" />
+      {campaigns.data && campaigns.data.items.length === 0 && <Empty>No review campaign{state ? ` is ${state}` : ' has started yet'}.</Empty>}
+      {campaigns.data && campaigns.data.items.length > 0 && (
+        <>
+          <div className="table-wrap" aria-busy={campaigns.isFetching}>
+            <table className="responsive">
+              <caption className="visually-hidden">Review campaigns, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Campaign</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Started</th>
+                  <th scope="col">Due</th>
+                  <th scope="col">Progress</th>
+                </tr>
+              </thead>
+              <tbody>
+                {campaigns.data.items.map((c) => (
+                  <tr key={c.id}>
+                    <td data-label="Campaign">
+                      <Link to={`/reviews/${c.id}`}>{c.definition}</Link>
+                      {c.description && <div className="muted">{c.description}</div>}
+                    </td>
+                    <td data-label="State">
+                      <CampaignState campaign={c} />
+                    </td>
+                    <td data-label="Started" className="nowrap">
+                      {formatTime(c.startedAt)}
+                    </td>
+                    <td data-label="Due" className="nowrap">
+                      {formatTime(c.endsAt)}
+                    </td>
+                    <td data-label="Progress">
+                      <CampaignProgress campaign={c} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Pager pages={pages} nextCursor={campaigns.data.nextCursor} labels={['Newer', 'Older']} status={`Page ${pages.page}`} />
+        </>
+      )}
+    </section>
+  );
+}
