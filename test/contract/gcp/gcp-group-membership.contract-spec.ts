@@ -201,6 +201,39 @@ describe('gcp.group-membership on the Cloud Identity simulator', () => {
     expect(self.options).toMatchObject({ field: 'principal.id' });
   });
 
+  it('should refuse a group\'s email named user: or serviceAccount: before the rules, since Cloud Identity adds the group whatever the prefix', async () => {
+    const nested = newGroup({ members: [{ email: 'bob@example.com' }] });
+    const group = newGroup();
+    const target = { kind: 'gcp.group-membership', group };
+    for (const id of [`user:${nested}`, `serviceAccount:${nested}`]) {
+      const error = await providerError(provider.verifyPrincipal({ type: 'user', id }, target));
+      expect(error.kind).toBe('invalid');
+      expect(error.options).toMatchObject({ field: 'principal.id', code: 'gcp.member-is-group' });
+    }
+    await provider.verifyPrincipal({ type: 'group', id: `group:${nested}` }, target);
+    await provider.verifyPrincipal({ type: 'user', id: 'user:alice@example.com' }, target);
+    // Other kinds ask nothing of Cloud Identity.
+    await provider.verifyPrincipal({ type: 'user', id: `user:${nested}` }, { kind: 'gcp.iam-binding', resource: 'projects/p', role: 'roles/viewer' });
+  });
+
+  it('should undo and fail a grant whose membership Cloud Identity made of another type than the prefix names', async () => {
+    const nested = newGroup({ members: [{ email: 'bob@example.com' }] });
+    const group = newGroup();
+    const s = spec(group, { member: `user:${nested}` });
+    const error = await providerError(provider.grant(s, { overlapping: [] }));
+    expect(error.options).toMatchObject({ field: 'principal.id', code: 'gcp.member-type-mismatch' });
+    expect(env.simulator.groups.members(group)).toEqual([]);
+    expect(env.simulator.groups.isMember(group, 'bob@example.com')).toBe(false);
+    // A group already in the group is not touched by a user: grant's grant or revoke.
+    const other = newGroup();
+    await provider.grant({ ...spec(other, { member: `group:${nested}`, minutes: 30 }), principal: { type: 'group', id: `group:${nested}` } }, { overlapping: [] });
+    const before = expiryOf(other, nested);
+    const wrong = spec(other, { member: `user:${nested}`, minutes: 90 });
+    expect((await providerError(provider.grant(wrong, { overlapping: [] }))).options.code).toBe('gcp.member-type-mismatch');
+    await provider.revoke(wrong, { overlapping: [], early: true });
+    expect(expiryOf(other, nested)).toEqual(before);
+  });
+
   it('should refuse a group Cloud Identity does not show the broker, naming the field, before the rules and at grant time', async () => {
     const error = await providerError(provider.grant(spec('no-such-group@example.com'), { overlapping: [] }));
     expect(error.kind).toBe('invalid');

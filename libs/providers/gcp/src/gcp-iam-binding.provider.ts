@@ -78,6 +78,11 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
     return `gcp.iam-binding|${t.resource}|${t.role}|${principal.id}`;
   }
 
+  /** `gcp.group-membership`: a member email that is a group's must be named `group:` (Cloud Identity ignores the prefix). */
+  override async verifyPrincipal(principal: Principal, target: Target, signal?: AbortSignal): Promise<void> {
+    if (target.kind === GROUP_MEMBERSHIP_KIND) await this.groups.verifyPrincipal(principal, signal);
+  }
+
   /**
    * `projects/<number>` becomes `projects/<id>`: both name one project to setIamPolicy, and the
    * rules and deny-list must not see it under a second name (a deny entry on the id would

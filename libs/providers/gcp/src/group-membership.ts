@@ -44,6 +44,19 @@ export function memberEmail(member: string): string {
   return member.slice(member.indexOf(':') + 1).toLowerCase();
 }
 
+/** The `Membership.type` Cloud Identity gives a member named with this prefix. */
+const MEMBER_TYPES: Record<string, string> = { user: 'USER', serviceAccount: 'SERVICE_ACCOUNT', group: 'GROUP' };
+
+/** The `Membership.type` the principal's prefix claims (`user:` → `USER`). */
+export function expectedMemberType(member: string): string | undefined {
+  return MEMBER_TYPES[member.slice(0, member.indexOf(':'))];
+}
+
+/** A membership whose type Cloud Identity reports and which is not what the principal's prefix says. */
+function typeMismatch(membership: Membership, member: string): boolean {
+  return !!membership.type && membership.type !== expectedMemberType(member);
+}
+
 interface MembershipLocator {
   group: string;
   member: string;
@@ -94,6 +107,25 @@ export class GroupMemberships {
     return { ...t, group };
   }
 
+  /**
+   * Cloud Identity addresses a member by email alone and ignores the `user:`/`serviceAccount:`
+   * prefix, so `user:<a group's email>` would pass a `principalTypes: [user]` rule and add a whole
+   * group. Before the rules are asked: a member email that resolves to a group (groups.lookup)
+   * must be named `group:`, a 400 naming `principal.id` otherwise. grant() checks the created
+   * membership's `type` too (a group the broker cannot look up).
+   */
+  async verifyPrincipal(principal: Principal, signal?: AbortSignal): Promise<void> {
+    if (!GCP_GROUP_MEMBER.test(principal.id) || expectedMemberType(principal.id) === 'GROUP') return;
+    const email = memberEmail(principal.id);
+    const group = await this.call((s) => this.gateway.groupName(email, s), signal);
+    if (group) {
+      throw new ProviderError('invalid', `${email} is a Google group: name it group:${email} (Cloud Identity would add the whole group, whatever the prefix)`, {
+        field: 'principal.id',
+        code: 'gcp.member-is-group',
+      });
+    }
+  }
+
   validate(spec: GrantSpec): void {
     const { group } = this.target(spec);
     const invalid = (field: string, message: string, code: string) => new ProviderError('invalid', message, { field, code });
@@ -127,7 +159,14 @@ export class GroupMemberships {
         if (!name) {
           try {
             const created = await this.call((s) => this.gateway.createMembership(groupName, member, wanted, s), signal, this.expiryRefused(group));
-            return { status: 'active', providerRef: ref(created?.name ?? (await this.nameAfterCreate(groupName, member, signal)), wanted), notice: GROUP_MEMBERSHIP_NOTICE };
+            const name = created?.name ?? (await this.nameAfterCreate(groupName, member, signal));
+            const made = created?.type ? created : await this.call((s) => this.gateway.membership(name, s), signal);
+            if (made && typeMismatch(made, spec.principal.id)) {
+              // Cloud Identity went by the email: undo what it added, and fail.
+              await this.call((s) => this.gateway.deleteMembership(name, s), signal);
+              throw this.wrongType(spec.principal.id, made);
+            }
+            return { status: 'active', providerRef: ref(name, wanted), notice: GROUP_MEMBERSHIP_NOTICE };
           } catch (e) {
             // Another writer (a replica with an overlapping grant) added the member first: read it again.
             if (e instanceof ProviderError && e.options.code === 'HTTP_409') continue;
@@ -136,6 +175,7 @@ export class GroupMemberships {
         }
         const membership = await this.call((s) => this.gateway.membership(name, s), signal);
         if (!membership) continue;
+        if (typeMismatch(membership, spec.principal.id)) throw this.wrongType(spec.principal.id, membership);
         const current = memberExpiry(membership);
         if (current === null || current === undefined) {
           return {
@@ -178,7 +218,9 @@ export class GroupMemberships {
       const name = await this.call((s) => this.gateway.membershipName(groupName, member, s), signal);
       if (!name) return;
       const membership = await this.call((s) => this.gateway.membership(name, s), signal);
-      const current = membership && memberExpiry(membership);
+      // Another kind of member under this email (a group for `user:`) was never this grant's.
+      if (!membership || typeMismatch(membership, spec.principal.id)) return;
+      const current = memberExpiry(membership);
       if (!current) return;
       const mine = [spec.expiresAt, ...context.overlapping.filter((o) => o.grantId !== spec.grantId).map((o) => o.expiresAt)];
       if (!mine.some((d) => toSecond(d) === toSecond(current))) return;
@@ -281,6 +323,13 @@ export class GroupMemberships {
       });
     }
     return name;
+  }
+
+  private wrongType(member: string, membership: Membership): ProviderError {
+    return new ProviderError('invalid', `Cloud Identity holds ${memberEmail(member)} as a ${membership.type} member, not what ${member} names`, {
+      field: 'principal.id',
+      code: 'gcp.member-type-mismatch',
+    });
   }
 
   /** The name of a membership whose create operation was not done yet: read back by lookup. */
