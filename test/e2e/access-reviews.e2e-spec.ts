@@ -72,7 +72,7 @@ function finding(id: string, principal: string, displayName: string): DiscoveryF
 }
 
 /** Discovery's two ports as reviews use them, in memory, until the broker wires discovery's own. */
-class Discovery implements DiscoveryFindingsReader, StandingRemovals {
+class Discovery implements DiscoveryFindingsReader {
   findings = [finding('f-alice', 'arn:aws:iam::123456789012:user/alice', 'alice'), finding('f-erin', 'arn:aws:iam::123456789012:user/erin-approver', 'erin-approver')];
   removals: StandingRemoval[] = [];
   async get(id: string) {
@@ -81,6 +81,11 @@ class Discovery implements DiscoveryFindingsReader, StandingRemovals {
   async list(filter: DiscoveryFindingFilter, page: { after?: string; limit: number }) {
     return this.findings.filter((f) => (!filter.cloud || f.cloud === filter.cloud) && (!page.after || f.id > page.after)).slice(0, page.limit);
   }
+  /** Removals as discovery records them (its approvals are discovery's own e2e's business). */
+  readonly removalPort: StandingRemovals = {
+    request: async (findingId, by) => this.request(findingId, by),
+    get: async (id) => this.removals.find((r) => r.id === id) ?? null,
+  };
   async request(findingId: string, by: { actor: string; justification: string; origin: string }) {
     const r: StandingRemoval = { id: `rm-${this.removals.length + 1}`, findingId, state: 'pending_approval', requestedBy: by.actor, justification: by.justification, origin: by.origin, createdAt: new Date(), updatedAt: new Date(), lastError: null };
     this.removals.push(r);
@@ -121,7 +126,7 @@ describe('access reviews (e2e)', () => {
         JIT_NOTIFICATIONS_FILE: join(dir, 'notifications.yaml'),
         JIT_PUBLIC_URL: 'https://jit.example.com',
       },
-      { clock, reviewPorts: { findings: discovery, removals: discovery } },
+      { clock, reviewPorts: { findings: discovery, removals: discovery.removalPort } },
     );
   });
   afterAll(async () => {

@@ -13,6 +13,7 @@ import {
   ReviewItem,
   ReviewItemFilter,
   ReviewStore,
+  ReviewUsage,
   ReviewUsageReader,
   ReviewWrites,
   StagedAuditEvent,
@@ -96,7 +97,16 @@ export type BulkResult = { itemId: string; outcome: 'decided'; item: ReviewItem 
  * reminders, escalation and the default at the end; the report and the rules-file patch.
  */
 export class ReviewCampaigns {
+  /** Usage figures while one campaign is built: a principal with many assignments (or a rule with many entries) is counted once. */
+  private usageCache = new Map<string, Promise<ReviewUsage>>();
+
   constructor(private readonly o: ReviewsOptions) {}
+
+  private cachedUsage(key: string, read: () => Promise<ReviewUsage>): Promise<ReviewUsage> {
+    let hit = this.usageCache.get(key);
+    if (!hit) this.usageCache.set(key, (hit = read()));
+    return hit;
+  }
 
   // ---- definitions -------------------------------------------------------------------------
 
@@ -171,7 +181,9 @@ export class ReviewCampaigns {
       remindedAt: null,
       policyVersion: definition.scope.eligibility ? policy.version : null,
     };
+    this.usageCache = new Map();
     const items = [...(await this.standingItems(definition, campaign)), ...(await this.eligibilityItems(definition, campaign, policy))];
+    this.usageCache = new Map();
     await this.o.store.transaction(async (tx) => {
       await tx.insertCampaign(campaign, items);
       await this.stage(tx, [ReviewAudit.started(campaign, items.length)]);
@@ -208,7 +220,7 @@ export class ReviewCampaigns {
   }
 
   private async standingItem(d: ReviewDefinition, c: ReviewCampaign, f: DiscoveryFinding): Promise<ReviewItem> {
-    const usage = await this.o.usage.byPrincipal(f.principal.id, c.periodFrom);
+    const usage = await this.cachedUsage(`p:${f.principal.id}`, () => this.o.usage.byPrincipal(f.principal.id, c.periodFrom));
     return {
       ...blankItem(c, 'standing'),
       principal: f.principal.id,
@@ -243,7 +255,7 @@ export class ReviewCampaigns {
         if (items.length >= MAX_CAMPAIGN_ITEMS) throw tooMany();
         // Usage by the entry's subjects when they are exact names; by the whole rule otherwise.
         const exact = entry.subjects?.every((s) => !/[*?]/.test(s)) && !entry.groups && !entry.issuer ? [...(entry.subjects ?? [])] : [];
-        const usage = await this.o.usage.byRule(rule.name, exact, c.periodFrom);
+        const usage = await this.cachedUsage(`r:${rule.name}:${exact.join(',')}`, () => this.o.usage.byRule(rule.name, exact, c.periodFrom));
         const entryJson = { ...entry } as Record<string, unknown>;
         items.push({
           ...blankItem(c, 'eligibility'),
