@@ -56,6 +56,12 @@ export interface StandingAssignment {
   usage?: { granted: string[]; used: string[]; periodDays: number } | null;
   /** Made by the broker (its naming convention): recognised so discovery does not report it. */
   brokerOwned: boolean;
+  /**
+   * The grant ids the assignment claims to serve (from its name, description or statement ids).
+   * A name can be forged by anyone who can write the cloud, so discovery reports a `brokerOwned`
+   * assignment unless a grant it claims is live in the database for the same cloud and principal.
+   */
+  brokerGrantIds?: string[];
   /** Whether `StandingAccessInventory.remove` can take it away (and `restore` put it back). */
   removable: boolean;
   /** Everything `remove` and `restore` need, opaque outside the provider lib, stored with the finding. */
