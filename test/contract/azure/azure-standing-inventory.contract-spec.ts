@@ -157,6 +157,24 @@ describe('Azure standing access inventory against the simulator (discovery, issu
     }
   });
 
+  it('should not take an assignment for the broker\'s because its description says so: only the broker\'s name for the claimed grant counts', async () => {
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    const forgedId = sim.seedRoleAssignment({ scope: SUB, roleDefinitionId: OWNER, principalId: P.dormant, description: `jit-broker grant totally-legit until ${until}` });
+    const named = provider.artifactName('grant-named', MECHANISMS.resourceRoleWorkload.target);
+    const realId = sim.seedRoleAssignment({ scope: SUB, roleDefinitionId: CONTRIBUTOR, principalId: P.dormant, name: named, description: `jit-broker grant grant-named until ${until}` });
+    let all: StandingAssignment[] = [];
+    try {
+      all = (await scan(inventory)).assignments;
+      const forged = all.find((a) => a.locator.id === forgedId);
+      expect(forged).toMatchObject({ brokerOwned: false, brokerGrantIds: ['totally-legit'], access: { type: 'azure.role-assignment', name: 'Owner' }, locator: { claimedGrantId: 'totally-legit' } });
+      const real = all.find((a) => a.locator.id === realId);
+      expect(real).toMatchObject({ brokerOwned: true, brokerGrantIds: ['grant-named'] });
+      expect(real?.locator.claimedGrantId).toBeUndefined();
+    } finally {
+      for (const a of all.filter((x) => x.locator.id === forgedId || x.locator.id === realId)) await inventory.remove(a);
+    }
+  });
+
   it('should carry last sign-in: an old one, none at all, and no record for workloads', async () => {
     sim.seedRoleAssignment({ scope: RG, roleDefinitionId: CONTRIBUTOR, principalId: P.dormant });
     sim.seedRoleAssignment({ scope: RG, roleDefinitionId: CONTRIBUTOR, principalId: P.neverSignedIn });

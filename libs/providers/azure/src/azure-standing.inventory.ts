@@ -4,7 +4,7 @@ import { SignalScope } from '@jit/resilience';
 import { AzureCallPolicy, toProviderError } from './azure-call.policy';
 import { AzureHttpClient } from './azure-http.client';
 import { AzureHttpError } from './azure-http.error';
-import { grantIdFromDescription, roleGuid } from './azure-ids';
+import { grantIdFromDescription, nameBasedGuid, roleGuid } from './azure-ids';
 import { ArmList, ROLE_ASSIGNMENTS_API_VERSION, armUrl } from './arm-paths';
 
 /**
@@ -314,6 +314,12 @@ export class AzureStandingInventory implements StandingAccessInventory {
     const p = a.properties;
     const role = await this.armRole(p.roleDefinitionId, p.scope);
     const who = await this.principalOf(p.principalId, p.principalType ?? 'Unknown');
+    // Anyone who can write a role assignment can write its description: it is the broker's only
+    // when its name is the broker's deterministic name for the grant the description claims.
+    // One handed over to an overlapping grant keeps the first grant's name under the keeper's
+    // description: it is reported (not broker-owned), with the grant it claims.
+    const claimed = grantIdFromDescription(p.description);
+    const brokerOwned = claimed !== null && a.name.toLowerCase() === nameBasedGuid(`${claimed}/assign`);
     return {
       cloud: 'azure',
       key: `azure|arm|${armTriple(p.scope, p.roleDefinitionId, p.principalId)}`,
@@ -324,8 +330,8 @@ export class AzureStandingInventory implements StandingAccessInventory {
       lastUsedAt: who.lastUsedAt,
       neverUsed: who.neverUsed,
       usage: null,
-      // The broker's workload grants carry their grant in the description (azure-ids.ts).
-      brokerOwned: grantIdFromDescription(p.description) !== null,
+      brokerOwned,
+      ...(claimed !== null ? { brokerGrantIds: [claimed] } : {}),
       // PIM's own assignments are removed through PIM (AdminRemove), not the role assignments API.
       removable: true,
       locator: {
@@ -339,6 +345,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
         description: p.description ?? null,
         condition: p.condition ?? null,
         conditionVersion: p.conditionVersion ?? null,
+        ...(claimed !== null && !brokerOwned ? { claimedGrantId: claimed } : {}),
       },
     };
   }
