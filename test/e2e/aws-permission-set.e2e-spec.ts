@@ -11,7 +11,7 @@ denyList:
   - name: no-prod
     reason: production is never granted just in time
     targets:
-      - { kind: aws.permission-set, permissionSets: ["*"], accounts: ["999999999999"] }
+      - { kind: aws.permission-set, permissionSets: ["*"], accounts: ["999999999999", "\${PROD_OU}"] }
 rules:
   - name: platform-sets
     requesters:
@@ -44,11 +44,12 @@ describe('aws.permission-set through the broker', () => {
       sim.organization.createAccount({ name, id, parentId: workloads });
     }
     sim.organization.createAccount({ name: 'prod', id: '999999999999', parentId: prod });
+    sim.organization.createAccount({ name: 'prod-eu', id: '888888888888', parentId: prod });
     groupId = sim.identityCenter.createGroup({ displayName: 'Platform' });
     sim.identityCenter.createPermissionSet({ name: 'ReadOnly', sessionDuration: 'PT1H' });
     sim.identityCenter.createPermissionSet({ name: 'Admin', sessionDuration: 'PT8H' });
     const dir = mkdtempSync(join(tmpdir(), 'jit-ps-'));
-    writeFileSync(join(dir, 'rules.yaml'), RULES);
+    writeFileSync(join(dir, 'rules.yaml'), RULES.replace('${PROD_OU}', prod));
     const aws = new AwsIamStsProvider({
       region: 'us-east-1',
       iamEndpoint: sim.endpoint,
@@ -88,9 +89,12 @@ describe('aws.permission-set through the broker', () => {
     expect(held()).toEqual([]);
   });
 
-  it('should stop a request for an OU holding a denied account (403), assigning nothing', async () => {
+  it('should stop a request for an OU holding a denied account, and one listing an account of a denied OU (403), assigning nothing', async () => {
     const res = await t.http.post('/v1/grants').set(t.as('alice')).send(request({ permissionSet: 'ReadOnly', organizationalUnit: prod })).expect(403);
     expect(res.body.code ?? res.body.type).toMatch(/policy_denied/);
+    // An account of the denied OU, listed by id: the broker found the OU above it.
+    const listed = await t.http.post('/v1/grants').set(t.as('alice')).send(request({ permissionSet: 'ReadOnly', accounts: ['111111111111', '888888888888'] })).expect(403);
+    expect(listed.body.code ?? listed.body.type).toMatch(/policy_denied/);
     expect(held()).toEqual([]);
   });
 

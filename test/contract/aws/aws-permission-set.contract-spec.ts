@@ -13,6 +13,7 @@ describe('aws.permission-set: Identity Center account assignments', () => {
   let sim: AwsSimulator;
   let provider: AwsIamStsProvider;
   let ou: string;
+  let nested: string;
   let accounts: string[];
   let groupId: string;
   let readOnly: string;
@@ -21,7 +22,7 @@ describe('aws.permission-set: Identity Center account assignments', () => {
   beforeAll(async () => {
     sim = await AwsSimulator.start({ port: 0 });
     ou = sim.organization.createOrganizationalUnit('Workloads');
-    const nested = sim.organization.createOrganizationalUnit('Sandbox', ou);
+    nested = sim.organization.createOrganizationalUnit('Sandbox', ou);
     accounts = [
       sim.organization.createAccount({ name: 'dev', id: '111111111111', parentId: ou }),
       sim.organization.createAccount({ name: 'staging', id: '222222222222', parentId: ou }),
@@ -83,7 +84,18 @@ describe('aws.permission-set: Identity Center account assignments', () => {
 
   it('should resolve an OU to its active accounts (child OUs included) and the set to its ARN and name, for the rules to judge', async () => {
     const target = await provider.canonicalTarget({ kind: 'aws.permission-set', permissionSet: 'ReadOnly', organizationalUnit: ou });
-    expect(target).toEqual({ kind: 'aws.permission-set', permissionSet: readOnly, permissionSetName: 'ReadOnly', accounts, organizationalUnit: ou });
+    // Every OU above the accounts, for the deny-list: the requested one and the child OU holding 333333333333.
+    expect(target).toEqual({
+      kind: 'aws.permission-set',
+      permissionSet: readOnly,
+      permissionSetName: 'ReadOnly',
+      accounts,
+      organizationalUnit: ou,
+      accountOrganizationalUnits: [ou, nested].sort(),
+    });
+    expect(await provider.canonicalTarget({ kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['333333333333'] })).toMatchObject({
+      accountOrganizationalUnits: [ou, nested].sort(),
+    });
     expect(await provider.canonicalTarget({ kind: 'aws.permission-set', permissionSet: readOnly, accounts: ['222222222222'] })).toMatchObject({
       permissionSetName: 'ReadOnly',
       accounts: ['222222222222'],

@@ -69,6 +69,11 @@ export const awsTargetSchemas = {
         .refine((a) => new Set(a).size === a.length, 'lists an account twice')
         .optional(),
       organizationalUnit: z.string().regex(OU_ID, 'must be an organizational unit id (ou-xxxx-xxxxxxxx)').optional(),
+      accountOrganizationalUnits: z
+        .array(z.string().regex(OU_ID, 'must be an organizational unit id'))
+        .max(1_000)
+        .optional()
+        .meta({ description: 'set by the broker: every organizational unit above the accounts, so a deny entry on an OU also stops a request listing its accounts' }),
     })
     .refine((t) => t.accounts !== undefined || t.organizationalUnit !== undefined, { message: 'name the accounts (accounts) or an organizational unit (organizationalUnit)', path: ['accounts'] }),
 };
@@ -125,7 +130,8 @@ const IDENTITY_STORE_NAME = /^(?=\S)[^\x00-\x1f\x7f]{1,1024}(?<=\S)$/u;
  * once the broker has resolved it), and the accounts by id or by the organizational unit
  * requested. An OU pattern covers a request for that OU; account patterns cover each account
  * (an OU's accounts are listed in the target once resolved, so a deny entry on an account also
- * stops a request for its OU).
+ * stops a request for its OU; and the OUs above the accounts too, so a deny entry on an OU stops a
+ * request listing one of its accounts).
  */
 function permissionSetMatches(
   m: { permissionSets: string[]; accounts: string[] },
@@ -138,7 +144,8 @@ function permissionSetMatches(
   const byOu = t.organizationalUnit !== undefined && matchPatterns(m.accounts, t.organizationalUnit, true, relation);
   const accounts = t.accounts ?? [];
   if (relation === 'covers') return byOu || (accounts.length > 0 && matchEach(m.accounts, accounts, false, 'covers'));
-  return byOu || matchEach(m.accounts, accounts, false, 'touches');
+  // The deny-list also sees every OU above the accounts (resolved by the broker), however they were requested.
+  return byOu || matchEach(m.accounts, accounts, false, 'touches') || matchEach(m.accounts, t.accountOrganizationalUnits ?? [], true, 'touches');
 }
 
 export const awsKinds = [

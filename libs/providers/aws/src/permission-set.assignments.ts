@@ -78,6 +78,8 @@ export class PermissionSetAssignments {
   private readonly sets = new Cached<SetInfo>(() => this.now().getTime());
   private readonly principals = new Cached<ResolvedPrincipal>(() => this.now().getTime());
   private readonly orgAccounts = new Cached<Map<string, string>>(() => this.now().getTime());
+  /** An account's or OU's parent OU ('' for the root). */
+  private readonly parents = new Cached<string>(() => this.now().getTime());
   /**
    * For a grant whose `grant()` failed in this process: the accounts it created assignments in
    * (none if it was refused before any), so the cleanup revoke that follows deletes exactly those
@@ -118,12 +120,14 @@ export class PermissionSetAssignments {
     }
     const set = await this.permissionSet(t.permissionSet);
     const accounts = t.organizationalUnit !== undefined ? await this.accountsOfOu(t.organizationalUnit) : await this.checkAccounts(t.accounts ?? []);
+    const ancestors = await this.unitsAbove(accounts);
     const canonical: CanonicalPermissionSetTarget = {
       kind: PERMISSION_SET_KIND,
       permissionSet: set.arn,
       permissionSetName: set.name,
       accounts: [...accounts].sort(),
       ...(t.organizationalUnit !== undefined ? { organizationalUnit: t.organizationalUnit } : {}),
+      ...(ancestors.length ? { accountOrganizationalUnits: ancestors } : {}),
     };
     return canonical;
   }
@@ -527,6 +531,28 @@ export class PermissionSetAssignments {
       if (status !== 'ACTIVE') throw new ProviderError('invalid', `account ${a} is ${status}`, { field: `target.accounts[${i}]`, code: 'InactiveAccount' });
     });
     return [...accounts];
+  }
+
+  /**
+   * Every OU above the accounts, up to the root (ListParents, each child asked once per call and
+   * answers kept for a minute): what lets a deny entry on an OU stop a request that lists one of
+   * its accounts.
+   */
+  private async unitsAbove(accounts: readonly string[]): Promise<string[]> {
+    const sdk = await this.clients.get();
+    const parentOf = async (child: string): Promise<string | undefined> => {
+      const cached = this.parents.get(child);
+      if (cached !== undefined) return cached || undefined;
+      const page = await this.run('ListParents', (abortSignal) => sdk.org.send(new sdk.organizations.ListParentsCommand({ ChildId: child }), { abortSignal }));
+      const parent = page.Parents?.[0];
+      return this.parents.set(child, parent?.Type === 'ORGANIZATIONAL_UNIT' && parent.Id ? parent.Id : '') || undefined;
+    };
+    const units = new Set<string>();
+    const chains = await settleAll(accounts, ASSIGNMENT_CONCURRENCY, async (account) => {
+      for (let p = await parentOf(account); p && !units.has(p); p = await parentOf(p)) units.add(p);
+    });
+    for (const c of chains) if (c.status === 'rejected') throw c.reason;
+    return [...units].sort();
   }
 
   /** The ACTIVE accounts of an OU and of the OUs below it. */

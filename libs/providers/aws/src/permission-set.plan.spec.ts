@@ -120,6 +120,14 @@ describe('aws.permission-set in the rules', () => {
     expect(d.rules.matches(matcher(['ReadOnly'], ['ou-ab12-cdef3456']), byOu, 'touches')).toBe(true);
   });
 
+  it('should let a deny entry on an OU stop a request listing one of its accounts, by the OUs the broker found above them', () => {
+    const listed = target(['111111111111'], { accountOrganizationalUnits: ['ou-ab12-cdef3456', 'ou-ab12-prod0000'] });
+    expect(d.rules.matches(matcher(['*'], ['ou-ab12-prod*']), listed, 'touches')).toBe(true);
+    expect(d.rules.matches(matcher(['*'], ['ou-ab12-other000']), listed, 'touches')).toBe(false);
+    // Allow rules still need each account covered, or the OU requested.
+    expect(d.rules.matches(matcher(['*'], ['ou-ab12-prod*']), listed, 'covers')).toBe(false);
+  });
+
   it('should accept users and groups, require accounts or an organizational unit, and reject a malformed set', () => {
     const parse = (t: unknown) => kinds.targetSchema.safeParse(t);
     expect(parse({ kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['111111111111'] }).success).toBe(true);
