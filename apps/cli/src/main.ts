@@ -5,6 +5,7 @@ import { execCommand } from './commands/exec.command';
 import { approveCommand, denyCommand, listCommand, revokeCommand, showCommand } from './commands/grants.command';
 import { requestCommand } from './commands/request.command';
 import { reviewsCommand } from './commands/reviews.command';
+import { discoveryCommand } from './commands/discovery.command';
 import { mcpCommand } from './mcp/mcp.command';
 import { rulesCommand } from './commands/rules.command';
 import { reportOf } from './error-report';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     auditCommand(),
     rulesCommand(),
     reviewsCommand(),
+    discoveryCommand(),
     credentialProcessCommand(),
     mcpCommand(),
   ]) {

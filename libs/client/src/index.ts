@@ -14,6 +14,12 @@ export type {
   AuditQuery,
   AuditVerification,
   CheckpointsQuery,
+  DiscoveryFinding,
+  DiscoveryFindingDetail,
+  DiscoveryFindingPage,
+  DiscoveryFindingsQuery,
+  DiscoveryScan,
+  DiscoverySummary,
   Grant,
   GrantPage,
   GrantRequest,
@@ -34,6 +40,7 @@ export type {
   ReviewItem,
   ReviewItemPage,
   ReviewItemsQuery,
+  StandingRemoval,
   VerifyQuery,
 } from './jit-client';
 export { JitApiError } from './jit-api-error';

@@ -21,6 +21,12 @@ export type ReviewItem = Schemas['ReviewItem'];
 export type ReviewItemPage = Schemas['ReviewItemPage'];
 export type ReviewBulkDecision = Schemas['ReviewBulkDecision'];
 export type ReviewDecisionBody = NonNullable<operations['decideReviewItem']['requestBody']>['content']['application/json'];
+export type DiscoveryScan = Schemas['DiscoveryScan'];
+export type DiscoveryFinding = Schemas['DiscoveryFinding'];
+export type DiscoveryFindingPage = Schemas['DiscoveryFindingPage'];
+export type DiscoveryFindingDetail = Schemas['DiscoveryFindingDetail'];
+export type DiscoverySummary = Schemas['DiscoverySummary'];
+export type StandingRemoval = Schemas['StandingRemoval'];
 
 type Query<O extends keyof operations> = NonNullable<NonNullable<operations[O]['parameters']['query']>>;
 export type ListGrantsQuery = Query<'listGrants'>;
@@ -30,6 +36,7 @@ export type CheckpointsQuery = Query<'listAuditCheckpoints'>;
 export type GrantStatsQuery = Query<'getGrantStats'>;
 export type ReviewCampaignsQuery = Query<'listReviewCampaigns'>;
 export type ReviewItemsQuery = Query<'listReviewItems'>;
+export type DiscoveryFindingsQuery = Omit<Query<'listDiscoveryFindings'>, 'format'>;
 
 export interface JitClientOptions {
   /** The broker's URL, e.g. `https://jit.example.com` (its API is under /v1). */
@@ -101,6 +108,21 @@ export interface JitClient {
   getReviewReport(campaignId: string, format: 'csv' | 'html'): Promise<string>;
   /** The rules-file patch (unified diff) the campaign's eligibility decisions call for. */
   getReviewRulesPatch(campaignId: string): Promise<string>;
+  /** Discovery (docs/discovery.md): starts a scan (admins, auditors), or answers the running one. */
+  startDiscoveryScan(): Promise<DiscoveryScan>;
+  getDiscoveryScan(id: string): Promise<DiscoveryScan>;
+  listDiscoveryFindings(query?: DiscoveryFindingsQuery): Promise<DiscoveryFindingPage>;
+  /** Every matching finding as `jsonl` (one DiscoveryFinding a line) or `csv`, streamed. */
+  exportDiscoveryFindings(format: 'jsonl' | 'csv', query?: Omit<DiscoveryFindingsQuery, 'limit' | 'cursor'>): Promise<ReadableStream<Uint8Array>>;
+  /** A finding with its proposed rules-file entry, history and removals. */
+  getDiscoveryFinding(id: string): Promise<DiscoveryFindingDetail>;
+  getDiscoverySummary(): Promise<DiscoverySummary>;
+  /** Asks to remove a finding's standing assignment (admin); it waits for another admin's approval. */
+  requestStandingRemoval(findingId: string, justification: string): Promise<StandingRemoval>;
+  getStandingRemoval(id: string): Promise<StandingRemoval>;
+  approveStandingRemoval(id: string, comment?: string): Promise<StandingRemoval>;
+  denyStandingRemoval(id: string, comment: string): Promise<StandingRemoval>;
+  restoreStandingRemoval(id: string, justification?: string): Promise<StandingRemoval>;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -222,8 +244,45 @@ export function createJitClient(options: JitClientOptions): JitClient {
     async getReviewRulesPatch(campaignId) {
       const result = await api.GET('/v1/reviews/campaigns/{id}/rules-patch', { params: { path: { id: campaignId } }, parseAs: 'text' });
       // An empty patch (nothing to change) is an empty 200 body, not a missing one.
-      if (result.response.ok) return (result.data as string | undefined) ?? '';
+      if (result.response.ok) return (result.data) ?? '';
       return data(result);
+    },
+    async startDiscoveryScan() {
+      return data(await api.POST('/v1/discovery/scans'));
+    },
+    async getDiscoveryScan(id) {
+      return data(await api.GET('/v1/discovery/scans/{id}', { params: { path: { id } } }));
+    },
+    async listDiscoveryFindings(query = {}) {
+      const page = data(await api.GET('/v1/discovery/findings', { params: { query: { ...query, format: 'json' } } }));
+      if (typeof page === 'string') throw new Error('GET /v1/discovery/findings with format=json answered with text');
+      return page;
+    },
+    async exportDiscoveryFindings(format, query = {}) {
+      const result = await api.GET('/v1/discovery/findings', { params: { query: { ...query, format } }, parseAs: 'stream' });
+      if (!result.response.ok || !result.data) return data(result) as never;
+      return result.data as ReadableStream<Uint8Array>;
+    },
+    async getDiscoveryFinding(id) {
+      return data(await api.GET('/v1/discovery/findings/{id}', { params: { path: { id } } }));
+    },
+    async getDiscoverySummary() {
+      return data(await api.GET('/v1/discovery/summary'));
+    },
+    async requestStandingRemoval(findingId, justification) {
+      return data(await api.POST('/v1/discovery/findings/{id}/removal', { params: { path: { id: findingId } }, body: { justification } }));
+    },
+    async getStandingRemoval(id) {
+      return data(await api.GET('/v1/discovery/removals/{id}', { params: { path: { id } } }));
+    },
+    async approveStandingRemoval(id, comment) {
+      return data(await api.POST('/v1/discovery/removals/{id}/approve', { params: { path: { id } }, body: comment ? { comment } : {} }));
+    },
+    async denyStandingRemoval(id, comment) {
+      return data(await api.POST('/v1/discovery/removals/{id}/deny', { params: { path: { id } }, body: { comment } }));
+    },
+    async restoreStandingRemoval(id, justification) {
+      return data(await api.POST('/v1/discovery/removals/{id}/restore', { params: { path: { id } }, body: justification ? { justification } : {} }));
     },
   };
   return client;

@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditVerification, ReviewBulkDecision, ReviewCampaign, ReviewCampaignPage, ReviewDecisionBody, ReviewItem, ReviewItemPage } from '@jit/client';
+import type { AuditEvent, AuditVerification, DiscoveryFindingDetail, DiscoveryFindingPage, DiscoveryScan, DiscoverySummary, StandingRemoval, ReviewBulkDecision, ReviewCampaign, ReviewCampaignPage, ReviewDecisionBody, ReviewItem, ReviewItemPage } from '@jit/client';
 import type { GrantView } from './grant';
 import type { GrantRequestBody } from './request-body';
 
@@ -46,5 +46,18 @@ export interface BrokerApi {
     decideMany(campaignId: string, body: ReviewDecisionBody & { itemIds: string[] }): Promise<ReviewBulkDecision>;
     report(campaignId: string, format: 'csv' | 'html'): Promise<string>;
     rulesPatch(campaignId: string): Promise<string>;
+  };
+  /** Discovery of standing access (docs/discovery.md). */
+  discovery: {
+    scan(): Promise<DiscoveryScan>;
+    getScan(id: string): Promise<DiscoveryScan>;
+    findings(query: Query): Promise<DiscoveryFindingPage>;
+    findingsExport(query: Query, format: 'jsonl' | 'csv'): Promise<ReadableStream<Uint8Array>>;
+    finding(id: string): Promise<DiscoveryFindingDetail>;
+    summary(): Promise<DiscoverySummary>;
+    requestRemoval(findingId: string, justification: string): Promise<StandingRemoval>;
+    approveRemoval(id: string, comment?: string): Promise<StandingRemoval>;
+    denyRemoval(id: string, comment: string): Promise<StandingRemoval>;
+    restoreRemoval(id: string, justification?: string): Promise<StandingRemoval>;
   };
 }

@@ -50,5 +50,17 @@ export function httpBroker(baseUrl: string, token: TokenSource, fetchImpl: typeo
       report: (id, format) => call(() => client.getReviewReport(id, format)),
       rulesPatch: (id) => call(() => client.getReviewRulesPatch(id)),
     },
+    discovery: {
+      scan: () => call(() => client.startDiscoveryScan()),
+      getScan: (id) => call(() => client.getDiscoveryScan(id)),
+      findings: (query) => call(() => client.listDiscoveryFindings(query as never)),
+      findingsExport: (query, format) => call(() => client.exportDiscoveryFindings(format, query as never)),
+      finding: (id) => call(() => client.getDiscoveryFinding(id)),
+      summary: () => call(() => client.getDiscoverySummary()),
+      requestRemoval: (id, justification) => call(() => client.requestStandingRemoval(id, justification)),
+      approveRemoval: (id, comment) => call(() => client.approveStandingRemoval(id, comment)),
+      denyRemoval: (id, comment) => call(() => client.denyStandingRemoval(id, comment)),
+      restoreRemoval: (id, justification) => call(() => client.restoreStandingRemoval(id, justification)),
+    },
   };
 }
