@@ -162,6 +162,41 @@ describe('AWS standing-access inventory (discovery)', () => {
     await p.revoke(spec, { overlapping: [], early: true });
   });
 
+  it('should not let a policy named like the broker\'s hide standing admin: only statements the broker wrote are broker-owned', async () => {
+    const admin = { Effect: 'Allow', Action: '*', Resource: '*' };
+    // A user, a group and a role with a hand-made jit-broker-grants: plain, with a copied broker Sid, and next to a real grant.
+    const sneaky = sim.createUser('sneaky');
+    sim.iamSeeds.putInlinePolicy(sneaky, BROKER_POLICY_NAME, { Version: '2012-10-17', Statement: [{ Sid: 'Jit0123456789abcdef0123456789abcdef', ...admin }] });
+    const group = sim.iamSeeds.createGroup('Sneakies');
+    sim.iamSeeds.putInlinePolicy(group, BROKER_POLICY_NAME, { Version: '2012-10-17', Statement: [admin] });
+    const p = provider();
+    const role = sim.createRole('granted-and-planted');
+    const spec = awsGrantSpec(p, role, { kind: 'aws.iam-policy', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::b/*'] });
+    await p.grant(spec, { overlapping: [] });
+    const real = JSON.parse(sim.inlinePolicies(role)[BROKER_POLICY_NAME]) as { Statement: object[] };
+    sim.iamSeeds.putInlinePolicy(role, BROKER_POLICY_NAME, { Version: '2012-10-17', Statement: [...real.Statement, { Sid: 'Planted', ...admin }] });
+
+    const { assignments } = await scan(p.standingInventory(), OWN);
+    const foreign = `${BROKER_POLICY_NAME} (statements not written by the broker)`;
+    expect(find(assignments, sneaky, BROKER_POLICY_NAME)).toBeUndefined();
+    expect(find(assignments, sneaky, foreign)).toMatchObject({ brokerOwned: false, access: { type: 'aws.inline-policy', actions: ['*'] } });
+    expect(find(assignments, group, BROKER_POLICY_NAME)).toMatchObject({ brokerOwned: false, removable: true, access: { actions: ['*'] } });
+    const own = find(assignments, role, BROKER_POLICY_NAME)!;
+    expect(own).toMatchObject({ brokerOwned: true, removable: false, brokerGrantIds: [spec.grantId], access: { actions: ['s3:GetObject'] } });
+    expect(find(assignments, role, foreign)).toMatchObject({ brokerOwned: false, removable: false, access: { actions: ['*'] } });
+    expect(assignments.filter((a) => a.brokerOwned && a.access.actions?.includes('*'))).toEqual([]);
+
+    // The broker's next write to the policy drops the planted statement instead of keeping it.
+    const other = awsGrantSpec(p, role, { kind: 'aws.iam-policy', actions: ['s3:PutObject'], resources: ['arn:aws:s3:::b/*'] });
+    await p.grant(other, { overlapping: [] });
+    const after = JSON.parse(sim.inlinePolicies(role)[BROKER_POLICY_NAME]) as { Statement: { Sid?: string }[] };
+    expect(after.Statement.map((s) => s.Sid)).not.toContain('Planted');
+    expect(after.Statement).toHaveLength(2);
+    expect(sim.isAllowed(role, 'iam:CreateUser', '*', new Date())).toBe(false);
+    await p.revoke(other, { overlapping: [], early: true });
+    await p.revoke(spec, { overlapping: [], early: true });
+  });
+
   it('should page across many principals with the Marker as cursor, each assignment once, and resume from a stored cursor', async () => {
     for (let i = 0; i < 45; i++) sim.iamSeeds.putInlinePolicy(sim.createRole(`bulk-${String(i).padStart(2, '0')}`), 'tasks', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' }] });
     const { assignments, pages } = await scan(inventory, OWN);

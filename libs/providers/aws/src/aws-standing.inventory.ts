@@ -5,7 +5,8 @@ import {
 import { SignalScope } from '@jit/resilience';
 import { AccessAdvisorReader, AccessAdvisorOptions, DEFAULT_ACCESS_ADVISOR, ServiceUse, TRACKING_PERIOD_DAYS } from './access-advisor.reader';
 import { AccountCatalog, CATALOG_TTL_MS } from './account-catalog';
-import { BROKER_POLICY_NAME } from './aws-artifact.naming';
+import { BROKER_POLICY_NAME, grantIdFromSid } from './aws-artifact.naming';
+import { POLICY_VERSION, PolicyDocument, foreignStatements, isBrokerStatement, parseBrokerPolicy, serialize } from './broker-policy.document';
 import { errorCode, isNoSuchEntity } from './aws-error.classifier';
 import { BrokerIdentityReader } from './broker-identity.reader';
 import { CallRunner } from './inline-policy.client';
@@ -44,7 +45,11 @@ interface Holding {
   allowed: AllowedActions | undefined;
   key: string;
   brokerOwned: boolean;
-  locator: StandingLocator;
+  /** The grants a broker-owned holding's statements name (decoded from their Sids). */
+  brokerGrantIds?: string[];
+  /** Not removable through discovery whatever the principal (the foreign part of the broker policy). */
+  fixed?: boolean;
+  locator: StandingLocator | Record<string, unknown>;
 }
 
 /**
@@ -197,11 +202,15 @@ export class AwsStandingInventory implements StandingAccessInventory {
       });
     }
     for (const inline of p.inline) {
+      if (inline.name === BROKER_POLICY_NAME && p.kind !== 'group') {
+        holdings.push(...brokerPolicyHoldings(inline.document, base));
+        continue;
+      }
       holdings.push({
         access: { type: 'aws.inline-policy', name: inline.name },
         allowed: safeAllowed(inline.document),
         key: `inline:${inline.name}`,
-        brokerOwned: inline.name === BROKER_POLICY_NAME,
+        brokerOwned: false,
         locator: { mechanism: 'inline', ...base, policyName: inline.name, document: inline.document },
       });
     }
@@ -234,7 +243,8 @@ export class AwsStandingInventory implements StandingAccessInventory {
         neverUsed: neverUsed && !lastUsedAt,
         usage: granted ? { granted: granted.map((s) => s.namespace), used: used!.map((s) => s.namespace), periodDays: TRACKING_PERIOD_DAYS } : null,
         brokerOwned: h.brokerOwned,
-        removable: !h.brokerOwned && !protectedPrincipal,
+        ...(h.brokerGrantIds ? { brokerGrantIds: h.brokerGrantIds } : {}),
+        removable: !h.brokerOwned && !h.fixed && !protectedPrincipal,
         locator: h.locator,
       };
     });
@@ -248,6 +258,49 @@ export class AwsStandingInventory implements StandingAccessInventory {
     if (p.kind === 'role' && session && session[1] === p.name && p.arn.split(':')[4] === myArn.split(':')[4]) return true;
     return p.kind === 'role' && this.options.memberRoleName.split('/').pop() === p.name;
   }
+}
+
+/**
+ * The broker policy on a user or role, split: the statements the broker wrote (a broker Sid and
+ * its `DateLessThan aws:CurrentTime` deadline) are one broker-owned holding naming their grants;
+ * whatever else is in it, however it got there, is reported as ordinary standing access. That
+ * remainder is not removable through discovery (removing it would mean rewriting the broker's own
+ * policy under its grants); the broker's next write to the policy drops it (broker-policy.document.ts).
+ */
+function brokerPolicyHoldings(document: string, base: { account: string; principalKind: string; principalName: string }): Holding[] {
+  let doc: PolicyDocument;
+  try {
+    doc = parseBrokerPolicy(document);
+  } catch {
+    return [foreignHolding(document, base)];
+  }
+  const own = doc.Statement.filter(isBrokerStatement);
+  const foreign = foreignStatements(doc);
+  const out: Holding[] = [];
+  if (own.length) {
+    const text = serialize({ Version: POLICY_VERSION, Statement: own });
+    out.push({
+      access: { type: 'aws.inline-policy', name: BROKER_POLICY_NAME },
+      allowed: safeAllowed(text),
+      key: `inline:${BROKER_POLICY_NAME}`,
+      brokerOwned: true,
+      brokerGrantIds: [...new Set(own.map((s) => grantIdFromSid(s.Sid!)).filter((id): id is string => id !== null))],
+      locator: { mechanism: 'broker-policy', ...base, sids: own.map((s) => s.Sid!) },
+    });
+  }
+  if (foreign.length) out.push(foreignHolding(serialize({ Version: POLICY_VERSION, Statement: foreign }), base));
+  return out;
+}
+
+function foreignHolding(document: string, base: { account: string; principalKind: string; principalName: string }): Holding {
+  return {
+    access: { type: 'aws.inline-policy', name: `${BROKER_POLICY_NAME} (statements not written by the broker)` },
+    allowed: safeAllowed(document),
+    key: `inline:${BROKER_POLICY_NAME}:foreign`,
+    brokerOwned: false,
+    fixed: true,
+    locator: { mechanism: 'broker-policy-foreign', ...base, document },
+  };
 }
 
 function safeAllowed(document: string): AllowedActions | undefined {

@@ -68,16 +68,34 @@ export function isSpent(s: Statement, now: Date): boolean {
   return isBrokerSid(s.Sid) && deadline !== undefined && deadline <= now.getTime();
 }
 
-/** Replaces the statement with the same Sid (a retried grant is one grant) and drops spent ones. */
+/**
+ * A statement the broker wrote: a broker Sid and a `DateLessThan aws:CurrentTime` deadline (every
+ * grant and session deny carries one). Anything else in the broker policy was put there by someone
+ * else, and a Sid alone is no proof: anyone who can write the policy can copy one.
+ */
+export function isBrokerStatement(s: Statement): boolean {
+  return isBrokerSid(s.Sid) && typeof s.Condition?.DateLessThan?.['aws:CurrentTime'] === 'string';
+}
+
+/** The statements of the broker policy the broker did not write (see `isBrokerStatement`). */
+export function foreignStatements(doc: PolicyDocument): Statement[] {
+  return doc.Statement.filter((s) => !isBrokerStatement(s));
+}
+
+/**
+ * Replaces the statement with the same Sid (a retried grant is one grant) and drops spent ones,
+ * and drops foreign statements: the broker owns this policy name on its users and roles, so a
+ * statement planted in it does not ride along with the broker's next write.
+ */
 export function withStatement(doc: PolicyDocument, statement: Statement, now: Date): PolicyDocument {
   return {
     Version: POLICY_VERSION,
-    Statement: [...doc.Statement.filter((s) => s.Sid !== statement.Sid && !isSpent(s, now)), statement],
+    Statement: [...doc.Statement.filter((s) => isBrokerStatement(s) && s.Sid !== statement.Sid && !isSpent(s, now)), statement],
   };
 }
 
 export function withoutStatement(doc: PolicyDocument, sid: string, now: Date): PolicyDocument {
-  return { Version: POLICY_VERSION, Statement: doc.Statement.filter((s) => s.Sid !== sid && !isSpent(s, now)) };
+  return { Version: POLICY_VERSION, Statement: doc.Statement.filter((s) => isBrokerStatement(s) && s.Sid !== sid && !isSpent(s, now)) };
 }
 
 /** One value or a list: a single action or resource is written as a string to save budget. */

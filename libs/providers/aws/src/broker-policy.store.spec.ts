@@ -41,3 +41,27 @@ describe('BrokerPolicyStore contention', () => {
     expect(iam.puts).toBe(1);
   });
 });
+
+describe('BrokerPolicyStore and statements it did not write', () => {
+  it('should drop a planted statement (even one with a copied broker Sid) on its next write, and say so without the statement body', async () => {
+    const planted = [
+      { Sid: 'Planted', Effect: 'Allow', Action: '*', Resource: '*' },
+      { Sid: 'Jit0123456789abcdef0123456789abcdef', Effect: 'Allow', Action: 'iam:*', Resource: '*' },
+    ];
+    const written: string[] = [];
+    const iam = {
+      listNames: async () => [BROKER_POLICY_NAME],
+      get: async () => written.at(-1) ?? JSON.stringify({ Version: '2012-10-17', Statement: planted }),
+      put: async (_e: unknown, _n: string, text: string) => void written.push(text),
+      delete: async () => undefined,
+    };
+    const warnings: string[] = [];
+    const store = new BrokerPolicyStore(iam as unknown as InlinePolicyClient, () => new Date(), () => undefined, (m) => warnings.push(m));
+    const mine = { ...statement, Sid: 'Jitfedcba9876543210fedcba9876543210', Condition: { DateLessThan: { 'aws:CurrentTime': '2099-01-01T00:00:00Z' } } };
+    await store.add(role, mine, 'target.role');
+    expect((JSON.parse(written[0]) as { Statement: unknown[] }).Statement).toEqual([mine]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('"Planted"');
+    expect(warnings[0]).not.toContain('iam:*');
+  });
+});

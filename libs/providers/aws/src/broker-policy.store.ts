@@ -3,7 +3,7 @@ import { ProviderError } from '@jit/domain';
 import { BackoffOptions, backoffMs } from '@jit/resilience';
 import { BROKER_POLICY_NAME } from './aws-artifact.naming';
 import {
-  INLINE_BUDGET, POLICY_VERSION, PolicyDocument, Statement, parseBrokerPolicy, policySize, serialize, withStatement, withoutStatement,
+  INLINE_BUDGET, POLICY_VERSION, PolicyDocument, Statement, foreignStatements, parseBrokerPolicy, policySize, serialize, withStatement, withoutStatement,
 } from './broker-policy.document';
 import { IamEntity } from './iam-entity';
 import { InlinePolicyClient } from './inline-policy.client';
@@ -33,6 +33,8 @@ export class BrokerPolicyStore {
     private readonly now: () => Date,
     /** The caller's signal, if the adapter's call carries one: it cuts a contention pause short. */
     private readonly signal: () => AbortSignal | undefined = () => undefined,
+    /** Told (Sids and the entity only, never statement bodies) when a write drops statements the broker did not write. */
+    private readonly warn: (message: string) => void = warnForeign,
   ) {}
 
   async read(entity: IamEntity): Promise<PolicyDocument | undefined> {
@@ -53,6 +55,7 @@ export class BrokerPolicyStore {
           if (name === BROKER_POLICY_NAME) current = this.parse(entity, text);
           else others += policySize(decodeURIComponentSafe(text));
         }
+        this.reportForeign(entity, current);
         const next = serialize(withStatement(current, statement, this.now()));
         const budget = INLINE_BUDGET[entity.kind];
         if (others + policySize(next) > budget) {
@@ -81,12 +84,20 @@ export class BrokerPolicyStore {
         if (!current || !statement || !guard(statement)) return;
         if (round === WRITE_ROUNDS) break;
         if (round > 0) await this.contentionPause(round);
+        this.reportForeign(entity, current);
         const next = withoutStatement(current, sid, this.now());
         if (next.Statement.length === 0) await this.policies.delete(entity, BROKER_POLICY_NAME);
         else await this.policies.put(entity, BROKER_POLICY_NAME, serialize(next));
       }
       throw new ProviderError('transient', `the broker policy on ${entity.arn} kept being restored by another writer`, { code: 'ConcurrentModification' });
     });
+  }
+
+  private reportForeign(entity: IamEntity, doc: PolicyDocument): void {
+    const foreign = foreignStatements(doc);
+    if (!foreign.length) return;
+    const sids = foreign.map((s) => (typeof s.Sid === 'string' ? JSON.stringify(s.Sid.slice(0, 64)) : '(no Sid)')).join(', ');
+    this.warn(`dropping ${foreign.length} statement(s) the broker did not write from ${BROKER_POLICY_NAME} on ${entity.arn}: ${sids}`);
   }
 
   /** An abort ends the pause with the caller's AbortError, as it ends the adapter's SDK calls. */
@@ -101,6 +112,10 @@ export class BrokerPolicyStore {
       throw new ProviderError('terminal', `the inline policy ${BROKER_POLICY_NAME} on ${entity.arn} is not valid JSON; fix or delete it`, { cause: e });
     }
   }
+}
+
+function warnForeign(message: string): void {
+  process.emitWarning(message, { code: 'JIT_AWS_FOREIGN_STATEMENT' });
 }
 
 function decodeURIComponentSafe(text: string): string {
