@@ -297,6 +297,32 @@ describe('Azure standing access inventory against the simulator (discovery, issu
     for (const call of lists) expect(call.query.$filter).toBe('atScope()');
   });
 
+  it('should report what is assigned above a scope (the tenant root, a management group) under its own scope, and walk the root itself', async () => {
+    const mg = '/providers/Microsoft.Management/managementGroups/mg-above';
+    sim.seed({ managementGroups: ['mg-above'] });
+    const rootId = sim.seedRoleAssignment({ scope: '/', roleDefinitionId: UAA, principalId: P.neverSignedIn });
+    const mgId = sim.seedRoleAssignment({ scope: mg, roleDefinitionId: OWNER, principalId: P.neverSignedIn });
+    let all: StandingAssignment[] = [];
+    try {
+      all = (await scan(inventory)).assignments;
+      const mine = find(all, P.neverSignedIn).filter((a) => a.locator.id === rootId || a.locator.id === mgId);
+      expect(mine.map((a) => [a.scope.toLowerCase(), a.access.name]).sort((x, y) => x[0].localeCompare(y[0]))).toEqual([
+        ['/', 'User Access Administrator'],
+        [mg.toLowerCase(), 'Owner'],
+      ]);
+      // Keys are per scope: the subscription's part and the root's own part report the root's assignment under one key.
+      const root = mine.find((a) => a.locator.id === rootId)!;
+      expect(root.key).toBe(`azure|arm|/|${UAA}|${P.neverSignedIn}`);
+      const atRoot = (await scan(providerFor(sim, { discoveryScopes: ['/'] }).standingInventory())).assignments;
+      expect(await providerFor(sim, { discoveryScopes: ['/'] }).standingInventory().parts()).toEqual(['arm:/', `entra:${sim.tenantId}`]);
+      expect(atRoot.filter((a) => a.locator.id === rootId).map((a) => a.key)).toEqual([root.key]);
+      // The root's part lists what is at the root only (atScope()), not every subscription below.
+      expect(atRoot.filter((a) => a.locator.api === 'arm' && a.scope !== '/')).toEqual([]);
+    } finally {
+      for (const a of all.filter((x) => x.locator.id === rootId || x.locator.id === mgId)) await inventory.remove(a);
+    }
+  });
+
   it('should refuse a cursor it did not write, and one that would send its token elsewhere', async () => {
     for (const cursor of ['nonsense', JSON.stringify({ phase: 'assignments', next: 'https://evil.example/x' }), JSON.stringify({ phase: 'other', next: '/x' })]) {
       await expect(inventory.page(`arm:${SUB}`, cursor)).rejects.toMatchObject({ kind: 'invalid', options: { field: 'cursor' } });

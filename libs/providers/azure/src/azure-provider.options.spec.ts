@@ -76,7 +76,7 @@ describe('AZURE_ENV', () => {
     // Discovery walks subscriptions and management groups, not resource groups.
     [
       { JIT_AZURE_DISCOVERY_SCOPES: '/subscriptions/s1/resourceGroups/rg' },
-      'JIT_AZURE_DISCOVERY_SCOPES: JIT_AZURE_DISCOVERY_SCOPES holds what is not a subscription (/subscriptions/{id}) or a management group (/providers/Microsoft.Management/managementGroups/{id}): /subscriptions/s1/resourceGroups/rg',
+      'JIT_AZURE_DISCOVERY_SCOPES: JIT_AZURE_DISCOVERY_SCOPES holds what is not the tenant root (/), a subscription (/subscriptions/{id}) or a management group (/providers/Microsoft.Management/managementGroups/{id}): /subscriptions/s1/resourceGroups/rg',
     ],
   ])('should refuse %j at boot, naming the variable', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);

@@ -100,7 +100,7 @@ export const AZURE_ENV_SCHEMA = z.object({
     { group: 'azure', description: 'ARM scopes (comma list) that reconciliation lists role assignments in besides those of recent grants', default: '(none)' },
   ),
   JIT_AZURE_DISCOVERY_SCOPES: documented(
-    listVar('JIT_AZURE_DISCOVERY_SCOPES', (scope) => /^\/(subscriptions\/[^/]+|providers\/Microsoft\.Management\/managementGroups\/[^/]+)$/i.test(scope), 'a subscription (/subscriptions/{id}) or a management group (/providers/Microsoft.Management/managementGroups/{id})'),
+    listVar('JIT_AZURE_DISCOVERY_SCOPES', (scope) => /^\/((subscriptions\/[^/]+|providers\/Microsoft\.Management\/managementGroups\/[^/]+))?$/i.test(scope), 'the tenant root (/), a subscription (/subscriptions/{id}) or a management group (/providers/Microsoft.Management/managementGroups/{id})'),
     { group: 'azure', description: 'ARM scopes (comma list of subscriptions and management groups) whose standing access discovery scans, one part each, besides the Entra tenant; see docs/providers/azure.md "Discovery"', default: '`JIT_AZURE_RECONCILE_SCOPES`' },
   ),
   JIT_AZURE_MAX_ATTEMPTS: documented(intVar('JIT_AZURE_MAX_ATTEMPTS', 1, MAX_ATTEMPTS_BOUND), { group: 'azure', description: 'attempts per Graph/ARM call, the first included (1-20; Retry-After honoured up to 30 s)', default: '`4`' }),

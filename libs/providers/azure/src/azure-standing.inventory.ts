@@ -152,14 +152,14 @@ export class AzureStandingInventory implements StandingAccessInventory {
   ) {}
 
   parts(): Promise<string[]> {
-    return Promise.resolve([...this.options.scopes.map((s) => `${ARM_PART}${s.replace(/\/$/, '')}`), `${ENTRA_PART}${this.options.tenantId}`]);
+    return Promise.resolve([...this.options.scopes.map((s) => `${ARM_PART}${normScope(s)}`), `${ENTRA_PART}${this.options.tenantId}`]);
   }
 
   page(part: string, cursor: string | null, signal?: AbortSignal): Promise<InventoryPage> {
     return this.scope.run(signal, async () => {
       if (part.startsWith(ARM_PART)) {
         const scope = part.slice(ARM_PART.length);
-        if (!this.options.scopes.some((s) => s.replace(/\/$/, '').toLowerCase() === scope.toLowerCase())) throw unknownPart(part);
+        if (!this.options.scopes.some((s) => normScope(s).toLowerCase() === scope.toLowerCase())) throw unknownPart(part);
         return this.armPage(scope, this.parseCursor(cursor, this.options.armEndpoint));
       }
       if (part === `${ENTRA_PART}${this.options.tenantId}`) return this.entraPage(this.parseCursor(cursor, this.options.graphEndpoint));
@@ -266,17 +266,19 @@ export class AzureStandingInventory implements StandingAccessInventory {
   // ARM: a subscription or management group.
 
   private async armPage(scope: string, cursor: Cursor | null): Promise<InventoryPage> {
-    const managementGroup = /^\/providers\/Microsoft\.Management\/managementGroups\//i.test(scope);
-    // A management group lists what is at (and above) it; a subscription also what is below it.
+    const managementGroup = scope === '/' || /^\/providers\/Microsoft\.Management\/managementGroups\//i.test(scope);
+    // The tenant root and a management group list what is at (and above) them; a subscription
+    // also what is below it. What is above the scope (the root `/`, management groups) is
+    // reported too, each under its own scope: keys are per scope, so the parts of a scan that
+    // all see it report it once.
     const filter: Record<string, string> = managementGroup ? { $filter: 'atScope()' } : {};
     if (!cursor || cursor.phase === 'assignments') {
       const index = await this.pimIndex(`${ARM_PART}${scope}`, !cursor, () => this.armScheduleIndex(scope, filter));
       const url = cursor?.next ?? armUrl(scope, 'roleAssignments', undefined, '', filter);
       const { body } = await this.run('list role assignments', () => this.http.armCall<ArmList<ArmRoleAssignment>>('GET', url));
-      await this.prefetch((body.value ?? []).map((a) => a.properties), scope);
+      await this.prefetch((body.value ?? []).map((a) => a.properties));
       const assignments: StandingAssignment[] = [];
       for (const a of body.value ?? []) {
-        if (!within(a.properties.scope, scope)) continue;
         const triple = armTriple(a.properties.scope, a.properties.roleDefinitionId, a.properties.principalId);
         if (index.timeBound.has(triple)) continue;
         assignments.push(await this.armAssignment(a, index.permanent.has(triple)));
@@ -285,11 +287,11 @@ export class AzureStandingInventory implements StandingAccessInventory {
       return { assignments, cursor: JSON.stringify(next) };
     }
     const { body } = await this.run('list PIM eligibility schedules', () => this.http.armCall<ArmList<ArmSchedule>>('GET', cursor.next));
-    await this.prefetch((body.value ?? []).map((x) => x.properties), scope);
+    await this.prefetch((body.value ?? []).map((x) => x.properties));
     const assignments: StandingAssignment[] = [];
     for (const s of body.value ?? []) {
       const p = s.properties;
-      if (!within(p.scope, scope) || (p.status && p.status !== 'Provisioned')) continue;
+      if (p.status && p.status !== 'Provisioned') continue;
       const role = await this.armRole(p.roleDefinitionId, p.scope);
       const who = await this.principalOf(p.principalId, p.principalType ?? 'Unknown');
       assignments.push({
@@ -541,10 +543,9 @@ export class AzureStandingInventory implements StandingAccessInventory {
   // Shared.
 
   /** A page's role definitions and principals, read a few at a time (each once: the caches share reads) before the page is built in order. */
-  private async prefetch(items: { scope: string; roleDefinitionId: string; principalId: string; principalType?: string | null }[], scope: string): Promise<void> {
-    const mine = items.filter((p) => within(p.scope, scope));
-    await inBatches(mine, (p) => this.armRole(p.roleDefinitionId, p.scope));
-    await inBatches(mine, (p) => this.principalOf(p.principalId, p.principalType ?? 'Unknown'));
+  private async prefetch(items: { scope: string; roleDefinitionId: string; principalId: string; principalType?: string | null }[]): Promise<void> {
+    await inBatches(items, (p) => this.armRole(p.roleDefinitionId, p.scope));
+    await inBatches(items, (p) => this.principalOf(p.principalId, p.principalType ?? 'Unknown'));
   }
 
   private async prefetchDirectory(items: GraphRoleAssignment[]): Promise<void> {
@@ -640,14 +641,12 @@ function principalTypeOf(p: DirectoryObject | null | undefined): string {
 }
 
 function armTriple(scope: string, roleDefinitionId: string, principalId: string): string {
-  return `${scope.replace(/\/$/, '').toLowerCase()}|${roleGuid(roleDefinitionId)}|${principalId.toLowerCase()}`;
+  return `${normScope(scope).toLowerCase()}|${roleGuid(roleDefinitionId)}|${principalId.toLowerCase()}`;
 }
 
-/** `inner` is `outer` or below it. */
-function within(inner: string, outer: string): boolean {
-  const i = inner.replace(/\/$/, '').toLowerCase();
-  const o = outer.replace(/\/$/, '').toLowerCase();
-  return i === o || i.startsWith(`${o}/`);
+/** An ARM scope without a trailing slash; the tenant root stays `/`. */
+function normScope(scope: string): string {
+  return scope.replace(/\/$/, '') || '/';
 }
 
 function date(v: string | null | undefined): Date | null {

@@ -1,6 +1,6 @@
 import { PimAction, PimRequestRecord, PimSchedule } from './pim-schedule.engine';
 import { parseScheduleInfo } from './schedule-info.parser';
-import { PIM_API_VERSIONS, covers, parseArmPath, principalNotFound, requireApiVersion, requireScope, resolveRoleDefinition } from './arm-scope';
+import { PIM_API_VERSIONS, covers, idPrefix, parseArmPath, principalNotFound, requireApiVersion, requireScope, resolveRoleDefinition } from './arm-scope';
 import { SimContext, SimRoute, rejectUnknown, requirePrincipal } from './sim-context';
 import { GUID, SimHttpError, isObject, parseEqFilter } from './sim-http';
 
@@ -114,7 +114,7 @@ function requestResource(ctx: SimContext, r: PimRequestRecord): Record<string, u
       principalType: principalType(ctx, r.principalId),
       requestType: w.requestType,
       status: r.status,
-      approvalId: r.approvalId ? `${scope}/providers/Microsoft.Authorization/roleAssignmentApprovals/${r.approvalId}` : null,
+      approvalId: r.approvalId ? `${idPrefix(scope)}/providers/Microsoft.Authorization/roleAssignmentApprovals/${r.approvalId}` : null,
       scheduleInfo:
         r.action === 'remove'
           ? null
@@ -126,7 +126,7 @@ function requestResource(ctx: SimContext, r: PimRequestRecord): Record<string, u
                 duration: sent.type === 'AfterDuration' ? sent.duration : null,
               },
             },
-      targetRoleAssignmentScheduleId: r.targetScheduleId ? `${scope}/providers/Microsoft.Authorization/roleAssignmentSchedules/${r.targetScheduleId}` : null,
+      targetRoleAssignmentScheduleId: r.targetScheduleId ? `${idPrefix(scope)}/providers/Microsoft.Authorization/roleAssignmentSchedules/${r.targetScheduleId}` : null,
       targetRoleAssignmentScheduleInstanceId: null,
       linkedRoleEligibilityScheduleId: null,
       justification: w.justification ?? null,
@@ -138,7 +138,7 @@ function requestResource(ctx: SimContext, r: PimRequestRecord): Record<string, u
       expandedProperties: expanded(ctx, scope, String(w.roleDefinitionId), r.principalId),
     },
     name: r.id,
-    id: `${scope}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests/${r.id}`,
+    id: `${idPrefix(scope)}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests/${r.id}`,
     type: 'Microsoft.Authorization/RoleAssignmentScheduleRequests',
   };
 }
@@ -152,8 +152,8 @@ function instanceResource(ctx: SimContext, s: PimSchedule): Record<string, unkno
       roleDefinitionId,
       principalId: s.principalId,
       principalType: principalType(ctx, s.principalId),
-      roleAssignmentScheduleId: `${scope}/providers/Microsoft.Authorization/roleAssignmentSchedules/${s.id}`,
-      originRoleAssignmentId: `${scope}/providers/Microsoft.Authorization/roleAssignments/${s.id}`,
+      roleAssignmentScheduleId: `${idPrefix(scope)}/providers/Microsoft.Authorization/roleAssignmentSchedules/${s.id}`,
+      originRoleAssignmentId: `${idPrefix(scope)}/providers/Microsoft.Authorization/roleAssignments/${s.id}`,
       status: 'Provisioned',
       startDateTime: s.start.toISOString(),
       endDateTime: s.end?.toISOString() ?? null,
@@ -167,7 +167,7 @@ function instanceResource(ctx: SimContext, s: PimSchedule): Record<string, unkno
       expandedProperties: expanded(ctx, scope, roleDefinitionId, s.principalId),
     },
     name: s.id,
-    id: `${scope}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances/${s.id}`,
+    id: `${idPrefix(scope)}/providers/Microsoft.Authorization/roleAssignmentScheduleInstances/${s.id}`,
     type: 'Microsoft.Authorization/RoleAssignmentScheduleInstances',
   };
 }

@@ -1,4 +1,4 @@
-import { ROLE_ASSIGNMENT_API_VERSIONS, armList, covers, parseArmPath, principalNotFound, requireApiVersion, requireScope, resolveRoleDefinition } from './arm-scope';
+import { ROLE_ASSIGNMENT_API_VERSIONS, armList, covers, idPrefix, parseArmPath, principalNotFound, requireApiVersion, requireScope, resolveRoleDefinition } from './arm-scope';
 import { ArmRoleAssignmentRecord, SimContext, SimRoute, rejectUnknown } from './sim-context';
 import { GUID, SimHttpError, asText, isObject, parseEqFilter } from './sim-http';
 
@@ -108,7 +108,7 @@ function resource(a: ArmRoleAssignmentRecord): Record<string, unknown> {
       delegatedManagedIdentityResourceId: null,
       description: a.description,
     },
-    id: `${a.scope}/providers/Microsoft.Authorization/roleAssignments/${a.name}`,
+    id: `${idPrefix(a.scope)}/providers/Microsoft.Authorization/roleAssignments/${a.name}`,
     type: 'Microsoft.Authorization/roleAssignments',
     name: a.name,
   };

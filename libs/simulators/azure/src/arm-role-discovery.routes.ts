@@ -1,5 +1,5 @@
 import { expanded } from './arm-pim.routes';
-import { PIM_API_VERSIONS, ROLE_ASSIGNMENT_API_VERSIONS, armList, covers, parseArmPath, requireApiVersion, requireScope } from './arm-scope';
+import { PIM_API_VERSIONS, ROLE_ASSIGNMENT_API_VERSIONS, armList, covers, idPrefix, parseArmPath, requireApiVersion, requireScope } from './arm-scope';
 import { PimSchedule } from './pim-schedule.engine';
 import { EligibilityRecord, SimContext, SimRoute } from './sim-context';
 import { GUID, SimHttpError, parseEqFilter } from './sim-http';
@@ -111,13 +111,13 @@ function scheduleResource(ctx: SimContext, r: Row, eligibility: boolean): Record
         linkedRoleEligibilityScheduleId: null,
         assignmentType: r.assignmentType,
       };
-  return { properties, name: r.id, id: `${r.scope}${AUTHZ}/${collection}/${r.id}`, type: `Microsoft.Authorization/${collection.replace(/^r/, 'R')}` };
+  return { properties, name: r.id, id: `${idPrefix(r.scope)}${AUTHZ}/${collection}/${r.id}`, type: `Microsoft.Authorization/${collection.replace(/^r/, 'R')}` };
 }
 
 /** The request that made a schedule, as its id under the schedule's scope. */
 function requestOf(ctx: SimContext, scheduleId: string): string | null {
   const request = [...ctx.pim.requests.values()].find((q) => q.surface === 'arm' && q.action === 'assign' && q.targetScheduleId === scheduleId);
-  return request ? `${String(request.wire.scope)}${AUTHZ}/roleAssignmentScheduleRequests/${request.id}` : null;
+  return request ? `${idPrefix(String(request.wire.scope))}${AUTHZ}/roleAssignmentScheduleRequests/${request.id}` : null;
 }
 
 /** `GET {scope}/providers/Microsoft.Authorization/roleDefinitions/{id}` as Microsoft's REST reference shows it (2022-04-01). */

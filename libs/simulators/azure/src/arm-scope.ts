@@ -35,6 +35,8 @@ export function requireApiVersion(req: SimRequest, supported: string[]): void {
 
 /** Checks that a scope names a seeded subscription or management group; returns it lower-cased. */
 export function requireScope(ctx: SimContext, scope: string): string {
+  // The tenant root: role assignments (and PIM) at `/` are ARM's, readable with elevated access.
+  if (scope === '/') return '/';
   const sub = /^\/subscriptions\/([^/]+)/i.exec(scope);
   if (sub) {
     if (!ctx.directory.subscriptions.has(sub[1].toLowerCase())) throw new SimHttpError(404, 'SubscriptionNotFound', `The subscription '${sub[1]}' could not be found.`);
@@ -43,6 +45,16 @@ export function requireScope(ctx: SimContext, scope: string): string {
   const mg = /^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)$/i.exec(scope);
   if (mg && ctx.directory.managementGroups.has(mg[1].toLowerCase())) return scope.toLowerCase();
   throw new SimHttpError(400, 'InvalidScope', `The scope '${scope}' is not valid for this operation.`);
+}
+
+/** An ARM scope as the simulator stores it: lower case, no trailing slash; the tenant root `/`. */
+export function normalScope(scope: string): string {
+  return scope.replace(/\/$/, '').toLowerCase() || '/';
+}
+
+/** What goes before `/providers/Microsoft.Authorization/…` in a resource id: nothing for the tenant root. */
+export function idPrefix(scope: string): string {
+  return scope === '/' ? '' : scope;
 }
 
 /** True when `outer` is `inner` or one of its ancestors (assignments are inherited downwards). */
@@ -79,7 +91,8 @@ export function principalNotFound(tenantId: string): (id: string) => SimHttpErro
 
 /** Splits `{scope}/providers/Microsoft.Authorization/{collection}[/{name}[/{op}]]`. */
 export function parseArmPath(path: string): { scope: string; collection: string; name?: string; op?: string } | undefined {
-  const m = /^(\/.*?)\/providers\/Microsoft\.Authorization\/(roleAssignmentScheduleRequests|roleAssignmentScheduleInstances|roleAssignmentSchedules|roleEligibilitySchedules|roleDefinitions|roleAssignments)(?:\/([^/]+)(?:\/([^/]+))?)?$/i.exec(path);
+  const m = /^(\/.*?)?\/providers\/Microsoft\.Authorization\/(roleAssignmentScheduleRequests|roleAssignmentScheduleInstances|roleAssignmentSchedules|roleEligibilitySchedules|roleDefinitions|roleAssignments)(?:\/([^/]+)(?:\/([^/]+))?)?$/i.exec(path);
   if (!m) return undefined;
-  return { scope: m[1], collection: m[2], name: m[3], op: m[4] };
+  // No scope before `/providers/Microsoft.Authorization`: the tenant root `/`.
+  return { scope: m[1] ?? '/', collection: m[2], name: m[3], op: m[4] };
 }

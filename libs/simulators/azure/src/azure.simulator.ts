@@ -3,7 +3,7 @@ import { LoopbackServer, RequestLog, startLoopbackServer } from '@jit/sim-kit';
 import { armPimRoutes } from './arm-pim.routes';
 import { armRoleAssignmentRoutes } from './arm-role-assignments.routes';
 import { armRoleDiscoveryRoutes } from './arm-role-discovery.routes';
-import { covers } from './arm-scope';
+import { covers, idPrefix, normalScope } from './arm-scope';
 import { AUDIENCES, authenticate, entraRoutes } from './entra-token.routes';
 import { graphAppRoleRoutes } from './graph-app-roles.routes';
 import { graphDirectoryObjectRoutes } from './graph-directory-objects.routes';
@@ -162,7 +162,7 @@ export class AzureSimulator {
    * `name` defaults to a new GUID. Returns the assignment's id.
    */
   seedRoleAssignment(a: { scope: string; roleDefinitionId: string; principalId: string; name?: string; description?: string; createdOn?: Date }): string {
-    const scope = a.scope.replace(/\/$/, '').toLowerCase();
+    const scope = normalScope(a.scope);
     const guid = a.roleDefinitionId.split('/').pop()!.toLowerCase();
     if (!this.ctx.directory.azureRoles.has(guid)) throw new Error(`unknown Azure role ${a.roleDefinitionId}`);
     const principal = this.requireSeeded(a.principalId);
@@ -183,7 +183,7 @@ export class AzureSimulator {
       updatedOn: at,
       createdBy: 'a0a0a0a0-0000-4000-8000-0000000000ad',
     });
-    return `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;
+    return `${idPrefix(scope)}/providers/Microsoft.Authorization/roleAssignments/${name}`;
   }
 
   /** A permanent Entra directory role assignment made outside PIM. Returns its Graph id. */
@@ -203,7 +203,7 @@ export class AzureSimulator {
       id,
       surface: e.surface,
       roleId: e.roleDefinitionId.split('/').pop()!.toLowerCase(),
-      scope: e.surface === 'arm' ? e.scope.replace(/\/$/, '').toLowerCase() : e.scope,
+      scope: e.surface === 'arm' ? normalScope(e.scope) : e.scope,
       principalId: this.requireSeeded(e.principalId).id,
       start: e.start ?? now,
       end: e.end ?? null,
@@ -219,7 +219,7 @@ export class AzureSimulator {
   seedPimAssignment(a: { surface: 'arm' | 'directory'; scope: string; roleDefinitionId: string; principalId: string; assignmentType: 'Activated' | 'Assigned'; end: Date | null }): string {
     const id = randomUUID();
     const role = a.roleDefinitionId.split('/').pop()!.toLowerCase();
-    const scope = a.surface === 'arm' ? a.scope.replace(/\/$/, '').toLowerCase() : a.scope;
+    const scope = a.surface === 'arm' ? normalScope(a.scope) : a.scope;
     this.ctx.pim.seed({ id, surface: a.surface, targetKey: `${role}|${scope}`, principalId: this.requireSeeded(a.principalId).id, start: new Date(), end: a.end, createdAt: new Date(), assignmentType: a.assignmentType });
     return id;
   }
