@@ -256,6 +256,17 @@ describe('ReconcileOrphansUseCase on the cloud simulators', () => {
     expect(await store.grants.findByIds([])).toEqual([]);
   });
 
+  it('should give a subject whose grant was revoked early the time it ended, not its later expiry, as when its last grant ended (lastEndedAt)', async () => {
+    const azure = new LocalCloudProvider('azure');
+    const t: Target = { kind: 'azure.group-membership', groupId: '00000000-0000-0000-0000-0000000000ab', access: 'member' };
+    const endedAt = new Date(Date.now() - 10 * 60_000);
+    const early = grantRow(azure, { state: 'revoked', principal: { type: 'user', id: 'early@example.com' }, target: t, expiresAt: new Date(Date.now() + 3_600_000), durationSeconds: 7200 });
+    await store.insert({ ...early, endedAt, endReason: 'revoked' }, null, [], null);
+    const subjects = await store.grants.subjectsOf('azure', new Date(Date.now() - 3_600_000));
+    const subject = subjects.find((s) => s.principal.id === 'early@example.com')!;
+    expect(subject).toMatchObject({ live: false, lastExpiresAt: early.expiresAt, lastEndedAt: endedAt });
+  });
+
   it('should remove a Google group membership the broker set once no live grant covers it, and leave live and permanent members', async () => {
     const env = await startGcpContractEnv();
     try {

@@ -29,6 +29,7 @@ export function grantSpec(g: Grant): GrantSpec {
     requestedBy: g.requestedBy,
     justification: g.justification,
     artifactName: g.artifactName,
+    ...(g.providerRef ? { providerRef: g.providerRef } : {}),
   };
 }
 

@@ -190,6 +190,41 @@ describe('gcp.group-membership on the Cloud Identity simulator', () => {
     expect(expiryOf(group)).toEqual(later);
   });
 
+  it('should extend a membership someone else set to end sooner, and bring that expiry back on revoke instead of removing it', async () => {
+    const sooner = new Date(Date.now() + 20 * MIN);
+    const group = newGroup({ members: [{ email: 'alice@example.com', expireTime: sooner }] });
+    const a = spec(group, { minutes: 60 });
+    const outcomeA = await provider.grant(a, { overlapping: [] });
+    expect(outcomeA.providerRef).toMatchObject({ priorExpireTime: sooner.toISOString(), expireTime: a.expiresAt.toISOString() });
+    expect(outcomeA.notice).toMatch(/brings its expiry back/);
+    expect(second(expiryOf(group))).toBe(second(a.expiresAt));
+    // A second grant inherits the earlier expiry from the first (which may end before it).
+    const b = spec(group, { minutes: 90 });
+    const outcomeB = await provider.grant(b, { overlapping: [{ ...a, providerRef: outcomeA.providerRef }] });
+    expect(outcomeB.providerRef).toMatchObject({ priorExpireTime: sooner.toISOString() });
+    await provider.revoke({ ...a, providerRef: outcomeA.providerRef }, { overlapping: [{ ...b, providerRef: outcomeB.providerRef }], early: true });
+    expect(second(expiryOf(group))).toBe(second(b.expiresAt));
+    await provider.revoke({ ...b, providerRef: outcomeB.providerRef }, { overlapping: [], early: true });
+    expect(expiryOf(group)).toEqual(sooner);
+  });
+
+  it('should leave a membership that holds OWNER or MANAGER as it was, say so, and not remove it on revoke', async () => {
+    const sooner = new Date(Date.now() + 20 * MIN);
+    const group = newGroup({ members: [{ email: 'alice@example.com', roles: ['MANAGER'], expireTime: sooner }, { email: 'owner@example.com', roles: ['OWNER'] }] });
+    env.simulator.resetTraffic();
+    const s = spec(group);
+    const outcome = await provider.grant(s, { overlapping: [] });
+    expect(outcome.providerRef).toMatchObject({ preExisting: 'roles', roles: ['MANAGER'] });
+    expect(outcome.notice).toMatch(/already holds MANAGER/);
+    await provider.revoke(s, { overlapping: [], early: true });
+    const o = spec(group, { member: 'user:owner@example.com' });
+    await provider.grant(o, { overlapping: [] });
+    await provider.revoke(o, { overlapping: [], early: true });
+    expect(env.simulator.traffic().filter((t) => /modifyMembershipRoles|memberships\.(create|delete)/.test(t.rpc ?? ''))).toEqual([]);
+    expect(expiryOf(group)).toEqual(sooner);
+    expect(env.simulator.groups.member(group, 'owner@example.com')).toBeDefined();
+  });
+
   it('should grant service accounts and groups as members, and refuse a group as a member of itself', async () => {
     const nested = newGroup();
     const group = newGroup();
@@ -307,6 +342,23 @@ describe('gcp.group-membership on the Cloud Identity simulator', () => {
       await provider.removeOrphan(again[0]);
       expect(env.simulator.groups.member(group, 'ended@example.com')).toBeUndefined();
       expect(env.simulator.groups.members(group).map((m) => m.memberId).sort()).toEqual(['foreign@example.com', 'live@example.com', 'permanent@example.com']);
+    });
+
+    it('should leave a membership changed after the last grant ended (someone re-added the member) and one with roles beyond MEMBER', async () => {
+      const group = newGroup({ members: [{ email: 'manager@example.com', roles: ['MANAGER'], expireTime: new Date(Date.now() + 30 * MIN) }] });
+      const ended = spec(group, { member: 'user:readded@example.com', minutes: 30 });
+      const manager = spec(group, { member: 'user:manager@example.com', minutes: 30 });
+      // The grant was revoked early an hour ago; an admin then put the member back, ending sooner than the grant would have.
+      const endedAt = new Date(Date.now() - 60 * MIN);
+      env.simulator.groups.putMember(group, 'readded@example.com', new Date(Date.now() + 10 * MIN));
+      const found = await owned(scope([{ ...subject(ended, false), lastEndedAt: endedAt }, subject(manager, false)]));
+      expect(found).toEqual([]);
+      // The same membership, untouched since before the grant ended, is the broker's orphan.
+      env.simulator.groups.setClock(() => new Date(endedAt.getTime() - MIN));
+      env.simulator.groups.putMember(group, 'readded@example.com', new Date(Date.now() + 10 * MIN));
+      env.simulator.groups.setClock(() => new Date());
+      const orphan = await owned(scope([{ ...subject(ended, false), lastExpiresAt: new Date(Date.now() + 10 * MIN), lastEndedAt: endedAt }]));
+      expect(orphan.map((a) => a.artifactName)).toEqual([`readded@example.com in ${group}`]);
     });
 
     it('should page through a large group (memberships.list, View.FULL, nextPageToken)', async () => {

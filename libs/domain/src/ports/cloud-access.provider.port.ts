@@ -13,6 +13,11 @@ export interface GrantSpec {
   justification: string | null;
   /** Deterministic cloud-side name from `artifactName()`, stored before the first call. */
   artifactName: string;
+  /**
+   * What the adapter answered when the grant was provisioned (`ProvisionOutcome.providerRef`),
+   * absent before: lets a revoke undo exactly what the grant changed (a membership's earlier expiry).
+   */
+  providerRef?: Record<string, unknown>;
 }
 
 export interface GrantContext {
@@ -66,6 +71,12 @@ export interface GrantSubject {
   live?: boolean;
   /** The latest `expiresAt` of its grants in the scope, where the store says. */
   lastExpiresAt?: Date;
+  /**
+   * When the last of its grants in the scope ended or ends, where the store says: the latest of
+   * `LEAST(endedAt, expiresAt)`, so an early revoke counts from when it happened. A cloud object
+   * changed after then was changed by someone else, not by the broker.
+   */
+  lastEndedAt?: Date;
 }
 
 /**

@@ -161,13 +161,14 @@ export class PostgresGrantRepository extends GrantRepository {
 
   async subjectsOf(cloud: CloudName, since: Date): Promise<GrantSubject[]> {
     // Two branches, each served by its partial index (AddReconcileScopeIndexes), folded into one
-    // row per subject with whether any of its grants is live and the latest expiry among them.
-    const rows: { principal_type: string; principal_id: string; target: Target; live: boolean; last_expires_at: Date }[] = await this.db.query(
-      `SELECT principal_type, principal_id, target, bool_or(live) AS live, max(expires_at) AS last_expires_at FROM (
-         SELECT principal_type, principal_id, target, state IN (${sqlList(LIVE_STATES)}) AS live, expires_at FROM grants
+    // row per subject with whether any of its grants is live, the latest expiry among them, and
+    // the latest end (a grant ended early, revoked, failed or denied, ended at ended_at).
+    const rows: { principal_type: string; principal_id: string; target: Target; live: boolean; last_expires_at: Date; last_ended_at: Date }[] = await this.db.query(
+      `SELECT principal_type, principal_id, target, bool_or(live) AS live, max(expires_at) AS last_expires_at, max(ends_at) AS last_ended_at FROM (
+         SELECT principal_type, principal_id, target, state IN (${sqlList(LIVE_STATES)}) AS live, expires_at, expires_at AS ends_at FROM grants
           WHERE cloud = $1 AND state IN (${sqlList(OPEN_STATES)})
          UNION ALL
-         SELECT principal_type, principal_id, target, false, expires_at FROM grants
+         SELECT principal_type, principal_id, target, false, expires_at, LEAST(ended_at, expires_at) FROM grants
           WHERE cloud = $1 AND state IN (${sqlList(TERMINAL_STATES)}) AND GREATEST(ended_at, expires_at) >= $2
        ) s GROUP BY principal_type, principal_id, target`,
       [cloud, since],
@@ -177,6 +178,7 @@ export class PostgresGrantRepository extends GrantRepository {
       target: r.target,
       live: r.live,
       lastExpiresAt: new Date(r.last_expires_at),
+      lastEndedAt: new Date(r.last_ended_at),
     }));
   }
 

@@ -57,6 +57,27 @@ function typeMismatch(membership: Membership, member: string): boolean {
   return !!membership.type && membership.type !== expectedMemberType(member);
 }
 
+/** The roles besides `MEMBER` (OWNER, MANAGER) a membership holds: such a membership is never the broker's to change. */
+export function otherRoles(membership: Membership): string[] {
+  return (membership.roles ?? []).map((r) => r.name ?? '').filter((n) => n !== 'MEMBER');
+}
+
+/**
+ * The expiry a membership had before the broker extended it (`priorExpireTime` in a grant's
+ * providerRef), the latest the given grants recorded: a revoke brings it back instead of removing the membership.
+ */
+export function priorExpiry(specs: readonly GrantSpec[]): Date | undefined {
+  const times = specs
+    .map((s) => s.providerRef?.priorExpireTime)
+    .filter((v): v is string => typeof v === 'string')
+    .map((v) => new Date(v).getTime())
+    .filter((t) => !Number.isNaN(t));
+  return times.length > 0 ? new Date(Math.max(...times)) : undefined;
+}
+
+/** How long after the last grant ended a membership change may still be the broker's own (clock skew, the write after the call). */
+const UPDATE_SLACK_MS = 60_000;
+
 interface MembershipLocator {
   group: string;
   member: string;
@@ -71,8 +92,10 @@ interface MembershipLocator {
  *
  * Which memberships are the broker's (memberships have no labels): one whose `MEMBER` expiry is,
  * to the second, the `expiresAt` of one of the broker's grants of that member and group. A
- * membership without expiry (a permanent member) is never the broker's: it is left as it is, and
- * the grant says so; one whose expiry is later than every grant's covers them and is left too.
+ * membership without expiry (a permanent member) or with OWNER/MANAGER is never the broker's: it
+ * is left as it is, and the grant says so; one whose expiry is later than every grant's covers
+ * them and is left too; one with an earlier expiry is extended and its expiry recorded
+ * (`providerRef.priorExpireTime`), brought back when the last grant ends instead of deleting it.
  * Reconciliation reads the database's grants (the scope's subjects) for the groups to list, and
  * calls a membership with an expiry an orphan only when no live grant of the broker covers that
  * member and group and its expiry is not later than the last of their grants (docs/providers/gcp.md).
@@ -176,6 +199,14 @@ export class GroupMemberships {
         const membership = await this.call((s) => this.gateway.membership(name, s), signal);
         if (!membership) continue;
         if (typeMismatch(membership, spec.principal.id)) throw this.wrongType(spec.principal.id, membership);
+        const extra = otherRoles(membership);
+        if (extra.length > 0) {
+          return {
+            status: 'active',
+            providerRef: ref(name, memberExpiry(membership) ?? null, { preExisting: 'roles', roles: extra }),
+            notice: `${spec.principal.id} already holds ${extra.join(' and ')} in ${group}: the broker does not change a membership with roles beyond MEMBER, so it left it as it was, and revoking or expiring this grant does not remove it. ${GROUP_MEMBERSHIP_NOTICE}`,
+          };
+        }
         const current = memberExpiry(membership);
         if (current === null || current === undefined) {
           return {
@@ -184,18 +215,28 @@ export class GroupMemberships {
             notice: `${spec.principal.id} was already a permanent member of ${group}: the broker left that membership as it was, and revoking or expiring this grant does not remove it. ${GROUP_MEMBERSHIP_NOTICE}`,
           };
         }
+        const ours = live.some((d) => toSecond(d) === toSecond(current));
+        // The expiry the membership had before the broker first extended it, carried from grant to grant.
+        const inherited = priorExpiry(context.overlapping);
+        const prior = ours ? inherited : current;
+        const priorRef = prior ? { priorExpireTime: prior.toISOString() } : {};
         if (toSecond(current) >= toSecond(wanted)) {
-          const ours = live.some((d) => toSecond(d) === toSecond(current));
           return {
             status: 'active',
-            providerRef: ref(name, current, ours ? {} : { preExisting: 'later-expiry' }),
+            providerRef: ref(name, current, ours ? priorRef : { preExisting: 'later-expiry' }),
             notice: ours
               ? GROUP_MEMBERSHIP_NOTICE
               : `${spec.principal.id} was already a member of ${group} until ${current.toISOString()}, later than this grant: the broker left that membership as it was. ${GROUP_MEMBERSHIP_NOTICE}`,
           };
         }
         await this.call((s) => this.gateway.setExpiry(name, wanted, s), signal, this.expiryRefused(group));
-        return { status: 'active', providerRef: ref(name, wanted), notice: GROUP_MEMBERSHIP_NOTICE };
+        return {
+          status: 'active',
+          providerRef: ref(name, wanted, priorRef),
+          notice: ours
+            ? GROUP_MEMBERSHIP_NOTICE
+            : `${spec.principal.id} was already a member of ${group} until ${current.toISOString()}: the broker extended that membership, and brings its expiry back to ${current.toISOString()} when this grant ends instead of removing it. ${GROUP_MEMBERSHIP_NOTICE}`,
+        };
       }
       throw new ProviderError('transient', `the membership of ${member} in ${group} kept changing under another writer`, { code: 'gcp.membership-race' });
     });
@@ -219,12 +260,15 @@ export class GroupMemberships {
       if (!name) return;
       const membership = await this.call((s) => this.gateway.membership(name, s), signal);
       // Another kind of member under this email (a group for `user:`) was never this grant's.
-      if (!membership || typeMismatch(membership, spec.principal.id)) return;
+      if (!membership || typeMismatch(membership, spec.principal.id) || otherRoles(membership).length > 0) return;
       const current = memberExpiry(membership);
       if (!current) return;
       const mine = [spec.expiresAt, ...context.overlapping.filter((o) => o.grantId !== spec.grantId).map((o) => o.expiresAt)];
       if (!mine.some((d) => toSecond(d) === toSecond(current))) return;
+      // A membership the broker extended goes back to the expiry it had, while that is still ahead.
+      const prior = priorExpiry([spec, ...context.overlapping]);
       const remaining = this.liveExpiries(spec, context.overlapping, false);
+      if (prior && prior.getTime() > this.now().getTime()) remaining.push(prior);
       if (remaining.length === 0) {
         await this.call((s) => this.gateway.deleteMembership(name, s), signal);
         return;
@@ -278,11 +322,15 @@ export class GroupMemberships {
       const email = membership.preferredMemberKey?.id?.toLowerCase();
       const own = email ? bySubject.get(email) : undefined;
       const expiry = memberExpiry(membership);
-      if (!own || !expiry || !membership.name) continue;
-      // A live grant covers it; an expiry later than the broker's last grant is someone else's.
+      if (!own || !expiry || !membership.name || otherRoles(membership).length > 0) continue;
+      // A live grant covers it; an expiry later than the broker's last grant is someone else's,
+      // and so is a membership changed after the last grant ended (an admin re-added the member).
       if (own.some((s) => s.live !== false)) continue;
       const last = own.map((s) => s.lastExpiresAt?.getTime()).filter((t): t is number => t !== undefined);
       if (last.length > 0 && toSecond(expiry) > toSecond(Math.max(...last))) continue;
+      const ended = own.map((s) => (s.lastEndedAt ?? s.lastExpiresAt)?.getTime()).filter((t): t is number => t !== undefined);
+      const updated = membership.updateTime ? new Date(membership.updateTime).getTime() : NaN;
+      if (ended.length > 0 && updated > Math.max(...ended) + UPDATE_SLACK_MS) continue;
       const locator: MembershipLocator = { group, member: own[0].principal.id, membership: membership.name, expireTime: expiry.toISOString() };
       yield {
         grantId: null,
@@ -298,7 +346,7 @@ export class GroupMemberships {
     const { membership, expireTime } = artifact.locator as Partial<MembershipLocator>;
     if (!membership || !expireTime) throw new ProviderError('invalid', 'not a Cloud Identity membership locator', { field: 'locator' });
     const now = await this.call((s) => this.gateway.membership(membership, s), signal);
-    const current = now && memberExpiry(now);
+    const current = now && otherRoles(now).length === 0 ? memberExpiry(now) : undefined;
     if (!current || toSecond(current) !== toSecond(new Date(expireTime))) return;
     await this.call((s) => this.gateway.deleteMembership(membership, s), signal);
   }
