@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { CloudName, InventoryPage, ProviderError, StandingAccessInventory, StandingAssignment } from '@jit/domain';
 
 /** Faults of the inventory: the next page calls that fail as throttled (with a Retry-After) or for good. */
@@ -6,6 +7,8 @@ export interface InventoryFaults {
   terminal?: number;
   /** Page calls of this part always fail (terminal), to show a failed part not stopping the scan. */
   failingPart?: string;
+  /** Each page call takes this long (a slow cloud), cut short by the caller's signal. */
+  latencyMs?: number;
 }
 
 /**
@@ -54,6 +57,7 @@ export class LocalStandingInventory implements StandingAccessInventory {
   async page(part: string, cursor: string | null, signal?: AbortSignal): Promise<InventoryPage> {
     signal?.throwIfAborted();
     this.calls.push({ op: 'page', part, cursor });
+    if (this.faults.latencyMs) await delay(this.faults.latencyMs, undefined, { signal });
     if (this.faults.failingPart === part) throw new ProviderError('terminal', `AccessDenied: cannot list ${part} (injected)`, { code: 'AccessDenied' });
     if (this.faults.throttled) {
       this.faults.throttled--;
