@@ -146,6 +146,16 @@ describe('AWS standing-access inventory (discovery)', () => {
     expect(membership.access.actions).toEqual(expect.arrayContaining(['iam:*', 'ec2:*']));
   });
 
+  it('should see a group changed since the last scan when a new scan starts, not a catalog from minutes ago', async () => {
+    const late = sim.iamSeeds.createGroup('Late');
+    sim.iamSeeds.putInlinePolicy(late, 'read', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
+    const carol = sim.createUser('carol');
+    sim.iamSeeds.addToGroup(carol, late);
+    expect(find((await scan(inventory, OWN)).assignments, carol, 'Late')!.access.actions).toEqual(['s3:GetObject']);
+    sim.iamSeeds.putInlinePolicy(late, 'escalate', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }] });
+    expect(find((await scan(inventory, OWN)).assignments, carol, 'Late')!.access.actions).toEqual(expect.arrayContaining(['s3:GetObject', 'iam:*']));
+  });
+
   it('should recognise the broker\'s own inline policy and never offer to remove it, nor the member role\'s policies', async () => {
     const p = provider();
     const spec = awsGrantSpec(p, arn('role', 'ci-deployer'), { kind: 'aws.iam-policy', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::b/*'] });

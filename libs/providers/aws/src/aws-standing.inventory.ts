@@ -142,7 +142,7 @@ export class AwsStandingInventory implements StandingAccessInventory {
       })),
     ].filter((p) => p.arn && p.name);
 
-    const catalog = await this.catalog(account, iam, principals);
+    const catalog = await this.catalog(account, iam, principals, cursor === null);
     // Jobs first, then their results: IAM works on them meanwhile.
     const jobs: (string | undefined)[] = [];
     for (const p of principals) jobs.push(await this.advisor.start(iam, p.arn));
@@ -156,16 +156,26 @@ export class AwsStandingInventory implements StandingAccessInventory {
     return { assignments, cursor: out.IsTruncated && out.Marker ? out.Marker : null };
   }
 
-  /** The account's catalog, reloaded when old or when a group a user belongs to is missing from it. */
-  private async catalog(account: string, iam: IAMClient, principals: Principal[]): Promise<AccountCatalog> {
-    const now = Date.now();
-    let pending = this.catalogs.get(account);
-    let catalog = pending ? await pending.catch(() => undefined) : undefined;
-    const missingGroup = catalog && principals.some((p) => p.groups.some((g) => !catalog!.groups.has(g)));
-    if (!catalog || now - catalog.loadedAt > CATALOG_TTL_MS || (missingGroup && now - catalog.loadedAt > 5_000)) {
-      pending = AccountCatalog.load(iam, this.run, now);
-      this.catalogs.set(account, pending);
-      catalog = await pending;
+  /**
+   * The account's catalog: reloaded at the start of each part (a new scan sees policy and group
+   * changes since the last one), when older than its TTL, and when a group a user belongs to is
+   * missing from it. A group still missing after a fresh load (deleted or recreated while the page
+   * was read) fails the page as transient, so the scan retries it instead of reporting a
+   * membership that grants nothing.
+   */
+  private async catalog(account: string, iam: IAMClient, principals: Principal[], partStart: boolean): Promise<AccountCatalog> {
+    const pending = this.catalogs.get(account);
+    let catalog = partStart || !pending ? undefined : await pending.catch(() => undefined);
+    const missing = (c: AccountCatalog) => [...new Set(principals.flatMap((p) => p.groups.filter((g) => !c.groups.has(g))))];
+    if (!catalog || Date.now() - catalog.loadedAt > CATALOG_TTL_MS || missing(catalog).length) {
+      const loading = AccountCatalog.load(iam, this.run, Date.now());
+      this.catalogs.set(account, loading);
+      catalog = await loading;
+      const gone = missing(catalog);
+      if (gone.length) {
+        this.catalogs.delete(account);
+        throw new ProviderError('transient', `IAM group(s) ${gone.join(', ')} in account ${account} changed while the page was read; the page is retried`, { code: 'CatalogChanged' });
+      }
     }
     return catalog;
   }
