@@ -50,6 +50,10 @@ export function CampaignPage() {
     retry: false,
   });
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  // The last bulk decision's outcome, kept when its items leave the list.
+  const [result, setResult] = useState<ReviewBulkDecision | null>(null);
+  const refused = result?.results.filter((r) => r.outcome === 'refused') ?? [];
+  const decided = result ? result.results.length - refused.length : 0;
   const queryClient = useQueryClient();
   const refresh = async () => {
     await queryClient.invalidateQueries({ queryKey: ['review-items', id] });
@@ -107,15 +111,36 @@ export function CampaignPage() {
           </button>
         ))}
       </div>
+      {result && (
+        <div role="status" className={refused.length ? 'notice notice-warn' : 'notice notice-ok'}>
+          {decided} decided{refused.length ? `, ${refused.length} refused:` : '.'}
+          {refused.length > 0 && (
+            <ul>
+              {refused.map((r) => (
+                <li key={r.itemId}>
+                  <span className="mono">{r.itemId.slice(0, 8)}</span>: {r.detail ?? r.status}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
       {items.isPending && <Loading what="items" />}
       <ErrorState error={items.error} title="Could not read the items" />
       {items.data && items.data.items.length === 0 && <Empty>{show === 'pending' ? 'Nothing left for you to decide in this campaign.' : 'No item here.'}</Empty>}
       {items.data && items.data.items.length > 0 && (
         <>
-          {decidable.length > 0 && <BulkDecision campaignId={id} selected={[...selected].filter((s) => decidable.some((i) => i.id === s))} onDone={async () => {
-            setSelected(new Set());
-            await refresh();
-          }} />}
+          {decidable.length > 0 && (
+            <BulkDecision
+              campaignId={id}
+              selected={[...selected].filter((s) => decidable.some((i) => i.id === s))}
+              onDone={async (r) => {
+                setResult(r);
+                setSelected(new Set());
+                await refresh();
+              }}
+            />
+          )}
           <ItemTable
             items={items.data.items}
             busy={items.isFetching}
@@ -188,26 +213,21 @@ function DecisionFields({ idPrefix, decision, setDecision, justification, setJus
   );
 }
 
-function BulkDecision({ campaignId, selected, onDone }: { campaignId: string; selected: string[]; onDone: () => Promise<void> }) {
+function BulkDecision({ campaignId, selected, onDone }: { campaignId: string; selected: string[]; onDone: (result: ReviewBulkDecision) => Promise<void> }) {
   const [decision, setDecision] = useState<Decision>('keep');
   const [justification, setJustification] = useState('');
   const [maxDuration, setMaxDuration] = useState('');
-  const [result, setResult] = useState<ReviewBulkDecision | null>(null);
   const decide = useMutation({
     mutationFn: () => api.decideReviewItems(campaignId, { ...body(decision, justification, maxDuration), itemIds: selected }),
     onSuccess: async (r) => {
-      setResult(r);
       setJustification('');
-      await onDone();
+      await onDone(r);
     },
   });
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    setResult(null);
     decide.mutate();
   };
-  const refused = result?.results.filter((r) => r.outcome === 'refused') ?? [];
-  const decided = result ? result.results.length - refused.length : 0;
   return (
     <form className="card" onSubmit={onSubmit} aria-label="Decide the selected items">
       <h2 className="card-title">Decide the selected items ({selected.length})</h2>
@@ -216,20 +236,6 @@ function BulkDecision({ campaignId, selected, onDone }: { campaignId: string; se
       <button type="submit" className="btn btn-primary" disabled={decide.isPending || selected.length === 0 || !justification.trim()}>
         {decide.isPending ? 'Deciding…' : `${DECISIONS.find(([d]) => d === decision)![1]} ${selected.length} selected`}
       </button>
-      {result && (
-        <div role="status" className={refused.length ? 'notice notice-warn' : 'notice notice-ok'}>
-          {decided} decided{refused.length ? `, ${refused.length} refused:` : '.'}
-          {refused.length > 0 && (
-            <ul>
-              {refused.map((r) => (
-                <li key={r.itemId}>
-                  <span className="mono">{r.itemId.slice(0, 8)}</span>: {r.detail ?? r.status}
-                </li>
-              ))}
-            </ul>
-          )}
-        </div>
-      )}
     </form>
   );
 }

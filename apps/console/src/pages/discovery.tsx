@@ -275,7 +275,7 @@ function FilterForm({ initial, onApply, error }: { initial: Filters; onApply: (f
           {select('status', 'Status', 'Any status', [['open', 'Open'], ['resolved', 'Resolved'], ['removed', 'Removed']])}
           <div className="field">
             <label htmlFor="df-unusedFor">Unused for at least (days)</label>
-            <input id="df-unusedFor" type="number" min={0} inputMode="numeric" value={form.unusedFor ?? ''} onChange={(e) => set('unusedFor', e.target.value)} aria-invalid={!!err('unusedFor')} aria-describedby={err('unusedFor') ? 'df-unusedFor-error' : undefined} />
+            <input id="df-unusedFor" type="number" inputMode="numeric" value={form.unusedFor ?? ''} onChange={(e) => set('unusedFor', e.target.value)} aria-invalid={!!err('unusedFor')} aria-describedby={err('unusedFor') ? 'df-unusedFor-error' : undefined} />
             {err('unusedFor') && (
               <p className="error" id="df-unusedFor-error">
                 {err('unusedFor')}
