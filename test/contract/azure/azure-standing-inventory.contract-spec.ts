@@ -23,6 +23,7 @@ const P = {
   dormant: 'aaaa0000-0000-4000-8000-000000000005',
   neverSignedIn: 'aaaa0000-0000-4000-8000-000000000006',
   pimPermanent: 'aaaa0000-0000-4000-8000-000000000007',
+  pimUntil2099: 'aaaa0000-0000-4000-8000-000000000008',
   managedIdentity: 'bbbb0000-0000-4000-8000-000000000001',
 };
 const RECENT = new Date(Date.now() - 2 * 86_400_000).toISOString();
@@ -54,6 +55,7 @@ function seedTenant(sim: AzureSimulator): void {
       { id: P.dormant, displayName: 'Dora Dormant', signInActivity: { lastSignInDateTime: OLD, lastSuccessfulSignInDateTime: OLD, lastNonInteractiveSignInDateTime: null } },
       { id: P.neverSignedIn, signInActivity: null },
       { id: P.pimPermanent, signInActivity: { lastNonInteractiveSignInDateTime: RECENT } },
+      { id: P.pimUntil2099, signInActivity: { lastSuccessfulSignInDateTime: RECENT } },
     ],
     servicePrincipals: [{ id: P.managedIdentity, displayName: 'id-orders-batch', servicePrincipalType: 'ManagedIdentity' }],
   });
@@ -270,6 +272,28 @@ describe('Azure standing access inventory against the simulator (discovery, issu
     let owned = 0;
     for await (const artifact of provider.listOwned()) if (artifact.locator.principalId === principal) owned++;
     expect(owned).toBe(0);
+  });
+
+  it('should report an admin\'s PIM assignment that ends (Owner until 2099) as azure.pim-active with its end, and restore it until that end', async () => {
+    const principal = P.pimUntil2099;
+    const until = new Date('2099-01-01T00:00:00Z');
+    sim.seedPimAssignment({ surface: 'arm', scope: SUB, roleDefinitionId: OWNER, principalId: principal, assignmentType: 'Assigned', end: until });
+    sim.seedPimAssignment({ surface: 'directory', scope: '/', roleDefinitionId: GLOBAL_ADMIN, principalId: principal, assignmentType: 'Assigned', end: until });
+    const mine = find((await scan(inventory)).assignments, principal);
+    expect(mine.map((a) => [a.access.type, a.access.name, a.locator.endDateTime, a.locator.permanent]).sort((x, y) => String(x[1]).localeCompare(String(y[1])))).toEqual([
+      ['azure.pim-active', 'Global Administrator', until.toISOString(), false],
+      ['azure.pim-active', 'Owner', until.toISOString(), false],
+    ]);
+    const arm = { kind: 'resource-role' as const, roleDefinitionId: OWNER, scope: SUB };
+    const entra = { kind: 'directory-role' as const, roleDefinitionId: GLOBAL_ADMIN };
+    for (const a of mine) await inventory.remove(a);
+    expect([sim.holds(principal, arm), sim.holds(principal, entra)]).toEqual([false, false]);
+    for (const a of mine) await inventory.restore(a);
+    expect(sim.pimSchedules(principal, arm).map((x) => x.end?.toISOString())).toEqual([until.toISOString()]);
+    expect(sim.pimSchedules(principal, entra).map((x) => x.end?.toISOString())).toEqual([until.toISOString()]);
+    const back = find((await scan(inventory)).assignments, principal);
+    expect(back.map((a) => a.key).sort((x, y) => x.localeCompare(y))).toEqual(mine.map((a) => a.key).sort((x, y) => x.localeCompare(y)));
+    for (const a of back) await inventory.remove(a);
   });
 
   it('should refuse to remove an eligibility, naming the field', async () => {

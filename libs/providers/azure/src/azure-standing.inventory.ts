@@ -4,7 +4,7 @@ import { SignalScope } from '@jit/resilience';
 import { AzureCallPolicy, toProviderError } from './azure-call.policy';
 import { AzureHttpClient } from './azure-http.client';
 import { AzureHttpError } from './azure-http.error';
-import { grantIdFromDescription, nameBasedGuid, roleGuid } from './azure-ids';
+import { TICKET_SYSTEM, grantIdFromDescription, nameBasedGuid, roleGuid } from './azure-ids';
 import { ArmList, ROLE_ASSIGNMENTS_API_VERSION, armUrl } from './arm-paths';
 
 /**
@@ -20,10 +20,12 @@ export const DISCOVERY_TICKET_SYSTEM = 'jit-broker-discovery';
  *
  * Azure lists the role assignments PIM keeps for its active schedules with the others, so each
  * part first reads PIM's schedules (ARM `roleAssignmentSchedules`, Graph
- * `roleAssignmentScheduleInstances`): an assignment that is an activation (`Activated`) or ends
- * (the broker's PIM grants always end) is just-in-time or time-bound and is not reported; an
- * admin's PIM assignment with no end is reported as `azure.pim-active`. Eligibilities are
- * reported as `azure.pim-eligible`: access a member can activate, not access held.
+ * `roleAssignmentScheduleInstances`): an activation (`Activated`) is just-in-time and the
+ * broker's own PIM grants (the request that made the schedule carries the broker's
+ * `ticketInfo.ticketSystem`) are the broker's, so neither is reported; every other PIM
+ * assignment (an admin's, permanent or ending, say Owner until 2099) is reported as
+ * `azure.pim-active` with its end. Eligibilities are reported as `azure.pim-eligible`: access a
+ * member can activate, not access held.
  */
 
 export interface AzureStandingOptions {
@@ -64,6 +66,7 @@ interface ArmSchedule {
     principalId: string;
     principalType?: string | null;
     assignmentType?: string | null;
+    roleAssignmentScheduleRequestId?: string | null;
     status?: string | null;
     startDateTime?: string | null;
     endDateTime?: string | null;
@@ -103,6 +106,7 @@ interface GraphEligibility extends GraphRoleAssignment {
 
 interface GraphInstance {
   roleAssignmentOriginId?: string | null;
+  roleAssignmentScheduleId?: string | null;
   assignmentType?: string | null;
   endDateTime?: string | null;
 }
@@ -124,10 +128,10 @@ interface PrincipalInfo {
   neverUsed: boolean;
 }
 
-/** PIM's view of one part: which assignments are activations or end (not standing), and which are an admin's permanent PIM assignment. */
+/** PIM's view of one part: which assignments are activations or the broker's (not reported), and which are an admin's PIM assignment (with its end, null when permanent). */
 interface PimIndex {
-  timeBound: Set<string>;
-  permanent: Set<string>;
+  skip: Set<string>;
+  active: Map<string, string | null>;
 }
 
 /** Cached lookups are re-read after this long, so each scan sees the directory as it is. */
@@ -224,8 +228,8 @@ export class AzureStandingInventory implements StandingAccessInventory {
   }
 
   /**
-   * An admin's permanent PIM assignment is PIM's to remove: an `AdminRemove` request (absent:
-   * done), and restored by an `AdminAssign` with no expiration (present: done). A role whose PIM
+   * An admin's PIM assignment is PIM's to remove: an `AdminRemove` request (absent: done), and
+   * restored by an `AdminAssign` with the end it had, or none (present: done). A role whose PIM
    * policy requires active assignments to end refuses the restore (`PolicyValidationFailed`).
    */
   private async pimRequest(assignment: StandingAssignment, action: 'remove' | 'restore'): Promise<void> {
@@ -234,6 +238,9 @@ export class AzureStandingInventory implements StandingAccessInventory {
     const justification = `jit-broker discovery: standing assignment ${remove ? 'removed' : 'restored'} after an approved request`;
     const ticketInfo = { ticketNumber: `standing-${action}`, ticketSystem: DISCOVERY_TICKET_SYSTEM };
     const start = new Date().toISOString();
+    // An assignment that ended is restored until the end it had; one whose end has passed is not restored.
+    const end = typeof l.endDateTime === 'string' ? l.endDateTime : null;
+    if (!remove && end && Date.parse(end) <= Date.now()) return;
     try {
       if (l.api === 'arm') {
         const properties: Record<string, unknown> = {
@@ -243,7 +250,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
           justification,
           ticketInfo,
         };
-        if (!remove) properties.scheduleInfo = { startDateTime: start, expiration: { type: 'NoExpiration', endDateTime: null, duration: null } };
+        if (!remove) properties.scheduleInfo = { startDateTime: start, expiration: end ? { type: 'AfterDateTime', endDateTime: end, duration: null } : { type: 'NoExpiration', endDateTime: null, duration: null } };
         await this.calls.run(`Azure discovery: PIM ${action}`, () => this.http.armCall('PUT', armUrl(String(l.scope), 'roleAssignmentScheduleRequests', randomUUID()), { properties }));
       } else {
         const body: Record<string, unknown> = {
@@ -254,7 +261,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
           justification,
           ticketInfo,
         };
-        if (!remove) body.scheduleInfo = { startDateTime: start, expiration: { type: 'noExpiration' } };
+        if (!remove) body.scheduleInfo = { startDateTime: start, expiration: end ? { type: 'afterDateTime', endDateTime: end } : { type: 'noExpiration' } };
         await this.calls.run(`Azure discovery: PIM ${action}`, () => this.http.graphCall('POST', '/roleManagement/directory/roleAssignmentScheduleRequests', body));
       }
     } catch (e) {
@@ -280,8 +287,8 @@ export class AzureStandingInventory implements StandingAccessInventory {
       const assignments: StandingAssignment[] = [];
       for (const a of body.value ?? []) {
         const triple = armTriple(a.properties.scope, a.properties.roleDefinitionId, a.properties.principalId);
-        if (index.timeBound.has(triple)) continue;
-        assignments.push(await this.armAssignment(a, index.permanent.has(triple)));
+        if (index.skip.has(triple)) continue;
+        assignments.push(await this.armAssignment(a, index.active.has(triple), index.active.get(triple) ?? null));
       }
       const next: Cursor = body.nextLink ? { phase: 'assignments', next: body.nextLink } : { phase: 'eligibility', next: armUrl(scope, 'roleEligibilitySchedules', undefined, '', filter) };
       return { assignments, cursor: JSON.stringify(next) };
@@ -312,7 +319,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
     return { assignments, cursor: body.nextLink ? JSON.stringify({ phase: 'eligibility', next: body.nextLink } satisfies Cursor) : null };
   }
 
-  private async armAssignment(a: ArmRoleAssignment, pimManaged: boolean): Promise<StandingAssignment> {
+  private async armAssignment(a: ArmRoleAssignment, pimManaged: boolean, end: string | null): Promise<StandingAssignment> {
     const p = a.properties;
     const role = await this.armRole(p.roleDefinitionId, p.scope);
     const who = await this.principalOf(p.principalId, p.principalType ?? 'Unknown');
@@ -348,26 +355,53 @@ export class AzureStandingInventory implements StandingAccessInventory {
         condition: p.condition ?? null,
         conditionVersion: p.conditionVersion ?? null,
         ...(claimed !== null && !brokerOwned ? { claimedGrantId: claimed } : {}),
+        ...(pimManaged ? { endDateTime: end, permanent: !end } : {}),
       },
     };
   }
 
-  /** PIM's schedules at, above and below the scope: which (scope, role, principal) are time-bound or activations, which are permanent. */
+  /**
+   * PIM's schedules at, above and below the scope: which (scope, role, principal) are activations
+   * or the broker's grants (their `roleAssignmentScheduleRequestId` names a request with the
+   * broker's ticket system), and which are an admin's PIM assignment, with its end.
+   */
   private async armScheduleIndex(scope: string, filter: Record<string, string>): Promise<PimIndex> {
-    const index: PimIndex = { timeBound: new Set(), permanent: new Set() };
+    const index: PimIndex = { skip: new Set(), active: new Map() };
+    const schedules: ArmSchedule[] = [];
     let next: string | undefined = armUrl(scope, 'roleAssignmentSchedules', undefined, '', filter);
     while (next) {
       const url: string = next;
       const { body } = await this.run('list PIM assignment schedules', () => this.http.armCall<ArmList<ArmSchedule>>('GET', url));
-      for (const s of body.value ?? []) {
-        const p = s.properties;
-        const triple = armTriple(p.scope, p.roleDefinitionId, p.principalId);
-        if (p.assignmentType === 'Activated' || p.endDateTime) index.timeBound.add(triple);
-        else index.permanent.add(triple);
-      }
+      schedules.push(...(body.value ?? []));
       next = body.nextLink;
     }
+    // The broker's requests are read only when some schedule could be one (its grants always end).
+    const broker = schedules.some((s) => s.properties.assignmentType !== 'Activated' && s.properties.endDateTime && s.properties.roleAssignmentScheduleRequestId)
+      ? await this.armBrokerRequests(scope, filter)
+      : new Set<string>();
+    for (const s of schedules) {
+      const p = s.properties;
+      const triple = armTriple(p.scope, p.roleDefinitionId, p.principalId);
+      const request = lastSegment(p.roleAssignmentScheduleRequestId);
+      if (p.assignmentType === 'Activated' || (request && broker.has(request))) index.skip.add(triple);
+      else index.active.set(triple, p.endDateTime ?? null);
+    }
     return index;
+  }
+
+  /** The names of the PIM requests the broker made for its grants around the scope. */
+  private async armBrokerRequests(scope: string, filter: Record<string, string>): Promise<Set<string>> {
+    const out = new Set<string>();
+    let next: string | undefined = armUrl(scope, 'roleAssignmentScheduleRequests', undefined, '', filter);
+    while (next) {
+      const url: string = next;
+      const { body } = await this.run('list PIM assignment requests', () =>
+        this.http.armCall<ArmList<{ name: string; properties: { ticketInfo?: { ticketSystem?: string | null } | null } }>>('GET', url),
+      );
+      for (const r of body.value ?? []) if (r.properties.ticketInfo?.ticketSystem === TICKET_SYSTEM) out.add(r.name.toLowerCase());
+      next = body.nextLink;
+    }
+    return out;
   }
 
   private armRole(roleDefinitionId: string, scope: string): Promise<RoleInfo> {
@@ -401,8 +435,11 @@ export class AzureStandingInventory implements StandingAccessInventory {
       await this.prefetchDirectory(page.value ?? []);
       const assignments: StandingAssignment[] = [];
       for (const a of page.value ?? []) {
-        if (index.timeBound.has(a.id)) continue;
-        assignments.push(await this.directoryAssignment(a, roles, index.permanent.has(a.id) ? 'azure.pim-active' : 'azure.directory-role'));
+        if (index.skip.has(a.id)) continue;
+        const pim = index.active.has(a.id);
+        const base = await this.directoryAssignment(a, roles, pim ? 'azure.pim-active' : 'azure.directory-role');
+        const end = index.active.get(a.id) ?? null;
+        assignments.push(pim ? { ...base, locator: { ...base.locator, endDateTime: end, permanent: !end } } : base);
       }
       const nextLink = page['@odata.nextLink'];
       const next: Cursor = nextLink ? { phase: 'assignments', next: nextLink } : { phase: 'eligibility', next: '/roleManagement/directory/roleEligibilitySchedules?$expand=principal' };
@@ -467,21 +504,39 @@ export class AzureStandingInventory implements StandingAccessInventory {
     return out;
   }
 
-  /** The role assignments PIM keeps (`roleAssignmentOriginId`): activations and ones that end are not standing. */
+  /** The role assignments PIM keeps (`roleAssignmentOriginId`): activations and the broker's grants (made by a request with its ticket system) are not reported. */
   private async directoryScheduleIndex(): Promise<PimIndex> {
-    const index: PimIndex = { timeBound: new Set(), permanent: new Set() };
+    const index: PimIndex = { skip: new Set(), active: new Map() };
+    const instances: GraphInstance[] = [];
     let next: string | undefined = '/roleManagement/directory/roleAssignmentScheduleInstances';
     while (next) {
       const url: string = next;
       const page = await this.run('list directory PIM assignment instances', () => this.http.graphCall<GraphPage<GraphInstance>>('GET', url));
-      for (const i of page.value ?? []) {
-        if (!i.roleAssignmentOriginId) continue;
-        if (i.assignmentType === 'Activated' || i.endDateTime) index.timeBound.add(i.roleAssignmentOriginId);
-        else index.permanent.add(i.roleAssignmentOriginId);
-      }
+      instances.push(...(page.value ?? []));
       next = page['@odata.nextLink'];
     }
+    const broker = instances.some((i) => i.assignmentType !== 'Activated' && i.endDateTime) ? await this.directoryBrokerSchedules() : new Set<string>();
+    for (const i of instances) {
+      if (!i.roleAssignmentOriginId) continue;
+      if (i.assignmentType === 'Activated' || (i.roleAssignmentScheduleId && broker.has(i.roleAssignmentScheduleId.toLowerCase()))) index.skip.add(i.roleAssignmentOriginId);
+      else index.active.set(i.roleAssignmentOriginId, i.endDateTime ?? null);
+    }
     return index;
+  }
+
+  /** The schedules (`targetScheduleId`) the broker's directory role requests made. */
+  private async directoryBrokerSchedules(): Promise<Set<string>> {
+    const out = new Set<string>();
+    let next: string | undefined = '/roleManagement/directory/roleAssignmentScheduleRequests';
+    while (next) {
+      const url: string = next;
+      const page = await this.run('list directory PIM assignment requests', () =>
+        this.http.graphCall<GraphPage<{ targetScheduleId?: string | null; ticketInfo?: { ticketSystem?: string | null } | null }>>('GET', url),
+      );
+      for (const r of page.value ?? []) if (r.targetScheduleId && r.ticketInfo?.ticketSystem === TICKET_SYSTEM) out.add(r.targetScheduleId.toLowerCase());
+      next = page['@odata.nextLink'];
+    }
+    return out;
   }
 
   private async findDirectoryAssignment(l: Record<string, unknown>): Promise<GraphRoleAssignment | undefined> {
@@ -642,6 +697,10 @@ function principalTypeOf(p: DirectoryObject | null | undefined): string {
 
 function armTriple(scope: string, roleDefinitionId: string, principalId: string): string {
   return `${normScope(scope).toLowerCase()}|${roleGuid(roleDefinitionId)}|${principalId.toLowerCase()}`;
+}
+
+function lastSegment(id: string | null | undefined): string | null {
+  return id ? (id.split('/').pop() ?? '').toLowerCase() || null : null;
 }
 
 /** An ARM scope without a trailing slash; the tenant root stays `/`. */
