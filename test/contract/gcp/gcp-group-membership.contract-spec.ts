@@ -275,9 +275,20 @@ describe('gcp.group-membership on the Cloud Identity simulator', () => {
     expect(error.options).toMatchObject({ field: 'target.group', code: 'gcp.unknown-group' });
     const before = await providerError(provider.canonicalTarget({ kind: 'gcp.group-membership', group: 'No-Such-Group@example.com' }));
     expect(before.options).toMatchObject({ field: 'target.group', code: 'gcp.unknown-group' });
-    // Nothing to read or remove in a group that is not there.
     expect(await provider.status(spec('no-such-group@example.com'))).toEqual({ status: 'absent' });
-    await provider.revoke(spec('no-such-group@example.com'), { overlapping: [], early: true });
+  });
+
+  it('should fail a revoke and a reconciliation that Cloud Identity answers 403, not report the membership gone (lost Manager rights look the same)', async () => {
+    // Cloud Identity answers a group the broker may not see (rights lost, or deleted) with 403 PERMISSION_DENIED.
+    const s = spec('lost-rights@example.com');
+    const revoke = await providerError(provider.revoke(s, { overlapping: [], early: true }));
+    expect(revoke.kind).toBe('terminal');
+    expect(revoke.options).toMatchObject({ field: 'target.group', code: 'gcp.group-access-denied' });
+    expect(revoke.message).toMatch(/Manager rights/);
+    const parts = (await provider.listingParts({ subjects: async () => [{ principal: s.principal, target: s.target, live: false, lastExpiresAt: s.expiresAt }] })).filter((p) => p.name.startsWith('group '));
+    expect(parts).toHaveLength(1);
+    const listing = await providerError(collect(parts[0].list()));
+    expect(listing.options.code).toBe('gcp.group-access-denied');
   });
 
   it('should judge a group under its lower-case email once Cloud Identity knows it', async () => {

@@ -71,14 +71,19 @@ export class CloudIdentityGateway {
     return this.client;
   }
 
-  /** `groups/<id>` of the group with this email, or null when Cloud Identity knows none (or the broker may not see it). */
+  /**
+   * `groups/<id>` of the group with this email, or null when Cloud Identity says there is none
+   * (404). A 403 (`PERMISSION_DENIED`: a group the broker may not see, lost Manager rights, or one
+   * that does not exist, Google does not say which) is thrown: a revoke or a reconciliation must
+   * not take it for "gone"; the lookups before a request turn it into a 400 themselves.
+   */
   async groupName(email: string, signal?: AbortSignal): Promise<string | null> {
     try {
       const { data } = await this.call((o, api) => api.groups.lookup({ 'groupKey.id': email }, o), signal);
       return data.name ?? null;
     } catch (e) {
       const error = classify(e);
-      if (error.code === 'NOT_FOUND' || error.code === 'PERMISSION_DENIED') return null;
+      if (error.code === 'NOT_FOUND') return null;
       throw error;
     }
   }

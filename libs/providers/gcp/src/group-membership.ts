@@ -140,7 +140,10 @@ export class GroupMemberships {
   async verifyPrincipal(principal: Principal, signal?: AbortSignal): Promise<void> {
     if (!GCP_GROUP_MEMBER.test(principal.id) || expectedMemberType(principal.id) === 'GROUP') return;
     const email = memberEmail(principal.id);
-    const group = await this.call((s) => this.gateway.groupName(email, s), signal);
+    const group = await this.call((s) => this.gateway.groupName(email, s), signal).catch((e: unknown) => {
+      if (denied(e)) return null;
+      throw e;
+    });
     if (group) {
       throw new ProviderError('invalid', `${email} is a Google group: name it group:${email} (Cloud Identity would add the whole group, whatever the prefix)`, {
         field: 'principal.id',
@@ -250,11 +253,8 @@ export class GroupMemberships {
     const { group } = this.target(spec);
     const member = memberEmail(spec.principal.id);
     await this.serial(this.overlapKey(spec.principal, spec.target), async () => {
-      const groupName = await this.groupName(group, signal).catch((e: unknown) => {
-        // A group that is gone took its memberships with it.
-        if (e instanceof ProviderError && e.options.code === 'gcp.unknown-group') return null;
-        throw e;
-      });
+      // A group that is gone (404) took its memberships with it; a 403 is not "gone" (lost rights).
+      const groupName = await this.groupForCleanup(group, signal);
       if (!groupName) return;
       const name = await this.call((s) => this.gateway.membershipName(groupName, member, s), signal);
       if (!name) return;
@@ -281,7 +281,10 @@ export class GroupMemberships {
   async status(spec: GrantSpec, signal?: AbortSignal): Promise<ProvisionStatus> {
     const { group } = this.target(spec);
     // A group that is gone (or hidden from the broker) holds no membership.
-    const groupName = await this.call((s) => this.gateway.groupName(group, s), signal);
+    const groupName = await this.call((s) => this.gateway.groupName(group, s), signal).catch((e: unknown) => {
+      if (denied(e)) return null;
+      throw e;
+    });
     if (!groupName) return { status: 'absent' };
     const name = await this.call((s) => this.gateway.membershipName(groupName, memberEmail(spec.principal.id), s), signal);
     const membership = name && (await this.call((s) => this.gateway.membership(name, s), signal));
@@ -305,13 +308,8 @@ export class GroupMemberships {
   }
 
   private async *ownedIn(group: string, subjects: GrantSubject[], signal?: AbortSignal): AsyncIterable<OwnedArtifact> {
-    let groupName: string;
-    try {
-      groupName = await this.groupName(group, signal);
-    } catch (e) {
-      if (e instanceof ProviderError && e.options.code === 'gcp.unknown-group') return;
-      throw e;
-    }
+    const groupName = await this.groupForCleanup(group, signal);
+    if (!groupName) return;
     const bySubject = new Map<string, GrantSubject[]>();
     for (const s of subjects) {
       const key = memberEmail(s.principal.id);
@@ -362,8 +360,30 @@ export class GroupMemberships {
     return including ? [spec.expiresAt, ...others] : others;
   }
 
+  /**
+   * The group's name for a revoke or a reconciliation: null when Cloud Identity says it is gone
+   * (404); a 403 is an error (terminal, so the revoke ends `revoke_failed`), never "nothing to
+   * remove": the broker may have lost its Manager rights and the membership may still be there.
+   */
+  private async groupForCleanup(group: string, signal?: AbortSignal): Promise<string | null> {
+    try {
+      return await this.call((s) => this.gateway.groupName(group, s), signal);
+    } catch (e) {
+      if (!denied(e)) throw e;
+      throw new ProviderError(
+        'terminal',
+        `Cloud Identity refused to look up ${group} (403 PERMISSION_DENIED): the broker may have lost its Manager rights on the group, or the group was deleted, ` +
+          'so whether the membership is still there is unknown. Restore the rights (or confirm the group is gone) and retry',
+        { field: 'target.group', code: 'gcp.group-access-denied', cause: e },
+      );
+    }
+  }
+
   private async groupName(group: string, signal?: AbortSignal): Promise<string> {
-    const name = await this.call((s) => this.gateway.groupName(group, s), signal);
+    const name = await this.call((s) => this.gateway.groupName(group, s), signal).catch((e: unknown) => {
+      if (denied(e)) return null;
+      throw e;
+    });
     if (!name) {
       throw new ProviderError('invalid', `${group} is not a Google group the broker can see (groups.lookup); check the address and that the broker manages the group`, {
         field: 'target.group',
@@ -433,6 +453,11 @@ export class GroupMemberships {
     if (spec.target.kind !== GROUP_MEMBERSHIP_KIND) throw new ProviderError('invalid', `not a ${GROUP_MEMBERSHIP_KIND} target`, { field: 'target.kind' });
     return spec.target as GcpGroupTarget;
   }
+}
+
+/** Cloud Identity's 403 (`PERMISSION_DENIED`), as the adapter's retry loop reports it. */
+function denied(e: unknown): boolean {
+  return e instanceof ProviderError && (e.options.code === 'PERMISSION_DENIED' || e.options.code === 'HTTP_403');
 }
 
 /** The port's error for a Cloud Identity failure (the Resource Manager wording names the other API). */
