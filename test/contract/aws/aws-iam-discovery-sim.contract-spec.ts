@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import {
   AddUserToGroupCommand, AttachGroupPolicyCommand, AttachRolePolicyCommand, CreateGroupCommand, CreatePolicyCommand, DetachRolePolicyCommand,
   GenerateServiceLastAccessedDetailsCommand, GetAccountAuthorizationDetailsCommand, GetPolicyVersionCommand, GetServiceLastAccessedDetailsCommand,
-  GetUserCommand, IAMClient, ListAttachedRolePoliciesCommand, PutGroupPolicyCommand, RemoveUserFromGroupCommand,
+  GetGroupCommand, GetUserCommand, IAMClient, ListAttachedRolePoliciesCommand, PutGroupPolicyCommand, RemoveUserFromGroupCommand,
 } from '@aws-sdk/client-iam';
 import { AwsSimulator } from '@jit/sim-aws';
 import { SPECS_DIR } from '../../setup/specs-dir';
@@ -194,6 +194,12 @@ describe('AWS simulator: discovery\'s IAM actions on the wire', () => {
     expect((await iam.send(new GetUserCommand({ UserName: 'bob' }))).User).toMatchObject({ Arn: bob, PasswordLastUsed: new Date('2026-10-01T08:00:00Z') });
     expect((await raw('GetUser', { UserName: 'bob' })).problems).toEqual([]);
     expect((await raw('CreateGroup', { GroupName: 'Raw' })).problems).toEqual([]);
+    await iam.send(new AddUserToGroupCommand({ GroupName: 'Readers', UserName: 'bob' }));
+    const group = await iam.send(new GetGroupCommand({ GroupName: 'Readers', MaxItems: 1 }));
+    expect(group.Group).toMatchObject({ GroupName: 'Readers', GroupId: expect.stringMatching(/^AGPA/), Arn: `arn:aws:iam::${OWN}:group/Readers` });
+    expect(group.Users!.map((u) => u.UserName)).toEqual(['bob']);
+    expect((await raw('GetGroup', { GroupName: 'Readers' })).problems).toEqual([]);
+    expect(await err(iam.send(new GetGroupCommand({ GroupName: 'Nobody' })))).toEqual(['NoSuchEntityException', 404]);
   });
 
   it('should report services granted against services used through an asynchronous job, IN_PROGRESS first, paged', async () => {

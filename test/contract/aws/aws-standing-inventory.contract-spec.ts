@@ -289,6 +289,48 @@ describe('AWS standing-access inventory (discovery)', () => {
     expect(again.map((a) => a.key).sort()).toEqual(mine.map((a) => a.key).sort());
   });
 
+  it('should refuse to remove from or restore to a principal or group recreated under the same name since the scan', async () => {
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ec2:*', Resource: '*' }] };
+    const dave = sim.createUser('dave');
+    sim.iamSeeds.attachPolicy(dave, ADMIN);
+    sim.iamSeeds.putInlinePolicy(dave, 'ops', policy);
+    const team = sim.iamSeeds.createGroup('Team');
+    sim.iamSeeds.addToGroup(dave, team);
+    const role = sim.createRole('recycled');
+    sim.iamSeeds.attachPolicy(role, ADMIN);
+    const listed = (await scan(inventory, OWN)).assignments;
+    const managed = find(listed, dave, 'AdministratorAccess')!;
+    const inline = find(listed, dave, 'ops')!;
+    const membership = find(listed, dave, 'Team')!;
+    const roleAdmin = find(listed, role, 'AdministratorAccess')!;
+    expect(managed.locator).toMatchObject({ principalId: expect.stringMatching(/^AIDA/) });
+    expect(membership.locator).toMatchObject({ userId: expect.stringMatching(/^AIDA/), groupId: expect.stringMatching(/^AGPA/) });
+
+    // Deleted and recreated under the same names, with the same access: someone else now.
+    sim.iamSeeds.deleteEntity(dave);
+    sim.iamSeeds.deleteEntity(team);
+    sim.iamSeeds.deleteEntity(role);
+    const dave2 = sim.createUser('dave');
+    sim.iamSeeds.attachPolicy(dave2, ADMIN);
+    sim.iamSeeds.putInlinePolicy(dave2, 'ops', policy);
+    sim.iamSeeds.addToGroup(dave2, sim.iamSeeds.createGroup('Team'));
+    sim.iamSeeds.attachPolicy(sim.createRole('recycled'), ADMIN);
+    for (const a of [managed, inline, membership, roleAdmin]) {
+      await expect(inventory.remove(a)).rejects.toMatchObject({ kind: 'terminal', options: { code: 'PrincipalReplaced', field: 'locator' } });
+    }
+    expect(sim.iamSeeds.attachedPolicies(dave2)).toEqual([ADMIN]);
+    expect(Object.keys(sim.inlinePolicies(dave2))).toEqual(['ops']);
+    expect(sim.iamSeeds.groupsOf(dave2)).toEqual(['Team']);
+    expect(sim.iamSeeds.attachedPolicies(role)).toEqual([ADMIN]);
+
+    // Restore: the same check, so a removal is never put back on a newcomer.
+    sim.iamSeeds.deleteEntity(role);
+    await inventory.remove(roleAdmin); // gone: removed
+    sim.createRole('recycled');
+    await expect(inventory.restore(roleAdmin)).rejects.toMatchObject({ options: { code: 'PrincipalReplaced' } });
+    expect(sim.iamSeeds.attachedPolicies(role)).toEqual([]);
+  });
+
   it('should refuse to delete an inline policy changed since the scan, and a locator it did not write', async () => {
     const user = sim.createUser('drifting');
     sim.iamSeeds.putInlinePolicy(user, 'p', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });

@@ -11,6 +11,8 @@ export interface CatalogPolicy {
 
 export interface CatalogGroup {
   arn: string;
+  /** IAM's `GroupId`: a group recreated under the same name has another. */
+  id: string;
   name: string;
   /** The group's inline and attached managed policies together. */
   allowed: AllowedActions;
@@ -44,7 +46,7 @@ export class AccountCatalog {
 
   static async load(iam: IAMClient, run: CallRunner, now: number): Promise<AccountCatalog> {
     const catalog = new AccountCatalog(iam, run, now);
-    const groups: { arn: string; name: string; inline: string[]; attached: string[] }[] = [];
+    const groups: { arn: string; id: string; name: string; inline: string[]; attached: string[] }[] = [];
     let marker: string | undefined;
     do {
       const out = await run('GetAccountAuthorizationDetails', (abortSignal) =>
@@ -56,9 +58,10 @@ export class AccountCatalog {
         catalog.policies.set(p.Arn, { arn: p.Arn, name: p.PolicyName, allowed: allowedActions(version.Document) });
       }
       for (const g of out.GroupDetailList ?? []) {
-        if (!g.Arn || !g.GroupName) continue;
+        if (!g.Arn || !g.GroupName || !g.GroupId) continue;
         groups.push({
           arn: g.Arn,
+          id: g.GroupId,
           name: g.GroupName,
           inline: (g.GroupPolicyList ?? []).map((p) => p.PolicyDocument ?? '').filter(Boolean),
           attached: (g.AttachedManagedPolicies ?? []).map((a) => a.PolicyArn ?? '').filter(Boolean),
@@ -69,7 +72,7 @@ export class AccountCatalog {
     for (const g of groups) {
       const attached = await Promise.all(g.attached.map((arn) => catalog.policy(arn)));
       const allowed = mergeAllowed([...g.inline.map((d) => allowedActions(d)), ...attached.flatMap((p) => (p ? [p.allowed] : []))]);
-      catalog.groups.set(g.name, { arn: g.arn, name: g.name, allowed });
+      catalog.groups.set(g.name, { arn: g.arn, id: g.id, name: g.name, allowed });
     }
     return catalog;
   }

@@ -31,6 +31,8 @@ export interface AwsInventoryOptions {
 interface Principal {
   kind: 'user' | 'group' | 'role';
   arn: string;
+  /** IAM's UserId / GroupId / RoleId. */
+  id: string;
   name: string;
   path: string;
   inline: { name: string; document: string }[];
@@ -124,23 +126,23 @@ export class AwsStandingInventory implements StandingAccessInventory {
     );
     const principals: Principal[] = [
       ...(out.UserDetailList ?? []).map((u): Principal => ({
-        kind: 'user', arn: u.Arn!, name: u.UserName!, path: u.Path ?? '/', groups: u.GroupList ?? [],
+        kind: 'user', arn: u.Arn!, id: u.UserId!, name: u.UserName!, path: u.Path ?? '/', groups: u.GroupList ?? [],
         inline: (u.UserPolicyList ?? []).map((p) => ({ name: p.PolicyName!, document: decodePolicy(p.PolicyDocument!) })),
         attached: (u.AttachedManagedPolicies ?? []).map((a) => a.PolicyArn!),
       })),
       ...(out.GroupDetailList ?? []).map((g): Principal => ({
-        kind: 'group', arn: g.Arn!, name: g.GroupName!, path: g.Path ?? '/', groups: [],
+        kind: 'group', arn: g.Arn!, id: g.GroupId!, name: g.GroupName!, path: g.Path ?? '/', groups: [],
         inline: (g.GroupPolicyList ?? []).map((p) => ({ name: p.PolicyName!, document: decodePolicy(p.PolicyDocument!) })),
         attached: (g.AttachedManagedPolicies ?? []).map((a) => a.PolicyArn!),
       })),
       ...(out.RoleDetailList ?? []).map((r): Principal => ({
-        kind: 'role', arn: r.Arn!, name: r.RoleName!, path: r.Path ?? '/', groups: [],
+        kind: 'role', arn: r.Arn!, id: r.RoleId!, name: r.RoleName!, path: r.Path ?? '/', groups: [],
         inline: (r.RolePolicyList ?? []).map((p) => ({ name: p.PolicyName!, document: decodePolicy(p.PolicyDocument!) })),
         attached: (r.AttachedManagedPolicies ?? []).map((a) => a.PolicyArn!),
         trustPolicy: r.AssumeRolePolicyDocument ? decodePolicy(r.AssumeRolePolicyDocument) : undefined,
         roleLastUsed: r.RoleLastUsed?.LastUsedDate,
       })),
-    ].filter((p) => p.arn && p.name);
+    ].filter((p) => p.arn && p.name && p.id);
 
     const catalog = await this.catalog(account, iam, principals, cursor === null);
     // Jobs first, then their results: IAM works on them meanwhile.
@@ -199,7 +201,7 @@ export class AwsStandingInventory implements StandingAccessInventory {
       human: p.kind === 'user' ? true : p.kind === 'group' ? null : roleIsHuman(p, p.trustPolicy),
       displayName: p.name,
     };
-    const base = { account, principalKind: p.kind, principalName: p.name };
+    const base = { account, principalKind: p.kind, principalName: p.name, principalId: p.id };
     const holdings: Holding[] = [];
     for (const arn of p.attached) {
       const policy = await catalog.policy(arn);
@@ -232,7 +234,7 @@ export class AwsStandingInventory implements StandingAccessInventory {
         allowed: group?.allowed,
         key: `member-of:${groupArn}`,
         brokerOwned: false,
-        locator: { mechanism: 'membership', account, userName: p.name, groupName },
+        locator: { mechanism: 'membership', account, userName: p.name, userId: p.id, groupName, groupId: group?.id },
       });
     }
     const protectedPrincipal = this.isBrokersOwn(p, me.arn) || /^\/(aws-service-role|aws-reserved)\//.test(p.path);
@@ -277,7 +279,7 @@ export class AwsStandingInventory implements StandingAccessInventory {
  * remainder is not removable through discovery (removing it would mean rewriting the broker's own
  * policy under its grants); the broker's next write to the policy drops it (broker-policy.document.ts).
  */
-function brokerPolicyHoldings(document: string, base: { account: string; principalKind: string; principalName: string }): Holding[] {
+function brokerPolicyHoldings(document: string, base: { account: string; principalKind: string; principalName: string; principalId: string }): Holding[] {
   let doc: PolicyDocument;
   try {
     doc = parseBrokerPolicy(document);
@@ -302,7 +304,7 @@ function brokerPolicyHoldings(document: string, base: { account: string; princip
   return out;
 }
 
-function foreignHolding(document: string, base: { account: string; principalKind: string; principalName: string }): Holding {
+function foreignHolding(document: string, base: { account: string; principalKind: string; principalName: string; principalId: string }): Holding {
   return {
     access: { type: 'aws.inline-policy', name: `${BROKER_POLICY_NAME} (statements not written by the broker)` },
     allowed: safeAllowed(document),

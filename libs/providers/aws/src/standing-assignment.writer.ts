@@ -1,7 +1,7 @@
 import {
   AddUserToGroupCommand, AttachGroupPolicyCommand, AttachRolePolicyCommand, AttachUserPolicyCommand, DeleteGroupPolicyCommand, DeleteRolePolicyCommand,
-  DeleteUserPolicyCommand, DetachGroupPolicyCommand, DetachRolePolicyCommand, DetachUserPolicyCommand, GetGroupPolicyCommand, GetRolePolicyCommand,
-  GetUserPolicyCommand, IAMClient, PutGroupPolicyCommand, PutRolePolicyCommand, PutUserPolicyCommand, RemoveUserFromGroupCommand,
+  DeleteUserPolicyCommand, DetachGroupPolicyCommand, DetachRolePolicyCommand, DetachUserPolicyCommand, GetGroupCommand, GetGroupPolicyCommand, GetRoleCommand,
+  GetRolePolicyCommand, GetUserCommand, GetUserPolicyCommand, IAMClient, PutGroupPolicyCommand, PutRolePolicyCommand, PutUserPolicyCommand, RemoveUserFromGroupCommand,
 } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 import { ProviderError } from '@jit/domain';
@@ -10,6 +10,8 @@ import { CallRunner } from './inline-policy.client';
 import { decodePolicy } from './standing-policy';
 
 const NAME = /^[\w+=,.@-]{1,128}$/;
+/** IAM's unique ids (`AIDA…`, `AROA…`, `AGPA…`): a principal deleted and recreated under its name gets a new one. */
+const UNIQUE_ID = /^[\w]{16,128}$/;
 
 /** What `remove` and `restore` need, as `page` stores it in `StandingAssignment.locator`. */
 export const standingLocatorSchema = z.discriminatedUnion('mechanism', [
@@ -18,6 +20,7 @@ export const standingLocatorSchema = z.discriminatedUnion('mechanism', [
     account: z.string().regex(/^\d{12}$/),
     principalKind: z.enum(['role', 'user', 'group']),
     principalName: z.string().regex(NAME),
+    principalId: z.string().regex(UNIQUE_ID),
     policyArn: z.string().regex(/^arn:aws[\w-]*:iam::(\d{12}|aws):policy\//),
   }),
   z.object({
@@ -25,6 +28,7 @@ export const standingLocatorSchema = z.discriminatedUnion('mechanism', [
     account: z.string().regex(/^\d{12}$/),
     principalKind: z.enum(['role', 'user', 'group']),
     principalName: z.string().regex(NAME),
+    principalId: z.string().regex(UNIQUE_ID),
     policyName: z.string().regex(NAME),
     /** The document as the scan read it (decoded JSON text): restore puts back exactly this. */
     document: z.string().min(1),
@@ -33,7 +37,9 @@ export const standingLocatorSchema = z.discriminatedUnion('mechanism', [
     mechanism: z.literal('membership'),
     account: z.string().regex(/^\d{12}$/),
     userName: z.string().regex(NAME),
+    userId: z.string().regex(UNIQUE_ID),
     groupName: z.string().regex(NAME),
+    groupId: z.string().regex(UNIQUE_ID),
   }),
 ]);
 export type StandingLocator = z.infer<typeof standingLocatorSchema>;
@@ -62,6 +68,7 @@ export class StandingAssignmentWriter {
 
   async remove(iam: IAMClient, l: StandingLocator): Promise<void> {
     try {
+      await this.checkPrincipals(iam, l);
       switch (l.mechanism) {
         case 'managed': {
           const input = { PolicyArn: l.policyArn };
@@ -101,6 +108,7 @@ export class StandingAssignmentWriter {
 
   async restore(iam: IAMClient, l: StandingLocator): Promise<void> {
     try {
+      await this.checkPrincipals(iam, l);
       switch (l.mechanism) {
         case 'managed': {
           const input = { PolicyArn: l.policyArn };
@@ -129,6 +137,34 @@ export class StandingAssignmentWriter {
         throw new ProviderError('terminal', `cannot restore: ${e instanceof Error ? e.message : String(e)} (the principal, group or policy no longer exists)`, { code: 'NoSuchEntity', cause: e });
       }
       throw e;
+    }
+  }
+
+  /**
+   * IAM acts on names: a principal or group deleted and recreated under the same name since the
+   * scan is someone else, and is left alone. A deleted one throws NoSuchEntity (removed / cannot restore).
+   */
+  private async checkPrincipals(iam: IAMClient, l: StandingLocator): Promise<void> {
+    if (l.mechanism === 'membership') {
+      await this.checkId(iam, 'user', l.userName, l.userId);
+      await this.checkId(iam, 'group', l.groupName, l.groupId);
+    } else {
+      await this.checkId(iam, l.principalKind, l.principalName, l.principalId);
+    }
+  }
+
+  private async checkId(iam: IAMClient, kind: 'role' | 'user' | 'group', name: string, expected: string): Promise<void> {
+    const id = await this.run<string | undefined>(`Get${noun(kind)}`, async (abortSignal) =>
+      kind === 'role' ? (await iam.send(new GetRoleCommand({ RoleName: name }), { abortSignal })).Role?.RoleId
+        : kind === 'user' ? (await iam.send(new GetUserCommand({ UserName: name }), { abortSignal })).User?.UserId
+          : (await iam.send(new GetGroupCommand({ GroupName: name, MaxItems: 1 }), { abortSignal })).Group?.GroupId,
+    );
+    if (id !== expected) {
+      throw new ProviderError(
+        'terminal',
+        `the IAM ${kind} ${name} is not the one the scan found (id ${expected}, now ${id ?? 'none'}): it was deleted and recreated under the same name; scan again`,
+        { field: 'locator', code: 'PrincipalReplaced' },
+      );
     }
   }
 

@@ -57,7 +57,10 @@ describe('standing-policy', () => {
 
   describe('parseLocator', () => {
     it('should accept what the inventory writes and refuse anything else naming the locator', () => {
-      expect(parseLocator({ mechanism: 'membership', account: '123456789012', userName: 'bob', groupName: 'Admins' })).toMatchObject({ mechanism: 'membership' });
+      const ids = { userId: 'AIDAEXAMPLE0000000001', groupId: 'AGPAEXAMPLE0000000001' };
+      expect(parseLocator({ mechanism: 'membership', account: '123456789012', userName: 'bob', groupName: 'Admins', ...ids })).toMatchObject({ mechanism: 'membership' });
+      // Without the ids the scan read, remove and restore could act on a principal recreated under the name.
+      expect(() => parseLocator({ mechanism: 'membership', account: '123456789012', userName: 'bob', groupName: 'Admins' })).toThrow(ProviderError);
       expect(() => parseLocator({ mechanism: 'managed', account: '123456789012', principalKind: 'user', principalName: 'bob', policyArn: 'arn:aws:s3:::x' })).toThrow(ProviderError);
       expect(() => parseLocator({ principalArn: 'arn:aws:iam::123456789012:role/x', sid: 'Jit1' })).toThrow(expect.objectContaining({ kind: 'invalid', options: expect.objectContaining({ field: 'locator' }) }));
     });

@@ -167,6 +167,17 @@ export function iamDiscoveryHandlers(store: IamStore, now: () => Date = () => ne
     };
   };
 
+  handlers.GetGroup = (p, caller) => {
+    const g = store.get('group', account(caller), required(p, 'GroupName', IAM_RULES.GroupName));
+    const users = page(store.membersOf(g), p);
+    return {
+      Group: { Path: g.path, GroupName: g.name, GroupId: g.id, Arn: g.arn, CreateDate: iso(g.createDate) },
+      Users: users.items.map((u) => ({ Path: u.path, UserName: u.name, UserId: u.id, Arn: u.arn, CreateDate: iso(u.createDate) })),
+      IsTruncated: users.truncated,
+      Marker: users.marker,
+    };
+  };
+
   handlers.GetAccountAuthorizationDetails = (p, caller) => {
     const accountId = account(caller);
     const filter = listMember(p, 'Filter');

@@ -64,6 +64,16 @@ export class IamSeeds {
     return [...this.entity(userArn).groups];
   }
 
+  /**
+   * Deletes a user, role or group as IAM would once its policies and memberships are gone (the
+   * test of a principal deleted, or deleted and recreated under the same name with a new id).
+   */
+  deleteEntity(arn: string): void {
+    const e = this.entity(arn);
+    if (e.kind === 'group') for (const u of this.iam.membersOf(e)) this.iam.removeFromGroup(u.accountId, e.name, u.name);
+    this.iam.remove(e.kind, e.accountId, e.name);
+  }
+
   private entity(arn: string): IamEntity {
     const e = this.iam.byArn(arn);
     if (!e) throw AwsSimError.noSuchEntity(`No role, user or group ${arn}`);
