@@ -296,6 +296,22 @@ describe('Azure standing access inventory against the simulator (discovery, issu
     for (const a of back) await inventory.remove(a);
   });
 
+  it('should restore an admin\'s PIM assignment with the ABAC condition it had', async () => {
+    const principal = P.pimUntil2099;
+    const condition = "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {acdd72a7-3385-48ef-bd42-f606fba81ae7}))";
+    sim.seedPimAssignment({ surface: 'arm', scope: SUB, roleDefinitionId: UAA, principalId: principal, assignmentType: 'Assigned', end: null, condition, conditionVersion: '2.0' });
+    const [held] = find((await scan(inventory)).assignments, principal, 'azure.pim-active');
+    expect(held.locator).toMatchObject({ condition, conditionVersion: '2.0' });
+    const before = sim.calls.length;
+    await inventory.remove(held);
+    await inventory.restore(held);
+    const restore = sim.calls.slice(before).find((c) => c.method === 'PUT' && /roleAssignmentScheduleRequests/.test(c.path) && (c.body as { properties: { requestType: string } }).properties.requestType === 'AdminAssign');
+    expect((restore?.body as { properties: Record<string, unknown> }).properties).toMatchObject({ condition, conditionVersion: '2.0' });
+    const [back] = find((await scan(inventory)).assignments, principal, 'azure.pim-active');
+    expect(back.locator).toMatchObject({ condition, conditionVersion: '2.0' });
+    await inventory.remove(back);
+  });
+
   it('should refuse to remove an eligibility, naming the field', async () => {
     const eligible = (await scan(inventory)).assignments.filter((a) => a.access.type === 'azure.pim-eligible');
     expect(eligible.length).toBeGreaterThan(0);

@@ -95,6 +95,7 @@ interface GraphRoleAssignment {
   principalId: string;
   roleDefinitionId: string;
   directoryScopeId?: string | null;
+  condition?: string | null;
   principal?: DirectoryObject | null;
 }
 
@@ -189,7 +190,10 @@ export class AzureStandingInventory implements StandingAccessInventory {
         }
         return;
       }
-      if (assignment.access.type === 'azure.pim-active') return this.pimRequest(assignment, 'remove');
+      if (assignment.access.type === 'azure.pim-active') {
+        if (l.api === 'graph' && l.condition) throw notRemovable(assignment, 'Graph\'s PIM requests carry no condition, so the broker could not restore it as it was; remove it in PIM if it should go');
+        return this.pimRequest(assignment, 'remove');
+      }
       throw notRemovable(assignment);
     });
   }
@@ -218,6 +222,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
             principalId: l.principalId,
             roleDefinitionId: l.roleDefinitionId,
             directoryScopeId: l.directoryScopeId,
+            ...(l.condition ? { condition: l.condition } : {}),
           }),
         );
         return;
@@ -250,6 +255,8 @@ export class AzureStandingInventory implements StandingAccessInventory {
           justification,
           ticketInfo,
         };
+        // An ABAC condition the assignment had comes back with it, never dropped (a wider grant).
+        if (!remove && l.condition) Object.assign(properties, { condition: l.condition, conditionVersion: l.conditionVersion ?? '2.0' });
         if (!remove) properties.scheduleInfo = { startDateTime: start, expiration: end ? { type: 'AfterDateTime', endDateTime: end, duration: null } : { type: 'NoExpiration', endDateTime: null, duration: null } };
         await this.calls.run(`Azure discovery: PIM ${action}`, () => this.http.armCall('PUT', armUrl(String(l.scope), 'roleAssignmentScheduleRequests', randomUUID()), { properties }));
       } else {
@@ -480,8 +487,9 @@ export class AzureStandingInventory implements StandingAccessInventory {
       usage: null,
       // The broker's directory role grants go through PIM and always end: they never get here.
       brokerOwned: false,
-      removable: type !== 'azure.pim-eligible',
-      locator: { api: 'graph', id: a.id, principalId: a.principalId, roleDefinitionId: a.roleDefinitionId, directoryScopeId },
+      // Graph's PIM requests carry no condition: a conditioned PIM assignment could not be restored as it was.
+      removable: type === 'azure.directory-role' || (type === 'azure.pim-active' && !a.condition),
+      locator: { api: 'graph', id: a.id, principalId: a.principalId, roleDefinitionId: a.roleDefinitionId, directoryScopeId, ...(a.condition ? { condition: a.condition } : {}) },
     };
   }
 
@@ -726,10 +734,10 @@ function badCursor(): ProviderError {
   return new ProviderError('invalid', 'Azure discovery: the stored cursor is not one this adapter wrote', { field: 'cursor' });
 }
 
-function notRemovable(a: StandingAssignment): ProviderError {
+function notRemovable(a: StandingAssignment, why = 'an eligibility is access a member must still activate in PIM; remove it in PIM if it should go'): ProviderError {
   return new ProviderError(
     'invalid',
-    `${a.access.type} is not removable through the broker: an eligibility is access a member must still activate in PIM; remove it in PIM if it should go (docs/providers/azure.md, "Discovery")`,
+    `${a.access.type} is not removable through the broker: ${why} (docs/providers/azure.md, "Discovery")`,
     { field: 'access.type', code: 'azure.not-removable' },
   );
 }

@@ -216,11 +216,11 @@ export class AzureSimulator {
    * A PIM active assignment made outside the broker: `Activated` (a member activated an
    * eligibility; it ends) or `Assigned` (an admin's active assignment, permanent when `end` is null).
    */
-  seedPimAssignment(a: { surface: 'arm' | 'directory'; scope: string; roleDefinitionId: string; principalId: string; assignmentType: 'Activated' | 'Assigned'; end: Date | null }): string {
+  seedPimAssignment(a: { surface: 'arm' | 'directory'; scope: string; roleDefinitionId: string; principalId: string; assignmentType: 'Activated' | 'Assigned'; end: Date | null; condition?: string; conditionVersion?: string }): string {
     const id = randomUUID();
     const role = a.roleDefinitionId.split('/').pop()!.toLowerCase();
     const scope = a.surface === 'arm' ? normalScope(a.scope) : a.scope;
-    this.ctx.pim.seed({ id, surface: a.surface, targetKey: `${role}|${scope}`, principalId: this.requireSeeded(a.principalId).id, start: new Date(), end: a.end, createdAt: new Date(), assignmentType: a.assignmentType });
+    this.ctx.pim.seed({ id, surface: a.surface, targetKey: `${role}|${scope}`, principalId: this.requireSeeded(a.principalId).id, start: new Date(), end: a.end, createdAt: new Date(), assignmentType: a.assignmentType, condition: a.condition ?? null, conditionVersion: a.condition ? (a.conditionVersion ?? '2.0') : null });
     return id;
   }
 

@@ -18,6 +18,9 @@ export interface PimSchedule {
   createdAt: Date;
   /** `Activated` (a member activated an eligibility) or `Assigned` (an admin assigned it; the default). */
   assignmentType?: 'Activated' | 'Assigned';
+  /** ARM's ABAC condition on the assignment (and its version), from the request that made it. */
+  condition?: string | null;
+  conditionVersion?: string | null;
 }
 
 export interface PimRequestRecord {
@@ -202,6 +205,7 @@ export class PimScheduleEngine {
         start: req.start,
         end: req.end,
         createdAt: new Date(),
+        ...(typeof req.wire.condition === 'string' ? { condition: req.wire.condition, conditionVersion: typeof req.wire.conditionVersion === 'string' ? req.wire.conditionVersion : null } : {}),
       };
       this.schedules.set(key, schedule);
       req.targetScheduleId = schedule.id;
