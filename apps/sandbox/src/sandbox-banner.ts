@@ -31,6 +31,7 @@ JIT access broker sandbox
 
 Tokens for this run (only their SHA-256 is kept, in ${tokens.file}):
   admin      ${tokens.admin}
+  admin      ${tokens.admin2}   (subject sandbox-admin-2: approves another admin's removal of standing access)
   requester  ${tokens.requester}   (subject sandbox-pipeline: automatic rule)
   auditor    ${tokens.auditor}   (subject sandbox-auditor)
   developer  ${tokens.dev}   (subject sandbox-dev: needs two approvals)

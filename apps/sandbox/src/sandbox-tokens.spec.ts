@@ -17,6 +17,7 @@ describe(writeSandboxTokens.name, () => {
     const stored = (JSON.parse(text) as { tokens: { subject: string; sha256: string }[] }).tokens;
     const sha = (t: string) => createHash('sha256').update(t).digest('hex');
     expect(stored.map((t) => [t.subject, t.sha256])).toEqual([
+      ['sandbox-admin-2', sha(tokens.admin2)],
       ['sandbox-pipeline', sha(tokens.requester)],
       ['sandbox-auditor', sha(tokens.auditor)],
       ['sandbox-dev', sha(tokens.dev)],
@@ -24,7 +25,7 @@ describe(writeSandboxTokens.name, () => {
       ['sandbox-approver-2', sha(tokens.approver2)],
       ['sandbox-emergency', sha(tokens.emergency)],
     ]);
-    for (const t of [tokens.admin, tokens.requester, tokens.auditor, tokens.dev, tokens.approver1, tokens.approver2, tokens.emergency]) {
+    for (const t of [tokens.admin, tokens.admin2, tokens.requester, tokens.auditor, tokens.dev, tokens.approver1, tokens.approver2, tokens.emergency]) {
       expect(text).not.toContain(t);
     }
     expect(statSync(tokens.file).mode & 0o777).toBe(0o600);

@@ -7,6 +7,8 @@ import { sha256Hex } from '@jit/broker';
 export interface SandboxTokens {
   file: string;
   admin: string;
+  /** sandbox-admin-2: a second admin, who approves the first one's removal of standing access (discovery). */
+  admin2: string;
   /** sandbox-pipeline: the automatic rule. */
   requester: string;
   auditor: string;
@@ -28,6 +30,7 @@ const token = (prefix: string) => `${prefix}_${randomBytes(24).toString('base64u
 export function writeSandboxTokens(dataDir: string, adminToken: string | undefined): SandboxTokens {
   const tokens = {
     admin: adminToken ?? token('adm'),
+    admin2: token('adm'),
     requester: token('req'),
     auditor: token('aud'),
     dev: token('dev'),
@@ -41,6 +44,7 @@ export function writeSandboxTokens(dataDir: string, adminToken: string | undefin
     file,
     JSON.stringify({
       tokens: [
+        { subject: 'sandbox-admin-2', roles: ['admin'], sha256: sha256Hex(tokens.admin2) },
         { subject: 'sandbox-pipeline', roles: ['requester'], sha256: sha256Hex(tokens.requester) },
         { subject: 'sandbox-auditor', roles: ['auditor'], sha256: sha256Hex(tokens.auditor) },
         { subject: 'sandbox-dev', roles: ['requester'], sha256: sha256Hex(tokens.dev) },

@@ -13,7 +13,7 @@ export interface ConsoleBroker {
   /** The simulated company IdP's issuer URL. */
   idp: string;
   /** The tokens the sandbox printed, by banner label; `approver` and `approver2` are sandbox-approver-1 and -2. */
-  tokens: Record<'admin' | 'requester' | 'auditor' | 'developer' | 'approver' | 'approver2' | 'emergency', string>;
+  tokens: Record<'admin' | 'admin2' | 'requester' | 'auditor' | 'developer' | 'approver' | 'approver2' | 'emergency', string>;
   output(): string;
   stop(): Promise<void>;
 }
@@ -60,6 +60,7 @@ export async function startConsoleBroker(env: Record<string, string> = {}): Prom
     idp: `http://127.0.0.1:${idpPort}`,
     tokens: {
       admin: bannerToken(out, 'admin'),
+      admin2: bannerToken(out, 'admin', 'sandbox-admin-2'),
       requester: bannerToken(out, 'requester'),
       auditor: bannerToken(out, 'auditor'),
       developer: bannerToken(out, 'developer'),
