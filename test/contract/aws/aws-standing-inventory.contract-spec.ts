@@ -331,6 +331,22 @@ describe('AWS standing-access inventory (discovery)', () => {
     expect(sim.iamSeeds.attachedPolicies(role)).toEqual([]);
   });
 
+  it('should not overwrite an inline policy created under the same name after the removal when restoring', async () => {
+    const erin = sim.createUser('erin');
+    const original = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*' }] };
+    sim.iamSeeds.putInlinePolicy(erin, 'keys', original);
+    const listed = find((await scan(inventory, OWN)).assignments, erin, 'keys')!;
+    await inventory.remove(listed);
+    const newer = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:Encrypt', Resource: '*' }] });
+    sim.iamSeeds.putInlinePolicy(erin, 'keys', newer);
+    await expect(inventory.restore(listed)).rejects.toMatchObject({ kind: 'terminal', options: { code: 'PolicyNameTaken', field: 'locator' } });
+    expect(sim.inlinePolicies(erin)).toEqual({ keys: newer });
+    // The same document (spacing aside) is already restored.
+    sim.iamSeeds.putInlinePolicy(erin, 'keys', JSON.stringify(original, null, 2));
+    await inventory.restore(listed);
+    expect(JSON.parse(sim.inlinePolicies(erin).keys)).toEqual(original);
+  });
+
   it('should refuse to delete an inline policy changed since the scan, and a locator it did not write', async () => {
     const user = sim.createUser('drifting');
     sim.iamSeeds.putInlinePolicy(user, 'p', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });

@@ -120,6 +120,17 @@ export class StandingAssignmentWriter {
           return;
         }
         case 'inline': {
+          // Put back only where nothing took the name since: a policy made after the removal is someone else's.
+          const current = await this.inlineDocument(iam, l);
+          if (current !== undefined) {
+            if (same(current, l.document)) return;
+            throw new ProviderError(
+              'terminal',
+              `cannot restore: ${l.principalKind} ${l.principalName} has another inline policy named ${l.policyName} since the removal; ` +
+                'rename or delete it first, or leave the removal in place',
+              { field: 'locator', code: 'PolicyNameTaken' },
+            );
+          }
           const input = { PolicyName: l.policyName, PolicyDocument: l.document };
           await this.run(`Put${noun(l.principalKind)}Policy`, (abortSignal) =>
             l.principalKind === 'role' ? iam.send(new PutRolePolicyCommand({ ...input, RoleName: l.principalName }), { abortSignal })
