@@ -364,8 +364,28 @@ describe('Azure standing access inventory against the simulator (discovery, issu
   });
 
   it('should refuse a cursor it did not write, and one that would send its token elsewhere', async () => {
-    for (const cursor of ['nonsense', JSON.stringify({ phase: 'assignments', next: 'https://evil.example/x' }), JSON.stringify({ phase: 'other', next: '/x' })]) {
-      await expect(inventory.page(`arm:${SUB}`, cursor)).rejects.toMatchObject({ kind: 'invalid', options: { field: 'cursor' } });
+    for (const part of [`arm:${SUB}`, `entra:${sim.tenantId}`]) {
+      for (const next of ['https://evil.example/x', 'nonsense', 'http://[bad']) {
+        await expect(inventory.page(part, JSON.stringify({ phase: 'assignments', next }))).rejects.toMatchObject({ kind: 'invalid', options: { field: 'cursor' } });
+      }
+      for (const cursor of ['nonsense', JSON.stringify({ phase: 'other', next: '/x' })]) {
+        await expect(inventory.page(part, cursor)).rejects.toMatchObject({ kind: 'invalid', options: { field: 'cursor' } });
+      }
+    }
+  });
+
+  it('should send a cursor\'s path to the configured API only, even with a URL inside it', async () => {
+    for (const [part, api] of [[`arm:${SUB}`, 'arm'], [`entra:${sim.tenantId}`, 'graph']] as const) {
+      for (const next of ['/x?y=https://evil.example/', '//evil.example/x']) {
+        const before = sim.calls.length;
+        // The path is no API the simulator serves: it answers, so the request reached it and nowhere else.
+        const error = await inventory.page(part, JSON.stringify({ phase: 'eligibility', next })).then(
+          () => null,
+          (e: Error) => e,
+        );
+        expect(error?.message).not.toMatch(/ENOTFOUND|unreachable|evil/i);
+        expect(sim.calls.slice(before).filter((c) => c.api === api).length).toBeGreaterThan(0);
+      }
     }
   });
 });

@@ -165,9 +165,9 @@ export class AzureStandingInventory implements StandingAccessInventory {
       if (part.startsWith(ARM_PART)) {
         const scope = part.slice(ARM_PART.length);
         if (!this.options.scopes.some((s) => normScope(s).toLowerCase() === scope.toLowerCase())) throw unknownPart(part);
-        return this.armPage(scope, this.parseCursor(cursor, this.options.armEndpoint));
+        return this.armPage(scope, this.parseCursor(cursor, this.options.armEndpoint.replace(/\/$/, '')));
       }
-      if (part === `${ENTRA_PART}${this.options.tenantId}`) return this.entraPage(this.parseCursor(cursor, this.options.graphEndpoint));
+      if (part === `${ENTRA_PART}${this.options.tenantId}`) return this.entraPage(this.parseCursor(cursor, `${this.options.graphEndpoint.replace(/\/$/, '')}/v1.0`));
       throw unknownPart(part);
     });
   }
@@ -619,7 +619,8 @@ export class AzureStandingInventory implements StandingAccessInventory {
     return this.pim.get(part, load, fresh);
   }
 
-  private parseCursor(cursor: string | null, endpoint: string): Cursor | null {
+  /** `base`: the API's root URL (ARM's endpoint, Graph's endpoint with its version). */
+  private parseCursor(cursor: string | null, base: string): Cursor | null {
     if (cursor === null) return null;
     let parsed: Partial<Cursor>;
     try {
@@ -628,10 +629,18 @@ export class AzureStandingInventory implements StandingAccessInventory {
       throw badCursor();
     }
     if ((parsed.phase !== 'assignments' && parsed.phase !== 'eligibility') || typeof parsed.next !== 'string') throw badCursor();
-    // A next link goes to the API it came from, never elsewhere with the broker's token.
-    if (/^https?:/i.test(parsed.next) && new URL(parsed.next).origin !== new URL(endpoint).origin) throw badCursor();
-    if (!/^(https?:|\/)/i.test(parsed.next)) throw badCursor();
-    return { phase: parsed.phase, next: parsed.next };
+    // A next link goes to the API it came from, never elsewhere with the broker's token: it is
+    // made absolute here (a path under the API's base; a link as the API wrote it) and its origin
+    // checked, so no client guesses a host from a path (the Graph SDK takes any path holding
+    // `https://` for a URL).
+    let url: URL;
+    try {
+      url = parsed.next.startsWith('/') ? new URL(`${base}${parsed.next}`) : new URL(parsed.next);
+    } catch {
+      throw badCursor();
+    }
+    if (url.origin !== new URL(base).origin) throw badCursor();
+    return { phase: parsed.phase, next: url.href };
   }
 
   private async run<T>(what: string, call: () => Promise<T>): Promise<T> {
