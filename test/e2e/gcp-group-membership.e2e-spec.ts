@@ -82,7 +82,8 @@ describe('Google group membership grants through the API', () => {
     gcp.resetTraffic();
     const res = await t.http.post('/v1/grants').set(t.as('alice')).send(request('Prod-Admins@example.com')).expect(403);
     expect(res.body).toMatchObject({ decision: { rule: 'deny-list:admin-groups', code: 'deny_list' } });
-    expect(gcp.traffic().map((x) => x.rpc)).toEqual(['cloudidentity.groups.lookup']);
+    // Two lookups before the rules: the group (canonicalTarget) and the member, which must not be a group named user: (verifyPrincipal).
+    expect(gcp.traffic().map((x) => x.rpc)).toEqual(['cloudidentity.groups.lookup', 'cloudidentity.groups.lookup']);
     expect(gcp.groups.members('prod-admins@example.com')).toEqual([]);
   });
 

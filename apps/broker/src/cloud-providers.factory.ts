@@ -18,6 +18,8 @@ export async function createCloudProviders(
   clouds: CloudName[],
   options: ProviderOptionsOf<typeof PROVIDER_ENVS>,
   clock: Clock = new SystemClock(),
+  /** The broker's longest grant (JIT_MAX_DURATION): GCP discovery tells its own bindings from look-alikes by it. */
+  maxGrantSeconds?: number,
 ): Promise<CloudAccessProvider[]> {
   const now = () => clock.now();
   const required = <T>(cloud: CloudName, value: T | undefined): T => {
@@ -39,7 +41,7 @@ export async function createCloudProviders(
       case 'gcp': {
         const settings = required(cloud, options.gcp);
         const { GcpIamBindingProvider } = await import('@jit/provider-gcp');
-        return new GcpIamBindingProvider({ ...settings, now });
+        return new GcpIamBindingProvider({ ...settings, now, ...(maxGrantSeconds !== undefined && { maxGrantSeconds }) });
       }
     }
   };

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     throw new ConfigError('JIT_PROVIDERS is empty: name the clouds to serve (aws, azure, gcp), or use `npm run sandbox`');
   }
   const clock = new SystemClock();
-  const broker = await startBroker({ config, clock, providers: await createCloudProviders(config.providers, providers, clock), logging });
+  const broker = await startBroker({ config, clock, providers: await createCloudProviders(config.providers, providers, clock, config.maxDurationSeconds), logging });
   logger.log(
     `role=${config.role} clouds=${config.providers.join(',')} database=${broker.database.description}` +
       (broker.url ? ` listening on ${config.host}:${new URL(broker.url).port}` : '') +

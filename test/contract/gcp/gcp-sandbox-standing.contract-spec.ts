@@ -33,8 +33,8 @@ describe('sandbox GCP: standing access for discovery', () => {
         ['organizations/1', 'roles/resourcemanager.organizationAdmin', 'user:it-admin@sandbox.example', false, false],
         ['folders/100', 'roles/owner', 'group:platform@sandbox.example', false, false],
         ['projects/sandbox-project', 'roles/owner', 'user:ops-lead@sandbox.example', false, false],
-        ['projects/sandbox-project', 'roles/editor', 'serviceAccount:deployer@sandbox-project.iam.gserviceaccount.com', false, true],
-        ['projects/sandbox-project', 'roles/iam.securityAdmin', 'user:contractor@sandbox.example', false, true],
+        ['projects/sandbox-project', 'roles/editor', 'serviceAccount:deployer@sandbox-project.iam.gserviceaccount.com', false, false],
+        ['projects/sandbox-project', 'roles/iam.securityAdmin', 'user:contractor@sandbox.example', false, false],
         ['projects/sandbox-project', 'roles/viewer', 'user:analyst@sandbox.example', false, false],
         ['projects/sandbox-project', 'roles/storage.objectViewer', 'user:alice@sandbox.example', true, false],
       ]

@@ -131,7 +131,7 @@ describe('GCP standing-access inventory (discovery) against the simulator', () =
     expect(byKey(assignments, app, 'roles/editor', CI)).toMatchObject({
       principal: { kind: 'service_account', human: false },
       lastUsedAt: null,
-      neverUsed: true,
+      neverUsed: false,
       usage: { granted: ['roles/editor'], used: [], periodDays: 90 },
     });
     // No current insight (the only one was ACCEPTED): usage unknown, not "never used".

@@ -243,6 +243,7 @@ export class GcpIamBindingProvider extends CloudAccessProvider {
     this.inventory ??= new GcpStandingInventory(this.gateway, new PolicyInsightsGateway(this.options), this.writer, {
       ...DEFAULT_INVENTORY_OPTIONS,
       ...this.options.inventory,
+      ...(this.options.maxGrantSeconds !== undefined && { maxGrantSeconds: this.options.maxGrantSeconds }),
       now: this.now,
     });
     return this.inventory;

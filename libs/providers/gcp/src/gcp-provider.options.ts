@@ -48,6 +48,12 @@ export interface GcpProviderOptions {
   inventory?: Partial<InventoryPageSizes>;
   /** Per-call deadline for one HTTP request. */
   callTimeoutMs?: number;
+  /**
+   * The broker's longest grant (JIT_MAX_DURATION), in seconds: discovery takes a binding with the
+   * broker's title for the broker's only if it ends within this from now (default 8 hours, the
+   * broker's default). A look-alike with a far-future expiry is reported as standing access.
+   */
+  maxGrantSeconds?: number;
   now?: () => Date;
 }
 

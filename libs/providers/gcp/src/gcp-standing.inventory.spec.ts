@@ -75,7 +75,8 @@ describe(GcpStandingInventory.name, () => {
       });
       const [plain, conditional] = (await inventory.page('projects/p', null)).assignments.sort((a, b) => a.key.length - b.key.length);
       expect(plain).toMatchObject({ lastUsedAt: new Date('2029-12-30T00:00:00Z'), neverUsed: false, usage: { granted: ['roles/editor'], used: ['y.get'], periodDays: 90 } });
-      expect(conditional).toMatchObject({ lastUsedAt: null, neverUsed: true, usage: { used: [], periodDays: 30 }, locator: { condition } });
+      // Nothing exercised in the 30-day observation period: unused for 30 days, not "never used" (GCP does not know before).
+      expect(conditional).toMatchObject({ lastUsedAt: null, neverUsed: false, usage: { used: [], periodDays: 30 }, locator: { condition } });
       expect(conditional.key).not.toBe(plain.key);
     });
 
@@ -95,6 +96,21 @@ describe(GcpStandingInventory.name, () => {
       bindings[0].members!.push('user:a@example.com', 'user:e@example.com');
       const second = await inventory.page('projects/p', first.cursor);
       expect(second).toMatchObject({ assignments: [{ principal: { id: 'user:e@example.com' } }, { principal: { id: 'user:f@example.com' } }], cursor: null });
+    });
+
+    it('should report a binding titled like the broker\'s but ending past the broker\'s longest grant as standing, with the grant it claims', async () => {
+      const own = (grantId: string, expiresAt: Date) => ({ role: 'roles/x', members: ['user:a@example.com'], condition: { title: bindingTitle(grantId), expression: expiryExpression(expiresAt) } });
+      // 8 hours (the default JIT_MAX_DURATION) from NOW is the broker's; a year from now is not.
+      const { inventory } = inventoryOver({ bindings: [own('ours', new Date('2030-01-01T08:00:00Z')), own('forged', new Date('2031-01-01T00:00:00Z'))] });
+      const byGrant = Object.fromEntries((await inventory.page('projects/p', null)).assignments.map((a) => [a.brokerGrantIds?.[0], a]));
+      expect(byGrant.ours).toMatchObject({ brokerOwned: true, removable: false });
+      expect(byGrant.forged).toMatchObject({ brokerOwned: false, removable: true, brokerGrantIds: ['forged'] });
+      const writer = new PolicyWriteCoalescer({} as ResourceManagerGateway, RETRY, () => NOW);
+      const gateway = { getPolicy: async () => ({ version: 3, etag: Buffer.from('e'), bindings: [own('long', new Date('2030-01-03T00:00:00Z'))] }) } as unknown as ResourceManagerGateway;
+      const insights = { list: async () => ({ insights: [], nextPageToken: null }) } as unknown as PolicyInsightsGateway;
+      // A broker configured for grants up to 3 days takes it as its own.
+      const longer = new GcpStandingInventory(gateway, insights, writer, { searchPageSize: 500, insightsPageSize: 500, assignmentsPerPage: 500, now: () => NOW, maxGrantSeconds: 3 * 86400 });
+      expect((await longer.page('projects/p', null)).assignments).toEqual([expect.objectContaining({ brokerOwned: true })]);
     });
 
     it('should report the broker\'s own live binding as brokerOwned and not removable, and leave out an expired one', async () => {

@@ -10,7 +10,12 @@ import { judgeCondition, memberPrincipal } from './standing-binding.classifier';
 
 export interface GcpInventoryOptions extends InventoryPageSizes {
   now: () => Date;
+  /** The broker's longest grant in seconds (JIT_MAX_DURATION); default 8 hours. */
+  maxGrantSeconds?: number;
 }
+
+/** JIT_MAX_DURATION's default: a broker binding cannot end later than this after it was written. */
+export const DEFAULT_MAX_GRANT_SECONDS = 8 * 3600;
 
 export const DEFAULT_INVENTORY_OPTIONS: InventoryPageSizes = {
   searchPageSize: 500,
@@ -106,7 +111,10 @@ export class GcpStandingInventory implements StandingAccessInventory {
     for (const binding of bindings) {
       if (!binding.role) continue;
       const broker = parseBrokerBinding(binding);
-      const own = broker !== null;
+      // The title can be forged by anyone who can set the policy: a binding is the broker's only
+      // if it ends within the broker's longest grant from now; a later one is standing access.
+      const maxMs = (this.options.maxGrantSeconds ?? DEFAULT_MAX_GRANT_SECONDS) * 1000;
+      const own = broker !== null && broker.expiresAt.getTime() <= now.getTime() + maxMs;
       // An expired binding (the broker's included, until its sweeper purges it) grants nothing.
       if (broker ? broker.expiresAt.getTime() <= now.getTime() : !judgeCondition(binding.condition?.expression, now).standing) continue;
       const condition: StandingCondition | null = binding.condition
@@ -127,6 +135,8 @@ export class GcpStandingInventory implements StandingAccessInventory {
           since: null,
           ...this.lastUse(insight, binding.role),
           brokerOwned: own,
+          // The grant the title claims: discovery may check it is live for this principal.
+          ...(broker && { brokerGrantIds: [broker.grantId] }),
           removable: !own,
           locator: { ...locator },
         });
@@ -136,15 +146,17 @@ export class GcpStandingInventory implements StandingAccessInventory {
   }
 
   /**
-   * From the policy insight: the permissions used in its observation period. None used means
-   * never used as far as GCP records; some used, the last use is taken as the insight's refresh
+   * From the policy insight: the permissions used in its observation period (up to 90 days). None
+   * used means unused *for that period*, not never used: GCP does not know what happened before,
+   * so `neverUsed` stays false, `lastUsedAt` null, and `usage.periodDays` says how long it covers
+   * (discovery counts it unused for N days when `periodDays >= N`). Some used, the last use is taken as the insight's refresh
    * (the most recent it can have been). GCP lists what was used, not the role's permissions, so
    * `granted` is the role itself (all of its permissions).
    */
   private lastUse(insight: PolicyInsight | undefined, role: string): Pick<StandingAssignment, 'lastUsedAt' | 'neverUsed' | 'usage'> {
     if (!insight) return { lastUsedAt: null, neverUsed: false, usage: null };
     const usage = { granted: [role], used: insight.exercised, periodDays: insight.observationDays };
-    if (insight.exercised.length === 0) return { lastUsedAt: null, neverUsed: true, usage };
+    if (insight.exercised.length === 0) return { lastUsedAt: null, neverUsed: false, usage };
     return { lastUsedAt: insight.lastRefreshTime, neverUsed: false, usage };
   }
 
