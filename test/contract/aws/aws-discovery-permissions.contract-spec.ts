@@ -84,7 +84,8 @@ describe('AWS: the documented discovery permissions allow every call discovery m
       return [[caller, `iam:${r.action}`, resource]];
     };
     const calls = sim.requests();
-    expect(calls.filter((r) => r.errorCode)).toEqual([]);
+    // A restore reads the inline policy first: absent (NoSuchEntity) is what lets it put it back.
+    expect(calls.filter((r) => r.errorCode && !(r.errorCode === 'NoSuchEntity' && /^Get(User|Role|Group)Policy$/.test(r.action)))).toEqual([]);
     const needed = calls.flatMap(needs);
     const actions = new Set(needed.map(([, action]) => action));
     for (const a of ['GetAccountAuthorizationDetails', 'GenerateServiceLastAccessedDetails', 'GetServiceLastAccessedDetails', 'GetUser', 'DetachRolePolicy', 'AttachRolePolicy',
@@ -99,7 +100,18 @@ describe('AWS: the documented discovery permissions allow every call discovery m
       return evaluate([policyOf[caller]], action, resource, context) !== 'allow';
     });
     expect(denied).toEqual([]);
-    // The documented Deny keeps the broker from changing its own role.
-    expect(evaluate([policyOf[brokerRole]], 'iam:AttachRolePolicy', brokerRole, context)).toBe('deny');
+    // The documented Deny keeps the broker from changing itself, in its own account and through the member role in the member account.
+    const memberRole = `arn:aws:iam::${MEMBER}:role/JitBrokerMember`;
+    for (const [caller, account] of [[brokerRole, OWN], [memberRole, MEMBER]] as const) {
+      for (const action of ['AttachRolePolicy', 'PutRolePolicy', 'DetachRolePolicy', 'DeleteRolePolicy']) {
+        expect(evaluate([policyOf[caller]], `iam:${action}`, memberRole, context)).toBe('deny');
+        expect(evaluate([policyOf[caller]], `iam:${action}`, `arn:aws:iam::${account}:role/ops`, context)).toBe('allow');
+      }
+      expect(evaluate([policyOf[caller]], 'iam:AttachRolePolicy', `arn:aws:iam::${account}:role/jit-broker`, context)).toBe('deny');
+      // A broker running as an IAM user named jit-broker.
+      for (const action of ['AttachUserPolicy', 'PutUserPolicy', 'DetachUserPolicy', 'DeleteUserPolicy']) {
+        expect(evaluate([policyOf[caller]], `iam:${action}`, `arn:aws:iam::${account}:user/jit-broker`, context)).toBe('deny');
+      }
+    }
   });
 });
