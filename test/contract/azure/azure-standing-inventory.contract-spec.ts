@@ -54,7 +54,7 @@ function seedTenant(sim: AzureSimulator): void {
       { id: P.activated, signInActivity: { lastSuccessfulSignInDateTime: RECENT } },
       { id: P.dormant, displayName: 'Dora Dormant', signInActivity: { lastSignInDateTime: OLD, lastSuccessfulSignInDateTime: OLD, lastNonInteractiveSignInDateTime: null } },
       { id: P.neverSignedIn, signInActivity: null },
-      { id: P.pimPermanent, signInActivity: { lastNonInteractiveSignInDateTime: RECENT } },
+      { id: P.pimPermanent, signInActivity: { lastNonInteractiveSignInDateTime: RECENT, lastSuccessfulSignInDateTime: RECENT } },
       { id: P.pimUntil2099, signInActivity: { lastSuccessfulSignInDateTime: RECENT } },
     ],
     servicePrincipals: [{ id: P.managedIdentity, displayName: 'id-orders-batch', servicePrincipalType: 'ManagedIdentity' }],

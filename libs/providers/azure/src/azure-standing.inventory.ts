@@ -675,11 +675,21 @@ class Cache<T> {
   }
 }
 
-/** The latest sign-in Entra records: successful interactive (or any interactive, where the tenant predates that field) or non-interactive. */
+/** When Entra began recording `lastSuccessfulSignInDateTime` (December 2023). */
+const SUCCESSFUL_SIGN_IN_RECORDED_FROM = Date.parse('2023-12-01T00:00:00Z');
+
+/**
+ * The last time the user signed in successfully: `lastSuccessfulSignInDateTime` (interactive or
+ * not). `lastSignInDateTime` and `lastNonInteractiveSignInDateTime` count failed attempts too, so
+ * they are read only when there is no successful sign-in recorded, and then only for activity
+ * before Entra recorded successful ones: a later attempt with none recorded is a failed one.
+ */
 export function lastSignIn(a: SignInActivity | null | undefined): Date | null {
   if (!a) return null;
-  const times = [a.lastSuccessfulSignInDateTime ?? a.lastSignInDateTime, a.lastNonInteractiveSignInDateTime].map(date).filter((d): d is Date => d !== null);
-  return times.length ? new Date(Math.max(...times.map((d) => d.getTime()))) : null;
+  const successful = date(a.lastSuccessfulSignInDateTime);
+  if (successful) return successful;
+  const older = [a.lastSignInDateTime, a.lastNonInteractiveSignInDateTime].map(date).filter((d): d is Date => d !== null && d.getTime() < SUCCESSFUL_SIGN_IN_RECORDED_FROM);
+  return older.length ? new Date(Math.max(...older.map((d) => d.getTime()))) : null;
 }
 
 /** How ARM's `principalType` (and Graph's `servicePrincipalType`) name the holder: a person, a workload, or a group. */
