@@ -129,6 +129,18 @@ describe('AWS standing-access inventory (discovery)', () => {
     expect(find(assignments, arn('role', 'ci-deployer'), 'deploy-lambda')!.access.actions).toEqual(['lambda:UpdateFunctionCode', 'iam:PassRole']);
   });
 
+  it('should name who outside the account may assume a role in locator.externalTrust', async () => {
+    const seedAdmin = (principal: string) => sim.iamSeeds.attachPolicy(principal, ADMIN);
+    const trusted = (principal: object) => ({ trustPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole' }] } });
+    seedAdmin(sim.createRole('vendor-access', trusted({ AWS: ['arn:aws:iam::999999999999:root', `arn:aws:iam::${OWN}:root`] })));
+    seedAdmin(sim.createRole('open-door', trusted({ AWS: '*' })));
+    seedAdmin(sim.createRole('in-house', trusted({ AWS: `arn:aws:iam::${OWN}:root` })));
+    const { assignments } = await scan(inventory, OWN);
+    expect(find(assignments, arn('role', 'vendor-access'), 'AdministratorAccess')!.locator.externalTrust).toEqual(['arn:aws:iam::999999999999:root']);
+    expect(find(assignments, arn('role', 'open-door'), 'AdministratorAccess')!.locator.externalTrust).toEqual(['*']);
+    expect(find(assignments, arn('role', 'in-house'), 'AdministratorAccess')!.locator).not.toHaveProperty('externalTrust');
+  });
+
   it('should report a group\'s policies on the group and on each member through its membership', async () => {
     const { assignments } = await scan(inventory, OWN);
     const group = arn('group', 'Admins');

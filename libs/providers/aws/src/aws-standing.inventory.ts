@@ -12,7 +12,7 @@ import { BrokerIdentityReader } from './broker-identity.reader';
 import { CallRunner } from './inline-policy.client';
 import { ServedAccounts } from './served-accounts';
 import { StandingAssignmentWriter, StandingLocator, parseLocator } from './standing-assignment.writer';
-import { AllowedActions, allowedActions, decodePolicy, reachesService, roleIsHuman } from './standing-policy';
+import { AllowedActions, allowedActions, decodePolicy, externalTrust, reachesService, roleIsHuman } from './standing-policy';
 
 /**
  * Principals per page: each costs one access-advisor job (two calls or more) and a user one
@@ -238,6 +238,8 @@ export class AwsStandingInventory implements StandingAccessInventory {
       });
     }
     const protectedPrincipal = this.isBrokersOwn(p, me.arn) || /^\/(aws-service-role|aws-reserved)\//.test(p.path);
+    // Who outside the account may assume the role: the criteria read `locator.externalTrust`.
+    const trustedFrom = p.kind === 'role' ? externalTrust(p.trustPolicy, account) : [];
     const principalLastUsed = latest([p.roleLastUsed, passwordLastUsed, ...(usage ?? []).map((s) => s.lastAuthenticated ?? undefined)]);
     return holdings.map((h): StandingAssignment => {
       const granted = usage && h.allowed ? usage.filter((s) => reachesService(h.allowed!, s.namespace)) : null;
@@ -257,7 +259,7 @@ export class AwsStandingInventory implements StandingAccessInventory {
         brokerOwned: h.brokerOwned,
         ...(h.brokerGrantIds ? { brokerGrantIds: h.brokerGrantIds } : {}),
         removable: !h.brokerOwned && !h.fixed && !protectedPrincipal,
-        locator: h.locator,
+        locator: trustedFrom.length ? { ...h.locator, externalTrust: trustedFrom } : h.locator,
       };
     });
   }

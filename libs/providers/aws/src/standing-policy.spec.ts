@@ -1,6 +1,6 @@
 import { ProviderError } from '@jit/domain';
 import { parseLocator } from './standing-assignment.writer';
-import { allowedActions, decodePolicy, reachesService, roleIsHuman } from './standing-policy';
+import { allowedActions, decodePolicy, externalTrust, reachesService, roleIsHuman } from './standing-policy';
 
 const doc = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 
@@ -52,6 +52,22 @@ describe('standing-policy', () => {
       expect(roleIsHuman({ name: 'AWSServiceRoleForSupport', path: '/aws-service-role/support.amazonaws.com/' }, undefined)).toBe(false);
       expect(roleIsHuman({ name: 'cross', path: '/' }, trust({ AWS: 'arn:aws:iam::210987654321:root' }))).toBeNull();
       expect(roleIsHuman({ name: 'broken', path: '/' }, '{not json')).toBeNull();
+    });
+  });
+
+  describe('externalTrust', () => {
+    const trust = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+    it('should name principals outside the account and anyone, and leave out the account itself and services', () => {
+      const policy = trust(
+        { Effect: 'Allow', Principal: { AWS: ['arn:aws:iam::123456789012:root', '999999999999', 'arn:aws:iam::222222222222:role/ci'] }, Action: 'sts:AssumeRole' },
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        { Effect: 'Deny', Principal: { AWS: '333333333333' }, Action: 'sts:AssumeRole' },
+      );
+      expect(externalTrust(policy, '123456789012')).toEqual(['999999999999', 'arn:aws:iam::222222222222:role/ci']);
+      expect(externalTrust(trust({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }), '123456789012')).toEqual(['*']);
+      expect(externalTrust(trust({ Effect: 'Allow', Principal: '*', Action: 'sts:AssumeRole' }), '123456789012')).toEqual(['*']);
+      expect(externalTrust(encodeURIComponent(trust({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:user/me' }, Action: 'sts:AssumeRole' })), '123456789012')).toEqual([]);
+      expect(externalTrust(undefined, '123456789012')).toEqual([]);
     });
   });
 

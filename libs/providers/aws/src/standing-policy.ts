@@ -79,3 +79,28 @@ export function roleIsHuman(role: { name: string; path: string }, trustPolicy: s
   const onlyWorkloads = trust.length > 0 && principals.every((p) => Object.keys(p).length > 0 && Object.keys(p).every((k) => k === 'Service' || k === 'Federated'));
   return onlyWorkloads ? false : null;
 }
+
+/**
+ * The principals outside `account` a role's trust policy lets assume it: `*` (anyone, any
+ * account), another account's id or root, or a user or role of another account, from the Allow
+ * statements' `Principal.AWS` (or `Principal: "*"`). Conditions are not weighed (an
+ * `aws:PrincipalOrgID` may narrow a `*`): the criteria judge what the policy can allow.
+ */
+export function externalTrust(trustPolicy: string | undefined, account: string): string[] {
+  if (!trustPolicy) return [];
+  let trust: Statement[];
+  try {
+    trust = statements(trustPolicy).filter((s) => s.Effect === 'Allow');
+  } catch {
+    return [];
+  }
+  const out = new Set<string>();
+  for (const s of trust) {
+    const aws = s.Principal === '*' ? ['*'] : typeof s.Principal === 'object' && s.Principal !== null ? list((s.Principal as Record<string, string | string[]>).AWS) : [];
+    for (const p of aws) {
+      const owner = p === '*' ? null : /^\d{12}$/.test(p) ? p : /^arn:aws[\w-]*:(?:iam|sts)::(\d{12}|\*):/.exec(p)?.[1];
+      if (owner !== account) out.add(p);
+    }
+  }
+  return [...out];
+}
