@@ -122,6 +122,10 @@ function likePattern(glob: string): string {
 }
 
 const DAY_MS = 86_400_000;
+/** A finding whose usage period (`$N` days or more) saw nothing used and no last use: unused for N days (GCP's policy insights). */
+const UNUSED_IN_PERIOD =
+  `(last_used_at IS NULL AND assignment->'usage'->'used' = '[]'::jsonb AND jsonb_typeof(assignment->'usage'->'periodDays') = 'number' ` +
+  `AND (assignment->'usage'->>'periodDays')::numeric >= $N)`;
 
 /** Discovery's scans, findings and removals on PostgreSQL (or the embedded PGlite). */
 export class PostgresDiscoveryStore extends DiscoveryStore {
@@ -323,7 +327,11 @@ export class PostgresDiscoveryStore extends DiscoveryStore {
       .addIf(`scope ILIKE ? ESCAPE '\\'`, filter.scope === undefined ? undefined : likePattern(filter.scope))
       .addIf(`access_name ILIKE ? ESCAPE '\\'`, filter.access === undefined ? undefined : likePattern(filter.access))
       .addIf('id > ?', page.after);
-    if (filter.unusedForDays !== undefined) c.add('(never_used OR last_used_at < ?)', new Date(now.getTime() - filter.unusedForDays * DAY_MS));
+    if (filter.unusedForDays !== undefined) {
+      // Unused for N days: never used, last used before, or nothing used in a usage period of at least N days (GCP's insights).
+      const days = c.param(filter.unusedForDays);
+      c.add(`(never_used OR last_used_at < ? OR ${UNUSED_IN_PERIOD.replace('$N', () => days)})`, new Date(now.getTime() - filter.unusedForDays * DAY_MS));
+    }
     const rows: FindingRow[] = await this.db.query(`SELECT * FROM discovery_findings ${c.clause()} ORDER BY id LIMIT ${c.param(page.limit)}`, c.params);
     return rows.map(toFinding);
   }
@@ -340,12 +348,12 @@ export class PostgresDiscoveryStore extends DiscoveryStore {
     const rows: { cloud: CloudName; open: number; privileged: number; unused: number; humans: number; workloads: number; unknown: number }[] = await this.db.query(
       `SELECT cloud, count(*)::int AS open,
          count(*) FILTER (WHERE privileged)::int AS privileged,
-         count(*) FILTER (WHERE privileged AND (never_used OR last_used_at < $1))::int AS unused,
+         count(*) FILTER (WHERE privileged AND (never_used OR last_used_at < $1 OR ${UNUSED_IN_PERIOD.replace('$N', () => '$2')}))::int AS unused,
          count(*) FILTER (WHERE privileged AND human IS TRUE)::int AS humans,
          count(*) FILTER (WHERE privileged AND human IS FALSE)::int AS workloads,
          count(*) FILTER (WHERE privileged AND human IS NULL)::int AS unknown
        FROM discovery_findings WHERE status = 'open' GROUP BY cloud ORDER BY cloud`,
-      [new Date(now.getTime() - unusedForDays * DAY_MS)],
+      [new Date(now.getTime() - unusedForDays * DAY_MS), unusedForDays],
     );
     return rows.map((r) => ({
       cloud: r.cloud,
