@@ -143,10 +143,16 @@ describeInBrowser('console discovery and reviews pages', () => {
   }, TEST_TIMEOUT_MS);
 
   it('should let a reviewer decide items in bulk, and an auditor open the report', async () => {
-    // A campaign started by the admin over the findings the scan stored.
-    const started = await fetch(`${broker.url}/v1/reviews/campaigns/standing-aws/start`, { method: 'POST', headers: { Authorization: `Bearer ${broker.tokens.admin}` } });
-    expect(started.status).toBe(201);
-    const campaign = (await started.json()) as { id: string; counts: { total: number } };
+    // The admin starts a campaign from its definition, over the findings the scan stored.
+    const admin = await signedIn(broker.tokens.admin);
+    await admin.goto(`${broker.url}/console/reviews`);
+    await admin.getByText('No review campaign has started yet.').waitFor();
+    await admin.getByLabel('Start a campaign now').selectOption('standing-aws');
+    await admin.getByRole('button', { name: 'Start', exact: true }).click();
+    await admin.waitForURL(/\/console\/reviews\/[^/]+$/);
+    const read = await fetch(`${broker.url}/v1/reviews/campaigns/${admin.url().split('/').pop()!}`, { headers: { Authorization: `Bearer ${broker.tokens.admin}` } });
+    expect(read.status).toBe(200);
+    const campaign = (await read.json()) as { id: string; counts: { total: number } };
     expect(campaign.counts.total).toBeGreaterThan(1);
 
     const reviewer = await signedIn(broker.tokens.approver);

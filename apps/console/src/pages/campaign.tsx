@@ -142,6 +142,7 @@ export function CampaignPage() {
             />
           )}
           <ItemTable
+            findings={auditor}
             items={items.data.items}
             busy={items.isFetching}
             selected={selected}
@@ -240,7 +241,9 @@ function BulkDecision({ campaignId, selected, onDone }: { campaignId: string; se
   );
 }
 
-function ItemTable({ items, busy, selected, decidable, onSelect, onDecided }: {
+function ItemTable({ findings, items, busy, selected, decidable, onSelect, onDecided }: {
+  /** Whether the user may open discovery's findings (admins and auditors). */
+  findings: boolean;
   items: ReviewItem[];
   busy: boolean;
   selected: Set<string>;
@@ -286,7 +289,7 @@ function ItemTable({ items, busy, selected, decidable, onSelect, onDecided }: {
                 <td data-label="What">
                   <span className="mono">{item.access}</span>
                   <div className="muted">{item.source === 'standing' ? 'standing access' : `eligible under ${item.rule ?? 'a rule'}`}</div>
-                  {item.findingId && <Link to={`/discovery/findings/${item.findingId}`}>finding</Link>}
+                  {item.findingId && findings && <Link to={`/discovery/findings/${item.findingId}`}>finding</Link>}
                 </td>
                 <td data-label="Where">
                   <CloudBadge cloud={item.cloud} /> <span className="mono event-summary">{item.scope}</span>

@@ -1,10 +1,12 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { Link, useSearchParams } from 'react-router';
+import { useState, type FormEvent } from 'react';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import type { ReviewCampaign } from '@jit/client';
 import { api } from '../api';
 import { Pager, useCursorPages } from '../components/Pager';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { formatTime, usePageTitle } from '../format';
+import { hasRole, useSession } from '../session';
 
 const PAGE = 50;
 
@@ -65,6 +67,7 @@ export function ReviewsPage() {
           </select>
         </div>
       </div>
+      {hasRole(useSession(), 'admin') && <StartCampaign />}
       {campaigns.isPending && <Loading what="campaigns" />}
       <ErrorState error={campaigns.error} title="Could not read the campaigns" />
       {campaigns.data && campaigns.data.items.length === 0 && <Empty>No review campaign{state ? ` is ${state}` : ' has started yet'}.</Empty>}
@@ -110,5 +113,48 @@ export function ReviewsPage() {
         </>
       )}
     </section>
+  );
+}
+
+/** Admins start a campaign now from one of its definitions (the reviews file's, or defined through the API). */
+function StartCampaign() {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const definitions = useQuery({ queryKey: ['review-definitions'], queryFn: async () => (await api.api.GET('/v1/reviews/definitions')).data!, retry: false });
+  const [name, setName] = useState('');
+  const start = useMutation({
+    mutationFn: (definition: string) => api.startReviewCampaign(definition),
+    onSuccess: async (c) => {
+      await queryClient.invalidateQueries({ queryKey: ['review-campaigns'] });
+      void navigate(`/reviews/${c.id}`);
+    },
+  });
+  const items = definitions.data?.items ?? [];
+  if (definitions.isSuccess && items.length === 0) return null;
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    if (name) start.mutate(name);
+  };
+  return (
+    <form className="card" onSubmit={onSubmit} aria-label="Start a campaign">
+      <div className="filters">
+        <div className="field">
+          <label htmlFor="start-definition">Start a campaign now</label>
+          <select id="start-definition" value={name} onChange={(e) => setName(e.target.value)}>
+            <option value="">Choose a definition…</option>
+            {items.map((d) => (
+              <option key={d.name} value={d.name}>
+                {d.name}
+                {d.description ? ` (${d.description})` : ''}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <ErrorState error={definitions.error ?? start.error} title="Could not start the campaign" />
+      <button type="submit" className="btn btn-primary btn-small" disabled={!name || start.isPending}>
+        {start.isPending ? 'Starting…' : 'Start'}
+      </button>
+    </form>
   );
 }
