@@ -168,17 +168,20 @@ describe('access reviews (e2e)', () => {
     expect(removed.body).toMatchObject({ decision: 'remove', decidedBy: 'dave-approver', applied: 'removal:rm-1' });
     expect(discovery.removals[0]).toMatchObject({ findingId: 'f-alice', requestedBy: 'dave-approver', origin: `review:${campaign.id}` });
     await t.http.post(`/v1/reviews/items/${alice.id}/decision`).set(t.as('approver2')).send({ decision: 'keep', justification: 'x' }).expect(409);
-    await t.http
+    // The rule's duration and targets are shared with bob's entry: narrowing the group's alone is refused, naming the field.
+    const shared = await t.http
       .post(`/v1/reviews/items/${devGroup.id}/decision`)
       .set(t.as('approver2'))
       .send({ decision: 'narrow', justification: 'GCP only, half a day', narrowing: { maxDuration: 'PT4H', keepTargets: [0] } })
-      .expect(200);
+      .expect(400);
+    expect(shared.body.errors).toEqual([{ field: 'decision', message: expect.stringMatching(/rule developers has 2/) }]);
+    await t.http.post(`/v1/reviews/items/${devGroup.id}/decision`).set(t.as('approver2')).send({ decision: 'keep', justification: 'the team needs it' }).expect(200);
 
     // The removal is in the audit log with the decision.
     const audit = await t.http.get('/v1/audit').query({ type: 'review.item_decided' }).set(t.as('auditor')).expect(200);
     expect(audit.body.items.map((e: { actor: string; data: { decision: string } }) => [e.actor, e.data.decision]).sort()).toEqual([
       ['dave-approver', 'remove'],
-      ['erin-approver', 'narrow'],
+      ['erin-approver', 'keep'],
     ]);
     const applied = await t.http.get('/v1/audit').query({ type: 'review.item_applied' }).set(t.as('auditor')).expect(200);
     expect(applied.body.items.find((e: { data: { applied: string } }) => e.data.applied === 'removal:rm-1')).toBeDefined();
@@ -213,15 +216,15 @@ describe('access reviews (e2e)', () => {
     expect(closedEvent.body.items[0].data).toMatchObject({ campaignId: campaign.id, items: 4, decided: 2, defaulted: 2 });
     await t.http.post(`/v1/reviews/items/${bob.id}/decision`).set(t.as('approver')).send({ decision: 'keep', justification: 'late' }).expect(409);
 
-    // The rules patch: narrowed developers, bob removed (the default); the rules checker loads it.
+    // The rules patch: bob removed (the default), the rest as it was; the rules checker loads it.
     const patch = await t.http.get(`/v1/reviews/campaigns/${campaign.id}/rules-patch`).set(t.as('auditor')).expect(200);
     expect(patch.headers['content-type']).toMatch(/^text\/x-diff/);
     expect(patch.text).toMatch(/^-\s+- subjects: \[bob\]$/m);
-    expect(patch.text).toMatch(/^\+\s+maxDuration: PT4H$/m);
+    expect(patch.text).not.toMatch(/^[-+]\s+maxDuration/m);
     const patched = applyUnifiedDiff(RULES, patch.text);
     const policy = parseAccessPolicy(patched, 'rules.yaml', new Date(), targetKinds);
-    expect(policy.file.rules[0]).toMatchObject({ maxDuration: 14400, requesters: [{ groups: ['developers'] }] });
-    expect(policy.file.rules[0].targets).toHaveLength(1);
+    expect(policy.file.rules[0]).toMatchObject({ maxDuration: 28800, requesters: [{ groups: ['developers'] }] });
+    expect(policy.file.rules[0].targets).toHaveLength(2);
 
     // The report, for auditors only: CSV and printable HTML.
     await t.http.get(`/v1/reviews/campaigns/${campaign.id}/report`).set(t.as('approver')).expect(403);

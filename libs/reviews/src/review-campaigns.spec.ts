@@ -165,6 +165,17 @@ rules:
     approval: auto
 `;
 
+/** RULES with a rule of one requester entry and two targets, which a reviewer may narrow. */
+const RULES_WITH_OPS = `${RULES}  - name: ops
+    requesters:
+      - subjects: [olive]
+    targets:
+      - { kind: gcp.iam-binding, roles: ["roles/viewer"], resources: ["projects/p2"] }
+      - { kind: aws.assume-role, roleArns: ["arn:aws:iam::123456789012:role/ops"] }
+    maxDuration: PT8H
+    approval: { approvals: 1, from: [sre] }
+`;
+
 function finding(id: string, principal: string, extra: Partial<DiscoveryFinding> = {}): DiscoveryFinding {
   return {
     id,
@@ -203,22 +214,23 @@ const actor = (subject: string, roles: Actor['roles'] = ['approver'], groups: st
 const admin = actor('root', ['admin']);
 const auditor = actor('audra', ['auditor']);
 
-function setup(definitions: ReviewDefinitionInput[] = [QUARTERLY], findings = [finding('f1', 'arn:aws:iam::123456789012:user/alice'), finding('f2', 'arn:aws:iam::123456789012:user/sec-1'), finding('f3', 'arn:aws:iam::123456789012:user/bob', { privileged: false })]) {
+function setup(definitions: ReviewDefinitionInput[] = [QUARTERLY], findings = [finding('f1', 'arn:aws:iam::123456789012:user/alice'), finding('f2', 'arn:aws:iam::123456789012:user/sec-1'), finding('f3', 'arn:aws:iam::123456789012:user/bob', { privileged: false })], rules = RULES) {
   const clock = new ManualClock(new Date('2027-01-01T09:00:00Z'));
   const store = new MemoryReviewStore();
   const removals = new MemoryRemovals();
-  const policy = parseAccessPolicy(RULES, 'rules.yaml', clock.now(), targetKinds);
+  const policy = parseAccessPolicy(rules, 'rules.yaml', clock.now(), targetKinds);
+  const policies = { current: policy };
   const reviews = new ReviewCampaigns({
     store,
     usage: new FixedUsage(),
     findings: new MemoryFindings(findings),
     removals,
-    policies: { current: policy },
+    policies,
     clock,
     definitions: definitions.map((d) => reviewDefinitionSchema.parse(d)),
     publicUrl: 'https://jit.example.com',
   });
-  return { clock, store, removals, reviews, policy };
+  return { clock, store, removals, reviews, policy, policies };
 }
 
 async function refused(p: Promise<unknown>): Promise<DomainError> {
@@ -316,22 +328,27 @@ describe('ReviewCampaigns', () => {
   });
 
   it('should check narrowing against the rule and produce a rules patch the rules checker accepts', async () => {
-    const { reviews, store, policy } = setup();
+    const { reviews, store, policy } = setup(undefined, undefined, RULES_WITH_OPS);
     const c = await reviews.start(admin, 'quarterly');
     const items = [...store.items.values()];
     const devGroup = items.find((i) => i.rule === 'devs' && i.requesterIndex === 0)!;
     const erin = items.find((i) => i.rule === 'devs' && i.requesterIndex === 1)!;
     const ci = items.find((i) => i.rule === 'pipeline')!;
+    const olive = items.find((i) => i.rule === 'ops')!;
     const standing = items.find((i) => i.findingId === 'f1')!;
     expect((await refused(reviews.decide(actor('sec-1'), standing.id, { decision: 'narrow', justification: 'x', narrowing: { maxDuration: 'PT1H' } }))).issues[0].field).toBe('decision');
-    expect((await refused(reviews.decide(actor('sam'), devGroup.id, { decision: 'narrow', justification: 'x', narrowing: { maxDuration: 'PT9H' } }))).issues[0].field).toBe('narrowing.maxDuration');
-    expect((await refused(reviews.decide(actor('sam'), devGroup.id, { decision: 'narrow', justification: 'x', narrowing: { keepTargets: [0, 1] } }))).issues[0].field).toBe('narrowing.keepTargets');
-    await reviews.decide(actor('sam'), devGroup.id, { decision: 'narrow', justification: 'GCP only, shorter', narrowing: { maxDuration: 'PT4H', keepTargets: [0] } });
+    expect((await refused(reviews.decide(actor('sam'), olive.id, { decision: 'narrow', justification: 'x', narrowing: { maxDuration: 'PT9H' } }))).issues[0].field).toBe('narrowing.maxDuration');
+    expect((await refused(reviews.decide(actor('sam'), olive.id, { decision: 'narrow', justification: 'x', narrowing: { keepTargets: [0, 1] } }))).issues[0].field).toBe('narrowing.keepTargets');
+    // devs has two requester entries sharing its targets and duration: narrowing one would narrow both.
+    const shared = await refused(reviews.decide(actor('sam'), devGroup.id, { decision: 'narrow', justification: 'x', narrowing: { maxDuration: 'PT4H' } }));
+    expect(shared.code).toBe('validation');
+    expect(shared.issues).toEqual([{ field: 'decision', message: expect.stringMatching(/rule devs has 2/) }]);
+    await reviews.decide(actor('sam'), olive.id, { decision: 'narrow', justification: 'GCP only, shorter', narrowing: { maxDuration: 'PT4H', keepTargets: [0] } });
     await reviews.decide(actor('sam'), erin.id, { decision: 'remove', justification: 'moved to sales' });
     await reviews.decide(actor('sec-1'), ci.id, { decision: 'remove', justification: 'pipeline retired' });
     const patch = await reviews.rulesPatch(auditor, c.id);
     expect(patch.skipped).toEqual([]);
-    expect(patch.applied.sort()).toEqual([devGroup.id, erin.id, ci.id].sort());
+    expect(patch.applied.sort()).toEqual([olive.id, erin.id, ci.id].sort());
     expect(patch.patch).toMatch(/^--- a\/rules\.yaml/m);
     expect(patch.patch).toMatch(/^-\s+- subjects: \[erin\]/m);
     expect(patch.patch).toMatch(/^-\s+maxDuration: PT8H\n\+\s+maxDuration: PT4H/m);
@@ -339,9 +356,57 @@ describe('ReviewCampaigns', () => {
     // Comments stay; the result loads under the same checker.
     expect(patch.text).toContain('# Developers, with two SRE approvals.');
     const patched = parseAccessPolicy(patch.text, 'rules.yaml', new Date(), targetKinds);
-    expect(patched.file.rules.map((r) => r.name)).toEqual(['devs']);
-    expect(patched.file.rules[0]).toMatchObject({ maxDuration: 14400, requesters: [{ groups: ['developers'] }], targets: [{ kind: 'gcp.iam-binding' }] });
-    expect(policy.file.rules).toHaveLength(2);
+    expect(patched.file.rules.map((r) => r.name)).toEqual(['devs', 'ops']);
+    expect(patched.file.rules[0]).toMatchObject({ maxDuration: 28800, requesters: [{ groups: ['developers'] }], targets: [{ kind: 'gcp.iam-binding' }, { kind: 'aws.assume-role' }] });
+    expect(patched.file.rules[1]).toMatchObject({ maxDuration: 14400, requesters: [{ subjects: ['olive'] }], targets: [{ kind: 'gcp.iam-binding' }] });
+    expect(policy.file.rules).toHaveLength(3);
+  });
+
+  it('should skip a narrowing whose rule had its targets reordered, rather than drop the target now at the decided index', async () => {
+    const { reviews, store, policies } = setup(undefined, undefined, RULES_WITH_OPS);
+    const c = await reviews.start(admin, 'quarterly');
+    const olive = [...store.items.values()].find((i) => i.rule === 'ops')!;
+    // Keep target 0 (GCP viewer), drop target 1 (the AWS role).
+    await reviews.decide(actor('sam'), olive.id, { decision: 'narrow', justification: 'GCP only', narrowing: { keepTargets: [0] } });
+    // Meanwhile the targets were swapped: index 0 is now the AWS role.
+    const [gcp, aws] = [RULES_WITH_OPS.indexOf('      - { kind: gcp.iam-binding, roles: ["roles/viewer"], resources: ["projects/p2"] }'), RULES_WITH_OPS.indexOf('      - { kind: aws.assume-role, roleArns: ["arn:aws:iam::123456789012:role/ops"] }')];
+    expect(gcp > 0 && aws > gcp).toBe(true);
+    const lineAt = (at: number) => RULES_WITH_OPS.slice(at, RULES_WITH_OPS.indexOf('\n', at) + 1);
+    const swapped = RULES_WITH_OPS.slice(0, gcp) + lineAt(aws) + lineAt(gcp) + RULES_WITH_OPS.slice(aws + lineAt(aws).length);
+    policies.current = parseAccessPolicy(swapped, 'rules.yaml', new Date(), targetKinds);
+    const patch = await reviews.rulesPatch(auditor, c.id);
+    expect(patch.applied).toEqual([]);
+    expect(patch.skipped).toEqual([{ itemId: olive.id, reason: "rule ops's targets changed since the campaign started" }]);
+    expect(patch.patch).toBe('');
+  });
+
+  it('should skip a removal whose entry shares its line with another entry, rather than remove both', async () => {
+    const flow = `version: 1
+groups:
+  security: [sec-1, sec-2]
+rules:
+  - { name: team, requesters: [{ subjects: [bob] }, { subjects: [carol] }], targets: [{ kind: aws.assume-role, roleArns: ["arn:aws:iam::123456789012:role/dev"] }], maxDuration: PT1H, approval: auto }
+  - name: other
+    requesters:
+      - subjects: [dave]
+    targets:
+      - { kind: aws.assume-role, roleArns: ["arn:aws:iam::123456789012:role/x"] }
+    maxDuration: PT1H
+    approval: auto
+`;
+    const { reviews, store } = setup(undefined, [], flow);
+    const c = await reviews.start(admin, 'quarterly');
+    const items = [...store.items.values()];
+    const bob = items.find((i) => i.rule === 'team' && i.requesterIndex === 0)!;
+    const dave = items.find((i) => i.rule === 'other')!;
+    await reviews.decide(actor('sec-1'), bob.id, { decision: 'remove', justification: 'left' });
+    await reviews.decide(actor('sec-1'), dave.id, { decision: 'remove', justification: 'left' });
+    const patch = await reviews.rulesPatch(auditor, c.id);
+    // The rule on one line cannot lose bob alone: skipped, carol keeps her access; dave's rule goes.
+    expect(patch.skipped).toEqual([{ itemId: bob.id, reason: expect.stringMatching(/^rule team cannot be patched line by line \(rule team would differ from the decisions\)/) }]);
+    expect(patch.applied).toEqual([dave.id]);
+    const patched = parseAccessPolicy(patch.text, 'rules.yaml', new Date(), targetKinds);
+    expect(patched.file.rules.map((r) => [r.name, r.requesters])).toEqual([['team', [{ subjects: ['bob'] }, { subjects: ['carol'] }]]]);
   });
 
   it('should remind before the end, escalate at the end, then close applying the default to what nobody decided', async () => {

@@ -27,7 +27,7 @@ import { Actor, hasRole, requireRole } from '@jit/grants';
 import { AccessPolicy, AccessRule } from '@jit/policy';
 import { ReviewAudit } from './review-audit';
 import { ReviewDefinition, dueScheduled, reviewDefinitionSchema } from './review-definition';
-import { RulesPatch, buildRulesPatch } from './rules-patch';
+import { RulesPatch, buildRulesPatch, describeTarget } from './rules-patch';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Findings read per page when a campaign is built. */
@@ -347,7 +347,7 @@ export class ReviewCampaigns {
     if (item.decision) {
       throw new DomainError('invalid_state', `item ${item.id} was decided (${item.decision}) by ${item.decidedBy}`, [{ field: 'id', message: 'already decided' }]);
     }
-    checkDecision(item, command);
+    checkDecision(item, command, item.rule ? this.o.policies.current.file.rules.find((r) => r.name === item.rule)?.requesters.length : undefined);
     const decided: ReviewItem = {
       ...item,
       decision: command.decision,
@@ -641,10 +641,14 @@ function blankItem(c: ReviewCampaign, source: ReviewItem['source']): Omit<Review
   };
 }
 
-function checkDecision(item: ReviewItem, command: DecisionBody): void {
+function checkDecision(item: ReviewItem, command: DecisionBody, ruleEntries: number | undefined): void {
   const issues: FieldIssue[] = [];
   if (command.decision === 'narrow') {
     if (item.source !== 'eligibility') issues.push({ field: 'decision', message: 'narrow applies to eligibility items; a standing assignment is kept or removed' });
+    // A rule's duration and targets are shared by all its requester entries: narrowing one would narrow the others.
+    else if (ruleEntries !== undefined && ruleEntries > 1) {
+      issues.push({ field: 'decision', message: `narrow applies to a rule with one requester entry; rule ${item.rule} has ${ruleEntries}: remove this entry, or split the rule first` });
+    }
     else if (!command.narrowing) issues.push({ field: 'narrowing', message: 'is required to narrow: maxDuration, keepTargets or both' });
     else {
       const max = typeof item.detail?.maxDuration === 'number' ? item.detail.maxDuration : Infinity;
@@ -697,14 +701,6 @@ function describeEntry(entry: AccessRule['requesters'][number]): string {
   if (entry.issuer) parts.push(`issuer ${entry.issuer}`);
   if (entry.claims) parts.push(`claims ${Object.entries(entry.claims).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : v}`).join(', ')}`);
   return parts.join('; ');
-}
-
-/** A target matcher in words: its kind and its fields (`aws.assume-role roleArns=arn:...`). */
-function describeTarget(t: Record<string, unknown>): string {
-  const fields = Object.entries(t)
-    .filter(([k]) => k !== 'kind')
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : JSON.stringify(v)}`);
-  return [String(t.kind), ...fields].join(' ');
 }
 
 const SCOPE_FIELDS = ['resources', 'scopes', 'directoryScopes', 'roleArns', 'groupIds', 'accounts', 'accountIds', 'resourceServicePrincipalIds'];
