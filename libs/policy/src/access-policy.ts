@@ -136,7 +136,8 @@ function describe(rule: string, violations: FieldIssue[]): string {
   return `rule "${rule}" matches but ${violations.map((v) => `${v.field} ${v.message}`).join('; ')}`;
 }
 
-function requesterMatches(m: RequesterMatcher, who: Requester, groups: Set<string>): boolean {
+/** Whether `who` (with `groups`, theirs from the token and the file) is one a rule's requester entry admits. */
+export function requesterMatches(m: RequesterMatcher, who: Requester, groups: ReadonlySet<string>): boolean {
   if (m.subjects && !m.subjects.some((p) => globCovers(p, who.subject))) return false;
   if (m.groups && !m.groups.some((g) => groups.has(g))) return false;
   if (m.issuer && who.issuer !== m.issuer) return false;

@@ -474,6 +474,39 @@ describe('isSelfReview', () => {
   });
 });
 
+describe('isSelfReview through a group or claims', () => {
+  it('should refuse a member of the group that is the standing principal, by its id, member name or display name', () => {
+    const gcpGroup = { source: 'standing' as const, principalKind: 'group', principalSubjects: ['group:admins@corp.example', 'Admins'], principalGroups: [] };
+    expect(isSelfReview({ subject: 'sam', roles: [] }, gcpGroup, new Set(['admins@corp.example']))).toBe(true);
+    expect(isSelfReview({ subject: 'sam', roles: [] }, gcpGroup, new Set(['group:admins@corp.example']))).toBe(true);
+    expect(isSelfReview({ subject: 'sam', roles: [] }, gcpGroup, new Set(['ADMINS']))).toBe(true);
+    expect(isSelfReview({ subject: 'sam', roles: [] }, gcpGroup, new Set(['sre']))).toBe(false);
+    const azureGroup = { source: 'standing' as const, principalKind: 'group', principalSubjects: ['4b1e7f0c-1111-4222-8333-444455556666', 'Platform Admins'], principalGroups: [] };
+    expect(isSelfReview({ subject: 'corp:x', issuer: 'corp', roles: [] }, azureGroup, new Set(['4b1e7f0c-1111-4222-8333-444455556666']))).toBe(true);
+    // A user principal is not matched by the reviewer's groups.
+    expect(isSelfReview({ subject: 'sam', roles: [] }, { ...gcpGroup, principalKind: 'user' }, new Set(['admins@corp.example']))).toBe(false);
+  });
+
+  it('should refuse a workload whose token the requester entry admits by issuer and claims', () => {
+    const entry = { issuer: 'github', claims: { repository: ['corp/deploy-*'], ref: 'refs/heads/main' } };
+    const item = { source: 'eligibility' as const, principalKind: 'workload', principalSubjects: [], principalGroups: [], detail: { entry } };
+    const mine = { subject: 'github:repo:corp/deploy-api:ref:refs/heads/main', issuer: 'github', roles: [] as Actor['roles'], claims: { repository: 'corp/deploy-api', ref: 'refs/heads/main' } };
+    expect(isSelfReview(mine, item, new Set())).toBe(true);
+    expect(isSelfReview({ ...mine, claims: { repository: 'corp/other', ref: 'refs/heads/main' } }, item, new Set())).toBe(false);
+    expect(isSelfReview({ ...mine, issuer: 'gitlab' }, item, new Set())).toBe(false);
+  });
+
+  it('should refuse the decision when the reviewer is in the group under review', async () => {
+    const group = finding('g1', 'group:sre@corp.example', { principal: { id: 'group:sre@corp.example', kind: 'group', human: true, displayName: 'SRE' } });
+    const { reviews, store } = setup(undefined, [group]);
+    await reviews.start(admin, 'quarterly');
+    const item = [...store.items.values()].find((i) => i.findingId === 'g1')!;
+    const self = await refused(reviews.decide(actor('sec-1', ['approver'], ['sre@corp.example']), item.id, { decision: 'keep', justification: 'ours' }));
+    expect(self.code).toBe('forbidden');
+    expect((await reviews.decide(actor('sec-2'), item.id, { decision: 'keep', justification: 'on call' })).decision).toBe('keep');
+  });
+});
+
 describe('reviews file', () => {
   it('should name the line and field of a bad definition', () => {
     expect(() => parseReviewsText('version: 1\ncampaigns:\n  - name: q\n    duration: P1D\n    remindBefore: P2D\n    scope: { standing: {} }\n', 'reviews.yaml')).toThrow(

@@ -24,7 +24,7 @@ import {
   zodIssues,
 } from '@jit/domain';
 import { Actor, hasRole, requireRole } from '@jit/grants';
-import { AccessPolicy, AccessRule } from '@jit/policy';
+import { AccessPolicy, AccessRule, requesterMatches } from '@jit/policy';
 import { ReviewAudit } from './review-audit';
 import { ReviewDefinition, dueScheduled, reviewDefinitionSchema } from './review-definition';
 import { RulesPatch, buildRulesPatch, describeTarget } from './rules-patch';
@@ -710,10 +710,16 @@ function scopesOf(t: Record<string, unknown>): string[] {
 
 /**
  * Whether `actor` would be reviewing their own access: their subject (also without the issuer's
- * prefix), e-mail or object id is the principal (or one of its names), or matches the requester
- * entry's subjects, or they belong to a group the entry names.
+ * prefix), e-mail or object id is the principal (or one of its names), or, for a group principal,
+ * they are in that group (by its id, member name or display name); for a requester entry, the
+ * rules' own matching admits them (subjects, groups, issuer and claims), or they match the entry's
+ * subjects or belong to a group it names.
  */
-export function isSelfReview(actor: Actor, item: Pick<ReviewItem, 'principalSubjects' | 'principalGroups' | 'source'>, groups: ReadonlySet<string>): boolean {
+export function isSelfReview(
+  actor: Actor,
+  item: Pick<ReviewItem, 'principalSubjects' | 'principalGroups' | 'source'> & Partial<Pick<ReviewItem, 'principalKind' | 'detail'>>,
+  groups: ReadonlySet<string>,
+): boolean {
   const names = new Set<string>([actor.subject]);
   if (actor.issuer && actor.subject.startsWith(`${actor.issuer}:`)) names.add(actor.subject.slice(actor.issuer.length + 1));
   for (const claim of ['email', 'preferred_username', 'upn', 'oid', 'sub']) {
@@ -721,14 +727,28 @@ export function isSelfReview(actor: Actor, item: Pick<ReviewItem, 'principalSubj
     if (typeof v === 'string' && v) names.add(v);
   }
   const lower = [...names].map((n) => n.toLowerCase());
-  for (const p of item.principalSubjects) {
-    const forms = item.source === 'standing' ? principalForms(p) : [];
-    if (item.source === 'eligibility') {
-      if ([...names].some((n) => globCovers(p, n))) return true;
-    } else if (forms.some((f) => lower.includes(f.toLowerCase()))) return true;
+  if (item.source === 'eligibility') {
+    if (item.principalSubjects.some((p) => [...names].some((n) => globCovers(p, n)))) return true;
+    const entry = requesterEntry.safeParse(item.detail?.entry);
+    if (entry.success && requesterMatches(entry.data, actor, groups)) return true;
+    return item.principalGroups.some((g) => groups.has(g));
+  }
+  const forms = item.principalSubjects.flatMap(principalForms).map((f) => f.toLowerCase());
+  if (forms.some((f) => lower.includes(f))) return true;
+  if (item.principalKind === 'group') {
+    const mine = [...groups].map((g) => g.toLowerCase());
+    if (forms.some((f) => mine.includes(f))) return true;
   }
   return item.principalGroups.some((g) => groups.has(g));
 }
+
+/** A requester entry as the campaign recorded it (`detail.entry`), for the rules' own matching. */
+const requesterEntry = z.object({
+  subjects: z.array(z.string()).optional(),
+  groups: z.array(z.string()).optional(),
+  issuer: z.string().optional(),
+  claims: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+});
 
 /** A cloud principal's names: `user:alice@x` → alice@x; an IAM ARN `...:user/path/alice` → alice. */
 function principalForms(id: string): string[] {
