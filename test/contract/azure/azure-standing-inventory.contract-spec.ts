@@ -312,6 +312,20 @@ describe('Azure standing access inventory against the simulator (discovery, issu
     await inventory.remove(back);
   });
 
+  it('should mark an assignment whose role definition it may not read, rather than report a role that allows nothing', async () => {
+    const custom = 'cccc0000-0000-4000-8000-00000000000c';
+    sim.seed({ azureRoles: [{ id: custom, roleName: 'Secret Custom Role', permissions: [{ actions: ['*'] }] }] });
+    sim.denyRoleDefinitionRead(custom);
+    const id = sim.seedRoleAssignment({ scope: RG, roleDefinitionId: custom, principalId: P.dormant });
+    const all = (await scan(inventory)).assignments;
+    const held = all.find((a) => a.locator.id === id)!;
+    expect(held.access).toEqual({ type: 'azure.role-assignment', name: `unknown role ${custom}`, id: custom, actions: undefined });
+    expect(held.locator.definitionUnreadable).toBe(true);
+    // A readable role is not marked.
+    expect(all.filter((a) => a.locator.definitionUnreadable).map((a) => a.locator.id)).toEqual([id]);
+    await inventory.remove(held);
+  });
+
   it('should refuse to remove an eligibility, naming the field', async () => {
     const eligible = (await scan(inventory)).assignments.filter((a) => a.access.type === 'azure.pim-eligible');
     expect(eligible.length).toBeGreaterThan(0);

@@ -121,6 +121,8 @@ interface SignInActivity {
 interface RoleInfo {
   name: string;
   actions?: string[];
+  /** The definition could not be read (403, 404): what the role allows is unknown, not nothing. */
+  unreadable?: boolean;
 }
 
 interface PrincipalInfo {
@@ -320,7 +322,16 @@ export class AzureStandingInventory implements StandingAccessInventory {
         usage: null,
         brokerOwned: false,
         removable: false,
-        locator: { api: 'arm', scheduleId: s.id, scope: p.scope, roleDefinitionId: p.roleDefinitionId, principalId: p.principalId, endDateTime: p.endDateTime ?? null, permanent: !p.endDateTime },
+        locator: {
+          api: 'arm',
+          scheduleId: s.id,
+          scope: p.scope,
+          roleDefinitionId: p.roleDefinitionId,
+          principalId: p.principalId,
+          endDateTime: p.endDateTime ?? null,
+          permanent: !p.endDateTime,
+          ...(role.unreadable ? { definitionUnreadable: true } : {}),
+        },
       });
     }
     return { assignments, cursor: body.nextLink ? JSON.stringify({ phase: 'eligibility', next: body.nextLink } satisfies Cursor) : null };
@@ -363,6 +374,8 @@ export class AzureStandingInventory implements StandingAccessInventory {
         conditionVersion: p.conditionVersion ?? null,
         ...(claimed !== null && !brokerOwned ? { claimedGrantId: claimed } : {}),
         ...(pimManaged ? { endDateTime: end, permanent: !end } : {}),
+        // What the role allows is unknown (access.actions absent): the criteria must not take it for harmless.
+        ...(role.unreadable ? { definitionUnreadable: true } : {}),
       },
     };
   }
@@ -425,7 +438,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
         return { name: body.properties.roleName, actions: permissions.flatMap((x) => [...(x.actions ?? []), ...(x.dataActions ?? [])]) };
       } catch (e) {
         // A role definition deleted since (its assignments linger) or not readable: named by its id.
-        if (e instanceof AzureHttpError && (e.status === 404 || e.status === 403)) return { name: roleGuid(id) };
+        if (e instanceof AzureHttpError && (e.status === 404 || e.status === 403)) return { name: `unknown role ${roleGuid(id)}`, unreadable: true };
         throw toProviderError(e, 'Azure discovery: read a role definition');
       }
     });

@@ -125,6 +125,9 @@ function roleDefinition(ctx: SimContext, subscriptionPrefix: string, name: strin
   if (!GUID.test(name)) throw new SimHttpError(400, 'InvalidRoleDefinitionId', `The role definition ID '${name}' is not valid.`);
   const role = ctx.directory.azureRoles.get(name.toLowerCase());
   if (!role) throw new SimHttpError(404, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${name}' does not exist.`);
+  if (ctx.directory.unreadableAzureRoles.has(role.id)) {
+    throw new SimHttpError(403, 'AuthorizationFailed', `The client does not have authorization to perform action 'Microsoft.Authorization/roleDefinitions/read' over scope '${subscriptionPrefix || '/'}/providers/Microsoft.Authorization/roleDefinitions/${name}' or the scope is invalid.`);
+  }
   return {
     properties: {
       roleName: role.roleName,

@@ -224,6 +224,11 @@ export class AzureSimulator {
     return id;
   }
 
+  /** The broker's identity may not read this Azure role definition (a custom role defined where it has no read): ARM answers 403. */
+  denyRoleDefinitionRead(roleDefinitionId: string): void {
+    this.ctx.directory.unreadableAzureRoles.add(roleDefinitionId.split('/').pop()!.toLowerCase());
+  }
+
   /** What Graph reports as a user's `signInActivity` (null: no sign-in recorded). */
   setSignInActivity(userId: string, activity: SimSignInActivity | null): void {
     const user = this.ctx.directory.users.get(userId.toLowerCase());

@@ -132,6 +132,8 @@ export class SimDirectory {
   readonly groupPolicies = new Map<string, SimRolePolicy>();
   readonly subscriptions = new Set<string>();
   readonly managementGroups = new Set<string>();
+  /** Azure role definitions the caller may not read (ARM answers 403 AuthorizationFailed). */
+  readonly unreadableAzureRoles = new Set<string>();
   readonly clients = new Map<string, SimClient>();
 
   constructor() {
