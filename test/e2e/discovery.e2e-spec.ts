@@ -55,12 +55,14 @@ const SEED = {
       scope: 'aws:111122223333',
       access: { type: 'aws.managed-policy', name: 'ReadOnlyAccess', actions: ['s3:Get*'] },
     }),
-    // The broker's own artifact, as an adapter lists it: never a finding.
+    // Named like the broker's own artifact, claiming a grant the broker never made: anyone who can
+    // write IAM can forge the name, so it is reported (and judged) like any other assignment.
     standing('aws', 'aws:111122223333:role/x:jit-grant', {
       principal: { id: 'arn:aws:iam::111122223333:role/x', kind: 'role', human: null },
       scope: 'aws:111122223333',
       access: { type: 'aws.inline-policy', name: 'jit-0b7f0f5e-0000-4000-8000-000000000000', actions: ['*'] },
       brokerOwned: true,
+      brokerGrantIds: ['0b7f0f5e-0000-4000-8000-000000000000'],
     }),
   ],
   azure: [
@@ -93,6 +95,7 @@ const SEED = {
 };
 const PRIVILEGED_KEYS = [
   'aws:111122223333:role/deployer:AdministratorAccess',
+  'aws:111122223333:role/x:jit-grant',
   'aws:111122223333:user/ci:inline:pass',
   'azure:ra:owner',
   'azure:dir:ga',
@@ -187,9 +190,12 @@ describe('discovery (e2e)', () => {
 
     const findings = await allFindings();
     expect(findings.filter((f) => f.privileged).map((f) => f.key).sort()).toEqual(PRIVILEGED_KEYS);
-    expect(findings.map((f) => f.key)).not.toContain('aws:111122223333:role/x:jit-grant');
+    // The broker's grant, claimed by the local cloud's listing and live in the database, is left out; the forged claim is not.
     expect(findings.some((f) => f.key.startsWith('broker:'))).toBe(false);
-    expect(findings).toHaveLength(7);
+    expect(findings.find((f) => f.key === 'aws:111122223333:role/x:jit-grant')!.reasons[0]).toBe(
+      "claims to be the broker's (grant 0b7f0f5e-0000-4000-8000-000000000000) but no live grant matches",
+    );
+    expect(findings).toHaveLength(8);
 
     const unused = await allFindings('&privileged=true&unusedFor=90');
     expect(unused.map((f) => f.key).sort()).toEqual(['aws:111122223333:role/deployer:AdministratorAccess', 'azure:ra:owner', 'gcp:projects/demo-project:roles/editor:sa']);
@@ -200,12 +206,12 @@ describe('discovery (e2e)', () => {
     expect(summary.body.unusedDays).toBe(90);
     expect(summary.body.lastScan.id).toBe(scan.id);
     expect(summary.body.clouds).toEqual([
-      { cloud: 'aws', open: 3, privileged: 2, privilegedUnused: 1, privilegedHumans: 0, privilegedWorkloads: 1, privilegedUnknown: 1 },
+      { cloud: 'aws', open: 4, privileged: 3, privilegedUnused: 1, privilegedHumans: 0, privilegedWorkloads: 1, privilegedUnknown: 2 },
       { cloud: 'azure', open: 2, privileged: 2, privilegedUnused: 1, privilegedHumans: 2, privilegedWorkloads: 0, privilegedUnknown: 0 },
       { cloud: 'gcp', open: 2, privileged: 1, privilegedUnused: 1, privilegedHumans: 0, privilegedWorkloads: 1, privilegedUnknown: 0 },
     ]);
     const metrics = await t.http.get('/metrics').set(t.as('admin')).expect(200);
-    expect(metrics.text).toMatch(/jit_discovery_standing_privileged\{cloud="aws"\} 2/);
+    expect(metrics.text).toMatch(/jit_discovery_standing_privileged\{cloud="aws"\} 3/);
     expect(metrics.text).toMatch(/jit_discovery_standing_privileged_unused\{cloud="gcp"\} 1/);
     expect(metrics.text).toMatch(/jit_discovery_standing_privileged_holders\{cloud="azure",holder="human"\} 2/);
   });
@@ -237,7 +243,7 @@ describe('discovery (e2e)', () => {
       res.on('end', () => cb(null, text));
     });
     expect(jsonl.status).toBe(200);
-    expect((jsonl.body as string).trim().split('\n').map((l) => JSON.parse(l).key)).toHaveLength(7);
+    expect((jsonl.body as string).trim().split('\n').map((l) => JSON.parse(l).key)).toHaveLength(8);
   });
 
   it('should remove a standing assignment once a second admin approves, audit it, and restore it', async () => {

@@ -1,10 +1,12 @@
-import { StandingAssignment } from '@jit/domain';
+import { randomUUID } from 'node:crypto';
+import { Grant, StandingAssignment } from '@jit/domain';
 import { DEFAULT_PRIVILEGE_CRITERIA, DiscoveryScanner, StandingRemovalService } from '@jit/discovery';
 import { Actor } from '@jit/grants';
-import { LocalStandingInventory } from '@jit/provider-local';
-import { PostgresDiscoveryStore } from '@jit/persistence';
+import { LocalCloudProvider, LocalStandingInventory } from '@jit/provider-local';
+import { PostgresDiscoveryStore, PostgresGrantRepository } from '@jit/persistence';
 import { emptyAccessPolicy } from '@jit/policy';
-import { ManualClock, targetKinds } from '@jit/testing';
+import { ManualClock, grantRow, targetKinds } from '@jit/testing';
+import { postgresStores } from '../setup/postgres-stores';
 import { openTestDatabase } from '../setup/test-database';
 
 /**
@@ -33,12 +35,16 @@ function assignment(key: string, over: Partial<StandingAssignment> = {}): Standi
 describe('discovery on the database', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let store: PostgresDiscoveryStore;
+  let grants: PostgresGrantRepository;
+  /** The ids of each claim lookup the scanner made (one a page). */
+  let lookups: string[][] = [];
   const clock = new ManualClock(new Date('2026-11-01T00:00:00Z'));
   let stagedMark = '0';
 
   beforeAll(async () => {
     db = await openTestDatabase();
     store = new PostgresDiscoveryStore(db.dataSource);
+    grants = new PostgresGrantRepository(db.dataSource, clock);
   });
   afterAll(async () => db.close());
   beforeEach(async () => {
@@ -47,10 +53,27 @@ describe('discovery on the database', () => {
     );
     // Staged audit rows are append-only (a trigger refuses changes): each test reads those after this mark.
     [{ mark: stagedMark }] = await db.dataSource.query<{ mark: string }[]>('SELECT coalesce(max(id), 0) AS mark FROM audit_staged');
+    lookups = [];
   });
+
+  /** Stores a grant of `cloud` to `principalId` as it would be in `state` (ended `endedAgoMs` ago when it has ended). */
+  async function storedGrant(cloud: 'aws' | 'gcp', principalId: string, state: Grant['state'], endedAgoMs = 0): Promise<Grant> {
+    const provider = new LocalCloudProvider(cloud, targetKinds);
+    const target = cloud === 'aws' ? { kind: 'aws.iam-policy', actions: ['s3:GetObject'], resources: ['*'] } : { kind: 'gcp.iam-binding', resource: 'projects/p', role: 'roles/viewer' };
+    const ended = ['expired', 'revoked', 'failed', 'denied'].includes(state);
+    const expiresAt = new Date(clock.now().getTime() + (ended ? -endedAgoMs : 3_600_000));
+    const g = { ...grantRow(provider, { state, expiresAt, target, principal: { type: 'user', id: principalId } }), endedAt: ended ? expiresAt : null };
+    return postgresStores(db.dataSource, clock, 'seed').insert(g, null, [], null);
+  }
 
   const scanner = (inventory: LocalStandingInventory, owner = 'r1', onPage?: () => void | Promise<void>) =>
     new DiscoveryScanner(store, [inventory], DEFAULT_PRIVILEGE_CRITERIA, clock, () => undefined, {
+      grants: {
+        findByIds: (ids) => {
+          lookups.push([...ids]);
+          return grants.findByIds(ids);
+        },
+      },
       owner,
       leaseMs: 60_000,
       retry: FAST_RETRY,
@@ -68,10 +91,11 @@ describe('discovery on the database', () => {
 
   it('should store findings judged, leave out the broker\'s own, and track them by key across scans: resolved when gone, reopened when back', async () => {
     const inv = new LocalStandingInventory('aws');
+    const own = await storedGrant('aws', 'arn:aws:iam::111122223333:user/jit-own', 'active');
     inv.seed(
       assignment('admin', { access: { type: 'aws.managed-policy', name: 'AdministratorAccess', actions: ['*'] } }),
       assignment('reader'),
-      assignment('jit-own', { brokerOwned: true, access: { type: 'aws.inline-policy', name: 'jit-1', actions: ['*'] } }),
+      assignment('jit-own', { brokerOwned: true, brokerGrantIds: [own.id], access: { type: 'aws.inline-policy', name: 'jit-1', actions: ['*'] } }),
       assignment('other-account', { scope: 'aws:444455556666' }),
     );
     const first = await scan(inv);
@@ -98,6 +122,44 @@ describe('discovery on the database', () => {
     expect((await store.findingHistory(admin.id)).map((h) => h.change)).toEqual(['opened', 'resolved', 'reopened']);
     all = await store.listFindings({ status: 'open' }, { limit: 100 }, clock.now());
     expect(all).toHaveLength(3);
+  });
+
+  it("should leave out only the assignments a live grant of the same cloud and principal backs, and report every other claim to be the broker's", async () => {
+    const alice = 'arn:aws:iam::111122223333:user/alice';
+    const active = await storedGrant('aws', alice, 'active');
+    const justRevoked = await storedGrant('aws', alice, 'revoked', 5 * 60_000);
+    const longExpired = await storedGrant('aws', alice, 'expired', 2 * DAY);
+    const denied = await storedGrant('aws', alice, 'denied', 60_000);
+    const gcpGrant = await storedGrant('gcp', 'user:alice@example.com', 'active');
+    const claim = (key: string, ids: string[], principal = alice) =>
+      assignment(key, { brokerOwned: true, brokerGrantIds: ids, principal: { id: principal, kind: 'user', human: true }, access: { type: 'aws.inline-policy', name: 'jit-broker-grants', actions: ['*'] } });
+    const inv = new LocalStandingInventory('aws');
+    inv.pageSize = 10;
+    inv.seed(
+      // The inventory lists the user with its path and the id in capitals: the same user, the same grant.
+      claim('live', [active.id.toUpperCase()], 'arn:aws:iam::111122223333:user/engineering/alice'),
+      claim('just-revoked', [justRevoked.id]),
+      claim('long-expired', [longExpired.id]),
+      claim('denied', [denied.id]),
+      claim('other-principal', [active.id], 'arn:aws:iam::111122223333:user/mallory'),
+      claim('other-cloud', [gcpGrant.id]),
+      claim('unknown-grant', [randomUUID()]),
+      claim('not-a-grant-id', ['jit-broker-grants', "x'; DROP TABLE grants; --"]),
+      claim('no-claim', []),
+      claim('one-of-two', [randomUUID(), active.id]),
+    );
+    const done = await scan(inv);
+    expect(done.state).toBe('completed');
+    const found = await store.listFindings({}, { limit: 100 }, clock.now());
+    expect(found.map((f) => f.key).sort()).toEqual(['denied', 'long-expired', 'no-claim', 'not-a-grant-id', 'other-cloud', 'other-principal', 'unknown-grant']);
+    expect(found.find((f) => f.key === 'other-principal')).toMatchObject({
+      privileged: true,
+      reasons: [`claims to be the broker's (grant ${active.id}) but no live grant matches`, expect.stringMatching(/wildcard actions/)],
+    });
+    expect(found.find((f) => f.key === 'no-claim')!.reasons[0]).toBe("claims to be the broker's (grant none named) but no live grant matches");
+    // One lookup for the page, of the claimed ids that can be grant ids.
+    expect(lookups).toHaveLength(1);
+    expect(lookups[0]).not.toContain('jit-broker-grants');
   });
 
   it('should run one scan at a time and one replica at a time', async () => {

@@ -189,7 +189,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const policy = new PolicyReloader(policyHolder, auditLog, metrics, config.replicaId, config.policyReloadIntervalMs);
   const oidc = new OidcTokenVerifier([], { now: () => clock.now() });
   // Discovery (docs/discovery.md) from each configured provider's inventory; a bad criteria file or schedule stops the start.
-  const discovery = createDiscovery({ dataSource: database.dataSource, providers: options.providers, config, clock, auditLog, policies: policyHolder, kinds, metrics });
+  const discovery = createDiscovery({ dataSource: database.dataSource, providers: options.providers, config, clock, auditLog, policies: policyHolder, kinds, metrics, grants: store });
   policyHolder.onChange((p) => oidc.setIssuers(p.file.issuers));
 
   // Whatever this replica's previous process had claimed died with it.

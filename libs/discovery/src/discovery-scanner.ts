@@ -8,9 +8,11 @@ import {
   ProviderError,
   StagedAuditEvent,
   StandingAccessInventory,
+  StandingAssignment,
   toWellFormedDeep,
 } from '@jit/domain';
 import { RetrySettings, isAbortError, withRetry } from '@jit/resilience';
+import { ClaimedGrantsReader, grantVouches, unbackedClaimReason } from './broker-claims';
 import { PrivilegeCriteria, judge } from './privilege-criteria';
 
 /** The lease one replica holds while it scans (a row in the database, renewed after every page). */
@@ -23,6 +25,14 @@ export interface ScannerOptions {
   leaseMs: number;
   /** Retries of one page or part list on transient failures (throttling honoured through `retryAfterMs`). */
   retry?: Partial<RetrySettings>;
+  /**
+   * The grants an assignment that claims to be the broker's is checked against (one query a page):
+   * only a claim backed by a grant of the same cloud and principal whose access may still exist
+   * keeps the assignment out of the findings.
+   */
+  grants: ClaimedGrantsReader;
+  /** How long after its end a grant still vouches for its artifact (the reconcile look-back; 20 minutes by default). */
+  claimLookbackMs?: number;
   /** Called after every stored page (tests stop a scan here, as a crash would). */
   onPage?: (cloud: CloudName, part: string, pages: number) => void | Promise<void>;
 }
@@ -153,8 +163,7 @@ export class DiscoveryScanner {
           await this.store.failPart(scan.id, cloud, part.part, message(e), this.clock.now());
           break;
         }
-        // The broker's own grants are not standing access: they are never reported.
-        const judged = page.assignments.filter((a) => !a.brokerOwned).map((assignment) => ({ assignment, ...judge(assignment, this.criteria) }));
+        const judged = await this.judgePage(page.assignments);
         await this.store.savePage(scan.id, cloud, part.part, judged, page.cursor, this.clock.now());
         pages++;
         await this.options.onPage?.(cloud, part.part, pages);
@@ -166,4 +175,38 @@ export class DiscoveryScanner {
       }
     }
   }
+
+  /**
+   * The page's findings. The broker's own grants are not standing access and are left out, but a
+   * name anyone who can write the cloud can forge proves nothing: an assignment is the broker's only
+   * when a grant it claims (`brokerGrantIds`) is in the database for the same cloud and principal and
+   * its access may still exist. Any other claim is reported, with why, and judged as usual.
+   */
+  private async judgePage(assignments: readonly StandingAssignment[]): Promise<{ assignment: StandingAssignment; privileged: boolean; reasons: string[] }[]> {
+    const claimed = [...new Set(assignments.flatMap((a) => (a.brokerOwned ? (a.brokerGrantIds ?? []).map((id) => id.toLowerCase()) : [])))];
+    const grants = claimed.length ? await this.options.grants.findByIds(claimed.filter(isUuid)) : [];
+    const byId = new Map(grants.map((g) => [g.id, g]));
+    const since = new Date(this.clock.now().getTime() - (this.options.claimLookbackMs ?? DEFAULT_CLAIM_LOOKBACK_MS));
+    const out = [];
+    for (const assignment of assignments) {
+      const judgement = judge(assignment, this.criteria);
+      if (assignment.brokerOwned) {
+        const ids = assignment.brokerGrantIds ?? [];
+        if (ids.some((id) => { const g = byId.get(id.toLowerCase()); return g !== undefined && grantVouches(g, assignment, since); })) continue;
+        out.push({ assignment, privileged: judgement.privileged, reasons: [unbackedClaimReason(ids), ...judgement.reasons] });
+        continue;
+      }
+      out.push({ assignment, ...judgement });
+    }
+    return out;
+  }
+}
+
+/** The reconcile look-back's default (`DEFAULT_RECONCILE_LOOKBACK_MS` in libs/grants). */
+export const DEFAULT_CLAIM_LOOKBACK_MS = 20 * 60_000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Grant ids are UUIDs: anything else a forged name claims is no grant (and would fail the query's cast). */
+function isUuid(id: string): boolean {
+  return UUID.test(id);
 }

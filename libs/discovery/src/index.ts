@@ -9,6 +9,7 @@
 export * from './privilege-criteria';
 export * from './proposed-rule';
 export * from './discovery-scanner';
+export * from './broker-claims';
 export * from './standing-removals';
 export * from './discovery.service';
 export * from './discovery-schedule';

@@ -1,5 +1,5 @@
 import { BrokerConfig } from '@jit/config';
-import { Clock, CloudAccessProvider, ProviderError, StandingAccessInventory, TargetKinds } from '@jit/domain';
+import { Clock, CloudAccessProvider, GrantRepository, ProviderError, StandingAccessInventory, TargetKinds } from '@jit/domain';
 import { DiscoverySchedule, DiscoveryScanner, DiscoveryService, StandingRemovalService, loadPrivilegeCriteria } from '@jit/discovery';
 import { AuditLog } from '@jit/audit';
 import { BrokerMetrics } from '@jit/observability';
@@ -32,6 +32,8 @@ export function createDiscovery(o: {
   policies: PolicySource;
   kinds: TargetKinds;
   metrics: BrokerMetrics;
+  /** What a scan checks the broker's claimed assignments against (docs/discovery.md, "The broker's own grants"). */
+  grants: GrantRepository;
 }): Discovery {
   const { config, clock } = o;
   const inventories = o.providers.map((p) => p.standingInventory()).filter((i): i is StandingAccessInventory => i !== null);
@@ -46,7 +48,13 @@ export function createDiscovery(o: {
     retryAfterMs: (e: unknown) => (e instanceof ProviderError ? e.options.retryAfterMs : undefined),
     maxRetryAfterMs: 120_000,
   };
-  const scanner = new DiscoveryScanner(store, inventories, criteria, clock, chained, { owner: config.replicaId, leaseMs: SCAN_LEASE_MS, retry });
+  const scanner = new DiscoveryScanner(store, inventories, criteria, clock, chained, {
+    owner: config.replicaId,
+    leaseMs: SCAN_LEASE_MS,
+    retry,
+    grants: o.grants,
+    claimLookbackMs: config.reconcileLookbackMs,
+  });
   const scheduler = new DiscoveryScheduler(scanner, store, clock, schedule);
   const service = new DiscoveryService(store, scanner, o.kinds, clock, config.discovery.unusedDays, () => scheduler.kick());
   const removals = new StandingRemovalService(store, inventories, o.policies, clock, chained, {

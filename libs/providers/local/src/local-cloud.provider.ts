@@ -71,6 +71,7 @@ export class LocalCloudProvider extends CloudAccessProvider {
         since: a.grantedAt,
         lastUsedAt: null,
         brokerOwned: true,
+        brokerGrantIds: [a.grantId],
         removable: false,
         locator: { name },
       })),
