@@ -157,6 +157,22 @@ describe('gcp.group-membership on the Cloud Identity simulator', () => {
     expect(second(expiryOf(group))).toBe(second(b.expiresAt));
   });
 
+  it('should end on the latest expiry when two processes grant at once and neither grant sees the other, and remove it once both are revoked', async () => {
+    const group = newGroup();
+    const a = spec(group, { minutes: 40 });
+    const b = spec(group, { minutes: 80 });
+    const other = env.provider();
+    const [ra, rb] = await Promise.all([provider.grant(a, { overlapping: [] }), other.grant(b, { overlapping: [] })]);
+    expect(env.simulator.groups.members(group)).toHaveLength(1);
+    expect(second(expiryOf(group))).toBe(second(b.expiresAt));
+    // Revoked later, each sees the other (both are in the database by then).
+    const withRef = (s: GrantSpec, r: { providerRef: Record<string, unknown> }) => ({ ...s, providerRef: r.providerRef });
+    await provider.revoke(withRef(b, rb), { overlapping: [withRef(a, ra)], early: true });
+    expect(second(expiryOf(group))).toBe(second(a.expiresAt));
+    await other.revoke(withRef(a, ra), { overlapping: [], early: true });
+    expect(env.simulator.groups.member(group, 'alice@example.com')).toBeUndefined();
+  });
+
   it('should pass a member group\'s expiry down to its own members', async () => {
     const nested = newGroup({ members: [{ email: 'bob@example.com' }] });
     const group = newGroup();
@@ -309,11 +325,15 @@ describe('gcp.group-membership on the Cloud Identity simulator', () => {
     const group = newGroup();
     env.simulator.resetTraffic();
     env.simulator.inject({ throttle: 2 });
-    await provider.grant(spec(group), { overlapping: [] });
+    const granted = spec(group);
+    await provider.grant(granted, { overlapping: [] });
     expect(env.simulator.traffic().filter((t) => t.status === 429)).toHaveLength(2);
     expect(env.simulator.groups.members(group)).toHaveLength(1);
     env.simulator.inject({ serverError: 1 });
-    await provider.revoke(spec(group), { overlapping: [], early: true });
+    env.simulator.resetTraffic();
+    await provider.revoke(granted, { overlapping: [], early: true });
+    expect(env.simulator.traffic().filter((t) => t.status >= 500)).toHaveLength(1);
+    expect(env.simulator.groups.member(group, 'alice@example.com')).toBeUndefined();
   });
 
   it('should report throttling past its attempts as transient', async () => {
