@@ -62,6 +62,56 @@ describe('privilege criteria', () => {
     expect(judge(gcp('roles/owner'), criteria).privileged).toBe(true);
   });
 
+  it.each([
+    'iam:PutRolePermissionsBoundary',
+    'iam:PutUserPermissionsBoundary',
+    'iam:DeleteRolePermissionsBoundary',
+    'iam:DeleteUserPermissionsBoundary',
+    'iam:DeleteRolePolicy',
+    'iam:DetachRolePolicy',
+    'iam:DeleteUserPolicy',
+    'iam:DetachUserPolicy',
+    'iam:UpdateAssumeRolePolicy',
+    'iam:CreateLoginProfile',
+    'iam:UpdateLoginProfile',
+    'ssm:SendCommand',
+    'ssm:StartSession',
+    'lambda:CreateFunction',
+    'lambda:UpdateFunctionCode',
+    'lambda:UpdateFunctionConfiguration',
+    'cloudformation:CreateStack',
+    'cloudformation:UpdateStack',
+    'sso:PutInlinePolicyToPermissionSet',
+    'sso:AttachManagedPolicyToPermissionSet',
+    'sso:CreateAccountAssignment',
+    'identitystore:CreateGroupMembership',
+    'organizations:CreateAccount',
+    // IAM matches actions without regard to case.
+    'IAM:putrolepermissionsboundary',
+    'SSM:sendcommand',
+  ])('should call %s an AWS escalation', (action) => {
+    const j = judge(aws({ actions: [action] }), DEFAULT_PRIVILEGE_CRITERIA);
+    expect(j.privileged).toBe(true);
+    expect(j.reasons.join('; ')).toMatch(/can escalate/);
+  });
+
+  it('should check an AWS NotAction allow for escalation when wildcards are not judged', () => {
+    const noWildcards = { ...DEFAULT_PRIVILEGE_CRITERIA, wildcardActions: false };
+    // Everything but S3: iam:PassRole and the rest are allowed.
+    const allButS3 = judge(aws({ actions: [], notActions: ['s3:*'] }), noWildcards);
+    expect(allButS3.privileged).toBe(true);
+    expect(allButS3.reasons.join('; ')).toMatch(/can escalate: iam:PassRole/);
+    // Everything but what escalates (case aside): nothing left to escalate with.
+    const everyEscalation = DEFAULT_PRIVILEGE_CRITERIA.escalationActions.aws.map((a) => a.toUpperCase());
+    expect(judge(aws({ actions: [], notActions: everyEscalation }), noWildcards)).toEqual({ privileged: false, reasons: [] });
+    // `*` itself escalates when wildcards are not reported as such.
+    expect(judge(aws({ actions: ['*'] }), noWildcards).reasons.join('; ')).toMatch(/can escalate: iam:PassRole/);
+    // Azure's NotActions take escalations away from `*`.
+    const contributor = judge(azure({ name: 'Deployer', actions: ['*'], notActions: ['Microsoft.Authorization/*'] }), noWildcards);
+    expect(contributor.reasons.join('; ')).not.toMatch(/Microsoft\.Authorization/);
+    expect(contributor.reasons.join('; ')).toMatch(/ManagedIdentity/);
+  });
+
   it('should refuse an override file with an unknown field, naming it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jit-criteria-'));
     const file = join(dir, 'criteria.json');

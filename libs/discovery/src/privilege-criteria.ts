@@ -17,6 +17,10 @@ export const DEFAULT_PRIVILEGE_CRITERIA = {
       'iam:PassRole',
       'iam:Put*Policy',
       'iam:Attach*Policy',
+      'iam:Delete*Policy',
+      'iam:Detach*Policy',
+      'iam:Put*PermissionsBoundary',
+      'iam:Delete*PermissionsBoundary',
       'iam:CreatePolicyVersion',
       'iam:SetDefaultPolicyVersion',
       'iam:CreateAccessKey',
@@ -27,8 +31,17 @@ export const DEFAULT_PRIVILEGE_CRITERIA = {
       'iam:CreateRole',
       'iam:CreateUser',
       'sts:AssumeRole',
+      'ssm:SendCommand',
+      'ssm:StartSession',
+      'lambda:CreateFunction',
       'lambda:UpdateFunctionCode',
+      'lambda:UpdateFunctionConfiguration',
+      'cloudformation:CreateStack',
+      'cloudformation:UpdateStack',
+      'sso:PutInlinePolicyToPermissionSet',
+      'sso:AttachManagedPolicyToPermissionSet',
       'sso:CreateAccountAssignment',
+      'identitystore:CreateGroupMembership',
       'organizations:*',
     ],
     azure: [
@@ -148,11 +161,18 @@ export function judge(assignment: Pick<StandingAssignment, 'cloud' | 'access'>, 
     if (access.notActions?.length) reasons.push(`allows every action except ${access.notActions.length} (NotAction)`);
   }
   const escalation = new Set<string>();
-  for (const action of actions) {
-    if (action === '*') continue; // reported as a wildcard already
-    for (const p of criteria.escalationActions[cloud] ?? []) {
-      // `iam:*` holds `iam:PassRole`; `iam:Put*` holds `iam:PutRolePolicy`: any overlap gives the escalation.
-      if (globsOverlap(p, action, true)) escalation.add(p);
+  const patterns = criteria.escalationActions[cloud] ?? [];
+  const excluded = (p: string) => (access.notActions ?? []).some((n) => globCovers(n, p, true));
+  for (const p of patterns) {
+    // `iam:*` holds `iam:PassRole`; `iam:Put*` holds `iam:PutRolePolicy`: any overlap gives the escalation
+    // (`*` alone is reported as a wildcard already, unless wildcards are not judged).
+    const held = actions.some((action) => (action !== '*' || !criteria.wildcardActions) && globsOverlap(p, action, true));
+    if (cloud === 'aws') {
+      // An AWS allow through NotAction allows every action but those listed: whatever escalation it does not exclude.
+      if (held || (access.notActions?.length && !excluded(p))) escalation.add(p);
+    } else if (held && !excluded(p)) {
+      // Azure's NotActions take actions away from the role's Actions.
+      escalation.add(p);
     }
   }
   if (escalation.size) {
