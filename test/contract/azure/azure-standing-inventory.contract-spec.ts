@@ -326,6 +326,22 @@ describe('Azure standing access inventory against the simulator (discovery, issu
     await inventory.remove(held);
   });
 
+  it('should remove a directory role assignment by its id, and never a PIM activation of the same role in its place', async () => {
+    const principal = P.activated;
+    const standing = sim.seedDirectoryRoleAssignment({ roleDefinitionId: PRIVILEGED_ROLE_ADMIN, principalId: principal });
+    const [pra] = find((await scan(inventory)).assignments, principal, 'azure.directory-role').filter((a) => a.locator.id === standing);
+    await inventory.remove(pra);
+    const role = { kind: 'directory-role' as const, roleDefinitionId: PRIVILEGED_ROLE_ADMIN };
+    expect(sim.holds(principal, role)).toBe(false);
+    // The member then activates the role in PIM: removing the finding again leaves the activation alone.
+    sim.seedPimAssignment({ surface: 'directory', scope: '/', roleDefinitionId: PRIVILEGED_ROLE_ADMIN, principalId: principal, assignmentType: 'Activated', end: new Date(Date.now() + 3_600_000) });
+    await inventory.remove(pra);
+    expect(sim.holds(principal, role)).toBe(true);
+    const left = (await scan(inventory)).assignments.filter((a) => a.principal.id === principal && a.access.type === 'azure.directory-role' && a.access.id === PRIVILEGED_ROLE_ADMIN);
+    expect(left).toEqual([]);
+    expect(sim.holds(principal, role)).toBe(true);
+  });
+
   it('should refuse to remove an eligibility, naming the field', async () => {
     const eligible = (await scan(inventory)).assignments.filter((a) => a.access.type === 'azure.pim-eligible');
     expect(eligible.length).toBeGreaterThan(0);

@@ -182,14 +182,12 @@ export class AzureStandingInventory implements StandingAccessInventory {
         return;
       }
       if (assignment.access.type === 'azure.directory-role') {
-        // Graph names assignments itself, so a restored one has a new id: find it by what it gives.
-        const current = await this.findDirectoryAssignment(l);
-        if (!current) return;
-        try {
-          await this.run('delete the directory role assignment', () => this.http.graphCall('DELETE', `/roleManagement/directory/roleAssignments/${encodeURIComponent(current.id)}`));
-        } catch (e) {
-          if (!(e instanceof ProviderError && e.options.cause instanceof AzureHttpError && e.options.cause.status === 404)) throw e;
-        }
+        // The stored id first. Graph names assignments itself, so one restored since has a new id:
+        // then the one giving the same role, principal and scope, but never one PIM keeps (an
+        // activation, the broker's own grant), which is not this standing assignment.
+        if (await this.deleteDirectoryAssignment(String(l.id))) return;
+        const current = await this.findDirectoryAssignment(l, await this.pimKeptDirectoryAssignments());
+        if (current) await this.deleteDirectoryAssignment(current.id);
         return;
       }
       if (assignment.access.type === 'azure.pim-active') {
@@ -218,7 +216,8 @@ export class AzureStandingInventory implements StandingAccessInventory {
         return;
       }
       if (assignment.access.type === 'azure.directory-role') {
-        if (await this.findDirectoryAssignment(l)) return;
+        // Present means done; an activation of the same role is not the standing assignment.
+        if (await this.findDirectoryAssignment(l, await this.pimKeptDirectoryAssignments())) return;
         await this.run('restore the directory role assignment', () =>
           this.http.graphCall('POST', '/roleManagement/directory/roleAssignments', {
             principalId: l.principalId,
@@ -528,6 +527,17 @@ export class AzureStandingInventory implements StandingAccessInventory {
   /** The role assignments PIM keeps (`roleAssignmentOriginId`): activations and the broker's grants (made by a request with its ticket system) are not reported. */
   private async directoryScheduleIndex(): Promise<PimIndex> {
     const index: PimIndex = { skip: new Set(), active: new Map() };
+    const instances = await this.directoryInstances();
+    const broker = instances.some((i) => i.assignmentType !== 'Activated' && i.endDateTime) ? await this.directoryBrokerSchedules() : new Set<string>();
+    for (const i of instances) {
+      if (!i.roleAssignmentOriginId) continue;
+      if (i.assignmentType === 'Activated' || (i.roleAssignmentScheduleId && broker.has(i.roleAssignmentScheduleId.toLowerCase()))) index.skip.add(i.roleAssignmentOriginId);
+      else index.active.set(i.roleAssignmentOriginId, i.endDateTime ?? null);
+    }
+    return index;
+  }
+
+  private async directoryInstances(): Promise<GraphInstance[]> {
     const instances: GraphInstance[] = [];
     let next: string | undefined = '/roleManagement/directory/roleAssignmentScheduleInstances';
     while (next) {
@@ -536,13 +546,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
       instances.push(...(page.value ?? []));
       next = page['@odata.nextLink'];
     }
-    const broker = instances.some((i) => i.assignmentType !== 'Activated' && i.endDateTime) ? await this.directoryBrokerSchedules() : new Set<string>();
-    for (const i of instances) {
-      if (!i.roleAssignmentOriginId) continue;
-      if (i.assignmentType === 'Activated' || (i.roleAssignmentScheduleId && broker.has(i.roleAssignmentScheduleId.toLowerCase()))) index.skip.add(i.roleAssignmentOriginId);
-      else index.active.set(i.roleAssignmentOriginId, i.endDateTime ?? null);
-    }
-    return index;
+    return instances;
   }
 
   /** The schedules (`targetScheduleId`) the broker's directory role requests made. */
@@ -560,13 +564,29 @@ export class AzureStandingInventory implements StandingAccessInventory {
     return out;
   }
 
-  private async findDirectoryAssignment(l: Record<string, unknown>): Promise<GraphRoleAssignment | undefined> {
+  /** The ids of the directory role assignments PIM keeps for its schedules (activations, time-bound and PIM assignments). */
+  private async pimKeptDirectoryAssignments(): Promise<Set<string>> {
+    return new Set((await this.directoryInstances()).map((i) => i.roleAssignmentOriginId?.toLowerCase()).filter((x): x is string => !!x));
+  }
+
+  /** Deletes one directory role assignment; false when Graph has no such id. */
+  private async deleteDirectoryAssignment(id: string): Promise<boolean> {
+    try {
+      await this.run('delete the directory role assignment', () => this.http.graphCall('DELETE', `/roleManagement/directory/roleAssignments/${encodeURIComponent(id)}`));
+      return true;
+    } catch (e) {
+      if (e instanceof ProviderError && e.options.cause instanceof AzureHttpError && e.options.cause.status === 404) return false;
+      throw e;
+    }
+  }
+
+  private async findDirectoryAssignment(l: Record<string, unknown>, exclude: Set<string> = new Set()): Promise<GraphRoleAssignment | undefined> {
     const filter = `principalId eq '${String(l.principalId)}' and roleDefinitionId eq '${String(l.roleDefinitionId)}'`;
     let next: string | undefined = `/roleManagement/directory/roleAssignments?$filter=${encodeURIComponent(filter)}`;
     while (next) {
       const url: string = next;
       const page = await this.run('find the directory role assignment', () => this.http.graphCall<GraphPage<GraphRoleAssignment>>('GET', url));
-      const found = page.value.find((a) => (a.directoryScopeId ?? '/') === l.directoryScopeId);
+      const found = page.value.find((a) => (a.directoryScopeId ?? '/') === l.directoryScopeId && !exclude.has(a.id.toLowerCase()));
       if (found) return found;
       next = page['@odata.nextLink'];
     }

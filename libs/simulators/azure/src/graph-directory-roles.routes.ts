@@ -42,10 +42,8 @@ export const graphDirectoryRoleRoutes: SimRoute = (req, ctx) => {
     if (!found) throw graphNotFound(id);
     if (req.method === 'GET') return { status: 200, body: expandInto(ctx, found, expansions(req, 'unifiedRoleAssignment')) };
     if (req.method === 'DELETE') {
-      if (!ctx.directoryRoleAssignments.has(id)) {
-        throw new SimHttpError(400, 'BadRequest', 'The role assignment is managed by Privileged Identity Management: remove it with a roleAssignmentScheduleRequest (adminRemove).');
-      }
-      ctx.directoryRoleAssignments.delete(id);
+      // Graph deletes whatever assignment the id names, one PIM keeps for a schedule too.
+      if (!ctx.directoryRoleAssignments.delete(id)) ctx.pim.drop('directory', id);
       return { status: 204 };
     }
     return undefined;

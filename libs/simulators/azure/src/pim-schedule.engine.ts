@@ -177,6 +177,14 @@ export class PimScheduleEngine {
     this.schedules.set(this.key(schedule.surface, schedule.targetKey, schedule.principalId), schedule);
   }
 
+  /** Ends a schedule at once: its role assignment was deleted outside PIM (Graph's `DELETE roleAssignments/{id}`). */
+  drop(surface: PimSurface, id: string): boolean {
+    for (const [key, s] of this.schedules) {
+      if (s.surface === surface && s.id === id) return this.schedules.delete(key);
+    }
+    return false;
+  }
+
   /** Schedules active at `at`: the "instances" of PIM. */
   instances(surface: PimSurface, at: Date = new Date()): PimSchedule[] {
     this.settle();
