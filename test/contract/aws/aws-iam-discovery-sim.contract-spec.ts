@@ -202,6 +202,30 @@ describe('AWS simulator: discovery\'s IAM actions on the wire', () => {
     expect(await err(iam.send(new GetGroupCommand({ GroupName: 'Nobody' })))).toEqual(['NoSuchEntityException', 404]);
   });
 
+  it('should bind GetAccountAuthorizationDetails Markers to the last name returned, so paging under change skips nothing that stayed', async () => {
+    for (const n of ['pg-a', 'pg-b', 'pg-c', 'pg-d', 'pg-e']) sim.createRole(n);
+    const names = async (marker?: string) => {
+      const out = await iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['Role'], MaxItems: 2, Marker: marker }));
+      return { names: out.RoleDetailList!.map((r) => r.RoleName!).filter((n) => n.startsWith('pg-')), marker: out.Marker };
+    };
+    const everyRole = (await iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['Role'], MaxItems: 1000 }))).RoleDetailList!.map((r) => r.RoleName!);
+    // Page up to pg-b, then remove a role listed before it and pg-b itself: the next page still starts at pg-c.
+    let marker: string | undefined;
+    const seen: string[] = [];
+    do {
+      const out = await iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['Role'], MaxItems: 2, Marker: marker }));
+      seen.push(...out.RoleDetailList!.map((r) => r.RoleName!));
+      marker = out.Marker;
+    } while (!seen.includes('pg-b'));
+    expect(seen.at(-1)).toBe('pg-b');
+    sim.iamSeeds.deleteEntity(`arn:aws:iam::${OWN}:role/pg-a`);
+    sim.iamSeeds.deleteEntity(`arn:aws:iam::${OWN}:role/pg-b`);
+    const next = await names(marker);
+    expect(next.names[0]).toBe('pg-c');
+    expect(everyRole.indexOf('pg-c')).toBeGreaterThan(everyRole.indexOf('pg-b'));
+    expect(await iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['Role'], Marker: Buffer.from('7').toString('base64url') })).then(() => '', (e: Error) => e.name)).toBe('InvalidInputException');
+  });
+
   it('should report services granted against services used through an asynchronous job, IN_PROGRESS first, paged', async () => {
     const user = sim.createUser('advised');
     sim.iamSeeds.attachPolicy(user, 'arn:aws:iam::aws:policy/AdministratorAccess');
@@ -212,6 +236,8 @@ describe('AWS simulator: discovery\'s IAM actions on the wire', () => {
     expect(JobId).toMatch(/^[0-9a-f-]{36}$/);
     const first = await iam.send(new GetServiceLastAccessedDetailsCommand({ JobId }));
     expect([first.JobStatus, first.ServicesLastAccessed ?? []]).toEqual(['IN_PROGRESS', []]);
+    // Required in the model, but documented "null if the job is still in progress": absent from the XML until it ends.
+    expect(first.JobCompletionDate).toBeUndefined();
     expect((await raw('GetServiceLastAccessedDetails', { JobId: JobId! })).problems).toEqual([]);
     const services: { ns?: string; last?: Date; total?: number }[] = [];
     let marker: string | undefined;

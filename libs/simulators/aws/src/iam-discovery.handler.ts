@@ -25,19 +25,32 @@ export function rfc3986(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** A listing's `Marker`: an opaque offset (IAM's are opaque too). */
-function page<T>(items: T[], p: Record<string, string>): { items: T[]; truncated: boolean; marker?: string } {
+/**
+ * A listing's `Marker` (opaque, as IAM's are): an offset, or with `keyOf` (items in ascending key
+ * order) the key of the last item returned, so that a listing changing between pages neither
+ * skips nor repeats what was there throughout: the next page starts after that key, wherever it is now.
+ */
+function page<T>(items: T[], p: Record<string, string>, keyOf?: (item: T) => string): { items: T[]; truncated: boolean; marker?: string } {
   const marker = member(p, 'Marker', IAM_RULES.Marker);
   const maxItems = Number(member(p, 'MaxItems', IAM_RULES.MaxItems) ?? DEFAULT_MAX_ITEMS);
   let start = 0;
   if (marker !== undefined) {
-    start = Number(Buffer.from(marker, 'base64url').toString('utf8'));
-    if (!Number.isInteger(start) || start < 0 || start > items.length) throw new AwsSimError('InvalidInput', 400, 'Invalid Marker.');
+    const text = Buffer.from(marker, 'base64url').toString('utf8');
+    if (keyOf) {
+      if (!text.startsWith('k:')) throw new AwsSimError('InvalidInput', 400, 'Invalid Marker.');
+      const after = text.slice(2);
+      start = items.findIndex((i) => keyOf(i) > after);
+      if (start < 0) start = items.length;
+    } else {
+      start = Number(text);
+      if (!Number.isInteger(start) || start < 0 || start > items.length) throw new AwsSimError('InvalidInput', 400, 'Invalid Marker.');
+    }
   }
   const slice = items.slice(start, start + maxItems);
   const next = start + slice.length;
   const truncated = next < items.length;
-  return { items: slice, truncated, marker: truncated ? Buffer.from(String(next)).toString('base64url') : undefined };
+  const nextMarker = !truncated ? undefined : keyOf ? `k:${keyOf(slice[slice.length - 1])}` : String(next);
+  return { items: slice, truncated, marker: nextMarker === undefined ? undefined : Buffer.from(nextMarker).toString('base64url') };
 }
 
 function attachedOf(store: IamStore, entity: IamEntity): XmlValue[] {
@@ -185,23 +198,26 @@ export function iamDiscoveryHandlers(store: IamStore, now: () => Date = () => ne
     const wants = (t: (typeof ENTITY_TYPES)[number]) => filter.length === 0 || filter.includes(t);
     // One sequence paged by MaxItems across the lists: users, groups, roles, then policies.
     // AWS managed policies are listed only when attached in the account [unverified: observed, not documented].
-    type Item = { list: 'UserDetailList' | 'GroupDetailList' | 'RoleDetailList' | 'Policies'; value: XmlValue };
+    type Item = { list: 'UserDetailList' | 'GroupDetailList' | 'RoleDetailList' | 'Policies'; value: XmlValue; key: string };
     const items: Item[] = [
-      ...(wants('User') ? store.all('user', accountId).map((e): Item => ({ list: 'UserDetailList', value: entityDetail(store, e) })) : []),
-      ...(wants('Group') ? store.all('group', accountId).map((e): Item => ({ list: 'GroupDetailList', value: entityDetail(store, e) })) : []),
-      ...(wants('Role') ? store.all('role', accountId).map((e): Item => ({ list: 'RoleDetailList', value: entityDetail(store, e) })) : []),
+      ...(wants('User') ? store.all('user', accountId).map((e): Item => ({ list: 'UserDetailList', value: entityDetail(store, e), key: `0 ${e.name.toLowerCase()}` })) : []),
+      ...(wants('Group') ? store.all('group', accountId).map((e): Item => ({ list: 'GroupDetailList', value: entityDetail(store, e), key: `1 ${e.name.toLowerCase()}` })) : []),
+      ...(wants('Role') ? store.all('role', accountId).map((e): Item => ({ list: 'RoleDetailList', value: entityDetail(store, e), key: `2 ${e.name.toLowerCase()}` })) : []),
       ...store.managed
         .visible(accountId)
         .filter((m) => (m.owner === 'aws' ? wants('AWSManagedPolicy') && attachmentCount(store, accountId, m.arn) > 0 : wants('LocalManagedPolicy')))
         .map((m): Item => ({
           list: 'Policies',
+          key: `3 ${m.name.toLowerCase()} ${m.arn}`,
           value: {
             ...policyXml(store, accountId, m),
             PolicyVersionList: m.versions.map((v) => ({ Document: rfc3986(v.document), VersionId: v.versionId, IsDefaultVersion: v.versionId === m.defaultVersionId, CreateDate: iso(v.createDate) })),
           },
         })),
     ];
-    const { items: slice, truncated, marker } = page(items, p);
+    // Users, groups, roles, then policies, each by name: the Marker names the last item returned.
+    items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const { items: slice, truncated, marker } = page(items, p, (i) => i.key);
     const of = (list: Item['list']) => slice.filter((i) => i.list === list).map((i) => i.value);
     return {
       UserDetailList: of('UserDetailList'),
@@ -240,6 +256,8 @@ export function iamDiscoveryHandlers(store: IamStore, now: () => Date = () => ne
   handlers.GetServiceLastAccessedDetails = (p, caller) => {
     const job = store.advisor.poll(account(caller), required(p, 'JobId', IAM_RULES.JobId), now());
     const base = { JobStatus: job.completed ? 'COMPLETED' : 'IN_PROGRESS', JobType: job.granularity, JobCreationDate: iso(job.created) };
+    // JobCompletionDate is `required` in the model yet documented there as "null if the job is still
+    // in progress": the query protocol writes a null as no element, so it is left out until the job ends.
     if (!job.completed) return { ...base, ServicesLastAccessed: [] };
     const { items, truncated, marker } = page(job.services, p);
     return {
