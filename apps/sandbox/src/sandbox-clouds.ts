@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { CloudAccessProvider } from '@jit/domain';
 import { AwsIamStsProvider, BROKER_POLICY_NAME } from '@jit/provider-aws';
-import { AzureProvider } from '@jit/provider-azure';
+import { AzureProvider, assignmentDescription, nameBasedGuid } from '@jit/provider-azure';
 import { GcpIamBindingProvider, staticTokenClient } from '@jit/provider-gcp';
 import { AwsSimulator } from '@jit/sim-aws';
 import { AzureSimulator } from '@jit/sim-azure';
@@ -50,6 +50,9 @@ export const SANDBOX = {
       activated: '77777777-0000-4000-8000-000000000005',
       reader: '77777777-0000-4000-8000-000000000006',
       managedIdentity: '77777777-0000-4000-8000-000000000007',
+      /** A workload holding the broker's own role assignment (a grant's artifact): brokerOwned, not standing. */
+      brokerWorkload: '77777777-0000-4000-8000-000000000008',
+      brokerGrantId: '77777777-0000-4000-8000-0000000000b1',
     },
   },
 } as const;
@@ -111,13 +114,24 @@ export function seedSandboxAzureStanding(azure: AzureSimulator): void {
       { id: s.activated, displayName: 'Ada Activated', userPrincipalName: 'ada@sandbox.example', signInActivity: { lastSuccessfulSignInDateTime: recent } },
       { id: s.reader, displayName: 'Rita Reader', userPrincipalName: 'rita@sandbox.example', signInActivity: { lastSuccessfulSignInDateTime: recent } },
     ],
-    servicePrincipals: [{ id: s.managedIdentity, displayName: 'id-orders-batch', servicePrincipalType: 'ManagedIdentity' }],
+    servicePrincipals: [
+      { id: s.managedIdentity, displayName: 'id-orders-batch', servicePrincipalType: 'ManagedIdentity' },
+      { id: s.brokerWorkload, displayName: 'app-report-builder', servicePrincipalType: 'Application' },
+    ],
   });
   const owner = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
   azure.seedRoleAssignment({ scope: sub, roleDefinitionId: owner, principalId: s.owner, createdOn: new Date('2024-06-01T00:00:00Z') });
   azure.seedRoleAssignment({ scope: sub, roleDefinitionId: '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9', principalId: s.dormant, createdOn: new Date('2023-11-20T00:00:00Z') });
   azure.seedRoleAssignment({ scope: `${sub}/resourceGroups/rg-orders`, roleDefinitionId: 'b24988ac-6180-42a0-ab88-20f7382dd24c', principalId: s.managedIdentity });
   azure.seedRoleAssignment({ scope: sub, roleDefinitionId: a.reader, principalId: s.reader });
+  // The broker's own grant artifact, named and described as the broker makes them.
+  azure.seedRoleAssignment({
+    scope: `${sub}/resourceGroups/rg-orders`,
+    roleDefinitionId: a.reader,
+    principalId: s.brokerWorkload,
+    name: nameBasedGuid(`${s.brokerGrantId}/assign`),
+    description: assignmentDescription(s.brokerGrantId, new Date(Date.now() + 3_600_000)),
+  });
   azure.seedDirectoryRoleAssignment({ roleDefinitionId: '62e90394-69f5-4237-9190-012177145e10', principalId: s.globalAdmin });
   azure.seedEligibility({ surface: 'arm', scope: sub, roleDefinitionId: owner, principalId: s.eligible });
   azure.seedPimAssignment({ surface: 'arm', scope: sub, roleDefinitionId: owner, principalId: s.activated, assignmentType: 'Activated', end: new Date(Date.now() + 4 * 3_600_000) });

@@ -12,3 +12,5 @@ export { AzureProvider } from './azure.provider';
 export { AZURE_ENV, AZURE_ENV_SCHEMA, azureProviderOptions, DEFAULT_RETRY } from './azure-provider.options';
 export type { AzureProviderOptions, AzureRetryOptions } from './azure-provider.options';
 export * from './azure-kinds';
+/** How the broker names and describes its ARM role assignments (for the sandbox's seed of a broker artifact). */
+export { assignmentDescription, nameBasedGuid } from './azure-ids';
