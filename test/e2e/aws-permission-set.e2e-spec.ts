@@ -34,6 +34,7 @@ describe('aws.permission-set through the broker', () => {
   let workloads: string;
   let prod: string;
   let groupId: string;
+  let readOnlyArn: string;
 
   beforeAll(async () => {
     sim = await AwsSimulator.start({ port: 0 });
@@ -46,7 +47,7 @@ describe('aws.permission-set through the broker', () => {
     sim.organization.createAccount({ name: 'prod', id: '999999999999', parentId: prod });
     sim.organization.createAccount({ name: 'prod-eu', id: '888888888888', parentId: prod });
     groupId = sim.identityCenter.createGroup({ displayName: 'Platform' });
-    sim.identityCenter.createPermissionSet({ name: 'ReadOnly', sessionDuration: 'PT1H' });
+    readOnlyArn = sim.identityCenter.createPermissionSet({ name: 'ReadOnly', sessionDuration: 'PT1H' });
     sim.identityCenter.createPermissionSet({ name: 'Admin', sessionDuration: 'PT8H' });
     const dir = mkdtempSync(join(tmpdir(), 'jit-ps-'));
     writeFileSync(join(dir, 'rules.yaml'), RULES.replace('${PROD_OU}', prod));
@@ -127,7 +128,14 @@ describe('aws.permission-set through the broker', () => {
     expect(held()).toEqual([]);
   });
 
-  it('should find and remove, by reconciliation, an assignment that reappeared in an account whose grant has ended', async () => {
+  it('should find and remove, by reconciliation, an assignment that reappeared in an account whose grant created it, and leave alone one no grant made', async () => {
+    // The group holds ReadOnly in 111111111111 outside the broker; a request for it there is refused
+    // and stays in reconciliation's scope as an ended grant: it made nothing, so it proves nothing an orphan.
+    sim.identityCenter.assign({ accountId: '111111111111', permissionSetArn: readOnlyArn, principalType: 'GROUP', principalId: groupId });
+    const refused = await t.http.post('/v1/grants').set(t.as('alice')).send(request({ permissionSet: 'ReadOnly', accounts: ['111111111111'] })).expect(422);
+    expect(refused.body).toMatchObject({ state: 'failed', errors: [expect.objectContaining({ field: 'target.accounts' })] });
+    expect(refused.body.detail).toMatch(/already holds ReadOnly in account 111111111111 outside this broker/);
+
     const res = await t.http.post('/v1/grants').set(t.as('alice')).send(request({ permissionSet: 'ReadOnly', accounts: ['333333333333'] }, 'PT2S')).expect(201);
     const setArn = res.body.target.permissionSet as string;
     let state = res.body.state as string;
@@ -138,10 +146,11 @@ describe('aws.permission-set through the broker', () => {
     expect(state).toBe('expired');
     // A stale write (another replica, a restore) brings the assignment back after the grant ended.
     sim.identityCenter.assign({ accountId: '333333333333', permissionSetArn: setArn, principalType: 'GROUP', principalId: groupId });
-    expect(held()).toEqual(['333333333333']);
-    for (const deadline = Date.now() + 40_000; held().length && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 500));
-    expect(held()).toEqual([]);
+    expect(held()).toEqual(['111111111111', '333333333333']);
+    for (const deadline = Date.now() + 40_000; held().includes('333333333333') && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 500));
+    expect(held()).toEqual(['111111111111']);
     const audit = await t.http.get('/v1/audit').query({ type: 'reconcile.orphan_removed', cloud: 'aws' }).set(t.as('auditor')).expect(200);
     expect(JSON.stringify(audit.body.items)).toContain('333333333333');
+    expect(JSON.stringify(audit.body.items)).not.toContain('111111111111');
   }, 60_000);
 });

@@ -267,6 +267,19 @@ describe('ReconcileOrphansUseCase on the cloud simulators', () => {
     expect(subject).toMatchObject({ live: false, lastExpiresAt: early.expiresAt, lastEndedAt: endedAt });
   });
 
+  it('should give each subject the providerRefs its grants were provisioned with, and none for a grant never provisioned', async () => {
+    const aws = new LocalCloudProvider('aws');
+    const t: Target = { kind: 'aws.permission-set', permissionSet: 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd', accounts: ['111111111111'] };
+    const ref = { principalType: 'GROUP', principalId: 'g-1', accounts: { '111111111111': 'created' } };
+    const made = grantRow(aws, { state: 'expired', principal: { type: 'group', id: 'made' }, target: t, expiresAt: new Date(Date.now() - 60_000), durationSeconds: 600 });
+    const refused = grantRow(aws, { state: 'failed', principal: { type: 'group', id: 'refused' }, target: t, expiresAt: new Date(Date.now() - 60_000), durationSeconds: 600 });
+    await store.insert({ ...made, providerRef: ref, endedAt: made.expiresAt }, null, [], null);
+    await store.insert({ ...refused, endedAt: refused.expiresAt }, null, [], null);
+    const subjects = await store.grants.subjectsOf('aws', new Date(Date.now() - 3_600_000));
+    expect(subjects.find((s) => s.principal.id === 'made')!.providerRefs).toEqual([ref]);
+    expect(subjects.find((s) => s.principal.id === 'refused')!.providerRefs).toEqual([]);
+  });
+
   it('should remove a Google group membership the broker set once no live grant covers it, and leave live and permanent members', async () => {
     const env = await startGcpContractEnv();
     try {

@@ -80,6 +80,9 @@ describe('aws.permission-set: Identity Center account assignments', () => {
     return e as ProviderError;
   }
 
+  /** The spec as the lifecycle passes it once the grant is provisioned: with the providerRef it stored. */
+  const stored = (s: GrantSpec, outcome: { providerRef: Record<string, unknown> }): GrantSpec => ({ ...s, providerRef: outcome.providerRef });
+
   const created = () => sim.identityCenter.requests().filter((r) => r.operation === 'CreateAccountAssignment').length;
 
   it('should resolve an OU to its active accounts (child OUs included) and the set to its ARN and name, for the rules to judge', async () => {
@@ -140,20 +143,20 @@ describe('aws.permission-set: Identity Center account assignments', () => {
     expect(polls.length).toBeGreaterThanOrEqual(3);
     expect(await provider.status(s)).toMatchObject({ status: 'active' });
 
-    await provider.revoke(s, { overlapping: [], early: false });
+    await provider.revoke(stored(s, outcome), { overlapping: [], early: false });
     expect(held()).toEqual([]);
     expect(sim.identityCenter.requests().filter((r) => r.operation === 'DescribeAccountAssignmentDeletionStatus').length).toBeGreaterThanOrEqual(3);
     expect(await provider.status(s)).toEqual({ status: 'absent' });
     // Absent is done.
-    await provider.revoke(s, { overlapping: [], early: false });
+    await provider.revoke(stored(s, outcome), { overlapping: [], early: false });
   });
 
   it('should remove every assignment on an early revoke', async () => {
     const s = await spec({ type: 'user', id: 'alice' }, { kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['111111111111', '222222222222'] });
-    await provider.grant(s, { overlapping: [] });
+    const outcome = await provider.grant(s, { overlapping: [] });
     const aliceId = sim.identityCenter.assignments().find((a) => a.principalType === 'USER')!.principalId;
     expect(held(aliceId)).toEqual(['111111111111', '222222222222']);
-    await provider.revoke(s, { overlapping: [], early: true });
+    await provider.revoke(stored(s, outcome), { overlapping: [], early: true });
     expect(held(aliceId)).toEqual([]);
   });
 
@@ -188,23 +191,24 @@ describe('aws.permission-set: Identity Center account assignments', () => {
     const wide = await spec(platform, { kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['111111111111', '222222222222'] });
     const narrow = await spec(platform, { kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['222222222222'] });
     expect(provider.overlapKey(platform, wide.target)).toBe(provider.overlapKey(platform, narrow.target));
-    await provider.grant(wide, { overlapping: [] });
+    const first = await provider.grant(wide, { overlapping: [] });
     sim.identityCenter.clearRequests();
     const second = await provider.grant(narrow, { overlapping: [wide] });
     expect(second.providerRef.accounts).toEqual({ '222222222222': 'kept' });
     expect(created()).toBe(0);
     expect(sim.identityCenter.assignments().filter((a) => a.principalId === groupId && a.accountId === '222222222222')).toHaveLength(1);
 
-    await provider.revoke(wide, { overlapping: [narrow], early: false });
+    await provider.revoke(stored(wide, first), { overlapping: [narrow], early: false });
     expect(held()).toEqual(['222222222222']);
-    await provider.revoke(narrow, { overlapping: [], early: false });
+    // 'kept': the assignment the wide grant made, which the narrow grant now removes.
+    await provider.revoke(stored(narrow, second), { overlapping: [], early: false });
     expect(held()).toEqual([]);
   });
 
   it('should list an assignment whose grants have all ended as an orphan, and remove it', async () => {
     const s = await spec(platform, { kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['111111111111', '222222222222'] });
-    await provider.grant(s, { overlapping: [] });
-    const subjects = (live: boolean) => ({ subjects: async () => [{ principal: platform, target: s.target, live }] });
+    const outcome = await provider.grant(s, { overlapping: [] });
+    const subjects = (live: boolean) => ({ subjects: async () => [{ principal: platform, target: s.target, live, providerRefs: [outcome.providerRef] }] });
 
     const whileLive = await provider.listingParts(subjects(true));
     const listedLive = [];
@@ -271,6 +275,17 @@ describe('aws.permission-set: Identity Center account assignments', () => {
     // The cleanup revoke after the refusal leaves the standing assignment alone.
     await provider.revoke(s, { overlapping: [], early: true });
     expect(held()).toEqual(['111111111111']);
+    // So does reconciliation: the refused grant (like a pending or denied one) made nothing, so it makes nothing an orphan.
+    const listed = [];
+    for await (const a of provider.listOwned(undefined, { subjects: async () => [{ principal: platform, target: s.target, live: false, providerRefs: [] }] })) listed.push(a);
+    expect(listed).toEqual([]);
+    // A revoke on another replica, or after a crash, with no record of what the grant made: nothing is deleted.
+    await awsTestProvider(sim, { ssoAdminEndpoint: sim.endpoint, identityStoreEndpoint: sim.endpoint, organizationsEndpoint: sim.endpoint }).revoke(s, {
+      overlapping: [],
+      early: true,
+    });
+    expect(held()).toEqual(['111111111111']);
+    sim.identityCenter.clearRequests();
   });
 
   it('should grant one request for an OU of 40 accounts within one provider call, and remove all 40', async () => {
@@ -285,7 +300,7 @@ describe('aws.permission-set: Identity Center account assignments', () => {
     expect(Object.values(outcome.providerRef.accounts as Record<string, string>)).toEqual(Array(40).fill('created'));
     expect(held().filter((a) => fleet.includes(a))).toHaveLength(40);
     const revokeStarted = Date.now();
-    await provider.revoke(s, { overlapping: [], early: true });
+    await provider.revoke(stored(s, outcome), { overlapping: [], early: true });
     const revokeMs = Date.now() - revokeStarted;
     expect(held().filter((a) => fleet.includes(a))).toEqual([]);
     // Well inside JIT_PROVIDER_TIMEOUT's default of 30 s, eight assignments at a time.
@@ -298,7 +313,7 @@ describe('aws.permission-set: Identity Center account assignments', () => {
     const s = await spec(platform, { kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['222222222222', '333333333333'] });
     sim.identityCenter.clearRequests();
     sim.inject({ throttle: 2, serverError: 1 });
-    await provider.grant(s, { overlapping: [] });
+    const outcome = await provider.grant(s, { overlapping: [] });
     const these = () => held().filter((a) => a === '222222222222' || a === '333333333333');
     expect(these()).toEqual(['222222222222', '333333333333']);
     // The first three calls were refused (two ThrottlingException, one 500) and repeated.
@@ -308,7 +323,7 @@ describe('aws.permission-set: Identity Center account assignments', () => {
       [500, 'InternalServerException'],
     ]);
     sim.inject({ throttle: 2 });
-    await provider.revoke(s, { overlapping: [], early: true });
+    await provider.revoke(stored(s, outcome), { overlapping: [], early: true });
     expect(these()).toEqual([]);
   });
 });

@@ -77,6 +77,12 @@ export interface GrantSubject {
    * changed after then was changed by someone else, not by the broker.
    */
   lastEndedAt?: Date;
+  /**
+   * The `providerRef` of each of its grants in the scope that has one (those the adapter
+   * provisioned), where the store says: what the broker itself made. A grant never provisioned
+   * (pending, denied, refused) has none, so it cannot make a cloud object look like the broker's.
+   */
+  providerRefs?: readonly Record<string, unknown>[];
 }
 
 /**

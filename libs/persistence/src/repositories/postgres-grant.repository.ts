@@ -162,13 +162,17 @@ export class PostgresGrantRepository extends GrantRepository {
   async subjectsOf(cloud: CloudName, since: Date): Promise<GrantSubject[]> {
     // Two branches, each served by its partial index (AddReconcileScopeIndexes), folded into one
     // row per subject with whether any of its grants is live, the latest expiry among them, and
-    // the latest end (a grant ended early, revoked, failed or denied, ended at ended_at).
-    const rows: { principal_type: string; principal_id: string; target: Target; live: boolean; last_expires_at: Date; last_ended_at: Date }[] = await this.db.query(
-      `SELECT principal_type, principal_id, target, bool_or(live) AS live, max(expires_at) AS last_expires_at, max(ends_at) AS last_ended_at FROM (
-         SELECT principal_type, principal_id, target, state IN (${sqlList(LIVE_STATES)}) AS live, expires_at, expires_at AS ends_at FROM grants
+    // the latest end (a grant ended early, revoked, failed or denied, ended at ended_at), and the
+    // providerRefs its grants were provisioned with (none for a grant never provisioned).
+    const rows: {
+      principal_type: string; principal_id: string; target: Target; live: boolean; last_expires_at: Date; last_ended_at: Date; provider_refs: Record<string, unknown>[] | null;
+    }[] = await this.db.query(
+      `SELECT principal_type, principal_id, target, bool_or(live) AS live, max(expires_at) AS last_expires_at, max(ends_at) AS last_ended_at,
+              jsonb_agg(provider_ref) FILTER (WHERE provider_ref IS NOT NULL) AS provider_refs FROM (
+         SELECT principal_type, principal_id, target, state IN (${sqlList(LIVE_STATES)}) AS live, expires_at, expires_at AS ends_at, provider_ref FROM grants
           WHERE cloud = $1 AND state IN (${sqlList(OPEN_STATES)})
          UNION ALL
-         SELECT principal_type, principal_id, target, false, expires_at, LEAST(ended_at, expires_at) FROM grants
+         SELECT principal_type, principal_id, target, false, expires_at, LEAST(ended_at, expires_at), provider_ref FROM grants
           WHERE cloud = $1 AND state IN (${sqlList(TERMINAL_STATES)}) AND GREATEST(ended_at, expires_at) >= $2
        ) s GROUP BY principal_type, principal_id, target`,
       [cloud, since],
@@ -179,6 +183,7 @@ export class PostgresGrantRepository extends GrantRepository {
       live: r.live,
       lastExpiresAt: new Date(r.last_expires_at),
       lastEndedAt: new Date(r.last_ended_at),
+      providerRefs: r.provider_refs ?? [],
     }));
   }
 

@@ -7,7 +7,8 @@ import { OU_ID, PERMISSION_SET_ARN, PERMISSION_SET_MAX_ACCOUNTS } from './aws-ki
 import { IdentityCenterClients, IdentityCenterSdk } from './identity-center.clients';
 import { CallRunner } from './inline-policy.client';
 import {
-  CanonicalPermissionSetTarget, PermissionSetTarget, checkSessionDuration, coveredByOthers, isCanonical, isOrphanedAccount, residualNotice, settleAll,
+  CanonicalPermissionSetTarget, PermissionSetTarget, brokerAssignmentsOf, checkSessionDuration, coveredByOthers, isCanonical, orphanedAssignments, principalKey, residualNotice,
+  settleAll,
 } from './permission-set.plan';
 
 export const PERMISSION_SET_KIND = 'aws.permission-set';
@@ -203,23 +204,31 @@ export class PermissionSetAssignments {
   }
 
   /**
-   * Deletes the assignment in each account of the grant that no other live grant covers (after a
-   * failed `grant()` in this process, only in the accounts it created). Absent is done. Throws
-   * with every account's outcome when one fails; a repeat deletes what is left.
+   * Deletes the assignments the grant provably holds (its stored providerRef's 'created' and
+   * 'kept' accounts; after a failed `grant()` in this process, the accounts it created) where no
+   * other live grant covers them, for the principal the ref names (a user or group renamed since
+   * is still found by its id). A grant with neither (never provisioned, or provisioning cut off on
+   * another replica) deletes nothing: an assignment the broker cannot prove it made may be
+   * standing access. Absent is done. Throws with every account's outcome when one fails; a
+   * repeat deletes what is left.
    */
   async revoke(spec: GrantSpec, context: GrantContext): Promise<void> {
     const target = await this.canonical(spec.target);
     const covered = coveredByOthers(context.overlapping, spec.grantId);
-    const onlyThese = this.failedGrants.get(spec.grantId);
-    const accounts = target.accounts.filter((a) => !covered.has(a) && (!onlyThese || onlyThese.has(a)));
+    const ref = brokerAssignmentsOf(spec.providerRef);
+    const onlyThese = ref ? undefined : this.failedGrants.get(spec.grantId);
+    const mine = ref ? new Set(ref.accounts) : (onlyThese ?? new Set<string>());
+    const accounts = target.accounts.filter((a) => !covered.has(a) && mine.has(a));
     if (!accounts.length) return this.forget(spec.grantId);
     const sdk = await this.clients.get();
     const instance = await this.instance(sdk);
-    const principal = await this.principal(spec.principal).catch((e: unknown) => {
-      // A deleted user or group: Identity Center removes its assignments with it.
-      if (e instanceof ProviderError && e.options.code === 'UnknownPrincipal') return undefined;
-      throw e;
-    });
+    const principal: ResolvedPrincipal | undefined = ref
+      ? { type: ref.principalType, id: ref.principalId }
+      : await this.principal(spec.principal).catch((e: unknown) => {
+          // A deleted user or group: Identity Center removes its assignments with it.
+          if (e instanceof ProviderError && e.options.code === 'UnknownPrincipal') return undefined;
+          throw e;
+        });
     if (!principal) return this.forget(spec.grantId);
     // Identity Center accepts the deletion of an assignment that does not exist and fails it asynchronously: look first.
     // A permission set deleted meanwhile took its assignments with it.
@@ -261,10 +270,12 @@ export class PermissionSetAssignments {
   }
 
   /**
-   * One part per principal and permission set of the scope: the assignments in every account a
-   * grant in scope covered, listed with ListAccountAssignments. An assignment is listed (as an
-   * orphan, with no grant id) when no live grant covers its account; those a live grant covers,
-   * and accounts no grant names, are never listed.
+   * One part per permission set of the scope: the assignments the ended grants in scope provably
+   * made (their providerRefs' 'created' and 'kept' accounts, for the principal ids recorded
+   * there), listed with ListAccountAssignments, as orphans (no grant id) where no live grant of
+   * the same principal covers the account. The live grants' principals are resolved to their ids,
+   * so grouping follows Identity Center's ids, not how a name was spelled. A grant never
+   * provisioned, and an account no grant made, are never listed.
    */
   listingParts(subjects: readonly GrantSubject[]): OwnedListingPart[] {
     const groups = new Map<string, GrantSubject[]>();
@@ -272,12 +283,11 @@ export class PermissionSetAssignments {
       if (s.target.kind !== PERMISSION_SET_KIND) continue;
       const t = s.target as PermissionSetTarget;
       if (!PERMISSION_SET_ARN.test(t.permissionSet) || !t.accounts) continue;
-      const key = `${s.principal.type}|${s.principal.id}|${t.permissionSet}`;
-      groups.set(key, [...(groups.get(key) ?? []), s]);
+      groups.set(t.permissionSet, [...(groups.get(t.permissionSet) ?? []), s]);
     }
-    return [...groups.values()].map((group) => ({
-      name: `${group[0].principal.type}:${group[0].principal.id} ${(group[0].target as PermissionSetTarget).permissionSet}`,
-      list: () => this.orphansOf(group),
+    return [...groups.entries()].map(([setArn, group]) => ({
+      name: setArn,
+      list: () => this.orphansOf(setArn, group),
     }));
   }
 
@@ -293,28 +303,36 @@ export class PermissionSetAssignments {
     await this.deleteIn(sdk, await this.instance(sdk), permissionSetArn, { type: principalType, id: principalId }, accountId);
   }
 
-  private async *orphansOf(group: GrantSubject[]): AsyncIterable<OwnedArtifact> {
-    const accounts = [...new Set(group.flatMap((s) => (s.target as PermissionSetTarget).accounts ?? []))].filter((a) => isOrphanedAccount(group, a));
-    if (!accounts.length) return;
-    const { principal: given, target } = group[0];
-    const setArn = (target as PermissionSetTarget).permissionSet;
+  private async *orphansOf(setArn: string, group: GrantSubject[]): AsyncIterable<OwnedArtifact> {
+    // Only the live subjects need their current id (what they cover); one that no longer resolves covers nothing by name.
+    const currentKeys = await Promise.all(
+      group.map((s) =>
+        s.live === false
+          ? Promise.resolve(undefined)
+          : this.principal(s.principal).then(
+              (p) => principalKey({ principalType: p.type, principalId: p.id }),
+              (e: unknown) => (e instanceof ProviderError && e.options.code === 'UnknownPrincipal' ? undefined : Promise.reject(e)),
+            ),
+      ),
+    );
+    const orphans = orphanedAssignments(group, currentKeys);
+    if (!orphans.size) return;
     const sdk = await this.clients.get();
     const instance = await this.instance(sdk);
-    const principal = await this.principal(given).catch((e: unknown) => {
-      if (e instanceof ProviderError && e.options.code === 'UnknownPrincipal') return undefined;
-      throw e;
-    });
-    if (!principal) return;
-    const present = await this.presentIn(sdk, instance, setArn, principal, accounts).catch((e: unknown) =>
-      isNotFound(e) ? new Set<string>() : Promise.reject(e),
-    );
-    for (const account of accounts.filter((a) => present.has(a))) {
-      yield {
-        grantId: null,
-        artifactName: `${principal.type}:${principal.id}@${account}:${setArn}`,
-        locator: { accountId: account, permissionSetArn: setArn, principalType: principal.type, principalId: principal.id },
-        description: `account assignment of ${setArn} to ${given.type} ${given.id} (${principal.id}) in ${account}, covered by no live grant`,
-      };
+    for (const [key, accounts] of orphans) {
+      const [type, id] = key.split('|') as ['USER' | 'GROUP', string];
+      const principal: ResolvedPrincipal = { type, id };
+      const present = await this.presentIn(sdk, instance, setArn, principal, accounts).catch((e: unknown) =>
+        isNotFound(e) ? new Set<string>() : Promise.reject(e),
+      );
+      for (const account of accounts.filter((a) => present.has(a))) {
+        yield {
+          grantId: null,
+          artifactName: `${type}:${id}@${account}:${setArn}`,
+          locator: { accountId: account, permissionSetArn: setArn, principalType: type, principalId: id },
+          description: `account assignment of ${setArn} to ${type} ${id} in ${account}, made by an ended grant and covered by no live grant`,
+        };
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 import { GrantSpec, ProviderError, TargetKinds } from '@jit/domain';
 import { AwsIamStsProvider } from './aws-iam-sts.provider';
 import { awsKinds } from './aws-kinds';
-import { checkSessionDuration, coveredByOthers, isOrphanedAccount, isoDurationSeconds, residualNotice, settleAll } from './permission-set.plan';
+import { brokerAssignmentsOf, checkSessionDuration, coveredByOthers, isoDurationSeconds, orphanedAssignments, residualNotice, settleAll } from './permission-set.plan';
 
 const SET_ARN = 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd';
 const target = (accounts: string[], extra: Record<string, unknown> = {}) => ({
@@ -68,14 +68,43 @@ describe('aws.permission-set without the cloud', () => {
     expect(residualNotice('ReadOnly', 3600, new Date('2026-01-01T01:00:00Z'))).toMatch(/3,600 s\), so until 2026-01-01T02:00:00.000Z at the latest/);
   });
 
-  it('should call an assignment an orphan only where a grant in scope covered it and no live one does', () => {
-    const subject = (accounts: string[], live: boolean | undefined) => ({ principal: { type: 'group' as const, id: 'Platform' }, target: target(accounts), live });
-    const subjects = [subject(['111111111111', '222222222222'], false), subject(['222222222222'], true)];
-    expect(isOrphanedAccount(subjects, '111111111111')).toBe(true);
-    expect(isOrphanedAccount(subjects, '222222222222')).toBe(false);
-    expect(isOrphanedAccount(subjects, '333333333333')).toBe(false);
+  const ref = (accounts: Record<string, string>, principalId = 'g-1') => ({ principalType: 'GROUP', principalId, permissionSetArn: SET_ARN, accounts });
+  const subject = (id: string, accounts: string[], live: boolean | undefined, providerRefs: Record<string, unknown>[] = []) => ({
+    principal: { type: 'group' as const, id },
+    target: target(accounts),
+    live,
+    providerRefs,
+  });
+
+  it('should call an assignment an orphan only where an ended grant created or kept it and no live grant covers it', () => {
+    const subjects = [
+      subject('Platform', ['111111111111', '222222222222'], false, [ref({ '111111111111': 'created', '222222222222': 'created' })]),
+      subject('Platform', ['222222222222'], true, [ref({ '222222222222': 'kept' })]),
+    ];
+    expect(orphanedAssignments(subjects, [undefined, 'GROUP|g-1'])).toEqual(new Map([['GROUP|g-1', ['111111111111']]]));
     // A store that does not say whether a grant is live: never removed on a guess.
-    expect(isOrphanedAccount([subject(['111111111111'], undefined)], '111111111111')).toBe(false);
+    expect(orphanedAssignments([subject('Platform', ['111111111111'], undefined, [ref({ '111111111111': 'created' })])], ['GROUP|g-1']).size).toBe(0);
+  });
+
+  it('should never call an assignment an orphan on the word of a grant that did not make it (pending, denied, refused as standing)', () => {
+    // The attack: ask for a set needing approval for a principal who holds it standing; the grant is pending, then denied.
+    const neverProvisioned = subject('Platform', ['111111111111'], false);
+    expect(orphanedAssignments([neverProvisioned], [undefined]).size).toBe(0);
+    // A grant that created in one account and found another already assigned (refused there) proves only the one.
+    const partly = subject('Platform', ['111111111111', '222222222222'], false, [ref({ '111111111111': 'created' })]);
+    expect(orphanedAssignments([partly], [undefined])).toEqual(new Map([['GROUP|g-1', ['111111111111']]]));
+    expect(brokerAssignmentsOf(null)).toBeUndefined();
+    expect(brokerAssignmentsOf({ principalType: 'GROUP', principalId: 'g-1', accounts: ['111111111111'] })).toBeUndefined();
+  });
+
+  it('should judge coverage by principal id: a live grant under another spelling or a new name covers the ended grant\'s assignment', () => {
+    const ended = subject('platform', ['111111111111'], false, [ref({ '111111111111': 'created' })]);
+    // Same group, spelled differently (the overlap key lowercases), resolved to the same id now.
+    expect(orphanedAssignments([ended, subject('Platform', ['111111111111'], true)], [undefined, 'GROUP|g-1']).size).toBe(0);
+    // Renamed meanwhile: the live grant's own ref names the id even where the name resolves to nothing.
+    expect(orphanedAssignments([ended, subject('Platform-Renamed', ['111111111111'], true, [ref({ '111111111111': 'kept' })])], [undefined, undefined]).size).toBe(0);
+    // Another group's live grant does not cover it.
+    expect(orphanedAssignments([ended, subject('Other', ['111111111111'], true)], [undefined, 'GROUP|g-2'])).toEqual(new Map([['GROUP|g-1', ['111111111111']]]));
   });
 
   it('should run at most the given number at once and settle every item', async () => {

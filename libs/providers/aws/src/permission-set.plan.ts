@@ -80,20 +80,67 @@ export function residualNotice(setName: string, sessionSeconds: number, expiresA
 /** A subject of the reconcile scope; `live` is set by stores that say whether one of its grants is live. */
 type ScopedSubject = GrantSubject & { live?: boolean };
 
+/** The assignments a grant's `providerRef` says the broker holds: made by it ('created') or by an overlapping grant it joined ('kept'). */
+export interface BrokerAssignments {
+  principalType: 'USER' | 'GROUP';
+  principalId: string;
+  accounts: string[];
+}
+
 /**
- * Whether an assignment listed in `account` is an orphan, for reconciliation: a grant in scope
- * covered the account and none that covers it is live. A subject whose liveness the store does not
- * say counts as live (never removed on a guess); an account no grant in scope covers is not the
- * broker's to judge.
+ * What a stored `providerRef` of this kind proves the broker assigned, or undefined when it proves
+ * nothing (no ref: the grant was never provisioned, or another kind's). An account the grant found
+ * already assigned under another live grant is 'kept': that assignment is the broker's too (a
+ * standing one is refused at grant time, never kept).
  */
-export function isOrphanedAccount(subjects: readonly ScopedSubject[], account: string): boolean {
-  let covered = false;
-  for (const s of subjects) {
-    if (!((s.target as PermissionSetTarget).accounts ?? []).includes(account)) continue;
-    if (s.live !== false) return false;
-    covered = true;
+export function brokerAssignmentsOf(ref: Record<string, unknown> | null | undefined): BrokerAssignments | undefined {
+  if (!ref) return undefined;
+  const { principalType, principalId, accounts } = ref;
+  if ((principalType !== 'USER' && principalType !== 'GROUP') || typeof principalId !== 'string' || !principalId) return undefined;
+  if (!accounts || typeof accounts !== 'object' || Array.isArray(accounts)) return undefined;
+  const made = Object.entries(accounts as Record<string, unknown>)
+    .filter(([, outcome]) => outcome === 'created' || outcome === 'kept')
+    .map(([account]) => account);
+  return { principalType, principalId, accounts: made.sort() };
+}
+
+/** `USER|id` or `GROUP|id`: a principal as Identity Center knows it. */
+export const principalKey = (p: { principalType: string; principalId: string }) => `${p.principalType}|${p.principalId}`;
+
+/**
+ * The orphaned assignments of one permission set, for reconciliation, by principal key: those a
+ * grant in scope that is no longer live PROVABLY made (its providerRef records the account as
+ * 'created' or 'kept'), in accounts no live grant of the same principal covers. `currentKeys[i]`
+ * is subject i's principal resolved now (undefined if it does not resolve); a live subject covers
+ * its accounts under that key and under every principal its refs name, so neither a name's case
+ * nor a rename makes its assignment look orphaned. A subject whose liveness the store does not
+ * say counts as live (nothing is removed on a guess). A grant never provisioned (pending, denied,
+ * refused because the principal held the set standing) has no ref and makes nothing an orphan.
+ */
+export function orphanedAssignments(subjects: readonly ScopedSubject[], currentKeys: readonly (string | undefined)[]): Map<string, string[]> {
+  const covered = new Set<string>();
+  const made = new Map<string, Set<string>>();
+  subjects.forEach((s, i) => {
+    const refs = (s.providerRefs ?? []).map(brokerAssignmentsOf).filter((r): r is BrokerAssignments => r !== undefined);
+    if (s.live !== false) {
+      const current = currentKeys[i];
+      const keys = new Set([...(current ? [current] : []), ...refs.map(principalKey)]);
+      for (const k of keys) for (const a of (s.target as PermissionSetTarget).accounts ?? []) covered.add(`${k}@${a}`);
+      return;
+    }
+    for (const r of refs) {
+      const k = principalKey(r);
+      const set = made.get(k) ?? new Set<string>();
+      for (const a of r.accounts) set.add(a);
+      made.set(k, set);
+    }
+  });
+  const orphans = new Map<string, string[]>();
+  for (const [k, accounts] of made) {
+    const left = [...accounts].filter((a) => !covered.has(`${k}@${a}`)).sort();
+    if (left.length) orphans.set(k, left);
   }
-  return covered;
+  return orphans;
 }
 
 /** Runs `work` over `items` with at most `limit` at once; every item is settled. */
