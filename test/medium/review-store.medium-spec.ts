@@ -29,6 +29,7 @@ describe('PostgresReviewStore', () => {
     spec: { name: 'quarterly', duration: 1209600 },
     remindedAt: null,
     policyVersion: 'abc',
+    scheduledFor: null,
     ...over,
   });
   const item = (c: ReviewCampaign, over: Partial<ReviewItem> = {}): ReviewItem => ({
@@ -131,6 +132,29 @@ describe('PostgresReviewStore', () => {
     expect((await store.openCampaigns()).map((x) => x.id)).not.toContain(c.id);
     expect((await store.latestOf('quarterly'))!.definition).toBe('quarterly');
     expect((await store.listCampaigns({ state: 'closed' }, { limit: 10 })).map((x) => x.id)).toEqual([c.id]);
+  });
+
+  it('should start one campaign per definition and firing, and remind or escalate once (two replicas at once)', async () => {
+    const firing = new Date('2027-04-01T09:00:00Z');
+    const first = campaign({ definition: 'monthly', scheduledFor: firing });
+    const second = campaign({ definition: 'monthly', scheduledFor: firing });
+    const results = await Promise.all([first, second].map((c) => store.transaction((tx) => tx.insertCampaign(c, [item(c)]))));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const [winner, loser] = results[0] ? [first, second] : [second, first];
+    expect(await store.getCampaign(winner.id)).toMatchObject({ scheduledFor: firing });
+    expect(await store.getCampaign(loser.id)).toBeNull();
+    expect(await store.counts(loser.id)).toEqual({ total: 0, decided: 0, pending: 0 });
+    // The next firing, and campaigns started by hand (no firing), are not held back.
+    expect(await store.transaction((tx) => tx.insertCampaign(campaign({ definition: 'monthly', scheduledFor: new Date('2027-05-01T09:00:00Z') }), []))).toBe(true);
+    expect(await store.transaction((tx) => tx.insertCampaign(campaign({ definition: 'monthly' }), []))).toBe(true);
+    expect(await store.transaction((tx) => tx.insertCampaign(campaign({ definition: 'monthly' }), []))).toBe(true);
+
+    const [i] = await store.listItems(winner.id, {}, { limit: 1 });
+    expect(await store.transaction((tx) => tx.setReminded(winner.id, t0))).toBe(true);
+    expect(await store.transaction((tx) => tx.setReminded(winner.id, new Date(t0.getTime() + 1000)))).toBe(false);
+    expect((await store.getCampaign(winner.id))!.remindedAt).toEqual(t0);
+    expect(await store.transaction((tx) => tx.escalate(i.id, t0, ['sre']))).toBe(true);
+    expect(await store.transaction((tx) => tx.escalate(i.id, t0, ['sre']))).toBe(false);
   });
 
   it('should keep definitions and one lease holder at a time', async () => {

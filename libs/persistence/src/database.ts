@@ -22,6 +22,7 @@ import { CreateConsoleSessions1764350000000 } from './migrations/1764350000000-C
 import { AddGrantStatsIndexes1764360000000 } from './migrations/1764360000000-AddGrantStatsIndexes';
 import { CreateDiscovery1764420000000 } from './migrations/1764420000000-CreateDiscovery';
 import { CreateAccessReviews1764430000000 } from './migrations/1764430000000-CreateAccessReviews';
+import { AddReviewCampaignFiring1764440000000 } from './migrations/1764440000000-AddReviewCampaignFiring';
 
 export const MIGRATIONS = [
   CreateGrantsAndAudit1764172800000,
@@ -41,6 +42,7 @@ export const MIGRATIONS = [
   AddGrantStatsIndexes1764360000000,
   CreateDiscovery1764420000000,
   CreateAccessReviews1764430000000,
+  AddReviewCampaignFiring1764440000000,
 ];
 
 /** Names the embedded database's socket file (`.s.PGSQL.<port>`, as libpq and node-postgres expect); no TCP port is opened. */

@@ -34,8 +34,11 @@ class MemoryReviewStore extends ReviewStore {
     const staged: StagedAuditEvent[] = [];
     const result = await work({
       insertCampaign: async (c, items) => {
+        // The unique (definition, scheduled_for) of the SQL.
+        if (c.scheduledFor && [...this.campaigns.values()].some((x) => x.definition === c.definition && x.scheduledFor?.getTime() === c.scheduledFor!.getTime())) return false;
         this.campaigns.set(c.id, { ...c });
         for (const i of items) this.items.set(i.id, { ...i });
+        return true;
       },
       decide: async (id, p) => {
         const item = this.items.get(id);
@@ -46,9 +49,16 @@ class MemoryReviewStore extends ReviewStore {
       markApplied: async (id, p) => void this.items.set(id, { ...this.items.get(id)!, ...p }),
       escalate: async (id, at, groups) => {
         const item = this.items.get(id)!;
+        if (item.escalatedAt) return false;
         this.items.set(id, { ...item, escalatedAt: at, reviewerGroups: [...new Set([...item.reviewerGroups, ...groups])] });
+        return true;
       },
-      setReminded: async (id, at) => void this.campaigns.set(id, { ...this.campaigns.get(id)!, remindedAt: at }),
+      setReminded: async (id, at) => {
+        const c = this.campaigns.get(id)!;
+        if (c.remindedAt) return false;
+        this.campaigns.set(id, { ...c, remindedAt: at });
+        return true;
+      },
       close: async (id, at) => {
         const c = this.campaigns.get(id)!;
         if (c.state === 'closed') return false;
@@ -220,7 +230,7 @@ function setup(definitions: ReviewDefinitionInput[] = [QUARTERLY], findings = [f
   const removals = new MemoryRemovals();
   const policy = parseAccessPolicy(rules, 'rules.yaml', clock.now(), targetKinds);
   const policies = { current: policy };
-  const reviews = new ReviewCampaigns({
+  const options = {
     store,
     usage: new FixedUsage(),
     findings: new MemoryFindings(findings),
@@ -229,8 +239,11 @@ function setup(definitions: ReviewDefinitionInput[] = [QUARTERLY], findings = [f
     clock,
     definitions: definitions.map((d) => reviewDefinitionSchema.parse(d)),
     publicUrl: 'https://jit.example.com',
-  });
-  return { clock, store, removals, reviews, policy, policies };
+  };
+  const reviews = new ReviewCampaigns(options);
+  /** Another replica's broker on the same database. */
+  const replica = () => new ReviewCampaigns(options);
+  return { clock, store, removals, reviews, policy, policies, replica };
 }
 
 async function refused(p: Promise<unknown>): Promise<DomainError> {
@@ -454,6 +467,29 @@ rules:
     expect([...store.campaigns.values()][0]).toMatchObject({ definition: 'quarterly', startedBy: 'system:scheduler' });
     clock.at = new Date('2027-04-01T09:00:00Z');
     expect((await reviews.tick(since)).started).toBe(1);
+  });
+});
+
+describe('ReviewCampaigns on two replicas at once', () => {
+  it('should start one campaign per firing, and send each reminder and escalation once', async () => {
+    const { reviews, replica, store, clock } = setup();
+    const other = replica();
+    const since = new Date('2026-12-31T00:00:00Z');
+    clock.at = new Date('2027-01-01T09:00:01Z');
+    const [a, b] = await Promise.all([reviews.tick(since), other.tick(since)]);
+    expect(a.started + b.started).toBe(1);
+    expect(store.campaigns.size).toBe(1);
+    const [c] = store.campaigns.values();
+    expect(c.scheduledFor).toEqual(new Date('2027-01-01T09:00:00Z'));
+    expect(store.events.filter((e) => e.type === 'review.campaign_started')).toHaveLength(1);
+    clock.at = new Date(c.endsAt.getTime() - 86_400_000);
+    const [r1, r2] = await Promise.all([reviews.tick(since), other.tick(since)]);
+    expect(r1.reminded + r2.reminded).toBe(1);
+    expect(store.events.filter((e) => e.type === 'review.reminder_sent')).toHaveLength(1);
+    clock.at = new Date(c.endsAt.getTime() + 1000);
+    const [e1, e2] = await Promise.all([reviews.tick(since), other.tick(since)]);
+    expect(e1.escalated + e2.escalated).toBe(5);
+    expect(store.events.filter((e) => e.type === 'review.item_escalated')).toHaveLength(5);
   });
 });
 

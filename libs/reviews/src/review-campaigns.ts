@@ -160,10 +160,11 @@ export class ReviewCampaigns {
     if (actor) requireRole(actor, 'admin');
     const definition = await this.findDefinition(definitionName);
     if (!definition) throw new DomainError('not_found', `no campaign definition ${definitionName}`, [{ field: 'definition', message: 'no such definition' }]);
-    return this.startFrom(definition, actor?.subject ?? 'system:scheduler');
+    return (await this.startFrom(definition, actor?.subject ?? 'system:scheduler', null))!;
   }
 
-  private async startFrom(definition: ReviewDefinition, startedBy: string): Promise<CampaignView> {
+  /** Builds and inserts a campaign; null when `scheduledFor` names a firing another replica (or tick) already started. */
+  private async startFrom(definition: ReviewDefinition, startedBy: string, scheduledFor: Date | null): Promise<CampaignView | null> {
     const now = this.o.clock.now();
     const policy = this.o.policies.current;
     const campaign: ReviewCampaign = {
@@ -180,14 +181,17 @@ export class ReviewCampaigns {
       spec: definition,
       remindedAt: null,
       policyVersion: definition.scope.eligibility ? policy.version : null,
+      scheduledFor,
     };
     this.usageCache = new Map();
     const items = [...(await this.standingItems(definition, campaign)), ...(await this.eligibilityItems(definition, campaign, policy))];
     this.usageCache = new Map();
-    await this.o.store.transaction(async (tx) => {
-      await tx.insertCampaign(campaign, items);
-      await this.stage(tx, [ReviewAudit.started(campaign, items.length)]);
+    const inserted = await this.o.store.transaction(async (tx) => {
+      const ok = await tx.insertCampaign(campaign, items);
+      if (ok) await this.stage(tx, [ReviewAudit.started(campaign, items.length)]);
+      return ok;
     });
+    if (!inserted) return null;
     this.o.onRecorded?.();
     return this.view(campaign);
   }
@@ -428,12 +432,14 @@ export class ReviewCampaigns {
   // ---- the schedule: starts, reminders, escalation, defaults ---------------------------------
 
   /**
-   * One pass of the scheduler (one replica at a time, under the database lease): starts the
+   * One pass of the scheduler (normally one replica at a time, under the database lease): starts the
    * campaigns whose schedule fired since their last start (or since `since` for a definition
    * never started), reminds reviewers `remindBefore` the end, escalates undecided items at the end,
    * and closes campaigns, applying the default to what nobody decided.
    */
   async tick(since: Date): Promise<{ started: number; reminded: number; escalated: number; closed: number }> {
+    // Safe with more than one replica at once: each firing starts one campaign (unique in the
+    // store), and a reminder, an escalation or a close is sent by whoever changed the row.
     const now = this.o.clock.now();
     const out = { started: 0, reminded: 0, escalated: 0, closed: 0 };
     for (const d of await this.allDefinitions()) {
@@ -441,10 +447,9 @@ export class ReviewCampaigns {
       const latest = await this.o.store.latestOf(d.name);
       // After its last campaign (a firing missed while no replica ran is caught up, once), else after `since`.
       const from = latest ? latest.startedAt : since;
-      if (dueScheduled(d, from, now)) {
-        await this.startFrom(d, 'system:scheduler');
-        out.started++;
-      }
+      const firing = dueScheduled(d, from, now);
+      // One campaign per firing: a replica that finds it taken (the unique firing) starts nothing.
+      if (firing && (await this.startFrom(d, 'system:scheduler', firing))) out.started++;
     }
     for (const c of await this.o.store.openCampaigns()) {
       // The definition as parsed when the campaign started (seconds, defaults filled in).
@@ -452,8 +457,7 @@ export class ReviewCampaigns {
       const remindBefore = typeof spec.remindBefore === 'number' ? spec.remindBefore * 1000 : 0;
       const escalation = spec.escalation;
       if (!c.remindedAt && now.getTime() >= c.endsAt.getTime() - remindBefore && now < c.endsAt) {
-        await this.remind(c);
-        out.reminded++;
+        if (await this.remind(c)) out.reminded++;
       }
       if (now >= c.endsAt && escalation) out.escalated += await this.escalate(c, escalation.groups);
       const closeAt = c.endsAt.getTime() + (escalation ? ESCALATION_GRACE_MS : 0);
@@ -476,30 +480,37 @@ export class ReviewCampaigns {
     }
   }
 
-  private async remind(c: ReviewCampaign): Promise<void> {
+  private async remind(c: ReviewCampaign): Promise<boolean> {
     const pending = await this.pending(c);
     const groups = [...new Set(pending.flatMap((i) => i.reviewerGroups))];
-    await this.o.store.transaction(async (tx) => {
-      await tx.setReminded(c.id, this.o.clock.now());
+    const sent = await this.o.store.transaction(async (tx) => {
+      // Another replica's tick that reminded first: nothing to send twice.
+      if (!(await tx.setReminded(c.id, this.o.clock.now()))) return false;
       if (pending.length) {
         const items = pending.slice(0, REMINDER_ITEMS).map((i) => ({ id: i.id, link: this.link(`items/${i.id}`) }));
         await this.stage(tx, [ReviewAudit.reminder(c, pending.length, groups, this.link(`campaigns/${c.id}`), items)]);
       }
+      return true;
     });
-    this.o.onRecorded?.();
+    if (sent) this.o.onRecorded?.();
+    return sent;
   }
 
   private async escalate(c: ReviewCampaign, groups: string[]): Promise<number> {
     const todo = (await this.pending(c)).filter((i) => !i.escalatedAt);
+    let escalatedNow = 0;
     for (const item of todo) {
       const escalated = { ...item, reviewerGroups: [...new Set([...item.reviewerGroups, ...groups])] };
-      await this.o.store.transaction(async (tx) => {
-        await tx.escalate(item.id, this.o.clock.now(), groups);
+      const changed = await this.o.store.transaction(async (tx) => {
+        // Escalated meanwhile (another replica's tick): its event was sent there.
+        if (!(await tx.escalate(item.id, this.o.clock.now(), groups))) return false;
         await this.stage(tx, [ReviewAudit.escalated(escalated, groups, this.link(`items/${item.id}`), c.endsAt)]);
+        return true;
       });
+      if (changed) escalatedNow++;
     }
-    if (todo.length) this.o.onRecorded?.();
-    return todo.length;
+    if (escalatedNow) this.o.onRecorded?.();
+    return escalatedNow;
   }
 
   /** Applies the default to every undecided item, then closes the campaign with its counts. */

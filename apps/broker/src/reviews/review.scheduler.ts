@@ -10,8 +10,9 @@ const LEASE = 'review-scheduler';
 /**
  * Runs access reviews' schedule (docs/reviews.md): on each tick, the replica holding the
  * database lease starts the campaigns whose cron fired, sends reminders, escalates and closes
- * (applying the defaults). The lease runs for two ticks and is renewed on each, so a replica that
- * dies is replaced within two ticks and two replicas never tick together.
+ * (applying the defaults). The lease runs for two ticks and is claimed at the start of each, so a
+ * replica that dies is replaced within two ticks; a tick that outlives it is still safe, since each
+ * firing starts one campaign and each reminder or escalation is sent once (ReviewCampaigns.tick).
  */
 export class ReviewScheduler {
   private readonly logger = new Logger(ReviewScheduler.name);

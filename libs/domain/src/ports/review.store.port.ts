@@ -93,6 +93,8 @@ export interface ReviewCampaign {
   remindedAt: Date | null;
   /** The rules file's version (SHA-256) the eligibility items were read from. */
   policyVersion: string | null;
+  /** The cron firing the scheduler started it for (one campaign per definition and firing); null when started by hand. */
+  scheduledFor?: Date | null;
 }
 
 export interface ReviewCampaignCounts {
@@ -118,12 +120,15 @@ export interface ReviewItemFilter {
 
 /** Review rows inside one transaction, with the audit events that commit with them. */
 export interface ReviewWrites {
-  insertCampaign(campaign: ReviewCampaign, items: ReviewItem[]): Promise<void>;
+  /** Inserts the campaign and its items; false (nothing inserted) when a campaign of its definition was already started for its `scheduledFor` firing. */
+  insertCampaign(campaign: ReviewCampaign, items: ReviewItem[]): Promise<boolean>;
   /** Stores the decision on an undecided item; false when it was already decided (another reviewer got there first). */
   decide(itemId: string, patch: Pick<ReviewItem, 'decision' | 'defaulted' | 'justification' | 'narrowing' | 'decidedBy' | 'decidedAt'>): Promise<boolean>;
   markApplied(itemId: string, patch: Pick<ReviewItem, 'applied' | 'appliedAt' | 'applyError'>): Promise<void>;
-  escalate(itemId: string, at: Date, addGroups: string[]): Promise<void>;
-  setReminded(campaignId: string, at: Date): Promise<void>;
+  /** Escalates an item not yet escalated; false when it already was (its event is not sent twice). */
+  escalate(itemId: string, at: Date, addGroups: string[]): Promise<boolean>;
+  /** Marks the campaign reminded; false when it already was. */
+  setReminded(campaignId: string, at: Date): Promise<boolean>;
   /** Closes an open campaign; false when it was already closed. */
   close(campaignId: string, at: Date): Promise<boolean>;
   stage(events: readonly StagedAuditEvent[]): Promise<void>;

@@ -29,6 +29,7 @@ interface CampaignRow {
   spec: Record<string, unknown>;
   reminded_at: Date | null;
   policy_version: string | null;
+  scheduled_for?: Date | string | null;
 }
 
 interface ItemRow {
@@ -89,6 +90,7 @@ function toCampaign(r: CampaignRow): ReviewCampaign {
     spec: r.spec,
     remindedAt: date(r.reminded_at),
     policyVersion: r.policy_version,
+    scheduledFor: date(r.scheduled_for ?? null),
   };
 }
 
@@ -147,18 +149,22 @@ function itemValues(i: ReviewItem): unknown[] {
 class PostgresReviewWrites implements ReviewWrites {
   constructor(private readonly m: EntityManager) {}
 
-  async insertCampaign(c: ReviewCampaign, items: ReviewItem[]): Promise<void> {
-    await this.m.query(
-      `INSERT INTO review_campaigns (id, definition, description, state, started_by, started_at, ends_at, closed_at, period_from, default_decision, spec, reminded_at, policy_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [c.id, c.definition, c.description, c.state, c.startedBy, c.startedAt, c.endsAt, c.closedAt, c.periodFrom, c.defaultDecision, JSON.stringify(c.spec), c.remindedAt, c.policyVersion],
+  async insertCampaign(c: ReviewCampaign, items: ReviewItem[]): Promise<boolean> {
+    const inserted: unknown[] = await this.m.query(
+      `INSERT INTO review_campaigns (id, definition, description, state, started_by, started_at, ends_at, closed_at, period_from, default_decision, spec, reminded_at, policy_version, scheduled_for)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       ON CONFLICT (definition, scheduled_for) WHERE scheduled_for IS NOT NULL DO NOTHING
+       RETURNING id`,
+      [c.id, c.definition, c.description, c.state, c.startedBy, c.startedAt, c.endsAt, c.closedAt, c.periodFrom, c.defaultDecision, JSON.stringify(c.spec), c.remindedAt, c.policyVersion, c.scheduledFor ?? null],
     );
+    if (inserted.length !== 1) return false;
     for (let at = 0; at < items.length; at += ITEMS_PER_INSERT) {
       const chunk = items.slice(at, at + ITEMS_PER_INSERT);
       const n = ITEM_COLUMNS.length;
       const rows = chunk.map((_, r) => `(${ITEM_COLUMNS.map((_c, k) => `$${r * n + k + 1}`).join(', ')})`).join(', ');
       await this.m.query(`INSERT INTO review_items (${ITEM_COLUMNS.join(', ')}) VALUES ${rows}`, chunk.flatMap(itemValues));
     }
+    return true;
   }
 
   async decide(itemId: string, p: Pick<ReviewItem, 'decision' | 'defaulted' | 'justification' | 'narrowing' | 'decidedBy' | 'decidedAt'>): Promise<boolean> {
@@ -174,17 +180,19 @@ class PostgresReviewWrites implements ReviewWrites {
     await this.m.query(`UPDATE review_items SET applied = $2, applied_at = $3, apply_error = $4 WHERE id = $1`, [itemId, p.applied, p.appliedAt, p.applyError]);
   }
 
-  async escalate(itemId: string, at: Date, addGroups: string[]): Promise<void> {
-    await this.m.query(
+  async escalate(itemId: string, at: Date, addGroups: string[]): Promise<boolean> {
+    const result: unknown = await this.m.query(
       `UPDATE review_items SET escalated_at = $2,
          reviewer_groups = (SELECT coalesce(jsonb_agg(DISTINCT g), '[]'::jsonb) FROM (SELECT jsonb_array_elements_text(reviewer_groups) AS g UNION SELECT unnest($3::text[])) AS x)
-       WHERE id = $1 AND escalated_at IS NULL`,
+       WHERE id = $1 AND escalated_at IS NULL RETURNING id`,
       [itemId, at, addGroups],
     );
+    return updated(result) === 1;
   }
 
-  async setReminded(campaignId: string, at: Date): Promise<void> {
-    await this.m.query(`UPDATE review_campaigns SET reminded_at = $2 WHERE id = $1`, [campaignId, at]);
+  async setReminded(campaignId: string, at: Date): Promise<boolean> {
+    const result: unknown = await this.m.query(`UPDATE review_campaigns SET reminded_at = $2 WHERE id = $1 AND reminded_at IS NULL RETURNING id`, [campaignId, at]);
+    return updated(result) === 1;
   }
 
   async close(campaignId: string, at: Date): Promise<boolean> {
