@@ -51,6 +51,8 @@ describe('discovery: unused in the usage period', () => {
       assignment('unknown', null),
     );
     const scanner = new DiscoveryScanner(store, [inv], DEFAULT_PRIVILEGE_CRITERIA, clock, () => undefined, {
+      // No assignment here claims to be the broker's: no grant is asked for.
+      grants: { findByIds: async () => [] },
       owner: 'r1',
       leaseMs: 60_000,
       retry: { maxAttempts: 2, backoff: { baseMs: 1, capMs: 5, jitter: 'equal' } },
