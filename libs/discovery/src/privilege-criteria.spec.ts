@@ -112,6 +112,18 @@ describe('privilege criteria', () => {
     expect(contributor.reasons.join('; ')).toMatch(/ManagedIdentity/);
   });
 
+  it('should judge a role whose definition could not be read privileged, not harmless', () => {
+    const unreadable = { ...azure({ name: 'Custom role 1234', actions: [] }), locator: { definitionUnreadable: true } };
+    expect(judge(unreadable, DEFAULT_PRIVILEGE_CRITERIA)).toEqual({ privileged: true, reasons: ['role definition could not be read'] });
+  });
+
+  it('should judge external trust: anyone is privileged, another account only with privileged actions', () => {
+    const trusted = (trust: string[], actions: string[]) => ({ ...aws({ actions }), locator: { externalTrust: trust } });
+    expect(judge(trusted(['*'], ['s3:GetObject']), DEFAULT_PRIVILEGE_CRITERIA)).toEqual({ privileged: true, reasons: ['trusted by anyone (*)'] });
+    expect(judge(trusted(['444455556666'], ['s3:GetObject']), DEFAULT_PRIVILEGE_CRITERIA)).toEqual({ privileged: false, reasons: [] });
+    expect(judge(trusted(['444455556666'], ['iam:PassRole']), DEFAULT_PRIVILEGE_CRITERIA).reasons).toEqual(['can escalate: iam:PassRole', 'trusted by another account: 444455556666']);
+  });
+
   it('should refuse an override file with an unknown field, naming it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jit-criteria-'));
     const file = join(dir, 'criteria.json');

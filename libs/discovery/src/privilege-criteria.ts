@@ -148,10 +148,12 @@ export interface Judgement {
 }
 
 /** Judges one standing assignment by the criteria: privileged with every reason that matched, or not (reasons empty). */
-export function judge(assignment: Pick<StandingAssignment, 'cloud' | 'access'>, criteria: PrivilegeCriteria): Judgement {
+export function judge(assignment: Pick<StandingAssignment, 'cloud' | 'access'> & { locator?: Record<string, unknown> }, criteria: PrivilegeCriteria): Judgement {
   const { access, cloud } = assignment;
   if (criteria.ignoreAccessTypes.some((p) => globCovers(p, access.type, true))) return { privileged: false, reasons: [] };
   const reasons: string[] = [];
+  // A definition the inventory could not read lists no actions: that is not "harmless", it is unknown, judged privileged.
+  if (assignment.locator?.definitionUnreadable === true) reasons.push('role definition could not be read');
   const roleHit = (criteria.privilegedRoles[cloud] ?? []).find((p) => globCovers(p, access.name, true) || (access.id !== undefined && globCovers(p, access.id, true)));
   if (roleHit) reasons.push(`privileged role: ${access.name}${roleHit.toLowerCase() === access.name.toLowerCase() ? '' : ` (matches ${roleHit})`}`);
   const actions = access.actions ?? [];
@@ -179,5 +181,10 @@ export function judge(assignment: Pick<StandingAssignment, 'cloud' | 'access'>, 
     const list = [...escalation];
     reasons.push(`can escalate: ${list.slice(0, 5).join(', ')}${list.length > 5 ? `, and ${list.length - 5} more` : ''}`);
   }
+  // A role others can assume from outside its account (AWS trust policy): trusted by anyone (`*`) is
+  // privileged on its own; trusted by another account adds to an assignment already privileged.
+  const trust = Array.isArray(assignment.locator?.externalTrust) ? (assignment.locator.externalTrust as unknown[]).filter((t): t is string => typeof t === 'string') : [];
+  if (trust.includes('*')) reasons.push('trusted by anyone (*)');
+  else if (trust.length && reasons.length) reasons.push(`trusted by another account: ${trust.slice(0, 5).join(', ')}${trust.length > 5 ? `, and ${trust.length - 5} more` : ''}`);
   return { privileged: reasons.length > 0, reasons };
 }
