@@ -28,9 +28,9 @@ export interface ScannerOptions {
   /**
    * The grants an assignment that claims to be the broker's is checked against (one query a page):
    * only a claim backed by a grant of the same cloud and principal whose access may still exist
-   * keeps the assignment out of the findings.
+   * keeps the assignment out of the findings. Without it no claim is backed: every one is reported.
    */
-  grants: ClaimedGrantsReader;
+  grants?: ClaimedGrantsReader;
   /** How long after its end a grant still vouches for its artifact (the reconcile look-back; 20 minutes by default). */
   claimLookbackMs?: number;
   /** Called after every stored page (tests stop a scan here, as a crash would). */
@@ -184,7 +184,8 @@ export class DiscoveryScanner {
    */
   private async judgePage(assignments: readonly StandingAssignment[]): Promise<{ assignment: StandingAssignment; privileged: boolean; reasons: string[] }[]> {
     const claimed = [...new Set(assignments.flatMap((a) => (a.brokerOwned ? (a.brokerGrantIds ?? []).map((id) => id.toLowerCase()) : [])))];
-    const grants = claimed.length ? await this.options.grants.findByIds(claimed.filter(isUuid)) : [];
+    const ids = claimed.filter(isUuid);
+    const grants = ids.length && this.options.grants ? await this.options.grants.findByIds(ids) : [];
     const byId = new Map(grants.map((g) => [g.id, g]));
     const since = new Date(this.clock.now().getTime() - (this.options.claimLookbackMs ?? DEFAULT_CLAIM_LOOKBACK_MS));
     const out = [];
