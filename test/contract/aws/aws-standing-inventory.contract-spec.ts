@@ -168,6 +168,25 @@ describe('AWS standing-access inventory (discovery)', () => {
     expect(find((await scan(inventory, OWN)).assignments, carol, 'Late')!.access.actions).toEqual(expect.arrayContaining(['s3:GetObject', 'iam:*']));
   });
 
+  it('should fail a page as transient, not report a membership granting nothing, when a group is gone from the catalog read after the listing', async () => {
+    const doomed = sim.iamSeeds.createGroup('Doomed');
+    sim.iamSeeds.attachPolicy(doomed, ADMIN);
+    sim.iamSeeds.addToGroup(sim.createUser('aaron'), doomed);
+    sim.clearRequests();
+    sim.inject({ latencyMs: 300, latencyActions: ['GetAccountAuthorizationDetails'] });
+    const catalogRead = () => sim.requests().some((r) => r.action === 'GetAccountAuthorizationDetails' && r.params['Filter.member.1'] === 'Group');
+    try {
+      const page = provider().standingInventory().page(OWN, null);
+      // The listing (with aaron in Doomed) is answered; the catalog's read has arrived and waits: delete the group now.
+      while (!catalogRead()) await new Promise((r) => setTimeout(r, 5));
+      sim.iamSeeds.deleteEntity(doomed);
+      await expect(page).rejects.toMatchObject({ kind: 'transient', options: { code: 'CatalogChanged' } });
+    } finally {
+      sim.inject({ latencyMs: 0 });
+    }
+    expect(find((await scan(inventory, OWN)).assignments, arn('user', 'aaron'), 'Doomed')).toBeUndefined();
+  });
+
   it('should recognise the broker\'s own inline policy and never offer to remove it, nor the member role\'s policies', async () => {
     const p = provider();
     const spec = awsGrantSpec(p, arn('role', 'ci-deployer'), { kind: 'aws.iam-policy', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::b/*'] });
