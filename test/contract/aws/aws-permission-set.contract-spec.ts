@@ -111,6 +111,19 @@ describe('aws.permission-set: Identity Center account assignments', () => {
     expect(suspended.options).toMatchObject({ field: 'target.accounts[0]', code: 'InactiveAccount' });
   });
 
+  it('should find the OUs above an account when ListParents answers an empty first page with a NextToken (the deny-list judges them)', async () => {
+    sim.organization.emptyFirstPage('ListParents');
+    try {
+      // A fresh adapter: nothing cached from the test above.
+      const fresh = awsTestProvider(sim, { ssoAdminEndpoint: sim.endpoint, identityStoreEndpoint: sim.endpoint, organizationsEndpoint: sim.endpoint });
+      expect(await fresh.canonicalTarget({ kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['333333333333'] })).toMatchObject({
+        accountOrganizationalUnits: [ou, nested].sort(),
+      });
+    } finally {
+      sim.organization.emptyFirstPage('ListParents', false);
+    }
+  });
+
   it('should resolve users by user name, groups by display name, and refuse an email that is not the user name', async () => {
     const t: Target = { kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['111111111111'] };
     await provider.verifyPrincipal({ type: 'user', id: 'alice' }, t);

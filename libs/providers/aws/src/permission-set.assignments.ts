@@ -561,9 +561,21 @@ export class PermissionSetAssignments {
     const parentOf = async (child: string): Promise<string | undefined> => {
       const cached = this.parents.get(child);
       if (cached !== undefined) return cached || undefined;
-      const page = await this.run('ListParents', (abortSignal) => sdk.org.send(new sdk.organizations.ListParentsCommand({ ChildId: child }), { abortSignal }));
-      const parent = page.Parents?.[0];
-      return this.parents.set(child, parent?.Type === 'ORGANIZATIONAL_UNIT' && parent.Id ? parent.Id : '') || undefined;
+      // Every page until one names the parent: a page may be empty and still carry a NextToken.
+      let token: string | undefined;
+      let parent: { Id?: string; Type?: string } | undefined;
+      do {
+        const page = await this.run('ListParents', (abortSignal) =>
+          sdk.org.send(new sdk.organizations.ListParentsCommand({ ChildId: child, NextToken: token }), { abortSignal }),
+        );
+        parent = page.Parents?.find((p) => p.Id);
+        token = page.NextToken;
+      } while (!parent && token);
+      // No parent named at all: refuse rather than take the child for a top-level one (a deny entry on an OU above it would be missed).
+      if (!parent?.Id) throw new ProviderError('transient', `Organizations named no parent of ${child} (ListParents)`, { code: 'NoParent', retryAfterMs: 1_000 });
+      if (parent.Type === 'ROOT') return this.parents.set(child, '') || undefined;
+      if (parent.Type !== 'ORGANIZATIONAL_UNIT') throw new ProviderError('terminal', `Organizations named a parent of ${child} of type ${String(parent.Type)}`, { code: 'NoParent' });
+      return this.parents.set(child, parent.Id);
     };
     const units = new Set<string>();
     const chains = await settleAll(accounts, ASSIGNMENT_CONCURRENCY, async (account) => {

@@ -217,6 +217,12 @@ export class OrganizationSeeds {
     this.org.moveAccount(accountId, parentId);
   }
 
+  /** Answers the first page of `operation` (`ListParents`) empty with a NextToken, as AWS may; `false` turns it off. */
+  emptyFirstPage(operation: 'ListParents', on = true): void {
+    if (on) this.org.emptyFirstPages.add(operation);
+    else this.org.emptyFirstPages.delete(operation);
+  }
+
   /**
    * Lets a member account call the Organizations, Identity Center and Identity Store read APIs as
    * a delegated administrator (otherwise only the management account may).

@@ -57,6 +57,11 @@ export class OrganizationStore {
   readonly managementEmail: string;
   /** Accounts that may call the read APIs besides the management account (a delegated administrator). */
   readonly delegatedAdministrators = new Set<string>();
+  /**
+   * Read operations (`ListParents`...) whose first page is answered empty with a `NextToken`, as
+   * AWS's paginated APIs may: a client that stops at the first page misses what follows.
+   */
+  readonly emptyFirstPages = new Set<string>();
   private readonly accounts = new Map<string, OrgAccount>();
   private readonly units = new Map<string, OrgUnit>();
 

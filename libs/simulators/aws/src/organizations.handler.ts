@@ -1,4 +1,4 @@
-import { JsonSimError, ValidationStyle, Violation, epochSeconds, page } from './json-protocol.codec';
+import { JsonSimError, ValidationStyle, Violation, encodePageToken, epochSeconds, page } from './json-protocol.codec';
 import { OrgAccount, OrgUnit, OrganizationStore, orgError } from './organization.store';
 import { JsonCall, JsonHandler } from './sso-admin.handler';
 
@@ -126,6 +126,8 @@ export function organizationsHandlers(org: OrganizationStore): Record<string, Js
       const parentId = childId.startsWith('ou-') ? org.unit(childId)?.parentId : org.account(childId)?.parentId;
       if (!parentId) throw orgError.childNotFound();
       const parents = [{ Id: parentId, Type: parentId.startsWith('r-') ? 'ROOT' : 'ORGANIZATIONAL_UNIT' }];
+      // The seeding knob: an empty first page that only points on (AWS allows a page with no items and a NextToken).
+      if (input.NextToken === undefined && org.emptyFirstPages.has('ListParents')) return { Parents: [], NextToken: encodePageToken('ListParents', childId, 0) };
       const { items, nextToken } = page(parents, input, 'ListParents', childId, DEFAULT_PAGE, invalidToken);
       return { Parents: items, NextToken: nextToken };
     },
