@@ -342,6 +342,23 @@ describe('Azure standing access inventory against the simulator (discovery, issu
     expect(sim.holds(principal, role)).toBe(true);
   });
 
+  it('should keep an assignment scoped to an application apart from a tenant-wide one, and restore it to that application', async () => {
+    const principal = P.eligible;
+    const appScopeId = '/e5d4c3b2-0000-4000-8000-0000000000a1';
+    const scoped = sim.seedDirectoryRoleAssignment({ roleDefinitionId: PRIVILEGED_ROLE_ADMIN, principalId: principal, appScopeId });
+    const [held] = find((await scan(inventory)).assignments, principal, 'azure.directory-role').filter((a) => a.locator.id === scoped);
+    expect(held).toMatchObject({ scope: `app:${appScopeId}`, key: `azure|entra|app:${appScopeId}|${PRIVILEGED_ROLE_ADMIN}|${principal}`, locator: { appScopeId, directoryScopeId: null } });
+    await inventory.remove(held);
+    const before = sim.calls.length;
+    await inventory.restore(held);
+    const post = sim.calls.slice(before).find((c) => c.method === 'POST' && /roleAssignments$/.test(c.path));
+    expect(post?.body).toMatchObject({ appScopeId });
+    expect((post?.body as Record<string, unknown>).directoryScopeId).toBeUndefined();
+    const back = find((await scan(inventory)).assignments, principal, 'azure.directory-role').filter((a) => a.key === held.key);
+    expect(back).toHaveLength(1);
+    await inventory.remove(back[0]);
+  });
+
   it('should refuse to remove an eligibility, naming the field', async () => {
     const eligible = (await scan(inventory)).assignments.filter((a) => a.access.type === 'azure.pim-eligible');
     expect(eligible.length).toBeGreaterThan(0);

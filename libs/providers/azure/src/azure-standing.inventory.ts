@@ -95,6 +95,7 @@ interface GraphRoleAssignment {
   principalId: string;
   roleDefinitionId: string;
   directoryScopeId?: string | null;
+  appScopeId?: string | null;
   condition?: string | null;
   principal?: DirectoryObject | null;
 }
@@ -222,7 +223,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
           this.http.graphCall('POST', '/roleManagement/directory/roleAssignments', {
             principalId: l.principalId,
             roleDefinitionId: l.roleDefinitionId,
-            directoryScopeId: l.directoryScopeId,
+            ...(l.appScopeId ? { appScopeId: l.appScopeId } : { directoryScopeId: l.directoryScopeId }),
             ...(l.condition ? { condition: l.condition } : {}),
           }),
         );
@@ -265,7 +266,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
           action: remove ? 'adminRemove' : 'adminAssign',
           principalId: l.principalId,
           roleDefinitionId: l.roleDefinitionId,
-          directoryScopeId: l.directoryScopeId,
+          ...(l.appScopeId ? { appScopeId: l.appScopeId } : { directoryScopeId: l.directoryScopeId }),
           justification,
           ticketInfo,
         };
@@ -482,15 +483,19 @@ export class AzureStandingInventory implements StandingAccessInventory {
   }
 
   private async directoryAssignment(a: GraphRoleAssignment, roles: Map<string, RoleInfo>, type: string): Promise<StandingAssignment> {
-    const directoryScopeId = a.directoryScopeId ?? '/';
+    // An assignment is scoped to the directory (`directoryScopeId`) or to an application's own
+    // scope (`appScopeId`): the latter is not the whole tenant and is kept apart in key and scope.
+    const appScopeId = a.appScopeId ?? null;
+    const directoryScopeId = a.directoryScopeId ?? (appScopeId ? null : '/');
+    const scope = appScopeId ? `app:${appScopeId}` : (directoryScopeId ?? '/');
     const role = roles.get(a.roleDefinitionId.toLowerCase()) ?? { name: a.roleDefinitionId };
     const who = await this.principalOf(a.principalId, principalTypeOf(a.principal), a.principal ?? undefined);
     const eligible = type === 'azure.pim-eligible';
     return {
       cloud: 'azure',
-      key: `azure|${eligible ? 'entra-eligible' : 'entra'}|${directoryScopeId.toLowerCase()}|${a.roleDefinitionId.toLowerCase()}|${a.principalId.toLowerCase()}`,
+      key: `azure|${eligible ? 'entra-eligible' : 'entra'}|${scope.toLowerCase()}|${a.roleDefinitionId.toLowerCase()}|${a.principalId.toLowerCase()}`,
       principal: who.principal,
-      scope: directoryScopeId,
+      scope,
       access: { type, name: role.name, id: a.roleDefinitionId, actions: role.actions },
       // Graph v1.0 does not say when a directory role assignment was made.
       since: null,
@@ -501,7 +506,7 @@ export class AzureStandingInventory implements StandingAccessInventory {
       brokerOwned: false,
       // Graph's PIM requests carry no condition: a conditioned PIM assignment could not be restored as it was.
       removable: type === 'azure.directory-role' || (type === 'azure.pim-active' && !a.condition),
-      locator: { api: 'graph', id: a.id, principalId: a.principalId, roleDefinitionId: a.roleDefinitionId, directoryScopeId, ...(a.condition ? { condition: a.condition } : {}) },
+      locator: { api: 'graph', id: a.id, principalId: a.principalId, roleDefinitionId: a.roleDefinitionId, directoryScopeId, ...(appScopeId ? { appScopeId } : {}), ...(a.condition ? { condition: a.condition } : {}) },
     };
   }
 
@@ -586,7 +591,9 @@ export class AzureStandingInventory implements StandingAccessInventory {
     while (next) {
       const url: string = next;
       const page = await this.run('find the directory role assignment', () => this.http.graphCall<GraphPage<GraphRoleAssignment>>('GET', url));
-      const found = page.value.find((a) => (a.directoryScopeId ?? '/') === l.directoryScopeId && !exclude.has(a.id.toLowerCase()));
+      const found = page.value.find(
+        (a) => (a.appScopeId ?? null) === (l.appScopeId ?? null) && (a.directoryScopeId ?? (a.appScopeId ? null : '/')) === l.directoryScopeId && !exclude.has(a.id.toLowerCase()),
+      );
       if (found) return found;
       next = page['@odata.nextLink'];
     }

@@ -187,11 +187,11 @@ export class AzureSimulator {
   }
 
   /** A permanent Entra directory role assignment made outside PIM. Returns its Graph id. */
-  seedDirectoryRoleAssignment(a: { roleDefinitionId: string; principalId: string; directoryScopeId?: string }): string {
+  seedDirectoryRoleAssignment(a: { roleDefinitionId: string; principalId: string; directoryScopeId?: string; appScopeId?: string }): string {
     const roleDefinitionId = a.roleDefinitionId.toLowerCase();
     if (!this.ctx.directory.directoryRoles.has(roleDefinitionId)) throw new Error(`unknown directory role ${a.roleDefinitionId}`);
     const id = randomBytes(32).toString('base64url').slice(0, 43);
-    this.ctx.directoryRoleAssignments.set(id, { id, principalId: this.requireSeeded(a.principalId).id, roleDefinitionId, directoryScopeId: a.directoryScopeId ?? '/' });
+    this.ctx.directoryRoleAssignments.set(id, { id, principalId: this.requireSeeded(a.principalId).id, roleDefinitionId, directoryScopeId: a.appScopeId ? (a.directoryScopeId ?? null) : (a.directoryScopeId ?? '/'), appScopeId: a.appScopeId ?? null });
     return id;
   }
 

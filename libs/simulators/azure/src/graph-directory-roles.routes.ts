@@ -93,7 +93,7 @@ function entity(ctx: SimContext, a: DirectoryRoleAssignmentRecord): Record<strin
     principalOrganizationId: ctx.tenantId,
     roleDefinitionId: a.roleDefinitionId,
     directoryScopeId: a.directoryScopeId,
-    appScopeId: null,
+    appScopeId: a.appScopeId ?? null,
     condition: null,
   };
 }
@@ -150,10 +150,13 @@ function create(req: SimRequest, ctx: SimContext) {
   }
   if (typeof body.directoryScopeId !== 'string' && typeof body.appScopeId !== 'string') throw new SimHttpError(400, 'BadRequest', 'Either directoryScopeId or appScopeId is required.');
   const principal = requirePrincipal(ctx, body.principalId, graphNotFound);
-  const directoryScopeId = String(body.directoryScopeId ?? body.appScopeId);
-  const duplicate = assignments(ctx).some((a) => a.principalId === principal.id && a.roleDefinitionId === roleDefinitionId && a.directoryScopeId === directoryScopeId);
+  const directoryScopeId = typeof body.directoryScopeId === 'string' ? body.directoryScopeId : null;
+  const appScopeId = typeof body.appScopeId === 'string' ? body.appScopeId : null;
+  const duplicate = assignments(ctx).some(
+    (a) => a.principalId === principal.id && a.roleDefinitionId === roleDefinitionId && a.directoryScopeId === directoryScopeId && (a.appScopeId ?? null) === appScopeId,
+  );
   if (duplicate) throw new SimHttpError(400, 'Request_BadRequest', 'A conflicting object with one or more of the specified property values is present in the directory.');
-  const record = { id: randomBytes(32).toString('base64url').slice(0, 43), principalId: principal.id, roleDefinitionId, directoryScopeId };
+  const record = { id: randomBytes(32).toString('base64url').slice(0, 43), principalId: principal.id, roleDefinitionId, directoryScopeId, appScopeId };
   ctx.directoryRoleAssignments.set(record.id, record);
   return { status: 201, body: { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#roleManagement/directory/roleAssignments/$entity`, ...entity(ctx, record) } };
 }

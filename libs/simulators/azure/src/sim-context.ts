@@ -31,7 +31,9 @@ export interface DirectoryRoleAssignmentRecord {
   id: string;
   principalId: string;
   roleDefinitionId: string;
-  directoryScopeId: string;
+  /** Null for an assignment scoped to an application's own scope (`appScopeId`). */
+  directoryScopeId: string | null;
+  appScopeId?: string | null;
 }
 
 /** A PIM eligibility (ARM `roleEligibilitySchedule` or Graph `unifiedRoleEligibilitySchedule`), seeded by tests. */
