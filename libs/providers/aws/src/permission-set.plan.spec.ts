@@ -62,6 +62,9 @@ describe('aws.permission-set without the cloud', () => {
     expect(refused?.options).toMatchObject({ field: 'target.permissionSet', code: 'SessionDuration' });
     expect(refused?.message).toMatch(/Admin has a SessionDuration of PT8H \(28,800 s\).*at most 3,600 s/);
     expect(() => checkSessionDuration('ReadOnly', 'PT2H', 8 * 3600, 3600)).toThrow(/JIT_AWS_SSO_MAX_SESSION_DURATION/);
+    // The configured maximum only lowers the bound: a one-hour grant still refuses an eight-hour session with it set to 12 h.
+    expect(() => checkSessionDuration('Admin', 'PT8H', 3600, 12 * 3600)).toThrow(/at most 3,600 s \(the grant's duration, at least one hour\)/);
+    expect(checkSessionDuration('Admin', 'PT8H', 8 * 3600, 12 * 3600)).toBe(8 * 3600);
   });
 
   it('should say in the notice how long sessions may remain after the assignment is removed', () => {

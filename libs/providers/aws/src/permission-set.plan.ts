@@ -47,19 +47,21 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 
 /**
  * Sign-in sessions outlive a removed assignment by up to the permission set's `SessionDuration`.
- * The longest accepted: `JIT_AWS_SSO_MAX_SESSION_DURATION` when set, else the grant's own duration
- * (at least one hour, Identity Center's shortest), so what remains after expiry is never longer
- * than the grant itself. Throws the 422 naming the limit.
+ * The longest accepted: the grant's own duration (at least one hour, Identity Center's shortest),
+ * so what remains after expiry is never longer than the grant itself, and no more than
+ * `JIT_AWS_SSO_MAX_SESSION_DURATION` when that is set. Throws the 422 naming the limit.
  */
 export function checkSessionDuration(setName: string, sessionDuration: string | undefined, grantSeconds: number, configuredMax?: number): number {
   const session = isoDurationSeconds(sessionDuration) ?? SSO_MIN_SESSION_SECONDS;
-  const allowed = configuredMax ?? Math.max(SSO_MIN_SESSION_SECONDS, grantSeconds);
+  // The configured maximum bounds the grant's own limit; it never lets sessions outlive a short grant by more than it lasts.
+  const own = Math.max(SSO_MIN_SESSION_SECONDS, grantSeconds);
+  const allowed = configuredMax === undefined ? own : Math.min(configuredMax, own);
   if (session > allowed) {
     throw new ProviderError(
       'limit',
       `permission set ${setName} has a SessionDuration of ${sessionDuration} (${fmt(session)} s): a sign-in session started before the assignment ` +
         `is removed stays usable that long after it, and this broker accepts at most ${fmt(allowed)} s ` +
-        (configuredMax === undefined ? "(the grant's duration, at least one hour)" : '(JIT_AWS_SSO_MAX_SESSION_DURATION)') +
+        (configuredMax === undefined || own <= configuredMax ? "(the grant's duration, at least one hour)" : '(JIT_AWS_SSO_MAX_SESSION_DURATION)') +
         '. Request a permission set with a shorter session duration',
       { field: 'target.permissionSet', code: 'SessionDuration' },
     );
