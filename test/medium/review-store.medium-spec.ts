@@ -157,6 +157,19 @@ describe('PostgresReviewStore', () => {
     expect(await store.transaction((tx) => tx.escalate(i.id, t0, ['sre']))).toBe(false);
   });
 
+  it('should list decided items with nothing applied, decided before the given time', async () => {
+    const c = campaign({ definition: 'unapplied' });
+    const [a, b, d] = [item(c), item(c), item(c)];
+    await store.transaction((tx) => tx.insertCampaign(c, [a, b, d]));
+    const decision = { decision: 'remove' as const, defaulted: false, justification: 'left', narrowing: null, decidedBy: 'sec-1', decidedAt: t0 };
+    await store.transaction((tx) => tx.decide(a.id, decision));
+    await store.transaction((tx) => tx.decide(b.id, decision));
+    await store.transaction((tx) => tx.markApplied(b.id, { applied: 'removal:r9', appliedAt: t0, applyError: null }));
+    const later = new Date(t0.getTime() + 60_000);
+    expect((await store.unappliedItems(later, 100)).filter((i) => i.campaignId === c.id).map((i) => i.id)).toEqual([a.id]);
+    expect((await store.unappliedItems(t0, 100)).filter((i) => i.campaignId === c.id)).toEqual([]);
+  });
+
   it('should keep definitions and one lease holder at a time', async () => {
     await store.saveDefinition({ name: 'api-made', spec: { name: 'api-made' }, createdBy: 'root', createdAt: t0 });
     await expect(store.saveDefinition({ name: 'api-made', spec: {}, createdBy: 'root', createdAt: t0 })).rejects.toThrow();

@@ -63,7 +63,12 @@ export class StandingRemovalService implements StandingRemovals {
 
   /** `StandingRemovals.request`: reviews call this once their decision is made (origin `review:<id>`). */
   async request(findingId: string, by: { actor: string; justification: string; origin: string }): Promise<StandingRemoval> {
-    return this.requestRemoval(assertId(findingId, 'findingId'), by);
+    const id = assertId(findingId, 'findingId');
+    // Idempotent per (finding, origin): a review re-applying a decision (its first attempt stopped
+    // after the removal was stored) gets that removal back, not a second one or a refusal.
+    const earlier = (await this.store.removalsOf(id)).find((r) => r.origin === by.origin && (r.state === 'pending_approval' || r.state === 'approved' || r.state === 'applied'));
+    if (earlier) return earlier;
+    return this.requestRemoval(id, by);
   }
 
   async get(id: string): Promise<StandingRemoval | null> {

@@ -100,6 +100,9 @@ class MemoryReviewStore extends ReviewStore {
   async openCampaigns() {
     return [...this.campaigns.values()].filter((c) => c.state === 'open');
   }
+  async unappliedItems(before: Date, limit: number) {
+    return [...this.items.values()].filter((i) => i.decision && !i.applied && i.decidedAt! < before).slice(0, limit);
+  }
   async overdueItems(now: Date) {
     return [...this.items.values()].filter((i) => !i.decision && this.campaigns.get(i.campaignId)!.state === 'open' && this.campaigns.get(i.campaignId)!.endsAt <= now).length;
   }
@@ -131,6 +134,9 @@ class MemoryFindings implements DiscoveryFindingsReader {
 class MemoryRemovals implements StandingRemovals {
   requests: { findingId: string; actor: string; origin: string }[] = [];
   async request(findingId: string, by: { actor: string; justification: string; origin: string }): Promise<StandingRemoval> {
+    // As discovery: one finding and origin asked again gets the first removal.
+    const earlier = this.requests.findIndex((r) => r.findingId === findingId && r.origin === by.origin);
+    if (earlier >= 0) return (await this.get(`rm-${earlier + 1}`))!;
     this.requests.push({ findingId, actor: by.actor, origin: by.origin });
     const now = new Date();
     return { id: `rm-${this.requests.length}`, findingId, state: 'pending_approval', requestedBy: by.actor, justification: by.justification, origin: by.origin, createdAt: now, updatedAt: now, lastError: null };
@@ -429,7 +435,7 @@ rules:
     await reviews.decide(actor('sec-1'), alice.id, { decision: 'keep', justification: 'needed' });
     const since = new Date(clock.now());
     clock.at = new Date(c.endsAt.getTime() - 2 * 86_400_000);
-    expect(await reviews.tick(since)).toEqual({ started: 0, reminded: 1, escalated: 0, closed: 0 });
+    expect(await reviews.tick(since)).toEqual({ started: 0, reminded: 1, escalated: 0, closed: 0, reapplied: 0 });
     const reminder = store.events.find((e) => e.type === 'review.reminder_sent')!;
     expect(reminder.data).toMatchObject({ pending: 4, link: `https://jit.example.com/v1/reviews/campaigns/${c.id}` });
     expect((reminder.data.items as unknown[]).length).toBe(4);
@@ -467,6 +473,29 @@ rules:
     expect([...store.campaigns.values()][0]).toMatchObject({ definition: 'quarterly', startedBy: 'system:scheduler' });
     clock.at = new Date('2027-04-01T09:00:00Z');
     expect((await reviews.tick(since)).started).toBe(1);
+  });
+});
+
+describe('ReviewCampaigns after a stop between a decision and its application', () => {
+  it('should apply on a later tick a decision that was stored but not applied, once', async () => {
+    const { reviews, store, clock, removals } = setup();
+    const c = await reviews.start(admin, 'quarterly');
+    const alice = [...store.items.values()].find((i) => i.findingId === 'f1')!;
+    // The decision is stored, then the broker stops before applying it.
+    const decided = { ...alice, decision: 'remove' as const, justification: 'left', decidedBy: 'sec-1', decidedAt: clock.now() };
+    await store.transaction((tx) => tx.decide(alice.id, decided));
+    const since = new Date(clock.now());
+    expect(await reviews.tick(since)).toMatchObject({ reapplied: 0 });
+    clock.at = new Date(clock.now().getTime() + 10 * 60_000);
+    expect(await reviews.tick(since)).toMatchObject({ reapplied: 1 });
+    expect(store.items.get(alice.id)).toMatchObject({ applied: 'removal:rm-1', decidedBy: 'sec-1' });
+    expect(removals.requests).toEqual([{ findingId: 'f1', actor: 'sec-1', origin: `review:${c.id}` }]);
+    expect(await reviews.tick(since)).toMatchObject({ reapplied: 0 });
+    // Asked again (its first request stored, its application not), discovery answers the same removal.
+    store.items.set(alice.id, { ...store.items.get(alice.id)!, applied: null });
+    expect(await reviews.tick(since)).toMatchObject({ reapplied: 1 });
+    expect(store.items.get(alice.id)!.applied).toBe('removal:rm-1');
+    expect(removals.requests).toHaveLength(1);
   });
 });
 

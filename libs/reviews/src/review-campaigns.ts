@@ -34,6 +34,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FINDINGS_PAGE = 500;
 /** The most items one campaign takes: a larger scope is refused naming the scope, rather than half-built. */
 export const MAX_CAMPAIGN_ITEMS = 20_000;
+/** A decision with nothing applied this long after it was made is applied again by the scheduler (the apply in flight has long finished). */
+const REAPPLY_AFTER_MS = 5 * 60_000;
 /** Items listed in a reminder (each with its link); the rest are counted. */
 const REMINDER_ITEMS = 50;
 /** How long an escalated campaign stays open after its end before the default is applied. */
@@ -437,11 +439,11 @@ export class ReviewCampaigns {
    * never started), reminds reviewers `remindBefore` the end, escalates undecided items at the end,
    * and closes campaigns, applying the default to what nobody decided.
    */
-  async tick(since: Date): Promise<{ started: number; reminded: number; escalated: number; closed: number }> {
+  async tick(since: Date): Promise<{ started: number; reminded: number; escalated: number; closed: number; reapplied: number }> {
     // Safe with more than one replica at once: each firing starts one campaign (unique in the
     // store), and a reminder, an escalation or a close is sent by whoever changed the row.
     const now = this.o.clock.now();
-    const out = { started: 0, reminded: 0, escalated: 0, closed: 0 };
+    const out = { started: 0, reminded: 0, escalated: 0, closed: 0, reapplied: 0 };
     for (const d of await this.allDefinitions()) {
       if (!d.schedule) continue;
       const latest = await this.o.store.latestOf(d.name);
@@ -450,6 +452,13 @@ export class ReviewCampaigns {
       const firing = dueScheduled(d, from, now);
       // One campaign per firing: a replica that finds it taken (the unique firing) starts nothing.
       if (firing && (await this.startFrom(d, 'system:scheduler', firing))) out.started++;
+    }
+    // Decisions stored but never applied (the broker stopped in between): applied now, idempotently
+    // (discovery answers a second request of one finding and origin with the first removal).
+    for (const item of await this.o.store.unappliedItems(new Date(now.getTime() - REAPPLY_AFTER_MS), 1000)) {
+      const c = await this.o.store.getCampaign(item.campaignId);
+      if (c) await this.apply(c, item);
+      out.reapplied++;
     }
     for (const c of await this.o.store.openCampaigns()) {
       // The definition as parsed when the campaign started (seconds, defaults filled in).

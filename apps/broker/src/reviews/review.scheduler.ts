@@ -48,8 +48,8 @@ export class ReviewScheduler {
     const now = this.clock.now();
     if (!(await this.store.claimLease(LEASE, this.owner, new Date(now.getTime() + 2 * this.intervalMs), now))) return;
     const done = await this.reviews.tick(this.since);
-    if (done.started || done.reminded || done.escalated || done.closed) {
-      this.logger.log(`access reviews: ${done.started} started, ${done.reminded} reminded, ${done.escalated} items escalated, ${done.closed} closed`);
+    if (done.started || done.reminded || done.escalated || done.closed || done.reapplied) {
+      this.logger.log(`access reviews: ${done.started} started, ${done.reminded} reminded, ${done.escalated} items escalated, ${done.closed} closed, ${done.reapplied} decisions re-applied`);
     }
   }
 

@@ -147,6 +147,8 @@ export abstract class ReviewStore {
   abstract latestOf(definition: string): Promise<ReviewCampaign | null>;
   /** Open campaigns whose end is before `at` (to close), or all open ones. */
   abstract openCampaigns(): Promise<ReviewCampaign[]>;
+  /** Decided items nothing was applied for, decided before `decidedBefore` (a broker stopped between storing and applying), oldest first. */
+  abstract unappliedItems(decidedBefore: Date, limit: number): Promise<ReviewItem[]>;
   /** Undecided items of open campaigns past their end: the `jit_review_items_overdue` gauge. */
   abstract overdueItems(now: Date): Promise<number>;
   abstract saveDefinition(definition: StoredReviewDefinition): Promise<void>;

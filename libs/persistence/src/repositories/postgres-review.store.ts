@@ -268,6 +268,14 @@ export class PostgresReviewStore extends ReviewStore {
     return rows.map(toCampaign);
   }
 
+  async unappliedItems(decidedBefore: Date, limit: number): Promise<ReviewItem[]> {
+    const rows: ItemRow[] = await this.db.query(
+      `SELECT * FROM review_items WHERE decision IS NOT NULL AND applied IS NULL AND decided_at < $1 ORDER BY decided_at, id LIMIT $2`,
+      [decidedBefore, limit],
+    );
+    return rows.map(toItem);
+  }
+
   async overdueItems(now: Date): Promise<number> {
     const [row]: { n: number }[] = await this.db.query(
       `SELECT count(*)::int AS n FROM review_items i JOIN review_campaigns c ON c.id = i.campaign_id
