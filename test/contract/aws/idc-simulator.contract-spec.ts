@@ -445,9 +445,12 @@ describe('IAM Identity Center, Identity Store and Organizations simulator (real 
       expect(byName).toMatchObject({ UserId: alice, IdentityStoreId: storeId });
       const byEmail = await ids.send(new GetUserIdCommand({ IdentityStoreId: storeId, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'emails.value', AttributeValue: 'ALICE@example.com' } } }));
       expect(byEmail.UserId).toBe(alice);
-      const byPascal = await ids.send(new GetUserIdCommand({ IdentityStoreId: storeId, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'UserName', AttributeValue: 'alice' } } }));
-      expect(byPascal.UserId).toBe(alice);
-      const groupId = await ids.send(new GetGroupIdCommand({ IdentityStoreId: storeId, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'DisplayName', AttributeValue: 'platform' } } }));
+      // The attribute paths are case-exact as AWS documents them (userName, emails.value, displayName): a misspelt path is refused, not matched.
+      const byPascal = ids.send(new GetUserIdCommand({ IdentityStoreId: storeId, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'UserName', AttributeValue: 'alice' } } }));
+      await expect(byPascal).rejects.toMatchObject({ name: 'ValidationException' });
+      const pascalGroup = ids.send(new GetGroupIdCommand({ IdentityStoreId: storeId, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'DisplayName', AttributeValue: 'platform' } } }));
+      await expect(pascalGroup).rejects.toMatchObject({ name: 'ValidationException' });
+      const groupId = await ids.send(new GetGroupIdCommand({ IdentityStoreId: storeId, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'displayName', AttributeValue: 'platform' } } }));
       expect(groupId.GroupId).toBe(group);
       const user = await ids.send(new DescribeUserCommand({ IdentityStoreId: storeId, UserId: alice }));
       expect(user).toMatchObject({ UserName: 'alice', DisplayName: 'Alice A', Name: { GivenName: 'Alice', FamilyName: 'A' }, Emails: [{ Value: 'alice@example.com', Primary: true }] });

@@ -133,7 +133,7 @@ export class PermissionSetAssignments {
     return canonical;
   }
 
-  /** Resolves the principal in the Identity Store (a user by UserName or email, a group by DisplayName): 400 on `principal.id` otherwise. */
+  /** Resolves the principal in the Identity Store (a user by userName or emails.value, a group by displayName): 400 on `principal.id` otherwise. */
   async verifyPrincipal(principal: Principal): Promise<void> {
     await this.principal(principal);
   }
@@ -492,10 +492,10 @@ export class PermissionSetAssignments {
     };
     let resolved: ResolvedPrincipal | undefined;
     if (given.type === 'group') {
-      const id = await lookUp('DisplayName', given.id, false);
+      const id = await lookUp('displayName', given.id, false);
       if (id) resolved = { type: 'GROUP', id };
     } else if (given.type === 'user') {
-      let id = await lookUp('UserName', given.id, true);
+      let id = await lookUp('userName', given.id, true);
       if (!id && given.id.includes('@')) {
         id = await lookUp('emails.value', given.id, true);
         if (id) {

@@ -51,8 +51,9 @@ interface AlternateIdentifier {
 /**
  * The Identity Store operations, `AWSIdentityStore.*`, read-only: users, groups and memberships are
  * seeded. `GetUserId` finds a user by `userName` or `emails.value`, `GetGroupId` a group by
- * `displayName` (attribute paths case-insensitive, values compared case-insensitively as the
- * service does for these unique attributes), or either by external id.
+ * `displayName` (attribute paths case-exact as AWS documents them, so a misspelt path is a
+ * ValidationException; values compared case-insensitively as the service does for these unique
+ * attributes), or either by external id.
  */
 export function identityStoreHandlers(store: IdentityCenterStore): Record<string, JsonHandler> {
   const open = (input: { IdentityStoreId: string }, call: JsonCall) => {
@@ -74,7 +75,7 @@ export function identityStoreHandlers(store: IdentityCenterStore): Record<string
       found = [...items].find((i) => external(i)?.issuer === alt.ExternalId!.Issuer && external(i)?.id === alt.ExternalId!.Id);
     } else {
       const { AttributePath, AttributeValue } = alt.UniqueAttribute!;
-      const read = paths[AttributePath.toLowerCase()];
+      const read = Object.hasOwn(paths, AttributePath) ? paths[AttributePath] : undefined;
       if (!read) throw validation(`AttributePath ${AttributePath} is not a unique attribute; use one of: ${Object.keys(paths).join(', ')}.`);
       if (typeof AttributeValue !== 'string') throw validation(`AttributeValue for ${AttributePath} must be a string.`);
       found = [...items].find((i) => read(i)?.toLowerCase() === AttributeValue.toLowerCase());
@@ -102,13 +103,13 @@ export function identityStoreHandlers(store: IdentityCenterStore): Record<string
   return {
     GetUserId: (input, call) => {
       open(input, call);
-      const u = byAlternate<IdcUser>(input.AlternateIdentifier, store.users.values(), { username: (x) => x.userName, 'emails.value': (x) => x.email }, (x) => x.externalId, 'USER');
+      const u = byAlternate<IdcUser>(input.AlternateIdentifier, store.users.values(), { userName: (x) => x.userName, 'emails.value': (x) => x.email }, (x) => x.externalId, 'USER');
       return { UserId: u.userId, IdentityStoreId: store.identityStoreId };
     },
 
     GetGroupId: (input, call) => {
       open(input, call);
-      const g = byAlternate<IdcGroup>(input.AlternateIdentifier, store.groups.values(), { displayname: (x) => x.displayName }, (x) => x.externalId, 'GROUP');
+      const g = byAlternate<IdcGroup>(input.AlternateIdentifier, store.groups.values(), { displayName: (x) => x.displayName }, (x) => x.externalId, 'GROUP');
       return { GroupId: g.groupId, IdentityStoreId: store.identityStoreId };
     },
 
