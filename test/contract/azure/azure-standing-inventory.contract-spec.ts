@@ -462,6 +462,14 @@ describe('Azure standing access inventory: paging and resuming', () => {
     expect(sim.calls.filter((c) => c.api === 'graph' && c.query.$skiptoken).length).toBeGreaterThan(0);
   });
 
+  it('should be served Graph pages with @odata.nextLink when $top sizes them, as Graph does', async () => {
+    const [body, status] = await rawGet(sim, '/v1.0/roleManagement/directory/roleAssignments?$top=10', 'https://graph.microsoft.com');
+    expect(status).toBe(200);
+    const page = body as { value: unknown[]; '@odata.nextLink'?: string };
+    expect(page.value).toHaveLength(10);
+    expect(new URL(page['@odata.nextLink'] ?? 'http://x/').searchParams.get('$top')).toBe('10');
+  });
+
   it('should resume from a stored cursor in a new process with the same result', async () => {
     const part = `arm:${SUB}`;
     const first = await providerFor(sim).standingInventory().page(part, null);

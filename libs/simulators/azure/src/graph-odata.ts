@@ -20,7 +20,8 @@ export function graphList(req: SimRequest, ctx: SimContext, base: string, items:
   const top = Math.min(Number(req.query.get('$top') ?? GRAPH_PAGE_SIZE), GRAPH_PAGE_SIZE);
   const page = items.slice(skip, skip + top);
   const body: Record<string, unknown> = { '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#${base.replace('/v1.0/', '')}`, value: page };
-  if (skip + top < items.length && !req.query.get('$top')) {
+  // Graph keeps paging with $top: it sizes the pages, it does not cut the collection.
+  if (skip + top < items.length) {
     const next = new URLSearchParams(req.query);
     next.set('$skiptoken', String(skip + top));
     body['@odata.nextLink'] = `${ctx.baseUrl}${base}?${next.toString()}`;
