@@ -206,9 +206,9 @@ describe('discovery (e2e)', () => {
     expect(summary.body.unusedDays).toBe(90);
     expect(summary.body.lastScan.id).toBe(scan.id);
     expect(summary.body.clouds).toEqual([
-      { cloud: 'aws', open: 4, privileged: 3, privilegedUnused: 1, privilegedHumans: 0, privilegedWorkloads: 1, privilegedUnknown: 2 },
-      { cloud: 'azure', open: 2, privileged: 2, privilegedUnused: 1, privilegedHumans: 2, privilegedWorkloads: 0, privilegedUnknown: 0 },
-      { cloud: 'gcp', open: 2, privileged: 1, privilegedUnused: 1, privilegedHumans: 0, privilegedWorkloads: 1, privilegedUnknown: 0 },
+      { cloud: 'aws', open: 4, privileged: 3, privilegedUnused: 1, privilegedHumans: 0, privilegedWorkloads: 1, privilegedUnknown: 2, eligiblePrivileged: 0 },
+      { cloud: 'azure', open: 2, privileged: 2, privilegedUnused: 1, privilegedHumans: 2, privilegedWorkloads: 0, privilegedUnknown: 0, eligiblePrivileged: 0 },
+      { cloud: 'gcp', open: 2, privileged: 1, privilegedUnused: 1, privilegedHumans: 0, privilegedWorkloads: 1, privilegedUnknown: 0, eligiblePrivileged: 0 },
     ]);
     const metrics = await t.http.get('/metrics').set(t.as('admin')).expect(200);
     expect(metrics.text).toMatch(/jit_discovery_standing_privileged\{cloud="aws"\} 3/);

@@ -243,7 +243,25 @@ describe('discovery on the database', () => {
     expect([...first, ...rest].map((f) => f.id)).toEqual([...first, ...rest].map((f) => f.id).sort());
     expect(first.length + rest.length).toBe(4);
     expect(await store.summary(90, clock.now())).toEqual([
-      { cloud: 'gcp', open: 4, privileged: 3, privilegedUnused: 2, privilegedHumans: 2, privilegedWorkloads: 1, privilegedUnknown: 0 },
+      { cloud: 'gcp', open: 4, privileged: 3, privilegedUnused: 2, privilegedHumans: 2, privilegedWorkloads: 1, privilegedUnknown: 0, eligiblePrivileged: 0 },
+    ]);
+  });
+
+  it('should count eligibility to a privileged role apart from standing privilege', async () => {
+    const inv = new LocalStandingInventory('azure');
+    const sub = '/subscriptions/00000000-0000-0000-0000-000000000001';
+    const user = (id: string) => ({ id, kind: 'user' as const, human: true });
+    inv.seed(
+      assignment('eligible-owner', { cloud: 'azure', scope: sub, principal: user('u1'), access: { type: 'azure.pim-eligible', name: 'Owner' }, neverUsed: true }),
+      assignment('eligible-reader', { cloud: 'azure', scope: sub, principal: user('u2'), access: { type: 'azure.pim-eligible', name: 'Reader', actions: ['*/read'] } }),
+      assignment('owner', { cloud: 'azure', scope: sub, principal: user('u3'), access: { type: 'azure.role-assignment', name: 'Owner' }, neverUsed: true }),
+    );
+    await scan(inv);
+    const found = await store.listFindings({}, { limit: 100 }, clock.now());
+    expect(found.find((f) => f.key === 'eligible-owner')).toMatchObject({ privileged: true, reasons: ['eligible for privileged role: Owner'] });
+    expect(found.find((f) => f.key === 'eligible-reader')).toMatchObject({ privileged: false, reasons: [] });
+    expect(await store.summary(90, clock.now())).toEqual([
+      { cloud: 'azure', open: 3, privileged: 1, privilegedUnused: 1, privilegedHumans: 1, privilegedWorkloads: 0, privilegedUnknown: 0, eligiblePrivileged: 1 },
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseYamlWithSchema } from '@jit/config';
-import { CLOUDS, CloudName, StandingAssignment, globCovers, globsOverlap } from '@jit/domain';
+import { CLOUDS, CloudName, ELIGIBLE_ACCESS_TYPES, StandingAssignment, globCovers, globsOverlap } from '@jit/domain';
 
 /**
  * The privilege criteria (docs/discovery.md, "Criteria"): what makes a standing assignment
@@ -186,5 +186,7 @@ export function judge(assignment: Pick<StandingAssignment, 'cloud' | 'access'> &
   const trust = Array.isArray(assignment.locator?.externalTrust) ? (assignment.locator.externalTrust as unknown[]).filter((t): t is string => typeof t === 'string') : [];
   if (trust.includes('*')) reasons.push('trusted by anyone (*)');
   else if (trust.length && reasons.length) reasons.push(`trusted by another account: ${trust.slice(0, 5).join(', ')}${trust.length > 5 ? `, and ${trust.length - 5} more` : ''}`);
+  // Eligibility is not held access: what it would give is judged, and said to be eligibility.
+  if (ELIGIBLE_ACCESS_TYPES.includes(access.type) && reasons.length) return { privileged: true, reasons: reasons.map((r) => `eligible for ${r}`) };
   return { privileged: reasons.length > 0, reasons };
 }

@@ -43,4 +43,14 @@ export function registerDiscoveryMetrics(registry: Registry, summary: () => Prom
       }
     },
   });
+  new Gauge({
+    name: 'jit_discovery_eligible_privileged',
+    help: 'Eligibility (Azure PIM) to privileged access found by the latest discovery scans: not held until activated, so not standing privilege, by cloud',
+    labelNames: ['cloud'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const c of (await read()).clouds) this.set({ cloud: c.cloud }, c.eligiblePrivileged);
+    },
+  });
 }

@@ -73,6 +73,8 @@ export interface DiscoverySummaryRow {
   privilegedHumans: number;
   privilegedWorkloads: number;
   privilegedUnknown: number;
+  /** Eligibility (`ELIGIBLE_ACCESS_TYPES`) to privileged access: not held, so not in the counts above. */
+  eligiblePrivileged: number;
 }
 
 /** One approval of a removal. */

@@ -37,6 +37,12 @@ export interface StandingAccess {
   notActions?: string[];
 }
 
+/**
+ * Access types that are eligibility, not held access (Azure PIM): the holder must still activate
+ * them. Judged like the rest ("eligible for …") but counted apart from standing privilege.
+ */
+export const ELIGIBLE_ACCESS_TYPES: readonly string[] = ['azure.pim-eligible'];
+
 /** One standing assignment as a cloud lists it, before it is judged. */
 export interface StandingAssignment {
   cloud: CloudName;

@@ -9,6 +9,7 @@ import {
   DiscoveryScanPart,
   DiscoveryStore,
   DiscoverySummaryRow,
+  ELIGIBLE_ACCESS_TYPES,
   FindingStatus,
   JudgedAssignment,
   StagedAuditEvent,
@@ -345,15 +346,18 @@ export class PostgresDiscoveryStore extends DiscoveryStore {
   }
 
   async summary(unusedForDays: number, now: Date): Promise<DiscoverySummaryRow[]> {
-    const rows: { cloud: CloudName; open: number; privileged: number; unused: number; humans: number; workloads: number; unknown: number }[] = await this.db.query(
+    // Standing privilege is held access: eligibility (PIM) to a privileged role is counted apart.
+    const held = `privileged AND NOT (access_type = ANY($3::text[]))`;
+    const rows: { cloud: CloudName; open: number; privileged: number; unused: number; humans: number; workloads: number; unknown: number; eligible: number }[] = await this.db.query(
       `SELECT cloud, count(*)::int AS open,
-         count(*) FILTER (WHERE privileged)::int AS privileged,
-         count(*) FILTER (WHERE privileged AND (never_used OR last_used_at < $1 OR ${UNUSED_IN_PERIOD.replace('$N', () => '$2')}))::int AS unused,
-         count(*) FILTER (WHERE privileged AND human IS TRUE)::int AS humans,
-         count(*) FILTER (WHERE privileged AND human IS FALSE)::int AS workloads,
-         count(*) FILTER (WHERE privileged AND human IS NULL)::int AS unknown
+         count(*) FILTER (WHERE ${held})::int AS privileged,
+         count(*) FILTER (WHERE ${held} AND (never_used OR last_used_at < $1 OR ${UNUSED_IN_PERIOD.replace('$N', () => '$2')}))::int AS unused,
+         count(*) FILTER (WHERE ${held} AND human IS TRUE)::int AS humans,
+         count(*) FILTER (WHERE ${held} AND human IS FALSE)::int AS workloads,
+         count(*) FILTER (WHERE ${held} AND human IS NULL)::int AS unknown,
+         count(*) FILTER (WHERE privileged AND access_type = ANY($3::text[]))::int AS eligible
        FROM discovery_findings WHERE status = 'open' GROUP BY cloud ORDER BY cloud`,
-      [new Date(now.getTime() - unusedForDays * DAY_MS), unusedForDays],
+      [new Date(now.getTime() - unusedForDays * DAY_MS), unusedForDays, [...ELIGIBLE_ACCESS_TYPES]],
     );
     return rows.map((r) => ({
       cloud: r.cloud,
@@ -363,6 +367,7 @@ export class PostgresDiscoveryStore extends DiscoveryStore {
       privilegedHumans: r.humans,
       privilegedWorkloads: r.workloads,
       privilegedUnknown: r.unknown,
+      eligiblePrivileged: r.eligible,
     }));
   }
 

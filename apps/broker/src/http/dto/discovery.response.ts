@@ -226,6 +226,7 @@ export const discoverySummaryResponse = z
         privilegedHumans: count,
         privilegedWorkloads: count,
         privilegedUnknown: count.describe('held by principals the cloud does not say are people or workloads (AWS roles, groups)'),
+        eligiblePrivileged: count.describe('eligibility (Azure PIM) to privileged access: not held until activated, so not in the counts above'),
       }),
     ),
   })
