@@ -19,7 +19,7 @@ import {
 import { Actor } from '@jit/grants';
 import { parseAccessPolicy } from '@jit/policy';
 import { ManualClock, targetKinds } from '@jit/testing';
-import { ReviewCampaigns, isSelfReview } from './review-campaigns';
+import { MAX_CAMPAIGN_ITEMS, ReviewCampaigns, isSelfReview } from './review-campaigns';
 import { ReviewDefinitionInput, parseReviewsText, reviewDefinitionSchema } from './review-definition';
 
 /** The review store in memory, with the same guards as the SQL (decide once, close once); events staged in a list. */
@@ -144,6 +144,17 @@ class MemoryRemovals implements StandingRemovals {
   async get(id: string) {
     const r = this.requests[Number(id.slice(3)) - 1];
     return r ? ({ id, findingId: r.findingId, state: 'applied', requestedBy: r.actor, justification: '', origin: r.origin, createdAt: new Date(), updatedAt: new Date(), lastError: null } as StandingRemoval) : null;
+  }
+}
+
+/** Requests = the period's length in days, read slowly (so two campaigns built at once overlap). */
+class UsageByPeriod extends ReviewUsageReader {
+  async byPrincipal(_p: string, from: Date): Promise<ReviewUsage> {
+    await new Promise((r) => setTimeout(r, 5));
+    return { requested: Math.round((new Date('2027-01-01T09:00:00Z').getTime() - from.getTime()) / 86_400_000), granted: 0, lastGrantedAt: null };
+  }
+  async byRule(): Promise<ReviewUsage> {
+    return { requested: 0, granted: 0, lastGrantedAt: null };
   }
 }
 
@@ -496,6 +507,33 @@ describe('ReviewCampaigns after a stop between a decision and its application', 
     expect(await reviews.tick(since)).toMatchObject({ reapplied: 1 });
     expect(store.items.get(alice.id)!.applied).toBe('removal:rm-1');
     expect(removals.requests).toHaveLength(1);
+  });
+});
+
+describe('ReviewCampaigns building a campaign', () => {
+  it('should count the 20,000-item cap over standing and eligibility items together', async () => {
+    const many = Array.from({ length: MAX_CAMPAIGN_ITEMS - 1 }, (_, k) => finding(`f${String(k).padStart(6, '0')}`, `arn:aws:iam::123456789012:user/u${k}`));
+    const { reviews, store } = setup(undefined, many);
+    const e = await refused(reviews.start(admin, 'quarterly'));
+    expect(e.code).toBe('limit_exceeded');
+    expect(e.issues[0].field).toBe('scope');
+    expect(store.campaigns.size).toBe(0);
+  });
+
+  it('should read usage for the period of each campaign, even when two start at once', async () => {
+    const { reviews, store } = setup([
+      { ...QUARTERLY, name: 'short', usagePeriod: 'P30D', scope: { standing: { clouds: ['aws'] } } },
+      { ...QUARTERLY, name: 'long', usagePeriod: 'P365D', scope: { standing: { clouds: ['aws'] } } },
+    ]);
+    const byPeriod = new UsageByPeriod();
+    (reviews as unknown as { o: { usage: ReviewUsageReader } }).o.usage = byPeriod;
+    await Promise.all([reviews.start(admin, 'short'), reviews.start(admin, 'long')]);
+    for (const c of store.campaigns.values()) {
+      const days = Math.round((c.startedAt.getTime() - c.periodFrom.getTime()) / 86_400_000);
+      const items = [...store.items.values()].filter((i) => i.campaignId === c.id);
+      expect(items.length).toBeGreaterThan(0);
+      expect(items.every((i) => i.requested === days)).toBe(true);
+    }
   });
 });
 

@@ -91,6 +91,9 @@ export interface CampaignReport {
   generatedBy: string;
 }
 
+/** A usage figure read once per key while one campaign is built. */
+type CachedUsage = (key: string, read: () => Promise<ReviewUsage>) => Promise<ReviewUsage>;
+
 export type BulkResult = { itemId: string; outcome: 'decided'; item: ReviewItem } | { itemId: string; outcome: 'refused'; status: string; detail: string };
 
 /**
@@ -99,16 +102,7 @@ export type BulkResult = { itemId: string; outcome: 'decided'; item: ReviewItem 
  * reminders, escalation and the default at the end; the report and the rules-file patch.
  */
 export class ReviewCampaigns {
-  /** Usage figures while one campaign is built: a principal with many assignments (or a rule with many entries) is counted once. */
-  private usageCache = new Map<string, Promise<ReviewUsage>>();
-
   constructor(private readonly o: ReviewsOptions) {}
-
-  private cachedUsage(key: string, read: () => Promise<ReviewUsage>): Promise<ReviewUsage> {
-    let hit = this.usageCache.get(key);
-    if (!hit) this.usageCache.set(key, (hit = read()));
-    return hit;
-  }
 
   // ---- definitions -------------------------------------------------------------------------
 
@@ -185,9 +179,17 @@ export class ReviewCampaigns {
       policyVersion: definition.scope.eligibility ? policy.version : null,
       scheduledFor,
     };
-    this.usageCache = new Map();
-    const items = [...(await this.standingItems(definition, campaign)), ...(await this.eligibilityItems(definition, campaign, policy))];
-    this.usageCache = new Map();
+    // Usage figures while this campaign is built (its own period): a principal with many
+    // assignments, or a rule with many entries, is counted once; two starts at once share nothing.
+    const cache = new Map<string, Promise<ReviewUsage>>();
+    const usage = (key: string, read: () => Promise<ReviewUsage>) => {
+      let hit = cache.get(key);
+      if (!hit) cache.set(key, (hit = read()));
+      return hit;
+    };
+    const standing = await this.standingItems(definition, campaign, usage);
+    // The cap is on the campaign's items in all, standing and eligibility together.
+    const items = [...standing, ...(await this.eligibilityItems(definition, campaign, policy, usage, standing.length))];
     const inserted = await this.o.store.transaction(async (tx) => {
       const ok = await tx.insertCampaign(campaign, items);
       if (ok) await this.stage(tx, [ReviewAudit.started(campaign, items.length)]);
@@ -198,7 +200,7 @@ export class ReviewCampaigns {
     return this.view(campaign);
   }
 
-  private async standingItems(d: ReviewDefinition, c: ReviewCampaign): Promise<ReviewItem[]> {
+  private async standingItems(d: ReviewDefinition, c: ReviewCampaign, usage: CachedUsage): Promise<ReviewItem[]> {
     const scope = d.scope.standing;
     if (!scope || !this.o.findings) return [];
     const items: ReviewItem[] = [];
@@ -217,7 +219,7 @@ export class ReviewCampaigns {
       for (const f of page) {
         if (!standingInScope(d, f)) continue;
         if (items.length >= MAX_CAMPAIGN_ITEMS) throw tooMany();
-        items.push(await this.standingItem(d, c, f));
+        items.push(await this.standingItem(d, c, f, usage));
       }
       if (page.length < FINDINGS_PAGE) break;
       after = page[page.length - 1].id;
@@ -225,8 +227,8 @@ export class ReviewCampaigns {
     return items;
   }
 
-  private async standingItem(d: ReviewDefinition, c: ReviewCampaign, f: DiscoveryFinding): Promise<ReviewItem> {
-    const usage = await this.cachedUsage(`p:${f.principal.id}`, () => this.o.usage.byPrincipal(f.principal.id, c.periodFrom));
+  private async standingItem(d: ReviewDefinition, c: ReviewCampaign, f: DiscoveryFinding, cachedUsage: CachedUsage): Promise<ReviewItem> {
+    const usage = await cachedUsage(`p:${f.principal.id}`, () => this.o.usage.byPrincipal(f.principal.id, c.periodFrom));
     return {
       ...blankItem(c, 'standing'),
       principal: f.principal.id,
@@ -249,7 +251,7 @@ export class ReviewCampaigns {
     };
   }
 
-  private async eligibilityItems(d: ReviewDefinition, c: ReviewCampaign, policy: AccessPolicy): Promise<ReviewItem[]> {
+  private async eligibilityItems(d: ReviewDefinition, c: ReviewCampaign, policy: AccessPolicy, cachedUsage: CachedUsage, already: number): Promise<ReviewItem[]> {
     const scope = d.scope.eligibility;
     if (!scope) return [];
     const items: ReviewItem[] = [];
@@ -258,10 +260,10 @@ export class ReviewCampaigns {
       const approvers = rule.approval === 'auto' ? [] : 'allOf' in rule.approval ? rule.approval.allOf.flatMap((s) => s.from) : rule.approval.from;
       const reviewers = [...new Set([...(d.reviewers.groups ?? []), ...(d.reviewers.ruleApprovers ? approvers : [])])];
       for (const [index, entry] of rule.requesters.entries()) {
-        if (items.length >= MAX_CAMPAIGN_ITEMS) throw tooMany();
+        if (already + items.length >= MAX_CAMPAIGN_ITEMS) throw tooMany();
         // Usage by the entry's subjects when they are exact names; by the whole rule otherwise.
         const exact = entry.subjects?.every((s) => !/[*?]/.test(s)) && !entry.groups && !entry.issuer ? [...(entry.subjects ?? [])] : [];
-        const usage = await this.cachedUsage(`r:${rule.name}:${exact.join(',')}`, () => this.o.usage.byRule(rule.name, exact, c.periodFrom));
+        const usage = await cachedUsage(`r:${rule.name}:${exact.join(',')}`, () => this.o.usage.byRule(rule.name, exact, c.periodFrom));
         const entryJson = { ...entry } as Record<string, unknown>;
         items.push({
           ...blankItem(c, 'eligibility'),
