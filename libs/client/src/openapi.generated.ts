@@ -1073,6 +1073,8 @@ export interface components {
                 privilegedWorkloads: number;
                 /** @description held by principals the cloud does not say are people or workloads (AWS roles, groups) */
                 privilegedUnknown: number;
+                /** @description eligibility (Azure PIM) to privileged access: not held until activated, so not in the counts above */
+                eligiblePrivileged: number;
             }[];
         };
         /** @description the removal of a standing assignment: approvals, what was applied, and whether it was restored */
