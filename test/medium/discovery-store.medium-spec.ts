@@ -247,6 +247,22 @@ describe('discovery on the database', () => {
     ]);
   });
 
+  it('should not count as unused for N days what the cloud tracked for fewer days', async () => {
+    const inv = new LocalStandingInventory('gcp');
+    const owner = { type: 'gcp.role-binding', name: 'roles/owner' };
+    inv.seed(
+      // Nothing used in GCP's 30-day insight, never used per a 30-day window, and a 120-day window with nothing used.
+      assignment('short-window', { cloud: 'gcp', scope: 'projects/p', access: owner, usage: { granted: ['x.get'], used: [], periodDays: 30 } }),
+      assignment('never-in-short-window', { cloud: 'gcp', scope: 'projects/p', access: owner, neverUsed: true, usage: { granted: ['x.get'], used: [], periodDays: 30 } }),
+      assignment('long-window', { cloud: 'gcp', scope: 'projects/p', access: owner, usage: { granted: ['x.get'], used: [], periodDays: 120 } }),
+    );
+    await scan(inv);
+    const keys = async (days: number) => (await store.listFindings({ unusedForDays: days }, { limit: 100 }, clock.now())).map((x) => x.key).sort();
+    expect(await keys(90)).toEqual(['long-window']);
+    expect(await keys(30)).toEqual(['long-window', 'never-in-short-window', 'short-window']);
+    expect((await store.summary(90, clock.now()))[0]).toMatchObject({ privileged: 3, privilegedUnused: 1 });
+  });
+
   it('should count eligibility to a privileged role apart from standing privilege', async () => {
     const inv = new LocalStandingInventory('azure');
     const sub = '/subscriptions/00000000-0000-0000-0000-000000000001';

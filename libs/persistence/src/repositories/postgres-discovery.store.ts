@@ -127,6 +127,12 @@ const DAY_MS = 86_400_000;
 const UNUSED_IN_PERIOD =
   `(last_used_at IS NULL AND assignment->'usage'->'used' = '[]'::jsonb AND jsonb_typeof(assignment->'usage'->'periodDays') = 'number' ` +
   `AND (assignment->'usage'->>'periodDays')::numeric >= $N)`;
+/**
+ * "Never used" as far as N days go: a cloud that says never used within a tracking period shorter
+ * than N days (GCP's insights cover at most 90) does not know about the days before it.
+ */
+const NEVER_USED_FOR =
+  `(never_used AND NOT (jsonb_typeof(assignment->'usage'->'periodDays') = 'number' AND (assignment->'usage'->>'periodDays')::numeric < $N))`;
 
 /** Discovery's scans, findings and removals on PostgreSQL (or the embedded PGlite). */
 export class PostgresDiscoveryStore extends DiscoveryStore {
@@ -331,7 +337,7 @@ export class PostgresDiscoveryStore extends DiscoveryStore {
     if (filter.unusedForDays !== undefined) {
       // Unused for N days: never used, last used before, or nothing used in a usage period of at least N days (GCP's insights).
       const days = c.param(filter.unusedForDays);
-      c.add(`(never_used OR last_used_at < ? OR ${UNUSED_IN_PERIOD.replace('$N', () => days)})`, new Date(now.getTime() - filter.unusedForDays * DAY_MS));
+      c.add(`(${NEVER_USED_FOR.replace('$N', () => days)} OR last_used_at < ? OR ${UNUSED_IN_PERIOD.replace('$N', () => days)})`, new Date(now.getTime() - filter.unusedForDays * DAY_MS));
     }
     const rows: FindingRow[] = await this.db.query(`SELECT * FROM discovery_findings ${c.clause()} ORDER BY id LIMIT ${c.param(page.limit)}`, c.params);
     return rows.map(toFinding);
@@ -351,7 +357,7 @@ export class PostgresDiscoveryStore extends DiscoveryStore {
     const rows: { cloud: CloudName; open: number; privileged: number; unused: number; humans: number; workloads: number; unknown: number; eligible: number }[] = await this.db.query(
       `SELECT cloud, count(*)::int AS open,
          count(*) FILTER (WHERE ${held})::int AS privileged,
-         count(*) FILTER (WHERE ${held} AND (never_used OR last_used_at < $1 OR ${UNUSED_IN_PERIOD.replace('$N', () => '$2')}))::int AS unused,
+         count(*) FILTER (WHERE ${held} AND (${NEVER_USED_FOR.replace('$N', () => '$2')} OR last_used_at < $1 OR ${UNUSED_IN_PERIOD.replace('$N', () => '$2')}))::int AS unused,
          count(*) FILTER (WHERE ${held} AND human IS TRUE)::int AS humans,
          count(*) FILTER (WHERE ${held} AND human IS FALSE)::int AS workloads,
          count(*) FILTER (WHERE ${held} AND human IS NULL)::int AS unknown,
