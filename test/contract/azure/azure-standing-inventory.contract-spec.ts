@@ -386,7 +386,10 @@ describe('Azure standing access inventory against the simulator (discovery, issu
 
   it('should report what is assigned above a scope (the tenant root, a management group) under its own scope, and walk the root itself', async () => {
     const mg = '/providers/Microsoft.Management/managementGroups/mg-above';
-    sim.seed({ managementGroups: ['mg-above'] });
+    sim.seed({ managementGroups: [{ id: 'mg-top' }, { id: 'mg-above', parent: 'mg-top', subscriptions: [IDS.subscription] }, { id: 'mg-elsewhere' }] });
+    // A management group the subscription is not under is not its ancestor.
+    const elsewhereId = sim.seedRoleAssignment({ scope: '/providers/Microsoft.Management/managementGroups/mg-elsewhere', roleDefinitionId: OWNER, principalId: P.neverSignedIn });
+    const topId = sim.seedRoleAssignment({ scope: '/providers/Microsoft.Management/managementGroups/mg-top', roleDefinitionId: CONTRIBUTOR, principalId: P.neverSignedIn });
     const rootId = sim.seedRoleAssignment({ scope: '/', roleDefinitionId: UAA, principalId: P.neverSignedIn });
     const mgId = sim.seedRoleAssignment({ scope: mg, roleDefinitionId: OWNER, principalId: P.neverSignedIn });
     let all: StandingAssignment[] = [];
@@ -397,6 +400,9 @@ describe('Azure standing access inventory against the simulator (discovery, issu
         ['/', 'User Access Administrator'],
         [mg.toLowerCase(), 'Owner'],
       ]);
+      // Up the hierarchy (mg-top holds mg-above), and not from a group the subscription is not under.
+      expect(all.filter((a) => a.locator.id === topId)).toHaveLength(1);
+      expect(all.filter((a) => a.locator.id === elsewhereId)).toEqual([]);
       // Keys are per scope: the subscription's part and the root's own part report the root's assignment under one key.
       const root = mine.find((a) => a.locator.id === rootId)!;
       expect(root.key).toBe(`azure|arm|/|${UAA}|${P.neverSignedIn}`);
@@ -406,7 +412,7 @@ describe('Azure standing access inventory against the simulator (discovery, issu
       // The root's part lists what is at the root only (atScope()), not every subscription below.
       expect(atRoot.filter((a) => a.locator.api === 'arm' && a.scope !== '/')).toEqual([]);
     } finally {
-      for (const a of all.filter((x) => x.locator.id === rootId || x.locator.id === mgId)) await inventory.remove(a);
+      for (const a of all.filter((x) => [rootId, mgId, topId].includes(String(x.locator.id)))) await inventory.remove(a);
     }
   });
 

@@ -30,7 +30,7 @@ export const armPimRoutes: SimRoute = (req, ctx, caller) => {
     const { eq } = parseEqFilter(req.query.get('$filter'));
     const items = ctx.pim
       .instances('arm')
-      .filter((s) => covers(scheduleScope(s), scope) || covers(scope, scheduleScope(s)))
+      .filter((s) => covers(ctx, scheduleScope(s), scope) || covers(ctx, scope, scheduleScope(s)))
       .filter((s) => !eq.principalId || s.principalId === eq.principalId.toLowerCase())
       .map((s) => instanceResource(ctx, s));
     return { status: 200, body: { value: items } };
@@ -40,7 +40,7 @@ export const armPimRoutes: SimRoute = (req, ctx, caller) => {
     const { eq, functions } = parseEqFilter(req.query.get('$filter'));
     const items = ctx.pim
       .list('arm')
-      .filter((r) => covers(scope, requestScope(r)) || covers(requestScope(r), scope))
+      .filter((r) => covers(ctx, scope, requestScope(r)) || covers(ctx, requestScope(r), scope))
       .filter((r) => !functions.includes('asRequestor') || r.requestorId === caller.appId)
       .filter((r) => !eq.principalId || r.principalId === eq.principalId.toLowerCase())
       .map((r) => requestResource(ctx, r));

@@ -19,7 +19,7 @@ export const armRoleAssignmentRoutes: SimRoute = (req, ctx, caller) => {
     if (unknown) throw new SimHttpError(400, 'UnsupportedQuery', `The filter '${req.query.get('$filter')}' is not supported. Supported filters are 'atScope()' and 'principalId eq {value}'.`);
     const atScope = functions.includes('atScope');
     const items = [...ctx.roleAssignments.values(), ...pimRoleAssignments(ctx)]
-      .filter((a) => covers(a.scope, scope) || (!atScope && covers(scope, a.scope)))
+      .filter((a) => covers(ctx, a.scope, scope) || (!atScope && covers(ctx, scope, a.scope)))
       .filter((a) => !eq.principalId || a.principalId === eq.principalId.toLowerCase())
       .sort((a, b) => a.scope.localeCompare(b.scope) || a.name.localeCompare(b.name))
       .map((a) => resource(a));

@@ -56,7 +56,7 @@ export const armRoleDiscoveryRoutes: SimRoute = (req, ctx) => {
   // Every simulated schedule is Provisioned.
   if (eq.status && eq.status !== 'Provisioned') return armList(req, ctx, []);
   const items = rows
-    .filter((r) => covers(r.scope, scope) || (!atScope && covers(scope, r.scope)))
+    .filter((r) => covers(ctx, r.scope, scope) || (!atScope && covers(ctx, scope, r.scope)))
     .filter((r) => !eq.principalId || r.principalId === eq.principalId.toLowerCase())
     .filter((r) => !eq.roleDefinitionId || r.roleGuid === eq.roleDefinitionId.split('/').pop()!.toLowerCase())
     .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))

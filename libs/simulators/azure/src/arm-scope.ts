@@ -57,11 +57,25 @@ export function idPrefix(scope: string): string {
   return scope === '/' ? '' : scope;
 }
 
-/** True when `outer` is `inner` or one of its ancestors (assignments are inherited downwards). */
-export function covers(outer: string, inner: string): boolean {
+/**
+ * True when `outer` is `inner` or one of its ancestors (assignments are inherited downwards): the
+ * root `/` is everything's; a management group is the ancestor of the groups and subscriptions
+ * seeded under it (`managementGroups: [{ id, parent, subscriptions }]`), and of nothing else.
+ */
+export function covers(ctx: SimContext, outer: string, inner: string): boolean {
   const o = outer.toLowerCase().replace(/\/$/, '');
   const i = inner.toLowerCase();
-  return i === o || i.startsWith(`${o}/`) || (o.startsWith('/providers/microsoft.management/') && i.startsWith('/subscriptions/'));
+  if (i === o || i.startsWith(`${o}/`)) return true;
+  const mg = /^\/providers\/microsoft\.management\/managementgroups\/([^/]+)$/.exec(o)?.[1];
+  if (!mg) return false;
+  // The inner scope's own management group or subscription, then up the hierarchy.
+  const start = /^\/providers\/microsoft\.management\/managementgroups\/([^/]+)/.exec(i)?.[1] ?? /^\/subscriptions\/([^/]+)/.exec(i)?.[1];
+  let at = start ? ctx.directory.parents.get(start) : undefined;
+  for (let hops = 0; at && hops < 10; hops++) {
+    if (at === mg) return true;
+    at = ctx.directory.parents.get(at);
+  }
+  return false;
 }
 
 /**

@@ -128,8 +128,8 @@ export class AzureSimulator {
         return pim('group', (k) => k === `${q.groupId}|${q.access}`.toLowerCase());
       case 'resource-role': {
         const role = q.roleDefinitionId.split('/').pop()!.toLowerCase();
-        const viaPim = pim('arm', (k) => k.split('|')[0] === role && covers(k.split('|')[1], q.scope));
-        const viaRbac = [...this.ctx.roleAssignments.values()].some((a) => a.principalId === p && a.roleGuid === role && covers(a.scope, q.scope));
+        const viaPim = pim('arm', (k) => k.split('|')[0] === role && covers(this.ctx, k.split('|')[1], q.scope));
+        const viaRbac = [...this.ctx.roleAssignments.values()].some((a) => a.principalId === p && a.roleGuid === role && covers(this.ctx, a.scope, q.scope));
         return viaPim || viaRbac;
       }
       case 'app-role':
@@ -150,7 +150,7 @@ export class AzureSimulator {
         ? (['directory', (k: string) => k === `${q.roleDefinitionId}|${q.directoryScopeId ?? '/'}`.toLowerCase()] as const)
         : q.kind === 'group-membership'
           ? (['group', (k: string) => k === `${q.groupId}|${q.access}`.toLowerCase()] as const)
-          : (['arm', (k: string) => k.split('|')[0] === q.roleDefinitionId.split('/').pop()!.toLowerCase() && covers(k.split('|')[1], q.scope)] as const);
+          : (['arm', (k: string) => k.split('|')[0] === q.roleDefinitionId.split('/').pop()!.toLowerCase() && covers(this.ctx, k.split('|')[1], q.scope)] as const);
     return this.ctx.pim
       .schedulesOf(surface)
       .filter((s) => s.principalId === p && match(s.targetKey))

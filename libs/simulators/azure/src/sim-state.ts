@@ -102,7 +102,8 @@ export interface SimSeed {
   /** PIM for Groups policies, per group and access (`member` / `owner`). */
   groupPolicies?: { groupId: string; access: 'member' | 'owner'; policy: SimRolePolicy }[];
   subscriptions?: string[];
-  managementGroups?: string[];
+  /** Management groups: a name, or a name with its parent group and the subscriptions directly under it. */
+  managementGroups?: (string | { id: string; parent?: string; subscriptions?: string[] })[];
   clients?: SimClient[];
 }
 
@@ -132,6 +133,8 @@ export class SimDirectory {
   readonly groupPolicies = new Map<string, SimRolePolicy>();
   readonly subscriptions = new Set<string>();
   readonly managementGroups = new Set<string>();
+  /** The hierarchy: a management group's or subscription's id → its parent management group's. */
+  readonly parents = new Map<string, string>();
   /** Azure role definitions the caller may not read (ARM answers 403 AuthorizationFailed). */
   readonly unreadableAzureRoles = new Set<string>();
   readonly clients = new Map<string, SimClient>();
@@ -180,7 +183,12 @@ export class SimDirectory {
     }
     for (const p of seed.groupPolicies ?? []) this.groupPolicies.set(`${p.groupId.toLowerCase()}/${p.access}`, p.policy);
     for (const s of seed.subscriptions ?? []) this.subscriptions.add(s.toLowerCase());
-    for (const m of seed.managementGroups ?? []) this.managementGroups.add(m.toLowerCase());
+    for (const m of seed.managementGroups ?? []) {
+      const g = typeof m === 'string' ? { id: m } : m;
+      this.managementGroups.add(g.id.toLowerCase());
+      if (g.parent) this.parents.set(g.id.toLowerCase(), g.parent.toLowerCase());
+      for (const s of g.subscriptions ?? []) this.parents.set(s.toLowerCase(), g.id.toLowerCase());
+    }
     for (const c of seed.clients ?? []) this.clients.set(c.clientId, c);
   }
 
