@@ -200,6 +200,18 @@ describe('aws.permission-set: Identity Center account assignments', () => {
     expect(held()).toEqual([]);
   });
 
+  it('should not take a FAILED deletion for an absent assignment by its wording: it looks, and a deletion that left the assignment is retried', async () => {
+    const s = await spec(platform, { kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['111111111111'] });
+    const outcome = await provider.grant(s, { overlapping: [] });
+    // The FailureReason reads like "gone", but the assignment is still there.
+    sim.identityCenter.failNext({ kind: 'delete-assignment', accountId: '111111111111', reason: 'Received a 404 status error: the account assignment does not exist.' });
+    const e = await refusal(provider.revoke(stored(s, outcome), { overlapping: [], early: true }));
+    expect(e.options).toMatchObject({ code: 'AssignmentDeletion' });
+    expect(held()).toEqual(['111111111111']);
+    await provider.revoke(stored(s, outcome), { overlapping: [], early: true });
+    expect(held()).toEqual([]);
+  });
+
   it('should share one assignment between overlapping grants and remove it in an account only when no live grant covers that account', async () => {
     const wide = await spec(platform, { kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['111111111111', '222222222222'] });
     const narrow = await spec(platform, { kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['222222222222'] });

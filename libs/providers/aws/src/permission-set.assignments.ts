@@ -175,17 +175,26 @@ export class PermissionSetAssignments {
     await this.checkQuota(sdk, instance, set, toCreate);
 
     const created = new Set(mine);
+    /** Creations accepted but not seen to settle (their request ids): followed to the end before the rollback deletes them. */
+    const unsettled = new Map<string, string>();
     this.failedGrants.set(spec.grantId, created);
     const results = await settleAll(toCreate, ASSIGNMENT_CONCURRENCY, async (account) => {
-      // Counted as made once Identity Center accepted it: a creation cut off while followed may still complete.
-      await this.createIn(sdk, instance, set.arn, principal, account, () => created.add(account)).catch((e: unknown) => {
+      // Counted as made once Identity Center accepted it (or may have: an answer cut off), since a creation cut off while followed may still complete.
+      const accepted = (requestId?: string) => {
+        created.add(account);
+        if (requestId) unsettled.set(account, requestId);
+      };
+      await this.createIn(sdk, instance, set.arn, principal, account, accepted).then(() => unsettled.delete(account)).catch((e: unknown) => {
         // FAILED is final: nothing was made there.
-        if (e instanceof ProviderError && e.options.code === 'AssignmentFailed') created.delete(account);
+        if (e instanceof ProviderError && e.options.code === 'AssignmentFailed') {
+          created.delete(account);
+          unsettled.delete(account);
+        }
         throw e;
       });
     });
     const failed = toCreate.map((a, i) => [a, results[i]] as const).filter(([, r]) => r.status === 'rejected');
-    if (failed.length) throw await this.rollBack(spec, sdk, instance, set, principal, created, covered, failed);
+    if (failed.length) throw await this.rollBack(spec, sdk, instance, set, principal, created, unsettled, covered, failed);
     this.failedGrants.delete(spec.grantId);
     const outcome: Record<string, AccountOutcome> = Object.fromEntries(target.accounts.map((a) => [a, present.has(a) ? 'kept' : 'created']));
     return {
@@ -352,11 +361,24 @@ export class PermissionSetAssignments {
     set: SetInfo,
     principal: ResolvedPrincipal,
     created: Set<string>,
+    unsettled: Map<string, string>,
     covered: Set<string>,
     failed: (readonly [string, PromiseSettledResult<void>])[],
   ): Promise<ProviderError> {
     const undo = [...created].filter((a) => !covered.has(a));
     const results = await settleAll(undo, ASSIGNMENT_CONCURRENCY, async (account) => {
+      // A creation still IN_PROGRESS is followed to its end first: a deletion before it lands finds
+      // nothing, and the creation completes afterwards (a leak). Still unsettled: kept as held.
+      const requestId = unsettled.get(account);
+      if (requestId) {
+        try {
+          await this.followCreation(sdk, instance, { Status: 'IN_PROGRESS', RequestId: requestId }, account);
+        } catch (e) {
+          if (!(e instanceof ProviderError && e.options.code === 'AssignmentFailed')) throw e;
+          created.delete(account);
+          return;
+        }
+      }
       await this.deleteIn(sdk, instance, set.arn, principal, account);
       created.delete(account);
     });
@@ -681,12 +703,23 @@ export class PermissionSetAssignments {
     setArn: string,
     principal: ResolvedPrincipal,
     account: string,
-    accepted: () => void,
+    accepted: (requestId?: string) => void,
   ): Promise<void> {
     const input = { InstanceArn: instance.instanceArn, TargetId: account, TargetType: 'AWS_ACCOUNT' as const, PermissionSetArn: setArn, PrincipalType: principal.type, PrincipalId: principal.id };
-    const out = await this.run('CreateAccountAssignment', (abortSignal) => sdk.sso.send(new sdk.ssoAdmin.CreateAccountAssignmentCommand(input), { abortSignal }));
-    accepted();
-    await this.follow(out.AccountAssignmentCreationStatus, account, 'creation', (id, abortSignal) =>
+    let out;
+    try {
+      out = await this.run('CreateAccountAssignment', (abortSignal) => sdk.sso.send(new sdk.ssoAdmin.CreateAccountAssignmentCommand(input), { abortSignal }));
+    } catch (e) {
+      // No answer from Identity Center (cut off by the abort, the connection lost): the creation may have been made.
+      if (!answeredByAws(e)) accepted();
+      throw e;
+    }
+    accepted(out.AccountAssignmentCreationStatus?.Status === 'IN_PROGRESS' ? out.AccountAssignmentCreationStatus.RequestId : undefined);
+    await this.followCreation(sdk, instance, out.AccountAssignmentCreationStatus, account);
+  }
+
+  private followCreation(sdk: IdentityCenterSdk, instance: Instance, first: { Status?: string; RequestId?: string; FailureReason?: string } | undefined, account: string) {
+    return this.follow(first, account, 'creation', (id, abortSignal) =>
       this.run('DescribeAccountAssignmentCreationStatus', (s) =>
         sdk.sso.send(new sdk.ssoAdmin.DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: instance.instanceArn, AccountAssignmentCreationRequestId: id }), {
           abortSignal: AbortSignal.any([s, abortSignal]),
@@ -707,8 +740,12 @@ export class PermissionSetAssignments {
     try {
       await this.followDeletion(sdk, instance, out.AccountAssignmentDeletionStatus, account);
     } catch (e) {
-      // Gone meanwhile (another replica, an administrator): Identity Center fails the deletion asynchronously.
-      if (e instanceof ProviderError && e.options.code === 'AssignmentFailed' && /does not exist/i.test(e.message)) return 'absent';
+      // A FAILED deletion: gone meanwhile (another replica, an administrator) only if a fresh listing says so;
+      // AWS documents no FailureReason wording to rely on.
+      if (e instanceof ProviderError && e.options.code === 'AssignmentFailed') {
+        const present = await this.presentIn(sdk, instance, setArn, principal, [account]);
+        if (!present.has(account)) return 'absent';
+      }
       throw e;
     }
     return 'deleted';
@@ -791,6 +828,15 @@ function errorOf(e: unknown): unknown {
 function isNotFound(e: unknown): boolean {
   const code = e instanceof ProviderError ? e.options.code : errorCode(e);
   return code === 'ResourceNotFound' || code === 'ResourceNotFoundException';
+}
+
+/** Whether Identity Center answered the call with an error (so it was refused, not made), rather than the answer being lost. */
+function answeredByAws(e: unknown): boolean {
+  const cause = errorOf(e) as { $metadata?: { httpStatusCode?: number } } | undefined;
+  // A 5xx says nothing about whether the write landed.
+  const status = cause?.$metadata?.httpStatusCode;
+  if (typeof status === 'number') return status < 500;
+  return e instanceof ProviderError && (e.kind === 'invalid' || e.kind === 'limit');
 }
 
 function isOuMissing(e: unknown): boolean {
