@@ -257,6 +257,8 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
     onRecorded: () => {
       auditLog.chained().then(() => notifier?.kick(), () => undefined);
     },
+    // One failing definition or campaign is logged (its name and the error's message, no tokens) and counted; the tick goes on.
+    onTickError: (what, e) => new Logger('ReviewScheduler').error(`access review ${what} failed: ${e instanceof Error ? e.message : String(e)}`),
   });
   registerReviewMetrics(metrics.registry, reviews);
   if (config.role !== 'api') reviewScheduler = new ReviewScheduler(reviews, reviewStore, clock, config.replicaId, options.reviewTickMs);

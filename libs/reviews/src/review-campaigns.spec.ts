@@ -446,7 +446,7 @@ rules:
     await reviews.decide(actor('sec-1'), alice.id, { decision: 'keep', justification: 'needed' });
     const since = new Date(clock.now());
     clock.at = new Date(c.endsAt.getTime() - 2 * 86_400_000);
-    expect(await reviews.tick(since)).toEqual({ started: 0, reminded: 1, escalated: 0, closed: 0, reapplied: 0 });
+    expect(await reviews.tick(since)).toEqual({ started: 0, reminded: 1, escalated: 0, closed: 0, reapplied: 0, failed: 0 });
     const reminder = store.events.find((e) => e.type === 'review.reminder_sent')!;
     expect(reminder.data).toMatchObject({ pending: 4, link: `https://jit.example.com/v1/reviews/campaigns/${c.id}` });
     expect((reminder.data.items as unknown[]).length).toBe(4);
@@ -534,6 +534,25 @@ describe('ReviewCampaigns building a campaign', () => {
       expect(items.length).toBeGreaterThan(0);
       expect(items.every((i) => i.requested === days)).toBe(true);
     }
+  });
+});
+
+describe('ReviewCampaigns tick with one failing definition', () => {
+  it('should count and report the failure and still start the others and send reminders', async () => {
+    const { reviews, store, clock } = setup([
+      { ...QUARTERLY, name: 'broken', scope: { standing: { clouds: ['aws'] } } },
+      { ...QUARTERLY, name: 'fine', scope: { eligibility: { rules: ['*'] } } },
+    ]);
+    const errors: string[] = [];
+    (reviews as unknown as { o: { onTickError: (what: string) => void } }).o.onTickError = (what) => errors.push(what);
+    // The findings reader fails: only the definition with a standing scope reads it.
+    (reviews as unknown as { o: { findings: DiscoveryFindingsReader } }).o.findings = { get: async () => null, list: async () => Promise.reject(new Error('findings unavailable')) };
+    const since = new Date('2026-12-31T00:00:00Z');
+    clock.at = new Date('2027-01-01T09:00:01Z');
+    expect(await reviews.tick(since)).toMatchObject({ started: 1, failed: 1 });
+    expect(errors).toEqual(['definition broken']);
+    expect(reviews.tickFailures).toBe(1);
+    expect([...store.campaigns.values()].map((c) => c.definition)).toEqual(['fine']);
   });
 });
 

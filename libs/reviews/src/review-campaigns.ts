@@ -72,6 +72,8 @@ export interface ReviewsOptions {
   publicUrl?: string;
   /** Called after events were committed (the broker asks for a chaining round and wakes the webhooks). */
   onRecorded?: () => void;
+  /** A definition's or campaign's scheduled work failed (the broker logs it; the rest of the tick goes on). */
+  onTickError?: (what: string, error: unknown) => void;
 }
 
 export interface CampaignView extends ReviewCampaign {
@@ -102,7 +104,22 @@ export type BulkResult = { itemId: string; outcome: 'decided'; item: ReviewItem 
  * reminders, escalation and the default at the end; the report and the rules-file patch.
  */
 export class ReviewCampaigns {
+  /** Scheduled work that failed since the broker started: `jit_review_tick_failures_total`. */
+  tickFailures = 0;
+
   constructor(private readonly o: ReviewsOptions) {}
+
+  /** Runs one definition's or campaign's part of a tick: a failure is counted and reported, and the others go on. */
+  private async guarded(what: string, work: () => Promise<void>): Promise<boolean> {
+    try {
+      await work();
+      return true;
+    } catch (e) {
+      this.tickFailures++;
+      this.o.onTickError?.(what, e);
+      return false;
+    }
+  }
 
   // ---- definitions -------------------------------------------------------------------------
 
@@ -441,41 +458,52 @@ export class ReviewCampaigns {
    * never started), reminds reviewers `remindBefore` the end, escalates undecided items at the end,
    * and closes campaigns, applying the default to what nobody decided.
    */
-  async tick(since: Date): Promise<{ started: number; reminded: number; escalated: number; closed: number; reapplied: number }> {
+  async tick(since: Date): Promise<{ started: number; reminded: number; escalated: number; closed: number; reapplied: number; failed: number }> {
     // Safe with more than one replica at once: each firing starts one campaign (unique in the
     // store), and a reminder, an escalation or a close is sent by whoever changed the row.
+    // One definition or campaign that fails (a bad scope, a store error) is counted and reported
+    // and the others go on: no single one holds back all review work.
     const now = this.o.clock.now();
-    const out = { started: 0, reminded: 0, escalated: 0, closed: 0, reapplied: 0 };
+    const out = { started: 0, reminded: 0, escalated: 0, closed: 0, reapplied: 0, failed: 0 };
+    const guard = async (what: string, work: () => Promise<void>) => {
+      if (!(await this.guarded(what, work))) out.failed++;
+    };
     for (const d of await this.allDefinitions()) {
       if (!d.schedule) continue;
-      const latest = await this.o.store.latestOf(d.name);
-      // After its last campaign (a firing missed while no replica ran is caught up, once), else after `since`.
-      const from = latest ? latest.startedAt : since;
-      const firing = dueScheduled(d, from, now);
-      // One campaign per firing: a replica that finds it taken (the unique firing) starts nothing.
-      if (firing && (await this.startFrom(d, 'system:scheduler', firing))) out.started++;
+      await guard(`definition ${d.name}`, async () => {
+        const latest = await this.o.store.latestOf(d.name);
+        // After its last campaign (a firing missed while no replica ran is caught up, once), else after `since`.
+        const from = latest ? latest.startedAt : since;
+        const firing = dueScheduled(d, from, now);
+        // One campaign per firing: a replica that finds it taken (the unique firing) starts nothing.
+        if (firing && (await this.startFrom(d, 'system:scheduler', firing))) out.started++;
+      });
     }
     // Decisions stored but never applied (the broker stopped in between): applied now, idempotently
     // (discovery answers a second request of one finding and origin with the first removal).
     for (const item of await this.o.store.unappliedItems(new Date(now.getTime() - REAPPLY_AFTER_MS), 1000)) {
-      const c = await this.o.store.getCampaign(item.campaignId);
-      if (c) await this.apply(c, item);
-      out.reapplied++;
+      await guard(`item ${item.id}`, async () => {
+        const c = await this.o.store.getCampaign(item.campaignId);
+        if (c) await this.apply(c, item);
+        out.reapplied++;
+      });
     }
     for (const c of await this.o.store.openCampaigns()) {
-      // The definition as parsed when the campaign started (seconds, defaults filled in).
-      const spec = c.spec as Partial<ReviewDefinition>;
-      const remindBefore = typeof spec.remindBefore === 'number' ? spec.remindBefore * 1000 : 0;
-      const escalation = spec.escalation;
-      if (!c.remindedAt && now.getTime() >= c.endsAt.getTime() - remindBefore && now < c.endsAt) {
-        if (await this.remind(c)) out.reminded++;
-      }
-      if (now >= c.endsAt && escalation) out.escalated += await this.escalate(c, escalation.groups);
-      const closeAt = c.endsAt.getTime() + (escalation ? ESCALATION_GRACE_MS : 0);
-      if (now.getTime() >= closeAt) {
-        await this.close(c);
-        out.closed++;
-      }
+      await guard(`campaign ${c.id}`, async () => {
+        // The definition as parsed when the campaign started (seconds, defaults filled in).
+        const spec = c.spec as Partial<ReviewDefinition>;
+        const remindBefore = typeof spec.remindBefore === 'number' ? spec.remindBefore * 1000 : 0;
+        const escalation = spec.escalation;
+        if (!c.remindedAt && now.getTime() >= c.endsAt.getTime() - remindBefore && now < c.endsAt) {
+          if (await this.remind(c)) out.reminded++;
+        }
+        if (now >= c.endsAt && escalation) out.escalated += await this.escalate(c, escalation.groups);
+        const closeAt = c.endsAt.getTime() + (escalation ? ESCALATION_GRACE_MS : 0);
+        if (now.getTime() >= closeAt) {
+          await this.close(c);
+          out.closed++;
+        }
+      });
     }
     return out;
   }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { Clock, ReviewStore } from '@jit/domain';
 import { ReviewCampaigns } from '@jit/reviews';
 
@@ -48,6 +48,7 @@ export class ReviewScheduler {
     const now = this.clock.now();
     if (!(await this.store.claimLease(LEASE, this.owner, new Date(now.getTime() + 2 * this.intervalMs), now))) return;
     const done = await this.reviews.tick(this.since);
+    if (done.failed) this.logger.warn(`access reviews: ${done.failed} definitions, campaigns or items failed this tick (jit_review_tick_failures_total)`);
     if (done.started || done.reminded || done.escalated || done.closed || done.reapplied) {
       this.logger.log(`access reviews: ${done.started} started, ${done.reminded} reminded, ${done.escalated} items escalated, ${done.closed} closed, ${done.reapplied} decisions re-applied`);
     }
@@ -65,6 +66,16 @@ export function registerReviewMetrics(registry: Registry, reviews: ReviewCampaig
   let last: Promise<{ open: number; overdue: number }> | null = null;
   // One query per scrape for both gauges.
   const read = () => (last ??= reviews.gauges().finally(() => setTimeout(() => (last = null), 0)));
+  let counted = 0;
+  new Counter({
+    name: 'jit_review_tick_failures_total',
+    help: 'Definitions, campaigns or items whose scheduled review work failed (the rest of the tick went on)',
+    registers: [registry],
+    collect() {
+      this.inc(reviews.tickFailures - counted);
+      counted = reviews.tickFailures;
+    },
+  });
   new Gauge({
     name: 'jit_review_campaigns_open',
     help: 'Access review campaigns open now',
