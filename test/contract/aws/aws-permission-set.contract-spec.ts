@@ -212,6 +212,23 @@ describe('aws.permission-set: Identity Center account assignments', () => {
     expect(held()).toEqual([]);
   });
 
+  it('should revoke, and reconcile, a renamed group by the id its grant recorded, not by its name now', async () => {
+    const renamedId = sim.identityCenter.createGroup({ displayName: 'Renamable' });
+    const renamable = { type: 'group' as const, id: 'Renamable' };
+    const s = await spec(renamable, { kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['111111111111', '222222222222'] });
+    const outcome = await provider.grant(s, { overlapping: [] });
+    expect(held(renamedId)).toEqual(['111111111111', '222222222222']);
+    sim.identityCenter.renameGroup(renamedId, 'Renamed');
+    // Reconciliation of the ended grant finds its assignment under the recorded id.
+    const orphans = [];
+    for await (const a of provider.listOwned(undefined, { subjects: async () => [{ principal: renamable, target: s.target, live: false, providerRefs: [outcome.providerRef] }] })) {
+      orphans.push(a);
+    }
+    expect(orphans.map((o) => o.locator.principalId)).toEqual([renamedId, renamedId]);
+    await provider.revoke(stored(s, outcome), { overlapping: [], early: true });
+    expect(held(renamedId)).toEqual([]);
+  });
+
   it('should share one assignment between overlapping grants and remove it in an account only when no live grant covers that account', async () => {
     const wide = await spec(platform, { kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['111111111111', '222222222222'] });
     const narrow = await spec(platform, { kind: 'aws.permission-set', permissionSet: 'ReadOnly', accounts: ['222222222222'] });

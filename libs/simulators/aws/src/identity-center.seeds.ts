@@ -90,6 +90,13 @@ export class IdentityCenterSeeds {
     return this.store.addGroup(seed).groupId;
   }
 
+  /** Renames a group (UpdateGroup's DisplayName, as an administrator or SCIM would); its id stays. */
+  renameGroup(groupId: string, displayName: string): void {
+    const group = this.store.groups.get(groupId);
+    if (!group) throw new Error(`no group ${groupId}`);
+    group.displayName = displayName;
+  }
+
   /** Returns the membership id (the same one when the user already is a member). */
   addToGroup(groupId: string, userId: string): string {
     return this.store.addMembership(groupId, userId).membershipId;
