@@ -107,7 +107,9 @@ class MemoryReviewStore extends ReviewStore {
     return [...this.items.values()].filter((i) => !i.decision && this.campaigns.get(i.campaignId)!.state === 'open' && this.campaigns.get(i.campaignId)!.endsAt <= now).length;
   }
   async saveDefinition(d: StoredReviewDefinition) {
+    if (this.definitions.some((x) => x.name === d.name)) return false;
     this.definitions.push(d);
+    return true;
   }
   async listDefinitions() {
     return this.definitions;
@@ -553,6 +555,20 @@ describe('ReviewCampaigns tick with one failing definition', () => {
     expect(errors).toEqual(['definition broken']);
     expect(reviews.tickFailures).toBe(1);
     expect([...store.campaigns.values()].map((c) => c.definition)).toEqual(['fine']);
+  });
+});
+
+describe('ReviewCampaigns define', () => {
+  it('should answer two defines of one name at once with one definition and a 409 naming the field', async () => {
+    const { reviews, store } = setup();
+    const body = { ...QUARTERLY, name: 'twice', schedule: undefined };
+    const results = await Promise.allSettled([reviews.define(admin, body), reviews.define(admin, body)]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const failed = results.find((r) => r.status === 'rejected')!.reason as DomainError;
+    expect(failed).toBeInstanceOf(DomainError);
+    expect(failed.code).toBe('invalid_state');
+    expect(failed.issues).toEqual([{ field: 'name', message: 'is taken' }]);
+    expect(store.definitions.map((d) => d.name)).toEqual(['twice']);
   });
 });
 

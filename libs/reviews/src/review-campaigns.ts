@@ -141,10 +141,10 @@ export class ReviewCampaigns {
     const parsed = reviewDefinitionSchema.safeParse(body);
     if (!parsed.success) throw DomainError.validation(zodIssues(parsed.error));
     const d = parsed.data;
-    if (await this.findDefinition(d.name)) {
-      throw new DomainError('invalid_state', `a campaign definition named ${d.name} exists`, [{ field: 'name', message: 'is taken' }]);
-    }
-    await this.o.store.saveDefinition({ name: d.name, spec: body as Record<string, unknown>, createdBy: actor.subject, createdAt: this.o.clock.now() });
+    const taken = () => new DomainError('invalid_state', `a campaign definition named ${d.name} exists`, [{ field: 'name', message: 'is taken' }]);
+    if (await this.findDefinition(d.name)) throw taken();
+    // A define of the same name that got there first (two at once) is the same 409, not a 500.
+    if (!(await this.o.store.saveDefinition({ name: d.name, spec: body as Record<string, unknown>, createdBy: actor.subject, createdAt: this.o.clock.now() }))) throw taken();
     return d;
   }
 

@@ -151,7 +151,8 @@ export abstract class ReviewStore {
   abstract unappliedItems(decidedBefore: Date, limit: number): Promise<ReviewItem[]>;
   /** Undecided items of open campaigns past their end: the `jit_review_items_overdue` gauge. */
   abstract overdueItems(now: Date): Promise<number>;
-  abstract saveDefinition(definition: StoredReviewDefinition): Promise<void>;
+  /** Stores a definition made through the API; false when the name is taken (two defines at once: one wins). */
+  abstract saveDefinition(definition: StoredReviewDefinition): Promise<boolean>;
   abstract listDefinitions(): Promise<StoredReviewDefinition[]>;
   /** Takes or renews the scheduler's lease for `owner`; false while another owner holds it. */
   abstract claimLease(name: string, owner: string, until: Date, now: Date): Promise<boolean>;

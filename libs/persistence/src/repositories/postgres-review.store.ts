@@ -285,8 +285,12 @@ export class PostgresReviewStore extends ReviewStore {
     return row.n;
   }
 
-  async saveDefinition(d: StoredReviewDefinition): Promise<void> {
-    await this.db.query(`INSERT INTO review_definitions (name, spec, created_by, created_at) VALUES ($1, $2, $3, $4)`, [d.name, JSON.stringify(d.spec), d.createdBy, d.createdAt]);
+  async saveDefinition(d: StoredReviewDefinition): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      `INSERT INTO review_definitions (name, spec, created_by, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING RETURNING name`,
+      [d.name, JSON.stringify(d.spec), d.createdBy, d.createdAt],
+    );
+    return rows.length === 1;
   }
 
   async listDefinitions(): Promise<StoredReviewDefinition[]> {
