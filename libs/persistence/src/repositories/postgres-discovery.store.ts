@@ -132,7 +132,7 @@ const UNUSED_IN_PERIOD =
  * than N days (GCP's insights cover at most 90) does not know about the days before it.
  */
 const NEVER_USED_FOR =
-  `(never_used AND NOT (jsonb_typeof(assignment->'usage'->'periodDays') = 'number' AND (assignment->'usage'->>'periodDays')::numeric < $N))`;
+  `(never_used AND NOT coalesce(jsonb_typeof(assignment->'usage'->'periodDays') = 'number' AND (assignment->'usage'->>'periodDays')::numeric < $N, false))`;
 
 /** Discovery's scans, findings and removals on PostgreSQL (or the embedded PGlite). */
 export class PostgresDiscoveryStore extends DiscoveryStore {
