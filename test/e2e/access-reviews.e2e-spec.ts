@@ -259,7 +259,10 @@ describe('access reviews (e2e)', () => {
     const csv = await run('auditor', 'reviews', 'report', started.id, '--format', 'csv');
     expect(csv.split('\n')[0]).toMatch(/^itemId,source,/);
     expect(csv.match(/still needed/g)).toHaveLength(2);
-    expect(await run('auditor', 'reviews', 'patch', started.id)).toBe('');
+    const patched = await runJitCli(['reviews', 'patch', started.id], env('auditor')).exited;
+    expect(patched).toMatchObject({ code: 0, stdout: '' });
+    // The headers the diff cannot carry are on stderr: the rules version it applies to.
+    expect(patched.stderr).toMatch(/^rules version: [0-9a-f]{64}$/m);
     const refused = await runJitCli(['reviews', 'decide', items.items[0].id, '--keep', '--remove', '--justification', 'x'], env('approver')).exited;
     expect(refused.code).toBe(2);
   });

@@ -38,6 +38,14 @@ export type ReviewCampaignsQuery = Query<'listReviewCampaigns'>;
 export type ReviewItemsQuery = Query<'listReviewItems'>;
 export type DiscoveryFindingsQuery = Omit<Query<'listDiscoveryFindings'>, 'format'>;
 
+/** The rules patch and its headers (`X-Rules-Version`, `X-Review-Applied`, `X-Review-Skipped`). */
+export interface ReviewRulesPatchDetails {
+  patch: string;
+  rulesVersion: string | null;
+  applied: number | null;
+  skipped: { itemId: string; reason: string }[];
+}
+
 export interface JitClientOptions {
   /** The broker's URL, e.g. `https://jit.example.com` (its API is under /v1). */
   baseUrl: string;
@@ -108,6 +116,8 @@ export interface JitClient {
   getReviewReport(campaignId: string, format: 'csv' | 'html'): Promise<string>;
   /** The rules-file patch (unified diff) the campaign's eligibility decisions call for. */
   getReviewRulesPatch(campaignId: string): Promise<string>;
+  /** The same patch with what its headers say: the rules version it applies to, how many items it carries, and those it skipped with the reason. */
+  getReviewRulesPatchDetails(campaignId: string): Promise<ReviewRulesPatchDetails>;
   /** Discovery (docs/discovery.md): starts a scan (admins, auditors), or answers the running one. */
   startDiscoveryScan(): Promise<DiscoveryScan>;
   getDiscoveryScan(id: string): Promise<DiscoveryScan>;
@@ -246,6 +256,21 @@ export function createJitClient(options: JitClientOptions): JitClient {
       // An empty patch (nothing to change) is an empty 200 body, not a missing one.
       if (result.response.ok) return (result.data) ?? '';
       return data(result);
+    },
+    async getReviewRulesPatchDetails(campaignId) {
+      const result = await api.GET('/v1/reviews/campaigns/{id}/rules-patch', { params: { path: { id: campaignId } }, parseAs: 'text' });
+      if (!result.response.ok) return { patch: data(result), rulesVersion: null, applied: null, skipped: [] };
+      const h = result.response.headers;
+      let skipped: ReviewRulesPatchDetails['skipped'] = [];
+      try {
+        const parsed: unknown = JSON.parse(h.get('X-Review-Skipped') ?? '[]');
+        if (Array.isArray(parsed)) skipped = parsed.filter((s): s is { itemId: string; reason: string } => typeof s?.itemId === 'string' && typeof s?.reason === 'string');
+      } catch {
+        // The header is cut at 4,000 characters: a cut list is not parsed.
+        skipped = [{ itemId: '(list cut)', reason: h.get('X-Review-Skipped') ?? '' }];
+      }
+      const applied = h.get('X-Review-Applied');
+      return { patch: result.data ?? '', rulesVersion: h.get('X-Rules-Version'), applied: applied === null ? null : Number(applied), skipped };
     },
     async startDiscoveryScan() {
       return data(await api.POST('/v1/discovery/scans'));

@@ -140,7 +140,11 @@ export function reviewsCommand(): Command {
     .argument('<campaign>', 'the campaign id')
     .action(async (campaign: string, _flags: unknown, command: Command) => {
       const ctx = CliContext.of(command);
-      ctx.out(await ctx.broker.reviews.rulesPatch(campaign));
+      const p = await ctx.broker.reviews.rulesPatch(campaign);
+      // The diff on stdout (to pipe into git apply); what it applies to and what it left out on stderr.
+      if (p.rulesVersion) ctx.err(`rules version: ${p.rulesVersion}\n`);
+      for (const s of p.skipped) ctx.err(`skipped ${s.itemId}: ${s.reason}\n`);
+      ctx.out(p.patch);
     });
   return reviews;
 }

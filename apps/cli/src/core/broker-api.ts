@@ -45,7 +45,7 @@ export interface BrokerApi {
     decide(itemId: string, body: ReviewDecisionBody): Promise<ReviewItem>;
     decideMany(campaignId: string, body: ReviewDecisionBody & { itemIds: string[] }): Promise<ReviewBulkDecision>;
     report(campaignId: string, format: 'csv' | 'html'): Promise<string>;
-    rulesPatch(campaignId: string): Promise<string>;
+    rulesPatch(campaignId: string): Promise<{ patch: string; rulesVersion: string | null; applied: number | null; skipped: { itemId: string; reason: string }[] }>;
   };
   /** Discovery of standing access (docs/discovery.md). */
   discovery: {

@@ -48,7 +48,7 @@ export function httpBroker(baseUrl: string, token: TokenSource, fetchImpl: typeo
       decide: (id, body) => call(() => client.decideReviewItem(id, body)),
       decideMany: (id, body) => call(() => client.decideReviewItems(id, body)),
       report: (id, format) => call(() => client.getReviewReport(id, format)),
-      rulesPatch: (id) => call(() => client.getReviewRulesPatch(id)),
+      rulesPatch: (id) => call(() => client.getReviewRulesPatchDetails(id)),
     },
     discovery: {
       scan: () => call(() => client.startDiscoveryScan()),
