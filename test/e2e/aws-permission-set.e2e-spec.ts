@@ -44,6 +44,8 @@ describe('aws.permission-set through the broker', () => {
     for (const [name, id] of [['dev', '111111111111'], ['staging', '222222222222'], ['play', '333333333333']]) {
       sim.organization.createAccount({ name, id, parentId: workloads });
     }
+    // An account no other test here assigns in: an earlier grant that created an assignment there would make a hand-made one look like the broker's.
+    sim.organization.createAccount({ name: 'lab', id: '444444444444', parentId: sim.organization.createOrganizationalUnit('Lab') });
     sim.organization.createAccount({ name: 'prod', id: '999999999999', parentId: prod });
     sim.organization.createAccount({ name: 'prod-eu', id: '888888888888', parentId: prod });
     groupId = sim.identityCenter.createGroup({ displayName: 'Platform' });
@@ -129,12 +131,12 @@ describe('aws.permission-set through the broker', () => {
   });
 
   it('should find and remove, by reconciliation, an assignment that reappeared in an account whose grant created it, and leave alone one no grant made', async () => {
-    // The group holds ReadOnly in 111111111111 outside the broker; a request for it there is refused
+    // The group holds ReadOnly in 444444444444 outside the broker; a request for it there is refused
     // and stays in reconciliation's scope as an ended grant: it made nothing, so it proves nothing an orphan.
-    sim.identityCenter.assign({ accountId: '111111111111', permissionSetArn: readOnlyArn, principalType: 'GROUP', principalId: groupId });
-    const refused = await t.http.post('/v1/grants').set(t.as('alice')).send(request({ permissionSet: 'ReadOnly', accounts: ['111111111111'] })).expect(422);
+    sim.identityCenter.assign({ accountId: '444444444444', permissionSetArn: readOnlyArn, principalType: 'GROUP', principalId: groupId });
+    const refused = await t.http.post('/v1/grants').set(t.as('alice')).send(request({ permissionSet: 'ReadOnly', accounts: ['444444444444'] })).expect(422);
     expect(refused.body).toMatchObject({ state: 'failed', errors: [expect.objectContaining({ field: 'target.accounts' })] });
-    expect(refused.body.detail).toMatch(/already holds ReadOnly in account 111111111111 outside this broker/);
+    expect(refused.body.detail).toMatch(/already holds ReadOnly in account 444444444444 outside this broker/);
 
     const res = await t.http.post('/v1/grants').set(t.as('alice')).send(request({ permissionSet: 'ReadOnly', accounts: ['333333333333'] }, 'PT2S')).expect(201);
     const setArn = res.body.target.permissionSet as string;
@@ -146,11 +148,11 @@ describe('aws.permission-set through the broker', () => {
     expect(state).toBe('expired');
     // A stale write (another replica, a restore) brings the assignment back after the grant ended.
     sim.identityCenter.assign({ accountId: '333333333333', permissionSetArn: setArn, principalType: 'GROUP', principalId: groupId });
-    expect(held()).toEqual(['111111111111', '333333333333']);
+    expect(held()).toEqual(['333333333333', '444444444444']);
     for (const deadline = Date.now() + 40_000; held().includes('333333333333') && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 500));
-    expect(held()).toEqual(['111111111111']);
+    expect(held()).toEqual(['444444444444']);
     const audit = await t.http.get('/v1/audit').query({ type: 'reconcile.orphan_removed', cloud: 'aws' }).set(t.as('auditor')).expect(200);
     expect(JSON.stringify(audit.body.items)).toContain('333333333333');
-    expect(JSON.stringify(audit.body.items)).not.toContain('111111111111');
+    expect(JSON.stringify(audit.body.items)).not.toContain('444444444444');
   }, 60_000);
 });
