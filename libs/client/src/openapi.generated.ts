@@ -1500,6 +1500,8 @@ export interface operations {
                         permissionSetName?: string;
                         accounts?: string[];
                         organizationalUnit?: string;
+                        /** @description set by the broker: every organizational unit above the accounts, so a deny entry on an OU also stops a request listing its accounts */
+                        accountOrganizationalUnits?: string[];
                     } | {
                         /** @constant */
                         kind: "gcp.iam-binding";
@@ -2502,6 +2504,8 @@ export interface operations {
                         permissionSetName?: string;
                         accounts?: string[];
                         organizationalUnit?: string;
+                        /** @description set by the broker: every organizational unit above the accounts, so a deny entry on an OU also stops a request listing its accounts */
+                        accountOrganizationalUnits?: string[];
                     } | {
                         /** @constant */
                         kind: "gcp.iam-binding";
