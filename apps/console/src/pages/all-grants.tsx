@@ -8,6 +8,7 @@ import { useApiSchema } from '../schema';
 import { GrantTable } from './my-grants';
 import { Empty, ErrorState, fieldError, Loading } from '../components/states';
 import { isoToLocal, localToIso, usePageTitle, wideScreen } from '../format';
+import { FilterActions } from '../components/FilterActions';
 
 const KEYS = ['cloud', 'state', 'requester', 'principal', 'from', 'to'] as const;
 type Key = (typeof KEYS)[number];
@@ -102,21 +103,12 @@ function GrantFilters({ initial, onApply, error }: { initial: Filters; onApply: 
             <input id="g-to" type="datetime-local" value={form.to ?? ''} onChange={(e) => set('to', e.target.value)} />
           </div>
         </div>
-        <div className="actions filters-actions">
-          <button type="submit" className="btn btn-primary btn-small">
-            Apply filters
-          </button>
-          <button
-            type="button"
-            className="btn btn-quiet btn-small"
-            onClick={() => {
-              setForm({});
-              onApply({});
-            }}
-          >
-            Clear
-          </button>
-        </div>
+        <FilterActions
+          onClear={() => {
+            setForm({});
+            onApply({});
+          }}
+        />
       </form>
     </details>
   );

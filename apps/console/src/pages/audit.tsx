@@ -9,6 +9,7 @@ import { CloudBadge } from '../components/GrantBits';
 import { VerificationPanel } from '../components/VerificationPanel';
 import { Empty, ErrorState, fieldError, Loading } from '../components/states';
 import { formatTime, isoToLocal, localToIso, usePageTitle, wideScreen } from '../format';
+import { FilterActions } from '../components/FilterActions';
 
 const FILTER_KEYS = ['cloud', 'principal', 'actor', 'type', 'from', 'to'] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
@@ -132,21 +133,12 @@ function FilterForm({ initial, onApply, error }: { initial: Filters; onApply: (f
             <input id="f-to" type="datetime-local" value={form.to ?? ''} onChange={(e) => set('to', e.target.value)} aria-invalid={!!err('to')} />
           </div>
         </div>
-        <div className="actions filters-actions">
-          <button type="submit" className="btn btn-primary btn-small">
-            Apply filters
-          </button>
-          <button
-            type="button"
-            className="btn btn-quiet btn-small"
-            onClick={() => {
-              setForm({});
-              onApply({});
-            }}
-          >
-            Clear
-          </button>
-        </div>
+        <FilterActions
+          onClear={() => {
+            setForm({});
+            onApply({});
+          }}
+        />
       </form>
     </details>
   );

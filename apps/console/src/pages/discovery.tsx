@@ -10,6 +10,7 @@ import { formatTime, usePageTitle, wideScreen } from '../format';
 import { hasRole, useSession } from '../session';
 import { principalNature, unusedText, type DiscoveryFinding, type DiscoveryScan, type DiscoverySummary } from './discovery-bits';
 import '../charts/charts.css';
+import { FilterActions } from '../components/FilterActions';
 
 type FindingsQuery = NonNullable<operations['listDiscoveryFindings']['parameters']['query']>;
 
@@ -291,21 +292,12 @@ function FilterForm({ initial, onApply, error }: { initial: Filters; onApply: (f
             <input id="df-access" value={form.access ?? ''} onChange={(e) => set('access', e.target.value)} placeholder="*Admin*" aria-invalid={!!err('access')} />
           </div>
         </div>
-        <div className="actions filters-actions">
-          <button type="submit" className="btn btn-primary btn-small">
-            Apply filters
-          </button>
-          <button
-            type="button"
-            className="btn btn-quiet btn-small"
-            onClick={() => {
-              setForm({});
-              onApply({});
-            }}
-          >
-            Clear
-          </button>
-        </div>
+        <FilterActions
+          onClear={() => {
+            setForm({});
+            onApply({});
+          }}
+        />
       </form>
     </details>
   );
