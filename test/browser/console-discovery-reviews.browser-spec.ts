@@ -92,8 +92,14 @@ describeInBrowser('console discovery and reviews pages', () => {
     await page.getByLabel('Privileged', { exact: true }).selectOption('true');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForURL(/cloud=aws/);
-    await page.getByText('Page 1 ·').waitFor();
-    const clouds = await page.getByRole('table', { name: 'Findings' }).locator('td[data-label="Cloud"]').allInnerTexts();
+    // The unfiltered page stays on screen until the filtered one arrives: wait for the table to change.
+    const cloudCells = page.getByRole('table', { name: 'Findings' }).locator('td[data-label="Cloud"]');
+    let clouds = await cloudCells.allInnerTexts();
+    for (let waited = 0; clouds.length === 0 || clouds.some((c) => c !== 'AWS'); waited += 250) {
+      if (waited > 10_000) break;
+      await page.waitForTimeout(250);
+      clouds = await cloudCells.allInnerTexts();
+    }
     expect(new Set(clouds)).toEqual(new Set(['AWS']));
     expect(await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href')).toBe('/v1/discovery/findings?cloud=aws&privileged=true&format=csv');
     const csv = await page.request.get(`${broker.url}/v1/discovery/findings?cloud=aws&privileged=true&format=csv`);
