@@ -18,11 +18,27 @@ interface StagedRow {
 
 /** node-postgres' client as the pool hands it out; a simple query of several statements answers with one result each. */
 interface PgClient {
-  query(text: string, values?: unknown[]): Promise<unknown>;
+  query(text: string | { name: string; text: string; values: unknown[] }, values?: unknown[]): Promise<unknown>;
 }
 
 const STAGED_COLUMNS = 8;
-const EVENT_COLUMNS = 11;
+
+/**
+ * A round's second statement: `$1` the staged ids in chain order, `$2`-`$4` their seq, prev_hash
+ * and hash, `$5`/`$6` the new head, `$7` how many rows must move. Updates the head (one row) only
+ * if all of them did.
+ */
+const CHAIN_ROUND_SQL = `WITH link AS (
+    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS l(staged_id, seq, prev_hash, hash)
+  ), moved AS (
+    DELETE FROM audit_staged s USING link l WHERE s.id = l.staged_id
+    RETURNING l.seq, s.event_id, s.occurred_at, s.type, s.grant_id, s.cloud, s.principal, s.actor, s.data, l.prev_hash, l.hash
+  ), chained AS (
+    INSERT INTO audit_events (seq, id, occurred_at, type, grant_id, cloud, principal, actor, data, prev_hash, hash)
+    SELECT * FROM moved ORDER BY seq
+    RETURNING 1
+  )
+  UPDATE audit_chain_head SET seq = $5, hash = $6 WHERE id = 1 AND (SELECT count(*) FROM chained) = $7`;
 
 const placeholders = (rows: number, width: number) =>
   Array.from({ length: rows }, (_, r) => `(${Array.from({ length: width }, (_, k) => `$${r * width + k + 1}`).join(',')})`).join(',');
@@ -39,7 +55,7 @@ export async function stageAuditEvents(m: EntityManager, events: readonly Staged
 /**
  * One chaining round on PostgreSQL: under the head's row lock (one chainer at a time across
  * replicas), takes the oldest staged rows that have committed, stores them linked onto the head,
- * and moves the head, in one transaction. Under READ COMMITTED the DELETE's snapshot is taken
+ * and moves the head, in one transaction. Under READ COMMITTED the SELECT's snapshot is taken
  * after the lock is granted, so it sees every staging transaction that committed before; one that
  * commits later is taken by a later round and gets a later `seq`. No id is ever skipped: rows are
  * taken by what is visible, not by a high-water mark. A transaction that waited for another's row
@@ -47,15 +63,17 @@ export async function stageAuditEvents(m: EntityManager, events: readonly Staged
  */
 export async function chainStagedEvents(db: DataSource, link: LinkStagedEvents, limit: number): Promise<number> {
   if (!Number.isSafeInteger(limit) || limit <= 0) throw new Error(`chaining limit must be a positive integer, got ${limit}`);
-  // Three round trips where TypeORM's transaction took five: BEGIN, the head's lock and the DELETE
-  // go as one simple query (no parameters), whose statements each take their own snapshot, so the
-  // DELETE still sees every staging transaction committed before the lock was granted.
+  // Three round trips where TypeORM's transaction took five: BEGIN, the head's lock and the read of
+  // the staged rows go as one simple query (no parameters), whose statements each take their own
+  // snapshot, so the read sees every staging transaction committed before the lock was granted.
+  // Every chainer takes the head's lock first, so the rows read stay there until this round
+  // deletes them.
   const [client, release] = (await (db.driver as PostgresDriver).obtainMasterConnection()) as [PgClient, (e?: unknown) => void];
   let broken: unknown;
   try {
     const [, lock, taken] = (await client.query(
       `BEGIN; SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE;
-       DELETE FROM audit_staged WHERE id IN (SELECT id FROM audit_staged ORDER BY id LIMIT ${limit}) RETURNING *`,
+       SELECT * FROM audit_staged ORDER BY id LIMIT ${limit}`,
     )) as [unknown, { rows: { seq: string; hash: string }[] }, { rows: StagedRow[] }];
     const rows = taken.rows;
     const [head] = lock.rows;
@@ -83,20 +101,17 @@ export async function chainStagedEvents(db: DataSource, link: LinkStagedEvents, 
         data: r.data,
       })),
     );
-    // One statement for the events and the head: the head's lock is held one round trip less.
+    // One statement moves the rows and the head: the events are copied from their staged rows by
+    // the database (no event's data goes back over the wire, nor is parsed again as jsonb), with the
+    // numbering and hashes computed here, and the head moves only if every row taken was moved.
+    // The text never changes, so it is parsed and planned once per connection (a named statement).
     const last = events[events.length - 1];
-    const at = events.length * EVENT_COLUMNS;
-    await client.query(
-      `WITH chained AS (
-         INSERT INTO audit_events (seq, id, occurred_at, type, grant_id, cloud, principal, actor, data, prev_hash, hash) VALUES ${placeholders(events.length, EVENT_COLUMNS)}
-       )
-       UPDATE audit_chain_head SET seq = $${at + 1}, hash = $${at + 2} WHERE id = 1`,
-      [
-        ...events.flatMap((e) => [e.seq, e.id, e.occurredAt, e.type, e.grantId, e.cloud, e.principal, e.actor, JSON.stringify(e.data), e.prevHash, e.hash]),
-        last.seq,
-        last.hash,
-      ],
-    );
+    const moved = (await client.query({
+      name: 'jit_audit_chain_round',
+      text: CHAIN_ROUND_SQL,
+      values: [rows.map((r) => r.id), events.map((e) => e.seq), events.map((e) => e.prevHash), events.map((e) => e.hash), last.seq, last.hash, events.length],
+    })) as { rowCount: number | null };
+    if (moved.rowCount !== 1) throw new Error(`chaining round: ${events.length} staged events taken, but not all of them could be moved; nothing was chained`);
     await client.query('COMMIT');
     return events.length;
   } catch (e) {
