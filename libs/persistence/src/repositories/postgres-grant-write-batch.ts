@@ -1,7 +1,14 @@
 import { DataSource } from 'typeorm';
+import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { Clock, Grant, GrantWrite, StagedAuditEvent } from '@jit/domain';
 import { GrantRow, toGrant } from '../mappers/grant-row.mapper';
-import { Statement, idempotencyConflict, insertGrantStatement, transitionStatement } from './postgres-grant.repository';
+import { idempotencyConflict } from './postgres-grant.repository';
+import { WRITE_BATCH_SQL, writeBatchParams } from './grant-write-batch.statement';
+
+/** node-postgres' client as the pool hands it out. */
+interface PgClient {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: (GrantRow & { w__: number })[] }>;
+}
 
 /** Grant writes (with their events) sent as one statement at most; a larger queue goes out in several. */
 export const MAX_BATCH = 64;
@@ -48,9 +55,6 @@ export interface WriteBatchOptions {
   /** Statements in flight at once (default `MAX_IN_FLIGHT`). */
   maxInFlight?: number;
 }
-
-/** `$n` placeholders of `sql` moved up by `offset`, so statements can share one parameter list. */
-const shift = (sql: string, offset: number) => (offset === 0 ? sql : sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`));
 
 /**
  * Group commit for `PostgresUnitOfWork.write`: writes that arrive while earlier ones are in flight
@@ -160,50 +164,19 @@ export class PostgresGrantWriteBatch {
     this.counts.writes += batch.length;
     const bucket = BATCH_SIZE_BUCKETS.findIndex((b) => batch.length <= b);
     this.counts.sizes[bucket === -1 ? BATCH_SIZE_BUCKETS.length - 1 : bucket]++;
-    const now = this.clock.now();
-    const params: unknown[] = [];
-    const ctes: string[] = [];
-    const events: { w: number; e: StagedAuditEvent }[] = [];
-    batch.forEach((p, i) => {
-      const s: Statement =
-        p.write.op === 'insert'
-          ? insertGrantStatement(p.write.grant, p.write.idempotency, p.write.leaseUntil, this.owner)
-          : transitionStatement(p.write, now, this.owner);
-      ctes.push(`w${i} AS (${shift(s.sql, params.length)})`);
-      params.push(...s.params);
-      for (const e of p.events) events.push({ w: i, e });
-    });
-    if (events.length > 0) {
-      const at = (k: number, type: string) => `$${params.length + k}::${type}[]`;
-      // Each event is taken only if its own write returned its row (a scalar subquery: null when it did not).
-      const stored = batch.map((_, i) => `(SELECT ${i} FROM w${i})`).join(', ');
-      ctes.push(`staged AS (
-        INSERT INTO audit_staged (event_id, occurred_at, type, grant_id, cloud, principal, actor, data)
-        SELECT e.id, e.at, e.type, e.grant_id, e.cloud, e.principal, e.actor, e.data
-        FROM unnest(${at(1, 'int')}, ${at(2, 'uuid')}, ${at(3, 'timestamptz')}, ${at(4, 'text')}, ${at(5, 'uuid')}, ${at(6, 'text')}, ${at(7, 'text')}, ${at(8, 'text')}, ${at(9, 'jsonb')})
-          AS e(w, id, at, type, grant_id, cloud, principal, actor, data)
-        WHERE e.w = ANY(ARRAY[${stored}]))`);
-      params.push(
-        events.map((x) => x.w),
-        events.map((x) => x.e.id),
-        events.map((x) => x.e.occurredAt),
-        events.map((x) => x.e.type),
-        events.map((x) => x.e.grantId),
-        events.map((x) => x.e.cloud),
-        events.map((x) => x.e.principal),
-        events.map((x) => x.e.actor),
-        events.map((x) => JSON.stringify(x.e.data)),
-      );
+    const params = writeBatchParams(batch, this.clock.now(), this.owner);
+    // One text for every batch: parsed and planned once per connection (a named statement).
+    const [client, release] = (await (this.db.driver as PostgresDriver).obtainMasterConnection()) as [PgClient, (e?: unknown) => void];
+    let rows: (GrantRow & { w__: number })[];
+    try {
+      ({ rows } = await client.query({ name: 'jit_grant_write_batch', text: WRITE_BATCH_SQL, values: params }));
+      release();
+    } catch (e) {
+      // A statement the database refused leaves the connection as it was (it ran in a transaction
+      // of its own); anything else (a lost connection) and the pool drops it.
+      release(databaseError(e) ? undefined : e);
+      throw e;
     }
-    // The writes run in the order the query reads them: by grant id, so every replica's statements
-    // lock rows in one order (two batches locking the same grants in opposite orders would
-    // deadlock). Their events stay in the order the writes came.
-    const select = batch
-      .map((p, i) => ({ id: grantIdOf(p.write), i }))
-      .sort((a, b) => compareIds(a.id, b.id))
-      .map(({ i }) => `SELECT ${i} AS w__, * FROM w${i}`)
-      .join(' UNION ALL ');
-    const rows: (GrantRow & { w__: number })[] = await this.db.query(`WITH ${ctes.join(',\n')}\n${select}`, params);
     const out: (Grant | null)[] = batch.map(() => null);
     for (const r of rows) out[r.w__] = toGrant(r);
     return out;
@@ -217,13 +190,6 @@ function positive(n: number, name: string): number {
 
 function grantIdOf(w: GrantWrite): string {
   return w.op === 'insert' ? w.grant.id : w.id;
-}
-
-/** Grant ids (uuids) in the order PostgreSQL sorts them: lower-case hex compares the same as text. */
-function compareIds(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** Rolled back as a deadlock's victim (40P01) or on a serialization failure (40001): nothing was stored, and the same statement may well pass now. */
@@ -240,4 +206,10 @@ function conflict(e: unknown): boolean {
 function refusedStatement(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
   return typeof code === 'string' && /^(22|23|40|42)/.test(code);
+}
+
+/** An error PostgreSQL answered with (an SQLSTATE), as opposed to one of the connection. */
+function databaseError(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08');
 }
