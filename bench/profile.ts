@@ -32,6 +32,8 @@ import { openScratchDatabase } from './scratch-database';
  * PROFILE_LOG_LEVEL=info runs the broker at that JIT_LOG_LEVEL (JSON lines to /dev/null), so the
  * access log's cost is in the figures as in production; by default it logs errors only.
  * PROFILE_KEEP=dir keeps the .cpuprofile files (open them in Chrome DevTools).
+ * PROFILE_SETUP_SQL runs on the scratch database before phase 1 (an index dropped, a setting), to
+ * weigh a schema change against the same tree without it.
  */
 
 const SERVER_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -262,6 +264,13 @@ async function main(): Promise<void> {
     const idle = await child.request('stop', { file: join(dir, 'idle.cpuprofile') });
     const idleShare = (idle.cpuMs as number) / (idle.wallMs as number);
     line('idle broker', `${(idleShare * 100).toFixed(1)}% of a core, ${Object.values(idle.counts as Record<string, number>).reduce((a, b) => a + b, 0)} statements in ${((idle.wallMs as number) / 1000).toFixed(1)} s`);
+
+    // PROFILE_SETUP_SQL: statements run on the scratch database before phase 1, to weigh a schema
+    // change (an index dropped, a setting) against the same tree without it.
+    if (process.env.PROFILE_SETUP_SQL) {
+      await pool.query(process.env.PROFILE_SETUP_SQL);
+      line('setup SQL', process.env.PROFILE_SETUP_SQL);
+    }
 
     console.log(`\n1. POST /v1/grants: ${GRANTS} after ${WARMUP} warm-up, ${CONCURRENCY} connections`);
     await postGrants(child.url, WARMUP, 'w');
