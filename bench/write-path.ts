@@ -6,7 +6,6 @@ import { DataSource } from 'typeorm';
 import { AuditLog, AuditTrail, linkStagedEvents } from '@jit/audit';
 import { Grant, SystemClock } from '@jit/domain';
 import { PostgresAuditChainStore, PostgresUnitOfWork } from '@jit/persistence';
-import { chainStagedEvents } from '../libs/persistence/src/repositories/postgres-audit-chainer';
 import { openScratchDatabase } from './scratch-database';
 
 /**
@@ -20,7 +19,7 @@ import { openScratchDatabase } from './scratch-database';
  *    through the group commit (`AuditLog.write`), then the activation with `grant.provisioned`
  *    and `grant.activated`, then the chaining of all of them (`AuditLog.chained()`);
  * 2. WRITE_PATH_EVENTS staged events (default 40,000, shaped like a grant's) chained by rounds of
- *    2,000 (`chainStagedEvents`), after a CHECKPOINT so the staging inserts' writes are not counted.
+ *    2,000 (`PostgresAuditChainStore.chainStaged`), after a CHECKPOINT so the staging inserts' writes are not counted.
  *
  * It prints the rate, node's CPU per grant or event (`process.cpuUsage()`: this process does the
  * broker's part and nothing else), the CPU of this process's PostgreSQL backends (`/proc/<pid>/stat`,
@@ -81,7 +80,7 @@ function grantOf(n: number, now: Date): Grant {
     approvals: [{ approver: 'policy', decision: 'approved', at: now.toISOString() }],
     artifactName: `jit-${id}`, overlapKey: `aws:wp${n}`, providerRef: null,
     lastError: null, attempts: 0, nextAttemptAt: null, decision: null, approvalDeadline: null, revokeRequest: null,
-  } as Grant;
+  };
 }
 
 async function main(): Promise<void> {
@@ -89,7 +88,8 @@ async function main(): Promise<void> {
   const ds = scratch.db.dataSource;
   const clock = new SystemClock();
   const unitOfWork = new PostgresUnitOfWork(ds, clock, 'bench-write-path');
-  const audit = new AuditLog(unitOfWork, new PostgresAuditChainStore(ds), clock);
+  const chain = new PostgresAuditChainStore(ds);
+  const audit = new AuditLog(unitOfWork, chain, clock);
   let made = 0;
   const oneGrant = async () => {
     const now = new Date();
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
       await ds.query('CHECKPOINT');
       let chained = 0;
       const m = await measure(ds, async () => {
-        for (let n = await chainStagedEvents(ds, linkStagedEvents, 2_000); n > 0; n = await chainStagedEvents(ds, linkStagedEvents, 2_000)) chained += n;
+        for (let n = await chain.chainStaged(linkStagedEvents, 2_000); n > 0; n = await chain.chainStaged(linkStagedEvents, 2_000)) chained += n;
       });
       console.log(
         `  round ${round}: ${((chained / m.wallMs) * 1000).toFixed(0)} events/s; per event node ${((m.nodeMs / chained) * 1000).toFixed(1)} µs, PostgreSQL ${((m.pgMs / chained) * 1000).toFixed(1)} µs`,

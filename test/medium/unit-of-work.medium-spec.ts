@@ -219,7 +219,7 @@ describe('one unit of work for a grant change and its audit events', () => {
       const obtain = driver.obtainMasterConnection.bind(driver);
       const sent: unknown[][] = [];
       const query = jest.spyOn(driver, 'obtainMasterConnection').mockImplementation(async () => {
-        const [client, release] = (await obtain()) as [Record<string | symbol, unknown> & { query(c: unknown, v?: unknown): unknown }, unknown];
+        const [client, release] = (await obtain()) as [Record<string | symbol, unknown> & { query(c: unknown, v?: unknown): unknown }, () => void];
         // The same client for everything else (TypeORM's query runners take theirs here too).
         const watched = new Proxy(client, {
           get(target, key) {
