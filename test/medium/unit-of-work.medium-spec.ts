@@ -262,6 +262,25 @@ describe('one unit of work for a grant change and its audit events', () => {
       await stores.audit.chained();
     });
 
+    it('should go on writing through the prepared group-commit statement after a migration adds a column to grants', async () => {
+      // A rolling upgrade: a newer replica's migration adds a column while this one runs. The
+      // statement, prepared on the connections already, must not fail with "cached plan must not
+      // change result type" (0A000) from then on.
+      const before = grant();
+      await insert(before, [staged(before, {})]);
+      await db.dataSource.query(`ALTER TABLE grants ADD COLUMN upgrade_probe text`);
+      try {
+        const after = grant();
+        await expect(insert(after, [staged(after, {})])).resolves.toMatchObject({ id: after.id });
+        await expect(
+          stores.unitOfWork.write({ op: 'transition', id: after.id, from: 'active', to: 'expired', patch: { endedAt: new Date(), endReason: 'expired' } }, []),
+        ).resolves.toMatchObject({ id: after.id, state: 'expired' });
+      } finally {
+        await db.dataSource.query(`ALTER TABLE grants DROP COLUMN upgrade_probe`);
+      }
+      await stores.audit.chained();
+    });
+
     // A deadlock needs two sessions at once: the server (TEST_DATABASE_URL); PGlite is a single session.
     (process.env.TEST_DATABASE_URL ? it : it.skip)('should try a write alone again when the database picks it as a deadlock victim', async () => {
       const g = grant();

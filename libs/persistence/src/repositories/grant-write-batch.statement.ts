@@ -1,4 +1,4 @@
-import { Grant, GrantWrite, StagedAuditEvent, openApprovalGroups } from '@jit/domain';
+import { Grant, GrantPatch, GrantWrite, StagedAuditEvent, openApprovalGroups } from '@jit/domain';
 
 /**
  * The group commit's statement (`PostgresGrantWriteBatch`): any mix of grant inserts and guarded
@@ -13,10 +13,20 @@ import { Grant, GrantWrite, StagedAuditEvent, openApprovalGroups } from '@jit/do
  * lease, a lapsed one, or its own), and only with `expect`'s approval count when given; a patch
  * sets exactly the columns it names; without `underLease` the lease is set from `leaseUntil` (none
  * releases it); leaving `pending_approval` clears the open approval groups. Each event is staged
- * only if its own write returned its row. The transitions lock their rows in grant id order (the
- * joined arrays are sorted, and a few rows are joined by the primary key in that order), so two
- * replicas' statements take row locks in one order.
+ * only if its own write returned its row. The transitions' rows are locked first, in grant id
+ * order (`locked`, whatever join the planner picks for the UPDATE), so two replicas' statements
+ * take row locks in one order.
  */
+/**
+ * The columns the statement returns, those `toGrant` reads, named rather than `*`: a prepared
+ * statement whose result type changes (a migration adding a column while an older replica runs)
+ * fails on every later run with "cached plan must not change result type".
+ */
+const RETURNED = `id, state, cloud, kind, principal_type, principal_id, target, requested_by, justification, ticket,
+  duration_seconds, created_at, starts_at, expires_at, ended_at, end_reason, approvals, artifact_name, overlap_key, provider_ref,
+  last_error, attempts, next_attempt_at, decision, approval_deadline, revoke_requested_at, revoke_requested_by, revoke_request_reason`;
+const prefixed = (alias: string) => RETURNED.split(',').map((c) => `${alias}.${c.trim()}`).join(', ');
+
 export const WRITE_BATCH_SQL = `WITH
 ins_in AS (
   SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::text[],
@@ -38,7 +48,7 @@ ins AS (
     provider_ref, last_error, attempts, next_attempt_at, lease_owner, lease_until, idempotency_key, request_hash, created_at,
     decision, approval_deadline, open_approval_groups
   FROM ins_in ORDER BY id
-  RETURNING *
+  RETURNING ${RETURNED}
 ),
 upd_in AS (
   SELECT * FROM unnest($32::int[], $33::uuid[], $34::text[], $35::text[], $36::boolean[], $37::int[], $38::int[],
@@ -47,7 +57,9 @@ upd_in AS (
     AS u(w, id, from_state, to_state, under_lease, expect, sets, starts_at, expires_at, approval_deadline, ended_at,
       end_reason, provider_ref, last_error, attempts, next_attempt_at, approvals, revoke_requested_at, revoke_requested_by,
       revoke_request_reason, lease_until, clear_open_groups)
-  ORDER BY id
+),
+locked AS (
+  SELECT id FROM grants WHERE id IN (SELECT id FROM upd_in) ORDER BY id FOR UPDATE
 ),
 upd AS (
   UPDATE grants g SET
@@ -69,14 +81,14 @@ upd AS (
     lease_until = CASE WHEN u.under_lease THEN g.lease_until ELSE u.lease_until END,
     lease_owner = CASE WHEN u.under_lease THEN g.lease_owner WHEN u.lease_until IS NULL THEN NULL ELSE $55::text END,
     open_approval_groups = CASE WHEN u.clear_open_groups THEN NULL ELSE g.open_approval_groups END
-  FROM upd_in u
+  FROM upd_in u JOIN locked l ON l.id = u.id
   WHERE g.id = u.id AND g.state = u.from_state
     AND (u.under_lease OR g.lease_until IS NULL OR g.lease_until <= $54::timestamptz OR g.lease_owner = $55::text)
     AND (u.expect IS NULL OR jsonb_array_length(g.approvals) = u.expect)
-  RETURNING u.w AS w__, g.*
+  RETURNING u.w AS w__, ${prefixed('g')}
 ),
 written AS (
-  SELECT i.w AS w__, g.* FROM ins g JOIN ins_in i ON i.id = g.id
+  SELECT i.w AS w__, ${prefixed('g')} FROM ins g JOIN ins_in i ON i.id = g.id
   UNION ALL
   SELECT * FROM upd
 ),
@@ -93,7 +105,10 @@ SELECT * FROM written`;
 /** Which columns a transition's patch sets: bit k of `sets` for the k-th entry. */
 const PATCH_BITS = [
   'startsAt', 'expiresAt', 'approvalDeadline', 'endedAt', 'endReason', 'providerRef', 'lastError', 'attempts', 'nextAttemptAt', 'approvals', 'revokeRequest',
-] as const;
+] as const satisfies readonly Exclude<keyof GrantPatch, 'leaseUntil'>[];
+/** Fails to compile while a patch key (other than the lease, handled apart) has no bit: the batch would drop it. */
+const everyPatchKeyHasABit: [Exclude<keyof GrantPatch, 'leaseUntil' | (typeof PATCH_BITS)[number]>] extends [never] ? true : never = true;
+void everyPatchKeyHasABit;
 
 const json = (v: unknown) => (v == null ? null : JSON.stringify(v));
 

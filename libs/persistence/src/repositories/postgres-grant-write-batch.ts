@@ -1,3 +1,4 @@
+import { DatabaseError } from 'pg';
 import { DataSource } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { Clock, Grant, GrantWrite, StagedAuditEvent } from '@jit/domain';
@@ -172,9 +173,11 @@ export class PostgresGrantWriteBatch {
       ({ rows } = await client.query({ name: 'jit_grant_write_batch', text: WRITE_BATCH_SQL, values: params }));
       release();
     } catch (e) {
-      // A statement the database refused leaves the connection as it was (it ran in a transaction
-      // of its own); anything else (a lost connection) and the pool drops it.
-      release(databaseError(e) ? undefined : e);
+      // A statement refused for its data (a value, a constraint, a deadlock) leaves the connection
+      // as it was: it ran in a transaction of its own. On anything else the pool drops the
+      // connection, and with it the prepared statement: a lost connection, a server shutting down,
+      // or a prepared plan the database can no longer use.
+      release(refusedForItsData(e) ? undefined : e);
       throw e;
     }
     const out: (Grant | null)[] = batch.map(() => null);
@@ -208,8 +211,7 @@ function refusedStatement(e: unknown): boolean {
   return typeof code === 'string' && /^(22|23|40|42)/.test(code);
 }
 
-/** An error PostgreSQL answered with (an SQLSTATE), as opposed to one of the connection. */
-function databaseError(e: unknown): boolean {
-  const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08');
+/** PostgreSQL refused the statement for its data (classes 22, 23, 40), not for its connection or its plan. */
+function refusedForItsData(e: unknown): boolean {
+  return e instanceof DatabaseError && typeof e.code === 'string' && /^(22|23|40)/.test(e.code);
 }
