@@ -101,6 +101,22 @@ describe('deferred chaining of audit events on a real database', () => {
     expect(await new AuditLogUseCase(a.audit).verify(auditor)).toMatchObject({ ok: true, brokenCount: 0 });
   });
 
+  it('should store an event chained with the time its hash covers: a staged time with microseconds is chained to the millisecond', async () => {
+    // The broker stages JavaScript times (milliseconds); a row staged some other way may carry
+    // microseconds, which node reads (and hashes) truncated. The chain stores what it hashed, so
+    // editing those digits later is not an edit the hash would miss.
+    const id = crypto.randomUUID();
+    await db.dataSource.query(
+      `INSERT INTO audit_staged (event_id, occurred_at, type, grant_id, cloud, principal, actor, data)
+       VALUES ($1, '2026-03-04 05:06:07.123456+00', 'grant.requested', NULL, 'aws', 'p', 'alice', '{"tag":"micro"}')`,
+      [id],
+    );
+    await a.audit.chained();
+    const [row] = await db.dataSource.query(`SELECT to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS at FROM audit_events WHERE id = $1`, [id]);
+    expect(row.at).toBe('2026-03-04 05:06:07.123000');
+    expect(await new AuditLogUseCase(a.audit).verify(auditor)).toMatchObject({ ok: true, brokenCount: 0 });
+  });
+
   it('should refuse to rewrite or truncate a staged event', async () => {
     await a.unitOfWork.run((tx) => tx.auditChain.stage([{ ...event('kept'), id: crypto.randomUUID(), occurredAt: new Date() }]));
     await expect(db.dataSource.query(`UPDATE audit_staged SET actor = 'mallory'`)).rejects.toThrow(/not updated/);

@@ -25,14 +25,15 @@ const STAGED_COLUMNS = 8;
 
 /**
  * A round's second statement: `$1` the staged ids in chain order, `$2`-`$4` their seq, prev_hash
- * and hash, `$5`/`$6` the new head, `$7` how many rows must move. Updates the head (one row) only
- * if all of them did.
+ * and hash, `$5`/`$6` the new head, `$7` how many rows must move, `$8` each event's time as node
+ * read and hashed it (milliseconds; a staged time with finer digits would otherwise be stored
+ * with digits the hash does not cover). Updates the head (one row) only if all of them did.
  */
 const CHAIN_ROUND_SQL = `WITH link AS (
-    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS l(staged_id, seq, prev_hash, hash)
+    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $8::timestamptz[]) AS l(staged_id, seq, prev_hash, hash, occurred_at)
   ), moved AS (
     DELETE FROM audit_staged s USING link l WHERE s.id = l.staged_id
-    RETURNING l.seq, s.event_id, s.occurred_at, s.type, s.grant_id, s.cloud, s.principal, s.actor, s.data, l.prev_hash, l.hash
+    RETURNING l.seq, s.event_id, l.occurred_at, s.type, s.grant_id, s.cloud, s.principal, s.actor, s.data, l.prev_hash, l.hash
   ), chained AS (
     INSERT INTO audit_events (seq, id, occurred_at, type, grant_id, cloud, principal, actor, data, prev_hash, hash)
     SELECT * FROM moved ORDER BY seq
@@ -109,7 +110,10 @@ export async function chainStagedEvents(db: DataSource, link: LinkStagedEvents, 
     const moved = (await client.query({
       name: 'jit_audit_chain_round',
       text: CHAIN_ROUND_SQL,
-      values: [rows.map((r) => r.id), events.map((e) => e.seq), events.map((e) => e.prevHash), events.map((e) => e.hash), last.seq, last.hash, events.length],
+      values: [
+        rows.map((r) => r.id), events.map((e) => e.seq), events.map((e) => e.prevHash), events.map((e) => e.hash),
+        last.seq, last.hash, events.length, events.map((e) => e.occurredAt),
+      ],
     })) as { rowCount: number | null };
     if (moved.rowCount !== 1) throw new Error(`chaining round: ${events.length} staged events taken, but not all of them could be moved; nothing was chained`);
     await client.query('COMMIT');
