@@ -1,6 +1,16 @@
 import { Grant, GrantPatch, GrantWrite, StagedAuditEvent, openApprovalGroups } from '@jit/domain';
 
 /**
+ * The columns the statement returns, those `toGrant` reads, named rather than `*`: a prepared
+ * statement whose result type changes (a migration adding a column while an older replica runs)
+ * fails on every later run with "cached plan must not change result type".
+ */
+const RETURNED = `id, state, cloud, kind, principal_type, principal_id, target, requested_by, justification, ticket,
+  duration_seconds, created_at, starts_at, expires_at, ended_at, end_reason, approvals, artifact_name, overlap_key, provider_ref,
+  last_error, attempts, next_attempt_at, decision, approval_deadline, revoke_requested_at, revoke_requested_by, revoke_request_reason`;
+const prefixed = (alias: string) => RETURNED.split(',').map((c) => `${alias}.${c.trim()}`).join(', ');
+
+/**
  * The group commit's statement (`PostgresGrantWriteBatch`): any mix of grant inserts and guarded
  * transitions, with their staged events, as one data-modifying WITH whose text never changes. Every
  * write's values travel as arrays (`unnest`), so PostgreSQL parses and plans it once per connection
@@ -17,15 +27,6 @@ import { Grant, GrantPatch, GrantWrite, StagedAuditEvent, openApprovalGroups } f
  * order (`locked`, whatever join the planner picks for the UPDATE), so two replicas' statements
  * take row locks in one order.
  */
-/**
- * The columns the statement returns, those `toGrant` reads, named rather than `*`: a prepared
- * statement whose result type changes (a migration adding a column while an older replica runs)
- * fails on every later run with "cached plan must not change result type".
- */
-const RETURNED = `id, state, cloud, kind, principal_type, principal_id, target, requested_by, justification, ticket,
-  duration_seconds, created_at, starts_at, expires_at, ended_at, end_reason, approvals, artifact_name, overlap_key, provider_ref,
-  last_error, attempts, next_attempt_at, decision, approval_deadline, revoke_requested_at, revoke_requested_by, revoke_request_reason`;
-const prefixed = (alias: string) => RETURNED.split(',').map((c) => `${alias}.${c.trim()}`).join(', ');
 
 export const WRITE_BATCH_SQL = `WITH
 ins_in AS (
