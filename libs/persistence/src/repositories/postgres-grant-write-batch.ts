@@ -59,15 +59,15 @@ export interface WriteBatchOptions {
 
 /**
  * Group commit for `PostgresUnitOfWork.write`: writes that arrive while earlier ones are in flight
- * are sent together as one statement (one data-modifying WITH per write, and one INSERT of every
- * write's events into audit_staged, each event taken only if its own write stored a row), which
+ * are sent together as one statement (`WRITE_BATCH_SQL`: every insert, every guarded transition and
+ * every write's events into audit_staged, each event taken only if its own write stored a row), which
  * PostgreSQL runs atomically in a transaction of its own: one round trip and one WAL flush for
  * the lot. Each write still stands or falls with its own events; a write whose guard fails
  * resolves null and stages nothing, as alone. A write of a grant another statement in flight is
  * writing waits for it (two changes of one row in one statement are not ordered), and a statement the database refuses
  * (a reused Idempotency-Key, an event it cannot store) is retried write by write, so the error
- * reaches only the write that caused it. Each batch writes its grants in id order, so batches of
- * two replicas take their row locks in one order; a write alone that still loses to a deadlock
+ * reaches only the write that caused it. Each batch locks the grants it changes in id order, so
+ * batches of two replicas take their row locks in one order; a write alone that still loses to a deadlock
  * (or a serialization failure) is tried again, twice at most.
  */
 export class PostgresGrantWriteBatch {
