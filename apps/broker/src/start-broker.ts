@@ -68,6 +68,12 @@ import { registerWritePathMetrics } from './write-path.metrics';
 
 /** How often each replica chains staged audit events besides the rounds writers ask for: those of a writer that died, or of a round that failed. */
 const AUDIT_CHAIN_SWEEP_MS = 1000;
+/**
+ * Writers' chaining rounds begin at least this far apart: under load one round (three round trips
+ * and a WAL flush) takes 20 ms of commits rather than the few that landed while the previous round
+ * ran; readers that need the chain (audit API, export, verify) never wait for it (docs/audit.md).
+ */
+const AUDIT_CHAIN_SPACING_MS = 20;
 
 /** A check for /health: whether the sweeper's last cycle ended within `stallAfterMs`; says so once when it did not. */
 function sweeperAlive(sweeper: GrantExpirySweeper, stallAfterMs: number): () => boolean {
@@ -175,7 +181,7 @@ export async function startBroker(options: StartOptions): Promise<RunningBroker>
   const unitOfWork = tracing ? new TracedUnitOfWork(postgresUnitOfWork) : postgresUnitOfWork;
   const store = new PostgresGrantRepository(database.dataSource, clock);
   const queue = new PostgresWorkQueue(database.dataSource, clock, config.replicaId);
-  const auditLog = new AuditLog(unitOfWork, new PostgresAuditChainStore(database.dataSource), clock);
+  const auditLog = new AuditLog(unitOfWork, new PostgresAuditChainStore(database.dataSource), clock, AUDIT_CHAIN_SPACING_MS);
   const metrics = new BrokerMetrics(() => store.countByState());
   metrics.info.set({ role: config.role, clouds: options.providers.map((p) => p.cloud).join(','), database: database.description.startsWith('embedded') ? 'embedded' : 'postgresql' }, 1);
   // Commits per state change: the group commit's statements by writes carried, and the chaining rounds beside them.

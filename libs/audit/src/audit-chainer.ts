@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { AuditChainStore, LinkStagedEvents } from '@jit/domain';
 
 const ignore = () => undefined;
@@ -25,6 +26,10 @@ export class AuditChainer {
   /** The round that starts when `current` ends, shared by everyone who asked meanwhile. */
   private queued: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** A writer's round, held back until `spacingMs` after the last round began. */
+  private nudged: NodeJS.Timeout | null = null;
+  /** When the last round began (performance.now()); -Infinity before the first. */
+  private lastBegan = -Infinity;
   private readonly counts: ChainingStats = { rounds: 0, emptyRounds: 0, events: 0 };
 
   constructor(
@@ -32,7 +37,36 @@ export class AuditChainer {
     private readonly link: LinkStagedEvents,
     /** Events per chaining transaction; a round repeats until it takes fewer. */
     private readonly batch = 2000,
-  ) {}
+    /**
+     * Writers' rounds begin at least this many milliseconds apart (`nudge()`), so that under load
+     * one round takes the commits of that whole span instead of each round taking the few that
+     * committed while the previous one ran. Readers (`settle()`) never wait for it.
+     */
+    private readonly spacingMs = 0,
+  ) {
+    if (!Number.isFinite(spacingMs) || spacingMs < 0) throw new Error(`chaining spacing must be a non-negative number of milliseconds, got ${spacingMs}`);
+  }
+
+  /**
+   * For a writer that just committed events and does not wait for them to be chained: a round
+   * begins at once if none began in the last `spacingMs`, else once that much time has passed
+   * since the last one began. Whichever round begins first after the call takes the events, so
+   * one held back is dropped when a reader's round begins meanwhile. A failed round leaves the
+   * events staged for the next round or the timer of `start()`.
+   */
+  nudge(): void {
+    if (this.queued || this.nudged) return;
+    const wait = this.lastBegan + this.spacingMs - performance.now();
+    if (wait <= 0) {
+      this.settle().catch(ignore);
+      return;
+    }
+    this.nudged = setTimeout(() => {
+      this.nudged = null;
+      this.settle().catch(ignore);
+    }, wait);
+    this.nudged.unref();
+  }
 
   /** Resolves once everything staged (and committed) before the call is chained; rejects if that round fails. */
   settle(): Promise<void> {
@@ -69,6 +103,10 @@ export class AuditChainer {
   }
 
   private begin(): Promise<void> {
+    // This round takes every event committed before now, so a nudge still held back is served by it.
+    if (this.nudged) clearTimeout(this.nudged);
+    this.nudged = null;
+    this.lastBegan = performance.now();
     const round: Promise<void> = this.round().finally(() => {
       if (this.current === round) this.current = null;
     });

@@ -186,4 +186,67 @@ describe(AuditLog.name, () => {
       expect(await log.staged()).toBe(0);
     });
   });
+
+  describe('rounds spaced for writers', () => {
+    const spaced = (spacingMs: number) => {
+      const chain = new MemoryChain();
+      return { chain, log: new AuditLog(chain, chain.store(), new ManualClock(AT), spacingMs) };
+    };
+    /** Resolves once the chain holds `n` events, without asking for a round itself (5 s at most). */
+    const chainedCount = async (chain: MemoryChain, n: number) => {
+      const deadline = Date.now() + 5000;
+      while (chain.events.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      return chain.events.length;
+    };
+
+    it('should begin a writer\'s first round at once, then hold the next back until the spacing has passed, for every commit meanwhile to share', async () => {
+      const { chain, log } = spaced(1000);
+      await log.record([input(1)]);
+      expect(await chainedCount(chain, 1)).toBe(1);
+      expect(chain.rounds).toBe(1);
+      await Promise.all([log.record([input(2)]), log.record([input(3)]), log.record([input(4)])]);
+      await new Promise((r) => setImmediate(r));
+      // Held back: committed and staged, no round yet.
+      expect(chain.rounds).toBe(1);
+      expect(await log.staged()).toBe(3);
+      // Nobody asks again, and the held-back round takes all three.
+      expect(await chainedCount(chain, 4)).toBe(4);
+      expect(chain.rounds).toBe(2);
+      expect(chain.events.map((e) => e.data.n)).toEqual([1, 2, 3, 4]);
+      expect(verifies(chain)).toBe(true);
+    });
+
+    it('should never make a reader wait for the spacing: chained() begins a round at once, and it serves the held-back writers', async () => {
+      const { chain, log } = spaced(1000);
+      await log.record([input(1)]);
+      expect(await chainedCount(chain, 1)).toBe(1);
+      await log.record([input(2)]);
+      await new Promise((r) => setImmediate(r));
+      expect(chain.rounds).toBe(1);
+      await log.chained();
+      expect(chain.rounds).toBe(2);
+      expect(chain.events.map((e) => e.data.n)).toEqual([1, 2]);
+      // The held-back round was dropped, not run empty once its time came.
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(chain.rounds).toBe(2);
+      // The spacing has passed: the next writer's round begins at once, and the one after is held back.
+      await log.record([input(3)]);
+      expect(await chainedCount(chain, 3)).toBe(3);
+      expect(chain.rounds).toBe(3);
+      await log.record([input(4)]);
+      await new Promise((r) => setImmediate(r));
+      expect(chain.rounds).toBe(3);
+      // A clean stop chains it at once rather than after the spacing.
+      await log.stopChaining();
+      expect(chain.rounds).toBe(4);
+      expect(chain.events.map((e) => e.data.n)).toEqual([1, 2, 3, 4]);
+      expect(await log.staged()).toBe(0);
+    });
+
+    it('should refuse a spacing that is not a non-negative number of milliseconds', () => {
+      const chain = new MemoryChain();
+      expect(() => new AuditLog(chain, chain.store(), new ManualClock(AT), -1)).toThrow(/spacing/);
+      expect(() => new AuditLog(chain, chain.store(), new ManualClock(AT), Number.NaN)).toThrow(/spacing/);
+    });
+  });
 });

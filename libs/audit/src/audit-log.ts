@@ -44,8 +44,10 @@ export class AuditLog {
     private readonly unitOfWork: UnitOfWork,
     private readonly chain: AuditChainStore,
     private readonly clock: Clock,
+    /** Writers' chaining rounds begin at least this far apart (ms; `AuditChainer`'s `spacingMs`): 0 starts one after every commit. */
+    chainSpacingMs = 0,
   ) {
-    this.chainer = new AuditChainer(chain, linkStagedEvents);
+    this.chainer = new AuditChainer(chain, linkStagedEvents, undefined, chainSpacingMs);
   }
 
   /**
@@ -112,7 +114,7 @@ export class AuditLog {
    * or a reader's `chained()` chains them. The state change itself succeeded.
    */
   private kick(): void {
-    this.chainer.settle().catch(() => undefined);
+    this.chainer.nudge();
   }
 
   /** Chaining rounds and events this process chained, for /metrics and the bench's commits-per-grant figures. */
