@@ -60,4 +60,22 @@ describe('overlap reads on a real database', () => {
       query.mockRestore();
     }
   });
+
+  it('should go on answering through its prepared statement after a migration adds a column to grants', async () => {
+    // A rolling upgrade: a newer replica's migration adds a column while this one runs. The read,
+    // prepared on the connections already, must not fail with "cached plan must not change result
+    // type" (0A000) from then on. Reads one after another reuse the pool's last idle connection.
+    const writer = postgresStores(db.dataSource, new SystemClock(), 'writer');
+    const g = grant('arn:aws:iam::123456789012:role/upgrade', 'active');
+    const other = grant('arn:aws:iam::123456789012:role/upgrade', 'active', new Date(Date.now() + 90_000));
+    for (const x of [g, other]) await writer.insert(x, null, [], null);
+    const repo = new PostgresGrantRepository(db.dataSource, new SystemClock());
+    for (let i = 0; i < 3; i++) expect((await repo.liveWithOverlapKey(g.overlapKey, g.id)).map((x) => x.id)).toEqual([other.id]);
+    await db.dataSource.query(`ALTER TABLE grants ADD COLUMN upgrade_probe text`);
+    try {
+      for (let i = 0; i < 3; i++) expect((await repo.liveWithOverlapKey(g.overlapKey, g.id)).map((x) => x.id)).toEqual([other.id]);
+    } finally {
+      await db.dataSource.query(`ALTER TABLE grants DROP COLUMN upgrade_probe`);
+    }
+  });
 });

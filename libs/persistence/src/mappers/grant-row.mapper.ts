@@ -32,6 +32,27 @@ export interface GrantRow {
   revoke_request_reason?: string | null;
 }
 
+/**
+ * The columns `toGrant` reads, for statements that name them rather than `*`: a prepared (named)
+ * statement whose result type changes, as when a newer replica's migration adds a column to
+ * `grants` while this one runs, fails on every later run with "cached plan must not change result
+ * type" (0A000). A column of `GrantRow` missing here fails to compile.
+ */
+export const GRANT_COLUMN_NAMES = [
+  'id', 'state', 'cloud', 'kind', 'principal_type', 'principal_id', 'target', 'requested_by', 'justification', 'ticket',
+  'duration_seconds', 'created_at', 'starts_at', 'expires_at', 'ended_at', 'end_reason', 'approvals', 'artifact_name', 'overlap_key',
+  'provider_ref', 'last_error', 'attempts', 'next_attempt_at', 'decision', 'approval_deadline', 'revoke_requested_at',
+  'revoke_requested_by', 'revoke_request_reason',
+] as const satisfies readonly (keyof GrantRow)[];
+type UnlistedColumn = Exclude<keyof GrantRow, (typeof GRANT_COLUMN_NAMES)[number]>;
+const everyColumnListed: [UnlistedColumn] extends [never] ? true : UnlistedColumn = true;
+void everyColumnListed;
+
+/** `GRANT_COLUMN_NAMES` as a select list, each qualified by `alias` when given. */
+export function grantColumns(alias?: string): string {
+  return GRANT_COLUMN_NAMES.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
+}
+
 export function toGrant(r: GrantRow): Grant {
   return {
     id: r.id,

@@ -1,14 +1,8 @@
 import { Grant, GrantPatch, GrantWrite, StagedAuditEvent, openApprovalGroups } from '@jit/domain';
+import { grantColumns } from '../mappers/grant-row.mapper';
 
-/**
- * The columns the statement returns, those `toGrant` reads, named rather than `*`: a prepared
- * statement whose result type changes (a migration adding a column while an older replica runs)
- * fails on every later run with "cached plan must not change result type".
- */
-const RETURNED = `id, state, cloud, kind, principal_type, principal_id, target, requested_by, justification, ticket,
-  duration_seconds, created_at, starts_at, expires_at, ended_at, end_reason, approvals, artifact_name, overlap_key, provider_ref,
-  last_error, attempts, next_attempt_at, decision, approval_deadline, revoke_requested_at, revoke_requested_by, revoke_request_reason`;
-const prefixed = (alias: string) => RETURNED.split(',').map((c) => `${alias}.${c.trim()}`).join(', ');
+/** The columns the statement returns: those `toGrant` reads, named rather than `*` (see `GRANT_COLUMN_NAMES`). */
+const RETURNED = grantColumns();
 
 /**
  * The group commit's statement (`PostgresGrantWriteBatch`): any mix of grant inserts and guarded
@@ -86,10 +80,10 @@ upd AS (
   WHERE g.id = u.id AND g.state = u.from_state
     AND (u.under_lease OR g.lease_until IS NULL OR g.lease_until <= $54::timestamptz OR g.lease_owner = $55::text)
     AND (u.expect IS NULL OR jsonb_array_length(g.approvals) = u.expect)
-  RETURNING u.w AS w__, ${prefixed('g')}
+  RETURNING u.w AS w__, ${grantColumns('g')}
 ),
 written AS (
-  SELECT i.w AS w__, ${prefixed('g')} FROM ins g JOIN ins_in i ON i.id = g.id
+  SELECT i.w AS w__, ${grantColumns('g')} FROM ins g JOIN ins_in i ON i.id = g.id
   UNION ALL
   SELECT * FROM upd
 ),

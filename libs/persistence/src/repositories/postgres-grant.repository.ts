@@ -24,7 +24,7 @@ import {
 } from '@jit/domain';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { SqlConditions } from '../sql-conditions';
-import { GrantRow, toGrant } from '../mappers/grant-row.mapper';
+import { GrantRow, grantColumns, toGrant } from '../mappers/grant-row.mapper';
 
 const PATCH_COLUMNS: Record<Exclude<keyof GrantPatch, 'leaseUntil' | 'revokeRequest'>, string> = {
   startsAt: 'starts_at',
@@ -142,11 +142,12 @@ export class PostgresGrantRepository extends GrantRepository {
     // connection instead of every time, straight on the pool; the live states are inlined so
     // even a generic plan matches the partial index IDX_grants_overlap_live. (On the embedded
     // database, whose connections share one session, each new connection first drops the
-    // statements a gone one prepared: openDatabase's forgetGoneConnections.)
+    // statements a gone one prepared: openDatabase's forgetGoneConnections.) Its columns are
+    // named, not `*`, so a column a newer replica's migration adds does not break it.
     const pool = (this.db.driver as PostgresDriver).master as Pool;
     const { rows } = await pool.query<GrantRow>({
       name: 'grants_live_with_overlap_keys',
-      text: `SELECT * FROM grants WHERE overlap_key = ANY($1::text[]) AND state IN (${sqlList(LIVE_STATES)}) ORDER BY expires_at`,
+      text: `SELECT ${grantColumns()} FROM grants WHERE overlap_key = ANY($1::text[]) AND state IN (${sqlList(LIVE_STATES)}) ORDER BY expires_at`,
       values: [[...new Set(keys)]],
     });
     const byKey = new Map<string, Grant[]>();
