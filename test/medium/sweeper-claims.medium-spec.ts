@@ -117,6 +117,27 @@ describe('sweeper claims and crash recovery on a real database', () => {
       expect(claimed.map((g) => g.id).sort()).toEqual([...both, ...expired].map((g) => g.id).sort());
     });
 
+    it('should go on claiming and finding the next wake-up through their prepared statements after a migration adds a column to grants', async () => {
+      // A rolling upgrade: both are named statements, prepared on the connections already; they
+      // must not fail with "cached plan must not change result type" (0A000) once a newer
+      // replica's migration adds a column. Calls one after another reuse the pool's last idle connection.
+      const writer = store('writer');
+      const now = Date.now();
+      const due = [grant('active', new Date(now - 2_000)), grant('active', new Date(now - 1_000))];
+      const later = grant('active', new Date(now + 3_000));
+      for (const g of [...due, later]) await writer.insert(g, null, [], null);
+      const queue = store('r').queue;
+      expect((await queue.claimDueByCloud('r', LEASE_MS, new Map([['aws', 1]]))).map((g) => g.id)).toEqual([due[0].id]);
+      expect(await queue.nextDueAt(new Date(now), 10_000)).toEqual(later.expiresAt);
+      await db.dataSource.query(`ALTER TABLE grants ADD COLUMN upgrade_probe text`);
+      try {
+        expect((await queue.claimDueByCloud('r', LEASE_MS, new Map([['aws', 1]]))).map((g) => g.id)).toEqual([due[1].id]);
+        expect(await queue.nextDueAt(new Date(now), 10_000)).toEqual(later.expiresAt);
+      } finally {
+        await db.dataSource.query(`ALTER TABLE grants DROP COLUMN upgrade_probe`);
+      }
+    });
+
     it('should not reclaim a live lease, and reclaim it once it has expired', async () => {
       const g = grant('active', new Date(Date.now() - 1000));
       await store('writer').insert(g, null, [], null);

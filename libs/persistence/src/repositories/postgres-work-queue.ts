@@ -1,6 +1,8 @@
+import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
+import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { Clock, CloudName, Grant, WorkQueue } from '@jit/domain';
-import { GrantRow, toGrant } from '../mappers/grant-row.mapper';
+import { GrantRow, grantColumns, toGrant } from '../mappers/grant-row.mapper';
 
 /** The sweeper's work queue on PostgreSQL (or the embedded PGlite): leases on grant rows and on broker_jobs. */
 export class PostgresWorkQueue extends WorkQueue {
@@ -65,12 +67,18 @@ export class PostgresWorkQueue extends WorkQueue {
         return `(SELECT id FROM (${branches}) AS p${p} LIMIT ${limitParam})`;
       })
       .join(' UNION ALL ');
-    const [rows]: [GrantRow[], number] = await this.db.query(
-      `UPDATE grants SET lease_owner = $2, lease_until = $3
+    // A named statement, so PostgreSQL plans it once per connection rather than every cycle (about
+    // 2 ms for three clouds' fifteen branches): its text depends only on the parts' clouds, which
+    // the name spells out. Its columns are named, not `*` (GRANT_COLUMN_NAMES).
+    const { rows } = await this.pool()
+      .query<GrantRow>({
+        name: `jit_claim_due_${parts.map((p) => p.cloud ?? 'any').join('_')}`,
+        text: `UPDATE grants SET lease_owner = $2, lease_until = $3
        WHERE id IN (${due})
-       RETURNING *`,
-      params,
-    ).catch((e: unknown) => this.lost(leaseUntil, e));
+       RETURNING ${grantColumns()}`,
+        values: params,
+      })
+      .catch((e: unknown) => this.lost(leaseUntil, e));
     return rows.map(toGrant);
   }
 
@@ -96,6 +104,11 @@ export class PostgresWorkQueue extends WorkQueue {
     return count;
   }
 
+  /** node-postgres' pool under TypeORM, for statements sent by name (prepared once per connection). */
+  private pool(): Pool {
+    return (this.db.driver as PostgresDriver).master as Pool;
+  }
+
   /**
    * A claim statement failed: whether it took rows is unknown (the database may have committed
    * it and then gone away).
@@ -110,8 +123,10 @@ export class PostgresWorkQueue extends WorkQueue {
     const now = after;
     // One branch per kind of work claimDue takes, each on its partial index, plus the leases
     // that hold a row back (a claim in flight, a provisioning retry, a dead replica's claim).
-    const rows: { at: Date }[] = await this.db.query(
-      `SELECT min(at) AS at FROM (
+    // Named, as the claim: about 2 ms to plan, once per connection instead of once per cycle.
+    const { rows } = await this.pool().query<{ at: Date | null }>({
+      name: 'jit_next_due_at',
+      text: `SELECT min(at) AS at FROM (
          SELECT min(expires_at) AS at FROM grants WHERE state = 'active' AND expires_at > $1 AND expires_at <= $2
          UNION ALL
          SELECT min(next_attempt_at) FROM grants WHERE state IN ('revoking','revoke_failed') AND next_attempt_at > $1 AND next_attempt_at <= $2
@@ -120,8 +135,8 @@ export class PostgresWorkQueue extends WorkQueue {
          UNION ALL
          SELECT min(lease_until) FROM grants WHERE lease_until IS NOT NULL AND lease_until > $1 AND lease_until <= $2
        ) due`,
-      [now, new Date(now.getTime() + horizonMs)],
-    );
+      values: [now, new Date(now.getTime() + horizonMs)],
+    });
     return rows[0]?.at ?? null;
   }
 
