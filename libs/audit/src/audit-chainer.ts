@@ -16,9 +16,10 @@ export interface ChainingStats {
 /**
  * Chains staged events in rounds, one at a time in this process (and, through the store's head
  * lock, one at a time across replicas). Writers that just committed events ask for a round
- * (`settle()`) without waiting for it; readers that must see them chained await `settle()`, which
- * is answered when a round that began after the call has ended. Many commits share one round:
- * while one runs, every request meanwhile is served by the single round queued after it.
+ * (`nudge()`) without waiting for it, and their rounds begin at least `spacingMs` apart; readers
+ * that must see them chained await `settle()`, which begins a round at once (or joins the one
+ * queued) and is answered when a round that began after the call has ended. Many commits share
+ * one round: while one runs, every request meanwhile is served by the single round queued after it.
  */
 export class AuditChainer {
   /** The round running now, if any. */
@@ -30,6 +31,8 @@ export class AuditChainer {
   private nudged: NodeJS.Timeout | null = null;
   /** When the last round began (performance.now()); -Infinity before the first. */
   private lastBegan = -Infinity;
+  /** Set by `stop()`: writers still committing (requests cut at the drain deadline) chain at once. */
+  private stopping = false;
   private readonly counts: ChainingStats = { rounds: 0, emptyRounds: 0, events: 0 };
 
   constructor(
@@ -55,6 +58,11 @@ export class AuditChainer {
    * events staged for the next round or the timer of `start()`.
    */
   nudge(): void {
+    // Once stopping, nothing is held back: a timer could fire after the database has closed.
+    if (this.stopping) {
+      this.settle().catch(ignore);
+      return;
+    }
     if (this.queued || this.nudged) return;
     const wait = this.lastBegan + this.spacingMs - performance.now();
     if (wait <= 0) {
@@ -86,6 +94,7 @@ export class AuditChainer {
    */
   start(intervalMs: number, onError: (e: unknown) => void): void {
     if (this.timer) return;
+    this.stopping = false;
     void this.settle().catch(onError);
     this.timer = setInterval(() => void this.settle().catch(onError), intervalMs);
     this.timer.unref();
@@ -95,6 +104,7 @@ export class AuditChainer {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.stopping = true;
     await this.settle();
   }
 

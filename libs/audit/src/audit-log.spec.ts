@@ -243,6 +243,18 @@ describe(AuditLog.name, () => {
       expect(await log.staged()).toBe(0);
     });
 
+    it('should hold nothing back once stopped: a write that commits after stopChaining() is chained at once', async () => {
+      // A request cut at the drain deadline may commit after the stop; a timer held back for it
+      // could fire after the database has closed.
+      const { chain, log } = spaced(60_000);
+      await log.record([input(1)]);
+      expect(await chainedCount(chain, 1)).toBe(1);
+      await log.stopChaining();
+      await log.record([input(2)]);
+      expect(await chainedCount(chain, 2)).toBe(2);
+      expect(chain.events.map((e) => e.data.n)).toEqual([1, 2]);
+    });
+
     it('should refuse a spacing that is not a non-negative number of milliseconds', () => {
       const chain = new MemoryChain();
       expect(() => new AuditLog(chain, chain.store(), new ManualClock(AT), -1)).toThrow(/spacing/);

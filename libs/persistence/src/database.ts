@@ -78,7 +78,7 @@ function boundedConnectClient(connectTimeoutMs: number): typeof Client {
 /**
  * Run on every new connection to the embedded database, before the pool hands it out. PGlite is
  * one session behind every socket connection, so what a gone connection left in it stays: a
- * named statement it prepared (the overlap read's) makes the next connection's Parse of that
+ * named statement it prepared (the overlap read's, the sweeper's claim) makes the next connection's Parse of that
  * name fail with 42P05 "already exists". The pool closes an idle connection after 10 s and
  * drops one on any error, so the new one forgets them all first, whatever ended the old one.
  */
