@@ -1,7 +1,5 @@
 import DataLoader from 'dataloader';
-import { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
-import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import {
   Clock,
   CloudName,
@@ -25,6 +23,7 @@ import {
 import { decodeCursor, encodeCursor } from '../cursor';
 import { SqlConditions } from '../sql-conditions';
 import { GrantRow, grantColumns, toGrant } from '../mappers/grant-row.mapper';
+import { pgPool } from '../pg-pool';
 
 const PATCH_COLUMNS: Record<Exclude<keyof GrantPatch, 'leaseUntil' | 'revokeRequest'>, string> = {
   startsAt: 'starts_at',
@@ -144,8 +143,7 @@ export class PostgresGrantRepository extends GrantRepository {
     // database, whose connections share one session, each new connection first drops the
     // statements a gone one prepared: openDatabase's forgetGoneConnections.) Its columns are
     // named, not `*`, so a column a newer replica's migration adds does not break it.
-    const pool = (this.db.driver as PostgresDriver).master as Pool;
-    const { rows } = await pool.query<GrantRow>({
+    const { rows } = await pgPool(this.db).query<GrantRow>({
       name: 'grants_live_with_overlap_keys',
       text: `SELECT ${grantColumns()} FROM grants WHERE overlap_key = ANY($1::text[]) AND state IN (${sqlList(LIVE_STATES)}) ORDER BY expires_at`,
       values: [[...new Set(keys)]],

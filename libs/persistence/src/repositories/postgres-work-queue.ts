@@ -1,8 +1,7 @@
-import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { Clock, CloudName, Grant, WorkQueue } from '@jit/domain';
 import { GrantRow, grantColumns, toGrant } from '../mappers/grant-row.mapper';
+import { pgPool } from '../pg-pool';
 
 /** The sweeper's work queue on PostgreSQL (or the embedded PGlite): leases on grant rows and on broker_jobs. */
 export class PostgresWorkQueue extends WorkQueue {
@@ -70,7 +69,7 @@ export class PostgresWorkQueue extends WorkQueue {
     // A named statement, so PostgreSQL plans it once per connection rather than every cycle (about
     // 2 ms for three clouds' fifteen branches): its text depends only on the parts' clouds, which
     // the name spells out. Its columns are named, not `*` (GRANT_COLUMN_NAMES).
-    const { rows } = await this.pool()
+    const { rows } = await pgPool(this.db)
       .query<GrantRow>({
         name: `jit_claim_due_${parts.map((p) => p.cloud ?? 'any').join('_')}`,
         text: `UPDATE grants SET lease_owner = $2, lease_until = $3
@@ -104,11 +103,6 @@ export class PostgresWorkQueue extends WorkQueue {
     return count;
   }
 
-  /** node-postgres' pool under TypeORM, for statements sent by name (prepared once per connection). */
-  private pool(): Pool {
-    return (this.db.driver as PostgresDriver).master as Pool;
-  }
-
   /**
    * A claim statement failed: whether it took rows is unknown (the database may have committed
    * it and then gone away).
@@ -124,7 +118,7 @@ export class PostgresWorkQueue extends WorkQueue {
     // One branch per kind of work claimDue takes, each on its partial index, plus the leases
     // that hold a row back (a claim in flight, a provisioning retry, a dead replica's claim).
     // Named, as the claim: about 2 ms to plan, once per connection instead of once per cycle.
-    const { rows } = await this.pool().query<{ at: Date | null }>({
+    const { rows } = await pgPool(this.db).query<{ at: Date | null }>({
       name: 'jit_next_due_at',
       text: `SELECT min(at) AS at FROM (
          SELECT min(expires_at) AS at FROM grants WHERE state = 'active' AND expires_at > $1 AND expires_at <= $2
