@@ -274,6 +274,86 @@ describe('GrantExpirySweeper', () => {
     await jest.advanceTimersByTimeAsync(10_000);
     expect(handedBack).toHaveLength(8);
     expect(called).toHaveLength(4);
+    // The next poll finds every slot still held and no call ended since: nothing is claimed ahead.
+    await jest.advanceTimersByTimeAsync(POLL_MS);
+    expect(claims).toEqual([12]);
+  });
+
+  it('should claim ahead while the slots are full and the calls end, so the slots never wait for a claim', async () => {
+    let waiting = 60;
+    const store = {
+      // Each claim takes 5 ms to answer.
+      claimDue: async (_owner: string, _lease: number, limit: number) => {
+        await new Promise((r) => setTimeout(r, 5));
+        const n = Math.min(limit, waiting);
+        waiting -= n;
+        return Array.from({ length: n }, (_, i) => ({ id: `g-${waiting + i}`, cloud: 'aws', state: 'active', expiresAt: new Date() }) as Grant);
+      },
+      nextDueAt: async () => null,
+    };
+    // Every call takes 10 ms; four slots.
+    let done = 0;
+    const processDue = {
+      execute: async (g: Grant, gate: CallGate) => {
+        await gate.enter();
+        await new Promise((r) => setTimeout(r, 10));
+        gate.leave();
+        done++;
+        return g;
+      },
+    } as unknown as ProcessDueGrantUseCase;
+    const sweeper = new GrantExpirySweeper(queueOf(store), processDue, new SystemClock(), {
+      owner: 'r1',
+      intervalMs: POLL_MS,
+      leaseMs: 30_000,
+      concurrency: 4,
+      claimAhead: 8,
+      clouds: ['aws'],
+    });
+    sweeper.start();
+    // The first claim's 5 ms, then 60 calls of 10 ms on four slots that never stand idle: 155 ms.
+    // Claiming only once a slot is free, every later claim would leave the slots waiting 5 ms.
+    await jest.advanceTimersByTimeAsync(156);
+    expect(waiting).toBe(0);
+    expect(done).toBe(60);
+    await sweeper.stop();
+  });
+
+  it('should share the claim ahead between the clouds that are behind, and give a cloud with nothing due its free slots only', async () => {
+    const limitsAsked: Map<CloudName, number>[] = [];
+    let awsDue = 600;
+    const queue = {
+      claimDueByCloud: async (_owner: string, _lease: number, limits: ReadonlyMap<CloudName, number>) => {
+        limitsAsked.push(new Map(limits));
+        const n = Math.min(limits.get('aws') ?? 0, awsDue);
+        awsDue -= n;
+        return Array.from({ length: n }, (_, i) => ({ id: `g-${awsDue + i}`, cloud: 'aws', state: 'active', expiresAt: new Date() }) as Grant);
+      },
+      nextDueAt: async () => null,
+    } as unknown as WorkQueue;
+    const processDue = {
+      execute: async (g: Grant, gate: CallGate) => {
+        await gate.enter();
+        await new Promise((r) => setTimeout(r, 10));
+        gate.leave();
+        return g;
+      },
+    } as unknown as ProcessDueGrantUseCase;
+    const sweeper = new GrantExpirySweeper(queue, processDue, new SystemClock(), { owner: 'r1', intervalMs: POLL_MS, leaseMs: 30_000, concurrency: 32, clouds: ['aws', 'azure', 'gcp'] });
+    sweeper.start();
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(awsDue).toBe(0);
+    // The first claim knows nothing yet: every cloud shares the claim ahead (see the spec above).
+    expect(limitsAsked.length).toBeGreaterThan(2);
+    for (const cloud of ['azure', 'gcp'] as const) expect(limitsAsked[0].get(cloud)).toBeGreaterThan(32);
+    // Azure and GCP took nothing: from then on each is asked for its free slots (its reserve of
+    // 6 or 5 while AWS fills the rest), and AWS alone claims ahead.
+    for (const limits of limitsAsked.slice(1)) {
+      expect(limits.get('azure')).toBeLessThanOrEqual(6);
+      expect(limits.get('gcp')).toBeLessThanOrEqual(5);
+    }
+    expect(Math.max(...limitsAsked.slice(1).map((l) => l.get('aws')!))).toBeGreaterThan(32);
+    await sweeper.stop();
   });
 
   it('should measure the wait for a slot from the claim, so work before the gate does not stretch it past the lease', async () => {

@@ -20,8 +20,11 @@ export interface SweeperSettings {
   /**
    * Grants of one cloud a claim may take beyond its free slots (default 4 × concurrency), to wait
    * in this replica for a slot: claims in a catch-up are then a few large statements rather than
-   * one per slot-load. Only a cloud with a free slot claims ahead, and a grant that finds no slot
-   * within a quarter of the lease after its claim is handed back for any replica to claim.
+   * one per slot-load. Only a cloud that is answering claims ahead: one with a free slot, or one
+   * whose slots are full but a call of which ended since the last claim (so the next claim lands
+   * while its slots are still busy, not after they drained). A cloud whose calls hang does
+   * neither, and a grant that finds no slot within a quarter of the lease after its claim is
+   * handed back for any replica to claim.
    */
   claimAhead?: number;
 }
@@ -65,6 +68,17 @@ export class GrantExpirySweeper {
   private readonly claimChunk: number;
   private readonly maxOutstanding: number;
   private readonly claimAhead: number;
+  /**
+   * Clouds a call of which ended since the last claim: answering, so worth claiming ahead for even
+   * while every slot is taken (see `claimAhead`).
+   */
+  private readonly answered = new Set<CloudName>();
+  /**
+   * Clouds whose last claim took all it asked for (every cloud until its first claim says
+   * otherwise): only they share the claim ahead. A cloud with nothing due still gets its free
+   * slots in every claim, and once a claim fills them it is behind again.
+   */
+  private readonly behind = new Set<CloudName>();
   /** Grants of each cloud started and not yet given a slot (waiting at the gate). */
   private readonly pending = new Map<CloudName, number>();
   /** Work waiting at the gate for a slot of its cloud, first come first served. */
@@ -85,6 +99,7 @@ export class GrantExpirySweeper {
     for (const cloud of this.slots.clouds) {
       this.pending.set(cloud, 0);
       this.waiters.set(cloud, []);
+      this.behind.add(cloud);
     }
   }
 
@@ -161,6 +176,8 @@ export class GrantExpirySweeper {
       const taken = claimed.reduce((n, g) => n + (g.cloud === cloud ? 1 : 0), 0);
       if (limit === 0) backlog = true;
       else if (taken === limit) full = backlog = true;
+      if (limit > 0 && taken === limit) this.behind.add(cloud);
+      else if (limit > 0) this.behind.delete(cloud);
     }
     this.backlog = backlog;
     // Claimed again as soon as slots free up, so the next wake-up can wait until the backlog ends.
@@ -170,20 +187,26 @@ export class GrantExpirySweeper {
   }
 
   /**
-   * What to claim of each cloud: its free slots (fair share) and, while it has a free slot, up to
-   * `claimAhead` more, less what already waits for one; `maxOutstanding` in all.
+   * What to claim of each cloud: its free slots (fair share) and, while it is behind and answering
+   * (a free slot, or a call ended since the last claim), up to `claimAhead` more, less what already
+   * waits for one; `maxOutstanding` in all.
    */
   private claimLimits(): Map<CloudName, number> {
     const cap = Math.max(0, this.maxOutstanding - this.inFlight.size);
     // First every cloud's free slots (they fit the cap together), then what is left of the cap
-    // shared evenly between the clouds with a free slot: one cloud's claim ahead never takes another's share.
+    // shared evenly between the answering clouds that are behind: one cloud's claim ahead never
+    // takes another's share, and a cloud with nothing due takes none.
     const limits = this.slots.split(cap);
     const rooms = [...limits.values()];
-    const withRoom = rooms.filter((room) => room > 0).length;
-    const aheadEach = withRoom > 0 ? Math.floor((cap - rooms.reduce((a, b) => a + b, 0)) / withRoom) : 0;
-    for (const [cloud, room] of limits) {
-      if (room > 0) limits.set(cloud, room + Math.max(0, Math.min(aheadEach, this.claimAhead - this.pendingOf(cloud))));
+    const ahead = [...limits]
+      .filter(([cloud, room]) => this.behind.has(cloud) && (room > 0 || this.answered.has(cloud)))
+      .map(([cloud]) => cloud);
+    const aheadEach = ahead.length > 0 ? Math.floor((cap - rooms.reduce((a, b) => a + b, 0)) / ahead.length) : 0;
+    for (const cloud of ahead) {
+      limits.set(cloud, limits.get(cloud)! + Math.max(0, Math.min(aheadEach, this.claimAhead - this.pendingOf(cloud))));
     }
+    // The evidence is spent: the next claim ahead of full slots waits for another call to end.
+    this.answered.clear();
     return limits;
   }
 
@@ -231,6 +254,7 @@ export class GrantExpirySweeper {
         if (state !== 'calling') return;
         state = 'done';
         this.slots.release(cloud);
+        this.answered.add(cloud);
         this.admitWaiters();
         this.claimMore(cloud);
       },
@@ -284,12 +308,13 @@ export class GrantExpirySweeper {
   /**
    * With a backlog, claims again once `cloud` could take a good part of a claim (or its last work
    * ended) and as many more grants may be outstanding: a cycle per freed slot cost a claim
-   * statement per grant in a catch-up.
+   * statement per grant in a catch-up. A cloud that is answering claims before its waiting work
+   * runs out, so its slots do not stand idle while the next claim is on its way.
    */
   private claimMore(cloud: CloudName): void {
     if (!this.backlog) return;
     const room = this.slots.room(cloud);
-    const wanted = room > 0 ? room + this.claimAhead - this.pendingOf(cloud) : 0;
+    const wanted = room > 0 || this.answered.has(cloud) ? room + this.claimAhead - this.pendingOf(cloud) : 0;
     const idle = this.slots.inFlightOf(cloud) === 0 && this.pendingOf(cloud) === 0;
     if (wanted < Math.max(this.claimChunk, this.claimAhead / 2) && !idle) return;
     if (this.maxOutstanding - this.inFlight.size < this.claimChunk && this.inFlight.size > 0) return;
