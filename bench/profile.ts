@@ -13,7 +13,7 @@ import { PostgresAuditChainStore, PostgresUnitOfWork } from '@jit/persistence';
 import { ensureAuditSigningKey } from '../apps/broker/src/audit/audit-signing-key.file';
 import { sha256Hex } from '../apps/broker/src/http/auth/token-registry';
 import { intEnv } from './env';
-import { openScratchDatabase } from './scratch-database';
+import { analyzeAfterLoad, benchAnalyze, openScratchDatabase } from './scratch-database';
 
 /**
  * `npm run bench:profile`: what one grant and one expiry cost the broker, measured in a broker
@@ -34,6 +34,9 @@ import { openScratchDatabase } from './scratch-database';
  * PROFILE_KEEP=dir keeps the .cpuprofile files (open them in Chrome DevTools).
  * PROFILE_SETUP_SQL runs on the scratch database before phase 1 (an index dropped, a setting), to
  * weigh a schema change against the same tree without it.
+ * After the warm-up and after phase 2's preload the tables are analyzed, as autovacuum would have
+ * done in a running deployment; BENCH_ANALYZE=0 skips it (the broker then plans on the statistics
+ * of an almost empty database).
  */
 
 const SERVER_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -47,6 +50,7 @@ const LOG_LEVEL = process.env.PROFILE_LOG_LEVEL;
 const CLIENT = process.env.PROFILE_CLIENT ?? 'fetch';
 if (CLIENT !== 'fetch' && CLIENT !== 'http') throw new Error(`PROFILE_CLIENT must be fetch or http, got ${JSON.stringify(CLIENT)}`);
 const TOP = 15;
+benchAnalyze();
 const CLK_TCK = 100;
 
 const TOKEN = `prof-req-${randomBytes(12).toString('hex')}`;
@@ -274,6 +278,7 @@ async function main(): Promise<void> {
 
     console.log(`\n1. POST /v1/grants: ${GRANTS} after ${WARMUP} warm-up, ${CONCURRENCY} connections`);
     await postGrants(child.url, WARMUP, 'w');
+    if (await analyzeAfterLoad(pool)) line('after the warm-up', 'ANALYZE (BENCH_ANALYZE=0 skips it)');
     let pg0 = await backendCpu(pool, dbName);
     await child.request('start');
     let t0 = performance.now();
@@ -292,6 +297,7 @@ async function main(): Promise<void> {
 
     console.log(`\n2. catch-up: ${CATCHUP} active grants made overdue at once, ended by the sweeper (interval 1 s)`);
     const ids = await preloadActive(scratch, CATCHUP);
+    if (await analyzeAfterLoad(pool)) line('after the preload', 'ANALYZE (BENCH_ANALYZE=0 skips it)');
     pg0 = await backendCpu(pool, dbName);
     await child.request('start');
     t0 = performance.now();
