@@ -22,14 +22,20 @@ export async function backendCpu(pool: Pool, db: string): Promise<Map<number, nu
   const { rows } = await pool.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name <> $2`, [db, BENCH_APPLICATION]);
   const out = new Map<number, number>();
   for (const { pid } of rows as { pid: number }[]) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-      out.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK);
-    } catch {
-      /* not on this host, or gone */
-    }
+    const ms = processCpuMs(pid);
+    if (!Number.isNaN(ms)) out.set(pid, ms);
   }
   return out;
+}
+
+/** CPU ms (utime + stime from /proc/<pid>/stat) of a process of this host so far; NaN if it is not one (gone, or another host's). */
+export function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
 }
 
 /** CPU ms the backends spent between two backendCpu samples (a backend that started in between counts from zero). */

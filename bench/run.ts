@@ -19,7 +19,7 @@ import { ensureAuditSigningKey } from '../apps/broker/src/audit/audit-signing-ke
 import { RunningBroker, startBroker } from '../apps/broker/src/start-broker';
 import { BrokerProcess, spawnBroker } from '../test/setup/broker-process';
 import { auditChained } from './audit-chained';
-import { BENCH_APPLICATION, backendCpu, backendCpuDelta, catchUpReplicas, formatCounts } from './catchup';
+import { BENCH_APPLICATION, backendCpu, backendCpuDelta, catchUpReplicas, formatCounts, processCpuMs } from './catchup';
 import { intEnv } from './env';
 import { analyzeAfterLoad, benchAnalyze } from './scratch-database';
 
@@ -598,11 +598,18 @@ async function spawnReplicas(dbUrl: string, tokensFile: string, count: number): 
 }
 
 /** POST /v1/grants spread over `count` broker processes, the load generator in this process's worker thread. */
-async function replicaThroughput(dbUrl: string, tokensFile: string, count: number) {
+async function replicaThroughput(dbUrl: string, tokensFile: string, count: number, pool: Pool, dbName: string) {
   const replicas = await spawnReplicas(dbUrl, tokensFile, count);
   try {
+    const brokersCpu = () => replicas.reduce((sum, b) => sum + processCpuMs(b.child.pid!), 0);
+    const [node0, pg0] = [brokersCpu(), await backendCpu(pool, dbName)];
+    const stopSampling = sampleWaits(pool, dbName);
     const r = await runLoadGenerator(...replicas.map((b) => b.url));
-    return { ...r, latencies: r.latencies.sort(), verify: await verifyLog(replicas[0].url) };
+    const waits = await stopSampling();
+    // Per request sent, warm-up included, as phase 1's broker CPU.
+    const perGrant = (cpuMs: number) => (cpuMs / (GRANTS + WARMUP)).toFixed(2);
+    const cpu = `brokers ${perGrant(brokersCpu() - node0)}, PostgreSQL ${perGrant(backendCpuDelta(pg0, await backendCpu(pool, dbName)))}`;
+    return { ...r, latencies: r.latencies.sort(), waits, cpu, verify: await verifyLog(replicas[0].url) };
   } finally {
     await Promise.all(replicas.map((b) => b.stop()));
   }
@@ -796,8 +803,10 @@ async function main(): Promise<void> {
     if (PHASES.has(5)) {
       console.log(`\n5. POST /v1/grants against broker processes on this database (${GRANTS} grants after ${WARMUP} warm-up, ${CONCURRENCY} connections spread over them)`);
       for (let n = 1; n <= REPLICAS; n++) {
-        const rep = await replicaThroughput(dbUrl.toString(), tokensFile, n);
+        const rep = await replicaThroughput(dbUrl.toString(), tokensFile, n, pool, name);
         line(`${n} replica${n > 1 ? 's' : ''}: grants/s`, `${rate(GRANTS, rep.elapsed)}  (p50 ${ms(pct(rep.latencies, 50))}, p99 ${ms(pct(rep.latencies, 99))}; ${Object.entries(rep.statuses).map(([st, k]) => `${k}× ${st}`).join(', ')}; verify ok=${rep.verify.ok})`);
+        line('  CPU ms per grant (with warm-up)', rep.cpu);
+        line('  db sessions by wait (mean)', rep.waits);
         okAll &&= rep.verify.ok && rep.statuses['201'] === GRANTS;
       }
     }
