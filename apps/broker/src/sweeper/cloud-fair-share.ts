@@ -7,9 +7,11 @@ import { CloudName } from '@jit/domain';
  * half (rounded up) of every other cloud's share is kept free for that cloud while it does not
  * use it: a cloud whose calls hang holds at most `concurrency - Σ others' reserves` slots, and
  * every other cloud finds its reserve free at once. Borrowed slots come back as their calls end,
- * each within JIT_PROVIDER_TIMEOUT. With one cloud, it has every slot.
+ * each within JIT_PROVIDER_TIMEOUT: the sweeper gives a freed slot first to a cloud below its
+ * share (`belowShare`). With one cloud, it has every slot.
  */
 export class CloudFairShare {
+  private readonly share = new Map<CloudName, number>();
   private readonly reserve = new Map<CloudName, number>();
   private readonly inFlight = new Map<CloudName, number>();
 
@@ -20,6 +22,7 @@ export class CloudFairShare {
     const base = Math.floor(concurrency / clouds.length);
     clouds.forEach((cloud, i) => {
       const share = base + (i < concurrency % clouds.length ? 1 : 0);
+      this.share.set(cloud, share);
       this.reserve.set(cloud, Math.ceil(share / 2));
       this.inFlight.set(cloud, 0);
     });
@@ -38,6 +41,11 @@ export class CloudFairShare {
     let sum = 0;
     for (const n of this.inFlight.values()) sum += n;
     return sum;
+  }
+
+  /** Whether `cloud` holds fewer slots than its guaranteed share: a slot that frees up goes to such a cloud first. */
+  belowShare(cloud: CloudName): boolean {
+    return this.inFlightOf(cloud) < (this.share.get(cloud) ?? 0);
   }
 
   /** Slots `cloud` holds now. */

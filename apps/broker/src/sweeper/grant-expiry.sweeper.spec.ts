@@ -322,12 +322,18 @@ describe('GrantExpirySweeper', () => {
   it('should share the claim ahead between the clouds that are behind, and give a cloud with nothing due its free slots only', async () => {
     const limitsAsked: Map<CloudName, number>[] = [];
     let awsDue = 600;
+    let azureDue = 0;
     const queue = {
       claimDueByCloud: async (_owner: string, _lease: number, limits: ReadonlyMap<CloudName, number>) => {
         limitsAsked.push(new Map(limits));
         const n = Math.min(limits.get('aws') ?? 0, awsDue);
         awsDue -= n;
-        return Array.from({ length: n }, (_, i) => ({ id: `g-${awsDue + i}`, cloud: 'aws', state: 'active', expiresAt: new Date() }) as Grant);
+        const m = Math.min(limits.get('azure') ?? 0, azureDue);
+        azureDue -= m;
+        return [
+          ...Array.from({ length: n }, (_, i) => ({ id: `g-${awsDue + i}`, cloud: 'aws', state: 'active', expiresAt: new Date() }) as Grant),
+          ...Array.from({ length: m }, (_, i) => ({ id: `a-${azureDue + i}`, cloud: 'azure', state: 'active', expiresAt: new Date() }) as Grant),
+        ];
       },
       nextDueAt: async () => null,
     } as unknown as WorkQueue;
@@ -353,6 +359,96 @@ describe('GrantExpirySweeper', () => {
       expect(limits.get('gcp')).toBeLessThanOrEqual(5);
     }
     expect(Math.max(...limitsAsked.slice(1).map((l) => l.get('aws')!))).toBeGreaterThan(32);
+    // Then Azure has a backlog: the next poll's claim fills its free slots, so it is behind
+    // again, and the claims after that ask it for more than all the slots.
+    const before = limitsAsked.length;
+    azureDue = 600;
+    await jest.advanceTimersByTimeAsync(POLL_MS + 1_000);
+    expect(azureDue).toBe(0);
+    expect(Math.max(...limitsAsked.slice(before + 1).map((l) => l.get('azure')!))).toBeGreaterThan(32);
+    await sweeper.stop();
+  });
+
+  it('should give a cloud back the slots another borrowed, though the other always has work waiting, claiming ahead', async () => {
+    const due: Record<string, number> = { aws: 1500, azure: 1500 };
+    const calling: Record<string, number> = { aws: 0, azure: 0 };
+    const azureSamples: number[] = [];
+    const queue = {
+      claimDueByCloud: async (_owner: string, _lease: number, limits: ReadonlyMap<CloudName, number>) => {
+        const out: Grant[] = [];
+        for (const cloud of ['aws', 'azure'] as const) {
+          const n = Math.min(limits.get(cloud) ?? 0, due[cloud]);
+          due[cloud] -= n;
+          for (let i = 0; i < n; i++) out.push({ id: `${cloud}-${due[cloud] + i}`, cloud, state: 'active', expiresAt: new Date() } as Grant);
+        }
+        return out;
+      },
+      nextDueAt: async () => null,
+    } as unknown as WorkQueue;
+    const processDue = {
+      execute: async (g: Grant, gate: CallGate) => {
+        await gate.enter();
+        calling[g.cloud]++;
+        if (g.cloud === 'azure' && Date.now() - started >= 100 && Date.now() - started < 300) azureSamples.push(calling.azure);
+        await new Promise((r) => setTimeout(r, 10));
+        calling[g.cloud]--;
+        gate.leave();
+        return g;
+      },
+    } as unknown as ProcessDueGrantUseCase;
+    // Shares of 32: 11 (AWS), 11 (Azure), 10 (GCP, nothing due; its reserve of 5 stays free).
+    const sweeper = new GrantExpirySweeper(queue, processDue, new SystemClock(), { owner: 'r1', intervalMs: POLL_MS, leaseMs: 30_000, concurrency: 32, clouds: ['aws', 'azure', 'gcp'] });
+    const started = Date.now();
+    sweeper.start();
+    await jest.advanceTimersByTimeAsync(300);
+    // AWS comes first in the claims and took the spare slots at the start; Azure has its share
+    // again once AWS's first calls end, and keeps it.
+    expect(azureSamples.length).toBeGreaterThan(100);
+    expect(Math.min(...azureSamples)).toBeGreaterThanOrEqual(11);
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(due).toEqual({ aws: 0, azure: 0 });
+    await sweeper.stop();
+  });
+
+  it('should not claim again on every call that ends while the slots are full and the last claim took less than it asked', async () => {
+    let cycles = 0;
+    let served = false;
+    let wakeUps = 0;
+    const queue = {
+      claimDueByCloud: async (_owner: string, _lease: number, limits: ReadonlyMap<CloudName, number>) => {
+        cycles++;
+        if (served || !limits.get('aws')) return [];
+        served = true;
+        // Ten of the twelve asked for (4 slots and 8 ahead): not behind.
+        return Array.from({ length: 10 }, (_, i) => ({ id: `g-${i}`, cloud: 'aws', state: 'active', expiresAt: new Date() }) as Grant);
+      },
+      // One wake-up 5 ms later, while the four slots are busy.
+      nextDueAt: async () => (wakeUps++ === 0 ? new Date(Date.now() + 5) : null),
+    } as unknown as WorkQueue;
+    let done = 0;
+    const processDue = {
+      execute: async (g: Grant, gate: CallGate) => {
+        await gate.enter();
+        await new Promise((r) => setTimeout(r, 20));
+        gate.leave();
+        done++;
+        return g;
+      },
+    } as unknown as ProcessDueGrantUseCase;
+    const sweeper = new GrantExpirySweeper(queue, processDue, new SystemClock(), {
+      owner: 'r1',
+      intervalMs: POLL_MS,
+      leaseMs: 30_000,
+      concurrency: 4,
+      claimAhead: 8,
+      clouds: ['aws'],
+    });
+    sweeper.start();
+    await jest.advanceTimersByTimeAsync(200);
+    expect(done).toBe(10);
+    // The first claim, the wake-up's (nothing for AWS: no free slot, not behind), and one once a
+    // slot is free with nothing waiting; not one per call that ends.
+    expect(cycles).toBeLessThanOrEqual(3);
     await sweeper.stop();
   });
 

@@ -22,9 +22,9 @@ export interface SweeperSettings {
    * in this replica for a slot: claims in a catch-up are then a few large statements rather than
    * one per slot-load. Only a cloud that is answering claims ahead: one with a free slot, or one
    * whose slots are full but a call of which ended since the last claim (so the next claim lands
-   * while its slots are still busy, not after they drained). A cloud whose calls hang does
-   * neither, and a grant that finds no slot within a quarter of the lease after its claim is
-   * handed back for any replica to claim.
+   * while its slots are still busy, not after they drained). A cloud whose calls hang answers only
+   * as they time out (JIT_PROVIDER_TIMEOUT), and a grant that finds no slot within a quarter of
+   * the lease after its claim is handed back for any replica to claim.
    */
   claimAhead?: number;
 }
@@ -278,10 +278,17 @@ export class GrantExpirySweeper {
     this.inFlight.add(job);
   }
 
-  /** Gives each cloud's free slots to its waiting work, first come first served. */
+  /**
+   * Gives the free slots to waiting work, first come first served within a cloud: first to the
+   * clouds below their guaranteed share, then to any with room. So a cloud that borrowed slots
+   * while the others had nothing to do gives them back as its calls end, even though, claiming
+   * ahead, it always has work waiting.
+   */
   private admitWaiters(): void {
-    for (const [cloud, queue] of this.waiters) {
-      while (queue.length > 0 && this.slots.room(cloud) > 0) queue.shift()!.admit();
+    for (const belowShareOnly of [true, false]) {
+      for (const [cloud, queue] of this.waiters) {
+        while (queue.length > 0 && this.slots.room(cloud) > 0 && (!belowShareOnly || this.slots.belowShare(cloud))) queue.shift()!.admit();
+      }
     }
   }
 
@@ -314,7 +321,8 @@ export class GrantExpirySweeper {
   private claimMore(cloud: CloudName): void {
     if (!this.backlog) return;
     const room = this.slots.room(cloud);
-    const wanted = room > 0 || this.answered.has(cloud) ? room + this.claimAhead - this.pendingOf(cloud) : 0;
+    // Full slots claim ahead only for a cloud that is behind: claimLimits gives no other such a share.
+    const wanted = room > 0 || (this.answered.has(cloud) && this.behind.has(cloud)) ? room + this.claimAhead - this.pendingOf(cloud) : 0;
     const idle = this.slots.inFlightOf(cloud) === 0 && this.pendingOf(cloud) === 0;
     if (wanted < Math.max(this.claimChunk, this.claimAhead / 2) && !idle) return;
     if (this.maxOutstanding - this.inFlight.size < this.claimChunk && this.inFlight.size > 0) return;
