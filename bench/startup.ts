@@ -5,6 +5,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { processCpuMs } from './catchup';
 import { positiveInt } from './env';
 import { openScratchDatabase } from './scratch-database';
 import { freePort } from '../test/setup/free-port';
@@ -84,13 +85,6 @@ interface Sample {
   peakRssMib: number;
 }
 
-/** User plus system CPU time of `pid` so far, from /proc/<pid>/stat (in clock ticks of 10 ms, Linux's USER_HZ). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 function memoryMib(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
@@ -124,7 +118,7 @@ async function startOnce(mode: Mode, env: NodeJS.ProcessEnv): Promise<Sample> {
       const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
       if (res?.status === 200) {
         readyMs = performance.now() - started;
-        readyCpuMs = cpuMs(child.pid!);
+        readyCpuMs = processCpuMs(child.pid!);
       } else await new Promise((r) => setTimeout(r, 10));
     }
     await new Promise((r) => setTimeout(r, IDLE_S * 1000));

@@ -25,6 +25,19 @@ function queueOf(store: ScriptedQueue): WorkQueue {
   } as unknown as WorkQueue;
 }
 
+/** Work whose cloud call holds a slot for `ms` (fake timers), then counts itself in `done.n`. */
+function callsTaking(ms: number, done = { n: 0 }): ProcessDueGrantUseCase {
+  return {
+    execute: async (g: Grant, gate: CallGate) => {
+      await gate.enter();
+      await new Promise((r) => setTimeout(r, ms));
+      gate.leave();
+      done.n++;
+      return g;
+    },
+  } as unknown as ProcessDueGrantUseCase;
+}
+
 describe('GrantExpirySweeper', () => {
   beforeEach(() => jest.useFakeTimers({ now: new Date('2026-11-26T12:00:00Z') }));
   afterEach(() => jest.useRealTimers());
@@ -292,16 +305,8 @@ describe('GrantExpirySweeper', () => {
       nextDueAt: async () => null,
     };
     // Every call takes 10 ms; four slots.
-    let done = 0;
-    const processDue = {
-      execute: async (g: Grant, gate: CallGate) => {
-        await gate.enter();
-        await new Promise((r) => setTimeout(r, 10));
-        gate.leave();
-        done++;
-        return g;
-      },
-    } as unknown as ProcessDueGrantUseCase;
+    const done = { n: 0 };
+    const processDue = callsTaking(10, done);
     const sweeper = new GrantExpirySweeper(queueOf(store), processDue, new SystemClock(), {
       owner: 'r1',
       intervalMs: POLL_MS,
@@ -315,7 +320,7 @@ describe('GrantExpirySweeper', () => {
     // Claiming only once a slot is free, every later claim would leave the slots waiting 5 ms.
     await jest.advanceTimersByTimeAsync(156);
     expect(waiting).toBe(0);
-    expect(done).toBe(60);
+    expect(done.n).toBe(60);
     await sweeper.stop();
   });
 
@@ -337,15 +342,7 @@ describe('GrantExpirySweeper', () => {
       },
       nextDueAt: async () => null,
     } as unknown as WorkQueue;
-    const processDue = {
-      execute: async (g: Grant, gate: CallGate) => {
-        await gate.enter();
-        await new Promise((r) => setTimeout(r, 10));
-        gate.leave();
-        return g;
-      },
-    } as unknown as ProcessDueGrantUseCase;
-    const sweeper = new GrantExpirySweeper(queue, processDue, new SystemClock(), { owner: 'r1', intervalMs: POLL_MS, leaseMs: 30_000, concurrency: 32, clouds: ['aws', 'azure', 'gcp'] });
+    const sweeper = new GrantExpirySweeper(queue, callsTaking(10), new SystemClock(), { owner: 'r1', intervalMs: POLL_MS, leaseMs: 30_000, concurrency: 32, clouds: ['aws', 'azure', 'gcp'] });
     sweeper.start();
     await jest.advanceTimersByTimeAsync(1_000);
     expect(awsDue).toBe(0);
@@ -425,16 +422,8 @@ describe('GrantExpirySweeper', () => {
       // One wake-up 5 ms later, while the four slots are busy.
       nextDueAt: async () => (wakeUps++ === 0 ? new Date(Date.now() + 5) : null),
     } as unknown as WorkQueue;
-    let done = 0;
-    const processDue = {
-      execute: async (g: Grant, gate: CallGate) => {
-        await gate.enter();
-        await new Promise((r) => setTimeout(r, 20));
-        gate.leave();
-        done++;
-        return g;
-      },
-    } as unknown as ProcessDueGrantUseCase;
+    const done = { n: 0 };
+    const processDue = callsTaking(20, done);
     const sweeper = new GrantExpirySweeper(queue, processDue, new SystemClock(), {
       owner: 'r1',
       intervalMs: POLL_MS,
@@ -445,7 +434,7 @@ describe('GrantExpirySweeper', () => {
     });
     sweeper.start();
     await jest.advanceTimersByTimeAsync(200);
-    expect(done).toBe(10);
+    expect(done.n).toBe(10);
     // The first claim, the wake-up's (nothing for AWS: no free slot, not behind), and one once a
     // slot is free with nothing waiting; not one per call that ends.
     expect(cycles).toBeLessThanOrEqual(3);
